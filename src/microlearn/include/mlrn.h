@@ -1,0 +1,71 @@
+/* mlrn.h: common definitions of the microlearn C runtime.
+ *
+ * Header-only: every function is `static inline`; include what you use.
+ * No malloc anywhere: callers own every buffer (see the *_buffer_size() functions).
+ * Build with -ffp-contract=off: the Python reference reproduces float32 results
+ * bit for bit only if the compiler does not fuse multiply-adds. */
+#ifndef MLRN_H
+#define MLRN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bumped when generated headers would no longer work with this runtime. */
+#define MLRN_RUNTIME_VERSION 1
+
+/* Status codes. >= 0 is success (possibly with a remark), < 0 an error. */
+typedef int8_t mlrn_status;
+#define MLRN_OK 0
+#define MLRN_MAX_ITER 1          /* training stopped at max_iter before meeting the tolerance */
+#define MLRN_RUNNING 2           /* time-sliced training: call the step function again */
+#define MLRN_ERR_ARG (-1)        /* NULL pointer, bad parameter (C <= 0, unknown kernel...) */
+#define MLRN_ERR_FULL (-2)       /* sample store at capacity */
+#define MLRN_ERR_NAN (-3)        /* a NaN or infinite value in the input */
+#define MLRN_ERR_UNTRAINED (-4)  /* predict/eval before a successful train */
+#define MLRN_ERR_ONE_CLASS (-5)  /* a (sub-)problem has samples of one class only */
+#define MLRN_ERR_LABEL (-6)      /* label outside 0..n_classes-1 */
+#define MLRN_ERR_BUFFER (-7)     /* caller's buffer too small for the requested capacity */
+#define MLRN_ERR_EMPTY (-8)      /* no samples */
+#define MLRN_ERR_CRC (-9)        /* stored data failed its integrity check */
+#define MLRN_ERR_IO (-10)        /* a storage callback failed */
+
+/* Constant tables: in flash on AVR (PROGMEM, read with accessors), plain const elsewhere
+ * (ARM and ESP32 keep `static const` in flash already). */
+#if defined(__AVR__)
+#include <avr/pgmspace.h>
+#define MLRN_FLASH PROGMEM
+#define mlrn_flash_f32(p) pgm_read_float(p)
+#define mlrn_flash_u8(p) pgm_read_byte(p)
+#define mlrn_flash_i8(p) ((int8_t)pgm_read_byte(p))
+#define mlrn_flash_u16(p) pgm_read_word(p)
+#define mlrn_flash_i16(p) ((int16_t)pgm_read_word(p))
+#define mlrn_flash_u32(p) pgm_read_dword(p)
+#define mlrn_flash_i32(p) ((int32_t)pgm_read_dword(p))
+#else
+#define MLRN_FLASH
+#define mlrn_flash_f32(p) (*(p))
+#define mlrn_flash_u8(p) (*(p))
+#define mlrn_flash_i8(p) (*(p))
+#define mlrn_flash_u16(p) (*(p))
+#define mlrn_flash_i16(p) (*(p))
+#define mlrn_flash_u32(p) (*(p))
+#define mlrn_flash_i32(p) (*(p))
+#endif
+
+/* Compile-time checks usable from C99 and C++. */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define MLRN_STATIC_ASSERT(cond, msg) static_assert(cond, #msg)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define MLRN_STATIC_ASSERT(cond, msg) _Static_assert(cond, #msg)
+#else
+#define MLRN_STATIC_ASSERT(cond, msg) typedef char mlrn_static_assert_##msg[(cond) ? 1 : -1]
+#endif
+
+/* Finite test without libm (isfinite is a macro C++ headers may hide): exponent bits not all ones. */
+static inline int mlrn_isfinite(float x) {
+    union { float f; uint32_t u; } c;
+    c.f = x;
+    return (c.u & 0x7f800000u) != 0x7f800000u;
+}
+
+#endif /* MLRN_H */
