@@ -1,0 +1,77 @@
+/* mlrn_kernel.h: SVM kernels over float32 rows, in one fixed arithmetic order.
+ *
+ * Every sum runs sequentially from 0.0f over the features in index order; the
+ * Python reference (microlearn.estimators._f32) reproduces exactly this order.
+ * `_flash` variants read their first row from a const table (PROGMEM on AVR). */
+#ifndef MLRN_KERNEL_H
+#define MLRN_KERNEL_H
+#include "mlrn.h"
+#include "mlrn_math.h"
+
+#define MLRN_KERNEL_LINEAR 0
+#define MLRN_KERNEL_RBF 1      /* exp(-gamma |a-b|^2) */
+#define MLRN_KERNEL_POLY 2     /* (gamma a.b + coef0)^degree */
+#define MLRN_KERNEL_SIGMOID 3  /* tanh(gamma a.b + coef0) */
+
+typedef struct {
+    uint8_t type;
+    uint8_t degree;
+    float gamma;
+    float coef0;
+} mlrn_kernel_params;
+
+static inline float mlrn_dot(const float *a, const float *b, uint16_t d) {
+    float acc = 0.0f;
+    uint16_t k;
+    for (k = 0; k < d; k++) acc = acc + a[k] * b[k];
+    return acc;
+}
+
+static inline float mlrn_sqdist(const float *a, const float *b, uint16_t d) {
+    float acc = 0.0f;
+    uint16_t k;
+    for (k = 0; k < d; k++) {
+        float t = a[k] - b[k];
+        acc = acc + t * t;
+    }
+    return acc;
+}
+
+static inline float mlrn_dot_flash(const float *a_flash, const float *b, uint16_t d) {
+    float acc = 0.0f;
+    uint16_t k;
+    for (k = 0; k < d; k++) acc = acc + mlrn_flash_f32(&a_flash[k]) * b[k];
+    return acc;
+}
+
+static inline float mlrn_sqdist_flash(const float *a_flash, const float *b, uint16_t d) {
+    float acc = 0.0f;
+    uint16_t k;
+    for (k = 0; k < d; k++) {
+        float t = mlrn_flash_f32(&a_flash[k]) - b[k];
+        acc = acc + t * t;
+    }
+    return acc;
+}
+
+/* The kernel value from the dot product (linear, poly, sigmoid) or squared distance (rbf). */
+static inline float mlrn_kernel_finish(const mlrn_kernel_params *kp, float dot_or_sqdist) {
+    switch (kp->type) {
+    case MLRN_KERNEL_RBF: return mlrn_expf(-(kp->gamma * dot_or_sqdist));
+    case MLRN_KERNEL_POLY: return mlrn_powi(kp->gamma * dot_or_sqdist + kp->coef0, kp->degree);
+    case MLRN_KERNEL_SIGMOID: return mlrn_tanhf(kp->gamma * dot_or_sqdist + kp->coef0);
+    default: return dot_or_sqdist;
+    }
+}
+
+static inline float mlrn_kernel_eval(const mlrn_kernel_params *kp, const float *a, const float *b, uint16_t d) {
+    return mlrn_kernel_finish(kp, kp->type == MLRN_KERNEL_RBF ? mlrn_sqdist(a, b, d) : mlrn_dot(a, b, d));
+}
+
+static inline float mlrn_kernel_eval_flash(const mlrn_kernel_params *kp, const float *a_flash, const float *b,
+                                           uint16_t d) {
+    return mlrn_kernel_finish(kp, kp->type == MLRN_KERNEL_RBF ? mlrn_sqdist_flash(a_flash, b, d)
+                                                              : mlrn_dot_flash(a_flash, b, d));
+}
+
+#endif /* MLRN_KERNEL_H */
