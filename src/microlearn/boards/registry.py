@@ -1,0 +1,138 @@
+"""The boards microlearn plans for, and how each is emulated here.
+
+Sizes are the REAL board's (what the planner and the linker enforce); `machine`,
+`flash_origin` and `ram_origin` say where the program runs in the emulator.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+
+from ..targets.errors import TargetUnavailable
+
+KB = 1024
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    core: str                       # e.g. 'ATmega328P (AVR8)', 'Cortex-M4F'
+    mcu: str                        # chip
+    clock_hz: int
+    flash_bytes: int
+    sram_bytes: int
+    fpu: bool
+    arch: str                       # 'avr' | 'cortex-m' | 'xtensa'
+    compiler: str | None            # cross compiler executable, None if none here
+    cflags: tuple[str, ...] = ()    # CPU flags for the compiler (and linker)
+    emulator: str | None = None     # 'simavr' | 'qemu-system-arm' | None
+    machine: str | None = None      # simavr MCU name or qemu -M machine
+    machine_args: tuple[str, ...] = ()  # extra emulator arguments (e.g. memory sizes)
+    measure: str | None = None      # 'cycles' (exact) | 'instructions' (executed) | None
+    stack_reserve_bytes: int = 256  # SRAM kept free for the stack when linking
+    flash_origin: int = 0           # where the program is linked on the emulated machine
+    ram_origin: int = 0
+    aliases: tuple[str, ...] = ()
+    notes: str = ""
+
+    @property
+    def emulated(self) -> bool:
+        return self.emulator is not None
+
+    def target(self, **kwargs):
+        """The Target that builds and runs code for this board (kwargs go to its constructor)."""
+        if self.arch == "avr":
+            from ..targets.avr import AvrTarget
+            return AvrTarget(self, **kwargs)
+        if self.arch == "cortex-m":
+            from ..targets.cortexm import CortexMTarget
+            return CortexMTarget(self, **kwargs)
+        raise TargetUnavailable(f"{self.name}: no toolchain or emulator for {self.core} here; "
+                                "the planner can still size programs for it, but they cannot be run")
+
+    def tools_installed(self) -> dict[str, bool]:
+        """Which of this board's tools are on PATH (compiler, emulator)."""
+        tools = {}
+        if self.compiler:
+            tools[self.compiler] = shutil.which(self.compiler) is not None
+        if self.emulator:
+            tools[self.emulator] = shutil.which(self.emulator) is not None
+        return tools
+
+
+_AVR_NOTES = ("Cycles are exact (simavr executes the real instruction timings). "
+              "Output and input go through USART0 at 2 Mbaud. double is 32-bit in avr-gcc.")
+_M0_NOTES = ("Emulated on qemu's 'microbit' machine (nRF51, Cortex-M0: ARMv6-M, the same instruction set "
+             "as the M0+, so code using an instruction the part lacks faults). Its memory is resized with "
+             "-global nrf51-soc.flash-size/sram-size to this board's, so the emulator holds everything "
+             "that fits the board (the default microbit has only 256 KB flash and 16 KB RAM). "
+             "Instruction counts only: the M0+ executes most instructions in 1 cycle, loads/stores and "
+             "taken branches in 2, so real cycles are higher.")
+
+BOARDS: tuple[Board, ...] = (
+    Board("uno", "AVR8", "ATmega328P", 16_000_000, 32 * KB, 2 * KB, False, "avr", "avr-gcc",
+          ("-mmcu=atmega328p",), "simavr", "atmega328p", measure="cycles", stack_reserve_bytes=256,
+          ram_origin=0x100, aliases=("nano", "atmega328p"),
+          notes="Arduino Uno / Nano. The 0.5 KB bootloader is not subtracted from the 32 KB flash. " + _AVR_NOTES),
+    Board("mega2560", "AVR8", "ATmega2560", 16_000_000, 256 * KB, 8 * KB, False, "avr", "avr-gcc",
+          ("-mmcu=atmega2560",), "simavr", "atmega2560", measure="cycles", stack_reserve_bytes=512,
+          ram_origin=0x200, aliases=("mega", "atmega2560"),
+          notes="Arduino Mega 2560. " + _AVR_NOTES),
+    Board("nrf52840", "Cortex-M4F", "nRF52840", 64_000_000, 1024 * KB, 256 * KB, True, "cortex-m",
+          "arm-none-eabi-gcc", ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
+          "qemu-system-arm", "mps2-an386", measure="instructions", stack_reserve_bytes=4 * KB,
+          ram_origin=0x2000_0000, aliases=("nrf52",),
+          notes="Emulated on qemu's mps2-an386 (Cortex-M4 with FPU; 4 MB code RAM at 0, 4 MB RAM at "
+                "0x20000000), linked with the nRF52840's 1 MB flash / 256 KB RAM limits. Instruction "
+                "counts only; time = instructions / clock is an estimate (flash wait states and "
+                "multi-cycle instructions make the real part slower)."),
+    Board("bluepill", "Cortex-M3", "STM32F103C8", 72_000_000, 64 * KB, 20 * KB, False, "cortex-m",
+          "arm-none-eabi-gcc", ("-mcpu=cortex-m3", "-mthumb"), "qemu-system-arm", "mps2-an385",
+          measure="instructions", stack_reserve_bytes=2 * KB, ram_origin=0x2000_0000, aliases=("stm32f103",),
+          notes="Emulated on qemu's mps2-an385 (Cortex-M3), linked with the STM32F103C8's 64 KB flash / "
+                "20 KB RAM limits (flash at 0, where the real part aliases it). No FPU: float is soft. "
+                "At 72 MHz the real part has 2 flash wait states: instructions/clock underestimates time."),
+    Board("samd21", "Cortex-M0+", "ATSAMD21G18", 48_000_000, 256 * KB, 32 * KB, False, "cortex-m",
+          "arm-none-eabi-gcc", ("-mcpu=cortex-m0plus", "-mthumb"), "qemu-system-arm", "microbit",
+          ("-global", f"nrf51-soc.flash-size={256 * KB}", "-global", f"nrf51-soc.sram-size={32 * KB}"),
+          measure="instructions", stack_reserve_bytes=2 * KB, ram_origin=0x2000_0000,
+          aliases=("zero", "samd21g18"), notes="Arduino Zero / MKR class. " + _M0_NOTES),
+    Board("rp2040", "Cortex-M0+", "RP2040", 133_000_000, 2048 * KB, 264 * KB, False, "cortex-m",
+          "arm-none-eabi-gcc", ("-mcpu=cortex-m0plus", "-mthumb"), "qemu-system-arm", "microbit",
+          ("-global", f"nrf51-soc.flash-size={2048 * KB}", "-global", f"nrf51-soc.sram-size={264 * KB}"),
+          measure="instructions", stack_reserve_bytes=4 * KB, ram_origin=0x2000_0000, aliases=("pico",),
+          notes="Raspberry Pi Pico (one core used). Flash is external QSPI (XIP, cached): real code from "
+                "flash can be much slower than the estimate. " + _M0_NOTES),
+    Board("esp32", "Xtensa LX6", "ESP32", 240_000_000, 4096 * KB, 520 * KB, True, "xtensa", None,
+          (), None, None, measure=None, stack_reserve_bytes=8 * KB, aliases=("esp32-wroom",),
+          notes="Planner figures only: no Xtensa toolchain or emulator here. Of the 520 KB SRAM, 192 KB is "
+                "instruction RAM (IRAM) and about 328 KB data RAM (DRAM); ESP-IDF limits static "
+                ".data + .bss to about 160 KB and leaves roughly 300 KB of heap with Wi-Fi off "
+                "(much less with Wi-Fi/BLE). The FPU is single precision."),
+)
+
+_BY_NAME = {}
+for _b in BOARDS:
+    for _n in (_b.name, *_b.aliases):
+        _BY_NAME[_n] = _b
+
+
+class UnknownBoard(ValueError):
+    """get_board() was given a name that is not a board or alias."""
+
+
+def list_boards() -> list[Board]:
+    """All boards, in display order."""
+    return list(BOARDS)
+
+
+def get_board(name: str) -> Board:
+    """A board by name or alias (case-insensitive); UnknownBoard (a ValueError) lists the valid names."""
+    board = _BY_NAME.get(name.strip().lower())
+    if board is None:
+        valid = ", ".join(f"{b.name}" + (f" ({', '.join(b.aliases)})" if b.aliases else "") for b in BOARDS)
+        raise UnknownBoard(f"unknown board {name!r}; valid boards: {valid}")
+    return board
+
+
+__all__ = ["Board", "BOARDS", "UnknownBoard", "get_board", "list_boards"]

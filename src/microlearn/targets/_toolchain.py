@@ -1,0 +1,147 @@
+"""Helpers shared by the emulated targets: running tools, reading sizes and symbols,
+turning linker overflow messages into DoesNotFit, and caching host-built helpers."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from .errors import BuildError, DoesNotFit, TargetUnavailable
+
+
+def require_tool(path: str, hint: str) -> str:
+    """Absolute path of an executable, or TargetUnavailable with an install hint."""
+    found = shutil.which(path)
+    if found is None:
+        raise TargetUnavailable(f"'{path}' not found: {hint}")
+    return found
+
+
+def cache_dir() -> Path:
+    """Where host-built helpers (simavr runner, qemu plugin) are kept between runs."""
+    base = os.environ.get("MICROLEARN_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "microlearn")
+    path = Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cached_host_binary(source: Path, stem: str, cmd_tail: Sequence[str], cc: str = "cc",
+                       shared: bool = False) -> Path:
+    """Compile `source` with the host compiler once; the result is keyed by a hash of the
+    source and the command, so editing the C rebuilds it. Written atomically (parallel tests)."""
+    cc_path = require_tool(cc, "install a host C compiler (apt-get install gcc)")
+    flags = ["-O2", "-Wall", "-Wextra", "-Werror"] + (["-shared", "-fPIC"] if shared else [])
+    key = hashlib.sha256(source.read_bytes() + repr((flags, list(cmd_tail))).encode()).hexdigest()[:16]
+    out = cache_dir() / f"{stem}-{key}{'.so' if shared else ''}"
+    if out.exists():
+        return out
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{stem}-")
+    os.close(fd)
+    try:
+        proc = subprocess.run([cc_path, *flags, str(source), "-o", tmp, *cmd_tail], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise TargetUnavailable(f"could not build {source.name} with {cc}: {first_error(proc.stderr)}")
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
+def first_error(log: str) -> str:
+    """The first line of a compiler/linker log that says what went wrong."""
+    for line in log.splitlines():
+        if "error" in line.lower() or "undefined reference" in line:
+            return line.strip()
+    return log.strip()[:300]
+
+
+def define_flags(defines: Mapping[str, str | int] | None) -> list[str]:
+    return [f"-D{k}={v}" for k, v in (defines or {}).items()]
+
+
+def source_args(sources: Sequence[Path], language: str) -> list[str]:
+    """User sources, as C (-std=c99) or C++ (-std=c++11, no exceptions/RTTI on a microcontroller)."""
+    if language == "c++":
+        return ["-x", "c++", "-std=c++11", "-fno-exceptions", "-fno-rtti", *map(str, sources), "-x", "none"]
+    if language != "c":
+        raise ValueError(f"language must be 'c' or 'c++', not {language!r}")
+    return ["-std=c99", *map(str, sources)]
+
+
+_OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes?")
+
+
+def check_link(proc: subprocess.CompletedProcess, board, regions: Mapping[str, str], stack_reserve: int) -> None:
+    """Raise DoesNotFit for a region overflow (regions maps linker region name -> 'flash'|'sram'),
+    BuildError for any other failure."""
+    log = proc.stdout + proc.stderr
+    if proc.returncode == 0:
+        return
+    over: dict[str, int] = {}
+    for region, n in _OVERFLOW.findall(log):
+        kind = regions.get(region)
+        if kind:
+            over[kind] = max(over.get(kind, 0), int(n))
+    if over:
+        kind = "flash" if "flash" in over else "sram"
+        n = over[kind]
+        if kind == "flash":
+            msg = (f"does not fit the {board.name}: flash needs {n} bytes more than its "
+                   f"{board.flash_bytes} bytes")
+        else:
+            msg = (f"does not fit the {board.name}: static RAM (.data + .bss) is {n} bytes over the "
+                   f"{board.sram_bytes - stack_reserve} bytes available "
+                   f"({board.sram_bytes} bytes SRAM minus a {stack_reserve}-byte stack reserve)")
+        raise DoesNotFit(msg, region=kind, over=n, log=log)
+    raise BuildError(f"{board.name} build failed: {first_error(log)}", log)
+
+
+def section_sizes(size_tool: str, elf: Path) -> dict[str, int]:
+    """Section name -> size, from `size -A` (SysV format)."""
+    out = subprocess.run([size_tool, "-A", str(elf)], capture_output=True, text=True, check=True).stdout
+    sizes = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].startswith(".") and parts[1].isdigit():
+            sizes[parts[0]] = int(parts[1])
+    return sizes
+
+
+def memory_use(sections: Mapping[str, int], flash: Sequence[str], ram: Sequence[str]) -> tuple[int, int]:
+    """(flash bytes, static RAM bytes) from section sizes. .data counts in both: its initial
+    values live in flash and are copied to RAM at start-up."""
+    return (sum(sections.get(s, 0) for s in flash), sum(sections.get(s, 0) for s in ram))
+
+
+def symbols(nm_tool: str, elf: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """(name -> size in bytes for every sized symbol, name -> address for every symbol).
+    A name defined twice (file-local statics) keeps its largest size."""
+    out = subprocess.run([nm_tool, "--size-sort", "-S", str(elf)], capture_output=True, text=True, check=True).stdout
+    sizes: dict[str, int] = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4:
+            sizes[parts[3]] = max(sizes.get(parts[3], 0), int(parts[1], 16))
+    out = subprocess.run([nm_tool, str(elf)], capture_output=True, text=True, check=True).stdout
+    addrs = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            addrs[parts[2]] = int(parts[0], 16)
+    return sizes, addrs
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """Stop an emulator we started (and only it)."""
+    try:
+        proc.kill()
+    except ProcessLookupError:
+        pass
+    proc.wait()

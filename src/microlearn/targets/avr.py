@@ -1,0 +1,125 @@
+"""AVR boards (ATmega328P, ATmega2560): avr-gcc, run under simavr with exact cycle counts.
+
+The run uses a small libsimavr host program (support/avr/simavr_runner.c), built once
+with the host compiler and cached, that feeds the input through USART0, collects the
+output, reads the cycle counter at the GPIOR1 markers and tracks the lowest SP.
+"""
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from . import _toolchain as tc
+from .base import COMMON_CFLAGS, SUPPORT_DIR, Build, RunResult, Target
+from .errors import RunError, RunTimeout, TargetUnavailable
+
+AVR_SUPPORT = SUPPORT_DIR / "avr"
+_INSTALL = "install the AVR toolchain and simulator (apt-get install gcc-avr avr-libc simavr libsimavr-dev)"
+
+
+class AvrTarget(Target):
+    kind = "avr"
+
+    def __init__(self, board, *, cc: str = "avr-gcc", size: str = "avr-size", nm: str = "avr-nm",
+                 host_cc: str = "cc", max_cycles: int | None = None, stack_reserve_bytes: int | None = None):
+        """`max_cycles`: the simulation stops (RunTimeout) after this many cycles; default 10 minutes
+        of the board's clock. `stack_reserve_bytes` overrides the board's reserve."""
+        self.board = board
+        self.name = board.name
+        self.cc, self.size, self.nm, self.host_cc = cc, size, nm, host_cc
+        self.max_cycles = max_cycles if max_cycles is not None else 600 * board.clock_hz
+        self.stack_reserve = board.stack_reserve_bytes if stack_reserve_bytes is None else stack_reserve_bytes
+
+    def check(self) -> None:
+        for tool in (self.cc, self.size, self.nm):
+            tc.require_tool(tool, _INSTALL)
+        if not Path("/usr/include/simavr/sim_avr.h").exists():
+            raise TargetUnavailable(f"simavr headers not found: {_INSTALL}")
+
+    def runner(self) -> Path:
+        """The cached simavr runner executable (built on first use)."""
+        return tc.cached_host_binary(AVR_SUPPORT / "simavr_runner.c", "simavr_runner", ["-lsimavr"], cc=self.host_cc)
+
+    def build(self, sources: Sequence[Path], workdir: Path, *, include_dirs: Sequence[Path] = (),
+              defines: Mapping[str, str | int] | None = None, cflags: Sequence[str] = (),
+              language: str = "c") -> Build:
+        self.check()
+        b = self.board
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        elf = workdir / "program.elf"
+        ram_budget = b.sram_bytes - self.stack_reserve
+        cmd = [self.cc, "-Os", *b.cflags, *COMMON_CFLAGS, "-ffunction-sections", "-fdata-sections",
+               "-I", str(SUPPORT_DIR), *[f"-I{d}" for d in include_dirs], *tc.define_flags(defines), *cflags,
+               *tc.source_args(sources, language), str(AVR_SUPPORT / "mlrn_target.c"),
+               # The linker does not know the part's sizes: give it the board's, minus the stack reserve.
+               f"-Wl,--gc-sections,--defsym=__TEXT_REGION_LENGTH__={b.flash_bytes},"
+               f"--defsym=__DATA_REGION_ORIGIN__={0x800000 + b.ram_origin:#x},"
+               f"--defsym=__DATA_REGION_LENGTH__={ram_budget}",
+               "-o", str(elf), "-lm"]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        tc.check_link(proc, b, {"text": "flash", "data": "sram"}, self.stack_reserve)
+        sections = tc.section_sizes(self.size, elf)
+        flash, ram = tc.memory_use(sections, flash=(".text", ".data"), ram=(".data", ".bss", ".noinit"))
+        sizes, addrs = tc.symbols(self.nm, elf)
+        build = Build(target=self.name, path=elf, flash_bytes=flash, static_ram_bytes=ram, symbol_sizes=sizes,
+                      log=proc.stdout + proc.stderr)
+        build.exit_loop_addr = addrs.get("__stop_program")  # avr-libc's "cli; rjmp ." after main returns
+        return build
+
+    def run(self, build: Build, input_bytes: bytes = b"", timeout: float = 120.0) -> RunResult:
+        runner = self.runner()
+        with tempfile.TemporaryDirectory(prefix="mlrn-avr-") as tmp:
+            infile = Path(tmp) / "input.bin"
+            infile.write_bytes(input_bytes)
+            cmd = [str(runner), self.board.machine, str(self.board.clock_hz), str(self.max_cycles),
+                   str(build.path), str(infile)]
+            exit_loop = getattr(build, "exit_loop_addr", None)
+            if exit_loop is not None:
+                cmd.append(hex(exit_loop))
+            start = time.monotonic()
+            try:
+                proc = subprocess.run(cmd, capture_output=True, timeout=timeout)
+            except subprocess.TimeoutExpired as exc:
+                raise RunTimeout(f"{self.name}: simulation did not finish within {timeout:g} s (wall clock) "
+                                 "and was killed", (exc.stdout or b"").decode("utf-8", "replace")) from exc
+            wall = time.monotonic() - start
+        output = proc.stdout.decode("utf-8", "replace")
+        report = _parse_report(proc.stderr.decode("utf-8", "replace"))
+        if proc.returncode != 0 or report is None:
+            raise RunError(f"{self.name}: simavr runner failed (exit {proc.returncode}): "
+                           f"{proc.stderr.decode('utf-8', 'replace').strip()[-300:]}", output)
+        status, code = report["status"], int(report["exit_code"])
+        if status == "cycle_limit":
+            raise RunTimeout(f"{self.name}: program still running after {self.max_cycles} cycles "
+                             f"({self.max_cycles / self.board.clock_hz:g} s at {self.board.clock_hz / 1e6:g} MHz); "
+                             "stopped", output)
+        if status == "crash":
+            raise RunError(f"{self.name}: program crashed in simavr (bad opcode or address) at pc={report['pc']}",
+                           output)
+        if code != 0:
+            raise RunError(f"{self.name}: program exited with code {code}", output)
+        stack = int(report["stack_bytes"])
+        static = build.static_ram_bytes or 0
+        if static + stack > self.board.sram_bytes:
+            raise RunError(f"{self.name}: the stack ({stack} bytes) ran into static data ({static} bytes): "
+                           f"together over the {self.board.sram_bytes}-byte SRAM", output)
+        cycles = int(report["cycles"])
+        cycles = cycles if cycles >= 0 else None
+        return RunResult(output=output, exit_code=code, cycles=cycles,
+                         seconds=cycles / self.board.clock_hz if cycles is not None else None,
+                         seconds_kind="exact" if cycles is not None else None, stack_bytes=stack,
+                         extra={"total_cycles": int(report["total_cycles"]), "exit": status,
+                                "sram_used_bytes": static + stack,
+                                "wall_seconds": wall})
+
+
+def _parse_report(stderr: str) -> dict[str, str] | None:
+    """The runner's last '@mlrn-simavr key=value ...' line."""
+    for line in reversed(stderr.splitlines()):
+        if line.startswith("@mlrn-simavr "):
+            return dict(item.split("=", 1) for item in line.split()[1:])
+    return None

@@ -1,0 +1,141 @@
+"""Cortex-M boards: arm-none-eabi-gcc + newlib-nano, run under qemu-system-arm.
+
+Measurement: a TCG plugin (support/cortexm/count_plugin.c, built once with the host
+compiler and cached) counts the guest instructions executed between the markers.
+qemu has no cycle model, so time = instructions / clock is an ESTIMATE that assumes
+one instruction per cycle. I/O is semihosting on files in a private run directory.
+"""
+from __future__ import annotations
+
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from . import _toolchain as tc
+from .base import COMMON_CFLAGS, SUPPORT_DIR, Build, RunResult, Target, parse_measurements
+from .errors import RunError, RunTimeout
+
+CM_SUPPORT = SUPPORT_DIR / "cortexm"
+_INSTALL = ("install the Arm toolchain and qemu (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi "
+            "qemu-system-arm)")
+# Start-up and stack paint/scan loops must not become memset/memcpy calls (see startup.c).
+_SUPPORT_FLAGS = ("-fno-tree-loop-distribute-patterns",)
+
+
+class CortexMTarget(Target):
+    kind = "cortex-m"
+
+    def __init__(self, board, *, cc: str = "arm-none-eabi-gcc", size: str = "arm-none-eabi-size",
+                 nm: str = "arm-none-eabi-nm", qemu: str = "qemu-system-arm", host_cc: str = "cc",
+                 stack_reserve_bytes: int | None = None):
+        self.board = board
+        self.name = board.name
+        self.cc, self.size, self.nm, self.qemu, self.host_cc = cc, size, nm, qemu, host_cc
+        self.stack_reserve = board.stack_reserve_bytes if stack_reserve_bytes is None else stack_reserve_bytes
+
+    def check(self) -> None:
+        for tool in (self.cc, self.size, self.nm, self.qemu):
+            tc.require_tool(tool, _INSTALL)
+
+    def plugin(self) -> Path:
+        """The cached instruction-counting plugin (built on first use)."""
+        return tc.cached_host_binary(CM_SUPPORT / "count_plugin.c", "count_plugin", [], cc=self.host_cc,
+                                     shared=True)
+
+    def _linker_script(self, workdir: Path) -> Path:
+        b = self.board
+        text = (CM_SUPPORT / "link.ld.in").read_text()
+        for key, value in {"FLASH_ORIGIN": hex(b.flash_origin), "FLASH_BYTES": str(b.flash_bytes),
+                           "RAM_ORIGIN": hex(b.ram_origin), "RAM_BYTES": str(b.sram_bytes),
+                           "STACK_RESERVE": str(self.stack_reserve)}.items():
+            text = text.replace(f"@{key}@", value)
+        path = workdir / "link.ld"
+        path.write_text(text)
+        return path
+
+    def build(self, sources: Sequence[Path], workdir: Path, *, include_dirs: Sequence[Path] = (),
+              defines: Mapping[str, str | int] | None = None, cflags: Sequence[str] = (),
+              language: str = "c") -> Build:
+        self.check()
+        b = self.board
+        workdir = Path(workdir)
+        workdir.mkdir(parents=True, exist_ok=True)
+        elf = workdir / "program.elf"
+        common = [self.cc, "-Os", *b.cflags, *COMMON_CFLAGS, "-ffunction-sections", "-fdata-sections",
+                  "-I", str(SUPPORT_DIR)]
+        # The support code is compiled on its own (its flags must not leak into user code).
+        objs = []
+        for src in ("startup.c", "mlrn_target.c"):
+            obj = workdir / f"mlrn_{Path(src).stem}.o"
+            proc = subprocess.run([*common, *_SUPPORT_FLAGS, "-std=c99", "-I", str(CM_SUPPORT), "-c",
+                                   str(CM_SUPPORT / src), "-o", str(obj)], capture_output=True, text=True)
+            tc.check_link(proc, b, {}, self.stack_reserve)
+            objs.append(str(obj))
+        cmd = [*common, *[f"-I{d}" for d in include_dirs], *tc.define_flags(defines), *cflags,
+               *tc.source_args(sources, language), *objs,
+               "--specs=nano.specs", "-nostartfiles", "-T", str(self._linker_script(workdir)),
+               "-Wl,--gc-sections", "-o", str(elf), "-lm"]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        tc.check_link(proc, b, {"FLASH": "flash", "RAM": "sram"}, self.stack_reserve)
+        sections = tc.section_sizes(self.size, elf)
+        # .stack_reserve is accounting only (it is the stack), not static RAM.
+        flash, ram = tc.memory_use(sections, flash=(".text", ".ARM.exidx", ".data"), ram=(".data", ".bss"))
+        sizes, addrs = tc.symbols(self.nm, elf)
+        build = Build(target=self.name, path=elf, flash_bytes=flash, static_ram_bytes=ram, symbol_sizes=sizes,
+                      log=proc.stdout + proc.stderr)
+        # Thumb function symbols may carry bit 0; qemu reports instruction addresses without it.
+        build.marker_addrs = (addrs["mlrn_target_mark_begin"] & ~1, addrs["mlrn_target_mark_end"] & ~1)
+        return build
+
+    def qemu_command(self, build: Build) -> list[str]:
+        b = self.board
+        begin, end = getattr(build, "marker_addrs", None) or self._markers(build.path)
+        return [self.qemu, "-M", b.machine, *b.machine_args, "-nographic", "-monitor", "none", "-serial", "none",
+                "-semihosting-config", "enable=on,target=native", "-kernel", str(Path(build.path).resolve()),
+                "-plugin", f"{self.plugin()},begin={begin:#x},end={end:#x}", "-d", "plugin"]
+
+    def _markers(self, elf: Path) -> tuple[int, int]:
+        _, addrs = tc.symbols(self.nm, elf)
+        return addrs["mlrn_target_mark_begin"] & ~1, addrs["mlrn_target_mark_end"] & ~1
+
+    def run(self, build: Build, input_bytes: bytes = b"", timeout: float = 120.0) -> RunResult:
+        tc.require_tool(self.qemu, _INSTALL)
+        cmd = self.qemu_command(build)
+        with tempfile.TemporaryDirectory(prefix="mlrn-qemu-") as tmp:
+            run_dir = Path(tmp)
+            (run_dir / "mlrn_input.bin").write_bytes(input_bytes)  # the guest opens these names via semihosting
+            start = time.monotonic()
+            try:
+                proc = subprocess.run(cmd, cwd=run_dir, capture_output=True, timeout=timeout,
+                                      stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired as exc:
+                raise RunTimeout(f"{self.name}: qemu did not finish within {timeout:g} s and was killed "
+                                 "(a guest that never exits runs forever)", _read(run_dir / "mlrn_output.bin")) from exc
+            wall = time.monotonic() - start
+            output = _read(run_dir / "mlrn_output.bin")
+            _, meas = parse_measurements(_read(run_dir / "mlrn_meas.txt"))
+        log = proc.stderr.decode("utf-8", "replace")
+        _, plugin_meas = parse_measurements(log)
+        meas.update(plugin_meas)
+        if "fault" in meas:
+            raise RunError(f"{self.name}: program crashed (fault, {meas['fault']})", output)
+        if proc.returncode != 0:
+            detail = next((ln for ln in log.splitlines() if ln and not ln.startswith("@")), "")
+            raise RunError(f"{self.name}: program exited with code {proc.returncode}"
+                           + (f": {detail.strip()}" if detail else ""), output + log)
+        n = int(meas.get("instructions", -1))
+        instructions = n if n >= 0 else None
+        stack = int(meas["stack_bytes"]) if "stack_bytes" in meas else None
+        return RunResult(output=output, exit_code=0, instructions=instructions,
+                         seconds=instructions / self.board.clock_hz if instructions is not None else None,
+                         seconds_kind="estimate" if instructions is not None else None, stack_bytes=stack,
+                         extra={"total_instructions": int(meas.get("total_instructions", 0)),
+                                "seconds_assumes": "1 instruction per cycle",
+                                "sram_used_bytes": (build.static_ram_bytes or 0) + (stack or 0),
+                                "wall_seconds": wall})
+
+
+def _read(path: Path) -> str:
+    return path.read_bytes().decode("utf-8", "replace") if path.exists() else ""

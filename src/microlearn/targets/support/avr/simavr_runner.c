@@ -1,0 +1,177 @@
+/* simavr_runner: run an AVR ELF under libsimavr with exact measurements.
+ *
+ * usage: simavr_runner MCU CLOCK_HZ MAX_CYCLES FIRMWARE.elf INPUT_FILE [EXIT_LOOP_ADDR]
+ *
+ * The firmware's UART0 output goes to stdout as raw bytes. Input bytes are fed
+ * into UART0 RX one at a time, when the firmware asks for one by writing GPIOR2
+ * (see support/avr/mlrn_target.c); when none are left GPIOR2 reads back 0xFF.
+ * The last line on stderr is the report, one "key=value" list:
+ *   @mlrn-simavr status=S exit_code=N cycles=N total_cycles=N min_sp=N ramend=N stack_bytes=N
+ * status: exit (cli+sleep: mlrn_target_exit), exit_loop (returned from main into
+ * avr-libc's "cli; rjmp ." loop at
+ * EXIT_LOOP_ADDR, the byte address of __stop_program; any other endless loop runs to the limit), crash (bad opcode, bad address...),
+ * cycle_limit (MAX_CYCLES reached). cycles = cycles between the last begin and
+ * end markers (GPIOR1 = 1 / 2), -1 when the markers were not both seen.
+ * stack_bytes = ramend - min_sp: bytes below the top of RAM the stack ever took,
+ * SP sampled after every instruction (and interrupt entry) from reset on. */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <simavr/avr_uart.h>
+#include <simavr/sim_avr.h>
+#include <simavr/sim_elf.h>
+#include <simavr/sim_irq.h>
+
+/* Data-space addresses (I/O address + 0x20), the same on the ATmega328P and ATmega2560. */
+#define ADDR_GPIOR0 0x3E
+#define ADDR_GPIOR1 0x4A
+#define ADDR_GPIOR2 0x4B
+#define EOF_REPLY 0xFF
+
+static uint8_t *input;
+static size_t input_len, input_pos;
+static avr_irq_t *uart_rx;
+static avr_cycle_count_t mark_begin_cycle, region_cycles;
+static int seen_begin, seen_end, exit_code = -1;
+
+static void on_uart_out(avr_irq_t *irq, uint32_t value, void *param) {
+    (void)irq;
+    (void)param;
+    putchar((int)(value & 0xFF));
+}
+
+static void on_marker(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param) {
+    (void)param;
+    avr->data[addr] = v;
+    if (v == 1) {
+        mark_begin_cycle = avr->cycle;
+        seen_begin = 1;
+    } else if (v == 2 && seen_begin) {
+        region_cycles = avr->cycle - mark_begin_cycle;
+        seen_end = 1;
+    }
+}
+
+static void on_input_request(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param) {
+    (void)param;
+    if (v != 1) {
+        avr->data[addr] = v;
+        return;
+    }
+    if (input_pos < input_len) {
+        avr->data[addr] = v;
+        avr_raise_irq(uart_rx, input[input_pos++]);
+    } else {
+        avr->data[addr] = EOF_REPLY;
+    }
+}
+
+static void on_exit_code(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param) {
+    (void)param;
+    avr->data[addr] = v;
+    exit_code = v;
+}
+
+/* simavr logs ("Loaded 1578 .text ...") to stdout, which carries the UART: send errors to stderr, drop the rest. */
+static void logger(avr_t *avr, const int level, const char *format, va_list ap) {
+    (void)avr;
+    if (level <= LOG_ERROR) vfprintf(stderr, format, ap);
+}
+
+static uint8_t *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    size_t cap = 0, n = 0, got;
+    if (!f) return NULL;
+    do {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 65536;
+            buf = realloc(buf, cap);
+            if (!buf) exit(3);
+        }
+        got = fread(buf + n, 1, cap - n, f);
+        n += got;
+    } while (got > 0);
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+int main(int argc, char **argv) {
+    elf_firmware_t fw;
+    avr_t *avr;
+    uint32_t flags = 0;
+    unsigned long long max_cycles;
+    uint16_t sp, min_sp;
+    avr_flashaddr_t exit_loop_pc;
+    const char *status;
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr, "usage: %s MCU CLOCK_HZ MAX_CYCLES FIRMWARE.elf INPUT_FILE [EXIT_LOOP_ADDR]\n", argv[0]);
+        return 2;
+    }
+    max_cycles = strtoull(argv[3], NULL, 10);
+    exit_loop_pc = argc == 7 ? (avr_flashaddr_t)strtoul(argv[6], NULL, 0) : (avr_flashaddr_t)-1;
+    input = read_file(argv[5], &input_len);
+    if (!input) {
+        fprintf(stderr, "simavr_runner: cannot read input file %s\n", argv[5]);
+        return 2;
+    }
+    avr_global_logger_set(logger);
+    memset(&fw, 0, sizeof fw);
+    if (elf_read_firmware(argv[4], &fw) != 0) {
+        fprintf(stderr, "simavr_runner: cannot read firmware %s\n", argv[4]);
+        return 2;
+    }
+    avr = avr_make_mcu_by_name(argv[1]);
+    if (!avr) {
+        fprintf(stderr, "simavr_runner: unknown MCU %s\n", argv[1]);
+        return 2;
+    }
+    avr_init(avr);
+    avr_load_firmware(avr, &fw);
+    avr->frequency = (uint32_t)strtoul(argv[2], NULL, 10);
+
+    /* No console echo, and no usleep() when the firmware polls the UART. */
+    avr_ioctl(avr, AVR_IOCTL_UART_GET_FLAGS('0'), &flags);
+    flags &= ~(uint32_t)(AVR_UART_FLAG_STDIO | AVR_UART_FLAG_POLL_SLEEP);
+    avr_ioctl(avr, AVR_IOCTL_UART_SET_FLAGS('0'), &flags);
+    uart_rx = avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_INPUT);
+    avr_irq_register_notify(avr_io_getirq(avr, AVR_IOCTL_UART_GETIRQ('0'), UART_IRQ_OUTPUT), on_uart_out, NULL);
+    avr_register_io_write(avr, ADDR_GPIOR1, on_marker, NULL);
+    avr_register_io_write(avr, ADDR_GPIOR2, on_input_request, NULL);
+    avr_register_io_write(avr, ADDR_GPIOR0, on_exit_code, NULL);
+
+    min_sp = (uint16_t)(avr->data[R_SPL] | (avr->data[R_SPH] << 8));
+    status = "cycle_limit";
+    for (;;) {
+        avr_flashaddr_t pc = avr->pc;
+        int state = avr_run(avr);
+        sp = (uint16_t)(avr->data[R_SPL] | (avr->data[R_SPH] << 8));
+        if (sp < min_sp) min_sp = sp;
+        if (state == cpu_Done) {
+            status = "exit";
+            break;
+        }
+        if (state == cpu_Crashed) {
+            status = "crash";
+            break;
+        }
+        /* avr-libc's _exit after main returns: "cli; rjmp ." can never leave. */
+        if (avr->pc == exit_loop_pc && pc == exit_loop_pc && !avr->sreg[S_I]) {
+            status = "exit_loop";
+            exit_code = avr->data[24] | (avr->data[25] << 8); /* main's return value, still in r24:r25 */
+            break;
+        }
+        if (avr->cycle >= max_cycles) break;
+    }
+    fflush(stdout);
+    fprintf(stderr, "\n@mlrn-simavr status=%s exit_code=%d cycles=%lld total_cycles=%llu min_sp=%u ramend=%u "
+            "stack_bytes=%u pc=0x%lx\n",
+            status, exit_code, seen_end ? (long long)region_cycles : -1LL, (unsigned long long)avr->cycle,
+            (unsigned)min_sp, (unsigned)avr->ramend, (unsigned)(avr->ramend - min_sp), (unsigned long)avr->pc);
+    avr_terminate(avr);
+    return 0;
+}

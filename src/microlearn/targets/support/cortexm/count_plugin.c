@@ -1,0 +1,104 @@
+/* count_plugin: a qemu TCG plugin counting the guest instructions executed
+ * between two marker addresses (the entries of mlrn_target_mark_begin/end).
+ *
+ * usage: -plugin count_plugin.so,begin=0xADDR,end=0xADDR  -d plugin
+ * prints "@instructions N" (last begin..end pair; -1 if none) to qemu's log at exit.
+ *
+ * Every executed instruction adds 1 to a counter with an inline TCG op (no call
+ * into the plugin per instruction, so it stays fast); the two marker instructions
+ * additionally get a callback that snapshots the counter. The count runs from the
+ * first instruction of mark_begin up to, not including, the first of mark_end.
+ *
+ * Debian ships no qemu-plugin.h, so the few API declarations used are written out
+ * here, following the QEMU 7.x plugin API (QEMU_PLUGIN_VERSION 1). */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef uint64_t qemu_plugin_id_t;
+typedef struct qemu_info_t qemu_info_t; /* only passed by pointer */
+struct qemu_plugin_tb;
+struct qemu_plugin_insn;
+
+enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_CB_RW_REGS };
+enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
+
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
+typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
+
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
+size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
+void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, enum qemu_plugin_op op, void *ptr,
+                                                uint64_t imm);
+void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_udata_cb_t cb,
+                                            enum qemu_plugin_cb_flags flags, void *userdata);
+void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
+void qemu_plugin_outs(const char *string);
+
+#define QEMU_PLUGIN_EXPORT __attribute__((visibility("default")))
+QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
+
+static uint64_t begin_addr = UINT64_MAX, end_addr = UINT64_MAX;
+static uint64_t executed;   /* all guest instructions so far (single vCPU) */
+static uint64_t at_begin;   /* `executed` when mark_begin was entered */
+static int64_t region = -1; /* instructions of the last complete begin..end region */
+static int in_region;
+
+static void on_begin(unsigned int vcpu, void *udata) {
+    (void)vcpu;
+    (void)udata;
+    at_begin = executed;
+    in_region = 1;
+}
+
+static void on_end(unsigned int vcpu, void *udata) {
+    (void)vcpu;
+    (void)udata;
+    /* Both snapshots sit at the same point relative to their instruction's own
+     * inline add, so the difference is begin (inclusive) .. end (exclusive). */
+    if (in_region) region = (int64_t)(executed - at_begin);
+    in_region = 0;
+}
+
+static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
+    size_t i, n = qemu_plugin_tb_n_insns(tb);
+    (void)id;
+    for (i = 0; i < n; i++) {
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        uint64_t va = qemu_plugin_insn_vaddr(insn);
+        qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &executed, 1);
+        if (va == begin_addr) qemu_plugin_register_vcpu_insn_exec_cb(insn, on_begin, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        if (va == end_addr) qemu_plugin_register_vcpu_insn_exec_cb(insn, on_end, QEMU_PLUGIN_CB_NO_REGS, NULL);
+    }
+}
+
+static void report_at_exit(qemu_plugin_id_t id, void *udata) {
+    char line[96];
+    (void)id;
+    (void)udata;
+    snprintf(line, sizeof line, "@instructions %" PRId64 "\n@total_instructions %" PRIu64 "\n", region, executed);
+    qemu_plugin_outs(line);
+}
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv);
+
+int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv) {
+    int i;
+    (void)info;
+    for (i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "begin=", 6) == 0) begin_addr = strtoull(argv[i] + 6, NULL, 0);
+        else if (strncmp(argv[i], "end=", 4) == 0) end_addr = strtoull(argv[i] + 4, NULL, 0);
+        else {
+            fprintf(stderr, "count_plugin: unknown argument '%s'\n", argv[i]);
+            return -1;
+        }
+    }
+    qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
+    qemu_plugin_register_atexit_cb(id, report_at_exit, NULL);
+    return 0;
+}
