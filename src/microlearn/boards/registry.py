@@ -5,6 +5,7 @@ Sizes are the REAL board's (what the planner and the linker enforce); `machine`,
 """
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 
@@ -51,11 +52,14 @@ class Board:
                                 "the planner can still size programs for it, but they cannot be run")
 
     def tools_installed(self) -> dict[str, bool]:
-        """Which of this board's tools are on PATH (compiler, emulator)."""
+        """Which of this board's tools are installed (compiler, emulator)."""
         tools = {}
         if self.compiler:
             tools[self.compiler] = shutil.which(self.compiler) is not None
-        if self.emulator:
+        if self.emulator == "simavr":
+            # The runner links libsimavr; the `simavr` command itself is not used.
+            tools["libsimavr-dev"] = os.path.exists("/usr/include/simavr/sim_avr.h")
+        elif self.emulator:
             tools[self.emulator] = shutil.which(self.emulator) is not None
         return tools
 

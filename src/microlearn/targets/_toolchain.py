@@ -76,19 +76,26 @@ def source_args(sources: Sequence[Path], language: str) -> list[str]:
 
 
 _OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes?")
+# avr-ld's other form: "address 0x800865 of x.elf section `.bss' is not within region `data'"
+_OUTSIDE = re.compile(r"address (0x[0-9a-fA-F]+) of .* section [`'][^']+' is not within region [`'](\w+)'")
 
 
-def check_link(proc: subprocess.CompletedProcess, board, regions: Mapping[str, str], stack_reserve: int) -> None:
-    """Raise DoesNotFit for a region overflow (regions maps linker region name -> 'flash'|'sram'),
-    BuildError for any other failure."""
+def check_link(proc: subprocess.CompletedProcess, board, regions: Mapping[str, tuple[str, int]],
+               stack_reserve: int) -> None:
+    """Raise DoesNotFit for a region overflow, BuildError for any other failure.
+    `regions` maps a linker region name to ('flash'|'sram', address just past the region's end)."""
     log = proc.stdout + proc.stderr
     if proc.returncode == 0:
         return
     over: dict[str, int] = {}
     for region, n in _OVERFLOW.findall(log):
-        kind = regions.get(region)
-        if kind:
+        if region in regions:
+            kind = regions[region][0]
             over[kind] = max(over.get(kind, 0), int(n))
+    for addr, region in _OUTSIDE.findall(log):
+        if region in regions:
+            kind, end = regions[region]
+            over[kind] = max(over.get(kind, 0), int(addr, 16) - end)
     if over:
         kind = "flash" if "flash" in over else "sram"
         n = over[kind]

@@ -57,11 +57,13 @@ class AvrTarget(Target):
                *tc.source_args(sources, language), str(AVR_SUPPORT / "mlrn_target.c"),
                # The linker does not know the part's sizes: give it the board's, minus the stack reserve.
                f"-Wl,--gc-sections,--defsym=__TEXT_REGION_LENGTH__={b.flash_bytes},"
-               f"--defsym=__DATA_REGION_ORIGIN__={0x800000 + b.ram_origin:#x},"
+               f"--defsym=__DATA_REGION_ORIGIN__={0x800000 + b.ram_origin:#x},"  # not 0x800060: real SRAM start
                f"--defsym=__DATA_REGION_LENGTH__={ram_budget}",
                "-o", str(elf), "-lm"]
         proc = subprocess.run(cmd, capture_output=True, text=True)
-        tc.check_link(proc, b, {"text": "flash", "data": "sram"}, self.stack_reserve)
+        data_origin = 0x800000 + b.ram_origin  # avr-ld's address space: data lives at 0x800000 + address
+        tc.check_link(proc, b, {"text": ("flash", b.flash_bytes), "data": ("sram", data_origin + ram_budget)},
+                      self.stack_reserve)
         sections = tc.section_sizes(self.size, elf)
         flash, ram = tc.memory_use(sections, flash=(".text", ".data"), ram=(".data", ".bss", ".noinit"))
         sizes, addrs = tc.symbols(self.nm, elf)

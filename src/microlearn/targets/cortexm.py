@@ -78,27 +78,26 @@ class CortexMTarget(Target):
                "--specs=nano.specs", "-nostartfiles", "-T", str(self._linker_script(workdir)),
                "-Wl,--gc-sections", "-o", str(elf), "-lm"]
         proc = subprocess.run(cmd, capture_output=True, text=True)
-        tc.check_link(proc, b, {"FLASH": "flash", "RAM": "sram"}, self.stack_reserve)
+        tc.check_link(proc, b, {"FLASH": ("flash", b.flash_origin + b.flash_bytes),
+                                "RAM": ("sram", b.ram_origin + b.sram_bytes)}, self.stack_reserve)
         sections = tc.section_sizes(self.size, elf)
         # .stack_reserve is accounting only (it is the stack), not static RAM.
         flash, ram = tc.memory_use(sections, flash=(".text", ".ARM.exidx", ".data"), ram=(".data", ".bss"))
         sizes, addrs = tc.symbols(self.nm, elf)
         build = Build(target=self.name, path=elf, flash_bytes=flash, static_ram_bytes=ram, symbol_sizes=sizes,
                       log=proc.stdout + proc.stderr)
-        # Thumb function symbols may carry bit 0; qemu reports instruction addresses without it.
-        build.marker_addrs = (addrs["mlrn_target_mark_begin"] & ~1, addrs["mlrn_target_mark_end"] & ~1)
+        build.marker_addrs = _markers(addrs)
         return build
 
     def qemu_command(self, build: Build) -> list[str]:
         b = self.board
-        begin, end = getattr(build, "marker_addrs", None) or self._markers(build.path)
+        markers = getattr(build, "marker_addrs", None)
+        if markers is None:
+            markers = _markers(tc.symbols(self.nm, build.path)[1])
+        plugin_args = "".join(f",{k}={a:#x}" for k, a in zip(("begin", "end"), markers) if a is not None)
         return [self.qemu, "-M", b.machine, *b.machine_args, "-nographic", "-monitor", "none", "-serial", "none",
                 "-semihosting-config", "enable=on,target=native", "-kernel", str(Path(build.path).resolve()),
-                "-plugin", f"{self.plugin()},begin={begin:#x},end={end:#x}", "-d", "plugin"]
-
-    def _markers(self, elf: Path) -> tuple[int, int]:
-        _, addrs = tc.symbols(self.nm, elf)
-        return addrs["mlrn_target_mark_begin"] & ~1, addrs["mlrn_target_mark_end"] & ~1
+                "-plugin", f"{self.plugin()}{plugin_args}", "-d", "plugin"]
 
     def run(self, build: Build, input_bytes: bytes = b"", timeout: float = 120.0) -> RunResult:
         tc.require_tool(self.qemu, _INSTALL)
@@ -122,9 +121,11 @@ class CortexMTarget(Target):
         if "fault" in meas:
             raise RunError(f"{self.name}: program crashed (fault, {meas['fault']})", output)
         if proc.returncode != 0:
-            detail = next((ln for ln in log.splitlines() if ln and not ln.startswith("@")), "")
+            # qemu's own complaints (e.g. "Lockup: can't escalate...", exit 134) are the non-'@' lines.
+            qemu_lines = [ln for ln in log.splitlines() if ln.strip() and not ln.startswith("@")]
             raise RunError(f"{self.name}: program exited with code {proc.returncode}"
-                           + (f": {detail.strip()}" if detail else ""), output + log)
+                           + (f": {qemu_lines[0].strip()}" if qemu_lines else ""),
+                           output + "".join(ln + "\n" for ln in qemu_lines))
         n = int(meas.get("instructions", -1))
         instructions = n if n >= 0 else None
         stack = int(meas["stack_bytes"]) if "stack_bytes" in meas else None
@@ -135,6 +136,13 @@ class CortexMTarget(Target):
                                 "seconds_assumes": "1 instruction per cycle",
                                 "sram_used_bytes": (build.static_ram_bytes or 0) + (stack or 0),
                                 "wall_seconds": wall})
+
+
+def _markers(addrs: Mapping[str, int]) -> tuple[int | None, int | None]:
+    """Marker entry addresses (None when unused: --gc-sections dropped them). Thumb function
+    symbols may carry bit 0; qemu reports instruction addresses without it."""
+    return tuple(addrs[n] & ~1 if n in addrs else None  # type: ignore[return-value]
+                 for n in ("mlrn_target_mark_begin", "mlrn_target_mark_end"))
 
 
 def _read(path: Path) -> str:
