@@ -1,0 +1,201 @@
+"""`microlearn.compile(estimator, target=...)`: run the exported C from Python.
+
+The generated header is compiled with a small driver on a target ('host', or an
+emulated board such as 'uno' / 'nrf52840'); rows are streamed to the program as
+float32 through mlrn_target_getc, and the program prints the class index (and,
+when asked, decision_function / predict_proba values as exact float32 bits).
+The first row's prediction is the measured region: cycles on simavr, executed
+instructions on qemu, wall time on the host.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import struct
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from .. import include_dir
+from .export import lower, render
+from .export._model import CModel
+
+FLAG_DECISION, FLAG_PROBA = 2, 4
+
+DRIVER = r"""
+#include "mlrn_target.h"
+#include "model.h"
+
+#define OUT_N ((NAME_N_CLASSES > NAME_N_DECISION_OR_0) ? NAME_N_CLASSES : NAME_N_DECISION_OR_0)
+
+int main(void) {
+    float x[NAME_N_FEATURES];
+    float out[OUT_N];
+    uint8_t hdr[5];
+    uint32_t n, r;
+    uint16_t k;
+    mlrn_target_init();
+    if (mlrn_io_read_bytes(hdr, 5)) mlrn_target_exit(3);
+    n = (uint32_t)hdr[0] | ((uint32_t)hdr[1] << 8) | ((uint32_t)hdr[2] << 16) | ((uint32_t)hdr[3] << 24);
+    for (r = 0; r < n; r++) {
+        int32_t c;
+        for (k = 0; k < NAME_N_FEATURES; k++)
+            if (mlrn_io_read_f32(&x[k])) mlrn_target_exit(4);
+        if (r == 0) mlrn_target_mark_begin();
+        c = NAME_predict(x);
+        if (r == 0) mlrn_target_mark_end();
+        mlrn_io_put_i32(c);
+#if HAS_DECISION
+        if (hdr[4] & 2) {
+            NAME_decision_function(x, out);
+            for (k = 0; k < NAME_N_DECISION_OR_0; k++) { mlrn_target_putc(' '); mlrn_io_put_f32bits(out[k]); }
+        }
+#endif
+#if HAS_PROBA
+        if (hdr[4] & 4) {
+            mlrn_target_putc(';');
+            NAME_predict_proba(x, out);
+            for (k = 0; k < NAME_N_CLASSES; k++) { mlrn_target_putc(' '); mlrn_io_put_f32bits(out[k]); }
+        }
+#endif
+        mlrn_target_putc('\n');
+    }
+    (void)out;
+    mlrn_target_exit(0);
+    return 0;
+}
+"""
+
+
+def driver_source(m: CModel) -> str:
+    src = DRIVER.replace("NAME_N_DECISION_OR_0", f"{m.name}_N_DECISION" if m.decision_body is not None else "0")
+    src = src.replace("NAME_", f"{m.name}_")
+    src = src.replace("HAS_DECISION", "1" if m.decision_body is not None else "0")
+    src = src.replace("HAS_PROBA", "1" if m.proba_body is not None else "0")
+    return src
+
+
+class CompiledModel:
+    """The generated C of one estimator, built for a target, callable like the estimator."""
+
+    def __init__(self, model: CModel, estimator=None, target="host", workdir=None, language="c", cflags=()):
+        from ..targets import get_target
+        self.model = model
+        self.estimator = estimator
+        self.classes_ = np.asarray(model.classes)
+        self.target = get_target(target) if isinstance(target, str) else target
+        self.header = render(model)
+        key = hashlib.sha1((self.header + self.target.name + language + " ".join(cflags)).encode()).hexdigest()[:12]
+        self._tmp = None
+        if workdir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="mlrn_compile_")
+            workdir = self._tmp.name
+        self.workdir = Path(workdir) / f"{model.name}_{self.target.name}_{key}"
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        (self.workdir / "model.h").write_text(self.header)
+        drv = self.workdir / ("driver.cpp" if language == "c++" else "driver.c")
+        drv.write_text(driver_source(model))
+        self.build = self.target.build([drv], self.workdir, include_dirs=[self.workdir, Path(include_dir())],
+                                       cflags=list(cflags), language=language)
+        self.last_run = None
+
+    @classmethod
+    def from_model(cls, model, estimator=None, target="host", **kw):
+        return cls(model, estimator, target, **kw)
+
+    # -- measurements ----------------------------------------------------------------------
+    @property
+    def flash_bytes(self):
+        """Flash of the whole program (driver + model + support) as the target's linker reports it."""
+        return self.build.flash_bytes
+
+    @property
+    def sram_bytes(self):
+        return self.build.static_ram_bytes
+
+    @property
+    def table_bytes(self) -> int:
+        """NAME_FLASH_BYTES of the header."""
+        return self.model.flash_bytes
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.model.ram_bytes
+
+    @property
+    def cycles_per_prediction(self):
+        return None if self.last_run is None else self.last_run.cycles
+
+    @property
+    def instructions(self):
+        return None if self.last_run is None else self.last_run.instructions
+
+    @property
+    def stack_bytes(self):
+        return None if self.last_run is None else self.last_run.stack_bytes
+
+    def linked_table_bytes(self) -> int:
+        """Sum of the sizes of the model's table symbols as the linked program holds them."""
+        return sum(self.symbol_sizes().get(f"{self.model.name}_{t.suffix}", 0) for t in self.model.tables)
+
+    def symbol_sizes(self) -> dict:
+        if self.build.symbol_sizes:
+            return dict(self.build.symbol_sizes)
+        nm = {"avr": "avr-nm", "cortex-m": "arm-none-eabi-nm"}.get(self.target.kind, "nm")
+        if shutil.which(nm) is None:
+            return {}
+        out = subprocess.run([nm, "-S", str(self.build.path)], capture_output=True, text=True).stdout
+        sizes = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 4:
+                sizes[parts[3]] = int(parts[1], 16)
+        return sizes
+
+    # -- running -----------------------------------------------------------------------------
+    def _run(self, X, flags):
+        X = np.ascontiguousarray(np.asarray(X, dtype=np.float32).reshape(-1, self.model.n_features))
+        data = struct.pack("<IB", X.shape[0], flags) + X.astype("<f4").tobytes()
+        timeout = 120.0 + 0.05 * X.shape[0]
+        res = self.target.run(self.build, input_bytes=data, timeout=timeout)
+        self.last_run = res
+        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        if len(lines) != X.shape[0]:
+            raise RuntimeError(f"expected {X.shape[0]} result lines, got {len(lines)}: {res.output[-300:]!r}")
+        return lines
+
+    @staticmethod
+    def _bits(tokens):
+        return np.array([int(t, 16) for t in tokens], dtype=np.uint32).view(np.float32)
+
+    def predict_index(self, X) -> np.ndarray:
+        lines = self._run(X, 0)
+        return np.array([int(ln.split()[0]) for ln in lines], dtype=np.int64)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_index(X)]
+
+    def decision_function(self, X) -> np.ndarray:
+        if self.model.decision_body is None:
+            raise AttributeError(f"{self.model.source} has no decision_function")
+        lines = self._run(X, FLAG_DECISION)
+        D = np.stack([self._bits(ln.split()[1:]) for ln in lines])
+        return D[:, 0] if (self.model.n_decision == 1) else D
+
+    def predict_proba(self, X) -> np.ndarray:
+        if self.model.proba_body is None:
+            raise AttributeError(f"{self.model.source} has no predict_proba")
+        lines = self._run(X, FLAG_PROBA)
+        return np.stack([self._bits(ln.split(";")[1].split()) for ln in lines])
+
+
+def compile(estimator, target="host", dtype="float32", workdir=None, name="model", calib_X=None,
+            language="c", cflags=(), **opts) -> CompiledModel:
+    """Export `estimator` and build the C for `target` ('host', 'uno', 'nrf52840', ...)."""
+    model = lower(estimator, name=name, dtype=dtype, calib_X=calib_X, **opts)
+    return CompiledModel(model, estimator, target=target, workdir=workdir, language=language, cflags=cflags)
+
+
+__all__ = ["compile", "CompiledModel"]

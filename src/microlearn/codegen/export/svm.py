@@ -1,0 +1,198 @@
+"""Kernel SVMs: scikit-learn SVC / NuSVC and microlearn's SMOClassifier through one table form.
+
+Both are mapped to microlearn's sign convention (see mlrn_svm.h): sub-problem (p, q),
+f = sum_s coef[s] K(sv_s, x) + b, q when f >= 0. scikit-learn's binary SVC already has
+it (public dual_coef_/intercept_ are libsvm's negated); its one-vs-one multi-class
+dual_coef_/intercept_ are libsvm's raw sign, so they are negated here (exact in float).
+The linear kernel is collapsed to one w.x + b row per sub-problem.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ...estimators import _f32
+from ._model import CModel, Table, f32
+from ._prep import UnsupportedModel
+from .linear import build_linear, ovo_to_ovr_mirror, vote_mirror
+
+KERNEL_IDS = {"linear": 0, "rbf": 1, "poly": 2, "sigmoid": 3}
+
+
+class SVMTables:
+    """Normalised SVM: mode 'binary' | 'ovo' | 'ovr', microlearn sign."""
+
+    def __init__(self, kernel, gamma, coef0, degree, sv, coef, b, classes, mode, sv_start=None,
+                 source="", decision="scores", linear_w=None):
+        self.kernel, self.gamma, self.coef0, self.degree = kernel, float(gamma), float(coef0), int(degree)
+        self.sv = np.asarray(sv, dtype=np.float64)
+        self.coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
+        self.b = np.atleast_1d(np.asarray(b, dtype=np.float64))
+        self.classes = np.asarray(classes)
+        self.mode = mode
+        self.sv_start = None if sv_start is None else np.asarray(sv_start, dtype=np.int64)
+        self.source = source
+        self.decision = decision      # 'scores' (f itself) | 'neg_scores' | 'ovo_ovr'
+        self.linear_w = linear_w      # exact float32 rows to use for a linear kernel (SMOClassifier's coef_)
+
+    @property
+    def n_classes(self):
+        return len(self.classes)
+
+    def pair_weights64(self):
+        """Collapsed linear rows (float64) for each sub-problem."""
+        if self.mode in ("binary", "ovr"):
+            return self.coef @ self.sv
+        n = self.n_classes
+        rows = []
+        st = self.sv_start
+        for p in range(n):
+            for q in range(p + 1, n):
+                w = self.coef[q - 1, st[p]:st[p + 1]] @ self.sv[st[p]:st[p + 1]] \
+                    + self.coef[p, st[q]:st[q + 1]] @ self.sv[st[q]:st[q + 1]]
+                rows.append(w)
+        return np.asarray(rows)
+
+
+def from_sklearn(est) -> SVMTables:
+    kernel = est.kernel
+    if kernel not in KERNEL_IDS:
+        raise UnsupportedModel(f"SVC kernel={kernel!r}: supported kernels are linear, rbf, poly, sigmoid")
+    if int(est.degree) > 255 or int(est.degree) < 0:
+        raise UnsupportedModel("poly degree must be 0..255")
+    classes = est.classes_
+    n_sup = np.asarray(est.n_support_)
+    start = np.concatenate([[0], np.cumsum(n_sup)])
+    src = f"sklearn {type(est).__name__}(kernel={kernel!r})"
+    if len(classes) == 2:
+        return SVMTables(kernel, est._gamma, est.coef0, est.degree, est.support_vectors_, est.dual_coef_[0:1],
+                         est.intercept_[0:1], classes, "binary", start, src, "scores")
+    dshape = "ovo_ovr" if getattr(est, "decision_function_shape", "ovr") == "ovr" else "neg_scores"
+    return SVMTables(kernel, est._gamma, est.coef0, est.degree, est.support_vectors_, -np.asarray(est.dual_coef_),
+                     -np.asarray(est.intercept_), classes, "ovo", start, src, dshape)
+
+
+def from_smo(est) -> SVMTables:
+    kernel = est.kernel
+    if kernel not in KERNEL_IDS:
+        raise UnsupportedModel(f"SMOClassifier kernel={kernel!r}")
+    classes = est.classes_
+    n = len(classes)
+    mode = "binary" if n == 2 else getattr(est, "multiclass", "ovo")
+    start = None
+    if mode == "ovo":
+        n_sup = getattr(est, "n_support_", None)
+        if n_sup is None:
+            raise UnsupportedModel("SMOClassifier one-vs-one export needs n_support_")
+        start = np.concatenate([[0], np.cumsum(n_sup)])
+    lw = getattr(est, "coef_", None) if kernel == "linear" else None
+    return SVMTables(kernel, getattr(est, "_gamma", 1.0), getattr(est, "coef0", 0.0), getattr(est, "degree", 3),
+                     est.support_vectors_, est.dual_coef_, est.intercept_, classes, mode, start,
+                     f"microlearn SMOClassifier(kernel={kernel!r}, multiclass={mode!r})", "scores",
+                     None if lw is None else np.asarray(lw, dtype=np.float32))
+
+
+def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
+    n = t.n_classes
+    if t.kernel == "linear":
+        if t.linear_w is not None and not prescale:
+            W, b = t.linear_w, f32(t.b)
+        else:
+            W, b = t.pair_weights64(), t.b
+        notes = ["Linear kernel: support vectors collapsed to one w.x + b row per sub-problem."]
+        if prescale:
+            a, c = prescale.affine64()
+            b = np.asarray(b, np.float64) + np.asarray(W, np.float64) @ c
+            W = np.asarray(W, np.float64) * a[None, :]
+            notes.append(f"{prescale.describe()} folded into the weights.")
+        rule = {"binary": "ge", "ovo": "ovo", "ovr": "argmax"}[t.mode]
+        return build_linear(N, t.source, W, b, t.classes, rule=rule, decision=t.decision, notes=notes)
+
+    sv32, coef32, b32 = f32(t.sv), f32(t.coef), f32(t.b)
+    n_sv, d = sv32.shape
+    g32, c32 = np.float32(t.gamma), np.float32(t.coef0)
+    from ..c_format import c_float
+    m = CModel(name=N, source=t.source, n_features=d, classes=t.classes, includes=["mlrn_svm.h"])
+    m.tables = [Table("sv", "float", sv32), Table("coef", "float", coef32), Table("b", "float", b32)]
+    if t.mode == "ovo":
+        m.tables.append(Table("sv_start", "uint16_t", t.sv_start))
+    m.extra_defines["N_SV"] = n_sv
+    kp = f"    mlrn_kernel_params kp = {{{KERNEL_IDS[t.kernel]}, {t.degree}, {c_float(g32)}, {c_float(c32)}}};\n"
+    pre, xin, pre_ram = "", "x", 0
+    if prescale:
+        prescale.check_c()
+        m.tables += prescale.c_tables()
+        m.includes.append("mlrn_scale.h")
+        pre = f"    float xs[{d}];\n" + prescale.c_code(N) + "\n"
+        xin, pre_ram = "xs", 4 * d
+        m.notes.append(f"{prescale.describe()} applied to the input in float32 before the kernel.")
+    head = pre + kp
+    rows = {"binary": 1, "ovo": n * (n - 1) // 2, "ovr": n}[t.mode]
+    if t.mode == "binary":
+        call = f"mlrn_svm_binary_decision(&kp, {N}_sv, {N}_coef, mlrn_flash_f32(&{N}_b[0]), {n_sv}, {N}_N_FEATURES, {xin})"
+        m.predict_body = head + f"    return {call} >= 0.0f ? 1 : 0;"
+        m.decision_body = head + f"    out[0] = {call};"
+        ram = pre_ram
+    elif t.mode == "ovo":
+        fill = (f"    mlrn_svm_ovo_decisions(&kp, {N}_sv, {N}_coef, {N}_b, {N}_sv_start, {n}, {n_sv}, "
+                f"{N}_N_FEATURES, {xin}, f);\n")
+        m.predict_body = head + f"    float f[{rows}];\n    uint16_t votes[{n}];\n" + fill + \
+            f"    return mlrn_svm_ovo_vote(f, {n}, votes);"
+        ram = pre_ram + 4 * rows + 2 * n
+        if t.decision == "ovo_ovr":
+            m.decision_body = head + f"    float f[{rows}];\n" + fill + f"    mlrn_svm_ovo_to_ovr(f, {n}, out);"
+        elif t.decision == "neg_scores":
+            m.decision_body = head + f"    uint16_t i;\n" + fill.replace(", f);", ", out);") + \
+                f"    for (i = 0; i < {rows}; i++) out[i] = -out[i];"
+        else:
+            m.decision_body = head + fill.replace(", f);", ", out);")
+    else:
+        fill = (f"    mlrn_svm_ovr_decisions(&kp, {N}_sv, {N}_coef, {N}_b, {n}, {n_sv}, {N}_N_FEATURES, {xin}, f);\n")
+        m.predict_body = head + f"    float f[{n}];\n" + fill + f"    return mlrn_argmax_f32(f, {n});"
+        m.decision_body = head + fill.replace(", f);", ", out);")
+        m.includes.append("mlrn_linear.h")
+        ram = pre_ram + 4 * n
+    m.n_decision = {"binary": 1, "ovo": n if t.decision == "ovo_ovr" else rows, "ovr": n}[t.mode]
+    m.ram_bytes = ram
+
+    def decisions(X):
+        X = f32(X)
+        if prescale:
+            X = prescale.mirror(X)
+        K = np.empty((X.shape[0], n_sv), dtype=np.float32)
+        for s in range(n_sv):
+            K[:, s] = _f32.kernel_rows(t.kernel, X, sv32[s], g32, c32, t.degree)
+        F = np.zeros((X.shape[0], rows), dtype=np.float32)
+        if t.mode == "binary":
+            for s in range(n_sv):
+                F[:, 0] = F[:, 0] + coef32[0, s] * K[:, s]
+        elif t.mode == "ovr":
+            for r in range(n):
+                for s in range(n_sv):
+                    F[:, r] = F[:, r] + coef32[r, s] * K[:, s]
+        else:
+            st = t.sv_start
+            k = 0
+            for p in range(n):
+                for q in range(p + 1, n):
+                    for s in range(st[p], st[p + 1]):
+                        F[:, k] = F[:, k] + coef32[q - 1, s] * K[:, s]
+                    for s in range(st[q], st[q + 1]):
+                        F[:, k] = F[:, k] + coef32[p, s] * K[:, s]
+                    k += 1
+        return (F + b32[None, :]).astype(np.float32)
+
+    if t.mode == "binary":
+        m.ref_predict = lambda X: (decisions(X)[:, 0] >= 0).astype(np.int64)
+        m.ref_decision = decisions
+    elif t.mode == "ovr":
+        m.ref_predict = lambda X: np.argmax(decisions(X), axis=1)
+        m.ref_decision = decisions
+    else:
+        m.ref_predict = lambda X: vote_mirror(decisions(X), n)
+        if t.decision == "ovo_ovr":
+            m.ref_decision = lambda X: ovo_to_ovr_mirror(decisions(X), n)
+        elif t.decision == "neg_scores":
+            m.ref_decision = lambda X: -decisions(X)
+        else:
+            m.ref_decision = decisions
+    return m

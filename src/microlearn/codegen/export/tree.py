@@ -1,0 +1,214 @@
+"""Decision trees and forests (RandomForest, ExtraTrees): node tables, scikit-learn's semantics.
+
+Thresholds: scikit-learn tests float32(x) <= threshold (float64). Storing the largest
+float32 not above the threshold makes the float32 test identical for every float32 x.
+With scalers in front (Pipeline), the thresholds are moved back to the raw input by an
+exact search through scikit-learn's own float32 transform, so the scaling costs nothing.
+
+Leaves: a tree/forest whose leaves are all pure (one class, the default when trees are
+grown fully) stores the class in the child code and votes with integers: exactly
+scikit-learn's soft vote (sums of 0/1 are exact in any precision). Otherwise leaves index
+a float32 probability table summed in tree order in float32 (scikit-learn sums in
+float64: two classes whose summed probabilities differ by less than float32's rounding
+can come out in the other order -- measured and reported, never observed on the test sets).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._model import CModel, Table, f32
+from ._prep import UnsupportedModel, floor_f32
+
+
+def _flatten(tree, prescale):
+    """Internal nodes of one sklearn Tree in preorder -> (feature, thr64-or-32, left, right, leaf_values)."""
+    cl, cr = tree.children_left, tree.children_right
+    feat, thr = tree.feature, tree.threshold
+    value = tree.value[:, 0, :].astype(np.float64)
+    if tree.value.shape[1] != 1:
+        raise UnsupportedModel("multi-output trees are not supported")
+    order, stack = [], [0]
+    # preorder over internal nodes
+    internal_id = {}
+    leaves = []
+    leaf_id = {}
+    while stack:
+        nd = stack.pop()
+        if cl[nd] == -1:
+            leaf_id[nd] = len(leaves)
+            leaves.append(nd)
+            continue
+        internal_id[nd] = len(order)
+        order.append(nd)
+        stack.append(cr[nd])
+        stack.append(cl[nd])
+    return order, internal_id, leaves, leaf_id, value
+
+
+def lower_trees(est, N, prescale, opts) -> CModel:
+    name = type(est).__name__
+    trees = [est] if hasattr(est, "tree_") else list(est.estimators_)
+    forest = not hasattr(est, "tree_")
+    classes = est.classes_
+    C = len(classes)
+    if getattr(est, "n_outputs_", 1) != 1:
+        raise UnsupportedModel("multi-output trees are not supported")
+    d = int(est.n_features_in_)
+
+    flat = [_flatten(t.tree_, prescale) for t in trees]
+    pure = True
+    for order, iid, leaves, lid, value in flat:
+        v = value[leaves]
+        if np.any(np.count_nonzero(v, axis=1) != 1):
+            pure = False
+    # single tree: predict needs only argmax(value[leaf]); class codes work unless predict_proba
+    # would need the leaf's distribution -- then codes are leaf indices + a class table.
+    feats, thr64, lefts, rights, roots = [], [], [], [], []
+    leaf_proba, leaf_class = [], []
+    base = 0
+    leaf_base = 0
+    for order, iid, leaves, lid, value in flat:
+        tr = None
+
+        def code(nd):
+            if nd in iid:
+                return base + iid[nd]
+            if pure:
+                return -1 - int(np.argmax(value[nd]))
+            return -1 - (leaf_base + lid[nd])
+
+        for nd in order:
+            pass
+        t_ = trees[len(roots)].tree_
+        for nd in order:
+            feats.append(int(t_.feature[nd]))
+            thr64.append(float(t_.threshold[nd]))
+            lefts.append(code(int(t_.children_left[nd])))
+            rights.append(code(int(t_.children_right[nd])))
+        roots.append(code(0))
+        if not pure:
+            for nd in leaves:
+                v = value[nd]
+                leaf_proba.append(v / v.sum())
+                leaf_class.append(int(np.argmax(v)))
+        base += len(order)
+        leaf_base += len(leaves)
+    feats = np.asarray(feats, dtype=np.int64)
+    thr64 = np.asarray(thr64, dtype=np.float64)
+    if prescale:
+        thr32 = prescale.fold_thresholds(feats, thr64)
+    else:
+        thr32 = floor_f32(thr64)
+    n_nodes = len(feats)
+    codes = np.asarray(lefts + rights + roots, dtype=np.int64)
+    ftype = "uint8_t" if d <= 256 else "uint16_t"
+    ctype = "int16_t" if (codes.size == 0 or (codes.min() >= -32768 and codes.max() <= 32767)) else "int32_t"
+    suffix = ("u8" if ftype == "uint8_t" else "u16") + ("_i16" if ctype == "int16_t" else "_i32")
+    cread = "mlrn_flash_i16" if ctype == "int16_t" else "mlrn_flash_i32"
+    m = CModel(name=N, source=f"sklearn {name}" + (f"({len(trees)} trees)" if forest else ""), n_features=d,
+               classes=classes, includes=["mlrn_tree.h", "mlrn_linear.h"])
+    m.tables = [Table("feature", ftype, feats), Table("threshold", "float", thr32),
+                Table("left", ctype, np.asarray(lefts)), Table("right", ctype, np.asarray(rights))]
+    if n_nodes == 0:
+        m.tables = [Table("feature", ftype, [0]), Table("threshold", "float", [0.0]),
+                    Table("left", ctype, [-1]), Table("right", ctype, [-1])]
+    m.extra_defines["N_NODES"] = n_nodes
+    m.extra_defines["N_TREES"] = len(trees)
+    if prescale:
+        m.notes.append(f"{prescale.describe()} folded exactly into the thresholds.")
+    m.notes.append("Leaves: " + ("pure, class index in the child code (integer votes)." if pure
+                                 else "leaf-probability table."))
+    leaf_fn = f"mlrn_tree_leaf_{suffix}({N}_feature, {N}_threshold, {N}_left, {N}_right"
+    T = len(trees)
+    if forest:
+        m.tables.append(Table("roots", ctype, np.asarray(roots)))
+        root_expr = f"(int32_t){cread}(&{N}_roots[t])"
+    else:
+        root_expr = str(roots[0])
+    if not pure:
+        LP = f32(np.asarray(leaf_proba))
+        m.tables.append(Table("leaf_proba", "float", LP))
+        if not forest:
+            m.tables.append(Table("leaf_class", "uint8_t" if C <= 256 else "uint16_t", np.asarray(leaf_class)))
+
+    # C bodies
+    if not forest:
+        if pure:
+            m.predict_body = f"    return {leaf_fn}, {root_expr}, x);"
+            m.proba_body = (f"    int32_t c = {leaf_fn}, {root_expr}, x);\n    uint16_t i;\n"
+                            f"    for (i = 0; i < {C}; i++) out[i] = 0.0f;\n    out[c] = 1.0f;")
+        else:
+            acc = "mlrn_flash_u8" if C <= 256 else "mlrn_flash_u16"
+            m.predict_body = f"    return (int32_t){acc}(&{N}_leaf_class[{leaf_fn}, {root_expr}, x)]);"
+            m.proba_body = (f"    uint32_t leaf = (uint32_t){leaf_fn}, {root_expr}, x);\n    uint16_t i;\n"
+                            f"    for (i = 0; i < {C}; i++) out[i] = mlrn_flash_f32(&{N}_leaf_proba[leaf * {C}u + i]);")
+        m.ram_bytes = 0
+    else:
+        if pure:
+            m.helpers = (f"static inline void {N}_votes(const float *x, uint16_t *votes) {{\n"
+                         f"    uint16_t t;\n    for (t = 0; t < {C}; t++) votes[t] = 0;\n"
+                         f"    for (t = 0; t < {T}; t++) votes[{leaf_fn}, {root_expr}, x)]++;\n}}")
+            m.predict_body = (f"    uint16_t votes[{C}];\n    {N}_votes(x, votes);\n"
+                              f"    return mlrn_argmax_u16(votes, {C});")
+            m.proba_body = (f"    uint16_t votes[{C}];\n    uint16_t i;\n    {N}_votes(x, votes);\n"
+                            f"    for (i = 0; i < {C}; i++) out[i] = (float)votes[i] / {float(T)!r}f;")
+            m.ram_bytes = 2 * C
+        else:
+            m.helpers = (f"static inline void {N}_sum(const float *x, float *acc) {{\n"
+                         f"    uint16_t t, i;\n    for (i = 0; i < {C}; i++) acc[i] = 0.0f;\n"
+                         f"    for (t = 0; t < {T}; t++) {{\n"
+                         f"        uint32_t leaf = (uint32_t){leaf_fn}, {root_expr}, x);\n"
+                         f"        for (i = 0; i < {C}; i++) acc[i] = acc[i] + mlrn_flash_f32(&{N}_leaf_proba[leaf * {C}u + i]);\n"
+                         f"    }}\n}}")
+            m.predict_body = f"    float acc[{C}];\n    {N}_sum(x, acc);\n    return mlrn_argmax_f32(acc, {C});"
+            m.proba_body = (f"    uint16_t i;\n    {N}_sum(x, out);\n"
+                            f"    for (i = 0; i < {C}; i++) out[i] = out[i] / {float(T)!r}f;")
+            m.ram_bytes = 4 * C
+
+    # Python mirror
+    feats_a, thr_a = feats, thr32
+    L = np.asarray(lefts, dtype=np.int64)
+    R = np.asarray(rights, dtype=np.int64)
+
+    def leaf_of(X, root):
+        X = f32(X)
+        code = np.full(X.shape[0], root, dtype=np.int64)
+        rows = np.arange(X.shape[0])
+        while True:
+            act = code >= 0
+            if not act.any():
+                break
+            c = code[act]
+            go_left = X[rows[act], feats_a[c]] <= thr_a[c]
+            code[act] = np.where(go_left, L[c], R[c])
+        return -1 - code
+
+    def tree_outputs(X):
+        return [leaf_of(X, r) for r in roots]
+
+    if not forest:
+        if pure:
+            m.ref_predict = lambda X: leaf_of(X, roots[0])
+            m.ref_proba = lambda X: np.eye(C, dtype=np.float32)[leaf_of(X, roots[0])]
+        else:
+            lc = np.asarray(leaf_class)
+            m.ref_predict = lambda X: lc[leaf_of(X, roots[0])]
+            m.ref_proba = lambda X: LP[leaf_of(X, roots[0])]
+    else:
+        if pure:
+            def votes(X):
+                V = np.zeros((len(X), C), dtype=np.int64)
+                for lv in tree_outputs(X):
+                    V[np.arange(len(X)), lv] += 1
+                return V
+            m.ref_predict = lambda X: np.argmax(votes(X), axis=1)
+            m.ref_proba = lambda X: (votes(X).astype(np.float32) / np.float32(T)).astype(np.float32)
+        else:
+            def sums(X):
+                S = np.zeros((len(X), C), dtype=np.float32)
+                for lv in tree_outputs(X):
+                    S = S + LP[lv]
+                return S
+            m.ref_predict = lambda X: np.argmax(sums(X), axis=1)
+            m.ref_proba = lambda X: (sums(X) / np.float32(T)).astype(np.float32)
+    return m

@@ -1,0 +1,83 @@
+/* mlrn_linear.h: linear decision functions w.x + b over flash tables, argmax, softmax.
+ *
+ * Arithmetic order (shared with the Python mirror microlearn.codegen.export.linear):
+ *   acc = 0.0f; acc = acc + w[k] * x[k] for k = 0..d-1 in index order; f = acc + b.
+ * Tables W (rows x d, row-major) and b (rows) are const tables (PROGMEM on AVR). */
+#ifndef MLRN_LINEAR_H
+#define MLRN_LINEAR_H
+#include "mlrn.h"
+#include "mlrn_math.h"
+
+static inline float mlrn_linear_score(const float *w_flash, float b, uint16_t d, const float *x) {
+    float acc = 0.0f;
+    uint16_t k;
+    for (k = 0; k < d; k++) acc = acc + mlrn_flash_f32(&w_flash[k]) * x[k];
+    return acc + b;
+}
+
+/* out[r] = W[r].x + b[r] for r < rows. */
+static inline void mlrn_linear_scores(const float *W_flash, const float *b_flash, uint16_t rows, uint16_t d,
+                                      const float *x, float *out) {
+    uint16_t r;
+    for (r = 0; r < rows; r++)
+        out[r] = mlrn_linear_score(&W_flash[(uint32_t)r * d], mlrn_flash_f32(&b_flash[r]), d, x);
+}
+
+/* argmax over the rows without storing the scores: first maximum wins (numpy's argmax). */
+static inline int32_t mlrn_linear_argmax(const float *W_flash, const float *b_flash, uint16_t rows, uint16_t d,
+                                         const float *x) {
+    int32_t best = 0;
+    float best_f = 0.0f;
+    uint16_t r;
+    for (r = 0; r < rows; r++) {
+        float f = mlrn_linear_score(&W_flash[(uint32_t)r * d], mlrn_flash_f32(&b_flash[r]), d, x);
+        if (r == 0 || f > best_f) { best_f = f; best = (int32_t)r; }
+    }
+    return best;
+}
+
+/* First index of the maximum of v[0..n-1]. */
+static inline int32_t mlrn_argmax_f32(const float *v, uint16_t n) {
+    int32_t best = 0;
+    uint16_t i;
+    for (i = 1; i < n; i++)
+        if (v[i] > v[best]) best = (int32_t)i;
+    return best;
+}
+
+static inline int32_t mlrn_argmax_u16(const uint16_t *v, uint16_t n) {
+    int32_t best = 0;
+    uint16_t i;
+    for (i = 1; i < n; i++)
+        if (v[i] > v[best]) best = (int32_t)i;
+    return best;
+}
+
+/* 1 / (1 + e^-f) */
+static inline float mlrn_expit(float f) { return 1.0f / (1.0f + mlrn_expf(-f)); }
+
+/* In place: v[i] = e^(v[i] - max) / sum_j e^(v[j] - max). */
+static inline void mlrn_softmax(float *v, uint16_t n) {
+    float m = v[0], s = 0.0f;
+    uint16_t i;
+    for (i = 1; i < n; i++)
+        if (v[i] > m) m = v[i];
+    for (i = 0; i < n; i++) {
+        v[i] = mlrn_expf(v[i] - m);
+        s = s + v[i];
+    }
+    for (i = 0; i < n; i++) v[i] = v[i] / s;
+}
+
+/* In place: v[i] = expit(v[i]) / sum_j expit(v[j]) (scikit-learn's one-vs-rest probabilities). */
+static inline void mlrn_ovr_proba(float *v, uint16_t n) {
+    float s = 0.0f;
+    uint16_t i;
+    for (i = 0; i < n; i++) {
+        v[i] = mlrn_expit(v[i]);
+        s = s + v[i];
+    }
+    for (i = 0; i < n; i++) v[i] = v[i] / s;
+}
+
+#endif /* MLRN_LINEAR_H */

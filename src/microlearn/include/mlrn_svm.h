@@ -1,0 +1,111 @@
+/* mlrn_svm.h: kernel SVM inference from flash tables (binary, one-vs-one, one-vs-rest).
+ *
+ * Sign convention (microlearn's; scikit-learn's binary SVC has the same, libsvm's raw
+ * one-vs-one values are the negation): sub-problem (p, q), p < q,
+ *     f = (sum over support vectors s, in table order, of coef[s] * K(sv_s, x)) + b
+ * computed as acc = 0.0f; acc = acc + coef * K; f = acc + b; predict q if f >= 0 else p.
+ * One-vs-one voting: argmax of votes, ties to the lowest class index (libsvm's rule).
+ * One-vs-rest: argmax of f_k, first maximum.
+ *
+ * Tables: sv (n_sv x d floats, row-major, grouped by class for one-vs-one),
+ * coef (one-vs-one: libsvm layout, (n_classes-1) x n_sv; one-vs-rest: n_classes x n_sv),
+ * b (one per sub-problem; one-vs-one pairs in the order (0,1),(0,2)..(0,n-1),(1,2)..),
+ * sv_start (one-vs-one: n_classes+1 offsets of each class's support vectors). */
+#ifndef MLRN_SVM_H
+#define MLRN_SVM_H
+#include "mlrn.h"
+#include "mlrn_kernel.h"
+
+/* Index of pair (p, q), p < q, among the n*(n-1)/2 one-vs-one sub-problems. */
+static inline uint16_t mlrn_svm_pair_index(uint16_t p, uint16_t q, uint16_t n_classes) {
+    return (uint16_t)((uint32_t)p * (uint32_t)(2u * n_classes - p - 1u) / 2u + (uint32_t)(q - p - 1u));
+}
+
+static inline float mlrn_svm_binary_decision(const mlrn_kernel_params *kp, const float *sv_flash,
+                                             const float *coef_flash, float b, uint16_t n_sv, uint16_t d,
+                                             const float *x) {
+    float acc = 0.0f;
+    uint16_t s;
+    for (s = 0; s < n_sv; s++) {
+        float k = mlrn_kernel_eval_flash(kp, &sv_flash[(uint32_t)s * d], x, d);
+        acc = acc + mlrn_flash_f32(&coef_flash[s]) * k;
+    }
+    return acc + b;
+}
+
+/* f[pair] for every pair; each kernel value is computed once and added to the n_classes-1
+ * pairs its support vector takes part in, so every pair still sums in support-vector order. */
+static inline void mlrn_svm_ovo_decisions(const mlrn_kernel_params *kp, const float *sv_flash,
+                                          const float *coef_flash, const float *b_flash,
+                                          const uint16_t *sv_start_flash, uint16_t n_classes, uint16_t n_sv,
+                                          uint16_t d, const float *x, float *f) {
+    uint16_t n_pairs = (uint16_t)(n_classes * (n_classes - 1u) / 2u);
+    uint16_t c = 0, i, s, end = mlrn_flash_u16(&sv_start_flash[1]);
+    for (i = 0; i < n_pairs; i++) f[i] = 0.0f;
+    for (s = 0; s < n_sv; s++) {
+        float k;
+        while (s >= end) { c++; end = mlrn_flash_u16(&sv_start_flash[c + 1u]); }
+        k = mlrn_kernel_eval_flash(kp, &sv_flash[(uint32_t)s * d], x, d);
+        for (i = 0; i < n_classes; i++) {
+            uint16_t pair, row;
+            if (i == c) continue;
+            /* pair (c, i) takes coef row i-1 for class c's vectors; pair (i, c) takes row i */
+            if (i > c) { pair = mlrn_svm_pair_index(c, i, n_classes); row = (uint16_t)(i - 1u); }
+            else { pair = mlrn_svm_pair_index(i, c, n_classes); row = i; }
+            f[pair] = f[pair] + mlrn_flash_f32(&coef_flash[(uint32_t)row * n_sv + s]) * k;
+        }
+    }
+    for (i = 0; i < n_pairs; i++) f[i] = f[i] + mlrn_flash_f32(&b_flash[i]);
+}
+
+/* Votes from the pair decisions (f >= 0 -> q); returns the winner, ties to the lowest index.
+ * votes: n_classes counters (scratch). */
+static inline int32_t mlrn_svm_ovo_vote(const float *f, uint16_t n_classes, uint16_t *votes) {
+    uint16_t p, q, k = 0, best = 0;
+    for (p = 0; p < n_classes; p++) votes[p] = 0;
+    for (p = 0; p < n_classes; p++)
+        for (q = (uint16_t)(p + 1u); q < n_classes; q++, k++) {
+            if (f[k] >= 0.0f) votes[q]++;
+            else votes[p]++;
+        }
+    for (p = 1; p < n_classes; p++)
+        if (votes[p] > votes[best]) best = p;
+    return (int32_t)best;
+}
+
+/* scikit-learn's decision_function_shape='ovr' from the pair decisions f (microlearn sign):
+ * votes + sum_of_confidences / (3 (|sum_of_confidences| + 1)), a vote to q when f > 0. */
+static inline void mlrn_svm_ovo_to_ovr(const float *f, uint16_t n_classes, float *out) {
+    uint16_t p, q, k = 0;
+    for (p = 0; p < n_classes; p++) out[p] = 0.0f;
+    for (p = 0; p < n_classes; p++)
+        for (q = (uint16_t)(p + 1u); q < n_classes; q++, k++) {
+            out[p] = out[p] - f[k];
+            out[q] = out[q] + f[k];
+        }
+    for (p = 0; p < n_classes; p++) {
+        float a = out[p] < 0.0f ? -out[p] : out[p];
+        out[p] = out[p] / (3.0f * (a + 1.0f));
+    }
+    k = 0;
+    for (p = 0; p < n_classes; p++)
+        for (q = (uint16_t)(p + 1u); q < n_classes; q++, k++) {
+            if (f[k] > 0.0f) out[q] = out[q] + 1.0f;
+            else out[p] = out[p] + 1.0f;
+        }
+}
+
+/* f[r] for the n_rows one-vs-rest sub-problems sharing one set of support vectors. */
+static inline void mlrn_svm_ovr_decisions(const mlrn_kernel_params *kp, const float *sv_flash,
+                                          const float *coef_flash, const float *b_flash, uint16_t n_rows,
+                                          uint16_t n_sv, uint16_t d, const float *x, float *f) {
+    uint16_t r, s;
+    for (r = 0; r < n_rows; r++) f[r] = 0.0f;
+    for (s = 0; s < n_sv; s++) {
+        float k = mlrn_kernel_eval_flash(kp, &sv_flash[(uint32_t)s * d], x, d);
+        for (r = 0; r < n_rows; r++) f[r] = f[r] + mlrn_flash_f32(&coef_flash[(uint32_t)r * n_sv + s]) * k;
+    }
+    for (r = 0; r < n_rows; r++) f[r] = f[r] + mlrn_flash_f32(&b_flash[r]);
+}
+
+#endif /* MLRN_SVM_H */
