@@ -78,12 +78,15 @@ def source_args(sources: Sequence[Path], language: str) -> list[str]:
 _OVERFLOW = re.compile(r"region [`'](\w+)' overflowed by (\d+) bytes?")
 # avr-ld's other form: "address 0x800865 of x.elf section `.bss' is not within region `data'"
 _OUTSIDE = re.compile(r"address (0x[0-9a-fA-F]+) of .* section [`'][^']+' is not within region [`'](\w+)'")
+# ... and one with no byte count at all: "section `.text' will not fit in region `text'"
+_NO_FIT = re.compile(r"section [`'][^']+' will not fit in region [`'](\w+)'")
 
 
 def check_link(proc: subprocess.CompletedProcess, board, regions: Mapping[str, tuple[str, int]],
-               stack_reserve: int) -> None:
+               stack_reserve: int, measure_over=None) -> None:
     """Raise DoesNotFit for a region overflow, BuildError for any other failure.
-    `regions` maps a linker region name to ('flash'|'sram', address just past the region's end)."""
+    `regions` maps a linker region name to ('flash'|'sram', address just past the region's end).
+    `measure_over(kind)` -> bytes over, for linker messages that give no count."""
     log = proc.stdout + proc.stderr
     if proc.returncode == 0:
         return
@@ -96,6 +99,10 @@ def check_link(proc: subprocess.CompletedProcess, board, regions: Mapping[str, t
         if region in regions:
             kind, end = regions[region]
             over[kind] = max(over.get(kind, 0), int(addr, 16) - end)
+    for region in _NO_FIT.findall(log):
+        if region in regions and regions[region][0] not in over and measure_over is not None:
+            kind = regions[region][0]
+            over[kind] = measure_over(kind)
     if over:
         kind = "flash" if "flash" in over else "sram"
         n = over[kind]

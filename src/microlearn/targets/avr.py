@@ -52,18 +52,36 @@ class AvrTarget(Target):
         workdir.mkdir(parents=True, exist_ok=True)
         elf = workdir / "program.elf"
         ram_budget = b.sram_bytes - self.stack_reserve
-        cmd = [self.cc, "-Os", *b.cflags, *COMMON_CFLAGS, "-ffunction-sections", "-fdata-sections",
-               "-I", str(SUPPORT_DIR), *[f"-I{d}" for d in include_dirs], *tc.define_flags(defines), *cflags,
-               *tc.source_args(sources, language), str(AVR_SUPPORT / "mlrn_target.c"),
-               # The linker does not know the part's sizes: give it the board's, minus the stack reserve.
-               f"-Wl,--gc-sections,--defsym=__TEXT_REGION_LENGTH__={b.flash_bytes},"
-               f"--defsym=__DATA_REGION_ORIGIN__={0x800000 + b.ram_origin:#x},"  # not 0x800060: real SRAM start
-               f"--defsym=__DATA_REGION_LENGTH__={ram_budget}",
-               "-o", str(elf), "-lm"]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        common = [self.cc, "-Os", *b.cflags, *COMMON_CFLAGS, "-ffunction-sections", "-fdata-sections",
+                  "-I", str(SUPPORT_DIR)]
         data_origin = 0x800000 + b.ram_origin  # avr-ld's address space: data lives at 0x800000 + address
-        tc.check_link(proc, b, {"text": ("flash", b.flash_bytes), "data": ("sram", data_origin + ram_budget)},
-                      self.stack_reserve)
+        regions = {"text": ("flash", b.flash_bytes), "data": ("sram", data_origin + ram_budget)}
+        # The support code is compiled on its own, as C, whatever the language of the user's sources.
+        support = workdir / "mlrn_target.o"
+        proc = subprocess.run([*common, "-std=c99", "-c", str(AVR_SUPPORT / "mlrn_target.c"), "-o", str(support)],
+                              capture_output=True, text=True)
+        tc.check_link(proc, b, regions, self.stack_reserve)
+        def link(out: Path, flash: int, ram: int) -> subprocess.CompletedProcess:
+            cmd = [*common, *[f"-I{d}" for d in include_dirs], *tc.define_flags(defines), *cflags,
+                   *tc.source_args(sources, language), str(support),
+                   # The linker does not know the part's sizes: give it the board's, minus the stack
+                   # reserve, and the real start of SRAM (the generic script assumes 0x60).
+                   f"-Wl,--gc-sections,--defsym=__TEXT_REGION_LENGTH__={flash},"
+                   f"--defsym=__DATA_REGION_ORIGIN__={data_origin:#x},--defsym=__DATA_REGION_LENGTH__={ram}",
+                   "-o", str(out), "-lm"]
+            return subprocess.run(cmd, capture_output=True, text=True)
+
+        def measure_over(kind: str) -> int:
+            # avr-ld says "will not fit" without a count: link once more without limits and measure.
+            unbounded = workdir / "unbounded.elf"
+            if link(unbounded, 0x400000, 0xFFFF).returncode != 0:
+                return 0
+            flash, ram = tc.memory_use(tc.section_sizes(self.size, unbounded), flash=(".text", ".data"),
+                                       ram=(".data", ".bss", ".noinit"))
+            return flash - b.flash_bytes if kind == "flash" else ram - ram_budget
+
+        proc = link(elf, b.flash_bytes, ram_budget)
+        tc.check_link(proc, b, regions, self.stack_reserve, measure_over)
         sections = tc.section_sizes(self.size, elf)
         flash, ram = tc.memory_use(sections, flash=(".text", ".data"), ram=(".data", ".bss", ".noinit"))
         sizes, addrs = tc.symbols(self.nm, elf)

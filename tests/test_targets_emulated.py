@@ -1,0 +1,322 @@
+"""Emulated board targets: simavr (AVR, exact cycles) and qemu (Cortex-M, instruction counts).
+
+Each emulator run takes ~0.01-0.1 s; builds dominate. Tests skip with the reason when a
+toolchain or emulator is missing. The full error matrix over every board is marked slow.
+"""
+from __future__ import annotations
+
+import struct
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from microlearn.boards import get_board
+from microlearn.targets import DoesNotFit, RunError, RunTimeout, TargetUnavailable, get_target
+
+AVR_BOARDS = ["uno", "mega2560"]
+CM_BOARDS = ["nrf52840", "bluepill", "samd21", "rp2040"]
+
+# Reads a 2-byte iteration count then data bytes; checksums the data (FNV-1a), then runs
+# `iters` float32 steps between the markers and prints both (the float as its bits).
+WORK_C = r"""
+#include "mlrn_target.h"
+static uint8_t data[N_DATA];   /* a window of the input (the uno has 2 KB of SRAM) */
+static uint16_t n_data;
+
+__attribute__((noinline)) static float work(uint16_t iters) {
+    float s = 0.0f;
+    uint16_t i;
+    for (i = 0; i < iters; i++) s = s * 0.96875f + (float)data[i % n_data] * 0.5f - 1.25f;
+    return s;
+}
+
+int main(void) {
+    uint8_t hdr[2] = {0, 0}; /* avr-gcc 5.4 cannot see that mlrn_target_exit does not return */
+    uint16_t iters;
+    uint32_t h = 2166136261u;
+    int c;
+    float r;
+    mlrn_target_init();
+    if (mlrn_io_read_bytes(hdr, 2)) mlrn_target_exit(2);
+    iters = (uint16_t)(hdr[0] | (hdr[1] << 8));
+    while ((c = mlrn_target_getc()) >= 0) {
+        if (n_data < N_DATA) data[n_data++] = (uint8_t)c;
+        h = (h ^ (uint8_t)c) * 16777619u;
+    }
+    mlrn_target_mark_begin();
+    r = work(iters);
+    mlrn_target_mark_end();
+    mlrn_io_puts("fnv ");
+    mlrn_io_put_hex32(h);
+    mlrn_io_puts(" n ");
+    mlrn_io_put_u32(n_data);
+    mlrn_io_puts(" f ");
+    mlrn_io_put_f32bits(r);
+    mlrn_io_puts("\n");
+    mlrn_target_exit(0);
+    return 0;
+}
+"""
+
+BIG_C = r"""
+#include "mlrn_target.h"
+/* volatile and written at run time: gcc cannot move it to flash (see emulation facts). */
+static volatile uint8_t big[BIG];
+int main(void) {
+    uint32_t i, s = 0;
+    mlrn_target_init();
+    for (i = 0; i < BIG; i++) big[i] = (uint8_t)i;
+    for (i = 0; i < BIG; i++) s += big[i];
+    mlrn_io_put_u32(s);
+    mlrn_target_exit(0);
+    return 0;
+}
+"""
+
+LOOP_C = r"""
+#include "mlrn_target.h"
+int main(void) { volatile uint8_t x = 0; mlrn_target_init(); for (;;) x++; }
+"""
+
+# Calls into memory that holds no code: unprogrammed flash (0xFFFF) on AVR, nothing on Cortex-M.
+CRASH_C = r"""
+#include "mlrn_target.h"
+typedef void (*fn_t)(void);
+int main(void) {
+    volatile uintptr_t bad = BAD_ADDR;
+    mlrn_target_init();
+    mlrn_io_puts("before\n");
+    ((fn_t)bad)();
+    mlrn_io_puts("after\n");
+    mlrn_target_exit(0);
+    return 0;
+}
+"""
+
+
+def _target(name, **kw):
+    t = get_target(name, **kw)
+    try:
+        t.check()
+    except TargetUnavailable as exc:
+        pytest.skip(str(exc))
+    return t
+
+
+def _marks(name):
+    return [pytest.mark.avr] if get_board(name).arch == "avr" else [pytest.mark.cortexm]
+
+
+def _boards(names, slow=False):
+    return [pytest.param(n, marks=_marks(n) + ([pytest.mark.slow] if slow else []), id=n) for n in names]
+
+
+def _src(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+N_DATA = 1024
+
+
+def _work(tmp_path: Path) -> Path:
+    return _src(tmp_path, "work.c", f"#define N_DATA {N_DATA}\n" + WORK_C)
+
+
+def _expected(data: bytes, iters: int) -> str:
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    window = data[:N_DATA]
+    f32 = np.float32
+    s = f32(0.0)
+    for i in range(iters):  # same operations, same order, float32 rounding at each step
+        s = f32(f32(f32(s * f32(0.96875)) + f32(f32(window[i % len(window)]) * f32(0.5))) - f32(1.25))
+    bits = struct.unpack("<I", struct.pack("<f", s))[0]
+    return f"fnv {h:08x} n {len(window)} f {bits:08x}\n"
+
+
+def _input(iters: int, data: bytes) -> bytes:
+    return struct.pack("<H", iters) + data
+
+
+DATA = bytes((i * 37 + (i >> 7)) & 0xFF for i in range(3000))
+
+
+@pytest.mark.parametrize("board", _boards(AVR_BOARDS + CM_BOARDS))
+def test_board_runs_measures_and_scales(board, tmp_path):
+    t = _target(board)
+    build = t.build([_work(tmp_path)], tmp_path / "b")
+    b = t.board
+    assert 0 < build.flash_bytes <= b.flash_bytes
+    assert build.static_ram_bytes >= N_DATA and build.symbol_sizes["data"] == N_DATA
+    r1 = t.run(build, _input(200, DATA))
+    assert r1.output == _expected(DATA, 200)
+    r1b = t.run(build, _input(200, DATA))
+    r2 = t.run(build, _input(400, DATA))
+    assert r2.output == _expected(DATA, 400)
+    if b.measure == "cycles":
+        counts = (r1.cycles, r1b.cycles, r2.cycles)
+        assert r1.seconds_kind == "exact" and r1.seconds == pytest.approx(r1.cycles / b.clock_hz)
+    else:
+        counts = (r1.instructions, r1b.instructions, r2.instructions)
+        assert r1.seconds_kind == "estimate" and r1.seconds == pytest.approx(r1.instructions / b.clock_hz)
+    assert counts[0] > 0 and counts[0] == counts[1], "deterministic"
+    assert 1.8 < counts[2] / counts[0] < 2.2, "twice the loop, about twice the count"
+    assert 8 <= r1.stack_bytes <= 1024
+    assert build.static_ram_bytes + r1.stack_bytes <= b.sram_bytes
+
+
+@pytest.mark.parametrize("board", _boards(["uno", "samd21"]) + _boards(["mega2560", "nrf52840", "bluepill",
+                                                                       "rp2040"], slow=True))
+def test_too_big_static_array_does_not_fit(board, tmp_path):
+    t = _target(board)
+    src = _src(tmp_path, "big.c", BIG_C)
+    small = t.build([src], tmp_path / "small", defines={"BIG": 4})
+    budget = t.board.sram_bytes - t.board.stack_reserve_bytes
+    fits = budget - (small.static_ram_bytes - 4)          # the largest array that still links
+    t.build([src], tmp_path / "fits", defines={"BIG": fits})
+    with pytest.raises(DoesNotFit) as info:
+        t.build([src], tmp_path / "over", defines={"BIG": fits + 100})
+    assert info.value.region == "sram" and info.value.over == 100
+    assert "100 bytes over" in str(info.value)
+
+
+@pytest.mark.parametrize("board", _boards(["uno", "samd21"]))
+def test_too_much_flash_does_not_fit(board, tmp_path):
+    t = _target(board)
+    half = t.board.flash_bytes // 2 + 500   # two tables: AVR objects are limited to 32 KB each
+    src = _src(tmp_path, "flash.c", f"""
+#include "mlrn_target.h"
+#ifdef __AVR__
+#include <avr/pgmspace.h>
+#define IN_FLASH PROGMEM   /* without it avr-gcc copies const data to SRAM */
+#else
+#define IN_FLASH
+#endif
+static const uint8_t t1[{half}L] IN_FLASH = {{1}};
+static const uint8_t t2[{half}L] IN_FLASH = {{2}};
+int main(void) {{
+    volatile uint16_t i = 7;  /* unknown index: the tables must stay */
+    mlrn_target_init();
+    mlrn_io_put_u32((uint32_t)(t1[i] + t2[i]));
+    mlrn_target_exit(0);
+    return 0;
+}}
+""")
+    with pytest.raises(DoesNotFit) as info:
+        t.build([src], tmp_path / "b")
+    assert info.value.region == "flash" and info.value.over > 1000
+
+
+@pytest.mark.parametrize("board", _boards(["uno", "samd21"]) + _boards(["mega2560", "nrf52840", "bluepill",
+                                                                       "rp2040"], slow=True))
+def test_endless_loop_times_out(board, tmp_path):
+    t = _target(board)
+    build = t.build([_src(tmp_path, "loop.c", LOOP_C)], tmp_path / "b")
+    start = time.monotonic()
+    with pytest.raises(RunTimeout):
+        t.run(build, timeout=0.5)
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.avr
+def test_avr_cycle_bound_stops_the_simulation(tmp_path):
+    t = _target("uno", max_cycles=200_000)
+    build = t.build([_src(tmp_path, "loop.c", LOOP_C)], tmp_path / "b")
+    with pytest.raises(RunTimeout, match="200000 cycles"):
+        t.run(build, timeout=30)
+
+
+@pytest.mark.parametrize("board", _boards(["uno", "samd21"]) + _boards(["mega2560", "nrf52840", "bluepill",
+                                                                       "rp2040"], slow=True))
+def test_crash_is_a_run_error(board, tmp_path):
+    t = _target(board)
+    bad = "0x3FF0" if t.kind == "avr" else "0x30000001"   # AVR: word address, Cortex-M: Thumb bit set
+    build = t.build([_src(tmp_path, "crash.c", CRASH_C)], tmp_path / "b", defines={"BAD_ADDR": bad})
+    with pytest.raises(RunError) as info:
+        t.run(build, timeout=10)
+    assert not isinstance(info.value, RunTimeout)
+    assert "crash" in str(info.value) and info.value.output == "before\n"
+
+
+@pytest.mark.parametrize("board", _boards(["uno", "nrf52840"]))
+def test_exit_code_and_return_from_main(board, tmp_path):
+    t = _target(board)
+    src = _src(tmp_path, "ret.c", '#include "mlrn_target.h"\n'
+               'int main(void) { mlrn_target_init(); mlrn_io_puts("hi\\n"); return 3; }\n')
+    build = t.build([src], tmp_path / "b")
+    with pytest.raises(RunError, match="code 3") as info:
+        t.run(build)
+    assert info.value.output.startswith("hi\n")
+
+
+@pytest.mark.parametrize("board,tool", [pytest.param("uno", "cc", marks=pytest.mark.avr),
+                                        pytest.param("nrf52840", "cc", marks=pytest.mark.cortexm),
+                                        pytest.param("nrf52840", "qemu", marks=pytest.mark.cortexm)])
+def test_missing_tool_is_unavailable_with_install_hint(board, tool, tmp_path):
+    t = get_target(board, **{tool: "/nonexistent/tool"})
+    with pytest.raises(TargetUnavailable, match="apt-get install"):
+        t.check()
+    with pytest.raises(TargetUnavailable):
+        t.build([_work(tmp_path)], tmp_path / "b")
+
+
+def test_esp32_has_no_target():
+    with pytest.raises(TargetUnavailable, match="no toolchain or emulator"):
+        get_target("esp32")
+
+
+@pytest.mark.avr
+@pytest.mark.cortexm
+def test_float32_bits_identical_on_host_avr_and_cortexm(tmp_path):
+    src = _work(tmp_path)
+    inp = _input(300, DATA[:1000])
+    outputs = {}
+    for name in ["host", "uno", "samd21", "bluepill", "nrf52840"]:
+        t = _target(name)
+        outputs[name] = t.run(t.build([src], tmp_path / name), inp).output
+    assert len(set(outputs.values())) == 1, outputs
+    assert outputs["host"] == _expected(DATA[:1000], 300)
+
+
+@pytest.mark.avr
+def test_large_input_is_not_lost(tmp_path):
+    """Tens of KB through the UART: every byte arrives, in order (the runner hands out one at a time)."""
+    t = _target("uno")
+    src = _src(tmp_path, "sum.c", r"""
+#include "mlrn_target.h"
+int main(void) {
+    uint32_t h = 2166136261u, n = 0;
+    int c;
+    mlrn_target_init();
+    while ((c = mlrn_target_getc()) >= 0) { h = (h ^ (uint8_t)c) * 16777619u; n++; }
+    mlrn_io_put_hex32(h); mlrn_io_puts(" "); mlrn_io_put_u32(n); mlrn_io_puts("\n");
+    mlrn_target_exit(0);
+    return 0;
+}
+""")
+    data = bytes((i * 131 + (i >> 5)) & 0xFF for i in range(40_000))
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xFFFFFFFF
+    for name in ("uno", "nrf52840"):
+        tt = t if name == "uno" else get_target(name)
+        try:
+            tt.check()
+        except TargetUnavailable:
+            continue
+        assert tt.run(tt.build([src], tmp_path / name), data).output == f"{h:08x} {len(data)}\n"
+
+
+@pytest.mark.cortexm
+def test_cortexm_m4_code_faults_on_m0_machine(tmp_path):
+    """The microbit machine enforces ARMv6-M: code built for the M4F must not run there."""
+    t = _target("nrf52840")
+    build = t.build([_work(tmp_path)], tmp_path / "b")
+    m0 = _target("samd21")
+    with pytest.raises(RunError):
+        m0.run(build, _input(10, DATA[:100]), timeout=10)
