@@ -98,6 +98,8 @@ class AvrTarget(Target):
             cmd = [str(runner), self.board.machine, str(self.board.clock_hz), str(self.max_cycles),
                    str(build.path), str(infile)]
             exit_loop = getattr(build, "exit_loop_addr", None)
+            if exit_loop is None:
+                exit_loop = tc.symbols(self.nm, build.path)[1].get("__stop_program")
             if exit_loop is not None:
                 cmd.append(hex(exit_loop))
             start = time.monotonic()
@@ -117,14 +119,16 @@ class AvrTarget(Target):
             raise RunTimeout(f"{self.name}: program still running after {self.max_cycles} cycles "
                              f"({self.max_cycles / self.board.clock_hz:g} s at {self.board.clock_hz / 1e6:g} MHz); "
                              "stopped", output)
-        if status == "crash":
-            raise RunError(f"{self.name}: program crashed in simavr (bad opcode or address) at pc={report['pc']}",
-                           output)
-        if code != 0:
-            raise RunError(f"{self.name}: program exited with code {code}", output)
         stack = int(report["stack_bytes"])
         static = build.static_ram_bytes or 0
-        if static + stack > self.board.sram_bytes:
+        overflow = static + stack > self.board.sram_bytes
+        if status == "crash":
+            raise RunError(f"{self.name}: program crashed in simavr (bad opcode or address) at pc={report['pc']}"
+                           + (f"; the stack had grown to {stack} bytes over {static} bytes of static data: "
+                              "stack overflow" if overflow else ""), output)
+        if code != 0:
+            raise RunError(f"{self.name}: program exited with code {code}", output)
+        if overflow:
             raise RunError(f"{self.name}: the stack ({stack} bytes) ran into static data ({static} bytes): "
                            f"together over the {self.board.sram_bytes}-byte SRAM", output)
         cycles = int(report["cycles"])

@@ -75,7 +75,8 @@ class CortexMTarget(Target):
             objs.append(str(obj))
         cmd = [*common, *[f"-I{d}" for d in include_dirs], *tc.define_flags(defines), *cflags,
                *tc.source_args(sources, language), *objs,
-               "--specs=nano.specs", "-nostartfiles", "-T", str(self._linker_script(workdir)),
+               # nosys: stray libc calls (printf...) still link, to stubs; _sbrk is ours (startup.c).
+               "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles", "-T", str(self._linker_script(workdir)),
                "-Wl,--gc-sections", "-o", str(elf), "-lm"]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         tc.check_link(proc, b, {"FLASH": ("flash", b.flash_origin + b.flash_bytes),
@@ -123,18 +124,24 @@ class CortexMTarget(Target):
         if proc.returncode != 0:
             # qemu's own complaints (e.g. "Lockup: can't escalate...", exit 134) are the non-'@' lines.
             qemu_lines = [ln for ln in log.splitlines() if ln.strip() and not ln.startswith("@")]
-            raise RunError(f"{self.name}: program exited with code {proc.returncode}"
-                           + (f": {qemu_lines[0].strip()}" if qemu_lines else ""),
+            what = (f"qemu aborted (signal {-proc.returncode}; a fault while handling a fault, e.g. the stack "
+                    "ran off the bottom of RAM)" if proc.returncode < 0 else f"program exited with code {proc.returncode}")
+            raise RunError(f"{self.name}: {what}" + (f": {qemu_lines[0].strip()}" if qemu_lines else ""),
                            output + "".join(ln + "\n" for ln in qemu_lines))
         n = int(meas.get("instructions", -1))
         instructions = n if n >= 0 else None
         stack = int(meas["stack_bytes"]) if "stack_bytes" in meas else None
+        static = build.static_ram_bytes or 0
+        if stack is not None and static + stack >= self.board.sram_bytes:
+            # The scan found no paint left at all: the stack went through the heap into static data.
+            raise RunError(f"{self.name}: stack overflow: the stack used all {self.board.sram_bytes - static} "
+                           "bytes of RAM left after static data", output)
         return RunResult(output=output, exit_code=0, instructions=instructions,
                          seconds=instructions / self.board.clock_hz if instructions is not None else None,
                          seconds_kind="estimate" if instructions is not None else None, stack_bytes=stack,
                          extra={"total_instructions": int(meas.get("total_instructions", 0)),
                                 "seconds_assumes": "1 instruction per cycle",
-                                "sram_used_bytes": (build.static_ram_bytes or 0) + (stack or 0),
+                                "sram_used_bytes": static + (stack or 0),
                                 "wall_seconds": wall})
 
 
