@@ -53,8 +53,8 @@ def sum_seq(v: np.ndarray) -> np.float32:
 def expf(x) -> np.ndarray:
     """mlrn_expf, vectorised, identical bits."""
     x = np.array(x, dtype=np.float32, copy=True, ndmin=1)
-    under = x < F(-87.0)
-    x = np.minimum(x, F(88.0))
+    under = ~(x > F(-87.0))   # NaN too, as in C
+    x = np.where(under, F(0.0), np.minimum(x, F(88.0)))
     u = x * F(1.44269504) + F(0.5)
     kf = np.floor(u)                                   # == mlrn_floor_i32 for |u| < 2^30
     r = (x - kf * F(0.693359375)) - kf * F(-2.12194440e-4)

@@ -27,7 +27,7 @@ static inline int32_t mlrn_floor_i32(float x) {
 static inline float mlrn_expf(float x) {
     int32_t k;
     float kf, r, p;
-    if (x < -87.0f) return 0.0f;       /* below the normal range: flush to zero (documented) */
+    if (!(x > -87.0f)) return 0.0f;    /* below the normal range (or NaN): 0, never UB in the int conversion */
     if (x > 88.0f) x = 88.0f;          /* saturate below FLT_MAX instead of overflowing to inf */
     k = mlrn_floor_i32(x * 1.44269504f + 0.5f);   /* nearest integer to x / ln 2 */
     kf = (float)k;
