@@ -320,3 +320,40 @@ def test_cortexm_m4_code_faults_on_m0_machine(tmp_path):
     m0 = _target("samd21")
     with pytest.raises(RunError):
         m0.run(build, _input(10, DATA[:100]), timeout=10)
+
+
+DEEP_C = r"""
+#include "mlrn_target.h"
+__attribute__((noinline)) static uint32_t rec(uint32_t n) {
+    volatile uint8_t pad[64];
+    pad[0] = (uint8_t)n;
+    return n ? rec(n - 1) + pad[0] : 0;
+}
+int main(void) {
+    uint8_t d = 0;
+    int c;
+    mlrn_target_init();
+    if ((c = mlrn_target_getc()) >= 0) d = (uint8_t)c;
+    mlrn_io_put_u32(rec(d));
+    mlrn_target_exit(0);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("board", _boards(["uno", "samd21"]) + _boards(["nrf52840"], slow=True))
+def test_stack_high_water_follows_recursion_depth(board, tmp_path):
+    t = _target(board)
+    build = t.build([_src(tmp_path, "deep.c", DEEP_C)], tmp_path / "b")
+    s = {d: t.run(build, bytes([d])).stack_bytes for d in (2, 3, 12)}
+    frame = s[3] - s[2]
+    assert 64 < frame < 100                      # 64-byte buffer + saved registers + return address
+    assert s[12] - s[2] == 10 * frame            # exact: no sampling noise
+
+
+@pytest.mark.avr
+def test_avr_stack_overflow_is_an_error(tmp_path):
+    t = _target("uno")
+    build = t.build([_src(tmp_path, "deep.c", DEEP_C)], tmp_path / "b")
+    with pytest.raises(RunError, match="stack"):
+        t.run(build, bytes([60]), timeout=10)   # 60 x ~68 bytes > 2 KB
