@@ -170,3 +170,85 @@ def train_on_target(cfg: TrainerConfig, target: Target, X_train, y_train_idx, X_
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+STATUS_NAMES = {0: "converged", 1: "max_iter", -1: "bad_argument", -2: "capacity_full", -3: "nan_input",
+                -4: "untrained", -5: "one_class", -6: "bad_label", -7: "buffer_too_small", -8: "empty"}
+
+
+def _python_alpha_rows(est, n_train):
+    """The alpha table the device holds after training, from the Python reference:
+    kernels: signed coefficients (n_rows x n_train); linear: the last sub-problem's alphas."""
+    if est.kernel == "linear":
+        last = est._subs[-1]
+        full = np.full(n_train, np.nan, np.float32)     # non-members keep stale values on the device
+        full[last.members] = last.alpha
+        return full[None, :]
+    full = np.zeros((est.dual_coef_.shape[0], n_train), np.float32)
+    full[:, est.support_] = est.dual_coef_
+    return full
+
+
+def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "host", *, capacity=None,
+                     timeout: float = 300.0, workdir=None, language: str = "c", **est_params) -> dict:
+    """Fit the Python reference, train the same configuration on the target, evaluate there, compare.
+
+    Returns the report the CLI prints (keys documented in docs/cli.md)."""
+    from .codegen.trainer import config_from_estimator
+    from .estimators.smo import SMOClassifier
+    from .targets import get_target
+
+    tgt = get_target(target) if isinstance(target, str) else target
+    est = SMOClassifier(**est_params).fit(X_train, y_train)
+    n_train = len(X_train)
+    capacity = int(capacity or n_train)
+    if n_train > capacity:
+        raise ValueError(f"{n_train} training rows exceed --capacity {capacity}")
+    cfg = config_from_estimator(est, capacity)
+    y_tr_idx = np.searchsorted(est.classes_, y_train)
+    y_te_idx = np.searchsorted(est.classes_, y_test)
+    if not np.array_equal(est.classes_[np.clip(y_te_idx, 0, len(est.classes_) - 1)], y_test):
+        raise ValueError("the test set has labels that do not occur in the training set")
+    run = train_on_target(cfg, tgt, X_train, y_tr_idx, X_test, y_te_idx, timeout=timeout, workdir=workdir,
+                          language=language)
+    py_pred = np.searchsorted(est.classes_, est.predict(X_test))
+    report = {
+        "target": tgt.name,
+        "n_train": n_train,
+        "n_test": len(X_test),
+        "n_features": int(X_train.shape[1]),
+        "classes": [c.item() if hasattr(c, "item") else c for c in est.classes_],
+        "solver": est.solver,
+        "kernel": est.kernel,
+        "storage": est.storage,
+        "multiclass": est.multiclass if len(est.classes_) > 2 else None,
+        "capacity": capacity,
+        "status": STATUS_NAMES.get(run.status, str(run.status)),
+        "iterations": run.iterations,
+        "python_iterations": int(est.n_iter_.sum()),
+        "accuracy": run.correct / len(X_test) if len(X_test) else None,
+        "python_accuracy": float(np.mean(py_pred == y_te_idx)) if len(X_test) else None,
+        "agreement": float(np.mean(run.predictions == py_pred)) if len(X_test) else None,
+        "max_alpha_diff": None,
+        "intercept_identical": bool(run.b is not None and np.array_equal(run.b.view(np.uint32),
+                                                                            est.intercept_.view(np.uint32))),
+        "flash_bytes": run.flash_bytes,
+        "sram_bytes": (run.static_ram_bytes + run.stack_bytes
+                       if run.static_ram_bytes is not None and run.stack_bytes is not None else None),
+        "static_ram_bytes": run.static_ram_bytes,
+        "stack_bytes": run.stack_bytes,
+        "buffer_bytes": sum(cfg.buffers().values()),
+        "cycles": run.cycles,
+        "instructions": run.instructions,
+        "seconds": run.seconds,
+        "seconds_kind": run.seconds_kind,
+    }
+    if run.alpha is not None:
+        ref = _python_alpha_rows(est, n_train)
+        mask = ~np.isnan(ref)
+        report["max_alpha_diff"] = float(np.max(np.abs(run.alpha[mask].astype(np.float64) - ref[mask])))
+    if getattr(tgt, "board", None) is not None:
+        report["clock_hz"] = tgt.board.clock_hz
+    report["_estimator"] = est
+    report["_run"] = run
+    return report

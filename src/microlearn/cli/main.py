@@ -35,7 +35,7 @@ def main(argv=None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except CLIError as exc:
+    except CLIError as exc:  # one readable line, no traceback
         print(f"microlearn {args.command}: error: {exc}", file=sys.stderr)
         return 2
 
