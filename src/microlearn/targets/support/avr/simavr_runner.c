@@ -116,6 +116,7 @@ int main(int argc, char **argv) {
     unsigned long long max_cycles;
     uint16_t sp, min_sp;
     avr_flashaddr_t exit_loop_pc;
+    avr_cycle_count_t drain_until = 0;
     const char *status;
     if (argc != 6 && argc != 7) {
         fprintf(stderr, "usage: %s MCU CLOCK_HZ MAX_CYCLES FIRMWARE.elf INPUT_FILE [EXIT_LOOP_ADDR]\n", argv[0]);
@@ -170,11 +171,15 @@ int main(int argc, char **argv) {
             status = "crash";
             break;
         }
-        /* avr-libc's _exit after main returns: "cli; rjmp ." can never leave. */
+        /* avr-libc's _exit after main returns: "cli; rjmp ." can never leave. Run on for a
+         * few thousand cycles so the UART finishes the bytes still in flight. */
         if (avr->pc == exit_loop_pc && pc == exit_loop_pc && !avr->sreg[S_I]) {
-            status = "exit_loop";
-            exit_code = avr->data[24] | (avr->data[25] << 8); /* main's return value, still in r24:r25 */
-            break;
+            if (drain_until == 0) drain_until = avr->cycle + 5000;
+            if (avr->cycle >= drain_until) {
+                status = "exit_loop";
+                exit_code = avr->data[24] | (avr->data[25] << 8); /* main's return value, still in r24:r25 */
+                break;
+            }
         }
         if (avr->cycle >= max_cycles) break;
     }
