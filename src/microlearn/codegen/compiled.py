@@ -146,7 +146,7 @@ class CompiledModel:
         nm = {"avr": "avr-nm", "cortex-m": "arm-none-eabi-nm"}.get(self.target.kind, "nm")
         if shutil.which(nm) is None:
             return {}
-        out = subprocess.run([nm, "-S", str(self.build.path)], capture_output=True, text=True).stdout
+        out = subprocess.run([nm, "-S", "-C", str(self.build.path)], capture_output=True, text=True).stdout
         sizes = {}
         for line in out.splitlines():
             parts = line.split()

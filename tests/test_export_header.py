@@ -1,0 +1,92 @@
+"""The generated header itself: C/C++ clean, #defines agree with the linker, two models in
+one program, no double, clear errors for what is not supported."""
+from __future__ import annotations
+
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+import microlearn
+from export_cases import MODELS, dataset, fitted
+from microlearn.codegen.export import UnsupportedModel, export
+from microlearn.targets import TargetUnavailable, get_target
+
+FAMILIES = ["svc_rbf_scaled", "svc_linear", "logreg", "forest", "forest_depth4", "tree_depth3", "gnb_scaled"]
+
+
+@pytest.mark.parametrize("model", FAMILIES)
+def test_cxx_and_defines_host(model, tmp_path):
+    est = fitted(model, "wine")
+    X, _ = dataset("wine")
+    cm = microlearn.compile(est, target="host", name="wine_m", workdir=tmp_path, language="c++")
+    np.testing.assert_array_equal(cm.predict(X), est.predict(X))
+    hdr = cm.header
+    assert "double" not in hdr
+    assert re.search(r"#define wine_m_FLASH_BYTES (\d+)", hdr)
+    # every symbol the header defines starts with the model name
+    for ident in re.findall(r"(?:#define|static const \w+|static inline \w+)\s+(\w+)", hdr):
+        assert ident.startswith("wine_m_") or ident.startswith("mlrn_"), ident
+    # the #define equals the sum of the linked table symbols (tables the compiler folded away
+    # entirely, like a one-element intercept table, do not appear)
+    sizes = cm.symbol_sizes()
+    for t in cm.model.tables:
+        s = sizes.get(f"wine_m_{t.suffix}")
+        assert s is None or s == t.nbytes, (t.suffix, s, t.nbytes)
+    assert cm.linked_table_bytes() <= cm.table_bytes
+    assert cm.linked_table_bytes() >= cm.table_bytes - 8 * len(cm.model.tables)
+
+
+@pytest.mark.avr
+def test_defines_match_avr_linker(tmp_path):
+    try:
+        get_target("uno").check()
+    except TargetUnavailable as exc:
+        pytest.skip(str(exc))
+    est = fitted("forest_depth4", "cancer")
+    cm = microlearn.compile(est, target="uno", name="m", workdir=tmp_path)
+    assert cm.linked_table_bytes() == cm.table_bytes
+    X, _ = dataset("cancer")
+    cm.predict(X[:3])
+    # scratch the call declares is within the measured stack peak of the whole driver
+    assert cm.stack_bytes is not None and cm.model.ram_bytes <= cm.stack_bytes
+
+
+def test_two_models_one_program(tmp_path):
+    a = fitted("svc_rbf_scaled", "iris3")
+    b = fitted("forest", "iris3")
+    export(a, tmp_path / "a.h", name="first")
+    export(b, tmp_path / "b.h", name="second")
+    (tmp_path / "main.c").write_text(
+        '#include "a.h"\n#include "b.h"\n'
+        "int main(void) { float x[4] = {5.1f, 3.5f, 1.4f, 0.2f};\n"
+        "  return (int)(first_predict(x) + second_predict(x)); }\n")
+    cmd = ["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-Wdouble-promotion", "-Wconversion",
+           "-pedantic", "-I", str(tmp_path), "-I", microlearn.include_dir(), str(tmp_path / "main.c"),
+           "-o", str(tmp_path / "prog")]
+    subprocess.run(cmd, check=True)
+    assert subprocess.run([str(tmp_path / "prog")]).returncode == 0   # both predict setosa (index 0)
+
+
+def test_report_and_check_X(tmp_path):
+    est = fitted("svc_linear", "cancer")
+    X, _ = dataset("cancer")
+    rep = export(est, tmp_path / "m.h", name="bc", check_X=X)
+    assert rep.agreement == 1.0 and rep.n_checked == len(X)
+    assert rep.flash_bytes == 31 * 4           # collapsed: 30 weights + intercept
+    assert (tmp_path / "m.h").read_text() == rep.header
+
+
+def test_unsupported_lists_supported():
+    from sklearn.neighbors import KNeighborsClassifier
+    X, y = dataset("iris3")
+    with pytest.raises(UnsupportedModel, match="supported are .*SVC.*GaussianNB"):
+        export(KNeighborsClassifier().fit(X, y), None)
+    from sklearn.pipeline import make_pipeline
+    from sklearn.decomposition import PCA
+    from sklearn.svm import SVC
+    with pytest.raises(UnsupportedModel, match="PCA"):
+        export(make_pipeline(PCA(2), SVC()).fit(X, y), None)
+    with pytest.raises(ValueError, match="C identifier"):
+        export(fitted("tree", "iris3"), None, name="2bad")
