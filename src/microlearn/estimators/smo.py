@@ -44,6 +44,8 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
     storage : 'float32' | 'int16' | 'int8': how the device holds training samples.
     feature_range : (low, high) scalars or per-feature arrays mapped onto the integer range
         for int16/int8 storage; None calibrates it from the training data's min and max.
+    decision_function_shape : 'ovr' (default, as SVC: one column per class, votes plus scaled
+        confidences, so argmax agrees with predict) or 'ovo' (the raw per-pair values the device computes).
 
     Attributes
     ----------
@@ -56,7 +58,7 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, C=1.0, kernel="linear", gamma="scale", degree=3, coef0=0.0, tol=1e-3, max_iter=100000,
                  solver="wss2", max_passes=10, alpha_tol=1e-7, multiclass="ovo", random_state=0,
-                 storage="float32", feature_range=None):
+                 storage="float32", feature_range=None, decision_function_shape="ovr"):
         self.C = C
         self.kernel = kernel
         self.gamma = gamma
@@ -71,6 +73,7 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.storage = storage
         self.feature_range = feature_range
+        self.decision_function_shape = decision_function_shape
 
     # ---- parameter checks -------------------------------------------------
     def _check_params(self):
@@ -90,6 +93,8 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"unknown solver {self.solver!r}; choose 'wss2' or 'simplified'")
         if self.multiclass not in _solvers.MULTICLASS:
             raise ValueError(f"unknown multiclass {self.multiclass!r}; choose 'ovo' or 'ovr'")
+        if self.decision_function_shape not in ("ovr", "ovo"):
+            raise ValueError("decision_function_shape must be 'ovr' or 'ovo'")
         if self.storage not in _store.STORAGES:
             raise ValueError(f"unknown storage {self.storage!r}; choose float32, int16 or int8")
         for name in ("max_iter", "max_passes"):
@@ -197,9 +202,16 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
 
     # ---- prediction (the C runtime's mlrn_svm_decision_sub / mlrn_svm_predict) ----
     def decision_function(self, X):
-        """Raw decision values: shape (n,) for two classes (>= 0 means classes_[1]), else (n, n_sub)
-        in pair order (0,1),(0,2),...,(1,2),... for ovo (>= 0 votes for the second class of the pair)
-        or one column per class for ovr."""
+        """Decision values. Two classes: shape (n,), >= 0 means classes_[1]. Otherwise with
+        decision_function_shape='ovo' the raw values the device computes, (n, n_sub), in pair order
+        (0,1),(0,2),...,(1,2),... (>= 0 votes for the second class of the pair), or for
+        multiclass='ovr' one column per class; with 'ovr' (default) one column per class."""
+        f = self._raw_decision(X)
+        if f.ndim == 2 and self.multiclass == "ovo" and self.decision_function_shape == "ovr":
+            return _ovo_to_ovr(f, len(self.classes_))
+        return f
+
+    def _raw_decision(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         with np.errstate(over="ignore"):
@@ -238,7 +250,7 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def predict(self, X):
-        f = self.decision_function(X)
+        f = self._raw_decision(X)
         return self.classes_[predict_from_decision(f, len(self.classes_), self.multiclass)]
 
 
@@ -254,6 +266,19 @@ def predict_from_decision(f, n_classes: int, multiclass: str) -> np.ndarray:
         votes[:, q] += pos
         votes[:, p] += ~pos
     return np.argmax(votes, axis=1)   # first maximum: ties go to the lowest class index
+
+
+def _ovo_to_ovr(f, n_classes):
+    """Votes plus confidences squashed into (-1/3, 1/3), as scikit-learn's SVC presents ovo results."""
+    votes = np.zeros((f.shape[0], n_classes))
+    conf = np.zeros((f.shape[0], n_classes))
+    for s, (p, q) in enumerate(_solvers.pairs(n_classes, "ovo")):
+        pos = f[:, s] >= 0
+        votes[:, q] += pos
+        votes[:, p] += ~pos
+        conf[:, q] += f[:, s]
+        conf[:, p] -= f[:, s]
+    return votes + conf / (3 * (np.abs(conf) + 1))
 
 
 def kernel_matrix_f32(kernel, A, B, gamma, coef0, degree) -> np.ndarray:

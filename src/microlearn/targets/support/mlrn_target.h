@@ -16,7 +16,12 @@ int mlrn_target_getc(void);          /* next input byte, or -1 at end of input *
 void mlrn_target_putc(char c);
 void mlrn_target_mark_begin(void);   /* keep measured code behind a call: no work may move across */
 void mlrn_target_mark_end(void);
-void mlrn_target_exit(int code);     /* flushes output, ends the program; never returns */
+#if defined(__GNUC__)
+#define MLRN_NORETURN __attribute__((noreturn))
+#else
+#define MLRN_NORETURN
+#endif
+MLRN_NORETURN void mlrn_target_exit(int code);  /* flushes output, ends the program; never returns */
 
 #ifdef __cplusplus
 }

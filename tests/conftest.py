@@ -1,0 +1,24 @@
+import shutil
+
+import numpy as np
+import pytest
+from sklearn.preprocessing import StandardScaler
+
+from microlearn.datasets import load, split
+
+
+def problem(name, n_max=None):
+    """(X_train, X_test, y_train, y_test) of a benchmark problem, shuffled split with seed 0.
+    Breast cancer is standardised (its raw features span 4 orders of magnitude)."""
+    X, y = load(name)
+    if name == "cancer":
+        X = StandardScaler().fit_transform(X)
+    if n_max is not None and len(X) > n_max:
+        idx = np.random.default_rng(1).permutation(len(X))[:n_max]
+        X, y = X[idx], y[idx]
+    return split(X, y, 0.3, shuffle=True, seed=0)
+
+
+def need(*tools):
+    missing = [t for t in tools if shutil.which(t) is None]
+    return pytest.mark.skipif(bool(missing), reason=f"not installed: {', '.join(missing)}")
