@@ -9,7 +9,7 @@ import sys
 from .._version import __version__
 
 # Order shown in --help. A module that is absent (not built yet) is simply not offered.
-COMMANDS = ["train", "plan", "boards", "bench", "export", "loop"]
+COMMANDS = ["demo", "train", "plan", "boards", "bench", "export", "loop"]
 
 
 def build_parser() -> argparse.ArgumentParser:
