@@ -58,6 +58,29 @@ static inline void mlrn_svm_ovo_decisions(const mlrn_kernel_params *kp, const fl
     for (i = 0; i < n_pairs; i++) f[i] = f[i] + mlrn_flash_f32(&b_flash[i]);
 }
 
+/* As mlrn_svm_ovo_decisions for support vectors in any class order: sv_class[s] is the class
+ * of vector s (uint8 table). Each pair still sums over its vectors in table order. */
+static inline void mlrn_svm_ovo_decisions_labeled(const mlrn_kernel_params *kp, const float *sv_flash,
+                                                  const float *coef_flash, const float *b_flash,
+                                                  const uint8_t *sv_class_flash, uint16_t n_classes,
+                                                  uint16_t n_sv, uint16_t d, const float *x, float *f) {
+    uint16_t n_pairs = (uint16_t)(n_classes * (n_classes - 1u) / 2u);
+    uint16_t i, s;
+    for (i = 0; i < n_pairs; i++) f[i] = 0.0f;
+    for (s = 0; s < n_sv; s++) {
+        uint16_t c = mlrn_flash_u8(&sv_class_flash[s]);
+        float k = mlrn_kernel_eval_flash(kp, &sv_flash[(uint32_t)s * d], x, d);
+        for (i = 0; i < n_classes; i++) {
+            uint16_t pair, row;
+            if (i == c) continue;
+            if (i > c) { pair = mlrn_svm_pair_index(c, i, n_classes); row = (uint16_t)(i - 1u); }
+            else { pair = mlrn_svm_pair_index(i, c, n_classes); row = i; }
+            f[pair] = f[pair] + mlrn_flash_f32(&coef_flash[(uint32_t)row * n_sv + s]) * k;
+        }
+    }
+    for (i = 0; i < n_pairs; i++) f[i] = f[i] + mlrn_flash_f32(&b_flash[i]);
+}
+
 /* Votes from the pair decisions (f >= 0 -> q); returns the winner, ties to the lowest index.
  * votes: n_classes counters (scratch). */
 static inline int32_t mlrn_svm_ovo_vote(const float *f, uint16_t n_classes, uint16_t *votes) {

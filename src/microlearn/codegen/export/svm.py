@@ -29,7 +29,7 @@ class SVMTables:
         self.b = np.atleast_1d(np.asarray(b, dtype=np.float64))
         self.classes = np.asarray(classes)
         self.mode = mode
-        self.sv_start = None if sv_start is None else np.asarray(sv_start, dtype=np.int64)
+        self.sv_start = None if sv_start is None else np.asarray(sv_start, dtype=np.int64)  # ovo: class of each vector
         self.source = source
         self.decision = decision      # 'scores' (f itself) | 'neg_scores' | 'ovo_ovr'
         self.linear_w = linear_w      # exact float32 rows to use for a linear kernel (SMOClassifier's coef_)
@@ -44,12 +44,11 @@ class SVMTables:
             return self.coef @ self.sv
         n = self.n_classes
         rows = []
-        st = self.sv_start
+        lab = self.sv_start          # class of each support vector
         for p in range(n):
             for q in range(p + 1, n):
-                w = self.coef[q - 1, st[p]:st[p + 1]] @ self.sv[st[p]:st[p + 1]] \
-                    + self.coef[p, st[q]:st[q + 1]] @ self.sv[st[q]:st[q + 1]]
-                rows.append(w)
+                ip, iq = lab == p, lab == q
+                rows.append(self.coef[q - 1, ip] @ self.sv[ip] + self.coef[p, iq] @ self.sv[iq])
         return np.asarray(rows)
 
 
@@ -61,7 +60,7 @@ def from_sklearn(est) -> SVMTables:
         raise UnsupportedModel("poly degree must be 0..255")
     classes = est.classes_
     n_sup = np.asarray(est.n_support_)
-    start = np.concatenate([[0], np.cumsum(n_sup)])
+    start = np.repeat(np.arange(len(classes)), n_sup)   # class of each support vector
     src = f"sklearn {type(est).__name__}(kernel={kernel!r})"
     if len(classes) == 2:
         return SVMTables(kernel, est._gamma, est.coef0, est.degree, est.support_vectors_, est.dual_coef_[0:1],
@@ -83,7 +82,8 @@ def from_smo(est) -> SVMTables:
         n_sup = getattr(est, "n_support_", None)
         if n_sup is None:
             raise UnsupportedModel("SMOClassifier one-vs-one export needs n_support_")
-        start = np.concatenate([[0], np.cumsum(n_sup)])
+        start = np.asarray(getattr(est, "_sv_labels", np.repeat(np.arange(n), n_sup)))
+        # per-vector class labels: SMOClassifier keeps its vectors in training order
     lw = getattr(est, "coef_", None) if kernel == "linear" else None
     return SVMTables(kernel, getattr(est, "_gamma", 1.0), getattr(est, "coef0", 0.0), getattr(est, "degree", 3),
                      est.support_vectors_, est.dual_coef_, est.intercept_, classes, mode, start,
@@ -113,8 +113,16 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
     from ..c_format import c_float
     m = CModel(name=N, source=t.source, n_features=d, classes=t.classes, includes=["mlrn_svm.h"])
     m.tables = [Table("sv", "float", sv32), Table("coef", "float", coef32), Table("b", "float", b32)]
+    labeled = False
     if t.mode == "ovo":
-        m.tables.append(Table("sv_start", "uint16_t", t.sv_start))
+        sv_class = np.asarray(t.sv_start)
+        if np.all(np.diff(sv_class) >= 0):     # grouped by class (libsvm): n+1 offsets suffice
+            starts = np.concatenate([[0], np.cumsum(np.bincount(sv_class, minlength=n))])
+            m.tables.append(Table("sv_start", "uint16_t", starts))
+        else:
+            labeled = True
+            sv_class = np.asarray(t.sv_start)
+            m.tables.append(Table("sv_class", "uint8_t", sv_class))
     m.extra_defines["N_SV"] = n_sv
     kp = f"    mlrn_kernel_params kp = {{{KERNEL_IDS[t.kernel]}, {t.degree}, {c_float(g32)}, {c_float(c32)}}};\n"
     pre, xin, pre_ram = "", "x", 0
@@ -135,6 +143,9 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
     elif t.mode == "ovo":
         fill = (f"    mlrn_svm_ovo_decisions(&kp, {N}_sv, {N}_coef, {N}_b, {N}_sv_start, {n}, {n_sv}, "
                 f"{N}_N_FEATURES, {xin}, f);\n")
+        if labeled:
+            fill = (f"    mlrn_svm_ovo_decisions_labeled(&kp, {N}_sv, {N}_coef, {N}_b, {N}_sv_class, {n}, {n_sv}, "
+                    f"{N}_N_FEATURES, {xin}, f);\n")
         m.predict_body = head + f"    float f[{rows}];\n    uint16_t votes[{n}];\n" + fill + \
             f"    return mlrn_svm_ovo_vote(f, {n}, votes);"
         ram = pre_ram + 4 * rows + 2 * n
@@ -170,14 +181,12 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
                 for s in range(n_sv):
                     F[:, r] = F[:, r] + coef32[r, s] * K[:, s]
         else:
-            st = t.sv_start
             k = 0
             for p in range(n):
                 for q in range(p + 1, n):
-                    for s in range(st[p], st[p + 1]):
-                        F[:, k] = F[:, k] + coef32[q - 1, s] * K[:, s]
-                    for s in range(st[q], st[q + 1]):
-                        F[:, k] = F[:, k] + coef32[p, s] * K[:, s]
+                    for s in np.flatnonzero((sv_class == p) | (sv_class == q)):
+                        row = q - 1 if sv_class[s] == p else p
+                        F[:, k] = F[:, k] + coef32[row, s] * K[:, s]
                     k += 1
         return (F + b32[None, :]).astype(np.float32)
 
