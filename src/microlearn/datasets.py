@@ -43,25 +43,25 @@ def read_csv(path, label: str | None = None):
             if not row or all(not c.strip() for c in row):
                 continue
             if len(row) != len(header):
-                raise DataError(f"{path}:{lineno}: {len(row)} fields, the header has {len(header)}")
+                raise DataError(f"{path}, line {lineno}: {len(row)} fields, the header has {len(header)}")
             feats = []
             for i, cell in enumerate(row):
                 if i == li:
                     continue
                 cell = cell.strip()
                 if cell == "":
-                    raise DataError(f"{path}:{lineno}: missing value in column {header[i]!r}")
+                    raise DataError(f"{path}, line {lineno}: missing value in column {header[i]!r}")
                 try:
                     v = float(cell)
                 except ValueError:
-                    raise DataError(f"{path}:{lineno}: non-numeric value {cell!r} in feature column "
+                    raise DataError(f"{path}, line {lineno}: non-numeric value {cell!r} in feature column "
                                     f"{header[i]!r}") from None
                 if not np.isfinite(v):
-                    raise DataError(f"{path}:{lineno}: non-finite value {cell!r} in column {header[i]!r}")
+                    raise DataError(f"{path}, line {lineno}: non-finite value {cell!r} in column {header[i]!r}")
                 feats.append(v)
             lab = row[li].strip()
             if lab == "":
-                raise DataError(f"{path}:{lineno}: missing label in column {header[li]!r}")
+                raise DataError(f"{path}, line {lineno}: missing label in column {header[li]!r}")
             rows.append(feats)
             labels.append(lab)
     if not rows:

@@ -7,6 +7,7 @@ import importlib
 import sys
 
 from .._version import __version__
+from . import CLIError  # defined in the package so `python -m` sees one class
 
 # Order shown in --help. A module that is absent (not built yet) is simply not offered.
 COMMANDS = ["demo", "train", "plan", "boards", "bench", "export", "loop"]
@@ -38,10 +39,12 @@ def main(argv=None) -> int:
     except CLIError as exc:  # one readable line, no traceback
         print(f"microlearn {args.command}: error: {exc}", file=sys.stderr)
         return 2
-
-
-class CLIError(Exception):
-    """A user-facing error: printed as one line, exit status 2."""
+    except Exception as exc:  # target/data errors that a command did not wrap: still one line
+        from ..targets.errors import TargetError
+        if isinstance(exc, (TargetError, ValueError, OSError)):
+            print(f"microlearn {args.command}: error: {exc}", file=sys.stderr)
+            return 2
+        raise
 
 
 if __name__ == "__main__":
