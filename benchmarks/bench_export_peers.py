@@ -1,0 +1,220 @@
+"""Benchmark: microlearn's export against micromlgen, emlearn and m2cgen (pip install .[bench]).
+
+For each dataset and model, every tool exports the same fitted model; a driver streams the
+test rows (float32) through mlrn_target.h and prints the predicted class. Measured:
+agreement with scikit-learn on the test set (float32 inputs), flash and static SRAM over an
+empty driver (avr-gcc ATmega328P 'uno', and arm-none-eabi-gcc Cortex-M4F 'nrf52840'; -Os,
+gc-sections as the targets build), stack peak and cycles of one prediction on the emulated
+328P, and whether it fits. Writes benchmarks/results/export_peers.json and .md.
+
+    python benchmarks/bench_export_peers.py [--datasets cancer,iris] [--models svc_linear,...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import tempfile
+import traceback
+import warnings
+from pathlib import Path
+
+import numpy as np
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.naive_bayes import GaussianNB
+from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier
+
+import microlearn
+from microlearn.codegen.export import export
+from microlearn.targets import BuildError, get_target
+
+OUT = Path(__file__).resolve().parent / "results"
+MODELS = {
+    "svc_linear": lambda: SVC(kernel="linear"),
+    "svc_rbf": lambda: SVC(kernel="rbf"),
+    "logreg": lambda: LogisticRegression(max_iter=5000),
+    "tree": lambda: DecisionTreeClassifier(max_depth=5, random_state=0),
+    "forest": lambda: RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0),
+    "gnb": lambda: GaussianNB(),
+}
+LOADERS = {"cancer": load_breast_cancer, "iris": load_iris, "wine": load_wine}
+
+DRIVER = r"""
+#include "mlrn_target.h"
+#include "model_glue.h"
+int main(void) {
+    static float x[NF];
+    uint8_t hdr[4];
+    uint32_t n, r;
+    uint16_t k;
+    mlrn_target_init();
+    if (mlrn_io_read_bytes(hdr, 4)) mlrn_target_exit(3);
+    n = (uint32_t)hdr[0] | ((uint32_t)hdr[1] << 8) | ((uint32_t)hdr[2] << 16) | ((uint32_t)hdr[3] << 24);
+    for (r = 0; r < n; r++) {
+        int32_t c;
+        for (k = 0; k < NF; k++) if (mlrn_io_read_f32(&x[k])) mlrn_target_exit(4);
+        if (r == 0) mlrn_target_mark_begin();
+        c = bench_predict(x);
+        if (r == 0) mlrn_target_mark_end();
+        mlrn_io_put_i32(c);
+        mlrn_target_putc('\n');
+    }
+    mlrn_target_exit(0);
+    return 0;
+}
+"""
+
+
+def glue_microlearn(est, d, work):
+    export(est, work / "m.h", name="m")
+    return "c", f'#include "m.h"\n#define NF {d}\nstatic int32_t bench_predict(const float *x) {{ return m_predict(x); }}\n', []
+
+
+def glue_empty(est, d, work):
+    return "c", f"#define NF {d}\nstatic int32_t bench_predict(const float *x) {{ return x[0] > 0.0f; }}\n", []
+
+
+def glue_m2cgen(est, d, work):
+    import m2cgen
+    code = m2cgen.export_to_c(est)
+    (work / "m2c.h").write_text(code)
+    multi = "double * output" in code
+    n_out = len(est.classes_)
+    body = (f"double in[NF]; double out[{n_out}]; int i, b = 0; for (i = 0; i < NF; i++) in[i] = x[i];\n"
+            f"score(in, out); for (i = 1; i < {n_out}; i++) if (out[i] > out[b]) b = i; return b;") if multi else \
+        ("double in[NF]; int i; for (i = 0; i < NF; i++) in[i] = x[i]; return score(in) > 0.0 ? 1 : 0;")
+    if multi and n_out == 2 and "output[1]" not in code:
+        body = "double in[NF]; double out[2]; int i; for (i = 0; i < NF; i++) in[i] = x[i]; score(in, out); return out[1] > out[0];"
+    return "c", (f"#include <string.h>\n#include <math.h>\n#include \"m2c.h\"\n#define NF {d}\n"
+                 f"static int32_t bench_predict(const float *x) {{ {body} }}\n"), ["-Wno-error", "-Wno-conversion", "-Wno-double-promotion", "-Wno-unused-parameter"]
+
+
+def glue_micromlgen(est, d, work):
+    from micromlgen import port
+    code = port(est)
+    (work / "mmg.h").write_text(code)
+    cls = re.search(r"class (\w+)", code).group(1)
+    return "c++", (f'#include "mmg.h"\n#define NF {d}\nstatic Eloquent::ML::Port::{cls} clf;\n'
+                   f"static int32_t bench_predict(const float *x) {{ return (int32_t)clf.predict((float *)x); }}\n"), \
+        ["-Wno-error", "-Wno-conversion", "-Wno-double-promotion", "-Wno-unused-parameter"]
+
+
+def glue_emlearn(est, d, work):
+    import emlearn
+    if isinstance(est, SVC):
+        raise NotImplementedError("emlearn has no SVM")
+    method = "loadable" if not isinstance(est, GaussianNB) else None
+    kw = {"method": "inline"} if isinstance(est, (DecisionTreeClassifier, RandomForestClassifier)) else {}
+    cm = emlearn.convert(est, **kw)
+    cm.save(file=str(work / "eml.h"), name="eml")
+    return "c", (f'#include "eml.h"\n#define NF {d}\n'
+                 f"static int32_t bench_predict(const float *x) {{ return (int32_t)eml_predict(x, NF); }}\n"), \
+        ["-Wno-error", "-Wno-conversion", "-Wno-double-promotion", "-Wno-unused-parameter",
+         "-Wno-unused-function", f"-I{emlearn.includedir}"]
+
+
+TOOLS = {"microlearn": glue_microlearn, "micromlgen": glue_micromlgen, "emlearn": glue_emlearn, "m2cgen": glue_m2cgen}
+
+
+def build_run(target, lang, glue, cflags, work, Xte=None):
+    (work / "model_glue.h").write_text(glue)
+    drv = work / ("driver.cpp" if lang == "c++" else "driver.c")
+    drv.write_text(DRIVER)
+    t = get_target(target)
+    b = t.build([drv], work, include_dirs=[work, Path(microlearn.include_dir())], cflags=cflags, language=lang)
+    res = None
+    if Xte is not None:
+        data = len(Xte).to_bytes(4, "little") + Xte.astype("<f4").tobytes()
+        res = t.run(b, input_bytes=data, timeout=600)
+    return b, res
+
+
+def bench_one(ds, model, tools, targets=("uno", "nrf52840")):
+    X, y = LOADERS[ds](return_X_y=True)
+    X = X.astype(np.float32)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = MODELS[model]().fit(Xtr, ytr)
+    want = est.predict(Xte)
+    d = X.shape[1]
+    rows = []
+    base = {}
+    for tg in targets:
+        with tempfile.TemporaryDirectory() as w:
+            b, _ = build_run(tg, "c", glue_empty(est, d, Path(w))[1], [], Path(w))
+            base[tg] = (b.flash_bytes, b.static_ram_bytes)
+    for tool in tools:
+        row = {"dataset": ds, "model": model, "tool": tool}
+        for tg in targets:
+            with tempfile.TemporaryDirectory() as w:
+                w = Path(w)
+                try:
+                    lang, glue, cflags = TOOLS[tool](est, d, w)
+                    b, res = build_run(tg, lang, glue, cflags, w, Xte)
+                    idx = np.array([int(l) for l in res.output.split()])
+                    got = est.classes_[idx] if idx.max() < len(est.classes_) else idx
+                    row[f"{tg}_agreement"] = float(np.mean(got == want))
+                    row[f"{tg}_flash"] = b.flash_bytes - base[tg][0]
+                    row[f"{tg}_sram"] = b.static_ram_bytes - base[tg][1]
+                    row[f"{tg}_cycles"] = res.cycles
+                    row[f"{tg}_instructions"] = res.instructions
+                    row[f"{tg}_stack"] = res.stack_bytes
+                except NotImplementedError as exc:
+                    row[f"{tg}_error"] = f"unsupported: {exc}"
+                except BuildError as exc:
+                    row[f"{tg}_error"] = ("does not fit: " if "fit" in str(exc) or "too large" in str(exc)
+                                          or "overflow" in str(exc) else "does not compile: ") + str(exc)[:160]
+                except Exception as exc:   # a peer failing is a result, not a crash
+                    row[f"{tg}_error"] = f"{type(exc).__name__}: {str(exc)[:160]}"
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def markdown(rows):
+    out = ["| dataset | model | tool | agreement (uno) | AVR flash B | AVR SRAM B | AVR cycles | AVR stack B "
+           "| M4F flash B | M4F instr. | agreement (M4F) |", "|" + "---|" * 11]
+    for r in rows:
+        def g(k, fmt="{}"):
+            v = r.get(k)
+            return "-" if v is None else fmt.format(v)
+        err = r.get("uno_error") or r.get("nrf52840_error")
+        if "uno_flash" not in r:
+            out.append(f"| {r['dataset']} | {r['model']} | {r['tool']} | **{err}** | | | | | "
+                       f"{g('nrf52840_flash')} | {g('nrf52840_instructions')} | {g('nrf52840_agreement', '{:.1%}')} |")
+            continue
+        ag = g("uno_agreement", "{:.1%}")
+        if r.get("uno_agreement", 1) < 1:
+            ag = f"**{ag} (wrong answers)**"
+        out.append(f"| {r['dataset']} | {r['model']} | {r['tool']} | {ag} | {g('uno_flash')} | {g('uno_sram')} | "
+                   f"{g('uno_cycles')} | {g('uno_stack')} | {g('nrf52840_flash')} | {g('nrf52840_instructions')} | "
+                   f"{g('nrf52840_agreement', '{:.1%}')} |")
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--datasets", default="cancer,iris")
+    ap.add_argument("--models", default=",".join(MODELS))
+    ap.add_argument("--tools", default=",".join(TOOLS))
+    a = ap.parse_args(argv)
+    rows = []
+    for ds in a.datasets.split(","):
+        for model in a.models.split(","):
+            try:
+                rows += bench_one(ds, model, a.tools.split(","))
+            except Exception:
+                traceback.print_exc()
+    OUT.mkdir(exist_ok=True)
+    (OUT / "export_peers.json").write_text(json.dumps(rows, indent=1))
+    (OUT / "export_peers.md").write_text(markdown(rows))
+    print(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""`microlearn export MODEL.pkl -o model.h --name NAME [--dtype float32] [--check data.csv]`."""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+
+def register(sub):
+    p = sub.add_parser("export", help="fitted scikit-learn / microlearn model (pickle or joblib) -> C header")
+    p.add_argument("model", help="MODEL.pkl or MODEL.joblib")
+    p.add_argument("-o", "--output", default=None, help="header path (default: NAME.h)")
+    p.add_argument("--name", default="model", help="C prefix of everything the header defines")
+    p.add_argument("--dtype", default="float32", choices=["float32", "int16", "int8"])
+    p.add_argument("--check", default=None, help="CSV of feature rows: report the agreement with the model")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    from microlearn.codegen.export import UnsupportedModel, export
+    from .main import CLIError
+    path = Path(args.model)
+    if not path.exists():
+        raise CLIError(f"{path}: no such file")
+    if path.suffix == ".joblib":
+        import joblib
+        est = joblib.load(path)
+    else:
+        with open(path, "rb") as f:
+            est = pickle.load(f)
+    check_X = None
+    if args.check:
+        import numpy as np
+        check_X = np.loadtxt(args.check, delimiter=",", dtype=np.float32, ndmin=2)
+    out = Path(args.output or f"{args.name}.h")
+    try:
+        rep = export(est, out, name=args.name, dtype=args.dtype, check_X=check_X)
+    except (UnsupportedModel, ValueError, NotImplementedError) as exc:
+        raise CLIError(str(exc)) from exc
+    print(f"wrote {out}: {rep}")
+    return 0
