@@ -1,0 +1,460 @@
+/* mlrn_learner.h: a self-learning device (the Edge2Train loop) over the SMO trainer.
+ *
+ *   predict(x)            -> class for the application's actuation (current model)
+ *   feedback(x, y_true)   -> the closed-loop ground truth: counts the mistake, stitches
+ *                            the sample into the bounded store (only mistakes, or all),
+ *                            and arms the retraining trigger
+ *   step(budget)          -> time-sliced training: at most `budget` SMO iterations per call;
+ *                            then validation on the held-out store, acceptance or rollback,
+ *                            and the samples queued meanwhile are stored
+ *   save/load             -> the current model through mlrn_persist.h (power-safe A/B slots)
+ *
+ * Scope: linear kernel, wss2 solver, one-vs-one (the model is w,b per pair: the
+ * current model lives apart from the candidate under training and is copied on
+ * acceptance). Other kernels/solvers are refused with MLRN_ERR_ARG at init.
+ *
+ * Classes are declared up front (n_classes, uint8). A candidate is trained only on the
+ * classes present in the training store (>= 2 needed): labels are remapped to
+ * 0..m-1 for the trainer during training and restored after; the model keeps the map,
+ * so predictions are among the classes seen so far. A class seen later is learned at
+ * the next retrain.
+ *
+ * Every decision is deterministic and mirrored by microlearn.learning.simulate
+ * (held-out split, eviction with the shared xorshift32, triggers, acceptance in
+ * integer arithmetic): Python and device agree bit for bit. Change both or neither.
+ *
+ * Memory: static, caller-owned (MLRN_LEARNER_DEFINE declares all of it). */
+#ifndef MLRN_LEARNER_H
+#define MLRN_LEARNER_H
+#include "mlrn.h"
+#include "mlrn_kernel.h"
+#include "mlrn_persist.h"
+#include "mlrn_rng.h"
+#include "mlrn_smo.h"
+#include "mlrn_store.h"
+
+#define MLRN_LEARN_STORE_MISTAKES 0 /* store only samples the current model got wrong */
+#define MLRN_LEARN_STORE_ALL 1
+#define MLRN_LEARN_FIFO 0           /* evict the oldest */
+#define MLRN_LEARN_RESERVOIR 1      /* reservoir sampling (xorshift32) */
+#define MLRN_LEARN_BALANCED 2       /* evict the oldest sample of the largest class */
+
+#define MLRN_LEARN_EV_NONE 0
+#define MLRN_LEARN_EV_ACCEPTED 1
+#define MLRN_LEARN_EV_ROLLBACK 2
+#define MLRN_LEARN_EV_FAILED 3
+
+#define MLRN_LEARNER_MAGIC 0x4C52u  /* also the persistence tag */
+#define MLRN_LEARNER_FORMAT 1u
+
+typedef struct {
+    uint8_t store_policy;    /* MLRN_LEARN_STORE_* */
+    uint8_t replace;         /* MLRN_LEARN_FIFO / RESERVOIR / BALANCED */
+    uint16_t k_mistakes;     /* retrain after this many mistakes since the last retrain (0: off) */
+    uint16_t window;         /* sliding window of feedback outcomes (0: off), <= buffer given */
+    uint8_t err_pct;         /* retrain when the window is full and errors*100 > err_pct*window */
+    uint8_t margin_pct;      /* accept if held-out correct*100 + margin*n >= current correct*100 */
+    uint8_t holdout_every;   /* every k-th stored sample goes to the held-out store (0: none) */
+    uint32_t seed;           /* reservoir PRNG */
+    mlrn_svm_params svm;     /* trainer parameters (linear, wss2, ovo) */
+} mlrn_learner_params;
+
+typedef struct {
+    mlrn_svm svm;
+    mlrn_store train, hold;
+    mlrn_learner_params lp;
+    float *work; size_t work_floats;
+    float *cur_w, *cur_b;          /* current model: n_sub(m)*d and n_sub(m) floats */
+    float *scratch;                /* d floats (dequantised rows) */
+    float *queue_x; uint8_t *queue_y;
+    uint8_t *win;                  /* window outcome bytes */
+    uint16_t queue_cap, queue_n, win_pos, win_fill, win_err, mistakes_since;
+    uint8_t n_classes, n_cur, n_cand, has_model, training, pending, event, ready;
+    uint8_t cur_map[MLRN_MAX_CLASSES], cand_map[MLRN_MAX_CLASSES], inv[MLRN_MAX_CLASSES];
+    uint32_t rng, n_stored, seen_train, seen_hold;
+    /* counters */
+    uint32_t n_feedback, n_mistakes, n_retrains, n_accepted, n_rollbacks, n_failed, n_dropped, n_discarded;
+    uint16_t last_cand_correct, last_cur_correct, last_hold_n;
+    uint32_t last_train_iter;
+} mlrn_learner;
+
+static inline mlrn_learner_params mlrn_learner_default_params(void) {
+    mlrn_learner_params p;
+    p.store_policy = MLRN_LEARN_STORE_MISTAKES;
+    p.replace = MLRN_LEARN_FIFO;
+    p.k_mistakes = 5u;
+    p.window = 20u;
+    p.err_pct = 30u;
+    p.margin_pct = 0u;
+    p.holdout_every = 4u;
+    p.seed = 1u;
+    p.svm = mlrn_svm_default_params();
+    p.svm.max_iter = 2000u;
+    return p;
+}
+
+/* Floats of the work buffer (trainer work for n_classes) and of the current model. */
+static inline size_t mlrn_learner_work_floats(uint16_t train_cap, uint16_t d, uint8_t n_classes, uint8_t storage) {
+    mlrn_svm_params p = mlrn_svm_default_params();
+    return mlrn_svm_work_floats(train_cap, d, n_classes, storage, &p);
+}
+static inline size_t mlrn_learner_model_floats(uint16_t d, uint8_t n_classes) {
+    return (size_t)mlrn_svm_n_sub(n_classes, MLRN_OVO) * (d + 1u);
+}
+
+/* All buffers are the caller's. train_data/hold_data: store data arrays (see mlrn_store_data_size),
+ * model: mlrn_learner_model_floats, scratch: d floats, queue_x: queue_cap*d floats, win: window bytes. */
+static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_params *p, uint16_t d, uint8_t n_classes,
+                                            uint8_t storage, const float *scale, const float *offset,
+                                            void *train_data, size_t train_data_size, uint8_t *train_labels,
+                                            uint16_t train_cap, void *hold_data, size_t hold_data_size,
+                                            uint8_t *hold_labels, uint16_t hold_cap, float *work, size_t work_floats,
+                                            float *model, size_t model_floats, float *scratch, float *queue_x,
+                                            uint8_t *queue_y, uint16_t queue_cap, uint8_t *win, uint16_t win_cap) {
+    mlrn_status st;
+    if (!l) return MLRN_ERR_ARG;
+    l->ready = 0;
+    if (!p || !work || !model || !scratch || (queue_cap && (!queue_x || !queue_y))) return MLRN_ERR_ARG;
+    if (p->svm.kernel.type != MLRN_KERNEL_LINEAR || p->svm.solver != MLRN_SOLVER_WSS2 || p->svm.multiclass != MLRN_OVO)
+        return MLRN_ERR_ARG;   /* the learner supports the linear kernel, wss2, ovo only */
+    if (p->store_policy > MLRN_LEARN_STORE_ALL || p->replace > MLRN_LEARN_BALANCED || p->err_pct > 100u ||
+        p->margin_pct > 100u || n_classes < 2 || n_classes > MLRN_MAX_CLASSES || p->window > win_cap ||
+        (p->window && !win))
+        return MLRN_ERR_ARG;
+    if ((p->holdout_every && hold_cap == 0u) || p->holdout_every == 1u) return MLRN_ERR_ARG;
+    st = mlrn_store_init(&l->train, train_data, train_data_size, train_labels, train_cap, train_cap, d, storage,
+                         n_classes, scale, offset);
+    if (st != MLRN_OK) return st;
+    if (p->holdout_every) {
+        st = mlrn_store_init(&l->hold, hold_data, hold_data_size, hold_labels, hold_cap, hold_cap, d, storage,
+                             n_classes, scale, offset);
+        if (st != MLRN_OK) return st;
+    } else {
+        l->hold.n = 0; l->hold.capacity = 0; l->hold.d = d; l->hold.n_classes = n_classes;
+    }
+    if (model_floats < mlrn_learner_model_floats(d, n_classes)) return MLRN_ERR_BUFFER;
+    if (work_floats < mlrn_svm_work_floats(train_cap, d, n_classes, storage, &p->svm)) return MLRN_ERR_BUFFER;
+    st = mlrn_svm_init(&l->svm, &p->svm, &l->train, work, work_floats);
+    if (st != MLRN_OK) return st;
+    l->lp = *p;
+    l->work = work; l->work_floats = work_floats;
+    l->cur_w = model; l->cur_b = model + (size_t)mlrn_svm_n_sub(n_classes, MLRN_OVO) * d;
+    l->scratch = scratch;
+    l->queue_x = queue_x; l->queue_y = queue_y; l->queue_cap = queue_cap; l->queue_n = 0;
+    l->win = win; l->win_pos = 0; l->win_fill = 0; l->win_err = 0; l->mistakes_since = 0;
+    l->n_classes = n_classes; l->n_cur = 0; l->n_cand = 0; l->has_model = 0; l->training = 0; l->pending = 0;
+    l->event = MLRN_LEARN_EV_NONE;
+    l->rng = mlrn_rng_seed(p->seed);
+    l->n_stored = 0; l->seen_train = 0; l->seen_hold = 0;
+    l->n_feedback = l->n_mistakes = l->n_retrains = l->n_accepted = l->n_rollbacks = 0;
+    l->n_failed = l->n_dropped = l->n_discarded = 0;
+    l->last_cand_correct = l->last_cur_correct = l->last_hold_n = 0;
+    l->last_train_iter = 0;
+    l->ready = 1;
+    return MLRN_OK;
+}
+
+/* Declares the static buffers of a learner NAME and NAME_init(params) binding them (float32 storage). */
+#define MLRN_LEARNER_DEFINE(NAME, D, NC, TRAIN_CAP, HOLD_CAP, QUEUE, WINDOW)                                   \
+    static mlrn_learner NAME;                                                                                  \
+    static float NAME##_train_x[(TRAIN_CAP) * (D)];                                                            \
+    static uint8_t NAME##_train_y[TRAIN_CAP];                                                                  \
+    static float NAME##_hold_x[((HOLD_CAP) ? (HOLD_CAP) : 1) * (D)];                                           \
+    static uint8_t NAME##_hold_y[(HOLD_CAP) ? (HOLD_CAP) : 1];                                                 \
+    static float NAME##_work[(TRAIN_CAP) + ((NC) <= 2 ? 1 : (NC) * ((NC) - 1) / 2) * (D) +                     \
+                            ((NC) <= 2 ? 1 : (NC) * ((NC) - 1) / 2)];                                         \
+    static float NAME##_model[((NC) <= 2 ? 1 : (NC) * ((NC) - 1) / 2) * ((D) + 1)];                            \
+    static float NAME##_scratch[D];                                                                            \
+    static float NAME##_qx[((QUEUE) ? (QUEUE) : 1) * (D)];                                                     \
+    static uint8_t NAME##_qy[(QUEUE) ? (QUEUE) : 1];                                                           \
+    static uint8_t NAME##_win[(WINDOW) ? (WINDOW) : 1];                                                        \
+    static inline mlrn_status NAME##_init(const mlrn_learner_params *p) {                                      \
+        return mlrn_learner_init(&NAME, p, (D), (NC), MLRN_STORAGE_F32, 0, 0, NAME##_train_x,                  \
+                                 sizeof NAME##_train_x, NAME##_train_y, (TRAIN_CAP), NAME##_hold_x,            \
+                                 sizeof NAME##_hold_x, NAME##_hold_y, (HOLD_CAP), NAME##_work,                 \
+                                 sizeof NAME##_work / sizeof(float), NAME##_model,                             \
+                                 sizeof NAME##_model / sizeof(float), NAME##_scratch, NAME##_qx, NAME##_qy,    \
+                                 (QUEUE), NAME##_win, (WINDOW));                                               \
+    }
+
+/* ---- internals ---------------------------------------------------------- */
+
+static inline int mlrn_learner__x_ok(const mlrn_learner *l, const float *x) {
+    uint16_t k;
+    for (k = 0; k < l->train.d; k++)
+        if (!mlrn_isfinite(x[k])) return 0;
+    return 1;
+}
+
+/* Class predicted by the linear ovo model (w, b) over m classes mapped by map. */
+static inline uint8_t mlrn_learner__predict_model(const float *w, const float *b, uint8_t m, const uint8_t *map,
+                                                 const float *x, uint16_t d) {
+    uint8_t votes[MLRN_MAX_CLASSES], p, q, best, k;
+    uint16_t sub = 0;
+    if (m <= 2) return mlrn_dot(w, x, d) + b[0] >= 0.0f ? map[1] : map[0];
+    for (k = 0; k < m; k++) votes[k] = 0;
+    for (p = 0; p + 1u < m; p++)
+        for (q = (uint8_t)(p + 1u); q < m; q++, sub++) {
+            if (mlrn_dot(w + (size_t)sub * d, x, d) + b[sub] >= 0.0f) votes[q]++;
+            else votes[p]++;
+        }
+    best = 0;
+    for (k = 1; k < m; k++)
+        if (votes[k] > votes[best]) best = k;
+    return map[best];
+}
+
+/* Correct predictions of a model on the held-out store. */
+static inline uint16_t mlrn_learner__holdout_correct(mlrn_learner *l, const float *w, const float *b, uint8_t m,
+                                                     const uint8_t *map) {
+    uint16_t i, ok = 0;
+    for (i = 0; i < l->hold.n; i++) {
+        const float *x = mlrn_store_row(&l->hold, i, l->scratch);
+        if (mlrn_learner__predict_model(w, b, m, map, x, l->hold.d) == l->hold.labels[i]) ok++;
+    }
+    return ok;
+}
+
+/* Remove sample e of a store, shifting later ones down (keeps the store in arrival order). */
+static inline void mlrn_learner__remove(mlrn_store *s, uint16_t e) {
+    size_t esz = mlrn_store_elem_size(s->storage) * s->d, k;
+    uint8_t *data = (uint8_t *)s->data;
+    uint16_t t;
+    for (t = e; t + 1u < s->n; t++) {
+        for (k = 0; k < esz; k++) data[(size_t)t * esz + k] = data[(size_t)(t + 1u) * esz + k];
+        s->labels[t] = s->labels[t + 1u];
+    }
+    s->n--;
+}
+
+static inline mlrn_status mlrn_learner__insert(mlrn_learner *l, const float *x, uint8_t y) {
+    uint8_t to_hold = l->lp.holdout_every &&
+                      (l->n_stored % l->lp.holdout_every) == (uint32_t)(l->lp.holdout_every - 1u);
+    mlrn_store *s = to_hold ? &l->hold : &l->train;
+    uint32_t seen = to_hold ? ++l->seen_hold : ++l->seen_train;
+    l->n_stored++;
+    if (s->n < s->capacity) return mlrn_store_add(s, x, y);
+    if (l->lp.replace == MLRN_LEARN_RESERVOIR) {
+        uint32_t j = mlrn_rng_next(&l->rng) % seen;
+        if (j < s->capacity) return mlrn_store_set(s, (uint16_t)j, x, y);
+        l->n_discarded++;
+        return MLRN_OK;
+    }
+    if (l->lp.replace == MLRN_LEARN_FIFO) {
+        mlrn_learner__remove(s, 0);
+    } else {   /* balanced: oldest sample of the largest class (lowest class index on ties) */
+        uint16_t counts[MLRN_MAX_CLASSES], t;
+        uint8_t c, big = 0;
+        for (c = 0; c < l->n_classes; c++) counts[c] = 0;
+        for (t = 0; t < s->n; t++) counts[s->labels[t]]++;
+        for (c = 1; c < l->n_classes; c++)
+            if (counts[c] > counts[big]) big = c;
+        for (t = 0; t < s->n; t++)
+            if (s->labels[t] == big) break;
+        mlrn_learner__remove(s, t);
+    }
+    return mlrn_store_add(s, x, y);
+}
+
+static inline void mlrn_learner__restore_labels(mlrn_learner *l) {
+    uint16_t t;
+    for (t = 0; t < l->train.n; t++) l->train.labels[t] = l->cand_map[l->train.labels[t]];
+    l->train.n_classes = l->n_classes;
+}
+
+static inline void mlrn_learner__finish(mlrn_learner *l, mlrn_status st) {
+    uint16_t i;
+    l->last_train_iter = l->svm.total_iter;
+    mlrn_learner__restore_labels(l);
+    l->training = 0;
+    if (st < 0) {
+        l->n_failed++;
+        l->event = MLRN_LEARN_EV_FAILED;
+    } else {
+        uint16_t cand = mlrn_learner__holdout_correct(l, l->svm.w, l->svm.b, l->n_cand, l->cand_map);
+        uint16_t cur = l->has_model ? mlrn_learner__holdout_correct(l, l->cur_w, l->cur_b, l->n_cur, l->cur_map) : 0;
+        uint32_t n = l->hold.n;
+        l->last_cand_correct = cand; l->last_cur_correct = cur; l->last_hold_n = (uint16_t)n;
+        if (!l->has_model || (uint32_t)cand * 100u + (uint32_t)l->lp.margin_pct * n >= (uint32_t)cur * 100u) {
+            size_t k, nw = (size_t)mlrn_svm_n_sub(l->n_cand, MLRN_OVO) * l->train.d;
+            uint16_t nb = mlrn_svm_n_sub(l->n_cand, MLRN_OVO);
+            for (k = 0; k < nw; k++) l->cur_w[k] = l->svm.w[k];
+            l->cur_b = l->cur_w + (size_t)mlrn_svm_n_sub(l->n_classes, MLRN_OVO) * l->train.d;
+            for (k = 0; k < nb; k++) l->cur_b[k] = l->svm.b[k];
+            for (k = 0; k < l->n_cand; k++) l->cur_map[k] = l->cand_map[k];
+            l->n_cur = l->n_cand;
+            l->has_model = 1;
+            l->n_accepted++;
+            l->event = MLRN_LEARN_EV_ACCEPTED;
+        } else {
+            l->n_rollbacks++;
+            l->event = MLRN_LEARN_EV_ROLLBACK;
+        }
+    }
+    for (i = 0; i < l->queue_n; i++) mlrn_learner__insert(l, l->queue_x + (size_t)i * l->train.d, l->queue_y[i]);
+    l->queue_n = 0;
+}
+
+/* Starts training on the classes present in the training store; 0 if fewer than 2. */
+static inline mlrn_status mlrn_learner__begin(mlrn_learner *l) {
+    uint8_t present[MLRN_MAX_CLASSES], c, m = 0;
+    uint16_t t;
+    mlrn_status st;
+    for (c = 0; c < l->n_classes; c++) present[c] = 0;
+    for (t = 0; t < l->train.n; t++) present[l->train.labels[t]] = 1;
+    for (c = 0; c < l->n_classes; c++)
+        if (present[c]) { l->inv[c] = m; l->cand_map[m++] = c; }
+    if (m < 2) return MLRN_ERR_ONE_CLASS;
+    for (t = 0; t < l->train.n; t++) l->train.labels[t] = l->inv[l->train.labels[t]];
+    l->train.n_classes = m;
+    l->n_cand = m;
+    st = mlrn_svm_init(&l->svm, &l->lp.svm, &l->train, l->work, l->work_floats);
+    if (st == MLRN_OK) st = mlrn_svm_train_begin(&l->svm);
+    if (st != MLRN_OK) { mlrn_learner__restore_labels(l); return st; }
+    l->pending = 0;
+    l->mistakes_since = 0;
+    l->win_pos = 0; l->win_fill = 0; l->win_err = 0;
+    l->training = 1;
+    l->n_retrains++;
+    return MLRN_OK;
+}
+
+/* ---- API ------------------------------------------------------------------ */
+
+/* Class index from the current model; MLRN_ERR_UNTRAINED before the first accepted model. */
+static inline int32_t mlrn_learner_predict(const mlrn_learner *l, const float *x) {
+    if (!l || !x || !l->ready) return MLRN_ERR_ARG;
+    if (!mlrn_learner__x_ok(l, x)) return MLRN_ERR_NAN;
+    if (!l->has_model) return MLRN_ERR_UNTRAINED;
+    return mlrn_learner__predict_model(l->cur_w, l->cur_b, l->n_cur, l->cur_map, x, l->train.d);
+}
+
+/* The real world's answer for x. Returns 1 if the current model got it wrong (no model
+ * counts as wrong), 0 if right, or a negative status (nothing changed). */
+static inline int32_t mlrn_learner_feedback(mlrn_learner *l, const float *x, uint8_t y) {
+    int32_t pred;
+    uint8_t wrong;
+    if (!l || !x || !l->ready) return MLRN_ERR_ARG;
+    if (!mlrn_learner__x_ok(l, x)) return MLRN_ERR_NAN;
+    if (y >= l->n_classes) return MLRN_ERR_LABEL;
+    pred = l->has_model ? mlrn_learner__predict_model(l->cur_w, l->cur_b, l->n_cur, l->cur_map, x, l->train.d) : -1;
+    wrong = pred != (int32_t)y;
+    l->n_feedback++;
+    if (wrong) { l->n_mistakes++; if (l->mistakes_since < 0xFFFFu) l->mistakes_since++; }
+    if (l->lp.window) {
+        if (l->win_fill == l->lp.window) l->win_err = (uint16_t)(l->win_err - l->win[l->win_pos]);
+        else l->win_fill++;
+        l->win[l->win_pos] = wrong;
+        l->win_err = (uint16_t)(l->win_err + wrong);
+        l->win_pos = (uint16_t)((l->win_pos + 1u) % l->lp.window);
+    }
+    if (wrong || l->lp.store_policy == MLRN_LEARN_STORE_ALL) {
+        if (l->training) {
+            if (l->queue_n < l->queue_cap) {
+                uint16_t k;
+                for (k = 0; k < l->train.d; k++) l->queue_x[(size_t)l->queue_n * l->train.d + k] = x[k];
+                l->queue_y[l->queue_n++] = y;
+            } else {
+                l->n_dropped++;
+            }
+        } else {
+            mlrn_learner__insert(l, x, y);
+        }
+    }
+    if (!l->training && !l->pending) {
+        if ((l->lp.k_mistakes && l->mistakes_since >= l->lp.k_mistakes) ||
+            (l->lp.window && l->win_fill == l->lp.window &&
+             (uint32_t)l->win_err * 100u > (uint32_t)l->lp.err_pct * l->lp.window))
+            l->pending = 1;
+    }
+    return wrong;
+}
+
+/* The application asks for a retrain (taken at the next step). */
+static inline mlrn_status mlrn_learner_request_train(mlrn_learner *l) {
+    if (!l || !l->ready) return MLRN_ERR_ARG;
+    if (!l->training) l->pending = 1;
+    return MLRN_OK;
+}
+
+/* Call from the application's loop. Starts a pending retrain (when >= 2 classes are stored)
+ * and runs at most `budget` SMO iterations (0: no limit). Returns MLRN_RUNNING while
+ * training, else MLRN_OK; l->event tells what the call concluded (MLRN_LEARN_EV_*). */
+static inline mlrn_status mlrn_learner_step(mlrn_learner *l, uint32_t budget) {
+    mlrn_status st;
+    if (!l || !l->ready) return MLRN_ERR_ARG;
+    l->event = MLRN_LEARN_EV_NONE;
+    if (!l->training) {
+        if (!l->pending) return MLRN_OK;
+        if (mlrn_learner__begin(l) != MLRN_OK) return MLRN_OK;   /* not trainable yet: stays pending */
+    }
+    st = mlrn_svm_train_step(&l->svm, budget ? budget : 0xFFFFFFFFu);
+    if (st == MLRN_RUNNING) return MLRN_RUNNING;
+    mlrn_learner__finish(l, st);
+    return MLRN_OK;
+}
+
+/* ---- persistence: the current model ----------------------------------------
+ * Payload (little-endian targets): u8 format, u8 n_classes, u16 d, u8 m, m bytes
+ * class map, then n_sub(m)*d floats w and n_sub(m) floats b. */
+
+static inline uint32_t mlrn_learner__payload_len(const mlrn_learner *l) {
+    return 5u + l->n_cur + (uint32_t)mlrn_svm_n_sub(l->n_cur, MLRN_OVO) * (l->train.d + 1u) * 4u;
+}
+
+static inline mlrn_status mlrn_learner_save(const mlrn_learner *l, const mlrn_storage *st) {
+    mlrn_persist_writer w;
+    uint8_t h[5];
+    mlrn_status s;
+    uint16_t nsub;
+    if (!l || !l->ready || !st) return MLRN_ERR_ARG;
+    if (!l->has_model) return MLRN_ERR_UNTRAINED;
+    nsub = mlrn_svm_n_sub(l->n_cur, MLRN_OVO);
+    h[0] = MLRN_LEARNER_FORMAT; h[1] = l->n_classes; h[2] = (uint8_t)(l->train.d & 0xFFu);
+    h[3] = (uint8_t)(l->train.d >> 8); h[4] = l->n_cur;
+    s = mlrn_persist_save_begin(&w, st, MLRN_LEARNER_MAGIC, mlrn_learner__payload_len(l));
+    if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, h, 5);
+    if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, l->cur_map, l->n_cur);
+    if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, (const uint8_t *)l->cur_w, (uint16_t)(nsub * l->train.d * 4u));
+    if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, (const uint8_t *)l->cur_b, (uint16_t)(nsub * 4u));
+    if (s == MLRN_OK) return mlrn_persist_save_end(&w);
+    mlrn_persist_save_abort(&w);
+    return s;
+}
+
+/* Restores the newest valid saved model (keeps the current one on any error). */
+static inline mlrn_status mlrn_learner_load(mlrn_learner *l, const mlrn_storage *st) {
+    mlrn_persist_info info;
+    uint8_t h[5], map[MLRN_MAX_CLASSES], k;
+    uint16_t nsub;
+    uint32_t off;
+    mlrn_status s;
+    if (!l || !l->ready || !st) return MLRN_ERR_ARG;
+    s = mlrn_persist_find(st, &info);
+    if (s < 0) return s;
+    if (info.tag != MLRN_LEARNER_MAGIC || info.len < 5u) return MLRN_ERR_CRC;
+    s = mlrn_persist_read(st, &info, 0, h, 5);
+    if (s < 0) return s;
+    if (h[0] != MLRN_LEARNER_FORMAT || h[1] != l->n_classes || (uint16_t)(h[2] | (h[3] << 8)) != l->train.d ||
+        h[4] < 2u || h[4] > l->n_classes)
+        return MLRN_ERR_ARG;
+    nsub = mlrn_svm_n_sub(h[4], MLRN_OVO);
+    if (info.len != 5u + h[4] + (uint32_t)nsub * (l->train.d + 1u) * 4u) return MLRN_ERR_CRC;
+    s = mlrn_persist_read(st, &info, 5, map, h[4]);
+    if (s < 0) return s;
+    for (k = 0; k < h[4]; k++)
+        if (map[k] >= l->n_classes || (k && map[k] <= map[k - 1u])) return MLRN_ERR_CRC;
+    if (l->training) return MLRN_ERR_ARG;
+    off = 5u + h[4];
+    s = mlrn_persist_read(st, &info, off, (uint8_t *)l->cur_w, (uint16_t)(nsub * l->train.d * 4u));
+    if (s == MLRN_OK)
+        s = mlrn_persist_read(st, &info, off + (uint32_t)nsub * l->train.d * 4u, (uint8_t *)l->cur_b,
+                              (uint16_t)(nsub * 4u));
+    if (s < 0) { l->has_model = 0; return s; }
+    for (k = 0; k < h[4]; k++) l->cur_map[k] = map[k];
+    l->n_cur = h[4];
+    l->has_model = 1;
+    return MLRN_OK;
+}
+
+#endif /* MLRN_LEARNER_H */
