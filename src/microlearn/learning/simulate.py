@@ -41,7 +41,7 @@ class LearnerConfig:
     trigger_window: int = 20
     err_pct: int = 30
     margin_pct: int = 0
-    queue: int = 16
+    queue: int = 8 
     budget: int = 0               # SMO iterations per step call (0: train to completion)
     seed: int = 1
     C: float = 1.0
@@ -356,7 +356,7 @@ def run_reference(cfg: LearnerConfig, X, y):
 
 
 def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout_every=4, store="mistakes",
-             replace="fifo", k_mistakes=5, trigger_window=20, err_pct=30, margin_pct=0, queue=16, budget=0,
+             replace="fifo", k_mistakes=5, trigger_window=20, err_pct=30, margin_pct=0, queue=8, budget=0,
              seed=1, C=1.0, tol=1e-3, max_iter=2000, static_rows=None, baselines=True, plot=None) -> dict:
     """Run the reference self-learning loop over a labelled stream.
 

@@ -1,0 +1,83 @@
+"""`microlearn loop`: the self-learning loop (mlrn_learner) on a target over a labelled stream,
+compared row by row with the Python reference, with static and oracle baselines."""
+from __future__ import annotations
+
+import json
+import sys
+
+from .main import CLIError
+
+
+def register(sub):
+    p = sub.add_parser("loop", help="run the self-learning loop on a target over a labelled stream",
+                       description="Feeds STREAM.csv (features..., class index in the last column) to the C learner "
+                                   "on the target one row at a time: predict, then the label as feedback, then a "
+                                   "training step. Reports windowed accuracy, retrain/rollback points, agreement "
+                                   "with the Python reference, baselines and the device's cost. STREAM may also be "
+                                   "a stream name of microlearn.learning.streams (e.g. rotating_hyperplane).")
+    p.add_argument("stream", metavar="STREAM.csv")
+    p.add_argument("--target", default="host", help="host or a board (uno, nrf52840, ...)")
+    p.add_argument("--capacity", type=int, default=60, help="stored samples (training + held-out), default 60")
+    p.add_argument("--window", type=int, default=100, help="rows per reported accuracy window (default 100)")
+    p.add_argument("--holdout-every", type=int, default=4, help="every k-th stored sample is held out (0: none)")
+    p.add_argument("--store", default="mistakes", choices=["mistakes", "all"])
+    p.add_argument("--replace", default="fifo", choices=["fifo", "reservoir", "balanced"])
+    p.add_argument("--k-mistakes", type=int, default=5, help="retrain after k mistakes (0: off)")
+    p.add_argument("--trigger-window", type=int, default=20, help="sliding window of the error-rate trigger")
+    p.add_argument("--err-pct", type=int, default=30, help="retrain when the window's error rate exceeds this %%")
+    p.add_argument("--margin-pct", type=int, default=0, help="accept a candidate at most this many points worse")
+    p.add_argument("--budget", type=int, default=0, help="SMO iterations per step call (0: no slicing)")
+    p.add_argument("--queue", type=int, default=8, help="samples queued while training")
+    p.add_argument("--n-classes", type=int, help="classes declared up front (default: max label + 1)")
+    p.add_argument("--C", type=float, default=1.0)
+    p.add_argument("--tol", type=float, default=1e-3)
+    p.add_argument("--max-iter", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--static-rows", type=int, help="rows the static baseline trains on (default: capacity)")
+    p.add_argument("--plot", metavar="PNG", help="write windowed accuracy with retrain/rollback marks")
+    p.add_argument("--timeout", type=float, default=600.0)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..learning.loop_run import loop
+    try:
+        rep = loop(args.stream, args.target, n_classes=args.n_classes, window=args.window,
+                   static_rows=args.static_rows, plot=args.plot, timeout=args.timeout,
+                   capacity=args.capacity, holdout_every=args.holdout_every, store=args.store,
+                   replace=args.replace, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
+                   err_pct=args.err_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
+                   seed=args.seed, C=args.C, tol=args.tol, max_iter=args.max_iter)
+    except (ValueError, FileNotFoundError) as exc:
+        raise CLIError(str(exc)) from None
+    rep.pop("predictions", None)
+    if args.json:
+        json.dump(rep, sys.stdout)
+        sys.stdout.write("\n")
+        return 0
+    w = sys.stdout.write
+    w(f"target {rep['target']}: {rep['n_rows']} rows, {rep['n_features']} features, {rep['n_classes']} classes, "
+      f"capacity {rep['capacity']} ({rep['train_capacity']} train + {rep['hold_capacity']} held out)\n")
+    w(f"{'rows':>12} {'learner':>8} {'static':>8} {'oracle':>8}\n")
+    for v in rep["windows"]:
+        w(f"{v['start']:>5}-{v['end']:<6} {v['learner']:8.3f} {v['static']:8.3f} {v['oracle']:8.3f}\n")
+    w(f"retrains {len(rep['retrains'])}, accepted {len(rep['accepted'])}, rollbacks {len(rep['rollbacks'])} "
+      f"(at rows {rep['rollbacks']})\n")
+    w(f"final accuracy {rep['final_accuracy']:.3f} (static {rep['static_final_accuracy']:.3f}, "
+      f"oracle {rep['oracle_final_accuracy']:.3f})\n")
+    w(f"agreement with the Python reference {rep['agreement']:.4f}, same retrain/rollback rows: {rep['same_events']}\n")
+    cost = []
+    if rep.get("cycles") is not None:
+        cost.append(f"{rep['cycles']} cycles")
+    if rep.get("instructions") is not None:
+        cost.append(f"{rep['instructions']} instructions")
+    if rep.get("sram_bytes") is not None:
+        cost.append(f"SRAM {rep['sram_bytes']} B (static {rep['static_ram_bytes']} + stack {rep['stack_bytes']})")
+    if rep.get("flash_bytes") is not None:
+        cost.append(f"flash {rep['flash_bytes']} B")
+    if cost:
+        w("device: " + ", ".join(cost) + " for the whole stream\n")
+    if rep.get("plot"):
+        w(f"plot: {rep['plot']}\n")
+    return 0
