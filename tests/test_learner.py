@@ -329,7 +329,7 @@ def test_simulate_csv_and_plot(tmp_path):
 
 def test_cli_loop_json(tmp_path):
     import json
-    X, y, _ = streams.make("rotating_hyperplane", n=300)
+    X, y, _ = streams.make("rotating_hyperplane", n=300, drift_points=(150,))
     csv = tmp_path / "s.csv"
     np.savetxt(csv, np.column_stack([X, y]), delimiter=",", fmt="%.9g")
     p = subprocess.run(["microlearn", "loop", str(csv), "--target", "host", "--capacity", "40", "--window", "50",
@@ -352,7 +352,7 @@ def _need(*tools):
 @pytest.mark.avr
 @_need("avr-gcc", "simavr")
 def test_uno_capacity60_agrees_and_fits():
-    rep = loop(streams.make("rotating_hyperplane", n=300), "uno", capacity=60, window=100, budget=50,
+    rep = loop(streams.make("rotating_hyperplane", n=300, drift_points=(150,)), "uno", capacity=60, window=100, budget=50,
                baselines=False)
     assert rep["agreement"] == 1.0 and rep["same_events"]
     assert rep["sram_bytes"] <= 2048
@@ -361,7 +361,7 @@ def test_uno_capacity60_agrees_and_fits():
 @pytest.mark.cortexm
 @_need("arm-none-eabi-gcc", "qemu-system-arm")
 def test_nrf52840_agrees():
-    rep = loop(streams.make("switched_means", n=300), "nrf52840", capacity=60, window=100, budget=20,
+    rep = loop(streams.make("switched_means", n=300, drift_points=(150,)), "nrf52840", capacity=60, window=100, budget=20,
                baselines=False)
     assert rep["agreement"] == 1.0 and rep["same_events"]
     assert rep["instructions"] > 0
