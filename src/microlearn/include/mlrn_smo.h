@@ -75,7 +75,7 @@ typedef struct {
 
 static inline uint16_t mlrn_svm_n_sub(uint8_t n_classes, uint8_t multiclass) {
     if (n_classes <= 2) return 1;
-    return multiclass == MLRN_OVR ? n_classes : (uint16_t)(n_classes * (n_classes - 1) / 2);
+    return (uint16_t)(multiclass == MLRN_OVR ? n_classes : n_classes * (n_classes - 1) / 2);
 }
 
 /* Rows of dual coefficients kept for kernel models (libsvm layout for ovo). */
