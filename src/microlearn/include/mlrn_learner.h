@@ -154,28 +154,35 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
     return MLRN_OK;
 }
 
-/* Declares the static buffers of a learner NAME and NAME_init(params) binding them (float32 storage). */
-#define MLRN_LEARNER_DEFINE(NAME, D, NC, TRAIN_CAP, HOLD_CAP, QUEUE, WINDOW)                                   \
+/* Declares the static buffers of a learner NAME and NAME_init(params) binding them.
+ * MLRN_LEARNER_DEFINE: float32 storage. MLRN_LEARNER_DEFINE_STORAGE: CTYPE int16_t/int8_t with
+ * STORAGE MLRN_STORAGE_I16/I8 and the d-entry MLRN_FLASH tables SCALE, OFFSET (see mlrn_store.h). */
+#define MLRN_LEARNER__NSUB(NC) ((NC) <= 2 ? 1 : (NC) * ((NC) - 1) / 2)
+#define MLRN_LEARNER_DEFINE_STORAGE(NAME, D, NC, TRAIN_CAP, HOLD_CAP, QUEUE, WINDOW, CTYPE, STORAGE, SCALE,      \
+                                    OFFSET)                                                                    \
     static mlrn_learner NAME;                                                                                  \
-    static float NAME##_train_x[(TRAIN_CAP) * (D)];                                                            \
+    static CTYPE NAME##_train_x[(TRAIN_CAP) * (D)];                                                            \
     static uint8_t NAME##_train_y[TRAIN_CAP];                                                                  \
-    static float NAME##_hold_x[((HOLD_CAP) ? (HOLD_CAP) : 1) * (D)];                                           \
+    static CTYPE NAME##_hold_x[((HOLD_CAP) ? (HOLD_CAP) : 1) * (D)];                                           \
     static uint8_t NAME##_hold_y[(HOLD_CAP) ? (HOLD_CAP) : 1];                                                 \
-    static float NAME##_work[(TRAIN_CAP) + ((NC) <= 2 ? 1 : (NC) * ((NC) - 1) / 2) * (D) +                     \
-                            ((NC) <= 2 ? 1 : (NC) * ((NC) - 1) / 2)];                                         \
-    static float NAME##_model[((NC) <= 2 ? 1 : (NC) * ((NC) - 1) / 2) * ((D) + 1)];                            \
+    static float NAME##_work[(TRAIN_CAP) + MLRN_LEARNER__NSUB(NC) * (D) + MLRN_LEARNER__NSUB(NC) +             \
+                            ((STORAGE) != MLRN_STORAGE_F32 ? 4 * (D) : 0)];                                    \
+    static float NAME##_model[MLRN_LEARNER__NSUB(NC) * ((D) + 1)];                                             \
     static float NAME##_scratch[D];                                                                            \
     static float NAME##_qx[((QUEUE) ? (QUEUE) : 1) * (D)];                                                     \
     static uint8_t NAME##_qy[(QUEUE) ? (QUEUE) : 1];                                                           \
     static uint8_t NAME##_win[(WINDOW) ? (WINDOW) : 1];                                                        \
     static inline mlrn_status NAME##_init(const mlrn_learner_params *p) {                                      \
-        return mlrn_learner_init(&NAME, p, (D), (NC), MLRN_STORAGE_F32, 0, 0, NAME##_train_x,                  \
+        return mlrn_learner_init(&NAME, p, (D), (NC), (STORAGE), (SCALE), (OFFSET), NAME##_train_x,            \
                                  sizeof NAME##_train_x, NAME##_train_y, (TRAIN_CAP), NAME##_hold_x,            \
                                  sizeof NAME##_hold_x, NAME##_hold_y, (HOLD_CAP), NAME##_work,                 \
                                  sizeof NAME##_work / sizeof(float), NAME##_model,                             \
                                  sizeof NAME##_model / sizeof(float), NAME##_scratch, NAME##_qx, NAME##_qy,    \
                                  (QUEUE), NAME##_win, (WINDOW));                                               \
     }
+#define MLRN_LEARNER_DEFINE(NAME, D, NC, TRAIN_CAP, HOLD_CAP, QUEUE, WINDOW)                                   \
+    MLRN_LEARNER_DEFINE_STORAGE(NAME, D, NC, TRAIN_CAP, HOLD_CAP, QUEUE, WINDOW, float, MLRN_STORAGE_F32,       \
+                                (const float *)0, (const float *)0)
 
 /* ---- internals ---------------------------------------------------------- */
 

@@ -18,15 +18,27 @@ def buffer_bytes(cfg: LearnerConfig) -> dict:
     """Static bytes of the learner's buffers (float32 storage), by name."""
     d, nc = cfg.n_features, cfg.n_classes
     ns = _nsub(nc)
+    e = {"float32": 4, "int16": 2, "int8": 1}[cfg.storage]
     return {
-        "train_store": cfg.train_capacity * (4 * d + 1),
-        "hold_store": max(cfg.hold_capacity, 1) * (4 * d + 1),
-        "work": 4 * (cfg.train_capacity + ns * d + ns),
+        "train_store": cfg.train_capacity * (e * d + 1),
+        "hold_store": max(cfg.hold_capacity, 1) * (e * d + 1),
+        "work": 4 * (cfg.train_capacity + ns * d + ns + (4 * d if e != 4 else 0)),
         "model": 4 * ns * (d + 1),
         "queue": max(cfg.queue, 1) * (4 * d + 1),
         "window": max(cfg.trigger_window, 1),
         "scratch": 4 * d,
     }
+
+
+def _define(cfg: LearnerConfig, name: str, N: str) -> list[str]:
+    args = f"{name}, {N}_N_FEATURES, {N}_N_CLASSES, {N}_TRAIN_CAP, {N}_HOLD_CAP, {N}_QUEUE, {N}_WINDOW"
+    if cfg.storage == "float32":
+        return [f"MLRN_LEARNER_DEFINE({args})"]
+    ctype, cst = {"int16": ("int16_t", "MLRN_STORAGE_I16"), "int8": ("int8_t", "MLRN_STORAGE_I8")}[cfg.storage]
+    tab = lambda v: ", ".join(c_float(np.float32(t)) for t in v)  # noqa: E731
+    return [f"static const float {name}_scale[{cfg.n_features}] MLRN_FLASH = {{{tab(cfg.scale)}}};",
+            f"static const float {name}_offset[{cfg.n_features}] MLRN_FLASH = {{{tab(cfg.offset)}}};",
+            f"MLRN_LEARNER_DEFINE_STORAGE({args}, {ctype}, {cst}, {name}_scale, {name}_offset)"]
 
 
 def render_header(cfg: LearnerConfig, name: str = "lrn") -> str:
@@ -45,8 +57,7 @@ def render_header(cfg: LearnerConfig, name: str = "lrn") -> str:
         f"#define {N}_WINDOW {cfg.trigger_window}",
         f"#define {N}_BUDGET {cfg.budget}u",
         f"#define {N}_BUFFER_BYTES {sum(buffer_bytes(cfg).values())}",
-        f"MLRN_LEARNER_DEFINE({name}, {N}_N_FEATURES, {N}_N_CLASSES, {N}_TRAIN_CAP, {N}_HOLD_CAP, {N}_QUEUE, "
-        f"{N}_WINDOW)",
+        *_define(cfg, name, N),
         f"static inline mlrn_status {name}_setup(void) {{",
         "    mlrn_learner_params p = mlrn_learner_default_params();",
         f"    p.store_policy = {STORE_POLICIES[cfg.store]};",

@@ -45,9 +45,13 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
 
 
 def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_rows=None, baselines=True,
-         plot=None, timeout: float = 600.0, workdir=None, **cfg_kwargs) -> dict:
+         plot=None, timeout: float = 600.0, workdir=None, feature_range=None, **cfg_kwargs) -> dict:
     """`microlearn loop`: the learner on the target, the Python reference, the baselines, compared."""
     X, yv, drift, nc = load_stream(stream, y, n_classes)
+    if cfg_kwargs.get("storage", "float32") != "float32" and cfg_kwargs.get("scale") is None:
+        from ..estimators._store import affine_from_range
+        lo, hi = feature_range if feature_range is not None else (X.min(axis=0), X.max(axis=0))
+        cfg_kwargs["scale"], cfg_kwargs["offset"] = affine_from_range(lo, hi, cfg_kwargs["storage"], X.shape[1])
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=nc, **cfg_kwargs)
     ref = run_reference(cfg, X, yv)
     dev = run_on_target(cfg, X, yv, target, workdir=workdir, timeout=timeout)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..estimators import _f32, _solvers
+from ..estimators import _f32, _solvers, _store
 from ..estimators._f32 import F
 from ..estimators._rng import XorShift32
 
@@ -47,8 +47,18 @@ class LearnerConfig:
     C: float = 1.0
     tol: float = 1e-3
     max_iter: int = 2000
+    storage: str = "float32"      # "float32" | "int16" | "int8" (affine, see mlrn_store.h)
+    scale: object = None          # float32 per feature (quantised storage)
+    offset: object = None
 
     def __post_init__(self):
+        if self.storage not in ("float32", "int16", "int8"):
+            raise ValueError("storage must be float32, int16 or int8")
+        if self.storage != "float32":
+            if self.scale is None or self.offset is None:
+                raise ValueError("int16/int8 storage needs scale and offset (see affine_from_range)")
+            self.scale = np.asarray(self.scale, np.float32)
+            self.offset = np.asarray(self.offset, np.float32)
         if self.store not in STORE_POLICIES:
             raise ValueError(f"store must be one of {sorted(STORE_POLICIES)}")
         if self.replace not in REPLACE:
@@ -103,7 +113,7 @@ def predict_model(W, b, cmap, X) -> np.ndarray:
 
 
 class RefLearner:
-    """Python twin of mlrn_learner (float32 storage)."""
+    """Python twin of mlrn_learner."""
 
     def __init__(self, cfg: LearnerConfig):
         self.cfg = cfg
@@ -155,6 +165,8 @@ class RefLearner:
             self.seen_train += 1
             seen = self.seen_train
         self.n_stored += 1
+        if c.storage != "float32":   # the row as the device's store gives it back
+            x = _store.stored_rows(x[None, :], c.storage, c.scale, c.offset)[0]
         if len(xs) < cap:
             xs.append(x); ys.append(y)
             return
@@ -357,7 +369,8 @@ def run_reference(cfg: LearnerConfig, X, y):
 
 def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout_every=4, store="mistakes",
              replace="fifo", k_mistakes=5, trigger_window=20, err_pct=30, margin_pct=0, queue=8, budget=0,
-             seed=1, C=1.0, tol=1e-3, max_iter=2000, static_rows=None, baselines=True, plot=None) -> dict:
+             seed=1, C=1.0, tol=1e-3, max_iter=2000, storage="float32", feature_range=None, scale=None,
+             offset=None, static_rows=None, baselines=True, plot=None) -> dict:
     """Run the reference self-learning loop over a labelled stream.
 
     stream: a streams.Stream / (X, y[, drift]) tuple, X with `y`, a stream name, or a CSV path.
@@ -365,10 +378,13 @@ def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout
     (rows where training started), `accepted`, `rollbacks`, `final_accuracy`,
     `static_final_accuracy`, `oracle_final_accuracy` (over the last window), `predictions`."""
     X, yv, drift, nc = load_stream(stream, y, n_classes)
+    if storage != "float32" and scale is None:
+        lo, hi = feature_range if feature_range is not None else (X.min(axis=0), X.max(axis=0))
+        scale, offset = _store.affine_from_range(lo, hi, storage, X.shape[1])
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=nc, capacity=capacity, holdout_every=holdout_every,
                         store=store, replace=replace, k_mistakes=k_mistakes, trigger_window=trigger_window,
                         err_pct=err_pct, margin_pct=margin_pct, queue=queue, budget=budget, seed=seed, C=C,
-                        tol=tol, max_iter=max_iter)
+                        tol=tol, max_iter=max_iter, storage=storage, scale=scale, offset=offset)
     ref = run_reference(cfg, X, yv)
     return report(cfg, X, yv, drift, ref, window=window, static_rows=static_rows, baselines=baselines, plot=plot)
 

@@ -1,0 +1,107 @@
+"""The examples: HVAC comfort control (Python and uno) and the colour-sensor Arduino sketch built with
+arduino-mk against the real Arduino AVR core, run in simavr, its Serial output checked against the Python
+reference of the learner."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+COLOUR = ROOT / "examples" / "colour_sensor"
+HVAC = ROOT / "examples" / "hvac"
+
+
+def _module(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_hvac_python_learner_beats_static():
+    hv = _module(HVAC / "hvac_loop.py", "hvac_loop")
+    rep = hv.open_loop(plot=None, n=1000)
+    assert rep["accuracy"] > rep["static_accuracy"] + 0.1
+    assert len(rep["retrains"]) > 0
+    closed = hv.closed_loop(n=600)
+    assert closed["learning_comfort_ok"] > closed["static_comfort_ok"]
+
+
+@pytest.mark.avr
+@pytest.mark.skipif(shutil.which("avr-gcc") is None, reason="not installed: avr-gcc")
+def test_hvac_on_uno_agrees():
+    hv = _module(HVAC / "hvac_loop.py", "hvac_loop")
+    rep = hv.on_target("uno", n=700)
+    assert rep["agreement"] == 1.0 and rep["same_events"]
+    assert rep["sram_bytes"] <= 2048
+
+
+def _colour_reference():
+    sys.path.insert(0, str(COLOUR))
+    try:
+        mt = _module(COLOUR / "make_table.py", "colour_make_table")
+    finally:
+        sys.path.pop(0)
+    from microlearn.learning.simulate import LearnerConfig, run_reference
+    s = mt.stream()
+    # the sketch: (float)(int16 reading) / 1000.0f
+    X = (np.rint(s.X).astype(np.int16).astype(np.float32) / np.float32(1000)).astype(np.float32)
+    cfg = LearnerConfig(n_features=4, n_classes=4, capacity=60, holdout_every=4, k_mistakes=5, trigger_window=20,
+                        err_pct=30, budget=20, queue=8, max_iter=2000, storage="int16", scale=[0.001] * 4,
+                        offset=[0.0] * 4)
+    return s, run_reference(cfg, X, s.y)
+
+
+@pytest.mark.avr
+@pytest.mark.skipif(not Path("/usr/share/arduino/Arduino.mk").exists() or shutil.which("make") is None
+                    or shutil.which("avr-gcc") is None, reason="arduino-mk / Arduino AVR core / avr-gcc missing")
+def test_colour_sketch_arduino_mk_simavr(tmp_path):
+    from microlearn.targets import get_target
+    wd = tmp_path / "colour_sensor"
+    wd.mkdir()
+    for f in ("colour_sensor.ino", "Makefile", "make_table.py"):
+        shutil.copy(COLOUR / f, wd / f)
+    subprocess.run([sys.executable, "make_table.py"], cwd=wd, check=True, capture_output=True)
+    env = dict(os.environ)
+    import microlearn
+    env["MICROLEARN_INCLUDE"] = microlearn.include_dir()
+    p = subprocess.run(["make"], cwd=wd, capture_output=True, text=True, env=env, timeout=300)
+    assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+    elf = next((wd / "build-uno").glob("*.elf"))
+    try:
+        runner = get_target("uno").runner()
+    except Exception as exc:  # noqa: BLE001
+        pytest.skip(f"simavr runner unavailable: {exc}")
+    empty = wd / "empty.bin"
+    empty.write_bytes(b"")
+    r = subprocess.run([str(runner), "atmega328p", "16000000", "2000000000", str(elf), str(empty)],
+                       capture_output=True, timeout=300)
+    out = r.stdout.decode()
+    report = dict(kv.split("=", 1) for kv in r.stderr.decode().strip().splitlines()[-1].split()[1:])
+    assert report["status"] == "exit", r.stderr.decode()[-500:]
+    lines = out.splitlines()
+    assert lines[0].startswith("colour learner ready, status 0")
+    s, ref = _colour_reference()
+    correct = ref["predictions"] == s.y
+    wins = [ln.split() for ln in lines if ln.startswith("W ")]
+    assert [int(w[2]) for w in wins] == [int(correct[i - 50:i].sum()) for i in range(50, len(s.y) + 1, 50)]
+    events = [ln.split() for ln in lines if ln.startswith("E ")]
+    assert [int(e[1]) for e in events if e[2] == "A"] == ref["accepted"]
+    assert [int(e[1]) for e in events if e[2] == "R"] == ref["rollbacks"]
+    done = [ln.split() for ln in lines if ln.startswith("DONE")][0]
+    assert int(done[1]) == int(correct.sum()) and int(done[2]) == len(s.y)
+    assert int(done[3]) == len(ref["retrains"])
+    # the new colour (yellow, from row 300) is learned: the last 200 rows are mostly right
+    assert correct[-200:].mean() > 0.9
+    # capacity 60 x 4 features (int16 store) + Serial fit the Uno's 2 KB
+    size = subprocess.run(["avr-size", str(elf)], capture_output=True, text=True).stdout.splitlines()[1].split()
+    static = int(size[1]) + int(size[2])
+    assert static + int(report["stack_bytes"]) <= 2048, (static, report["stack_bytes"])
