@@ -246,6 +246,8 @@ CASES = [
     ("sudden_concept", dict(replace="reservoir", holdout_every=3, k_mistakes=0, err_pct=20)),
     ("label_swap", dict(replace="balanced", store="all", budget=50, capacity=40)),
     ("gradual_blend", dict(holdout_every=0, trigger_window=0, k_mistakes=8)),
+    ("switched_means", dict(storage="int16", budget=40)),
+    ("rotating_hyperplane", dict(storage="int8", replace="reservoir")),
 ]
 
 

@@ -28,6 +28,8 @@ def register(sub):
     p.add_argument("--margin-pct", type=int, default=0, help="accept a candidate at most this many points worse")
     p.add_argument("--budget", type=int, default=0, help="SMO iterations per step call (0: no slicing)")
     p.add_argument("--queue", type=int, default=8, help="samples queued while training")
+    p.add_argument("--storage", default="float32", choices=["float32", "int16", "int8"],
+                   help="sample store type (int16/int8: affine over the stream's feature range)")
     p.add_argument("--n-classes", type=int, help="classes declared up front (default: max label + 1)")
     p.add_argument("--C", type=float, default=1.0)
     p.add_argument("--tol", type=float, default=1e-3)
@@ -48,7 +50,7 @@ def run(args) -> int:
                    capacity=args.capacity, holdout_every=args.holdout_every, store=args.store,
                    replace=args.replace, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
                    err_pct=args.err_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
-                   seed=args.seed, C=args.C, tol=args.tol, max_iter=args.max_iter)
+                   seed=args.seed, storage=args.storage, C=args.C, tol=args.tol, max_iter=args.max_iter)
     except (ValueError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None
     rep.pop("predictions", None)
