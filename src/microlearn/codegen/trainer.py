@@ -89,16 +89,41 @@ def config_from_estimator(est, capacity: int) -> TrainerConfig:
                          offset=getattr(est, "offset_", None), classes=list(est.classes_))
 
 
+def _check_params(*, C, gamma, degree, coef0, tol, max_iter, solver, max_passes, alpha_tol, storage):
+    """Reject what the device's mlrn_svm_init would refuse, before any C is written."""
+    import math
+    import numbers
+
+    def real(name, v, low=None, strict=True):
+        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not math.isfinite(v):
+            raise ValueError(f"{name} must be a finite number, got {v!r}")
+        if low is not None and (v <= low if strict else v < low):
+            raise ValueError(f"{name} must be {'>' if strict else '>='} {low}, got {v!r}")
+
+    real("C", C, 0)
+    real("gamma", gamma, 0)
+    real("coef0", coef0)
+    real("tol", tol, 0)
+    real("alpha_tol", alpha_tol, 0, strict=False)
+    for name, v in (("max_iter", max_iter), ("max_passes", max_passes)):
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or not 1 <= v <= 0xFFFFFFFF:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    if not isinstance(degree, numbers.Integral) or not 0 <= degree <= 255:
+        raise ValueError(f"degree must be an integer in [0, 255], got {degree!r}")
+    if storage not in STORAGE_C:
+        raise ValueError(f"unknown storage {storage!r}; choose float32, int16 or int8")
+
+
 def make_config(*, n_features, capacity, classes, kernel="linear", C=1.0, gamma=1.0, degree=3, coef0=0.0, tol=1e-3,
                 max_iter=100000, solver="wss2", max_passes=10, alpha_tol=1e-7, multiclass="ovo", seed=0,
                 storage="float32", feature_range=None, scale=None, offset=None) -> TrainerConfig:
     classes = list(classes) if not isinstance(classes, int) else list(range(classes))
+    _check_params(C=C, gamma=gamma, degree=degree, coef0=coef0, tol=tol, max_iter=max_iter, solver=solver,
+                  max_passes=max_passes, alpha_tol=alpha_tol, storage=storage)
     if storage != "float32" and scale is None:
         if feature_range is None:
             raise ValueError(f"storage={storage!r} needs feature_range=(low, high) (scalars or per-feature)")
         scale, offset = _store.affine_from_range(feature_range[0], feature_range[1], storage, n_features)
-    if not (isinstance(C, (int, float)) and C > 0):
-        raise ValueError(f"C must be > 0, got {C!r}")
     if solver not in _solvers.SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose 'wss2' or 'simplified'")
     if multiclass not in _solvers.MULTICLASS:

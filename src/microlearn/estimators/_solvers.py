@@ -352,7 +352,8 @@ def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int) ->
             alpha, b, w, it, st = _wss2(params, X, y)
         else:
             alpha, b, w, it, st = _simplified(params, X, y, rng)
-        if not np.isfinite(b):
-            raise FloatingPointError("training diverged to a non-finite intercept (input magnitudes too large)")
+        if not np.isfinite(b) or (w is not None and not np.isfinite(w).all()):   # mlrn__sub_finite
+            raise FloatingPointError("training overflowed float32 (non-finite intercept or weights): "
+                                     "input magnitudes too large for this C; scale the features")
         out.append(SubResult((p, q), members, y, alpha, b, w, it, st))
     return out

@@ -477,6 +477,17 @@ static inline void mlrn__finish_sub(mlrn_svm *s) {
     s->total_iter += s->iter;
 }
 
+/* b and, for the linear kernel, w of the solved sub-problem are finite (huge inputs can overflow
+ * C * x to inf and inf - inf to NaN while b still comes out finite). */
+static inline int mlrn__sub_finite(const mlrn_svm *s) {
+    uint16_t k;
+    if (!mlrn_isfinite(s->b[s->sub])) return 0;
+    if (s->w)
+        for (k = 0; k < s->store->d; k++)
+            if (!mlrn_isfinite(s->w[(size_t)s->sub * s->store->d + k])) return 0;
+    return 1;
+}
+
 /* ---- training ------------------------------------------------------------ */
 
 static inline mlrn_status mlrn_svm_train_begin(mlrn_svm *s) {
@@ -527,7 +538,7 @@ static inline mlrn_status mlrn_svm_train_step(mlrn_svm *s, uint32_t max_units) {
         if (done) {
             mlrn_status st;
             mlrn__finish_sub(s);
-            if (!mlrn_isfinite(s->b[s->sub])) { s->phase = 0; return MLRN_ERR_NAN; }
+            if (!mlrn__sub_finite(s)) { s->phase = 0; return MLRN_ERR_NAN; }
             if (++s->sub >= s->n_sub) { s->phase = 2; return s->status; }
             st = mlrn__start_sub(s);
             if (st != MLRN_OK) { s->phase = 0; return st; }
