@@ -80,7 +80,7 @@ def threshold_points(est, X, limit=400):
     if "threshold" not in [t.suffix for t in m.tables]:
         return np.empty((0, X.shape[1]), np.float32)
     feats = m.table("feature").values
-    thr = m.table("threshold").values.astype(np.float32)
+    thr = np.asarray(m.info.get("thresholds", m.table("threshold").values), dtype=np.float32)
     rng = np.random.default_rng(0)
     idx = rng.choice(len(feats), size=min(limit // 2, len(feats)), replace=False)
     rows = []

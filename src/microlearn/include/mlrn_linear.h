@@ -36,6 +36,20 @@ static inline int32_t mlrn_linear_argmax(const float *W_flash, const float *b_fl
     return best;
 }
 
+/* argmax over n_rows + 1 classes given difference rows D[r] = W[r+1] - W[0], c[r] = b[r+1] - b[0]:
+ * class 0 scores 0, class r+1 scores D[r].x + c[r]; first maximum wins (ties go to class 0). */
+static inline int32_t mlrn_linear_argmax_vs0(const float *D_flash, const float *c_flash, uint16_t n_rows,
+                                             uint16_t d, const float *x) {
+    int32_t best = 0;
+    float best_f = 0.0f;
+    uint16_t r;
+    for (r = 0; r < n_rows; r++) {
+        float f = mlrn_linear_score(&D_flash[(uint32_t)r * d], mlrn_flash_f32(&c_flash[r]), d, x);
+        if (f > best_f) { best_f = f; best = (int32_t)r + 1; }
+    }
+    return best;
+}
+
 /* First index of the maximum of v[0..n-1]. */
 static inline int32_t mlrn_argmax_f32(const float *v, uint16_t n) {
     int32_t best = 0;

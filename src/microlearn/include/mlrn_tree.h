@@ -54,4 +54,45 @@ MLRN_TREE_DEFINE_Q(q8_u16_i16, int8_t, int8_t, mlrn_flash_i8, uint16_t, mlrn_fla
 MLRN_TREE_DEFINE_Q(q8_u8_i32, int8_t, int8_t, mlrn_flash_i8, uint8_t, mlrn_flash_u8, int32_t, mlrn_flash_i32)
 MLRN_TREE_DEFINE_Q(q8_u16_i32, int8_t, int8_t, mlrn_flash_i8, uint16_t, mlrn_flash_u16, int32_t, mlrn_flash_i32)
 
+/* Ordered-key variants (what the exporter generates): thresholds are stored as the ordered
+ * integer key of the float32 threshold, and each visited input is turned into its key:
+ *     key(v) = bits(v) for v >= +0, bits(v) ^ 0x7fffffff for a set sign bit (-0 -> -1),
+ * a strictly increasing map of the non-NaN float32 values except that it separates -0 from +0.
+ * The exporter never stores a -0 threshold (x <= -0 and x <= +0 are the same test), so
+ * key(x) <= key(t) <=> x <= t for every non-NaN x: the float comparison, exactly, without a
+ * soft-float compare (AVR) or an FPU compare (it is the same cost on an FPU). NaN: a NaN with
+ * the sign bit clear goes right, one with the sign bit set goes left.
+ * Child codes and node indices are 16-bit in the _i16 variants. */
+static inline int32_t mlrn_f32_key(float v) {
+    union { float f; int32_t i; } c;
+    c.f = v;
+    return c.i < 0 ? (c.i ^ (int32_t)0x7fffffff) : c.i;
+}
+
+#define MLRN_TREEK_DEFINE(SUFFIX, FTYPE, FREAD, CTYPE, CREAD)                                          \
+    static inline int32_t mlrn_treek_leaf_##SUFFIX(const FTYPE *feature_flash, const int32_t *key_flash,   \
+                                                   const CTYPE *left_flash, const CTYPE *right_flash,     \
+                                                   CTYPE code, const float *x) {                          \
+        while (code >= 0) {                                                                               \
+            int32_t xk = mlrn_f32_key(x[FREAD(&feature_flash[code])]);                                    \
+            code = (xk <= mlrn_flash_i32(&key_flash[code])) ? (CTYPE)CREAD(&left_flash[code])             \
+                                                             : (CTYPE)CREAD(&right_flash[code]);          \
+        }                                                                                                 \
+        return -1 - (int32_t)code;                                                                        \
+    }
+
+MLRN_TREEK_DEFINE(u8_i16, uint8_t, mlrn_flash_u8, int16_t, mlrn_flash_i16)
+MLRN_TREEK_DEFINE(u16_i16, uint16_t, mlrn_flash_u16, int16_t, mlrn_flash_i16)
+MLRN_TREEK_DEFINE(u8_i32, uint8_t, mlrn_flash_u8, int32_t, mlrn_flash_i32)
+MLRN_TREEK_DEFINE(u16_i32, uint16_t, mlrn_flash_u16, int32_t, mlrn_flash_i32)
+
+/* First index of the maximum of v[0..n-1] (forest sums of fixed-point leaf probabilities). */
+static inline int32_t mlrn_argmax_u32(const uint32_t *v, uint16_t n) {
+    int32_t best = 0;
+    uint16_t i;
+    for (i = 1; i < n; i++)
+        if (v[i] > v[best]) best = (int32_t)i;
+    return best;
+}
+
 #endif /* MLRN_TREE_H */

@@ -56,6 +56,7 @@ class CModel:
     notes: list[str] = field(default_factory=list)
     extra_defines: dict = field(default_factory=dict)
     dtype: str = "float32"
+    info: dict = field(default_factory=dict)     # introspection (e.g. trees: float32 thresholds)
 
     @property
     def n_classes(self) -> int:

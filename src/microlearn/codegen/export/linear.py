@@ -93,6 +93,16 @@ def build_linear(N, source, W, b, classes, *, rule, proba=None, decision="scores
         op = ">" if rule == "gt" else ">="
         m.predict_body = f"    return mlrn_linear_score({N}_w, mlrn_flash_f32(&{N}_b[0]), {N}_N_FEATURES, x) {op} 0.0f ? 1 : 0;"
         pred_ram = 0
+    elif rule == "argmax" and rows >= 3:
+        # predict compares rows r >= 1 with row 0 through difference rows (w_r - w_0, b_r - b_0,
+        # in float64, then float32): one row fewer of float work; same argmax in exact arithmetic
+        W64 = np.asarray(np.atleast_2d(W), dtype=np.float64)
+        b64 = np.asarray(np.atleast_1d(b), dtype=np.float64)
+        Wd32 = f32(W64[1:] - W64[:1])
+        bd32 = f32(b64[1:] - b64[:1])
+        m.tables += [Table("wd", "float", Wd32), Table("bd", "float", bd32)]
+        m.predict_body = f"    return mlrn_linear_argmax_vs0({N}_wd, {N}_bd, {rows - 1}, {N}_N_FEATURES, x);"
+        pred_ram = 0
     elif rule == "argmax":
         m.predict_body = f"    return mlrn_linear_argmax({args});"
         pred_ram = 0
@@ -110,6 +120,12 @@ def build_linear(N, source, W, b, classes, *, rule, proba=None, decision="scores
         m.ref_predict = lambda X: (ref_scores(X)[:, 0] > 0).astype(np.int64)
     elif rule == "ge":
         m.ref_predict = lambda X: (ref_scores(X)[:, 0] >= 0).astype(np.int64)
+    elif rule == "argmax" and rows >= 3:
+        def _pred_vs0(X):
+            S = scores_mirror(X, Wd32, bd32)
+            S = np.concatenate([np.zeros((S.shape[0], 1), np.float32), S], axis=1)
+            return np.argmax(S, axis=1)
+        m.ref_predict = _pred_vs0
     elif rule == "argmax":
         m.ref_predict = lambda X: np.argmax(ref_scores(X), axis=1)
     else:

@@ -20,6 +20,12 @@ from ._model import CModel, Table, f32
 from ._prep import UnsupportedModel, floor_f32
 
 
+def f32_key(v) -> np.ndarray:
+    """mlrn_f32_key: the ordered int32 key of float32 values (int64 array)."""
+    b = np.asarray(v, dtype=np.float32).view(np.int32).astype(np.int64)
+    return np.where(b < 0, b ^ 0x7FFFFFFF, b)
+
+
 def _flatten(tree, prescale):
     """Internal nodes of one sklearn Tree in preorder -> (feature, thr64-or-32, left, right, leaf_values)."""
     cl, cr = tree.children_left, tree.children_right
@@ -99,35 +105,48 @@ def lower_trees(est, N, prescale, opts) -> CModel:
         thr32 = prescale.fold_thresholds(feats, thr64)
     else:
         thr32 = floor_f32(thr64)
+    thr32 = np.where(thr32 == 0, np.float32(0.0), thr32).astype(np.float32)   # never -0 (see mlrn_tree.h)
+    keys = f32_key(thr32)
     n_nodes = len(feats)
     codes = np.asarray(lefts + rights + roots, dtype=np.int64)
     ftype = "uint8_t" if d <= 256 else "uint16_t"
     ctype = "int16_t" if (codes.size == 0 or (codes.min() >= -32768 and codes.max() <= 32767)) else "int32_t"
     suffix = ("u8" if ftype == "uint8_t" else "u16") + ("_i16" if ctype == "int16_t" else "_i32")
     cread = "mlrn_flash_i16" if ctype == "int16_t" else "mlrn_flash_i32"
+    ccast = "(int16_t)" if ctype == "int16_t" else ""
     m = CModel(name=N, source=f"sklearn {name}" + (f"({len(trees)} trees)" if forest else ""), n_features=d,
                classes=classes, includes=["mlrn_tree.h", "mlrn_linear.h"])
-    m.tables = [Table("feature", ftype, feats), Table("threshold", "float", thr32),
+    m.info["thresholds"] = thr32
+    m.tables = [Table("feature", ftype, feats), Table("threshold", "int32_t", keys),
                 Table("left", ctype, np.asarray(lefts)), Table("right", ctype, np.asarray(rights))]
     if n_nodes == 0:
-        m.tables = [Table("feature", ftype, [0]), Table("threshold", "float", [0.0]),
+        m.tables = [Table("feature", ftype, [0]), Table("threshold", "int32_t", [0]),
                     Table("left", ctype, [-1]), Table("right", ctype, [-1])]
     m.extra_defines["N_NODES"] = n_nodes
     m.extra_defines["N_TREES"] = len(trees)
     if prescale:
         m.notes.append(f"{prescale.describe()} folded exactly into the thresholds.")
     m.notes.append("Leaves: " + ("pure, class index in the child code (integer votes)." if pure
-                                 else "leaf-probability table."))
-    leaf_fn = f"mlrn_tree_leaf_{suffix}({N}_feature, {N}_threshold, {N}_left, {N}_right"
+                                 else "leaf-probability table." if not forest else
+                                 "leaf probabilities in uint32 fixed point, summed exactly in integers."))
+    leaf_fn = f"mlrn_treek_leaf_{suffix}({N}_feature, {N}_threshold, {N}_left, {N}_right"
     T = len(trees)
     if forest:
         m.tables.append(Table("roots", ctype, np.asarray(roots)))
-        root_expr = f"(int32_t){cread}(&{N}_roots[t])"
+        root_expr = f"{ccast}{cread}(&{N}_roots[t])"
     else:
-        root_expr = str(roots[0])
+        root_expr = f"{ccast}{roots[0]}"
     if not pure:
-        LP = f32(np.asarray(leaf_proba))
-        m.tables.append(Table("leaf_proba", "float", LP))
+        P64 = np.asarray(leaf_proba, dtype=np.float64)
+        LP = f32(P64)
+        if forest:
+            # fixed point: T * 2^shift <= 2^32 - 1, so the sum of T leaves fits a uint32 and is exact
+            shift = int(np.floor(np.log2((2.0 ** 32 - 1) / T)))
+            LQ = np.rint(P64 * 2.0 ** shift).astype(np.int64)
+            m.tables.append(Table("leaf_q", "uint32_t", LQ))
+            qscale = np.float32(1.0 / (T * 2.0 ** shift))
+        else:
+            m.tables.append(Table("leaf_proba", "float", LP))
         if not forest:
             m.tables.append(Table("leaf_class", "uint8_t" if C <= 256 else "uint16_t", np.asarray(leaf_class)))
 
@@ -154,19 +173,21 @@ def lower_trees(est, N, prescale, opts) -> CModel:
                             f"    for (i = 0; i < {C}; i++) out[i] = (float)votes[i] / {float(T)!r}f;")
             m.ram_bytes = 2 * C
         else:
-            m.helpers = (f"static inline void {N}_sum(const float *x, float *acc) {{\n"
-                         f"    uint16_t t, i;\n    for (i = 0; i < {C}; i++) acc[i] = 0.0f;\n"
+            from ..c_format import c_float
+            m.helpers = (f"static inline void {N}_sum(const float *x, uint32_t *acc) {{\n"
+                         f"    uint16_t t, i;\n    for (i = 0; i < {C}; i++) acc[i] = 0;\n"
                          f"    for (t = 0; t < {T}; t++) {{\n"
-                         f"        uint32_t leaf = (uint32_t){leaf_fn}, {root_expr}, x);\n"
-                         f"        for (i = 0; i < {C}; i++) acc[i] = acc[i] + mlrn_flash_f32(&{N}_leaf_proba[leaf * {C}u + i]);\n"
+                         f"        const uint32_t *p = &{N}_leaf_q[(uint32_t){leaf_fn}, {root_expr}, x) * {C}u];\n"
+                         f"        for (i = 0; i < {C}; i++) acc[i] += mlrn_flash_u32(&p[i]);\n"
                          f"    }}\n}}")
-            m.predict_body = f"    float acc[{C}];\n    {N}_sum(x, acc);\n    return mlrn_argmax_f32(acc, {C});"
-            m.proba_body = (f"    uint16_t i;\n    {N}_sum(x, out);\n"
-                            f"    for (i = 0; i < {C}; i++) out[i] = out[i] / {float(T)!r}f;")
+            m.predict_body = (f"    uint32_t acc[{C}];\n    {N}_sum(x, acc);\n"
+                              f"    return mlrn_argmax_u32(acc, {C});")
+            m.proba_body = (f"    uint32_t acc[{C}];\n    uint16_t i;\n    {N}_sum(x, acc);\n"
+                            f"    for (i = 0; i < {C}; i++) out[i] = (float)acc[i] * {c_float(qscale)};")
             m.ram_bytes = 4 * C
 
     # Python mirror
-    feats_a, thr_a = feats, thr32
+    feats_a, thr_a = feats, keys
     L = np.asarray(lefts, dtype=np.int64)
     R = np.asarray(rights, dtype=np.int64)
 
@@ -179,7 +200,7 @@ def lower_trees(est, N, prescale, opts) -> CModel:
             if not act.any():
                 break
             c = code[act]
-            go_left = X[rows[act], feats_a[c]] <= thr_a[c]
+            go_left = f32_key(X[rows[act], feats_a[c]]) <= thr_a[c]
             code[act] = np.where(go_left, L[c], R[c])
         return -1 - code
 
@@ -205,10 +226,10 @@ def lower_trees(est, N, prescale, opts) -> CModel:
             m.ref_proba = lambda X: (votes(X).astype(np.float32) / np.float32(T)).astype(np.float32)
         else:
             def sums(X):
-                S = np.zeros((len(X), C), dtype=np.float32)
+                S = np.zeros((len(X), C), dtype=np.int64)
                 for lv in tree_outputs(X):
-                    S = S + LP[lv]
+                    S = S + LQ[lv]
                 return S
             m.ref_predict = lambda X: np.argmax(sums(X), axis=1)
-            m.ref_proba = lambda X: (sums(X) / np.float32(T)).astype(np.float32)
+            m.ref_proba = lambda X: (sums(X).astype(np.float64).astype(np.float32) * qscale).astype(np.float32)
     return m
