@@ -129,6 +129,19 @@ int main(void) {
            L.last_hold_n, (unsigned)L.n_rollbacks);
     CHECK(L.event != MLRN_LEARN_EV_ACCEPTED || L.last_cand_correct >= L.last_cur_correct);
 
+    /* drift: > 50 % errors over a full window of 4 -> the stores keep only the window's samples */
+    p = base(); p.window = 4; p.drift_pct = 0; CHECK(L_init(&p) == MLRN_OK);   /* no model yet: all wrong */
+    for (i = 0; i < 6; i++) { x[0] = (float)(i % 2 ? 2 + i : -2 - i); x[1] = 0.0f; mlrn_learner_feedback(&L, x, (uint8_t)(i % 2)); }
+    mlrn_learner_request_train(&L); mlrn_learner_step(&L, 0);
+    CHECK(L.has_model && L.train.n == 6 && L.n_drifts == 0);
+    L.lp.drift_pct = 50; L.win_fill = 0; L.win_err = 0; L.win_pos = 0;   /* forget the untrained rows */
+    for (i = 0; i < 4; i++) { x[0] = (float)(i % 2 ? 2 + i : -2 - i); CHECK(mlrn_learner_feedback(&L, x, (uint8_t)(i % 2)) == 0); }
+    for (i = 0; i < 3; i++) { x[0] = (float)(i % 2 ? 2 + i : -2 - i); CHECK(mlrn_learner_feedback(&L, x, (uint8_t)(1 - i % 2)) == 1); }
+    /* ring [right, wrong, wrong, wrong]: 3 * 100 > 50 * 4 -> drift; the window's 4 stored samples stay */
+    CHECK(L.n_drifts == 1 && L.train.n == 4 && L.pending == 1 && L.win_fill == 0);
+    CHECK(((float *)L.train.data)[0] == 5.0f && L.train.labels[0] == 1 && L.train.labels[3] == 1);
+    p.drift_pct = 101; CHECK(L_init(&p) == MLRN_ERR_ARG);
+
     /* persistence: save model A, then model B with a power cut after every byte count */
     {
         static uint8_t mem[512];
@@ -248,6 +261,8 @@ CASES = [
     ("gradual_blend", dict(holdout_every=0, trigger_window=0, k_mistakes=8)),
     ("switched_means", dict(storage="int16", budget=40)),
     ("rotating_hyperplane", dict(storage="int8", replace="reservoir")),
+    ("label_swap", dict(budget=10, store="mistakes", replace="reservoir")),   # drifts mid-training
+    ("switched_means", dict(drift_pct=0, store="mistakes")),                 # the loop without drift purge
 ]
 
 
@@ -269,8 +284,8 @@ def test_rollback_never_accepts_a_worse_model():
             n_acc = lr.n_accepted
             had = lr.model is not None
             lr.step()
-            if lr.n_accepted != n_acc and had:
-                assert lr.last["cand_correct"] >= lr.last["cur_correct"]
+            if lr.n_accepted != n_acc and had:   # strictly better, or nothing held out to judge on
+                assert lr.last["cand_correct"] > lr.last["cur_correct"] or lr.last["hold_n"] == 0
 
 
 def _recovery(rep, capacity):
@@ -286,7 +301,8 @@ def _recovery(rep, capacity):
     return out
 
 
-GOAL_CASES = [("rotating_hyperplane", dict()), ("sudden_concept", dict(store="all")), ("label_swap", dict())]
+GOAL_CASES = [("rotating_hyperplane", dict()), ("switched_means", dict()), ("sudden_concept", dict()),
+              ("label_swap", dict())]   # the default policy everywhere
 
 
 def goal_figures(name, capacity=60, window=60, n=900, **kw):
@@ -309,12 +325,40 @@ def test_goals_recovery_and_static(name, kw):
     assert worst_gap >= -0.02, (worst_gap, rep["windows"])
 
 
-def test_goal_recovery_recurring_concept():
-    """switched_means returns to (almost) the first concept at the second drift: the static model is right
-    again there. Recovery holds; the static gap is measured (-3.3 points in one 60-row window), not asserted."""
-    rep, rec, worst_gap = goal_figures("switched_means", 60)
-    assert all(r is not None and r <= 180 for r in rec), rec
-    assert worst_gap >= -0.05
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_goals_other_seeds(seed):
+    """The goals on other draws of every abrupt stream (default policy)."""
+    for name, _ in GOAL_CASES:
+        rep = simulate(streams.make(name, n=900, seed=seed), capacity=60, window=60)
+        rec = _recovery(rep, 60)
+        assert all(r is not None and r <= 180 for r in rec), (name, rec)
+        spans = [(d, d + r) for d, r in zip(rep["drift_points"], rec)]
+        gaps = [w["learner"] - w["static"] for w in rep["windows"]
+                if w["start"] >= spans[0][1] and not any(a <= w["start"] < b for a, b in spans)]
+        assert min(gaps) >= -0.02, (name, seed, min(gaps))
+
+
+def test_drift_purges_stale_samples():
+    """After an abrupt drift the stores keep only the samples of the detection window: no candidate is judged
+    on (or trained with) the old concept's samples for long."""
+    s = streams.make("label_swap", n=600)
+    cfg = LearnerConfig(n_features=4, n_classes=3)
+    lr = RefLearner(cfg)
+    for i in range(len(s.X)):
+        lr.feedback(s.X[i], int(s.y[i]))
+        if i == 299:
+            assert lr.n_drifts == 0 or lr.n_drifts <= 1
+            before = lr.n_drifts
+        lr.step()
+        if i == 340:
+            assert lr.n_drifts > before                      # the swap was signalled
+            assert len(lr.train_x) < cfg.train_capacity       # and the old samples went
+    off = RefLearner(LearnerConfig(n_features=4, n_classes=3, drift_pct=0))
+    for i in range(len(s.X)):
+        off.feedback(s.X[i], int(s.y[i]))
+        off.step()
+    assert off.n_drifts == 0
 
 
 def test_simulate_csv_and_plot(tmp_path):

@@ -20,11 +20,15 @@ def register(sub):
     p.add_argument("--capacity", type=int, default=60, help="stored samples (training + held-out), default 60")
     p.add_argument("--window", type=int, default=100, help="rows per reported accuracy window (default 100)")
     p.add_argument("--holdout-every", type=int, default=4, help="every k-th stored sample is held out (0: none)")
-    p.add_argument("--store", default="mistakes", choices=["mistakes", "all"])
+    p.add_argument("--store", default="all", choices=["all", "mistakes"],
+                   help="store every sample (default) or only the ones the model got wrong")
     p.add_argument("--replace", default="fifo", choices=["fifo", "reservoir", "balanced"])
     p.add_argument("--k-mistakes", type=int, default=5, help="retrain after k mistakes (0: off)")
     p.add_argument("--trigger-window", type=int, default=20, help="sliding window of the error-rate trigger")
     p.add_argument("--err-pct", type=int, default=30, help="retrain when the window's error rate exceeds this %%")
+    p.add_argument("--drift-pct", type=int, default=40,
+                   help="drift when the trigger window's error rate exceeds this %%: the stores keep only the "
+                        "samples of that window (0: off)")
     p.add_argument("--margin-pct", type=int, default=0, help="accept a candidate at most this many points worse")
     p.add_argument("--budget", type=int, default=0, help="SMO iterations per step call (0: no slicing)")
     p.add_argument("--queue", type=int, default=8, help="samples queued while training")
@@ -49,7 +53,7 @@ def run(args) -> int:
                    static_rows=args.static_rows, plot=args.plot, timeout=args.timeout,
                    capacity=args.capacity, holdout_every=args.holdout_every, store=args.store,
                    replace=args.replace, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
-                   err_pct=args.err_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
+                   err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
                    seed=args.seed, storage=args.storage, C=args.C, tol=args.tol, max_iter=args.max_iter)
     except (ValueError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None
