@@ -87,6 +87,11 @@ def test_buffer_sizes_match_the_c_formula(tmp_path):
                 f"p.kernel.type = {['linear', 'rbf', 'poly'].index(kernel)}; p.solver = {int(solver != 'wss2')};",
                 f"p.multiclass = {int(mc == 'ovr')};",
                 f'printf("%u\\n", (unsigned)mlrn_svm_work_floats(33, 7, {k}, {0 if storage == "float32" else 2}, &p));']
+        if kernel == "linear" and solver == "wss2":   # the constant-expression twin used for static arrays
+            exp.append(cfg.work_floats)
+            nsub = 1 if k == 2 else (k if mc == "ovr" else k * (k - 1) // 2)
+            src.append(f'printf("%u\\n", (unsigned)MLRN_SVM_WORK_FLOATS_LINEAR(33, 7, {nsub}, '
+                       f'{0 if storage == "float32" else 2}));')
     src += ["return 0; }"]
     (tmp_path / "w.c").write_text("\n".join(src))
     r = subprocess.run(["cc", "-I", microlearn.include_dir(), str(tmp_path / "w.c"), "-o", str(tmp_path / "w")],

@@ -65,6 +65,8 @@ class TrainerConfig:
             f += cap
         if linear:
             f += n_sub * d
+        if p.solver == "wss2" and linear and self.storage != "float32":
+            f += d + 1          # wq: w folded with the quantisation map
         f += n_sub
         if self.storage != "float32":
             f += 4 * d

@@ -104,13 +104,42 @@ def _quad(params, X, xi, kii, ktt):
     return (kii + ktt) - F(2.0) * params.kernel_rows(X, xi)
 
 
-def _wss2(params: Params, X, y):
+class _Folded:
+    """wss2 + linear kernel + quantised storage: mlrn__refresh_wq / mlrn__wx / mlrn__sqdist_q."""
+
+    def __init__(self, Q, scale, offset):
+        self.Qf = Q.astype(np.float32)     # (float)q, exact
+        self.Qi = Q.astype(np.int32)
+        self.scale, self.offset = scale, offset
+
+    def refresh(self, w):
+        self.ws = w * self.scale
+        self.c = _f32.sum_seq(w * self.offset)
+
+    def grad(self, y):
+        return y * (_f32.dot_rows(self.Qf, self.ws) + self.c) - F(1.0)
+
+    def quad(self, i, cand):
+        u = (self.Qi[i] - self.Qi[cand]).astype(np.float32) * self.scale
+        acc = np.zeros(cand.size, np.float32)
+        for k in range(u.shape[1]):
+            acc = acc + u[:, k] * u[:, k]
+        return acc
+
+
+def _wss2(params: Params, X, y, quant=None):
     """Solve one sub-problem with second-order working-set selection; mirrors mlrn__wss2_iteration."""
     m, d = X.shape
     C = params.C
     linear = params.kernel == "linear"
     alpha = np.zeros(m, np.float32)
     w = np.zeros(d, np.float32) if linear else None
+    fold = _Folded(*quant) if (linear and quant is not None) else None
+    if fold:
+        fold.refresh(w)
+
+    def lin_grad():
+        return fold.grad(y) if fold else _grad_linear(X, y, w)
     G = None if linear else np.full(m, F(-1.0), np.float32)
     diag = None
     if params.kernel in ("poly", "sigmoid"):
@@ -124,7 +153,7 @@ def _wss2(params: Params, X, y):
         if it >= params.max_iter:
             status = MAX_ITER
             break
-        g = _grad_linear(X, y, w) if linear else G
+        g = lin_grad() if linear else G
         v = -y * g
         up = np.where(pos, alpha < C, alpha > 0)
         i = _first_argmax(v, up)
@@ -143,7 +172,7 @@ def _wss2(params: Params, X, y):
                 kii, ktt = diag[i], diag[cand]
             else:
                 kii, ktt = F(1.0), F(1.0)
-            q = _quad(params, X[cand], X[i], kii, ktt)
+            q = fold.quad(i, cand) if fold else _quad(params, X[cand], X[i], kii, ktt)
             q = np.where(q <= 0, TAU, q).astype(np.float32)
             obj = -(bd[cand] * bd[cand]) / q
             k = _first_argmin(obj, np.ones(cand.size, bool))
@@ -189,11 +218,13 @@ def _wss2(params: Params, X, y):
         cj = (aj - old_aj) if y[j] > 0 else -(aj - old_aj)
         if linear:
             w = (w + ci * X[i]) + cj * X[j]
+            if fold:
+                fold.refresh(w)
         else:
             dg = ci * params.kernel_rows(X, X[i]) + cj * params.kernel_rows(X, X[j])
             G = G + np.where(pos, dg, -dg)
         it += 1
-    b = _wss2_bias(params, X, y, alpha, _grad_linear(X, y, w) if linear else G)
+    b = _wss2_bias(params, X, y, alpha, lin_grad() if linear else G)
     return alpha, b, w, it, status
 
 
@@ -331,10 +362,21 @@ def _kernel_matrix(params, X):
     return kernel_matrix_f32(params.kernel, X, X, params.gamma, params.coef0, params.degree)
 
 
-def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int) -> list[SubResult]:
+def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int, *, Q=None, scale=None,
+          offset=None) -> list[SubResult]:
     """mlrn_svm_train on a store holding the float32 rows Xs (as mlrn_store_row returns them)
-    and class indices `labels`. Returns one SubResult per sub-problem, in training order."""
+    and class indices `labels`. Returns one SubResult per sub-problem, in training order.
+
+    Quantised storage: pass scale/offset (float32 per feature) and, if known, the integer codes Q;
+    wss2 with the linear kernel computes from the codes (mlrn__wx). Without Q the codes are
+    recovered from Xs and checked to dequantise back to Xs bit for bit."""
     Xs = np.ascontiguousarray(Xs, dtype=np.float32)
+    quant = None
+    if scale is not None:
+        scale, offset = np.asarray(scale, np.float32), np.asarray(offset, np.float32)
+        if Q is None:
+            Q = _recover_codes(Xs, scale, offset)
+        quant = (np.asarray(Q), scale, offset)
     labels = np.asarray(labels)
     rng = XorShift32(params.seed)
     out = []
@@ -349,7 +391,8 @@ def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int) ->
             raise ValueError(f"sub-problem {p} vs {q} has samples of one class only")
         X = Xs[members]
         if params.solver == "wss2":
-            alpha, b, w, it, st = _wss2(params, X, y)
+            alpha, b, w, it, st = _wss2(params, X, y, None if quant is None else
+                                        (quant[0][members], quant[1], quant[2]))
         else:
             alpha, b, w, it, st = _simplified(params, X, y, rng)
         if not np.isfinite(b) or (w is not None and not np.isfinite(w).all()):   # mlrn__sub_finite
@@ -357,3 +400,12 @@ def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int) ->
                                      "input magnitudes too large for this C; scale the features")
         out.append(SubResult((p, q), members, y, alpha, b, w, it, st))
     return out
+
+
+def _recover_codes(Xs, scale, offset):
+    """The integer codes behind dequantised rows (exact unless the affine map is degenerate)."""
+    Q = np.rint((Xs - offset) / scale).astype(np.int64)
+    if not np.array_equal((Q.astype(np.float32) * scale + offset).view(np.uint32), Xs.view(np.uint32)):
+        raise ValueError("rows are not the dequantised values of integer codes under this scale/offset "
+                         "(feature range too narrow for float32?); pass the codes Q explicitly")
+    return Q

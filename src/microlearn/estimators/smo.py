@@ -144,15 +144,18 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         if not np.isfinite(Xf).all():
             raise ValueError("X has values too large for float32 (the device's number format)")
         self._gamma = self._resolve_gamma(X)
+        quant = {}
         if self.storage != "float32":
             lo, hi = self.feature_range if self.feature_range is not None else (X.min(axis=0), X.max(axis=0))
             self.scale_, self.offset_ = _store.affine_from_range(lo, hi, self.storage, X.shape[1])
-            Xs = _store.stored_rows(Xf, self.storage, self.scale_, self.offset_)
+            Q = _store.quantize(Xf, self.scale_, self.offset_, self.storage)
+            Xs = _store.dequantize(Q, self.scale_, self.offset_)
+            quant = dict(Q=Q, scale=self.scale_, offset=self.offset_)
         else:
             Xs = Xf
         params = self.device_params()
         with np.errstate(over="ignore", invalid="ignore"):
-            subs = _solvers.train(params, Xs, y_idx, n_classes)
+            subs = _solvers.train(params, Xs, y_idx, n_classes, **quant)
         self._set_fitted(Xs, y_idx, n_classes, subs)
         if any(s.status == _solvers.MAX_ITER for s in subs):
             warnings.warn(f"SMO reached max_iter={self.max_iter} before the tolerance was met", ConvergenceWarning)

@@ -52,6 +52,15 @@ typedef int8_t mlrn_status;
 #define mlrn_flash_i32(p) (*(p))
 #endif
 
+/* Tiny helpers on the trainer's per-sample paths: inlined even at -Os, where a call would cost
+ * more than the helper (measured on Cortex-M4F: 215k -> 154k instructions for Iris-100). Not on
+ * AVR: there soft-float dominates (under 1% gained) and the merged frames cost ~100 B of stack. */
+#if defined(__GNUC__) && !defined(__AVR__)
+#define MLRN_HOT static inline __attribute__((always_inline))
+#else
+#define MLRN_HOT static inline
+#endif
+
 /* Compile-time checks usable from C99 and C++. */
 #if defined(__cplusplus) && __cplusplus >= 201103L
 #define MLRN_STATIC_ASSERT(cond, msg) static_assert(cond, #msg)

@@ -62,10 +62,13 @@ typedef struct {
     float *w;        /* n_sub * d: linear kernel */
     float *b;        /* n_sub */
     float *scratch;  /* 4 * d, quantised storage: dequantised rows i, j, t and the decision's row */
+    float *wq;       /* d + 1, wss2 + linear + quantised storage: w_k * scale_k, then sum_k w_k * offset_k */
     uint16_t n_sub, n_model;
     /* progress of training (resumable: see mlrn_svm_train_step) */
     uint16_t sub, pos, mpos, m, passes, changed;
     uint8_t cur_p, cur_q;
+    uint8_t ovr_sub;   /* this sub-problem is one class against all the others */
+    uint8_t one_row;   /* every sample's alpha lives in row 0 (linear kernel or binary) */
     uint8_t phase;   /* 0 idle, 1 training, 2 trained */
     uint32_t iter, total_iter, rng;
     mlrn_status status;
@@ -93,10 +96,16 @@ static inline size_t mlrn_svm_work_floats(uint16_t capacity, uint16_t d, uint8_t
     if (wss2 && !linear) f += capacity;                                       /* grad */
     if (wss2 && (p->kernel.type == MLRN_KERNEL_POLY || p->kernel.type == MLRN_KERNEL_SIGMOID)) f += capacity;
     if (linear) f += n_sub * d;                                               /* w */
+    if (wss2 && linear && storage != MLRN_STORAGE_F32) f += d + 1u;          /* wq */
     f += n_sub;                                                               /* b */
     if (storage != MLRN_STORAGE_F32) f += 4u * d;                             /* scratch rows */
     return f;
 }
+
+/* The same for a linear-kernel wss2 trainer with NSUB sub-problems, as a constant expression
+ * (static array sizes): alpha + w + b, and for quantised storage the scratch rows and wq. */
+#define MLRN_SVM_WORK_FLOATS_LINEAR(CAP, D, NSUB, STORAGE) \
+    ((CAP) + (NSUB) * (D) + (NSUB) + ((STORAGE) != MLRN_STORAGE_F32 ? 5 * (D) + 1 : 0))
 
 static inline size_t mlrn_svm_buffer_size(uint16_t capacity, uint16_t d, uint8_t n_classes, uint8_t storage,
                                           const mlrn_svm_params *p) {
@@ -152,6 +161,11 @@ static inline mlrn_status mlrn_svm_init(mlrn_svm *s, const mlrn_svm_params *p, m
     if (linear) { s->w = cur; cur += (size_t)s->n_sub * store->d; }
     s->b = cur;
     cur += s->n_sub;
+    s->wq = 0;
+    if (p->solver == MLRN_SOLVER_WSS2 && linear && store->storage != MLRN_STORAGE_F32) {
+        s->wq = cur;
+        cur += store->d + 1u;
+    }
     s->scratch = store->storage != MLRN_STORAGE_F32 ? cur : 0;
     s->phase = 0;
     s->n_model = 0;
@@ -165,24 +179,25 @@ static inline mlrn_status mlrn_svm_init(mlrn_svm *s, const mlrn_svm_params *p, m
 
 /* ---- internals ----------------------------------------------------------- */
 
-static inline const float *mlrn__row(const mlrn_svm *s, uint16_t t, uint8_t which) {
+MLRN_HOT const float *mlrn__row(const mlrn_svm *s, uint16_t t, uint8_t which) {
     return mlrn_store_row(s->store, t, s->scratch ? s->scratch + (size_t)which * s->store->d : 0);
 }
 
 /* +1 (class q, or class p in ovr), -1 (the other side), 0 (not in this sub-problem). */
-static inline int8_t mlrn__y(const mlrn_svm *s, uint8_t label) {
-    if (s->p.multiclass == MLRN_OVR && s->n_sub > 1) return label == s->cur_p ? 1 : -1;
+MLRN_HOT int8_t mlrn__y(const mlrn_svm *s, uint8_t label) {
+    if (s->ovr_sub) return label == s->cur_p ? 1 : -1;
     return label == s->cur_q ? 1 : label == s->cur_p ? -1 : 0;
 }
 
 /* Row of the dual-coefficient table that holds sample t's coefficient for the current pair. */
-static inline uint16_t mlrn__alpha_row(const mlrn_svm *s, uint8_t label) {
-    if (s->p.kernel.type == MLRN_KERNEL_LINEAR || s->n_sub == 1) return 0;
-    if (s->p.multiclass == MLRN_OVR) return s->cur_p;
+MLRN_HOT uint16_t mlrn__alpha_row(const mlrn_svm *s, uint8_t label) {
+    if (s->one_row) return 0;
+    if (s->ovr_sub) return s->cur_p;
     return label == s->cur_p ? (uint16_t)(s->cur_q - 1u) : (uint16_t)s->cur_p;
 }
 
-static inline float *mlrn__alpha(const mlrn_svm *s, uint16_t t) {
+MLRN_HOT float *mlrn__alpha(const mlrn_svm *s, uint16_t t) {
+    if (s->one_row) return &s->alpha[t];
     return &s->alpha[(size_t)mlrn__alpha_row(s, s->store->labels[t]) * s->store->capacity + t];
 }
 
@@ -203,10 +218,62 @@ static inline float mlrn__kernel(const mlrn_svm *s, const float *a, const float 
     return mlrn_kernel_eval(&s->p.kernel, a, b, s->store->d);
 }
 
+/* wss2, linear kernel, quantised storage: w . x_t with the affine map folded into w, so a sample
+ * is never dequantised on the hot path: sum_k (w_k scale_k) q_tk, then + sum_k w_k offset_k.
+ * (On the ATmega328P this saves about a third of the soft-float work of an iteration.) */
+static inline void mlrn__refresh_wq(mlrn_svm *s) {
+    uint16_t k, d = s->store->d;
+    const float *w = s->w + (size_t)s->sub * d;
+    float c = 0.0f;
+    for (k = 0; k < d; k++) {
+        s->wq[k] = w[k] * mlrn_flash_f32(&s->store->scale[k]);
+        c = c + w[k] * mlrn_flash_f32(&s->store->offset[k]);
+    }
+    s->wq[d] = c;
+}
+
+/* w . x_t of the current sub-problem for a stored sample. */
+MLRN_HOT float mlrn__wx(const mlrn_svm *s, uint16_t t, uint8_t which) {
+    uint16_t k, d = s->store->d;
+    if (s->wq) {
+        float acc = 0.0f;
+        size_t base = (size_t)t * d;
+        if (s->store->storage == MLRN_STORAGE_I16) {
+            const int16_t *q = (const int16_t *)s->store->data + base;
+            for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)q[k];
+        } else {
+            const int8_t *q = (const int8_t *)s->store->data + base;
+            for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)q[k];
+        }
+        return acc + s->wq[d];
+    }
+    return mlrn_dot(s->w + (size_t)s->sub * d, mlrn__row(s, t, which), d);
+}
+
+/* |x_i - x_t|^2 from the integer codes: sum_k ((q_ik - q_tk) scale_k)^2 (the difference is exact). */
+MLRN_HOT float mlrn__sqdist_q(const mlrn_svm *s, uint16_t i, uint16_t t) {
+    uint16_t k, d = s->store->d;
+    float acc = 0.0f, u;
+    if (s->store->storage == MLRN_STORAGE_I16) {
+        const int16_t *qi = (const int16_t *)s->store->data + (size_t)i * d, *qt = (const int16_t *)s->store->data + (size_t)t * d;
+        for (k = 0; k < d; k++) {
+            u = (float)(qi[k] - qt[k]) * mlrn_flash_f32(&s->store->scale[k]);
+            acc = acc + u * u;
+        }
+    } else {
+        const int8_t *qi = (const int8_t *)s->store->data + (size_t)i * d, *qt = (const int8_t *)s->store->data + (size_t)t * d;
+        for (k = 0; k < d; k++) {
+            u = (float)(qi[k] - qt[k]) * mlrn_flash_f32(&s->store->scale[k]);
+            acc = acc + u * u;
+        }
+    }
+    return acc;
+}
+
 /* G_t of the current sub-problem (wss2). */
-static inline float mlrn__grad(const mlrn_svm *s, uint16_t t, int8_t yt, uint8_t which) {
+MLRN_HOT float mlrn__grad(const mlrn_svm *s, uint16_t t, int8_t yt, uint8_t which) {
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR) {
-        float f = mlrn_dot(s->w + (size_t)s->sub * s->store->d, mlrn__row(s, t, which), s->store->d);
+        float f = mlrn__wx(s, t, which);
         return (yt > 0 ? f : -f) - 1.0f;
     }
     return s->grad[t];
@@ -232,6 +299,8 @@ static inline float mlrn__f_train(const mlrn_svm *s, const float *x) {
 static inline mlrn_status mlrn__start_sub(mlrn_svm *s) {
     uint16_t t, npos = 0, nneg = 0, k, d = s->store->d;
     mlrn__pair(s, s->sub, &s->cur_p, &s->cur_q);
+    s->ovr_sub = (uint8_t)(s->p.multiclass == MLRN_OVR && s->n_sub > 1);
+    s->one_row = (uint8_t)(s->p.kernel.type == MLRN_KERNEL_LINEAR || s->n_sub == 1);
     for (t = 0; t < s->store->n; t++) {
         int8_t yt = mlrn__y(s, s->store->labels[t]);
         if (!yt) continue;
@@ -246,6 +315,7 @@ static inline mlrn_status mlrn__start_sub(mlrn_svm *s) {
     if (npos == 0 || nneg == 0) return MLRN_ERR_ONE_CLASS;
     if (s->w)
         for (k = 0; k < d; k++) s->w[(size_t)s->sub * d + k] = 0.0f;
+    if (s->wq) mlrn__refresh_wq(s);
     s->b[s->sub] = 0.0f;
     s->m = (uint16_t)(npos + nneg);
     s->iter = 0;
@@ -264,9 +334,10 @@ static inline void mlrn__update_w(mlrn_svm *s, const float *xi, float ci, const 
 }
 
 /* K_ii + K_tt - 2 K_it; for the linear kernel as |x_i - x_t|^2 (exact zero for equal rows). */
-static inline float mlrn__quad(const mlrn_svm *s, uint16_t i, const float *xi, uint16_t t, const float *xt) {
+MLRN_HOT float mlrn__quad(const mlrn_svm *s, uint16_t i, const float *xi, uint16_t t, const float *xt) {
     float kii, ktt, kit;
-    if (s->p.kernel.type == MLRN_KERNEL_LINEAR) return mlrn_sqdist(xi, xt, s->store->d);
+    if (s->p.kernel.type == MLRN_KERNEL_LINEAR)
+        return s->wq ? mlrn__sqdist_q(s, i, t) : mlrn_sqdist(xi, xt, s->store->d);
     kit = mlrn__kernel(s, xi, xt);
     kii = s->diag ? s->diag[i] : 1.0f;   /* rbf: K(x, x) = 1 exactly */
     ktt = s->diag ? s->diag[t] : 1.0f;
@@ -304,11 +375,13 @@ static inline int mlrn__wss2_iteration(mlrn_svm *s) {
         if (!yt) continue;
         a = *mlrn__alpha(s, t);
         if (yt > 0 ? !(a > 0.0f) : !(a < C)) continue;
-        if (s->p.kernel.type == MLRN_KERNEL_LINEAR) {   /* one dequantised row serves G_t and quad */
+        if (s->p.kernel.type == MLRN_KERNEL_LINEAR && !s->wq) {   /* one row serves G_t and quad */
             float f;
             xt = mlrn__row(s, t, 2);
             f = mlrn_dot(s->w + (size_t)s->sub * s->store->d, xt, s->store->d);
             g = (yt > 0 ? f : -f) - 1.0f;
+        } else if (s->wq) {
+            g = mlrn__grad(s, t, yt, 2);
         } else {
             g = s->grad[t];
         }
@@ -317,7 +390,7 @@ static inline int mlrn__wss2_iteration(mlrn_svm *s) {
         bd = gmax - v;
         if (bd > 0.0f) {
             float q, obj;
-            if (!xt) xt = mlrn__row(s, t, 2);
+            if (!xt && !s->wq) xt = mlrn__row(s, t, 2);
             q = mlrn__quad(s, (uint16_t)i, xi, t, xt);
             if (q <= 0.0f) q = MLRN_TAU;
             obj = -(bd * bd) / q;
@@ -357,6 +430,7 @@ static inline int mlrn__wss2_iteration(mlrn_svm *s) {
     xj = mlrn__row(s, (uint16_t)j, 1);
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR) {
         mlrn__update_w(s, xi, ci, xj, cj);
+        if (s->wq) mlrn__refresh_wq(s);
     } else {
         for (t = 0; t < n; t++) {
             int8_t yt = mlrn__y(s, s->store->labels[t]);

@@ -99,14 +99,16 @@ static inline mlrn_status mlrn_store_add(mlrn_store *s, const float *x, uint8_t 
 
 /* Sample idx as float32. float32 storage returns a pointer into the store (no copy);
  * quantised storage dequantises into `scratch` (d floats): x = q * scale + offset. */
-static inline const float *mlrn_store_row(const mlrn_store *s, uint16_t idx, float *scratch) {
+MLRN_HOT const float *mlrn_store_row(const mlrn_store *s, uint16_t idx, float *scratch) {
     uint16_t k;
     size_t base = (size_t)idx * s->d;
     if (s->storage == MLRN_STORAGE_F32) return (const float *)s->data + base;
-    for (k = 0; k < s->d; k++) {
-        float q = s->storage == MLRN_STORAGE_I16 ? (float)((const int16_t *)s->data)[base + k]
-                                                  : (float)((const int8_t *)s->data)[base + k];
-        scratch[k] = q * mlrn_flash_f32(&s->scale[k]) + mlrn_flash_f32(&s->offset[k]);
+    if (s->storage == MLRN_STORAGE_I16) {
+        const int16_t *q = (const int16_t *)s->data + base;
+        for (k = 0; k < s->d; k++) scratch[k] = (float)q[k] * mlrn_flash_f32(&s->scale[k]) + mlrn_flash_f32(&s->offset[k]);
+    } else {
+        const int8_t *q = (const int8_t *)s->data + base;
+        for (k = 0; k < s->d; k++) scratch[k] = (float)q[k] * mlrn_flash_f32(&s->scale[k]) + mlrn_flash_f32(&s->offset[k]);
     }
     return scratch;
 }
