@@ -34,7 +34,7 @@
 #include "mlrn_store.h"
 
 #define MLRN_LEARN_STORE_MISTAKES 0 /* store only samples the current model got wrong */
-#define MLRN_LEARN_STORE_ALL 1
+#define MLRN_LEARN_STORE_ALL 1      /* store every sample (default) */
 #define MLRN_LEARN_FIFO 0           /* evict the oldest */
 #define MLRN_LEARN_RESERVOIR 1      /* reservoir sampling (xorshift32) */
 #define MLRN_LEARN_BALANCED 2       /* evict the oldest sample of the largest class */
@@ -44,6 +44,12 @@
 #define MLRN_LEARN_EV_ROLLBACK 2
 #define MLRN_LEARN_EV_FAILED 3
 
+#if defined(__GNUC__)
+#define MLRN_LEARNER__COLD static __attribute__((noinline, unused)) /* rare paths: keep their locals off the hot frames */
+#else
+#define MLRN_LEARNER__COLD static
+#endif
+
 #define MLRN_LEARNER_MAGIC 0x4C52u  /* also the persistence tag */
 #define MLRN_LEARNER_FORMAT 1u
 
@@ -52,8 +58,9 @@ typedef struct {
     uint8_t replace;         /* MLRN_LEARN_FIFO / RESERVOIR / BALANCED */
     uint16_t k_mistakes;     /* retrain after this many mistakes since the last retrain (0: off) */
     uint16_t window;         /* sliding window of feedback outcomes (0: off), <= buffer given */
-    uint8_t err_pct;         /* retrain when the window is full and errors*100 > err_pct*window */
-    uint8_t margin_pct;      /* accept if held-out correct*100 + margin*n >= current correct*100 */
+    uint8_t err_pct;         /* retrain when `window` rows since the last start hold errors*100 > err_pct*window */
+    uint8_t drift_pct;       /* drift: the last `window` outcomes hold errors*100 > drift_pct*window (0: off) */
+    uint8_t margin_pct;      /* accept if held-out correct*100 + margin*n > current correct*100 (or n == 0) */
     uint8_t holdout_every;   /* every k-th stored sample goes to the held-out store (0: none) */
     uint32_t seed;           /* reservoir PRNG */
     mlrn_svm_params svm;     /* trainer parameters (linear, wss2, ovo) */
@@ -67,24 +74,25 @@ typedef struct {
     float *cur_w, *cur_b;          /* current model: n_sub(m)*d and n_sub(m) floats */
     float *scratch;                /* d floats (dequantised rows) */
     float *queue_x; uint8_t *queue_y;
-    uint8_t *win;                  /* window outcome bytes */
-    uint16_t queue_cap, queue_n, win_pos, win_fill, win_err, mistakes_since;
+    uint8_t *win;                  /* ring of the last `window` rows: bit 0 wrong, bit 1 stored in train, bit 2 held out */
+    uint16_t queue_cap, queue_n, win_pos, win_fill, win_err, win_since, mistakes_since;
     uint8_t n_classes, n_cur, n_cand, has_model, training, pending, event, ready;
     uint8_t cur_map[MLRN_MAX_CLASSES], cand_map[MLRN_MAX_CLASSES], inv[MLRN_MAX_CLASSES];
     uint32_t rng, n_stored, seen_train, seen_hold;
     /* counters */
-    uint32_t n_feedback, n_mistakes, n_retrains, n_accepted, n_rollbacks, n_failed, n_dropped, n_discarded;
+    uint32_t n_feedback, n_mistakes, n_retrains, n_accepted, n_rollbacks, n_failed, n_dropped, n_discarded, n_drifts;
     uint16_t last_cand_correct, last_cur_correct, last_hold_n;
     uint32_t last_train_iter;
 } mlrn_learner;
 
 static inline mlrn_learner_params mlrn_learner_default_params(void) {
     mlrn_learner_params p;
-    p.store_policy = MLRN_LEARN_STORE_MISTAKES;
+    p.store_policy = MLRN_LEARN_STORE_ALL;
     p.replace = MLRN_LEARN_FIFO;
     p.k_mistakes = 5u;
     p.window = 20u;
     p.err_pct = 30u;
+    p.drift_pct = 40u;
     p.margin_pct = 0u;
     p.holdout_every = 4u;
     p.seed = 1u;
@@ -118,6 +126,7 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
     if (p->svm.kernel.type != MLRN_KERNEL_LINEAR || p->svm.solver != MLRN_SOLVER_WSS2 || p->svm.multiclass != MLRN_OVO)
         return MLRN_ERR_ARG;   /* the learner supports the linear kernel, wss2, ovo only */
     if (p->store_policy > MLRN_LEARN_STORE_ALL || p->replace > MLRN_LEARN_BALANCED || p->err_pct > 100u ||
+        p->drift_pct > 100u ||
         p->margin_pct > 100u || n_classes < 2 || n_classes > MLRN_MAX_CLASSES || p->window > win_cap ||
         (p->window && !win))
         return MLRN_ERR_ARG;
@@ -141,13 +150,13 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
     l->cur_w = model; l->cur_b = model + (size_t)mlrn_svm_n_sub(n_classes, MLRN_OVO) * d;
     l->scratch = scratch;
     l->queue_x = queue_x; l->queue_y = queue_y; l->queue_cap = queue_cap; l->queue_n = 0;
-    l->win = win; l->win_pos = 0; l->win_fill = 0; l->win_err = 0; l->mistakes_since = 0;
+    l->win = win; l->win_pos = 0; l->win_fill = 0; l->win_err = 0; l->win_since = 0; l->mistakes_since = 0;
     l->n_classes = n_classes; l->n_cur = 0; l->n_cand = 0; l->has_model = 0; l->training = 0; l->pending = 0;
     l->event = MLRN_LEARN_EV_NONE;
     l->rng = mlrn_rng_seed(p->seed);
     l->n_stored = 0; l->seen_train = 0; l->seen_hold = 0;
     l->n_feedback = l->n_mistakes = l->n_retrains = l->n_accepted = l->n_rollbacks = 0;
-    l->n_failed = l->n_dropped = l->n_discarded = 0;
+    l->n_failed = l->n_dropped = l->n_discarded = l->n_drifts = 0;
     l->last_cand_correct = l->last_cur_correct = l->last_hold_n = 0;
     l->last_train_iter = 0;
     l->ready = 1;
@@ -233,20 +242,21 @@ static inline void mlrn_learner__remove(mlrn_store *s, uint16_t e) {
     s->n--;
 }
 
-static inline mlrn_status mlrn_learner__insert(mlrn_learner *l, const float *x, uint8_t y) {
+/* Stores a sample (training or, every k-th, held-out store). Both stores stay in arrival order under
+ * every replacement policy. Returns 1 (training store), 2 (held-out), 0 (discarded by the reservoir). */
+static inline uint8_t mlrn_learner__insert(mlrn_learner *l, const float *x, uint8_t y) {
     uint8_t to_hold = l->lp.holdout_every &&
                       (l->n_stored % l->lp.holdout_every) == (uint32_t)(l->lp.holdout_every - 1u);
     mlrn_store *s = to_hold ? &l->hold : &l->train;
     uint32_t seen = to_hold ? ++l->seen_hold : ++l->seen_train;
+    uint8_t where = to_hold ? 2u : 1u;
     l->n_stored++;
-    if (s->n < s->capacity) return mlrn_store_add(s, x, y);
-    if (l->lp.replace == MLRN_LEARN_RESERVOIR) {
+    if (s->n < s->capacity) { mlrn_store_add(s, x, y); return where; }
+    if (l->lp.replace == MLRN_LEARN_RESERVOIR) {   /* entry j goes, the newcomer joins at the end */
         uint32_t j = mlrn_rng_next(&l->rng) % seen;
-        if (j < s->capacity) return mlrn_store_set(s, (uint16_t)j, x, y);
-        l->n_discarded++;
-        return MLRN_OK;
-    }
-    if (l->lp.replace == MLRN_LEARN_FIFO) {
+        if (j >= s->capacity) { l->n_discarded++; return 0; }
+        mlrn_learner__remove(s, (uint16_t)j);
+    } else if (l->lp.replace == MLRN_LEARN_FIFO) {
         mlrn_learner__remove(s, 0);
     } else {   /* balanced: oldest sample of the largest class (lowest class index on ties) */
         uint16_t counts[MLRN_MAX_CLASSES], t;
@@ -259,7 +269,22 @@ static inline mlrn_status mlrn_learner__insert(mlrn_learner *l, const float *x, 
             if (s->labels[t] == big) break;
         mlrn_learner__remove(s, t);
     }
-    return mlrn_store_add(s, x, y);
+    mlrn_store_add(s, x, y);
+    return where;
+}
+
+/* Keeps only the newest `keep` entries of a store (drift: the older ones belong to the old concept). */
+static inline void mlrn_learner__keep_newest(mlrn_store *s, uint16_t keep) {
+    size_t esz = mlrn_store_elem_size(s->storage) * s->d, k;
+    uint8_t *data = (uint8_t *)s->data;
+    uint16_t cut, t;
+    if (keep >= s->n) return;
+    cut = (uint16_t)(s->n - keep);
+    for (t = 0; t < keep; t++) {
+        for (k = 0; k < esz; k++) data[(size_t)t * esz + k] = data[(size_t)(t + cut) * esz + k];
+        s->labels[t] = s->labels[t + cut];
+    }
+    s->n = keep;
 }
 
 static inline void mlrn_learner__restore_labels(mlrn_learner *l) {
@@ -281,7 +306,8 @@ static inline void mlrn_learner__finish(mlrn_learner *l, mlrn_status st) {
         uint16_t cur = l->has_model ? mlrn_learner__holdout_correct(l, l->cur_w, l->cur_b, l->n_cur, l->cur_map) : 0;
         uint32_t n = l->hold.n;
         l->last_cand_correct = cand; l->last_cur_correct = cur; l->last_hold_n = (uint16_t)n;
-        if (!l->has_model || (uint32_t)cand * 100u + (uint32_t)l->lp.margin_pct * n >= (uint32_t)cur * 100u) {
+        /* strictly better by the margin (ties keep the current model); an empty held-out store accepts */
+        if (!l->has_model || n == 0u || (uint32_t)cand * 100u + (uint32_t)l->lp.margin_pct * n > (uint32_t)cur * 100u) {
             size_t k, nw = (size_t)mlrn_svm_n_sub(l->n_cand, MLRN_OVO) * l->train.d;
             uint16_t nb = mlrn_svm_n_sub(l->n_cand, MLRN_OVO);
             for (k = 0; k < nw; k++) l->cur_w[k] = l->svm.w[k];
@@ -299,6 +325,30 @@ static inline void mlrn_learner__finish(mlrn_learner *l, mlrn_status st) {
     }
     for (i = 0; i < l->queue_n; i++) mlrn_learner__insert(l, l->queue_x + (size_t)i * l->train.d, l->queue_y[i]);
     l->queue_n = 0;
+}
+
+/* Drift: the stores keep only the samples stored during the window (the older ones belong to the old
+ * concept, in the training and in the held-out store alike); a training in progress (on the old
+ * concept) is abandoned and its queue stored; the window restarts; a retrain is due. */
+MLRN_LEARNER__COLD void mlrn_learner__drift(mlrn_learner *l) {
+    uint16_t t, kt = 0, kh = 0;
+    for (t = 0; t < l->lp.window; t++) {
+        kt = (uint16_t)(kt + ((l->win[t] >> 1) & 1u));
+        kh = (uint16_t)(kh + ((l->win[t] >> 2) & 1u));
+    }
+    if (l->training) {
+        mlrn_learner__restore_labels(l);
+        l->training = 0;
+    }
+    mlrn_learner__keep_newest(&l->train, kt);
+    if (l->lp.holdout_every) mlrn_learner__keep_newest(&l->hold, kh);
+    l->seen_train = l->train.n;
+    l->seen_hold = l->hold.n;
+    for (t = 0; t < l->queue_n; t++) mlrn_learner__insert(l, l->queue_x + (size_t)t * l->train.d, l->queue_y[t]);
+    l->queue_n = 0;
+    l->win_pos = 0; l->win_fill = 0; l->win_err = 0; l->win_since = 0;
+    l->n_drifts++;
+    l->pending = 1;
 }
 
 /* Starts training on the classes present in the training store; 0 if fewer than 2. */
@@ -319,10 +369,31 @@ static inline mlrn_status mlrn_learner__begin(mlrn_learner *l) {
     if (st != MLRN_OK) { mlrn_learner__restore_labels(l); return st; }
     l->pending = 0;
     l->mistakes_since = 0;
-    l->win_pos = 0; l->win_fill = 0; l->win_err = 0;
+    l->win_since = 0;
     l->training = 1;
     l->n_retrains++;
     return MLRN_OK;
+}
+
+/* The outcome of a feedback row: the window ring (drift signal) and the retraining triggers.
+ * Not inlined: keeps its locals off the frame that calls step() (the deepest stack on AVR). */
+MLRN_LEARNER__COLD void mlrn_learner__record(mlrn_learner *l, uint8_t wrong, uint8_t where) {
+    uint16_t W = l->lp.window;
+    if (W) {
+        if (l->win_fill == W) l->win_err = (uint16_t)(l->win_err - (l->win[l->win_pos] & 1u));
+        else l->win_fill++;
+        l->win[l->win_pos] = (uint8_t)(wrong | (where == 1u ? 2u : where == 2u ? 4u : 0u));
+        l->win_err = (uint16_t)(l->win_err + wrong);
+        l->win_pos = (uint16_t)((l->win_pos + 1u) % W);
+        if (l->win_since < W) l->win_since++;
+        if (l->lp.drift_pct && l->win_fill == W && (uint32_t)l->win_err * 100u > (uint32_t)l->lp.drift_pct * W)
+            mlrn_learner__drift(l);
+    }
+    if (!l->training && !l->pending) {
+        if ((l->lp.k_mistakes && l->mistakes_since >= l->lp.k_mistakes) ||
+            (W && l->win_since == W && (uint32_t)l->win_err * 100u > (uint32_t)l->lp.err_pct * W))
+            l->pending = 1;
+    }
 }
 
 /* ---- API ------------------------------------------------------------------ */
@@ -339,7 +410,7 @@ static inline int32_t mlrn_learner_predict(const mlrn_learner *l, const float *x
  * counts as wrong), 0 if right, or a negative status (nothing changed). */
 static inline int32_t mlrn_learner_feedback(mlrn_learner *l, const float *x, uint8_t y) {
     int32_t pred;
-    uint8_t wrong;
+    uint8_t wrong, where = 0;
     if (!l || !x || !l->ready) return MLRN_ERR_ARG;
     if (!mlrn_learner__x_ok(l, x)) return MLRN_ERR_NAN;
     if (y >= l->n_classes) return MLRN_ERR_LABEL;
@@ -347,13 +418,6 @@ static inline int32_t mlrn_learner_feedback(mlrn_learner *l, const float *x, uin
     wrong = pred != (int32_t)y;
     l->n_feedback++;
     if (wrong) { l->n_mistakes++; if (l->mistakes_since < 0xFFFFu) l->mistakes_since++; }
-    if (l->lp.window) {
-        if (l->win_fill == l->lp.window) l->win_err = (uint16_t)(l->win_err - l->win[l->win_pos]);
-        else l->win_fill++;
-        l->win[l->win_pos] = wrong;
-        l->win_err = (uint16_t)(l->win_err + wrong);
-        l->win_pos = (uint16_t)((l->win_pos + 1u) % l->lp.window);
-    }
     if (wrong || l->lp.store_policy == MLRN_LEARN_STORE_ALL) {
         if (l->training) {
             if (l->queue_n < l->queue_cap) {
@@ -364,15 +428,10 @@ static inline int32_t mlrn_learner_feedback(mlrn_learner *l, const float *x, uin
                 l->n_dropped++;
             }
         } else {
-            mlrn_learner__insert(l, x, y);
+            where = mlrn_learner__insert(l, x, y);
         }
     }
-    if (!l->training && !l->pending) {
-        if ((l->lp.k_mistakes && l->mistakes_since >= l->lp.k_mistakes) ||
-            (l->lp.window && l->win_fill == l->lp.window &&
-             (uint32_t)l->win_err * 100u > (uint32_t)l->lp.err_pct * l->lp.window))
-            l->pending = 1;
-    }
+    mlrn_learner__record(l, wrong, where);
     return wrong;
 }
 

@@ -22,7 +22,7 @@ def buffer_bytes(cfg: LearnerConfig) -> dict:
     return {
         "train_store": cfg.train_capacity * (e * d + 1),
         "hold_store": max(cfg.hold_capacity, 1) * (e * d + 1),
-        "work": 4 * (cfg.train_capacity + ns * d + ns + (5 * d + 1 if e != 4 else 0)),  # MLRN_SVM_WORK_FLOATS_LINEAR
+        "work": 4 * (cfg.train_capacity + ns * d + ns + (5 * d + 1 if e != 4 else 0)),
         "model": 4 * ns * (d + 1),
         "queue": max(cfg.queue, 1) * (4 * d + 1),
         "window": max(cfg.trigger_window, 1),
@@ -65,6 +65,7 @@ def render_header(cfg: LearnerConfig, name: str = "lrn") -> str:
         f"    p.k_mistakes = {cfg.k_mistakes}u;",
         f"    p.window = {cfg.trigger_window}u;",
         f"    p.err_pct = {cfg.err_pct}u;",
+        f"    p.drift_pct = {cfg.drift_pct}u;",
         f"    p.margin_pct = {cfg.margin_pct}u;",
         f"    p.holdout_every = {cfg.holdout_every}u;",
         f"    p.seed = {cfg.seed & 0xFFFFFFFF}u;",

@@ -35,11 +35,12 @@ class LearnerConfig:
     n_classes: int
     capacity: int = 60            # samples in total (training + held-out stores)
     holdout_every: int = 4        # every k-th stored sample is held out (0: none)
-    store: str = "mistakes"       # "mistakes" | "all"
+    store: str = "all"            # "all" | "mistakes"
     replace: str = "fifo"         # "fifo" | "reservoir" | "balanced"
     k_mistakes: int = 5
     trigger_window: int = 20
     err_pct: int = 30
+    drift_pct: int = 40           # drift: the last trigger_window outcomes hold > drift_pct % errors (0: off)
     margin_pct: int = 0
     queue: int = 8 
     budget: int = 0               # SMO iterations per step call (0: train to completion)
@@ -71,7 +72,7 @@ class LearnerConfig:
             raise ValueError("capacity too small for a held-out store")
         if self.train_capacity < 2:
             raise ValueError("capacity too small")
-        for name in ("err_pct", "margin_pct"):
+        for name in ("err_pct", "margin_pct", "drift_pct"):
             if not 0 <= getattr(self, name) <= 100:
                 raise ValueError(f"{name} must be in 0..100")
 
@@ -129,8 +130,9 @@ class RefLearner:
         self.calls_left = 0
         self.queue: list[tuple[np.ndarray, int]] = []
         self.win = [0] * max(cfg.trigger_window, 1)
-        self.win_pos = self.win_fill = self.win_err = 0
+        self.win_pos = self.win_fill = self.win_err = self.win_since = 0
         self.mistakes_since = 0
+        self.n_drifts = 0
         self.rng = XorShift32(cfg.seed)
         self.n_stored = self.seen_train = self.seen_hold = 0
         self.n_feedback = self.n_mistakes = self.n_retrains = self.n_accepted = 0
@@ -153,7 +155,8 @@ class RefLearner:
         return int(np.sum(predict_model(W, b, cmap, np.vstack(self.hold_x)) == np.asarray(self.hold_y)))
 
     # -- the store
-    def _insert(self, x, y):
+    def _insert(self, x, y) -> int:
+        """mlrn_learner__insert: 1 if the sample went to the training store, 2 held-out (0: discarded)."""
         c = self.cfg
         to_hold = bool(c.holdout_every) and self.n_stored % c.holdout_every == c.holdout_every - 1
         xs, ys, cap = (self.hold_x, self.hold_y, c.hold_capacity) if to_hold else \
@@ -167,17 +170,17 @@ class RefLearner:
         self.n_stored += 1
         if c.storage != "float32":   # the row as the device's store gives it back
             x = _store.stored_rows(x[None, :], c.storage, c.scale, c.offset)[0]
+        where = 2 if to_hold else 1
         if len(xs) < cap:
             xs.append(x); ys.append(y)
-            return
-        if c.replace == "reservoir":
+            return where
+        if c.replace == "reservoir":   # entry j goes; the newcomer joins at the end (arrival order kept)
             j = self.rng.next() % seen
-            if j < cap:
-                xs[j] = x; ys[j] = y
-            else:
+            if j >= cap:
                 self.n_discarded += 1
-            return
-        if c.replace == "fifo":
+                return 0
+            e = j
+        elif c.replace == "fifo":
             e = 0
         else:
             counts = np.bincount(np.asarray(ys), minlength=c.n_classes)
@@ -185,6 +188,28 @@ class RefLearner:
             e = ys.index(big)
         del xs[e]; del ys[e]
         xs.append(x); ys.append(y)
+        return where
+
+    def _drift(self):
+        """mlrn_learner__drift: the stores keep only the samples stored during the window (newest entries:
+        the stores are in arrival order), a training in progress is abandoned and its queue stored."""
+        W = self.cfg.trigger_window
+        keep_train = sum((v >> 1) & 1 for v in self.win[:W])
+        keep_hold = sum((v >> 2) & 1 for v in self.win[:W])
+        if self.training:
+            self.training = False
+            self.cand = None
+            self.calls_left = 0
+        for xs, ys, k in ((self.train_x, self.train_y, keep_train), (self.hold_x, self.hold_y, keep_hold)):
+            cut = max(len(xs) - k, 0)
+            del xs[:cut]; del ys[:cut]
+        self.seen_train, self.seen_hold = len(self.train_x), len(self.hold_x)
+        q, self.queue = self.queue, []
+        for x, y in q:
+            self._insert(x, y)
+        self.win_pos = self.win_fill = self.win_err = self.win_since = 0
+        self.n_drifts += 1
+        self.pending = True
 
     # -- the loop
     def feedback(self, x, y: int) -> int:
@@ -200,14 +225,7 @@ class RefLearner:
         if wrong:
             self.n_mistakes += 1
             self.mistakes_since = min(self.mistakes_since + 1, 0xFFFF)
-        if c.trigger_window:
-            if self.win_fill == c.trigger_window:
-                self.win_err -= self.win[self.win_pos]
-            else:
-                self.win_fill += 1
-            self.win[self.win_pos] = wrong
-            self.win_err += wrong
-            self.win_pos = (self.win_pos + 1) % c.trigger_window
+        where = 0
         if wrong or c.store == "all":
             if self.training:
                 if len(self.queue) < c.queue:
@@ -215,11 +233,23 @@ class RefLearner:
                 else:
                     self.n_dropped += 1
             else:
-                self._insert(x.copy(), int(y))
+                where = self._insert(x.copy(), int(y))
+        W = c.trigger_window
+        if W:   # ring of the last W outcomes: bit 0 wrong, bit 1 stored in train, bit 2 stored held out
+            if self.win_fill == W:
+                self.win_err -= self.win[self.win_pos] & 1
+            else:
+                self.win_fill += 1
+            self.win[self.win_pos] = wrong | (2 if where == 1 else 4 if where == 2 else 0)
+            self.win_err += wrong
+            self.win_pos = (self.win_pos + 1) % W
+            if self.win_since < W:
+                self.win_since += 1
+            if c.drift_pct and self.win_fill == W and self.win_err * 100 > c.drift_pct * W:
+                self._drift()
         if not self.training and not self.pending:
             if (c.k_mistakes and self.mistakes_since >= c.k_mistakes) or \
-                    (c.trigger_window and self.win_fill == c.trigger_window and
-                     self.win_err * 100 > c.err_pct * c.trigger_window):
+                    (W and self.win_since == W and self.win_err * 100 > c.err_pct * W):
                 self.pending = True
         return wrong
 
@@ -247,7 +277,7 @@ class RefLearner:
         self.cand_iter = T
         self.pending = False
         self.mistakes_since = 0
-        self.win_pos = self.win_fill = self.win_err = 0
+        self.win_since = 0
         self.training = True
         self.n_retrains += 1
         B = self.cfg.budget
@@ -265,7 +295,8 @@ class RefLearner:
             cur = self._holdout_correct(self.model) if self.model is not None else 0
             n = len(self.hold_x)
             self.last = {"cand_correct": cand, "cur_correct": cur, "hold_n": n}
-            if self.model is None or cand * 100 + self.cfg.margin_pct * n >= cur * 100:
+            # strictly better by the margin (ties keep the current model); an empty held-out store accepts
+            if self.model is None or n == 0 or cand * 100 + self.cfg.margin_pct * n > cur * 100:
                 self.model = self.cand
                 self.n_accepted += 1
                 self.event = EV_ACCEPTED
@@ -368,9 +399,9 @@ def run_reference(cfg: LearnerConfig, X, y):
             "failed": failed, "learner": lr}
 
 
-def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout_every=4, store="mistakes",
-             replace="fifo", k_mistakes=5, trigger_window=20, err_pct=30, margin_pct=0, queue=8, budget=0,
-             seed=1, C=1.0, tol=1e-3, max_iter=2000, storage="float32", feature_range=None, scale=None,
+def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout_every=4, store="all",
+             replace="fifo", k_mistakes=5, trigger_window=20, err_pct=30, drift_pct=40, margin_pct=0, queue=8,
+             budget=0, seed=1, C=1.0, tol=1e-3, max_iter=2000, storage="float32", feature_range=None, scale=None,
              offset=None, static_rows=None, baselines=True, plot=None) -> dict:
     """Run the reference self-learning loop over a labelled stream.
 
@@ -384,7 +415,7 @@ def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout
         scale, offset = _store.affine_from_range(lo, hi, storage, X.shape[1])
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=nc, capacity=capacity, holdout_every=holdout_every,
                         store=store, replace=replace, k_mistakes=k_mistakes, trigger_window=trigger_window,
-                        err_pct=err_pct, margin_pct=margin_pct, queue=queue, budget=budget, seed=seed, C=C,
+                        err_pct=err_pct, drift_pct=drift_pct, margin_pct=margin_pct, queue=queue, budget=budget, seed=seed, C=C,
                         tol=tol, max_iter=max_iter, storage=storage, scale=scale, offset=offset)
     ref = run_reference(cfg, X, yv)
     return report(cfg, X, yv, drift, ref, window=window, static_rows=static_rows, baselines=baselines, plot=plot)
