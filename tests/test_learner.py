@@ -404,6 +404,17 @@ def test_uno_capacity60_agrees_and_fits():
     assert rep["sram_bytes"] <= 2048
 
 
+@pytest.mark.avr
+@_need("avr-gcc", "simavr")
+def test_uno_training_cycles_timer1():
+    """Timer1 (second run) times the step() calls that trained: a part of the whole-stream cycles."""
+    rep = loop(streams.make("rotating_hyperplane", n=200, drift_points=(100,)), "uno", capacity=40, window=100,
+               budget=50, baselines=False, train_cost=True)
+    assert rep["agreement"] == 1.0 and rep["same_events"]
+    assert 0 < rep["train_cycles"] < rep["cycles"], (rep["train_cycles"], rep["cycles"])
+    assert rep["timer_overhead_cycles"] < 100
+
+
 @pytest.mark.cortexm
 @_need("arm-none-eabi-gcc", "qemu-system-arm")
 def test_nrf52840_agrees():

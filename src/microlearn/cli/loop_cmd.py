@@ -40,6 +40,8 @@ def register(sub):
     p.add_argument("--max-iter", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--static-rows", type=int, help="rows the static baseline trains on (default: capacity)")
+    p.add_argument("--train-cost", action="store_true",
+                   help="AVR: a second run timing the step() calls that trained with Timer1 (exact cycles)")
     p.add_argument("--plot", metavar="PNG", help="write windowed accuracy with retrain/rollback marks")
     p.add_argument("--timeout", type=float, default=600.0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -54,7 +56,7 @@ def run(args) -> int:
                    capacity=args.capacity, holdout_every=args.holdout_every, store=args.store,
                    replace=args.replace, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
                    err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
-                   seed=args.seed, storage=args.storage, C=args.C, tol=args.tol, max_iter=args.max_iter)
+                   seed=args.seed, storage=args.storage, train_cost=args.train_cost, C=args.C, tol=args.tol, max_iter=args.max_iter)
     except (ValueError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None
     rep.pop("predictions", None)
@@ -68,7 +70,7 @@ def run(args) -> int:
     w(f"{'rows':>12} {'learner':>8} {'static':>8} {'oracle':>8}\n")
     for v in rep["windows"]:
         w(f"{v['start']:>5}-{v['end']:<6} {v['learner']:8.3f} {v['static']:8.3f} {v['oracle']:8.3f}\n")
-    w(f"retrains {len(rep['retrains'])}, accepted {len(rep['accepted'])}, rollbacks {len(rep['rollbacks'])} "
+    w(f"drifts signalled {rep.get('drifts')}, retrains {len(rep['retrains'])}, accepted {len(rep['accepted'])}, rollbacks {len(rep['rollbacks'])} "
       f"(at rows {rep['rollbacks']})\n")
     w(f"final accuracy {rep['final_accuracy']:.3f} (static {rep['static_final_accuracy']:.3f}, "
       f"oracle {rep['oracle_final_accuracy']:.3f})\n")
@@ -84,6 +86,13 @@ def run(args) -> int:
         cost.append(f"flash {rep['flash_bytes']} B")
     if cost:
         w("device: " + ", ".join(cost) + " for the whole stream\n")
+    if rep.get("train_cycles") is not None:
+        share = rep["train_cycles"] / rep["cycles"] if rep.get("cycles") else float("nan")
+        w(f"training: {rep['train_cycles']} cycles in {rep['train_calls']} step() calls that trained "
+          f"({share:.1%} of the stream; {rep['train_cycles_per_retrain']:.0f} per retrain, "
+          f"{len(rep['retrains'])} retrains; Timer1 in a second run)\n")
+    elif rep.get("train_cycles_error"):
+        w(f"training cost not measured: {rep['train_cycles_error']}\n")
     if rep.get("plot"):
         w(f"plot: {rep['plot']}\n")
     return 0

@@ -12,8 +12,11 @@ from . import learner_codegen as lc
 from .simulate import LearnerConfig, load_stream, report, run_reference
 
 
-def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, timeout: float = 600.0) -> dict:
-    """Build the learner + driver for `target`, feed the stream, parse what the device decided."""
+def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, timeout: float = 600.0,
+                  time_training: bool = False) -> dict:
+    """Build the learner + driver for `target`, feed the stream, parse what the device decided.
+    time_training: build with -DLRN_TIME_TRAINING (AVR: Timer1 accumulates the cycles of the step() calls
+    that trained; a separate run, since the timer costs SRAM and interrupt cycles)."""
     from ..targets import get_target
     tgt = get_target(target) if isinstance(target, str) else target
     tmp = None
@@ -25,7 +28,8 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         wd.mkdir(parents=True, exist_ok=True)
         (wd / "learner.h").write_text(lc.render_header(cfg, "lrn"))
         (wd / "main.c").write_text(lc.DRIVER)
-        build = tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())])
+        build = tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())],
+                          defines={"LRN_TIME_TRAINING": 1} if time_training else None)
         res = tgt.run(build, lc.encode_stream(X, y), timeout=timeout)
         out = lc.parse_output(res.output)
         out.update({"target": tgt.name, "cycles": res.cycles, "instructions": res.instructions,
@@ -45,8 +49,11 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
 
 
 def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_rows=None, baselines=True,
-         plot=None, timeout: float = 600.0, workdir=None, feature_range=None, **cfg_kwargs) -> dict:
-    """`microlearn loop`: the learner on the target, the Python reference, the baselines, compared."""
+         plot=None, timeout: float = 600.0, workdir=None, feature_range=None, train_cost: bool = False,
+         **cfg_kwargs) -> dict:
+    """`microlearn loop`: the learner on the target, the Python reference, the baselines, compared.
+    train_cost: on AVR targets, a second run with Timer1 timing every step() call that trained (exact
+    cycles); the first run gives the whole-stream cycles, SRAM and flash, unaffected by the timer."""
     X, yv, drift, nc = load_stream(stream, y, n_classes)
     if cfg_kwargs.get("storage", "float32") != "float32" and cfg_kwargs.get("scale") is None:
         from ..estimators._store import affine_from_range
@@ -74,4 +81,21 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
     })
     if "clock_hz" in dev:
         rep["clock_hz"] = dev["clock_hz"]
+    rep["drifts"] = (dev["counters"] or {}).get("drifts")
+    rep["train_calls"] = (dev["counters"] or {}).get("train_calls")
+    rep["train_cycles"] = None
+    if train_cost and dev.get("cycles") is not None:   # AVR: exact cycles from simavr, so Timer1 is exact too
+        from ..targets.errors import RunError
+        try:
+            timed = run_on_target(cfg, X, yv, target, timeout=timeout, time_training=True)
+        except RunError as exc:   # e.g. the timer's ISR frame and variables push SRAM over the part's size
+            timed = None
+            rep["train_cycles_error"] = str(exc)
+        same = timed is not None and bool(np.array_equal(timed["predictions"], dev["predictions"]))
+        cyc = (timed["counters"] or {}).get("train_cycles") if timed is not None else None
+        if same and cyc is not None:
+            rep["train_cycles"] = cyc
+            rep["train_cycles_per_retrain"] = cyc / max(len(rep["retrains"]), 1)
+            rep["timer_overhead_cycles"] = timed["counters"].get("timer_overhead_cycles")
+            rep["timed_run_cycles"] = timed["cycles"]
     return rep
