@@ -4,8 +4,12 @@ The generated header is compiled with a small driver on a target ('host', or an
 emulated board such as 'uno' / 'nrf52840'); rows are streamed to the program as
 float32 through mlrn_target_getc, and the program prints the class index (and,
 when asked, decision_function / predict_proba values as exact float32 bits).
-The first row's prediction is the measured region: cycles on simavr, executed
-instructions on qemu, wall time on the host.
+Per-prediction cost is measured on the device, one row per run (the emulators report the
+last marked region of a run): `measure(X, n_rows)` runs each of the first n_rows rows alone
+and records cycles (simavr), executed instructions (qemu) or wall time (host) of its
+NAME_predict call; `cycles_per_prediction` / `instructions` are the mean over those rows
+(measured lazily on the first rows of the last `predict`-family call), `cost_stats` has
+min / mean / max / per-row values.
 """
 from __future__ import annotations
 
@@ -100,6 +104,9 @@ class CompiledModel:
         self.build = self.target.build([drv], self.workdir, include_dirs=[self.workdir, Path(include_dir())],
                                        cflags=list(cflags), language=language)
         self.last_run = None
+        self.measurements = None     # from measure(): {"cycles": [...], "instructions": [...], ...}
+        self._last_X = None
+        self.n_measure_rows = 8
 
     @classmethod
     def from_model(cls, model, estimator=None, target="host", **kw):
@@ -124,17 +131,61 @@ class CompiledModel:
     def ram_bytes(self) -> int:
         return self.model.ram_bytes
 
+    def measure(self, X, n_rows=None) -> dict:
+        """Run each of the first n_rows rows of X alone on the target and record the cost of its
+        NAME_predict call (the driver marks only that call). Returns and keeps
+        {"rows": n, "cycles": [...], "instructions": [...], "seconds": [...], "stack_bytes": max}."""
+        n_rows = self.n_measure_rows if n_rows is None else int(n_rows)
+        X = np.asarray(X, dtype=np.float32).reshape(-1, self.model.n_features)[:max(n_rows, 1)]
+        meas = {"rows": len(X), "cycles": [], "instructions": [], "seconds": [], "stack_bytes": None}
+        keep = self._last_X
+        for row in X:
+            self._run(row[None, :], 0, remember=False)
+            r = self.last_run
+            for k, v in (("cycles", r.cycles), ("instructions", r.instructions), ("seconds", r.seconds)):
+                if v is not None:
+                    meas[k].append(v)
+            if r.stack_bytes is not None:
+                meas["stack_bytes"] = max(meas["stack_bytes"] or 0, r.stack_bytes)
+        self._last_X = keep
+        self.measurements = meas
+        return meas
+
+    def _measured(self):
+        if self.measurements is None and self._last_X is not None:
+            self.measure(self._last_X)
+        return self.measurements
+
+    def cost_stats(self, kind="cycles"):
+        """{"min", "mean", "max", "n", "values"} of the per-row measurements (kind: cycles,
+        instructions, seconds), or None when the target does not measure it."""
+        m = self._measured()
+        vals = None if m is None else m.get(kind)
+        if not vals:
+            return None
+        return {"min": min(vals), "mean": float(np.mean(vals)), "max": max(vals), "n": len(vals),
+                "values": list(vals)}
+
     @property
     def cycles_per_prediction(self):
-        return None if self.last_run is None else self.last_run.cycles
+        """Mean exact cycles of one NAME_predict on the device (simavr), over the first
+        n_measure_rows (8) rows of the last predict call; None elsewhere."""
+        st = self.cost_stats("cycles")
+        return None if st is None else st["mean"]
 
     @property
     def instructions(self):
-        return None if self.last_run is None else self.last_run.instructions
+        """Mean executed instructions of one NAME_predict (qemu), as cycles_per_prediction."""
+        st = self.cost_stats("instructions")
+        return None if st is None else st["mean"]
 
     @property
     def stack_bytes(self):
-        return None if self.last_run is None else self.last_run.stack_bytes
+        """Peak stack of the whole driver program over the measured runs (and the last run)."""
+        m = self._measured()
+        vals = [v for v in ((m or {}).get("stack_bytes"),
+                            None if self.last_run is None else self.last_run.stack_bytes) if v is not None]
+        return max(vals) if vals else None
 
     def linked_table_bytes(self) -> int:
         """Sum of the sizes of the model's table symbols as the linked program holds them."""
@@ -155,8 +206,11 @@ class CompiledModel:
         return sizes
 
     # -- running -----------------------------------------------------------------------------
-    def _run(self, X, flags):
+    def _run(self, X, flags, remember=True):
         X = np.ascontiguousarray(np.asarray(X, dtype=np.float32).reshape(-1, self.model.n_features))
+        if remember and len(X):
+            self._last_X = X[:self.n_measure_rows].copy()
+            self.measurements = None
         data = struct.pack("<IB", X.shape[0], flags) + X.astype("<f4").tobytes()
         timeout = 120.0 + 0.05 * X.shape[0]
         res = self.target.run(self.build, input_bytes=data, timeout=timeout)

@@ -165,8 +165,9 @@ def _binary_proba(p):
     return np.stack([(np.float32(1.0) - p).astype(np.float32), p], axis=1)
 
 
-def lower_linear(est, N, prescale, opts):
-    """scikit-learn LinearClassifierMixin models."""
+def linear_params(est, prescale):
+    """scikit-learn LinearClassifierMixin model -> build_linear keyword arguments (float64 rows in
+    raw input units: scalers folded)."""
     name = type(est).__name__
     W = np.asarray(est.coef_, dtype=np.float64)
     if W.ndim == 1:
@@ -187,4 +188,10 @@ def lower_linear(est, N, prescale, opts):
             proba = "ovr"
     elif name == "SGDClassifier" and getattr(est, "loss", "") == "log_loss":
         proba = "expit" if W.shape[0] == 1 else "ovr"
-    return build_linear(N, f"sklearn {name}", W, b, classes, rule=rule, proba=proba, notes=notes)
+    return dict(source=f"sklearn {name}", W=W, b=b, classes=classes, rule=rule, proba=proba, notes=notes)
+
+
+def lower_linear(est, N, prescale, opts):
+    """scikit-learn LinearClassifierMixin models."""
+    kw = linear_params(est, prescale)
+    return build_linear(N, kw.pop("source"), kw.pop("W"), kw.pop("b"), kw.pop("classes"), **kw)

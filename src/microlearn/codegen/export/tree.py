@@ -51,7 +51,10 @@ def _flatten(tree, prescale):
     return order, internal_id, leaves, leaf_id, value
 
 
-def lower_trees(est, N, prescale, opts) -> CModel:
+def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
+    """quant: None (float32 inputs), or a callable (features, float32 thresholds, d) ->
+    (integer thresholds, C type of x and thresholds, 'q8'|'q16'): the model then takes quantized
+    inputs (`const int8_t/int16_t *x`) and its mirrors take integer arrays (see quant.py)."""
     name = type(est).__name__
     trees = [est] if hasattr(est, "tree_") else list(est.estimators_)
     forest = not hasattr(est, "tree_")
@@ -117,10 +120,18 @@ def lower_trees(est, N, prescale, opts) -> CModel:
     m = CModel(name=N, source=f"sklearn {name}" + (f"({len(trees)} trees)" if forest else ""), n_features=d,
                classes=classes, includes=["mlrn_tree.h", "mlrn_linear.h"])
     m.info["thresholds"] = thr32
-    m.tables = [Table("feature", ftype, feats), Table("threshold", "int32_t", keys),
+    xtype = "float"
+    thr_table = Table("threshold", "int32_t", keys)
+    leaf_prefix = "mlrn_treek_leaf_"
+    if quant is not None:
+        qthr, xtype, qs = quant(feats, thr32, d)
+        keys = np.asarray(qthr, dtype=np.int64)
+        thr_table = Table("threshold", xtype, keys)
+        leaf_prefix = f"mlrn_tree_leaf_{qs}_"
+    m.tables = [Table("feature", ftype, feats), thr_table,
                 Table("left", ctype, np.asarray(lefts)), Table("right", ctype, np.asarray(rights))]
     if n_nodes == 0:
-        m.tables = [Table("feature", ftype, [0]), Table("threshold", "int32_t", [0]),
+        m.tables = [Table("feature", ftype, [0]), Table("threshold", thr_table.ctype, [0]),
                     Table("left", ctype, [-1]), Table("right", ctype, [-1])]
     m.extra_defines["N_NODES"] = n_nodes
     m.extra_defines["N_TREES"] = len(trees)
@@ -129,7 +140,7 @@ def lower_trees(est, N, prescale, opts) -> CModel:
     m.notes.append("Leaves: " + ("pure, class index in the child code (integer votes)." if pure
                                  else "leaf-probability table." if not forest else
                                  "leaf probabilities in uint32 fixed point, summed exactly in integers."))
-    leaf_fn = f"mlrn_treek_leaf_{suffix}({N}_feature, {N}_threshold, {N}_left, {N}_right"
+    leaf_fn = f"{leaf_prefix}{suffix}({N}_feature, {N}_threshold, {N}_left, {N}_right"
     T = len(trees)
     if forest:
         m.tables.append(Table("roots", ctype, np.asarray(roots)))
@@ -164,7 +175,7 @@ def lower_trees(est, N, prescale, opts) -> CModel:
         m.ram_bytes = 0
     else:
         if pure:
-            m.helpers = (f"static inline void {N}_votes(const float *x, uint16_t *votes) {{\n"
+            m.helpers = (f"static inline void {N}_votes(const {xtype} *x, uint16_t *votes) {{\n"
                          f"    uint16_t t;\n    for (t = 0; t < {C}; t++) votes[t] = 0;\n"
                          f"    for (t = 0; t < {T}; t++) votes[{leaf_fn}, {root_expr}, x)]++;\n}}")
             m.predict_body = (f"    uint16_t votes[{C}];\n    {N}_votes(x, votes);\n"
@@ -174,7 +185,7 @@ def lower_trees(est, N, prescale, opts) -> CModel:
             m.ram_bytes = 2 * C
         else:
             from ..c_format import c_float
-            m.helpers = (f"static inline void {N}_sum(const float *x, uint32_t *acc) {{\n"
+            m.helpers = (f"static inline void {N}_sum(const {xtype} *x, uint32_t *acc) {{\n"
                          f"    uint16_t t, i;\n    for (i = 0; i < {C}; i++) acc[i] = 0;\n"
                          f"    for (t = 0; t < {T}; t++) {{\n"
                          f"        const uint32_t *p = &{N}_leaf_q[(uint32_t){leaf_fn}, {root_expr}, x) * {C}u];\n"
@@ -192,7 +203,7 @@ def lower_trees(est, N, prescale, opts) -> CModel:
     R = np.asarray(rights, dtype=np.int64)
 
     def leaf_of(X, root):
-        X = f32(X)
+        X = np.asarray(X, dtype=np.int64) if quant is not None else f32(X)
         code = np.full(X.shape[0], root, dtype=np.int64)
         rows = np.arange(X.shape[0])
         while True:
@@ -200,7 +211,8 @@ def lower_trees(est, N, prescale, opts) -> CModel:
             if not act.any():
                 break
             c = code[act]
-            go_left = f32_key(X[rows[act], feats_a[c]]) <= thr_a[c]
+            xv = X[rows[act], feats_a[c]]
+            go_left = (xv <= thr_a[c]) if quant is not None else (f32_key(xv) <= thr_a[c])
             code[act] = np.where(go_left, L[c], R[c])
         return -1 - code
 
