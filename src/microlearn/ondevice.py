@@ -158,8 +158,7 @@ def train_on_target(cfg: TrainerConfig, target: Target, X_train, y_train_idx, X_
         wd.mkdir(parents=True, exist_ok=True)
         (wd / "trainer.h").write_text(render_trainer(cfg, "t", sram_budget))
         (wd / "main.c").write_text(DRIVER)
-        build = target.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())],
-                             defines={"MLRN_DRIVER_DUMP": int(dump)}, language=language)
+        build = _build_checked(cfg, target, wd, dump, language)
         res = target.run(build, encode_input(X_train, y_train_idx, X_test, y_test_idx), timeout=timeout)
         run = parse_output(res.output, target.name)
         run.cycles, run.instructions = res.cycles, res.instructions
@@ -170,6 +169,23 @@ def train_on_target(cfg: TrainerConfig, target: Target, X_train, y_train_idx, X_
     finally:
         if tmp is not None:
             tmp.cleanup()
+
+
+# ---- fit check (the memory planner, microlearn.boards.planner): a board configuration that cannot fit
+# fails before building, and a linker overflow gets the same message (by how many bytes, what would fit).
+def _build_checked(cfg: TrainerConfig, target: Target, wd: Path, dump: bool, language: str):
+    from .boards.planner import does_not_fit, precheck
+    from .targets.errors import DoesNotFit
+    if getattr(target, "board", None) is not None:
+        precheck(cfg, target)
+    try:
+        return target.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())],
+                            defines={"MLRN_DRIVER_DUMP": int(dump)}, language=language)
+    except DoesNotFit as exc:
+        if getattr(target, "board", None) is None:
+            raise
+        raise does_not_fit(cfg, target, exc) from exc
+# ---- end of the fit check
 
 
 STATUS_NAMES = {0: "converged", 1: "max_iter", -1: "bad_argument", -2: "capacity_full", -3: "nan_input",

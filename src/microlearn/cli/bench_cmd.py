@@ -1,0 +1,94 @@
+"""`microlearn bench`: rerun the seeds' experiments on the emulated boards and write results
+(JSON, CSV, markdown) and PNG plots. A benchmark, not a test."""
+from __future__ import annotations
+
+import sys
+import time
+
+from .main import CLIError
+
+EXPERIMENTS = ("goals", "edge2train", "sweep")
+
+
+def register(sub):
+    p = sub.add_parser("bench", help="rerun the seeds' experiments (Edge2Train, blog) on the emulated boards",
+                       description="Trains ON the emulated boards: the Edge2Train protocol (binary Iris, breast "
+                                   "cancer, digits 6-vs-rest; first 70%% / last 30%% and shuffled; C=1, "
+                                   "alpha_tol=1e-7, linear; both solvers), training-size sweeps and the project's "
+                                   "goal configurations. Writes results.json, results.csv, results.md and PNG plots, "
+                                   "with the seeds' published figures alongside (never mixed with measurements).")
+    p.add_argument("--quick", action="store_true",
+                   help="fewer cases (ordered split only, sweeps on iris/cancer at 6 sizes): a few minutes")
+    p.add_argument("--boards", default="uno,nrf52840,bluepill,samd21", help="comma-separated boards")
+    p.add_argument("--experiments", default=",".join(EXPERIMENTS), help=f"subset of {','.join(EXPERIMENTS)}")
+    p.add_argument("--out", default="benchmarks/results/seeds", help="output folder")
+    p.add_argument("--jobs", type=int, default=2, help="parallel emulator processes (default 2)")
+    p.set_defaults(func=run)
+
+
+def _run(case):
+    from ..bench.experiments import run_case
+    return run_case(case)
+
+
+def run(args) -> int:
+    import warnings
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ..bench import experiments as ex
+    from ..bench.report import write
+    from ..boards.registry import UnknownBoard, get_board
+    try:
+        boards = tuple(get_board(b).name for b in args.boards.split(","))
+    except UnknownBoard as exc:
+        raise CLIError(str(exc)) from None
+    for b in boards:
+        if not get_board(b).emulated:
+            raise CLIError(f"{b} is not emulated here (planner figures only); choose among uno, mega2560, "
+                           "nrf52840, bluepill, samd21, rp2040")
+        missing = [t for t, ok in get_board(b).tools_installed().items() if not ok]
+        if missing:
+            raise CLIError(f"{b}: missing tools {', '.join(missing)} (see `microlearn boards`)")
+    exps = args.experiments.split(",")
+    bad = [e for e in exps if e not in EXPERIMENTS]
+    if bad:
+        raise CLIError(f"unknown experiment(s) {', '.join(bad)}; choose from {', '.join(EXPERIMENTS)}")
+    cases = []
+    if "goals" in exps:
+        cases += [c for c in ex.goal_cases() if c["board"] in boards]
+    if "edge2train" in exps:
+        cases += ex.edge2train_cases(args.quick, boards)
+    if "sweep" in exps:
+        cases += ex.sweep_cases(args.quick, boards)
+    # Longest first (big training sets), so the pool does not end on one long case.
+    order = sorted(range(len(cases)), key=lambda i: -(cases[i].get("n") or 10_000))
+    t0 = time.perf_counter()
+    print(f"microlearn bench: {len(cases)} cases on {', '.join(boards)} with {args.jobs} process(es)", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+            done = dict(zip(order, pool.map(_run, [cases[i] for i in order])))
+    recs = [done[i] for i in range(len(cases))]
+    wall = time.perf_counter() - t0
+    argv = " ".join(["microlearn bench"] + (["--quick"] if args.quick else [])
+                    + ([f"--boards {args.boards}"] if args.boards != "uno,nrf52840,bluepill,samd21" else [])
+                    + ([f"--experiments {args.experiments}"] if args.experiments != ",".join(EXPERIMENTS) else []))
+    results = {"meta": {"quick": args.quick, "boards": list(boards), "experiments": exps, "cases": len(cases),
+                        "jobs": args.jobs, "wall_seconds": round(wall, 1), "command": argv},
+               "records": recs}
+    from ..bench.published import PUBLISHED
+    results["published"] = PUBLISHED
+    files = write(results, args.out)
+    n_ok = sum(r.get("status") in ("converged", "max_iter") for r in recs)
+    n_agree = sum(r.get("agreement") == 1.0 for r in recs)
+    print(f"{len(cases)} cases in {wall:.0f} s: {n_ok} trained, {n_agree} with agreement 1.0, "
+          f"{sum(r.get('status') == 'does_not_fit' for r in recs)} do not fit, "
+          f"{sum(r.get('status') == 'error' for r in recs)} errors")
+    goals = [r for r in recs if r["experiment"] == "goal"]
+    for r in goals:
+        print(f"  goal {'met' if ex.goal_met(r) else 'MISSED'}: {r['goal']} -> {r.get('status')}, "
+              f"{r.get('cycles') or r.get('instructions')} {'cycles' if r.get('cycles') else 'instructions'}, "
+              f"SRAM {r.get('sram_bytes')} B")
+    for f in files:
+        print(f"wrote {f}")
+    return 0
