@@ -100,7 +100,7 @@ def test_cli_missing_toolchain_is_one_line(iris_csv, capsys, monkeypatch):
 @pytest.mark.skipif(bool(_tools_missing("nrf52840")), reason="qemu/arm toolchain not installed")
 def test_cli_hang_is_one_line(iris_csv, capsys):
     err = _one_line_error(capsys, ["train", str(iris_csv), "--target", "nrf52840", "--timeout", "0.001"])
-    assert "time" in err.lower()
+    assert "did not finish" in err
 
 
 @pytest.mark.avr

@@ -27,12 +27,15 @@ def test_plan_api_and_static_by_name():
     assert p.static_buffers["trainer_data"] == buf["data"] == 400
     assert p.static_buffers["trainer_labels"] == buf["labels"]
     assert p.static_buffers["trainer_work"] == buf["work"]
-    assert p.static_buffers["trainer_store"] == 16 and p.static_buffers["trainer_svm"] == 80  # 2-byte pointers
+    cal = calibration()["boards"]
+    assert p.static_buffers["trainer_store"] == cal["uno"]["store_bytes"] == 16   # 2-byte pointers
+    assert p.static_buffers["trainer_svm"] == cal["uno"]["svm_bytes"]
     assert sum(p.static_buffers.values()) == p.static_ram_bytes
     assert p.sram_bytes == p.static_ram_bytes + p.stack_bytes
     assert p.fits and not p.estimate
     arm = plan("nrf52840", 4, 100, storage="int8")
-    assert arm.static_buffers["trainer_store"] == 24 and arm.static_buffers["trainer_svm"] == 100  # 4-byte pointers
+    assert arm.static_buffers["trainer_store"] == 24                              # 4-byte pointers
+    assert arm.static_buffers["trainer_svm"] > p.static_buffers["trainer_svm"]
     assert plan_config(cfg, "uno").to_dict() == p.to_dict()
 
 

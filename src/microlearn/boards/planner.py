@@ -56,8 +56,9 @@ def runtime_fingerprint() -> str:
     h.update(render_trainer(make_config(n_features=3, capacity=5, classes=3, storage="int8",
                                         feature_range=(0, 1)), "t").encode())
     h.update(DRIVER.encode())
+    # Only what goes into the device program (not the host-side simavr runner or qemu plugin).
     for f in sorted(SUPPORT_DIR.rglob("*")):
-        if f.is_file() and f.suffix in (".c", ".h", ".in", ".S", ".s", ".ld"):
+        if f.is_file() and f.name in ("mlrn_target.h", "mlrn_target.c", "startup.c", "link.ld.in", "mlrn_cortexm.h"):
             h.update(f.relative_to(SUPPORT_DIR).as_posix().encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
@@ -187,8 +188,13 @@ class Plan:
         if cap and cap < self.capacity:
             out.append(f"capacity <= {cap:,} with {self.storage} storage")
         for s in STORAGES:
-            if s != self.storage and self.max_capacity.get(s, 0) >= self.capacity:
-                out.append(f"{s} storage (--storage {s}; up to capacity {self.max_capacity[s]:,})")
+            m = self.max_capacity.get(s, 0)
+            if s == self.storage:
+                continue
+            if m >= self.capacity:
+                out.append(f"{s} storage (--storage {s}; up to capacity {m:,})")
+            elif m > max(cap, 1):
+                out.append(f"capacity <= {m:,} with {s} storage (--storage {s})")
         boards = boards_that_fit(self.n_features, self.capacity, self.n_classes, kernel=self.kernel,
                                  storage=self.storage, solver=self.solver, multiclass=self.multiclass,
                                  exclude=(self.board,))
