@@ -8,6 +8,7 @@
  *                            then validation on the held-out store, acceptance or rollback,
  *                            and the samples queued meanwhile are stored
  *   save/load             -> the current model through mlrn_persist.h (power-safe A/B slots)
+ *   save_all              -> the model and both sample stores with the loop state (load restores either)
  *
  * Scope: linear kernel, wss2 solver, one-vs-one (the model is w,b per pair: the
  * current model lives apart from the candidate under training and is copied on
@@ -51,7 +52,8 @@
 #endif
 
 #define MLRN_LEARNER_MAGIC 0x4C52u  /* also the persistence tag */
-#define MLRN_LEARNER_FORMAT 1u
+#define MLRN_LEARNER_FORMAT 1u      /* payload: the current model */
+#define MLRN_LEARNER_FORMAT_ALL 2u  /* payload: the current model (optional) + stores + loop state */
 
 typedef struct {
     uint8_t store_policy;    /* MLRN_LEARN_STORE_* */
@@ -487,7 +489,218 @@ static inline mlrn_status mlrn_learner_save(const mlrn_learner *l, const mlrn_st
     return s;
 }
 
-/* Restores the newest valid saved model (keeps the current one on any error). */
+/* ---- persistence: model + sample stores + loop state (format 2) -------------
+ * Payload (little-endian targets; u16/u32 little-endian):
+ *   u8 format (2), u8 n_classes, u16 d, u8 m (0: no model yet)
+ *   if m: m bytes class map, n_sub(m)*d floats w, n_sub(m) floats b      (as format 1)
+ *   state, 84 bytes: u8 storage, u8 pending, u16 train_cap, u16 hold_cap, u16 window,
+ *     u16 train_n, u16 hold_n, u16 win_pos, win_fill, win_err, win_since, mistakes_since,
+ *     u32 rng, n_stored, seen_train, seen_hold, n_feedback, n_mistakes, n_retrains, n_accepted,
+ *     n_rollbacks, n_failed, n_dropped, n_discarded, n_drifts, last_train_iter,
+ *     u16 last_cand_correct, last_cur_correct, last_hold_n
+ *   train_n rows (store element type), train_n labels, hold_n rows, hold_n labels, window bytes ring
+ * Streamed field by field and row block by row block from the learner's own buffers: no copy in RAM. */
+
+#define MLRN_LEARNER__STATE_LEN 84u
+
+static inline uint32_t mlrn_learner__all_len(const mlrn_learner *l) {
+    uint32_t row = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d + 1u;
+    uint32_t n = 5u + MLRN_LEARNER__STATE_LEN + (uint32_t)(l->train.n + l->hold.n) * row + l->lp.window;
+    if (l->has_model) n += mlrn_learner__payload_len(l) - 5u;
+    return n;
+}
+
+/* Appends v as `n` little-endian bytes (n <= 4). */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner__put(mlrn_persist_writer *w, uint32_t v, uint8_t n) {
+    uint8_t b[4], k;
+    for (k = 0; k < n; k++) { b[k] = (uint8_t)(v & 0xFFu); v >>= 8; }
+    return mlrn_persist_save_chunk(w, b, n);
+}
+
+/* Appends len bytes from RAM (any length: chunks of at most 0x8000 bytes). */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner__put_mem(mlrn_persist_writer *w, const void *p, uint32_t len) {
+    const uint8_t *b = (const uint8_t *)p;
+    mlrn_status s = MLRN_OK;
+    while (len && s == MLRN_OK) {
+        uint16_t n = len > 0x8000u ? (uint16_t)0x8000u : (uint16_t)len;
+        s = mlrn_persist_save_chunk(w, b, n);
+        b += n; len -= n;
+    }
+    return s;
+}
+
+/* Reads len payload bytes at *off into RAM and advances *off. */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner__get_mem(const mlrn_storage *st, const mlrn_persist_info *info,
+                                                     uint32_t *off, void *p, uint32_t len) {
+    uint8_t *b = (uint8_t *)p;
+    mlrn_status s = MLRN_OK;
+    while (len && s == MLRN_OK) {
+        uint16_t n = len > 0x8000u ? (uint16_t)0x8000u : (uint16_t)len;
+        s = mlrn_persist_read(st, info, *off, b, n);
+        b += n; len -= n; *off += n;
+    }
+    return s;
+}
+
+/* Reads an n-byte little-endian unsigned at *off (n <= 4) and advances *off. */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner__get(const mlrn_storage *st, const mlrn_persist_info *info, uint32_t *off,
+                                                 uint32_t *v, uint8_t n) {
+    uint8_t b[4], k;
+    mlrn_status s = mlrn_persist_read(st, info, *off, b, n);
+    *off += n;
+    *v = 0;
+    for (k = n; k > 0; k--) *v = (*v << 8) | b[k - 1u];
+    return s;
+}
+
+/* Saves the current model (if any), both sample stores and every counter the loop needs to continue
+ * exactly as if the power had never gone: after load, predictions, stored samples, evictions
+ * (reservoir PRNG), triggers and retrain decisions are the same. One payload, one commit: a power
+ * cut leaves the old save or the new one, never the old model with the new stores.
+ * MLRN_ERR_ARG while a retrain is running (save after step() returned MLRN_OK), MLRN_ERR_BUFFER if the
+ * payload exceeds mlrn_persist_capacity() (nothing written), MLRN_ERR_IO. */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner_save_all(const mlrn_learner *l, const mlrn_storage *st) {
+    mlrn_persist_writer w;
+    mlrn_status s;
+    uint32_t esz;
+    if (!l || !l->ready || !st || l->training) return MLRN_ERR_ARG;
+    esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
+    s = mlrn_persist_save_begin(&w, st, MLRN_LEARNER_MAGIC, mlrn_learner__all_len(l));
+    if (s < 0) return s;
+    s = mlrn_learner__put(&w, MLRN_LEARNER_FORMAT_ALL | ((uint32_t)l->n_classes << 8) | ((uint32_t)l->train.d << 16), 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->has_model ? l->n_cur : 0u, 1);
+    if (s == MLRN_OK && l->has_model) {
+        uint32_t nsub = mlrn_svm_n_sub(l->n_cur, MLRN_OVO);
+        s = mlrn_learner__put_mem(&w, l->cur_map, l->n_cur);
+        if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_w, nsub * l->train.d * 4u);
+        if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_b, nsub * 4u);
+    }
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->train.storage | ((uint32_t)l->pending << 8), 2);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->train.capacity, 2);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->lp.holdout_every ? l->hold.capacity : 0u, 2);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->lp.window, 2);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->train.n, 2);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->hold.n, 2);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->win_pos, 2);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->win_fill, 2);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->win_err, 2);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->win_since, 2);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->mistakes_since, 2);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->rng, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->n_stored, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->seen_train, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->seen_hold, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->n_feedback, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->n_mistakes, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->n_retrains, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->n_accepted, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->n_rollbacks, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->n_failed, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->n_dropped, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->n_discarded, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->n_drifts, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->last_train_iter, 4);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->last_cand_correct, 2);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->last_cur_correct, 2);
+    if (s == MLRN_OK) s = mlrn_learner__put(&w, l->last_hold_n, 2);
+    if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->train.data, l->train.n * esz);
+    if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->train.labels, l->train.n);
+    if (s == MLRN_OK && l->hold.n) s = mlrn_learner__put_mem(&w, l->hold.data, l->hold.n * esz);
+    if (s == MLRN_OK && l->hold.n) s = mlrn_learner__put_mem(&w, l->hold.labels, l->hold.n);
+    if (s == MLRN_OK && l->lp.window) s = mlrn_learner__put_mem(&w, l->win, l->lp.window);
+    if (s == MLRN_OK) return mlrn_persist_save_end(&w);
+    mlrn_persist_save_abort(&w);
+    return s;
+}
+
+/* Labels at [off, off+n) all < nc? */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner__labels_ok(const mlrn_storage *st, const mlrn_persist_info *info,
+                                                       uint32_t off, uint16_t n, uint8_t nc) {
+    uint8_t b[MLRN_PERSIST_BUF];
+    while (n) {
+        uint16_t k, c = n > (uint16_t)MLRN_PERSIST_BUF ? (uint16_t)MLRN_PERSIST_BUF : n;
+        mlrn_status s = mlrn_persist_read(st, info, off, b, c);
+        if (s < 0) return s;
+        for (k = 0; k < c; k++)
+            if (b[k] >= nc) return MLRN_ERR_CRC;
+        off += c; n = (uint16_t)(n - c);
+    }
+    return MLRN_OK;
+}
+
+/* Format 2 restore: `off` is the offset of the state section, m the model's class count (0: none),
+ * map its validated class map. Everything is validated before the learner is touched. */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner__load_all(mlrn_learner *l, const mlrn_storage *st,
+                                                      const mlrn_persist_info *info, uint32_t off, uint8_t m,
+                                                      const uint8_t *map) {
+    uint32_t v[11], esz, rowb, o = off, nsub = m ? mlrn_svm_n_sub(m, MLRN_OVO) : 0u;
+    uint32_t *dst32[14];
+    uint16_t *dst16[3];
+    uint8_t k;
+    mlrn_status s = MLRN_OK;
+    /* storage|pending, train_cap, hold_cap, window, train_n, hold_n, win_pos, win_fill, win_err, win_since, mistakes */
+    for (k = 0; k < 11u && s == MLRN_OK; k++) s = mlrn_learner__get(st, info, &o, &v[k], 2);
+    if (s < 0) return s;
+    if ((v[0] & 0xFFu) != l->train.storage || v[1] != l->train.capacity ||
+        v[2] != (l->lp.holdout_every ? l->hold.capacity : 0u) || v[3] != l->lp.window)
+        return MLRN_ERR_ARG;   /* saved by a learner of other capacities: refused, nothing changed */
+    if ((v[0] >> 8) > 1u || v[4] > v[1] || v[5] > v[2] || (v[3] ? v[6] >= v[3] : v[6] != 0u) || v[7] > v[3] ||
+        v[8] > v[7] || v[9] > v[3])
+        return MLRN_ERR_CRC;
+    esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
+    rowb = esz + 1u;
+    if (info->len != off + MLRN_LEARNER__STATE_LEN + (v[4] + v[5]) * rowb + v[3]) return MLRN_ERR_CRC;
+    o = off + MLRN_LEARNER__STATE_LEN;
+    s = mlrn_learner__labels_ok(st, info, o + v[4] * esz, (uint16_t)v[4], l->n_classes);
+    if (s == MLRN_OK) s = mlrn_learner__labels_ok(st, info, o + v[4] * rowb + v[5] * esz, (uint16_t)v[5], l->n_classes);
+    if (s < 0) return s;
+    /* valid: restore (from here on, only an I/O error can stop the copy; the learner is then reset) */
+    o = 5u + (m ? m : 0u);
+    if (m) {
+        s = mlrn_learner__get_mem(st, info, &o, l->cur_w, nsub * l->train.d * 4u);
+        if (s == MLRN_OK) s = mlrn_learner__get_mem(st, info, &o, l->cur_b, nsub * 4u);
+    }
+    o = off + 22u;
+    dst32[0] = &l->rng; dst32[1] = &l->n_stored; dst32[2] = &l->seen_train; dst32[3] = &l->seen_hold;
+    dst32[4] = &l->n_feedback; dst32[5] = &l->n_mistakes; dst32[6] = &l->n_retrains; dst32[7] = &l->n_accepted;
+    dst32[8] = &l->n_rollbacks; dst32[9] = &l->n_failed; dst32[10] = &l->n_dropped; dst32[11] = &l->n_discarded;
+    dst32[12] = &l->n_drifts; dst32[13] = &l->last_train_iter;
+    for (k = 0; k < 14u && s == MLRN_OK; k++) s = mlrn_learner__get(st, info, &o, dst32[k], 4);
+    dst16[0] = &l->last_cand_correct; dst16[1] = &l->last_cur_correct; dst16[2] = &l->last_hold_n;
+    for (k = 0; k < 3u && s == MLRN_OK; k++) {
+        uint32_t t;
+        s = mlrn_learner__get(st, info, &o, &t, 2);
+        *dst16[k] = (uint16_t)t;
+    }
+    if (s == MLRN_OK) s = mlrn_learner__get_mem(st, info, &o, l->train.data, v[4] * esz);
+    if (s == MLRN_OK) s = mlrn_learner__get_mem(st, info, &o, l->train.labels, v[4]);
+    if (s == MLRN_OK && v[5]) s = mlrn_learner__get_mem(st, info, &o, l->hold.data, v[5] * esz);
+    if (s == MLRN_OK && v[5]) s = mlrn_learner__get_mem(st, info, &o, l->hold.labels, v[5]);
+    if (s == MLRN_OK && v[3]) s = mlrn_learner__get_mem(st, info, &o, l->win, v[3]);
+    l->queue_n = 0;
+    l->event = MLRN_LEARN_EV_NONE;
+    l->train.n_classes = l->n_classes;
+    if (s < 0) {   /* torn copy (storage failed mid-read): an empty learner, never a mix */
+        l->has_model = 0; l->n_cur = 0; l->train.n = 0; l->hold.n = 0; l->pending = 0;
+        l->win_pos = l->win_fill = l->win_err = l->win_since = l->mistakes_since = 0;
+        l->n_stored = l->seen_train = l->seen_hold = 0;
+        return s;
+    }
+    for (k = 0; k < m; k++) l->cur_map[k] = map[k];
+    l->n_cur = m;
+    l->has_model = m ? 1u : 0u;
+    l->pending = (uint8_t)(v[0] >> 8);
+    l->train.n = (uint16_t)v[4]; l->hold.n = (uint16_t)v[5];
+    l->win_pos = (uint16_t)v[6]; l->win_fill = (uint16_t)v[7]; l->win_err = (uint16_t)v[8];
+    l->win_since = (uint16_t)v[9]; l->mistakes_since = (uint16_t)v[10];
+    return MLRN_OK;
+}
+
+/* Restores the newest valid save: a model (format 1: the stores and counters are kept as they are),
+ * or a save_all (format 2: model, stores and loop state). Any error keeps the learner unchanged:
+ * MLRN_ERR_CRC (no valid slot), MLRN_ERR_ARG (saved by a learner of other n_classes, d, storage,
+ * capacities or window; or a retrain is running). Only a storage failure in the middle of the copy
+ * (MLRN_ERR_IO) changes it: no model (format 1), or an empty learner (format 2). */
 static inline mlrn_status mlrn_learner_load(mlrn_learner *l, const mlrn_storage *st) {
     mlrn_persist_info info;
     uint8_t h[5], map[MLRN_MAX_CLASSES], k;
@@ -500,16 +713,19 @@ static inline mlrn_status mlrn_learner_load(mlrn_learner *l, const mlrn_storage 
     if (info.tag != MLRN_LEARNER_MAGIC || info.len < 5u) return MLRN_ERR_CRC;
     s = mlrn_persist_read(st, &info, 0, h, 5);
     if (s < 0) return s;
-    if (h[0] != MLRN_LEARNER_FORMAT || h[1] != l->n_classes || (uint16_t)(h[2] | (h[3] << 8)) != l->train.d ||
-        h[4] < 2u || h[4] > l->n_classes)
+    if ((h[0] != MLRN_LEARNER_FORMAT && h[0] != MLRN_LEARNER_FORMAT_ALL) || h[1] != l->n_classes ||
+        (uint16_t)(h[2] | (h[3] << 8)) != l->train.d || (h[4] < 2u && !(h[0] == MLRN_LEARNER_FORMAT_ALL && h[4] == 0u)) ||
+        h[4] > l->n_classes)
         return MLRN_ERR_ARG;
-    nsub = mlrn_svm_n_sub(h[4], MLRN_OVO);
-    if (info.len != 5u + h[4] + (uint32_t)nsub * (l->train.d + 1u) * 4u) return MLRN_ERR_CRC;
+    nsub = h[4] ? mlrn_svm_n_sub(h[4], MLRN_OVO) : 0u;
+    off = 5u + h[4] + (uint32_t)nsub * (l->train.d + 1u) * 4u;
+    if (h[0] == MLRN_LEARNER_FORMAT ? info.len != off : info.len < off + MLRN_LEARNER__STATE_LEN) return MLRN_ERR_CRC;
     s = mlrn_persist_read(st, &info, 5, map, h[4]);
     if (s < 0) return s;
     for (k = 0; k < h[4]; k++)
         if (map[k] >= l->n_classes || (k && map[k] <= map[k - 1u])) return MLRN_ERR_CRC;
     if (l->training) return MLRN_ERR_ARG;
+    if (h[0] == MLRN_LEARNER_FORMAT_ALL) return mlrn_learner__load_all(l, st, &info, off, h[4], map);
     off = 5u + h[4];
     s = mlrn_persist_read(st, &info, off, (uint8_t *)l->cur_w, (uint16_t)(nsub * l->train.d * 4u));
     if (s == MLRN_OK)
