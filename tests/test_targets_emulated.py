@@ -357,3 +357,68 @@ def test_avr_stack_overflow_is_an_error(tmp_path):
     build = t.build([_src(tmp_path, "deep.c", DEEP_C)], tmp_path / "b")
     with pytest.raises(RunError, match="stack"):
         t.run(build, bytes([60]), timeout=10)   # 60 x ~68 bytes > 2 KB
+
+
+# Three regions of known relative cost (work(100), work(200), work(400) float steps). The first input
+# byte says which are marked (bits 0-2); bit 3 adds a begin that is restarted by region 1's begin,
+# bit 4 an end with no open region after region 3, bit 5 a begin left open at exit.
+REGIONS_C = r"""
+#include "mlrn_target.h"
+static volatile float sink;
+__attribute__((noinline)) static float work(uint16_t iters) {
+    float s = 0.0f;
+    uint16_t i;
+    for (i = 0; i < iters; i++) s = s * 0.96875f + (float)(i & 7u) * 0.5f - 1.25f;
+    return s;
+}
+int main(void) {
+    uint8_t m = 0;
+    uint16_t k;
+    mlrn_target_init();
+    if (mlrn_io_read_bytes(&m, 1)) mlrn_target_exit(2);
+    if (m & 8) mlrn_target_mark_begin();
+    for (k = 0; k < 3; k++) {
+        if (m & (1u << k)) mlrn_target_mark_begin();
+        sink = work((uint16_t)(100u << k));
+        if (m & (1u << k)) mlrn_target_mark_end();
+    }
+    if (m & 16) mlrn_target_mark_end();
+    if (m & 32) mlrn_target_mark_begin();
+    mlrn_io_puts("ok\n");
+    mlrn_target_exit(0);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("board", _boards(["uno", "nrf52840"]) + _boards(["mega2560", "samd21"], slow=True))
+def test_marked_total_sums_every_pair(board, tmp_path):
+    t = _target(board)
+    build = t.build([_src(tmp_path, "regions.c", REGIONS_C)], tmp_path / "b")
+    key = "cycles" if t.board.measure == "cycles" else "instructions"
+
+    def run(mask):
+        r = t.run(build, bytes([mask]))
+        assert r.output == "ok\n"
+        return r
+
+    one = [run(1 << k) for k in range(3)]
+    last = [getattr(r, key) for r in one]
+    for r, v in zip(one, last):
+        assert r.extra["marked_pairs"] == 1 and r.extra["marked_total"] == v == r.extra["marked_span"]
+        assert r.extra["marked_unpaired"] == 0
+    assert 1.8 < last[1] / last[0] < 2.2 and 1.8 < last[2] / last[1] < 2.2
+    every = run(7)
+    assert every.extra["marked_pairs"] == 3
+    assert every.extra["marked_total"] == sum(last)                       # exact
+    assert getattr(every, key) == last[2]                                  # the last region, as before
+    assert every.extra["marked_span"] > every.extra["marked_total"]         # includes the unmarked code between
+    none = run(0)
+    assert none.extra["marked_pairs"] == 0 and none.extra["marked_total"] == 0
+    assert getattr(none, key) is None and none.extra["marked_span"] is None
+    # A begin restarted by another begin, a stray end, a begin open at exit: the pairs are unchanged.
+    odd = run(7 | 8 | 16 | 32)
+    assert odd.extra["marked_pairs"] == 3 and odd.extra["marked_total"] == sum(last)
+    assert odd.extra["marked_unpaired"] == 2
+    again = run(7)
+    assert (again.extra["marked_total"], again.extra["marked_pairs"]) == (sum(last), 3)   # deterministic

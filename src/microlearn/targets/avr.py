@@ -137,8 +137,18 @@ class AvrTarget(Target):
                          seconds=cycles / self.board.clock_hz if cycles is not None else None,
                          seconds_kind="exact" if cycles is not None else None, stack_bytes=stack,
                          extra={"total_cycles": int(report["total_cycles"]), "exit": status,
+                                **_marked(report),
                                 "sram_used_bytes": static + stack,
                                 "wall_seconds": wall})
+
+
+def _marked(report: Mapping[str, str]) -> dict:
+    """Every begin..end pair: marked_total (sum of their cycles), marked_pairs, marked_span (first
+    pair's begin to last pair's end, None without pairs), marked_unpaired (begins never closed)."""
+    span = int(report.get("marked_span", -1))
+    return {"marked_total": int(report.get("marked_total", 0)), "marked_pairs": int(report.get("marked_pairs", 0)),
+            "marked_span": span if span >= 0 else None,
+            "marked_unpaired": int(report.get("marked_unpaired", 0))}
 
 
 def _parse_report(stderr: str) -> dict[str, str] | None:

@@ -140,6 +140,12 @@ class CortexMTarget(Target):
                          seconds=instructions / self.board.clock_hz if instructions is not None else None,
                          seconds_kind="estimate" if instructions is not None else None, stack_bytes=stack,
                          extra={"total_instructions": int(meas.get("total_instructions", 0)),
+                                # every begin..end pair (see count_plugin.c for the pairing rules)
+                                "marked_total": int(meas.get("marked_total", 0)),
+                                "marked_pairs": int(meas.get("marked_pairs", 0)),
+                                "marked_span": (int(meas["marked_span"]) if int(meas.get("marked_span", -1)) >= 0
+                                                else None),
+                                "marked_unpaired": int(meas.get("marked_unpaired", 0)),
                                 "seconds_assumes": "1 instruction per cycle",
                                 "sram_used_bytes": static + (stack or 0),
                                 "wall_seconds": wall})

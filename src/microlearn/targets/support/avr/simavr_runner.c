@@ -6,12 +6,18 @@
  * into UART0 RX one at a time, when the firmware asks for one by writing GPIOR2
  * (see support/avr/mlrn_target.c); when none are left GPIOR2 reads back 0xFF.
  * The last line on stderr is the report, one "key=value" list:
- *   @mlrn-simavr status=S exit_code=N cycles=N total_cycles=N min_sp=N ramend=N stack_bytes=N
+ *   @mlrn-simavr status=S exit_code=N cycles=N marked_total=N marked_pairs=N marked_span=N
+ *                marked_unpaired=N total_cycles=N min_sp=N ramend=N stack_bytes=N pc=0xN
  * status: exit (cli+sleep: mlrn_target_exit), exit_loop (returned from main into
  * avr-libc's "cli; rjmp ." loop at
  * EXIT_LOOP_ADDR, the byte address of __stop_program; any other endless loop runs to the limit), crash (bad opcode, bad address...),
  * cycle_limit (MAX_CYCLES reached). cycles = cycles between the last begin and
- * end markers (GPIOR1 = 1 / 2), -1 when the markers were not both seen.
+ * end markers (GPIOR1 = 1 / 2), -1 when the markers were not both seen; marked_total = the sum
+ * over every begin..end pair, marked_pairs = their number, marked_span = from the first pair's
+ * begin to the last pair's end (-1 if none). Pairing: a begin opens a region, the next end closes
+ * it. A begin while a region is open restarts it (the earlier begin is dropped and counted in
+ * marked_unpaired), an end with no open region is ignored, a region open at exit is not counted
+ * (also in marked_unpaired).
  * stack_bytes = ramend - min_sp: bytes below the top of RAM the stack ever took,
  * SP sampled after every instruction from reset on, except while a two-byte SP
  * update (out SPH; out SREG; out SPL) is half done: SPH's new value with SPL's old
@@ -37,7 +43,9 @@ static uint8_t *input;
 static size_t input_len, input_pos;
 static avr_irq_t *uart_rx;
 static avr_cycle_count_t mark_begin_cycle, region_cycles;
-static int seen_begin, seen_end, exit_code = -1;
+static avr_cycle_count_t marked_total, first_begin_cycle, last_end_cycle;
+static unsigned long long marked_pairs, marked_unpaired;
+static int seen_begin, seen_end, in_region, exit_code = -1;
 static int sp_half_written; /* one byte of SP written, the other not yet */
 
 static void on_uart_out(avr_irq_t *irq, uint32_t value, void *param) {
@@ -50,11 +58,20 @@ static void on_marker(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param) {
     (void)param;
     avr->data[addr] = v;
     if (v == 1) {
+        if (in_region) marked_unpaired++;
         mark_begin_cycle = avr->cycle;
-        seen_begin = 1;
+        seen_begin = in_region = 1;
     } else if (v == 2 && seen_begin) {
+        /* `cycles` (region_cycles) keeps its historical meaning: last end minus last begin. */
         region_cycles = avr->cycle - mark_begin_cycle;
         seen_end = 1;
+        if (in_region) {
+            marked_total += region_cycles;
+            if (marked_pairs == 0) first_begin_cycle = mark_begin_cycle;
+            last_end_cycle = avr->cycle;
+            marked_pairs++;
+            in_region = 0; /* the next pair needs a new begin */
+        }
     }
 }
 
@@ -184,9 +201,11 @@ int main(int argc, char **argv) {
         if (avr->cycle >= max_cycles) break;
     }
     fflush(stdout);
-    fprintf(stderr, "\n@mlrn-simavr status=%s exit_code=%d cycles=%lld total_cycles=%llu min_sp=%u ramend=%u "
-            "stack_bytes=%u pc=0x%lx\n",
-            status, exit_code, seen_end ? (long long)region_cycles : -1LL, (unsigned long long)avr->cycle,
+    fprintf(stderr, "\n@mlrn-simavr status=%s exit_code=%d cycles=%lld marked_total=%llu marked_pairs=%llu "
+            "marked_span=%lld marked_unpaired=%llu total_cycles=%llu min_sp=%u ramend=%u stack_bytes=%u pc=0x%lx\n",
+            status, exit_code, seen_end ? (long long)region_cycles : -1LL, (unsigned long long)marked_total,
+            marked_pairs, marked_pairs ? (long long)(last_end_cycle - first_begin_cycle) : -1LL,
+            marked_unpaired + (unsigned long long)in_region, (unsigned long long)avr->cycle,
             (unsigned)min_sp, (unsigned)avr->ramend, (unsigned)(avr->ramend - min_sp), (unsigned long)avr->pc);
     avr_terminate(avr);
     return 0;

@@ -2,7 +2,15 @@
  * between two marker addresses (the entries of mlrn_target_mark_begin/end).
  *
  * usage: -plugin count_plugin.so,begin=0xADDR,end=0xADDR  -d plugin
- * prints "@instructions N" (last begin..end pair; -1 if none) to qemu's log at exit.
+ * prints to qemu's log at exit: "@instructions N" (last begin..end pair; -1 if none),
+ * "@marked_total N" (sum over every begin..end pair), "@marked_pairs N", "@marked_span N"
+ * (from the begin of the first pair to the end of the last one; -1 if none),
+ * "@marked_unpaired N" (begins that never got their end) and "@total_instructions N".
+ *
+ * Pairing: a begin opens a region, the next end closes it (one pair). A begin while a region
+ * is open restarts it: the earlier begin is dropped (counted in marked_unpaired), so regions
+ * never nest or overlap. An end with no open region is ignored; a region still open at exit
+ * is not counted.
  *
  * Every executed instruction adds 1 to a counter with an inline TCG op (no call
  * into the plugin per instruction, so it stays fast); the two marker instructions
@@ -47,11 +55,16 @@ static uint64_t begin_addr = UINT64_MAX, end_addr = UINT64_MAX;
 static uint64_t executed;   /* all guest instructions so far (single vCPU) */
 static uint64_t at_begin;   /* `executed` when mark_begin was entered */
 static int64_t region = -1; /* instructions of the last complete begin..end region */
+static uint64_t total;      /* sum over all complete regions */
+static uint64_t pairs;      /* number of complete regions */
+static uint64_t unpaired;   /* begins dropped: restarted by another begin, or still open at exit */
+static uint64_t first_begin, last_end; /* `executed` at the first pair's begin, at the last pair's end */
 static int in_region;
 
 static void on_begin(unsigned int vcpu, void *udata) {
     (void)vcpu;
     (void)udata;
+    if (in_region) unpaired++;
     at_begin = executed;
     in_region = 1;
 }
@@ -61,7 +74,13 @@ static void on_end(unsigned int vcpu, void *udata) {
     (void)udata;
     /* Both snapshots sit at the same point relative to their instruction's own
      * inline add, so the difference is begin (inclusive) .. end (exclusive). */
-    if (in_region) region = (int64_t)(executed - at_begin);
+    if (in_region) {
+        region = (int64_t)(executed - at_begin);
+        total += (uint64_t)region;
+        if (pairs == 0) first_begin = at_begin;
+        last_end = executed;
+        pairs++;
+    }
     in_region = 0;
 }
 
@@ -78,10 +97,14 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
 }
 
 static void report_at_exit(qemu_plugin_id_t id, void *udata) {
-    char line[96];
+    char line[320];
     (void)id;
     (void)udata;
-    snprintf(line, sizeof line, "@instructions %" PRId64 "\n@total_instructions %" PRIu64 "\n", region, executed);
+    snprintf(line, sizeof line,
+             "@instructions %" PRId64 "\n@marked_total %" PRIu64 "\n@marked_pairs %" PRIu64 "\n@marked_span %" PRId64
+             "\n@marked_unpaired %" PRIu64 "\n@total_instructions %" PRIu64 "\n",
+             region, total, pairs, pairs ? (int64_t)(last_end - first_begin) : (int64_t)-1, unpaired + (uint64_t)in_region,
+             executed);
     qemu_plugin_outs(line);
 }
 
