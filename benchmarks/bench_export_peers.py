@@ -4,8 +4,24 @@ For each dataset and model, every tool exports the same fitted model; a driver s
 test rows (float32) through mlrn_target.h and prints the predicted class. Measured:
 agreement with scikit-learn on the test set (float32 inputs), flash and static SRAM over an
 empty driver (avr-gcc ATmega328P 'uno', and arm-none-eabi-gcc Cortex-M4F 'nrf52840'; -Os,
-gc-sections as the targets build), stack peak and cycles of one prediction on the emulated
-328P, and whether it fits. Writes benchmarks/results/export_peers.json and .md.
+gc-sections as the targets build), stack peak, and the cost of one prediction measured on the
+device: exact cycles on the emulated 328P and executed instructions on the Cortex-M4F, each the
+mean (min and max in the JSON) over the first N_MEASURE test rows, one row per run (the
+emulators report the last marked region of a run), the same rows for every tool.
+Writes benchmarks/results/export_peers.json and .md.
+
+Peer glue, checked against each peer's generated code:
+* m2cgen: binary models return one value (> 0: classes_[1]); multi-class linear models return one
+  score per class (argmax); multi-class SVC returns libsvm's one-vs-one values in pair order
+  (0,1),(0,2)..,(1,2).. with > 0 a vote for the first class of the pair (libsvm voting, ties to
+  the lowest class) -- NOT per-class scores.
+* emlearn: trees converted with dtype='float' (its default, int16_t, truncates float features to
+  integers); GaussianNB as emlearn generates it (Q16 fixed point).
+* micromlgen: on AVR a `cstdarg` shim (avr-libc has no C++ headers: `#include <stdarg.h>`);
+  <math.h> included before its header (it calls log/exp without including it; an Arduino sketch
+  gets it from Arduino.h); SVC with an explicit numeric gamma (micromlgen refuses gamma='scale'; every tool gets the same
+  model); GaussianNB given the `sigma_` attribute (= var_) that micromlgen reads (removed from
+  scikit-learn in 1.2).
 
     python benchmarks/bench_export_peers.py [--datasets cancer,iris] [--models svc_linear,...]
 """
@@ -33,9 +49,10 @@ from microlearn.codegen.export import export
 from microlearn.targets import BuildError, get_target
 
 OUT = Path(__file__).resolve().parent / "results"
+N_MEASURE = 10
 MODELS = {
     "svc_linear": lambda: SVC(kernel="linear"),
-    "svc_rbf": lambda: SVC(kernel="rbf"),
+    "svc_rbf": lambda: SVC(kernel="rbf", gamma="scale"),    # gamma made numeric in bench_one
     "logreg": lambda: LogisticRegression(max_iter=5000),
     "tree": lambda: DecisionTreeClassifier(max_depth=5, random_state=0),
     "forest": lambda: RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0),
@@ -74,6 +91,20 @@ def glue_microlearn(est, d, work):
     return "c", f'#include "m.h"\n#define NF {d}\nstatic int32_t bench_predict(const float *x) {{ return m_predict(x); }}\n', []
 
 
+def glue_microlearn_code(est, d, work):
+    if not isinstance(est, RandomForestClassifier):
+        raise NotImplementedError("tree_layout='code' is for forests")
+    export(est, work / "m.h", name="m", tree_layout="code")
+    return "c", f'#include "m.h"\n#define NF {d}\nstatic int32_t bench_predict(const float *x) {{ return m_predict(x); }}\n', []
+
+
+def glue_microlearn_rank(est, d, work):
+    if not isinstance(est, RandomForestClassifier):
+        raise NotImplementedError("tree_layout='rank' is for forests")
+    export(est, work / "m.h", name="m", tree_layout="rank")
+    return "c", f'#include "m.h"\n#define NF {d}\nstatic int32_t bench_predict(const float *x) {{ return m_predict(x); }}\n', []
+
+
 def glue_empty(est, d, work):
     return "c", f"#define NF {d}\nstatic int32_t bench_predict(const float *x) {{ return x[0] > 0.0f; }}\n", []
 
@@ -84,21 +115,35 @@ def glue_m2cgen(est, d, work):
     (work / "m2c.h").write_text(code)
     multi = "double * output" in code
     n_out = len(est.classes_)
-    body = (f"double in[NF]; double out[{n_out}]; int i, b = 0; for (i = 0; i < NF; i++) in[i] = x[i];\n"
-            f"score(in, out); for (i = 1; i < {n_out}; i++) if (out[i] > out[b]) b = i; return b;") if multi else \
-        ("double in[NF]; int i; for (i = 0; i < NF; i++) in[i] = x[i]; return score(in) > 0.0 ? 1 : 0;")
-    if multi and n_out == 2 and "output[1]" not in code:
-        body = "double in[NF]; double out[2]; int i; for (i = 0; i < NF; i++) in[i] = x[i]; score(in, out); return out[1] > out[0];"
+    conv = "double in[NF]; int i; for (i = 0; i < NF; i++) in[i] = x[i];\n"
+    if not multi:
+        body = conv + "return score(in) > 0.0 ? 1 : 0;"
+    elif isinstance(est, SVC) and n_out > 2:
+        # libsvm one-vs-one decision values: pair (p, q) in order, > 0 votes for p
+        n_pairs = n_out * (n_out - 1) // 2
+        body = (conv + f"double out[{n_pairs}]; int votes[{n_out}] = {{0}}; int p, q, k = 0, b = 0;\n"
+                f"score(in, out);\n"
+                f"for (p = 0; p < {n_out}; p++) for (q = p + 1; q < {n_out}; q++, k++) {{ if (out[k] > 0.0) votes[p]++; else votes[q]++; }}\n"
+                f"for (p = 1; p < {n_out}; p++) if (votes[p] > votes[b]) b = p;\nreturn b;")
+    elif n_out == 2 and "output[1]" not in code and "2 * sizeof" not in code:
+        body = conv + "double out[2]; score(in, out); return out[1] > out[0];"
+    else:
+        body = (conv + f"double out[{n_out}]; int b = 0; score(in, out);\n"
+                f"for (i = 1; i < {n_out}; i++) if (out[i] > out[b]) b = i;\nreturn b;")
     return "c", (f"#include <string.h>\n#include <math.h>\n#include \"m2c.h\"\n#define NF {d}\n"
                  f"static int32_t bench_predict(const float *x) {{ {body} }}\n"), ["-Wno-error", "-Wno-conversion", "-Wno-double-promotion", "-Wno-unused-parameter"]
 
 
 def glue_micromlgen(est, d, work):
     from micromlgen import port
+    if isinstance(est, GaussianNB) and not hasattr(est, "sigma_"):
+        est = __import__("copy").deepcopy(est)
+        est.sigma_ = est.var_          # micromlgen reads the pre-1.2 scikit-learn name
     code = port(est)
     (work / "mmg.h").write_text(code)
+    (work / "cstdarg").write_text("#include <stdarg.h>\n")   # avr-libc has no C++ headers
     cls = re.search(r"class (\w+)", code).group(1)
-    return "c++", (f'#include "mmg.h"\n#define NF {d}\nstatic Eloquent::ML::Port::{cls} clf;\n'
+    return "c++", (f'#include <math.h>\n#include "mmg.h"\n#define NF {d}\nstatic Eloquent::ML::Port::{cls} clf;\n'
                    f"static int32_t bench_predict(const float *x) {{ return (int32_t)clf.predict((float *)x); }}\n"), \
         ["-Wno-error", "-Wno-conversion", "-Wno-double-promotion", "-Wno-unused-parameter"]
 
@@ -108,7 +153,8 @@ def glue_emlearn(est, d, work):
     if isinstance(est, SVC):
         raise NotImplementedError("emlearn has no SVM")
     method = "loadable" if not isinstance(est, GaussianNB) else None
-    kw = {"method": "inline"} if isinstance(est, (DecisionTreeClassifier, RandomForestClassifier)) else {}
+    kw = ({"method": "inline", "dtype": "float"} if isinstance(est, (DecisionTreeClassifier, RandomForestClassifier))
+          else {})
     cm = emlearn.convert(est, **kw)
     cm.save(file=str(work / "eml.h"), name="eml")
     return "c", (f'#include "eml.h"\n#define NF {d}\n'
@@ -117,7 +163,8 @@ def glue_emlearn(est, d, work):
          "-Wno-unused-function", f"-I{emlearn.includedir}"]
 
 
-TOOLS = {"microlearn": glue_microlearn, "micromlgen": glue_micromlgen, "emlearn": glue_emlearn, "m2cgen": glue_m2cgen}
+TOOLS = {"microlearn": glue_microlearn, "microlearn(code)": glue_microlearn_code,
+         "microlearn(rank)": glue_microlearn_rank, "micromlgen": glue_micromlgen, "emlearn": glue_emlearn, "m2cgen": glue_m2cgen}
 
 
 def build_run(target, lang, glue, cflags, work, Xte=None):
@@ -127,10 +174,17 @@ def build_run(target, lang, glue, cflags, work, Xte=None):
     t = get_target(target)
     b = t.build([drv], work, include_dirs=[work, Path(microlearn.include_dir())], cflags=cflags, language=lang)
     res = None
+    cost = None
     if Xte is not None:
         data = len(Xte).to_bytes(4, "little") + Xte.astype("<f4").tobytes()
         res = t.run(b, input_bytes=data, timeout=600)
-    return b, res
+        cost = {"cycles": [], "instructions": [], "stack": []}
+        for row in Xte[:N_MEASURE]:      # the driver marks row 0: one run per measured row
+            r1 = t.run(b, input_bytes=(1).to_bytes(4, "little") + row.astype("<f4").tobytes(), timeout=600)
+            for k, v in (("cycles", r1.cycles), ("instructions", r1.instructions), ("stack", r1.stack_bytes)):
+                if v is not None:
+                    cost[k].append(v)
+    return b, res, cost
 
 
 def bench_one(ds, model, tools, targets=("uno", "nrf52840")):
@@ -139,14 +193,17 @@ def bench_one(ds, model, tools, targets=("uno", "nrf52840")):
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est = MODELS[model]().fit(Xtr, ytr)
+        est = MODELS[model]()
+        if isinstance(est, SVC):      # numeric gamma (= 'scale'): the same model for every tool
+            est.set_params(gamma=float(1.0 / (Xtr.shape[1] * Xtr.astype(np.float64).var())))
+        est = est.fit(Xtr, ytr)
     want = est.predict(Xte)
     d = X.shape[1]
     rows = []
     base = {}
     for tg in targets:
         with tempfile.TemporaryDirectory() as w:
-            b, _ = build_run(tg, "c", glue_empty(est, d, Path(w))[1], [], Path(w))
+            b, _, _ = build_run(tg, "c", glue_empty(est, d, Path(w))[1], [], Path(w))
             base[tg] = (b.flash_bytes, b.static_ram_bytes)
     for tool in tools:
         row = {"dataset": ds, "model": model, "tool": tool}
@@ -155,15 +212,18 @@ def bench_one(ds, model, tools, targets=("uno", "nrf52840")):
                 w = Path(w)
                 try:
                     lang, glue, cflags = TOOLS[tool](est, d, w)
-                    b, res = build_run(tg, lang, glue, cflags, w, Xte)
+                    b, res, cost = build_run(tg, lang, glue, cflags, w, Xte)
                     idx = np.array([int(l) for l in res.output.split()])
                     got = est.classes_[idx] if idx.max() < len(est.classes_) else idx
                     row[f"{tg}_agreement"] = float(np.mean(got == want))
                     row[f"{tg}_flash"] = b.flash_bytes - base[tg][0]
                     row[f"{tg}_sram"] = b.static_ram_bytes - base[tg][1]
-                    row[f"{tg}_cycles"] = res.cycles
-                    row[f"{tg}_instructions"] = res.instructions
-                    row[f"{tg}_stack"] = res.stack_bytes
+                    for k in ("cycles", "instructions"):
+                        v = cost[k]
+                        row[f"{tg}_{k}"] = round(float(np.mean(v)), 1) if v else None
+                        row[f"{tg}_{k}_min"] = min(v) if v else None
+                        row[f"{tg}_{k}_max"] = max(v) if v else None
+                    row[f"{tg}_stack"] = max(cost["stack"] + [res.stack_bytes or 0])
                 except NotImplementedError as exc:
                     row[f"{tg}_error"] = f"unsupported: {exc}"
                 except BuildError as exc:
@@ -199,7 +259,7 @@ def markdown(rows):
 
 def main(argv=None):
     ap = argparse.ArgumentParser()
-    ap.add_argument("--datasets", default="cancer,iris")
+    ap.add_argument("--datasets", default="cancer,iris,wine")
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--tools", default=",".join(TOOLS))
     a = ap.parse_args(argv)

@@ -53,3 +53,21 @@ def test_float32_host(model, ds, tmp_path):
         gb = cm.predict(B)
         rate = np.mean(gb != est.predict(B))
         assert rate <= BOUNDARY_TOLERANCE, f"{model}/{ds}: {rate:.1%} of boundary points differ"
+
+
+@pytest.mark.parametrize("layout", ["table", "rank", "code"])
+@pytest.mark.parametrize("model", ["forest", "forest_depth4", "extratrees"])
+def test_forest_layouts_host(model, layout, tmp_path):
+    """Every forest layout decides exactly like scikit-learn, at the thresholds too, and its
+    probabilities are the mirror's bits."""
+    for ds in ["iris3", "wine", "digits2"]:
+        X, _ = dataset(ds)
+        est = fitted(model, ds)
+        cm = microlearn.compile(est, target="host", name="m", workdir=tmp_path / ds, tree_layout=layout)
+        hard = threshold_points(est, X)
+        rows = np.concatenate([X, hard])
+        got = cm.predict_index(rows)
+        np.testing.assert_array_equal(got, cm.model.ref_predict(rows))
+        np.testing.assert_array_equal(cm.classes_[got], est.predict(rows))
+        P = cm.predict_proba(X[:50])
+        np.testing.assert_array_equal(P.view(np.uint32), cm.model.ref_proba(X[:50]).view(np.uint32))

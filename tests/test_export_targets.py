@@ -55,6 +55,21 @@ def test_uno_forest_iris(tmp_path):
     _check("forest", "iris3", "uno", tmp_path)
 
 
+@pytest.mark.avr
+@pytest.mark.parametrize("layout", ["table", "rank", "code"])
+def test_uno_forest_layouts_wine(layout, tmp_path):
+    _target_or_skip("uno")
+    X, _ = dataset("wine")
+    est = fitted("forest_depth4", "wine")
+    cm = microlearn.compile(est, target="uno", name="m", workdir=tmp_path, tree_layout=layout)
+    rows = np.concatenate([X[::3], threshold_points(est, X, limit=60)])
+    got = cm.predict_index(rows)
+    np.testing.assert_array_equal(got, cm.model.ref_predict(rows))
+    np.testing.assert_array_equal(cm.classes_[got], est.predict(rows))
+    P = cm.predict_proba(X[:10])
+    np.testing.assert_array_equal(P.view(np.uint32), cm.model.ref_proba(X[:10]).view(np.uint32))
+
+
 @pytest.mark.cortexm
 def test_nrf52840_svc_rbf_wine(tmp_path):
     cm = _check("svc_rbf", "wine", "nrf52840", tmp_path)

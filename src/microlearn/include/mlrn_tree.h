@@ -86,6 +86,37 @@ MLRN_TREEK_DEFINE(u16_i16, uint16_t, mlrn_flash_u16, int16_t, mlrn_flash_i16)
 MLRN_TREEK_DEFINE(u8_i32, uint8_t, mlrn_flash_u8, int32_t, mlrn_flash_i32)
 MLRN_TREEK_DEFINE(u16_i32, uint16_t, mlrn_flash_u16, int32_t, mlrn_flash_i32)
 
+/* Number of the n sorted (ascending, distinct) keys t[] below k: the rank the 'rank' forest layout
+ * compares (x <= t_j <=> rank(key(x)) <= j). Binary search. */
+static inline uint16_t mlrn_tree_rank(const int32_t *t_flash, uint16_t n, int32_t k) {
+    uint16_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint16_t mid = (uint16_t)((lo + hi) >> 1);
+        if (mlrn_flash_i32(&t_flash[mid]) < k) lo = (uint16_t)(mid + 1u);
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* The same for n <= 255: 8-bit indices; a linear scan below 8 keys, binary search above. */
+static inline uint8_t mlrn_tree_rank8(const int32_t *t_flash, uint8_t n, int32_t k) {
+    uint8_t lo = 0;
+    while (n > 8u) {
+        uint8_t half = (uint8_t)(n >> 1);
+        if (mlrn_flash_i32(&t_flash[(uint8_t)(lo + half)]) < k) {
+            lo = (uint8_t)((unsigned)lo + (unsigned)half + 1u);
+            n = (uint8_t)((unsigned)n - (unsigned)half - 1u);
+        } else {
+            n = half;
+        }
+    }
+    while (n > 0u && mlrn_flash_i32(&t_flash[lo]) < k) {
+        lo++;
+        n--;
+    }
+    return lo;
+}
+
 /* First index of the maximum of v[0..n-1] (forest sums of fixed-point leaf probabilities). */
 static inline int32_t mlrn_argmax_u32(const uint32_t *v, uint16_t n) {
     int32_t best = 0;

@@ -51,6 +51,81 @@ def _flatten(tree, prescale):
     return order, internal_id, leaves, leaf_id, value
 
 
+RANK_NODES_PER_FEATURE = 6
+
+
+def _code_layout(m, N, d, C, T, pure, feats, keys, lefts, rights, roots, total, rank=False):
+    """Forests as nested ifs, no node tables. 'code': each node compares the input's ordered
+    int32 key (computed once per prediction) with an immediate. 'rank': each input is first
+    replaced by its rank among the feature's sorted distinct threshold keys (binary search in a
+    table), r = #{thresholds < key(x)}; then x <= t_j <=> r <= j and each node is an 8-bit compare.
+    Both make the same decisions (and leaf codes) as the node tables; leaves stay in their table."""
+    from ..c_format import c_int
+    feats = np.asarray(feats, np.int64)
+    keys = np.asarray(keys, np.int64)
+    codes_all = np.asarray(list(lefts) + list(rights) + list(roots), np.int64)
+    max_off = int((-1 - codes_all[codes_all < 0]).max()) if np.any(codes_all < 0) else 0
+    rtype_ret = "uint8_t" if max_off <= 255 else ("int16_t" if max_off <= 32767 else "int32_t")
+    if rank:
+        uniq = [np.unique(keys[feats == f]) for f in range(d)]
+        nmax = max(len(u) for u in uniq)
+        rtype = "uint8_t" if nmax <= 255 else "uint16_t"
+        jidx = np.array([int(np.searchsorted(uniq[f], k)) for f, k in zip(feats, keys)], np.int64)
+        offs = np.concatenate([[0], np.cumsum([len(u) for u in uniq])])
+        counts = np.asarray([len(u) for u in uniq])
+        m.tables = [t for t in m.tables] + [Table("tkeys", "int32_t", np.concatenate(uniq)),
+                                            Table("tn", "uint8_t" if nmax <= 255 else "uint16_t", counts)]
+
+    def test(i):
+        if rank:
+            return f"r[{int(feats[i])}] <= {int(jidx[i])}u"
+        return f"k[{int(feats[i])}] <= INT32_C({c_int(keys[i])})"
+
+    def emit(code, ind):
+        if code < 0:
+            return f"{ind}return {-1 - code};\n"
+        i = int(code)
+        return (f"{ind}if ({test(i)}) {{\n" + emit(lefts[i], ind + "    ") +
+                f"{ind}}} else {{\n" + emit(rights[i], ind + "    ") + f"{ind}}}\n")
+
+    fns = []
+    arg = f"const {rtype} *r" if rank else "const int32_t *k"
+    for t, r in enumerate(roots):
+        fns.append(f"static inline {rtype_ret} {N}_tree{t}({arg}) {{\n" + emit(int(r), "    ") + "}")
+    if rank:
+        fn, nt, ncast = (("mlrn_tree_rank8", "uint8_t", "(uint8_t)") if rtype == "uint8_t"
+                         else ("mlrn_tree_rank", "uint16_t", "(uint16_t)"))
+        nread = "mlrn_flash_u8" if nmax <= 255 else "mlrn_flash_u16"
+        keys_c = (f"    {rtype} r[{d}];\n    uint16_t i;\n    const int32_t *tk = {N}_tkeys;\n"
+                  f"    for (i = 0; i < {d}; i++) {{\n"
+                  f"        {nt} n = {nread}(&{N}_tn[i]);\n"
+                  f"        r[i] = n ? ({rtype}){fn}(tk, n, mlrn_f32_key(x[i])) : 0;\n"
+                  f"        tk = &tk[n];\n    }}\n")
+        ksz = (1 if rtype == "uint8_t" else 2) * d
+    else:
+        keys_c = (f"    int32_t k[{d}];\n    uint16_t i;\n"
+                  f"    for (i = 0; i < {d}; i++) k[i] = mlrn_f32_key(x[i]);\n")
+        ksz = 4 * d
+    if pure:
+        kv = "r" if rank else "k"
+        body = "".join(f"    votes[{N}_tree{t}({kv})]++;\n" for t in range(T))
+        helper = (f"static inline void {N}_votes(const float *x, uint16_t *votes) {{\n" + keys_c +
+                  f"    for (i = 0; i < {C}; i++) votes[i] = 0;\n" + body + "}")
+        m.ram_bytes = 2 * C + ksz
+    else:
+        kv = "r" if rank else "k"
+        body = "".join(f"    p = &{N}_leaf_q[{N}_tree{t}({kv})];\n"
+                       f"    for (i = 1; i < {C}; i++) acc[i] += mlrn_flash_u32(&p[i - 1u]);\n" for t in range(T))
+        helper = (f"static inline void {N}_sum(const float *x, uint32_t *acc) {{\n" + keys_c +
+                  f"    const uint32_t *p;\n    for (i = 1; i < {C}; i++) acc[i] = 0;\n" + body +
+                  f"    acc[0] = {total}UL;\n    for (i = 1; i < {C}; i++) acc[0] -= acc[i];\n}}")
+        m.ram_bytes = 4 * C + ksz
+    m.helpers = "\n\n".join(fns + [helper])
+    m.tables = [t for t in m.tables if t.suffix not in ("feature", "threshold", "left", "right", "roots")]
+    m.notes.append("Layout: nested compares of " + ("the inputs' ranks among each feature's thresholds."
+                                                    if rank else "the inputs' ordered int32 keys (no node tables)."))
+
+
 def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
     """quant: None (float32 inputs), or a callable (features, float32 thresholds, d) ->
     (integer thresholds, C type of x and thresholds, 'q8'|'q16'): the model then takes quantized
@@ -72,6 +147,9 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
             pure = False
     # single tree: predict needs only argmax(value[leaf]); class codes work unless predict_proba
     # would need the leaf's distribution -- then codes are leaf indices + a class table.
+    # forests with probability leaves: the child code holds the offset of the leaf's row in the
+    # fixed-point table (C - 1 values: class 0 is the remainder), so no multiplication at run time
+    leaf_stride = (C - 1) if (forest and not pure) else 1
     feats, thr64, lefts, rights, roots = [], [], [], [], []
     leaf_proba, leaf_class = [], []
     base = 0
@@ -84,7 +162,7 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
                 return base + iid[nd]
             if pure:
                 return -1 - int(np.argmax(value[nd]))
-            return -1 - (leaf_base + lid[nd])
+            return -1 - (leaf_base + lid[nd]) * leaf_stride
 
         for nd in order:
             pass
@@ -153,8 +231,13 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
         if forest:
             # fixed point: T * 2^shift <= 2^32 - 1, so the sum of T leaves fits a uint32 and is exact
             shift = int(np.floor(np.log2((2.0 ** 32 - 1) / T)))
-            LQ = np.rint(P64 * 2.0 ** shift).astype(np.int64)
-            m.tables.append(Table("leaf_q", "uint32_t", LQ))
+            LQ1 = np.floor(P64[:, 1:] * 2.0 ** shift + 0.5).astype(np.int64)
+            over = LQ1.sum(axis=1) - 2 ** shift          # keep each row's sum <= 2^shift
+            for r in np.flatnonzero(over > 0):
+                for _ in range(int(over[r])):
+                    LQ1[r, int(np.argmax(LQ1[r]))] -= 1
+            total = T * 2 ** shift
+            m.tables.append(Table("leaf_q", "uint32_t", LQ1))
             qscale = np.float32(1.0 / (T * 2.0 ** shift))
         else:
             m.tables.append(Table("leaf_proba", "float", LP))
@@ -185,17 +268,34 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
             m.ram_bytes = 2 * C
         else:
             from ..c_format import c_float
-            m.helpers = (f"static inline void {N}_sum(const {xtype} *x, uint32_t *acc) {{\n"
-                         f"    uint16_t t, i;\n    for (i = 0; i < {C}; i++) acc[i] = 0;\n"
+            m.helpers = (f"/* acc[c]: sum over trees of the leaves' class-c probability in fixed point (2^-{shift});\n"
+                         f" * the table holds classes 1..{C - 1}, class 0 is the remainder (rows sum to 2^{shift}). */\n"
+                         f"static inline void {N}_sum(const {xtype} *x, uint32_t *acc) {{\n"
+                         f"    uint16_t t, i;\n    for (i = 1; i < {C}; i++) acc[i] = 0;\n"
                          f"    for (t = 0; t < {T}; t++) {{\n"
-                         f"        const uint32_t *p = &{N}_leaf_q[(uint32_t){leaf_fn}, {root_expr}, x) * {C}u];\n"
-                         f"        for (i = 0; i < {C}; i++) acc[i] += mlrn_flash_u32(&p[i]);\n"
-                         f"    }}\n}}")
+                         f"        const uint32_t *p = &{N}_leaf_q[{leaf_fn}, {root_expr}, x)];\n"
+                         f"        for (i = 1; i < {C}; i++) acc[i] += mlrn_flash_u32(&p[i - 1u]);\n"
+                         f"    }}\n    acc[0] = {total}UL;\n"
+                         f"    for (i = 1; i < {C}; i++) acc[0] -= acc[i];\n}}")
             m.predict_body = (f"    uint32_t acc[{C}];\n    {N}_sum(x, acc);\n"
                               f"    return mlrn_argmax_u32(acc, {C});")
             m.proba_body = (f"    uint32_t acc[{C}];\n    uint16_t i;\n    {N}_sum(x, acc);\n"
                             f"    for (i = 0; i < {C}; i++) out[i] = (float)acc[i] * {c_float(qscale)};")
             m.ram_bytes = 4 * C
+
+    # tree_layout (float32 forests): "table" (node tables, least flash), "rank" (nested 8-bit
+    # compares of each input's rank among its feature's thresholds: pays a search per feature and
+    # prediction, so it wins when many nodes share few features), "code" (nested int32-key
+    # compares: fewest cycles, most flash). "auto" (default): rank when there are >= 6 nodes
+    # per input feature, else table.
+    layout = opts.get("tree_layout", "auto")
+    if layout == "auto":
+        layout = "rank" if (forest and quant is None and n_nodes >= RANK_NODES_PER_FEATURE * d) else "table"
+    if layout not in ("table", "code", "rank"):
+        raise ValueError("tree_layout must be 'table', 'code' or 'rank'")
+    if layout in ("code", "rank") and forest and quant is None and n_nodes > 0:
+        _code_layout(m, N, d, C, T, pure, feats, keys, lefts, rights, roots, total if not pure else None,
+                     rank=layout == "rank")
 
     # Python mirror
     feats_a, thr_a = feats, keys
@@ -240,7 +340,8 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
             def sums(X):
                 S = np.zeros((len(X), C), dtype=np.int64)
                 for lv in tree_outputs(X):
-                    S = S + LQ[lv]
+                    S[:, 1:] = S[:, 1:] + LQ1[lv // leaf_stride]
+                S[:, 0] = total - S[:, 1:].sum(axis=1)
                 return S
             m.ref_predict = lambda X: np.argmax(sums(X), axis=1)
             m.ref_proba = lambda X: (sums(X).astype(np.float64).astype(np.float32) * qscale).astype(np.float32)
