@@ -422,3 +422,26 @@ def test_marked_total_sums_every_pair(board, tmp_path):
     assert odd.extra["marked_unpaired"] == 2
     again = run(7)
     assert (again.extra["marked_total"], again.extra["marked_pairs"]) == (sum(last), 3)   # deterministic
+
+
+@pytest.mark.parametrize("board", _boards(["uno", "nrf52840"]))
+def test_loop_training_cost_from_marked_steps(board):
+    """The loop driver marks every step() call that trained: one run gives the whole-loop count and the
+    training count; the decisions are those of the whole-loop-marked driver."""
+    from microlearn.learning import streams
+    from microlearn.learning.loop_run import run_on_target, step_marked_driver
+    from microlearn.learning.simulate import LearnerConfig
+    assert step_marked_driver() is not None, "the loop driver changed shape: update _STEP_MARKS"
+    t = _target(board)
+    X, y = streams.make("rotating_hyperplane", n=200, drift_points=(100,))[:2]
+    cfg = LearnerConfig(n_features=X.shape[1], n_classes=2, capacity=40, budget=50)
+    plain = run_on_target(cfg, X, y, t, mark_steps=False)
+    marked = run_on_target(cfg, X, y, t)
+    unit = "cycles" if t.board.measure == "cycles" else "instructions"
+    assert np.array_equal(plain["predictions"], marked["predictions"]) and plain["retrains"] == marked["retrains"]
+    assert marked["train_marked_calls"] == marked["counters"]["train_calls"] > len(marked["retrains"]) > 0
+    assert 0 < marked[f"train_{unit}"] < marked[unit]
+    # the whole-loop figure: the old one plus the marker calls (a begin per row, an end per training call)
+    extra = marked[unit] - plain[unit]
+    assert 0 < extra <= (len(X) + marked["train_marked_calls"] + 2) * marked["marker_overhead"]
+    assert run_on_target(cfg, X, y, t)[f"train_{unit}"] == marked[f"train_{unit}"]   # deterministic

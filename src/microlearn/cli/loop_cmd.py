@@ -41,7 +41,8 @@ def register(sub):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--static-rows", type=int, help="rows the static baseline trains on (default: capacity)")
     p.add_argument("--train-cost", action="store_true",
-                   help="AVR: a second run timing the step() calls that trained with Timer1 (exact cycles)")
+                   help="AVR: also a second run timing the step() calls that trained with Timer1, a cross-check "
+                        "(the training cost is measured anyway on simavr/qemu: markers around those calls)")
     p.add_argument("--plot", metavar="PNG", help="write windowed accuracy with retrain/rollback marks")
     p.add_argument("--timeout", type=float, default=600.0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -86,12 +87,19 @@ def run(args) -> int:
         cost.append(f"flash {rep['flash_bytes']} B")
     if cost:
         w("device: " + ", ".join(cost) + " for the whole stream\n")
-    if rep.get("train_cycles") is not None:
-        share = rep["train_cycles"] / rep["cycles"] if rep.get("cycles") else float("nan")
-        w(f"training: {rep['train_cycles']} cycles in {rep['train_calls']} step() calls that trained "
-          f"({share:.1%} of the stream; {rep['train_cycles_per_retrain']:.0f} per retrain, "
-          f"{len(rep['retrains'])} retrains; Timer1 in a second run)\n")
-    elif rep.get("train_cycles_error"):
+    unit = "cycles" if rep.get("train_cycles") is not None else "instructions"
+    train = rep.get(f"train_{unit}")
+    if train is not None:
+        share = train / rep[unit] if rep.get(unit) else float("nan")
+        how = ("Timer1 in a second run" if rep.get("train_cost_source") == "timer1" else
+               f"markers around each call, net of {rep.get('marker_overhead')} {unit} of marker overhead")
+        w(f"training: {train} {unit} in {rep['train_calls']} step() calls that trained "
+          f"({share:.1%} of the stream; {train / max(len(rep['retrains']), 1):.0f} per retrain, "
+          f"{len(rep['retrains'])} retrains; {how})\n")
+        if rep.get("train_cycles_timer1") is not None and rep.get("train_cost_source") != "timer1":
+            w(f"training by Timer1 (second run): {rep['train_cycles_timer1']} cycles "
+              f"(includes its overflow interrupts)\n")
+    if rep.get("train_cycles_error"):
         w(f"training cost not measured: {rep['train_cycles_error']}\n")
     if rep.get("plot"):
         w(f"plot: {rep['plot']}\n")

@@ -12,11 +12,56 @@ from . import learner_codegen as lc
 from .simulate import LearnerConfig, load_stream, report, run_reference
 
 
+# On the emulated targets the driver marks every step() call that trained, plus one empty pair before and
+# one after the loop (the "brackets"): the runner sums every pair (extra['marked_total'], exact) and
+# gives the span from the first begin to the last end (the whole loop). A begin restarts an open
+# region, so the step() calls that did not train (begin, no end) are not counted.
+_STEP_MARKS = (
+    ("    mlrn_target_mark_begin();\n    for (i = 0; i < n; i++) {",
+     "    mlrn_target_mark_begin(); mlrn_target_mark_end();   /* bracket: opens the span */\n"
+     "    for (i = 0; i < n; i++) {"),
+    ("        T_BEFORE();\n        st = do_step();\n"
+     "        if (lrn.training || lrn.n_retrains != r0 || lrn.event) { T_AFTER(); train_calls++; }",
+     "        mlrn_target_mark_begin();   /* restarted by the next row's begin unless this call trained */\n"
+     "        T_BEFORE();\n        st = do_step();\n"
+     "        if (lrn.training || lrn.n_retrains != r0 || lrn.event) { T_AFTER(); mlrn_target_mark_end(); "
+     "train_calls++; }"),
+    ("    }\n    mlrn_target_mark_end();\n",
+     "    }\n    mlrn_target_mark_begin(); mlrn_target_mark_end();   /* bracket: closes the span */\n"),
+)
+
+
+def step_marked_driver(driver: str | None = None) -> str | None:
+    """The loop driver with markers around every training step() call (see _STEP_MARKS), or None when
+    the driver's text no longer has the expected shape (the caller then keeps the whole-loop markers)."""
+    text = lc.DRIVER if driver is None else driver
+    for old, new in _STEP_MARKS:
+        if text.count(old) != 1:
+            return None
+        text = text.replace(old, new)
+    return text
+
+
+def _training_cost(res, measure: str) -> dict:
+    """Whole loop and training cost from a step-marked run. The last pair is the closing bracket, an empty
+    region: its count E is the marker overhead of one pair (the opening bracket costs the same: same two
+    calls). training = marked_total - marked_pairs * E (the two brackets, and E per training call),
+    whole loop = marked_span (it includes the per-row marker calls)."""
+    e = res.cycles if measure == "cycles" else res.instructions
+    x = res.extra
+    if e is None or x.get("marked_pairs", 0) < 2 or x.get("marked_span") is None:
+        return {}
+    return {"whole": x["marked_span"], "train": x["marked_total"] - x["marked_pairs"] * e,
+            "train_marked_calls": x["marked_pairs"] - 2, "marker_overhead": e}
+
+
 def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, timeout: float = 600.0,
-                  time_training: bool = False) -> dict:
+                  time_training: bool = False, mark_steps: bool = True) -> dict:
     """Build the learner + driver for `target`, feed the stream, parse what the device decided.
     time_training: build with -DLRN_TIME_TRAINING (AVR: Timer1 accumulates the cycles of the step() calls
-    that trained; a separate run, since the timer costs SRAM and interrupt cycles)."""
+    that trained; a separate run, since the timer costs SRAM and interrupt cycles).
+    mark_steps (simavr/qemu targets): mark every training step() call, so one run gives the whole-loop
+    count ('cycles'/'instructions') and the training count ('train_cycles'/'train_instructions')."""
     from ..targets import get_target
     tgt = get_target(target) if isinstance(target, str) else target
     tmp = None
@@ -27,7 +72,9 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         wd = Path(workdir)
         wd.mkdir(parents=True, exist_ok=True)
         (wd / "learner.h").write_text(lc.render_header(cfg, "lrn"))
-        (wd / "main.c").write_text(lc.DRIVER)
+        measure = {"avr": "cycles", "cortex-m": "instructions"}.get(getattr(tgt, "kind", ""))
+        driver = step_marked_driver() if mark_steps and measure else None
+        (wd / "main.c").write_text(driver or lc.DRIVER)
         build = tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())],
                           defines={"LRN_TIME_TRAINING": 1} if time_training else None)
         res = tgt.run(build, lc.encode_stream(X, y), timeout=timeout)
@@ -40,6 +87,13 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
                                    if build.static_ram_bytes is not None and res.stack_bytes is not None else None)})
         if getattr(tgt, "board", None) is not None:
             out["clock_hz"] = tgt.board.clock_hz
+        cost = _training_cost(res, measure) if driver else {}
+        if cost:
+            out[measure] = cost["whole"]
+            out["seconds"] = cost["whole"] / tgt.board.clock_hz
+            out[f"train_{measure}"] = cost["train"]
+            out["train_marked_calls"] = cost["train_marked_calls"]
+            out["marker_overhead"] = cost["marker_overhead"]
         if len(out["predictions"]) != len(X):
             raise RuntimeError(f"the device answered {len(out['predictions'])} of {len(X)} rows")
         return out
@@ -52,8 +106,10 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
          plot=None, timeout: float = 600.0, workdir=None, feature_range=None, train_cost: bool = False,
          **cfg_kwargs) -> dict:
     """`microlearn loop`: the learner on the target, the Python reference, the baselines, compared.
-    train_cost: on AVR targets, a second run with Timer1 timing every step() call that trained (exact
-    cycles); the first run gives the whole-stream cycles, SRAM and flash, unaffected by the timer."""
+    On simavr/qemu targets one run gives the whole-stream count and the training count (markers around
+    every step() call that trained: train_cycles on AVR, train_instructions on Cortex-M).
+    train_cost: on AVR targets, also a second run with Timer1 timing every step() call that trained (exact
+    cycles, a cross-check: train_cycles_timer1); the first run is unaffected by the timer."""
     X, yv, drift, nc = load_stream(stream, y, n_classes)
     if cfg_kwargs.get("storage", "float32") != "float32" and cfg_kwargs.get("scale") is None:
         from ..estimators._store import affine_from_range
@@ -83,7 +139,17 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         rep["clock_hz"] = dev["clock_hz"]
     rep["drifts"] = (dev["counters"] or {}).get("drifts")
     rep["train_calls"] = (dev["counters"] or {}).get("train_calls")
-    rep["train_cycles"] = None
+    rep["train_cycles"] = dev.get("train_cycles")
+    if dev.get("train_instructions") is not None:
+        rep["train_instructions"] = dev["train_instructions"]
+    train = dev.get("train_cycles", dev.get("train_instructions"))
+    if train is not None:
+        rep["train_cost_source"] = "markers"
+        rep["train_marked_calls"] = dev["train_marked_calls"]
+        rep["marker_overhead"] = dev["marker_overhead"]
+        rep["train_per_retrain"] = train / max(len(rep["retrains"]), 1)
+        if dev.get("train_cycles") is not None:
+            rep["train_cycles_per_retrain"] = rep["train_per_retrain"]
     if train_cost and dev.get("cycles") is not None:   # AVR: exact cycles from simavr, so Timer1 is exact too
         from ..targets.errors import RunError
         try:
@@ -94,8 +160,11 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         same = timed is not None and bool(np.array_equal(timed["predictions"], dev["predictions"]))
         cyc = (timed["counters"] or {}).get("train_cycles") if timed is not None else None
         if same and cyc is not None:
-            rep["train_cycles"] = cyc
-            rep["train_cycles_per_retrain"] = cyc / max(len(rep["retrains"]), 1)
+            rep["train_cycles_timer1"] = cyc
+            if rep["train_cycles"] is None:
+                rep["train_cycles"] = cyc
+                rep["train_cost_source"] = "timer1"
+                rep["train_cycles_per_retrain"] = cyc / max(len(rep["retrains"]), 1)
             rep["timer_overhead_cycles"] = timed["counters"].get("timer_overhead_cycles")
             rep["timed_run_cycles"] = timed["cycles"]
     return rep
