@@ -23,6 +23,8 @@ def register(sub):
     p.add_argument("--experiments", default=",".join(EXPERIMENTS), help=f"subset of {','.join(EXPERIMENTS)}")
     p.add_argument("--out", default="benchmarks/results/seeds", help="output folder")
     p.add_argument("--jobs", type=int, default=2, help="parallel emulator processes (default 2)")
+    p.add_argument("--timeout", type=float, help="wall-clock seconds per emulator run before it is killed and the "
+                                                  "case reported as an error (default 1200; --quick: 60)")
     p.set_defaults(func=run)
 
 
@@ -60,6 +62,9 @@ def run(args) -> int:
         cases += ex.edge2train_cases(args.quick, boards)
     if "sweep" in exps:
         cases += ex.sweep_cases(args.quick, boards)
+    timeout = args.timeout or (60.0 if args.quick else 1200.0)
+    for c in cases:
+        c["timeout"] = timeout
     # Longest first (big training sets), so the pool does not end on one long case.
     order = sorted(range(len(cases)), key=lambda i: -(cases[i].get("n") or 10_000))
     t0 = time.perf_counter()
