@@ -130,6 +130,23 @@ static int read_row(float *x, uint8_t *label) {
 
 static uint32_t train_calls;
 
+/* LRN_MARK_STEPS (emulated targets): mark each step() call that trained, so the runner's sum over
+ * marked regions is the training cost; an empty pair before and after the loop brackets the whole
+ * loop (the runner's span). A begin restarts an open region, so calls that did not train (begin,
+ * no end) are not counted. Without it, one region covers the whole loop (host wall time). */
+#if LRN_MARK_STEPS
+#define LOOP_MARK() do { mlrn_target_mark_begin(); mlrn_target_mark_end(); } while (0)
+#define STEP_BEGIN() mlrn_target_mark_begin()
+#define STEP_END() mlrn_target_mark_end()
+#define LOOP_BEGIN() LOOP_MARK()
+#define LOOP_END() LOOP_MARK()
+#else
+#define STEP_BEGIN() ((void)0)
+#define STEP_END() ((void)0)
+#define LOOP_BEGIN() mlrn_target_mark_begin()
+#define LOOP_END() mlrn_target_mark_end()
+#endif
+
 __attribute__((noinline)) static mlrn_status do_step(void) {
     mlrn_status st;
     st = mlrn_learner_step(&lrn, LRN_BUDGET);
@@ -154,7 +171,7 @@ int main(void) {
     }
 #endif
     mlrn_io_puts("P");
-    mlrn_target_mark_begin();
+    LOOP_BEGIN();
     for (i = 0; i < n; i++) {
         int32_t c, fb;
         uint32_t r0;
@@ -164,9 +181,10 @@ int main(void) {
         fb = mlrn_learner_feedback(&lrn, x, label);
         if (fb < 0) { mlrn_io_puts("\nE feedback "); mlrn_io_put_i32(fb); mlrn_io_puts("\n"); mlrn_target_exit(5); }
         r0 = lrn.n_retrains;
+        STEP_BEGIN();
         T_BEFORE();
         st = do_step();
-        if (lrn.training || lrn.n_retrains != r0 || lrn.event) { T_AFTER(); train_calls++; }
+        if (lrn.training || lrn.n_retrains != r0 || lrn.event) { T_AFTER(); STEP_END(); train_calls++; }
         mlrn_target_putc(' ');
         if (c >= 0) mlrn_io_put_i32(c); else mlrn_target_putc('-');
         if (lrn.n_retrains != r0) mlrn_target_putc('b');
@@ -175,7 +193,7 @@ int main(void) {
         else if (lrn.event == MLRN_LEARN_EV_FAILED) mlrn_target_putc('F');
         (void)st;
     }
-    mlrn_target_mark_end();
+    LOOP_END();
     mlrn_io_puts("\nC "); mlrn_io_put_u32(lrn.n_mistakes); mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_retrains);
     mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_accepted); mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_rollbacks);
     mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_dropped); mlrn_io_puts(" "); mlrn_io_put_u32(train_calls);

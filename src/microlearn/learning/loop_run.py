@@ -12,36 +12,6 @@ from . import learner_codegen as lc
 from .simulate import LearnerConfig, load_stream, report, run_reference
 
 
-# On the emulated targets the driver marks every step() call that trained, plus one empty pair before and
-# one after the loop (the "brackets"): the runner sums every pair (extra['marked_total'], exact) and
-# gives the span from the first begin to the last end (the whole loop). A begin restarts an open
-# region, so the step() calls that did not train (begin, no end) are not counted.
-_STEP_MARKS = (
-    ("    mlrn_target_mark_begin();\n    for (i = 0; i < n; i++) {",
-     "    mlrn_target_mark_begin(); mlrn_target_mark_end();   /* bracket: opens the span */\n"
-     "    for (i = 0; i < n; i++) {"),
-    ("        T_BEFORE();\n        st = do_step();\n"
-     "        if (lrn.training || lrn.n_retrains != r0 || lrn.event) { T_AFTER(); train_calls++; }",
-     "        mlrn_target_mark_begin();   /* restarted by the next row's begin unless this call trained */\n"
-     "        T_BEFORE();\n        st = do_step();\n"
-     "        if (lrn.training || lrn.n_retrains != r0 || lrn.event) { T_AFTER(); mlrn_target_mark_end(); "
-     "train_calls++; }"),
-    ("    }\n    mlrn_target_mark_end();\n",
-     "    }\n    mlrn_target_mark_begin(); mlrn_target_mark_end();   /* bracket: closes the span */\n"),
-)
-
-
-def step_marked_driver(driver: str | None = None) -> str | None:
-    """The loop driver with markers around every training step() call (see _STEP_MARKS), or None when
-    the driver's text no longer has the expected shape (the caller then keeps the whole-loop markers)."""
-    text = lc.DRIVER if driver is None else driver
-    for old, new in _STEP_MARKS:
-        if text.count(old) != 1:
-            return None
-        text = text.replace(old, new)
-    return text
-
-
 def _training_cost(res, measure: str) -> dict:
     """Whole loop and training cost from a step-marked run. The last pair is the closing bracket, an empty
     region: its count E is the marker overhead of one pair (the opening bracket costs the same: same two
@@ -73,10 +43,12 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         wd.mkdir(parents=True, exist_ok=True)
         (wd / "learner.h").write_text(lc.render_header(cfg, "lrn"))
         measure = {"avr": "cycles", "cortex-m": "instructions"}.get(getattr(tgt, "kind", ""))
-        driver = step_marked_driver() if mark_steps and measure else None
-        (wd / "main.c").write_text(driver or lc.DRIVER)
-        build = tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())],
-                          defines={"LRN_TIME_TRAINING": 1} if time_training else None)
+        marked = bool(mark_steps and measure)   # LRN_MARK_STEPS: see the driver in learner_codegen
+        (wd / "main.c").write_text(lc.DRIVER)
+        defines = {"LRN_MARK_STEPS": int(marked)}
+        if time_training:
+            defines["LRN_TIME_TRAINING"] = 1
+        build = tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())], defines=defines)
         res = tgt.run(build, lc.encode_stream(X, y), timeout=timeout)
         out = lc.parse_output(res.output)
         out.update({"target": tgt.name, "cycles": res.cycles, "instructions": res.instructions,
@@ -87,7 +59,7 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
                                    if build.static_ram_bytes is not None and res.stack_bytes is not None else None)})
         if getattr(tgt, "board", None) is not None:
             out["clock_hz"] = tgt.board.clock_hz
-        cost = _training_cost(res, measure) if driver else {}
+        cost = _training_cost(res, measure) if marked else {}
         if cost:
             out[measure] = cost["whole"]
             out["seconds"] = cost["whole"] / tgt.board.clock_hz
