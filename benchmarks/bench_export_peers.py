@@ -11,6 +11,8 @@ emulators report the last marked region of a run), the same rows for every tool.
 Writes benchmarks/results/export_peers.json and .md.
 
 Peer glue, checked against each peer's generated code:
+* micromlgen's binary SVC computes intercept - sum(coef * K) (the sum's sign is flipped, the
+  intercept's is not): its wrong answers on binary SVMs are its own.
 * m2cgen: binary models return one value (> 0: classes_[1]); multi-class linear models return one
   score per class (argmax); multi-class SVC returns libsvm's one-vs-one values in pair order
   (0,1),(0,2)..,(1,2).. with > 0 a vote for the first class of the pair (libsvm voting, ties to
@@ -18,7 +20,7 @@ Peer glue, checked against each peer's generated code:
 * emlearn: trees converted with dtype='float' (its default, int16_t, truncates float features to
   integers); GaussianNB as emlearn generates it (Q16 fixed point).
 * micromlgen: on AVR a `cstdarg` shim (avr-libc has no C++ headers: `#include <stdarg.h>`);
-  <math.h> included before its header (it calls log/exp without including it; an Arduino sketch
+  <math.h> and <stdlib.h> included before its header (it calls log/exp/abs without including them; an Arduino sketch
   gets it from Arduino.h); SVC with an explicit numeric gamma (micromlgen refuses gamma='scale'; every tool gets the same
   model); GaussianNB given the `sigma_` attribute (= var_) that micromlgen reads (removed from
   scikit-learn in 1.2).
@@ -143,7 +145,7 @@ def glue_micromlgen(est, d, work):
     (work / "mmg.h").write_text(code)
     (work / "cstdarg").write_text("#include <stdarg.h>\n")   # avr-libc has no C++ headers
     cls = re.search(r"class (\w+)", code).group(1)
-    return "c++", (f'#include <math.h>\n#include "mmg.h"\n#define NF {d}\nstatic Eloquent::ML::Port::{cls} clf;\n'
+    return "c++", (f'#include <math.h>\n#include <stdlib.h>\n#include "mmg.h"\n#define NF {d}\nstatic Eloquent::ML::Port::{cls} clf;\n'
                    f"static int32_t bench_predict(const float *x) {{ return (int32_t)clf.predict((float *)x); }}\n"), \
         ["-Wno-error", "-Wno-conversion", "-Wno-double-promotion", "-Wno-unused-parameter"]
 
@@ -239,6 +241,7 @@ def bench_one(ds, model, tools, targets=("uno", "nrf52840")):
 def markdown(rows):
     out = ["| dataset | model | tool | agreement (uno) | AVR flash B | AVR SRAM B | AVR cycles | AVR stack B "
            "| M4F flash B | M4F instr. | agreement (M4F) |", "|" + "---|" * 11]
+    rows = [r for r in rows if not str(r.get("uno_error", "")).startswith("unsupported: tree_layout")]
     for r in rows:
         def g(k, fmt="{}"):
             v = r.get(k)
@@ -254,6 +257,38 @@ def markdown(rows):
         out.append(f"| {r['dataset']} | {r['model']} | {r['tool']} | {ag} | {g('uno_flash')} | {g('uno_sram')} | "
                    f"{g('uno_cycles')} | {g('uno_stack')} | {g('nrf52840_flash')} | {g('nrf52840_instructions')} | "
                    f"{g('nrf52840_agreement', '{:.1%}')} |")
+    return "\n".join(out) + "\n\n" + goals(rows)
+
+
+def _ok(r, tg):
+    return r.get(f"{tg}_agreement") == 1.0 and r.get(f"{tg}_flash") is not None
+
+
+def goals(rows):
+    """microlearn (default export) against the best peer that gives correct answers (100% agreement
+    on the test rows) on each target: flash, and cycles (uno) / instructions (M4F)."""
+    out = ["Goal check: microlearn (default export) vs the best correct peer per target "
+           "(peer with 100% agreement; lower is better; `-` = no correct peer).", "",
+           "| dataset | model | uno flash: ours / best peer | uno cycles: ours / best peer | "
+           "M4F flash: ours / best peer | M4F instr.: ours / best peer |", "|" + "---|" * 6]
+    keys = sorted({(r["dataset"], r["model"]) for r in rows}, key=lambda k: (k[0], k[1]))
+    for ds, model in keys:
+        rs = [r for r in rows if r["dataset"] == ds and r["model"] == model]
+        me = next((r for r in rs if r["tool"] == "microlearn"), None)
+        peers = [r for r in rs if not r["tool"].startswith("microlearn")]
+        cells = []
+        for tg, cost in (("uno", "cycles"), ("nrf52840", "instructions")):
+            ok = [r for r in peers if _ok(r, tg)]
+            for k in ("flash", cost):
+                mine = None if me is None else me.get(f"{tg}_{k}")
+                best = min(ok, key=lambda r: r[f"{tg}_{k}"]) if ok else None
+                if best is None:
+                    cells.append(f"{mine} / -")
+                else:
+                    b = best[f"{tg}_{k}"]
+                    mark = "" if (mine is not None and mine < b) else " **(miss)**"
+                    cells.append(f"{mine} / {b} ({best['tool']}){mark}")
+        out.append(f"| {ds} | {model} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -262,7 +297,13 @@ def main(argv=None):
     ap.add_argument("--datasets", default="cancer,iris,wine")
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--tools", default=",".join(TOOLS))
+    ap.add_argument("--markdown-only", action="store_true", help="rewrite the .md from the saved .json")
     a = ap.parse_args(argv)
+    if a.markdown_only:
+        rows = json.loads((OUT / "export_peers.json").read_text())
+        (OUT / "export_peers.md").write_text(markdown(rows))
+        print(markdown(rows))
+        return
     rows = []
     for ds in a.datasets.split(","):
         for model in a.models.split(","):
