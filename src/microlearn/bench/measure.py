@@ -12,6 +12,7 @@ import numpy as np
 from .. import include_dir
 from ..codegen.trainer import TrainerConfig, make_config, render_trainer
 from ..ondevice import DRIVER, encode_input
+from ..targets.errors import RunError
 
 
 @dataclass
@@ -47,7 +48,7 @@ def synthetic(cfg: TrainerConfig, n_train: int, n_test: int = 4, seed: int = 0):
 
 
 def measure(cfg: TrainerConfig, target, *, run: bool = True, n_train: int | None = None, dump: bool = True,
-            timeout: float = 120.0) -> Measured:
+            timeout: float = 120.0, keep_going: bool = False) -> Measured:
     """Build the driver for `cfg` on `target` (a Target); with run=True also run it on a few synthetic
     rows to measure the stack. DoesNotFit propagates."""
     with tempfile.TemporaryDirectory(prefix="microlearn-measure-") as wd:
@@ -59,7 +60,13 @@ def measure(cfg: TrainerConfig, target, *, run: bool = True, n_train: int | None
         m = Measured(build.flash_bytes, build.static_ram_bytes)
         if run:
             n = n_train or min(cfg.capacity, max(2 * cfg.n_classes, 12))
-            res = target.run(build, encode_input(*synthetic(cfg, n)), timeout=timeout)
+            try:
+                res = target.run(build, encode_input(*synthetic(cfg, n)), timeout=timeout)
+            except RunError as exc:          # the build's figures stand; no stack measurement
+                if not keep_going:
+                    raise
+                m.status = f"run error: {str(exc).splitlines()[0]}"
+                return m
             m.stack_bytes = res.stack_bytes
             line = next((ln for ln in res.output.splitlines() if ln.startswith("S ")), "")
             m.status = line

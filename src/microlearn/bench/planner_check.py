@@ -44,13 +44,13 @@ def compare_one(board: str, row, run: bool = True) -> dict:
            "solver": solver, "multiclass": mc, "plan_static": p.static_ram_bytes, "plan_stack": p.stack_bytes,
            "plan_sram": p.sram_bytes, "plan_flash": p.flash_bytes, "plan_fits_static": p.fits_static}
     try:
-        m = measure(cfg, get_board(board).target(), run=run)
+        m = measure(cfg, get_board(board).target(), run=run, timeout=30.0, keep_going=True)
     except DoesNotFit as exc:
         rec.update(measured="does_not_fit", region=exc.region, over=exc.over)
         return rec
     rec.update(measured="ok", static=m.static_ram_bytes, stack=m.stack_bytes, sram=m.sram_bytes,
                flash=m.flash_bytes, static_exact=m.static_ram_bytes == p.static_ram_bytes,
-               flash_err=(p.flash_bytes - m.flash_bytes) / m.flash_bytes)
+               flash_err=(p.flash_bytes - m.flash_bytes) / m.flash_bytes, run_status=m.status)
     if m.sram_bytes is not None:
         rec["sram_err"] = (p.sram_bytes - m.sram_bytes) / m.sram_bytes
     return rec
@@ -68,6 +68,8 @@ def summarize(recs: list[dict]) -> dict:
         "static_exact": sum(r["static_exact"] for r in ok),
         "max_abs_flash_err": max((abs(r["flash_err"]) for r in ok), default=None),
         "max_abs_sram_err": max((abs(r["sram_err"]) for r in ok if "sram_err" in r), default=None),
+        "mean_abs_flash_err": (sum(abs(r["flash_err"]) for r in ok) / len(ok)) if ok else None,
+        "run_errors": sum(1 for r in ok if str(r.get("run_status", "")).startswith("run error")),
         "plan_agrees_on_link_failures": all(not r["plan_fits_static"] for r in nofit if r.get("region") == "sram"),
     }
 
