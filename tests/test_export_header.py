@@ -90,3 +90,17 @@ def test_unsupported_lists_supported():
         export(make_pipeline(PCA(2), SVC()).fit(X, y), None)
     with pytest.raises(ValueError, match="C identifier"):
         export(fitted("tree", "iris3"), None, name="2bad")
+
+
+def test_cli_export_quantized(tmp_path):
+    import pickle
+    import sys
+    X, _ = dataset("iris3")
+    (tmp_path / "m.pkl").write_bytes(pickle.dumps(fitted("forest_depth4", "iris3")))
+    np.savetxt(tmp_path / "x.csv", X, delimiter=",")
+    out = subprocess.run([sys.executable, "-m", "microlearn", "export", str(tmp_path / "m.pkl"), "-o",
+                          str(tmp_path / "m.h"), "--name", "rf", "--dtype", "int8", "--calib", str(tmp_path / "x.csv"),
+                          "--check", str(tmp_path / "x.csv")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "int8" in out.stdout and "agreement" in out.stdout
+    assert "rf_predict_q" in (tmp_path / "m.h").read_text()

@@ -1,4 +1,5 @@
-"""`microlearn export MODEL.pkl -o model.h --name NAME [--dtype float32] [--check data.csv]`."""
+"""`microlearn export MODEL.pkl -o model.h --name NAME [--dtype float32|int16|int8] [--calib train.csv]
+[--check data.csv] [--tree-layout auto|table|rank|code]`."""
 from __future__ import annotations
 
 import pickle
@@ -12,6 +13,11 @@ def register(sub):
     p.add_argument("--name", default="model", help="C prefix of everything the header defines")
     p.add_argument("--dtype", default="float32", choices=["float32", "int16", "int8"])
     p.add_argument("--check", default=None, help="CSV of feature rows: report the agreement with the model")
+    p.add_argument("--calib", default=None,
+                   help="CSV of training rows (raw inputs): calibration of the int16/int8 input quantization "
+                        "(default: --check, else the Pipeline's scaler / the model's own statistics)")
+    p.add_argument("--tree-layout", default="auto", choices=["auto", "table", "rank", "code"],
+                   help="forests: node tables (least flash), rank or code (fewer cycles); auto picks")
     p.set_defaults(func=run)
 
 
@@ -27,13 +33,16 @@ def run(args):
     else:
         with open(path, "rb") as f:
             est = pickle.load(f)
-    check_X = None
+    import numpy as np
+    check_X = calib_X = None
     if args.check:
-        import numpy as np
         check_X = np.loadtxt(args.check, delimiter=",", dtype=np.float32, ndmin=2)
+    if getattr(args, "calib", None):
+        calib_X = np.loadtxt(args.calib, delimiter=",", dtype=np.float32, ndmin=2)
     out = Path(args.output or f"{args.name}.h")
     try:
-        rep = export(est, out, name=args.name, dtype=args.dtype, check_X=check_X)
+        rep = export(est, out, name=args.name, dtype=args.dtype, check_X=check_X, calib_X=calib_X,
+                     tree_layout=getattr(args, "tree_layout", "auto"))
     except (UnsupportedModel, ValueError, NotImplementedError) as exc:
         raise CLIError(str(exc)) from exc
     print(f"wrote {out}: {rep}")
