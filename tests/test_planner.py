@@ -156,7 +156,7 @@ def test_plan_matches_measured_small_grid(board):
 @pytest.mark.parametrize("board", [_board_param(b, slow=True) for b in ("uno", "mega2560", "nrf52840", "bluepill",
                                                                           "samd21", "rp2040")])
 def test_plan_matches_measured_full_grid(board):
-    """storage x kernel x capacity x classes x features (216 configurations); the ones that do not link
+    """storage x kernel x capacity x classes x features (432 configurations); the ones that do not link
     must be the ones the plan says do not fit."""
     from microlearn.bench.planner_check import compare, full_grid
     _check(compare(board, full_grid()))

@@ -81,7 +81,7 @@ def _one(args):
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--boards", default="uno,nrf52840")
-    ap.add_argument("--full", action="store_true", help="the full grid (216 configurations per board)")
+    ap.add_argument("--full", action="store_true", help="the full grid (432 configurations per board)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out")
     a = ap.parse_args(argv)
