@@ -63,6 +63,14 @@ MLRN_TREE_DEFINE_Q(q8_u16_i32, int8_t, int8_t, mlrn_flash_i8, uint16_t, mlrn_fla
  * soft-float compare (AVR) or an FPU compare (it is the same cost on an FPU). NaN: a NaN with
  * the sign bit clear goes right, one with the sign bit set goes left.
  * Child codes and node indices are 16-bit in the _i16 variants. */
+/* Generated forest layouts ('rank', 'code') keep each tree in its own function: one huge function
+ * with flash reads (inline asm on AVR) can get conditional branches out of range at link time. */
+#if defined(__GNUC__)
+#define MLRN_TREE_FN static __attribute__((noinline, unused))
+#else
+#define MLRN_TREE_FN static inline
+#endif
+
 static inline int32_t mlrn_f32_key(float v) {
     union { float f; int32_t i; } c;
     c.f = v;

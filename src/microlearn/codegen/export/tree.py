@@ -52,6 +52,7 @@ def _flatten(tree, prescale):
 
 
 RANK_NODES_PER_FEATURE = 6
+INLINE_TREES_MAX_NODES = 160
 
 
 def _code_layout(m, N, d, C, T, pure, feats, keys, lefts, rights, roots, total, rank=False):
@@ -90,8 +91,11 @@ def _code_layout(m, N, d, C, T, pure, feats, keys, lefts, rights, roots, total, 
 
     fns = []
     arg = f"const {rtype} *r" if rank else "const int32_t *k"
+    # small forests: trees inlined into the sum (fewest cycles); large ones: one function per tree
+    # (avr-gcc can otherwise emit out-of-range branches in one huge function)
+    fn_kw = "static inline" if len(feats) <= INLINE_TREES_MAX_NODES else "MLRN_TREE_FN"
     for t, r in enumerate(roots):
-        fns.append(f"static inline {rtype_ret} {N}_tree{t}({arg}) {{\n" + emit(int(r), "    ") + "}")
+        fns.append(f"{fn_kw} {rtype_ret} {N}_tree{t}({arg}) {{\n" + emit(int(r), "    ") + "}")
     if rank:
         fn, nt, ncast = (("mlrn_tree_rank8", "uint8_t", "(uint8_t)") if rtype == "uint8_t"
                          else ("mlrn_tree_rank", "uint16_t", "(uint16_t)"))
