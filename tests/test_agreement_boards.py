@@ -1,0 +1,51 @@
+"""The trainer on the emulated cores agrees with the Python reference bit for bit, for every
+storage type. int16 storage on AVR guards against 16-bit `int` overflow in integer arithmetic
+(the case that once hung: an int16 code difference computed in int)."""
+import numpy as np
+import pytest
+
+from microlearn.datasets import load
+from microlearn.ondevice import train_and_report
+from conftest import need
+
+
+def iris_case(n, seed=0):
+    X, y = load("iris")
+    idx = np.random.default_rng(seed).permutation(len(X))
+    return X[idx[:n]], X[idx[n:]], y[idx[:n]], y[idx[n:]]
+
+
+def check(rep):
+    est = rep["_estimator"]
+    assert rep["status"] == "converged"
+    assert rep["agreement"] == 1.0 and rep["max_alpha_diff"] == 0.0
+    assert rep["iterations"] == rep["python_iterations"]
+    assert rep["intercept_identical"]
+    if est.kernel == "linear":
+        assert np.array_equal(rep["_run"].w.view(np.uint32), est.coef_.ravel().view(np.uint32))
+
+
+@pytest.mark.avr
+@need("avr-gcc")
+@pytest.mark.parametrize("storage", ["int16", "int8", "float32"])
+@pytest.mark.parametrize("n", [10, 20])
+def test_uno_every_storage(storage, n):
+    Xtr, Xte, ytr, yte = iris_case(n)
+    check(train_and_report(Xtr, ytr, Xte, yte, "uno", storage=storage, timeout=60))
+
+
+@pytest.mark.avr
+@need("avr-gcc")
+def test_uno_int16_full_code_range():
+    """Codes spanning -32768..32767: the largest differences between two samples."""
+    Xtr, Xte, ytr, yte = iris_case(40, seed=3)
+    check(train_and_report(Xtr, ytr, Xte, yte, "uno", storage="int16", timeout=60,
+                           feature_range=(Xtr.min(axis=0), Xtr.max(axis=0))))
+
+
+@pytest.mark.cortexm
+@need("arm-none-eabi-gcc", "qemu-system-arm")
+@pytest.mark.parametrize("storage", ["int16", "int8"])
+def test_nrf52840_quantised(storage):
+    Xtr, Xte, ytr, yte = iris_case(20)
+    check(train_and_report(Xtr, ytr, Xte, yte, "nrf52840", storage=storage, timeout=60))
