@@ -257,8 +257,9 @@ MLRN_HOT float mlrn__sqdist_q(const mlrn_svm *s, uint16_t i, uint16_t t) {
     if (s->store->storage == MLRN_STORAGE_I16) {
         const int16_t *qi = (const int16_t *)s->store->data + (size_t)i * d, *qt = (const int16_t *)s->store->data + (size_t)t * d;
         for (k = 0; k < d; k++) {
-            /* int32 first: int is 16 bits on AVR, where an int16 difference can overflow */
-            u = (float)((int32_t)qi[k] - (int32_t)qt[k]) * mlrn_flash_f32(&s->store->scale[k]);
+            /* in float, not int: int is 16 bits on AVR, where an int16 difference can overflow; both
+             * codes and their difference (|d| <= 65535 < 2^24) are exact in float32: same bits */
+            u = ((float)qi[k] - (float)qt[k]) * mlrn_flash_f32(&s->store->scale[k]);
             acc = acc + u * u;
         }
     } else {
