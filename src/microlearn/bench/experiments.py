@@ -1,62 +1,23 @@
 """The seeds' experiments rerun on the emulated boards: the Edge2Train protocol, training-size sweeps,
 and the project's goal configurations. Each case trains ON the emulated board (train_and_report:
 Python reference alongside, agreement checked) and, for the Edge2Train table, times one prediction
-with a second small driver (the markers measure only the last begin/end pair)."""
+with a second run of the same driver built to measure its first prediction instead of training."""
 from __future__ import annotations
 
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-from .. import include_dir
 from ..boards.planner import STORAGES, max_capacity, plan
-from ..codegen.trainer import config_from_estimator, render_trainer
+from ..codegen.trainer import config_from_estimator
 from ..datasets import load, split
-from ..ondevice import encode_input, train_and_report
+from ..ondevice import train_and_report, train_on_target
 from ..targets import get_target
 from ..targets.errors import DoesNotFit, TargetError
 
 BOARDS = ("uno", "nrf52840", "bluepill", "samd21")
 DATASETS = ("iris", "cancer", "digits6")
 PARAMS = dict(C=1.0, alpha_tol=1e-7, kernel="linear")   # the Edge2Train protocol
-
-INFER_DRIVER = r"""/* microlearn bench: train (unmeasured), then time ONE prediction between the markers. */
-#include "mlrn_target.h"
-#include "trainer.h"
-
-static int read_row(float *x, uint8_t *label) {
-    uint16_t k;
-    for (k = 0; k < T_N_FEATURES; k++)
-        if (mlrn_io_read_f32(&x[k])) return -1;
-    return mlrn_io_read_bytes(label, 1);
-}
-
-int main(void) {
-    float x[T_N_FEATURES];
-    uint8_t label, hdr[4];
-    uint16_t n_train, n_test, i;
-    uint32_t iterations = 0;
-    int32_t c;
-    mlrn_status st;
-    mlrn_target_init();
-    if (t_setup() != MLRN_OK || mlrn_io_read_bytes(hdr, 4)) mlrn_target_exit(3);
-    n_train = (uint16_t)(hdr[0] | (hdr[1] << 8));
-    n_test = (uint16_t)(hdr[2] | (hdr[3] << 8));
-    for (i = 0; i < n_train; i++)
-        if (read_row(x, &label) || t_add_sample(x, label) != MLRN_OK) mlrn_target_exit(4);
-    st = t_train(&iterations);
-    if (st < 0 || n_test == 0 || read_row(x, &label)) mlrn_target_exit(5);
-    mlrn_target_mark_begin();
-    c = t_predict(x);
-    mlrn_target_mark_end();
-    mlrn_io_puts("P "); mlrn_io_put_i32(c); mlrn_io_puts("\n");
-    mlrn_target_exit(0);
-    return 0;
-}
-"""
-
 
 def data(dataset: str, split_kind: str, scale: str = "minmax"):
     """The split; with scale='minmax' every feature is mapped to [0, 1] by the training part's range
@@ -82,16 +43,12 @@ def choose_storage(board, n_features, n, classes=2, solver="wss2", need=None):
 
 
 def time_predict(est, capacity, board, X_train, y_train_idx, x_test, timeout=600.0) -> dict:
-    """Train on the board again (unmeasured) and measure one prediction."""
-    tgt = get_target(board)
+    """Train on the board again (unmeasured) and measure one prediction (the driver's
+    MLRN_DRIVER_MEASURE_PREDICT mode)."""
     cfg = config_from_estimator(est, capacity)
-    with tempfile.TemporaryDirectory(prefix="microlearn-bench-") as wd:
-        wd = Path(wd)
-        (wd / "trainer.h").write_text(render_trainer(cfg, "t"))
-        (wd / "main.c").write_text(INFER_DRIVER)
-        b = tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())])
-        res = tgt.run(b, encode_input(X_train, y_train_idx, x_test[None, :], np.zeros(1, np.uint8)), timeout=timeout)
-    return {"infer_cycles": res.cycles, "infer_instructions": res.instructions, "infer_seconds": res.seconds}
+    run = train_on_target(cfg, get_target(board), X_train, y_train_idx, np.asarray(x_test)[None, :],
+                          np.zeros(1, np.uint8), timeout=timeout, dump=False, measure="predict")
+    return {"infer_cycles": run.cycles, "infer_instructions": run.instructions, "infer_seconds": run.seconds}
 
 
 def run_case(case: dict) -> dict:

@@ -168,13 +168,7 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         for s_idx, s in enumerate(subs):
             p, q = s.pair
             signed = np.where(s.y > 0, s.alpha, -s.alpha).astype(np.float32)
-            if n_classes == 2:
-                rows = np.zeros(s.members.size, int)
-            elif self.multiclass == "ovr":
-                rows = np.full(s.members.size, p)
-            else:
-                rows = np.where(y_idx[s.members] == p, q - 1, p)
-            coef[rows, s.members] = signed
+            coef[coef_rows(y_idx[s.members], s_idx, p, q, n_classes, self.multiclass), s.members] = signed
         sv = np.flatnonzero((coef != 0).any(axis=0))
         self.support_ = sv.astype(np.int32)
         self.support_vectors_ = Xs[sv]
@@ -236,14 +230,9 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         K = kernel_matrix_f32(self.kernel, Xf, self.support_vectors_, self._gamma, self.coef0, self.degree)
         labels = self._sv_labels
         for s, (p, q) in enumerate(pairs):
-            if n_classes == 2:
-                rows, cols = np.zeros(labels.size, int), np.arange(labels.size)
-            elif self.multiclass == "ovr":
-                rows, cols = np.full(labels.size, s), np.arange(labels.size)
-            else:
-                cols = np.flatnonzero((labels == p) | (labels == q))
-                rows = np.where(labels[cols] == p, q - 1, p)
-            c = self.dual_coef_[rows, cols]
+            rows = coef_rows(labels, s, p, q, n_classes, self.multiclass)
+            cols = np.flatnonzero(rows >= 0)
+            c = self.dual_coef_[rows[cols], cols]
             keep = c != 0
             cols, c = cols[keep], c[keep]
             acc = np.zeros(Xf.shape[0], np.float32)
@@ -255,6 +244,17 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         f = self._raw_decision(X)
         return self.classes_[predict_from_decision(f, len(self.classes_), self.multiclass)]
+
+
+def coef_rows(labels, sub, p, q, n_classes, multiclass) -> np.ndarray:
+    """mlrn__coef_row: the dual-coefficient row of each sample (by class label) in sub-problem
+    `sub` = (p, q), -1 where the sample is not in it (libsvm's layout for ovo)."""
+    labels = np.asarray(labels)
+    if n_classes == 2:
+        return np.zeros(labels.size, np.intp)
+    if multiclass == "ovr":
+        return np.full(labels.size, sub, np.intp)
+    return np.where(labels == p, q - 1, np.where(labels == q, p, -1)).astype(np.intp)
 
 
 def predict_from_decision(f, n_classes: int, multiclass: str) -> np.ndarray:

@@ -189,16 +189,22 @@ MLRN_HOT int8_t mlrn__y(const mlrn_svm *s, uint8_t label) {
     return label == s->cur_q ? 1 : label == s->cur_p ? -1 : 0;
 }
 
-/* Row of the dual-coefficient table that holds sample t's coefficient for the current pair. */
-MLRN_HOT uint16_t mlrn__alpha_row(const mlrn_svm *s, uint8_t label) {
-    if (s->one_row) return 0;
-    if (s->ovr_sub) return s->cur_p;
-    return label == s->cur_p ? (uint16_t)(s->cur_q - 1u) : (uint16_t)s->cur_p;
+/* Row of the dual-coefficient table holding the coefficient of a sample of class `label` in
+ * sub-problem `sub` = (p, q) of a kernel model (libsvm's layout for ovo), or -1 if the sample is
+ * not in that sub-problem. Shared by training and prediction (and mirrored by
+ * microlearn.estimators.smo.coef_rows). */
+static inline int16_t mlrn__coef_row(const mlrn_svm *s, uint16_t sub, uint8_t p, uint8_t q, uint8_t label) {
+    if (s->n_sub == 1) return 0;
+    if (s->p.multiclass == MLRN_OVR) return (int16_t)sub;
+    if (label == p) return (int16_t)(q - 1u);
+    return label == q ? (int16_t)p : -1;
 }
 
+/* alpha of sample t in the current sub-problem (t must be a member). Linear models and binary
+ * problems keep one row, reused by every sub-problem. */
 MLRN_HOT float *mlrn__alpha(const mlrn_svm *s, uint16_t t) {
     if (s->one_row) return &s->alpha[t];
-    return &s->alpha[(size_t)mlrn__alpha_row(s, s->store->labels[t]) * s->store->capacity + t];
+    return &s->alpha[(size_t)mlrn__coef_row(s, s->sub, s->cur_p, s->cur_q, s->store->labels[t]) * s->store->capacity + t];
 }
 
 static inline void mlrn__pair(const mlrn_svm *s, uint16_t sub, uint8_t *p, uint8_t *q) {
@@ -232,22 +238,25 @@ static inline void mlrn__refresh_wq(mlrn_svm *s) {
     s->wq[d] = c;
 }
 
-/* w . x_t of the current sub-problem for a stored sample. */
-MLRN_HOT float mlrn__wx(const mlrn_svm *s, uint16_t t, uint8_t which) {
+/* sum_k wq_k q_tk + wq_d: w . x_t from the integer codes (kept out of the float32 path). */
+static inline float mlrn__wx_codes(const mlrn_svm *s, uint16_t t) {
     uint16_t k, d = s->store->d;
-    if (s->wq) {
-        float acc = 0.0f;
-        size_t base = (size_t)t * d;
-        if (s->store->storage == MLRN_STORAGE_I16) {
-            const int16_t *q = (const int16_t *)s->store->data + base;
-            for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)q[k];
-        } else {
-            const int8_t *q = (const int8_t *)s->store->data + base;
-            for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)q[k];
-        }
-        return acc + s->wq[d];
+    float acc = 0.0f;
+    size_t base = (size_t)t * d;
+    if (s->store->storage == MLRN_STORAGE_I16) {
+        const int16_t *q = (const int16_t *)s->store->data + base;
+        for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)q[k];
+    } else {
+        const int8_t *q = (const int8_t *)s->store->data + base;
+        for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)q[k];
     }
-    return mlrn_dot(s->w + (size_t)s->sub * d, mlrn__row(s, t, which), d);
+    return acc + s->wq[d];
+}
+
+/* w . x_t of the current sub-problem for a stored sample (float32 rows are read in place). */
+MLRN_HOT float mlrn__wx(const mlrn_svm *s, uint16_t t) {
+    if (s->wq) return mlrn__wx_codes(s, t);
+    return mlrn_dot(s->w + (size_t)s->sub * s->store->d, mlrn__row(s, t, 2), s->store->d);
 }
 
 /* |x_i - x_t|^2 from the integer codes: sum_k ((q_ik - q_tk) scale_k)^2 (the difference is exact). */
@@ -273,9 +282,9 @@ MLRN_HOT float mlrn__sqdist_q(const mlrn_svm *s, uint16_t i, uint16_t t) {
 }
 
 /* G_t of the current sub-problem (wss2). */
-MLRN_HOT float mlrn__grad(const mlrn_svm *s, uint16_t t, int8_t yt, uint8_t which) {
+MLRN_HOT float mlrn__grad(const mlrn_svm *s, uint16_t t, int8_t yt) {
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR) {
-        float f = mlrn__wx(s, t, which);
+        float f = mlrn__wx(s, t);
         return (yt > 0 ? f : -f) - 1.0f;
     }
     return s->grad[t];
@@ -362,7 +371,7 @@ static inline int mlrn__wss2_iteration(mlrn_svm *s) {
         if (!yt) continue;
         a = *mlrn__alpha(s, t);
         if (yt > 0 ? !(a < C) : !(a > 0.0f)) continue;
-        g = mlrn__grad(s, t, yt, 2);
+        g = mlrn__grad(s, t, yt);
         v = yt > 0 ? -g : g;
         if (v > gmax) { gmax = v; i = t; gi = g; }
     }
@@ -373,27 +382,16 @@ static inline int mlrn__wss2_iteration(mlrn_svm *s) {
     for (t = 0; t < n; t++) {
         int8_t yt = mlrn__y(s, s->store->labels[t]);
         float a, g, v, bd;
-        const float *xt = 0;
         if (!yt) continue;
         a = *mlrn__alpha(s, t);
         if (yt > 0 ? !(a > 0.0f) : !(a < C)) continue;
-        if (s->p.kernel.type == MLRN_KERNEL_LINEAR && !s->wq) {   /* one row serves G_t and quad */
-            float f;
-            xt = mlrn__row(s, t, 2);
-            f = mlrn_dot(s->w + (size_t)s->sub * s->store->d, xt, s->store->d);
-            g = (yt > 0 ? f : -f) - 1.0f;
-        } else if (s->wq) {
-            g = mlrn__grad(s, t, yt, 2);
-        } else {
-            g = s->grad[t];
-        }
+        g = mlrn__grad(s, t, yt);
         v = yt > 0 ? -g : g;
         if (v < gmin) gmin = v;
         bd = gmax - v;
         if (bd > 0.0f) {
-            float q, obj;
-            if (!xt && !s->wq) xt = mlrn__row(s, t, 2);
-            q = mlrn__quad(s, (uint16_t)i, xi, t, xt);
+            /* the folded linear path works on the codes: no dequantised row needed */
+            float q = mlrn__quad(s, (uint16_t)i, xi, t, s->wq ? 0 : mlrn__row(s, t, 2)), obj;
             if (q <= 0.0f) q = MLRN_TAU;
             obj = -(bd * bd) / q;
             if (obj < best) { best = obj; j = t; quad = q; gj = g; }
@@ -456,7 +454,7 @@ static inline void mlrn__wss2_bias(mlrn_svm *s) {
         float a, g, yg;
         if (!yt) continue;
         a = *mlrn__alpha(s, t);
-        g = mlrn__grad(s, t, yt, 2);
+        g = mlrn__grad(s, t, yt);
         yg = yt > 0 ? g : -g;
         if (a >= C) {
             if (yt < 0) { if (yg < ub) ub = yg; }
@@ -643,14 +641,9 @@ static inline float mlrn_svm_decision_sub(const mlrn_svm *s, uint16_t sub, const
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR) return mlrn_dot(s->w + (size_t)sub * d, x, d) + s->b[sub];
     mlrn__pair(s, sub, &p, &q);
     for (t = 0; t < s->n_model; t++) {
-        uint8_t lab = s->store->labels[t];
-        uint16_t row;
+        int16_t row = mlrn__coef_row(s, sub, p, q, s->store->labels[t]);
         float c;
-        if (s->n_sub == 1) row = 0;
-        else if (s->p.multiclass == MLRN_OVR) row = sub;
-        else if (lab == p) row = (uint16_t)(q - 1u);
-        else if (lab == q) row = p;
-        else continue;
+        if (row < 0) continue;
         c = s->alpha[(size_t)row * s->store->capacity + t];
         if (c != 0.0f) acc = acc + c * mlrn__kernel(s, mlrn__row(s, t, 3), x);
     }
