@@ -28,7 +28,6 @@ import numpy as np
 
 from ..c_format import c_float
 from ._model import CModel, Table, f32
-from ._prep import UnsupportedModel
 
 QTYPES = {"int8": ("int8_t", 127, "i8", "q8"), "int16": ("int16_t", 32767, "i16", "q16")}
 I31 = 2 ** 31 - 1
@@ -361,8 +360,7 @@ def build_linear_q(N, source, W, b, classes, *, rule, proba=None, decision="scor
 # -- kernel SVMs ---------------------------------------------------------------------------------
 def lower_svm_q(t, N, prescale, dtype, calib_X):
     from ...estimators import _f32
-    from .linear import ovo_to_ovr_mirror, vote_mirror
-    from .svm import KERNEL_IDS
+    from .svm import KERNEL_IDS, attach_mirrors, combine_kernel_values
     QT, Qt, fs, ts = QTYPES[dtype]
     n = t.n_classes
     if t.kernel == "linear":
@@ -449,38 +447,9 @@ def lower_svm_q(t, N, prescale, dtype, calib_X):
             diff = Qx - SVq[s][None, :]
             acc = (diff * diff).sum(axis=1) if rbf else Qx @ SVq[s]
             K[:, s] = _f32.kernel_finish(t.kernel, acc.astype(np.float64).astype(np.float32), g32, c32, t.degree)
-        F = np.zeros((Qx.shape[0], rows), dtype=np.float32)
-        if t.mode == "binary":
-            for s in range(n_sv):
-                F[:, 0] = F[:, 0] + coef32[0, s] * K[:, s]
-        elif t.mode == "ovr":
-            for r in range(n):
-                for s in range(n_sv):
-                    F[:, r] = F[:, r] + coef32[r, s] * K[:, s]
-        else:
-            k = 0
-            for p in range(n):
-                for q in range(p + 1, n):
-                    for s in np.flatnonzero((sv_class == p) | (sv_class == q)):
-                        row = q - 1 if sv_class[s] == p else p
-                        F[:, k] = F[:, k] + coef32[row, s] * K[:, s]
-                    k += 1
-        return (F + b32[None, :]).astype(np.float32)
+        return combine_kernel_values(t, K, coef32, b32)
 
-    if t.mode == "binary":
-        m.ref_predict = lambda Qx: (decisions(Qx)[:, 0] >= 0).astype(np.int64)
-        m.ref_decision = decisions
-    elif t.mode == "ovr":
-        m.ref_predict = lambda Qx: np.argmax(decisions(Qx), axis=1)
-        m.ref_decision = decisions
-    else:
-        m.ref_predict = lambda Qx: vote_mirror(decisions(Qx), n)
-        if t.decision == "ovo_ovr":
-            m.ref_decision = lambda Qx: ovo_to_ovr_mirror(decisions(Qx), n)
-        elif t.decision == "neg_scores":
-            m.ref_decision = lambda Qx: -decisions(Qx)
-        else:
-            m.ref_decision = decisions
+    attach_mirrors(m, t, decisions)
     return wrap(m, iq, ram)
 
 

@@ -152,7 +152,7 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
         if t.decision == "ovo_ovr":
             m.decision_body = head + f"    float f[{rows}];\n" + fill + f"    mlrn_svm_ovo_to_ovr(f, {n}, out);"
         elif t.decision == "neg_scores":
-            m.decision_body = head + f"    uint16_t i;\n" + fill.replace(", f);", ", out);") + \
+            m.decision_body = head + "    uint16_t i;\n" + fill.replace(", f);", ", out);") + \
                 f"    for (i = 0; i < {rows}; i++) out[i] = -out[i];"
         else:
             m.decision_body = head + fill.replace(", f);", ", out);")
@@ -172,24 +172,41 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
         K = np.empty((X.shape[0], n_sv), dtype=np.float32)
         for s in range(n_sv):
             K[:, s] = _f32.kernel_rows(t.kernel, X, sv32[s], g32, c32, t.degree)
-        F = np.zeros((X.shape[0], rows), dtype=np.float32)
-        if t.mode == "binary":
-            for s in range(n_sv):
-                F[:, 0] = F[:, 0] + coef32[0, s] * K[:, s]
-        elif t.mode == "ovr":
-            for r in range(n):
-                for s in range(n_sv):
-                    F[:, r] = F[:, r] + coef32[r, s] * K[:, s]
-        else:
-            k = 0
-            for p in range(n):
-                for q in range(p + 1, n):
-                    for s in np.flatnonzero((sv_class == p) | (sv_class == q)):
-                        row = q - 1 if sv_class[s] == p else p
-                        F[:, k] = F[:, k] + coef32[row, s] * K[:, s]
-                    k += 1
-        return (F + b32[None, :]).astype(np.float32)
+        return combine_kernel_values(t, K, coef32, b32)
 
+    attach_mirrors(m, t, decisions)
+    return m
+
+
+def combine_kernel_values(t: SVMTables, K, coef32, b32) -> np.ndarray:
+    """Decision values from kernel values K (rows x n_sv) in the generated C's order: per decision
+    row, acc = acc + coef * K over the support vectors in table order, then + b. Shared by the float
+    and quantised mirrors."""
+    n, n_sv = len(t.classes), K.shape[1]
+    rows = b32.shape[0]
+    F = np.zeros((K.shape[0], rows), dtype=np.float32)
+    if t.mode == "binary":
+        for s in range(n_sv):
+            F[:, 0] = F[:, 0] + coef32[0, s] * K[:, s]
+    elif t.mode == "ovr":
+        for r in range(n):
+            for s in range(n_sv):
+                F[:, r] = F[:, r] + coef32[r, s] * K[:, s]
+    else:
+        sv_class = np.asarray(t.sv_start)   # one-vs-one: the class of each support vector
+        k = 0
+        for p in range(n):
+            for q in range(p + 1, n):
+                for s in np.flatnonzero((sv_class == p) | (sv_class == q)):
+                    row = q - 1 if sv_class[s] == p else p
+                    F[:, k] = F[:, k] + coef32[row, s] * K[:, s]
+                k += 1
+    return (F + b32[None, :]).astype(np.float32)
+
+
+def attach_mirrors(m, t: SVMTables, decisions):
+    """ref_predict / ref_decision of an exported SVM from its decision-value mirror."""
+    n = len(t.classes)
     if t.mode == "binary":
         m.ref_predict = lambda X: (decisions(X)[:, 0] >= 0).astype(np.int64)
         m.ref_decision = decisions
@@ -204,4 +221,3 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
             m.ref_decision = lambda X: -decisions(X)
         else:
             m.ref_decision = decisions
-    return m
