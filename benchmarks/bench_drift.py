@@ -13,7 +13,7 @@ import argparse
 import json
 
 from microlearn.learning import streams
-from microlearn.learning.simulate import plot_windows, simulate
+from microlearn.learning.simulate import simulate
 
 STREAMS = [
     ("rotating_hyperplane", "abrupt", {}),

@@ -154,7 +154,6 @@ def glue_emlearn(est, d, work):
     import emlearn
     if isinstance(est, SVC):
         raise NotImplementedError("emlearn has no SVM")
-    method = "loadable" if not isinstance(est, GaussianNB) else None
     kw = ({"method": "inline", "dtype": "float"} if isinstance(est, (DecisionTreeClassifier, RandomForestClassifier))
           else {})
     cm = emlearn.convert(est, **kw)

@@ -2,7 +2,6 @@
 emulator/tool errors reach the user as one clear line."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from microlearn.boards.registry import get_board

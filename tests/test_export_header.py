@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import microlearn
-from export_cases import MODELS, dataset, fitted
+from export_cases import dataset, fitted
 from microlearn.codegen.export import UnsupportedModel, export
 from microlearn.targets import TargetUnavailable, get_target
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ import pytest
 import microlearn
 from microlearn.learning import streams
 from microlearn.learning.loop_run import loop
-from microlearn.learning.simulate import LearnerConfig, RefLearner, run_reference, simulate
+from microlearn.learning.simulate import LearnerConfig, RefLearner, simulate
 
 UNIT_C = r"""
 /* Unit checks of mlrn_learner.h: input validation, eviction policies, queue, rollback, persistence. */

@@ -7,7 +7,6 @@ after N EEPROM byte writes.
 """
 from __future__ import annotations
 
-import os
 import random
 import re
 import shutil

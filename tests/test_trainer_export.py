@@ -1,11 +1,9 @@
 """export_trainer: a header a user's application includes, compiled against include_dir()."""
 import subprocess
 
-import numpy as np
 import pytest
 
 import microlearn
-from microlearn.datasets import load
 
 APP = r"""
 #include <stdio.h>

@@ -19,7 +19,7 @@ import json
 
 import numpy as np
 
-from microlearn.learning.envs.hvac import HVACEnv, comfort_stream, run_closed_loop
+from microlearn.learning.envs.hvac import comfort_stream, run_closed_loop
 from microlearn.learning.simulate import LearnerConfig, RefLearner, _fit_static, predict_model, simulate
 
 CENTRE = np.array([22.0, 50.0, 15.0, 0.5], np.float32)

@@ -3,9 +3,6 @@ compare with the Python reference."""
 from __future__ import annotations
 
 import json
-import sys
-
-import numpy as np
 
 from .main import CLIError
 

@@ -80,7 +80,7 @@ def render(m: CModel) -> str:
     if len(cls) > 200:
         cls = cls[:200] + "..."
     lines.append(f" *   classes_ = [{cls}]")
-    lines.append(f" * Compile with -I<microlearn.include_dir()>. Tables are const (PROGMEM on AVR).")
+    lines.append(" * Compile with -I<microlearn.include_dir()>. Tables are const (PROGMEM on AVR).")
     for note in m.notes:
         lines.append(f" * {note}")
     lines.append(" */")
@@ -99,9 +99,9 @@ def render(m: CModel) -> str:
     lines.append(f"#define {N}_N_CLASSES {m.n_classes}")
     if m.decision_body is not None:
         lines.append(f"#define {N}_N_DECISION {m.n_decision}")
-    lines.append(f"/* bytes of const tables (flash); the runtime code comes on top */")
+    lines.append("/* bytes of const tables (flash); the runtime code comes on top */")
     lines.append(f"#define {N}_FLASH_BYTES {m.flash_bytes}")
-    lines.append(f"/* bytes of stack scratch arrays the largest entry point declares */")
+    lines.append("/* bytes of stack scratch arrays the largest entry point declares */")
     lines.append(f"#define {N}_RAM_BYTES {m.ram_bytes}")
     for k, v in m.extra_defines.items():
         lines.append(f"#define {N}_{k} {v}")
@@ -113,7 +113,7 @@ def render(m: CModel) -> str:
     if m.helpers:
         lines.append(m.helpers.rstrip("\n"))
         lines.append("")
-    lines.append(f"/* Index into classes_ of the predicted class. */")
+    lines.append("/* Index into classes_ of the predicted class. */")
     lines.append(f"static inline int32_t {N}_predict(const {m.input_type} *x) {{")
     lines.append(m.predict_body.rstrip("\n"))
     lines.append("}")

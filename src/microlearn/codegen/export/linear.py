@@ -88,7 +88,6 @@ def build_linear(N, source, W, b, classes, *, rule, proba=None, decision="scores
                tables=[Table("w", "float", W32), Table("b", "float", b32)], notes=list(notes))
     m.extra_defines["N_ROWS"] = rows
     args = f"{N}_w, {N}_b, {rows}, {N}_N_FEATURES, x"
-    scores_ram = 4 * rows
     if rule in ("gt", "ge"):
         op = ">" if rule == "gt" else ">="
         m.predict_body = f"    return mlrn_linear_score({N}_w, mlrn_flash_f32(&{N}_b[0]), {N}_N_FEATURES, x) {op} 0.0f ? 1 : 0;"

@@ -29,7 +29,6 @@ def f32_key(v) -> np.ndarray:
 def _flatten(tree, prescale):
     """Internal nodes of one sklearn Tree in preorder -> (feature, thr64-or-32, left, right, leaf_values)."""
     cl, cr = tree.children_left, tree.children_right
-    feat, thr = tree.feature, tree.threshold
     value = tree.value[:, 0, :].astype(np.float64)
     if tree.value.shape[1] != 1:
         raise UnsupportedModel("multi-output trees are not supported")
@@ -72,7 +71,6 @@ def _code_layout(m, N, d, C, T, pure, feats, keys, lefts, rights, roots, total, 
         nmax = max(len(u) for u in uniq)
         rtype = "uint8_t" if nmax <= 255 else "uint16_t"
         jidx = np.array([int(np.searchsorted(uniq[f], k)) for f, k in zip(feats, keys)], np.int64)
-        offs = np.concatenate([[0], np.cumsum([len(u) for u in uniq])])
         counts = np.asarray([len(u) for u in uniq])
         m.tables = [t for t in m.tables] + [Table("tkeys", "int32_t", np.concatenate(uniq)),
                                             Table("tn", "uint8_t" if nmax <= 255 else "uint16_t", counts)]
@@ -159,8 +157,6 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
     base = 0
     leaf_base = 0
     for order, iid, leaves, lid, value in flat:
-        tr = None
-
         def code(nd):
             if nd in iid:
                 return base + iid[nd]
@@ -168,8 +164,6 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
                 return -1 - int(np.argmax(value[nd]))
             return -1 - (leaf_base + lid[nd]) * leaf_stride
 
-        for nd in order:
-            pass
         t_ = trees[len(roots)].tree_
         for nd in order:
             feats.append(int(t_.feature[nd]))
