@@ -297,10 +297,14 @@ def main(argv=None):
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--tools", default=",".join(TOOLS))
     ap.add_argument("--markdown-only", action="store_true", help="rewrite the .md from the saved .json")
+    ap.add_argument("--out", default=str(OUT), help="directory of export_peers.json/.md (default: benchmarks/results)")
+    ap.add_argument("--merge", action="store_true",
+                    help="replace only the (dataset, model, tool) rows measured now in the saved .json")
     a = ap.parse_args(argv)
+    out = Path(a.out)
     if a.markdown_only:
-        rows = json.loads((OUT / "export_peers.json").read_text())
-        (OUT / "export_peers.md").write_text(markdown(rows))
+        rows = json.loads((out / "export_peers.json").read_text())
+        (out / "export_peers.md").write_text(markdown(rows))
         print(markdown(rows))
         return
     rows = []
@@ -310,9 +314,14 @@ def main(argv=None):
                 rows += bench_one(ds, model, a.tools.split(","))
             except Exception:
                 traceback.print_exc()
-    OUT.mkdir(exist_ok=True)
-    (OUT / "export_peers.json").write_text(json.dumps(rows, indent=1))
-    (OUT / "export_peers.md").write_text(markdown(rows))
+    out.mkdir(parents=True, exist_ok=True)
+    if a.merge and (out / "export_peers.json").exists():
+        key = lambda r: (r["dataset"], r["model"], r["tool"])   # noqa: E731
+        new = {key(r): r for r in rows}
+        old = json.loads((out / "export_peers.json").read_text())
+        rows = [new.pop(key(r), r) for r in old] + list(new.values())
+    (out / "export_peers.json").write_text(json.dumps(rows, indent=1))
+    (out / "export_peers.md").write_text(markdown(rows))
     print(markdown(rows))
 
 
