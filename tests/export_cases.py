@@ -77,10 +77,16 @@ def threshold_points(est, X, limit=400):
     (in raw input units: the exporter's stored thresholds are the exact boundaries)."""
     from microlearn.codegen.export import lower
     m = lower(est, name="t")
-    if "threshold" not in [t.suffix for t in m.tables]:
+    if "features" in m.info:        # float32 trees (record tables have no separate feature table)
+        feats = np.asarray(m.info["features"])
+    elif "threshold" in [t.suffix for t in m.tables]:
+        feats = m.table("feature").values
+    else:
         return np.empty((0, X.shape[1]), np.float32)
-    feats = m.table("feature").values
-    thr = np.asarray(m.info.get("thresholds", m.table("threshold").values), dtype=np.float32)
+    if len(feats) == 0:
+        return np.empty((0, X.shape[1]), np.float32)
+    thr = np.asarray(m.info["thresholds"] if "thresholds" in m.info else m.table("threshold").values,
+                     dtype=np.float32)
     rng = np.random.default_rng(0)
     idx = rng.choice(len(feats), size=min(limit // 2, len(feats)), replace=False)
     rows = []

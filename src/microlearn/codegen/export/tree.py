@@ -52,6 +52,64 @@ def _flatten(tree, prescale):
 
 RANK_NODES_PER_FEATURE = 6
 INLINE_TREES_MAX_NODES = 160
+RECORD_MAX_FEATURES = 64       # the node's first byte is 4*feature (even; odd marks a leaf)
+NODE_BYTES, LEAF_BYTES = 7, 3  # MLRN_TREER_NODE_BYTES / MLRN_TREER_LEAF_BYTES
+SCALAR_ACCS = 3               # forests of up to 4 classes sum in named variables
+
+
+def _records(feats, keys, lefts, rights, roots, leaf_mult=1):
+    """Record table of mlrn_treer_leaf (see mlrn_tree.h): each tree in preorder, a node's left
+    child right after it. Returns (bytes, byte offset of each root), or None when it does not fit
+    the format (u16 offsets and leaf values). Leaf values are multiplied by leaf_mult."""
+    out = bytearray()
+    root_offsets = []
+    for r in roots:
+        root_offsets.append(len(out))
+        stack = [("emit", int(r))]
+        while stack:
+            op, v = stack.pop()
+            if op == "patch":                 # v: offset of the node whose right child starts here
+                out[v + 1:v + 3] = len(out).to_bytes(2, "little") if len(out) < 65536 else b"\xff\xff"
+                continue
+            if v < 0:
+                val = (-1 - v) * leaf_mult
+                if val > 65535:
+                    return None
+                out += bytes([1]) + val.to_bytes(2, "little")
+                continue
+            at = len(out)
+            out += bytes([4 * int(feats[v]), 0, 0]) + int(keys[v]).to_bytes(4, "little", signed=True)
+            stack += [("emit", int(rights[v])), ("patch", at), ("emit", int(lefts[v]))]
+    if len(out) >= 65536:
+        return None
+    return np.frombuffer(bytes(out), dtype=np.uint8).copy(), root_offsets
+
+
+def _record_walker(table):
+    """Mirror of mlrn_treer_leaf, reading the record bytes: X (float32 rows), root offset -> leaf values."""
+    b = np.asarray(table, dtype=np.int64)
+    n = len(b)
+    pad = np.concatenate([b, np.zeros(8, np.int64)])
+    is_leaf = (b & 1) == 1
+    feat = b >> 2
+    right = pad[1:n + 1] | (pad[2:n + 2] << 8)
+    key = (pad[3:n + 3] | (pad[4:n + 4] << 8) | (pad[5:n + 5] << 16) | (pad[6:n + 6] << 24))
+    key = np.where(key >= 2 ** 31, key - 2 ** 32, key)
+
+    def walk(X, root):
+        X = f32(X)
+        off = np.full(X.shape[0], root, dtype=np.int64)
+        rows = np.arange(X.shape[0])
+        while True:
+            act = ~is_leaf[off]
+            if not act.any():
+                break
+            o = off[act]
+            go_left = f32_key(X[rows[act], feat[o]]) <= key[o]
+            off[act] = np.where(go_left, o + NODE_BYTES, right[o])
+        return right[off]            # a leaf's value sits where a node's right offset does
+    return walk
+
 
 
 def _code_layout(m, N, d, C, T, pure, feats, keys, lefts, rights, roots, total, rank=False):
@@ -204,25 +262,62 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
         keys = np.asarray(qthr, dtype=np.int64)
         thr_table = Table("threshold", xtype, keys)
         leaf_prefix = f"mlrn_tree_leaf_{qs}_"
-    m.tables = [Table("feature", ftype, feats), thr_table,
-                Table("left", ctype, np.asarray(lefts)), Table("right", ctype, np.asarray(rights))]
-    if n_nodes == 0:
-        m.tables = [Table("feature", ftype, [0]), Table("threshold", thr_table.ctype, [0]),
-                    Table("left", ctype, [-1]), Table("right", ctype, [-1])]
+    # tree_layout (float32 forests): "table" (node tables, least flash), "rank" (nested 8-bit
+    # compares of each input's rank among its feature's thresholds: pays a search per feature and
+    # prediction), "code" (nested int32-key compares: fewest cycles, most flash). "auto" (default):
+    # "table". Single trees are always node tables.
+    layout = opts.get("tree_layout", "auto")
+    if layout not in ("auto", "table", "code", "rank"):
+        raise ValueError("tree_layout must be 'auto', 'table', 'code' or 'rank'")
+    if layout == "auto":
+        layout = "table"
+    T = len(trees)
+    # float32 node tables: the record table (mlrn_treer_leaf) when it fits its format, else the
+    # separate feature/threshold/left/right tables (also what quantized inputs use)
+    rec = None
+    if quant is None and d <= RECORD_MAX_FEATURES and not (forest and layout in ("code", "rank") and n_nodes > 0):
+        # forests with probability leaves: the leaf holds the byte offset of its row (no scaling at run time)
+        leaf_mult = 4 if (forest and not pure) else 1
+        rec = _records(feats, keys, lefts, rights, roots, leaf_mult)
+    m.info["features"] = feats
+    if rec is not None:
+        rec_bytes, rec_roots = rec
+        m.tables = [Table("nodes", "uint8_t", rec_bytes)]
+        if forest:
+            m.tables.append(Table("roots", "uint16_t", np.asarray(rec_roots)))
+            root_expr = f"mlrn_flash_u16(&{N}_roots[t])"
+        else:
+            root_expr = f"{rec_roots[0]}u"
+        m.notes.append("Layout: one record table (mlrn_treer_leaf): 7 bytes per node, 3 per leaf.")
+
+        def walk(r):
+            return f"mlrn_treer_leaf({N}_nodes, {r}, x)"
+    else:
+        m.tables = [Table("feature", ftype, feats), thr_table,
+                    Table("left", ctype, np.asarray(lefts)), Table("right", ctype, np.asarray(rights))]
+        if n_nodes == 0:
+            m.tables = [Table("feature", ftype, [0]), Table("threshold", thr_table.ctype, [0]),
+                        Table("left", ctype, [-1]), Table("right", ctype, [-1])]
+        leaf_fn = f"{leaf_prefix}{suffix}({N}_feature, {N}_threshold, {N}_left, {N}_right"
+        if forest:
+            m.tables.append(Table("roots", ctype, np.asarray(roots)))
+            root_expr = f"{ccast}{cread}(&{N}_roots[t])"
+        else:
+            root_expr = f"{ccast}{roots[0]}"
+
+        def walk(r):
+            return f"{leaf_fn}, {r}, x)"
     m.extra_defines["N_NODES"] = n_nodes
-    m.extra_defines["N_TREES"] = len(trees)
+    m.extra_defines["N_TREES"] = T
     if prescale:
         m.notes.append(f"{prescale.describe()} folded exactly into the thresholds.")
     m.notes.append("Leaves: " + ("pure, class index in the child code (integer votes)." if pure
                                  else "leaf-probability table." if not forest else
                                  "leaf probabilities in uint32 fixed point, summed exactly in integers."))
-    leaf_fn = f"{leaf_prefix}{suffix}({N}_feature, {N}_threshold, {N}_left, {N}_right"
-    T = len(trees)
-    if forest:
-        m.tables.append(Table("roots", ctype, np.asarray(roots)))
-        root_expr = f"{ccast}{cread}(&{N}_roots[t])"
-    else:
-        root_expr = f"{ccast}{roots[0]}"
+    W = walk(root_expr)
+    leaf_row = f"&{N}_leaf_q[{W}]"
+    if rec is not None and forest and not pure:
+        leaf_row = f"(const uint32_t *)(const void *)((const uint8_t *){N}_leaf_q + {W})"
     if not pure:
         P64 = np.asarray(leaf_proba, dtype=np.float64)
         LP = f32(P64)
@@ -245,20 +340,20 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
     # C bodies
     if not forest:
         if pure:
-            m.predict_body = f"    return {leaf_fn}, {root_expr}, x);"
-            m.proba_body = (f"    int32_t c = {leaf_fn}, {root_expr}, x);\n    uint16_t i;\n"
+            m.predict_body = f"    return (int32_t){W};"
+            m.proba_body = (f"    int32_t c = (int32_t){W};\n    uint16_t i;\n"
                             f"    for (i = 0; i < {C}; i++) out[i] = 0.0f;\n    out[c] = 1.0f;")
         else:
             acc = "mlrn_flash_u8" if C <= 256 else "mlrn_flash_u16"
-            m.predict_body = f"    return (int32_t){acc}(&{N}_leaf_class[{leaf_fn}, {root_expr}, x)]);"
-            m.proba_body = (f"    uint32_t leaf = (uint32_t){leaf_fn}, {root_expr}, x);\n    uint16_t i;\n"
+            m.predict_body = f"    return (int32_t){acc}(&{N}_leaf_class[{W}]);"
+            m.proba_body = (f"    uint32_t leaf = (uint32_t){W};\n    uint16_t i;\n"
                             f"    for (i = 0; i < {C}; i++) out[i] = mlrn_flash_f32(&{N}_leaf_proba[leaf * {C}u + i]);")
         m.ram_bytes = 0
     else:
         if pure:
             m.helpers = (f"static inline void {N}_votes(const {xtype} *x, uint16_t *votes) {{\n"
                          f"    uint16_t t;\n    for (t = 0; t < {C}; t++) votes[t] = 0;\n"
-                         f"    for (t = 0; t < {T}; t++) votes[{leaf_fn}, {root_expr}, x)]++;\n}}")
+                         f"    for (t = 0; t < {T}; t++) votes[{W}]++;\n}}")
             m.predict_body = (f"    uint16_t votes[{C}];\n    {N}_votes(x, votes);\n"
                               f"    return mlrn_argmax_u16(votes, {C});")
             m.proba_body = (f"    uint16_t votes[{C}];\n    uint16_t i;\n    {N}_votes(x, votes);\n"
@@ -266,31 +361,32 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
             m.ram_bytes = 2 * C
         else:
             from ..c_format import c_float
-            m.helpers = (f"/* acc[c]: sum over trees of the leaves' class-c probability in fixed point (2^-{shift});\n"
-                         f" * the table holds classes 1..{C - 1}, class 0 is the remainder (rows sum to 2^{shift}). */\n"
-                         f"static inline void {N}_sum(const {xtype} *x, uint32_t *acc) {{\n"
-                         f"    uint16_t t, i;\n    for (i = 1; i < {C}; i++) acc[i] = 0;\n"
-                         f"    for (t = 0; t < {T}; t++) {{\n"
-                         f"        const uint32_t *p = &{N}_leaf_q[{leaf_fn}, {root_expr}, x)];\n"
-                         f"        for (i = 1; i < {C}; i++) acc[i] += mlrn_flash_u32(&p[i - 1u]);\n"
-                         f"    }}\n    acc[0] = {total}UL;\n"
-                         f"    for (i = 1; i < {C}; i++) acc[0] -= acc[i];\n}}")
+            head = (f"/* acc[c]: sum over trees of the leaves' class-c probability in fixed point (2^-{shift});\n"
+                    f" * the table holds classes 1..{C - 1}, class 0 is the remainder (rows sum to 2^{shift}). */\n"
+                    f"static inline void {N}_sum(const {xtype} *x, uint32_t *acc) {{\n")
+            if C - 1 <= SCALAR_ACCS:
+                # a few classes: named accumulators stay in registers across the trees (an array
+                # lives on the stack: a load and a store per class and tree, ~16 cycles on AVR)
+                a = [f"a{c}" for c in range(1, C)]
+                m.helpers = (head + f"    uint32_t {', '.join(v + ' = 0' for v in a)};\n    uint16_t t;\n"
+                             f"    for (t = 0; t < {T}; t++) {{\n"
+                             f"        const uint32_t *p = {leaf_row};\n" +
+                             "".join(f"        {v} += mlrn_flash_u32(&p[{c}]);\n" for c, v in enumerate(a)) +
+                             "    }\n" + "".join(f"    acc[{c + 1}] = {v};\n" for c, v in enumerate(a)) +
+                             f"    acc[0] = (uint32_t){total}UL - " + " - ".join(a) + ";\n}")
+            else:
+                m.helpers = (head + f"    uint16_t t, i;\n    for (i = 1; i < {C}; i++) acc[i] = 0;\n"
+                             f"    for (t = 0; t < {T}; t++) {{\n"
+                             f"        const uint32_t *p = {leaf_row};\n"
+                             f"        for (i = 1; i < {C}; i++) acc[i] += mlrn_flash_u32(&p[i - 1u]);\n"
+                             f"    }}\n    acc[0] = {total}UL;\n"
+                             f"    for (i = 1; i < {C}; i++) acc[0] -= acc[i];\n}}")
             m.predict_body = (f"    uint32_t acc[{C}];\n    {N}_sum(x, acc);\n"
                               f"    return mlrn_argmax_u32(acc, {C});")
             m.proba_body = (f"    uint32_t acc[{C}];\n    uint16_t i;\n    {N}_sum(x, acc);\n"
                             f"    for (i = 0; i < {C}; i++) out[i] = (float)acc[i] * {c_float(qscale)};")
             m.ram_bytes = 4 * C
 
-    # tree_layout (float32 forests): "table" (node tables, least flash), "rank" (nested 8-bit
-    # compares of each input's rank among its feature's thresholds: pays a search per feature and
-    # prediction, so it wins when many nodes share few features), "code" (nested int32-key
-    # compares: fewest cycles, most flash). "auto" (default): rank when there are >= 6 nodes
-    # per input feature, else table.
-    layout = opts.get("tree_layout", "auto")
-    if layout == "auto":
-        layout = "rank" if (forest and quant is None and n_nodes >= RANK_NODES_PER_FEATURE * d) else "table"
-    if layout not in ("table", "code", "rank"):
-        raise ValueError("tree_layout must be 'table', 'code' or 'rank'")
     if layout in ("code", "rank") and forest and quant is None and n_nodes > 0:
         _code_layout(m, N, d, C, T, pure, feats, keys, lefts, rights, roots, total if not pure else None,
                      rank=layout == "rank")
@@ -313,6 +409,14 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
             go_left = (xv <= thr_a[c]) if quant is not None else (f32_key(xv) <= thr_a[c])
             code[act] = np.where(go_left, L[c], R[c])
         return -1 - code
+
+    if rec is not None:
+        # the C walks the record bytes: so does the mirror (the encoding is tested with the C)
+        rec_walk = _record_walker(rec_bytes)
+        root_of = dict(zip(roots, rec_roots))
+
+        def leaf_of(X, root):       # noqa: F811
+            return rec_walk(X, root_of[root]) // leaf_mult
 
     def tree_outputs(X):
         return [leaf_of(X, r) for r in roots]
