@@ -8,6 +8,7 @@ Public API (imported lazily so that `import microlearn` stays cheap):
   include_dir()            folder of the runtime headers, like numpy.get_include()
   simulate(stream, ...)    Python reference of the self-learning loop
   plan(...)                memory planner for a board
+  plan_learner(...)        memory planner for the self-learning loop (mlrn_learner) on a board
 """
 from importlib import import_module
 from pathlib import Path
@@ -21,6 +22,7 @@ _LAZY = {
     "compile": "microlearn.codegen.compiled",
     "simulate": "microlearn.learning.simulate",
     "plan": "microlearn.boards.planner",
+    "plan_learner": "microlearn.boards.learner_planner",
     "get_board": "microlearn.boards.registry",
     "get_target": "microlearn.targets",
 }

@@ -101,6 +101,109 @@ def calibrate_board(name: str) -> dict:
             "flash_multi": multi, "stack": stack, "stack_at_features": STACK_D, "stack_align": 1 if ptr == 2 else 8}
 
 
+# ---- the self-learning loop (mlrn_learner + the stream driver of `microlearn loop`) ----------------------
+LEARNER_FLASH_DS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
+LEARNER_STACK_DS = (1, 4, 16)
+LEARNER_MULTI_CLASSES = 3      # one-vs-one voting: the same code for any number of classes > 2
+
+
+def _learner_cfg(d: int, classes: int = 2, storage: str = "float32", budget: int = 0):
+    """The calibration configurations: the reference sizes, d features. Flash is measured with `microlearn
+    loop`'s default budget 0; the stack with budget 5, so that training is time-sliced and the queue is
+    used (the deepest paths of step() run)."""
+    from ..boards.learner_planner import REFERENCE, learner_config
+    kw = {**REFERENCE, "n_features": d, "classes": classes, "storage": storage, "budget": budget}
+    if storage != "float32":
+        from ..estimators._store import affine_from_range
+        kw["scale"], kw["offset"] = affine_from_range(-4.0, 4.0, storage, d)
+    return learner_config(**kw)
+
+
+def _learner_stream(d: int, classes: int, n: int = 160, seed: int = 0):
+    """Gaussian rows labelled by the nearest of `classes` random directions; the labels rotate halfway
+    (an abrupt drift), so the run retrains, accepts, rolls back and signals a drift."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    y = np.argmax(X @ rng.normal(size=(d, classes)), axis=1)
+    y[n // 2:] = (y[n // 2:] + 1) % classes
+    return X, y.astype(np.uint8)
+
+
+def _learner_measure(name: str, cfg, run: bool):
+    """Build (and run over _learner_stream) the loop program exactly as `microlearn loop` builds it."""
+    import tempfile
+
+    from ..learning import learner_codegen as lc
+    from ..learning.loop_run import build_learner
+    from ..targets._toolchain import symbols
+    t = get_board(name).target()
+    with tempfile.TemporaryDirectory() as wd:
+        build = build_learner(cfg, t, wd, {"LRN_MARK_STEPS": 1}, check=False)
+        addrs = symbols(t.nm, build.path)[1]
+        stack = None
+        if run:
+            res = t.run(build, lc.encode_stream(*_learner_stream(cfg.n_features, cfg.n_classes)), timeout=300)
+            lc.parse_output(res.output)           # raises if the device reported an error
+            stack = res.stack_bytes
+    return build, addrs, stack
+
+
+def learner_reference_point(name: str) -> dict:
+    """The learner's reference configuration (planner REFERENCE, float32) built and run once: sizeof
+    (mlrn_learner), the order the toolchain lays the learner's objects out in, the fixed static data of
+    driver + support, flash and stack. Also what the learner planner measures when the runtime changed."""
+    from ..boards.learner_planner import layout
+    from ..learning.learner_codegen import static_objects
+    b = get_board(name)
+    cfg = _learner_cfg(STACK_D)
+    build, addrs, _ = _learner_measure(name, cfg, run=False)
+    stack = _learner_measure(name, _learner_cfg(STACK_D, budget=5), run=True)[2]
+    objs = static_objects(cfg, "lrn")
+    order = sorted(objs, key=lambda n: addrs[n])
+    cal = {"struct_bytes": build.symbol_sizes["lrn"], "order": [n[len("lrn"):] for n in order],
+           "align": 1 if b.arch == "avr" else 4, "fixed_static_bytes": 0}
+    cal["fixed_static_bytes"] = build.static_ram_bytes - sum(layout(cfg, cal).values())
+    return {**cal, "flash_bytes": build.flash_bytes, "stack_bytes": stack}
+
+
+def calibrate_learner_board(name: str) -> dict:
+    b = get_board(name)
+    ref = learner_reference_point(name)
+    flash, stack, flash_multi, stack_multi = {}, {}, {}, {}
+    for st in STORAGES:
+        pts = []
+        for d in LEARNER_FLASH_DS:
+            try:
+                pts.append([d, _learner_measure(name, _learner_cfg(d, storage=st), run=False)[0].flash_bytes])
+            except DoesNotFit:
+                break
+        flash[st] = pts
+        stack[st] = []
+        for d in LEARNER_STACK_DS:
+            try:
+                stack[st].append([d, _learner_measure(name, _learner_cfg(d, storage=st, budget=5), run=True)[2]])
+            except DoesNotFit:      # 16 float32 features at the reference sizes do not fit the uno
+                break
+        multi = _learner_measure(name, _learner_cfg(STACK_D, LEARNER_MULTI_CLASSES, st), run=False)[0]
+        flash_multi[st] = multi.flash_bytes - dict(pts)[STACK_D]
+        s_multi = _learner_measure(name, _learner_cfg(STACK_D, LEARNER_MULTI_CLASSES, st, budget=5), run=True)[2]
+        stack_multi[st] = s_multi - dict(map(tuple, stack[st]))[STACK_D]
+    return {"toolchain": _toolchain(b), "struct_bytes": ref["struct_bytes"], "order": ref["order"],
+            "align": ref["align"], "fixed_static_bytes": ref["fixed_static_bytes"], "flash_curve": flash,
+            "flash_multi": flash_multi, "stack_curve": stack, "stack_multi": stack_multi}
+
+
+def calibrate_learner(boards=None, jobs: int = 2) -> dict:
+    """The "learner" section of calibration.json."""
+    from ..boards.learner_planner import learner_fingerprint
+    names = boards or [b.name for b in list_boards() if b.emulated]
+    with ProcessPoolExecutor(max_workers=jobs) as ex:
+        results = dict(zip(names, ex.map(calibrate_learner_board, names)))
+    return {"fingerprint": learner_fingerprint(),
+            "generated_by": "python -m microlearn.bench.calibrate --learner", "boards": results}
+
+
 ESTIMATES = {
     "esp32": {"borrowed_from": "nrf52840", "static_limit_bytes": 160 * 1024,
               "basis": "no Xtensa toolchain here: the nrf52840's (Cortex-M4F, 32-bit pointers, single-precision "
@@ -121,27 +224,42 @@ def calibrate(boards=None, jobs: int = 2) -> dict:
             "generated_by": "python -m microlearn.bench.calibrate", "boards": {**results, **ESTIMATES}}
 
 
+def _merge(stored: dict, fresh: dict, what: str) -> dict:
+    """A partial run (some boards): merge its boards into the stored section."""
+    if stored.get("fingerprint") != fresh["fingerprint"]:
+        print(f"warning: the stored {what} calibration is for another runtime; calibrate every board",
+              file=sys.stderr)
+    return {**stored, **{k: v for k, v in fresh.items() if k != "boards"},
+            "boards": {**stored.get("boards", {}), **fresh["boards"]}}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--boards", help="comma-separated board names (default: every emulated board)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default=str(CALIBRATION_PATH))
     ap.add_argument("--check", action="store_true", help="compare with the stored calibration instead of writing")
+    ap.add_argument("--learner", action="store_true",
+                    help="only the self-learning loop's constants (the \"learner\" section; about 1 min per board)")
     a = ap.parse_args(argv)
     boards = a.boards.split(",") if a.boards else None
-    cal = calibrate(boards, a.jobs)
+    stored = json.loads(CALIBRATION_PATH.read_text()) if CALIBRATION_PATH.exists() else None
+    if a.learner:
+        cal = dict(stored or {"version": 1, "boards": {}})
+        cal["learner"] = calibrate_learner(boards, a.jobs)
+    else:
+        cal = calibrate(boards, a.jobs)
+        cal["learner"] = calibrate_learner(boards, a.jobs)
     if a.check:
-        stored = json.loads(CALIBRATION_PATH.read_text())
         diff = [n for n, v in cal["boards"].items() if stored["boards"].get(n) != v]
+        diff += [f"{n} (learner)" for n, v in cal["learner"]["boards"].items()
+                 if stored.get("learner", {}).get("boards", {}).get(n) != v]
         print("calibration up to date" if not diff else f"calibration differs for: {', '.join(diff)}")
         return 1 if diff else 0
-    if boards and CALIBRATION_PATH.exists():   # partial run: merge into the stored file
-        stored = json.loads(CALIBRATION_PATH.read_text())
-        if stored.get("fingerprint") != cal["fingerprint"]:
-            print("warning: the stored calibration is for another runtime; calibrate every board", file=sys.stderr)
-        stored["boards"].update(cal["boards"])
-        stored["fingerprint"] = cal["fingerprint"]
-        cal = stored
+    if boards and stored is not None:   # partial run: merge into the stored file
+        if not a.learner:
+            cal = {**_merge(stored, cal, "trainer"), "learner": cal["learner"]}
+        cal["learner"] = _merge(stored.get("learner", {}), cal["learner"], "learner")
     with open(a.out, "w") as fh:
         json.dump(cal, fh, indent=1, sort_keys=False)
         fh.write("\n")

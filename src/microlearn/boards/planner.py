@@ -44,18 +44,24 @@ RUNTIME_HEADERS = ("mlrn.h", "mlrn_smo.h", "mlrn_store.h", "mlrn_kernel.h", "mlr
 def runtime_fingerprint() -> str:
     """Hash of everything the calibrated figures depend on: the trainer's runtime headers, the generated
     trainer header (for a reference configuration), the driver and the targets' support code."""
+    from ..codegen.trainer import make_config, render_trainer
+    from ..ondevice import DRIVER
+    return program_fingerprint(RUNTIME_HEADERS, render_trainer(make_config(
+        n_features=3, capacity=5, classes=3, storage="int8", feature_range=(0, 1)), "t"), DRIVER)
+
+
+def program_fingerprint(headers, generated: str, driver: str) -> str:
+    """Hash of a calibrated program: the runtime `headers` it includes, a `generated` configuration header,
+    its `driver` and the targets' support code (shared by the trainer's and the learner's calibration)."""
     import hashlib
 
     from .. import include_dir
-    from ..codegen.trainer import make_config, render_trainer
-    from ..ondevice import DRIVER
     from ..targets.base import SUPPORT_DIR
     h = hashlib.sha256()
-    for name in RUNTIME_HEADERS:
+    for name in headers:
         h.update((Path(include_dir()) / name).read_bytes())
-    h.update(render_trainer(make_config(n_features=3, capacity=5, classes=3, storage="int8",
-                                        feature_range=(0, 1)), "t").encode())
-    h.update(DRIVER.encode())
+    h.update(generated.encode())
+    h.update(driver.encode())
     # Only what goes into the device program (not the host-side simavr runner or qemu plugin).
     for f in sorted(SUPPORT_DIR.rglob("*")):
         if f.is_file() and f.name in ("mlrn_target.h", "mlrn_target.c", "startup.c", "link.ld.in", "mlrn_cortexm.h"):
@@ -139,12 +145,16 @@ class Plan:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def title(self) -> str:
+        """The first line of summary(): what was planned."""
+        return (f"{self.board}: {self.n_features} features x capacity {self.capacity} ({self.storage}), "
+                f"{self.n_classes} classes, {self.kernel} kernel, {self.solver} solver"
+                + (f", {self.multiclass}" if self.n_classes > 2 else ""))
+
     def summary(self) -> str:
         """Human-readable report (what `microlearn plan` prints)."""
         est = " (ESTIMATE: " + self.basis + ")" if self.estimate else ""
-        lines = [f"{self.board}: {self.n_features} features x capacity {self.capacity} ({self.storage}), "
-                 f"{self.n_classes} classes, {self.kernel} kernel, {self.solver} solver"
-                 + (f", {self.multiclass}" if self.n_classes > 2 else "") + est]
+        lines = [self.title() + est]
         lines.append("  static SRAM by name:")
         for k, v in self.static_buffers.items():
             lines.append(f"    {k:<22} {v:>8,} B")
@@ -195,12 +205,16 @@ class Plan:
                 out.append(f"{s} storage (--storage {s}; up to capacity {m:,})")
             elif m > max(cap, 1):
                 out.append(f"capacity <= {m:,} with {s} storage (--storage {s})")
-        boards = boards_that_fit(self.n_features, self.capacity, self.n_classes, kernel=self.kernel,
-                                 storage=self.storage, solver=self.solver, multiclass=self.multiclass,
-                                 exclude=(self.board,))
+        boards = self.other_boards()
         if boards:
             out.append("another board: " + ", ".join(boards))
         return out
+
+    def other_boards(self) -> list[str]:
+        """The other boards this configuration fits."""
+        return boards_that_fit(self.n_features, self.capacity, self.n_classes, kernel=self.kernel,
+                               storage=self.storage, solver=self.solver, multiclass=self.multiclass,
+                               exclude=(self.board,))
 
     def message(self) -> str:
         """One line: why it does not fit, and what would."""
@@ -431,17 +445,23 @@ def boards_that_fit(n_features, capacity, classes=2, *, kernel="linear", storage
 def does_not_fit(cfg, target_or_board, exc=None):
     """A DoesNotFit whose message says by how many bytes and what would fit, for `cfg` on the board.
     exc: the linker's DoesNotFit, when the plan itself thought it fits (its figures are kept)."""
-    from ..targets.errors import DoesNotFit
     board = getattr(target_or_board, "board", None) or target_or_board
-    reserve = getattr(target_or_board, "stack_reserve", None)
-    pl = plan_config(cfg, board, stack_reserve_bytes=reserve)
+    return refusal(lambda reserve: plan_config(cfg, board, stack_reserve_bytes=reserve),
+                   getattr(target_or_board, "stack_reserve", None), exc)
+
+
+def refusal(plan_with_reserve, reserve=None, exc=None):
+    """The DoesNotFit for a plan (trainer or learner): plan_with_reserve(stack_reserve_bytes) -> Plan.
+    exc: the linker's DoesNotFit, when the plan itself thought it fits (its figures are kept)."""
+    from ..targets.errors import DoesNotFit
+    pl = plan_with_reserve(reserve)
     if exc is not None and pl.fits:
         # The linker says no where the plan said yes (a toolchain other than the calibrated one?):
         # shift the plan by the measured excess and suggest from that.
         msg = str(exc)
         if exc.region == "sram":
             actual = pl.static_limit_bytes + int(exc.over)
-            pl = plan_config(cfg, board, stack_reserve_bytes=pl.stack_reserve_bytes + actual - pl.static_ram_bytes)
+            pl = plan_with_reserve(pl.stack_reserve_bytes + actual - pl.static_ram_bytes)
         sug = pl.suggestions()
         if sug:
             msg += ". What fits: " + "; ".join(sug)
@@ -458,12 +478,17 @@ def precheck(cfg, target) -> Plan | None:
     board = getattr(target, "board", None)
     if board is None or board.name not in calibration()["boards"]:
         return None
-    reserve = getattr(target, "stack_reserve", None)
-    pl = plan_config(cfg, board, stack_reserve_bytes=reserve)
+    return check_plan(lambda reserve: plan_config(cfg, board, stack_reserve_bytes=reserve),
+                      getattr(target, "stack_reserve", None))
+
+
+def check_plan(plan_with_reserve, reserve=None) -> Plan:
+    """precheck() for any plan: raise refusal() when static SRAM is over (exact) or flash/stack clearly are."""
+    pl = plan_with_reserve(reserve)
     clear = ("static" in pl.over or pl.over.get("sram", 0) > 0.1 * pl.sram_bytes
              or pl.over.get("flash", 0) > 0.1 * pl.flash_bytes)
     if clear:
-        raise does_not_fit(cfg, target)
+        raise refusal(plan_with_reserve, reserve)
     return pl
 
 

@@ -1,4 +1,5 @@
-"""`microlearn plan`: will a training configuration fit a board? (no toolchain needed)"""
+"""`microlearn plan`: will a training configuration, or with --learner the self-learning loop, fit a
+board? (no toolchain needed)"""
 from __future__ import annotations
 
 import json
@@ -11,27 +12,59 @@ def register(sub):
                        description="Predicts the flash, the static SRAM by buffer, the stack and the total SRAM of "
                                    "training this configuration on the board (microlearn's train program), whether "
                                    "it fits, and the largest capacity that fits for each storage type. Uses the "
-                                   "calibrated per-board constants: no toolchain is needed.")
+                                   "calibrated per-board constants: no toolchain is needed. With --learner: the "
+                                   "self-learning loop (mlrn_learner, what `microlearn loop --target BOARD` builds); "
+                                   "--capacity is then training + held-out samples.")
     p.add_argument("--board", required=True, help="a board (see `microlearn boards`)")
     p.add_argument("--n-features", type=int, required=True)
     p.add_argument("--capacity", type=int, required=True, help="training samples the device stores")
     p.add_argument("--classes", type=int, default=2)
-    p.add_argument("--kernel", default="linear", choices=["linear", "rbf", "poly", "sigmoid"])
+    p.add_argument("--kernel", choices=["linear", "rbf", "poly", "sigmoid"], help="default linear")
     p.add_argument("--storage", default="float32", choices=["float32", "int16", "int8"])
-    p.add_argument("--solver", default="wss2", choices=["wss2", "simplified"])
-    p.add_argument("--multiclass", default="ovo", choices=["ovo", "ovr"])
+    p.add_argument("--solver", choices=["wss2", "simplified"], help="default wss2")
+    p.add_argument("--multiclass", choices=["ovo", "ovr"], help="default ovo")
     p.add_argument("--stack-reserve", type=int, help="bytes kept free for the stack (default: the board's)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    g = p.add_argument_group("self-learning loop (--learner; the same options as `microlearn loop`)")
+    g.add_argument("--learner", action="store_true",
+                   help="plan the self-learning loop (linear, wss2, one-vs-one) instead of the trainer")
+    g.add_argument("--holdout-every", type=int, help="every k-th stored sample is held out (0: none; default 4)")
+    g.add_argument("--queue", type=int, help="samples queued while training (default 8)")
+    g.add_argument("--trigger-window", type=int, help="sliding window of the error-rate trigger (default 20)")
+    g.add_argument("--store", choices=["all", "mistakes"], help="store policy (no effect on memory)")
+    g.add_argument("--replace", choices=["fifo", "reservoir", "balanced"], help="replacement (no effect on memory)")
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+LEARNER_ONLY = ("holdout_every", "queue", "trigger_window", "store", "replace")
+TRAINER_ONLY = ("kernel", "solver", "multiclass")
+
+
+def _plan(args):
+    """The trainer's or the learner's plan; options of the other one are a usage error."""
+    if args.learner:
+        wrong = [o for o in TRAINER_ONLY if getattr(args, o) not in (None, {"kernel": "linear", "solver": "wss2",
+                                                                            "multiclass": "ovo"}[o])]
+        if wrong:
+            raise CLIError("the self-learning loop is linear, wss2, one-vs-one only: drop --" +
+                           ", --".join(o.replace("_", "-") for o in wrong))
+        from ..boards.learner_planner import plan_learner
+        opts = {o: getattr(args, o) for o in LEARNER_ONLY if getattr(args, o) is not None}
+        return plan_learner(args.board, args.n_features, args.capacity, args.classes, storage=args.storage,
+                            stack_reserve_bytes=args.stack_reserve, **opts)
+    wrong = [o for o in LEARNER_ONLY if getattr(args, o) is not None]
+    if wrong:
+        raise CLIError("--" + ", --".join(o.replace("_", "-") for o in wrong) + " apply to --learner only")
     from ..boards.planner import plan
+    return plan(args.board, args.n_features, args.capacity, args.classes, kernel=args.kernel or "linear",
+                storage=args.storage, solver=args.solver or "wss2", multiclass=args.multiclass or "ovo",
+                stack_reserve_bytes=args.stack_reserve)
+
+
+def run(args) -> int:
     from ..boards.registry import UnknownBoard
     try:
-        p = plan(args.board, args.n_features, args.capacity, args.classes, kernel=args.kernel,
-                 storage=args.storage, solver=args.solver, multiclass=args.multiclass,
-                 stack_reserve_bytes=args.stack_reserve)
+        p = _plan(args)
     except UnknownBoard as exc:
         raise CLIError(str(exc)) from None
     except ValueError as exc:

@@ -25,6 +25,27 @@ def _training_cost(res, measure: str) -> dict:
             "train_marked_calls": x["marked_pairs"] - 2, "marker_overhead": e}
 
 
+def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool = True):
+    """Write learner.h + the stream driver into workdir and build them for `tgt`. For a board, the memory
+    planner checks the configuration first (check=False skips it: calibration) and a linker overflow is
+    rewritten with what would fit, as `microlearn train --target` does for the trainer."""
+    from ..boards.learner_planner import learner_does_not_fit, learner_precheck
+    from ..targets.errors import DoesNotFit
+    wd = Path(workdir)
+    wd.mkdir(parents=True, exist_ok=True)
+    board = getattr(tgt, "board", None)
+    # The header carries the plan (and its #error) only when planned here: calibration builds without one.
+    pl = learner_precheck(cfg, tgt) if board is not None and check else None
+    (wd / "learner.h").write_text(lc.render_header(cfg, "lrn", board=pl.board if pl is not None else None))
+    (wd / "main.c").write_text(lc.DRIVER)
+    try:
+        return tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())], defines=defines or {})
+    except DoesNotFit as exc:
+        if board is None or not check:
+            raise
+        raise learner_does_not_fit(cfg, tgt, exc) from exc
+
+
 def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, timeout: float = 600.0,
                   time_training: bool = False, mark_steps: bool = True) -> dict:
     """Build the learner + driver for `target`, feed the stream, parse what the device decided.
@@ -39,16 +60,12 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         tmp = tempfile.TemporaryDirectory(prefix="microlearn-loop-")
         workdir = tmp.name
     try:
-        wd = Path(workdir)
-        wd.mkdir(parents=True, exist_ok=True)
-        (wd / "learner.h").write_text(lc.render_header(cfg, "lrn"))
         measure = {"avr": "cycles", "cortex-m": "instructions"}.get(getattr(tgt, "kind", ""))
         marked = bool(mark_steps and measure)   # LRN_MARK_STEPS: see the driver in learner_codegen
-        (wd / "main.c").write_text(lc.DRIVER)
         defines = {"LRN_MARK_STEPS": int(marked)}
         if time_training:
             defines["LRN_TIME_TRAINING"] = 1
-        build = tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())], defines=defines)
+        build = build_learner(cfg, tgt, workdir, defines)
         res = tgt.run(build, lc.encode_stream(X, y), timeout=timeout)
         out = lc.parse_output(res.output)
         out.update({"target": tgt.name, "cycles": res.cycles, "instructions": res.instructions,
@@ -88,6 +105,11 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         lo, hi = feature_range if feature_range is not None else (X.min(axis=0), X.max(axis=0))
         cfg_kwargs["scale"], cfg_kwargs["offset"] = affine_from_range(lo, hi, cfg_kwargs["storage"], X.shape[1])
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=nc, **cfg_kwargs)
+    if isinstance(target, str) and target != "host":   # refuse what cannot fit before the reference run
+        from ..boards.learner_planner import learner_precheck
+        from ..targets import get_target
+        target = get_target(target)
+        learner_precheck(cfg, target)
     ref = run_reference(cfg, X, yv)
     dev = run_on_target(cfg, X, yv, target, workdir=workdir, timeout=timeout)
     rep = report(cfg, X, yv, drift, dev, window=window, static_rows=static_rows, baselines=baselines, plot=plot)

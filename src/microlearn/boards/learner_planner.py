@@ -1,0 +1,326 @@
+"""The memory planner for the self-learning loop: will this mlrn_learner configuration fit that board?
+
+`plan_learner(board, n_features=, capacity=, classes=, storage=, holdout_every=, queue=, trigger_window=)`
+predicts, for the stream program `microlearn loop --target BOARD` builds (learner + driver + I/O):
+
+- static SRAM, exactly, by name: the buffers MLRN_LEARNER_DEFINE declares (NAME_train_x/_y,
+  NAME_hold_x/_y, NAME_work, NAME_model, NAME_scratch, NAME_qx/_qy, NAME_win: see
+  learner_codegen.static_objects), the struct NAME (sizeof(mlrn_learner): 2-byte pointers on AVR, 4 on
+  ARM, measured), the alignment padding the linker inserts between them (replayed in the order the
+  toolchain places them, recorded at calibration), and the fixed static data of the driver and support;
+- the stack and flash, calibrated per board and storage type as functions of the number of features,
+  plus a delta for more than two classes (one-vs-one voting);
+- whether it fits (same rules as the trainer's planner: static <= SRAM - stack reserve, static + stack
+  <= SRAM, flash <= flash) and the largest total capacity that fits per storage type.
+
+Store policy (all / mistakes) and replacement (fifo / reservoir / balanced) are run-time parameters of
+the same code: they change neither SRAM nor flash. The constants are the "learner" section of
+calibration.json, written by `python -m microlearn.bench.calibrate --learner`.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import planner as _p
+from .registry import get_board, list_boards
+
+LEARNER_HEADERS = ("mlrn.h", "mlrn_learner.h", "mlrn_smo.h", "mlrn_store.h", "mlrn_kernel.h", "mlrn_math.h",
+                   "mlrn_rng.h", "mlrn_persist.h", "mlrn_crc32.h")
+# The calibration's reference configuration (also what a stale calibration is re-measured at).
+REFERENCE = dict(n_features=4, capacity=12, classes=2, queue=8, trigger_window=20)
+MAX_CAPACITY = 65535   # uint16 store capacities
+
+
+def learner_config(n_features, capacity=60, classes=2, *, storage="float32", **kw):
+    """A LearnerConfig for planning: int16/int8 stores get placeholder affine tables (their values
+    do not change any size)."""
+    from ..learning.simulate import LearnerConfig
+    n_classes = classes if isinstance(classes, int) else len(list(classes))
+    if storage != "float32" and kw.get("scale") is None:
+        kw["scale"] = kw["offset"] = np.ones(int(n_features), np.float32)
+    return LearnerConfig(n_features=int(n_features), n_classes=n_classes, capacity=int(capacity),
+                         storage=storage, **kw)
+
+
+def learner_fingerprint() -> str:
+    """Hash of what the learner's calibrated figures depend on (runtime headers, a generated header, the
+    stream driver, the targets' support code)."""
+    from ..learning import learner_codegen as lc
+    return _p.program_fingerprint(LEARNER_HEADERS, lc.render_header(learner_config(**REFERENCE), "lrn"), lc.DRIVER)
+
+
+def learner_calibration() -> dict:
+    return _p.calibration().get("learner", {"boards": {}})
+
+
+def learner_calibration_is_current() -> bool:
+    """False when the learner runtime, its driver or the support code changed since calibration."""
+    return learner_calibration().get("fingerprint") == learner_fingerprint()
+
+
+@functools.lru_cache(maxsize=1)
+def _current() -> bool:
+    try:
+        return learner_calibration_is_current()
+    except OSError:
+        return True
+
+
+def _cal_for(b) -> tuple[dict, bool, str]:
+    cal = learner_calibration()["boards"]
+    trainer = _p.calibration()["boards"].get(b.name, {})
+    if b.name in cal:
+        c, basis = cal[b.name], f"calibrated with {cal[b.name].get('toolchain', 'the board toolchain')}"
+        if not _current():
+            r = _refresh(b.name)
+            if r is not None:
+                c, basis = r, basis + "; static layout re-measured and flash/stack shifted for the current runtime"
+        return c, False, basis
+    src = trainer.get("borrowed_from")
+    if src and src in cal:
+        base, _, _ = _cal_for(get_board(src))
+        return ({**base, "static_limit_bytes": trainer.get("static_limit_bytes", b.sram_bytes),
+                 "notes": trainer.get("notes", [])}, True, trainer.get("basis", f"constants of {src}"))
+    raise ValueError(f"the planner has no learner calibration for {b.name}; run "
+                     f"`python -m microlearn.bench.calibrate --learner --boards {b.name}`")
+
+
+@functools.lru_cache(maxsize=None)
+def _refresh(name: str) -> dict | None:
+    """The runtime changed since calibration: when the board's tools are here, measure the reference
+    configuration once (cached per fingerprint, like the trainer's planner._refresh) for the exact
+    struct size, layout order and fixed static data, and shift flash and stack by the change there."""
+    if os.environ.get("MICROLEARN_PLANNER_REFRESH", "1") == "0":
+        return None
+    b = get_board(name)
+    if not b.emulated or not all(b.tools_installed().values()):
+        return None
+    cache = Path(os.environ.get("MICROLEARN_CACHE", Path.home() / ".cache" / "microlearn"))
+    path = cache / f"learner-planner-{name}-{learner_fingerprint()}.json"
+    try:
+        ref = json.loads(path.read_text())
+    except (OSError, ValueError):
+        from ..bench.calibrate import learner_reference_point
+        try:
+            ref = learner_reference_point(name)
+        except Exception:     # a broken toolchain: fall back to the stored constants (with a note)
+            return None
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(ref))
+        except OSError:
+            pass
+    old = learner_calibration()["boards"][name]
+    d0 = REFERENCE["n_features"]
+    dflash = ref["flash_bytes"] - _p._interp(old["flash_curve"]["float32"], d0)
+    dstack = ref["stack_bytes"] - _p._interp(old["stack_curve"]["float32"], d0)
+    return {**old, **{k: ref[k] for k in ("struct_bytes", "order", "fixed_static_bytes")},
+            "flash_curve": {s: [[d, f + dflash] for d, f in pts] for s, pts in old["flash_curve"].items()},
+            "stack_curve": {s: [[d, v + dstack] for d, v in pts] for s, pts in old["stack_curve"].items()}}
+
+
+def layout(cfg, cal: dict, name: str = "lrn") -> dict:
+    """Static SRAM by name: each object, the alignment padding, the fixed part. Objects are placed in the
+    calibrated order (the toolchain's), each at a multiple of min(its alignment, the board's); the block
+    starts aligned and ends padded to the board's alignment (the next object, the support code's, is)."""
+    from ..learning.learner_codegen import static_objects
+    objs = static_objects(cfg, name)
+    a = cal["align"]
+    sizes = {n: (cal["struct_bytes"], a) if size is None else (size, min(al, a)) for n, (size, al) in objs.items()}
+    pos = 0
+    for suffix in cal["order"]:
+        size, al = sizes[name + suffix]
+        pos = _p._align(pos, al) + size
+    pos = _p._align(pos, a)
+    out = {n: s for n, (s, _) in sizes.items()}
+    out["alignment padding"] = pos - sum(out.values())
+    out["driver + support (fixed)"] = cal["fixed_static_bytes"]
+    return out
+
+
+def _layout_key(n_classes: int) -> str:
+    return "binary" if n_classes <= 2 else "ovo"
+
+
+def _stack(cal, cfg) -> int:
+    s = _p._interp(cal["stack_curve"][cfg.storage], cfg.n_features)
+    if cfg.n_classes > 2:
+        s += cal["stack_multi"][cfg.storage]
+    return int(round(s))
+
+
+def _flash(cal, cfg) -> int:
+    f = _p._interp(cal["flash_curve"][cfg.storage], cfg.n_features)
+    if cfg.n_classes > 2:
+        f += cal["flash_multi"][cfg.storage]
+    return int(round(f))
+
+
+def _figures(b, cal, reserve, cfg, name="lrn"):
+    static = layout(cfg, cal, name)
+    s = sum(static.values())
+    stack, flash = _stack(cal, cfg), _flash(cal, cfg)
+    over = {}
+    limit = _p._static_limit(b, cal, reserve)
+    if s > limit:
+        over["static"] = s - limit
+    if s + stack > b.sram_bytes:
+        over["sram"] = s + stack - b.sram_bytes
+    if flash > b.flash_bytes:
+        over["flash"] = flash - b.flash_bytes
+    return static, s, stack, flash, over
+
+
+# Options of LearnerConfig that change sizes (the rest are run-time parameters of the same program).
+SIZE_OPTIONS = ("holdout_every", "queue", "trigger_window")
+OTHER_OPTIONS = ("store", "replace")
+
+
+def _options(kw: dict) -> dict:
+    bad = set(kw) - set(SIZE_OPTIONS) - set(OTHER_OPTIONS)
+    if bad:
+        raise TypeError(f"unknown learner option(s): {', '.join(sorted(bad))}")
+    return kw
+
+
+def _min_capacity(holdout_every: int) -> int:
+    """The smallest total capacity LearnerConfig accepts (>= 2 training samples, >= 1 held out)."""
+    return max(3, holdout_every) if holdout_every else 2
+
+
+def max_learner_capacity(board, n_features: int, classes=2, *, storage="float32", stack_reserve_bytes=None,
+                         **options) -> int:
+    """The largest total capacity (training + held-out samples) that fits the board; 0 if none does."""
+    b = _p._board(board)
+    cal, _, _ = _cal_for(b)
+    reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else stack_reserve_bytes
+    _options(options)
+
+    def ok(c):
+        return not _figures(b, cal, reserve, learner_config(n_features, c, classes, storage=storage, **options))[4]
+    lo = _min_capacity(options.get("holdout_every", 4))
+    if not ok(lo):
+        return 0
+    hi = MAX_CAPACITY
+    if ok(hi):
+        return hi
+    while hi - lo > 1:           # static SRAM grows with capacity: bisect
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    # ARM padding (0-3 bytes per object) can make the boundary ragged: look a few capacities further.
+    return max([lo] + [c for c in range(lo + 1, min(lo + 8, MAX_CAPACITY) + 1) if ok(c)])
+
+
+@dataclass
+class LearnerPlan(_p.Plan):
+    """A Plan of the self-learning loop (linear kernel, wss2, one-vs-one: the learner's scope).
+    capacity is the total (training + held-out); max_capacity is per storage type, in the same unit."""
+    train_capacity: int = 0
+    hold_capacity: int = 0
+    holdout_every: int = 4
+    queue: int = 8
+    trigger_window: int = 20
+    store: str = "all"
+    replace: str = "fifo"
+    program: str = "microlearn loop driver (learner + stream I/O)"
+    options: dict = field(default_factory=dict)
+
+    def title(self) -> str:
+        return (f"{self.board}: self-learning loop, {self.n_features} features x capacity {self.capacity} "
+                f"({self.train_capacity} train + {self.hold_capacity} held out, {self.storage}), "
+                f"{self.n_classes} classes, queue {self.queue}, window {self.trigger_window}")
+
+    def other_boards(self) -> list[str]:
+        return learner_boards_that_fit(self.n_features, self.capacity, self.n_classes, storage=self.storage,
+                                       exclude=(self.board,), **self.options)
+
+
+def plan_learner(board, n_features: int, capacity: int = 60, classes=2, *, storage="float32",
+                 stack_reserve_bytes: int | None = None, name: str = "lrn", **options) -> LearnerPlan:
+    """Predict flash, static SRAM (by name), stack and total SRAM of the self-learning loop with this
+    configuration on `board`, whether it fits, and the largest capacity per storage type.
+
+    capacity: training + held-out samples (every `holdout_every`-th stored sample is held out).
+    options: holdout_every (4), queue (8), trigger_window (20) change sizes; store ("all"/"mistakes") and
+    replace ("fifo"/"reservoir"/"balanced") are accepted and change nothing. `name`: the learner's C name."""
+    cfg = learner_config(n_features, capacity, classes, storage=storage, **_options(options))
+    return plan_learner_config(cfg, board, stack_reserve_bytes=stack_reserve_bytes, name=name)
+
+
+def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, name: str = "lrn") -> LearnerPlan:
+    """plan_learner() for a LearnerConfig (what `microlearn loop --target BOARD` checks before building)."""
+    b = _p._board(board)
+    if b.name == "host":
+        raise ValueError("the planner sizes programs for boards, not the host")
+    cal, estimate, basis = _cal_for(b)
+    reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else int(stack_reserve_bytes)
+    static, s, stack, flash, over = _figures(b, cal, reserve, cfg, name)
+    options = {k: getattr(cfg, k) for k in SIZE_OPTIONS + OTHER_OPTIONS}
+    caps = {st: max_learner_capacity(b, cfg.n_features, cfg.n_classes, storage=st, stack_reserve_bytes=reserve,
+                                     **options) for st in _p.STORAGES}
+    notes = list(cal.get("notes", []))
+    if not _current() and "re-measured" not in basis:
+        notes.append("the learner runtime changed since the planner was calibrated: figures may be off; rerun "
+                     "`python -m microlearn.bench.calibrate --learner`")
+    return LearnerPlan(board=b.name, n_features=cfg.n_features, capacity=cfg.capacity, n_classes=cfg.n_classes,
+                       kernel="linear", storage=cfg.storage, solver="wss2", multiclass="ovo", static_buffers=static,
+                       static_ram_bytes=s, stack_bytes=stack, sram_bytes=s + stack, flash_bytes=flash,
+                       board_sram_bytes=b.sram_bytes, board_flash_bytes=b.flash_bytes, stack_reserve_bytes=reserve,
+                       static_limit_bytes=_p._static_limit(b, cal, reserve), fits=not over,
+                       fits_static="static" not in over, fits_sram="sram" not in over,
+                       fits_flash="flash" not in over, over=over, max_capacity=caps, estimate=estimate, basis=basis,
+                       notes=notes, train_capacity=cfg.train_capacity, hold_capacity=cfg.hold_capacity,
+                       holdout_every=cfg.holdout_every, queue=cfg.queue, trigger_window=cfg.trigger_window,
+                       store=cfg.store, replace=cfg.replace, options=options)
+
+
+def learner_boards_that_fit(n_features, capacity, classes=2, *, storage="float32", exclude=(), **options) -> list[str]:
+    """Names of the boards this learner configuration fits (smallest SRAM first)."""
+    cfg = learner_config(n_features, capacity, classes, storage=storage, **_options(options))
+    out = []
+    for b in sorted(list_boards(), key=lambda b: (b.sram_bytes, b.flash_bytes)):
+        if b.name in exclude or b.name == "host":
+            continue
+        try:
+            cal, est, _ = _cal_for(b)
+        except ValueError:      # not calibrated for the learner
+            continue
+        if not _figures(b, cal, b.stack_reserve_bytes, cfg)[4]:
+            out.append(b.name + (" (estimate)" if est else ""))
+    return out
+
+
+def _planner_for(cfg, target_or_board):
+    board = getattr(target_or_board, "board", None) or target_or_board
+    return lambda reserve: plan_learner_config(cfg, board, stack_reserve_bytes=reserve)
+
+
+def learner_does_not_fit(cfg, target_or_board, exc=None):
+    """A DoesNotFit for the learner on the board: by how many bytes, and what would fit (capacity, storage
+    type, another board). exc: the linker's DoesNotFit when the plan thought it fits."""
+    return _p.refusal(_planner_for(cfg, target_or_board), getattr(target_or_board, "stack_reserve", None), exc)
+
+
+def learner_precheck(cfg, target) -> LearnerPlan | None:
+    """Before building the loop for a board target: raise DoesNotFit if the plan says it cannot fit
+    (static SRAM exactly; flash and stack only when clearly over, as planner.precheck). None for the host
+    or a board without learner calibration."""
+    board = getattr(target, "board", None)
+    if board is None:
+        return None
+    try:
+        _cal_for(board)
+    except ValueError:
+        return None
+    return _p.check_plan(_planner_for(cfg, target), getattr(target, "stack_reserve", None))
+
+
+__all__ = ["LearnerPlan", "plan_learner", "plan_learner_config", "max_learner_capacity", "learner_boards_that_fit",
+           "learner_precheck", "learner_does_not_fit", "learner_fingerprint", "learner_calibration_is_current",
+           "layout"]

@@ -1,0 +1,289 @@
+"""The learner planner (microlearn.boards.learner_planner): static SRAM of the self-learning loop predicted
+exactly (by name) against the linked program, flash and stack within tolerance, the pre-check of
+`microlearn loop --target BOARD`, the generated header's budget check, the CLI."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from microlearn import include_dir
+from microlearn.boards.learner_planner import (LearnerPlan, learner_calibration, learner_calibration_is_current,
+                                               learner_config, max_learner_capacity, plan_learner,
+                                               plan_learner_config)
+from microlearn.boards.registry import get_board
+from microlearn.cli.main import main
+from microlearn.learning import learner_codegen as lc
+from microlearn.targets.errors import DoesNotFit
+
+FLASH_TOLERANCE = 0.02       # relative: flash is a calibrated model (features x storage, + multi-class delta)
+STACK_TOLERANCE = 16         # bytes: the stack is a calibrated model at the paths the calibration stream runs
+
+
+def _missing(board):
+    return [t for t, ok in get_board(board).tools_installed().items() if not ok]
+
+
+def _board(board, slow=False):
+    marks = [pytest.mark.avr if get_board(board).arch == "avr" else pytest.mark.cortexm]
+    missing = _missing(board)
+    marks.append(pytest.mark.skipif(bool(missing), reason=f"not installed: {', '.join(missing)}"))
+    if slow:
+        marks.append(pytest.mark.slow)
+    return pytest.param(board, marks=marks, id=board)
+
+
+# (n_features, capacity, classes, storage, options): capacities, storage types, classes, features, and the
+# options that change sizes (held-out split, queue, window, each down to 0 = a 1-entry array).
+CONFIGS = [
+    (4, 60, 2, "float32", {}),
+    (3, 21, 3, "int8", {"queue": 3, "trigger_window": 7}),
+    (5, 33, 4, "int16", {"holdout_every": 5}),
+    (1, 10, 2, "int8", {"holdout_every": 0, "queue": 0, "trigger_window": 0}),
+    (7, 17, 5, "float32", {"holdout_every": 3, "queue": 1, "trigger_window": 9}),
+    (13, 40, 2, "int16", {"queue": 2}),
+]
+BIG = [(12, 300, 3, "float32", {}), (30, 500, 6, "int8", {"queue": 5}), (2, 2000, 2, "int16", {"holdout_every": 7})]
+
+
+def _cfg(d, cap, classes, storage, opts):
+    return learner_config(d, cap, classes, storage=storage, **opts)
+
+
+def _build(cfg, board, tmp_path):
+    """The program `microlearn loop --target BOARD` builds (loop_run.build_learner, with its pre-check)."""
+    from microlearn.learning.loop_run import build_learner
+    from microlearn.targets import get_target
+    return build_learner(cfg, get_target(board), tmp_path, {"LRN_MARK_STEPS": 1})
+
+
+def _assert_matches(pl, build):
+    """Static SRAM exact, in total and per object; flash within FLASH_TOLERANCE."""
+    assert pl.static_ram_bytes == build.static_ram_bytes, (pl.static_buffers, build.static_ram_bytes)
+    for name, size in pl.static_buffers.items():
+        if name.startswith("lrn"):
+            assert build.symbol_sizes[name] == size, name
+    err = abs(pl.flash_bytes - build.flash_bytes) / build.flash_bytes
+    assert err <= FLASH_TOLERANCE, (pl.flash_bytes, build.flash_bytes)
+
+
+@pytest.mark.parametrize("board", [_board("uno"), _board("nrf52840")])
+@pytest.mark.parametrize("conf", CONFIGS[:3], ids=lambda c: f"d{c[0]}-cap{c[1]}-c{c[2]}-{c[3]}")
+def test_static_sram_exact_and_flash_close(board, conf, tmp_path):
+    cfg = _cfg(*conf)
+    pl = plan_learner_config(cfg, board)
+    assert pl.fits
+    _assert_matches(pl, _build(cfg, board, tmp_path))
+
+
+@pytest.mark.parametrize("board", [_board(b, slow=True) for b in ("uno", "mega2560", "nrf52840", "bluepill",
+                                                                    "samd21", "rp2040")])
+def test_static_sram_exact_every_config(board, tmp_path):
+    for i, conf in enumerate(CONFIGS + BIG):
+        cfg = _cfg(*conf)
+        pl = plan_learner_config(cfg, board)
+        if not pl.fits:
+            with pytest.raises(DoesNotFit):
+                _build(cfg, board, tmp_path / str(i))
+            continue
+        _assert_matches(pl, _build(cfg, board, tmp_path / str(i)))
+
+
+def _stream(d, classes, n=160):
+    from microlearn.bench.calibrate import _learner_stream
+    return _learner_stream(d, classes, n=n, seed=3)
+
+
+@pytest.mark.parametrize("board", [_board("uno"), _board("nrf52840")])
+def test_capacity60_float32_loop_fits_and_stack_is_close(board):
+    """The uno's capacity-60, 4-feature, float32 loop (UART I/O): the plan says it fits, and the linked and
+    run program agrees: static exactly, stack within STACK_TOLERANCE, static + stack within the SRAM."""
+    from microlearn.learning.loop_run import run_on_target
+    cfg = learner_config(4, 60, 2, budget=20)
+    pl = plan_learner_config(cfg, board)
+    assert pl.fits and pl.max_capacity["float32"] >= 60
+    X, y = _stream(4, 2, n=200)
+    out = run_on_target(cfg, X, y, board)
+    assert out["static_ram_bytes"] == pl.static_ram_bytes
+    assert abs(out["stack_bytes"] - pl.stack_bytes) <= STACK_TOLERANCE, (out["stack_bytes"], pl.stack_bytes)
+    assert out["sram_bytes"] <= get_board(board).sram_bytes
+    assert abs(out["flash_bytes"] - pl.flash_bytes) <= FLASH_TOLERANCE * out["flash_bytes"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", [_board("uno", slow=True), _board("nrf52840", slow=True)])
+def test_stack_close_every_config(board):
+    from microlearn.learning.loop_run import run_on_target
+    for d, cap, classes, storage, opts in CONFIGS:
+        cfg = learner_config(d, cap, classes, storage=storage, budget=5,
+                             **({} if storage == "float32" else dict(zip(("scale", "offset"), _affine(d, storage)))),
+                             **opts)
+        pl = plan_learner_config(cfg, board)
+        if not pl.fits:
+            continue
+        out = run_on_target(cfg, *_stream(d, classes), board)
+        assert out["static_ram_bytes"] == pl.static_ram_bytes
+        assert abs(out["stack_bytes"] - pl.stack_bytes) <= STACK_TOLERANCE, (d, cap, classes, storage, opts,
+                                                                               out["stack_bytes"], pl.stack_bytes)
+
+
+def _affine(d, storage):
+    from microlearn.estimators._store import affine_from_range
+    return affine_from_range(-4.0, 4.0, storage, d)
+
+
+# ---- the plan itself (no toolchain) -----------------------------------------------------------------------
+
+def test_plan_learner_api_by_name():
+    import microlearn
+    p = microlearn.plan_learner("uno", n_features=4, capacity=60, classes=2)
+    assert isinstance(p, LearnerPlan) and p.train_capacity == 45 and p.hold_capacity == 15
+    b = p.static_buffers
+    assert b["lrn_train_x"] == 45 * 4 * 4 and b["lrn_train_y"] == 45
+    assert b["lrn_hold_x"] == 15 * 16 and b["lrn_qx"] == 8 * 16 and b["lrn_win"] == 20
+    assert b["lrn"] == learner_calibration()["boards"]["uno"]["struct_bytes"]
+    assert b["alignment padding"] == 0                        # AVR: no alignment
+    assert sum(b.values()) == p.static_ram_bytes and p.sram_bytes == p.static_ram_bytes + p.stack_bytes
+    # the buffers are the header's LRN_BUFFER_BYTES
+    assert sum(v for k, v in b.items() if k.startswith("lrn_")) == sum(lc.buffer_bytes(learner_config(4, 60)).values())
+    d = p.to_dict()
+    assert d["max_capacity"]["float32"] == p.max_capacity["float32"] and set(d["max_capacity"]) == {
+        "float32", "int16", "int8"}
+    # ARM: 4-byte pointers make the struct larger; the int8 / byte arrays leave padding before floats
+    q = plan_learner("nrf52840", 3, 21, 3, storage="int8", queue=3, trigger_window=7)
+    assert q.static_buffers["lrn"] > b["lrn"]
+    assert 0 < q.static_buffers["alignment padding"] < 4 * len(q.static_buffers)
+
+
+def test_options_change_memory_where_they_should():
+    base = plan_learner("nrf52840", 4, 60)
+    assert plan_learner("nrf52840", 4, 60, store="mistakes", replace="reservoir").static_ram_bytes == \
+        base.static_ram_bytes
+    more_queue = plan_learner("nrf52840", 4, 60, queue=16)
+    assert more_queue.static_buffers["lrn_qx"] - base.static_buffers["lrn_qx"] == 8 * 16
+    no_hold = plan_learner("nrf52840", 4, 60, holdout_every=0)
+    assert no_hold.train_capacity == 60 and no_hold.static_buffers["lrn_hold_y"] == 1
+    assert plan_learner("nrf52840", 4, 60, classes=4).static_buffers["lrn_model"] == 4 * 6 * 5
+    with pytest.raises(TypeError, match="kernel"):
+        plan_learner("uno", 4, 60, kernel="rbf")
+
+
+@pytest.mark.parametrize("board", ["uno", "nrf52840"])
+@pytest.mark.parametrize("storage", ["float32", "int8"])
+def test_max_capacity_is_the_boundary(board, storage):
+    cap = max_learner_capacity(board, 4, 2, storage=storage)
+    assert cap > 2
+    assert plan_learner(board, 4, cap, storage=storage).fits
+    assert not plan_learner(board, 4, cap + 1, storage=storage).fits
+    assert plan_learner(board, 4, cap, storage=storage).max_capacity[storage] == cap
+
+
+def test_esp32_learner_is_an_estimate():
+    p = plan_learner("esp32", 16, 5000, 4)
+    assert p.estimate and "nrf52840" in p.basis and p.static_limit_bytes == 160 * 1024
+
+
+def test_learner_calibration_matches_the_runtime():
+    """The learner's constants were measured with today's learner runtime, stream driver and support code."""
+    assert learner_calibration_is_current(), ("mlrn_learner.h or what it includes, the loop driver or the support "
+                                              "code changed: rerun `python -m microlearn.bench.calibrate --learner`")
+
+
+# ---- refusing before building --------------------------------------------------------------------------------
+
+def _rows(n=40, d=4):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    return X, (X[:, 0] > 0).astype(np.int64)
+
+
+def test_loop_refuses_too_large_capacity_with_the_numbers():
+    """loop() plans before the Python reference and the build: no toolchain is touched."""
+    from microlearn.learning.loop_run import loop
+    X, y = _rows()
+    pl = plan_learner("uno", 4, 200)
+    assert not pl.fits
+    with pytest.raises(DoesNotFit) as ei:
+        loop((X, y), "uno", capacity=200, baselines=False)
+    msg = str(ei.value)
+    cap = pl.max_capacity["float32"]
+    assert f"static SRAM {pl.static_ram_bytes:,} B is {pl.over['static']:,} B over the 1,792 B available" in msg
+    assert f"capacity <= {cap:,} with float32 storage" in msg
+    assert pl.max_capacity["int8"] < 200        # int8 does not reach 200 either: it is offered with its limit
+    assert f"capacity <= {pl.max_capacity['int8']:,} with int8 storage (--storage int8)" in msg
+    assert "nrf52840" in msg
+    assert ei.value.region == "sram" and ei.value.over == pl.over["static"]
+
+
+def test_cli_loop_refuses_in_one_line(tmp_path, capsys):
+    X, y = _rows()
+    csv = tmp_path / "s.csv"
+    np.savetxt(csv, np.column_stack([X, y]), delimiter=",", header="a,b,c,d,y", comments="")
+    rc = main(["loop", str(csv), "--target", "uno", "--capacity", "120", "--queue", "4"])
+    err = capsys.readouterr().err
+    pl = plan_learner("uno", 4, 120, queue=4)
+    assert rc == 2 and err.count("\n") == 1 and "does not fit the uno" in err
+    assert f"{pl.over['static']:,} B over" in err and f"capacity <= {pl.max_capacity['float32']:,}" in err
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no host C compiler")
+def test_header_budget_error_for_a_named_board(tmp_path):
+    """A header generated for a board refuses to compile when the learner's static data exceed the board's
+    SRAM less its stack reserve; a fitting one compiles and states the planned figures."""
+    def compile_(cfg, board):
+        (tmp_path / "learner.h").write_text(lc.render_header(cfg, "lrn", board=board))
+        (tmp_path / "m.c").write_text('#include "learner.h"\nint main(void) { return lrn_setup(); }\n')
+        return subprocess.run(["cc", "-fsyntax-only", "-I", str(tmp_path), "-I", include_dir(), str(tmp_path / "m.c")],
+                              capture_output=True, text=True)
+    ok = learner_config(4, 60)
+    pl = plan_learner_config(ok, "uno")
+    hdr = lc.render_header(ok, "lrn", board="uno")
+    assert f"#define LRN_STATIC_BYTES {pl.static_ram_bytes - pl.static_buffers['driver + support (fixed)']}u" in hdr
+    assert f"#define LRN_PLAN_FLASH_BYTES {pl.flash_bytes}u" in hdr
+    assert compile_(ok, "uno").returncode == 0
+    bad = compile_(learner_config(4, 200), "uno")
+    assert bad.returncode != 0 and "exceed the SRAM budget" in bad.stderr
+    assert compile_(learner_config(4, 200), "nrf52840").returncode == 0
+
+
+# ---- CLI --------------------------------------------------------------------------------------------------------
+
+def test_cli_plan_learner_text(capsys):
+    rc = main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60"])
+    out = capsys.readouterr().out
+    pl = plan_learner("uno", 4, 60)
+    assert rc == 0 and "self-learning loop" in out and "fits: yes" in out
+    assert f"total static {pl.static_ram_bytes:>8,} B" in out.replace("  ", " ").replace("  ", " ") or \
+        f"{pl.static_ram_bytes:,} B" in out
+    assert "lrn_train_x" in out and f"float32 {pl.max_capacity['float32']:,}" in out
+    rc = main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "300"])
+    out = capsys.readouterr().out
+    assert rc == 1 and "fits: NO" in out and "what fits: capacity <=" in out
+
+
+def test_cli_plan_learner_json(capsys):
+    rc = main(["plan", "--learner", "--board", "nrf52840", "--n-features", "6", "--capacity", "90", "--classes",
+               "3", "--storage", "int16", "--queue", "4", "--holdout-every", "3", "--json"])
+    d = json.loads(capsys.readouterr().out)
+    pl = plan_learner("nrf52840", 6, 90, 3, storage="int16", queue=4, holdout_every=3)
+    assert rc == 0 and d["fits"] is True
+    assert d["static_ram_bytes"] == pl.static_ram_bytes == sum(d["static_buffers"].values())
+    assert d["train_capacity"] == 60 and d["hold_capacity"] == 30 and d["queue"] == 4
+    assert d["max_capacity"] == pl.max_capacity and d["flash_bytes"] == pl.flash_bytes
+    rc = main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "300", "--json"])
+    d = json.loads(capsys.readouterr().out)
+    assert rc == 1 and d["fits"] is False and d["over"]["static"] > 0 and d["suggestions"]
+
+
+def test_cli_plan_learner_usage_errors(capsys):
+    assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",
+                 "--kernel", "rbf"]) == 2
+    assert "linear, wss2, one-vs-one only" in capsys.readouterr().err
+    assert main(["plan", "--board", "uno", "--n-features", "4", "--capacity", "60", "--queue", "3"]) == 2
+    assert "--learner only" in capsys.readouterr().err
+    assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",
+                 "--holdout-every", "1"]) == 2
+    assert "holdout_every" in capsys.readouterr().err
