@@ -158,7 +158,9 @@ static inline uint16_t mlrn_treer_leaf(const uint8_t *nodes_flash, uint16_t off,
     while (!(mlrn_flash_u8(p) & 1u)) {
         int32_t kt = (int32_t)((uint32_t)mlrn_flash_u8(p + 3) | (uint32_t)mlrn_flash_u8(p + 4) << 8 |
                                (uint32_t)mlrn_flash_u8(p + 5) << 16 | (uint32_t)mlrn_flash_u8(p + 6) << 24);
-        p = (mlrn_f32_key(x[mlrn_flash_u8(p) >> 2]) <= kt)
+        /* the first byte is x's byte offset: no shift and scale (4*feature is 4-aligned) */
+        float xv = *(const float *)(const void *)((const uint8_t *)x + mlrn_flash_u8(p));
+        p = (mlrn_f32_key(xv) <= kt)
                 ? p + MLRN_TREER_NODE_BYTES
                 : nodes_flash + (uint16_t)(mlrn_flash_u8(p + 1) | (unsigned)mlrn_flash_u8(p + 2) << 8);
     }
