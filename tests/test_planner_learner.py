@@ -21,6 +21,7 @@ from microlearn.targets.errors import DoesNotFit
 
 FLASH_TOLERANCE = 0.02       # relative: flash is a calibrated model (features x storage, + multi-class delta)
 STACK_TOLERANCE = 16         # bytes: the stack is a calibrated model at the paths the calibration stream runs
+STACK_OVER = 64              # bytes: a configuration without held-out store never runs validation: less stack
 
 
 def _missing(board):
@@ -65,13 +66,13 @@ def _assert_matches(pl, build):
     assert pl.static_ram_bytes == build.static_ram_bytes, (pl.static_buffers, build.static_ram_bytes)
     for name, size in pl.static_buffers.items():
         if name.startswith("lrn"):
-            assert build.symbol_sizes[name] == size, name
+            assert build.symbol_sizes.get(name, 0) == size, name
     err = abs(pl.flash_bytes - build.flash_bytes) / build.flash_bytes
     assert err <= FLASH_TOLERANCE, (pl.flash_bytes, build.flash_bytes)
 
 
 @pytest.mark.parametrize("board", [_board("uno"), _board("nrf52840")])
-@pytest.mark.parametrize("conf", CONFIGS[:3], ids=lambda c: f"d{c[0]}-cap{c[1]}-c{c[2]}-{c[3]}")
+@pytest.mark.parametrize("conf", CONFIGS[:4], ids=lambda c: f"d{c[0]}-cap{c[1]}-c{c[2]}-{c[3]}")
 def test_static_sram_exact_and_flash_close(board, conf, tmp_path):
     cfg = _cfg(*conf)
     pl = plan_learner_config(cfg, board)
@@ -126,8 +127,8 @@ def test_stack_close_every_config(board):
             continue
         out = run_on_target(cfg, *_stream(d, classes), board)
         assert out["static_ram_bytes"] == pl.static_ram_bytes
-        assert abs(out["stack_bytes"] - pl.stack_bytes) <= STACK_TOLERANCE, (d, cap, classes, storage, opts,
-                                                                               out["stack_bytes"], pl.stack_bytes)
+        diff = (d, cap, classes, storage, opts, out["stack_bytes"], pl.stack_bytes)
+        assert -STACK_TOLERANCE <= pl.stack_bytes - out["stack_bytes"] <= STACK_OVER, diff
 
 
 def _affine(d, storage):
@@ -165,7 +166,7 @@ def test_options_change_memory_where_they_should():
     more_queue = plan_learner("nrf52840", 4, 60, queue=16)
     assert more_queue.static_buffers["lrn_qx"] - base.static_buffers["lrn_qx"] == 8 * 16
     no_hold = plan_learner("nrf52840", 4, 60, holdout_every=0)
-    assert no_hold.train_capacity == 60 and no_hold.static_buffers["lrn_hold_y"] == 1
+    assert no_hold.train_capacity == 60 and no_hold.static_buffers["lrn_hold_y"] == 0   # not linked
     assert plan_learner("nrf52840", 4, 60, classes=4).static_buffers["lrn_model"] == 4 * 6 * 5
     with pytest.raises(TypeError, match="kernel"):
         plan_learner("uno", 4, 60, kernel="rbf")
@@ -287,3 +288,71 @@ def test_cli_plan_learner_usage_errors(capsys):
     assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",
                  "--holdout-every", "1"]) == 2
     assert "holdout_every" in capsys.readouterr().err
+
+
+# ---- an Arduino sketch (the colour-sensor example: Arduino core + Serial, C++) -------------------------------
+
+def _arduino_static(wd):
+    """(.data + .bss, {C name: size} of the colour learner's objects) of the sketch's ELF."""
+    import re
+    elf = next((wd / "build-uno").glob("*.elf"))
+    size = subprocess.run(["avr-size", str(elf)], capture_output=True, text=True).stdout.splitlines()[1].split()
+    out = subprocess.run(["avr-nm", "-S", str(elf)], capture_output=True, text=True).stdout
+    objs = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "bBdD":
+            m = re.fullmatch(r"(?:_ZL\d+)?(colour(?:_\w+)?)", parts[3])     # C++ mangles file-local statics
+            if m and not m.group(1).endswith(("_scale", "_offset", "_readings", "_labels")):
+                objs[m.group(1)] = int(parts[1], 16)
+    return int(size[1]) + int(size[2]), objs
+
+
+@pytest.mark.avr
+@pytest.mark.skipif(not shutil.which("make") or not shutil.which("avr-gcc") or
+                    not __import__("pathlib").Path("/usr/share/arduino/Arduino.mk").exists(),
+                    reason="arduino-mk / Arduino AVR core / avr-gcc missing")
+def test_arduino_sketch_objects_exact_and_float32_with_serial(tmp_path):
+    """The colour sketch (4 features, 4 classes, capacity 45 + 15, int16, Serial): every learner object has the
+    planner's size in the Arduino C++ build. Given the rest of that sketch's static data (Arduino core, Serial),
+    the planner predicts the float32 variant's static SRAM exactly, and that it does not fit the uno (the
+    sketch's reason for int16 storage), while microlearn's own driver fits it with float32 (test above)."""
+    import os
+    import sys
+    from pathlib import Path
+    src = Path(__file__).resolve().parents[1] / "examples" / "colour_sensor"
+    env = {**os.environ, "MICROLEARN_INCLUDE": include_dir()}
+
+    def build(sub, edit=None, links=True):
+        wd = tmp_path / sub
+        wd.mkdir()
+        for f in ("colour_sensor.ino", "Makefile", "make_table.py"):
+            shutil.copy(src / f, wd / f)
+        if edit:
+            ino = wd / "colour_sensor.ino"
+            ino.write_text(edit(ino.read_text()))
+        subprocess.run([sys.executable, "make_table.py"], cwd=wd, check=True, capture_output=True)
+        p = subprocess.run(["make"], cwd=wd, capture_output=True, text=True, env=env, timeout=300)
+        if not links:     # ld: "address 0x8009xx of ... section `.bss' is not within region `data'": the end of
+            import re     # .bss, i.e. .data + .bss = address - the start of SRAM (0x800100)
+            assert p.returncode != 0
+            return int(re.search(r"address 0x([0-9a-f]+) of \S+ section `.bss' is not within region `data'",
+                                 p.stderr).group(1), 16) - 0x800100
+        assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
+        return _arduino_static(wd)
+
+    static, objs = build("int16")
+    pl = plan_learner("uno", 4, 60, 4, storage="int16", name="colour")
+    own = {k: v for k, v in pl.static_buffers.items() if k.startswith("colour")}
+    assert objs == own
+    rest = static - sum(own.values())           # Arduino core, Serial, the sketch's own variables
+    assert plan_learner("uno", 4, 60, 4, storage="int16", name="colour", other_static_bytes=rest).fits
+
+    def to_float(text):
+        start = text.index("MLRN_LEARNER_DEFINE_STORAGE(")
+        end = text.index(")", text.index("colour_offset)", start)) + 1
+        return text[:start] + "MLRN_LEARNER_DEFINE(colour, N_FEATURES, N_CLASSES, TRAIN_CAP, HOLD_CAP, 8, 20)" + \
+            text[end:]
+    fp = plan_learner("uno", 4, 60, 4, name="colour", other_static_bytes=rest)
+    assert not fp.fits and fp.over["sram"] > 0 and fp.max_capacity["float32"] < 60 <= fp.max_capacity["int16"]
+    assert build("float32", to_float, links=False) == fp.static_ram_bytes > 2048   # the linker agrees, to the byte

@@ -1,7 +1,7 @@
 """Re-derive the planner's per-board constants (src/microlearn/boards/calibration.json) by building
 and running the train-and-evaluate driver with each board's real toolchain and emulator.
 
-    python -m microlearn.bench.calibrate [--boards uno,nrf52840] [--jobs 2] [--out PATH] [--check]
+    python -m microlearn.bench.calibrate [--learner] [--boards uno,nrf52840] [--jobs 2] [--out PATH] [--check]
 
 What is measured, per board:
 - struct sizes (symbols t_store, t_svm) and the fixed static data of driver + support code
@@ -12,6 +12,16 @@ What is measured, per board:
 - the stack high-water mark for every kernel x solver x storage x (binary, ovo, ovr) at d = 4
   (the planner adds 4 bytes per extra feature: the driver's row buffer).
 --check compares a fresh calibration with the stored file and exits 1 if they differ.
+
+The self-learning loop (`microlearn loop`'s program: mlrn_learner + the stream driver) has its own
+section, "learner", with its own fingerprint; `--learner` regenerates only that section (quick):
+- sizeof(mlrn_learner) (symbol lrn), the order the toolchain lays the learner's objects out in, and the
+  fixed static data of driver + support, at the reference configuration (learner_planner.REFERENCE);
+- flash per storage type at d = 1, 2, 3, 4, 6, 8, 12, 16, 24, 32 (until it no longer links), and the
+  delta of 3 classes (one-vs-one voting) at d = 4;
+- the stack per storage type at d = 1, 4, 16 over a drifting stream with time-sliced training, and the
+  delta of 3 classes at d = 4.
+Without --learner both sections are regenerated.
 """
 from __future__ import annotations
 

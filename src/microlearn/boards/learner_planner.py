@@ -125,7 +125,11 @@ def _refresh(name: str) -> dict | None:
             "stack_curve": {s: [[d, v + dstack] for d, v in pts] for s, pts in old["stack_curve"].items()}}
 
 
-def layout(cfg, cal: dict, name: str = "lrn") -> dict:
+FIXED = "driver + support (fixed)"
+OTHER = "other static (given)"
+
+
+def layout(cfg, cal: dict, name: str = "lrn", other_static_bytes: int | None = None) -> dict:
     """Static SRAM by name: each object, the alignment padding, the fixed part. Objects are placed in the
     calibrated order (the toolchain's), each at a multiple of min(its alignment, the board's); the block
     starts aligned and ends padded to the board's alignment (the next object, the support code's, is)."""
@@ -133,6 +137,10 @@ def layout(cfg, cal: dict, name: str = "lrn") -> dict:
     objs = static_objects(cfg, name)
     a = cal["align"]
     sizes = {n: (cal["struct_bytes"], a) if size is None else (size, min(al, a)) for n, (size, al) in objs.items()}
+    if not cfg.holdout_every:
+        # No held-out store: mlrn_learner_init never stores its pointers (holdout_every is a constant of the
+        # inlined NAME_setup), so the linker's --gc-sections drops the two 1-entry arrays.
+        sizes[f"{name}_hold_x"] = sizes[f"{name}_hold_y"] = (0, 1)
     pos = 0
     for suffix in cal["order"]:
         size, al = sizes[name + suffix]
@@ -140,7 +148,10 @@ def layout(cfg, cal: dict, name: str = "lrn") -> dict:
     pos = _p._align(pos, a)
     out = {n: s for n, (s, _) in sizes.items()}
     out["alignment padding"] = pos - sum(out.values())
-    out["driver + support (fixed)"] = cal["fixed_static_bytes"]
+    if other_static_bytes is None:
+        out[FIXED] = cal["fixed_static_bytes"]
+    else:                  # your program instead of microlearn's stream driver (e.g. an Arduino core + Serial)
+        out[OTHER] = int(other_static_bytes)
     return out
 
 
@@ -162,8 +173,8 @@ def _flash(cal, cfg) -> int:
     return int(round(f))
 
 
-def _figures(b, cal, reserve, cfg, name="lrn"):
-    static = layout(cfg, cal, name)
+def _figures(b, cal, reserve, cfg, name="lrn", other=None):
+    static = layout(cfg, cal, name, other)
     s = sum(static.values())
     stack, flash = _stack(cal, cfg), _flash(cal, cfg)
     over = {}
@@ -195,7 +206,7 @@ def _min_capacity(holdout_every: int) -> int:
 
 
 def max_learner_capacity(board, n_features: int, classes=2, *, storage="float32", stack_reserve_bytes=None,
-                         **options) -> int:
+                         other_static_bytes: int | None = None, **options) -> int:
     """The largest total capacity (training + held-out samples) that fits the board; 0 if none does."""
     b = _p._board(board)
     cal, _, _ = _cal_for(b)
@@ -203,7 +214,8 @@ def max_learner_capacity(board, n_features: int, classes=2, *, storage="float32"
     _options(options)
 
     def ok(c):
-        return not _figures(b, cal, reserve, learner_config(n_features, c, classes, storage=storage, **options))[4]
+        cfg = learner_config(n_features, c, classes, storage=storage, **options)
+        return not _figures(b, cal, reserve, cfg, other=other_static_bytes)[4]
     lo = _min_capacity(options.get("holdout_every", 4))
     if not ok(lo):
         return 0
@@ -230,6 +242,7 @@ class LearnerPlan(_p.Plan):
     replace: str = "fifo"
     program: str = "microlearn loop driver (learner + stream I/O)"
     options: dict = field(default_factory=dict)
+    other_static_bytes: int | None = None     # given: replaces the stream driver's fixed static data
 
     def title(self) -> str:
         return (f"{self.board}: self-learning loop, {self.n_features} features x capacity {self.capacity} "
@@ -238,32 +251,38 @@ class LearnerPlan(_p.Plan):
 
     def other_boards(self) -> list[str]:
         return learner_boards_that_fit(self.n_features, self.capacity, self.n_classes, storage=self.storage,
-                                       exclude=(self.board,), **self.options)
+                                       exclude=(self.board,), other_static_bytes=self.other_static_bytes,
+                                       **self.options)
 
 
 def plan_learner(board, n_features: int, capacity: int = 60, classes=2, *, storage="float32",
-                 stack_reserve_bytes: int | None = None, name: str = "lrn", **options) -> LearnerPlan:
+                 stack_reserve_bytes: int | None = None, name: str = "lrn", other_static_bytes: int | None = None,
+                 **options) -> LearnerPlan:
     """Predict flash, static SRAM (by name), stack and total SRAM of the self-learning loop with this
     configuration on `board`, whether it fits, and the largest capacity per storage type.
 
     capacity: training + held-out samples (every `holdout_every`-th stored sample is held out).
     options: holdout_every (4), queue (8), trigger_window (20) change sizes; store ("all"/"mistakes") and
-    replace ("fifo"/"reservoir"/"balanced") are accepted and change nothing. `name`: the learner's C name."""
+    replace ("fifo"/"reservoir"/"balanced") are accepted and change nothing. `name`: the learner's C name.
+    other_static_bytes: the static data of your program around the learner (an Arduino core with Serial:
+    about 200 B), replacing that of microlearn's stream driver; flash and stack stay the driver's."""
     cfg = learner_config(n_features, capacity, classes, storage=storage, **_options(options))
-    return plan_learner_config(cfg, board, stack_reserve_bytes=stack_reserve_bytes, name=name)
+    return plan_learner_config(cfg, board, stack_reserve_bytes=stack_reserve_bytes, name=name,
+                               other_static_bytes=other_static_bytes)
 
 
-def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, name: str = "lrn") -> LearnerPlan:
+def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, name: str = "lrn",
+                        other_static_bytes: int | None = None) -> LearnerPlan:
     """plan_learner() for a LearnerConfig (what `microlearn loop --target BOARD` checks before building)."""
     b = _p._board(board)
     if b.name == "host":
         raise ValueError("the planner sizes programs for boards, not the host")
     cal, estimate, basis = _cal_for(b)
     reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else int(stack_reserve_bytes)
-    static, s, stack, flash, over = _figures(b, cal, reserve, cfg, name)
+    static, s, stack, flash, over = _figures(b, cal, reserve, cfg, name, other_static_bytes)
     options = {k: getattr(cfg, k) for k in SIZE_OPTIONS + OTHER_OPTIONS}
     caps = {st: max_learner_capacity(b, cfg.n_features, cfg.n_classes, storage=st, stack_reserve_bytes=reserve,
-                                     **options) for st in _p.STORAGES}
+                                     other_static_bytes=other_static_bytes, **options) for st in _p.STORAGES}
     notes = list(cal.get("notes", []))
     if not _current() and "re-measured" not in basis:
         notes.append("the learner runtime changed since the planner was calibrated: figures may be off; rerun "
@@ -277,10 +296,11 @@ def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, n
                        fits_flash="flash" not in over, over=over, max_capacity=caps, estimate=estimate, basis=basis,
                        notes=notes, train_capacity=cfg.train_capacity, hold_capacity=cfg.hold_capacity,
                        holdout_every=cfg.holdout_every, queue=cfg.queue, trigger_window=cfg.trigger_window,
-                       store=cfg.store, replace=cfg.replace, options=options)
+                       store=cfg.store, replace=cfg.replace, options=options, other_static_bytes=other_static_bytes)
 
 
-def learner_boards_that_fit(n_features, capacity, classes=2, *, storage="float32", exclude=(), **options) -> list[str]:
+def learner_boards_that_fit(n_features, capacity, classes=2, *, storage="float32", exclude=(),
+                            other_static_bytes: int | None = None, **options) -> list[str]:
     """Names of the boards this learner configuration fits (smallest SRAM first)."""
     cfg = learner_config(n_features, capacity, classes, storage=storage, **_options(options))
     out = []
@@ -291,7 +311,7 @@ def learner_boards_that_fit(n_features, capacity, classes=2, *, storage="float32
             cal, est, _ = _cal_for(b)
         except ValueError:      # not calibrated for the learner
             continue
-        if not _figures(b, cal, b.stack_reserve_bytes, cfg)[4]:
+        if not _figures(b, cal, b.stack_reserve_bytes, cfg, other=other_static_bytes)[4]:
             out.append(b.name + (" (estimate)" if est else ""))
     return out
 
