@@ -50,31 +50,66 @@ def sum_seq(v: np.ndarray) -> np.float32:
     return F(0.0) + np.add.accumulate(v)[-1]
 
 
+# mlrn__exp2_16ths: 2^(j/16) rounded to float32 (the C table's decimal literals round to these).
+EXP2_16THS = np.exp2(np.arange(16) / 16).astype(np.float32)
+RBF_LOG2E16 = F(-23.0831203)           # -16 / ln 2, the factor folded into gamma for the RBF kernel
+
+
+def _exp_scale(p: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """mlrn__exp_scale: p * table[k mod 16], then k div 16 added to the exponent bits."""
+    u = k.astype(np.int64) + 2048
+    bits = (p * EXP2_16THS[u & 15]).view(np.int32).astype(np.int64) + (((u >> 4) - 128) << 23)
+    return bits.astype(np.int32).view(np.float32)
+
+
 def expf(x) -> np.ndarray:
     """mlrn_expf, vectorised, identical bits."""
     x = np.array(x, dtype=np.float32, copy=True, ndmin=1)
     under = ~(x > F(-87.0))   # NaN too, as in C
     x = np.where(under, F(0.0), np.minimum(x, F(88.0)))
-    u = x * F(1.44269504) + F(0.5)
-    kf = np.floor(u)                                   # == mlrn_floor_i32 for |u| < 2^30
-    r = (x - kf * F(0.693359375)) - kf * F(-2.12194440e-4)
-    p = np.full_like(r, F(1.98412698e-4))
-    for c in (1.38888889e-3, 8.33333333e-3, 4.16666667e-2, 1.66666667e-1, 0.5, 1.0, 1.0):
-        p = p * r + F(c)
-    k = kf.astype(np.int64)
-    out = np.empty_like(p)
-    hi = k > 127
-    lo = k < -126
-    mid = ~(hi | lo)
-    out[mid] = p[mid] * _pow2i(k[mid])
-    out[hi] = (p[hi] * _pow2i(np.full(hi.sum(), 127))) * F(2.0)
-    out[lo] = (p[lo] * _pow2i(np.full(lo.sum(), -126))) * _pow2i(k[lo] + 126)
+    kf = np.floor(x * F(23.0831203) + F(0.5))          # == mlrn_floor_i32 for |u| < 2^30
+    r = (x - kf * F(0.043212890625)) - kf * F(1.08808162e-4)
+    p = r * F(0.166666667) + F(0.5)
+    p = p * r + F(1.0)
+    p = p * r + F(1.0)
+    out = _exp_scale(p, kf)
     out[under] = F(0.0)
     return out
 
 
-def _pow2i(k) -> np.ndarray:
-    return ((np.asarray(k, dtype=np.int64) + 127).astype(np.uint32) << np.uint32(23)).view(np.float32)
+EXP2_32NDS_Q30 = np.array([round(2.0 ** (j / 32) * 2.0 ** 30) for j in range(32)], dtype=np.int64)
+
+
+def exp2_16(y) -> np.ndarray:
+    """mlrn_exp2_16 (2^(y/16)), vectorised, identical bits: the same integer steps in int64."""
+    y = np.array(y, dtype=np.float32, copy=True, ndmin=1)
+    bits = y.view(np.uint32).astype(np.int64)
+    nan = (bits & 0x7FFFFFFF) > 0x7F800000
+    under = bits >= 0xC4FB0000
+    neg = bits >= 0x80000000
+    bits = np.where(~neg & (bits > 0x44FDE000), 0x44FDE000, bits)
+    mag = bits & 0x7FFFFFFF
+    a = np.where(mag >= 0x34800000, mag, 0).astype(np.uint32).view(np.float32).astype(np.float64)
+    m = (np.floor(a * 2.0 ** 21).astype(np.int64) + 1) >> 1     # |y| 2^21 truncated, halved rounding
+    m = np.where(mag >= 0x34800000, m, 0)
+    U = np.where(neg, 0x80000000 - m, 0x80000000 + m)
+    k = U >> 19
+    fh = (U >> 16) & 7
+    m16 = lambda a, b: (a & 0xFFFF) * (b & 0xFFFF)        # noqa: E731  (mlrn__mul16)
+    f = (m16(fh, 177) << 16) + m16(fh, 29208) + m16(U, 177) + (m16(U, 29208) >> 16)
+    f21 = (((f + 1024) << 5) >> 16) & 0xFFFF
+    t16 = 32768 + (m16(f21, 10923) >> 21)
+    u21 = m16(f21, t16) >> 16
+    q = f + (m16(f21, u21) >> 10)
+    T = EXP2_32NDS_Q30[k & 31]
+    R = T + m16(T >> 16, q >> 16) + ((m16(T >> 16, q) + m16(T, q >> 16)) >> 16)
+    k = k >> 5
+    two = R >= 0x80000000
+    k = k + two
+    R = np.where(two, (R + 128) >> 8, ((R + 64) << 1) >> 8)
+    out = (((k - 1) << 23) + R - 0x800000).astype(np.uint32).view(np.float32)
+    out[nan | under] = F(0.0)
+    return out
 
 
 def powi(base: np.ndarray, degree: int) -> np.ndarray:
@@ -95,7 +130,7 @@ def kernel_finish(kernel: str, s: np.ndarray, gamma, coef0, degree) -> np.ndarra
     """mlrn_kernel_finish: s is the dot product (linear/poly/sigmoid) or squared distance (rbf)."""
     g, c0 = F(gamma), F(coef0)
     if kernel == "rbf":
-        return expf(-(g * s))
+        return exp2_16(s * (g * RBF_LOG2E16))
     if kernel == "poly":
         return powi(g * s + c0, degree)
     if kernel == "sigmoid":

@@ -61,6 +61,14 @@ typedef int8_t mlrn_status;
 #define MLRN_HOT static inline
 #endif
 
+/* Targets whose float arithmetic is a library call (AVR; ARM without an FPU): there, skipping a
+ * multiplication by an exact +-1 is worth a compare; with an FPU it is not. */
+#if defined(__AVR__) || defined(__SOFTFP__)
+#define MLRN_SOFT_FLOAT 1
+#else
+#define MLRN_SOFT_FLOAT 0
+#endif
+
 /* Compile-time checks usable from C99 and C++. */
 #if defined(__cplusplus) && __cplusplus >= 201103L
 #define MLRN_STATIC_ASSERT(cond, msg) static_assert(cond, #msg)

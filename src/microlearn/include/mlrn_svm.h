@@ -10,11 +10,27 @@
  * Tables: sv (n_sv x d floats, row-major, grouped by class for one-vs-one),
  * coef (one-vs-one: libsvm layout, (n_classes-1) x n_sv; one-vs-rest: n_classes x n_sv),
  * b (one per sub-problem; one-vs-one pairs in the order (0,1),(0,2)..(0,n-1),(1,2)..),
- * sv_start (one-vs-one: n_classes+1 offsets of each class's support vectors). */
+ * sv_start (one-vs-one: n_classes+1 offsets of each class's support vectors).
+ */
 #ifndef MLRN_SVM_H
 #define MLRN_SVM_H
 #include "mlrn.h"
 #include "mlrn_kernel.h"
+
+/* acc + coef * k with coef read from flash. On soft-float targets a coefficient of exactly +1 or -1
+ * (a bounded vector with C = 1, scikit-learn's default: most of them) costs an addition, not a
+ * multiplication too; the result is bit-identical (1 * k and -1 * k are exact). */
+static inline float mlrn__svm_axpy(float acc, const float *coef_flash, float k) {
+#if MLRN_SOFT_FLOAT
+    union { float f; uint32_t u; } c;
+    c.f = mlrn_flash_f32(coef_flash);
+    if (c.u == 0x3f800000u) return acc + k;
+    if (c.u == 0xbf800000u) return acc - k;
+    return acc + c.f * k;
+#else
+    return acc + mlrn_flash_f32(coef_flash) * k;
+#endif
+}
 
 /* Index of pair (p, q), p < q, among the n*(n-1)/2 one-vs-one sub-problems. */
 static inline uint16_t mlrn_svm_pair_index(uint16_t p, uint16_t q, uint16_t n_classes) {
@@ -26,11 +42,28 @@ static inline float mlrn_svm_binary_decision(const mlrn_kernel_params *kp, const
                                              const float *x) {
     float acc = 0.0f;
     uint16_t s;
-    for (s = 0; s < n_sv; s++) {
-        float k = mlrn_kernel_eval_flash(kp, &sv_flash[(uint32_t)s * d], x, d);
-        acc = acc + mlrn_flash_f32(&coef_flash[s]) * k;
+    for (s = 0; s < n_sv; s++, sv_flash += d) {
+        float k = mlrn_kernel_eval_flash(kp, sv_flash, x, d);
+        acc = mlrn__svm_axpy(acc, &coef_flash[s], k);
     }
     return acc + b;
+}
+
+/* Adds k * coef to the n_classes-1 pairs of a support vector of class c. Its coefficient rows
+ * i = 0..n-2 are n_sv floats apart (coef_flash points at row 0): row i < c is pair (i, c), row
+ * i >= c is pair (c, i+1). Pair indices are stepped, not recomputed: (i+1, c) follows (i, c) at
+ * distance n-i-2, and (c, i+2) follows (c, i+1). No multiplications or 32-bit index products
+ * in the loop (on AVR they cost more than the float work of a small model). */
+static inline void mlrn__svm_ovo_add(float *f, const float *coef_flash, uint16_t n_sv, uint16_t n_classes,
+                                     uint16_t c, float k) {
+    uint16_t i, pair = (uint16_t)(c - 1u);
+    for (i = 0; i < c; i++, coef_flash += n_sv) {
+        f[pair] = mlrn__svm_axpy(f[pair], coef_flash, k);
+        pair = (uint16_t)((unsigned)pair + (unsigned)n_classes - (unsigned)i - 2u);
+    }
+    if ((unsigned)c + 1u < n_classes) pair = mlrn_svm_pair_index(c, (uint16_t)(c + 1u), n_classes);
+    for (; (unsigned)i + 1u < n_classes; i++, coef_flash += n_sv, pair++)
+        f[pair] = mlrn__svm_axpy(f[pair], coef_flash, k);
 }
 
 /* f[pair] for every pair; each kernel value is computed once and added to the n_classes-1
@@ -42,18 +75,9 @@ static inline void mlrn_svm_ovo_decisions(const mlrn_kernel_params *kp, const fl
     uint16_t n_pairs = (uint16_t)(n_classes * (n_classes - 1u) / 2u);
     uint16_t c = 0, i, s, end = mlrn_flash_u16(&sv_start_flash[1]);
     for (i = 0; i < n_pairs; i++) f[i] = 0.0f;
-    for (s = 0; s < n_sv; s++) {
-        float k;
+    for (s = 0; s < n_sv; s++, sv_flash += d) {
         while (s >= end) { c++; end = mlrn_flash_u16(&sv_start_flash[c + 1u]); }
-        k = mlrn_kernel_eval_flash(kp, &sv_flash[(uint32_t)s * d], x, d);
-        for (i = 0; i < n_classes; i++) {
-            uint16_t pair, row;
-            if (i == c) continue;
-            /* pair (c, i) takes coef row i-1 for class c's vectors; pair (i, c) takes row i */
-            if (i > c) { pair = mlrn_svm_pair_index(c, i, n_classes); row = (uint16_t)(i - 1u); }
-            else { pair = mlrn_svm_pair_index(i, c, n_classes); row = i; }
-            f[pair] = f[pair] + mlrn_flash_f32(&coef_flash[(uint32_t)row * n_sv + s]) * k;
-        }
+        mlrn__svm_ovo_add(f, &coef_flash[s], n_sv, n_classes, c, mlrn_kernel_eval_flash(kp, sv_flash, x, d));
     }
     for (i = 0; i < n_pairs; i++) f[i] = f[i] + mlrn_flash_f32(&b_flash[i]);
 }
@@ -67,17 +91,9 @@ static inline void mlrn_svm_ovo_decisions_labeled(const mlrn_kernel_params *kp, 
     uint16_t n_pairs = (uint16_t)(n_classes * (n_classes - 1u) / 2u);
     uint16_t i, s;
     for (i = 0; i < n_pairs; i++) f[i] = 0.0f;
-    for (s = 0; s < n_sv; s++) {
-        uint16_t c = mlrn_flash_u8(&sv_class_flash[s]);
-        float k = mlrn_kernel_eval_flash(kp, &sv_flash[(uint32_t)s * d], x, d);
-        for (i = 0; i < n_classes; i++) {
-            uint16_t pair, row;
-            if (i == c) continue;
-            if (i > c) { pair = mlrn_svm_pair_index(c, i, n_classes); row = (uint16_t)(i - 1u); }
-            else { pair = mlrn_svm_pair_index(i, c, n_classes); row = i; }
-            f[pair] = f[pair] + mlrn_flash_f32(&coef_flash[(uint32_t)row * n_sv + s]) * k;
-        }
-    }
+    for (s = 0; s < n_sv; s++, sv_flash += d)
+        mlrn__svm_ovo_add(f, &coef_flash[s], n_sv, n_classes, mlrn_flash_u8(&sv_class_flash[s]),
+                          mlrn_kernel_eval_flash(kp, sv_flash, x, d));
     for (i = 0; i < n_pairs; i++) f[i] = f[i] + mlrn_flash_f32(&b_flash[i]);
 }
 
@@ -124,9 +140,10 @@ static inline void mlrn_svm_ovr_decisions(const mlrn_kernel_params *kp, const fl
                                           uint16_t n_sv, uint16_t d, const float *x, float *f) {
     uint16_t r, s;
     for (r = 0; r < n_rows; r++) f[r] = 0.0f;
-    for (s = 0; s < n_sv; s++) {
-        float k = mlrn_kernel_eval_flash(kp, &sv_flash[(uint32_t)s * d], x, d);
-        for (r = 0; r < n_rows; r++) f[r] = f[r] + mlrn_flash_f32(&coef_flash[(uint32_t)r * n_sv + s]) * k;
+    for (s = 0; s < n_sv; s++, sv_flash += d) {
+        float k = mlrn_kernel_eval_flash(kp, sv_flash, x, d);
+        const float *cf = &coef_flash[s];
+        for (r = 0; r < n_rows; r++, cf += n_sv) f[r] = mlrn__svm_axpy(f[r], cf, k);
     }
     for (r = 0; r < n_rows; r++) f[r] = f[r] + mlrn_flash_f32(&b_flash[r]);
 }

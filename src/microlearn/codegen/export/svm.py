@@ -135,17 +135,20 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
         m.notes.append(f"{prescale.describe()} applied to the input in float32 before the kernel.")
     head = pre + kp
     rows = {"binary": 1, "ovo": n * (n - 1) // 2, "ovr": n}[t.mode]
+    calls = {"binary": f"mlrn_svm_binary_decision(&kp, {N}_sv, {N}_coef, mlrn_flash_f32(&{N}_b[0]), {n_sv}, "
+                       f"{N}_N_FEATURES, {xin})",
+             "ovo": f"mlrn_svm_ovo_decisions(&kp, {N}_sv, {N}_coef, {N}_b, {N}_sv_start, {n}, {n_sv}, "
+                    f"{N}_N_FEATURES, {xin}, f);\n",
+             "ovo_labeled": f"mlrn_svm_ovo_decisions_labeled(&kp, {N}_sv, {N}_coef, {N}_b, {N}_sv_class, {n}, "
+                            f"{n_sv}, {N}_N_FEATURES, {xin}, f);\n",
+             "ovr": f"mlrn_svm_ovr_decisions(&kp, {N}_sv, {N}_coef, {N}_b, {n}, {n_sv}, {N}_N_FEATURES, {xin}, f);\n"}
     if t.mode == "binary":
-        call = f"mlrn_svm_binary_decision(&kp, {N}_sv, {N}_coef, mlrn_flash_f32(&{N}_b[0]), {n_sv}, {N}_N_FEATURES, {xin})"
+        call = calls["binary"]
         m.predict_body = head + f"    return {call} >= 0.0f ? 1 : 0;"
         m.decision_body = head + f"    out[0] = {call};"
         ram = pre_ram
     elif t.mode == "ovo":
-        fill = (f"    mlrn_svm_ovo_decisions(&kp, {N}_sv, {N}_coef, {N}_b, {N}_sv_start, {n}, {n_sv}, "
-                f"{N}_N_FEATURES, {xin}, f);\n")
-        if labeled:
-            fill = (f"    mlrn_svm_ovo_decisions_labeled(&kp, {N}_sv, {N}_coef, {N}_b, {N}_sv_class, {n}, {n_sv}, "
-                    f"{N}_N_FEATURES, {xin}, f);\n")
+        fill = "    " + calls["ovo_labeled" if labeled else "ovo"]
         m.predict_body = head + f"    float f[{rows}];\n    uint16_t votes[{n}];\n" + fill + \
             f"    return mlrn_svm_ovo_vote(f, {n}, votes);"
         ram = pre_ram + 4 * rows + 2 * n
@@ -157,7 +160,7 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
         else:
             m.decision_body = head + fill.replace(", f);", ", out);")
     else:
-        fill = (f"    mlrn_svm_ovr_decisions(&kp, {N}_sv, {N}_coef, {N}_b, {n}, {n_sv}, {N}_N_FEATURES, {xin}, f);\n")
+        fill = "    " + calls["ovr"]
         m.predict_body = head + f"    float f[{n}];\n" + fill + f"    return mlrn_argmax_f32(f, {n});"
         m.decision_body = head + fill.replace(", f);", ", out);")
         m.includes.append("mlrn_linear.h")
