@@ -1,5 +1,6 @@
 """export_trainer: a header a user's application includes, compiled against include_dir()."""
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -51,10 +52,13 @@ def test_user_app_builds_and_trains(tmp_path, storage, lang):
 def test_header_checks_itself(tmp_path):
     microlearn.export_trainer(tmp_path / "trainer.h", name="iris", n_features=2, capacity=6, classes=2)
     text = (tmp_path / "trainer.h").read_text()
-    assert "#if MLRN_RUNTIME_VERSION != 1" in text and "MLRN_STATIC_ASSERT" in text
+    v = microlearn.RUNTIME_VERSION
+    assert f"#if MLRN_RUNTIME_VERSION != {v}" in text and "MLRN_STATIC_ASSERT" in text
+    # the runtime's own number is the one the generator writes
+    assert f"#define MLRN_RUNTIME_VERSION {v}\n" in (Path(microlearn.include_dir()) / "mlrn.h").read_text()
     r = build(tmp_path, extra=["-DMLRN_SRAM_BUDGET=16"])
     assert r.returncode != 0 and "exceed the SRAM budget" in r.stderr
-    (tmp_path / "trainer.h").write_text(text.replace("!= 1", "!= 99"))
+    (tmp_path / "trainer.h").write_text(text.replace(f"!= {v}", "!= 99"))
     r = build(tmp_path)
     assert r.returncode != 0 and "regenerate it" in r.stderr
 
