@@ -50,7 +50,6 @@ def _flatten(tree, prescale):
     return order, internal_id, leaves, leaf_id, value
 
 
-RANK_NODES_PER_FEATURE = 6
 INLINE_TREES_MAX_NODES = 160
 RECORD_MAX_FEATURES = 64       # the node's first byte is 4*feature (even; odd marks a leaf)
 NODE_BYTES, LEAF_BYTES = 7, 3  # MLRN_TREER_NODE_BYTES / MLRN_TREER_LEAF_BYTES
@@ -262,10 +261,11 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
         keys = np.asarray(qthr, dtype=np.int64)
         thr_table = Table("threshold", xtype, keys)
         leaf_prefix = f"mlrn_tree_leaf_{qs}_"
-    # tree_layout (float32 forests): "table" (node tables, least flash), "rank" (nested 8-bit
-    # compares of each input's rank among its feature's thresholds: pays a search per feature and
-    # prediction), "code" (nested int32-key compares: fewest cycles, most flash). "auto" (default):
-    # "table". Single trees are always node tables.
+    # tree_layout (float32 forests): "table" (node tables), "rank" (nested 8-bit compares of each
+    # input's rank among its feature's thresholds: pays a search per feature and prediction), "code"
+    # (nested int32-key compares: fewest AVR cycles, most flash). "auto" (default) = "table": with the
+    # record tables it has the least flash on AVR and Cortex-M4F and beats "rank" in AVR cycles but
+    # on iris (benchmarks/results/export_peers.md). Single trees are always node tables.
     layout = opts.get("tree_layout", "auto")
     if layout not in ("auto", "table", "code", "rank"):
         raise ValueError("tree_layout must be 'auto', 'table', 'code' or 'rank'")
@@ -396,9 +396,10 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
     L = np.asarray(lefts, dtype=np.int64)
     R = np.asarray(rights, dtype=np.int64)
 
-    def leaf_of(X, root):
+    def tables_leaf(X, t):
+        """Leaf value of tree t: the separate tables' walk (quantized, > 64 inputs, code/rank)."""
         X = np.asarray(X, dtype=np.int64) if quant is not None else f32(X)
-        code = np.full(X.shape[0], root, dtype=np.int64)
+        code = np.full(X.shape[0], roots[t], dtype=np.int64)
         rows = np.arange(X.shape[0])
         while True:
             act = code >= 0
@@ -413,22 +414,23 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
     if rec is not None:
         # the C walks the record bytes: so does the mirror (the encoding is tested with the C)
         rec_walk = _record_walker(rec_bytes)
-        root_of = dict(zip(roots, rec_roots))
 
-        def leaf_of(X, root):       # noqa: F811
-            return rec_walk(X, root_of[root]) // leaf_mult
+        def leaf_of(X, t):
+            return rec_walk(X, rec_roots[t]) // leaf_mult
+    else:
+        leaf_of = tables_leaf
 
     def tree_outputs(X):
-        return [leaf_of(X, r) for r in roots]
+        return [leaf_of(X, t) for t in range(T)]
 
     if not forest:
         if pure:
-            m.ref_predict = lambda X: leaf_of(X, roots[0])
-            m.ref_proba = lambda X: np.eye(C, dtype=np.float32)[leaf_of(X, roots[0])]
+            m.ref_predict = lambda X: leaf_of(X, 0)
+            m.ref_proba = lambda X: np.eye(C, dtype=np.float32)[leaf_of(X, 0)]
         else:
             lc = np.asarray(leaf_class)
-            m.ref_predict = lambda X: lc[leaf_of(X, roots[0])]
-            m.ref_proba = lambda X: LP[leaf_of(X, roots[0])]
+            m.ref_predict = lambda X: lc[leaf_of(X, 0)]
+            m.ref_proba = lambda X: LP[leaf_of(X, 0)]
     else:
         if pure:
             def votes(X):
