@@ -159,8 +159,11 @@ static inline uint16_t mlrn_treer_leaf(const uint8_t *nodes_flash, uint16_t off,
         int32_t kt = (int32_t)((uint32_t)mlrn_flash_u8(p + 3) | (uint32_t)mlrn_flash_u8(p + 4) << 8 |
                                (uint32_t)mlrn_flash_u8(p + 5) << 16 | (uint32_t)mlrn_flash_u8(p + 6) << 24);
         /* the first byte is x's byte offset: no shift and scale (4*feature is 4-aligned) */
-        float xv = *(const float *)(const void *)((const uint8_t *)x + mlrn_flash_u8(p));
-        p = (mlrn_f32_key(xv) <= kt)
+        union { float f; int32_t i; } c;
+        c.f = *(const float *)(const void *)((const uint8_t *)x + mlrn_flash_u8(p));
+        /* mlrn_f32_key without a branch: a set sign bit flips the low 31 bits (asr + eor on ARM) */
+        c.i ^= (int32_t)((uint32_t)(-(int32_t)((uint32_t)c.i >> 31)) >> 1);
+        p = (c.i <= kt)
                 ? p + MLRN_TREER_NODE_BYTES
                 : nodes_flash + (uint16_t)(mlrn_flash_u8(p + 1) | (unsigned)mlrn_flash_u8(p + 2) << 8);
     }
