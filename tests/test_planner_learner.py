@@ -356,3 +356,58 @@ def test_arduino_sketch_objects_exact_and_float32_with_serial(tmp_path):
     fp = plan_learner("uno", 4, 60, 4, name="colour", other_static_bytes=rest)
     assert not fp.fits and fp.over["sram"] > 0 and fp.max_capacity["float32"] < 60 <= fp.max_capacity["int16"]
     assert build("float32", to_float, links=False) == fp.static_ram_bytes > 2048   # the linker agrees, to the byte
+
+
+# ---- persistence (save / save_all + load) ---------------------------------------------------------------------
+
+def _persist_run(board, cfg, kind, nv_bytes):
+    """The loop driver with its save + load round trip (LRN_PERSIST) over an nv_bytes storage region."""
+    import tempfile
+    from microlearn.bench.calibrate import PERSIST_KINDS, _learner_stream
+    from microlearn.learning.loop_run import build_learner
+    from microlearn.targets import get_target
+    t = get_target(board)
+    with tempfile.TemporaryDirectory() as wd:
+        build = build_learner(cfg, t, wd, {"LRN_MARK_STEPS": 1, "LRN_PERSIST": PERSIST_KINDS[kind],
+                                           "LRN_PERSIST_BYTES": nv_bytes})
+        res = t.run(build, lc.encode_stream(*_learner_stream(cfg.n_features, cfg.n_classes, seed=5)), timeout=300)
+    status = int(res.output.split("\nS ")[1].split()[0])
+    return build, res, status
+
+
+@pytest.mark.parametrize("board", [_board("uno"), _board("nrf52840")])
+@pytest.mark.parametrize("kind", ["model", "all"])
+def test_persistence_plan_and_payload_exact(board, kind):
+    """With full stores and every class in the model, the payload is the planned one to the byte: a region of
+    persist_storage_bytes works, one byte less per slot is refused (MLRN_ERR_BUFFER). The plan's static SRAM
+    (learner + driver + storage struct; the stand-in for the EEPROM region excluded) is exact; flash and stack
+    within tolerance."""
+    # drift off: the stores end full (a drift purge would leave them part-empty and the payload shorter)
+    cfg = learner_config(3, 16, 3, storage="int8", queue=2, trigger_window=6, drift_pct=0,
+                         **dict(zip(("scale", "offset"), _affine(3, "int8"))))
+    pl = plan_learner_config(cfg, board, persist=kind)
+    need = pl.persist_storage_bytes
+    assert need == lc.persist_storage_bytes(cfg, kind) and pl.static_buffers["persistence (mlrn_storage)"] > 0
+    assert need % 4 == 0            # so that no alignment padding follows the stand-in region on ARM
+    build, res, status = _persist_run(board, cfg, kind, need)
+    assert status == 0
+    assert build.static_ram_bytes - need == pl.static_ram_bytes
+    assert abs(pl.flash_bytes - build.flash_bytes) <= FLASH_TOLERANCE * build.flash_bytes
+    assert -STACK_TOLERANCE <= pl.stack_bytes - res.stack_bytes <= STACK_OVER, (pl.stack_bytes, res.stack_bytes)
+    assert _persist_run(board, cfg, kind, need - 2)[2] == -7          # MLRN_ERR_BUFFER
+
+
+def test_persist_option_in_plan_and_cli(capsys):
+    base = plan_learner("uno", 4, 60, holdout_every=4)
+    model = plan_learner("uno", 4, 60, persist="model")
+    assert model.flash_bytes > base.flash_bytes and model.static_ram_bytes > base.static_ram_bytes
+    assert model.persist_payload_bytes == 5 + 2 + 1 * 5 * 4
+    full = plan_learner("uno", 4, 60, persist="all")
+    assert full.persist_payload_bytes == 5 + 2 + 20 + 84 + 60 * 17 + 20
+    assert not full.fits and full.max_capacity["float32"] < 60     # save_all's frame and struct cost the last bytes
+    assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "40", "--persist", "all",
+                 "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["persist"] == "all" and d["persist_storage_bytes"] == 2 * (20 + d["persist_payload_bytes"])
+    with pytest.raises(ValueError, match="persist"):
+        plan_learner("uno", 4, 60, persist="eeprom")

@@ -140,8 +140,16 @@ def _learner_stream(d: int, classes: int, n: int = 160, seed: int = 0):
     return X, y.astype(np.uint8)
 
 
-def _learner_measure(name: str, cfg, run: bool):
-    """Build (and run over _learner_stream) the loop program exactly as `microlearn loop` builds it."""
+def nv_bytes(cfg, persist: str) -> int:
+    """The driver's stand-in for the EEPROM / flash region: what the slots need, rounded up to 4 bytes so that
+    no alignment padding follows it (the region is not SRAM on a device: subtracted whole)."""
+    from ..learning import learner_codegen as lc
+    return -(-lc.persist_storage_bytes(cfg, persist) // 4) * 4
+
+
+def _learner_measure(name: str, cfg, run: bool, persist: str | None = None):
+    """Build (and run over _learner_stream) the loop program exactly as `microlearn loop` builds it;
+    persist "model"/"all": with the driver's save + load round trip after the stream (LRN_PERSIST)."""
     import tempfile
 
     from ..learning import learner_codegen as lc
@@ -149,12 +157,17 @@ def _learner_measure(name: str, cfg, run: bool):
     from ..targets._toolchain import symbols
     t = get_board(name).target()
     with tempfile.TemporaryDirectory() as wd:
-        build = build_learner(cfg, t, wd, {"LRN_MARK_STEPS": 1}, check=False)
+        defines = {"LRN_MARK_STEPS": 1}
+        if persist:
+            defines.update(LRN_PERSIST=PERSIST_KINDS[persist], LRN_PERSIST_BYTES=nv_bytes(cfg, persist))
+        build = build_learner(cfg, t, wd, defines, check=False)
         addrs = symbols(t.nm, build.path)[1]
         stack = None
         if run:
             res = t.run(build, lc.encode_stream(*_learner_stream(cfg.n_features, cfg.n_classes)), timeout=300)
             lc.parse_output(res.output)           # raises if the device reported an error
+            if persist and f"\nS {0}\n" not in res.output:
+                raise RuntimeError(f"{name}: the persistence round trip failed: {res.output[-200:]}")
             stack = res.stack_bytes
     return build, addrs, stack
 
@@ -201,7 +214,26 @@ def calibrate_learner_board(name: str) -> dict:
         stack_multi[st] = s_multi - dict(map(tuple, stack[st]))[STACK_D]
     return {"toolchain": _toolchain(b), "struct_bytes": ref["struct_bytes"], "order": ref["order"],
             "align": ref["align"], "fixed_static_bytes": ref["fixed_static_bytes"], "flash_curve": flash,
-            "flash_multi": flash_multi, "stack_curve": stack, "stack_multi": stack_multi}
+            "flash_multi": flash_multi, "stack_curve": stack, "stack_multi": stack_multi,
+            "persist": _learner_persist(name)}
+
+
+PERSIST_KINDS = {"model": 1, "all": 2}
+
+
+def _learner_persist(name: str) -> dict:
+    """What save/save_all + load add, per kind and storage type at d = 4 (budget 0: the stream ends with no
+    training running, as save_all requires): static (the storage struct and callbacks' data, not the
+    stand-in for the EEPROM/flash region), flash, and stack (the round trip's frame above the loop's peak)."""
+    out = {}
+    for kind in PERSIST_KINDS:
+        for st in STORAGES:
+            cfg = _learner_cfg(STACK_D, storage=st)
+            b0, _, s0 = _learner_measure(name, cfg, run=True)
+            b1, _, s1 = _learner_measure(name, cfg, run=True, persist=kind)
+            out[f"{kind}/{st}"] = {"static": b1.static_ram_bytes - b0.static_ram_bytes - nv_bytes(cfg, kind),
+                                   "flash": b1.flash_bytes - b0.flash_bytes, "stack": s1 - s0}
+    return out
 
 
 def calibrate_learner(boards=None, jobs: int = 2) -> dict:

@@ -127,6 +127,8 @@ def _refresh(name: str) -> dict | None:
 
 FIXED = "driver + support (fixed)"
 OTHER = "other static (given)"
+PERSIST = "persistence (mlrn_storage)"
+PERSIST_KINDS = ("model", "all")
 
 
 def layout(cfg, cal: dict, name: str = "lrn", other_static_bytes: int | None = None) -> dict:
@@ -173,10 +175,23 @@ def _flash(cal, cfg) -> int:
     return int(round(f))
 
 
-def _figures(b, cal, reserve, cfg, name="lrn", other=None):
+def _persist_cost(cal, cfg, persist) -> dict:
+    """static / flash / stack that save (persist="model") or save_all ("all") + load add (calibrated)."""
+    if persist is None:
+        return {"static": 0, "flash": 0, "stack": 0}
+    if persist not in PERSIST_KINDS:
+        raise ValueError(f"persist must be None, 'model' or 'all', got {persist!r}")
+    return cal["persist"][f"{persist}/{cfg.storage}"]
+
+
+def _figures(b, cal, reserve, cfg, name="lrn", other=None, persist=None):
     static = layout(cfg, cal, name, other)
+    extra = _persist_cost(cal, cfg, persist)
+    if persist:
+        static[PERSIST] = extra["static"]
     s = sum(static.values())
-    stack, flash = _stack(cal, cfg), _flash(cal, cfg)
+    # The round trip runs from the main loop, after step(): its frame adds to the loop's (measured so).
+    stack, flash = _stack(cal, cfg) + max(extra["stack"], 0), _flash(cal, cfg) + extra["flash"]
     over = {}
     limit = _p._static_limit(b, cal, reserve)
     if s > limit:
@@ -206,7 +221,7 @@ def _min_capacity(holdout_every: int) -> int:
 
 
 def max_learner_capacity(board, n_features: int, classes=2, *, storage="float32", stack_reserve_bytes=None,
-                         other_static_bytes: int | None = None, **options) -> int:
+                         other_static_bytes: int | None = None, persist: str | None = None, **options) -> int:
     """The largest total capacity (training + held-out samples) that fits the board; 0 if none does."""
     b = _p._board(board)
     cal, _, _ = _cal_for(b)
@@ -215,7 +230,7 @@ def max_learner_capacity(board, n_features: int, classes=2, *, storage="float32"
 
     def ok(c):
         cfg = learner_config(n_features, c, classes, storage=storage, **options)
-        return not _figures(b, cal, reserve, cfg, other=other_static_bytes)[4]
+        return not _figures(b, cal, reserve, cfg, other=other_static_bytes, persist=persist)[4]
     lo = _min_capacity(options.get("holdout_every", 4))
     if not ok(lo):
         return 0
@@ -243,6 +258,17 @@ class LearnerPlan(_p.Plan):
     program: str = "microlearn loop driver (learner + stream I/O)"
     options: dict = field(default_factory=dict)
     other_static_bytes: int | None = None     # given: replaces the stream driver's fixed static data
+    persist: str | None = None                # "model" (save) / "all" (save_all), with load; None: not linked
+    persist_payload_bytes: int | None = None  # the largest payload (every class in the model, full stores)
+    persist_storage_bytes: int | None = None  # EEPROM / flash the mlrn_storage region needs (2 A/B slots)
+
+    def summary(self) -> str:
+        text = super().summary()
+        if self.persist:
+            text += (f"\n  persistence ({'save_all' if self.persist == 'all' else 'save'} + load): payload up to "
+                     f"{self.persist_payload_bytes:,} B; the storage region (2 slots) needs "
+                     f"{self.persist_storage_bytes:,} B of EEPROM / flash")
+        return text
 
     def title(self) -> str:
         return (f"{self.board}: self-learning loop, {self.n_features} features x capacity {self.capacity} "
@@ -252,12 +278,12 @@ class LearnerPlan(_p.Plan):
     def other_boards(self) -> list[str]:
         return learner_boards_that_fit(self.n_features, self.capacity, self.n_classes, storage=self.storage,
                                        exclude=(self.board,), other_static_bytes=self.other_static_bytes,
-                                       **self.options)
+                                       persist=self.persist, **self.options)
 
 
 def plan_learner(board, n_features: int, capacity: int = 60, classes=2, *, storage="float32",
                  stack_reserve_bytes: int | None = None, name: str = "lrn", other_static_bytes: int | None = None,
-                 **options) -> LearnerPlan:
+                 persist: str | None = None, **options) -> LearnerPlan:
     """Predict flash, static SRAM (by name), stack and total SRAM of the self-learning loop with this
     configuration on `board`, whether it fits, and the largest capacity per storage type.
 
@@ -265,24 +291,28 @@ def plan_learner(board, n_features: int, capacity: int = 60, classes=2, *, stora
     options: holdout_every (4), queue (8), trigger_window (20) change sizes; store ("all"/"mistakes") and
     replace ("fifo"/"reservoir"/"balanced") are accepted and change nothing. `name`: the learner's C name.
     other_static_bytes: the static data of your program around the learner (an Arduino core with Serial:
-    about 200 B), replacing that of microlearn's stream driver; flash and stack stay the driver's."""
+    about 200 B), replacing that of microlearn's stream driver; flash and stack stay the driver's.
+    persist: "model" (mlrn_learner_save) or "all" (mlrn_learner_save_all), each with mlrn_learner_load: adds
+    their flash, stack and storage struct, and reports the payload and the EEPROM / flash region it needs."""
     cfg = learner_config(n_features, capacity, classes, storage=storage, **_options(options))
     return plan_learner_config(cfg, board, stack_reserve_bytes=stack_reserve_bytes, name=name,
-                               other_static_bytes=other_static_bytes)
+                               other_static_bytes=other_static_bytes, persist=persist)
 
 
 def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, name: str = "lrn",
-                        other_static_bytes: int | None = None) -> LearnerPlan:
+                        other_static_bytes: int | None = None, persist: str | None = None) -> LearnerPlan:
     """plan_learner() for a LearnerConfig (what `microlearn loop --target BOARD` checks before building)."""
+    from ..learning import learner_codegen as lc
     b = _p._board(board)
     if b.name == "host":
         raise ValueError("the planner sizes programs for boards, not the host")
     cal, estimate, basis = _cal_for(b)
     reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else int(stack_reserve_bytes)
-    static, s, stack, flash, over = _figures(b, cal, reserve, cfg, name, other_static_bytes)
+    static, s, stack, flash, over = _figures(b, cal, reserve, cfg, name, other_static_bytes, persist)
     options = {k: getattr(cfg, k) for k in SIZE_OPTIONS + OTHER_OPTIONS}
     caps = {st: max_learner_capacity(b, cfg.n_features, cfg.n_classes, storage=st, stack_reserve_bytes=reserve,
-                                     other_static_bytes=other_static_bytes, **options) for st in _p.STORAGES}
+                                     other_static_bytes=other_static_bytes, persist=persist, **options)
+            for st in _p.STORAGES}
     notes = list(cal.get("notes", []))
     if not _current() and "re-measured" not in basis:
         notes.append("the learner runtime changed since the planner was calibrated: figures may be off; rerun "
@@ -296,11 +326,15 @@ def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, n
                        fits_flash="flash" not in over, over=over, max_capacity=caps, estimate=estimate, basis=basis,
                        notes=notes, train_capacity=cfg.train_capacity, hold_capacity=cfg.hold_capacity,
                        holdout_every=cfg.holdout_every, queue=cfg.queue, trigger_window=cfg.trigger_window,
-                       store=cfg.store, replace=cfg.replace, options=options, other_static_bytes=other_static_bytes)
+                       store=cfg.store, replace=cfg.replace, options=options, other_static_bytes=other_static_bytes,
+                       persist=persist,
+                       persist_payload_bytes=lc.persist_payload_bytes(cfg, persist) if persist else None,
+                       persist_storage_bytes=lc.persist_storage_bytes(cfg, persist) if persist else None)
 
 
 def learner_boards_that_fit(n_features, capacity, classes=2, *, storage="float32", exclude=(),
-                            other_static_bytes: int | None = None, **options) -> list[str]:
+                            other_static_bytes: int | None = None, persist: str | None = None,
+                            **options) -> list[str]:
     """Names of the boards this learner configuration fits (smallest SRAM first)."""
     cfg = learner_config(n_features, capacity, classes, storage=storage, **_options(options))
     out = []
@@ -311,7 +345,7 @@ def learner_boards_that_fit(n_features, capacity, classes=2, *, storage="float32
             cal, est, _ = _cal_for(b)
         except ValueError:      # not calibrated for the learner
             continue
-        if not _figures(b, cal, b.stack_reserve_bytes, cfg, other=other_static_bytes)[4]:
+        if not _figures(b, cal, b.stack_reserve_bytes, cfg, other=other_static_bytes, persist=persist)[4]:
             out.append(b.name + (" (estimate)" if est else ""))
     return out
 

@@ -33,13 +33,15 @@ def register(sub):
     g.add_argument("--trigger-window", type=int, help="sliding window of the error-rate trigger (default 20)")
     g.add_argument("--store", choices=["all", "mistakes"], help="store policy (no effect on memory)")
     g.add_argument("--replace", choices=["fifo", "reservoir", "balanced"], help="replacement (no effect on memory)")
+    g.add_argument("--persist", choices=["model", "all"],
+                   help="the program saves and loads the model (save) or model + stores + state (save_all)")
     g.add_argument("--other-static", type=int, metavar="BYTES",
                    help="static data of your program around the learner (e.g. an Arduino core with Serial), "
                         "instead of microlearn's stream driver")
     p.set_defaults(func=run)
 
 
-LEARNER_ONLY = ("holdout_every", "queue", "trigger_window", "store", "replace", "other_static")
+LEARNER_ONLY = ("holdout_every", "queue", "trigger_window", "store", "replace", "persist", "other_static")
 TRAINER_ONLY = ("kernel", "solver", "multiclass")
 
 
@@ -52,9 +54,10 @@ def _plan(args):
             raise CLIError("the self-learning loop is linear, wss2, one-vs-one only: drop --" +
                            ", --".join(o.replace("_", "-") for o in wrong))
         from ..boards.learner_planner import plan_learner
-        opts = {o: getattr(args, o) for o in LEARNER_ONLY[:-1] if getattr(args, o) is not None}
+        opts = {o: getattr(args, o) for o in LEARNER_ONLY[:-2] if getattr(args, o) is not None}
         return plan_learner(args.board, args.n_features, args.capacity, args.classes, storage=args.storage,
-                            stack_reserve_bytes=args.stack_reserve, other_static_bytes=args.other_static, **opts)
+                            stack_reserve_bytes=args.stack_reserve, other_static_bytes=args.other_static,
+                            persist=args.persist, **opts)
     wrong = [o for o in LEARNER_ONLY if getattr(args, o) is not None]
     if wrong:
         raise CLIError("--" + ", --".join(o.replace("_", "-") for o in wrong) + " apply to --learner only")

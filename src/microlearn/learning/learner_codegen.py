@@ -57,6 +57,27 @@ def static_objects(cfg: LearnerConfig, name: str = "lrn") -> dict:
     }
 
 
+PERSIST_HEADER = 20        # MLRN_PERSIST_HEADER: per slot
+PERSIST_STATE = 84         # format 2: the state block after the model (see docs/self-learning.md)
+
+
+def persist_payload_bytes(cfg: LearnerConfig, kind: str) -> int:
+    """Largest payload of mlrn_learner_save ("model", format 1) or mlrn_learner_save_all ("all", format 2):
+    a model over every declared class, full stores (mirrors mlrn_learner__payload_len / __all_len)."""
+    m, d, e = cfg.n_classes, cfg.n_features, ELEM_BYTES[cfg.storage]
+    model = m + _nsub(m) * (d + 1) * 4
+    if kind == "model":
+        return 5 + model
+    if kind == "all":
+        return 5 + model + PERSIST_STATE + (cfg.train_capacity + cfg.hold_capacity) * (e * d + 1) + cfg.trigger_window
+    raise ValueError(f"persist must be 'model' or 'all', got {kind!r}")
+
+
+def persist_storage_bytes(cfg: LearnerConfig, kind: str) -> int:
+    """Bytes of EEPROM / flash the mlrn_storage region needs: two A/B slots of header + payload."""
+    return 2 * (PERSIST_HEADER + persist_payload_bytes(cfg, kind))
+
+
 def _define(cfg: LearnerConfig, name: str, N: str) -> list[str]:
     args = f"{name}, {N}_N_FEATURES, {N}_N_CLASSES, {N}_TRAIN_CAP, {N}_HOLD_CAP, {N}_QUEUE, {N}_WINDOW"
     if cfg.storage == "float32":
@@ -78,6 +99,9 @@ def _memory_lines(cfg: LearnerConfig, name: str, board: str | None) -> list[str]
     lines.append(f"/* Static SRAM of the buffers; with the struct: {N}_RAM_BYTES (sizeof: not usable in #if). */")
     lines.append(f"#define {N}_BUFFER_BYTES {sum(buffer_bytes(cfg).values())}")
     lines.append(f"#define {N}_RAM_BYTES ({N}_BUFFER_BYTES + sizeof(mlrn_learner))")
+    lines.append("/* EEPROM / flash an mlrn_storage region needs (two A/B slots, largest payload) for "
+                 "mlrn_learner_save / mlrn_learner_save_all. */")
+    lines += [f"#define {N}_PERSIST_{k.upper()}_BYTES {persist_storage_bytes(cfg, k)}u" for k in ("model", "all")]
     limit_bytes, what = f"{N}_BUFFER_BYTES", "buffers"
     if board is not None:
         from ..boards.learner_planner import plan_learner_config
@@ -189,6 +213,31 @@ static int read_row(float *x, uint8_t *label) {
 
 static uint32_t train_calls;
 
+/* LRN_PERSIST 1 / 2 (the planner's calibration of persistence): after the stream, mlrn_learner_save (model)
+ * or mlrn_learner_save_all (model + stores + state), then mlrn_learner_load, through minimal storage
+ * callbacks over lrn_nv, which stands for the EEPROM / flash pages (its LRN_PERSIST_BYTES are not SRAM
+ * on a device and are not counted). Prints "S status". Not built otherwise. */
+#if LRN_PERSIST
+static uint8_t lrn_nv[LRN_PERSIST_BYTES];
+static mlrn_status nv_read(void *ctx, uint32_t addr, uint8_t *buf, uint16_t len) {
+    (void)ctx;
+    while (len--) *buf++ = lrn_nv[addr++];
+    return MLRN_OK;
+}
+static mlrn_status nv_write(void *ctx, uint32_t addr, const uint8_t *buf, uint16_t len) {
+    (void)ctx;
+    while (len--) lrn_nv[addr++] = *buf++;
+    return MLRN_OK;
+}
+__attribute__((noinline)) static mlrn_status persist_round_trip(void) {
+    static mlrn_storage nv;
+    mlrn_status st;
+    nv.read = nv_read; nv.write = nv_write; nv.erase = 0; nv.ctx = 0; nv.size = LRN_PERSIST_BYTES;
+    st = LRN_PERSIST == 2 ? mlrn_learner_save_all(&lrn, &nv) : mlrn_learner_save(&lrn, &nv);
+    return st == MLRN_OK ? mlrn_learner_load(&lrn, &nv) : st;
+}
+#endif
+
 /* LRN_MARK_STEPS (emulated targets): mark each step() call that trained, so the runner's sum over
  * marked regions is the training cost; an empty pair before and after the loop brackets the whole
  * loop (the runner's span). A begin restarts an open region, so calls that did not train (begin,
@@ -253,6 +302,9 @@ int main(void) {
         (void)st;
     }
     LOOP_END();
+#if LRN_PERSIST
+    mlrn_io_puts("\nS "); mlrn_io_put_i32(persist_round_trip());
+#endif
     mlrn_io_puts("\nC "); mlrn_io_put_u32(lrn.n_mistakes); mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_retrains);
     mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_accepted); mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_rollbacks);
     mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_dropped); mlrn_io_puts(" "); mlrn_io_put_u32(train_calls);
