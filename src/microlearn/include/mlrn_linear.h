@@ -67,17 +67,27 @@ static inline int32_t mlrn_argmax_u16(const uint16_t *v, uint16_t n) {
     return best;
 }
 
-/* 1 / (1 + e^-f) */
-static inline float mlrn_expit(float f) { return 1.0f / (1.0f + mlrn_expf(-f)); }
+/* Probabilities stay out of float32's subnormal range (below 1.2e-38), where soft-float libraries
+ * (avr-libc) round differently from IEEE hardware: so every target gives the same bits.
+ * Exponentials below e^-80 (1.8e-35) are floored (expit) or zero (softmax); a normalised value
+ * then stays normal for up to 1,500 classes. */
+#define MLRN_PROBA_MIN_LOG (-80.0f)
 
-/* In place: v[i] = e^(v[i] - max) / sum_j e^(v[j] - max). */
+/* 1 / (1 + e^-f); f below -80 counts as -80. */
+static inline float mlrn_expit(float f) {
+    if (f < MLRN_PROBA_MIN_LOG) f = MLRN_PROBA_MIN_LOG;
+    return 1.0f / (1.0f + mlrn_expf(-f));
+}
+
+/* In place: v[i] = e^(v[i] - max) / sum_j e^(v[j] - max); terms below e^-80 are 0. */
 static inline void mlrn_softmax(float *v, uint16_t n) {
     float m = v[0], s = 0.0f;
     uint16_t i;
     for (i = 1; i < n; i++)
         if (v[i] > m) m = v[i];
     for (i = 0; i < n; i++) {
-        v[i] = mlrn_expf(v[i] - m);
+        float d = v[i] - m;
+        v[i] = d < MLRN_PROBA_MIN_LOG ? 0.0f : mlrn_expf(d);
         s = s + v[i];
     }
     for (i = 0; i < n; i++) v[i] = v[i] / s;

@@ -19,10 +19,15 @@ def scores_mirror(X, W32, b32):
     return out
 
 
+# MLRN_PROBA_MIN_LOG (mlrn_linear.h): no probability term below e^-80, so none is subnormal.
+PROBA_MIN_LOG = np.float32(-80.0)
+
+
 def softmax_mirror(S):
     S = f32(S).copy()
     m = S.max(axis=1)
-    E = _f32.expf((S - m[:, None]).ravel()).reshape(S.shape)
+    D = (S - m[:, None]).ravel()
+    E = np.where(D < PROBA_MIN_LOG, np.float32(0.0), _f32.expf(D)).reshape(S.shape)   # mlrn_softmax
     s = np.zeros(S.shape[0], dtype=np.float32)
     for j in range(S.shape[1]):
         s = s + E[:, j]
@@ -31,6 +36,7 @@ def softmax_mirror(S):
 
 def expit_mirror(f):
     f = f32(f)
+    f = np.where(f < PROBA_MIN_LOG, PROBA_MIN_LOG, f)          # mlrn_expit's floor (NaN stays)
     return (np.float32(1.0) / (np.float32(1.0) + _f32.expf(-f).reshape(f.shape))).astype(np.float32)
 
 
