@@ -409,5 +409,8 @@ def test_persist_option_in_plan_and_cli(capsys):
                  "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["persist"] == "all" and d["persist_storage_bytes"] == 2 * (20 + d["persist_payload_bytes"])
+    # the uno's 1 KB EEPROM holds the model's slots, not save_all's at capacity 40 (a note, not a refusal)
+    assert any("more than the 1,024 B internal EEPROM" in n for n in plan_learner("uno", 4, 40, persist="all").notes)
+    assert any("of the 1,024 B internal EEPROM" in n for n in plan_learner("uno", 4, 40, persist="model").notes)
     with pytest.raises(ValueError, match="persist"):
         plan_learner("uno", 4, 60, persist="eeprom")

@@ -129,6 +129,9 @@ FIXED = "driver + support (fixed)"
 OTHER = "other static (given)"
 PERSIST = "persistence (mlrn_storage)"
 PERSIST_KINDS = ("model", "all")
+# Internal EEPROM of the AVR boards (datasheets: ATmega328P 1 KB, ATmega2560 4 KB): where mlrn_persist_avr_eeprom.h
+# keeps the slots. The ARM boards keep them in flash pages (your callbacks), counted against the flash left.
+EEPROM_BYTES = {"uno": 1024, "mega2560": 4096}
 
 
 def layout(cfg, cal: dict, name: str = "lrn", other_static_bytes: int | None = None) -> dict:
@@ -313,7 +316,7 @@ def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, n
     caps = {st: max_learner_capacity(b, cfg.n_features, cfg.n_classes, storage=st, stack_reserve_bytes=reserve,
                                      other_static_bytes=other_static_bytes, persist=persist, **options)
             for st in _p.STORAGES}
-    notes = list(cal.get("notes", []))
+    notes = list(cal.get("notes", [])) + _persist_notes(b, cfg, persist, flash)
     if not _current() and "re-measured" not in basis:
         notes.append("the learner runtime changed since the planner was calibrated: figures may be off; rerun "
                      "`python -m microlearn.bench.calibrate --learner`")
@@ -330,6 +333,22 @@ def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, n
                        persist=persist,
                        persist_payload_bytes=lc.persist_payload_bytes(cfg, persist) if persist else None,
                        persist_storage_bytes=lc.persist_storage_bytes(cfg, persist) if persist else None)
+
+
+def _persist_notes(b, cfg, persist, flash) -> list[str]:
+    """Where the persisted slots would go, and whether they fit there (a note: external storage is possible)."""
+    if not persist:
+        return []
+    from ..learning import learner_codegen as lc
+    need = lc.persist_storage_bytes(cfg, persist)
+    if b.name in EEPROM_BYTES:
+        room, where = EEPROM_BYTES[b.name], "internal EEPROM"
+    else:
+        room, where = b.flash_bytes - flash, "flash left after the program"
+    if need <= room:
+        return [f"persistence: the 2 slots need {need:,} B of the {room:,} B {where}"]
+    return [f"persistence: the 2 slots need {need:,} B, more than the {room:,} B {where}: persist the model only, "
+            f"lower the capacity, or use external storage"]
 
 
 def learner_boards_that_fit(n_features, capacity, classes=2, *, storage="float32", exclude=(),
