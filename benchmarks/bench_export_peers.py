@@ -267,7 +267,9 @@ def goals(rows):
     """microlearn (default export) against the best peer that gives correct answers (100% agreement
     on the test rows) on each target: flash, and cycles (uno) / instructions (M4F)."""
     out = ["Goal check: microlearn (default export) vs the best correct peer per target "
-           "(peer with 100% agreement; lower is better; `-` = no correct peer).", "",
+           "(peer with 100% agreement; lower is better; `-` = no correct peer). The issue's goals are "
+           "flash on both targets and cycles on the 328P: a loss there is marked **(miss)**. M4F "
+           "instructions are reported, not a goal: a loss there is marked (slower).", "",
            "| dataset | model | uno flash: ours / best peer | uno cycles: ours / best peer | "
            "M4F flash: ours / best peer | M4F instr.: ours / best peer |", "|" + "---|" * 6]
     keys = sorted({(r["dataset"], r["model"]) for r in rows}, key=lambda k: (k[0], k[1]))
@@ -285,7 +287,8 @@ def goals(rows):
                     cells.append(f"{mine} / -")
                 else:
                     b = best[f"{tg}_{k}"]
-                    mark = "" if (mine is not None and mine < b) else " **(miss)**"
+                    lost = " (slower)" if (tg, k) == ("nrf52840", "instructions") else " **(miss)**"
+                    mark = "" if (mine is not None and mine < b) else lost
                     cells.append(f"{mine} / {b} ({best['tool']}){mark}")
         out.append(f"| {ds} | {model} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"

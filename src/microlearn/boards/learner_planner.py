@@ -20,10 +20,7 @@ calibration.json, written by `python -m microlearn.bench.calibrate --learner`.
 from __future__ import annotations
 
 import functools
-import json
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -96,26 +93,10 @@ def _refresh(name: str) -> dict | None:
     """The runtime changed since calibration: when the board's tools are here, measure the reference
     configuration once (cached per fingerprint, like the trainer's planner._refresh) for the exact
     struct size, layout order and fixed static data, and shift flash and stack by the change there."""
-    if os.environ.get("MICROLEARN_PLANNER_REFRESH", "1") == "0":
+    from ..bench.calibrate import learner_reference_point
+    ref = _p.cached_reference("learner-planner", name, learner_fingerprint(), learner_reference_point)
+    if ref is None:
         return None
-    b = get_board(name)
-    if not b.emulated or not all(b.tools_installed().values()):
-        return None
-    cache = Path(os.environ.get("MICROLEARN_CACHE", Path.home() / ".cache" / "microlearn"))
-    path = cache / f"learner-planner-{name}-{learner_fingerprint()}.json"
-    try:
-        ref = json.loads(path.read_text())
-    except (OSError, ValueError):
-        from ..bench.calibrate import learner_reference_point
-        try:
-            ref = learner_reference_point(name)
-        except Exception:     # a broken toolchain: fall back to the stored constants (with a note)
-            return None
-        try:
-            cache.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(ref))
-        except OSError:
-            pass
     old = learner_calibration()["boards"][name]
     d0 = REFERENCE["n_features"]
     dflash = ref["flash_bytes"] - _p._interp(old["flash_curve"]["float32"], d0)

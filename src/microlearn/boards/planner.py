@@ -249,13 +249,11 @@ def _cal_for(b: Board) -> tuple[dict, bool, str]:
     raise ValueError(f"the planner has no calibration for {b.name}")
 
 
-@functools.lru_cache(maxsize=None)
-def _refresh(name: str) -> dict | None:
-    """The runtime changed since calibration.json was written: if this board's toolchain is here, build
-    and run the reference configuration once (cached per runtime fingerprint in ~/.cache/microlearn or
-    $MICROLEARN_CACHE) to re-measure the static layout exactly and shift flash and stack by the change
-    at the reference point. None when the tools are missing (the stored constants are used, with a note)
-    or MICROLEARN_PLANNER_REFRESH=0."""
+def cached_reference(prefix: str, name: str, fingerprint: str, measure) -> dict | None:
+    """measure(name) -> the reference configuration's figures on board `name`, run once per runtime
+    fingerprint and cached in ~/.cache/microlearn or $MICROLEARN_CACHE (`prefix-name-fingerprint.json`).
+    None when MICROLEARN_PLANNER_REFRESH=0, the board is not emulated here, its tools are missing or the
+    measurement fails (callers then use the stored constants, with a note)."""
     import os
     if os.environ.get("MICROLEARN_PLANNER_REFRESH", "1") == "0":
         return None
@@ -263,20 +261,32 @@ def _refresh(name: str) -> dict | None:
     if not b.emulated or not all(b.tools_installed().values()):
         return None
     cache = Path(os.environ.get("MICROLEARN_CACHE", Path.home() / ".cache" / "microlearn"))
-    path = cache / f"planner-{name}-{runtime_fingerprint()}.json"
+    path = cache / f"{prefix}-{name}-{fingerprint}.json"
     try:
-        ref = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError):
-        from ..bench.calibrate import reference_point
-        try:
-            ref = reference_point(name)
-        except Exception:     # a broken toolchain: fall back to the stored constants
-            return None
-        try:
-            cache.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(ref))
-        except OSError:
-            pass
+        pass
+    try:
+        ref = measure(name)
+    except Exception:     # a broken toolchain: fall back to the stored constants
+        return None
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(ref))
+    except OSError:
+        pass
+    return ref
+
+
+@functools.lru_cache(maxsize=None)
+def _refresh(name: str) -> dict | None:
+    """The runtime changed since calibration.json was written: if this board's toolchain is here, build
+    and run the reference configuration once (cached per runtime fingerprint) to re-measure the static
+    layout exactly and shift flash and stack by the change at the reference point."""
+    from ..bench.calibrate import reference_point
+    ref = cached_reference("planner", name, runtime_fingerprint(), reference_point)
+    if ref is None:
+        return None
     old = calibration()["boards"][name]
     d0 = old["stack_at_features"]
     dflash = ref["flash_bytes"] - (_interp(old["flash_curve"]["float32"], d0) + old["flash_delta"].get("linear/wss2", 0))
