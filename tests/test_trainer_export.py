@@ -114,3 +114,36 @@ def test_bad_arguments(tmp_path):
         microlearn.export_trainer(tmp_path / "t.h", n_features=2, capacity=6, classes=2, kernel="cubic")
     with pytest.raises(ValueError, match="C identifier"):
         microlearn.export_trainer(tmp_path / "t.h", name="9x", n_features=2, capacity=6, classes=2)
+
+
+def test_only_the_trainers_kernel_is_compiled(tmp_path):
+    """A generated trainer sets MLRN_KERNELS to its own kernel: a linear trainer links no exponential
+    (smaller on AVR), a later header that needs another kernel refuses to compile instead of silently
+    computing a linear kernel, and defining MLRN_KERNELS first keeps both."""
+    import shutil
+
+    from sklearn.datasets import load_iris
+    from sklearn.svm import SVC
+    X, y = load_iris(return_X_y=True)
+    microlearn.export_trainer(tmp_path / "trainer.h", name="iris", n_features=2, capacity=6, classes=2)
+    microlearn.export(SVC(kernel="rbf", gamma=0.5).fit(X[:, :2], y == 0), tmp_path / "m.h", name="m")
+    (tmp_path / "app.c").write_text('#include "trainer.h"\n#include "m.h"\n'
+                                    "int main(void) { float x[2] = {5.0f, 3.0f};\n"
+                                    "  return iris_setup() == MLRN_OK ? (int)m_predict(x) : 9; }\n")
+    cmd = ["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-I", microlearn.include_dir(), "-I", str(tmp_path),
+           str(tmp_path / "app.c"), "-o", str(tmp_path / "app")]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode != 0 and "needs the rbf kernel, which MLRN_KERNELS leaves out" in r.stderr
+    r = subprocess.run(cmd + ["-DMLRN_KERNELS=3u"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert subprocess.run([str(tmp_path / "app")]).returncode == 1      # (5, 3) is a setosa: class index 1
+    if shutil.which("avr-gcc"):
+        (tmp_path / "t.c").write_text(APP.replace("#include <stdio.h>", "#define printf(...) ((void)0)"))
+
+        def text_bytes(extra):
+            o = tmp_path / "t.o"
+            subprocess.run(["avr-gcc", "-mmcu=atmega328p", "-Os", "-std=c99", "-I", microlearn.include_dir(),
+                            "-I", str(tmp_path), "-c", str(tmp_path / "t.c"), "-o", str(o), *extra], check=True)
+            out = subprocess.run(["avr-size", str(o)], capture_output=True, text=True, check=True).stdout
+            return int(out.splitlines()[1].split()[0])
+        assert text_bytes([]) + 500 < text_bytes(["-DMLRN_KERNELS=0xfu"])

@@ -23,6 +23,7 @@ STORAGE_C = {"float32": ("float", "MLRN_STORAGE_F32"), "int16": ("int16_t", "MLR
              "int8": ("int8_t", "MLRN_STORAGE_I8")}
 KERNEL_C = {"linear": "MLRN_KERNEL_LINEAR", "rbf": "MLRN_KERNEL_RBF", "poly": "MLRN_KERNEL_POLY",
             "sigmoid": "MLRN_KERNEL_SIGMOID"}
+KERNEL_C_ID = {"linear": 0, "rbf": 1, "poly": 2, "sigmoid": 3}   # MLRN_KERNEL_* values, for #if
 
 
 @dataclass
@@ -152,7 +153,13 @@ def render_trainer(cfg: TrainerConfig, name: str, sram_budget: int | None = None
  * Include this header in ONE translation unit; it defines static buffers. */
 #ifndef {U}_TRAINER_H
 #define {U}_TRAINER_H
+#ifndef MLRN_KERNELS
+#define MLRN_KERNELS (1u << {KERNEL_C_ID[p.kernel]})   /* only this kernel is compiled: see mlrn_kernel.h */
+#endif
 #include "mlrn_smo.h"
+#if !MLRN_KERNEL_COMPILED({KERNEL_C_ID[p.kernel]})
+#error "{N}: MLRN_KERNELS leaves out this trainer's kernel ({p.kernel}); define it to include it before the first microlearn include"
+#endif
 
 #if MLRN_RUNTIME_VERSION != {RUNTIME_VERSION}
 #error "{N}: generated for microlearn runtime version {RUNTIME_VERSION}; regenerate it for this runtime"

@@ -13,6 +13,15 @@
 #define MLRN_KERNEL_POLY 2     /* (gamma a.b + coef0)^degree */
 #define MLRN_KERNEL_SIGMOID 3  /* tanh(gamma a.b + coef0) */
 
+/* MLRN_KERNELS: the kernel types mlrn_kernel_finish compiles (bit k for type k; default: all). A
+ * generated trainer or learner header defines it to its own kernel before its first include, so a
+ * linear trainer does not link the exponential and the power/tanh code (~1 KB of AVR flash).
+ * Headers that need a kernel check MLRN_KERNEL_COMPILED and #error when it was left out. */
+#ifndef MLRN_KERNELS
+#define MLRN_KERNELS 0xfu
+#endif
+#define MLRN_KERNEL_COMPILED(k) ((MLRN_KERNELS >> (k)) & 1u)
+
 typedef struct {
     uint8_t type;
     uint8_t degree;
@@ -66,10 +75,16 @@ static inline float mlrn_sqdist_flash(const float *a_flash, const float *b, uint
  * so each kernel value costs one multiplication and mlrn_exp2_16 (see mlrn_math.h). */
 static inline float mlrn_kernel_finish(const mlrn_kernel_params *kp, float dot_or_sqdist) {
     switch (kp->type) {
+#if MLRN_KERNEL_COMPILED(1)
     case MLRN_KERNEL_RBF: return mlrn_exp2_16(dot_or_sqdist * (kp->gamma * -23.0831203f));
+#endif
+#if MLRN_KERNEL_COMPILED(2)
     case MLRN_KERNEL_POLY: return mlrn_powi(kp->gamma * dot_or_sqdist + kp->coef0, kp->degree);
+#endif
+#if MLRN_KERNEL_COMPILED(3)
     case MLRN_KERNEL_SIGMOID: return mlrn_tanhf(kp->gamma * dot_or_sqdist + kp->coef0);
-    default: return dot_or_sqdist;
+#endif
+    default: return dot_or_sqdist;   /* linear (others are refused by mlrn_svm_init) */
     }
 }
 

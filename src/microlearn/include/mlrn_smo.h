@@ -137,7 +137,8 @@ static inline mlrn_status mlrn_svm_init(mlrn_svm *s, const mlrn_svm_params *p, m
     int linear;
     if (!s || !p || !store || !work) return MLRN_ERR_ARG;
     if (!(p->C > 0.0f) || !mlrn_isfinite(p->C) || !(p->tol > 0.0f) || !(p->alpha_tol >= 0.0f) ||
-        p->kernel.type > MLRN_KERNEL_SIGMOID || p->solver > MLRN_SOLVER_SIMPLIFIED || p->multiclass > MLRN_OVR ||
+        p->kernel.type > MLRN_KERNEL_SIGMOID || !MLRN_KERNEL_COMPILED(p->kernel.type) ||
+        p->solver > MLRN_SOLVER_SIMPLIFIED || p->multiclass > MLRN_OVR ||
         !mlrn_isfinite(p->kernel.gamma) || !mlrn_isfinite(p->kernel.coef0) || store->n_classes > MLRN_MAX_CLASSES ||
         p->max_iter == 0u || (p->solver == MLRN_SOLVER_SIMPLIFIED && p->max_passes == 0u))
         return MLRN_ERR_ARG;

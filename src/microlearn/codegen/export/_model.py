@@ -55,6 +55,7 @@ class CModel:
     ref_proba: Callable | None = None      # X -> (n, n_classes) float32, mirrors the C
     notes: list[str] = field(default_factory=list)
     extra_defines: dict = field(default_factory=dict)
+    checks: list[str] = field(default_factory=list)   # preprocessor lines after the version check
     dtype: str = "float32"
     info: dict = field(default_factory=dict)     # introspection (e.g. trees: float32 thresholds)
 
@@ -94,6 +95,7 @@ def render(m: CModel) -> str:
     lines.append(f'#error "{N}: generated for microlearn runtime version {RUNTIME_VERSION}; '
                  f'regenerate it or use the matching microlearn include_dir()"')
     lines.append("#endif")
+    lines.extend(m.checks)
     lines.append("")
     lines.append(f"#define {N}_N_FEATURES {m.n_features}")
     lines.append(f"#define {N}_N_CLASSES {m.n_classes}")

@@ -360,7 +360,7 @@ def build_linear_q(N, source, W, b, classes, *, rule, proba=None, decision="scor
 # -- kernel SVMs ---------------------------------------------------------------------------------
 def lower_svm_q(t, N, prescale, dtype, calib_X):
     from ...estimators import _f32
-    from .svm import KERNEL_IDS, attach_mirrors, combine_kernel_values
+    from .svm import KERNEL_IDS, attach_mirrors, combine_kernel_values, kernel_check
     QT, Qt, fs, ts = QTYPES[dtype]
     n = t.n_classes
     if t.kernel == "linear":
@@ -404,6 +404,7 @@ def lower_svm_q(t, N, prescale, dtype, calib_X):
     c32 = np.float32(t.coef0)
     coef32, b32 = f32(t.coef), f32(t.b)
     m = CModel(name=N, source=t.source, n_features=d, classes=t.classes, includes=["mlrn_svm.h", "mlrn_quant.h"])
+    m.checks = kernel_check(N, t.kernel)
     m.tables = [Table("sv", QT, SVq), Table("coef", "float", coef32), Table("b", "float", b32)]
     sv_class = None
     if t.mode == "ovo":

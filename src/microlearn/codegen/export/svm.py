@@ -113,6 +113,7 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
     from ..c_format import c_float
     m = CModel(name=N, source=t.source, n_features=d, classes=t.classes, includes=["mlrn_svm.h"])
     m.tables = [Table("sv", "float", sv32), Table("coef", "float", coef32), Table("b", "float", b32)]
+    m.checks = kernel_check(N, t.kernel)
     labeled = False
     if t.mode == "ovo":
         sv_class = np.asarray(t.sv_start)
@@ -179,6 +180,15 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
 
     attach_mirrors(m, t, decisions)
     return m
+
+
+def kernel_check(N: str, kernel: str) -> list[str]:
+    """Preprocessor lines refusing to compile when MLRN_KERNELS (set by a generated trainer or learner
+    header included earlier) left this model's kernel out of mlrn_kernel_finish."""
+    return [f"#if !MLRN_KERNEL_COMPILED({KERNEL_IDS[kernel]})",
+            f'#error "{N}: needs the {kernel} kernel, which MLRN_KERNELS leaves out (a trainer or learner header '
+            f'included first sets it): define MLRN_KERNELS to include it before the first microlearn include"',
+            "#endif"]
 
 
 def combine_kernel_values(t: SVMTables, K, coef32, b32) -> np.ndarray:
