@@ -176,15 +176,7 @@ def _figures(b, cal, reserve, cfg, name="lrn", other=None, persist=None):
     s = sum(static.values())
     # The round trip runs from the main loop, after step(): its frame adds to the loop's (measured so).
     stack, flash = _stack(cal, cfg) + max(extra["stack"], 0), _flash(cal, cfg) + extra["flash"]
-    over = {}
-    limit = _p._static_limit(b, cal, reserve)
-    if s > limit:
-        over["static"] = s - limit
-    if s + stack > b.sram_bytes:
-        over["sram"] = s + stack - b.sram_bytes
-    if flash > b.flash_bytes:
-        over["flash"] = flash - b.flash_bytes
-    return static, s, stack, flash, over
+    return static, s, stack, flash, _p.overruns(b, _p._static_limit(b, cal, reserve), s, stack, flash)
 
 
 # Options of LearnerConfig that change sizes (the rest are run-time parameters of the same program).

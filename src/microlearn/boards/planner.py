@@ -341,6 +341,19 @@ def _static_limit(b, cal, reserve) -> int:
     return min(b.sram_bytes - reserve, cal.get("static_limit_bytes", b.sram_bytes))
 
 
+def overruns(b: Board, static_limit: int, static: int, stack: int, flash: int) -> dict:
+    """Bytes over each limit: 'static' (what the linker allows), 'sram' (static + stack), 'flash';
+    empty when everything fits. Shared by the trainer's and the learner's plans."""
+    over = {}
+    if static > static_limit:
+        over["static"] = static - static_limit
+    if static + stack > b.sram_bytes:
+        over["sram"] = static + stack - b.sram_bytes
+    if flash > b.flash_bytes:
+        over["flash"] = flash - b.flash_bytes
+    return over
+
+
 def _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes):
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; choose {', '.join(KERNELS)}")
@@ -364,15 +377,7 @@ def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, 
     s = sum(static.values())
     stack = _stack(cal, n_features, kernel, solver, storage, layout)
     flash = _flash(cal, n_features, kernel, solver, storage, layout)
-    over = {}
-    limit = _static_limit(b, cal, reserve)
-    if s > limit:
-        over["static"] = s - limit
-    if s + stack > b.sram_bytes:
-        over["sram"] = s + stack - b.sram_bytes
-    if flash > b.flash_bytes:
-        over["flash"] = flash - b.flash_bytes
-    return static, s, stack, flash, over
+    return static, s, stack, flash, overruns(b, _static_limit(b, cal, reserve), s, stack, flash)
 
 
 def max_capacity(board, n_features: int, classes=2, *, kernel="linear", storage="float32", solver="wss2",

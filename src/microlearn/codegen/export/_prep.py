@@ -170,3 +170,16 @@ def split_pipeline(est):
             raise UnsupportedModel(f"Pipeline step {type(s).__name__} is not supported: "
                                    f"only {', '.join(SCALERS)} before the model")
     return pre, final
+
+
+def scaled_input(m, prescale, N: str, d: int, where: str = "") -> tuple[str, str, int]:
+    """A model that applies its scaler to the float input in C (kernel SVMs, GaussianNB): adds the
+    scaler's tables, include and note to m and returns (the C lines declaring and filling `xs`, the
+    name of the array the model reads, its stack bytes). Without a scaler: ("", "x", 0)."""
+    if not prescale:
+        return "", "x", 0
+    prescale.check_c()
+    m.tables += prescale.c_tables()
+    m.includes.append("mlrn_scale.h")
+    m.notes.append(f"{prescale.describe()} applied to the input in float32{where}.")
+    return f"    float xs[{d}];\n" + prescale.c_code(N) + "\n", "xs", 4 * d

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._model import CModel, Table, f32
+from ._prep import scaled_input
 from .linear import softmax_mirror
 
 
@@ -18,14 +19,7 @@ def lower_gnb(est, N, prescale, opts) -> CModel:
     m = CModel(name=N, source="sklearn GaussianNB", n_features=d, classes=est.classes_,
                includes=["mlrn_nb.h", "mlrn_linear.h"])
     m.tables = [Table("theta", "float", th32), Table("nhiv", "float", nh32), Table("cst", "float", cst32)]
-    pre, xin, pre_ram = "", "x", 0
-    if prescale:
-        prescale.check_c()
-        m.tables += prescale.c_tables()
-        m.includes.append("mlrn_scale.h")
-        pre = f"    float xs[{d}];\n" + prescale.c_code(N) + "\n"
-        xin, pre_ram = "xs", 4 * d
-        m.notes.append(f"{prescale.describe()} applied to the input in float32.")
+    pre, xin, pre_ram = scaled_input(m, prescale, N, d)
     args = f"{N}_theta, {N}_nhiv, {N}_cst, {C}, {N}_N_FEATURES, {xin}"
     m.predict_body = pre + f"    return mlrn_gnb_argmax({args});"
     m.proba_body = pre + f"    mlrn_gnb_jlls({args}, out);\n    mlrn_softmax(out, {C});"

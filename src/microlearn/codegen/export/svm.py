@@ -12,7 +12,7 @@ import numpy as np
 
 from ...estimators import _f32
 from ._model import CModel, Table, f32
-from ._prep import UnsupportedModel
+from ._prep import UnsupportedModel, scaled_input
 from .linear import build_linear, ovo_to_ovr_mirror, vote_mirror
 
 KERNEL_IDS = {"linear": 0, "rbf": 1, "poly": 2, "sigmoid": 3}
@@ -126,30 +126,19 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
             m.tables.append(Table("sv_class", "uint8_t", sv_class))
     m.extra_defines["N_SV"] = n_sv
     kp = f"    mlrn_kernel_params kp = {{{KERNEL_IDS[t.kernel]}, {t.degree}, {c_float(g32)}, {c_float(c32)}}};\n"
-    pre, xin, pre_ram = "", "x", 0
-    if prescale:
-        prescale.check_c()
-        m.tables += prescale.c_tables()
-        m.includes.append("mlrn_scale.h")
-        pre = f"    float xs[{d}];\n" + prescale.c_code(N) + "\n"
-        xin, pre_ram = "xs", 4 * d
-        m.notes.append(f"{prescale.describe()} applied to the input in float32 before the kernel.")
+    pre, xin, pre_ram = scaled_input(m, prescale, N, d, " before the kernel")
     head = pre + kp
     rows = {"binary": 1, "ovo": n * (n - 1) // 2, "ovr": n}[t.mode]
-    calls = {"binary": f"mlrn_svm_binary_decision(&kp, {N}_sv, {N}_coef, mlrn_flash_f32(&{N}_b[0]), {n_sv}, "
-                       f"{N}_N_FEATURES, {xin})",
-             "ovo": f"mlrn_svm_ovo_decisions(&kp, {N}_sv, {N}_coef, {N}_b, {N}_sv_start, {n}, {n_sv}, "
-                    f"{N}_N_FEATURES, {xin}, f);\n",
-             "ovo_labeled": f"mlrn_svm_ovo_decisions_labeled(&kp, {N}_sv, {N}_coef, {N}_b, {N}_sv_class, {n}, "
-                            f"{n_sv}, {N}_N_FEATURES, {xin}, f);\n",
-             "ovr": f"mlrn_svm_ovr_decisions(&kp, {N}_sv, {N}_coef, {N}_b, {n}, {n_sv}, {N}_N_FEATURES, {xin}, f);\n"}
+    args = f"&kp, {N}_sv, {N}_coef"
+    tail = f"{N}_N_FEATURES, {xin}"
     if t.mode == "binary":
-        call = calls["binary"]
+        call = f"mlrn_svm_binary_decision({args}, mlrn_flash_f32(&{N}_b[0]), {n_sv}, {tail})"
         m.predict_body = head + f"    return {call} >= 0.0f ? 1 : 0;"
         m.decision_body = head + f"    out[0] = {call};"
         ram = pre_ram
     elif t.mode == "ovo":
-        fill = "    " + calls["ovo_labeled" if labeled else "ovo"]
+        fill = (f"    mlrn_svm_ovo_decisions_labeled({args}, {N}_b, {N}_sv_class, {n}, {n_sv}, {tail}, f);\n"
+                if labeled else f"    mlrn_svm_ovo_decisions({args}, {N}_b, {N}_sv_start, {n}, {n_sv}, {tail}, f);\n")
         m.predict_body = head + f"    float f[{rows}];\n    uint16_t votes[{n}];\n" + fill + \
             f"    return mlrn_svm_ovo_vote(f, {n}, votes);"
         ram = pre_ram + 4 * rows + 2 * n
@@ -161,7 +150,7 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
         else:
             m.decision_body = head + fill.replace(", f);", ", out);")
     else:
-        fill = "    " + calls["ovr"]
+        fill = f"    mlrn_svm_ovr_decisions({args}, {N}_b, {n}, {n_sv}, {tail}, f);\n"
         m.predict_body = head + f"    float f[{n}];\n" + fill + f"    return mlrn_argmax_f32(f, {n});"
         m.decision_body = head + fill.replace(", f);", ", out);")
         m.includes.append("mlrn_linear.h")
