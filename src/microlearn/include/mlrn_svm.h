@@ -51,17 +51,18 @@ static inline float mlrn_svm_binary_decision(const mlrn_kernel_params *kp, const
 
 /* Adds k * coef to the n_classes-1 pairs of a support vector of class c. Its coefficient rows
  * i = 0..n-2 are n_sv floats apart (coef_flash points at row 0): row i < c is pair (i, c), row
- * i >= c is pair (c, i+1). Pair indices are stepped, not recomputed: (i+1, c) follows (i, c) at
- * distance n-i-2, and (c, i+2) follows (c, i+1). No multiplications or 32-bit index products
- * in the loop (on AVR they cost more than the float work of a small model). */
+ * i >= c is pair (c, i+1). Pair indices are stepped, not recomputed: (0, c) is c-1, (i+1, c)
+ * follows (i, c) at distance n-i-2, the step past the last one lands one short of (c, c+1)
+ * (which is (c-1, c) + n-c), and (c, i+2) follows (c, i+1). No multiplications or 32-bit index
+ * products per vector (on AVR they cost more than the float work of a small model). */
 static inline void mlrn__svm_ovo_add(float *f, const float *coef_flash, uint16_t n_sv, uint16_t n_classes,
                                      uint16_t c, float k) {
-    uint16_t i, pair = (uint16_t)(c - 1u);
+    uint16_t i, pair = (uint16_t)(c - 1u);      /* c = 0: wraps, and the ++ below makes it pair (0, 1) */
     for (i = 0; i < c; i++, coef_flash += n_sv) {
         f[pair] = mlrn__svm_axpy(f[pair], coef_flash, k);
         pair = (uint16_t)((unsigned)pair + (unsigned)n_classes - (unsigned)i - 2u);
     }
-    if ((unsigned)c + 1u < n_classes) pair = mlrn_svm_pair_index(c, (uint16_t)(c + 1u), n_classes);
+    pair++;
     for (; (unsigned)i + 1u < n_classes; i++, coef_flash += n_sv, pair++)
         f[pair] = mlrn__svm_axpy(f[pair], coef_flash, k);
 }
