@@ -51,10 +51,10 @@ def test_test_file_label_column_and_no_shuffle(iris_csv, tmp_path):
     assert r.returncode == 0 and "agreement 100.0%" in r.stdout
 
 
-@pytest.mark.parametrize("content, message", [
-    ("a,b,label\n1,2,x\n3,,y\n", "line 3: missing value in column 'b'"),
-    ("a,b,label\n1,2,x\n3,oops,y\n", "line 3: non-numeric value 'oops' in feature column 'b'"),
-    ("a,b,label\n1,2,x\n3,4\n", "line 3: 2 fields"),
+@pytest.mark.parametrize("content, message", [   # errors read "what (file, line N)"
+    ("a,b,label\n1,2,x\n3,,y\n", "missing value in column 'b' ("),
+    ("a,b,label\n1,2,x\n3,oops,y\n", "non-numeric value 'oops' in feature column 'b' ("),
+    ("a,b,label\n1,2,x\n3,4\n", "2 fields, the header has 3 ("),
     ("a,b,label\n1,2,x\n3,4,x\n5,6,x\n", "1 class"),
     ("a,b,label\n1,nan,x\n3,4,y\n", "non-finite"),
 ])
@@ -65,6 +65,8 @@ def test_bad_csv_one_line_error(tmp_path, content, message):
     assert r.returncode != 0
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], r.stderr
+    if message.endswith("("):
+        assert lines[0].endswith("bad.csv, line 3)"), r.stderr
 
 
 def test_bad_arguments(iris_csv):

@@ -287,7 +287,7 @@ def test_cli_plan_learner_usage_errors(capsys):
     assert "--learner only" in capsys.readouterr().err
     assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",
                  "--holdout-every", "1"]) == 2
-    assert "holdout_every" in capsys.readouterr().err
+    assert "--holdout-every" in capsys.readouterr().err
 
 
 # ---- an Arduino sketch (the colour-sensor example: Arduino core + Serial, C++) -------------------------------

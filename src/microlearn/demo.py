@@ -3,7 +3,8 @@
 Iris setosa vs rest, the first 100 rows of a seeded shuffle for training, the other 50 for
 testing, linear kernel, C=1, the default wss2 solver. Each run streams the samples into the
 device's store one by one, trains between measurement markers, evaluates on the device and
-checks that every prediction equals the Python reference's."""
+checks that every prediction equals the Python reference's. main() returns 1 when a target did not train or
+disagrees with the reference, and raises TargetUnavailable when every target was skipped."""
 from __future__ import annotations
 
 import numpy as np
@@ -25,12 +26,16 @@ def main(runs=RUNS) -> int:
             f"{'cost of the training call':>34s} {'flash B':>8s} {'SRAM B':>7s}")
     print(head)
     print("-" * len(head))
+    skipped, failed = [], []
     for target, storage in runs:
         try:
             r = train_and_report(X[tr], y[tr], X[te], y[te], target, storage=storage)
         except TargetUnavailable as exc:
             print(f"{target:10s} skipped: {exc}")
+            skipped.append(target)
             continue
+        if r["status"] not in ("converged", "max_iter") or r["agreement"] != 1.0:
+            failed.append(target)
         if r["cycles"] is not None:
             cost = f"{r['cycles']:,} cycles = {r['seconds'] * 1e3:.1f} ms"
         elif r["instructions"] is not None:
@@ -44,4 +49,7 @@ def main(runs=RUNS) -> int:
     print("\n* Cortex-M: executed instructions counted by qemu; the time is an estimate at the board clock "
           "assuming 1 instruction per cycle.\n  AVR: exact cycles from simavr. SRAM = static data + measured "
           "stack peak. 'agree' = device predictions equal to the Python reference's.")
-    return 0
+    if runs and len(skipped) == len(runs):
+        raise TargetUnavailable(f"every target was skipped ({', '.join(skipped)}): no compiler or emulator found; "
+                                f"see `microlearn boards`")
+    return 1 if failed else 0

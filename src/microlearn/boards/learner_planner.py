@@ -282,6 +282,8 @@ def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, n
     b = _p._board(board)
     if b.name == "host":
         raise ValueError("the planner sizes programs for boards, not the host")
+    _p.check_reserve(stack_reserve_bytes)
+    _p.check_reserve(other_static_bytes, "other_static_bytes")
     cal, estimate, basis = _cal_for(b)
     reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else int(stack_reserve_bytes)
     static, s, stack, flash, over = _figures(b, cal, reserve, cfg, name, other_static_bytes, persist)

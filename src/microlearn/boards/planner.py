@@ -354,6 +354,14 @@ def overruns(b: Board, static_limit: int, static: int, stack: int, flash: int) -
     return over
 
 
+def check_reserve(stack_reserve_bytes, name="stack_reserve_bytes"):
+    """A byte count given by the user (stack reserve, other static data): None or an integer >= 0."""
+    import numbers
+    v = stack_reserve_bytes
+    if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v <= 2**32):
+        raise ValueError(f"{name} must be a number of bytes >= 0, got {v!r}")
+
+
 def _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes):
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; choose {', '.join(KERNELS)}")
@@ -386,6 +394,7 @@ def max_capacity(board, n_features: int, classes=2, *, kernel="linear", storage=
     b = _board(board)
     cal, _, _ = _cal_for(b)
     n_classes = classes if isinstance(classes, int) else len(list(classes))
+    check_reserve(stack_reserve_bytes)
     reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else stack_reserve_bytes
     _check(kernel, storage, solver, multiclass, n_features, 2, n_classes)
 
@@ -415,6 +424,7 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
     n_classes = classes if isinstance(classes, int) else len(list(classes))
     n_features, capacity = int(n_features), int(capacity)
     _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes)
+    check_reserve(stack_reserve_bytes)
     cal, estimate, basis = _cal_for(b)
     reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else int(stack_reserve_bytes)
     static, s, stack, flash, over = _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from .main import CLIError
+from . import CLIError
 
 EXPERIMENTS = ("goals", "edge2train", "sweep")
 
@@ -40,6 +40,11 @@ def run(args) -> int:
     from ..bench import experiments as ex
     from ..bench.report import write
     from ..boards.registry import UnknownBoard, get_board
+    import math
+    if args.jobs < 1:
+        raise CLIError(f"--jobs must be an integer >= 1, got {args.jobs}")
+    if args.timeout is not None and not (math.isfinite(args.timeout) and 0 < args.timeout <= 1e6):
+        raise CLIError(f"--timeout must be a number of seconds in (0, 1e+06], got {args.timeout!r}")
     try:
         boards = tuple(get_board(b).name for b in args.boards.split(","))
     except UnknownBoard as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from .main import CLIError
+from . import CheckFailed, CLIError, as_option, clean
 
 
 def register(sub):
@@ -45,26 +45,43 @@ def register(sub):
                         "(the training cost is measured anyway on simavr/qemu: markers around those calls)")
     p.add_argument("--plot", metavar="PNG", help="write windowed accuracy with retrain/rollback marks")
     p.add_argument("--timeout", type=float, default=600.0)
+    p.add_argument("--max-rows", type=int, default=None,
+                   help="rows a CSV stream may hold (default 100000: the Python reference runs ~7,000 rows/s); "
+                        "reading stops at the first row past it")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
 
+OPTIONS = ("capacity", "window", "holdout_every", "k_mistakes", "trigger_window", "err_pct", "drift_pct",
+           "margin_pct", "budget", "queue", "n_classes", "C", "tol", "max_iter", "seed", "static_rows", "timeout",
+           "max_rows")
+
+
 def run(args) -> int:
+    from pathlib import Path
+
     from ..learning.loop_run import loop
+    from ..learning.simulate import MAX_STREAM_ROWS
+    names = {o: "--" + o.replace("_", "-") for o in OPTIONS}
+    max_rows = MAX_STREAM_ROWS if args.max_rows is None else args.max_rows
+    if max_rows < 1:
+        raise CLIError(f"--max-rows must be an integer >= 1, got {max_rows}")
+    if args.plot and not Path(args.plot).resolve().parent.is_dir():
+        raise CLIError(f"--plot: no such folder {str(Path(args.plot).parent)!r} ({args.plot})")
     try:
         rep = loop(args.stream, args.target, n_classes=args.n_classes, window=args.window,
-                   static_rows=args.static_rows, plot=args.plot, timeout=args.timeout,
+                   static_rows=args.static_rows, plot=args.plot, timeout=args.timeout, max_rows=max_rows,
                    capacity=args.capacity, holdout_every=args.holdout_every, store=args.store,
                    replace=args.replace, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
                    err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
                    seed=args.seed, storage=args.storage, train_cost=args.train_cost, C=args.C, tol=args.tol, max_iter=args.max_iter)
-    except (ValueError, FileNotFoundError) as exc:
-        raise CLIError(str(exc)) from None
+    except ValueError as exc:
+        raise CLIError(as_option(exc, names)) from None
     rep.pop("predictions", None)
     if args.json:
         json.dump(rep, sys.stdout)
         sys.stdout.write("\n")
-        return 0
+        return _checked(rep)
     w = sys.stdout.write
     w(f"target {rep['target']}: {rep['n_rows']} rows, {rep['n_features']} features, {rep['n_classes']} classes, "
       f"capacity {rep['capacity']} ({rep['train_capacity']} train + {rep['hold_capacity']} held out)\n")
@@ -100,7 +117,17 @@ def run(args) -> int:
             w(f"training by Timer1 (second run): {rep['train_cycles_timer1']} cycles "
               f"(includes its overflow interrupts)\n")
     if rep.get("train_cycles_error"):
-        w(f"training cost not measured: {rep['train_cycles_error']}\n")
+        w(f"training cost not measured: {clean(rep['train_cycles_error'])}\n")
     if rep.get("plot"):
         w(f"plot: {rep['plot']}\n")
+    return _checked(rep)
+
+
+def _checked(rep) -> int:
+    """Exit status 1 (one line) when the device and the Python reference did not decide the same."""
+    if rep.get("agreement") is not None and rep["agreement"] < 1.0:
+        raise CheckFailed(f"the device's predictions agree with the Python reference on "
+                          f"{100 * rep['agreement']:.2f}% of the rows, not 100%")
+    if not rep.get("same_events", True):
+        raise CheckFailed("the device retrained or rolled back at other rows than the Python reference")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .main import CLIError
+from . import CheckFailed, CLIError, as_option
 
 
 def register(sub):
@@ -41,6 +41,9 @@ def register(sub):
     p.set_defaults(func=run)
 
 
+OPTIONS = {"n_features": "--n-features", "capacity": "--capacity", "classes": "--classes", "n_classes": "--classes",
+           "stack_reserve_bytes": "--stack-reserve", "other_static_bytes": "--other-static",
+           "holdout_every": "--holdout-every", "queue": "--queue", "trigger_window": "--trigger-window"}
 LEARNER_ONLY = ("holdout_every", "queue", "trigger_window", "store", "replace", "persist", "other_static")
 TRAINER_ONLY = ("kernel", "solver", "multiclass")
 
@@ -74,7 +77,7 @@ def run(args) -> int:
     except UnknownBoard as exc:
         raise CLIError(str(exc)) from None
     except ValueError as exc:
-        raise CLIError(str(exc)) from None
+        raise CLIError(as_option(exc, OPTIONS)) from None
     if args.json:
         d = p.to_dict()
         if not p.fits:
@@ -85,4 +88,8 @@ def run(args) -> int:
         if not p.fits:
             for s in p.suggestions():
                 print("  what fits: " + s)
-    return 0 if p.fits else 1
+    if not p.fits:
+        what = {"static": "static SRAM", "sram": "SRAM with the stack", "flash": "flash"}
+        over = ", ".join(f"{what.get(k, k)} over by {v:,} B" for k, v in p.over.items())
+        raise CheckFailed(f"does not fit the {p.board}: {over} (see the plan)")
+    return 0

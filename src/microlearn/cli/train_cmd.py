@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .main import CLIError
+from . import CheckFailed, CLIError, as_option
 
 
 def register(sub):
@@ -47,37 +47,101 @@ def _gamma(text):
         raise CLIError(f"--gamma must be 'scale', 'auto' or a number, got {text!r}") from None
 
 
-def run(args) -> int:
-    from ..datasets import DataError, read_csv, split
-    from ..ondevice import train_and_report
-    from ..targets.errors import TargetError
+# Python names of the estimator's parameters -> the options that set them (for messages)
+OPTIONS = {"C": "--C", "tol": "--tol", "alpha_tol": "--alpha-tol", "coef0": "--coef0", "gamma": "--gamma",
+           "max_iter": "--max-iter", "max_passes": "--max-passes", "degree": "--degree", "random_state": "--seed",
+           "capacity": "--capacity", "test_size": "--test-size", "seed": "--seed", "timeout": "--timeout"}
 
+
+MAX_TIMEOUT = 1e6   # seconds (11 days): subprocess timeouts overflow far above
+
+
+def max_split_rows(test_size: float, train_limit: int, test_limit: int) -> int:
+    """The most rows a file split by test_size can have with at most train_limit training and test_limit test
+    rows (the split's counts never decrease with the rows: bisect)."""
+    def ok(n):
+        n_test = int(round(n * test_size))
+        return n - n_test <= train_limit and n_test <= test_limit
+    lo, hi = 1, train_limit + test_limit + 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo
+
+
+def _check_options(args) -> dict:
+    """Every option, before any file is read: what the C trainer would refuse, in the option's name."""
+    import math
+
+    from ..estimators import _solvers
+    from ..estimators.smo import SMOClassifier
+    params = dict(C=args.C, kernel=args.kernel, gamma=_gamma(args.gamma), degree=args.degree, coef0=args.coef0,
+                  tol=args.tol, max_iter=args.max_iter, solver=args.solver, max_passes=args.max_passes,
+                  alpha_tol=args.alpha_tol, multiclass=args.multiclass, storage=args.storage,
+                  random_state=args.seed)
     try:
-        X, y, _ = read_csv(args.train_csv, args.label)
-        if args.test:
-            X_te, y_te, _ = read_csv(args.test, args.label)
-            if X_te.shape[1] != X.shape[1]:
-                raise CLIError(f"{args.test}: {X_te.shape[1]} features, {args.train_csv} has {X.shape[1]}")
-            X_tr, y_tr = X, y
-        else:
-            X_tr, X_te, y_tr, y_te = split(X, y, args.test_size, shuffle=not args.no_shuffle, seed=args.seed)
-        if y_tr.dtype != y_te.dtype:
-            y_tr, y_te = y_tr.astype(str), y_te.astype(str)
-        rep = train_and_report(
-            X_tr, y_tr, X_te, y_te, args.target, capacity=args.capacity, timeout=args.timeout,
-            C=args.C, kernel=args.kernel, gamma=_gamma(args.gamma), degree=args.degree, coef0=args.coef0,
-            tol=args.tol, max_iter=args.max_iter, solver=args.solver, max_passes=args.max_passes,
-            alpha_tol=args.alpha_tol, multiclass=args.multiclass, storage=args.storage, random_state=args.seed)
-    except (DataError, TargetError) as exc:
-        raise CLIError(str(exc)) from None
+        SMOClassifier(**params)._check_params()
+        _solvers.check_int("seed", args.seed, 0, _solvers.U32, "uint32")
+        if args.capacity is not None:
+            _solvers.check_int("capacity", args.capacity, 2, _solvers.MAX_CAPACITY, "uint16")
+        if not args.test and not (math.isfinite(args.test_size) and 0 < args.test_size < 1):
+            raise ValueError(f"test_size must be a number in (0, 1), got {args.test_size!r}")
+        if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT):
+            raise ValueError(f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {args.timeout!r}")
     except ValueError as exc:
-        raise CLIError(str(exc)) from None
+        raise CLIError(as_option(exc, OPTIONS)) from None
+    if args.test and args.test == args.train_csv == "-":
+        raise CLIError("TRAIN.csv and --test cannot both be '-' (standard input)")
+    return params
+
+
+def run(args) -> int:
+    from ..datasets import read_csv, split
+    from ..estimators import _solvers
+    from ..ondevice import MAX_ROWS, train_and_report
+
+    params = _check_options(args)
+    # Reading stops at the first row past what the device can take (a bigger --capacity cannot help):
+    # the store's uint16 capacity for training rows, the driver's u16 count for test rows.
+    why_train = f": the device stores at most {MAX_ROWS:,} training rows (uint16 capacity)"
+    classes = dict(max_classes=_solvers.MAX_CLASSES,
+                   classes_limit=" (the C trainer's MLRN_MAX_CLASSES in mlrn_smo.h)")
+    if args.test:
+        X, y, _ = read_csv(args.train_csv, args.label, max_rows=MAX_ROWS, rows_limit=why_train, **classes)
+        X_te, y_te, _ = read_csv(args.test, args.label, max_rows=MAX_ROWS, rows_limit=f": the driver sends at "
+                                 f"most {MAX_ROWS:,} test rows (u16 count)", **classes)
+        if X_te.shape[1] != X.shape[1]:
+            raise CLIError(f"{X_te.shape[1]} features, {args.train_csv} has {X.shape[1]} ({args.test})")
+        X_tr, y_tr = X, y
+    else:
+        n_max = max_split_rows(args.test_size, MAX_ROWS, MAX_ROWS)
+        n_te = int(round(n_max * args.test_size))
+        over = (f"{MAX_ROWS:,} training rows, the device's store capacity (uint16)" if n_max - n_te == MAX_ROWS
+                else f"{MAX_ROWS:,} test rows, what the driver sends (u16 count)")
+        X, y, _ = read_csv(args.train_csv, args.label, max_rows=n_max,
+                           rows_limit=f": with --test-size {args.test_size:g} more would be over {over}", **classes)
+        try:
+            X_tr, X_te, y_tr, y_te = split(X, y, args.test_size, shuffle=not args.no_shuffle, seed=args.seed)
+        except ValueError as exc:
+            raise CLIError(f"{as_option(exc, OPTIONS)} ({args.train_csv})") from None
+    if y_tr.dtype != y_te.dtype:
+        y_tr, y_te = y_tr.astype(str), y_te.astype(str)
+    try:
+        rep = train_and_report(X_tr, y_tr, X_te, y_te, args.target, capacity=args.capacity, timeout=args.timeout,
+                               **params)
+    except ValueError as exc:
+        raise CLIError(as_option(exc, OPTIONS)) from None
     rep = {k: v for k, v in rep.items() if not k.startswith("_")}
     if args.json:
         print(json.dumps(rep))
     else:
         print(format_report(rep))
-    return 0 if rep["status"] in ("converged", "max_iter") else 1
+    if rep["status"] not in ("converged", "max_iter"):
+        raise CheckFailed(f"training on {rep['target']} ended with status {rep['status']} (see the report)")
+    if rep["agreement"] is not None and rep["agreement"] < 1.0:
+        raise CheckFailed(f"the device's predictions agree with the Python reference on "
+                          f"{100 * rep['agreement']:.1f}% of the test rows, not 100%")
+    return 0
 
 
 def format_report(r: dict) -> str:

@@ -7,6 +7,8 @@ index like C's strict comparisons, and NaN never selected (C's comparisons are f
 """
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +24,65 @@ BIG = F(3.0e38)
 
 # Status codes of mlrn.h
 OK, MAX_ITER = 0, 1
+
+# ---- parameter checks: what mlrn_svm_init (mlrn_smo.h) and the C types of mlrn_svm_params accept -------------
+FLT_MAX = float(np.finfo(np.float32).max)
+U8, U16, U32 = 0xFF, 0xFFFF, 0xFFFFFFFF
+MAX_CLASSES = 16        # MLRN_MAX_CLASSES of mlrn_smo.h (the vote array): what the generated C accepts
+MAX_FEATURES = U16      # mlrn_store d: uint16
+MAX_CAPACITY = U16      # mlrn_store capacity: uint16
+
+
+def check_f32(name: str, value, *, positive: bool = False, nonnegative: bool = False) -> float:
+    """A float parameter as the device holds it: finite, representable as float32 (|v| <= 3.4e38) and,
+    where the C test is `> 0`, still > 0 once rounded to float32 (1e-46 is 0 there). Returns float(value)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    try:
+        v = float(value)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if positive and v <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    if nonnegative and v < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    with np.errstate(over="ignore", under="ignore"):
+        f = np.float32(v)
+    if not np.isfinite(f):
+        raise ValueError(f"{name} must fit float32, the device's number format (|{name}| <= {FLT_MAX:.4g}), "
+                         f"got {value!r}")
+    if positive and f == 0:
+        raise ValueError(f"{name} must be > 0 in float32, the device's number format: {value!r} rounds to 0 "
+                         f"(the smallest is 1.4e-45)")
+    return v
+
+
+def check_int(name: str, value, low: int, high: int, ctype: str) -> int:
+    """An integer parameter within its C type (and the C check's lower bound)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in {low}..{high:,} ({ctype} on the device), got {value!r}")
+    return int(value)
+
+
+def check_params(**params) -> None:
+    """Raise ValueError for a parameter mlrn_svm_init would refuse (MLRN_ERR_ARG) or that does not fit its
+    C type in mlrn_svm_params; only the parameters given are checked. Float rules: C and tol > 0, alpha_tol
+    >= 0, gamma and coef0 finite (gamma > 0: Python's rule, a zero gamma makes every kernel value equal),
+    all of them as float32. Integers: max_iter uint32 >= 1, max_passes uint16 >= 1, degree uint8,
+    seed uint32."""
+    floats = {"C": dict(positive=True), "tol": dict(positive=True), "alpha_tol": dict(nonnegative=True),
+              "gamma": dict(positive=True), "coef0": {}}
+    ints = {"max_iter": (1, U32, "uint32"), "max_passes": (1, U16, "uint16"), "degree": (0, U8, "uint8"),
+            "seed": (0, U32, "uint32")}
+    for name, value in params.items():
+        if name in floats:
+            check_f32(name, value, **floats[name])
+        elif name in ints:
+            check_int(name, value, *ints[name])
+        else:
+            raise TypeError(f"check_params: unknown parameter {name!r}")
 
 
 @dataclass(frozen=True)

@@ -77,16 +77,8 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
 
     # ---- parameter checks -------------------------------------------------
     def _check_params(self):
-        def real(name, value, low=None, strict=True):
-            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not np.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
-            if low is not None and (value <= low if strict else value < low):
-                raise ValueError(f"{name} must be {'>' if strict else '>='} {low}, got {value!r}")
-
-        real("C", self.C, 0)
-        real("tol", self.tol, 0)
-        real("alpha_tol", self.alpha_tol, 0, strict=False)
-        real("coef0", self.coef0)
+        """Refuse what the device's mlrn_svm_init would refuse (MLRN_ERR_ARG) or what does not fit the C types
+        of mlrn_svm_params, before any work (the rules: _solvers.check_params)."""
         if self.kernel not in KERNELS:
             raise ValueError(f"unknown kernel {self.kernel!r}; choose one of {', '.join(KERNELS)}")
         if self.solver not in _solvers.SOLVERS:
@@ -97,20 +89,21 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("decision_function_shape must be 'ovr' or 'ovo'")
         if self.storage not in _store.STORAGES:
             raise ValueError(f"unknown storage {self.storage!r}; choose float32, int16 or int8")
-        for name in ("max_iter", "max_passes"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1 or v > 0xFFFFFFFF:
-                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-        if not isinstance(self.degree, numbers.Integral) or not 0 <= self.degree <= 255:
+        _solvers.check_params(C=self.C, tol=self.tol, alpha_tol=self.alpha_tol, coef0=self.coef0,
+                              max_iter=self.max_iter, max_passes=self.max_passes)
+        if isinstance(self.degree, bool) or not isinstance(self.degree, numbers.Integral) or \
+                not 0 <= self.degree <= 255:
             raise ValueError(f"degree must be an integer in [0, 255] (the device computes integer powers), "
                              f"got {self.degree!r}")
-        if self.random_state is not None and not isinstance(self.random_state, numbers.Integral):
-            raise ValueError("random_state must be an integer seed (the device's PRNG), or None for 0")
+        if self.random_state is not None:
+            if isinstance(self.random_state, bool) or not isinstance(self.random_state, numbers.Integral):
+                raise ValueError("random_state must be an integer seed (the device's PRNG), or None for 0")
+            _solvers.check_int("random_state", self.random_state, 0, _solvers.U32, "uint32")
         if isinstance(self.gamma, str):
             if self.gamma not in ("scale", "auto"):
                 raise ValueError(f"gamma must be 'scale', 'auto' or a float > 0, got {self.gamma!r}")
         else:
-            real("gamma", self.gamma, 0)
+            _solvers.check_params(gamma=self.gamma)
 
     def _resolve_gamma(self, X):
         if self.gamma == "scale":
@@ -144,6 +137,12 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         if not np.isfinite(Xf).all():
             raise ValueError("X has values too large for float32 (the device's number format)")
         self._gamma = self._resolve_gamma(X)
+        if isinstance(self.gamma, str) and self.kernel != "linear":
+            try:   # 'scale' of huge features can underflow float32: the device would compute with gamma 0
+                _solvers.check_params(gamma=self._gamma)
+            except ValueError:
+                raise ValueError(f"gamma={self.gamma!r} gives {self._gamma:.3g} for this data, which is 0 in "
+                                 f"float32 (the device's number format): scale the features or give gamma") from None
         quant = {}
         if self.storage != "float32":
             lo, hi = self.feature_range if self.feature_range is not None else (X.min(axis=0), X.max(axis=0))

@@ -2,6 +2,7 @@
 with the Python reference (microlearn.learning.simulate), row by row."""
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 
@@ -9,7 +10,11 @@ import numpy as np
 
 from .. import include_dir
 from . import learner_codegen as lc
-from .simulate import LearnerConfig, load_stream, report, run_reference
+from ..estimators import _solvers
+from .simulate import MAX_STREAM_ROWS, LearnerConfig, check_window, load_stream, report, run_reference
+
+HOST_BUFFER_LIMIT = 1 << 30   # static buffers of a host build (as ondevice.HOST_BUFFER_LIMIT)
+MAX_TIMEOUT = 1e6             # seconds (11 days): subprocess timeouts overflow far above
 
 
 def _training_cost(res, measure: str) -> dict:
@@ -66,7 +71,14 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         if time_training:
             defines["LRN_TIME_TRAINING"] = 1
         build = build_learner(cfg, tgt, workdir, defines)
-        res = tgt.run(build, lc.encode_stream(X, y), timeout=timeout)
+        try:
+            res = tgt.run(build, lc.encode_stream(X, y), timeout=timeout)
+        except Exception as exc:
+            from ..ondevice import explain_run_error
+            err = explain_run_error(exc, "learner")
+            if err is exc:
+                raise
+            raise err from exc
         out = lc.parse_output(res.output)
         out.update({"target": tgt.name, "cycles": res.cycles, "instructions": res.instructions,
                     "seconds": res.seconds, "seconds_kind": res.seconds_kind,
@@ -84,7 +96,9 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
             out["train_marked_calls"] = cost["train_marked_calls"]
             out["marker_overhead"] = cost["marker_overhead"]
         if len(out["predictions"]) != len(X):
-            raise RuntimeError(f"the device answered {len(out['predictions'])} of {len(X)} rows")
+            from ..targets.errors import RunError
+            raise RunError(f"{tgt.name}: the device answered {len(out['predictions'])} of {len(X)} rows",
+                           res.output)
         return out
     finally:
         if tmp is not None:
@@ -93,18 +107,32 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
 
 def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_rows=None, baselines=True,
          plot=None, timeout: float = 600.0, workdir=None, feature_range=None, train_cost: bool = False,
-         **cfg_kwargs) -> dict:
+         max_rows: int | None = MAX_STREAM_ROWS, **cfg_kwargs) -> dict:
     """`microlearn loop`: the learner on the target, the Python reference, the baselines, compared.
     On simavr/qemu targets one run gives the whole-stream count and the training count (markers around
     every step() call that trained: train_cycles on AVR, train_instructions on Cortex-M).
     train_cost: on AVR targets, also a second run with Timer1 timing every step() call that trained (exact
-    cycles, a cross-check: train_cycles_timer1); the first run is unaffected by the timer."""
-    X, yv, drift, nc = load_stream(stream, y, n_classes)
+    cycles, a cross-check: train_cycles_timer1); the first run is unaffected by the timer.
+    Every option is checked before any work (LearnerConfig's rules, the C types); a CSV stream is read with
+    microlearn.datasets' limits and at most max_rows rows (None: no row limit)."""
+    # Every option before the stream is read (LearnerConfig holds the rules; the sizes come from the stream).
+    check_window(window, static_rows)
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+        raise ValueError(f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {timeout!r}")
+    LearnerConfig(n_features=1, n_classes=2, **{**cfg_kwargs, "storage": "float32", "scale": None, "offset": None})
+    if n_classes is not None:
+        _solvers.check_int("n_classes", n_classes, 2, _solvers.MAX_CLASSES, "MLRN_MAX_CLASSES")
+    X, yv, drift, nc = load_stream(stream, y, n_classes, max_rows=max_rows)
     if cfg_kwargs.get("storage", "float32") != "float32" and cfg_kwargs.get("scale") is None:
         from ..estimators._store import affine_from_range
         lo, hi = feature_range if feature_range is not None else (X.min(axis=0), X.max(axis=0))
         cfg_kwargs["scale"], cfg_kwargs["offset"] = affine_from_range(lo, hi, cfg_kwargs["storage"], X.shape[1])
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=nc, **cfg_kwargs)
+    if isinstance(target, str) and target == "host" or getattr(target, "name", None) == "host":
+        total = sum(lc.buffer_bytes(cfg).values())
+        if total > HOST_BUFFER_LIMIT:
+            raise ValueError(f"the learner's buffers would take {total / (1 << 30):.1f} GiB, over the "
+                             f"{HOST_BUFFER_LIMIT >> 30} GiB a host build holds: lower the capacity or the queue")
     if isinstance(target, str) and target != "host":   # refuse what cannot fit before the reference run
         from ..boards.learner_planner import learner_precheck
         from ..targets import get_target

@@ -14,6 +14,8 @@ the start of each window).
 """
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,28 +55,43 @@ class LearnerConfig:
     offset: object = None
 
     def __post_init__(self):
+        """Refuse what mlrn_learner_init would refuse (MLRN_ERR_ARG) or what does not fit the C types of
+        mlrn_learner_params and the buffer sizes (uint16), before anything is built or simulated."""
+        I = _solvers.check_int
+        I("n_features", self.n_features, 1, _solvers.MAX_FEATURES, "uint16 d")
+        I("n_classes", self.n_classes, 2, _solvers.MAX_CLASSES, "MLRN_MAX_CLASSES")
         if self.storage not in ("float32", "int16", "int8"):
             raise ValueError("storage must be float32, int16 or int8")
+        if self.store not in STORE_POLICIES:
+            raise ValueError(f"store must be one of {sorted(STORE_POLICIES)}")
+        if self.replace not in REPLACE:
+            raise ValueError(f"replace must be one of {sorted(REPLACE)}")
+        I("holdout_every", self.holdout_every, 0, _solvers.U8, "uint8")
+        if self.holdout_every == 1:
+            raise ValueError("holdout_every must be 0 (no held-out store) or >= 2, got 1")
+        lo = max(3, self.holdout_every) if self.holdout_every else 2
+        if isinstance(self.capacity, bool) or not isinstance(self.capacity, numbers.Integral) or \
+                not lo <= self.capacity <= _solvers.MAX_CAPACITY:
+            raise ValueError(f"capacity must be an integer in {lo}..{_solvers.MAX_CAPACITY:,} (uint16 stores; at "
+                             f"least 2 training samples" + (f" and 1 held out with holdout_every "
+                                                            f"{self.holdout_every}" if self.holdout_every else "")
+                             + f"), got {self.capacity!r}")
+        if self.hold_capacity == 0 and self.holdout_every:
+            raise ValueError("capacity too small for a held-out store")
+        if self.train_capacity < 2:
+            raise ValueError("capacity too small")
+        for name, ctype in (("k_mistakes", "uint16"), ("trigger_window", "uint16"), ("queue", "uint16")):
+            I(name, getattr(self, name), 0, _solvers.U16, ctype)
+        for name in ("err_pct", "margin_pct", "drift_pct"):
+            I(name, getattr(self, name), 0, 100, "uint8 percent")
+        I("budget", self.budget, 0, _solvers.U32, "uint32")
+        I("seed", self.seed, 0, _solvers.U32, "uint32")
+        _solvers.check_params(C=self.C, tol=self.tol, max_iter=self.max_iter)
         if self.storage != "float32":
             if self.scale is None or self.offset is None:
                 raise ValueError("int16/int8 storage needs scale and offset (see affine_from_range)")
             self.scale = np.asarray(self.scale, np.float32)
             self.offset = np.asarray(self.offset, np.float32)
-        if self.store not in STORE_POLICIES:
-            raise ValueError(f"store must be one of {sorted(STORE_POLICIES)}")
-        if self.replace not in REPLACE:
-            raise ValueError(f"replace must be one of {sorted(REPLACE)}")
-        if not 2 <= self.n_classes <= 16:
-            raise ValueError("n_classes must be in 2..16")
-        if self.holdout_every == 1 or self.holdout_every < 0:
-            raise ValueError("holdout_every must be 0 or >= 2")
-        if self.hold_capacity == 0 and self.holdout_every:
-            raise ValueError("capacity too small for a held-out store")
-        if self.train_capacity < 2:
-            raise ValueError("capacity too small")
-        for name in ("err_pct", "margin_pct", "drift_pct"):
-            if not 0 <= getattr(self, name) <= 100:
-                raise ValueError(f"{name} must be in 0..100")
 
     @property
     def hold_capacity(self) -> int:
@@ -320,40 +337,74 @@ class RefLearner:
         return False
 
 
-def load_stream(stream, y=None, n_classes=None):
+MAX_STREAM_ROWS = 100_000   # default row limit of a CSV stream (the Python reference runs ~7,000 rows/s)
+
+
+def _label_index(text: str):
+    """An error text if a stream label is not a class index 0..MLRN_MAX_CLASSES-1 (integral: '1', '1.0')."""
+    try:
+        v = float(text)
+    except ValueError:
+        return (f"label {text[:40]!r} is not a class index: the last column of a stream holds class indices "
+                f"0..{_solvers.MAX_CLASSES - 1}")
+    if not math.isfinite(v) or v < 0 or v != int(v):
+        return f"label {text[:40]!r} is not a class index 0..{_solvers.MAX_CLASSES - 1}"
+    if v >= _solvers.MAX_CLASSES:
+        return (f"class index {int(v)} is over {_solvers.MAX_CLASSES - 1}: at most {_solvers.MAX_CLASSES} classes "
+                f"(MLRN_MAX_CLASSES in mlrn_smo.h)")
+    return None
+
+
+def load_stream(stream, y=None, n_classes=None, *, max_rows: int | None = MAX_STREAM_ROWS):
     """(X float32, y int, drift_points, n_classes) from a Stream/tuple, arrays, a stream name or a CSV path
-    (last column = class index, optional header line)."""
-    drift = []
+    (last column = class index 0..15, optional header row: a first row of numbers is data; read by
+    microlearn.datasets with its limits, and at most `max_rows` rows; arrays in memory have no row limit)."""
+    drift, where = [], None
     if isinstance(stream, (str, Path)) and not Path(stream).exists() and str(stream) in _stream_names():
         from . import streams
         stream = streams.make(str(stream))
     if isinstance(stream, (str, Path)):
-        text = Path(stream).read_text().splitlines()
-        rows = []
-        for line in text:
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rows.append([float(v) for v in line.split(",")])
-            except ValueError:
-                if rows:
-                    raise
-                continue   # header
-        A = np.asarray(rows, np.float64)
-        X, yv = A[:, :-1], A[:, -1]
+        from ..datasets import _read_table
+        t = _read_table(stream, max_rows=max_rows, rows_limit=" (the loop's row limit: --max-rows)",
+                        label_check=_label_index)
+        X, yv = t.X, np.array([int(float(v)) for v in t.labels], np.int64)
+        where = lambda i: f" ({stream}, line {t.lines[i]})"   # noqa: E731
     elif isinstance(stream, tuple) and y is None:
         X, yv = stream[0], stream[1]
         drift = list(stream[2]) if len(stream) > 2 else []
     else:
         X, yv = stream, y
-    X = np.ascontiguousarray(X, np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        X = np.ascontiguousarray(X, np.float32)
     yv = np.asarray(yv)
-    if not np.all(yv == np.round(yv)) or yv.min() < 0:
+    if X.ndim != 2 or len(X) != len(yv):
+        raise ValueError(f"a stream needs rows of features (2-D) and one label per row, got X {X.shape}, "
+                         f"y {yv.shape}")
+    if len(X) == 0:
+        raise ValueError("the stream has no rows")
+    if not np.isfinite(X).all():
+        raise ValueError("the stream has non-finite feature values (or values too large for float32)")
+    if yv.dtype.kind not in "biuf" or not np.all(yv == np.round(yv)) or yv.min() < 0:
         raise ValueError("labels must be class indices 0..n_classes-1")
     yv = yv.astype(np.int64)
+    if n_classes is not None:
+        _solvers.check_int("n_classes", n_classes, 2, _solvers.MAX_CLASSES, "MLRN_MAX_CLASSES")
+        if yv.max() >= n_classes:
+            i = int(np.argmax(yv >= n_classes))
+            raise ValueError(f"class index {int(yv[i])} is outside 0..{n_classes - 1} (n_classes {n_classes})"
+                             + (where(i) if where else f" (row {i + 1})"))
+    elif yv.max() >= _solvers.MAX_CLASSES:
+        raise ValueError(f"class index {int(yv.max())} is over {_solvers.MAX_CLASSES - 1}: at most "
+                         f"{_solvers.MAX_CLASSES} classes (MLRN_MAX_CLASSES in mlrn_smo.h)")
     nc = int(n_classes or max(2, int(yv.max()) + 1))
     return X, yv, drift, nc
+
+
+def check_window(window, static_rows=None):
+    """The report's options: window (rows per accuracy window) >= 1, static_rows >= 1 when given."""
+    for name, v in (("window", window), ("static_rows", static_rows)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1):
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
 
 
 def _stream_names():
@@ -409,6 +460,7 @@ def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout
     Returns a dict with `windows` (per-window accuracy of learner, static and oracle), `retrains`
     (rows where training started), `accepted`, `rollbacks`, `final_accuracy`,
     `static_final_accuracy`, `oracle_final_accuracy` (over the last window), `predictions`."""
+    check_window(window, static_rows)
     X, yv, drift, nc = load_stream(stream, y, n_classes)
     if storage != "float32" and scale is None:
         lo, hi = feature_range if feature_range is not None else (X.min(axis=0), X.max(axis=0))
