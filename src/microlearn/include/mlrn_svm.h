@@ -17,6 +17,13 @@
 #include "mlrn.h"
 #include "mlrn_kernel.h"
 
+/* One-vs-one pair indices, pair counts and loop counters are uint16_t (cheap on AVR): the
+ * n*(n-1)/2 pairs must fit, so at most 362 classes (363 gives 65,703 pairs). The exporter refuses
+ * more before writing a header, and every generated one-vs-one header checks it at compile time.
+ * Per-vector class labels (the _labeled variant) are uint8_t: at most 256 classes there. */
+#define MLRN_SVM_OVO_MAX_CLASSES 362u
+#define MLRN_SVM_LABELED_MAX_CLASSES 256u
+
 /* acc + coef * k with coef read from flash. On soft-float targets a coefficient of exactly +1 or -1
  * (a bounded vector with C = 1, scikit-learn's default: most of them) costs an addition, not a
  * multiplication too; the result is bit-identical (1 * k and -1 * k are exact). */

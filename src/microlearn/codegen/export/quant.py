@@ -360,9 +360,10 @@ def build_linear_q(N, source, W, b, classes, *, rule, proba=None, decision="scor
 # -- kernel SVMs ---------------------------------------------------------------------------------
 def lower_svm_q(t, N, prescale, dtype, calib_X):
     from ...estimators import _f32
-    from .svm import KERNEL_IDS, attach_mirrors, combine_kernel_values, kernel_check
+    from .svm import KERNEL_IDS, attach_mirrors, check_ovo_limits, combine_kernel_values, kernel_check
     QT, Qt, fs, ts = QTYPES[dtype]
     n = t.n_classes
+    check_ovo_limits(t)
     if t.kernel == "linear":
         W, b = t.pair_weights64(), t.b
         if prescale:

@@ -91,8 +91,50 @@ def from_smo(est) -> SVMTables:
                      None if lw is None else np.asarray(lw, dtype=np.float32))
 
 
+# The C runtime's one-vs-one limits (mlrn_svm.h): uint16_t pair indices, uint8_t per-vector labels.
+OVO_MAX_CLASSES = 362
+LABELED_MAX_CLASSES = 256
+
+
+# Largest change of an rbf kernel value that the float32 rounding of an input alone may cause.
+RBF_ROUNDING_LIMIT = 1e-3
+
+
+def check_gamma(t: SVMTables) -> None:
+    """Refuse an rbf gamma so large that rounding the inputs to float32 (half an ulp, 2^-24 relative)
+    already changes kernel values: the float32 model could not predict like the float64 one (SVC(gamma=1e30)
+    on iris agreed on 33% of rows). exp(-gamma d) with d = n (|x| 2^-24)^2, the squared distance between a
+    support vector and its own float32 rounding."""
+    if t.kernel != "rbf" or t.sv.size == 0:
+        return
+    scale = float(np.max(np.abs(t.sv))) or 1.0
+    y = t.gamma * t.sv.shape[1] * (scale * 2.0 ** -24) ** 2
+    if not np.isfinite(np.float32(t.gamma)) or y > RBF_ROUNDING_LIMIT:
+        raise UnsupportedModel(f"rbf gamma={t.gamma:.3g} is too large for float32 inputs of this scale "
+                               f"(up to {scale:.3g}): rounding an input to float32 alone changes a kernel value "
+                               f"by {-np.expm1(-y):.1%} (limit {RBF_ROUNDING_LIMIT:.1%}), so no float32 model can "
+                               "predict like this one; rescale the features or use a smaller gamma")
+
+
+def check_ovo_limits(t: SVMTables) -> None:
+    """Refuse what the C would compute wrongly (wrapped uint16_t pair indices) instead of exporting it."""
+    check_gamma(t)
+    n = t.n_classes
+    if t.mode != "ovo":
+        return
+    if n > OVO_MAX_CLASSES:
+        raise UnsupportedModel(f"one-vs-one SVM with {n} classes: the C runtime indexes the n*(n-1)/2 pairs "
+                               f"with uint16_t, so at most {OVO_MAX_CLASSES} classes (a one-vs-rest model, "
+                               "e.g. SMOClassifier(multiclass='ovr'), has no such limit)")
+    sv_class = np.asarray(t.sv_start)
+    if np.any(np.diff(sv_class) < 0) and n > LABELED_MAX_CLASSES:
+        raise UnsupportedModel(f"one-vs-one SVM with {n} classes and support vectors not grouped by class: "
+                               f"their class labels are uint8_t in C, at most {LABELED_MAX_CLASSES} classes")
+
+
 def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
     n = t.n_classes
+    check_ovo_limits(t)
     if t.kernel == "linear":
         if t.linear_w is not None and not prescale:
             W, b = t.linear_w, f32(t.b)
@@ -116,6 +158,7 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
     m.checks = kernel_check(N, t.kernel)
     labeled = False
     if t.mode == "ovo":
+        m.checks.append(f"MLRN_STATIC_ASSERT({n}u <= MLRN_SVM_OVO_MAX_CLASSES, {N}_ovo_class_count);")
         sv_class = np.asarray(t.sv_start)
         if np.all(np.diff(sv_class) >= 0):     # grouped by class (libsvm): n+1 offsets suffice
             starts = np.concatenate([[0], np.cumsum(np.bincount(sv_class, minlength=n))])
