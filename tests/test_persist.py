@@ -105,7 +105,7 @@ static void sweep(uint32_t size, uint8_t flash, uint32_t n) {
     setup(size, flash);
     fails = 0;
     for (k = 1; k <= n; k++) {
-        mlrn_persist_info prev = {0, 0, 0, 0, 0};
+        mlrn_persist_info prev = {0, 0, 0, 0, 0, 0};
         int had_prev = mlrn_persist_find(&st, &prev) == MLRN_OK;
         memcpy(before, mem, size);
         ram.bytes_written = 0;

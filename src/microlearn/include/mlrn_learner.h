@@ -469,25 +469,6 @@ static inline uint32_t mlrn_learner__payload_len(const mlrn_learner *l) {
     return 5u + l->n_cur + (uint32_t)mlrn_svm_n_sub(l->n_cur, MLRN_OVO) * (l->train.d + 1u) * 4u;
 }
 
-static inline mlrn_status mlrn_learner_save(const mlrn_learner *l, const mlrn_storage *st) {
-    mlrn_persist_writer w;
-    uint8_t h[5];
-    mlrn_status s;
-    uint16_t nsub;
-    if (!l || !l->ready || !st) return MLRN_ERR_ARG;
-    if (!l->has_model) return MLRN_ERR_UNTRAINED;
-    nsub = mlrn_svm_n_sub(l->n_cur, MLRN_OVO);
-    h[0] = MLRN_LEARNER_FORMAT; h[1] = l->n_classes; h[2] = (uint8_t)(l->train.d & 0xFFu);
-    h[3] = (uint8_t)(l->train.d >> 8); h[4] = l->n_cur;
-    s = mlrn_persist_save_begin(&w, st, MLRN_LEARNER_MAGIC, mlrn_learner__payload_len(l));
-    if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, h, 5);
-    if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, l->cur_map, l->n_cur);
-    if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, (const uint8_t *)l->cur_w, (uint16_t)(nsub * l->train.d * 4u));
-    if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, (const uint8_t *)l->cur_b, (uint16_t)(nsub * 4u));
-    if (s == MLRN_OK) return mlrn_persist_save_end(&w);
-    mlrn_persist_save_abort(&w);
-    return s;
-}
 
 /* ---- persistence: model + sample stores + loop state (format 2) -------------
  * Payload (little-endian targets; u16/u32 little-endian):
@@ -539,6 +520,27 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__get_mem(const mlrn_storage *st, con
         s = mlrn_persist_read(st, info, *off, b, n);
         b += n; len -= n; *off += n;
     }
+    return s;
+}
+
+static inline mlrn_status mlrn_learner_save(const mlrn_learner *l, const mlrn_storage *st) {
+    mlrn_persist_writer w;
+    uint8_t h[5];
+    mlrn_status s;
+    uint16_t nsub;
+    if (!l || !l->ready || !st) return MLRN_ERR_ARG;
+    if (!l->has_model) return MLRN_ERR_UNTRAINED;
+    nsub = mlrn_svm_n_sub(l->n_cur, MLRN_OVO);
+    h[0] = MLRN_LEARNER_FORMAT; h[1] = l->n_classes; h[2] = (uint8_t)(l->train.d & 0xFFu);
+    h[3] = (uint8_t)(l->train.d >> 8); h[4] = l->n_cur;
+    s = mlrn_persist_save_begin(&w, st, MLRN_LEARNER_MAGIC, mlrn_learner__payload_len(l));
+    if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, h, 5);
+    if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, l->cur_map, l->n_cur);
+    /* 32-bit lengths, written in chunks: a model over 64 KB saves like save_all's stores */
+    if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_w, (uint32_t)nsub * l->train.d * 4u);
+    if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_b, (uint32_t)nsub * 4u);
+    if (s == MLRN_OK) return mlrn_persist_save_end(&w);
+    mlrn_persist_save_abort(&w);
     return s;
 }
 
@@ -613,6 +615,14 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner_save_all(const mlrn_learner *l, cons
     return s;
 }
 
+/* Labels already in RAM all < nc? */
+static inline int mlrn_learner__labels_below(const uint8_t *labels, uint16_t n, uint8_t nc) {
+    uint16_t k;
+    for (k = 0; k < n; k++)
+        if (labels[k] >= nc) return 0;
+    return 1;
+}
+
 /* Labels at [off, off+n) all < nc? */
 MLRN_LEARNER__COLD mlrn_status mlrn_learner__labels_ok(const mlrn_storage *st, const mlrn_persist_info *info,
                                                        uint32_t off, uint16_t n, uint8_t nc) {
@@ -677,6 +687,11 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__load_all(mlrn_learner *l, const mlr
     if (s == MLRN_OK && v[5]) s = mlrn_learner__get_mem(st, info, &o, l->hold.data, v[5] * esz);
     if (s == MLRN_OK && v[5]) s = mlrn_learner__get_mem(st, info, &o, l->hold.labels, v[5]);
     if (s == MLRN_OK && v[3]) s = mlrn_learner__get_mem(st, info, &o, l->win, v[3]);
+    /* The labels were validated on an earlier read; check the copies too, since they are what the next
+     * retrain indexes with (a storage that answers differently the second time must not get through). */
+    if (s == MLRN_OK && (!mlrn_learner__labels_below(l->train.labels, (uint16_t)v[4], l->n_classes) ||
+                         !mlrn_learner__labels_below(l->hold.labels, (uint16_t)v[5], l->n_classes)))
+        s = MLRN_ERR_CRC;
     l->queue_n = 0;
     l->event = MLRN_LEARN_EV_NONE;
     l->train.n_classes = l->n_classes;
@@ -700,7 +715,8 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__load_all(mlrn_learner *l, const mlr
  * or a save_all (format 2: model, stores and loop state). Any error keeps the learner unchanged:
  * MLRN_ERR_CRC (no valid slot), MLRN_ERR_ARG (saved by a learner of other n_classes, d, storage,
  * capacities or window; or a retrain is running). Only a storage failure in the middle of the copy
- * (MLRN_ERR_IO) changes it: no model (format 1), or an empty learner (format 2). */
+ * (MLRN_ERR_IO), or copied labels that are not the validated ones (MLRN_ERR_CRC: the storage answered
+ * differently the second time) changes it: no model (format 1), or an empty learner (format 2). */
 static inline mlrn_status mlrn_learner_load(mlrn_learner *l, const mlrn_storage *st) {
     mlrn_persist_info info;
     uint8_t h[5], map[MLRN_MAX_CLASSES], k;
@@ -727,10 +743,8 @@ static inline mlrn_status mlrn_learner_load(mlrn_learner *l, const mlrn_storage 
     if (l->training) return MLRN_ERR_ARG;
     if (h[0] == MLRN_LEARNER_FORMAT_ALL) return mlrn_learner__load_all(l, st, &info, off, h[4], map);
     off = 5u + h[4];
-    s = mlrn_persist_read(st, &info, off, (uint8_t *)l->cur_w, (uint16_t)(nsub * l->train.d * 4u));
-    if (s == MLRN_OK)
-        s = mlrn_persist_read(st, &info, off + (uint32_t)nsub * l->train.d * 4u, (uint8_t *)l->cur_b,
-                              (uint16_t)(nsub * 4u));
+    s = mlrn_learner__get_mem(st, &info, &off, l->cur_w, (uint32_t)nsub * l->train.d * 4u);
+    if (s == MLRN_OK) s = mlrn_learner__get_mem(st, &info, &off, l->cur_b, (uint32_t)nsub * 4u);
     if (s < 0) { l->has_model = 0; return s; }
     for (k = 0; k < h[4]; k++) l->cur_map[k] = map[k];
     l->n_cur = h[4];

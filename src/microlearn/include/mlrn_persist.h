@@ -82,6 +82,7 @@ typedef struct mlrn_persist_info {
     uint32_t seq;    /* its sequence number */
     uint32_t len;    /* payload length */
     uint32_t addr;   /* address of the slot (its header) */
+    uint32_t crc;    /* its CRC (header fields + payload): load checks the bytes it copied against it */
     uint16_t tag;    /* the tag given to save */
     uint8_t slot;    /* 0 = A, 1 = B */
 } mlrn_persist_info;
@@ -202,6 +203,7 @@ static inline mlrn_status mlrn_persist_check_slot(const mlrn_storage *st, uint8_
         info->len = len;
         info->addr = addr;
         info->tag = (uint16_t)(h[6] | (h[7] << 8));
+        info->crc = crc;
         info->slot = slot;
     }
     return MLRN_OK;
@@ -237,29 +239,47 @@ static inline mlrn_status mlrn_persist_read(const mlrn_storage *st, const mlrn_p
     return mlrn_persist__read(st, info->addr + MLRN_PERSIST_HEADER + offset, buf, n);
 }
 
+/* CRC state over the header fields of the slot described by info; mlrn_persist_load continues it over
+ * the bytes it copied, so what is checked is what was copied, not what was read when the slot was
+ * validated (a storage that returns other bytes the second time, or a bit flip during the copy,
+ * would otherwise pass unnoticed). */
+static inline uint32_t mlrn_persist__crc_head(const mlrn_persist_info *info) {
+    uint8_t h[12];
+    h[0] = MLRN_PERSIST_VERSION;
+    h[1] = MLRN_PERSIST_HEADER;
+    h[2] = (uint8_t)info->tag;
+    h[3] = (uint8_t)(info->tag >> 8);
+    mlrn_persist__wr32(&h[4], info->seq);
+    mlrn_persist__wr32(&h[8], info->len);
+    return mlrn_crc32_update(mlrn_crc32_init(), h, 12u);
+}
+
 /* Load the newest valid payload into buf (capacity cap bytes). On MLRN_OK, buf holds
  * exactly the saved bytes and *info (may be NULL) says how many. MLRN_ERR_CRC: no
- * valid slot; MLRN_ERR_BUFFER: cap < payload length (buf untouched, info filled);
- * MLRN_ERR_IO; MLRN_ERR_ARG. The payload is read after validation in
- * chunks of at most 65535 bytes. */
+ * valid slot, or the bytes copied into buf differ from the ones validated (buf then holds
+ * garbage: do not use it); MLRN_ERR_BUFFER: cap < payload length (buf untouched, info filled);
+ * MLRN_ERR_IO; MLRN_ERR_ARG. The payload is read after validation in chunks of at most
+ * 65535 bytes, and its copy is checked against the slot's CRC. */
 static inline mlrn_status mlrn_persist_load(const mlrn_storage *st, uint8_t *buf, uint32_t cap,
                                             mlrn_persist_info *info) {
     mlrn_persist_info tmp;
     mlrn_status s;
-    uint32_t off = 0u;
+    uint32_t off = 0u, state;
     if (!mlrn_persist__storage_ok(st) || (buf == NULL && cap > 0u)) return MLRN_ERR_ARG;
     if (info == NULL) info = &tmp;
     s = mlrn_persist_find(st, info);
     if (s < 0) return s;
     if (info->len > cap) return MLRN_ERR_BUFFER;
+    state = mlrn_persist__crc_head(info);
     while (off < info->len) {
         uint32_t left = info->len - off;
         uint16_t n = left > 0xFFFFu ? (uint16_t)0xFFFFu : (uint16_t)left;
         s = mlrn_persist_read(st, info, off, buf + off, n);
         if (s < 0) return s;
+        state = mlrn_crc32_update(state, buf + off, n);
         off += n;
     }
-    return MLRN_OK;
+    return mlrn_crc32_final(state) == info->crc ? MLRN_OK : MLRN_ERR_CRC;
 }
 
 /* ---- save ---- */
