@@ -50,3 +50,24 @@ def test_learner_save_handles_models_over_64_kb(report):
     r = report["BIG"]
     assert r["bytes"] > 65535
     assert (r["saved"], r["loaded"], r["same"]) == (16, 16, 1)   # MLRN_OK + 16 each, identical model
+
+
+def test_flash_program_words_written_once_and_power_safe(tmp_path):
+    """ECC flash programs whole words once between erases: a save used to program the header's and the
+    payload's shared words twice. tests/c/persist_program_word.c models such flash for words of 2..16
+    bytes and counts every violation; saves of every length load back, and a power cut after every
+    programmed word leaves the previous payload (or the committed new one)."""
+    if shutil.which("gcc") is None:
+        pytest.skip("no host gcc")
+    exe = tmp_path / "words"
+    subprocess.run(["gcc", *FLAGS, "-I", microlearn.include_dir(), str(SOURCE.with_name("persist_program_word.c")),
+                    "-o", str(exe)], check=True, capture_output=True, text=True)
+    proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "runtime error" not in proc.stderr, proc.stdout + proc.stderr
+    rows = [{k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", ln)} for ln in proc.stdout.splitlines()
+            if ln.startswith("WORD")]
+    assert [r["w"] for r in rows] == [2, 4, 8, 16]
+    for r in rows:
+        assert r["violations"] == 0 and r["lost"] == 0, r
+        assert r["exact"] == r["saves"] > 2 * r["w"], r
+        assert r["new"] == 1 and r["old"] == r["cuts"] - 1 > 0, r

@@ -301,7 +301,7 @@ static mlrn_status wr(void *c, uint32_t a, const uint8_t *b, uint16_t n) { (void
 int main(void) {
     mlrn_learner_params p = mlrn_learner_default_params();
     mlrn_storage st;
-    st.read = rd; st.write = wr; st.erase = 0; st.ctx = 0; st.size = sizeof ee;
+    st.read = rd; st.write = wr; st.erase = 0; st.ctx = 0; st.size = sizeof ee; st.program_word = 0;
     L_init(&p);
 #ifdef WITH_SAVE_ALL
     if (mlrn_learner_save_all(&L, &st) != MLRN_OK) return 1;

@@ -56,6 +56,16 @@
 #ifndef MLRN_PERSIST_BUF
 #define MLRN_PERSIST_BUF 16 /* bytes of stack used to stream payloads through */
 #endif
+
+/* Largest program word a storage may state (mlrn_storage.program_word): the writer keeps one word in
+ * its struct. AVR EEPROM is byte-writable, so only 1 byte there unless asked for. */
+#ifndef MLRN_PERSIST_MAX_WORD
+#if defined(__AVR__)
+#define MLRN_PERSIST_MAX_WORD 1
+#else
+#define MLRN_PERSIST_MAX_WORD 16
+#endif
+#endif
 MLRN_STATIC_ASSERT(MLRN_PERSIST_BUF >= 4 && MLRN_PERSIST_BUF <= 255, persist_buf_size);
 
 /* Storage callbacks. Each returns MLRN_OK (0) or a negative status; any error is
@@ -75,6 +85,12 @@ typedef struct mlrn_storage {
     mlrn_storage_erase_fn erase; /* optional */
     void *ctx;                   /* passed to every callback */
     uint32_t size;               /* bytes of the region; two slots of size/2 each */
+    /* Program-word size of the medium: 0 or 1 = byte-writable (EEPROM, RAM, most NOR flash); 2, 4, 8 or
+     * 16 = flash that programs whole words once between erases (ECC flash: STM32L4/G4 8, H7 32 is not
+     * supported). With a word > 1 every write is whole, aligned words, each written once after the
+     * erase (which is then required), and the slot layout puts the commit mark in a word of its own
+     * (see "Layout"). Last field: initialisers written before it existed mean 0, byte-writable. */
+    uint8_t program_word;
 } mlrn_storage;
 
 /* What load/find report about the slot they picked. */
@@ -97,6 +113,8 @@ typedef struct mlrn_persist_writer {
     uint32_t crc;      /* running CRC state */
     uint16_t tag;
     uint8_t open;      /* 1 between a successful begin and end/abort */
+    uint8_t fill;      /* payload bytes waiting in word[] (program_word > 1) */
+    uint8_t word[MLRN_PERSIST_MAX_WORD];
 } mlrn_persist_writer;
 
 /* Source callback of save_from: fill buf with payload bytes [offset, offset+n). */
@@ -121,8 +139,30 @@ static inline void mlrn_persist__wr32(uint8_t *p, uint32_t v) {
     p[3] = (uint8_t)(v >> 24);
 }
 
+/* Program word in bytes (1 for byte-writable storage). */
+static inline uint8_t mlrn_persist__word(const mlrn_storage *st) {
+    return st->program_word > 1u ? st->program_word : (uint8_t)1u;
+}
+
+/* Offset of header bytes 4..19 (version .. CRC) in a slot: right after the magic, or after the
+ * magic's own word when words are wider than the magic. */
+static inline uint32_t mlrn_persist__fields_off(const mlrn_storage *st) {
+    return mlrn_persist__word(st) > 4u ? mlrn_persist__word(st) : 4u;
+}
+
+/* Offset of the payload in a slot (the header size stored in byte 5): 20 for words of 1, 2 or 4 bytes. */
+static inline uint32_t mlrn_persist__payload_off(const mlrn_storage *st) {
+    return mlrn_persist__fields_off(st) + (MLRN_PERSIST_HEADER - 4u);
+}
+
 static inline int mlrn_persist__storage_ok(const mlrn_storage *st) {
-    return st != NULL && st->read != NULL && st->write != NULL && st->size / 2u >= MLRN_PERSIST_HEADER;
+    uint8_t w;
+    if (st == NULL || st->read == NULL || st->write == NULL) return 0;
+    w = mlrn_persist__word(st);
+    if (w > 1u && (w > MLRN_PERSIST_MAX_WORD || (w & (uint8_t)(w - 1u)) != 0u || w > 16u || st->erase == NULL ||
+                   (st->size / 2u) % w != 0u))
+        return 0;   /* words: a power of two this build holds, an erase, slots starting on a word */
+    return st->size / 2u >= mlrn_persist__payload_off(st);
 }
 
 static inline uint32_t mlrn_persist__slot_addr(const mlrn_storage *st, uint8_t slot) {
@@ -132,7 +172,7 @@ static inline uint32_t mlrn_persist__slot_addr(const mlrn_storage *st, uint8_t s
 /* Payload bytes one slot can hold; 0 if the storage description is invalid. */
 static inline uint32_t mlrn_persist_capacity(const mlrn_storage *st) {
     if (!mlrn_persist__storage_ok(st)) return 0u;
-    return st->size / 2u - MLRN_PERSIST_HEADER;
+    return st->size / 2u - mlrn_persist__payload_off(st);
 }
 
 static inline mlrn_status mlrn_persist__read(const mlrn_storage *st, uint32_t addr, uint8_t *buf, uint16_t n) {
@@ -147,13 +187,14 @@ static inline mlrn_status mlrn_persist__write(const mlrn_storage *st, uint32_t a
 }
 
 /* Header bytes 4..19 (the CRC field is written by the caller). */
-static inline void mlrn_persist__header(uint8_t h[MLRN_PERSIST_HEADER], uint16_t tag, uint32_t seq, uint32_t len) {
+static inline void mlrn_persist__header(uint8_t h[MLRN_PERSIST_HEADER], uint16_t tag, uint32_t seq, uint32_t len,
+                                        uint8_t header_size) {
     h[0] = MLRN_PERSIST_MAGIC0;
     h[1] = MLRN_PERSIST_MAGIC1;
     h[2] = MLRN_PERSIST_MAGIC2;
     h[3] = MLRN_PERSIST_MAGIC3;
     h[4] = MLRN_PERSIST_VERSION;
-    h[5] = (uint8_t)MLRN_PERSIST_HEADER;
+    h[5] = header_size;
     h[6] = (uint8_t)tag;
     h[7] = (uint8_t)(tag >> 8);
     mlrn_persist__wr32(&h[8], seq);
@@ -186,16 +227,18 @@ static inline mlrn_status mlrn_persist_check_slot(const mlrn_storage *st, uint8_
     mlrn_status s;
     if (!mlrn_persist__storage_ok(st) || slot > 1u) return MLRN_ERR_ARG;
     addr = mlrn_persist__slot_addr(st, slot);
-    s = mlrn_persist__read(st, addr, h, (uint16_t)MLRN_PERSIST_HEADER);
+    s = mlrn_persist__read(st, addr, h, 4u);
+    if (s == MLRN_OK)
+        s = mlrn_persist__read(st, addr + mlrn_persist__fields_off(st), &h[4], (uint16_t)(MLRN_PERSIST_HEADER - 4u));
     if (s < 0) return s;
     if (h[0] != MLRN_PERSIST_MAGIC0 || h[1] != MLRN_PERSIST_MAGIC1 || h[2] != MLRN_PERSIST_MAGIC2 ||
-        h[3] != MLRN_PERSIST_MAGIC3 || h[4] != MLRN_PERSIST_VERSION || h[5] != MLRN_PERSIST_HEADER)
+        h[3] != MLRN_PERSIST_MAGIC3 || h[4] != MLRN_PERSIST_VERSION || h[5] != mlrn_persist__payload_off(st))
         return MLRN_ERR_CRC;
     len = mlrn_persist__rd32(&h[12]);
     if (len > mlrn_persist_capacity(st)) return MLRN_ERR_CRC;
     crc = mlrn_persist__rd32(&h[16]);
     state = mlrn_crc32_update(mlrn_crc32_init(), &h[4], 12u);
-    s = mlrn_persist__crc_range(st, addr + MLRN_PERSIST_HEADER, len, &state);
+    s = mlrn_persist__crc_range(st, addr + mlrn_persist__payload_off(st), len, &state);
     if (s < 0) return s;
     if (mlrn_crc32_final(state) != crc) return MLRN_ERR_CRC;
     if (info != NULL) {
@@ -236,17 +279,17 @@ static inline mlrn_status mlrn_persist_read(const mlrn_storage *st, const mlrn_p
     if (!mlrn_persist__storage_ok(st) || info == NULL || (buf == NULL && n > 0u)) return MLRN_ERR_ARG;
     if (info->len > mlrn_persist_capacity(st) || offset > info->len || n > info->len - offset) return MLRN_ERR_ARG;
     if (n == 0u) return MLRN_OK;
-    return mlrn_persist__read(st, info->addr + MLRN_PERSIST_HEADER + offset, buf, n);
+    return mlrn_persist__read(st, info->addr + mlrn_persist__payload_off(st) + offset, buf, n);
 }
 
 /* CRC state over the header fields of the slot described by info; mlrn_persist_load continues it over
  * the bytes it copied, so what is checked is what was copied, not what was read when the slot was
  * validated (a storage that returns other bytes the second time, or a bit flip during the copy,
  * would otherwise pass unnoticed). */
-static inline uint32_t mlrn_persist__crc_head(const mlrn_persist_info *info) {
+static inline uint32_t mlrn_persist__crc_head(const mlrn_storage *st, const mlrn_persist_info *info) {
     uint8_t h[12];
     h[0] = MLRN_PERSIST_VERSION;
-    h[1] = MLRN_PERSIST_HEADER;
+    h[1] = (uint8_t)mlrn_persist__payload_off(st);
     h[2] = (uint8_t)info->tag;
     h[3] = (uint8_t)(info->tag >> 8);
     mlrn_persist__wr32(&h[4], info->seq);
@@ -270,7 +313,7 @@ static inline mlrn_status mlrn_persist_load(const mlrn_storage *st, uint8_t *buf
     s = mlrn_persist_find(st, info);
     if (s < 0) return s;
     if (info->len > cap) return MLRN_ERR_BUFFER;
-    state = mlrn_persist__crc_head(info);
+    state = mlrn_persist__crc_head(st, info);
     while (off < info->len) {
         uint32_t left = info->len - off;
         uint16_t n = left > 0xFFFFu ? (uint16_t)0xFFFFu : (uint16_t)left;
@@ -302,6 +345,7 @@ static inline mlrn_status mlrn_persist_save_begin(mlrn_persist_writer *w, const 
     w->crc = 0u;
     w->tag = 0u;
     w->open = 0u;
+    w->fill = 0u;
     if (!mlrn_persist__storage_ok(st)) return MLRN_ERR_ARG;
     if (len > mlrn_persist_capacity(st)) return MLRN_ERR_BUFFER;
     s = mlrn_persist_find(st, &newest);
@@ -329,7 +373,7 @@ static inline mlrn_status mlrn_persist_save_begin(mlrn_persist_writer *w, const 
     }
     w->len = len;
     w->tag = tag;
-    mlrn_persist__header(h, tag, w->seq, len);
+    mlrn_persist__header(h, tag, w->seq, len, (uint8_t)mlrn_persist__payload_off(st));
     w->crc = mlrn_crc32_update(mlrn_crc32_init(), &h[4], 12u);
     w->open = 1u;
     return MLRN_OK;
@@ -343,12 +387,36 @@ static inline mlrn_status mlrn_persist_save_chunk(mlrn_persist_writer *w, const 
         w->open = 0u;
         return MLRN_ERR_ARG;
     }
-    s = mlrn_persist__write(w->st, w->addr + MLRN_PERSIST_HEADER + w->written, data, n);
+    w->crc = mlrn_crc32_update(w->crc, data, n);
+#if MLRN_PERSIST_MAX_WORD > 1
+    if (mlrn_persist__word(w->st) > 1u) {   /* whole words only, each written once */
+        uint8_t word = mlrn_persist__word(w->st), i;
+        while (n > 0u) {
+            uint8_t take = (uint8_t)(word - w->fill);
+            if ((uint16_t)take > n) take = (uint8_t)n;
+            for (i = 0; i < take; i++) w->word[w->fill + i] = data[i];
+            w->fill = (uint8_t)(w->fill + take);
+            w->written += take;
+            data += take;
+            n = (uint16_t)(n - take);
+            if (w->fill == word) {
+                s = mlrn_persist__write(w->st, w->addr + mlrn_persist__payload_off(w->st) + w->written - word,
+                                        w->word, word);
+                w->fill = 0u;
+                if (s < 0) {
+                    w->open = 0u;
+                    return s;
+                }
+            }
+        }
+        return MLRN_OK;
+    }
+#endif
+    s = mlrn_persist__write(w->st, w->addr + mlrn_persist__payload_off(w->st) + w->written, data, n);
     if (s < 0) {
         w->open = 0u;
         return s;
     }
-    w->crc = mlrn_crc32_update(w->crc, data, n);
     w->written += n;
     return MLRN_OK;
 }
@@ -365,26 +433,43 @@ static inline mlrn_status mlrn_persist_save_end(mlrn_persist_writer *w) {
     w->open = 0u;
     st = w->st;
     if (w->written != w->len) return MLRN_ERR_ARG;
+#if MLRN_PERSIST_MAX_WORD > 1
+    if (w->fill > 0u) {   /* the last, partial word: padded with the erased value */
+        uint8_t word = mlrn_persist__word(st), i;
+        for (i = w->fill; i < word; i++) w->word[i] = 0xFFu;
+        s = mlrn_persist__write(st, w->addr + mlrn_persist__payload_off(st) + w->written - w->fill, w->word, word);
+        if (s < 0) return s;
+    }
+#endif
     crc = mlrn_crc32_final(w->crc);
-    mlrn_persist__header(h, w->tag, w->seq, w->len);
+    mlrn_persist__header(h, w->tag, w->seq, w->len, (uint8_t)mlrn_persist__payload_off(st));
     mlrn_persist__wr32(&h[16], crc);
-    s = mlrn_persist__write(st, w->addr + 4u, &h[4], (uint16_t)(MLRN_PERSIST_HEADER - 4u));
+    s = mlrn_persist__write(st, w->addr + mlrn_persist__fields_off(st), &h[4], (uint16_t)(MLRN_PERSIST_HEADER - 4u));
     if (s < 0) return s;
     /* 4. read back everything but the magic */
     state = mlrn_crc32_init();
-    s = mlrn_persist__crc_range(st, w->addr + 4u, 12u, &state);
+    s = mlrn_persist__crc_range(st, w->addr + mlrn_persist__fields_off(st), 12u, &state);
     if (s < 0) return s;
-    s = mlrn_persist__crc_range(st, w->addr + MLRN_PERSIST_HEADER, w->len, &state);
+    s = mlrn_persist__crc_range(st, w->addr + mlrn_persist__payload_off(st), w->len, &state);
     if (s < 0) return s;
     if (mlrn_crc32_final(state) != crc) return MLRN_ERR_IO;
     {
         uint8_t back[4];
-        s = mlrn_persist__read(st, w->addr + 16u, back, 4u);
+        s = mlrn_persist__read(st, w->addr + mlrn_persist__fields_off(st) + 12u, back, 4u);
         if (s < 0) return s;
         if (mlrn_persist__rd32(back) != crc) return MLRN_ERR_IO;
     }
-    /* 5. commit */
-    s = mlrn_persist__write(st, w->addr, h, 4u);
+    /* 5. commit: the magic, in a word of its own when words are wider (padding: the erased value) */
+#if MLRN_PERSIST_MAX_WORD > 4
+    if (mlrn_persist__word(st) > 4u) {
+        uint8_t word = mlrn_persist__word(st), i;
+        for (i = 0; i < word; i++) w->word[i] = i < 4u ? h[i] : 0xFFu;
+        s = mlrn_persist__write(st, w->addr, w->word, word);
+    } else
+#endif
+    {
+        s = mlrn_persist__write(st, w->addr, h, 4u);
+    }
     if (s < 0) return s;
     return mlrn_persist_check_slot(st, (uint8_t)(w->addr != 0u), NULL) == MLRN_OK ? MLRN_OK : MLRN_ERR_IO;
 }

@@ -53,6 +53,7 @@ static inline mlrn_status mlrn_avr_eeprom_bind(mlrn_avr_eeprom *e, mlrn_storage 
     st->erase = NULL;
     st->ctx = e;
     st->size = size;
+    st->program_word = 0u;   /* EEPROM: byte-writable */
     return MLRN_OK;
 }
 

@@ -129,6 +129,7 @@ static inline mlrn_status mlrn_ram_storage_bind(mlrn_ram_storage *r, mlrn_storag
     st->erase = r->flash ? mlrn_ram_storage_erase : NULL;
     st->ctx = r;
     st->size = r->size;
+    st->program_word = 0u;   /* byte-writable */
     return MLRN_OK;
 }
 
