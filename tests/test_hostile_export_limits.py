@@ -75,3 +75,60 @@ def test_rbf_gamma_beyond_float32_is_refused(gamma):
         microlearn.export(SVC(gamma=gamma).fit(X, y), None, name="m", check_X=X)
     rep = microlearn.export(SVC(gamma=1e6).fit(X, y), None, name="m", check_X=X)
     assert rep.agreement == 1.0
+
+
+def _iris_models():
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.tree import DecisionTreeClassifier
+    X, y = load_iris(return_X_y=True)
+    return X, {"logistic": LogisticRegression(max_iter=1000).fit(X, y),
+               "logistic_binary": LogisticRegression(max_iter=1000).fit(X, y == 0),
+               "gnb": GaussianNB().fit(X, y), "svc_rbf": SVC().fit(X, y), "tree": DecisionTreeClassifier().fit(X, y)}
+
+
+PROBES = np.array([0, 1e-38, -1e-38, 1e19, -1e19, 1e30, -1e30, 3e38, -3e38], dtype=np.float32)
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no host compiler")
+@pytest.mark.parametrize("dtype", ["float32", "int8"])
+def test_probabilities_never_nan_for_finite_inputs(dtype):
+    """GaussianNB at |x| >= 1e19 and LogisticRegression at 3e38 gave NaN probabilities (inf - inf in the
+    decision values): now NaN counts as the lowest value, infinities as +-FLT_MAX; C and mirror agree bit
+    for bit on every probe."""
+    import itertools
+    import warnings
+
+    from microlearn.codegen.compiled import CompiledModel
+    X, models = _iris_models()
+    P = np.array(list(itertools.product(PROBES, PROBES[[0, 4, 7]], [0, 1e19], [0, -3e38])), dtype=np.float32)
+    for name in ("logistic", "logistic_binary", "gnb"):
+        est = models[name]
+        model = microlearn.export(est, None, name="m", dtype=dtype, check_X=X).model
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want_p, want_c = model.ref_proba(P), model.ref_predict(P)
+        cm = CompiledModel.from_model(model, est, target="host")
+        got = cm.predict_proba(P)
+        assert not np.isnan(got).any(), name
+        assert np.array_equal(got.view(np.uint32), np.asarray(want_p, np.float32).view(np.uint32)), name
+        assert np.array_equal(cm.predict_index(P), want_c), name
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="no host gcc")
+@pytest.mark.parametrize("dtype", ["int16", "int8"])
+def test_quantized_entry_points_at_the_ends_of_their_types(tmp_path, dtype):
+    """_q entry points with every code at the type's ends, and quantize() of +-3e38: no signed overflow
+    or out-of-range conversion under UBSan."""
+    X, models = _iris_models()
+    lo, hi = (-32768, 32767) if dtype == "int16" else (-128, 127)
+    for name, est in models.items():
+        microlearn.export(est, tmp_path / "model.h", name="m", dtype=dtype, check_X=X)
+        exe = tmp_path / f"ext_{name}"
+        subprocess.run(["gcc", "-std=c99", "-O1", "-fsanitize=undefined,float-cast-overflow",
+                        "-fno-sanitize-recover=all", f"-DQ_TYPE={dtype}_t", f"-DQ_LO=({lo})", f"-DQ_HI={hi}",
+                        "-I", microlearn.include_dir(), "-I", str(tmp_path), str(C_DIR / "export_extremes.c"),
+                        "-o", str(exe), "-lm"], check=True, capture_output=True, text=True)
+        proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0 and "runtime error" not in proc.stderr, (name, proc.stderr)

@@ -73,16 +73,33 @@ static inline int32_t mlrn_argmax_u16(const uint16_t *v, uint16_t n) {
  * then stays normal for up to 1,500 classes. */
 #define MLRN_PROBA_MIN_LOG (-80.0f)
 
-/* 1 / (1 + e^-f); f below -80 counts as -80. */
+/* Largest finite float32 (float.h is not needed for one constant). */
+#define MLRN_FLT_MAX 3.40282347e+38f
+
+/* A decision value as the probability functions take it: a finite input far beyond the training data
+ * can make one infinite, or NaN (inf - inf in a dot product, or -inf - -inf in softmax): NaN counts as
+ * the lowest value and infinities as +-MLRN_FLT_MAX, so probabilities are never NaN. Finite values
+ * pass unchanged (the same bits as before for every ordinary input). */
+static inline float mlrn__proba_arg(float f) {
+    if (f != f) return -MLRN_FLT_MAX;
+    if (f > MLRN_FLT_MAX) return MLRN_FLT_MAX;
+    if (f < -MLRN_FLT_MAX) return -MLRN_FLT_MAX;
+    return f;
+}
+
+/* 1 / (1 + e^-f); f below -80 counts as -80 (and NaN as below it). */
 static inline float mlrn_expit(float f) {
+    f = mlrn__proba_arg(f);
     if (f < MLRN_PROBA_MIN_LOG) f = MLRN_PROBA_MIN_LOG;
     return 1.0f / (1.0f + mlrn_expf(-f));
 }
 
 /* In place: v[i] = e^(v[i] - max) / sum_j e^(v[j] - max); terms below e^-80 are 0. */
 static inline void mlrn_softmax(float *v, uint16_t n) {
-    float m = v[0], s = 0.0f;
+    float m, s = 0.0f;
     uint16_t i;
+    for (i = 0; i < n; i++) v[i] = mlrn__proba_arg(v[i]);
+    m = v[0];
     for (i = 1; i < n; i++)
         if (v[i] > m) m = v[i];
     for (i = 0; i < n; i++) {

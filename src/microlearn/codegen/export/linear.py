@@ -23,8 +23,17 @@ def scores_mirror(X, W32, b32):
 PROBA_MIN_LOG = np.float32(-80.0)
 
 
+FLT_MAX = np.float32(np.finfo(np.float32).max)
+
+
+def proba_arg_mirror(S):
+    """mlrn__proba_arg: NaN -> -FLT_MAX, +-inf -> +-FLT_MAX, finite values unchanged."""
+    S = f32(S)
+    return np.where(np.isnan(S), -FLT_MAX, np.clip(S, -FLT_MAX, FLT_MAX)).astype(np.float32)
+
+
 def softmax_mirror(S):
-    S = f32(S).copy()
+    S = proba_arg_mirror(S).copy()
     m = S.max(axis=1)
     D = (S - m[:, None]).ravel()
     E = np.where(D < PROBA_MIN_LOG, np.float32(0.0), _f32.expf(D)).reshape(S.shape)   # mlrn_softmax
@@ -35,8 +44,8 @@ def softmax_mirror(S):
 
 
 def expit_mirror(f):
-    f = f32(f)
-    f = np.where(f < PROBA_MIN_LOG, PROBA_MIN_LOG, f)          # mlrn_expit's floor (NaN stays)
+    f = proba_arg_mirror(f)
+    f = np.where(f < PROBA_MIN_LOG, PROBA_MIN_LOG, f)          # mlrn_expit's floor
     return (np.float32(1.0) / (np.float32(1.0) + _f32.expf(-f).reshape(f.shape))).astype(np.float32)
 
 
