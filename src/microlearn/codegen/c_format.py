@@ -96,10 +96,80 @@ def table_bytes(ctype: str, n: int) -> int:
     return CTYPES[ctype][2] * max(int(n), 1)
 
 
+# C99 and C++11 keywords: a generated prefix must not be one (`int_predict` is fine, `int` is not).
+_KEYWORDS = frozenset("""auto break case char const continue default do double else enum extern float for goto if
+inline int long register restrict return short signed sizeof static struct switch typedef union unsigned void
+volatile while _Bool _Complex _Imaginary alignas alignof and and_eq asm bitand bitor bool catch char16_t char32_t
+class compl constexpr const_cast decltype delete dynamic_cast explicit export false friend mutable namespace new
+noexcept not not_eq nullptr operator or or_eq private protected public reinterpret_cast static_assert static_cast
+template this thread_local throw true try typeid typename using virtual wchar_t xor xor_eq""".split())
+
+
 def c_identifier_ok(name: str) -> bool:
     import re
-    return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name or "") is not None
+    return (isinstance(name, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is not None
+            and name not in _KEYWORDS)
+
+
+def c_identifier(name, what: str = "name") -> str:
+    """`name` if it can prefix generated C identifiers; else ValueError saying why."""
+    if not c_identifier_ok(name):
+        raise ValueError(f"{what} must be a C identifier (letters, digits, '_', not starting with a digit, "
+                         f"not a C/C++ keyword), got {name!r}")
+    return name
+
+
+# The one way text from outside (class labels, names, paths) enters generated C: as a string literal.
+# Every byte outside printable ASCII, and the characters that mean something inside a literal or to the
+# preprocessor (\ " ? for trigraphs), is an octal escape: \ooo takes at most three digits, whereas \x
+# would swallow hex digits that follow. Long text is split into adjacent literals (C concatenates them).
+_PLAIN = frozenset(range(0x20, 0x7F)) - {ord("\\"), ord('"'), ord("?")}
+
+
+def c_string(value, per_literal: int = 80) -> str:
+    """A C string literal whose bytes are the UTF-8 encoding of `value` (str, bytes, or anything str()
+    can print: numpy labels, ints); valid in C99 and C++, in any context (code or #define)."""
+    if isinstance(value, (bytes, bytearray)):
+        data = bytes(value)
+    else:
+        data = (value.item() if hasattr(value, "item") else value)
+        data = str(data).encode("utf-8", "surrogateescape")
+    parts, cur = [], []
+    for b in data:
+        cur.append(chr(b) if b in _PLAIN else f"\\{b:03o}")
+        if len(cur) >= per_literal:
+            parts.append('"' + "".join(cur) + '"')
+            cur = []
+    if cur or not parts:
+        parts.append('"' + "".join(cur) + '"')
+    return " ".join(parts)
+
+
+def c_comment(text, limit: int = 200) -> str:
+    """Text that is safe inside a /* */ comment: printable ASCII only, no comment delimiters, no
+    line splices or trigraphs; for human-readable mentions (model descriptions), never for data."""
+    out = []
+    for ch in str(text):
+        out.append(ch if " " <= ch <= "~" and ch != "\\" else "?")
+    s = "".join(out)
+    for bad in ("/*", "*/", "//", "??"):
+        while bad in s:
+            s = s.replace(bad, bad[0] + " " + bad[1])
+    return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
 def format_doubles_as_f32(values: Sequence[float]) -> list[str]:
     return [c_float(np.float32(v)) for v in values]
+
+
+def c_string_table(name: str, values, flash: bool = True) -> str:
+    """`static const char *const name[n]` of C string literals (c_string), each string its own const
+    array; in flash on AVR (MLRN_FLASH: read the pointer with pgm_read_ptr, the text with the _P
+    functions). Unreferenced, the compiler drops all of it."""
+    c_identifier(name, "table name")
+    attr = " MLRN_FLASH" if flash else ""
+    values = list(values)
+    lines = [f"static const char {name}_{i}[]{attr} = {c_string(v)};" for i, v in enumerate(values)]
+    items = ", ".join(f"{name}_{i}" for i in range(len(values))) or "0"
+    lines.append(f"static const char *const {name}[{max(len(values), 1)}]{attr} = {{{items}}};")
+    return "\n".join(lines) + "\n"
