@@ -93,12 +93,13 @@ def test_unsupported_lists_supported():
 
 
 def test_cli_export_quantized(tmp_path):
-    import pickle
     import sys
+
+    import microlearn
     X, _ = dataset("iris3")
-    (tmp_path / "m.pkl").write_bytes(pickle.dumps(fitted("forest_depth4", "iris3")))
+    microlearn.save_model(fitted("forest_depth4", "iris3"), tmp_path / "m.skops")
     np.savetxt(tmp_path / "x.csv", X, delimiter=",")
-    out = subprocess.run([sys.executable, "-m", "microlearn", "export", str(tmp_path / "m.pkl"), "-o",
+    out = subprocess.run([sys.executable, "-m", "microlearn", "export", str(tmp_path / "m.skops"), "-o",
                           str(tmp_path / "m.h"), "--name", "rf", "--dtype", "int8", "--calib", str(tmp_path / "x.csv"),
                           "--check", str(tmp_path / "x.csv")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

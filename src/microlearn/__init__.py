@@ -9,6 +9,7 @@ Public API (imported lazily so that `import microlearn` stays cheap):
   simulate(stream, ...)    Python reference of the self-learning loop
   plan(...)                memory planner for a board
   plan_learner(...)        memory planner for the self-learning loop (mlrn_learner) on a board
+  load_model / save_model  model files in the skops format (pickle/joblib only when trusted=True)
 """
 from importlib import import_module
 from pathlib import Path
@@ -25,6 +26,8 @@ _LAZY = {
     "plan_learner": "microlearn.boards.learner_planner",
     "get_board": "microlearn.boards.registry",
     "get_target": "microlearn.targets",
+    "load_model": "microlearn.model_io",
+    "save_model": "microlearn.model_io",
 }
 
 

@@ -312,6 +312,43 @@ def read_csv(path, label: str | None = None, *, max_rows: int | None = None, row
     return t.X, y, t.names
 
 
+def read_features(path, n_features: int | None = None) -> np.ndarray:
+    """Feature rows without labels (`export --check` / `--calib`): comma-separated numbers, an optional
+    header row (a first row that does not parse as numbers), the same limits as read_csv. Every row must
+    have n_features values (when given). Returns float32 (n, d). Raises DataError "what (file, line N)"."""
+    fh, name, _ = _open_input(path)
+    rows, width = [], n_features
+    with fh if fh is not sys.stdin.buffer else contextlib.nullcontext():
+        reader = csv.reader(_text_lines(fh, name, (n_features or MAX_FEATURES) + 1))
+        try:
+            for row in reader:
+                cells = [c.strip() for c in row]
+                if not cells or all(not c for c in cells):
+                    continue
+                if not rows and reader.line_num == 1 and not all(_is_number(c) for c in cells):
+                    continue                                         # a header row
+                if width is None:
+                    width = len(cells)
+                if len(cells) != width:
+                    hint = _delimiter_hint(row) if len(cells) == 1 else ""
+                    raise DataError(f"{len(cells)} values, the model takes {width}"
+                                    + (f"; the line looks {hint}" if hint else "") + f" ({name}, line {reader.line_num})")
+                try:
+                    vals = [float(c) for c in cells]
+                except ValueError:
+                    bad = next(c for c in cells if not _is_number(c))
+                    raise DataError(f"non-numeric value {_short(bad)!r} ({name}, line {reader.line_num})") from None
+                v32 = np.asarray(vals, dtype=np.float64)
+                if not np.all(np.isfinite(v32)) or np.any(np.abs(v32) > np.finfo(np.float32).max):
+                    raise DataError(f"a non-finite value or one too large for float32 ({name}, line {reader.line_num})")
+                rows.append(vals)
+        except csv.Error as exc:
+            raise DataError(f"malformed CSV ({exc}) ({name}, line {reader.line_num})") from None
+    if not rows:
+        raise DataError(f"no data rows ({name})")
+    return np.asarray(rows, dtype=np.float32)
+
+
 def write_csv(path, X, y, names=None, label="label"):
     X = np.asarray(X)
     names = names or [f"f{i}" for i in range(X.shape[1])]
