@@ -15,6 +15,7 @@ from typing import Mapping, Sequence
 from . import _toolchain as tc
 from .base import COMMON_CFLAGS, SUPPORT_DIR, Build, RunResult, Target
 from .errors import RunError, RunTimeout, TargetUnavailable
+from .sandbox import DEFAULT_MAX_OUTPUT, run_confined
 
 AVR_SUPPORT = SUPPORT_DIR / "avr"
 _INSTALL = "install the AVR toolchain and simulator (apt-get install gcc-avr avr-libc simavr libsimavr-dev)"
@@ -24,11 +25,13 @@ class AvrTarget(Target):
     kind = "avr"
 
     def __init__(self, board, *, cc: str = "avr-gcc", size: str = "avr-size", nm: str = "avr-nm",
-                 host_cc: str = "cc", max_cycles: int | None = None, stack_reserve_bytes: int | None = None):
+                 host_cc: str = "cc", max_cycles: int | None = None, stack_reserve_bytes: int | None = None,
+                 max_output: int = DEFAULT_MAX_OUTPUT):
         """`max_cycles`: the simulation stops (RunTimeout) after this many cycles; default 10 minutes
         of the board's clock. `stack_reserve_bytes` overrides the board's reserve."""
         self.board = board
         self.name = board.name
+        self.max_output = max_output
         self.cc, self.size, self.nm, self.host_cc = cc, size, nm, host_cc
         self.max_cycles = max_cycles if max_cycles is not None else 600 * board.clock_hz
         self.stack_reserve = board.stack_reserve_bytes if stack_reserve_bytes is None else stack_reserve_bytes
@@ -104,12 +107,17 @@ class AvrTarget(Target):
                 cmd.append(hex(exit_loop))
             start = time.monotonic()
             try:
-                proc = subprocess.run(cmd, capture_output=True, timeout=timeout)
+                # The runner reads the firmware and the input and writes nothing but its output.
+                proc = run_confined(cmd, cwd=tmp, read=[runner, Path(build.path).resolve(), infile], write=[tmp],
+                                    timeout=timeout, max_output=self.max_output)
             except subprocess.TimeoutExpired as exc:
                 raise RunTimeout(f"{self.name}: simulation did not finish within {timeout:g} s (wall clock) "
-                                 "and was killed", (exc.stdout or b"").decode("utf-8", "replace")) from exc
+                                 "and was killed", "") from exc
             wall = time.monotonic() - start
         output = proc.stdout.decode("utf-8", "replace")
+        if proc.output_over:
+            raise RunError(f"{self.name}: the program wrote more than {self.max_output:,} bytes of output and "
+                           "was stopped", output)
         report = _parse_report(proc.stderr.decode("utf-8", "replace"))
         if proc.returncode != 0 or report is None:
             raise RunError(f"{self.name}: simavr runner failed (exit {proc.returncode}): "

@@ -7,6 +7,7 @@ one instruction per cycle. I/O is semihosting on files in a private run director
 """
 from __future__ import annotations
 
+import signal
 import subprocess
 import tempfile
 import time
@@ -16,6 +17,7 @@ from typing import Mapping, Sequence
 from . import _toolchain as tc
 from .base import COMMON_CFLAGS, SUPPORT_DIR, Build, RunResult, Target, parse_measurements
 from .errors import RunError, RunTimeout
+from .sandbox import DEFAULT_MAX_OUTPUT, run_confined
 
 CM_SUPPORT = SUPPORT_DIR / "cortexm"
 _INSTALL = ("install the Arm toolchain and qemu (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi "
@@ -29,7 +31,12 @@ class CortexMTarget(Target):
 
     def __init__(self, board, *, cc: str = "arm-none-eabi-gcc", size: str = "arm-none-eabi-size",
                  nm: str = "arm-none-eabi-nm", qemu: str = "qemu-system-arm", host_cc: str = "cc",
-                 stack_reserve_bytes: int | None = None):
+                 stack_reserve_bytes: int | None = None, max_instructions: int | None = None,
+                 max_output: int = DEFAULT_MAX_OUTPUT):
+        """`max_instructions`: the run stops (RunTimeout) after this many guest instructions; default 10
+        minutes' worth at the board's clock. `max_output`: bytes of output (and of any file) a run may write."""
+        self.max_instructions = max_instructions if max_instructions is not None else 600 * board.clock_hz
+        self.max_output = max_output
         self.board = board
         self.name = board.name
         self.cc, self.size, self.nm, self.qemu, self.host_cc = cc, size, nm, qemu, host_cc
@@ -96,9 +103,13 @@ class CortexMTarget(Target):
         if markers is None:
             markers = _markers(tc.symbols(self.nm, build.path)[1])
         plugin_args = "".join(f",{k}={a:#x}" for k, a in zip(("begin", "end"), markers) if a is not None)
+        limit = f",limit={self.max_instructions}" if self.max_instructions else ""
+        # -sandbox: seccomp, so no process can be spawned (semihosting's SYS_SYSTEM fails) and qemu cannot
+        # raise its privileges; file access is confined by sandbox.run_confined (Landlock).
         return [self.qemu, "-M", b.machine, *b.machine_args, "-nographic", "-monitor", "none", "-serial", "none",
+                "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
                 "-semihosting-config", "enable=on,target=native", "-kernel", str(Path(build.path).resolve()),
-                "-plugin", f"{self.plugin()}{plugin_args}", "-d", "plugin"]
+                "-plugin", f"{self.plugin()}{plugin_args}{limit}", "-d", "plugin"]
 
     def run(self, build: Build, input_bytes: bytes = b"", timeout: float = 120.0) -> RunResult:
         tc.require_tool(self.qemu, _INSTALL)
@@ -108,19 +119,34 @@ class CortexMTarget(Target):
             (run_dir / "mlrn_input.bin").write_bytes(input_bytes)  # the guest opens these names via semihosting
             start = time.monotonic()
             try:
-                proc = subprocess.run(cmd, cwd=run_dir, capture_output=True, timeout=timeout,
-                                      stdin=subprocess.DEVNULL)
+                # The guest reaches the host through semihosting: it may read the firmware and the plugin,
+                # and write only in run_dir (sandbox.run_confined).
+                proc = run_confined(cmd, cwd=run_dir, read=[Path(build.path).resolve(), self.plugin()],
+                                    write=[run_dir], timeout=timeout, max_output=self.max_output,
+                                    watch=[run_dir / "mlrn_output.bin", run_dir / "mlrn_meas.txt"])
             except subprocess.TimeoutExpired as exc:
                 raise RunTimeout(f"{self.name}: qemu did not finish within {timeout:g} s and was killed "
-                                 "(a guest that never exits runs forever)", _read(run_dir / "mlrn_output.bin")) from exc
+                                 "(a guest that never exits runs forever)",
+                                 _read(run_dir / "mlrn_output.bin", self.max_output)) from exc
             wall = time.monotonic() - start
-            output = _read(run_dir / "mlrn_output.bin")
-            _, meas = parse_measurements(_read(run_dir / "mlrn_meas.txt"))
+            output = _read(run_dir / "mlrn_output.bin", self.max_output)
+            over = proc.output_over or _size(run_dir / "mlrn_output.bin") >= self.max_output
+            _, meas = parse_measurements(_read(run_dir / "mlrn_meas.txt", self.max_output))
         log = proc.stderr.decode("utf-8", "replace")
         _, plugin_meas = parse_measurements(log)
         meas.update(plugin_meas)
+        if over:
+            raise RunError(f"{self.name}: the program wrote more than {self.max_output:,} bytes of output and "
+                           "was stopped", output)
+        if "instruction_limit" in meas:
+            raise RunTimeout(f"{self.name}: program still running after {self.max_instructions:,} instructions "
+                             f"({self.max_instructions / self.board.clock_hz:g} s at {self.board.clock_hz / 1e6:g} MHz, "
+                             "one instruction per cycle); stopped", output)
         if "fault" in meas:
             raise RunError(f"{self.name}: program crashed (fault, {meas['fault']})", output)
+        if proc.returncode == -signal.SIGSYS:
+            raise RunError(f"{self.name}: the firmware asked the host to start a host process (semihosting "
+                           "SYS_SYSTEM); the sandbox stopped the emulator", output)
         if proc.returncode != 0:
             # qemu's own complaints (e.g. "Lockup: can't escalate...", exit 134) are the non-'@' lines.
             qemu_lines = [ln for ln in log.splitlines() if ln.strip() and not ln.startswith("@")]
@@ -158,5 +184,13 @@ def _markers(addrs: Mapping[str, int]) -> tuple[int | None, int | None]:
                  for n in ("mlrn_target_mark_begin", "mlrn_target_mark_end"))
 
 
-def _read(path: Path) -> str:
-    return path.read_bytes().decode("utf-8", "replace") if path.exists() else ""
+def _read(path: Path, limit: int) -> str:
+    """At most `limit` bytes of a file the guest wrote, as text (it is bounded by RLIMIT_FSIZE too)."""
+    if not path.exists():
+        return ""
+    with open(path, "rb") as fh:
+        return fh.read(limit).decode("utf-8", "replace")
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0

@@ -8,14 +8,17 @@ from typing import Mapping, Sequence
 
 from .base import COMMON_CFLAGS, SUPPORT_DIR, Build, RunResult, Target, parse_measurements
 from .errors import BuildError, RunError, RunTimeout, TargetUnavailable
+from .sandbox import DEFAULT_MAX_OUTPUT, run_confined
 
 
 class HostTarget(Target):
     name = "host"
     kind = "host"
 
-    def __init__(self, cc: str = "cc", cxx: str = "c++", sanitize: bool = False, opt: str = "-O2"):
+    def __init__(self, cc: str = "cc", cxx: str = "c++", sanitize: bool = False, opt: str = "-O2",
+                 max_output: int = DEFAULT_MAX_OUTPUT):
         self.cc, self.cxx, self.sanitize, self.opt = cc, cxx, sanitize, opt
+        self.max_output = max_output
 
     def check(self) -> None:
         if shutil.which(self.cc) is None:
@@ -49,11 +52,16 @@ class HostTarget(Target):
         return Build(target=self.name, path=exe, log=proc.stderr)
 
     def run(self, build: Build, input_bytes: bytes = b"", timeout: float = 120.0) -> RunResult:
+        # Generated C runs natively: confined like the emulators (it reads only itself and the system's
+        # libraries, writes nowhere, its output is bounded).
         try:
-            proc = subprocess.run([str(build.path)], input=input_bytes, capture_output=True, timeout=timeout)
+            proc = run_confined([str(build.path)], read=[Path(build.path).resolve()], input_bytes=input_bytes,
+                                timeout=timeout, max_output=self.max_output)
         except subprocess.TimeoutExpired as exc:
             raise RunTimeout(f"host program did not finish within {timeout:g} s and was killed") from exc
         raw = proc.stdout.decode("utf-8", "replace")
+        if proc.output_over:
+            raise RunError(f"host program wrote more than {self.max_output:,} bytes of output and was stopped", raw)
         text, meas = parse_measurements(raw)
         if proc.returncode != 0:
             err = proc.stderr.decode("utf-8", "replace").strip().splitlines()

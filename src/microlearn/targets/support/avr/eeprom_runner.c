@@ -150,6 +150,14 @@ int main(int argc, char **argv) {
         return 2;
     }
     avr_init(avr);
+    /* The firmware is untrusted: its .mmcu section may ask simavr to write a VCD trace to any host path
+     * (AVR_MCU_VCD_FILE), or to take commands and console output through registers. None of that. */
+    fw.tracename[0] = '\0';
+    fw.traceperiod = 0;
+    fw.tracecount = 0;
+    fw.command_register_addr = 0;
+    fw.console_register_addr = 0;
+    memset(fw.external_state, 0, sizeof fw.external_state);
     avr_load_firmware(avr, &fw);
     avr->frequency = (uint32_t)strtoul(argv[2], NULL, 10);
 

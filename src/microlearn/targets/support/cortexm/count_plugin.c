@@ -6,6 +6,10 @@
  * "@marked_total N" (sum over every begin..end pair), "@marked_pairs N", "@marked_span N"
  * (from the begin of the first pair to the end of the last one; -1 if none),
  * "@marked_unpaired N" (begins that never got their end) and "@total_instructions N".
+ * limit=N (optional): once more than N instructions have run, the report is printed with
+ * "@instruction_limit N" and qemu exits with status 3: a guest that never ends is stopped by its
+ * own instruction count, not only by the host's wall clock. The check is a callback per executed
+ * translation block (the counting itself stays inline, so counts do not change).
  *
  * Pairing: a begin opens a region, the next end closes it (one pair). A begin while a region
  * is open restarts it: the earlier begin is dropped (counted in marked_unpaired), so regions
@@ -46,12 +50,14 @@ void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, e
 void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_udata_cb_t cb,
                                             enum qemu_plugin_cb_flags flags, void *userdata);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
+void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
+                                          enum qemu_plugin_cb_flags flags, void *userdata);
 void qemu_plugin_outs(const char *string);
 
 #define QEMU_PLUGIN_EXPORT __attribute__((visibility("default")))
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
 
-static uint64_t begin_addr = UINT64_MAX, end_addr = UINT64_MAX;
+static uint64_t begin_addr = UINT64_MAX, end_addr = UINT64_MAX, limit = 0;
 static uint64_t executed;   /* all guest instructions so far (single vCPU) */
 static uint64_t at_begin;   /* `executed` when mark_begin was entered */
 static int64_t region = -1; /* instructions of the last complete begin..end region */
@@ -84,9 +90,24 @@ static void on_end(unsigned int vcpu, void *udata) {
     in_region = 0;
 }
 
+static void report_at_exit(qemu_plugin_id_t id, void *udata);
+
+static void on_tb(unsigned int vcpu, void *udata) {
+    char line[64];
+    (void)vcpu;
+    (void)udata;
+    if (executed <= limit) return;
+    report_at_exit(0, NULL);
+    snprintf(line, sizeof line, "@instruction_limit %" PRIu64 "\n", limit);
+    qemu_plugin_outs(line);
+    fflush(NULL);
+    _Exit(3);
+}
+
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     size_t i, n = qemu_plugin_tb_n_insns(tb);
     (void)id;
+    if (limit) qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb, QEMU_PLUGIN_CB_NO_REGS, NULL);
     for (i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint64_t va = qemu_plugin_insn_vaddr(insn);
@@ -116,6 +137,7 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
     for (i = 0; i < argc; i++) {
         if (strncmp(argv[i], "begin=", 6) == 0) begin_addr = strtoull(argv[i] + 6, NULL, 0);
         else if (strncmp(argv[i], "end=", 4) == 0) end_addr = strtoull(argv[i] + 4, NULL, 0);
+        else if (strncmp(argv[i], "limit=", 6) == 0) limit = strtoull(argv[i] + 6, NULL, 0);
         else {
             fprintf(stderr, "count_plugin: unknown argument '%s'\n", argv[i]);
             return -1;
