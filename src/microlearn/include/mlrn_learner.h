@@ -510,19 +510,6 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__put_mem(mlrn_persist_writer *w, con
     return s;
 }
 
-/* Reads len payload bytes at *off into RAM and advances *off. */
-MLRN_LEARNER__COLD mlrn_status mlrn_learner__get_mem(const mlrn_storage *st, const mlrn_persist_info *info,
-                                                     uint32_t *off, void *p, uint32_t len) {
-    uint8_t *b = (uint8_t *)p;
-    mlrn_status s = MLRN_OK;
-    while (len && s == MLRN_OK) {
-        uint16_t n = len > 0x8000u ? (uint16_t)0x8000u : (uint16_t)len;
-        s = mlrn_persist_read(st, info, *off, b, n);
-        b += n; len -= n; *off += n;
-    }
-    return s;
-}
-
 static inline mlrn_status mlrn_learner_save(const mlrn_learner *l, const mlrn_storage *st) {
     mlrn_persist_writer w;
     uint8_t h[5];
@@ -541,17 +528,6 @@ static inline mlrn_status mlrn_learner_save(const mlrn_learner *l, const mlrn_st
     if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_b, (uint32_t)nsub * 4u);
     if (s == MLRN_OK) return mlrn_persist_save_end(&w);
     mlrn_persist_save_abort(&w);
-    return s;
-}
-
-/* Reads an n-byte little-endian unsigned at *off (n <= 4) and advances *off. */
-MLRN_LEARNER__COLD mlrn_status mlrn_learner__get(const mlrn_storage *st, const mlrn_persist_info *info, uint32_t *off,
-                                                 uint32_t *v, uint8_t n) {
-    uint8_t b[4], k;
-    mlrn_status s = mlrn_persist_read(st, info, *off, b, n);
-    *off += n;
-    *v = 0;
-    for (k = n; k > 0; k--) *v = (*v << 8) | b[k - 1u];
     return s;
 }
 
@@ -615,6 +591,135 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner_save_all(const mlrn_learner *l, cons
     return s;
 }
 
+/* ---- load ------------------------------------------------------------------
+ * Two passes over one slot, each byte used as it was read once and checked:
+ *   pass 1 (mlrn_learner__scan): the newest slot whose header is valid is read once through; the learner
+ *     header, the class map and (format 2) the 84-byte state are kept on the stack, the rest is skipped,
+ *     and the slot's CRC is checked over all of it. A slot that fails (damaged, torn, unreadable) is
+ *     passed over for the other one. Nothing in the learner has changed yet: a refusal (no valid slot,
+ *     another shape, values out of range) leaves it as it was.
+ *   the kept values are validated (mlrn_learner__check): every length and index the copy and the loop
+ *     will use is checked against the learner's own capacities, so even a slot that passes its CRC by
+ *     collision cannot make the copy or a later retrain write out of bounds.
+ *   pass 2 (mlrn_learner__copy): the model, the store rows, labels and the window ring are read once,
+ *     straight into the learner's buffers; the kept header/map/state bytes enter the CRC from the stack
+ *     (they are not read again), so the CRC is checked over exactly what the learner will use. The labels,
+ *     the float rows and the ring bytes are then checked on the copy, and only then is the learner
+ *     committed (n, has_model, counters...). A failure here (a read returning other bytes than pass 1 saw,
+ *     an I/O error) leaves no model (format 1) or an empty learner (format 2), never a mix. */
+
+typedef struct {
+    uint8_t h[5];                            /* format, n_classes, d (u16), m */
+    uint8_t map[MLRN_MAX_CLASSES];           /* class map (m entries) */
+    uint8_t state[MLRN_LEARNER__STATE_LEN];  /* format 2: the state section */
+    uint32_t off;                            /* payload offset of the state section once read, else 0 */
+} mlrn_learner__head;
+
+static inline uint16_t mlrn_learner__rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+
+/* Model bytes of a model over m classes (the learner's d): n_sub(m) * (d + 1) floats. */
+static inline uint32_t mlrn_learner__model_bytes(const mlrn_learner *l, uint8_t m) {
+    return m ? (uint32_t)mlrn_svm_n_sub(m, MLRN_OVO) * (l->train.d + 1u) * 4u : 0u;
+}
+
+/* Pass 1 over the slot r was opened on: keeps header, map and state (see above), checks the CRC. */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner__scan(const mlrn_learner *l, mlrn_persist_reader *r,
+                                                  mlrn_learner__head *hd) {
+    uint32_t len = r->info.len;
+    mlrn_status s = MLRN_OK;
+    uint8_t m;
+    hd->off = 0u;
+    if (r->info.tag == MLRN_LEARNER_MAGIC && len >= 5u) {
+        s = mlrn_persist_read_chunk(r, hd->h, 5u);
+        m = hd->h[4];
+        if (s == MLRN_OK && m <= MLRN_MAX_CLASSES && m <= len - 5u) {
+            s = mlrn_persist_read_chunk(r, hd->map, m);
+            /* the state's offset depends on m and d: only for a model this learner can hold */
+            if (s == MLRN_OK && hd->h[0] == MLRN_LEARNER_FORMAT_ALL && hd->h[1] == l->n_classes &&
+                mlrn_learner__rd16(&hd->h[2]) == l->train.d && m <= l->n_classes) {
+                uint32_t off = 5u + m + mlrn_learner__model_bytes(l, m);
+                if (len >= off && len - off >= MLRN_LEARNER__STATE_LEN) {
+                    s = mlrn_persist_read_skip(r, off - r->pos);
+                    if (s == MLRN_OK) s = mlrn_persist_read_chunk(r, hd->state, (uint16_t)MLRN_LEARNER__STATE_LEN);
+                    if (s == MLRN_OK) hd->off = off;
+                }
+            }
+        }
+    }
+    if (s < 0) return s;
+    return mlrn_persist_read_end(r);
+}
+
+/* The newest slot that passes pass 1; r is left on it (closed: pass 2 rewinds it). MLRN_ERR_CRC: none (a slot
+ * whose reads fail counts as invalid); MLRN_ERR_IO: neither slot could be read. */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner__pick(const mlrn_learner *l, const mlrn_storage *st,
+                                                  mlrn_persist_reader *r, mlrn_learner__head *hd) {
+    uint8_t order[2], n, k, unreadable;
+    mlrn_status s;
+    if (!mlrn_persist__storage_ok(st)) return MLRN_ERR_ARG;
+    n = mlrn_persist__candidates(st, order, &unreadable);
+    for (k = 0; k < n; k++) {
+        s = mlrn_persist_read_begin(r, st, order[k]);
+        if (s == MLRN_OK) s = mlrn_learner__scan(l, r, hd);
+        if (s == MLRN_OK) return MLRN_OK;
+        if (s != MLRN_ERR_CRC) unreadable++;
+    }
+    return unreadable >= 2u ? MLRN_ERR_IO : MLRN_ERR_CRC;
+}
+
+/* Validates what pass 1 kept (CRC-checked bytes) against this learner. MLRN_ERR_ARG: saved by a learner of
+ * another shape (n_classes, d, storage type, capacities, window) or a retrain is running; MLRN_ERR_CRC: not
+ * a learner payload, or a value no learner state can hold. Nothing is changed. */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner__check(const mlrn_learner *l, const mlrn_persist_info *info,
+                                                   const mlrn_learner__head *hd) {
+    const uint8_t *h = hd->h;
+    uint8_t m = h[4], k;
+    uint16_t f[11], W = l->lp.window;
+    uint32_t off;
+    if (info->tag != MLRN_LEARNER_MAGIC || info->len < 5u) return MLRN_ERR_CRC;
+    if ((h[0] != MLRN_LEARNER_FORMAT && h[0] != MLRN_LEARNER_FORMAT_ALL) || h[1] != l->n_classes ||
+        mlrn_learner__rd16(&h[2]) != l->train.d || (m < 2u && !(h[0] == MLRN_LEARNER_FORMAT_ALL && m == 0u)) ||
+        m > l->n_classes)
+        return MLRN_ERR_ARG;
+    off = 5u + m + mlrn_learner__model_bytes(l, m);
+    if (h[0] == MLRN_LEARNER_FORMAT ? info->len != off : hd->off != off) return MLRN_ERR_CRC;
+    for (k = 0; k < m; k++)   /* map: strictly increasing classes of this learner */
+        if (hd->map[k] >= l->n_classes || (k && hd->map[k] <= hd->map[k - 1u])) return MLRN_ERR_CRC;
+    if (l->training) return MLRN_ERR_ARG;
+    if (h[0] == MLRN_LEARNER_FORMAT) return MLRN_OK;
+    /* format 2, u16 fields 0..10: storage | pending << 8, train_cap, hold_cap, window, train_n, hold_n,
+     * win_pos, win_fill, win_err, win_since, mistakes_since; then u32 rng, n_stored, seen_train (30),
+     * seen_hold (34)... */
+    for (k = 0; k < 11u; k++) f[k] = mlrn_learner__rd16(&hd->state[2u * k]);
+    if ((f[0] & 0xFFu) != l->train.storage || f[1] != l->train.capacity ||
+        f[2] != (l->lp.holdout_every ? l->hold.capacity : 0u) || f[3] != W)
+        return MLRN_ERR_ARG;   /* saved by a learner of other capacities: refused, nothing changed */
+    if ((f[0] >> 8) > 1u || f[4] > f[1] || f[5] > f[2] || (W ? f[6] >= W : f[6] != 0u) || f[7] > W || f[8] > f[7] ||
+        f[9] > W)
+        return MLRN_ERR_CRC;
+    /* seen_* count the samples offered to each store: at least what it holds, and one more must not wrap to 0
+     * (the reservoir draws modulo it) */
+    for (k = 0; k < 2u; k++) {
+        uint32_t seen = mlrn_persist__rd32(&hd->state[30u + 4u * k]);
+        if (seen < f[4u + k] || seen == 0xFFFFFFFFu) return MLRN_ERR_CRC;
+    }
+    off += MLRN_LEARNER__STATE_LEN + W;
+    off += ((uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d + 1u) * (uint32_t)(f[4] + f[5]);
+    return info->len == off ? MLRN_OK : MLRN_ERR_CRC;
+}
+
+/* Reads len payload bytes (any length: chunks of at most 0x8000 bytes) into RAM. */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner__get_mem(mlrn_persist_reader *r, void *p, uint32_t len) {
+    uint8_t *b = (uint8_t *)p;
+    mlrn_status s = MLRN_OK;
+    while (len && s == MLRN_OK) {
+        uint16_t n = len > 0x8000u ? (uint16_t)0x8000u : (uint16_t)len;
+        s = mlrn_persist_read_chunk(r, b, n);
+        b += n; len -= n;
+    }
+    return s;
+}
+
 /* Labels already in RAM all < nc? */
 static inline int mlrn_learner__labels_below(const uint8_t *labels, uint16_t n, uint8_t nc) {
     uint16_t k;
@@ -623,133 +728,95 @@ static inline int mlrn_learner__labels_below(const uint8_t *labels, uint16_t n, 
     return 1;
 }
 
-/* Labels at [off, off+n) all < nc? */
-MLRN_LEARNER__COLD mlrn_status mlrn_learner__labels_ok(const mlrn_storage *st, const mlrn_persist_info *info,
-                                                       uint32_t off, uint16_t n, uint8_t nc) {
-    uint8_t b[MLRN_PERSIST_BUF];
-    while (n) {
-        uint16_t k, c = n > (uint16_t)MLRN_PERSIST_BUF ? (uint16_t)MLRN_PERSIST_BUF : n;
-        mlrn_status s = mlrn_persist_read(st, info, off, b, c);
-        if (s < 0) return s;
-        for (k = 0; k < c; k++)
-            if (b[k] >= nc) return MLRN_ERR_CRC;
-        off += c; n = (uint16_t)(n - c);
-    }
-    return MLRN_OK;
+/* n rows of the learner's storage type at data, as a store may hold them (float rows finite, as
+ * mlrn_store_add ensures)? */
+static inline int mlrn_learner__rows_ok(const mlrn_learner *l, const void *data, uint16_t n) {
+    uint32_t k, nf = (uint32_t)n * l->train.d;
+    if (l->train.storage != MLRN_STORAGE_F32) return 1;
+    for (k = 0; k < nf; k++)
+        if (!mlrn_isfinite(((const float *)data)[k])) return 0;
+    return 1;
 }
 
-/* Format 2 restore: `off` is the offset of the state section, m the model's class count (0: none),
- * map its validated class map. Everything is validated before the learner is touched. */
-MLRN_LEARNER__COLD mlrn_status mlrn_learner__load_all(mlrn_learner *l, const mlrn_storage *st,
-                                                      const mlrn_persist_info *info, uint32_t off, uint8_t m,
-                                                      const uint8_t *map) {
-    uint32_t v[11], esz, rowb, o = off, nsub = m ? mlrn_svm_n_sub(m, MLRN_OVO) : 0u;
-    uint32_t *dst32[14];
-    uint16_t *dst16[3];
-    uint8_t k;
-    mlrn_status s = MLRN_OK;
-    /* storage|pending, train_cap, hold_cap, window, train_n, hold_n, win_pos, win_fill, win_err, win_since, mistakes */
-    for (k = 0; k < 11u && s == MLRN_OK; k++) s = mlrn_learner__get(st, info, &o, &v[k], 2);
-    if (s < 0) return s;
-    if ((v[0] & 0xFFu) != l->train.storage || v[1] != l->train.capacity ||
-        v[2] != (l->lp.holdout_every ? l->hold.capacity : 0u) || v[3] != l->lp.window)
-        return MLRN_ERR_ARG;   /* saved by a learner of other capacities: refused, nothing changed */
-    if ((v[0] >> 8) > 1u || v[4] > v[1] || v[5] > v[2] || (v[3] ? v[6] >= v[3] : v[6] != 0u) || v[7] > v[3] ||
-        v[8] > v[7] || v[9] > v[3])
-        return MLRN_ERR_CRC;
-    esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
-    rowb = esz + 1u;
-    if (info->len != off + MLRN_LEARNER__STATE_LEN + (v[4] + v[5]) * rowb + v[3]) return MLRN_ERR_CRC;
-    o = off + MLRN_LEARNER__STATE_LEN;
-    s = mlrn_learner__labels_ok(st, info, o + v[4] * esz, (uint16_t)v[4], l->n_classes);
-    if (s == MLRN_OK) s = mlrn_learner__labels_ok(st, info, o + v[4] * rowb + v[5] * esz, (uint16_t)v[5], l->n_classes);
-    if (s < 0) return s;
-    /* valid: restore (from here on, only an I/O error can stop the copy; the learner is then reset) */
-    o = 5u + (m ? m : 0u);
-    if (m) {
-        s = mlrn_learner__get_mem(st, info, &o, l->cur_w, nsub * l->train.d * 4u);
-        if (s == MLRN_OK) s = mlrn_learner__get_mem(st, info, &o, l->cur_b, nsub * 4u);
-    }
-    o = off + 22u;
-    dst32[0] = &l->rng; dst32[1] = &l->n_stored; dst32[2] = &l->seen_train; dst32[3] = &l->seen_hold;
-    dst32[4] = &l->n_feedback; dst32[5] = &l->n_mistakes; dst32[6] = &l->n_retrains; dst32[7] = &l->n_accepted;
-    dst32[8] = &l->n_rollbacks; dst32[9] = &l->n_failed; dst32[10] = &l->n_dropped; dst32[11] = &l->n_discarded;
-    dst32[12] = &l->n_drifts; dst32[13] = &l->last_train_iter;
-    for (k = 0; k < 14u && s == MLRN_OK; k++) s = mlrn_learner__get(st, info, &o, dst32[k], 4);
-    dst16[0] = &l->last_cand_correct; dst16[1] = &l->last_cur_correct; dst16[2] = &l->last_hold_n;
-    for (k = 0; k < 3u && s == MLRN_OK; k++) {
-        uint32_t t;
-        s = mlrn_learner__get(st, info, &o, &t, 2);
-        *dst16[k] = (uint16_t)t;
-    }
-    if (s == MLRN_OK) s = mlrn_learner__get_mem(st, info, &o, l->train.data, v[4] * esz);
-    if (s == MLRN_OK) s = mlrn_learner__get_mem(st, info, &o, l->train.labels, v[4]);
-    if (s == MLRN_OK && v[5]) s = mlrn_learner__get_mem(st, info, &o, l->hold.data, v[5] * esz);
-    if (s == MLRN_OK && v[5]) s = mlrn_learner__get_mem(st, info, &o, l->hold.labels, v[5]);
-    if (s == MLRN_OK && v[3]) s = mlrn_learner__get_mem(st, info, &o, l->win, v[3]);
-    /* The labels were validated on an earlier read; check the copies too, since they are what the next
-     * retrain indexes with (a storage that answers differently the second time must not get through). */
-    if (s == MLRN_OK && (!mlrn_learner__labels_below(l->train.labels, (uint16_t)v[4], l->n_classes) ||
-                         !mlrn_learner__labels_below(l->hold.labels, (uint16_t)v[5], l->n_classes)))
-        s = MLRN_ERR_CRC;
-    l->queue_n = 0;
-    l->event = MLRN_LEARN_EV_NONE;
-    l->train.n_classes = l->n_classes;
-    if (s < 0) {   /* torn copy (storage failed mid-read): an empty learner, never a mix */
-        l->has_model = 0; l->n_cur = 0; l->train.n = 0; l->hold.n = 0; l->pending = 0;
+/* Pass 2 (see above): copy, CRC over exactly what was copied plus the kept bytes, checks, commit. */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_reader *r,
+                                                  const mlrn_learner__head *hd) {
+    const uint8_t *v = hd->state;
+    uint8_t m = hd->h[4], all = hd->h[0] == MLRN_LEARNER_FORMAT_ALL, k;
+    uint32_t nsub = m ? mlrn_svm_n_sub(m, MLRN_OVO) : 0u, W = all ? l->lp.window : 0u;
+    uint16_t tn = all ? mlrn_learner__rd16(&v[8]) : 0u, hn = all ? mlrn_learner__rd16(&v[10]) : 0u;
+    uint32_t esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
+    mlrn_status s = mlrn_persist__read_rewind(r);
+    if (s == MLRN_OK) s = mlrn_persist__read_held(r, hd->h, 5u);
+    if (s == MLRN_OK) s = mlrn_persist__read_held(r, hd->map, m);
+    /* from here on the buffers receive the copy: until it is checked, no model (and, format 2, empty stores) */
+    l->has_model = 0; l->n_cur = 0;
+    if (all) {
+        l->train.n = 0; l->hold.n = 0; l->pending = 0; l->queue_n = 0;
         l->win_pos = l->win_fill = l->win_err = l->win_since = l->mistakes_since = 0;
         l->n_stored = l->seen_train = l->seen_hold = 0;
-        return s;
+        l->event = MLRN_LEARN_EV_NONE;
+        l->train.n_classes = l->n_classes;
     }
-    for (k = 0; k < m; k++) l->cur_map[k] = map[k];
+    if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->cur_w, nsub * l->train.d * 4u);
+    if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->cur_b, nsub * 4u);
+    if (all) {
+        if (s == MLRN_OK) s = mlrn_persist__read_held(r, v, (uint16_t)MLRN_LEARNER__STATE_LEN);
+        if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->train.data, tn * esz);
+        if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->train.labels, tn);
+        if (s == MLRN_OK && hn) s = mlrn_learner__get_mem(r, l->hold.data, hn * esz);
+        if (s == MLRN_OK && hn) s = mlrn_learner__get_mem(r, l->hold.labels, hn);
+        if (s == MLRN_OK && W) s = mlrn_learner__get_mem(r, l->win, W);
+    }
+    if (s == MLRN_OK) s = mlrn_persist_read_end(r);   /* the CRC over what was copied */
+    /* what the loop indexes with, checked on the copy itself */
+    if (s == MLRN_OK && (!mlrn_learner__labels_below(l->train.labels, tn, l->n_classes) ||
+                         !mlrn_learner__labels_below(l->hold.labels, hn, l->n_classes) ||
+                         !mlrn_learner__rows_ok(l, l->train.data, tn) || !mlrn_learner__rows_ok(l, l->hold.data, hn)))
+        s = MLRN_ERR_CRC;
+    for (k = 0; s == MLRN_OK && k < W; k++)
+        if (l->win[k] > 7u) s = MLRN_ERR_CRC;   /* ring entries: bits 0..2 only */
+    if (s < 0) return s;
+    /* commit */
+    for (k = 0; k < m; k++) l->cur_map[k] = hd->map[k];
     l->n_cur = m;
     l->has_model = m ? 1u : 0u;
-    l->pending = (uint8_t)(v[0] >> 8);
-    l->train.n = (uint16_t)v[4]; l->hold.n = (uint16_t)v[5];
-    l->win_pos = (uint16_t)v[6]; l->win_fill = (uint16_t)v[7]; l->win_err = (uint16_t)v[8];
-    l->win_since = (uint16_t)v[9]; l->mistakes_since = (uint16_t)v[10];
+    if (all) {
+        uint32_t *dst32[14];
+        uint16_t *dst16[3];
+        dst32[0] = &l->rng; dst32[1] = &l->n_stored; dst32[2] = &l->seen_train; dst32[3] = &l->seen_hold;
+        dst32[4] = &l->n_feedback; dst32[5] = &l->n_mistakes; dst32[6] = &l->n_retrains; dst32[7] = &l->n_accepted;
+        dst32[8] = &l->n_rollbacks; dst32[9] = &l->n_failed; dst32[10] = &l->n_dropped; dst32[11] = &l->n_discarded;
+        dst32[12] = &l->n_drifts; dst32[13] = &l->last_train_iter;
+        for (k = 0; k < 14u; k++) *dst32[k] = mlrn_persist__rd32(&v[22u + 4u * k]);
+        dst16[0] = &l->last_cand_correct; dst16[1] = &l->last_cur_correct; dst16[2] = &l->last_hold_n;
+        for (k = 0; k < 3u; k++) *dst16[k] = mlrn_learner__rd16(&v[78u + 2u * k]);
+        l->pending = v[1];
+        l->train.n = tn; l->hold.n = hn;
+        l->win_pos = mlrn_learner__rd16(&v[12]); l->win_fill = mlrn_learner__rd16(&v[14]);
+        l->win_err = mlrn_learner__rd16(&v[16]); l->win_since = mlrn_learner__rd16(&v[18]);
+        l->mistakes_since = mlrn_learner__rd16(&v[20]);
+    }
     return MLRN_OK;
 }
 
 /* Restores the newest valid save: a model (format 1: the stores and counters are kept as they are),
- * or a save_all (format 2: model, stores and loop state). Any error keeps the learner unchanged:
- * MLRN_ERR_CRC (no valid slot), MLRN_ERR_ARG (saved by a learner of other n_classes, d, storage,
- * capacities or window; or a retrain is running). Only a storage failure in the middle of the copy
- * (MLRN_ERR_IO), or copied labels that are not the validated ones (MLRN_ERR_CRC: the storage answered
- * differently the second time) changes it: no model (format 1), or an empty learner (format 2). */
+ * or a save_all (format 2: model, stores and loop state). Every byte the learner uses is read once and
+ * checked (CRC over the copy, every length and index against the learner's capacities: see "load" above).
+ * Refusals keep the learner unchanged: MLRN_ERR_CRC (no valid slot, or not a learner payload),
+ * MLRN_ERR_ARG (saved by a learner of other n_classes, d, storage, capacities or window; or a retrain is
+ * running; or an invalid storage description), MLRN_ERR_IO (neither slot could be read). Only a failure of the copy itself (MLRN_ERR_CRC: the
+ * storage answered differently than when the slot was checked; MLRN_ERR_IO) changes it: no model (format
+ * 1), or an empty learner (format 2); the slots are intact, so calling load again may succeed. */
 static inline mlrn_status mlrn_learner_load(mlrn_learner *l, const mlrn_storage *st) {
-    mlrn_persist_info info;
-    uint8_t h[5], map[MLRN_MAX_CLASSES], k;
-    uint16_t nsub;
-    uint32_t off;
+    mlrn_persist_reader r;
+    mlrn_learner__head hd;
     mlrn_status s;
     if (!l || !l->ready || !st) return MLRN_ERR_ARG;
-    s = mlrn_persist_find(st, &info);
-    if (s < 0) return s;
-    if (info.tag != MLRN_LEARNER_MAGIC || info.len < 5u) return MLRN_ERR_CRC;
-    s = mlrn_persist_read(st, &info, 0, h, 5);
-    if (s < 0) return s;
-    if ((h[0] != MLRN_LEARNER_FORMAT && h[0] != MLRN_LEARNER_FORMAT_ALL) || h[1] != l->n_classes ||
-        (uint16_t)(h[2] | (h[3] << 8)) != l->train.d || (h[4] < 2u && !(h[0] == MLRN_LEARNER_FORMAT_ALL && h[4] == 0u)) ||
-        h[4] > l->n_classes)
-        return MLRN_ERR_ARG;
-    nsub = h[4] ? mlrn_svm_n_sub(h[4], MLRN_OVO) : 0u;
-    off = 5u + h[4] + (uint32_t)nsub * (l->train.d + 1u) * 4u;
-    if (h[0] == MLRN_LEARNER_FORMAT ? info.len != off : info.len < off + MLRN_LEARNER__STATE_LEN) return MLRN_ERR_CRC;
-    s = mlrn_persist_read(st, &info, 5, map, h[4]);
-    if (s < 0) return s;
-    for (k = 0; k < h[4]; k++)
-        if (map[k] >= l->n_classes || (k && map[k] <= map[k - 1u])) return MLRN_ERR_CRC;
-    if (l->training) return MLRN_ERR_ARG;
-    if (h[0] == MLRN_LEARNER_FORMAT_ALL) return mlrn_learner__load_all(l, st, &info, off, h[4], map);
-    off = 5u + h[4];
-    s = mlrn_learner__get_mem(st, &info, &off, l->cur_w, (uint32_t)nsub * l->train.d * 4u);
-    if (s == MLRN_OK) s = mlrn_learner__get_mem(st, &info, &off, l->cur_b, (uint32_t)nsub * 4u);
-    if (s < 0) { l->has_model = 0; return s; }
-    for (k = 0; k < h[4]; k++) l->cur_map[k] = map[k];
-    l->n_cur = h[4];
-    l->has_model = 1;
-    return MLRN_OK;
+    s = mlrn_learner__pick(l, st, &r, &hd);
+    if (s == MLRN_OK) s = mlrn_learner__check(l, &r.info, &hd);
+    if (s == MLRN_OK) s = mlrn_learner__copy(l, &r, &hd);
+    return s;
 }
 
 #endif /* MLRN_LEARNER_H */

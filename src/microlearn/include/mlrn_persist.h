@@ -12,12 +12,17 @@
  *   off len field
  *    0   4  magic "MLPS" (4D 4C 50 53)             written LAST: the commit mark
  *    4   1  format version (MLRN_PERSIST_VERSION)
- *    5   1  header size (20)
+ *    5   1  header size (20): the payload's offset in the slot
  *    6   2  tag: the caller's payload schema id (e.g. its model format version)
  *    8   4  sequence number (serial-number arithmetic: newer(a,b) <=> (int32_t)(a-b) > 0)
  *   12   4  payload length in bytes
  *   16   4  CRC-32 (IEEE) over header bytes 4..15 followed by the payload
  *   20   -  payload
+ * Flash that programs whole words of W > 4 bytes (mlrn_storage.program_word, see there) gives the magic a
+ * word of its own and the header fields (the 16 bytes 4..19 above) whole words: fields at max(4, W),
+ * payload at max(4, W) + max(16, W) (stored in the header-size byte: 24 for W = 8, 32 for 16, 64 for 32),
+ * unused bytes of those words and of the payload's last word are 0xFF (erased) and not in the CRC.
+ * W = 1, 2, 4 (and byte-writable storage) keep the 20-byte layout above, byte for byte.
  * A slot is valid when the magic, version and header size match, the length fits
  * the slot and the CRC matches. load() returns the valid slot with the newest
  * sequence number (A when both carry the same number); none valid -> MLRN_ERR_CRC.
@@ -35,11 +40,16 @@
  * device boots with the previous copy. The CRC is the second line of defence:
  * bit rot, torn erases, stray writes.
  *
+ * Reads: every byte that is used is read once, and checked as read. mlrn_persist_load copies the slot
+ * straight into the caller's buffer and checks the CRC over that copy (never "validate, then read
+ * again"); the streaming reader (read_begin / read_chunk... / read_end) does the same for payloads that
+ * are consumed in pieces. A slot whose reads fail (MLRN_ERR_IO, e.g. an ECC error on a flash word torn by
+ * a power cut) is treated like an invalid one when the other slot can be used.
+ *
  * RAM: no copy of the payload is needed. Save with the streaming writer
  * (save_begin / save_chunk... / save_end) or with save_from (a source callback
- * fills a MLRN_PERSIST_BUF-byte stack buffer); load validates through the same
- * small buffer and mlrn_persist_read() then fetches any part of the payload.
- * Stack use is about MLRN_PERSIST_BUF + 40 bytes. */
+ * fills a MLRN_PERSIST_BUF-byte stack buffer). Stack use is about MLRN_PERSIST_BUF + 60 bytes; the
+ * writer holds one program word (MLRN_PERSIST_MAX_WORD bytes: 1 on AVR, 32 elsewhere). */
 #ifndef MLRN_PERSIST_H
 #define MLRN_PERSIST_H
 #include "mlrn.h"
@@ -57,24 +67,28 @@
 #define MLRN_PERSIST_BUF 16 /* bytes of stack used to stream payloads through */
 #endif
 
-/* Largest program word a storage may state (mlrn_storage.program_word): the writer keeps one word in
- * its struct. AVR EEPROM is byte-writable, so only 1 byte there unless asked for. */
+/* Largest program word a storage may state (mlrn_storage.program_word): the writer keeps one word in its
+ * struct (the stack of a save). AVR EEPROM is byte-writable: 1 there unless asked for (-DMLRN_PERSIST_MAX_WORD=8
+ * costs 7 more bytes of stack during a save). A storage with a larger word is refused (MLRN_ERR_ARG). */
 #ifndef MLRN_PERSIST_MAX_WORD
 #if defined(__AVR__)
 #define MLRN_PERSIST_MAX_WORD 1
 #else
-#define MLRN_PERSIST_MAX_WORD 16
+#define MLRN_PERSIST_MAX_WORD 32
 #endif
 #endif
 MLRN_STATIC_ASSERT(MLRN_PERSIST_BUF >= 4 && MLRN_PERSIST_BUF <= 255, persist_buf_size);
+MLRN_STATIC_ASSERT(MLRN_PERSIST_MAX_WORD >= 1 && MLRN_PERSIST_MAX_WORD <= 32 &&
+                       (MLRN_PERSIST_MAX_WORD & (MLRN_PERSIST_MAX_WORD - 1)) == 0,
+                   persist_max_word_power_of_two_up_to_32);
 
 /* Storage callbacks. Each returns MLRN_OK (0) or a negative status; any error is
  * reported to the caller as MLRN_ERR_IO. Addresses are relative to the region
  * given to mlrn_persist (0..size-1); the layer never asks for bytes outside it.
- * write: must accept any address/length (buffer internally if the medium programs
- * in words). erase: optional (NULL for EEPROM/RAM); when given, it is called once
- * per save on the whole target slot, which must then read back as all 0xFF; with
- * erase, size/2 must be a multiple of the erase sector. */
+ * read: any address/length. write: any address/length for byte-writable storage (program_word 0 or 1);
+ * whole aligned program words only, each once between erases, for program_word > 1. erase: optional
+ * (NULL for EEPROM/RAM); when given, it is called once per save on the whole target slot, which must then
+ * read back as all 0xFF; with erase, size/2 must be a multiple of the erase sector. */
 typedef mlrn_status (*mlrn_storage_read_fn)(void *ctx, uint32_t addr, uint8_t *buf, uint16_t len);
 typedef mlrn_status (*mlrn_storage_write_fn)(void *ctx, uint32_t addr, const uint8_t *buf, uint16_t len);
 typedef mlrn_status (*mlrn_storage_erase_fn)(void *ctx, uint32_t addr, uint32_t len);
@@ -85,11 +99,12 @@ typedef struct mlrn_storage {
     mlrn_storage_erase_fn erase; /* optional */
     void *ctx;                   /* passed to every callback */
     uint32_t size;               /* bytes of the region; two slots of size/2 each */
-    /* Program-word size of the medium: 0 or 1 = byte-writable (EEPROM, RAM, most NOR flash); 2, 4, 8 or
-     * 16 = flash that programs whole words once between erases (ECC flash: STM32L4/G4 8, H7 32 is not
-     * supported). With a word > 1 every write is whole, aligned words, each written once after the
-     * erase (which is then required), and the slot layout puts the commit mark in a word of its own
-     * (see "Layout"). Last field: initialisers written before it existed mean 0, byte-writable. */
+    /* Program-word size of the medium: 0 or 1 = byte-writable (EEPROM, RAM, most NOR flash); 2, 4, 8, 16
+     * or 32 = flash that programs whole words once between erases (ECC flash: STM32L4/G4/WB/U5 8 bytes,
+     * STM32H7 32 or 16). With a word > 1 every write is whole, aligned words, each written once after the
+     * erase (which is then required, and size/2 must be a multiple of the word), and the slot layout gives
+     * the commit mark a word of its own (see "Layout"). Last field: a static or zero-initialised struct
+     * written before it existed means 0, byte-writable; an automatic one filled field by field must set it. */
     uint8_t program_word;
 } mlrn_storage;
 
@@ -98,7 +113,7 @@ typedef struct mlrn_persist_info {
     uint32_t seq;    /* its sequence number */
     uint32_t len;    /* payload length */
     uint32_t addr;   /* address of the slot (its header) */
-    uint32_t crc;    /* its CRC (header fields + payload): load checks the bytes it copied against it */
+    uint32_t crc;    /* its CRC (header fields + payload) */
     uint16_t tag;    /* the tag given to save */
     uint8_t slot;    /* 0 = A, 1 = B */
 } mlrn_persist_info;
@@ -109,13 +124,24 @@ typedef struct mlrn_persist_writer {
     uint32_t addr;     /* target slot */
     uint32_t seq;
     uint32_t len;      /* declared payload length */
-    uint32_t written;  /* payload bytes written so far */
+    uint32_t written;  /* payload bytes accepted so far (the last `fill` of them wait in word[]) */
     uint32_t crc;      /* running CRC state */
     uint16_t tag;
     uint8_t open;      /* 1 between a successful begin and end/abort */
     uint8_t fill;      /* payload bytes waiting in word[] (program_word > 1) */
     uint8_t word[MLRN_PERSIST_MAX_WORD];
 } mlrn_persist_writer;
+
+/* A checked read in progress (streaming): the header as read once by read_begin, and the CRC of every
+ * payload byte handed out so far. Treat as opaque. */
+typedef struct mlrn_persist_reader {
+    const mlrn_storage *st;
+    mlrn_persist_info info; /* the slot, from its header */
+    uint32_t pos;           /* payload bytes consumed */
+    uint32_t state;         /* running CRC state */
+    uint8_t open;           /* 1 between a successful begin and end */
+    uint8_t head;           /* 1 once begin read a valid header (info is usable) */
+} mlrn_persist_reader;
 
 /* Source callback of save_from: fill buf with payload bytes [offset, offset+n). */
 typedef mlrn_status (*mlrn_persist_source_fn)(void *ctx, uint32_t offset, uint8_t *buf, uint16_t n);
@@ -141,7 +167,12 @@ static inline void mlrn_persist__wr32(uint8_t *p, uint32_t v) {
 
 /* Program word in bytes (1 for byte-writable storage). */
 static inline uint8_t mlrn_persist__word(const mlrn_storage *st) {
+#if MLRN_PERSIST_MAX_WORD > 1
     return st->program_word > 1u ? st->program_word : (uint8_t)1u;
+#else
+    (void)st;   /* a build for byte-writable storage only (AVR): the layout is a constant */
+    return 1u;
+#endif
 }
 
 /* Offset of header bytes 4..19 (version .. CRC) in a slot: right after the magic, or after the
@@ -150,18 +181,22 @@ static inline uint32_t mlrn_persist__fields_off(const mlrn_storage *st) {
     return mlrn_persist__word(st) > 4u ? mlrn_persist__word(st) : 4u;
 }
 
-/* Offset of the payload in a slot (the header size stored in byte 5): 20 for words of 1, 2 or 4 bytes. */
+/* Offset of the payload in a slot (the header size stored in byte 5): 20 for words of 1, 2 or 4 bytes,
+ * then the fields' own whole words: 24 for 8, 32 for 16, 64 for 32. */
 static inline uint32_t mlrn_persist__payload_off(const mlrn_storage *st) {
-    return mlrn_persist__fields_off(st) + (MLRN_PERSIST_HEADER - 4u);
+    uint8_t w = mlrn_persist__word(st);
+    return mlrn_persist__fields_off(st) + (w > 16u ? w : (MLRN_PERSIST_HEADER - 4u));
 }
 
 static inline int mlrn_persist__storage_ok(const mlrn_storage *st) {
-    uint8_t w;
-    if (st == NULL || st->read == NULL || st->write == NULL) return 0;
-    w = mlrn_persist__word(st);
-    if (w > 1u && (w > MLRN_PERSIST_MAX_WORD || (w & (uint8_t)(w - 1u)) != 0u || w > 16u || st->erase == NULL ||
-                   (st->size / 2u) % w != 0u))
-        return 0;   /* words: a power of two this build holds, an erase, slots starting on a word */
+    if (st == NULL || st->read == NULL || st->write == NULL || st->program_word > MLRN_PERSIST_MAX_WORD) return 0;
+#if MLRN_PERSIST_MAX_WORD > 1
+    {
+        uint8_t w = mlrn_persist__word(st);
+        if (w > 1u && ((w & (uint8_t)(w - 1u)) != 0u || st->erase == NULL || (st->size / 2u) % w != 0u))
+            return 0;   /* words: a power of two this build holds, an erase, slots starting on a word */
+    }
+#endif
     return st->size / 2u >= mlrn_persist__payload_off(st);
 }
 
@@ -186,7 +221,7 @@ static inline mlrn_status mlrn_persist__write(const mlrn_storage *st, uint32_t a
     return st->write(st->ctx, addr, buf, n) < 0 ? MLRN_ERR_IO : MLRN_OK;
 }
 
-/* Header bytes 4..19 (the CRC field is written by the caller). */
+/* Header bytes 0..19 (the CRC field is written by the caller). */
 static inline void mlrn_persist__header(uint8_t h[MLRN_PERSIST_HEADER], uint16_t tag, uint32_t seq, uint32_t len,
                                         uint8_t header_size) {
     h[0] = MLRN_PERSIST_MAGIC0;
@@ -200,6 +235,13 @@ static inline void mlrn_persist__header(uint8_t h[MLRN_PERSIST_HEADER], uint16_t
     mlrn_persist__wr32(&h[8], seq);
     mlrn_persist__wr32(&h[12], len);
     mlrn_persist__wr32(&h[16], 0u);
+}
+
+/* CRC state over the header fields (bytes 4..15) of the slot described by info, rebuilt from info. */
+static inline uint32_t mlrn_persist__crc_head(const mlrn_storage *st, const mlrn_persist_info *info) {
+    uint8_t h[MLRN_PERSIST_HEADER];
+    mlrn_persist__header(h, info->tag, info->seq, info->len, (uint8_t)mlrn_persist__payload_off(st));
+    return mlrn_crc32_update(mlrn_crc32_init(), &h[4], 12u);
 }
 
 /* CRC state over `len` bytes read from storage at addr, through a small stack buffer. */
@@ -216,126 +258,236 @@ static inline mlrn_status mlrn_persist__crc_range(const mlrn_storage *st, uint32
     return MLRN_OK;
 }
 
-/* ---- validation and load ---- */
+/* ---- checked reads ---- */
 
-/* Check one slot (0 = A, 1 = B). MLRN_OK and *info filled if it is valid,
- * MLRN_ERR_CRC if it is not (blank, torn, corrupted, other version), MLRN_ERR_IO
- * if a callback failed, MLRN_ERR_ARG on bad arguments. info may be NULL. */
-static inline mlrn_status mlrn_persist_check_slot(const mlrn_storage *st, uint8_t slot, mlrn_persist_info *info) {
+/* Start a checked read of one slot (0 = A, 1 = B): reads its header once and checks magic, version, header
+ * size and that the length fits the slot (r->info is then filled from those very bytes). MLRN_OK;
+ * MLRN_ERR_CRC if the header is not a valid one (blank, torn, other version...); MLRN_ERR_IO; MLRN_ERR_ARG.
+ * The payload's CRC is checked by read_end. */
+static inline mlrn_status mlrn_persist_read_begin(mlrn_persist_reader *r, const mlrn_storage *st, uint8_t slot) {
     uint8_t h[MLRN_PERSIST_HEADER];
-    uint32_t addr, len, crc, state;
+    uint32_t addr;
     mlrn_status s;
+    if (r == NULL) return MLRN_ERR_ARG;
+    r->st = st;
+    r->pos = 0u;
+    r->state = 0u;
+    r->open = 0u;
+    r->head = 0u;
+    r->info.seq = r->info.len = r->info.addr = r->info.crc = 0u;
+    r->info.tag = 0u;
+    r->info.slot = slot;
     if (!mlrn_persist__storage_ok(st) || slot > 1u) return MLRN_ERR_ARG;
     addr = mlrn_persist__slot_addr(st, slot);
-    s = mlrn_persist__read(st, addr, h, 4u);
-    if (s == MLRN_OK)
-        s = mlrn_persist__read(st, addr + mlrn_persist__fields_off(st), &h[4], (uint16_t)(MLRN_PERSIST_HEADER - 4u));
+    s = mlrn_persist__read(st, addr, h, 4u);   /* the commit mark first: a torn slot's other words are never read */
     if (s < 0) return s;
     if (h[0] != MLRN_PERSIST_MAGIC0 || h[1] != MLRN_PERSIST_MAGIC1 || h[2] != MLRN_PERSIST_MAGIC2 ||
-        h[3] != MLRN_PERSIST_MAGIC3 || h[4] != MLRN_PERSIST_VERSION || h[5] != mlrn_persist__payload_off(st))
+        h[3] != MLRN_PERSIST_MAGIC3)
         return MLRN_ERR_CRC;
-    len = mlrn_persist__rd32(&h[12]);
-    if (len > mlrn_persist_capacity(st)) return MLRN_ERR_CRC;
-    crc = mlrn_persist__rd32(&h[16]);
-    state = mlrn_crc32_update(mlrn_crc32_init(), &h[4], 12u);
-    s = mlrn_persist__crc_range(st, addr + mlrn_persist__payload_off(st), len, &state);
+    s = mlrn_persist__read(st, addr + mlrn_persist__fields_off(st), &h[4], (uint16_t)(MLRN_PERSIST_HEADER - 4u));
     if (s < 0) return s;
-    if (mlrn_crc32_final(state) != crc) return MLRN_ERR_CRC;
-    if (info != NULL) {
-        info->seq = mlrn_persist__rd32(&h[8]);
-        info->len = len;
-        info->addr = addr;
-        info->tag = (uint16_t)(h[6] | (h[7] << 8));
-        info->crc = crc;
-        info->slot = slot;
+    if (h[4] != MLRN_PERSIST_VERSION || h[5] != mlrn_persist__payload_off(st)) return MLRN_ERR_CRC;
+    r->info.len = mlrn_persist__rd32(&h[12]);
+    if (r->info.len > mlrn_persist_capacity(st)) {
+        r->info.len = 0u;
+        return MLRN_ERR_CRC;
     }
+    r->info.seq = mlrn_persist__rd32(&h[8]);
+    r->info.addr = addr;
+    r->info.crc = mlrn_persist__rd32(&h[16]);
+    r->info.tag = (uint16_t)(h[6] | (h[7] << 8));
+    r->state = mlrn_crc32_update(mlrn_crc32_init(), &h[4], 12u);
+    r->open = 1u;
+    r->head = 1u;
     return MLRN_OK;
 }
 
-/* Find the newest valid slot. MLRN_OK with *info; MLRN_ERR_CRC if no slot is
- * valid (blank or both damaged); MLRN_ERR_IO if a callback failed; MLRN_ERR_ARG. */
-static inline mlrn_status mlrn_persist_find(const mlrn_storage *st, mlrn_persist_info *info) {
-    mlrn_persist_info a, b;
-    mlrn_status sa, sb;
-    if (!mlrn_persist__storage_ok(st) || info == NULL) return MLRN_ERR_ARG;
-    sa = mlrn_persist_check_slot(st, 0u, &a);
-    if (sa < 0 && sa != MLRN_ERR_CRC) return sa;
-    sb = mlrn_persist_check_slot(st, 1u, &b);
-    if (sb < 0 && sb != MLRN_ERR_CRC) return sb;
-    if (sa == MLRN_OK && (sb != MLRN_OK || !mlrn_persist_seq_newer(b.seq, a.seq))) {
-        *info = a;
-        return MLRN_OK;
+/* The next n payload bytes, in order, into buf (read once, added to the CRC). Asking past the payload's
+ * length is MLRN_ERR_ARG. The bytes are only known good once read_end returned MLRN_OK. */
+static inline mlrn_status mlrn_persist_read_chunk(mlrn_persist_reader *r, uint8_t *buf, uint16_t n) {
+    mlrn_status s;
+    if (r == NULL || !r->open || (buf == NULL && n > 0u)) return MLRN_ERR_ARG;
+    if (n > r->info.len - r->pos) return MLRN_ERR_ARG;
+    if (n == 0u) return MLRN_OK;
+    s = mlrn_persist__read(r->st, r->info.addr + mlrn_persist__payload_off(r->st) + r->pos, buf, n);
+    if (s < 0) {
+        r->open = 0u;
+        return s;
     }
-    if (sb == MLRN_OK) {
+    r->state = mlrn_crc32_update(r->state, buf, n);
+    r->pos += n;
+    return MLRN_OK;
+}
+
+/* Skip n payload bytes (read through a MLRN_PERSIST_BUF stack buffer: they still count for the CRC). */
+static inline mlrn_status mlrn_persist_read_skip(mlrn_persist_reader *r, uint32_t n) {
+    mlrn_status s;
+    if (r == NULL || !r->open || n > r->info.len - r->pos) return MLRN_ERR_ARG;
+    s = mlrn_persist__crc_range(r->st, r->info.addr + mlrn_persist__payload_off(r->st) + r->pos, n, &r->state);
+    if (s < 0) {
+        r->open = 0u;
+        return s;
+    }
+    r->pos += n;
+    return MLRN_OK;
+}
+
+/* Finish: reads (CRC only) whatever was not consumed, then checks the CRC over the header and every payload
+ * byte as it was read. MLRN_OK: every byte handed out is the saved one; MLRN_ERR_CRC: the slot is damaged,
+ * or the storage answered differently than when it was written (do not use what was read); MLRN_ERR_IO. */
+static inline mlrn_status mlrn_persist_read_end(mlrn_persist_reader *r) {
+    mlrn_status s;
+    if (r == NULL || !r->open) return MLRN_ERR_ARG;
+    s = mlrn_persist_read_skip(r, r->info.len - r->pos);
+    r->open = 0u;
+    if (s < 0) return s;
+    return mlrn_crc32_final(r->state) == r->info.crc ? MLRN_OK : MLRN_ERR_CRC;
+}
+
+/* Another pass over the slot read_begin opened, from payload byte 0, without reading its header again (its
+ * fields come from r->info, as validated by read_begin). */
+static inline mlrn_status mlrn_persist__read_rewind(mlrn_persist_reader *r) {
+    if (r == NULL || !r->head) return MLRN_ERR_ARG;
+    r->pos = 0u;
+    r->state = mlrn_persist__crc_head(r->st, &r->info);
+    r->open = 1u;
+    return MLRN_OK;
+}
+
+/* Consume n payload bytes the caller already holds from an earlier pass at this very position (read
+ * once, then): they enter the CRC, the storage is not read. */
+static inline mlrn_status mlrn_persist__read_held(mlrn_persist_reader *r, const uint8_t *held, uint16_t n) {
+    if (r == NULL || !r->open || (held == NULL && n > 0u) || n > r->info.len - r->pos) return MLRN_ERR_ARG;
+    r->state = mlrn_crc32_update(r->state, held, n);
+    r->pos += n;
+    return MLRN_OK;
+}
+
+/* ---- validation and load ---- */
+
+/* Check one slot (0 = A, 1 = B). MLRN_OK and *info filled if it is valid (read once through),
+ * MLRN_ERR_CRC if it is not (blank, torn, corrupted, other version), MLRN_ERR_IO
+ * if a callback failed, MLRN_ERR_ARG on bad arguments. info may be NULL. */
+static inline mlrn_status mlrn_persist_check_slot(const mlrn_storage *st, uint8_t slot, mlrn_persist_info *info) {
+    mlrn_persist_reader r;
+    mlrn_status s = mlrn_persist_read_begin(&r, st, slot);
+    if (s == MLRN_OK) s = mlrn_persist_read_end(&r);
+    if (info != NULL) *info = r.info;   /* meaningful when MLRN_OK */
+    return s;
+}
+
+/* The newest valid slot into *info (always written; meaningful when MLRN_OK), and how many slots could not
+ * be read (*unreadable: 0..2). MLRN_OK, MLRN_ERR_CRC (no valid slot), MLRN_ERR_ARG. */
+static inline mlrn_status mlrn_persist__newest(const mlrn_storage *st, mlrn_persist_info *info, uint8_t *unreadable) {
+    mlrn_persist_info b;
+    mlrn_status sa, sb;
+    sa = mlrn_persist_check_slot(st, 0u, info);
+    sb = mlrn_persist_check_slot(st, 1u, &b);
+    *unreadable = (uint8_t)((sa == MLRN_ERR_IO) + (sb == MLRN_ERR_IO));
+    if (sa == MLRN_ERR_ARG) return sa;
+    if (sb == MLRN_OK && (sa != MLRN_OK || mlrn_persist_seq_newer(b.seq, info->seq))) {
         *info = b;
         return MLRN_OK;
     }
-    return MLRN_ERR_CRC;
+    return sa == MLRN_OK ? MLRN_OK : MLRN_ERR_CRC;
 }
 
-/* Read payload bytes [offset, offset+n) of the slot described by info (from find/load). */
+/* Find the newest valid slot (reads both whole slots). MLRN_OK with *info; MLRN_ERR_CRC if no slot is
+ * valid (blank, torn or damaged; a slot whose reads fail counts as invalid); MLRN_ERR_IO if neither slot
+ * could be read; MLRN_ERR_ARG. */
+static inline mlrn_status mlrn_persist_find(const mlrn_storage *st, mlrn_persist_info *info) {
+    uint8_t unreadable;
+    mlrn_status s;
+    if (info == NULL) return MLRN_ERR_ARG;
+    s = mlrn_persist__newest(st, info, &unreadable);
+    return s == MLRN_ERR_CRC && unreadable == 2u ? MLRN_ERR_IO : s;
+}
+
+/* The slots worth trying, newest first, from their headers only (the CRC is checked by whoever reads the
+ * slot): order[0..n-1], n returned (0, 1 or 2); *unreadable: how many headers could not be read. A loader
+ * adds the candidates whose reads then fail, and answers MLRN_ERR_IO when that makes 2, else MLRN_ERR_CRC. */
+static inline uint8_t mlrn_persist__candidates(const mlrn_storage *st, uint8_t order[2], uint8_t *unreadable) {
+    mlrn_persist_reader r;
+    mlrn_status s[2];
+    uint32_t seq[2];
+    uint8_t k, n = 0;
+    *unreadable = 0u;
+    for (k = 0; k < 2u; k++) {
+        s[k] = mlrn_persist_read_begin(&r, st, k);
+        seq[k] = r.info.seq;
+        if (s[k] != MLRN_OK && s[k] != MLRN_ERR_CRC) (*unreadable)++;
+    }
+    if (s[0] == MLRN_OK) order[n++] = 0u;
+    if (s[1] == MLRN_OK) {
+        if (n == 1u && mlrn_persist_seq_newer(seq[1], seq[0])) {
+            order[1] = 0u;
+            order[0] = 1u;
+            n = 2u;
+        } else {
+            order[n++] = 1u;
+        }
+    }
+    return n;
+}
+
+/* Read payload bytes [offset, offset+n) of the slot described by info (from find/check_slot), unchecked:
+ * these bytes are read again after find validated the slot and are NOT checked against its CRC (a flip
+ * during this read goes unnoticed). For bytes that will be used, prefer mlrn_persist_load or the checked
+ * reader (mlrn_persist_read_begin / read_chunk / read_end). */
 static inline mlrn_status mlrn_persist_read(const mlrn_storage *st, const mlrn_persist_info *info, uint32_t offset,
                                             uint8_t *buf, uint16_t n) {
     if (!mlrn_persist__storage_ok(st) || info == NULL || (buf == NULL && n > 0u)) return MLRN_ERR_ARG;
-    if (info->len > mlrn_persist_capacity(st) || offset > info->len || n > info->len - offset) return MLRN_ERR_ARG;
+    if (info->len > mlrn_persist_capacity(st) || info->slot > 1u ||
+        info->addr != mlrn_persist__slot_addr(st, info->slot) || offset > info->len || n > info->len - offset)
+        return MLRN_ERR_ARG;
     if (n == 0u) return MLRN_OK;
     return mlrn_persist__read(st, info->addr + mlrn_persist__payload_off(st) + offset, buf, n);
 }
 
-/* CRC state over the header fields of the slot described by info; mlrn_persist_load continues it over
- * the bytes it copied, so what is checked is what was copied, not what was read when the slot was
- * validated (a storage that returns other bytes the second time, or a bit flip during the copy,
- * would otherwise pass unnoticed). */
-static inline uint32_t mlrn_persist__crc_head(const mlrn_storage *st, const mlrn_persist_info *info) {
-    uint8_t h[12];
-    h[0] = MLRN_PERSIST_VERSION;
-    h[1] = (uint8_t)mlrn_persist__payload_off(st);
-    h[2] = (uint8_t)info->tag;
-    h[3] = (uint8_t)(info->tag >> 8);
-    mlrn_persist__wr32(&h[4], info->seq);
-    mlrn_persist__wr32(&h[8], info->len);
-    return mlrn_crc32_update(mlrn_crc32_init(), h, 12u);
-}
-
-/* Load the newest valid payload into buf (capacity cap bytes). On MLRN_OK, buf holds
- * exactly the saved bytes and *info (may be NULL) says how many. MLRN_ERR_CRC: no
- * valid slot, or the bytes copied into buf differ from the ones validated (buf then holds
- * garbage: do not use it); MLRN_ERR_BUFFER: cap < payload length (buf untouched, info filled);
- * MLRN_ERR_IO; MLRN_ERR_ARG. The payload is read after validation in chunks of at most
- * 65535 bytes, and its copy is checked against the slot's CRC. */
+/* Load the newest valid payload into buf (capacity cap bytes). Each byte is read once, straight into buf,
+ * and the CRC is checked over that copy: on MLRN_OK, buf holds exactly the saved bytes and *info (may be
+ * NULL) says how many. If the newest slot's copy fails its CRC (damaged slot, or a read that returned other
+ * bytes), the other slot is copied instead. MLRN_ERR_CRC: no valid slot (buf may hold garbage: do not use
+ * it); MLRN_ERR_BUFFER: cap < the newest valid payload's length (buf untouched, info filled); MLRN_ERR_IO:
+ * neither slot could be read; MLRN_ERR_ARG. */
 static inline mlrn_status mlrn_persist_load(const mlrn_storage *st, uint8_t *buf, uint32_t cap,
                                             mlrn_persist_info *info) {
-    mlrn_persist_info tmp;
+    mlrn_persist_reader r;
     mlrn_status s;
-    uint32_t off = 0u, state;
+    uint8_t order[2], n, k, unreadable;
     if (!mlrn_persist__storage_ok(st) || (buf == NULL && cap > 0u)) return MLRN_ERR_ARG;
-    if (info == NULL) info = &tmp;
-    s = mlrn_persist_find(st, info);
-    if (s < 0) return s;
-    if (info->len > cap) return MLRN_ERR_BUFFER;
-    state = mlrn_persist__crc_head(st, info);
-    while (off < info->len) {
-        uint32_t left = info->len - off;
-        uint16_t n = left > 0xFFFFu ? (uint16_t)0xFFFFu : (uint16_t)left;
-        s = mlrn_persist_read(st, info, off, buf + off, n);
-        if (s < 0) return s;
-        state = mlrn_crc32_update(state, buf + off, n);
-        off += n;
+    n = mlrn_persist__candidates(st, order, &unreadable);
+    for (k = 0; k < n; k++) {
+        s = mlrn_persist_read_begin(&r, st, order[k]);
+        if (s == MLRN_OK && r.info.len <= cap) {
+            uint32_t off = 0u;
+            while (s == MLRN_OK && off < r.info.len) {
+                uint32_t left = r.info.len - off;
+                uint16_t c = left > 0xFFFFu ? (uint16_t)0xFFFFu : (uint16_t)left;
+                s = mlrn_persist_read_chunk(&r, buf + off, c);
+                off += c;
+            }
+        }
+        if (s == MLRN_OK) s = mlrn_persist_read_end(&r);   /* too large for buf: checked without a copy */
+        if (s == MLRN_OK) {
+            if (info != NULL) *info = r.info;
+            return r.info.len <= cap ? MLRN_OK : MLRN_ERR_BUFFER;
+        }
+        if (s != MLRN_ERR_CRC) unreadable++;
     }
-    return mlrn_crc32_final(state) == info->crc ? MLRN_OK : MLRN_ERR_CRC;
+    return unreadable >= 2u ? MLRN_ERR_IO : MLRN_ERR_CRC;
 }
 
 /* ---- save ---- */
 
 /* Start a save of exactly `len` payload bytes with the caller's `tag`. Picks the
  * target slot and invalidates it (see the write order above). MLRN_ERR_BUFFER if
- * len exceeds mlrn_persist_capacity(); MLRN_ERR_IO; MLRN_ERR_ARG. */
+ * len exceeds mlrn_persist_capacity(); MLRN_ERR_IO (also when neither slot can be read); MLRN_ERR_ARG. */
 static inline mlrn_status mlrn_persist_save_begin(mlrn_persist_writer *w, const mlrn_storage *st, uint16_t tag,
                                                   uint32_t len) {
     mlrn_persist_info newest;
-    uint8_t magic[4];
-    uint8_t h[MLRN_PERSIST_HEADER];
     mlrn_status s;
+    uint8_t h[MLRN_PERSIST_HEADER], unreadable;
     if (w == NULL) return MLRN_ERR_ARG;
     w->st = st;
     w->addr = 0u;
@@ -348,26 +500,28 @@ static inline mlrn_status mlrn_persist_save_begin(mlrn_persist_writer *w, const 
     w->fill = 0u;
     if (!mlrn_persist__storage_ok(st)) return MLRN_ERR_ARG;
     if (len > mlrn_persist_capacity(st)) return MLRN_ERR_BUFFER;
-    s = mlrn_persist_find(st, &newest);
+    /* the newest valid copy is kept; a slot that cannot be read (an ECC error in a word a power cut tore)
+     * is invalid, and the target: its erase repairs it. Neither slot readable: the storage is broken. */
+    s = mlrn_persist__newest(st, &newest, &unreadable);
     if (s == MLRN_OK) {
         w->addr = mlrn_persist__slot_addr(st, (uint8_t)(newest.slot ^ 1u));
         w->seq = newest.seq + 1u;
-    } else if (s == MLRN_ERR_CRC) {
+    } else if (s == MLRN_ERR_CRC && unreadable < 2u) {
         w->addr = 0u;
         w->seq = MLRN_PERSIST_FIRST_SEQ;
     } else {
-        return s;
+        return s == MLRN_ERR_CRC ? MLRN_ERR_IO : s;
     }
     /* 1. invalidate the target slot */
     if (st->erase != NULL) {
         if (st->erase(st->ctx, w->addr, st->size / 2u) < 0) return MLRN_ERR_IO;
     } else {
-        s = mlrn_persist__read(st, w->addr, magic, 4u);
+        s = mlrn_persist__read(st, w->addr, h, 4u);
         if (s < 0) return s;
-        if (magic[0] == MLRN_PERSIST_MAGIC0 && magic[1] == MLRN_PERSIST_MAGIC1 && magic[2] == MLRN_PERSIST_MAGIC2 &&
-            magic[3] == MLRN_PERSIST_MAGIC3) {
-            magic[0] = 0u;
-            s = mlrn_persist__write(st, w->addr, magic, 1u);
+        if (h[0] == MLRN_PERSIST_MAGIC0 && h[1] == MLRN_PERSIST_MAGIC1 && h[2] == MLRN_PERSIST_MAGIC2 &&
+            h[3] == MLRN_PERSIST_MAGIC3) {
+            h[0] = 0u;
+            s = mlrn_persist__write(st, w->addr, h, 1u);
             if (s < 0) return s;
         }
     }
@@ -379,7 +533,8 @@ static inline mlrn_status mlrn_persist_save_begin(mlrn_persist_writer *w, const 
     return MLRN_OK;
 }
 
-/* 2. Append payload bytes (any chunking). Writing past the declared length is MLRN_ERR_ARG. */
+/* 2. Append payload bytes (any chunking). Writing past the declared length is MLRN_ERR_ARG. With program
+ * words, whole words of the caller's data are written straight from it, the rest waits in the writer. */
 static inline mlrn_status mlrn_persist_save_chunk(mlrn_persist_writer *w, const uint8_t *data, uint16_t n) {
     mlrn_status s;
     if (w == NULL || !w->open || (data == NULL && n > 0u)) return MLRN_ERR_ARG;
@@ -389,23 +544,35 @@ static inline mlrn_status mlrn_persist_save_chunk(mlrn_persist_writer *w, const 
     }
     w->crc = mlrn_crc32_update(w->crc, data, n);
 #if MLRN_PERSIST_MAX_WORD > 1
-    if (mlrn_persist__word(w->st) > 1u) {   /* whole words only, each written once */
+    if (mlrn_persist__word(w->st) > 1u) {   /* whole aligned words only, each written once */
         uint8_t word = mlrn_persist__word(w->st), i;
+        uint32_t base = w->addr + mlrn_persist__payload_off(w->st);
         while (n > 0u) {
-            uint8_t take = (uint8_t)(word - w->fill);
-            if ((uint16_t)take > n) take = (uint8_t)n;
-            for (i = 0; i < take; i++) w->word[w->fill + i] = data[i];
-            w->fill = (uint8_t)(w->fill + take);
-            w->written += take;
-            data += take;
-            n = (uint16_t)(n - take);
-            if (w->fill == word) {
-                s = mlrn_persist__write(w->st, w->addr + mlrn_persist__payload_off(w->st) + w->written - word,
-                                        w->word, word);
-                w->fill = 0u;
+            if (w->fill == 0u && n >= word) {
+                uint16_t run = (uint16_t)(n & (uint16_t)~(uint16_t)(word - 1u));
+                s = mlrn_persist__write(w->st, base + w->written, data, run);
                 if (s < 0) {
                     w->open = 0u;
                     return s;
+                }
+                w->written += run;
+                data += run;
+                n = (uint16_t)(n - run);
+            } else {
+                uint8_t take = (uint8_t)(word - w->fill);
+                if ((uint16_t)take > n) take = (uint8_t)n;
+                for (i = 0; i < take; i++) w->word[w->fill + i] = data[i];
+                w->fill = (uint8_t)(w->fill + take);
+                w->written += take;
+                data += take;
+                n = (uint16_t)(n - take);
+                if (w->fill == word) {
+                    w->fill = 0u;
+                    s = mlrn_persist__write(w->st, base + w->written - word, w->word, word);
+                    if (s < 0) {
+                        w->open = 0u;
+                        return s;
+                    }
                 }
             }
         }
@@ -421,6 +588,19 @@ static inline mlrn_status mlrn_persist_save_chunk(mlrn_persist_writer *w, const 
     return MLRN_OK;
 }
 
+/* Writes n bytes of h at addr, as whole program words padded with the erased value 0xFF (n <= word). */
+static inline mlrn_status mlrn_persist__write_padded(mlrn_persist_writer *w, uint32_t addr, const uint8_t *h,
+                                                     uint8_t n) {
+#if MLRN_PERSIST_MAX_WORD > 1
+    uint8_t word = mlrn_persist__word(w->st), i;
+    if (word > n) {
+        for (i = 0; i < word; i++) w->word[i] = i < n ? h[i] : 0xFFu;
+        return mlrn_persist__write(w->st, addr, w->word, word);
+    }
+#endif
+    return mlrn_persist__write(w->st, addr, h, n);
+}
+
 /* 3-5. Write the header, verify, commit. MLRN_ERR_ARG if fewer bytes than declared
  * were written (nothing committed); MLRN_ERR_IO if a callback failed or the
  * read-back did not match (nothing committed: the previous copy stays the newest). */
@@ -434,17 +614,17 @@ static inline mlrn_status mlrn_persist_save_end(mlrn_persist_writer *w) {
     st = w->st;
     if (w->written != w->len) return MLRN_ERR_ARG;
 #if MLRN_PERSIST_MAX_WORD > 1
-    if (w->fill > 0u) {   /* the last, partial word: padded with the erased value */
-        uint8_t word = mlrn_persist__word(st), i;
-        for (i = w->fill; i < word; i++) w->word[i] = 0xFFu;
-        s = mlrn_persist__write(st, w->addr + mlrn_persist__payload_off(st) + w->written - w->fill, w->word, word);
+    if (w->fill > 0u) {   /* the last, partial word: padded with the erased value (not in the CRC) */
+        uint8_t n = w->fill;
+        w->fill = 0u;
+        s = mlrn_persist__write_padded(w, w->addr + mlrn_persist__payload_off(st) + w->written - n, w->word, n);
         if (s < 0) return s;
     }
 #endif
     crc = mlrn_crc32_final(w->crc);
     mlrn_persist__header(h, w->tag, w->seq, w->len, (uint8_t)mlrn_persist__payload_off(st));
     mlrn_persist__wr32(&h[16], crc);
-    s = mlrn_persist__write(st, w->addr + mlrn_persist__fields_off(st), &h[4], (uint16_t)(MLRN_PERSIST_HEADER - 4u));
+    s = mlrn_persist__write_padded(w, w->addr + mlrn_persist__fields_off(st), &h[4], (uint8_t)(MLRN_PERSIST_HEADER - 4u));
     if (s < 0) return s;
     /* 4. read back everything but the magic */
     state = mlrn_crc32_init();
@@ -459,17 +639,8 @@ static inline mlrn_status mlrn_persist_save_end(mlrn_persist_writer *w) {
         if (s < 0) return s;
         if (mlrn_persist__rd32(back) != crc) return MLRN_ERR_IO;
     }
-    /* 5. commit: the magic, in a word of its own when words are wider (padding: the erased value) */
-#if MLRN_PERSIST_MAX_WORD > 4
-    if (mlrn_persist__word(st) > 4u) {
-        uint8_t word = mlrn_persist__word(st), i;
-        for (i = 0; i < word; i++) w->word[i] = i < 4u ? h[i] : 0xFFu;
-        s = mlrn_persist__write(st, w->addr, w->word, word);
-    } else
-#endif
-    {
-        s = mlrn_persist__write(st, w->addr, h, 4u);
-    }
+    /* 5. commit: the magic (in a word of its own when words are wider) */
+    s = mlrn_persist__write_padded(w, w->addr, h, 4u);
     if (s < 0) return s;
     return mlrn_persist_check_slot(st, (uint8_t)(w->addr != 0u), NULL) == MLRN_OK ? MLRN_OK : MLRN_ERR_IO;
 }
@@ -521,8 +692,8 @@ static inline mlrn_status mlrn_persist_save(const mlrn_storage *st, uint16_t tag
     return mlrn_persist_save_end(&w);
 }
 
-/* Forget every saved copy (factory reset): clears magic byte 0 of both slots.
- * A cut in the middle leaves at most one slot valid, never a damaged one. */
+/* Forget every saved copy (factory reset): clears magic byte 0 of both slots (erases them, with an erase
+ * callback). A cut in the middle leaves at most one slot valid, never a damaged one. */
 static inline mlrn_status mlrn_persist_wipe(const mlrn_storage *st) {
     uint8_t zero = 0u;
     uint8_t slot;
