@@ -2,7 +2,8 @@
 
 A CSV label used to be written into a C comment with repr(): `*/ ... system(...) /*` closed the comment,
 and `microlearn train` compiled and ran what followed on the host. Class names are now a string table
-(NAME_class_names) built by c_format.c_string, and model descriptions go through c_comment."""
+(NAME_class_names) built by c_format.c_string, model descriptions go through c_comment, and every C
+prefix (`name=`, `--name`) through c_identifier."""
 import re
 import shutil
 import subprocess
@@ -13,16 +14,24 @@ import pytest
 
 import microlearn
 from microlearn.cli.main import main
-from microlearn.codegen.c_format import c_comment, c_identifier, c_string
-from microlearn.codegen.trainer import make_config, render_trainer
+from microlearn.codegen.c_format import c_bytes, c_comment, c_identifier, c_string
+from microlearn.codegen.trainer import export_trainer, make_config, render_trainer
 
 pytestmark = pytest.mark.hostile
 need_cc = pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("g++") is None, reason="no host gcc/g++")
+need_avr = pytest.mark.skipif(shutil.which("avr-gcc") is None or shutil.which("avr-nm") is None,
+                              reason="no avr-gcc")
 STRICT = ["-Wall", "-Wextra", "-Werror", "-Wcomment", "-Wconversion", "-Wdouble-promotion"]
+LANGS = {"c": ["gcc", "-std=c99"], "c++": ["g++", "-x", "c++", "-std=c++11"]}
+BAD_NAMES = ["", "1x", "a-b", "x y", "é", "int", "class", "_x", "_X", "mlrn", "mlrn_model", "MLRN_X",
+             "x; system(\"id\")", "m */ int y; /*", "a\nb", None, 3]
 
 
 def payload(marker: Path) -> str:
-    return (f'x */ __attribute__((constructor)) static void pwn(void) {{ system("touch {marker}"); }} /* y')
+    """The label that ran `touch` through `microlearn train` before labels left comments (it compiles
+    warning-free when it lands in code: system is declared)."""
+    return (f'x */ int system(const char *); __attribute__((constructor)) static void pwn(void) '
+            f'{{ system("touch {marker}"); }} /* y')
 
 
 def outside_literals(c_text: str) -> str:
@@ -32,12 +41,20 @@ def outside_literals(c_text: str) -> str:
 
 def hostile_labels(marker):
     return [payload(marker), "*/", "/*", "//", '"', "\\", "a\nb", "c\rd", "nul\0byte", "??/", "??=", "é",
-            "日本", "🙂", "\x01abc", "x" * 3000, "#define int void", "-1", "tab\tend"]
+            "日本", "🙂", "\x01abc", "é" + "BEEF", "\x7f" + "0123", '"' + "789", "x" * 10240,
+            "日本*/??=\\\n" * 1000, "#define int void", "-1", "tab\tend", ""]
+
+
+def build(args, **kw):
+    """Compile; on failure the compiler's message is the assertion text."""
+    p = subprocess.run(args, capture_output=True, text=True, **kw)
+    assert p.returncode == 0, p.stderr[-3000:]
 
 
 @need_cc
 def test_c_string_round_trips_every_byte(tmp_path):
-    values = hostile_labels(tmp_path / "never") + [bytes(range(256))]
+    values = hostile_labels(tmp_path / "never") + [bytes(range(256)), "\udcff surrogate-escaped", np.str_("np"),
+                                                  np.int64(-7), 2.5]
     src = ["#include <stdio.h>", "static const char *const V[] = {"]
     src += [f"    {c_string(v)}," for v in values]
     src += ["};", "static const unsigned long N[] = {"]
@@ -45,54 +62,114 @@ def test_c_string_round_trips_every_byte(tmp_path):
     src += ["};", "int main(void) { unsigned i; for (i = 0; i < sizeof N / sizeof N[0]; i++) "
             "{ fwrite(V[i], 1, N[i], stdout); fputc(0xFE, stdout); fputc(0xFF, stdout); } return 0; }"]
     (tmp_path / "rt.c").write_text("\n".join(src) + "\n")
-    subprocess.run(["gcc", "-std=c99", *STRICT, "-Wno-overlength-strings", str(tmp_path / "rt.c"), "-o",
-                    str(tmp_path / "rt")], check=True, capture_output=True, text=True)
-    out = subprocess.run([str(tmp_path / "rt")], check=True, capture_output=True).stdout
-    want = b"".join((v if isinstance(v, bytes) else v.encode()) + b"\xfe\xff" for v in values)
-    assert out == want
+    want = b"".join((v if isinstance(v, bytes) else str(v).encode("utf-8", "surrogateescape")) + b"\xfe\xff"
+                    for v in values)
+    for lang, cc in LANGS.items():
+        exe = tmp_path / f"rt_{lang}"
+        build([*cc, *STRICT, "-Wno-overlength-strings", "-Wtrigraphs", str(tmp_path / "rt.c"), "-o", str(exe)])
+        out = subprocess.run([str(exe)], check=True, capture_output=True).stdout
+        assert out == want
+    # trigraphs on (-trigraphs / C89 compilers): still the same bytes
+    build(["gcc", "-std=c99", "-trigraphs", *STRICT, "-Wno-overlength-strings", str(tmp_path / "rt.c"),
+           "-o", str(tmp_path / "rt_tri")])
+    assert subprocess.run([str(tmp_path / "rt_tri")], capture_output=True).stdout == want
+
+
+def test_c_string_shape():
+    assert c_string("é7") == '"\\303\\2517"'              # octal: at most 3 digits, the 7 stays a 7
+    assert c_string("a?b") == '"a\\077b"' and c_string("") == '""'
+    assert c_bytes(b"\xff") == b"\xff" and c_bytes(np.bytes_(b"ab")) == b"ab"
+    lit = c_string("*/" * 100)
+    assert "\n" not in lit and lit.count('" "') == 2       # long text: adjacent literals, C concatenates them
 
 
 def test_c_comment_and_identifier():
-    for text in ["*/ x", "/* y", "// z", "??/", "a\\\nb", "\x1b[31m"]:
+    for text in ["*/ x", "/* y", "// z", "??/", "a\\\nb", "\x1b[31m", "*", "/", "x/", "x*", "?", "//*/*/",
+                 "é*/日本", "a" * 1000 + "*/"]:
         safe = c_comment(text)
-        assert not any(bad in safe for bad in ("*/", "/*", "//", "??", "\\", "\n", "\x1b"))
-    for bad in ["", "1x", "a-b", "int", "class", "x y", "é", None]:
-        with pytest.raises(ValueError):
+        assert not any(bad in safe for bad in ("*/", "/*", "//", "??", "\\", "\n", "\r", "\x1b"))
+        assert safe.isascii() and len(safe) <= 205
+        for before, after in (("/* ", " */"), ("/* ", "."), (" * ", "?")):   # as generators embed it
+            framed = before + safe + after
+            assert framed.count("/*") <= 1 and framed.count("*/") <= 1 and "??" not in framed
+    assert c_comment("sklearn SVC(kernel='rbf')") == "sklearn SVC(kernel='rbf')"
+    for bad in BAD_NAMES:
+        with pytest.raises(ValueError, match="C identifier"):
             c_identifier(bad)
-    assert c_identifier("iris_model") == "iris_model"
+    assert c_identifier("iris_model") == "iris_model" and c_identifier("Mlrnx") == "Mlrnx"
+
+
+def test_every_generator_refuses_a_bad_name(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from microlearn.learning import learner_codegen as lc
+    from microlearn.learning.envs import colour
+    from microlearn.learning.simulate import LearnerConfig
+    est = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    cfg = make_config(n_features=2, capacity=8, classes=2)
+    lcfg = LearnerConfig(n_features=2, n_classes=2)
+    for bad in BAD_NAMES:
+        for gen in (lambda: render_trainer(cfg, bad),
+                    lambda: export_trainer(tmp_path / "t.h", bad, n_features=2, capacity=8, classes=2),
+                    lambda: microlearn.export(est, tmp_path / "m.h", name=bad),
+                    lambda: lc.render_header(lcfg, bad),
+                    lambda: colour.export_c_table(np.zeros((2, 4)), name=bad)):
+            with pytest.raises(ValueError, match="C identifier"):
+                gen()
+    assert not (tmp_path / "t.h").exists() and not (tmp_path / "m.h").exists()
+
+
+def test_export_cli_refuses_a_bad_name(tmp_path, capsys):
+    from sklearn.linear_model import LogisticRegression
+    est = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    microlearn.save_model(est, tmp_path / "m.skops")
+    rc = main(["export", str(tmp_path / "m.skops"), "-o", str(tmp_path / "m.h"), "--name", "x */ int y; /*"])
+    assert rc == 2 and "C identifier" in capsys.readouterr().err
+    assert not (tmp_path / "m.h").exists()
 
 
 @need_cc
 @pytest.mark.parametrize("lang", ["c", "c++"])
 def test_trainer_header_with_hostile_labels_compiles_and_names_them(tmp_path, lang):
     marker = tmp_path / "PWNED"
-    labels = hostile_labels(marker)[:6]
+    labels = hostile_labels(marker)[:6] + ["é" + "BEEF", "x" * 10240, "日本*/??=\\\n" * 1000, ""]
     cfg = make_config(n_features=2, capacity=8, classes=labels, storage="float32")
     header = render_trainer(cfg, "t")
     code = outside_literals(header)
-    assert "system(" not in code and "pwn" not in code and "*/ x" not in code
+    assert "system(" not in code and "pwn" not in code and "*/ x" not in code and "é" not in code
     (tmp_path / "t.h").write_text(header)
     checks = "\n".join(f"    if (strcmp(t_class_names[{i}], {c_string(v)}) != 0) return {i + 1};"
                        for i, v in enumerate(labels))
-    (tmp_path / "m.c").write_text(f'#include <string.h>\n#include "t.h"\nint main(void) {{\n{checks}\n'
-                                  f'    return T_N_CLASS_NAMES == {len(labels)}u ? 0 : 99;\n}}\n')
-    cc = ["gcc", "-std=c99"] if lang == "c" else ["g++", "-x", "c++", "-std=c++11"]
-    subprocess.run([*cc, *STRICT, "-I", microlearn.include_dir(), "-I", str(tmp_path), str(tmp_path / "m.c"),
-                    "-o", str(tmp_path / "m"), "-lm"], check=True, capture_output=True, text=True)
+    (tmp_path / "m.c").write_text(f'#include <string.h>\n#include "t.h"\nint main(void) {{\n{checks}\n    return '
+                                  f'T_N_CLASS_NAMES == {len(labels)}u && t_setup() == MLRN_OK ? 0 : 99;\n}}\n')
+    build([*LANGS[lang], *STRICT, "-I", microlearn.include_dir(), "-I", str(tmp_path), str(tmp_path / "m.c"),
+           "-o", str(tmp_path / "m"), "-lm"])
     assert subprocess.run([str(tmp_path / "m")]).returncode == 0
     assert not marker.exists()
 
 
-@pytest.mark.skipif(shutil.which("avr-gcc") is None, reason="no avr-gcc")
+@need_avr
 def test_trainer_header_with_hostile_labels_builds_for_avr(tmp_path):
-    cfg = make_config(n_features=2, capacity=8, classes=["*/", "é\"\\"], storage="int8", feature_range=(0, 1))
+    """In flash (no SRAM: the planner's figures hold), readable with pgm_read_ptr + the _P functions, and
+    gone from the program when nothing reads them."""
+    labels = ["*/", "é\"\\", "x" * 300]
+    cfg = make_config(n_features=2, capacity=8, classes=labels, storage="int8", feature_range=(0, 1))
     (tmp_path / "t.h").write_text(render_trainer(cfg, "t"))
-    (tmp_path / "m.c").write_text('#include "t.h"\nint main(void) {\n'
-                                  '    const char *p = (const char *)pgm_read_ptr(&t_class_names[1]);\n'
-                                  '    return pgm_read_byte(p) == 0xC3 ? 0 : 1;\n}\n')
-    subprocess.run(["avr-gcc", "-mmcu=atmega328p", "-Os", "-std=c99", *STRICT, "-I", microlearn.include_dir(),
-                    "-I", str(tmp_path), "-c", str(tmp_path / "m.c"), "-o", str(tmp_path / "m.o")],
-                   check=True, capture_output=True, text=True)
+    uses = ('#include <string.h>\n#include "t.h"\nint main(void) {\n'
+            '    const char *p = (const char *)pgm_read_ptr(&t_class_names[1]);\n'
+            f'    return strcmp_P({c_string(labels[1])}, p) == 0 && t_setup() == MLRN_OK ? 0 : 1;\n}}\n')
+    unused = '#include "t.h"\nint main(void) { return t_setup() == MLRN_OK ? 0 : 1; }\n'
+    cc = ["avr-gcc", "-mmcu=atmega328p", "-Os", "-std=c99", *STRICT, "-ffunction-sections", "-fdata-sections",
+          "-Wl,--gc-sections", "-I", microlearn.include_dir(), "-I", str(tmp_path)]
+    syms = {}
+    for kind, src in (("uses", uses), ("unused", unused)):
+        (tmp_path / f"{kind}.c").write_text(src)
+        build([*cc, str(tmp_path / f"{kind}.c"), "-o", str(tmp_path / f"{kind}.elf"), "-lm"])
+        nm = subprocess.run(["avr-nm", str(tmp_path / f"{kind}.elf")], check=True, capture_output=True, text=True)
+        syms[kind] = {ln.split()[-1]: ln.split()[-2] for ln in nm.stdout.splitlines() if "class_names" in ln}
+    assert syms["unused"] == {}
+    # the table and its strings are in .text (flash: 't'/'T'), none in .data/.bss (SRAM: 'd'/'b')
+    assert "t_class_names" in syms["uses"] and set(syms["uses"].values()) <= {"t", "T"}
 
 
 @need_cc
@@ -100,7 +177,7 @@ def test_train_cli_with_hostile_labels_runs_no_injected_code(tmp_path, capsys):
     """The attack as it was: labels that close the comment and add a constructor calling system()."""
     marker = tmp_path / "PWNED"
     rng = np.random.default_rng(0)
-    labels = [payload(marker), "/* x", '"q\\']
+    labels = [payload(marker), "/* x", '"q\\??/']
     rows = ["a,b,label"]
     for i in range(45):
         c = i % 3
@@ -116,25 +193,64 @@ def test_train_cli_with_hostile_labels_runs_no_injected_code(tmp_path, capsys):
     assert '"agreement": 1.0' in out.out
 
 
+def _fitted(names):
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import SVC
+    from sklearn.tree import DecisionTreeClassifier
+    X, y = load_iris(return_X_y=True)
+    return X, [est.fit(X, names[y]) for est in (LogisticRegression(max_iter=1000), DecisionTreeClassifier(),
+                                                SVC(kernel="rbf"))]
+
+
+def _hostile_names(marker):
+    return np.array([payload(marker), "*/ // ??= é日本", "é\n\"\\" + "x" * 5000], dtype=object)
+
+
 @need_cc
 @pytest.mark.parametrize("lang", ["c", "c++"])
 def test_export_with_hostile_class_names(tmp_path, lang):
-    from sklearn.datasets import load_iris
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.tree import DecisionTreeClassifier
     marker = tmp_path / "PWNED"
-    X, y = load_iris(return_X_y=True)
-    names = np.array([payload(marker), "*/ // ??=", "é\n\"\\"], dtype=object)
-    for est in (LogisticRegression(max_iter=1000).fit(X, names[y]), DecisionTreeClassifier().fit(X, names[y])):
+    X, models = _fitted(_hostile_names(marker))
+    for est in models:
         header = microlearn.export(est, tmp_path / "m.h", name="m", check_X=X[:20]).header
-        assert "system(" not in outside_literals(header)
+        assert "system(" not in outside_literals(header) and "pwn" not in outside_literals(header)
         checks = "\n".join(f"    if (strcmp(m_class_names[{i}], {c_string(v)}) != 0) return {i + 1};"
                            for i, v in enumerate(est.classes_))
         (tmp_path / "main.c").write_text(f'#include <string.h>\n#include "m.h"\nint main(void) {{\n{checks}\n'
-                                         "    return 0;\n}\n")
-        cc = ["gcc", "-std=c99"] if lang == "c" else ["g++", "-x", "c++", "-std=c++11"]
-        subprocess.run([*cc, *STRICT, "-I", microlearn.include_dir(), "-I", str(tmp_path),
-                        str(tmp_path / "main.c"), "-o", str(tmp_path / "main"), "-lm"], check=True,
-                       capture_output=True, text=True)
-        assert subprocess.run([str(tmp_path / "main")]).returncode == 0
+                                         "    return m_N_CLASS_NAMES == 3 ? 0 : 99;\n}\n")
+        build([*LANGS[lang], *STRICT, "-I", microlearn.include_dir(), "-I", str(tmp_path),
+               str(tmp_path / "main.c"), "-o", str(tmp_path / "main"), "-lm"])
+        assert subprocess.run([str(tmp_path / "main")]).returncode == 0, type(est).__name__
     assert not marker.exists()
+
+
+@need_avr
+def test_export_with_hostile_class_names_builds_for_avr(tmp_path):
+    X, models = _fitted(_hostile_names(tmp_path / "PWNED"))
+    for est in models:
+        microlearn.export(est, tmp_path / "m.h", name="m")
+        checks = "\n".join(f"    if (strcmp_P({c_string(v)}, (const char *)pgm_read_ptr(&m_class_names[{i}]))) "
+                           f"return {i + 1};" for i, v in enumerate(est.classes_))
+        (tmp_path / "main.c").write_text(f'#include <string.h>\n#include "m.h"\nint main(void) {{\n{checks}\n'
+                                         "    return 0;\n}\n")
+        build(["avr-gcc", "-mmcu=atmega328p", "-Os", "-std=c99", *STRICT, "-I", microlearn.include_dir(),
+               "-I", str(tmp_path), "-c", str(tmp_path / "main.c"), "-o", str(tmp_path / "main.o")])
+
+
+def test_export_description_is_sanitised():
+    """A model's description and notes are comments: whatever they say, they stay one comment."""
+    from microlearn.codegen.export._model import CModel, render
+    m = CModel(name="m", source="evil */ int x; /* ??/", n_features=1, classes=np.array(["a"]),
+               includes=[], notes=["*/ #include </etc/passwd>", "line\nsplice\\"], predict_body="    return 0;")
+    code = outside_literals(render(m))
+    assert "int x;" not in code.split("*/")[1] and "#include </etc" not in code.split("*/")[1]
+    assert code.count("/*") == code.count("*/")
+
+
+def test_colour_table_labels_become_macro_names_only():
+    from microlearn.learning.envs import colour
+    src = colour.export_c_table(np.zeros((2, 4)), classes=["*/ system(x) /*", "é", "1"])
+    assert "system(" not in src and "#define COLOUR_READINGS_CLASS____SYSTEM_X____ 0" in src
+    with pytest.raises(ValueError, match="both become"):
+        colour.export_c_table(np.zeros((2, 4)), classes=["a-b", "A_B"])

@@ -106,16 +106,31 @@ template this thread_local throw true try typeid typename using virtual wchar_t 
 
 
 def c_identifier_ok(name: str) -> bool:
+    return c_identifier_problem(name) is None
+
+
+def c_identifier_problem(name) -> str | None:
+    """Why `name` cannot prefix generated C identifiers (None: it can). Generators write `name_...` and
+    `NAME_...` (upper case) at file scope, so besides the syntax: no C/C++ keyword, no leading underscore
+    (reserved at file scope, and `_X...` everywhere), no `mlrn` prefix in any case (the runtime's own
+    `mlrn_*` functions and `MLRN_*` macros would clash)."""
     import re
-    return (isinstance(name, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is not None
-            and name not in _KEYWORDS)
+    if not isinstance(name, str) or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is None:
+        return "letters, digits and '_' only, not starting with a digit"
+    if name in _KEYWORDS:
+        return "it is a C/C++ keyword"
+    if name.startswith("_"):
+        return "a leading '_' is reserved for the C implementation"
+    if name.lower() == "mlrn" or name.lower().startswith("mlrn_"):
+        return "the 'mlrn' prefix is reserved for the microlearn runtime"
+    return None
 
 
 def c_identifier(name, what: str = "name") -> str:
-    """`name` if it can prefix generated C identifiers; else ValueError saying why."""
-    if not c_identifier_ok(name):
-        raise ValueError(f"{what} must be a C identifier (letters, digits, '_', not starting with a digit, "
-                         f"not a C/C++ keyword), got {name!r}")
+    """`name` if it can prefix generated C identifiers; else one ValueError saying why."""
+    why = c_identifier_problem(name)
+    if why is not None:
+        raise ValueError(f"{what} must be a C identifier ({why}), got {name!r}")
     return name
 
 
@@ -126,16 +141,29 @@ def c_identifier(name, what: str = "name") -> str:
 _PLAIN = frozenset(range(0x20, 0x7F)) - {ord("\\"), ord('"'), ord("?")}
 
 
+def c_bytes(value) -> bytes:
+    """The bytes a label stands for: bytes as they are, text (str, numpy scalars, ints: str()) as UTF-8.
+    Lone surrogates (file names, labels decoded with errors='surrogateescape') keep their bytes."""
+    if not isinstance(value, (str, bytes, bytearray, memoryview)) and hasattr(value, "item"):
+        try:
+            value = value.item()          # numpy scalar -> Python str / bytes / number
+        except (ValueError, TypeError):
+            pass
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    text = str(value)
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 def c_string(value, per_literal: int = 80) -> str:
-    """A C string literal whose bytes are the UTF-8 encoding of `value` (str, bytes, or anything str()
-    can print: numpy labels, ints); valid in C99 and C++, in any context (code or #define)."""
-    if isinstance(value, (bytes, bytearray)):
-        data = bytes(value)
-    else:
-        data = (value.item() if hasattr(value, "item") else value)
-        data = str(data).encode("utf-8", "surrogateescape")
+    """A C string literal whose bytes are c_bytes(value) (str, bytes, numpy labels, ints); valid in C99
+    and C++, in any context (code or #define). Each byte is one complete token of the literal, so the
+    split into adjacent literals never cuts an escape, and no `?` is ever left to start a trigraph."""
     parts, cur = [], []
-    for b in data:
+    for b in c_bytes(value):
         cur.append(chr(b) if b in _PLAIN else f"\\{b:03o}")
         if len(cur) >= per_literal:
             parts.append('"' + "".join(cur) + '"')
@@ -152,10 +180,16 @@ def c_comment(text, limit: int = 200) -> str:
     for ch in str(text):
         out.append(ch if " " <= ch <= "~" and ch != "\\" else "?")
     s = "".join(out)
-    for bad in ("/*", "*/", "//", "??"):
+    s = s if len(s) <= limit else s[: limit - 3] + "..."
+    for bad in ("/*", "*/", "//", "??"):   # a space between the two: inserting one never makes another
         while bad in s:
             s = s.replace(bad, bad[0] + " " + bad[1])
-    return s if len(s) <= limit else s[: limit - 3] + "..."
+    # Nor at the edges, where the text meets the surrounding comment ("/* " before, " */" or "." after).
+    if s[:1] in ("*", "/", "?"):
+        s = " " + s
+    if s[-1:] in ("*", "/", "?"):
+        s += " "
+    return s
 
 
 def format_doubles_as_f32(values: Sequence[float]) -> list[str]:

@@ -17,7 +17,7 @@ import numpy as np
 from .._version import RUNTIME_VERSION
 from ..estimators import _solvers, _store
 from ..estimators._f32 import KERNELS
-from .c_format import c_array, c_float, c_identifier_ok, c_string_table
+from .c_format import c_array, c_float, c_identifier, c_string_table
 
 STORAGE_C = {"float32": ("float", "MLRN_STORAGE_F32"), "int16": ("int16_t", "MLRN_STORAGE_I16"),
              "int8": ("int8_t", "MLRN_STORAGE_I8")}
@@ -139,9 +139,7 @@ def make_config(*, n_features, capacity, classes, kernel="linear", C=1.0, gamma=
 
 
 def render_trainer(cfg: TrainerConfig, name: str, sram_budget: int | None = None) -> str:
-    if not c_identifier_ok(name):
-        raise ValueError(f"name must be a C identifier, got {name!r}")
-    N, U = name, name.upper()
+    N, U = c_identifier(name, "trainer name"), name.upper()
     p = cfg.params
     ctype, storage_c = STORAGE_C[cfg.storage]
     buf = cfg.buffers()

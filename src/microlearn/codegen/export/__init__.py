@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..c_format import c_identifier_ok
+from ..c_format import c_identifier
 from ._model import CModel, render
 from ._prep import Prescale, UnsupportedModel, split_pipeline
 
@@ -52,8 +52,7 @@ class ExportReport:
 
 def lower(estimator, name="model", dtype="float32", calib_X=None, **opts) -> CModel:
     """Estimator -> CModel (tables + C bodies + Python mirror)."""
-    if not c_identifier_ok(name):
-        raise ValueError(f"name {name!r} is not a C identifier")
+    c_identifier(name, "model name")
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {DTYPES}, not {dtype!r}")
     pre, final = split_pipeline(estimator)

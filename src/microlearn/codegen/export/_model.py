@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from ..._version import RUNTIME_VERSION, __version__
-from ..c_format import CTYPES, c_array, c_comment, c_string_table, table_bytes
+from ..c_format import CTYPES, c_array, c_comment, c_identifier, c_string_table, table_bytes
 
 
 @dataclass
@@ -72,7 +72,7 @@ class CModel:
 
 
 def render(m: CModel) -> str:
-    N = m.name
+    N = c_identifier(m.name, "model name")
     guard = f"{N}_H_INCLUDED"
     lines = []
     # Text from the model (its description, notes) only as sanitised comments; class names, which are
@@ -98,6 +98,7 @@ def render(m: CModel) -> str:
     lines.append("")
     lines.append(f"#define {N}_N_FEATURES {m.n_features}")
     lines.append(f"#define {N}_N_CLASSES {m.n_classes}")
+    lines.append(f"#define {N}_N_CLASS_NAMES {m.n_classes}   /* entries of {N}_class_names */")
     if m.decision_body is not None:
         lines.append(f"#define {N}_N_DECISION {m.n_decision}")
     lines.append("/* bytes of const tables (flash); the runtime code comes on top */")

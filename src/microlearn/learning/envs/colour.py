@@ -27,6 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ...codegen.c_format import c_identifier
 from ..streams import Stream
 
 # Diffuse reflectance of the test cards behind the (R, G, B) filters.
@@ -100,12 +101,6 @@ def colour_stream(n: int = 600, colours: Sequence[str] = ("red", "green", "blue"
         "features": CHANNELS, "ambient": level.astype(np.float32), "concept": n_known - len(colours)})
 
 
-def _ident(name: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise ValueError(f"{name!r} is not a C identifier")
-    return name
-
-
 def export_c_table(X: np.ndarray, y: np.ndarray | None = None, *, name: str = "colour_readings",
                    classes: Sequence[str] | None = None, drift_points: Sequence[int] = (),
                    per_line: int = 4) -> str:
@@ -116,7 +111,7 @@ def export_c_table(X: np.ndarray, y: np.ndarray | None = None, *, name: str = "c
     #defines NAME_N, NAME_D, NAME_CLASS_<COLOUR> and NAME_DRIFT_<i>. Self-contained:
     needs only <stdint.h> (and <avr/pgmspace.h> on AVR). Values are rounded and must
     fit int16."""
-    name = _ident(name)
+    name = c_identifier(name, "table name")
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError("X must be a non-empty (n, d) array")
@@ -145,8 +140,16 @@ def export_c_table(X: np.ndarray, y: np.ndarray | None = None, *, name: str = "c
     for i, p in enumerate(drift_points):
         lines.append(f"#define {up}_DRIFT_{i} {int(p)}")
     if classes is not None:
+        seen = {}
         for k, c in enumerate(classes):
-            lines.append(f"#define {up}_CLASS_{_ident(re.sub(r'[^A-Za-z0-9_]', '_', c)).upper()} {k}")
+            # A label becomes part of a macro name, never C text: ASCII letters and digits kept, anything
+            # else '_'. Two labels mapping to one macro are refused (a redefinition would renumber a class).
+            macro = f"{up}_CLASS_" + re.sub(r"[^A-Za-z0-9_]", "_", str(c)).upper()
+            if macro in seen:
+                raise ValueError(f"class labels {seen[macro]!r} and {c!r} both become the macro {macro}; "
+                                 "rename one")
+            seen[macro] = c
+            lines.append(f"#define {macro} {k}")
         lines.append(f"#define {up}_N_CLASSES {len(classes)}")
     lines.append("")
     lines.append(f"static const int16_t {name}[{n}][{d}] {up}_FLASH = {{")
