@@ -1,6 +1,7 @@
 """Targets: where generated C is compiled, run and measured (host, simavr boards, qemu boards)."""
 from .base import Build, RunResult, Target
-from .errors import BuildError, DoesNotFit, RunError, RunTimeout, TargetError, TargetUnavailable
+from .errors import (BuildError, DoesNotFit, RunError, RunTimeout, SandboxUnavailable, TargetError,
+                     TargetUnavailable)
 from .host import HostTarget
 
 
@@ -13,4 +14,4 @@ def get_target(name: str, **kwargs) -> Target:
 
 
 __all__ = ["Build", "RunResult", "Target", "HostTarget", "get_target", "TargetError", "TargetUnavailable",
-           "BuildError", "DoesNotFit", "RunError", "RunTimeout"]
+           "BuildError", "DoesNotFit", "RunError", "RunTimeout", "SandboxUnavailable"]

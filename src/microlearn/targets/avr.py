@@ -19,6 +19,7 @@ from .sandbox import DEFAULT_MAX_OUTPUT, run_confined
 
 AVR_SUPPORT = SUPPORT_DIR / "avr"
 _INSTALL = "install the AVR toolchain and simulator (apt-get install gcc-avr avr-libc simavr libsimavr-dev)"
+_RUNNER_MEMORY = 1 << 30   # address space of the simavr runner (it needs a few MB)
 
 
 class AvrTarget(Target):
@@ -44,7 +45,9 @@ class AvrTarget(Target):
 
     def runner(self) -> Path:
         """The cached simavr runner executable (built on first use)."""
-        return tc.cached_host_binary(AVR_SUPPORT / "simavr_runner.c", "simavr_runner", ["-lsimavr"], cc=self.host_cc)
+        return tc.cached_host_binary(AVR_SUPPORT / "simavr_runner.c", "simavr_runner", ["-lsimavr"], cc=self.host_cc,
+                                     depends=[AVR_SUPPORT / "mlrn_untrusted_elf.h", AVR_SUPPORT / "mlrn_mmcu_check.h",
+                                              SUPPORT_DIR / "sandbox" / "mlrn_landlock.h"])
 
     def build(self, sources: Sequence[Path], workdir: Path, *, include_dirs: Sequence[Path] = (),
               defines: Mapping[str, str | int] | None = None, cflags: Sequence[str] = (),
@@ -98,27 +101,32 @@ class AvrTarget(Target):
         with tempfile.TemporaryDirectory(prefix="mlrn-avr-") as tmp:
             infile = Path(tmp) / "input.bin"
             infile.write_bytes(input_bytes)
-            cmd = [str(runner), self.board.machine, str(self.board.clock_hz), str(self.max_cycles),
-                   str(build.path), str(infile)]
+            elf = Path(build.path).resolve()
             exit_loop = getattr(build, "exit_loop_addr", None)
             if exit_loop is None:
                 exit_loop = tc.symbols(self.nm, build.path)[1].get("__stop_program")
-            if exit_loop is not None:
-                cmd.append(hex(exit_loop))
+            cmd = [str(runner), self.board.machine, str(self.board.clock_hz), str(self.max_cycles), str(elf),
+                   str(infile), hex(exit_loop) if exit_loop is not None else "-", str(self.max_output)]
             start = time.monotonic()
             try:
-                # The runner reads the firmware and the input and writes nothing but its output.
-                proc = run_confined(cmd, cwd=tmp, read=[runner, Path(build.path).resolve(), infile], write=[tmp],
-                                    timeout=timeout, max_output=self.max_output)
+                # The runner reads the firmware and the input and writes nothing but its output (it also
+                # confines itself to reading the firmware once it has the input: simavr_runner.c).
+                proc = run_confined(cmd, cwd=tmp, read=[runner, elf, infile], write=[tmp], timeout=timeout,
+                                    max_output=self.max_output, max_memory=_RUNNER_MEMORY, cc=self.host_cc)
             except subprocess.TimeoutExpired as exc:
                 raise RunTimeout(f"{self.name}: simulation did not finish within {timeout:g} s (wall clock) "
                                  "and was killed", "") from exc
             wall = time.monotonic() - start
         output = proc.stdout.decode("utf-8", "replace")
-        if proc.output_over:
+        report = _parse_report(proc.stderr.decode("utf-8", "replace"))
+        if proc.output_over or (report is not None and report["status"] == "output_limit"):
             raise RunError(f"{self.name}: the program wrote more than {self.max_output:,} bytes of output and "
                            "was stopped", output)
-        report = _parse_report(proc.stderr.decode("utf-8", "replace"))
+        refused = next((ln for ln in proc.stderr.decode("utf-8", "replace").splitlines()
+                        if ln.startswith("simavr_runner: firmware refused: ")), None)
+        if refused:
+            raise RunError(f"{self.name}: the ELF file was refused: {refused.split(': ', 2)[2]} (simavr would "
+                           "overflow its buffers reading it)", output)
         if proc.returncode != 0 or report is None:
             raise RunError(f"{self.name}: simavr runner failed (exit {proc.returncode}): "
                            f"{proc.stderr.decode('utf-8', 'replace').strip()[-300:]}", output)

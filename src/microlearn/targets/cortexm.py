@@ -7,6 +7,7 @@ one instruction per cycle. I/O is semihosting on files in a private run director
 """
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import tempfile
@@ -18,6 +19,8 @@ from . import _toolchain as tc
 from .base import COMMON_CFLAGS, SUPPORT_DIR, Build, RunResult, Target, parse_measurements
 from .errors import RunError, RunTimeout
 from .sandbox import DEFAULT_MAX_OUTPUT, run_confined
+
+_QEMU_MEMORY = 4 << 30   # address space of qemu (it reserves about 1.3 GB, mostly its code buffer)
 
 CM_SUPPORT = SUPPORT_DIR / "cortexm"
 _INSTALL = ("install the Arm toolchain and qemu (apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi "
@@ -97,43 +100,60 @@ class CortexMTarget(Target):
         build.marker_addrs = _markers(addrs)
         return build
 
-    def qemu_command(self, build: Build) -> list[str]:
+    def qemu_command(self, build: Build, report_fd: int | None = None) -> list[str]:
+        """The qemu command line. The plugin's report goes to `report_fd` (an inherited descriptor the
+        guest cannot reach), or without one to qemu's log on stderr (add it with -d plugin)."""
         b = self.board
         markers = getattr(build, "marker_addrs", None)
         if markers is None:
             markers = _markers(tc.symbols(self.nm, build.path)[1])
         plugin_args = "".join(f",{k}={a:#x}" for k, a in zip(("begin", "end"), markers) if a is not None)
-        limit = f",limit={self.max_instructions}" if self.max_instructions else ""
+        if self.max_instructions:
+            plugin_args += f",limit={self.max_instructions}"
+        if report_fd is not None:
+            plugin_args += f",report_fd={report_fd}"
         # -sandbox: seccomp, so no process can be spawned (semihosting's SYS_SYSTEM fails) and qemu cannot
-        # raise its privileges; file access is confined by sandbox.run_confined (Landlock).
+        # raise its privileges; file access is confined by sandbox.run_confined (Landlock). Semihosting
+        # is all the guest has to reach the host (no serial, monitor, network or disk).
         return [self.qemu, "-M", b.machine, *b.machine_args, "-nographic", "-monitor", "none", "-serial", "none",
+                "-nodefaults", "-net", "none",
                 "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
                 "-semihosting-config", "enable=on,target=native", "-kernel", str(Path(build.path).resolve()),
-                "-plugin", f"{self.plugin()}{plugin_args}{limit}", "-d", "plugin"]
+                "-plugin", f"{self.plugin()}{plugin_args}", *([] if report_fd is not None else ["-d", "plugin"])]
 
     def run(self, build: Build, input_bytes: bytes = b"", timeout: float = 120.0) -> RunResult:
         tc.require_tool(self.qemu, _INSTALL)
-        cmd = self.qemu_command(build)
-        with tempfile.TemporaryDirectory(prefix="mlrn-qemu-") as tmp:
+        # Two private directories: run_dir, the guest's (its files, via semihosting), and a second one
+        # for the plugin's report, which the guest can neither name nor open.
+        with tempfile.TemporaryDirectory(prefix="mlrn-qemu-") as tmp, \
+                tempfile.TemporaryDirectory(prefix="mlrn-qemu-report-") as rep:
             run_dir = Path(tmp)
             (run_dir / "mlrn_input.bin").write_bytes(input_bytes)  # the guest opens these names via semihosting
+            report_fd = os.open(Path(rep) / "report", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             start = time.monotonic()
             try:
+                cmd = self.qemu_command(build, report_fd=report_fd)
                 # The guest reaches the host through semihosting: it may read the firmware and the plugin,
                 # and write only in run_dir (sandbox.run_confined).
                 proc = run_confined(cmd, cwd=run_dir, read=[Path(build.path).resolve(), self.plugin()],
                                     write=[run_dir], timeout=timeout, max_output=self.max_output,
-                                    watch=[run_dir / "mlrn_output.bin", run_dir / "mlrn_meas.txt"])
+                                    watch=[run_dir / "mlrn_output.bin", run_dir / "mlrn_meas.txt"],
+                                    max_memory=_QEMU_MEMORY, pass_fds=[report_fd], cc=self.host_cc)
             except subprocess.TimeoutExpired as exc:
                 raise RunTimeout(f"{self.name}: qemu did not finish within {timeout:g} s and was killed "
-                                 "(a guest that never exits runs forever)",
+                                 "(a guest that never exits runs forever, e.g. one waiting in WFI)",
                                  _read(run_dir / "mlrn_output.bin", self.max_output)) from exc
+            finally:
+                os.close(report_fd)
             wall = time.monotonic() - start
             output = _read(run_dir / "mlrn_output.bin", self.max_output)
             over = proc.output_over or _size(run_dir / "mlrn_output.bin") >= self.max_output
             _, meas = parse_measurements(_read(run_dir / "mlrn_meas.txt", self.max_output))
+            _, plugin_meas = parse_measurements(_read(Path(rep) / "report", 1 << 16))
         log = proc.stderr.decode("utf-8", "replace")
-        _, plugin_meas = parse_measurements(log)
+        # The plugin's numbers replace any the guest wrote itself.
+        for key in [k for k in meas if k in _PLUGIN_KEYS]:
+            del meas[key]
         meas.update(plugin_meas)
         if over:
             raise RunError(f"{self.name}: the program wrote more than {self.max_output:,} bytes of output and "
@@ -175,6 +195,10 @@ class CortexMTarget(Target):
                                 "seconds_assumes": "1 instruction per cycle",
                                 "sram_used_bytes": static + (stack or 0),
                                 "wall_seconds": wall})
+
+
+_PLUGIN_KEYS = frozenset({"instructions", "marked_total", "marked_pairs", "marked_span", "marked_unpaired",
+                          "total_instructions", "instruction_limit"})
 
 
 def _markers(addrs: Mapping[str, int]) -> tuple[int | None, int | None]:

@@ -9,6 +9,10 @@ class TargetUnavailable(TargetError):
     """A toolchain or emulator this target needs is not installed."""
 
 
+class SandboxUnavailable(TargetUnavailable):
+    """Untrusted code cannot be confined on this system (see targets/sandbox.py and MICROLEARN_SANDBOX)."""
+
+
 class BuildError(TargetError):
     """The C did not compile or link. `log` holds the compiler output."""
 

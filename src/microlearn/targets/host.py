@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -16,9 +17,11 @@ class HostTarget(Target):
     kind = "host"
 
     def __init__(self, cc: str = "cc", cxx: str = "c++", sanitize: bool = False, opt: str = "-O2",
-                 max_output: int = DEFAULT_MAX_OUTPUT):
+                 max_output: int = DEFAULT_MAX_OUTPUT, max_memory: int | None = 4 << 30):
+        """`max_output`: bytes the program may print (and write to any file); `max_memory`: its address
+        space (RLIMIT_AS; None: no limit, and always none for sanitizer builds, which reserve terabytes)."""
         self.cc, self.cxx, self.sanitize, self.opt = cc, cxx, sanitize, opt
-        self.max_output = max_output
+        self.max_output, self.max_memory = max_output, max_memory
 
     def check(self) -> None:
         if shutil.which(self.cc) is None:
@@ -53,10 +56,14 @@ class HostTarget(Target):
 
     def run(self, build: Build, input_bytes: bytes = b"", timeout: float = 120.0) -> RunResult:
         # Generated C runs natively: confined like the emulators (it reads only itself and the system's
-        # libraries, writes nowhere, its output is bounded).
+        # libraries, writes only in an empty private directory, its output and memory are bounded).
         try:
-            proc = run_confined([str(build.path)], read=[Path(build.path).resolve()], input_bytes=input_bytes,
-                                timeout=timeout, max_output=self.max_output)
+            with tempfile.TemporaryDirectory(prefix="mlrn-host-") as run_dir:
+                proc = run_confined([str(build.path)], read=[Path(build.path).resolve()], write=[run_dir],
+                                    cwd=run_dir, input_bytes=input_bytes, timeout=timeout,
+                                    max_output=self.max_output,
+                                    max_memory=None if self.sanitize else self.max_memory,
+                                    own_proc=self.sanitize, cc=self.cc)
         except subprocess.TimeoutExpired as exc:
             raise RunTimeout(f"host program did not finish within {timeout:g} s and was killed") from exc
         raw = proc.stdout.decode("utf-8", "replace")

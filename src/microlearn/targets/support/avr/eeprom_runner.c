@@ -26,9 +26,16 @@
  *                            or GPIOR0 = 0xFF at end of input
  *   cli + sleep           -> end of the program (simavr's graceful stop)
  * Report, last line on stderr:
- *   @eeprom status=exit|crash|cycle_limit cut=0|1 writes=N cycles=N
- * (status of the last boot; writes = EEPROM bytes that landed, over all boots)
+ *   @eeprom status=exit|crash|cycle_limit|output_limit cut=0|1 writes=N cycles=N
+ * (status of the last boot; writes = EEPROM bytes that landed, over all boots; output_limit: the
+ * firmware wrote more than 16 MB to stdout and was stopped)
+ *
+ * The firmware is untrusted (see simavr_runner.c): its .mmcu section is checked before simavr
+ * parses it, the runner opens its input and output files first and then confines itself with
+ * Landlock to reading the ELF (on kernels with Landlock), and the ELF's requests for host side
+ * effects (VCD file, traces, command/console registers) are cleared.
  */
+#define _GNU_SOURCE /* O_PATH, for mlrn_landlock.h */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +46,10 @@
 #include <simavr/sim_avr.h>
 #include <simavr/sim_elf.h>
 #include <simavr/sim_io.h>
+
+#include "mlrn_untrusted_elf.h"
+
+#define MAX_OUTPUT (16ul << 20)
 
 /* Data-space addresses on the ATmega328P (also ATmega2560). */
 #define ADDR_GPIOR0 0x3E
@@ -59,12 +70,19 @@ static int cut_mode;         /* 0 clean, 1 erased, 2 garbage */
 static uint8_t garbage;
 static unsigned long writes;
 static int cut_done, rebooted;
+static unsigned long out_bytes;
+static int output_over;
 
 static void on_out(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param) {
     (void)param;
     avr->data[addr] = v;
+    if (out_bytes++ >= MAX_OUTPUT) {
+        output_over = 1;
+        return;
+    }
     putchar(v);
 }
+
 
 static void on_in_request(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param) {
     (void)param;
@@ -126,7 +144,9 @@ int main(int argc, char **argv) {
     avr_eeprom_desc_t d;
     unsigned long long max_cycles;
     const char *status = "cycle_limit";
-    FILE *f;
+    FILE *f, *out;
+    uint8_t *img = NULL;
+    size_t img_len = 0;
     if (argc != 10) {
         fprintf(stderr, "usage: %s MCU CLOCK_HZ MAX_CYCLES FIRMWARE.elf EEPROM_IN EEPROM_OUT CUT MODE GARBAGE\n",
                 argv[0]);
@@ -137,6 +157,21 @@ int main(int argc, char **argv) {
     cut_mode = strcmp(argv[8], "erased") == 0 ? 1 : strcmp(argv[8], "garbage") == 0 ? 2 : 0;
     garbage = (uint8_t)strtoul(argv[9], NULL, 0);
     input = read_all(stdin, &input_len);
+    if (strcmp(argv[5], "-") != 0) {
+        f = fopen(argv[5], "rb");
+        if (!f) {
+            fprintf(stderr, "eeprom_runner: cannot read %s\n", argv[5]);
+            return 2;
+        }
+        img = read_all(f, &img_len);
+        fclose(f);
+    }
+    out = fopen(argv[6], "wb");
+    if (!out) {
+        fprintf(stderr, "eeprom_runner: cannot write %s\n", argv[6]);
+        return 2;
+    }
+    if (mlrn_untrusted_elf_open("eeprom_runner", argv[4]) != 0) return 2;
 
     avr_global_logger_set(logger);
     memset(&fw, 0, sizeof fw);
@@ -150,14 +185,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     avr_init(avr);
+    avr->sleep = mlrn_untrusted_no_host_sleep;
     /* The firmware is untrusted: its .mmcu section may ask simavr to write a VCD trace to any host path
      * (AVR_MCU_VCD_FILE), or to take commands and console output through registers. None of that. */
-    fw.tracename[0] = '\0';
-    fw.traceperiod = 0;
-    fw.tracecount = 0;
-    fw.command_register_addr = 0;
-    fw.console_register_addr = 0;
-    memset(fw.external_state, 0, sizeof fw.external_state);
+    mlrn_untrusted_elf_strip(&fw);
     avr_load_firmware(avr, &fw);
     avr->frequency = (uint32_t)strtoul(argv[2], NULL, 10);
 
@@ -176,17 +207,8 @@ int main(int argc, char **argv) {
     ee = d.ee;
     ee_size = (uint32_t)(avr->e2end + 1);
     memset(ee, 0xFF, ee_size);
-    if (strcmp(argv[5], "-") != 0) {
-        size_t n;
-        uint8_t *img;
-        f = fopen(argv[5], "rb");
-        if (!f) {
-            fprintf(stderr, "eeprom_runner: cannot read %s\n", argv[5]);
-            return 2;
-        }
-        img = read_all(f, &n);
-        fclose(f);
-        memcpy(ee, img, n < ee_size ? n : ee_size);
+    if (img) {
+        memcpy(ee, img, img_len < ee_size ? img_len : ee_size);
         free(img);
     }
     shadow = malloc(ee_size);
@@ -215,15 +237,17 @@ int main(int argc, char **argv) {
             status = "crash";
             break;
         }
+        if (output_over) {
+            status = "output_limit";
+            break;
+        }
         if (avr->cycle >= max_cycles) break;
     }
     fflush(stdout);
-    f = fopen(argv[6], "wb");
-    if (!f || fwrite(ee, 1, ee_size, f) != ee_size) {
+    if (fwrite(ee, 1, ee_size, out) != ee_size || fclose(out) != 0) {
         fprintf(stderr, "eeprom_runner: cannot write %s\n", argv[6]);
         return 2;
     }
-    fclose(f);
     fprintf(stderr, "\n@eeprom status=%s cut=%d writes=%lu cycles=%llu\n", status, cut_done, writes,
             (unsigned long long)avr->cycle);
     avr_terminate(avr);

@@ -1,6 +1,6 @@
 /* simavr_runner: run an AVR ELF under libsimavr with exact measurements.
  *
- * usage: simavr_runner MCU CLOCK_HZ MAX_CYCLES FIRMWARE.elf INPUT_FILE [EXIT_LOOP_ADDR]
+ * usage: simavr_runner MCU CLOCK_HZ MAX_CYCLES FIRMWARE.elf INPUT_FILE [EXIT_LOOP_ADDR|- [MAX_OUTPUT]]
  *
  * The firmware's UART0 output goes to stdout as raw bytes. Input bytes are fed
  * into UART0 RX one at a time, when the firmware asks for one by writing GPIOR2
@@ -11,7 +11,9 @@
  * status: exit (cli+sleep: mlrn_target_exit), exit_loop (returned from main into
  * avr-libc's "cli; rjmp ." loop at
  * EXIT_LOOP_ADDR, the byte address of __stop_program; any other endless loop runs to the limit), crash (bad opcode, bad address...),
- * cycle_limit (MAX_CYCLES reached). cycles = cycles between the last begin and
+ * cycle_limit (MAX_CYCLES reached), output_limit (the firmware wrote more than MAX_OUTPUT bytes,
+ * default 16 MB: the run stops at the byte past the limit), bad_elf (refused before loading, see
+ * below: no report line then, exit status 2). cycles = cycles between the last begin and
  * end markers (GPIOR1 = 1 / 2), -1 when the markers were not both seen; marked_total = the sum
  * over every begin..end pair, marked_pairs = their number, marked_span = from the first pair's
  * begin to the last pair's end (-1 if none). Pairing: a begin opens a region, the next end closes
@@ -21,7 +23,15 @@
  * stack_bytes = ramend - min_sp: bytes below the top of RAM the stack ever took,
  * SP sampled after every instruction from reset on, except while a two-byte SP
  * update (out SPH; out SREG; out SPL) is half done: SPH's new value with SPL's old
- * one can point up to 255 bytes too low. */
+ * one can point up to 255 bytes too low.
+ *
+ * The firmware is untrusted. Before simavr parses it, its .mmcu section is checked
+ * (mlrn_mmcu_check.h: simavr copies its strings unbounded) and the runner confines itself with
+ * Landlock to reading the ELF (when the kernel has Landlock; microlearn also starts it under
+ * mlrn_confine). The ELF's requests for host side effects are cleared: a VCD trace file at any
+ * path, traced signals, command and console registers. simavr's real-time pacing of sleep is
+ * switched off: a sleeping firmware runs to MAX_CYCLES at full speed instead of in host time. */
+#define _GNU_SOURCE /* O_PATH, for mlrn_landlock.h */
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +42,8 @@
 #include <simavr/sim_avr.h>
 #include <simavr/sim_elf.h>
 #include <simavr/sim_irq.h>
+
+#include "mlrn_untrusted_elf.h"
 
 /* Data-space addresses (I/O address + 0x20), the same on the ATmega328P and ATmega2560. */
 #define ADDR_GPIOR0 0x3E
@@ -47,12 +59,19 @@ static avr_cycle_count_t marked_total, first_begin_cycle, last_end_cycle;
 static unsigned long long marked_pairs, marked_unpaired;
 static int seen_begin, seen_end, in_region, exit_code = -1;
 static int sp_half_written; /* one byte of SP written, the other not yet */
+static unsigned long long out_bytes, max_output = 16ull << 20;
+static int output_over;
 
 static void on_uart_out(avr_irq_t *irq, uint32_t value, void *param) {
     (void)irq;
     (void)param;
+    if (out_bytes++ >= max_output) {
+        output_over = 1;
+        return;
+    }
     putchar((int)(value & 0xFF));
 }
+
 
 static void on_marker(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param) {
     (void)param;
@@ -135,17 +154,21 @@ int main(int argc, char **argv) {
     avr_flashaddr_t exit_loop_pc;
     avr_cycle_count_t drain_until = 0;
     const char *status;
-    if (argc != 6 && argc != 7) {
-        fprintf(stderr, "usage: %s MCU CLOCK_HZ MAX_CYCLES FIRMWARE.elf INPUT_FILE [EXIT_LOOP_ADDR]\n", argv[0]);
+    if (argc < 6 || argc > 8) {
+        fprintf(stderr, "usage: %s MCU CLOCK_HZ MAX_CYCLES FIRMWARE.elf INPUT_FILE [EXIT_LOOP_ADDR|- [MAX_OUTPUT]]\n",
+                argv[0]);
         return 2;
     }
     max_cycles = strtoull(argv[3], NULL, 10);
-    exit_loop_pc = argc == 7 ? (avr_flashaddr_t)strtoul(argv[6], NULL, 0) : (avr_flashaddr_t)-1;
+    exit_loop_pc = argc >= 7 && strcmp(argv[6], "-") != 0 ? (avr_flashaddr_t)strtoul(argv[6], NULL, 0)
+                                                           : (avr_flashaddr_t)-1;
+    if (argc == 8) max_output = strtoull(argv[7], NULL, 10);
     input = read_file(argv[5], &input_len);
     if (!input) {
         fprintf(stderr, "simavr_runner: cannot read input file %s\n", argv[5]);
         return 2;
     }
+    if (mlrn_untrusted_elf_open("simavr_runner", argv[4]) != 0) return 2;
     avr_global_logger_set(logger);
     memset(&fw, 0, sizeof fw);
     if (elf_read_firmware(argv[4], &fw) != 0) {
@@ -158,14 +181,10 @@ int main(int argc, char **argv) {
         return 2;
     }
     avr_init(avr);
+    avr->sleep = mlrn_untrusted_no_host_sleep;
     /* The firmware is untrusted: its .mmcu section may ask simavr to write a VCD trace to any host path
      * (AVR_MCU_VCD_FILE), or to take commands and console output through registers. None of that. */
-    fw.tracename[0] = '\0';
-    fw.traceperiod = 0;
-    fw.tracecount = 0;
-    fw.command_register_addr = 0;
-    fw.console_register_addr = 0;
-    memset(fw.external_state, 0, sizeof fw.external_state);
+    mlrn_untrusted_elf_strip(&fw);
     avr_load_firmware(avr, &fw);
     avr->frequency = (uint32_t)strtoul(argv[2], NULL, 10);
 
@@ -205,6 +224,10 @@ int main(int argc, char **argv) {
                 exit_code = avr->data[24] | (avr->data[25] << 8); /* main's return value, still in r24:r25 */
                 break;
             }
+        }
+        if (output_over) {
+            status = "output_limit";
+            break;
         }
         if (avr->cycle >= max_cycles) break;
     }

@@ -1,15 +1,20 @@
 /* count_plugin: a qemu TCG plugin counting the guest instructions executed
  * between two marker addresses (the entries of mlrn_target_mark_begin/end).
  *
- * usage: -plugin count_plugin.so,begin=0xADDR,end=0xADDR  -d plugin
- * prints to qemu's log at exit: "@instructions N" (last begin..end pair; -1 if none),
- * "@marked_total N" (sum over every begin..end pair), "@marked_pairs N", "@marked_span N"
+ * usage: -plugin count_plugin.so,begin=0xADDR,end=0xADDR[,limit=N][,report_fd=N]  [-d plugin]
+ * prints at exit (to qemu's log, shown with -d plugin, or to report_fd): "@instructions N" (last
+ * begin..end pair; -1 if none), "@marked_total N" (sum over every begin..end pair), "@marked_pairs N", "@marked_span N"
  * (from the begin of the first pair to the end of the last one; -1 if none),
  * "@marked_unpaired N" (begins that never got their end) and "@total_instructions N".
  * limit=N (optional): once more than N instructions have run, the report is printed with
  * "@instruction_limit N" and qemu exits with status 3: a guest that never ends is stopped by its
- * own instruction count, not only by the host's wall clock. The check is a callback per executed
- * translation block (the counting itself stays inline, so counts do not change).
+ * own instruction count, not only by the host's wall clock. A thread of the plugin compares the
+ * inline counter with N every millisecond, so the guest's code path is the same with and without a
+ * limit (counts do not change, and no callback slows every block down); the run stops within about
+ * a millisecond's worth of instructions after N.
+ * report_fd=N (optional): the report goes to this inherited file descriptor instead of qemu's log
+ * ("-d plugin", which shares stderr with the guest's semihosting console: a guest could print
+ * report lines of its own there).
  *
  * Pairing: a begin opens a region, the next end closes it (one pair). A begin while a region
  * is open restarts it: the earlier begin is dropped (counted in marked_unpaired), so regions
@@ -24,10 +29,13 @@
  * Debian ships no qemu-plugin.h, so the few API declarations used are written out
  * here, following the QEMU 7.x plugin API (QEMU_PLUGIN_VERSION 1). */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 typedef uint64_t qemu_plugin_id_t;
 typedef struct qemu_info_t qemu_info_t; /* only passed by pointer */
@@ -50,14 +58,13 @@ void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn, e
 void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_udata_cb_t cb,
                                             enum qemu_plugin_cb_flags flags, void *userdata);
 void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
-void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb, qemu_plugin_vcpu_udata_cb_t cb,
-                                          enum qemu_plugin_cb_flags flags, void *userdata);
 void qemu_plugin_outs(const char *string);
 
 #define QEMU_PLUGIN_EXPORT __attribute__((visibility("default")))
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = 1;
 
 static uint64_t begin_addr = UINT64_MAX, end_addr = UINT64_MAX, limit = 0;
+static int report_fd = -1; /* -1: qemu's log */
 static uint64_t executed;   /* all guest instructions so far (single vCPU) */
 static uint64_t at_begin;   /* `executed` when mark_begin was entered */
 static int64_t region = -1; /* instructions of the last complete begin..end region */
@@ -92,22 +99,35 @@ static void on_end(unsigned int vcpu, void *udata) {
 
 static void report_at_exit(qemu_plugin_id_t id, void *udata);
 
-static void on_tb(unsigned int vcpu, void *udata) {
+static void out(const char *text) {
+    size_t n = strlen(text);
+    ssize_t w;
+    if (report_fd < 0) {
+        qemu_plugin_outs(text);
+        return;
+    }
+    while (n > 0 && (w = write(report_fd, text, n)) > 0) {
+        text += w;
+        n -= (size_t)w;
+    }
+}
+
+static void *watch_limit(void *arg) {
+    struct timespec ms = {0, 1000000};
     char line[64];
-    (void)vcpu;
-    (void)udata;
-    if (executed <= limit) return;
+    (void)arg;
+    while (__atomic_load_n(&executed, __ATOMIC_RELAXED) <= limit) nanosleep(&ms, NULL);
     report_at_exit(0, NULL);
     snprintf(line, sizeof line, "@instruction_limit %" PRIu64 "\n", limit);
-    qemu_plugin_outs(line);
+    out(line);
     fflush(NULL);
-    _Exit(3);
+    _exit(3);
+    return NULL;
 }
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     size_t i, n = qemu_plugin_tb_n_insns(tb);
     (void)id;
-    if (limit) qemu_plugin_register_vcpu_tb_exec_cb(tb, on_tb, QEMU_PLUGIN_CB_NO_REGS, NULL);
     for (i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         uint64_t va = qemu_plugin_insn_vaddr(insn);
@@ -126,7 +146,7 @@ static void report_at_exit(qemu_plugin_id_t id, void *udata) {
              "\n@marked_unpaired %" PRIu64 "\n@total_instructions %" PRIu64 "\n",
              region, total, pairs, pairs ? (int64_t)(last_end - first_begin) : (int64_t)-1, unpaired + (uint64_t)in_region,
              executed);
-    qemu_plugin_outs(line);
+    out(line);
 }
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv);
@@ -138,10 +158,19 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
         if (strncmp(argv[i], "begin=", 6) == 0) begin_addr = strtoull(argv[i] + 6, NULL, 0);
         else if (strncmp(argv[i], "end=", 4) == 0) end_addr = strtoull(argv[i] + 4, NULL, 0);
         else if (strncmp(argv[i], "limit=", 6) == 0) limit = strtoull(argv[i] + 6, NULL, 0);
+        else if (strncmp(argv[i], "report_fd=", 10) == 0) report_fd = (int)strtol(argv[i] + 10, NULL, 0);
         else {
             fprintf(stderr, "count_plugin: unknown argument '%s'\n", argv[i]);
             return -1;
         }
+    }
+    if (limit) {
+        pthread_t watcher;
+        if (pthread_create(&watcher, NULL, watch_limit, NULL) != 0) {
+            fprintf(stderr, "count_plugin: cannot start the limit watcher\n");
+            return -1;
+        }
+        pthread_detach(watcher);
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, on_translate);
     qemu_plugin_register_atexit_cb(id, report_at_exit, NULL);
