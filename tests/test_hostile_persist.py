@@ -269,3 +269,23 @@ def test_avr_writer_keeps_one_program_word(tmp_path):
         sizes[word] = {m.group(2): int(m.group(1), 16) for m in re.finditer(r"^\S+ (\S+) \S (\w+)$", nm, re.M)}
     assert sizes[8]["writer"] - sizes[None]["writer"] == 7
     assert sizes[None]["writer"] <= 28 and sizes[None]["reader"] <= 32, sizes
+
+
+def test_reservoir_counters_saturate_in_c_and_python(tmp_path_factory):
+    """seen_train / seen_hold are uint32: they used to wrap to 0 after 2^32 - 1 samples (about 1.4 years
+    at 100 samples/s), and the next reservoir draw divided by zero. They saturate now, in the C learner
+    and its Python reference alike, and the draws that follow agree."""
+    import numpy as np
+
+    from microlearn.learning.simulate import LearnerConfig, RefLearner
+    out = _checked(_run(_exe(tmp_path_factory, "learner_seen_saturates.c")), "learner_seen_saturates")
+    c_rows = [tuple(map(int, ln.split())) for ln in out.splitlines()]
+    ref = RefLearner(LearnerConfig(n_features=2, n_classes=2, capacity=4, holdout_every=0, replace="reservoir",
+                                   k_mistakes=0, trigger_window=0, seed=7))
+    for i in range(4):
+        ref._insert(np.array([i, -i], np.float32), i & 1)
+    ref.seen_train = 0xFFFFFFFD
+    py_rows = [(ref.seen_train, ref._insert(np.array([10 + i, 1], np.float32), i & 1)) for i in range(8)]
+    py_rows = [(ref_seen, where) for (_, where), ref_seen in zip(py_rows, [0xFFFFFFFE] + [0xFFFFFFFF] * 7)]
+    assert c_rows == py_rows
+    assert c_rows[-1][0] == 0xFFFFFFFF

@@ -250,7 +250,10 @@ static inline uint8_t mlrn_learner__insert(mlrn_learner *l, const float *x, uint
     uint8_t to_hold = l->lp.holdout_every &&
                       (l->n_stored % l->lp.holdout_every) == (uint32_t)(l->lp.holdout_every - 1u);
     mlrn_store *s = to_hold ? &l->hold : &l->train;
-    uint32_t seen = to_hold ? ++l->seen_hold : ++l->seen_train;
+    uint32_t *count = to_hold ? &l->seen_hold : &l->seen_train;
+    uint32_t seen;
+    if (*count != 0xFFFFFFFFu) (*count)++;   /* saturates: a wrap to 0 would make the reservoir draw % 0 */
+    seen = *count;
     uint8_t where = to_hold ? 2u : 1u;
     l->n_stored++;
     if (s->n < s->capacity) { mlrn_store_add(s, x, y); return where; }
@@ -697,11 +700,10 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__check(const mlrn_learner *l, const 
     if ((f[0] >> 8) > 1u || f[4] > f[1] || f[5] > f[2] || (W ? f[6] >= W : f[6] != 0u) || f[7] > W || f[8] > f[7] ||
         f[9] > W)
         return MLRN_ERR_CRC;
-    /* seen_* count the samples offered to each store: at least what it holds, and one more must not wrap to 0
-     * (the reservoir draws modulo it) */
+    /* seen_* count the samples offered to each store (saturating at 2^32 - 1): at least what it holds */
     for (k = 0; k < 2u; k++) {
         uint32_t seen = mlrn_persist__rd32(&hd->state[30u + 4u * k]);
-        if (seen < f[4u + k] || seen == 0xFFFFFFFFu) return MLRN_ERR_CRC;
+        if (seen < f[4u + k]) return MLRN_ERR_CRC;
     }
     off += MLRN_LEARNER__STATE_LEN + W;
     off += ((uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d + 1u) * (uint32_t)(f[4] + f[5]);

@@ -27,6 +27,7 @@ from ..estimators._rng import XorShift32
 
 STORE_POLICIES = {"mistakes": 0, "all": 1}
 REPLACE = {"fifo": 0, "reservoir": 1, "balanced": 2}
+U32_MAX = 0xFFFFFFFF   # the C learner's uint32 counters
 EV_NONE, EV_ACCEPTED, EV_ROLLBACK, EV_FAILED = 0, 1, 2, 3
 
 
@@ -178,11 +179,12 @@ class RefLearner:
         to_hold = bool(c.holdout_every) and self.n_stored % c.holdout_every == c.holdout_every - 1
         xs, ys, cap = (self.hold_x, self.hold_y, c.hold_capacity) if to_hold else \
             (self.train_x, self.train_y, c.train_capacity)
+        # uint32 counters that saturate, as in mlrn_learner__insert (a wrap to 0 would divide by zero)
         if to_hold:
-            self.seen_hold += 1
+            self.seen_hold = min(self.seen_hold + 1, U32_MAX)
             seen = self.seen_hold
         else:
-            self.seen_train += 1
+            self.seen_train = min(self.seen_train + 1, U32_MAX)
             seen = self.seen_train
         self.n_stored += 1
         if c.storage != "float32":   # the row as the device's store gives it back
