@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from microlearn.learning import streams
-from microlearn.learning.simulate import simulate
+from microlearn.data import streams
+from microlearn.learner.simulate import simulate
 
 STREAMS = [
     ("rotating_hyperplane", "abrupt", {}),
@@ -38,7 +38,7 @@ def run(n=900, capacity=60, window=60, target=None, **kw):
     for name, kind, extra in STREAMS:
         s = streams.make(name, n=n, **({} if name != "gradual_blend" else {"start": n // 3, "width": n // 3}))
         if target:
-            from microlearn.learning.loop_run import loop
+            from microlearn.learner.runner import loop
             rep = loop(s, target, capacity=capacity, window=window, **extra, **kw)
         else:
             rep = simulate(s, capacity=capacity, window=window, **extra, **kw)

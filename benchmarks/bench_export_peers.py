@@ -47,7 +47,7 @@ from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
 import microlearn
-from microlearn.codegen.export import export
+from microlearn.exporter import export
 from microlearn.targets import BuildError, get_target
 
 OUT = Path(__file__).resolve().parent / "results"

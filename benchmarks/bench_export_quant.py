@@ -25,7 +25,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
-from microlearn.codegen.export import export
+from microlearn.exporter import export
 
 OUT = Path(__file__).resolve().parent / "results"
 LOADERS = {"cancer": load_breast_cancer, "iris": load_iris, "wine": load_wine, "digits": load_digits}

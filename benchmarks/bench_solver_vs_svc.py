@@ -40,8 +40,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from microlearn.estimators._f32 import F
-from microlearn.estimators.smo import SMOClassifier, kernel_matrix_f64
+from microlearn.core.f32 import F
+from microlearn.trainer.estimator import SMOClassifier, kernel_matrix_f64
 
 C = 1.0
 DEGREE = 3

@@ -1,5 +1,5 @@
 """The trainer cases of docs/trainer.md's cost table: one training call on an emulated board, measured
-by microlearn.ondevice.train_and_report (exact cycles on the uno, executed instructions on the
+by microlearn.trainer.runner.train_and_report (exact cycles on the uno, executed instructions on the
 Cortex-M4F). Linear kernel, C=1, wss2 (SMOClassifier's defaults); train and test on the same rows;
 int8 storage with the feature range (0, 8) for Iris (its values are within it).
 
@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.preprocessing import StandardScaler
 
-from microlearn.ondevice import train_and_report
+from microlearn.trainer.runner import train_and_report
 
 OUT = Path(__file__).resolve().parent / "results"
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.preprocessing import StandardScaler
 
-from microlearn.datasets import load, split
+from microlearn.data.datasets import load, split
 
 
 def problem(name, n_max=None):

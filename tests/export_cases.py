@@ -75,7 +75,7 @@ def final_step(est):
 def threshold_points(est, X, limit=400):
     """Rows with one feature set exactly at a tree threshold and at the next float32 above it
     (in raw input units: the exporter's stored thresholds are the exact boundaries)."""
-    from microlearn.codegen.export import lower
+    from microlearn.exporter import lower
     m = lower(est, name="t")
     if "features" in m.info:        # float32 trees (record tables have no separate feature table)
         feats = np.asarray(m.info["features"])

@@ -4,8 +4,8 @@ storage type. int16 storage on AVR guards against 16-bit `int` overflow in integ
 import numpy as np
 import pytest
 
-from microlearn.datasets import load
-from microlearn.ondevice import train_and_report
+from microlearn.data.datasets import load
+from microlearn.trainer.runner import train_and_report
 from conftest import need
 
 

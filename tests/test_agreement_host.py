@@ -6,7 +6,7 @@ so every kernel is held to bit identity."""
 import numpy as np
 import pytest
 
-from microlearn.ondevice import train_and_report
+from microlearn.trainer.runner import train_and_report
 from conftest import problem
 
 PROBLEMS = ["iris", "iris-vv", "iris3", "cancer", "digits6", "digits"]

@@ -6,8 +6,8 @@ import pytest
 
 from microlearn.boards.registry import get_board
 from microlearn.cli.main import main
-from microlearn.datasets import load, split, write_csv
-from microlearn.ondevice import train_and_report
+from microlearn.data.datasets import load, split, write_csv
+from microlearn.trainer.runner import train_and_report
 from microlearn.targets import get_target
 from microlearn.targets.errors import DoesNotFit, RunError, RunTimeout, TargetUnavailable
 
@@ -126,8 +126,8 @@ def test_crash_is_a_run_error(tmp_path):
 @pytest.mark.skipif(bool(_tools_missing("uno")), reason="AVR toolchain not installed")
 def test_link_overflow_gets_the_planner_message():
     """A real linker overflow (the pre-check bypassed) is explained with what would fit."""
-    from microlearn.bench.measure import config, measure
-    from microlearn.boards.planner import does_not_fit
+    from microlearn.tools.measure import config, measure
+    from microlearn.trainer.planner import does_not_fit
     cfg = config(4, 200)   # float32: ~4 KB static on a 2 KB board
     t = get_target("uno")
     with pytest.raises(DoesNotFit) as info:

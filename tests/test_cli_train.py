@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from microlearn.datasets import load, write_csv
+from microlearn.data.datasets import load, write_csv
 from conftest import need
 
 KEYS = {"target", "n_train", "n_test", "n_features", "classes", "solver", "kernel", "status", "iterations",

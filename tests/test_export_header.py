@@ -10,7 +10,7 @@ import pytest
 
 import microlearn
 from export_cases import dataset, fitted
-from microlearn.codegen.export import UnsupportedModel, export
+from microlearn.exporter import UnsupportedModel, export
 from microlearn.targets import TargetUnavailable, get_target
 
 FAMILIES = ["svc_rbf_scaled", "svc_linear", "logreg", "forest", "forest_depth4", "tree_depth3", "gnb_scaled"]

@@ -10,7 +10,7 @@ import pytest
 
 import microlearn
 from export_cases import DATASETS, MODELS, dataset, fitted
-from microlearn.codegen.export import export
+from microlearn.exporter import export
 from microlearn.targets import DoesNotFit, TargetUnavailable, get_target
 
 # one model per family / code path
@@ -113,7 +113,7 @@ def test_tree_thresholds_equivalent_on_grid():
     """For inputs on the quantization grid, q <= T is exactly x <= t (non-integer data)."""
     est = fitted("tree", "cancer")
     X, _ = dataset("cancer")
-    m = microlearn.codegen.export.lower(est, name="q", dtype="int16", calib_X=X)
+    m = microlearn.exporter.lower(est, name="q", dtype="int16", calib_X=X)
     iq = m.quantize
     Qx = iq(X)
     grid = ((Qx - iq.c32.astype(np.float64)) / iq.a32.astype(np.float64)).astype(np.float32)

@@ -7,7 +7,7 @@ import pytest
 import microlearn
 from export_cases import dataset
 
-smo = pytest.importorskip("microlearn.estimators.smo")
+smo = pytest.importorskip("microlearn.trainer.estimator")
 
 
 @pytest.mark.parametrize("kernel", ["linear", "rbf", "poly", "sigmoid"])

@@ -14,7 +14,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 import microlearn
 from export_cases import dataset, fitted
-from microlearn.codegen.export import lower
+from microlearn.exporter import lower
 from microlearn.targets import TargetUnavailable, get_target
 
 STRICT = ["-Wall", "-Wextra", "-Werror", "-Wdouble-promotion", "-Wconversion"]
@@ -89,7 +89,7 @@ def test_records_are_default_and_mirror_walks_the_bytes():
     nodes = m.table("nodes").values
     assert len(nodes) == 7 * m.extra_defines["N_NODES"] + 3 * (m.extra_defines["N_NODES"] + 1)
     X, _ = dataset("iris3")
-    from microlearn.codegen.export.tree import _record_walker
+    from microlearn.exporter.tree import _record_walker
     walk = _record_walker(nodes)
     np.testing.assert_array_equal(walk(X, 0), m.ref_predict(X))
     bad = nodes.copy()

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from microlearn import include_dir
+from microlearn.core.paths import include_dir
 from microlearn.cli.main import main
-from microlearn.datasets import load, write_csv
+from microlearn.data.datasets import load, write_csv
 
 pytestmark = pytest.mark.hostile
 
@@ -457,7 +457,7 @@ def test_warnings_are_one_line(monkeypatch, capsys):
 
 
 def test_demo_with_every_target_skipped_in_process(monkeypatch, capsys):
-    import microlearn.demo as demo
+    import microlearn.tools.demo as demo
     from microlearn.targets.errors import TargetUnavailable
 
     def unavailable(*a, **k):
@@ -470,7 +470,7 @@ def test_demo_with_every_target_skipped_in_process(monkeypatch, capsys):
 
 # ---- status codes and limits: Python's tables against the C headers ------------------------------------------------
 def test_status_names_cover_every_status_define_of_mlrn_h():
-    from microlearn import ondevice
+    from microlearn.trainer import runner as ondevice
     text = (Path(include_dir()) / "mlrn.h").read_text()
     defines = dict((int(v), name) for name, v in
                    re.findall(r"#define\s+(MLRN_(?:OK|MAX_ITER|RUNNING|ERR_\w+))\s+\(?(-?\d+)\)?", text))
@@ -481,8 +481,8 @@ def test_status_names_cover_every_status_define_of_mlrn_h():
 
 
 def test_python_limits_match_the_c_headers():
-    from microlearn import datasets
-    from microlearn.estimators import _solvers
+    from microlearn.data import datasets
+    from microlearn.trainer import reference as _solvers
     assert datasets.MAX_FEATURES == _solvers.MAX_FEATURES == _solvers.MAX_CAPACITY == 65535
     smo = (Path(include_dir()) / "mlrn_smo.h").read_text()
     assert int(re.search(r"#define MLRN_MAX_CLASSES (\d+)", smo).group(1)) == _solvers.MAX_CLASSES
@@ -502,7 +502,7 @@ def test_python_limits_match_the_c_headers():
     ("E input\n", "fewer input bytes"),
 ])
 def test_device_exit_codes_become_status_names(output, message):
-    from microlearn.ondevice import explain_run_error
+    from microlearn.trainer.runner import explain_run_error
     from microlearn.targets.errors import RunError
     err = explain_run_error(RunError("host program exited with code 3", output))
     assert isinstance(err, RunError) and re.search(message, str(err)) and "exited with code" not in str(err)
@@ -515,10 +515,10 @@ def test_device_exit_codes_become_status_names(output, message):
 @pytest.mark.skipif(not HAVE_CC, reason="no host C compiler")
 def test_a_real_refusal_on_the_host_is_named_not_numbered():
     """Past the Python checks (called directly), the programs' exit codes still become status names."""
-    from microlearn.codegen.trainer import make_config
-    from microlearn.learning.loop_run import run_on_target
-    from microlearn.learning.simulate import LearnerConfig
-    from microlearn.ondevice import train_on_target
+    from microlearn.trainer.codegen import make_config
+    from microlearn.learner.runner import run_on_target
+    from microlearn.learner.simulate import LearnerConfig
+    from microlearn.trainer.runner import train_on_target
     from microlearn.targets import get_target
     from microlearn.targets.errors import RunError
     rng = np.random.default_rng(0)

@@ -14,8 +14,8 @@ import pytest
 
 import microlearn
 from microlearn.cli.main import main
-from microlearn.codegen.c_format import c_bytes, c_comment, c_identifier, c_string
-from microlearn.codegen.trainer import export_trainer, make_config, render_trainer
+from microlearn.core.c_format import c_bytes, c_comment, c_identifier, c_string
+from microlearn.trainer.codegen import export_trainer, make_config, render_trainer
 
 pytestmark = pytest.mark.hostile
 need_cc = pytest.mark.skipif(shutil.which("gcc") is None or shutil.which("g++") is None, reason="no host gcc/g++")
@@ -102,9 +102,9 @@ def test_c_comment_and_identifier():
 def test_every_generator_refuses_a_bad_name(tmp_path):
     from sklearn.linear_model import LogisticRegression
 
-    from microlearn.learning import learner_codegen as lc
-    from microlearn.learning.envs import colour
-    from microlearn.learning.simulate import LearnerConfig
+    from microlearn.learner import codegen as lc
+    from microlearn.learner.envs import colour
+    from microlearn.learner.simulate import LearnerConfig
     est = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
     cfg = make_config(n_features=2, capacity=8, classes=2)
     lcfg = LearnerConfig(n_features=2, n_classes=2)
@@ -240,7 +240,7 @@ def test_export_with_hostile_class_names_builds_for_avr(tmp_path):
 
 def test_export_description_is_sanitised():
     """A model's description and notes are comments: whatever they say, they stay one comment."""
-    from microlearn.codegen.export._model import CModel, render
+    from microlearn.exporter.model import CModel, render
     m = CModel(name="m", source="evil */ int x; /* ??/", n_features=1, classes=np.array(["a"]),
                includes=[], notes=["*/ #include </etc/passwd>", "line\nsplice\\"], predict_body="    return 0;")
     code = outside_literals(render(m))
@@ -249,7 +249,7 @@ def test_export_description_is_sanitised():
 
 
 def test_colour_table_labels_become_macro_names_only():
-    from microlearn.learning.envs import colour
+    from microlearn.learner.envs import colour
     src = colour.export_c_table(np.zeros((2, 4)), classes=["*/ system(x) /*", "é", "1"])
     assert "system(" not in src and "#define COLOUR_READINGS_CLASS____SYSTEM_X____ 0" in src
     with pytest.raises(ValueError, match="both become"):

@@ -12,8 +12,8 @@ import pytest
 from sklearn.svm import SVC
 
 import microlearn
-from microlearn.codegen.export import UnsupportedModel
-from microlearn.codegen.export.svm import OVO_MAX_CLASSES
+from microlearn.exporter import UnsupportedModel
+from microlearn.exporter.svm import OVO_MAX_CLASSES
 
 pytestmark = pytest.mark.hostile
 C_DIR = Path(__file__).parent / "c"
@@ -100,7 +100,7 @@ def test_probabilities_never_nan_for_finite_inputs(dtype):
     import itertools
     import warnings
 
-    from microlearn.codegen.compiled import CompiledModel
+    from microlearn.exporter.runner import CompiledModel
     X, models = _iris_models()
     P = np.array(list(itertools.product(PROBES, PROBES[[0, 4, 7]], [0, 1e19], [0, -3e38])), dtype=np.float32)
     for name in ("logistic", "logistic_binary", "gnb"):

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 import microlearn
-from microlearn.learning import persist_format as pf
+from microlearn.learner import persist_format as pf
 
 try:   # the project's compilers, warning and sanitizer flags
     from test_runtime_robustness import COMPILERS, _build, _run
@@ -277,7 +277,7 @@ def test_reservoir_counters_saturate_in_c_and_python(tmp_path_factory):
     and its Python reference alike, and the draws that follow agree."""
     import numpy as np
 
-    from microlearn.learning.simulate import LearnerConfig, RefLearner
+    from microlearn.learner.simulate import LearnerConfig, RefLearner
     out = _checked(_run(_exe(tmp_path_factory, "learner_seen_saturates.c")), "learner_seen_saturates")
     c_rows = [tuple(map(int, ln.split())) for ln in out.splitlines()]
     ref = RefLearner(LearnerConfig(n_features=2, n_classes=2, capacity=4, holdout_every=0, replace="reservoir",

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import microlearn
-from microlearn.learning import streams
-from microlearn.learning.loop_run import loop
-from microlearn.learning.simulate import LearnerConfig, RefLearner, simulate
+from microlearn.data import streams
+from microlearn.learner.runner import loop
+from microlearn.learner.simulate import LearnerConfig, RefLearner, simulate
 
 UNIT_C = r"""
 /* Unit checks of mlrn_learner.h: input validation, eviction policies, queue, rollback, persistence. */

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import microlearn
-from microlearn.learning import persist_format as pf
+from microlearn.learner import persist_format as pf
 from microlearn.targets import get_target
 from microlearn.targets.base import COMMON_CFLAGS, SUPPORT_DIR
 

@@ -7,11 +7,11 @@ import json
 import pytest
 
 import microlearn
-from microlearn.boards.planner import (Plan, boards_that_fit, calibration, does_not_fit, max_capacity, plan,
-                                       plan_config, precheck)
+from microlearn.trainer.planner import (Plan, boards_that_fit, calibration, does_not_fit, max_capacity, plan,
+                                        plan_config, precheck)
 from microlearn.boards.registry import get_board, list_boards
 from microlearn.cli.main import main
-from microlearn.codegen.trainer import make_config
+from microlearn.trainer.codegen import make_config
 from microlearn.targets.errors import DoesNotFit
 
 
@@ -88,9 +88,9 @@ def test_esp32_is_an_estimate_without_a_toolchain():
 
 def test_calibration_matches_the_runtime():
     """The stored constants were measured with today's runtime headers, driver and support code."""
-    from microlearn.boards.planner import calibration_is_current
+    from microlearn.trainer.planner import calibration_is_current
     assert calibration_is_current(), ("the trainer runtime, driver or support code changed since "
-                                      "calibration.json was written: rerun `python -m microlearn.bench.calibrate`")
+                                      "calibration.json was written: rerun `python -m microlearn.tools.calibrate`")
 
 
 def test_every_board_is_calibrated():
@@ -128,7 +128,7 @@ def test_cli_plan_errors_are_one_line(capsys):
 # ---- planner vs measured ----------------------------------------------------------------------------
 
 def _check(recs):
-    from microlearn.bench.planner_check import summarize
+    from microlearn.tools.planner_check import summarize
     s = summarize(recs)
     bad = [r for r in recs if r["measured"] == "ok" and (not r["static_exact"] or abs(r["flash_err"]) > 0.10
                                                          or abs(r.get("sram_err", 0)) > 0.10)]
@@ -148,7 +148,7 @@ def _board_param(board, slow=False):
 
 @pytest.mark.parametrize("board", [_board_param("uno"), _board_param("nrf52840")])
 def test_plan_matches_measured_small_grid(board):
-    from microlearn.bench.planner_check import SMALL_GRID, compare
+    from microlearn.tools.planner_check import SMALL_GRID, compare
     s = _check(compare(board, SMALL_GRID))
     assert s["built"] == len(SMALL_GRID)
 
@@ -158,13 +158,13 @@ def test_plan_matches_measured_small_grid(board):
 def test_plan_matches_measured_full_grid(board):
     """storage x kernel x capacity x classes x features (432 configurations); the ones that do not link
     must be the ones the plan says do not fit."""
-    from microlearn.bench.planner_check import compare, full_grid
+    from microlearn.tools.planner_check import compare, full_grid
     _check(compare(board, full_grid()))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("board", [_board_param("uno", slow=True), _board_param("bluepill", slow=True)])
 def test_calibration_rederives(board):
-    """The stored constants are what `python -m microlearn.bench.calibrate` measures today."""
-    from microlearn.bench.calibrate import calibrate_board
+    """The stored constants are what `python -m microlearn.tools.calibrate` measures today."""
+    from microlearn.tools.calibrate import calibrate_board
     assert calibrate_board(board) == calibration()["boards"][board]

@@ -1,4 +1,4 @@
-"""The learner planner (microlearn.boards.learner_planner): static SRAM of the self-learning loop predicted
+"""The learner planner (microlearn.learner.planner): static SRAM of the self-learning loop predicted
 exactly (by name) against the linked program, flash and stack within tolerance, the pre-check of
 `microlearn loop --target BOARD`, the generated header's budget check, the CLI."""
 from __future__ import annotations
@@ -10,13 +10,12 @@ import subprocess
 import numpy as np
 import pytest
 
-from microlearn import include_dir
-from microlearn.boards.learner_planner import (LearnerPlan, learner_calibration, learner_calibration_is_current,
-                                               learner_config, max_learner_capacity, plan_learner,
-                                               plan_learner_config)
+from microlearn.core.paths import include_dir
+from microlearn.learner.planner import (LearnerPlan, learner_calibration, learner_calibration_is_current,
+                                        learner_config, max_learner_capacity, plan_learner, plan_learner_config)
 from microlearn.boards.registry import get_board
 from microlearn.cli.main import main
-from microlearn.learning import learner_codegen as lc
+from microlearn.learner import codegen as lc
 from microlearn.targets.errors import DoesNotFit
 
 FLASH_TOLERANCE = 0.02       # relative: flash is a calibrated model (features x storage, + multi-class delta)
@@ -56,7 +55,7 @@ def _cfg(d, cap, classes, storage, opts):
 
 def _build(cfg, board, tmp_path):
     """The program `microlearn loop --target BOARD` builds (loop_run.build_learner, with its pre-check)."""
-    from microlearn.learning.loop_run import build_learner
+    from microlearn.learner.runner import build_learner
     from microlearn.targets import get_target
     return build_learner(cfg, get_target(board), tmp_path, {"LRN_MARK_STEPS": 1})
 
@@ -94,7 +93,7 @@ def test_static_sram_exact_every_config(board, tmp_path):
 
 
 def _stream(d, classes, n=160):
-    from microlearn.bench.calibrate import _learner_stream
+    from microlearn.tools.calibrate import _learner_stream
     return _learner_stream(d, classes, n=n, seed=3)
 
 
@@ -102,7 +101,7 @@ def _stream(d, classes, n=160):
 def test_capacity60_float32_loop_fits_and_stack_is_close(board):
     """The uno's capacity-60, 4-feature, float32 loop (UART I/O): the plan says it fits, and the linked and
     run program agrees: static exactly, stack within STACK_TOLERANCE, static + stack within the SRAM."""
-    from microlearn.learning.loop_run import run_on_target
+    from microlearn.learner.runner import run_on_target
     cfg = learner_config(4, 60, 2, budget=20)
     pl = plan_learner_config(cfg, board)
     assert pl.fits and pl.max_capacity["float32"] >= 60
@@ -117,7 +116,7 @@ def test_capacity60_float32_loop_fits_and_stack_is_close(board):
 @pytest.mark.slow
 @pytest.mark.parametrize("board", [_board("uno", slow=True), _board("nrf52840", slow=True)])
 def test_stack_close_every_config(board):
-    from microlearn.learning.loop_run import run_on_target
+    from microlearn.learner.runner import run_on_target
     for d, cap, classes, storage, opts in CONFIGS:
         cfg = learner_config(d, cap, classes, storage=storage, budget=5,
                              **({} if storage == "float32" else dict(zip(("scale", "offset"), _affine(d, storage)))),
@@ -132,7 +131,7 @@ def test_stack_close_every_config(board):
 
 
 def _affine(d, storage):
-    from microlearn.estimators._store import affine_from_range
+    from microlearn.core.store import affine_from_range
     return affine_from_range(-4.0, 4.0, storage, d)
 
 
@@ -190,7 +189,7 @@ def test_esp32_learner_is_an_estimate():
 def test_learner_calibration_matches_the_runtime():
     """The learner's constants were measured with today's learner runtime, stream driver and support code."""
     assert learner_calibration_is_current(), ("mlrn_learner.h or what it includes, the loop driver or the support "
-                                              "code changed: rerun `python -m microlearn.bench.calibrate --learner`")
+                                              "code changed: rerun `python -m microlearn.tools.calibrate --learner`")
 
 
 # ---- refusing before building --------------------------------------------------------------------------------
@@ -203,7 +202,7 @@ def _rows(n=40, d=4):
 
 def test_loop_refuses_too_large_capacity_with_the_numbers():
     """loop() plans before the Python reference and the build: no toolchain is touched."""
-    from microlearn.learning.loop_run import loop
+    from microlearn.learner.runner import loop
     X, y = _rows()
     pl = plan_learner("uno", 4, 200)
     assert not pl.fits
@@ -363,8 +362,8 @@ def test_arduino_sketch_objects_exact_and_float32_with_serial(tmp_path):
 def _persist_run(board, cfg, kind, nv_bytes):
     """The loop driver with its save + load round trip (LRN_PERSIST) over an nv_bytes storage region."""
     import tempfile
-    from microlearn.bench.calibrate import PERSIST_KINDS, _learner_stream
-    from microlearn.learning.loop_run import build_learner
+    from microlearn.tools.calibrate import PERSIST_KINDS, _learner_stream
+    from microlearn.learner.runner import build_learner
     from microlearn.targets import get_target
     t = get_target(board)
     with tempfile.TemporaryDirectory() as wd:

@@ -6,7 +6,7 @@ import pytest
 from sklearn.svm import SVC
 
 from microlearn import SMOClassifier
-from microlearn.estimators.smo import kernel_matrix_f64
+from microlearn.trainer.estimator import kernel_matrix_f64
 from conftest import problem
 
 

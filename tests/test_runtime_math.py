@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import microlearn
-from microlearn.estimators import _f32
+from microlearn.core import f32 as _f32
 
 HERE = Path(__file__).resolve().parent
 INCLUDE = Path(microlearn.include_dir())

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 import microlearn
-from microlearn.estimators.smo import SMOClassifier
+from microlearn.trainer.estimator import SMOClassifier
 
 HERE = Path(__file__).resolve().parent
 C_DIR = HERE / "c"
@@ -168,8 +168,8 @@ def test_fixed_bug_linear_w_nonfinite(fuzz_runs, tmp_path):
 def test_exported_trainer_sanitized_degenerate(kernel, solver, storage, multiclass, tmp_path):
     """export_trainer's header, built by HostTarget(sanitize=True), trains on degenerate data
     (duplicates with conflicting labels, all-zero rows) and agrees with SMOClassifier."""
-    from microlearn.codegen.trainer import config_from_estimator
-    from microlearn.ondevice import train_on_target
+    from microlearn.trainer.codegen import config_from_estimator
+    from microlearn.trainer.runner import train_on_target
     from microlearn.targets.host import HostTarget
 
     rng = np.random.RandomState(0)

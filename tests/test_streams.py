@@ -10,8 +10,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from microlearn.learning import streams as S
-from microlearn.learning.envs import colour, hvac
+from microlearn.data import streams as S
+from microlearn.learner.envs import colour, hvac
 
 
 def fit(X, y):

@@ -428,9 +428,9 @@ def test_marked_total_sums_every_pair(board, tmp_path):
 def test_loop_training_cost_from_marked_steps(board):
     """The loop driver marks every step() call that trained: one run gives the whole-loop count and the
     training count; the decisions are those of the whole-loop-marked driver."""
-    from microlearn.learning import streams
-    from microlearn.learning.loop_run import run_on_target
-    from microlearn.learning.simulate import LearnerConfig
+    from microlearn.data import streams
+    from microlearn.learner.runner import run_on_target
+    from microlearn.learner.simulate import LearnerConfig
     t = _target(board)
     X, y = streams.make("rotating_hyperplane", n=200, drift_points=(100,))[:2]
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=2, capacity=40, budget=50)

@@ -2,7 +2,7 @@
 labelled by the user from row 300 on) for colour_sensor.ino to replay, from microlearn's simulation."""
 from pathlib import Path
 
-from microlearn.learning.envs.colour import colour_stream, export_c_table
+from microlearn.learner.envs.colour import colour_stream, export_c_table
 
 N = 600
 

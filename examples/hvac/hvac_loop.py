@@ -19,8 +19,8 @@ import json
 
 import numpy as np
 
-from microlearn.learning.envs.hvac import comfort_stream, run_closed_loop
-from microlearn.learning.simulate import LearnerConfig, RefLearner, _fit_static, predict_model, simulate
+from microlearn.learner.envs.hvac import comfort_stream, run_closed_loop
+from microlearn.learner.simulate import LearnerConfig, RefLearner, _fit_static, predict_model, simulate
 
 CENTRE = np.array([22.0, 50.0, 15.0, 0.5], np.float32)
 SPREAD = np.array([5.0, 20.0, 10.0, 0.5], np.float32)
@@ -69,7 +69,7 @@ def closed_loop(n=N, seed=1):
 
 
 def on_target(target="uno", n=N):
-    from microlearn.learning.loop_run import loop
+    from microlearn.learner.runner import loop
     X, y, drift = stream(n)
     # int16 sample store (scaled features live in [-3, 3]): capacity 60 fits the Uno's 2 KB
     return loop((X, y, drift), target, n_classes=3, window=100, storage="int16", feature_range=(-3.0, 3.0), **CFG)

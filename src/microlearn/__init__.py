@@ -12,28 +12,25 @@ Public API (imported lazily so that `import microlearn` stays cheap):
   load_model / save_model  model files in the skops format (pickle/joblib only when trusted=True)
 """
 from importlib import import_module
-from pathlib import Path
 
-from ._version import __version__, RUNTIME_VERSION
+from microlearn._version import __version__, RUNTIME_VERSION
 
 _LAZY = {
-    "SMOClassifier": "microlearn.estimators.smo",
-    "export": "microlearn.codegen.export",
-    "export_trainer": "microlearn.codegen.trainer",
-    "compile": "microlearn.codegen.compiled",
-    "simulate": "microlearn.learning.simulate",
-    "plan": "microlearn.boards.planner",
-    "plan_learner": "microlearn.boards.learner_planner",
+    "SMOClassifier": "microlearn.trainer.estimator",
+    "export": "microlearn.exporter",
+    "export_trainer": "microlearn.trainer.codegen",
+    "compile": "microlearn.exporter.runner",
+    "simulate": "microlearn.learner.simulate",
+    "plan": "microlearn.trainer.planner",
+    "plan_learner": "microlearn.learner.planner",
     "get_board": "microlearn.boards.registry",
     "get_target": "microlearn.targets",
-    "load_model": "microlearn.model_io",
-    "save_model": "microlearn.model_io",
+    "load_model": "microlearn.exporter.model_io",
+    "save_model": "microlearn.exporter.model_io",
 }
 
 
-def include_dir() -> str:
-    """Folder holding the header-only C runtime (mlrn*.h)."""
-    return str(Path(__file__).resolve().parent / "include")
+from microlearn.core.paths import include_dir
 
 
 def __getattr__(name):

@@ -9,7 +9,7 @@ import os
 import shutil
 from dataclasses import dataclass
 
-from ..targets.errors import TargetUnavailable
+from microlearn.targets.errors import TargetUnavailable
 
 KB = 1024
 
@@ -43,10 +43,10 @@ class Board:
     def target(self, **kwargs):
         """The Target that builds and runs code for this board (kwargs go to its constructor)."""
         if self.arch == "avr":
-            from ..targets.avr import AvrTarget
+            from microlearn.targets.avr import AvrTarget
             return AvrTarget(self, **kwargs)
         if self.arch == "cortex-m":
-            from ..targets.cortexm import CortexMTarget
+            from microlearn.targets.cortexm import CortexMTarget
             return CortexMTarget(self, **kwargs)
         raise TargetUnavailable(f"{self.name}: no toolchain or emulator for {self.core} here; "
                                 "the planner can still size programs for it, but they cannot be run")

@@ -29,7 +29,7 @@ def register(sub):
 
 
 def _run(case):
-    from ..bench.experiments import run_case
+    from microlearn.tools.experiments import run_case
     return run_case(case)
 
 
@@ -37,9 +37,9 @@ def run(args) -> int:
     import warnings
     from concurrent.futures import ProcessPoolExecutor
 
-    from ..bench import experiments as ex
-    from ..bench.report import write
-    from ..boards.registry import UnknownBoard, get_board
+    from microlearn.tools import experiments as ex
+    from microlearn.tools.report import write
+    from microlearn.boards.registry import UnknownBoard, get_board
     import math
     if args.jobs < 1:
         raise CLIError(f"--jobs must be an integer >= 1, got {args.jobs}")
@@ -86,7 +86,7 @@ def run(args) -> int:
     results = {"meta": {"quick": args.quick, "boards": list(boards), "experiments": exps, "cases": len(cases),
                         "jobs": args.jobs, "wall_seconds": round(wall, 1), "command": argv},
                "records": recs}
-    from ..bench.published import PUBLISHED
+    from microlearn.tools.published import PUBLISHED
     results["published"] = PUBLISHED
     files = write(results, args.out)
     n_ok = sum(r.get("status") in ("converged", "max_iter") for r in recs)

@@ -28,7 +28,7 @@ def _kb(n: int) -> str:
 
 
 def run(args) -> int:
-    from ..boards.registry import list_boards
+    from microlearn.boards.registry import list_boards
     rows = [_row(b) for b in list_boards()]
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -11,7 +11,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    from ..demo import main
+    from microlearn.tools.demo import main
     if main() == 1:
         raise CheckFailed("a target did not train or its predictions differ from the Python reference's "
                           "(see the table)")

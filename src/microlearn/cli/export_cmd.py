@@ -33,9 +33,9 @@ def register(sub):
 
 
 def run(args):
-    from ..codegen.export import UnsupportedModel, export
-    from ..datasets import DataError, read_features
-    from ..model_io import ModelFileError, load_model
+    from microlearn.exporter import UnsupportedModel, export
+    from microlearn.data.datasets import DataError, read_features
+    from microlearn.exporter.model_io import ModelFileError, load_model
     try:
         est = load_model(args.model, trusted=args.trust_pickle)
     except ModelFileError as exc:

@@ -14,7 +14,7 @@ def register(sub):
                                    "on the target one row at a time: predict, then the label as feedback, then a "
                                    "training step. Reports windowed accuracy, retrain/rollback points, agreement "
                                    "with the Python reference, baselines and the device's cost. STREAM may also be "
-                                   "a stream name of microlearn.learning.streams (e.g. rotating_hyperplane).")
+                                   "a stream name of microlearn.data.streams (e.g. rotating_hyperplane).")
     p.add_argument("stream", metavar="STREAM.csv")
     p.add_argument("--target", default="host", help="host or a board (uno, nrf52840, ...)")
     p.add_argument("--capacity", type=int, default=60, help="stored samples (training + held-out), default 60")
@@ -60,8 +60,8 @@ OPTIONS = ("capacity", "window", "holdout_every", "k_mistakes", "trigger_window"
 def run(args) -> int:
     from pathlib import Path
 
-    from ..learning.loop_run import loop
-    from ..learning.simulate import MAX_STREAM_ROWS
+    from microlearn.learner.runner import loop
+    from microlearn.learner.simulate import MAX_STREAM_ROWS
     names = {o: "--" + o.replace("_", "-") for o in OPTIONS}
     max_rows = MAX_STREAM_ROWS if args.max_rows is None else args.max_rows
     if max_rows < 1:

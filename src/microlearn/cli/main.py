@@ -13,7 +13,7 @@ import os
 import sys
 import warnings
 
-from .._version import __version__
+from microlearn._version import __version__
 from . import CheckFailed, CLIError, clean  # defined in the package so `python -m` sees one class
 
 # Order shown in --help. A module that is absent (not built yet) is simply not offered.
@@ -61,7 +61,7 @@ def _split_debug(argv):
 
 def error_line(command: str | None, exc: BaseException) -> str:
     """The one line printed for `exc`: expected errors as they are, bugs as such."""
-    from ..targets.errors import TargetError
+    from microlearn.targets.errors import TargetError
     prefix = f"microlearn {command}" if command else "microlearn"
     if isinstance(exc, (CLIError, TargetError, ValueError, FloatingPointError)):   # FloatingPointError: the
         text = str(exc)                          # reference's float32 overflow (_solvers.train), says what to do

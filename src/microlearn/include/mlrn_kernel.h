@@ -1,7 +1,7 @@
 /* mlrn_kernel.h: SVM kernels over float32 rows, in one fixed arithmetic order.
  *
  * Every sum runs sequentially from 0.0f over the features in index order; the
- * Python reference (microlearn.estimators._f32) reproduces exactly this order.
+ * Python reference (microlearn.core.f32) reproduces exactly this order.
  * `_flash` variants read their first row from a const table (PROGMEM on AVR). */
 #ifndef MLRN_KERNEL_H
 #define MLRN_KERNEL_H

@@ -20,7 +20,7 @@
  * so predictions are among the classes seen so far. A class seen later is learned at
  * the next retrain.
  *
- * Every decision is deterministic and mirrored by microlearn.learning.simulate
+ * Every decision is deterministic and mirrored by microlearn.learner.simulate
  * (held-out split, eviction with the shared xorshift32, triggers, acceptance in
  * integer arithmetic): Python and device agree bit for bit. Change both or neither.
  *

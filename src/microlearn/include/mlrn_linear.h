@@ -1,6 +1,6 @@
 /* mlrn_linear.h: linear decision functions w.x + b over flash tables, argmax, softmax.
  *
- * Arithmetic order (shared with the Python mirror microlearn.codegen.export.linear):
+ * Arithmetic order (shared with the Python mirror microlearn.exporter.linear):
  *   acc = 0.0f; acc = acc + w[k] * x[k] for k = 0..d-1 in index order; f = acc + b.
  * Tables W (rows x d, row-major) and b (rows) are const tables (PROGMEM on AVR). */
 #ifndef MLRN_LINEAR_H

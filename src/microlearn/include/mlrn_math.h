@@ -4,7 +4,7 @@
  * which would make RBF training diverge between host, device and the Python
  * reference. mlrn_expf uses only +,-,*, float<->int conversion and exponent bit
  * construction, each exact or correctly rounded in IEEE-754, so every target
- * (and numpy, which microlearn.estimators._f32 mirrors op by op) gets identical
+ * (and numpy, which microlearn.core.f32 mirrors op by op) gets identical
  * results. Accuracy: within 2 ulp of the true exp over [-87, 88] (measured: 1.8). */
 #ifndef MLRN_MATH_H
 #define MLRN_MATH_H

@@ -3,7 +3,7 @@
  * Inputs: per-feature affine quantization q[k] = clamp(round(x[k] * a[k] + c[k]), -Q, Q), with
  * a, c float32 tables (the exporter's calibration), computed in float32 as
  *     v = x*a + c;  v <= -Q (or NaN) -> -Q;  v > Q -> Q;  else q = (int32)(v + (Q + 0.5f)) - Q
- * (round half up; the Python mirror in microlearn.codegen.export.quant does the same operations).
+ * (round half up; the Python mirror in microlearn.exporter.quant does the same operations).
  * A feature whose calibration data are integers that fit the type gets a = 1, c = 0: raw integer
  * sensor values can be passed to the _q entry points directly.
  *

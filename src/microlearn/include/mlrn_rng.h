@@ -1,5 +1,5 @@
 /* mlrn_rng.h: the seeded PRNG shared by the C runtime and the Python reference
- * (microlearn.estimators._rng): xorshift32, so both draw the same j in the simplified SMO. */
+ * (microlearn.core.rng): xorshift32, so both draw the same j in the simplified SMO. */
 #ifndef MLRN_RNG_H
 #define MLRN_RNG_H
 #include "mlrn.h"

@@ -20,7 +20,7 @@
  * mlrn_svm_work_floats(...) entries (layout below) and the caller's mlrn_store.
  *
  * Arithmetic order is part of the algorithm: the Python reference
- * (microlearn.estimators._solvers) repeats every float32 operation in the same
+ * (microlearn.trainer.reference) repeats every float32 operation in the same
  * order, so host, device and Python agree bit for bit. Change both or neither. */
 #ifndef MLRN_SMO_H
 #define MLRN_SMO_H
@@ -193,7 +193,7 @@ MLRN_HOT int8_t mlrn__y(const mlrn_svm *s, uint8_t label) {
 /* Row of the dual-coefficient table holding the coefficient of a sample of class `label` in
  * sub-problem `sub` = (p, q) of a kernel model (libsvm's layout for ovo), or -1 if the sample is
  * not in that sub-problem. Shared by training and prediction (and mirrored by
- * microlearn.estimators.smo.coef_rows). */
+ * microlearn.trainer.estimator.coef_rows). */
 static inline int16_t mlrn__coef_row(const mlrn_svm *s, uint16_t sub, uint8_t p, uint8_t q, uint8_t label) {
     if (s->n_sub == 1) return 0;
     if (s->p.multiclass == MLRN_OVR) return (int16_t)sub;

@@ -1,7 +1,6 @@
 """Targets: where generated C is compiled, run and measured (host, simavr boards, qemu boards)."""
 from .base import Build, RunResult, Target
-from .errors import (BuildError, DoesNotFit, RunError, RunTimeout, SandboxUnavailable, TargetError,
-                     TargetUnavailable)
+from .errors import BuildError, DoesNotFit, RunError, RunTimeout, SandboxUnavailable, TargetError, TargetUnavailable
 from .host import HostTarget
 
 
@@ -9,7 +8,7 @@ def get_target(name: str, **kwargs) -> Target:
     """'host' or a board name from `microlearn boards` (uno, nrf52840, ...)."""
     if name == "host":
         return HostTarget(**kwargs)
-    from ..boards.registry import get_board  # boards know how they are emulated
+    from microlearn.boards.registry import get_board  # boards know how they are emulated
     return get_board(name).target(**kwargs)
 
 

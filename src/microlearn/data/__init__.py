@@ -1,0 +1,1 @@
+"""Input data: bundled and user datasets read defensively, and synthetic drifting streams."""

@@ -1,0 +1,145 @@
+"""`microlearn.export(estimator, path, ...)`: a fitted model -> one C header of const tables.
+
+Supported: SVC / NuSVC (linear, rbf, poly, sigmoid; binary and one-vs-one),
+microlearn.SMOClassifier, LinearSVC, LogisticRegression, SGDClassifier, Perceptron,
+RidgeClassifier, DecisionTreeClassifier, RandomForestClassifier, ExtraTreesClassifier,
+GaussianNB, and a Pipeline of StandardScaler / MinMaxScaler / MaxAbsScaler followed by
+one of them. The header uses the shared runtime (microlearn.include_dir()).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from microlearn.core.c_format import c_identifier
+from .model import CModel, render
+from .prep import Prescale, UnsupportedModel, split_pipeline
+
+SUPPORTED = (
+    "SVC, NuSVC (kernel linear/rbf/poly/sigmoid), microlearn.SMOClassifier, LinearSVC, LogisticRegression, "
+    "SGDClassifier, Perceptron, RidgeClassifier, DecisionTreeClassifier, RandomForestClassifier, "
+    "ExtraTreesClassifier, GaussianNB, and Pipeline(StandardScaler|MinMaxScaler|MaxAbsScaler..., <one of these>)"
+)
+DTYPES = ("float32", "int16", "int8")
+
+
+@dataclass
+class ExportReport:
+    path: Path | None
+    name: str
+    source: str
+    dtype: str
+    n_features: int
+    n_classes: int
+    flash_bytes: int            # NAME_FLASH_BYTES: const tables
+    ram_bytes: int              # NAME_RAM_BYTES: stack scratch
+    agreement: float | None = None       # fraction of check_X where the C (mirror) predicts like the estimator
+    n_checked: int = 0
+    disagreements: list = field(default_factory=list)   # row indices that differ
+    header: str = ""
+    notes: list = field(default_factory=list)
+    model: CModel | None = field(default=None, repr=False)
+
+    def __str__(self):
+        s = (f"{self.name}: {self.source}, {self.dtype}, {self.n_features} features, {self.n_classes} classes, "
+             f"tables {self.flash_bytes} B flash, {self.ram_bytes} B stack scratch")
+        if self.agreement is not None:
+            s += f", agreement {100 * self.agreement:.2f}% on {self.n_checked} rows"
+        return s
+
+
+def lower(estimator, name="model", dtype="float32", calib_X=None, **opts) -> CModel:
+    """Estimator -> CModel (tables + C bodies + Python mirror)."""
+    c_identifier(name, "model name")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {DTYPES}, not {dtype!r}")
+    pre, final = split_pipeline(estimator)
+    n_features = getattr(estimator, "n_features_in_", None) or getattr(final, "n_features_in_", None)
+    if n_features is None and hasattr(final, "support_vectors_"):
+        n_features = final.support_vectors_.shape[1]
+    prescale = Prescale(pre, n_features)
+    if dtype != "float32":
+        from .quant import lower_quantized
+        return lower_quantized(estimator, final, prescale, name, dtype, calib_X, **opts)
+    return lower_final(final, prescale, name, **opts)
+
+
+def lower_final(final, prescale, name, **opts) -> CModel:
+    cls = type(final).__name__
+    mod = type(final).__module__
+    if not hasattr(final, "classes_"):
+        if cls in _ALL_NAMES:
+            raise UnsupportedModel(f"{cls} is not fitted")
+        raise UnsupportedModel(f"cannot export {cls}: supported are {SUPPORTED}")
+    if cls == "SMOClassifier" and mod.startswith("microlearn"):
+        from .svm import from_smo, lower_svm
+        return lower_svm(from_smo(final), name, prescale, opts)
+    if cls in ("SVC", "NuSVC") and mod.startswith("sklearn"):
+        from .svm import from_sklearn, lower_svm
+        return lower_svm(from_sklearn(final), name, prescale, opts)
+    if mod.startswith("sklearn"):
+        from .linear import LINEAR_CLASSIFIERS, lower_linear
+        if cls in LINEAR_CLASSIFIERS:
+            return lower_linear(final, name, prescale, opts)
+        if cls in ("DecisionTreeClassifier", "ExtraTreeClassifier", "RandomForestClassifier",
+                   "ExtraTreesClassifier"):
+            from .tree import lower_trees
+            return lower_trees(final, name, prescale, opts)
+        if cls == "GaussianNB":
+            from .nb import lower_gnb
+            return lower_gnb(final, name, prescale, opts)
+    raise UnsupportedModel(f"cannot export {cls}: supported are {SUPPORTED}")
+
+
+_ALL_NAMES = ("SVC", "NuSVC", "SMOClassifier", "LinearSVC", "LogisticRegression", "SGDClassifier", "Perceptron",
+              "RidgeClassifier", "DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesClassifier",
+              "GaussianNB")
+
+
+def agreement(model: CModel, estimator, X):
+    """Fraction of rows of X (as float32) where the generated C's arithmetic (mirrored in
+    Python) predicts the same class as estimator.predict(float32 X)."""
+    X32 = np.asarray(X, dtype=np.float32)
+    want = np.asarray(estimator.predict(X32))
+    got = np.asarray(model.classes)[model.ref_predict(X32)]
+    same = got == want
+    return float(np.mean(same)), np.flatnonzero(~same).tolist()
+
+
+def export(estimator, path=None, name="model", dtype="float32", target=None, check_X=None, calib_X=None,
+           **opts) -> ExportReport:
+    """Write the C header for `estimator` to `path` (None: only return the report with `.header`).
+
+    dtype: 'float32' (exact), 'int16' or 'int8' (quantized; calibrated from `calib_X`, else
+    `check_X`, else the Pipeline's scaler). target: a target name ('host', 'uno', ...) to also
+    compile the header there and check it predicts like the estimator on check_X.
+    check_X: rows to measure the agreement with estimator.predict on (float32 inputs).
+    """
+    if calib_X is None:
+        calib_X = check_X
+    model = lower(estimator, name=name, dtype=dtype, calib_X=calib_X, **opts)
+    header = render(model)
+    if path is not None:
+        path = Path(path)
+        path.write_text(header)
+    rep = ExportReport(path=path, name=name, source=model.source, dtype=dtype, n_features=model.n_features,
+                       n_classes=model.n_classes, flash_bytes=model.flash_bytes, ram_bytes=model.ram_bytes,
+                       header=header, notes=list(model.notes), model=model)
+    if check_X is not None:
+        rep.agreement, rep.disagreements = agreement(model, estimator, check_X)
+        rep.n_checked = len(check_X)
+        if target is not None:
+            from .runner import CompiledModel
+            cm = CompiledModel.from_model(model, estimator, target=target)
+            got = cm.predict(np.asarray(check_X, dtype=np.float32))
+            want = np.asarray(estimator.predict(np.asarray(check_X, dtype=np.float32)))
+            same = got == want
+            rep.agreement = float(np.mean(same))
+            rep.disagreements = np.flatnonzero(~same).tolist()
+            rep.notes.append(f"agreement measured by running the C on target {target!r}")
+    return rep
+
+
+__all__ = ["export", "lower", "ExportReport", "UnsupportedModel", "SUPPORTED"]

@@ -1,0 +1,185 @@
+"""Pipelines: split a Pipeline into per-feature scalers + the final estimator.
+
+Scalers are handled three ways, chosen by the family module:
+- linear models fold them into w and b (`affine64`);
+- trees fold them into the thresholds, exactly (`fold_threshold`: binary search over
+  float32 inputs through scikit-learn's own transform, which is monotone per feature);
+- kernel SVMs and naive Bayes apply them in the generated code (`c_tables`/`c_code`),
+  in scikit-learn's operation order, and `mirror` reproduces that float32 arithmetic.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .model import Table
+
+SCALERS = ("StandardScaler", "MinMaxScaler", "MaxAbsScaler")
+
+
+class UnsupportedModel(TypeError):
+    pass
+
+
+class Prescale:
+    def __init__(self, steps, n_features):
+        self.steps = list(steps)
+        self.n_features = n_features
+
+    def __bool__(self):
+        return bool(self.steps)
+
+    def describe(self) -> str:
+        return " -> ".join(type(s).__name__ for s in self.steps)
+
+    # -- scikit-learn's own float32 transform (the reference) --------------------------
+    def transform32(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float32)
+        for s in self.steps:
+            X = np.asarray(s.transform(X), dtype=np.float32)
+        return X
+
+    # -- per-step parameters --------------------------------------------------------------
+    def _params(self, s):
+        d = self.n_features
+        name = type(s).__name__
+        if name == "StandardScaler":
+            off = np.zeros(d) if getattr(s, "mean_", None) is None else np.asarray(s.mean_, float)
+            div = np.ones(d) if getattr(s, "scale_", None) is None else np.asarray(s.scale_, float)
+            return "div", off, div
+        if name == "MaxAbsScaler":
+            return "div", np.zeros(d), np.asarray(s.scale_, float)
+        if name == "MinMaxScaler":
+            return "muladd", np.asarray(s.scale_, float), np.asarray(s.min_, float)
+        raise UnsupportedModel(name)
+
+    def affine64(self):
+        """x' = a * x + c (float64), the composition of all steps."""
+        a = np.ones(self.n_features)
+        c = np.zeros(self.n_features)
+        for s in self.steps:
+            if getattr(s, "clip", False):
+                raise UnsupportedModel("MinMaxScaler(clip=True) cannot be folded into a linear model")
+            kind, p, q = self._params(s)
+            if kind == "div":
+                a, c = a / q, (c - p) / q
+            else:
+                a, c = a * p, c * p + q
+        return a, c
+
+    def check_c(self):
+        for s in self.steps:
+            if getattr(s, "clip", False):
+                raise UnsupportedModel("MinMaxScaler(clip=True) is supported only before trees")
+
+    def c_tables(self) -> list[Table]:
+        out = []
+        for i, s in enumerate(self.steps):
+            kind, p, q = self._params(s)
+            out.append(Table(f"s{i}_{'off' if kind == 'div' else 'mul'}", "float", np.float32(p)))
+            out.append(Table(f"s{i}_{'div' if kind == 'div' else 'add'}", "float", np.float32(q)))
+        return out
+
+    def c_code(self, N: str, src: str = "x", dst: str = "xs") -> str:
+        lines = []
+        for i, s in enumerate(self.steps):
+            kind, _, _ = self._params(s)
+            a = src if i == 0 else dst
+            if kind == "div":
+                lines.append(f"    mlrn_scale_div({N}_s{i}_off, {N}_s{i}_div, {N}_N_FEATURES, {a}, {dst});")
+            else:
+                lines.append(f"    mlrn_scale_muladd({N}_s{i}_mul, {N}_s{i}_add, {N}_N_FEATURES, {a}, {dst});")
+        return "\n".join(lines)
+
+    def mirror(self, X) -> np.ndarray:
+        """The generated C's float32 scaling, op by op."""
+        X = np.asarray(X, dtype=np.float32)
+        for s in self.steps:
+            kind, p, q = self._params(s)
+            p32, q32 = np.float32(p), np.float32(q)
+            X = (X - p32) / q32 if kind == "div" else X * p32 + q32
+            X = X.astype(np.float32)
+        return X
+
+    # -- exact threshold folding for trees --------------------------------------------------
+    def fold_thresholds(self, features: np.ndarray, thresholds64: np.ndarray) -> np.ndarray:
+        """Largest float32 x with transform(x)[f] <= t (scikit-learn's test on the scaled value),
+        for each (f, t). Exact for every finite float32 input because the transform is
+        monotone non-decreasing per feature."""
+        n = len(features)
+        out = np.empty(n, dtype=np.float32)
+        if n == 0:
+            return out
+        # Search over the ordered integer image of float32: key(x) monotone in x.
+        lo = np.full(n, _key(np.float32(-np.finfo(np.float32).max)), dtype=np.int64)
+        hi = np.full(n, _key(np.float32(np.finfo(np.float32).max)), dtype=np.int64)
+        ok_hi = self._cond(features, _unkey(hi), thresholds64)
+        ok_lo = self._cond(features, _unkey(lo), thresholds64)
+        # invariant for the search: cond(lo) true, cond(hi) false
+        for _ in range(40):
+            active = (hi - lo > 1) & ok_lo & ~ok_hi
+            if not active.any():
+                break
+            mid = (lo + hi) // 2
+            c = self._cond(features, _unkey(mid), thresholds64)
+            lo = np.where(active & c, mid, lo)
+            hi = np.where(active & ~c, mid, hi)
+        out[:] = _unkey(lo)
+        out[ok_hi] = np.finfo(np.float32).max        # every finite input goes left
+        out[~ok_lo] = -np.finfo(np.float32).max      # (documented: only -inf would go left)
+        return out
+
+    def _cond(self, features, xs, thresholds64):
+        d = self.n_features
+        X = np.zeros((len(features), d), dtype=np.float32)
+        X[np.arange(len(features)), features] = xs
+        T = self.transform32(X)
+        return T[np.arange(len(features)), features].astype(np.float64) <= thresholds64
+
+
+def _key(f) -> np.int64:
+    b = np.asarray(f, dtype=np.float32).view(np.int32).astype(np.int64)
+    return np.where(b < 0, -(b & 0x7FFFFFFF), b)
+
+
+def _unkey(k) -> np.ndarray:
+    k = np.asarray(k, dtype=np.int64)
+    b = np.where(k < 0, (-k) | 0x80000000, k).astype(np.uint32)
+    return b.view(np.float32)
+
+
+def floor_f32(t64) -> np.ndarray:
+    """Largest float32 <= t (float64): x32 <= t  <=>  x32 <= floor_f32(t) for every float32 x."""
+    t64 = np.asarray(t64, dtype=np.float64)
+    f = t64.astype(np.float32)
+    too_big = f.astype(np.float64) > t64
+    f[too_big] = np.nextafter(f[too_big], np.float32(-np.inf))
+    return f
+
+
+def split_pipeline(est):
+    """(Prescale steps, final estimator). Raises UnsupportedModel for other steps."""
+    name = type(est).__name__
+    if name != "Pipeline":
+        return [], est
+    steps = [s for _, s in est.steps if s is not None and s != "passthrough"]
+    if not steps:
+        raise UnsupportedModel("empty Pipeline")
+    *pre, final = steps
+    for s in pre:
+        if type(s).__name__ not in SCALERS:
+            raise UnsupportedModel(f"Pipeline step {type(s).__name__} is not supported: "
+                                   f"only {', '.join(SCALERS)} before the model")
+    return pre, final
+
+
+def scaled_input(m, prescale, N: str, d: int, where: str = "") -> tuple[str, str, int]:
+    """A model that applies its scaler to the float input in C (kernel SVMs, GaussianNB): adds the
+    scaler's tables, include and note to m and returns (the C lines declaring and filling `xs`, the
+    name of the array the model reads, its stack bytes). Without a scaler: ("", "x", 0)."""
+    if not prescale:
+        return "", "x", 0
+    prescale.check_c()
+    m.tables += prescale.c_tables()
+    m.includes.append("mlrn_scale.h")
+    m.notes.append(f"{prescale.describe()} applied to the input in float32{where}.")
+    return f"    float xs[{d}];\n" + prescale.c_code(N) + "\n", "xs", 4 * d

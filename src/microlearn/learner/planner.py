@@ -1,0 +1,374 @@
+"""The memory planner for the self-learning loop: will this mlrn_learner configuration fit that board?
+
+`plan_learner(board, n_features=, capacity=, classes=, storage=, holdout_every=, queue=, trigger_window=)`
+predicts, for the stream program `microlearn loop --target BOARD` builds (learner + driver + I/O):
+
+- static SRAM, exactly, by name: the buffers MLRN_LEARNER_DEFINE declares (NAME_train_x/_y,
+  NAME_hold_x/_y, NAME_work, NAME_model, NAME_scratch, NAME_qx/_qy, NAME_win: see
+  learner_codegen.static_objects), the struct NAME (sizeof(mlrn_learner): 2-byte pointers on AVR, 4 on
+  ARM, measured), the alignment padding the linker inserts between them (replayed in the order the
+  toolchain places them, recorded at calibration), and the fixed static data of the driver and support;
+- the stack and flash, calibrated per board and storage type as functions of the number of features,
+  plus a delta for more than two classes (one-vs-one voting);
+- whether it fits (same rules as the trainer's planner: static <= SRAM - stack reserve, static + stack
+  <= SRAM, flash <= flash) and the largest total capacity that fits per storage type.
+
+Store policy (all / mistakes) and replacement (fifo / reservoir / balanced) are run-time parameters of
+the same code: they change neither SRAM nor flash. The constants are the "learner" section of
+calibration.json, written by `python -m microlearn.tools.calibrate --learner`.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from microlearn.trainer import planner as _p
+from microlearn.boards.registry import get_board, list_boards
+
+LEARNER_HEADERS = ("mlrn.h", "mlrn_learner.h", "mlrn_smo.h", "mlrn_store.h", "mlrn_kernel.h", "mlrn_math.h",
+                   "mlrn_rng.h", "mlrn_persist.h", "mlrn_crc32.h")
+# The calibration's reference configuration (also what a stale calibration is re-measured at).
+REFERENCE = dict(n_features=4, capacity=12, classes=2, queue=8, trigger_window=20)
+MAX_CAPACITY = 65535   # uint16 store capacities
+
+
+def learner_config(n_features, capacity=60, classes=2, *, storage="float32", **kw):
+    """A LearnerConfig for planning: int16/int8 stores get placeholder affine tables (their values
+    do not change any size)."""
+    from .simulate import LearnerConfig
+    n_classes = classes if isinstance(classes, int) else len(list(classes))
+    if storage != "float32" and kw.get("scale") is None:
+        kw["scale"] = kw["offset"] = np.ones(int(n_features), np.float32)
+    return LearnerConfig(n_features=int(n_features), n_classes=n_classes, capacity=int(capacity),
+                         storage=storage, **kw)
+
+
+def learner_fingerprint() -> str:
+    """Hash of what the learner's calibrated figures depend on (runtime headers, a generated header, the
+    stream driver, the targets' support code)."""
+    from . import codegen as lc
+    return _p.program_fingerprint(LEARNER_HEADERS, lc.render_header(learner_config(**REFERENCE), "lrn"), lc.DRIVER)
+
+
+def learner_calibration() -> dict:
+    return _p.calibration().get("learner", {"boards": {}})
+
+
+def learner_calibration_is_current() -> bool:
+    """False when the learner runtime, its driver or the support code changed since calibration."""
+    return learner_calibration().get("fingerprint") == learner_fingerprint()
+
+
+@functools.lru_cache(maxsize=1)
+def _current() -> bool:
+    try:
+        return learner_calibration_is_current()
+    except OSError:
+        return True
+
+
+def _cal_for(b) -> tuple[dict, bool, str]:
+    cal = learner_calibration()["boards"]
+    trainer = _p.calibration()["boards"].get(b.name, {})
+    if b.name in cal:
+        c, basis = cal[b.name], f"calibrated with {cal[b.name].get('toolchain', 'the board toolchain')}"
+        if not _current():
+            r = _refresh(b.name)
+            if r is not None:
+                c, basis = r, basis + "; static layout re-measured and flash/stack shifted for the current runtime"
+        return c, False, basis
+    src = trainer.get("borrowed_from")
+    if src and src in cal:
+        base, _, _ = _cal_for(get_board(src))
+        return ({**base, "static_limit_bytes": trainer.get("static_limit_bytes", b.sram_bytes),
+                 "notes": trainer.get("notes", [])}, True, trainer.get("basis", f"constants of {src}"))
+    raise ValueError(f"the planner has no learner calibration for {b.name}; run "
+                     f"`python -m microlearn.tools.calibrate --learner --boards {b.name}`")
+
+
+@functools.lru_cache(maxsize=None)
+def _refresh(name: str) -> dict | None:
+    """The runtime changed since calibration: when the board's tools are here, measure the reference
+    configuration once (cached per fingerprint, like the trainer's planner._refresh) for the exact
+    struct size, layout order and fixed static data, and shift flash and stack by the change there."""
+    from microlearn.tools.calibrate import learner_reference_point
+    ref = _p.cached_reference("learner-planner", name, learner_fingerprint(), learner_reference_point)
+    if ref is None:
+        return None
+    old = learner_calibration()["boards"][name]
+    d0 = REFERENCE["n_features"]
+    dflash = ref["flash_bytes"] - _p._interp(old["flash_curve"]["float32"], d0)
+    dstack = ref["stack_bytes"] - _p._interp(old["stack_curve"]["float32"], d0)
+    return {**old, **{k: ref[k] for k in ("struct_bytes", "order", "fixed_static_bytes")},
+            "flash_curve": {s: [[d, f + dflash] for d, f in pts] for s, pts in old["flash_curve"].items()},
+            "stack_curve": {s: [[d, v + dstack] for d, v in pts] for s, pts in old["stack_curve"].items()}}
+
+
+FIXED = "driver + support (fixed)"
+OTHER = "other static (given)"
+PERSIST = "persistence (mlrn_storage)"
+PERSIST_KINDS = ("model", "all")
+# Internal EEPROM of the AVR boards (datasheets: ATmega328P 1 KB, ATmega2560 4 KB): where mlrn_persist_avr_eeprom.h
+# keeps the slots. The ARM boards keep them in flash pages (your callbacks), counted against the flash left.
+EEPROM_BYTES = {"uno": 1024, "mega2560": 4096}
+
+
+def layout(cfg, cal: dict, name: str = "lrn", other_static_bytes: int | None = None) -> dict:
+    """Static SRAM by name: each object, the alignment padding, the fixed part. Objects are placed in the
+    calibrated order (the toolchain's), each at a multiple of min(its alignment, the board's); the block
+    starts aligned and ends padded to the board's alignment (the next object, the support code's, is)."""
+    from .codegen import static_objects
+    objs = static_objects(cfg, name)
+    a = cal["align"]
+    sizes = {n: (cal["struct_bytes"], a) if size is None else (size, min(al, a)) for n, (size, al) in objs.items()}
+    if not cfg.holdout_every:
+        # No held-out store: mlrn_learner_init never stores its pointers (holdout_every is a constant of the
+        # inlined NAME_setup), so the linker's --gc-sections drops the two 1-entry arrays.
+        sizes[f"{name}_hold_x"] = sizes[f"{name}_hold_y"] = (0, 1)
+    pos = 0
+    for suffix in cal["order"]:
+        size, al = sizes[name + suffix]
+        pos = _p._align(pos, al) + size
+    pos = _p._align(pos, a)
+    out = {n: s for n, (s, _) in sizes.items()}
+    out["alignment padding"] = pos - sum(out.values())
+    if other_static_bytes is None:
+        out[FIXED] = cal["fixed_static_bytes"]
+    else:                  # your program instead of microlearn's stream driver (e.g. an Arduino core + Serial)
+        out[OTHER] = int(other_static_bytes)
+    return out
+
+
+def _layout_key(n_classes: int) -> str:
+    return "binary" if n_classes <= 2 else "ovo"
+
+
+def _stack(cal, cfg) -> int:
+    s = _p._interp(cal["stack_curve"][cfg.storage], cfg.n_features)
+    if cfg.n_classes > 2:
+        s += cal["stack_multi"][cfg.storage]
+    return int(round(s))
+
+
+def _flash(cal, cfg) -> int:
+    f = _p._interp(cal["flash_curve"][cfg.storage], cfg.n_features)
+    if cfg.n_classes > 2:
+        f += cal["flash_multi"][cfg.storage]
+    return int(round(f))
+
+
+def _persist_cost(cal, cfg, persist) -> dict:
+    """static / flash / stack that save (persist="model") or save_all ("all") + load add (calibrated)."""
+    if persist is None:
+        return {"static": 0, "flash": 0, "stack": 0}
+    if persist not in PERSIST_KINDS:
+        raise ValueError(f"persist must be None, 'model' or 'all', got {persist!r}")
+    return cal["persist"][f"{persist}/{cfg.storage}"]
+
+
+def _figures(b, cal, reserve, cfg, name="lrn", other=None, persist=None):
+    static = layout(cfg, cal, name, other)
+    extra = _persist_cost(cal, cfg, persist)
+    if persist:
+        static[PERSIST] = extra["static"]
+    s = sum(static.values())
+    # The round trip runs from the main loop, after step(): its frame adds to the loop's (measured so).
+    stack, flash = _stack(cal, cfg) + max(extra["stack"], 0), _flash(cal, cfg) + extra["flash"]
+    return static, s, stack, flash, _p.overruns(b, _p._static_limit(b, cal, reserve), s, stack, flash)
+
+
+# Options of LearnerConfig that change sizes (the rest are run-time parameters of the same program).
+SIZE_OPTIONS = ("holdout_every", "queue", "trigger_window")
+OTHER_OPTIONS = ("store", "replace")
+
+
+def _options(kw: dict) -> dict:
+    bad = set(kw) - set(SIZE_OPTIONS) - set(OTHER_OPTIONS)
+    if bad:
+        raise TypeError(f"unknown learner option(s): {', '.join(sorted(bad))}")
+    return kw
+
+
+def _min_capacity(holdout_every: int) -> int:
+    """The smallest total capacity LearnerConfig accepts (>= 2 training samples, >= 1 held out)."""
+    return max(3, holdout_every) if holdout_every else 2
+
+
+def max_learner_capacity(board, n_features: int, classes=2, *, storage="float32", stack_reserve_bytes=None,
+                         other_static_bytes: int | None = None, persist: str | None = None, **options) -> int:
+    """The largest total capacity (training + held-out samples) that fits the board; 0 if none does."""
+    b = _p._board(board)
+    cal, _, _ = _cal_for(b)
+    reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else stack_reserve_bytes
+    _options(options)
+
+    def ok(c):
+        cfg = learner_config(n_features, c, classes, storage=storage, **options)
+        return not _figures(b, cal, reserve, cfg, other=other_static_bytes, persist=persist)[4]
+    lo = _min_capacity(options.get("holdout_every", 4))
+    if not ok(lo):
+        return 0
+    hi = MAX_CAPACITY
+    if ok(hi):
+        return hi
+    while hi - lo > 1:           # static SRAM grows with capacity: bisect
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    # ARM padding (0-3 bytes per object) can make the boundary ragged: look a few capacities further.
+    return max([lo] + [c for c in range(lo + 1, min(lo + 8, MAX_CAPACITY) + 1) if ok(c)])
+
+
+@dataclass
+class LearnerPlan(_p.Plan):
+    """A Plan of the self-learning loop (linear kernel, wss2, one-vs-one: the learner's scope).
+    capacity is the total (training + held-out); max_capacity is per storage type, in the same unit."""
+    train_capacity: int = 0
+    hold_capacity: int = 0
+    holdout_every: int = 4
+    queue: int = 8
+    trigger_window: int = 20
+    store: str = "all"
+    replace: str = "fifo"
+    program: str = "microlearn loop driver (learner + stream I/O)"
+    options: dict = field(default_factory=dict)
+    other_static_bytes: int | None = None     # given: replaces the stream driver's fixed static data
+    persist: str | None = None                # "model" (save) / "all" (save_all), with load; None: not linked
+    persist_payload_bytes: int | None = None  # the largest payload (every class in the model, full stores)
+    persist_storage_bytes: int | None = None  # EEPROM / flash the mlrn_storage region needs (2 A/B slots)
+
+    def summary(self) -> str:
+        text = super().summary()
+        if self.persist:
+            text += (f"\n  persistence ({'save_all' if self.persist == 'all' else 'save'} + load): payload up to "
+                     f"{self.persist_payload_bytes:,} B; the storage region (2 slots) needs "
+                     f"{self.persist_storage_bytes:,} B of EEPROM / flash")
+        return text
+
+    def title(self) -> str:
+        return (f"{self.board}: self-learning loop, {self.n_features} features x capacity {self.capacity} "
+                f"({self.train_capacity} train + {self.hold_capacity} held out, {self.storage}), "
+                f"{self.n_classes} classes, queue {self.queue}, window {self.trigger_window}")
+
+    def other_boards(self) -> list[str]:
+        return learner_boards_that_fit(self.n_features, self.capacity, self.n_classes, storage=self.storage,
+                                       exclude=(self.board,), other_static_bytes=self.other_static_bytes,
+                                       persist=self.persist, **self.options)
+
+
+def plan_learner(board, n_features: int, capacity: int = 60, classes=2, *, storage="float32",
+                 stack_reserve_bytes: int | None = None, name: str = "lrn", other_static_bytes: int | None = None,
+                 persist: str | None = None, **options) -> LearnerPlan:
+    """Predict flash, static SRAM (by name), stack and total SRAM of the self-learning loop with this
+    configuration on `board`, whether it fits, and the largest capacity per storage type.
+
+    capacity: training + held-out samples (every `holdout_every`-th stored sample is held out).
+    options: holdout_every (4), queue (8), trigger_window (20) change sizes; store ("all"/"mistakes") and
+    replace ("fifo"/"reservoir"/"balanced") are accepted and change nothing. `name`: the learner's C name.
+    other_static_bytes: the static data of your program around the learner (an Arduino core with Serial:
+    about 200 B), replacing that of microlearn's stream driver; flash and stack stay the driver's.
+    persist: "model" (mlrn_learner_save) or "all" (mlrn_learner_save_all), each with mlrn_learner_load: adds
+    their flash, stack and storage struct, and reports the payload and the EEPROM / flash region it needs."""
+    cfg = learner_config(n_features, capacity, classes, storage=storage, **_options(options))
+    return plan_learner_config(cfg, board, stack_reserve_bytes=stack_reserve_bytes, name=name,
+                               other_static_bytes=other_static_bytes, persist=persist)
+
+
+def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, name: str = "lrn",
+                        other_static_bytes: int | None = None, persist: str | None = None) -> LearnerPlan:
+    """plan_learner() for a LearnerConfig (what `microlearn loop --target BOARD` checks before building)."""
+    from . import codegen as lc
+    b = _p._board(board)
+    if b.name == "host":
+        raise ValueError("the planner sizes programs for boards, not the host")
+    _p.check_reserve(stack_reserve_bytes)
+    _p.check_reserve(other_static_bytes, "other_static_bytes")
+    cal, estimate, basis = _cal_for(b)
+    reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else int(stack_reserve_bytes)
+    static, s, stack, flash, over = _figures(b, cal, reserve, cfg, name, other_static_bytes, persist)
+    options = {k: getattr(cfg, k) for k in SIZE_OPTIONS + OTHER_OPTIONS}
+    caps = {st: max_learner_capacity(b, cfg.n_features, cfg.n_classes, storage=st, stack_reserve_bytes=reserve,
+                                     other_static_bytes=other_static_bytes, persist=persist, **options)
+            for st in _p.STORAGES}
+    notes = list(cal.get("notes", [])) + _persist_notes(b, cfg, persist, flash)
+    if not _current() and "re-measured" not in basis:
+        notes.append("the learner runtime changed since the planner was calibrated: figures may be off; rerun "
+                     "`python -m microlearn.tools.calibrate --learner`")
+    return LearnerPlan(board=b.name, n_features=cfg.n_features, capacity=cfg.capacity, n_classes=cfg.n_classes,
+                       kernel="linear", storage=cfg.storage, solver="wss2", multiclass="ovo", static_buffers=static,
+                       static_ram_bytes=s, stack_bytes=stack, sram_bytes=s + stack, flash_bytes=flash,
+                       board_sram_bytes=b.sram_bytes, board_flash_bytes=b.flash_bytes, stack_reserve_bytes=reserve,
+                       static_limit_bytes=_p._static_limit(b, cal, reserve), fits=not over,
+                       fits_static="static" not in over, fits_sram="sram" not in over,
+                       fits_flash="flash" not in over, over=over, max_capacity=caps, estimate=estimate, basis=basis,
+                       notes=notes, train_capacity=cfg.train_capacity, hold_capacity=cfg.hold_capacity,
+                       holdout_every=cfg.holdout_every, queue=cfg.queue, trigger_window=cfg.trigger_window,
+                       store=cfg.store, replace=cfg.replace, options=options, other_static_bytes=other_static_bytes,
+                       persist=persist,
+                       persist_payload_bytes=lc.persist_payload_bytes(cfg, persist) if persist else None,
+                       persist_storage_bytes=lc.persist_storage_bytes(cfg, persist) if persist else None)
+
+
+def _persist_notes(b, cfg, persist, flash) -> list[str]:
+    """Where the persisted slots would go, and whether they fit there (a note: external storage is possible)."""
+    if not persist:
+        return []
+    from . import codegen as lc
+    need = lc.persist_storage_bytes(cfg, persist)
+    if b.name in EEPROM_BYTES:
+        room, where = EEPROM_BYTES[b.name], "internal EEPROM"
+    else:
+        room, where = b.flash_bytes - flash, "flash left after the program"
+    if need <= room:
+        return [f"persistence: the 2 slots need {need:,} B of the {room:,} B {where}"]
+    return [f"persistence: the 2 slots need {need:,} B, more than the {room:,} B {where}: persist the model only, "
+            f"lower the capacity, or use external storage"]
+
+
+def learner_boards_that_fit(n_features, capacity, classes=2, *, storage="float32", exclude=(),
+                            other_static_bytes: int | None = None, persist: str | None = None,
+                            **options) -> list[str]:
+    """Names of the boards this learner configuration fits (smallest SRAM first)."""
+    cfg = learner_config(n_features, capacity, classes, storage=storage, **_options(options))
+    out = []
+    for b in sorted(list_boards(), key=lambda b: (b.sram_bytes, b.flash_bytes)):
+        if b.name in exclude or b.name == "host":
+            continue
+        try:
+            cal, est, _ = _cal_for(b)
+        except ValueError:      # not calibrated for the learner
+            continue
+        if not _figures(b, cal, b.stack_reserve_bytes, cfg, other=other_static_bytes, persist=persist)[4]:
+            out.append(b.name + (" (estimate)" if est else ""))
+    return out
+
+
+def _planner_for(cfg, target_or_board):
+    board = getattr(target_or_board, "board", None) or target_or_board
+    return lambda reserve: plan_learner_config(cfg, board, stack_reserve_bytes=reserve)
+
+
+def learner_does_not_fit(cfg, target_or_board, exc=None):
+    """A DoesNotFit for the learner on the board: by how many bytes, and what would fit (capacity, storage
+    type, another board). exc: the linker's DoesNotFit when the plan thought it fits."""
+    return _p.refusal(_planner_for(cfg, target_or_board), getattr(target_or_board, "stack_reserve", None), exc)
+
+
+def learner_precheck(cfg, target) -> LearnerPlan | None:
+    """Before building the loop for a board target: raise DoesNotFit if the plan says it cannot fit
+    (static SRAM exactly; flash and stack only when clearly over, as planner.precheck). None for the host
+    or a board without learner calibration."""
+    board = getattr(target, "board", None)
+    if board is None:
+        return None
+    try:
+        _cal_for(board)
+    except ValueError:
+        return None
+    return _p.check_plan(_planner_for(cfg, target), getattr(target, "stack_reserve", None))
+
+
+__all__ = ["LearnerPlan", "plan_learner", "plan_learner_config", "max_learner_capacity", "learner_boards_that_fit",
+           "learner_precheck", "learner_does_not_fit", "learner_fingerprint", "learner_calibration_is_current",
+           "layout"]

@@ -1,0 +1,192 @@
+"""Run the C self-learning loop on a target (host, uno, nrf52840...) over a stream and compare it
+with the Python reference (microlearn.learner.simulate), row by row."""
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from microlearn.core.paths import include_dir
+from . import codegen as lc
+from microlearn.trainer import reference as _solvers
+from .simulate import MAX_STREAM_ROWS, LearnerConfig, check_window, load_stream, report, run_reference
+
+HOST_BUFFER_LIMIT = 1 << 30   # static buffers of a host build (as ondevice.HOST_BUFFER_LIMIT)
+MAX_TIMEOUT = 1e6             # seconds (11 days): subprocess timeouts overflow far above
+
+
+def _training_cost(res, measure: str) -> dict:
+    """Whole loop and training cost from a step-marked run. The last pair is the closing bracket, an empty
+    region: its count E is the marker overhead of one pair (the opening bracket costs the same: same two
+    calls). training = marked_total - marked_pairs * E (the two brackets, and E per training call),
+    whole loop = marked_span (it includes the per-row marker calls)."""
+    e = res.cycles if measure == "cycles" else res.instructions
+    x = res.extra
+    if e is None or x.get("marked_pairs", 0) < 2 or x.get("marked_span") is None:
+        return {}
+    return {"whole": x["marked_span"], "train": x["marked_total"] - x["marked_pairs"] * e,
+            "train_marked_calls": x["marked_pairs"] - 2, "marker_overhead": e}
+
+
+def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool = True):
+    """Write learner.h + the stream driver into workdir and build them for `tgt`. For a board, the memory
+    planner checks the configuration first (check=False skips it: calibration) and a linker overflow is
+    rewritten with what would fit, as `microlearn train --target` does for the trainer."""
+    from .planner import learner_does_not_fit, learner_precheck
+    from microlearn.targets.errors import DoesNotFit
+    wd = Path(workdir)
+    wd.mkdir(parents=True, exist_ok=True)
+    board = getattr(tgt, "board", None)
+    # The header carries the plan (and its #error) only when planned here: calibration builds without one.
+    pl = learner_precheck(cfg, tgt) if board is not None and check else None
+    (wd / "learner.h").write_text(lc.render_header(cfg, "lrn", board=pl.board if pl is not None else None))
+    (wd / "main.c").write_text(lc.DRIVER)
+    try:
+        return tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())], defines=defines or {})
+    except DoesNotFit as exc:
+        if board is None or not check:
+            raise
+        raise learner_does_not_fit(cfg, tgt, exc) from exc
+
+
+def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, timeout: float = 600.0,
+                  time_training: bool = False, mark_steps: bool = True) -> dict:
+    """Build the learner + driver for `target`, feed the stream, parse what the device decided.
+    time_training: build with -DLRN_TIME_TRAINING (AVR: Timer1 accumulates the cycles of the step() calls
+    that trained; a separate run, since the timer costs SRAM and interrupt cycles).
+    mark_steps (simavr/qemu targets): mark every training step() call, so one run gives the whole-loop
+    count ('cycles'/'instructions') and the training count ('train_cycles'/'train_instructions')."""
+    from microlearn.targets import get_target
+    tgt = get_target(target) if isinstance(target, str) else target
+    tmp = None
+    if workdir is None:
+        tmp = tempfile.TemporaryDirectory(prefix="microlearn-loop-")
+        workdir = tmp.name
+    try:
+        measure = {"avr": "cycles", "cortex-m": "instructions"}.get(getattr(tgt, "kind", ""))
+        marked = bool(mark_steps and measure)   # LRN_MARK_STEPS: see the driver in learner_codegen
+        defines = {"LRN_MARK_STEPS": int(marked)}
+        if time_training:
+            defines["LRN_TIME_TRAINING"] = 1
+        build = build_learner(cfg, tgt, workdir, defines)
+        try:
+            res = tgt.run(build, lc.encode_stream(X, y), timeout=timeout)
+        except Exception as exc:
+            from microlearn.trainer.runner import explain_run_error
+            err = explain_run_error(exc, "learner")
+            if err is exc:
+                raise
+            raise err from exc
+        out = lc.parse_output(res.output)
+        out.update({"target": tgt.name, "cycles": res.cycles, "instructions": res.instructions,
+                    "seconds": res.seconds, "seconds_kind": res.seconds_kind,
+                    "flash_bytes": build.flash_bytes, "static_ram_bytes": build.static_ram_bytes,
+                    "stack_bytes": res.stack_bytes,
+                    "sram_bytes": (build.static_ram_bytes + res.stack_bytes
+                                   if build.static_ram_bytes is not None and res.stack_bytes is not None else None)})
+        if getattr(tgt, "board", None) is not None:
+            out["clock_hz"] = tgt.board.clock_hz
+        cost = _training_cost(res, measure) if marked else {}
+        if cost:
+            out[measure] = cost["whole"]
+            out["seconds"] = cost["whole"] / tgt.board.clock_hz
+            out[f"train_{measure}"] = cost["train"]
+            out["train_marked_calls"] = cost["train_marked_calls"]
+            out["marker_overhead"] = cost["marker_overhead"]
+        if len(out["predictions"]) != len(X):
+            from microlearn.targets.errors import RunError
+            raise RunError(f"{tgt.name}: the device answered {len(out['predictions'])} of {len(X)} rows",
+                           res.output)
+        return out
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_rows=None, baselines=True,
+         plot=None, timeout: float = 600.0, workdir=None, feature_range=None, train_cost: bool = False,
+         max_rows: int | None = MAX_STREAM_ROWS, **cfg_kwargs) -> dict:
+    """`microlearn loop`: the learner on the target, the Python reference, the baselines, compared.
+    On simavr/qemu targets one run gives the whole-stream count and the training count (markers around
+    every step() call that trained: train_cycles on AVR, train_instructions on Cortex-M).
+    train_cost: on AVR targets, also a second run with Timer1 timing every step() call that trained (exact
+    cycles, a cross-check: train_cycles_timer1); the first run is unaffected by the timer.
+    Every option is checked before any work (LearnerConfig's rules, the C types); a CSV stream is read with
+    microlearn.data.datasets' limits and at most max_rows rows (None: no row limit)."""
+    # Every option before the stream is read (LearnerConfig holds the rules; the sizes come from the stream).
+    check_window(window, static_rows)
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+        raise ValueError(f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {timeout!r}")
+    LearnerConfig(n_features=1, n_classes=2, **{**cfg_kwargs, "storage": "float32", "scale": None, "offset": None})
+    if n_classes is not None:
+        _solvers.check_int("n_classes", n_classes, 2, _solvers.MAX_CLASSES, "MLRN_MAX_CLASSES")
+    X, yv, drift, nc = load_stream(stream, y, n_classes, max_rows=max_rows)
+    if cfg_kwargs.get("storage", "float32") != "float32" and cfg_kwargs.get("scale") is None:
+        from microlearn.core.store import affine_from_range
+        lo, hi = feature_range if feature_range is not None else (X.min(axis=0), X.max(axis=0))
+        cfg_kwargs["scale"], cfg_kwargs["offset"] = affine_from_range(lo, hi, cfg_kwargs["storage"], X.shape[1])
+    cfg = LearnerConfig(n_features=X.shape[1], n_classes=nc, **cfg_kwargs)
+    if isinstance(target, str) and target == "host" or getattr(target, "name", None) == "host":
+        total = sum(lc.buffer_bytes(cfg).values())
+        if total > HOST_BUFFER_LIMIT:
+            raise ValueError(f"the learner's buffers would take {total / (1 << 30):.1f} GiB, over the "
+                             f"{HOST_BUFFER_LIMIT >> 30} GiB a host build holds: lower the capacity or the queue")
+    if isinstance(target, str) and target != "host":   # refuse what cannot fit before the reference run
+        from .planner import learner_precheck
+        from microlearn.targets import get_target
+        target = get_target(target)
+        learner_precheck(cfg, target)
+    ref = run_reference(cfg, X, yv)
+    dev = run_on_target(cfg, X, yv, target, workdir=workdir, timeout=timeout)
+    rep = report(cfg, X, yv, drift, dev, window=window, static_rows=static_rows, baselines=baselines, plot=plot)
+    ref_pred = ref["predictions"]
+    rep.update({
+        "target": dev["target"],
+        "agreement": float(np.mean(dev["predictions"] == ref_pred)) if len(X) else None,
+        "same_events": (dev["retrains"] == [int(v) for v in ref["retrains"]] and
+                        dev["accepted"] == [int(v) for v in ref["accepted"]] and
+                        dev["rollbacks"] == [int(v) for v in ref["rollbacks"]]),
+        "python_retrains": [int(v) for v in ref["retrains"]],
+        "python_rollbacks": [int(v) for v in ref["rollbacks"]],
+        "device_counters": dev["counters"],
+        "cycles": dev["cycles"], "instructions": dev["instructions"], "seconds": dev["seconds"],
+        "seconds_kind": dev["seconds_kind"], "flash_bytes": dev["flash_bytes"],
+        "static_ram_bytes": dev["static_ram_bytes"], "stack_bytes": dev["stack_bytes"],
+        "sram_bytes": dev["sram_bytes"], "buffer_bytes": sum(lc.buffer_bytes(cfg).values()),
+        "budget": cfg.budget, "train_iterations": ref["learner"].train_iters,
+    })
+    if "clock_hz" in dev:
+        rep["clock_hz"] = dev["clock_hz"]
+    rep["drifts"] = (dev["counters"] or {}).get("drifts")
+    rep["train_calls"] = (dev["counters"] or {}).get("train_calls")
+    rep["train_cycles"] = dev.get("train_cycles")
+    if dev.get("train_instructions") is not None:
+        rep["train_instructions"] = dev["train_instructions"]
+    train = dev.get("train_cycles", dev.get("train_instructions"))
+    if train is not None:
+        rep["train_cost_source"] = "markers"
+        rep["train_marked_calls"] = dev["train_marked_calls"]
+        rep["marker_overhead"] = dev["marker_overhead"]
+        rep["train_per_retrain"] = train / max(len(rep["retrains"]), 1)
+        if dev.get("train_cycles") is not None:
+            rep["train_cycles_per_retrain"] = rep["train_per_retrain"]
+    if train_cost and dev.get("cycles") is not None:   # AVR: exact cycles from simavr, so Timer1 is exact too
+        from microlearn.targets.errors import RunError
+        try:
+            timed = run_on_target(cfg, X, yv, target, timeout=timeout, time_training=True)
+        except RunError as exc:   # e.g. the timer's ISR frame and variables push SRAM over the part's size
+            timed = None
+            rep["train_cycles_error"] = str(exc)
+        same = timed is not None and bool(np.array_equal(timed["predictions"], dev["predictions"]))
+        cyc = (timed["counters"] or {}).get("train_cycles") if timed is not None else None
+        if same and cyc is not None:
+            rep["train_cycles_timer1"] = cyc
+            if rep["train_cycles"] is None:
+                rep["train_cycles"] = cyc
+                rep["train_cost_source"] = "timer1"
+                rep["train_cycles_per_retrain"] = cyc / max(len(rep["retrains"]), 1)
+            rep["timer_overhead_cycles"] = timed["counters"].get("timer_overhead_cycles")
+            rep["timed_run_cycles"] = timed["cycles"]
+    return rep

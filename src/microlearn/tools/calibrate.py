@@ -1,0 +1,313 @@
+"""Re-derive the planner's per-board constants (src/microlearn/boards/calibration.json) by building
+and running the train-and-evaluate driver with each board's real toolchain and emulator.
+
+    python -m microlearn.tools.calibrate [--learner] [--boards uno,nrf52840] [--jobs 2] [--out PATH] [--check]
+
+What is measured, per board:
+- struct sizes (symbols t_store, t_svm) and the fixed static data of driver + support code
+  (static SRAM - buffers - structs - alignment padding of a small build);
+- flash as a function of the number of features, per storage type (linear kernel, wss2, binary),
+  at d = 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128 (until it no longer links), plus the
+  deltas of each kernel/solver and of ovo/ovr with 3 classes at d = 4;
+- the stack high-water mark for every kernel x solver x storage x (binary, ovo, ovr) at d = 4
+  (the planner adds 4 bytes per extra feature: the driver's row buffer).
+--check compares a fresh calibration with the stored file and exits 1 if they differ.
+
+The self-learning loop (`microlearn loop`'s program: mlrn_learner + the stream driver) has its own
+section, "learner", with its own fingerprint; `--learner` regenerates only that section (quick):
+- sizeof(mlrn_learner) (symbol lrn), the order the toolchain lays the learner's objects out in, and the
+  fixed static data of driver + support, at the reference configuration (learner_planner.REFERENCE);
+- flash per storage type at d = 1, 2, 3, 4, 6, 8, 12, 16, 24, 32 (until it no longer links), and the
+  delta of 3 classes (one-vs-one voting) at d = 4;
+- the stack per storage type at d = 1, 4, 16 over a drifting stream with time-sliced training, and the
+  delta of 3 classes at d = 4.
+Without --learner both sections are regenerated.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+
+from microlearn.trainer.planner import CALIBRATION_PATH, KERNELS, SOLVERS, STORAGES
+from microlearn.boards.registry import get_board, list_boards
+from microlearn.targets.errors import DoesNotFit
+from .measure import config, measure
+
+FLASH_DS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
+STACK_D = 4
+CLASSES = {"binary": (2, "ovo"), "ovo": (3, "ovo"), "ovr": (3, "ovr")}
+
+
+def _toolchain(board) -> str:
+    try:
+        v = subprocess.run([board.compiler, "-dumpversion"], capture_output=True, text=True).stdout.strip()
+        return f"{board.compiler} {v}"
+    except OSError:
+        return board.compiler or "?"
+
+
+def reference_point(name: str) -> dict:
+    """One build + run of the reference configuration (4 features, capacity 8, linear, wss2, float32,
+    binary): struct sizes, the fixed static data, flash and stack there. Also what the planner measures
+    on the fly when the runtime changed after calibration (see planner._refresh)."""
+    import tempfile
+    from pathlib import Path
+
+    from microlearn.core.paths import include_dir
+    from microlearn.trainer.codegen import render_trainer
+    from microlearn.trainer.runner import DRIVER, encode_input
+    from .measure import synthetic
+    b = get_board(name)
+    t = b.target()
+    cfg = config(STACK_D, 8)
+    with tempfile.TemporaryDirectory() as wd:
+        wd = Path(wd)
+        (wd / "trainer.h").write_text(render_trainer(cfg, "t"))
+        (wd / "main.c").write_text(DRIVER)
+        build = t.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())],
+                        defines={"MLRN_DRIVER_DUMP": 1})
+        res = t.run(build, encode_input(*synthetic(cfg, 8)), timeout=120)
+    align = 1 if b.arch == "avr" else 4
+    buf = cfg.buffers()
+    store, svm = build.symbol_sizes["t_store"], build.symbol_sizes["t_svm"]
+    pad = -(buf["data"] + buf["labels"]) % align
+    return {"store_bytes": store, "svm_bytes": svm,
+            "fixed_static_bytes": build.static_ram_bytes - sum(buf.values()) - store - svm - pad,
+            "flash_bytes": build.flash_bytes, "stack_bytes": res.stack_bytes}
+
+
+def calibrate_board(name: str) -> dict:
+    b = get_board(name)
+    t = b.target()
+    ref = reference_point(name)
+    ptr = 2 if b.arch == "avr" else 4
+    align = 1 if b.arch == "avr" else 4
+    store, svm, fixed = ref["store_bytes"], ref["svm_bytes"], ref["fixed_static_bytes"]
+
+    curves = {}
+    for st in STORAGES:
+        pts = []
+        for d in FLASH_DS:
+            try:
+                pts.append([d, measure(config(d, 4, storage=st), t, run=False).flash_bytes])
+            except DoesNotFit:
+                break
+        curves[st] = pts
+    base = ref["flash_bytes"]
+    delta = {f"{k}/{s}": measure(config(STACK_D, 8, kernel=k, solver=s), t, run=False).flash_bytes - base
+             for k, s in itertools.product(KERNELS, SOLVERS)}
+    multi = {lay: measure(config(STACK_D, 8, classes=c, multiclass=m), t, run=False).flash_bytes - base
+             for lay, (c, m) in CLASSES.items() if lay != "binary"}
+    stack = {}
+    for k, s, st, lay in itertools.product(KERNELS, SOLVERS, STORAGES, CLASSES):
+        c, m = CLASSES[lay]
+        stack[f"{k}/{s}/{st}/{lay}"] = measure(config(STACK_D, 16, c, k, st, s, m), t).stack_bytes
+    return {"toolchain": _toolchain(b), "pointer_bytes": ptr, "align": align, "store_bytes": store,
+            "svm_bytes": svm, "fixed_static_bytes": fixed, "flash_curve": curves, "flash_delta": delta,
+            "flash_multi": multi, "stack": stack, "stack_at_features": STACK_D, "stack_align": 1 if ptr == 2 else 8}
+
+
+# ---- the self-learning loop (mlrn_learner + the stream driver of `microlearn loop`) ----------------------
+LEARNER_FLASH_DS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
+LEARNER_STACK_DS = (1, 4, 16)
+LEARNER_MULTI_CLASSES = 3      # one-vs-one voting: the same code for any number of classes > 2
+
+
+def _learner_cfg(d: int, classes: int = 2, storage: str = "float32", budget: int = 0):
+    """The calibration configurations: the reference sizes, d features. Flash is measured with `microlearn
+    loop`'s default budget 0; the stack with budget 5, so that training is time-sliced and the queue is
+    used (the deepest paths of step() run)."""
+    from microlearn.learner.planner import REFERENCE, learner_config
+    kw = {**REFERENCE, "n_features": d, "classes": classes, "storage": storage, "budget": budget}
+    if storage != "float32":
+        from microlearn.core.store import affine_from_range
+        kw["scale"], kw["offset"] = affine_from_range(-4.0, 4.0, storage, d)
+    return learner_config(**kw)
+
+
+def _learner_stream(d: int, classes: int, n: int = 160, seed: int = 0):
+    """Gaussian rows labelled by the nearest of `classes` random directions; the labels rotate halfway
+    (an abrupt drift), so the run retrains, accepts, rolls back and signals a drift."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    y = np.argmax(X @ rng.normal(size=(d, classes)), axis=1)
+    y[n // 2:] = (y[n // 2:] + 1) % classes
+    return X, y.astype(np.uint8)
+
+
+def nv_bytes(cfg, persist: str) -> int:
+    """The driver's stand-in for the EEPROM / flash region: what the slots need, rounded up to 4 bytes so that
+    no alignment padding follows it (the region is not SRAM on a device: subtracted whole)."""
+    from microlearn.learner import codegen as lc
+    return -(-lc.persist_storage_bytes(cfg, persist) // 4) * 4
+
+
+def _learner_measure(name: str, cfg, run: bool, persist: str | None = None):
+    """Build (and run over _learner_stream) the loop program exactly as `microlearn loop` builds it;
+    persist "model"/"all": with the driver's save + load round trip after the stream (LRN_PERSIST)."""
+    import tempfile
+
+    from microlearn.learner import codegen as lc
+    from microlearn.learner.runner import build_learner
+    from microlearn.targets._toolchain import symbols
+    t = get_board(name).target()
+    with tempfile.TemporaryDirectory() as wd:
+        defines = {"LRN_MARK_STEPS": 1}
+        if persist:
+            defines.update(LRN_PERSIST=PERSIST_KINDS[persist], LRN_PERSIST_BYTES=nv_bytes(cfg, persist))
+        build = build_learner(cfg, t, wd, defines, check=False)
+        addrs = symbols(t.nm, build.path)[1]
+        stack = None
+        if run:
+            res = t.run(build, lc.encode_stream(*_learner_stream(cfg.n_features, cfg.n_classes)), timeout=300)
+            lc.parse_output(res.output)           # raises if the device reported an error
+            if persist and f"\nS {0}\n" not in res.output:
+                raise RuntimeError(f"{name}: the persistence round trip failed: {res.output[-200:]}")
+            stack = res.stack_bytes
+    return build, addrs, stack
+
+
+def learner_reference_point(name: str) -> dict:
+    """The learner's reference configuration (planner REFERENCE, float32) built and run once: sizeof
+    (mlrn_learner), the order the toolchain lays the learner's objects out in, the fixed static data of
+    driver + support, flash and stack. Also what the learner planner measures when the runtime changed."""
+    from microlearn.learner.planner import layout
+    from microlearn.learner.codegen import static_objects
+    b = get_board(name)
+    cfg = _learner_cfg(STACK_D)
+    build, addrs, _ = _learner_measure(name, cfg, run=False)
+    stack = _learner_measure(name, _learner_cfg(STACK_D, budget=5), run=True)[2]
+    objs = static_objects(cfg, "lrn")
+    order = sorted(objs, key=lambda n: addrs[n])
+    cal = {"struct_bytes": build.symbol_sizes["lrn"], "order": [n[len("lrn"):] for n in order],
+           "align": 1 if b.arch == "avr" else 4, "fixed_static_bytes": 0}
+    cal["fixed_static_bytes"] = build.static_ram_bytes - sum(layout(cfg, cal).values())
+    return {**cal, "flash_bytes": build.flash_bytes, "stack_bytes": stack}
+
+
+def calibrate_learner_board(name: str) -> dict:
+    b = get_board(name)
+    ref = learner_reference_point(name)
+    flash, stack, flash_multi, stack_multi = {}, {}, {}, {}
+    for st in STORAGES:
+        pts = []
+        for d in LEARNER_FLASH_DS:
+            try:
+                pts.append([d, _learner_measure(name, _learner_cfg(d, storage=st), run=False)[0].flash_bytes])
+            except DoesNotFit:
+                break
+        flash[st] = pts
+        stack[st] = []
+        for d in LEARNER_STACK_DS:
+            try:
+                stack[st].append([d, _learner_measure(name, _learner_cfg(d, storage=st, budget=5), run=True)[2]])
+            except DoesNotFit:      # 16 float32 features at the reference sizes do not fit the uno
+                break
+        multi = _learner_measure(name, _learner_cfg(STACK_D, LEARNER_MULTI_CLASSES, st), run=False)[0]
+        flash_multi[st] = multi.flash_bytes - dict(pts)[STACK_D]
+        s_multi = _learner_measure(name, _learner_cfg(STACK_D, LEARNER_MULTI_CLASSES, st, budget=5), run=True)[2]
+        stack_multi[st] = s_multi - dict(map(tuple, stack[st]))[STACK_D]
+    return {"toolchain": _toolchain(b), "struct_bytes": ref["struct_bytes"], "order": ref["order"],
+            "align": ref["align"], "fixed_static_bytes": ref["fixed_static_bytes"], "flash_curve": flash,
+            "flash_multi": flash_multi, "stack_curve": stack, "stack_multi": stack_multi,
+            "persist": _learner_persist(name)}
+
+
+PERSIST_KINDS = {"model": 1, "all": 2}
+
+
+def _learner_persist(name: str) -> dict:
+    """What save/save_all + load add, per kind and storage type at d = 4 (budget 0: the stream ends with no
+    training running, as save_all requires): static (the storage struct and callbacks' data, not the
+    stand-in for the EEPROM/flash region), flash, and stack (the round trip's frame above the loop's peak)."""
+    out = {}
+    for kind in PERSIST_KINDS:
+        for st in STORAGES:
+            cfg = _learner_cfg(STACK_D, storage=st)
+            b0, _, s0 = _learner_measure(name, cfg, run=True)
+            b1, _, s1 = _learner_measure(name, cfg, run=True, persist=kind)
+            out[f"{kind}/{st}"] = {"static": b1.static_ram_bytes - b0.static_ram_bytes - nv_bytes(cfg, kind),
+                                   "flash": b1.flash_bytes - b0.flash_bytes, "stack": s1 - s0}
+    return out
+
+
+def calibrate_learner(boards=None, jobs: int = 2) -> dict:
+    """The "learner" section of calibration.json."""
+    from microlearn.learner.planner import learner_fingerprint
+    names = boards or [b.name for b in list_boards() if b.emulated]
+    with ProcessPoolExecutor(max_workers=jobs) as ex:
+        results = dict(zip(names, ex.map(calibrate_learner_board, names)))
+    return {"fingerprint": learner_fingerprint(),
+            "generated_by": "python -m microlearn.tools.calibrate --learner", "boards": results}
+
+
+ESTIMATES = {
+    "esp32": {"borrowed_from": "nrf52840", "static_limit_bytes": 160 * 1024,
+              "basis": "no Xtensa toolchain here: the nrf52840's (Cortex-M4F, 32-bit pointers, single-precision "
+                       "FPU) constants",
+              "notes": ["ESP32 figures are estimates borrowed from the nrf52840 calibration; ESP-IDF itself "
+                        "(FreeRTOS, drivers, Wi-Fi if enabled) adds tens of KB of static RAM and flash not counted "
+                        "here, and limits .data + .bss to about 160 KB."]},
+}
+
+
+def calibrate(boards=None, jobs: int = 2) -> dict:
+    from microlearn._version import RUNTIME_VERSION
+    names = boards or [b.name for b in list_boards() if b.emulated]
+    with ProcessPoolExecutor(max_workers=jobs) as ex:
+        results = dict(zip(names, ex.map(calibrate_board, names)))
+    from microlearn.trainer.planner import runtime_fingerprint
+    return {"version": 1, "runtime_version": RUNTIME_VERSION, "fingerprint": runtime_fingerprint(),
+            "generated_by": "python -m microlearn.tools.calibrate", "boards": {**results, **ESTIMATES}}
+
+
+def _merge(stored: dict, fresh: dict, what: str) -> dict:
+    """A partial run (some boards): merge its boards into the stored section."""
+    if stored.get("fingerprint") != fresh["fingerprint"]:
+        print(f"warning: the stored {what} calibration is for another runtime; calibrate every board",
+              file=sys.stderr)
+    return {**stored, **{k: v for k, v in fresh.items() if k != "boards"},
+            "boards": {**stored.get("boards", {}), **fresh["boards"]}}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--boards", help="comma-separated board names (default: every emulated board)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--out", default=str(CALIBRATION_PATH))
+    ap.add_argument("--check", action="store_true", help="compare with the stored calibration instead of writing")
+    ap.add_argument("--learner", action="store_true",
+                    help="only the self-learning loop's constants (the \"learner\" section; about 1 min per board)")
+    a = ap.parse_args(argv)
+    boards = a.boards.split(",") if a.boards else None
+    stored = json.loads(CALIBRATION_PATH.read_text()) if CALIBRATION_PATH.exists() else None
+    if a.learner:
+        cal = dict(stored or {"version": 1, "boards": {}})
+        cal["learner"] = calibrate_learner(boards, a.jobs)
+    else:
+        cal = calibrate(boards, a.jobs)
+        cal["learner"] = calibrate_learner(boards, a.jobs)
+    if a.check:
+        diff = [n for n, v in cal["boards"].items() if stored["boards"].get(n) != v]
+        diff += [f"{n} (learner)" for n, v in cal["learner"]["boards"].items()
+                 if stored.get("learner", {}).get("boards", {}).get(n) != v]
+        print("calibration up to date" if not diff else f"calibration differs for: {', '.join(diff)}")
+        return 1 if diff else 0
+    if boards and stored is not None:   # partial run: merge into the stored file
+        if not a.learner:
+            cal = {**_merge(stored, cal, "trainer"), "learner": cal["learner"]}
+        cal["learner"] = _merge(stored.get("learner", {}), cal["learner"], "learner")
+    with open(a.out, "w") as fh:
+        json.dump(cal, fh, indent=1, sort_keys=False)
+        fh.write("\n")
+    print(f"wrote {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

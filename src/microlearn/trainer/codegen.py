@@ -1,0 +1,281 @@
+"""export_trainer: the C configuration for training on the device.
+
+The generated header holds the static buffers (sized at compile time), the
+quantisation tables (in flash) and the Edge2Train function set bound to them:
+NAME_setup, NAME_add_sample, NAME_train, NAME_train_step, NAME_predict,
+NAME_decision_function, NAME_eval. The memory it needs is given as #defines and
+checked at compile time against a budget (a named board's SRAM, or
+-DMLRN_SRAM_BUDGET=...).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from microlearn._version import RUNTIME_VERSION
+from . import reference as _solvers
+from microlearn.core import store as _store
+from microlearn.core.f32 import KERNELS
+from microlearn.core.c_format import c_array, c_float, c_identifier, c_string_table
+
+STORAGE_C = {"float32": ("float", "MLRN_STORAGE_F32"), "int16": ("int16_t", "MLRN_STORAGE_I16"),
+             "int8": ("int8_t", "MLRN_STORAGE_I8")}
+KERNEL_C = {"linear": "MLRN_KERNEL_LINEAR", "rbf": "MLRN_KERNEL_RBF", "poly": "MLRN_KERNEL_POLY",
+            "sigmoid": "MLRN_KERNEL_SIGMOID"}
+KERNEL_C_ID = {"linear": 0, "rbf": 1, "poly": 2, "sigmoid": 3}   # MLRN_KERNEL_* values, for #if
+
+
+@dataclass
+class TrainerConfig:
+    """Everything that fixes a device trainer's code and memory."""
+    n_features: int
+    capacity: int
+    n_classes: int
+    params: _solvers.Params
+    storage: str = "float32"
+    scale: np.ndarray | None = None     # float32 per feature (quantised storage)
+    offset: np.ndarray | None = None
+    classes: list = field(default_factory=list)
+
+    def __post_init__(self):
+        if not 1 <= self.n_features <= 65535:
+            raise ValueError(f"n_features must be in 1..65535, got {self.n_features}")
+        if not 2 <= self.capacity <= 65535:
+            raise ValueError(f"capacity must be in 2..65535, got {self.capacity}")
+        if not 2 <= self.n_classes <= 255:
+            raise ValueError(f"n_classes must be in 2..255, got {self.n_classes}")
+        if self.storage not in STORAGE_C:
+            raise ValueError(f"unknown storage {self.storage!r}; choose float32, int16 or int8")
+        if self.params.kernel not in KERNELS:
+            raise ValueError(f"unknown kernel {self.params.kernel!r}")
+        if self.storage != "float32" and (self.scale is None or self.offset is None):
+            raise ValueError("int16/int8 storage needs feature_range (or scale and offset)")
+
+    # The sizes below are the Python twins of mlrn_store_data_size / mlrn_svm_work_floats.
+    @property
+    def work_floats(self) -> int:
+        p, cap, d = self.params, self.capacity, self.n_features
+        linear = p.kernel == "linear"
+        n_sub = _solvers.n_sub(self.n_classes, p.multiclass)
+        n_rows = 1 if self.n_classes <= 2 else (self.n_classes if p.multiclass == "ovr" else self.n_classes - 1)
+        f = (1 if linear else n_rows) * cap
+        if p.solver == "wss2" and not linear:
+            f += cap
+        if p.solver == "wss2" and p.kernel in ("poly", "sigmoid"):
+            f += cap
+        if linear:
+            f += n_sub * d
+        if p.solver == "wss2" and linear and self.storage != "float32":
+            f += d + 1          # wq: w folded with the quantisation map
+        f += n_sub
+        if self.storage != "float32":
+            f += 4 * d
+        return f
+
+    def buffers(self) -> dict[str, int]:
+        """Bytes of each static buffer by its C name suffix (NAME_<suffix>)."""
+        return {
+            "data": self.capacity * self.n_features * _store.ELEM_SIZE[self.storage],
+            "labels": self.capacity,
+            "work": self.work_floats * 4,
+        }
+
+    def flash_tables(self) -> dict[str, int]:
+        return {"scale": 4 * self.n_features, "offset": 4 * self.n_features} if self.storage != "float32" else {}
+
+
+def config_from_estimator(est, capacity: int) -> TrainerConfig:
+    """The device configuration that reproduces a fitted SMOClassifier's training (same params, storage map)."""
+    return TrainerConfig(n_features=est.n_features_in_, capacity=int(capacity), n_classes=len(est.classes_),
+                         params=est.device_params(), storage=est.storage, scale=getattr(est, "scale_", None),
+                         offset=getattr(est, "offset_", None), classes=list(est.classes_))
+
+
+def _check_params(*, C, gamma, degree, coef0, tol, max_iter, solver, max_passes, alpha_tol, storage):
+    """Reject what the device's mlrn_svm_init would refuse, before any C is written."""
+    import math
+    import numbers
+
+    def real(name, v, low=None, strict=True):
+        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not math.isfinite(v):
+            raise ValueError(f"{name} must be a finite number, got {v!r}")
+        if low is not None and (v <= low if strict else v < low):
+            raise ValueError(f"{name} must be {'>' if strict else '>='} {low}, got {v!r}")
+
+    real("C", C, 0)
+    real("gamma", gamma, 0)
+    real("coef0", coef0)
+    real("tol", tol, 0)
+    real("alpha_tol", alpha_tol, 0, strict=False)
+    for name, v in (("max_iter", max_iter), ("max_passes", max_passes)):
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or not 1 <= v <= 0xFFFFFFFF:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    if not isinstance(degree, numbers.Integral) or not 0 <= degree <= 255:
+        raise ValueError(f"degree must be an integer in [0, 255], got {degree!r}")
+    if storage not in STORAGE_C:
+        raise ValueError(f"unknown storage {storage!r}; choose float32, int16 or int8")
+
+
+def make_config(*, n_features, capacity, classes, kernel="linear", C=1.0, gamma=1.0, degree=3, coef0=0.0, tol=1e-3,
+                max_iter=100000, solver="wss2", max_passes=10, alpha_tol=1e-7, multiclass="ovo", seed=0,
+                storage="float32", feature_range=None, scale=None, offset=None) -> TrainerConfig:
+    classes = list(classes) if not isinstance(classes, int) else list(range(classes))
+    _check_params(C=C, gamma=gamma, degree=degree, coef0=coef0, tol=tol, max_iter=max_iter, solver=solver,
+                  max_passes=max_passes, alpha_tol=alpha_tol, storage=storage)
+    if storage != "float32" and scale is None:
+        if feature_range is None:
+            raise ValueError(f"storage={storage!r} needs feature_range=(low, high) (scalars or per-feature)")
+        scale, offset = _store.affine_from_range(feature_range[0], feature_range[1], storage, n_features)
+    if solver not in _solvers.SOLVERS:
+        raise ValueError(f"unknown solver {solver!r}; choose 'wss2' or 'simplified'")
+    if multiclass not in _solvers.MULTICLASS:
+        raise ValueError(f"unknown multiclass {multiclass!r}; choose 'ovo' or 'ovr'")
+    params = _solvers.Params.make(C=C, tol=tol, alpha_tol=alpha_tol, max_iter=max_iter, seed=seed,
+                                  max_passes=max_passes, solver=solver, multiclass=multiclass, kernel=kernel,
+                                  gamma=gamma, coef0=coef0, degree=degree)
+    return TrainerConfig(n_features=int(n_features), capacity=int(capacity), n_classes=len(classes), params=params,
+                         storage=storage, scale=scale, offset=offset, classes=classes)
+
+
+def render_trainer(cfg: TrainerConfig, name: str, sram_budget: int | None = None) -> str:
+    N, U = c_identifier(name, "trainer name"), name.upper()
+    p = cfg.params
+    ctype, storage_c = STORAGE_C[cfg.storage]
+    buf = cfg.buffers()
+    buffer_bytes = sum(buf.values())
+    # Labels come from users' CSVs: only ever as escaped string literals (c_string_table), never in comments.
+    names = f"; their names: {N}_class_names" if cfg.classes else ""
+    out = [f"""/* Generated by microlearn: on-device SVM trainer '{N}'.
+ * {cfg.n_features} features, capacity {cfg.capacity} samples ({cfg.storage}), {cfg.n_classes} classes{names}
+ * kernel {p.kernel}, solver {p.solver}, multiclass {p.multiclass}, C {float(p.C):g}.
+ * Include this header in ONE translation unit; it defines static buffers. */
+#ifndef {U}_TRAINER_H
+#define {U}_TRAINER_H
+#ifndef MLRN_KERNELS
+#define MLRN_KERNELS (1u << {KERNEL_C_ID[p.kernel]})   /* only this kernel is compiled: see mlrn_kernel.h */
+#endif
+#include "mlrn_smo.h"
+#if !MLRN_KERNEL_COMPILED({KERNEL_C_ID[p.kernel]})
+#error "{N}: MLRN_KERNELS leaves out this trainer's kernel ({p.kernel}); define it to include it before the first microlearn include"
+#endif
+
+#if MLRN_RUNTIME_VERSION != {RUNTIME_VERSION}
+#error "{N}: generated for microlearn runtime version {RUNTIME_VERSION}; regenerate it for this runtime"
+#endif
+
+#define {U}_N_FEATURES {cfg.n_features}u
+#define {U}_CAPACITY {cfg.capacity}u
+#define {U}_N_CLASSES {cfg.n_classes}u
+#define {U}_N_SUB {_solvers.n_sub(cfg.n_classes, p.multiclass)}u
+#define {U}_WORK_FLOATS {cfg.work_floats}u
+#define {U}_DATA_BYTES {buf['data']}u
+#define {U}_LABELS_BYTES {buf['labels']}u
+#define {U}_WORK_BYTES {buf['work']}u
+/* Static SRAM of the buffers (numeric, usable in #if) and of everything including the structs. */
+#define {U}_BUFFER_BYTES {buffer_bytes}u
+#define {U}_RAM_BYTES ({U}_BUFFER_BYTES + sizeof(mlrn_store) + sizeof(mlrn_svm))
+#define {U}_FLASH_TABLE_BYTES {sum(cfg.flash_tables().values())}u
+"""]
+    if sram_budget is not None:
+        out.append(f"#ifndef MLRN_SRAM_BUDGET\n#define MLRN_SRAM_BUDGET {int(sram_budget)}u\n#endif\n")
+    out.append(f"""#if defined(MLRN_SRAM_BUDGET) && {U}_BUFFER_BYTES > MLRN_SRAM_BUDGET
+#error "{N}: the training buffers ({buffer_bytes} bytes) exceed the SRAM budget; lower the capacity or use int8 storage"
+#endif
+
+static {ctype} {N}_data[{cfg.capacity * cfg.n_features}];
+static uint8_t {N}_labels[{cfg.capacity}];
+static float {N}_work[{cfg.work_floats}];
+static mlrn_store {N}_store;
+static mlrn_svm {N}_svm;
+MLRN_STATIC_ASSERT(sizeof({N}_data) == {U}_DATA_BYTES, {N}_data_size);
+MLRN_STATIC_ASSERT(sizeof({N}_work) == {U}_WORK_BYTES, {N}_work_size);
+""")
+    if cfg.classes:
+        out.append(f"/* Class names, index = class index (on AVR in flash: pgm_read_ptr, then the _P string functions). */\n"
+                   f"#define {U}_N_CLASS_NAMES {len(cfg.classes)}u\n" + c_string_table(f"{N}_class_names", cfg.classes))
+    if cfg.storage != "float32":
+        out.append(c_array(f"{N}_scale", "float", cfg.scale))
+        out.append(c_array(f"{N}_offset", "float", cfg.offset))
+        scale_ref, offset_ref = f"{N}_scale", f"{N}_offset"
+    else:
+        scale_ref = offset_ref = "0"
+    out.append(f"""
+/* setup: parameters and buffers. Returns MLRN_OK or an error code. */
+static inline mlrn_status {N}_setup(void) {{
+    mlrn_svm_params p = mlrn_svm_default_params();
+    mlrn_status st;
+    p.C = {c_float(p.C)};
+    p.tol = {c_float(p.tol)};
+    p.alpha_tol = {c_float(p.alpha_tol)};
+    p.max_iter = {p.max_iter}u;
+    p.seed = {p.seed}u;
+    p.max_passes = {p.max_passes}u;
+    p.solver = {'MLRN_SOLVER_WSS2' if p.solver == 'wss2' else 'MLRN_SOLVER_SIMPLIFIED'};
+    p.multiclass = {'MLRN_OVO' if p.multiclass == 'ovo' else 'MLRN_OVR'};
+    p.kernel.type = {KERNEL_C[p.kernel]};
+    p.kernel.degree = {p.degree}u;
+    p.kernel.gamma = {c_float(p.gamma)};
+    p.kernel.coef0 = {c_float(p.coef0)};
+    st = mlrn_store_init(&{N}_store, {N}_data, sizeof {N}_data, {N}_labels, sizeof {N}_labels, {U}_CAPACITY,
+                         {U}_N_FEATURES, {storage_c}, {U}_N_CLASSES, {scale_ref}, {offset_ref});
+    if (st != MLRN_OK) return st;
+    return mlrn_svm_init(&{N}_svm, &p, &{N}_store, {N}_work, {U}_WORK_FLOATS);
+}}
+
+/* add a sample (class index 0..N_CLASSES-1): MLRN_ERR_FULL at capacity, MLRN_ERR_NAN, MLRN_ERR_LABEL. */
+static inline mlrn_status {N}_add_sample(const float *x, uint8_t label) {{
+    return mlrn_store_add(&{N}_store, x, label);
+}}
+
+/* train on the stored samples: MLRN_OK (converged), MLRN_MAX_ITER, or an error. */
+static inline mlrn_status {N}_train(uint32_t *iterations) {{ return mlrn_svm_train(&{N}_svm, iterations); }}
+
+/* time-sliced training: begin once, then step until it stops returning MLRN_RUNNING. */
+static inline mlrn_status {N}_train_begin(void) {{ return mlrn_svm_train_begin(&{N}_svm); }}
+static inline mlrn_status {N}_train_step(uint32_t max_units) {{ return mlrn_svm_train_step(&{N}_svm, max_units); }}
+
+/* infer: class index into the classes listed above, or a negative error code. */
+static inline int32_t {N}_predict(const float *x) {{ return mlrn_svm_predict(&{N}_svm, x); }}
+
+/* decision values: {U}_N_SUB floats (binary: >= 0 means class 1). */
+static inline mlrn_status {N}_decision_function(const float *x, float *out) {{
+    return mlrn_svm_decision_function(&{N}_svm, x, out);
+}}
+
+/* eval: correct predictions on n rows (row-major n x N_FEATURES). */
+static inline mlrn_status {N}_eval(const float *X, const uint8_t *y, uint16_t n, uint16_t *correct) {{
+    return mlrn_svm_eval(&{N}_svm, X, y, n, correct);
+}}
+
+/* kernel between two samples, with the trained parameters. */
+static inline float {N}_kernel(const float *a, const float *b) {{
+    return mlrn_kernel_eval(&{N}_svm.p.kernel, a, b, {U}_N_FEATURES);
+}}
+
+#endif /* {U}_TRAINER_H */
+""")
+    return "".join(out)
+
+
+def export_trainer(path, name="trainer", *, n_features, capacity, classes, kernel="linear", C=1.0, gamma=1.0,
+                   degree=3, coef0=0.0, tol=1e-3, max_iter=100000, solver="wss2", max_passes=10, alpha_tol=1e-7,
+                   multiclass="ovo", seed=0, storage="float32", feature_range=None, board=None) -> TrainerConfig:
+    """Write a C header that trains an SVM on the device with static buffers sized at compile time.
+
+    classes: the class labels (their order fixes the class indices) or their count.
+    feature_range: (low, high), scalars or per-feature, for int16/int8 storage.
+    board: a board name; its SRAM (less the stack reserve) becomes the compile-time budget.
+    Returns the TrainerConfig (its .buffers() gives the bytes of each buffer)."""
+    cfg = make_config(n_features=n_features, capacity=capacity, classes=classes, kernel=kernel, C=C, gamma=gamma,
+                      degree=degree, coef0=coef0, tol=tol, max_iter=max_iter, solver=solver, max_passes=max_passes,
+                      alpha_tol=alpha_tol, multiclass=multiclass, seed=seed, storage=storage,
+                      feature_range=feature_range)
+    budget = None
+    if board is not None:
+        from microlearn.boards.registry import get_board
+        b = get_board(board)
+        budget = b.sram_bytes - b.stack_reserve_bytes
+    Path(path).write_text(render_trainer(cfg, name, budget))
+    return cfg

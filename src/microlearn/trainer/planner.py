@@ -1,0 +1,522 @@
+"""The memory planner: will this on-device training configuration fit that board?
+
+`plan(board, n_features=, capacity=, classes=, kernel=, storage=, ...)` predicts, for microlearn's
+train-and-evaluate program (the driver `microlearn train --target BOARD` builds: runtime + I/O):
+
+- static SRAM, exactly, by name: the three buffers (NAME_data, NAME_labels, NAME_work, sized by
+  TrainerConfig.buffers()), the two structs (NAME_store, NAME_svm: their size depends on the
+  pointer size, 2 bytes on AVR, 4 on ARM), the alignment padding (ARM keeps NAME_work 4-aligned
+  after the byte-sized data/labels) and the fixed static data of the driver and support code;
+- the stack (a calibrated constant per board, kernel, solver, storage and class layout, plus the
+  driver's one-row float buffer, 4 bytes per feature);
+- flash (calibrated per board as a function of the number of features, plus per kernel/solver
+  and multi-class deltas);
+- whether it fits: static SRAM <= SRAM - the board's stack reserve (what the linker enforces),
+  static + stack <= SRAM, flash <= flash; and the largest capacity that fits for each storage type.
+
+The constants come from `calibration.json` (next to this file), measured with the boards' real
+toolchains by `python -m microlearn.tools.calibrate`; the planner itself needs no toolchain.
+A board without a toolchain here (esp32) gets an estimate from a similar board, flagged
+`estimate=True`.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from bisect import bisect_left
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from microlearn.boards.registry import Board, get_board, list_boards
+from microlearn.core.paths import PACKAGE_DIR
+
+CALIBRATION_PATH = PACKAGE_DIR / "boards" / "calibration.json"
+STORAGES = ("float32", "int16", "int8")
+KERNELS = ("linear", "rbf", "poly", "sigmoid")
+SOLVERS = ("wss2", "simplified")
+MAX_CAPACITY = 65535
+
+
+RUNTIME_HEADERS = ("mlrn.h", "mlrn_smo.h", "mlrn_store.h", "mlrn_kernel.h", "mlrn_math.h", "mlrn_rng.h")
+
+
+def runtime_fingerprint() -> str:
+    """Hash of everything the calibrated figures depend on: the trainer's runtime headers, the generated
+    trainer header (for a reference configuration), the driver and the targets' support code."""
+    from .codegen import make_config, render_trainer
+    from .runner import DRIVER
+    return program_fingerprint(RUNTIME_HEADERS, render_trainer(make_config(
+        n_features=3, capacity=5, classes=3, storage="int8", feature_range=(0, 1)), "t"), DRIVER)
+
+
+def program_fingerprint(headers, generated: str, driver: str) -> str:
+    """Hash of a calibrated program: the runtime `headers` it includes, a `generated` configuration header,
+    its `driver` and the targets' support code (shared by the trainer's and the learner's calibration)."""
+    import hashlib
+
+    from microlearn.core.paths import include_dir
+    from microlearn.targets.base import SUPPORT_DIR
+    h = hashlib.sha256()
+    for name in headers:
+        h.update((Path(include_dir()) / name).read_bytes())
+    h.update(generated.encode())
+    h.update(driver.encode())
+    # Only what goes into the device program (not the host-side simavr runner or qemu plugin).
+    for f in sorted(SUPPORT_DIR.rglob("*")):
+        if f.is_file() and f.name in ("mlrn_target.h", "mlrn_target.c", "startup.c", "link.ld.in", "mlrn_cortexm.h"):
+            h.update(f.relative_to(SUPPORT_DIR).as_posix().encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def calibration_is_current() -> bool:
+    """False when the runtime, driver or support code changed since calibration.json was written."""
+    return calibration().get("fingerprint") == runtime_fingerprint()
+
+
+@functools.lru_cache(maxsize=1)
+def calibration() -> dict:
+    """The per-board constants (see `python -m microlearn.tools.calibrate`)."""
+    return json.loads(CALIBRATION_PATH.read_text())
+
+
+@functools.lru_cache(maxsize=1)
+def _current() -> bool:
+    try:
+        return calibration_is_current()
+    except OSError:
+        return True
+
+
+def _align(n: int, a: int) -> int:
+    return (n + a - 1) // a * a if a > 1 else n
+
+
+def class_layout(n_classes: int, multiclass: str) -> str:
+    """'binary', 'ovo' or 'ovr': the calibration key for the class structure."""
+    return "binary" if n_classes <= 2 else multiclass
+
+
+def _interp(curve: list, x: float) -> float:
+    """Piecewise-linear through the (x, y) points; linear extrapolation from the last two beyond the ends."""
+    xs = [p[0] for p in curve]
+    ys = [p[1] for p in curve]
+    if len(xs) == 1:
+        return ys[0]
+    i = bisect_left(xs, x)
+    if i <= 0:
+        i = 1
+    elif i >= len(xs):
+        i = len(xs) - 1
+    x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+    return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+
+
+@dataclass
+class Plan:
+    board: str
+    n_features: int
+    capacity: int
+    n_classes: int
+    kernel: str
+    storage: str
+    solver: str
+    multiclass: str
+    static_buffers: dict            # static SRAM by name (bytes); sums to static_ram_bytes
+    static_ram_bytes: int           # exact for a calibrated board
+    stack_bytes: int                # calibrated model
+    sram_bytes: int                 # static + stack: the SRAM the training program uses
+    flash_bytes: int                # calibrated model (the whole program: runtime + driver + libgcc/libm)
+    board_sram_bytes: int
+    board_flash_bytes: int
+    stack_reserve_bytes: int
+    static_limit_bytes: int         # board SRAM - stack reserve: what the linker allows for static data
+    fits: bool
+    fits_static: bool
+    fits_sram: bool
+    fits_flash: bool
+    over: dict                      # region -> bytes over ('static', 'sram', 'flash'), only regions over
+    max_capacity: dict              # storage -> largest capacity that fits (0: none)
+    estimate: bool = False          # True when the board was not calibrated here (constants borrowed)
+    basis: str = ""                 # where the constants come from
+    notes: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def title(self) -> str:
+        """The first line of summary(): what was planned."""
+        return (f"{self.board}: {self.n_features} features x capacity {self.capacity} ({self.storage}), "
+                f"{self.n_classes} classes, {self.kernel} kernel, {self.solver} solver"
+                + (f", {self.multiclass}" if self.n_classes > 2 else ""))
+
+    def summary(self) -> str:
+        """Human-readable report (what `microlearn plan` prints)."""
+        est = " (ESTIMATE: " + self.basis + ")" if self.estimate else ""
+        lines = [self.title() + est]
+        lines.append("  static SRAM by name:")
+        for k, v in self.static_buffers.items():
+            lines.append(f"    {k:<22} {v:>8,} B")
+        lines.append(f"    {'total static':<22} {self.static_ram_bytes:>8,} B   "
+                     f"(limit {self.static_limit_bytes:,}: {self.board_sram_bytes:,} SRAM - "
+                     f"{self.stack_reserve_bytes:,} stack reserve"
+                     + (", platform cap" if self.static_limit_bytes < self.board_sram_bytes - self.stack_reserve_bytes
+                        else "") + ")")
+        lines.append(f"  stack                    {self.stack_bytes:>8,} B")
+        lines.append(f"  SRAM total               {self.sram_bytes:>8,} B of {self.board_sram_bytes:,} "
+                     f"({100 * self.sram_bytes / self.board_sram_bytes:.1f}%)")
+        lines.append(f"  flash                    {self.flash_bytes:>8,} B of {self.board_flash_bytes:,} "
+                     f"({100 * self.flash_bytes / self.board_flash_bytes:.1f}%)")
+        lines.append("  fits: " + ("yes" if self.fits else "NO: " + self.over_text()))
+        lines.append("  largest capacity that fits: " +
+                     ", ".join(f"{s} {c:,}" if c else f"{s} none" for s, c in self.max_capacity.items()))
+        for n in self.notes:
+            lines.append("  note: " + n)
+        return "\n".join(lines)
+
+    def over_text(self) -> str:
+        parts = []
+        if "static" in self.over:
+            parts.append(f"static SRAM {self.static_ram_bytes:,} B is {self.over['static']:,} B over the "
+                         f"{self.static_limit_bytes:,} B available ({self.board_sram_bytes:,} B SRAM minus a "
+                         f"{self.stack_reserve_bytes:,} B stack reserve"
+                         + (", capped by the platform" if self.static_limit_bytes < self.board_sram_bytes
+                            - self.stack_reserve_bytes else "") + ")")
+        if "sram" in self.over:
+            parts.append(f"static + stack {self.sram_bytes:,} B is {self.over['sram']:,} B over the "
+                         f"{self.board_sram_bytes:,} B SRAM")
+        if "flash" in self.over:
+            parts.append(f"flash {self.flash_bytes:,} B is {self.over['flash']:,} B over the "
+                         f"{self.board_flash_bytes:,} B flash")
+        return "; ".join(parts)
+
+    def suggestions(self) -> list[str]:
+        """What would fit instead: a smaller capacity, another storage type, another board."""
+        out = []
+        cap = self.max_capacity.get(self.storage, 0)
+        if cap and cap < self.capacity:
+            out.append(f"capacity <= {cap:,} with {self.storage} storage")
+        for s in STORAGES:
+            m = self.max_capacity.get(s, 0)
+            if s == self.storage:
+                continue
+            if m >= self.capacity:
+                out.append(f"{s} storage (--storage {s}; up to capacity {m:,})")
+            elif m > max(cap, 1):
+                out.append(f"capacity <= {m:,} with {s} storage (--storage {s})")
+        boards = self.other_boards()
+        if boards:
+            out.append("another board: " + ", ".join(boards))
+        return out
+
+    def other_boards(self) -> list[str]:
+        """The other boards this configuration fits."""
+        return boards_that_fit(self.n_features, self.capacity, self.n_classes, kernel=self.kernel,
+                               storage=self.storage, solver=self.solver, multiclass=self.multiclass,
+                               exclude=(self.board,))
+
+    def message(self) -> str:
+        """One line: why it does not fit, and what would."""
+        msg = f"does not fit the {self.board}: {self.over_text()}"
+        sug = self.suggestions()
+        if sug:
+            msg += ". What fits: " + "; ".join(sug)
+        else:
+            msg += ". Nothing close fits: use fewer features or a smaller problem"
+        return msg
+
+
+def _board(board) -> Board:
+    return board if isinstance(board, Board) else get_board(str(board))
+
+
+def _cal_for(b: Board) -> tuple[dict, bool, str]:
+    cal = calibration()["boards"]
+    if b.name in cal and not cal[b.name].get("borrowed_from"):
+        c = cal[b.name]
+        basis = f"calibrated with {c.get('toolchain', 'the board toolchain')}"
+        if not _current():
+            r = _refresh(b.name)
+            if r is not None:
+                c = r
+                basis += "; static layout re-measured and flash/stack shifted for the current runtime"
+        return c, False, basis
+    if b.name in cal:
+        src = cal[b.name]["borrowed_from"]
+        base, _, _ = _cal_for(get_board(src))
+        return {**base, **cal[b.name]}, True, cal[b.name].get("basis", f"constants of {src}")
+    raise ValueError(f"the planner has no calibration for {b.name}")
+
+
+def cached_reference(prefix: str, name: str, fingerprint: str, measure) -> dict | None:
+    """measure(name) -> the reference configuration's figures on board `name`, run once per runtime
+    fingerprint and cached in ~/.cache/microlearn or $MICROLEARN_CACHE (`prefix-name-fingerprint.json`).
+    None when MICROLEARN_PLANNER_REFRESH=0, the board is not emulated here, its tools are missing or the
+    measurement fails (callers then use the stored constants, with a note)."""
+    import os
+    if os.environ.get("MICROLEARN_PLANNER_REFRESH", "1") == "0":
+        return None
+    b = get_board(name)
+    if not b.emulated or not all(b.tools_installed().values()):
+        return None
+    cache = Path(os.environ.get("MICROLEARN_CACHE", Path.home() / ".cache" / "microlearn"))
+    path = cache / f"{prefix}-{name}-{fingerprint}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    try:
+        ref = measure(name)
+    except Exception:     # a broken toolchain: fall back to the stored constants
+        return None
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(ref))
+    except OSError:
+        pass
+    return ref
+
+
+@functools.lru_cache(maxsize=None)
+def _refresh(name: str) -> dict | None:
+    """The runtime changed since calibration.json was written: if this board's toolchain is here, build
+    and run the reference configuration once (cached per runtime fingerprint) to re-measure the static
+    layout exactly and shift flash and stack by the change at the reference point."""
+    from microlearn.tools.calibrate import reference_point
+    ref = cached_reference("planner", name, runtime_fingerprint(), reference_point)
+    if ref is None:
+        return None
+    old = calibration()["boards"][name]
+    d0 = old["stack_at_features"]
+    dflash = ref["flash_bytes"] - (_interp(old["flash_curve"]["float32"], d0) + old["flash_delta"].get("linear/wss2", 0))
+    dstack = ref["stack_bytes"] - old["stack"]["linear/wss2/float32/binary"]
+    return {**old, "store_bytes": ref["store_bytes"], "svm_bytes": ref["svm_bytes"],
+            "fixed_static_bytes": ref["fixed_static_bytes"],
+            "flash_curve": {st: [[d, f + dflash] for d, f in pts] for st, pts in old["flash_curve"].items()},
+            "stack": {k: v + dstack for k, v in old["stack"].items()}}
+
+
+def _buffers(n_features, capacity, n_classes, kernel, storage, solver, multiclass) -> dict:
+    from .codegen import TrainerConfig
+    from . import reference as _solvers
+    params = _solvers.Params.make(C=1.0, tol=1e-3, alpha_tol=1e-7, max_iter=1, seed=0, max_passes=1, solver=solver,
+                                  multiclass=multiclass, kernel=kernel, gamma=1.0, coef0=0.0, degree=3)
+    dummy = None if storage == "float32" else np.ones(n_features, np.float32)
+    cfg = TrainerConfig(n_features=n_features, capacity=capacity, n_classes=n_classes, params=params,
+                        storage=storage, scale=dummy, offset=dummy)
+    return cfg.buffers()
+
+
+def _static(cal, buf, name) -> dict:
+    a = cal["align"]
+    data_labels = buf["data"] + buf["labels"]
+    return {
+        f"{name}_data": buf["data"],
+        f"{name}_labels": buf["labels"],
+        f"{name}_work": buf["work"],
+        f"{name}_store": cal["store_bytes"],
+        f"{name}_svm": cal["svm_bytes"],
+        "alignment padding": _align(data_labels, a) - data_labels,
+        "driver + support (fixed)": cal["fixed_static_bytes"],
+    }
+
+
+def _stack(cal, n_features, kernel, solver, storage, layout) -> int:
+    base = cal["stack"][f"{kernel}/{solver}/{storage}/{layout}"]
+    d0, a = cal["stack_at_features"], cal["stack_align"]
+    return int(base + _align(4 * n_features, a) - _align(4 * d0, a))
+
+
+def _flash(cal, n_features, kernel, solver, storage, layout) -> int:
+    f = _interp(cal["flash_curve"][storage], n_features)
+    f += cal["flash_delta"].get(f"{kernel}/{solver}", 0)
+    if layout != "binary":
+        f += cal["flash_multi"][layout]
+    return int(round(f))
+
+
+def _static_limit(b, cal, reserve) -> int:
+    """Static SRAM the board's build allows: SRAM - stack reserve (and a platform cap, e.g. ESP-IDF's)."""
+    return min(b.sram_bytes - reserve, cal.get("static_limit_bytes", b.sram_bytes))
+
+
+def overruns(b: Board, static_limit: int, static: int, stack: int, flash: int) -> dict:
+    """Bytes over each limit: 'static' (what the linker allows), 'sram' (static + stack), 'flash';
+    empty when everything fits. Shared by the trainer's and the learner's plans."""
+    over = {}
+    if static > static_limit:
+        over["static"] = static - static_limit
+    if static + stack > b.sram_bytes:
+        over["sram"] = static + stack - b.sram_bytes
+    if flash > b.flash_bytes:
+        over["flash"] = flash - b.flash_bytes
+    return over
+
+
+def check_reserve(stack_reserve_bytes, name="stack_reserve_bytes"):
+    """A byte count given by the user (stack reserve, other static data): None or an integer >= 0."""
+    import numbers
+    v = stack_reserve_bytes
+    if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v <= 2**32):
+        raise ValueError(f"{name} must be a number of bytes >= 0, got {v!r}")
+
+
+def _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes):
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown kernel {kernel!r}; choose {', '.join(KERNELS)}")
+    if storage not in STORAGES:
+        raise ValueError(f"unknown storage {storage!r}; choose {', '.join(STORAGES)}")
+    if solver not in SOLVERS:
+        raise ValueError(f"unknown solver {solver!r}; choose {', '.join(SOLVERS)}")
+    if multiclass not in ("ovo", "ovr"):
+        raise ValueError(f"unknown multiclass {multiclass!r}; choose ovo or ovr")
+    if not 1 <= n_features <= 65535:
+        raise ValueError(f"n_features must be in 1..65535, got {n_features}")
+    if not 2 <= capacity <= MAX_CAPACITY:
+        raise ValueError(f"capacity must be in 2..{MAX_CAPACITY}, got {capacity}")
+    if not 2 <= n_classes <= 16:
+        raise ValueError(f"classes must be in 2..16 (MLRN_MAX_CLASSES), got {n_classes}")
+
+
+def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, solver, multiclass, name="trainer"):
+    layout = class_layout(n_classes, multiclass)
+    static = _static(cal, _buffers(n_features, capacity, n_classes, kernel, storage, solver, multiclass), name)
+    s = sum(static.values())
+    stack = _stack(cal, n_features, kernel, solver, storage, layout)
+    flash = _flash(cal, n_features, kernel, solver, storage, layout)
+    return static, s, stack, flash, overruns(b, _static_limit(b, cal, reserve), s, stack, flash)
+
+
+def max_capacity(board, n_features: int, classes=2, *, kernel="linear", storage="float32", solver="wss2",
+                 multiclass="ovo", stack_reserve_bytes: int | None = None) -> int:
+    """The largest capacity (samples stored) that fits the board; 0 if not even 2 fit."""
+    b = _board(board)
+    cal, _, _ = _cal_for(b)
+    n_classes = classes if isinstance(classes, int) else len(list(classes))
+    check_reserve(stack_reserve_bytes)
+    reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else stack_reserve_bytes
+    _check(kernel, storage, solver, multiclass, n_features, 2, n_classes)
+
+    def ok(c):
+        return not _figures(b, cal, reserve, n_features, c, n_classes, kernel, storage, solver, multiclass)[4]
+    if not ok(2):
+        return 0
+    lo, hi = 2, MAX_CAPACITY
+    if ok(hi):
+        return hi
+    while hi - lo > 1:           # static SRAM grows with capacity: bisect
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo
+
+
+def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", storage="float32", solver="wss2",
+         multiclass="ovo", stack_reserve_bytes: int | None = None, name: str = "trainer") -> Plan:
+    """Predict flash, static SRAM (by name), stack and total SRAM of training this configuration on
+    `board` (a name or Board), whether it fits, and the largest capacity per storage type.
+
+    classes: the number of classes or the class labels. `name` is the trainer's C name (buffers are
+    NAME_data, NAME_labels, NAME_work, NAME_store, NAME_svm)."""
+    b = _board(board)
+    if b.name == "host":
+        raise ValueError("the planner sizes programs for boards, not the host")
+    n_classes = classes if isinstance(classes, int) else len(list(classes))
+    n_features, capacity = int(n_features), int(capacity)
+    _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes)
+    check_reserve(stack_reserve_bytes)
+    cal, estimate, basis = _cal_for(b)
+    reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else int(stack_reserve_bytes)
+    static, s, stack, flash, over = _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage,
+                                             solver, multiclass, name)
+    caps = {st: max_capacity(b, n_features, n_classes, kernel=kernel, storage=st, solver=solver,
+                             multiclass=multiclass, stack_reserve_bytes=reserve) for st in STORAGES}
+    notes = list(cal.get("notes", []))
+    if not _current() and "re-measured" not in basis:
+        notes.append("the runtime changed since the planner was calibrated: figures may be off; rerun "
+                     "`python -m microlearn.tools.calibrate`")
+    return Plan(board=b.name, n_features=n_features, capacity=capacity, n_classes=n_classes, kernel=kernel,
+                storage=storage, solver=solver, multiclass=multiclass, static_buffers=static, static_ram_bytes=s,
+                stack_bytes=stack, sram_bytes=s + stack, flash_bytes=flash, board_sram_bytes=b.sram_bytes,
+                board_flash_bytes=b.flash_bytes, stack_reserve_bytes=reserve,
+                static_limit_bytes=_static_limit(b, cal, reserve),
+                fits=not over, fits_static="static" not in over, fits_sram="sram" not in over,
+                fits_flash="flash" not in over, over=over, max_capacity=caps, estimate=estimate, basis=basis,
+                notes=notes)
+
+
+def plan_config(cfg, board, *, stack_reserve_bytes: int | None = None, name: str = "trainer") -> Plan:
+    """plan() for a TrainerConfig (what `microlearn train --target BOARD` checks before building)."""
+    p = cfg.params
+    return plan(board, cfg.n_features, cfg.capacity, cfg.n_classes, kernel=p.kernel, storage=cfg.storage,
+                solver=p.solver, multiclass=p.multiclass, stack_reserve_bytes=stack_reserve_bytes, name=name)
+
+
+def boards_that_fit(n_features, capacity, classes=2, *, kernel="linear", storage="float32", solver="wss2",
+                    multiclass="ovo", exclude=()) -> list[str]:
+    """Names of the boards this configuration fits (smallest SRAM first)."""
+    n_classes = classes if isinstance(classes, int) else len(list(classes))
+    out = []
+    for b in sorted(list_boards(), key=lambda b: (b.sram_bytes, b.flash_bytes)):
+        if b.name in exclude or b.name not in calibration()["boards"]:
+            continue
+        cal, est, _ = _cal_for(b)
+        if not _figures(b, cal, b.stack_reserve_bytes, n_features, capacity, n_classes, kernel, storage, solver,
+                        multiclass)[4]:
+            out.append(b.name + (" (estimate)" if est else ""))
+    return out
+
+
+def does_not_fit(cfg, target_or_board, exc=None):
+    """A DoesNotFit whose message says by how many bytes and what would fit, for `cfg` on the board.
+    exc: the linker's DoesNotFit, when the plan itself thought it fits (its figures are kept)."""
+    board = getattr(target_or_board, "board", None) or target_or_board
+    return refusal(lambda reserve: plan_config(cfg, board, stack_reserve_bytes=reserve),
+                   getattr(target_or_board, "stack_reserve", None), exc)
+
+
+def refusal(plan_with_reserve, reserve=None, exc=None):
+    """The DoesNotFit for a plan (trainer or learner): plan_with_reserve(stack_reserve_bytes) -> Plan.
+    exc: the linker's DoesNotFit, when the plan itself thought it fits (its figures are kept)."""
+    from microlearn.targets.errors import DoesNotFit
+    pl = plan_with_reserve(reserve)
+    if exc is not None and pl.fits:
+        # The linker says no where the plan said yes (a toolchain other than the calibrated one?):
+        # shift the plan by the measured excess and suggest from that.
+        msg = str(exc)
+        if exc.region == "sram":
+            actual = pl.static_limit_bytes + int(exc.over)
+            pl = plan_with_reserve(pl.stack_reserve_bytes + actual - pl.static_ram_bytes)
+        sug = pl.suggestions()
+        if sug:
+            msg += ". What fits: " + "; ".join(sug)
+        return DoesNotFit(msg, region=exc.region, over=exc.over, log=getattr(exc, "log", ""))
+    region = "flash" if "flash" in pl.over and len(pl.over) == 1 else "sram"
+    over = pl.over.get("static", pl.over.get("sram", pl.over.get("flash", 0))) if region == "sram" else pl.over["flash"]
+    return DoesNotFit(pl.message(), region=region, over=over)
+
+
+def precheck(cfg, target) -> Plan | None:
+    """Before building for a board target: raise DoesNotFit (with what would fit) if the plan says the
+    configuration cannot fit. Static SRAM is exact, so that check is strict; flash and stack are models,
+    so only a clear excess (over by more than 10%) stops the build there and the linker decides the rest."""
+    board = getattr(target, "board", None)
+    if board is None or board.name not in calibration()["boards"]:
+        return None
+    return check_plan(lambda reserve: plan_config(cfg, board, stack_reserve_bytes=reserve),
+                      getattr(target, "stack_reserve", None))
+
+
+def check_plan(plan_with_reserve, reserve=None) -> Plan:
+    """precheck() for any plan: raise refusal() when static SRAM is over (exact) or flash/stack clearly are."""
+    pl = plan_with_reserve(reserve)
+    clear = ("static" in pl.over or pl.over.get("sram", 0) > 0.1 * pl.sram_bytes
+             or pl.over.get("flash", 0) > 0.1 * pl.flash_bytes)
+    if clear:
+        raise refusal(plan_with_reserve, reserve)
+    return pl
+
+
+__all__ = ["Plan", "plan", "runtime_fingerprint", "calibration_is_current", "plan_config", "max_capacity", "boards_that_fit", "precheck", "does_not_fit",
+           "calibration", "CALIBRATION_PATH"]

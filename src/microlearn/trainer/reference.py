@@ -1,0 +1,472 @@
+"""The Python reference of the C trainer (include/mlrn_smo.h), float32 operation by operation.
+
+Every function here mirrors a function of mlrn_smo.h; the comments name it. The rules
+of microlearn.core.f32 apply: elementwise float32 arithmetic in the same order,
+sums sequential over features (vectorised over samples), argmax/argmin taking the first
+index like C's strict comparisons, and NaN never selected (C's comparisons are false).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from microlearn.core import f32 as _f32
+from microlearn.core.f32 import F
+from microlearn.core.rng import XorShift32
+
+SOLVERS = {"wss2": 0, "simplified": 1}
+MULTICLASS = {"ovo": 0, "ovr": 1}
+TAU = F(1e-12)
+BIG = F(3.0e38)
+
+# Status codes of mlrn.h
+OK, MAX_ITER = 0, 1
+
+# ---- parameter checks: what mlrn_svm_init (mlrn_smo.h) and the C types of mlrn_svm_params accept -------------
+FLT_MAX = float(np.finfo(np.float32).max)
+U8, U16, U32 = 0xFF, 0xFFFF, 0xFFFFFFFF
+MAX_CLASSES = 16        # MLRN_MAX_CLASSES of mlrn_smo.h (the vote array): what the generated C accepts
+MAX_FEATURES = U16      # mlrn_store d: uint16
+MAX_CAPACITY = U16      # mlrn_store capacity: uint16
+
+
+def check_f32(name: str, value, *, positive: bool = False, nonnegative: bool = False) -> float:
+    """A float parameter as the device holds it: finite, representable as float32 (|v| <= 3.4e38) and,
+    where the C test is `> 0`, still > 0 once rounded to float32 (1e-46 is 0 there). Returns float(value)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    try:
+        v = float(value)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if positive and v <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+    if nonnegative and v < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    with np.errstate(over="ignore", under="ignore"):
+        f = np.float32(v)
+    if not np.isfinite(f):
+        raise ValueError(f"{name} must fit float32, the device's number format (|{name}| <= {FLT_MAX:.4g}), "
+                         f"got {value!r}")
+    if positive and f == 0:
+        raise ValueError(f"{name} must be > 0 in float32, the device's number format: {value!r} rounds to 0 "
+                         f"(the smallest is 1.4e-45)")
+    return v
+
+
+def check_int(name: str, value, low: int, high: int, ctype: str) -> int:
+    """An integer parameter within its C type (and the C check's lower bound)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in {low}..{high:,} ({ctype} on the device), got {value!r}")
+    return int(value)
+
+
+def check_params(**params) -> None:
+    """Raise ValueError for a parameter mlrn_svm_init would refuse (MLRN_ERR_ARG) or that does not fit its
+    C type in mlrn_svm_params; only the parameters given are checked. Float rules: C and tol > 0, alpha_tol
+    >= 0, gamma and coef0 finite (gamma > 0: Python's rule, a zero gamma makes every kernel value equal),
+    all of them as float32. Integers: max_iter uint32 >= 1, max_passes uint16 >= 1, degree uint8,
+    seed uint32."""
+    floats = {"C": dict(positive=True), "tol": dict(positive=True), "alpha_tol": dict(nonnegative=True),
+              "gamma": dict(positive=True), "coef0": {}}
+    ints = {"max_iter": (1, U32, "uint32"), "max_passes": (1, U16, "uint16"), "degree": (0, U8, "uint8"),
+            "seed": (0, U32, "uint32")}
+    for name, value in params.items():
+        if name in floats:
+            check_f32(name, value, **floats[name])
+        elif name in ints:
+            check_int(name, value, *ints[name])
+        else:
+            raise TypeError(f"check_params: unknown parameter {name!r}")
+
+
+@dataclass(frozen=True)
+class Params:
+    """mlrn_svm_params, with every float already rounded to float32 as the device holds it."""
+    C: np.float32
+    tol: np.float32
+    alpha_tol: np.float32
+    max_iter: int
+    seed: int
+    max_passes: int
+    solver: str
+    multiclass: str
+    kernel: str
+    gamma: np.float32
+    coef0: np.float32
+    degree: int
+
+    @classmethod
+    def make(cls, C=1.0, tol=1e-3, alpha_tol=1e-7, max_iter=100000, seed=0, max_passes=10, solver="wss2",
+             multiclass="ovo", kernel="linear", gamma=1.0, coef0=0.0, degree=3):
+        return cls(F(C), F(tol), F(alpha_tol), int(max_iter), int(seed) & 0xFFFFFFFF, int(max_passes), solver,
+                   multiclass, kernel, F(gamma), F(coef0), int(degree))
+
+    def kernel_rows(self, X, v):
+        return _f32.kernel_rows(self.kernel, X, v, self.gamma, self.coef0, self.degree)
+
+
+@dataclass
+class SubResult:
+    pair: tuple[int, int]     # (p, q): q is +1; in ovr (k, k)
+    members: np.ndarray       # store indices of the sub-problem's samples, in store order
+    y: np.ndarray             # float32 +-1 of the members
+    alpha: np.ndarray         # float32, unsigned, per member
+    b: np.float32
+    w: np.ndarray | None      # linear kernel
+    n_iter: int
+    status: int
+
+
+def n_sub(n_classes: int, multiclass: str) -> int:
+    if n_classes <= 2:
+        return 1
+    return n_classes if multiclass == "ovr" else n_classes * (n_classes - 1) // 2
+
+
+def pairs(n_classes: int, multiclass: str) -> list[tuple[int, int]]:
+    """mlrn__pair for every sub-problem, in training order."""
+    if n_classes <= 2:
+        return [(0, 1)]
+    if multiclass == "ovr":
+        return [(k, k) for k in range(n_classes)]
+    return [(p, q) for p in range(n_classes) for q in range(p + 1, n_classes)]
+
+
+def _first_argmax(v, mask):
+    """C: best=-BIG; if (v > best) ... -> first index of the maximum, NaN never chosen."""
+    w = np.where(mask & (v > -BIG), v, -np.inf)
+    if not w.size or w.max() == -np.inf:
+        return -1
+    return int(np.argmax(w))
+
+
+def _first_argmin(v, mask):
+    w = np.where(mask & (v < BIG), v, np.inf)
+    if not w.size or w.min() == np.inf:
+        return -1
+    return int(np.argmin(w))
+
+
+def _grad_linear(X, y, w):
+    """mlrn__grad for the linear kernel: G_t = y_t (w . x_t) - 1."""
+    return y * _f32.dot_rows(X, w) - F(1.0)
+
+
+def _quad(params, X, xi, kii, ktt):
+    """mlrn__quad: |x_i - x_t|^2 (linear) or (K_ii + K_tt) - 2 K_it."""
+    if params.kernel == "linear":
+        return _f32.sqdist_rows(X, xi)
+    return (kii + ktt) - F(2.0) * params.kernel_rows(X, xi)
+
+
+class _Folded:
+    """wss2 + linear kernel + quantised storage: mlrn__refresh_wq / mlrn__wx / mlrn__sqdist_q."""
+
+    def __init__(self, Q, scale, offset):
+        self.Qf = Q.astype(np.float32)     # (float)q, exact
+        self.Qi = Q.astype(np.int32)
+        self.scale, self.offset = scale, offset
+
+    def refresh(self, w):
+        self.ws = w * self.scale
+        self.c = _f32.sum_seq(w * self.offset)
+
+    def grad(self, y):
+        return y * (_f32.dot_rows(self.Qf, self.ws) + self.c) - F(1.0)
+
+    def quad(self, i, cand):
+        u = (self.Qi[i] - self.Qi[cand]).astype(np.float32) * self.scale
+        acc = np.zeros(cand.size, np.float32)
+        for k in range(u.shape[1]):
+            acc = acc + u[:, k] * u[:, k]
+        return acc
+
+
+def _wss2(params: Params, X, y, quant=None):
+    """Solve one sub-problem with second-order working-set selection; mirrors mlrn__wss2_iteration."""
+    m, d = X.shape
+    C = params.C
+    linear = params.kernel == "linear"
+    alpha = np.zeros(m, np.float32)
+    w = np.zeros(d, np.float32) if linear else None
+    fold = _Folded(*quant) if (linear and quant is not None) else None
+    if fold:
+        fold.refresh(w)
+
+    def lin_grad():
+        return fold.grad(y) if fold else _grad_linear(X, y, w)
+    G = None if linear else np.full(m, F(-1.0), np.float32)
+    diag = None
+    if params.kernel in ("poly", "sigmoid"):
+        self_dot = np.zeros(m, np.float32)          # mlrn_dot(x_t, x_t), sequential over features
+        for k in range(d):
+            self_dot = self_dot + X[:, k] * X[:, k]
+        diag = _f32.kernel_finish(params.kernel, self_dot, params.gamma, params.coef0, params.degree)
+    pos = y > 0
+    it, status = 0, OK
+    while True:
+        if it >= params.max_iter:
+            status = MAX_ITER
+            break
+        g = lin_grad() if linear else G
+        v = -y * g
+        up = np.where(pos, alpha < C, alpha > 0)
+        i = _first_argmax(v, up)
+        if i < 0:
+            break
+        gmax = v[i]
+        low = np.where(pos, alpha > 0, alpha < C)
+        vlow = np.where(low & ~np.isnan(v), v, BIG)
+        gmin = F(vlow.min()) if m else BIG
+        bd = gmax - v
+        cand = np.flatnonzero(low & (bd > 0))
+        j = -1
+        quad = F(0.0)
+        if cand.size:
+            if diag is not None:
+                kii, ktt = diag[i], diag[cand]
+            else:
+                kii, ktt = F(1.0), F(1.0)
+            q = fold.quad(i, cand) if fold else _quad(params, X[cand], X[i], kii, ktt)
+            q = np.where(q <= 0, TAU, q).astype(np.float32)
+            obj = -(bd[cand] * bd[cand]) / q
+            k = _first_argmin(obj, np.ones(cand.size, bool))
+            if k >= 0:
+                j, quad = int(cand[k]), q[k]
+        if j < 0 or gmax - gmin < params.tol:
+            break
+        gi, gj = g[i], g[j]
+        ai, aj = alpha[i], alpha[j]
+        old_ai, old_aj = ai, aj
+        if y[i] != y[j]:
+            delta = (-gi - gj) / quad
+            diff = ai - aj
+            ai = ai + delta
+            aj = aj + delta
+            if diff > 0:
+                if aj < 0:
+                    aj, ai = F(0.0), diff
+            elif ai < 0:
+                ai, aj = F(0.0), -diff
+            if diff > 0:
+                if ai > C:
+                    ai, aj = C, C - diff
+            elif aj > C:
+                aj, ai = C, C + diff
+        else:
+            delta = (gi - gj) / quad
+            s = ai + aj
+            ai = ai - delta
+            aj = aj + delta
+            if s > C:
+                if ai > C:
+                    ai, aj = C, s - C
+            elif aj < 0:
+                aj, ai = F(0.0), s
+            if s > C:
+                if aj > C:
+                    aj, ai = C, s - C
+            elif ai < 0:
+                ai, aj = F(0.0), s
+        alpha[i], alpha[j] = ai, aj
+        ci = (ai - old_ai) if y[i] > 0 else -(ai - old_ai)
+        cj = (aj - old_aj) if y[j] > 0 else -(aj - old_aj)
+        if linear:
+            w = (w + ci * X[i]) + cj * X[j]
+            if fold:
+                fold.refresh(w)
+        else:
+            dg = ci * params.kernel_rows(X, X[i]) + cj * params.kernel_rows(X, X[j])
+            G = G + np.where(pos, dg, -dg)
+        it += 1
+    b = _wss2_bias(params, X, y, alpha, lin_grad() if linear else G)
+    return alpha, b, w, it, status
+
+
+def _wss2_bias(params, X, y, alpha, G):
+    """mlrn__wss2_bias: b = -rho, libsvm's calculate_rho."""
+    C = params.C
+    yg = np.where(y > 0, G, -G)
+    upper = alpha >= C
+    lower = (alpha <= 0) & ~upper
+    free = ~upper & ~lower
+    to_ub = (upper & (y < 0)) | (lower & (y > 0))
+    to_lb = (upper & (y > 0)) | (lower & (y < 0))
+    ub = min(BIG, F(yg[to_ub].min())) if to_ub.any() else BIG
+    lb = max(-BIG, F(yg[to_lb].max())) if to_lb.any() else -BIG
+    nfree = int(free.sum())
+    if nfree:
+        rho = _f32.sum_seq(yg[free]) / F(nfree)
+    else:
+        rho = (ub + lb) / F(2.0)
+    return F(-rho)
+
+
+def _simplified(params: Params, X, y, rng: XorShift32):
+    """The seeds' simplified SMO; mirrors mlrn__simplified_visit and the sweep logic of mlrn_svm_train_step.
+
+    Speed without changing a bit: between two updates w, b and alpha are constant, so the
+    errors E_i of the samples still to be visited are computed in one vectorised batch
+    (each element in the C order) and scanned for the next KKT violator."""
+    m, d = X.shape
+    C, tol = params.C, params.tol
+    linear = params.kernel == "linear"
+    alpha = np.zeros(m, np.float32)
+    w = np.zeros(d, np.float32) if linear else None
+    b = F(0.0)
+    K = None if linear else _kernel_matrix(params, X)
+
+    def f_from(start):
+        """f(x_i) for i >= start, as mlrn__f_train computes each."""
+        if linear:
+            return _f32.dot_rows(X[start:], w) + b
+        nz = np.flatnonzero(alpha != 0)
+        if nz.size == 0:
+            return np.zeros(m - start, np.float32) + b
+        coef = np.where(y[nz] > 0, alpha[nz], -alpha[nz])
+        return np.add.accumulate(coef[:, None] * K[nz, start:], axis=0)[-1] + b
+
+    def k(a, c):
+        if linear:
+            return _f32.dot_seq(X[a], X[c])
+        return K[a, c]
+
+    sweeps = passes = 0
+    status = OK
+    while True:
+        changed = 0
+        i = 0
+        E = None   # errors of samples start.. while nothing changed
+        start = 0
+        while i < m:
+            if E is None:
+                start = i
+                E = f_from(i) - y[i:]
+            R = np.where(y[start:] > 0, E, -E)
+            a = alpha[start:]
+            viol = ((R < -tol) & (a < C)) | ((R > tol) & (a > 0))
+            viol[: i - start] = False
+            nxt = np.flatnonzero(viol)
+            if nxt.size == 0:
+                break
+            i = start + int(nxt[0])
+            ei, yi, ai = E[i - start], y[i], alpha[i]
+            pj = rng.next() % (m - 1)
+            if pj >= i:
+                pj += 1
+            j = pj
+            yj, aj = y[j], alpha[j]
+            ej = f_from(j)[0] - yj
+            i_next = i + 1
+            if yi != yj:
+                L = aj - ai if aj - ai > 0 else F(0.0)
+                H = (C + aj) - ai if (C + aj) - ai < C else C
+            else:
+                L = (ai + aj) - C if (ai + aj) - C > 0 else F(0.0)
+                H = ai + aj if ai + aj < C else C
+            if L == H:
+                i = i_next
+                continue
+            kij, kii, kjj = k(i, j), k(i, i), k(j, j)
+            eta = (F(2.0) * kij - kii) - kjj
+            if eta >= 0:
+                i = i_next
+                continue
+            naj = aj - ((ei - ej) if yj > 0 else -(ei - ej)) / eta
+            if naj > H:
+                naj = H
+            if naj < L:
+                naj = L
+            change = naj - aj
+            if change < 0:
+                change = -change
+            if change < params.alpha_tol:
+                i = i_next
+                continue
+            nai = ai + ((aj - naj) if yi == yj else -(aj - naj))
+            dai, daj = nai - ai, naj - aj
+            ci = dai if yi > 0 else -dai
+            cj = daj if yj > 0 else -daj
+            b1 = ((b - ei) - ci * kii) - cj * kij
+            b2 = ((b - ej) - ci * kij) - cj * kjj
+            if F(0.0) < nai < C:
+                b = b1
+            elif F(0.0) < naj < C:
+                b = b2
+            else:
+                b = (b1 + b2) / F(2.0)
+            alpha[i], alpha[j] = nai, naj
+            if linear:
+                w = (w + ci * X[i]) + cj * X[j]
+            changed += 1
+            E = None
+            i = i_next
+        sweeps += 1
+        passes = 0 if changed else passes + 1
+        if passes >= params.max_passes:
+            break
+        if sweeps >= params.max_iter:
+            status = MAX_ITER
+            break
+    return alpha, F(b), w, sweeps, status
+
+
+def _kernel_matrix(params, X):
+    """K[t, i] = mlrn__kernel(x_t, x_i) for all pairs, each element in the C order."""
+    from .estimator import kernel_matrix_f32
+    return kernel_matrix_f32(params.kernel, X, X, params.gamma, params.coef0, params.degree)
+
+
+def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int, *, Q=None, scale=None,
+          offset=None) -> list[SubResult]:
+    """mlrn_svm_train on a store holding the float32 rows Xs (as mlrn_store_row returns them)
+    and class indices `labels`. Returns one SubResult per sub-problem, in training order.
+
+    Quantised storage: pass scale/offset (float32 per feature) and, if known, the integer codes Q;
+    wss2 with the linear kernel computes from the codes (mlrn__wx). Without Q the codes are
+    recovered from Xs and checked to dequantise back to Xs bit for bit."""
+    Xs = np.ascontiguousarray(Xs, dtype=np.float32)
+    quant = None
+    if scale is not None:
+        scale, offset = np.asarray(scale, np.float32), np.asarray(offset, np.float32)
+        if Q is None:
+            Q = _recover_codes(Xs, scale, offset)
+        quant = (np.asarray(Q), scale, offset)
+    labels = np.asarray(labels)
+    rng = XorShift32(params.seed)
+    out = []
+    for p, q in pairs(n_classes, params.multiclass):
+        if params.multiclass == "ovr" and n_classes > 2:
+            members = np.arange(labels.size)
+            y = np.where(labels == p, F(1.0), F(-1.0)).astype(np.float32)
+        else:
+            members = np.flatnonzero((labels == p) | (labels == q))
+            y = np.where(labels[members] == q, F(1.0), F(-1.0)).astype(np.float32)
+        if not (y > 0).any() or not (y < 0).any():
+            raise ValueError(f"sub-problem {p} vs {q} has samples of one class only")
+        X = Xs[members]
+        if params.solver == "wss2":
+            alpha, b, w, it, st = _wss2(params, X, y, None if quant is None else
+                                        (quant[0][members], quant[1], quant[2]))
+        else:
+            alpha, b, w, it, st = _simplified(params, X, y, rng)
+        if not np.isfinite(b) or (w is not None and not np.isfinite(w).all()):   # mlrn__sub_finite
+            raise FloatingPointError("training overflowed float32 (non-finite intercept or weights): "
+                                     "input magnitudes too large for this C; scale the features")
+        out.append(SubResult((p, q), members, y, alpha, b, w, it, st))
+    return out
+
+
+def _recover_codes(Xs, scale, offset):
+    """The integer codes behind dequantised rows (exact unless the affine map is degenerate)."""
+    Q = np.rint((Xs - offset) / scale).astype(np.int64)
+    if not np.array_equal((Q.astype(np.float32) * scale + offset).view(np.uint32), Xs.view(np.uint32)):
+        raise ValueError("rows are not the dequantised values of integer codes under this scale/offset "
+                         "(feature range too narrow for float32?); pass the codes Q explicitly")
+    return Q
