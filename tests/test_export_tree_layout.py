@@ -1,4 +1,4 @@
-"""Record node tables (mlrn_treer_leaf, the float32 tree/forest default): decisions identical to
+"""Record node tables (mlrn_tree_rec_leaf, the float32 tree/forest default): decisions identical to
 scikit-learn and bit for bit to the Python mirror, on host, uno (the inline-asm walk) and nrf52840
 (the C walk), at and next to every threshold, with negative inputs and thresholds (the sign paths
 of the key compare), and C99/C++ clean with the strict warning flags."""
@@ -71,7 +71,7 @@ def hard_points(est, X, limit=240):
 
 def check(cm, est, X, n_proba=40):
     m = cm.model
-    assert "mlrn_treer_leaf" in cm.header and re.search(r"_nodes\[\d+\] MLRN_FLASH", cm.header)
+    assert "mlrn_tree_rec_leaf" in cm.header and re.search(r"_nodes\[\d+\] MLRN_FLASH", cm.header)
     rows = np.concatenate([X, hard_points(est, X)])
     got = cm.predict_index(rows)
     np.testing.assert_array_equal(got, m.ref_predict(rows))
@@ -129,7 +129,7 @@ def test_many_features_fall_back_to_tables(tmp_path):
     X = np.hstack([X, X[:, :3] * 0.5]).astype(np.float32)
     est = fit("forest", X, y)
     cm = microlearn.compile(est, target="host", name="m", workdir=tmp_path)
-    assert "mlrn_treer_leaf" not in cm.header and "m_feature" in cm.header
+    assert "mlrn_tree_rec_leaf" not in cm.header and "m_feature" in cm.header
     got = cm.predict_index(X)
     np.testing.assert_array_equal(got, cm.model.ref_predict(X))
     np.testing.assert_array_equal(cm.classes_[got], est.predict(X))

@@ -173,7 +173,7 @@ IN_PROCESS = [
     ("train-blank-lines", ["train", "{blank}"], 2, "empty file"),
     ("train-header-only", ["train", "{header_only}"], 2, r"no data rows \(only a header row\)"),
     ("train-only-label-column", ["train", "{only_label}"], 2, "need at least one feature column and a label"),
-    ("train-17-classes", ["train", "{classes17}"], 2, "17 classes, more than 16.*MLRN_MAX_CLASSES"),
+    ("train-17-classes", ["train", "{classes17}"], 2, "17 classes, more than 16.*MLRN_SMO_MAX_CLASSES"),
     ("train-nan", ["train", "{nan}"], 2, r"non-finite value nan in column 'b' \(.*line 3\)"),
     ("train-inf", ["train", "{inf}"], 2, "non-finite value -inf"),
     ("train-float32-overflow", ["train", "{huge}"], 2, "too large for float32"),
@@ -194,7 +194,7 @@ IN_PROCESS = [
      "training overflowed float32.*scale the features"),
     ("train-rbf-gamma-scale-underflows", ["train", "{bigvals}", "--kernel", "rbf"], 2,
      "gamma='scale' gives .* 0 in float32"),
-    # -- train: parameters (Python refuses what mlrn_svm_init or the C types would)
+    # -- train: parameters (Python refuses what mlrn_smo_init or the C types would)
     ("train-C-underflows-float32", ["train", "{iris}", "--C", "1e-46"], 2, "--C must be > 0 in float32"),
     ("train-C-overflows-float32", ["train", "{iris}", "--C", "1e39"], 2, "--C must fit float32"),
     ("train-C-nan", ["train", "{iris}", "--C", "nan"], 2, "--C must be a finite number"),
@@ -236,7 +236,7 @@ IN_PROCESS = [
     ("loop-string-labels", ["loop", "{stream_strings}"], 2, "label 'cat' is not a class index.*line 2"),
     ("loop-fractional-label", ["loop", "{stream_label_frac}"], 2, "not a class index"),
     ("loop-negative-label", ["loop", "{stream_label_neg}"], 2, "not a class index"),
-    ("loop-label-20", ["loop", "{stream_label20}"], 2, "class index 20 is over 15.*MLRN_MAX_CLASSES"),
+    ("loop-label-20", ["loop", "{stream_label20}"], 2, "class index 20 is over 15.*MLRN_SMO_MAX_CLASSES"),
     ("loop-only-label-column", ["loop", "{only_label}"], 2, "need at least one feature column"),
     ("loop-nan-feature", ["loop", "{stream_nan}"], 2, "non-finite"),
     ("loop-latin1", ["loop", "{latin1}"], 2, r"not UTF-8 text \(byte 0xe9"),
@@ -275,7 +275,7 @@ IN_PROCESS = [
     ("plan-capacity-over-uint16", ["plan", "--board", "uno", "--n-features", "4", "--capacity", "70000"], 2,
      "--capacity"),
     ("plan-17-classes", ["plan", "--board", "uno", "--n-features", "4", "--capacity", "60", "--classes", "17"], 2,
-     "MLRN_MAX_CLASSES"),
+     "MLRN_SMO_MAX_CLASSES"),
     ("plan-1-class", ["plan", "--board", "uno", "--n-features", "4", "--capacity", "60", "--classes", "1"], 2,
      "--classes"),
     ("plan-host", ["plan", "--board", "host", "--n-features", "4", "--capacity", "60"], 2, "host"),
@@ -485,8 +485,8 @@ def test_python_limits_match_the_c_headers():
     from microlearn.trainer import reference as _solvers
     assert datasets.MAX_FEATURES == _solvers.MAX_FEATURES == _solvers.MAX_CAPACITY == 65535
     smo = (Path(include_dir()) / "mlrn_smo.h").read_text()
-    assert int(re.search(r"#define MLRN_MAX_CLASSES (\d+)", smo).group(1)) == _solvers.MAX_CLASSES
-    params = re.search(r"typedef struct \{(.*?)\} mlrn_svm_params;", smo, re.S).group(1)
+    assert int(re.search(r"#define MLRN_SMO_MAX_CLASSES (\d+)", smo).group(1)) == _solvers.MAX_CLASSES
+    params = re.search(r"typedef struct \{(.*?)\} mlrn_smo_params;", smo, re.S).group(1)
     assert re.search(r"uint16_t max_passes;", params) and re.search(r"uint32_t max_iter;", params)
     learner = (Path(include_dir()) / "mlrn_learner.h").read_text()
     lp = re.search(r"typedef struct \{(.*?)\} mlrn_learner_params;", learner, re.S).group(1)
@@ -497,7 +497,7 @@ def test_python_limits_match_the_c_headers():
 
 
 @pytest.mark.parametrize("output, message", [
-    ("E setup\n", r"^host: the C runtime refused the trainer.s set-up \(mlrn_svm_init returned MLRN_ERR_ARG"),
+    ("E setup\n", r"^host: the C runtime refused the trainer.s set-up \(mlrn_smo_init returned MLRN_ERR_ARG"),
     ("E add 4 -6\n", r"refused training sample 5: MLRN_ERR_LABEL \(label outside 0..n_classes-1\)"),
     ("E input\n", "fewer input bytes"),
 ])
@@ -523,7 +523,7 @@ def test_a_real_refusal_on_the_host_is_named_not_numbered():
     from microlearn.targets.errors import RunError
     rng = np.random.default_rng(0)
     X = rng.random((34, 2))
-    y = np.arange(34) % 17                    # 17 classes: mlrn_svm_init refuses (MLRN_MAX_CLASSES 16)
+    y = np.arange(34) % 17                    # 17 classes: mlrn_smo_init refuses (MLRN_SMO_MAX_CLASSES 16)
     with pytest.raises(RunError) as ei:
         train_on_target(make_config(n_features=2, capacity=34, classes=17), get_target("host"), X, y, X[:2], y[:2])
     assert "refused the trainer's set-up" in str(ei.value) and "exited with code" not in str(ei.value)

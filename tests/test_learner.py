@@ -27,7 +27,7 @@ MLRN_LEARNER_DEFINE(L, 2, 3, 6, 2, 2, 4)
 
 static mlrn_learner_params base(void) {
     mlrn_learner_params p = mlrn_learner_default_params();
-    p.holdout_every = 0; p.k_mistakes = 0; p.window = 0; p.store_policy = MLRN_LEARN_STORE_ALL;
+    p.holdout_every = 0; p.k_mistakes = 0; p.window = 0; p.store_policy = MLRN_LEARNER_STORE_ALL;
     return p;
 }
 
@@ -78,14 +78,14 @@ int main(void) {
     CHECK(mlrn_learner_step(&L, 0) == MLRN_OK && L.n_retrains == 0 && L.pending == 1);
     /* a second class arrives: the model predicts among the seen classes {0, 2} */
     x[0] = -1.0f; mlrn_learner_feedback(&L, x, 0); mlrn_learner_feedback(&L, x, 0);
-    CHECK(mlrn_learner_step(&L, 0) == MLRN_OK && L.n_retrains == 1 && L.event == MLRN_LEARN_EV_ACCEPTED);
+    CHECK(mlrn_learner_step(&L, 0) == MLRN_OK && L.n_retrains == 1 && L.event == MLRN_LEARNER_EV_ACCEPTED);
     CHECK(L.n_cur == 2 && L.cur_map[0] == 0 && L.cur_map[1] == 2);
     x[0] = 3.0f; CHECK(mlrn_learner_predict(&L, x) == 2);
     x[0] = -3.0f; CHECK(mlrn_learner_predict(&L, x) == 0);
     for (i = 0; i < 4; i++) CHECK(L.train.labels[i] == 2 || L.train.labels[i] == 0);   /* labels restored */
 
     /* balanced: evicts the oldest sample of the largest class */
-    p = base(); p.replace = MLRN_LEARN_BALANCED; CHECK(L_init(&p) == MLRN_OK);
+    p = base(); p.replace = MLRN_LEARNER_BALANCED; CHECK(L_init(&p) == MLRN_OK);
     for (i = 0; i < 6; i++) { x[0] = (float)i; mlrn_learner_feedback(&L, x, (uint8_t)(i < 4 ? 0 : 1)); }
     x[0] = 100.0f; mlrn_learner_feedback(&L, x, 1);     /* class 0 has 4: its oldest (x=0) goes */
     CHECK(L.train.n == 6 && ((float *)L.train.data)[0] == 1.0f && ((float *)L.train.data)[10] == 100.0f);
@@ -93,7 +93,7 @@ int main(void) {
     CHECK(((float *)L.train.data)[0] == 2.0f);
 
     /* reservoir: the store keeps a uniform sample; decisions from xorshift32 (checked vs Python in test) */
-    p = base(); p.replace = MLRN_LEARN_RESERVOIR; p.seed = 7u; CHECK(L_init(&p) == MLRN_OK);
+    p = base(); p.replace = MLRN_LEARNER_RESERVOIR; p.seed = 7u; CHECK(L_init(&p) == MLRN_OK);
     for (i = 0; i < 40; i++) { x[0] = (float)i; mlrn_learner_feedback(&L, x, (uint8_t)(i % 2)); }
     printf("RES");
     for (i = 0; i < 6; i++) printf(" %d", (int)((float *)L.train.data)[2 * i]);
@@ -103,7 +103,7 @@ int main(void) {
     p = base(); CHECK(L_init(&p) == MLRN_OK);
     for (i = 0; i < 4; i++) { x[0] = (float)(i % 2 ? 1 + i : -1 - i); x[1] = (float)i; mlrn_learner_feedback(&L, x, (uint8_t)(i % 2)); }
     mlrn_learner_request_train(&L);
-    CHECK(mlrn_learner_step(&L, 1) == MLRN_RUNNING || L.event == MLRN_LEARN_EV_ACCEPTED);
+    CHECK(mlrn_learner_step(&L, 1) == MLRN_RUNNING || L.event == MLRN_LEARNER_EV_ACCEPTED);
     if (L.training) {
         x[0] = 9.0f; CHECK(mlrn_learner_feedback(&L, x, 1) >= 0);
         CHECK(L.queue_n == 1 && L.train.n == 4);
@@ -118,7 +118,7 @@ int main(void) {
       uint8_t ya[] = {0, 0, 1, 1};
       for (i = 0; i < 4; i++) mlrn_learner_feedback(&L, a[i], ya[i]); }
     mlrn_learner_request_train(&L); mlrn_learner_step(&L, 0);
-    CHECK(L.event == MLRN_LEARN_EV_ACCEPTED && L.last_hold_n == 2);
+    CHECK(L.event == MLRN_LEARNER_EV_ACCEPTED && L.last_hold_n == 2);
     {   /* noise lands in the training store only (hold is full: FIFO there too), flipped labels */
         float a[][2] = {{-3, 0}, {-9, 9}, {3, 0}, {-9, 9}};
         uint8_t ya[] = {1, 0, 0, 0};
@@ -126,7 +126,7 @@ int main(void) {
     mlrn_learner_request_train(&L); mlrn_learner_step(&L, 0);
     printf("ROLL ev=%d cand=%u cur=%u n=%u rollbacks=%u\n", L.event, L.last_cand_correct, L.last_cur_correct,
            L.last_hold_n, (unsigned)L.n_rollbacks);
-    CHECK(L.event != MLRN_LEARN_EV_ACCEPTED || L.last_cand_correct >= L.last_cur_correct);
+    CHECK(L.event != MLRN_LEARNER_EV_ACCEPTED || L.last_cand_correct >= L.last_cur_correct);
 
     /* drift: > 50 % errors over a full window of 4 -> the stores keep only the window's samples */
     p = base(); p.window = 4; p.drift_pct = 0; CHECK(L_init(&p) == MLRN_OK);   /* no model yet: all wrong */
@@ -144,20 +144,20 @@ int main(void) {
     /* persistence: save model A, then model B with a power cut after every byte count */
     {
         static uint8_t mem[512];
-        mlrn_ram_storage ram; mlrn_storage st;
+        mlrn_persist_ram ram; mlrn_storage st;
         float wA[4], bA, wB[4], bB;
         uint32_t cut, total, cuts = 0, bad = 0, gotA = 0, gotB = 0;
         uint8_t mode;
         p = base(); CHECK(L_init(&p) == MLRN_OK);
         CHECK(mlrn_learner_save(&L, 0) == MLRN_ERR_ARG);
-        mlrn_ram_storage_init(&ram, mem, sizeof mem, 0xFF); mlrn_ram_storage_bind(&ram, &st);
+        mlrn_persist_ram_init(&ram, mem, sizeof mem, 0xFF); mlrn_persist_ram_bind(&ram, &st);
         CHECK(mlrn_learner_save(&L, &st) == MLRN_ERR_UNTRAINED);
         CHECK(mlrn_learner_load(&L, &st) == MLRN_ERR_CRC);
         fill(0, 6, -3.0f); mlrn_learner_request_train(&L); mlrn_learner_step(&L, 0);
         CHECK(L.has_model);
         memcpy(wA, L.cur_w, 2 * sizeof(float)); bA = L.cur_b[0];
         for (mode = 0; mode < 3; mode++) {
-            mlrn_ram_storage_init(&ram, mem, sizeof mem, 0xFF); mlrn_ram_storage_bind(&ram, &st);
+            mlrn_persist_ram_init(&ram, mem, sizeof mem, 0xFF); mlrn_persist_ram_bind(&ram, &st);
             CHECK(mlrn_learner_save(&L, &st) == MLRN_OK);
             total = 0;
             for (cut = 0;; cut++) {
@@ -167,9 +167,9 @@ int main(void) {
                 /* model B: a different model */
                 L.cur_w[0] = wA[0] + 1.0f; L.cur_b[0] = bA - 1.0f;
                 wB[0] = L.cur_w[0]; wB[1] = L.cur_w[1]; bB = L.cur_b[0];
-                mlrn_ram_storage_cut_after(&ram, cut, mode);
+                mlrn_persist_ram_cut_after(&ram, cut, mode);
                 s = mlrn_learner_save(&L, &st);
-                mlrn_ram_storage_power_on(&ram);
+                mlrn_persist_ram_power_on(&ram);
                 L.cur_w[0] = 0.0f; L.cur_w[1] = 0.0f; L.cur_b[0] = 0.0f;
                 if (mlrn_learner_load(&L, &st) != MLRN_OK) { bad++; break; }
                 if (L.cur_w[0] == wB[0] && L.cur_w[1] == wB[1] && L.cur_b[0] == bB) gotB++;

@@ -49,7 +49,7 @@ static void make_stream(void) {
 
 static mlrn_learner_params params(void) {
     mlrn_learner_params p = mlrn_learner_default_params();
-    p.replace = MLRN_LEARN_RESERVOIR; p.holdout_every = 3; p.k_mistakes = 3; p.window = 8;
+    p.replace = MLRN_LEARNER_RESERVOIR; p.holdout_every = 3; p.k_mistakes = 3; p.window = 8;
     p.err_pct = 30; p.drift_pct = 60; p.seed = 5u;
     return p;
 }
@@ -69,7 +69,7 @@ static uint32_t digest(const mlrn_learner *l) {
     h_ = 2166136261u;
     H(l->has_model); H(l->pending); H(l->training); H(l->queue_n);
     if (l->has_model) {
-        size_t nsub = mlrn_svm_n_sub(l->n_cur, MLRN_OVO);
+        size_t nsub = mlrn_smo_n_sub(l->n_cur, MLRN_SMO_OVO);
         H(l->n_cur); hb(l->cur_map, l->n_cur); hb(l->cur_w, nsub * l->train.d * 4); hb(l->cur_b, nsub * 4);
     }
     H(l->train.n); hb(l->train.data, l->train.n * esz); hb(l->train.labels, l->train.n);
@@ -84,7 +84,7 @@ static uint32_t digest(const mlrn_learner *l) {
 }
 
 static uint8_t mem[MEM];
-static mlrn_ram_storage ram;
+static mlrn_persist_ram ram;
 static mlrn_storage st;
 typedef struct { uint8_t m[MEM]; int8_t ok; uint8_t mode; } image;
 static image *imgs;
@@ -99,12 +99,12 @@ int main(void) {
     mlrn_status s;
     make_stream();
     imgs = (image *)malloc(sizeof(image) * 4000);
-    mlrn_ram_storage_init(&ram, mem, MEM, 0xFF); mlrn_ram_storage_bind(&ram, &st);
+    mlrn_persist_ram_init(&ram, mem, MEM, 0xFF); mlrn_persist_ram_bind(&ram, &st);
     CHECK(R_init(&p) == MLRN_OK);
     CHECK(mlrn_learner_load(&R, &st) == MLRN_ERR_CRC);
     CHECK(mlrn_learner_save_all(&R, &st) == MLRN_OK);          /* no model yet: stores and state only */
     CHECK(F_init(&p) == MLRN_OK && mlrn_learner_load(&F, &st) == MLRN_OK && digest(&F) == digest(&R));
-    mlrn_ram_storage_init(&ram, mem, MEM, 0xFF); mlrn_ram_storage_bind(&ram, &st);
+    mlrn_persist_ram_init(&ram, mem, MEM, 0xFF); mlrn_persist_ram_bind(&ram, &st);
     for (i = 0; i < N_ROWS; i++) {
         LOG[i] = row(&R, i);
         if (R.training) {
@@ -127,10 +127,10 @@ int main(void) {
                 uint32_t cut;
                 for (cut = 0;; cut++) {
                     memcpy(mem, snap, MEM);
-                    mlrn_ram_storage_flash(&ram, mode == 3); mlrn_ram_storage_bind(&ram, &st);
-                    mlrn_ram_storage_cut_after(&ram, cut, mode == 3 ? MLRN_RAM_CUT_GARBAGE : mode);
+                    mlrn_persist_ram_flash(&ram, mode == 3); mlrn_persist_ram_bind(&ram, &st);
+                    mlrn_persist_ram_cut_after(&ram, cut, mode == 3 ? MLRN_PERSIST_RAM_CUT_GARBAGE : mode);
                     s = mlrn_learner_save_all(&R, &st);
-                    mlrn_ram_storage_power_on(&ram);
+                    mlrn_persist_ram_power_on(&ram);
                     memcpy(imgs[n_img].m, mem, MEM); imgs[n_img].ok = s == MLRN_OK; imgs[n_img].mode = mode;
                     n_img++;
                     if (s == MLRN_OK || n_img >= 4000) break;
@@ -138,7 +138,7 @@ int main(void) {
                 }
             }
             memcpy(memB, mem, MEM);
-            mlrn_ram_storage_flash(&ram, 0); mlrn_ram_storage_bind(&ram, &st);
+            mlrn_persist_ram_flash(&ram, 0); mlrn_persist_ram_bind(&ram, &st);
         }
     }
     dEnd = digest(&R);
@@ -152,7 +152,7 @@ int main(void) {
         uint32_t d;
         int from;
         memcpy(mem, imgs[k].m, MEM);
-        mlrn_ram_storage_flash(&ram, 0); mlrn_ram_storage_bind(&ram, &st);
+        mlrn_persist_ram_flash(&ram, 0); mlrn_persist_ram_bind(&ram, &st);
         CHECK(F_init(&p) == MLRN_OK);
         if (mlrn_learner_load(&F, &st) != MLRN_OK) { bad++; continue; }
         d = digest(&F);
@@ -208,7 +208,7 @@ int main(void) {
     {
         mlrn_storage small = st;
         small.size = 2u * (MLRN_PERSIST_HEADER + 100u);
-        mlrn_ram_storage_init(&ram, mem, MEM, 0xFF); mlrn_ram_storage_bind(&ram, &st); small = st;
+        mlrn_persist_ram_init(&ram, mem, MEM, 0xFF); mlrn_persist_ram_bind(&ram, &st); small = st;
         small.size = 2u * (MLRN_PERSIST_HEADER + 100u);
         CHECK(mlrn_learner_save(&R, &small) == MLRN_OK);          /* format 1: the model only */
         CHECK(mlrn_learner_save_all(&R, &small) == MLRN_ERR_BUFFER);
@@ -222,7 +222,7 @@ int main(void) {
     {
         uint32_t dq, dqe;
         int TQ = -1;
-        mlrn_ram_storage_init(&ram, mem, MEM, 0xFF); mlrn_ram_storage_bind(&ram, &st);
+        mlrn_persist_ram_init(&ram, mem, MEM, 0xFF); mlrn_persist_ram_bind(&ram, &st);
         CHECK(Q_init(&p) == MLRN_OK);
         for (i = 0; i < N_ROWS; i++) {
             LOG[i] = row(&Q, i);

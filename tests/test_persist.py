@@ -33,7 +33,7 @@ HOST_DRIVER = r"""
 #define MAXS 2048u
 
 static uint8_t mem[MAXS], before[MAXS], after[MAXS], buf[MAXS];
-static mlrn_ram_storage ram;
+static mlrn_persist_ram ram;
 static mlrn_storage st;
 static uint32_t fails;
 
@@ -93,9 +93,9 @@ static int is_version(const mlrn_persist_info *info, uint32_t k) {
 }
 
 static void setup(uint32_t size, uint8_t flash) {
-    mlrn_ram_storage_init(&ram, mem, size, 0xFFu);
-    mlrn_ram_storage_flash(&ram, flash);
-    mlrn_ram_storage_bind(&ram, &st);
+    mlrn_persist_ram_init(&ram, mem, size, 0xFFu);
+    mlrn_persist_ram_flash(&ram, flash);
+    mlrn_persist_ram_bind(&ram, &st);
 }
 
 /* Cut the power at every byte of each of n saves, in every cut mode. */
@@ -113,18 +113,18 @@ static void sweep(uint32_t size, uint8_t flash, uint32_t n) {
         total = ram.bytes_written;
         memcpy(after, mem, size);
         for (passes = 0; passes < 4; passes++) {
-            uint8_t mode = passes == 0 ? MLRN_RAM_CUT_CLEAN : passes == 1 ? MLRN_RAM_CUT_ERASED : MLRN_RAM_CUT_GARBAGE;
+            uint8_t mode = passes == 0 ? MLRN_PERSIST_RAM_CUT_CLEAN : passes == 1 ? MLRN_PERSIST_RAM_CUT_ERASED : MLRN_PERSIST_RAM_CUT_GARBAGE;
             for (cut = 0; cut <= total; cut++) {
                 mlrn_persist_info info;
                 mlrn_status s;
                 memcpy(mem, before, size);
                 ram.powered = 1;
-                mlrn_ram_storage_cut_after(&ram, cut, mode);
+                mlrn_persist_ram_cut_after(&ram, cut, mode);
                 ram.garbage = passes >= 2 ? garbage[passes - 2] : 0;
                 s = save_version(k);
                 if (cut < total && s != MLRN_ERR_IO) fail("cut-save-status", k, cut, (uint32_t)(int32_t)s);
                 if (cut == total && s != MLRN_OK) fail("full-save-status", k, cut, (uint32_t)(int32_t)s);
-                mlrn_ram_storage_power_on(&ram);
+                mlrn_persist_ram_power_on(&ram);
                 cuts++;
                 s = mlrn_persist_load(&st, buf, sizeof buf, &info);
                 if (s == MLRN_OK) {
@@ -288,8 +288,8 @@ static void unit(void) {
     check("io-error-save", mlrn_persist_save(&bad, 0, buf, 4), MLRN_ERR_IO);
     check("wipe", mlrn_persist_wipe(&st), MLRN_OK);
     check("load-after-wipe", mlrn_persist_load(&st, buf, sizeof buf, &info), MLRN_ERR_CRC);
-    check("ram-init-null", mlrn_ram_storage_init(NULL, mem, 4, 0), MLRN_ERR_ARG);
-    check("ram-cut-mode", mlrn_ram_storage_cut_after(&ram, 1, 9), MLRN_ERR_ARG);
+    check("ram-init-null", mlrn_persist_ram_init(NULL, mem, 4, 0), MLRN_ERR_ARG);
+    check("ram-cut-mode", mlrn_persist_ram_cut_after(&ram, 1, 9), MLRN_ERR_ARG);
     put_kv("fails", fails);
 }
 
@@ -399,10 +399,10 @@ static mlrn_status src_cb(void *ctx, uint32_t off, uint8_t *b, uint16_t n) {
 }
 
 int main(void) {
-    static mlrn_avr_eeprom ee;
+    static mlrn_persist_avr_eeprom ee;
     mlrn_storage st;
     int c;
-    if (mlrn_avr_eeprom_bind(&ee, &st, REGION_BASE, REGION_SIZE) != MLRN_OK) { outs("bind failed\n"); halt(); }
+    if (mlrn_persist_avr_eeprom_bind(&ee, &st, REGION_BASE, REGION_SIZE) != MLRN_OK) { outs("bind failed\n"); halt(); }
     while ((c = in()) >= 0) {
         if (c == 's') {
             uint32_t k = (uint32_t)in();

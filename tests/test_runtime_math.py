@@ -2,7 +2,7 @@
 
 They must give the same bits on every target and in the numpy mirror (estimators/_f32.py),
 because training on the device is checked against the Python reference bit for bit; and they
-must be accurate: mlrn_expf within 2 ulp of exp on [-87, 88], mlrn_exp2_16 (the RBF kernel's
+must be accurate: mlrn_math_expf within 2 ulp of exp on [-87, 88], mlrn_math_exp2_16 (the RBF kernel's
 2^(y/16), integer arithmetic) within 2 ulp of 2^(y/16) on [-2008, 2031]. Checked here on the
 host (gcc, C and C++, under UBSan: the integer path shifts and converts) and on the emulated
 ATmega328P (avr-gcc's 16-bit int and its float library) with the same inputs.
@@ -62,7 +62,7 @@ def _run_host(tmp_path, lang):
 def test_host_c_matches_the_mirror_bit_for_bit(tmp_path, lang):
     x, got = _run_host(tmp_path, lang)
     want = _mirror(x)
-    for col, name in enumerate(("mlrn_expf", "mlrn_exp2_16", "mlrn_tanhf")):
+    for col, name in enumerate(("mlrn_math_expf", "mlrn_math_exp2_16", "mlrn_math_tanhf")):
         diff = np.flatnonzero(got[:, col].view(np.uint32) != want[:, col].view(np.uint32))
         assert diff.size == 0, f"{name}: {diff.size} inputs differ, first x={x[diff[0]]!r}"
 
@@ -122,7 +122,7 @@ int main(void) {
     while (!mlrn_io_read_f32(&v)) {
         union { float f; uint32_t u; } o[3];
         uint8_t i;
-        o[0].f = mlrn_expf(v); o[1].f = mlrn_exp2_16(v); o[2].f = mlrn_tanhf(v);
+        o[0].f = mlrn_math_expf(v); o[1].f = mlrn_math_exp2_16(v); o[2].f = mlrn_math_tanhf(v);
         for (i = 0; i < 3; i++) { mlrn_io_put_u32(o[i].u); mlrn_target_putc(' '); }
         mlrn_target_putc('\n');
     }

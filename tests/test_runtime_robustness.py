@@ -6,7 +6,7 @@ and degenerate data (duplicate points, all-zero features, huge magnitudes)."
 
 * tests/c/runtime_fuzz.c drives mlrn_store.h / mlrn_smo.h with many seeded random
   configurations and degenerate data, checks every error status, one-shot vs time-sliced
-  training (bit-identical), predictions unchanged by mlrn_svm_compact, and canary bytes around
+  training (bit-identical), predictions unchanged by mlrn_smo_compact, and canary bytes around
   every buffer. It is compiled with ASan + UBSan (no recovery) and the project's warning flags,
   as C99 and as C++11, with gcc (and clang when installed), and must report no failure and
   exercise every case.

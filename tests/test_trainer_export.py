@@ -71,7 +71,7 @@ def test_board_budget_is_compiled_in(tmp_path):
 
 
 def test_buffer_sizes_match_the_c_formula(tmp_path):
-    """TrainerConfig.work_floats (Python) == mlrn_svm_work_floats (C) over a grid."""
+    """TrainerConfig.work_floats (Python) == mlrn_smo_work_floats (C) over a grid."""
     cases = []
     for kernel in ["linear", "rbf", "poly"]:
         for solver in ["wss2", "simplified"]:
@@ -79,20 +79,20 @@ def test_buffer_sizes_match_the_c_formula(tmp_path):
                 for k in [2, 3, 5]:
                     for mc in ["ovo", "ovr"]:
                         cases.append((kernel, solver, storage, k, mc))
-    src = ['#include <stdio.h>', '#include "mlrn_smo.h"', "int main(void) {", "mlrn_svm_params p;"]
+    src = ['#include <stdio.h>', '#include "mlrn_smo.h"', "int main(void) {", "mlrn_smo_params p;"]
     exp = []
     for kernel, solver, storage, k, mc in cases:
         cfg = microlearn.export_trainer(tmp_path / "t.h", n_features=7, capacity=33, classes=k, kernel=kernel,
                                         solver=solver, storage=storage, multiclass=mc, feature_range=(0, 1))
         exp.append(cfg.work_floats)
-        src += ["p = mlrn_svm_default_params();",
+        src += ["p = mlrn_smo_default_params();",
                 f"p.kernel.type = {['linear', 'rbf', 'poly'].index(kernel)}; p.solver = {int(solver != 'wss2')};",
                 f"p.multiclass = {int(mc == 'ovr')};",
-                f'printf("%u\\n", (unsigned)mlrn_svm_work_floats(33, 7, {k}, {0 if storage == "float32" else 2}, &p));']
+                f'printf("%u\\n", (unsigned)mlrn_smo_work_floats(33, 7, {k}, {0 if storage == "float32" else 2}, &p));']
         if kernel == "linear" and solver == "wss2":   # the constant-expression twin used for static arrays
             exp.append(cfg.work_floats)
             nsub = 1 if k == 2 else (k if mc == "ovr" else k * (k - 1) // 2)
-            src.append(f'printf("%u\\n", (unsigned)MLRN_SVM_WORK_FLOATS_LINEAR(33, 7, {nsub}, '
+            src.append(f'printf("%u\\n", (unsigned)MLRN_SMO_WORK_FLOATS_LINEAR(33, 7, {nsub}, '
                        f'{0 if storage == "float32" else 2}));')
     src += ["return 0; }"]
     (tmp_path / "w.c").write_text("\n".join(src))

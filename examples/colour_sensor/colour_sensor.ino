@@ -71,9 +71,9 @@ void loop() {
   if (shown == (int32_t)label) { correct++; win_correct++; }
   mlrn_learner_feedback(&colour, x, label);
   mlrn_learner_step(&colour, BUDGET);
-  if (colour.event == MLRN_LEARN_EV_ACCEPTED || colour.event == MLRN_LEARN_EV_ROLLBACK) {
+  if (colour.event == MLRN_LEARNER_EV_ACCEPTED || colour.event == MLRN_LEARNER_EV_ROLLBACK) {
     Serial.print(F("E ")); Serial.print(row); Serial.print(' ');
-    Serial.println(colour.event == MLRN_LEARN_EV_ACCEPTED ? 'A' : 'R');
+    Serial.println(colour.event == MLRN_LEARNER_EV_ACCEPTED ? 'A' : 'R');
   }
   row++;
   if (row % 50 == 0) {

@@ -13,7 +13,7 @@ int main(void) {
     mlrn_learner_params p = mlrn_learner_default_params();
     float x[D];
     int i;
-    p.replace = MLRN_LEARN_RESERVOIR;
+    p.replace = MLRN_LEARNER_RESERVOIR;
     p.holdout_every = 0;
     p.window = 0;
     p.k_mistakes = 0;

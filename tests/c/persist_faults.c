@@ -28,7 +28,7 @@ MLRN_LEARNER_DEFINE(R, D, NC, 12, 4, 3, 8) /* the reference, which saves */
 MLRN_LEARNER_DEFINE(F, D, NC, 12, 4, 3, 8) /* the rebooted device, which loads */
 
 static uint8_t mem[MEM], pristine[MEM];
-static mlrn_ram_storage ram;
+static mlrn_persist_ram ram;
 static mlrn_storage inner, lying;
 
 /* ---- the lying storage: the `nth` read of byte `target` (and every later one if `sticky`) comes back XOR mask */
@@ -98,12 +98,12 @@ static int exercise(mlrn_learner *l, uint32_t seed) {
 /* The payload l would save in format fmt (1: save, 2: save_all), through a scratch RAM storage. */
 static int snapshot(const mlrn_learner *l, uint8_t fmt, payload *out) {
     static uint8_t smem[2 * (PAY_MAX + 64u)];
-    mlrn_ram_storage sram;
+    mlrn_persist_ram sram;
     mlrn_storage sst;
     mlrn_persist_info info;
     mlrn_status s;
-    mlrn_ram_storage_init(&sram, smem, sizeof smem, 0xFF);
-    mlrn_ram_storage_bind(&sram, &sst);
+    mlrn_persist_ram_init(&sram, smem, sizeof smem, 0xFF);
+    mlrn_persist_ram_bind(&sram, &sst);
     s = fmt == 1 ? mlrn_learner_save(l, &sst) : mlrn_learner_save_all(l, &sst);
     if (s != MLRN_OK) return 0;
     if (mlrn_persist_load(&sst, out->bytes, PAY_MAX, &info) != MLRN_OK) return 0;
@@ -129,11 +129,11 @@ static int which(const mlrn_learner *l) {
 /* R saves into slot A (format fa) and, 37 rows later, into slot B (format fb). */
 static void make_slots(uint8_t fa, uint8_t fb) {
     uint32_t rng = 12345u;
-    mlrn_learner_params p = params(MLRN_LEARN_RESERVOIR);
+    mlrn_learner_params p = params(MLRN_LEARNER_RESERVOIR);
     mlrn_persist_info info;
     int i, k;
-    mlrn_ram_storage_init(&ram, mem, MEM, 0xFF);
-    mlrn_ram_storage_bind(&ram, &inner);
+    mlrn_persist_ram_init(&ram, mem, MEM, 0xFF);
+    mlrn_persist_ram_bind(&ram, &inner);
     if (R_init(&p) != MLRN_OK) exit(10);
     for (i = 0; i < 80 || !R.has_model || R.training; i++) row(&R, &rng);
     if ((fa == 1 ? mlrn_learner_save(&R, &inner) : mlrn_learner_save_all(&R, &inner)) != MLRN_OK) exit(11);
@@ -154,7 +154,7 @@ static void lie_learner(const char *name, uint8_t fa, uint8_t fb) {
     static const uint8_t masks[2] = {0x80u, 0x01u};
     uint32_t pos, loads = 0, exact = 0, refused = 0, bad = 0, dirty = 0, ok_first = 0;
     uint8_t slot, m;
-    mlrn_learner_params p = params(MLRN_LEARN_RESERVOIR);
+    mlrn_learner_params p = params(MLRN_LEARNER_RESERVOIR);
     make_slots(fa, fb);
     lying = inner;
     lying.read = lying_read;
@@ -192,8 +192,8 @@ static void lie_persist(void) {
     uint8_t slot;
     for (i = 0; i < sizeof a; i++) a[i] = (uint8_t)(i * 7u + 3u);
     for (i = 0; i < sizeof b; i++) b[i] = (uint8_t)(i * 13u + 1u);
-    mlrn_ram_storage_init(&ram, mem, MEM, 0xFF);
-    mlrn_ram_storage_bind(&ram, &inner);
+    mlrn_persist_ram_init(&ram, mem, MEM, 0xFF);
+    mlrn_persist_ram_bind(&ram, &inner);
     if (mlrn_persist_save(&inner, 0x4242u, a, sizeof a) != MLRN_OK) exit(20);
     if (mlrn_persist_save(&inner, 0x4243u, b, sizeof b) != MLRN_OK) exit(21);
     ends[0] = MLRN_PERSIST_HEADER + sizeof a; ends[1] = MLRN_PERSIST_HEADER + sizeof b;
@@ -224,7 +224,7 @@ static void lie_persist(void) {
 static void rest_learner(const char *name, uint8_t fa, uint8_t fb) {
     uint32_t bit, flips = 0, other = 0, bad = 0, dirty = 0, both = 0;
     uint8_t slot;
-    mlrn_learner_params p = params(MLRN_LEARN_BALANCED);
+    mlrn_learner_params p = params(MLRN_LEARNER_BALANCED);
     make_slots(fa, fb);
     for (slot = 0; slot < 2u; slot++)
         for (bit = 0; bit < slot_end[slot] * 8u; bit++) {
@@ -259,8 +259,8 @@ static void rest_persist(void) {
     uint8_t slot;
     for (i = 0; i < sizeof a; i++) a[i] = (uint8_t)(i * 5u + 9u);
     for (i = 0; i < sizeof b; i++) b[i] = (uint8_t)(i * 11u + 2u);
-    mlrn_ram_storage_init(&ram, mem, 512u, 0xFF);
-    mlrn_ram_storage_bind(&ram, &inner);
+    mlrn_persist_ram_init(&ram, mem, 512u, 0xFF);
+    mlrn_persist_ram_bind(&ram, &inner);
     if (mlrn_persist_save(&inner, 1u, a, sizeof a) != MLRN_OK || mlrn_persist_save(&inner, 2u, b, sizeof b) != MLRN_OK)
         exit(30);
     ends[0] = MLRN_PERSIST_HEADER + sizeof a; ends[1] = MLRN_PERSIST_HEADER + sizeof b;
@@ -285,10 +285,10 @@ static void rest_persist(void) {
 static uint32_t f_loads, f_ok, f_refused, f_bad, f_dirty;
 
 static void forged_one(const uint8_t *pay, uint32_t len, uint32_t seed) {
-    mlrn_learner_params p = params(seed % 2u ? MLRN_LEARN_RESERVOIR : MLRN_LEARN_BALANCED);
+    mlrn_learner_params p = params(seed % 2u ? MLRN_LEARNER_RESERVOIR : MLRN_LEARNER_BALANCED);
     mlrn_status s;
-    mlrn_ram_storage_init(&ram, mem, MEM, 0xFF);
-    mlrn_ram_storage_bind(&ram, &inner);
+    mlrn_persist_ram_init(&ram, mem, MEM, 0xFF);
+    mlrn_persist_ram_bind(&ram, &inner);
     if (mlrn_persist_save(&inner, MLRN_LEARNER_MAGIC, pay, len) != MLRN_OK) { f_bad++; return; }
     if (F_init(&p) != MLRN_OK) { f_bad++; return; }
     s = mlrn_learner_load(&F, &inner);
@@ -353,16 +353,16 @@ MLRN_LEARNER_DEFINE(B2, BIG_D, BIG_NC, 4, 0, 1, 0)
 static uint8_t big_mem[2 * 100000];
 
 static int big_same(void) {
-    uint32_t nw = (uint32_t)mlrn_svm_n_sub(BIG_NC, MLRN_OVO) * BIG_D, nb = mlrn_svm_n_sub(BIG_NC, MLRN_OVO);
+    uint32_t nw = (uint32_t)mlrn_smo_n_sub(BIG_NC, MLRN_SMO_OVO) * BIG_D, nb = mlrn_smo_n_sub(BIG_NC, MLRN_SMO_OVO);
     return B2.has_model && B2.n_cur == BIG_NC && memcmp(B2.cur_w, B1.cur_w, nw * 4u) == 0 &&
            memcmp(B2.cur_b, B1.cur_b, nb * 4u) == 0 && memcmp(B2.cur_map, B1.cur_map, BIG_NC) == 0;
 }
 
 static void big(void) {
     mlrn_learner_params pb = mlrn_learner_default_params();
-    mlrn_ram_storage bram;
+    mlrn_persist_ram bram;
     mlrn_storage bst;
-    uint32_t k, nw = (uint32_t)mlrn_svm_n_sub(BIG_NC, MLRN_OVO) * BIG_D, nb = mlrn_svm_n_sub(BIG_NC, MLRN_OVO);
+    uint32_t k, nw = (uint32_t)mlrn_smo_n_sub(BIG_NC, MLRN_SMO_OVO) * BIG_D, nb = mlrn_smo_n_sub(BIG_NC, MLRN_SMO_OVO);
     mlrn_status saved1, loaded1, saved2, loaded2;
     int same1, same2;
     pb.holdout_every = 0; pb.window = 0;
@@ -372,8 +372,8 @@ static void big(void) {
     for (k = 0; k < BIG_NC; k++) B1.cur_map[k] = (uint8_t)k;
     B1.n_cur = BIG_NC;
     B1.has_model = 1;
-    mlrn_ram_storage_init(&bram, big_mem, sizeof big_mem, 0xFF);
-    mlrn_ram_storage_bind(&bram, &bst);
+    mlrn_persist_ram_init(&bram, big_mem, sizeof big_mem, 0xFF);
+    mlrn_persist_ram_bind(&bram, &bst);
     saved1 = mlrn_learner_save(&B1, &bst);
     loaded1 = mlrn_learner_load(&B2, &bst);
     same1 = big_same();

@@ -215,7 +215,7 @@ MLRN_LEARNER_DEFINE(F, D, NC, 10, 4, 3, 8)
 
 static mlrn_learner_params params(void) {
     mlrn_learner_params p = mlrn_learner_default_params();
-    p.replace = MLRN_LEARN_RESERVOIR; p.holdout_every = 3; p.k_mistakes = 3; p.window = 8; p.seed = 3u;
+    p.replace = MLRN_LEARNER_RESERVOIR; p.holdout_every = 3; p.k_mistakes = 3; p.window = 8; p.seed = 3u;
     return p;
 }
 
@@ -234,11 +234,11 @@ static void row(mlrn_learner *l, uint32_t *rng) {
 /* What l would save in format fmt, through a RAM storage (byte-writable). */
 static uint32_t state_bytes(const mlrn_learner *l, uint8_t fmt, uint8_t *out) {
     static uint8_t mem2[2 * 1200];
-    mlrn_ram_storage ram;
+    mlrn_persist_ram ram;
     mlrn_storage s2;
     mlrn_persist_info info;
-    mlrn_ram_storage_init(&ram, mem2, sizeof mem2, 0xFF);
-    mlrn_ram_storage_bind(&ram, &s2);
+    mlrn_persist_ram_init(&ram, mem2, sizeof mem2, 0xFF);
+    mlrn_persist_ram_bind(&ram, &s2);
     if ((fmt == 1 ? mlrn_learner_save(l, &s2) : mlrn_learner_save_all(l, &s2)) != MLRN_OK) return 0;
     if (mlrn_persist_load(&s2, out, 1200u, &info) != MLRN_OK) return 0;
     return info.len;

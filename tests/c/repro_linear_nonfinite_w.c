@@ -7,16 +7,16 @@ int main(void) {
     uint8_t labels[2];
     uint32_t it = 0;
     mlrn_store st;
-    mlrn_svm svm;
-    mlrn_svm_params p = mlrn_svm_default_params();   /* linear kernel, wss2 */
+    mlrn_smo svm;
+    mlrn_smo_params p = mlrn_smo_default_params();   /* linear kernel, wss2 */
     mlrn_status s;
     p.C = 1000.0f;
     mlrn_store_init(&st, data, sizeof data, labels, sizeof labels, 2, 1, MLRN_STORAGE_F32, 2, 0, 0);
     mlrn_store_add(&st, &x, 0);
     mlrn_store_add(&st, &x, 1);   /* the same point with the other label */
-    mlrn_svm_init(&svm, &p, &st, work, 16);
-    s = mlrn_svm_train(&svm, &it);
+    mlrn_smo_init(&svm, &p, &st, work, 16);
+    s = mlrn_smo_train(&svm, &it);
     printf("status %d iters %u w %g b %g predict %d\n", s, (unsigned)it, (double)svm.w[0], (double)svm.b[0],
-           (int)mlrn_svm_predict(&svm, &x));
+           (int)mlrn_smo_predict(&svm, &x));
     return s >= 0 && !mlrn_isfinite(svm.w[0]);
 }

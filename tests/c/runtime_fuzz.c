@@ -172,7 +172,7 @@ enum { M_RANDOM, M_DUPLICATES, M_ZERO, M_HUGE, M_TINY, M_ONE_CLASS, M_MIXED, M_N
 typedef struct {
     uint16_t cap, d;
     uint8_t k, storage, mode;
-    mlrn_svm_params p;
+    mlrn_smo_params p;
     float *scale, *offset;       /* guarded, NULL for float32 */
 } config;
 
@@ -222,7 +222,7 @@ static int32_t predict_from_decision(const float *f, uint16_t n_sub, uint8_t k, 
     uint8_t votes[MAX_K], best = 0, p, q, a;
     uint16_t sub;
     if (n_sub == 1) return f[0] >= 0.0f ? 1 : 0;
-    if (multiclass == MLRN_OVR) {
+    if (multiclass == MLRN_SMO_OVR) {
         for (sub = 1; sub < n_sub; sub++)
             if (f[sub] > f[best]) best = (uint8_t)sub;
         return best;
@@ -240,15 +240,15 @@ static int32_t predict_from_decision(const float *f, uint16_t n_sub, uint8_t k, 
 }
 
 /* Predictions and decisions on the probes; checks predict against the decision values. */
-static void run_probes(const config *c, const mlrn_svm *s, const float *probes, float *dec_out, outcome *o) {
-    uint16_t i, n_sub = mlrn_svm_n_sub(c->k, c->p.multiclass);
+static void run_probes(const config *c, const mlrn_smo *s, const float *probes, float *dec_out, outcome *o) {
+    uint16_t i, n_sub = mlrn_smo_n_sub(c->k, c->p.multiclass);
     for (i = 0; i < N_PROBE; i++) {
         const float *x = probes + (size_t)i * c->d;
-        int32_t pr = mlrn_svm_predict(s, x);
+        int32_t pr = mlrn_smo_predict(s, x);
         mlrn_status st;
         GUARD();
         CHECK2(pr >= 0 && pr < (int32_t)c->k, pr, c->k);
-        st = mlrn_svm_decision_function(s, x, dec_out);
+        st = mlrn_smo_decision_function(s, x, dec_out);
         GUARD();
         CHECK2(st == MLRN_OK, st, 0);
         CHECK2(predict_from_decision(dec_out, n_sub, c->k, c->p.multiclass) == pr, pr, dec_out[0]);
@@ -274,16 +274,16 @@ static void dump_store(const config *c, const mlrn_store *store, const float *in
 
 static int same_bits(const void *a, const void *b, size_t n) { return memcmp(a, b, n) == 0; }
 
-static void check_untrained(const config *c, const mlrn_svm *s, const float *x, float *dec_out, int after_failure) {
+static void check_untrained(const config *c, const mlrn_smo *s, const float *x, float *dec_out, int after_failure) {
     uint8_t y = 0;
     uint16_t correct = 0xFFFFu;
-    CHECK2(mlrn_svm_predict(s, x) == MLRN_ERR_UNTRAINED, mlrn_svm_predict(s, x), 0);
+    CHECK2(mlrn_smo_predict(s, x) == MLRN_ERR_UNTRAINED, mlrn_smo_predict(s, x), 0);
     HIT(C_ERR_UNTRAINED_PREDICT);
-    CHECK(mlrn_svm_decision_function(s, x, dec_out) == MLRN_ERR_UNTRAINED);
+    CHECK(mlrn_smo_decision_function(s, x, dec_out) == MLRN_ERR_UNTRAINED);
     HIT(C_ERR_UNTRAINED_DECISION);
-    CHECK(mlrn_svm_eval(s, x, &y, 1, &correct) == MLRN_ERR_UNTRAINED);
+    CHECK(mlrn_smo_eval(s, x, &y, 1, &correct) == MLRN_ERR_UNTRAINED);
     HIT(C_ERR_UNTRAINED_EVAL);
-    CHECK(mlrn_svm_compact((mlrn_svm *)s) == MLRN_ERR_UNTRAINED);
+    CHECK(mlrn_smo_compact((mlrn_smo *)s) == MLRN_ERR_UNTRAINED);
     HIT(C_ERR_UNTRAINED_COMPACT);
     if (after_failure) HIT(C_ERR_UNTRAINED_AFTER_FAILURE);
     (void)c;
@@ -299,17 +299,17 @@ static void count_train_status(mlrn_status st) {
 }
 
 /* Time-sliced training with random step sizes; bounded so a hang becomes a failure. */
-static mlrn_status train_sliced(const config *c, mlrn_svm *s, uint16_t n) {
+static mlrn_status train_sliced(const config *c, mlrn_smo *s, uint16_t n) {
     static const uint32_t steps[] = {1u, 1u, 2u, 3u, 7u, 50u, 1000u, 0xFFFFFFFFu};
-    uint16_t n_sub = mlrn_svm_n_sub(c->k, c->p.multiclass);
+    uint16_t n_sub = mlrn_smo_n_sub(c->k, c->p.multiclass);
     /* wss2: <= max_iter units per sub-problem; simplified: <= max_iter sweeps of <= n units each.
        Every call but the last does >= 1 unit. */
     uint64_t bound = (uint64_t)n_sub * ((uint64_t)c->p.max_iter * (n ? n : 1u) + 2u) + 4u, calls = 0;
-    mlrn_status st = mlrn_svm_train_begin(s);
+    mlrn_status st = mlrn_smo_train_begin(s);
     GUARD();
     if (st != MLRN_OK) return st;
     do {
-        st = mlrn_svm_train_step(s, steps[rndn(8)]);
+        st = mlrn_smo_train_step(s, steps[rndn(8)]);
         GUARD();
         if (++calls > bound) {
             CHECK2(!"time-sliced training does not terminate", calls, bound);
@@ -343,7 +343,7 @@ static void random_params(config *c) {
     static const float Cs[] = {1e-3f, 0.1f, 1.0f, 10.0f, 1000.0f};
     static const float gammas[] = {1e-3f, 0.1f, 0.5f, 1.0f, 10.0f};
     static const float coef0s[] = {0.0f, 1.0f, -1.0f, 0.5f};
-    mlrn_svm_params p = mlrn_svm_default_params();
+    mlrn_smo_params p = mlrn_smo_default_params();
     p.kernel.type = (uint8_t)rndn(4);
     p.solver = (uint8_t)rndn(2);
     p.multiclass = (uint8_t)rndn(2);
@@ -357,15 +357,15 @@ static void random_params(config *c) {
         p.max_iter = 1u + rndn(5);
         HIT(C_SMALL_MAX_ITER);
     } else {
-        p.max_iter = p.solver == MLRN_SOLVER_WSS2 ? 2000u : 40u;
+        p.max_iter = p.solver == MLRN_SMO_SOLVER_WSS2 ? 2000u : 40u;
     }
     c->p = p;
 }
 
-/* Error statuses of mlrn_store_init / mlrn_svm_init for this configuration's sizes. */
+/* Error statuses of mlrn_store_init / mlrn_smo_init for this configuration's sizes. */
 static void check_init_errors(const config *c, mlrn_store *store, void *data, size_t data_size, uint8_t *labels,
-                              mlrn_svm *svm, float *work, size_t wf) {
-    mlrn_svm_params p;
+                              mlrn_smo *svm, float *work, size_t wf) {
+    mlrn_smo_params p;
     mlrn_store tmp;
     const float *sc = c->scale, *of = c->offset;
     uint16_t cap = c->cap, d = c->d;
@@ -389,42 +389,42 @@ static void check_init_errors(const config *c, mlrn_store *store, void *data, si
     HIT(C_ERR_BUFFER_STORE);
     GUARD();
 
-    /* mlrn_svm_init */
-    CHECK(mlrn_svm_init(0, &c->p, store, work, wf) == MLRN_ERR_ARG);
-    CHECK(mlrn_svm_init(svm, 0, store, work, wf) == MLRN_ERR_ARG);
-    CHECK(mlrn_svm_init(svm, &c->p, 0, work, wf) == MLRN_ERR_ARG);
-    CHECK(mlrn_svm_init(svm, &c->p, store, 0, wf) == MLRN_ERR_ARG);
+    /* mlrn_smo_init */
+    CHECK(mlrn_smo_init(0, &c->p, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, 0, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &c->p, 0, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &c->p, store, 0, wf) == MLRN_ERR_ARG);
     HIT(C_ERR_ARG_NULL);
     p = c->p; p.C = 0.0f;
-    CHECK(mlrn_svm_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     p = c->p; p.C = -1.0f;
-    CHECK(mlrn_svm_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     p = c->p; p.C = -0.0f;
-    CHECK(mlrn_svm_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     p = c->p; p.C = f_inf();
-    CHECK(mlrn_svm_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     p = c->p; p.C = f_nan();   /* NaN */
-    CHECK(mlrn_svm_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     HIT(C_ERR_ARG_C);
     p = c->p; p.kernel.type = (uint8_t)(4u + rndn(252));
-    CHECK(mlrn_svm_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     HIT(C_ERR_ARG_KERNEL);
     p = c->p; p.solver = (uint8_t)(2u + rndn(254));
-    CHECK(mlrn_svm_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     p = c->p; p.multiclass = (uint8_t)(2u + rndn(254));
-    CHECK(mlrn_svm_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     p = c->p; p.tol = 0.0f;
-    CHECK(mlrn_svm_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     p = c->p; p.alpha_tol = -1.0f;
-    CHECK(mlrn_svm_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     p = c->p; p.max_iter = 0u;
-    CHECK(mlrn_svm_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     p = c->p; p.kernel.gamma = f_inf();
-    CHECK(mlrn_svm_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
-    p = c->p; p.solver = MLRN_SOLVER_SIMPLIFIED; p.max_passes = 0u;
-    CHECK(mlrn_svm_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    p = c->p; p.solver = MLRN_SMO_SOLVER_SIMPLIFIED; p.max_passes = 0u;
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     HIT(C_ERR_ARG_PARAMS);
-    CHECK2(mlrn_svm_init(svm, &c->p, store, work, wf - 1u) == MLRN_ERR_BUFFER, wf, 0);
+    CHECK2(mlrn_smo_init(svm, &c->p, store, work, wf - 1u) == MLRN_ERR_BUFFER, wf, 0);
     HIT(C_ERR_BUFFER_WORK);
     GUARD();
 }
@@ -432,7 +432,7 @@ static void check_init_errors(const config *c, mlrn_store *store, void *data, si
 static void one_config(void) {
     config c;
     mlrn_store *store;
-    mlrn_svm *A, *B;
+    mlrn_smo *A, *B;
     void *data;
     uint8_t *labels, *yprobe;
     float *workA, *workB, *dec, *x, *probes, *inputs, dup[MAX_D];
@@ -451,9 +451,9 @@ static void one_config(void) {
     c.storage = (uint8_t)rndn(3);
     c.mode = (uint8_t)rndn(M_N);
     random_params(&c);
-    n_sub = mlrn_svm_n_sub(c.k, c.p.multiclass);
+    n_sub = mlrn_smo_n_sub(c.k, c.p.multiclass);
     /* rows of the alpha table: one for the linear kernel (w holds the model) */
-    rows = c.p.kernel.type == MLRN_KERNEL_LINEAR ? 1u : mlrn_svm_n_rows(c.k, c.p.multiclass);
+    rows = c.p.kernel.type == MLRN_KERNEL_LINEAR ? 1u : mlrn_smo_n_rows(c.k, c.p.multiclass);
     snprintf(g_desc, sizeof g_desc,
              "kernel=%u solver=%u multiclass=%u classes=%u d=%u capacity=%u storage=%u mode=%u C=%g gamma=%g "
              "coef0=%g degree=%u max_iter=%lu max_passes=%u",
@@ -462,8 +462,8 @@ static void one_config(void) {
              c.p.max_passes);
     HIT(C_DATA_RANDOM + c.mode);
     HIT(C_KERNEL_LINEAR + c.p.kernel.type);
-    HIT(c.p.solver == MLRN_SOLVER_WSS2 ? C_SOLVER_WSS2 : C_SOLVER_SIMPLIFIED);
-    HIT(c.p.multiclass == MLRN_OVO ? C_OVO : C_OVR);
+    HIT(c.p.solver == MLRN_SMO_SOLVER_WSS2 ? C_SOLVER_WSS2 : C_SOLVER_SIMPLIFIED);
+    HIT(c.p.multiclass == MLRN_SMO_OVO ? C_OVO : C_OVR);
     HIT(c.k == 2 ? C_BINARY : C_MULTICLASS);
     HIT(C_STORAGE_F32 + c.storage);
 
@@ -477,14 +477,14 @@ static void one_config(void) {
     data = guard_alloc(data_size, "store data", 0x5A);
     labels = (uint8_t *)guard_alloc(c.cap, "labels", 0xEE);
     store = (mlrn_store *)guard_alloc(sizeof(mlrn_store), "store struct", 0x11);
-    wf = mlrn_svm_work_floats(c.cap, c.d, c.k, c.storage, &c.p);
-    CHECK(mlrn_svm_buffer_size(c.cap, c.d, c.k, c.storage, &c.p) == wf * sizeof(float));
+    wf = mlrn_smo_work_floats(c.cap, c.d, c.k, c.storage, &c.p);
+    CHECK(mlrn_smo_buffer_size(c.cap, c.d, c.k, c.storage, &c.p) == wf * sizeof(float));
     /* Two work arrays with different initial bytes: the NaN pattern (0xFFFFFFFF) would
        propagate into the result if training read a float it never wrote. */
     workA = (float *)guard_alloc(wf * sizeof(float), "work A", 0xFF);
     workB = (float *)guard_alloc(wf * sizeof(float), "work B", 0x00);
-    A = (mlrn_svm *)guard_alloc(sizeof(mlrn_svm), "svm A", 0x22);
-    B = (mlrn_svm *)guard_alloc(sizeof(mlrn_svm), "svm B", 0x33);
+    A = (mlrn_smo *)guard_alloc(sizeof(mlrn_smo), "svm A", 0x22);
+    B = (mlrn_smo *)guard_alloc(sizeof(mlrn_smo), "svm B", 0x33);
     dec = (float *)guard_alloc(n_sub * sizeof(float), "decision out", 0x44);
     x = (float *)guard_alloc(c.d * sizeof(float), "x", 0);
     probes = (float *)guard_alloc((size_t)N_PROBE * c.d * sizeof(float), "probes", 0);
@@ -495,19 +495,19 @@ static void one_config(void) {
           MLRN_OK);
     GUARD();
     check_init_errors(&c, store, data, data_size, labels, A, workA, wf);
-    CHECK(mlrn_svm_init(A, &c.p, store, workA, wf) == MLRN_OK);
-    CHECK(mlrn_svm_init(B, &c.p, store, workB, wf) == MLRN_OK);
+    CHECK(mlrn_smo_init(A, &c.p, store, workA, wf) == MLRN_OK);
+    CHECK(mlrn_smo_init(B, &c.p, store, workB, wf) == MLRN_OK);
     GUARD();
 
     /* untrained, and empty */
     for (k = 0; k < c.d; k++) x[k] = rndgauss();
     check_untrained(&c, A, x, dec, 0);
-    CHECK(mlrn_svm_train_step(A, 10u) == MLRN_ERR_ARG);   /* step before begin */
-    CHECK(mlrn_svm_train_step(0, 10u) == MLRN_ERR_ARG);
-    CHECK(mlrn_svm_train_begin(0) == MLRN_ERR_ARG);
-    CHECK(mlrn_svm_train(0, &itA) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_train_step(A, 10u) == MLRN_ERR_ARG);   /* step before begin */
+    CHECK(mlrn_smo_train_step(0, 10u) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_train_begin(0) == MLRN_ERR_ARG);
+    CHECK(mlrn_smo_train(0, &itA) == MLRN_ERR_ARG);
     HIT(C_ERR_ARG_STEP);
-    CHECK(mlrn_svm_train(A, &itA) == MLRN_ERR_EMPTY);
+    CHECK(mlrn_smo_train(A, &itA) == MLRN_ERR_EMPTY);
     HIT(C_ERR_EMPTY);
     GUARD();
     check_untrained(&c, A, x, dec, 1);
@@ -563,7 +563,7 @@ static void one_config(void) {
         memcpy(inputs + (size_t)i * c.d, x, c.d * sizeof(float));
         present[lab] = 1;
         if (i == 0) {   /* a single sample is not enough */
-            CHECK(mlrn_svm_train(A, &itA) == MLRN_ERR_EMPTY);
+            CHECK(mlrn_smo_train(A, &itA) == MLRN_ERR_EMPTY);
             HIT(C_ERR_EMPTY);
             GUARD();
         }
@@ -592,7 +592,7 @@ static void one_config(void) {
     }
 
     /* train one-shot (A) and time-sliced (B) */
-    stA = mlrn_svm_train(A, &itA);
+    stA = mlrn_smo_train(A, &itA);
     GUARD();
     stB = train_sliced(&c, B, store->n);
     CHECK2(is_valid_train_status(stA), stA, 0);
@@ -652,28 +652,28 @@ static void one_config(void) {
         {
             uint16_t correct = 0xFFFFu, expect = 0;
             for (i = 0; i < N_PROBE; i++) expect = (uint16_t)(expect + (oA.pred[i] == (int32_t)yprobe[i]));
-            CHECK(mlrn_svm_eval(A, probes, yprobe, N_PROBE, &correct) == MLRN_OK);
+            CHECK(mlrn_smo_eval(A, probes, yprobe, N_PROBE, &correct) == MLRN_OK);
             CHECK2(correct == expect, correct, expect);
             HIT(C_EVAL);
-            CHECK(mlrn_svm_eval(0, probes, yprobe, N_PROBE, &correct) == MLRN_ERR_ARG);
-            CHECK(mlrn_svm_eval(A, 0, yprobe, N_PROBE, &correct) == MLRN_ERR_ARG);
-            CHECK(mlrn_svm_eval(A, probes, 0, N_PROBE, &correct) == MLRN_ERR_ARG);
-            CHECK(mlrn_svm_eval(A, probes, yprobe, N_PROBE, 0) == MLRN_ERR_ARG);
-            CHECK(mlrn_svm_predict(0, x) == MLRN_ERR_ARG && mlrn_svm_predict(A, 0) == MLRN_ERR_ARG);
-            CHECK(mlrn_svm_decision_function(A, x, 0) == MLRN_ERR_ARG);
-            CHECK(mlrn_svm_decision_function(0, x, dec) == MLRN_ERR_ARG);
-            CHECK(mlrn_svm_compact(0) == MLRN_ERR_ARG);
+            CHECK(mlrn_smo_eval(0, probes, yprobe, N_PROBE, &correct) == MLRN_ERR_ARG);
+            CHECK(mlrn_smo_eval(A, 0, yprobe, N_PROBE, &correct) == MLRN_ERR_ARG);
+            CHECK(mlrn_smo_eval(A, probes, 0, N_PROBE, &correct) == MLRN_ERR_ARG);
+            CHECK(mlrn_smo_eval(A, probes, yprobe, N_PROBE, 0) == MLRN_ERR_ARG);
+            CHECK(mlrn_smo_predict(0, x) == MLRN_ERR_ARG && mlrn_smo_predict(A, 0) == MLRN_ERR_ARG);
+            CHECK(mlrn_smo_decision_function(A, x, 0) == MLRN_ERR_ARG);
+            CHECK(mlrn_smo_decision_function(0, x, dec) == MLRN_ERR_ARG);
+            CHECK(mlrn_smo_compact(0) == MLRN_ERR_ARG);
             HIT(C_ERR_ARG_NULL);
             /* NaN / inf inputs */
             {
                 uint16_t at = (uint16_t)rndn(c.d), row = (uint16_t)rndn(N_PROBE);
                 float *pr = probes + (size_t)row * c.d, save = pr[at];
                 pr[at] = rndn(2) ? f_nan() : -f_inf();
-                CHECK(mlrn_svm_predict(A, pr) == MLRN_ERR_NAN);
+                CHECK(mlrn_smo_predict(A, pr) == MLRN_ERR_NAN);
                 HIT(C_ERR_NAN_PREDICT);
-                CHECK(mlrn_svm_decision_function(A, pr, dec) == MLRN_ERR_NAN);
+                CHECK(mlrn_smo_decision_function(A, pr, dec) == MLRN_ERR_NAN);
                 HIT(C_ERR_NAN_DECISION);
-                CHECK(mlrn_svm_eval(A, probes, yprobe, N_PROBE, &correct) == MLRN_ERR_NAN);
+                CHECK(mlrn_smo_eval(A, probes, yprobe, N_PROBE, &correct) == MLRN_ERR_NAN);
                 HIT(C_ERR_NAN_EVAL);
                 pr[at] = save;
             }
@@ -688,7 +688,7 @@ static void one_config(void) {
             nsv_before = (uint16_t)(nsv_before + (uint16_t)sv);
         }
         {
-            int32_t r = mlrn_svm_compact(A);
+            int32_t r = mlrn_smo_compact(A);
             GUARD();
             if (c.p.kernel.type == MLRN_KERNEL_LINEAR) {
                 CHECK2(r == 0, r, 0);
@@ -706,13 +706,13 @@ static void one_config(void) {
             CHECK(same_bits(oA.pred, oC.pred, sizeof oA.pred) && same_bits(oA.dec, oC.dec, sizeof oA.dec));
             HIT(C_COMPACT_UNCHANGED);
             /* compacting twice changes nothing */
-            CHECK2(mlrn_svm_compact(A) == r, mlrn_svm_compact(A), r);
+            CHECK2(mlrn_smo_compact(A) == r, mlrn_smo_compact(A), r);
             GUARD();
         }
 
         /* retrain on what is left (possibly < 2 samples, or missing classes) */
         if (c.p.kernel.type != MLRN_KERNEL_LINEAR) {
-            mlrn_status st = mlrn_svm_train(A, &itA);
+            mlrn_status st = mlrn_smo_train(A, &itA);
             GUARD();
             CHECK2(is_valid_train_status(st), st, 0);
             if (store->n < 2) CHECK2(st == MLRN_ERR_EMPTY, st, store->n);

@@ -1,6 +1,6 @@
 /* The one-vs-one bookkeeping of mlrn_svm.h at the largest class count it supports
  * (MLRN_SVM_OVO_MAX_CLASSES = 362: 65,341 pairs, just under uint16_t's limit).
- * 1. mlrn__svm_ovo_add with one support vector per class and every coefficient 1: each pair (p, q)
+ * 1. mlrn_svm__ovo_add with one support vector per class and every coefficient 1: each pair (p, q)
  *    must receive exactly two additions (from p's vector and from q's): a wrapped or stepped-wrong
  *    index shows up as a value other than 2 (or as an out-of-bounds write under ASan).
  * 2. mlrn_svm_ovo_vote on pair decisions where class W beats everyone and class p beats q
@@ -23,7 +23,7 @@ int main(int argc, char **argv) {
     if (f == NULL || coef == NULL) return 1;
     for (i = 0; i < (uint32_t)(N_CLASSES - 1u) * N_CLASSES; i++) coef[i] = 1.0f;
     for (p = 0; p < N_CLASSES; p++)        /* support vector s = p has class p; rows are N_CLASSES apart */
-        mlrn__svm_ovo_add(f, &coef[p], N_CLASSES, N_CLASSES, p, 1.0f);
+        mlrn_svm__ovo_add(f, &coef[p], N_CLASSES, N_CLASSES, p, 1.0f);
     for (i = 0; i < N_PAIRS; i++) bad += (f[i] != 2.0f);
     for (p = 0; p < N_CLASSES; p++)
         for (q = (uint16_t)(p + 1u); q < N_CLASSES; q++, k++)

@@ -105,7 +105,7 @@ def run(args) -> int:
     # the store's uint16 capacity for training rows, the driver's u16 count for test rows.
     why_train = f": the device stores at most {MAX_ROWS:,} training rows (uint16 capacity)"
     classes = dict(max_classes=_solvers.MAX_CLASSES,
-                   classes_limit=" (the C trainer's MLRN_MAX_CLASSES in mlrn_smo.h)")
+                   classes_limit=" (the C trainer's MLRN_SMO_MAX_CLASSES in mlrn_smo.h)")
     if args.test:
         X, y, _ = read_csv(args.train_csv, args.label, max_rows=MAX_ROWS, rows_limit=why_train, **classes)
         X_te, y_te, _ = read_csv(args.test, args.label, max_rows=MAX_ROWS, rows_limit=f": the driver sends at "

@@ -19,7 +19,7 @@ def as_f32(a) -> np.ndarray:
 
 
 def dot_rows(X: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """mlrn_dot(X[t], v) for every row t: acc = 0; acc = acc + X[t,k] * v[k], k = 0..d-1."""
+    """mlrn_kernel_dot(X[t], v) for every row t: acc = 0; acc = acc + X[t,k] * v[k], k = 0..d-1."""
     acc = np.zeros(X.shape[0], dtype=np.float32)
     for k in range(X.shape[1]):
         acc = acc + X[:, k] * v[k]
@@ -27,7 +27,7 @@ def dot_rows(X: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def sqdist_rows(X: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """mlrn_sqdist(X[t], v): acc = acc + (X[t,k] - v[k])^2 sequentially."""
+    """mlrn_kernel_sqdist(X[t], v): acc = acc + (X[t,k] - v[k])^2 sequentially."""
     acc = np.zeros(X.shape[0], dtype=np.float32)
     for k in range(X.shape[1]):
         t = X[:, k] - v[k]
@@ -50,24 +50,24 @@ def sum_seq(v: np.ndarray) -> np.float32:
     return F(0.0) + np.add.accumulate(v)[-1]
 
 
-# mlrn__exp2_16ths: 2^(j/16) rounded to float32 (the C table's decimal literals round to these).
+# mlrn_math__exp2_16ths: 2^(j/16) rounded to float32 (the C table's decimal literals round to these).
 EXP2_16THS = np.exp2(np.arange(16) / 16).astype(np.float32)
 RBF_LOG2E16 = F(-23.0831203)           # -16 / ln 2, the factor folded into gamma for the RBF kernel
 
 
 def _exp_scale(p: np.ndarray, k: np.ndarray) -> np.ndarray:
-    """mlrn__exp_scale: p * table[k mod 16], then k div 16 added to the exponent bits."""
+    """mlrn_math__exp_scale: p * table[k mod 16], then k div 16 added to the exponent bits."""
     u = k.astype(np.int64) + 2048
     bits = (p * EXP2_16THS[u & 15]).view(np.int32).astype(np.int64) + (((u >> 4) - 128) << 23)
     return bits.astype(np.int32).view(np.float32)
 
 
 def expf(x) -> np.ndarray:
-    """mlrn_expf, vectorised, identical bits."""
+    """mlrn_math_expf, vectorised, identical bits."""
     x = np.array(x, dtype=np.float32, copy=True, ndmin=1)
     under = ~(x > F(-87.0))   # NaN too, as in C
     x = np.where(under, F(0.0), np.minimum(x, F(88.0)))
-    kf = np.floor(x * F(23.0831203) + F(0.5))          # == mlrn_floor_i32 for |u| < 2^30
+    kf = np.floor(x * F(23.0831203) + F(0.5))          # == mlrn_math_floor_i32 for |u| < 2^30
     r = (x - kf * F(0.043212890625)) - kf * F(1.08808162e-4)
     p = r * F(0.166666667) + F(0.5)
     p = p * r + F(1.0)
@@ -81,7 +81,7 @@ EXP2_32NDS_Q30 = np.array([round(2.0 ** (j / 32) * 2.0 ** 30) for j in range(32)
 
 
 def exp2_16(y) -> np.ndarray:
-    """mlrn_exp2_16 (2^(y/16)), vectorised, identical bits: the same integer steps in int64."""
+    """mlrn_math_exp2_16 (2^(y/16)), vectorised, identical bits: the same integer steps in int64."""
     y = np.array(y, dtype=np.float32, copy=True, ndmin=1)
     bits = y.view(np.uint32).astype(np.int64)
     nan = (bits & 0x7FFFFFFF) > 0x7F800000
@@ -95,7 +95,7 @@ def exp2_16(y) -> np.ndarray:
     U = np.where(neg, 0x80000000 - m, 0x80000000 + m)
     k = U >> 19
     fh = (U >> 16) & 7
-    m16 = lambda a, b: (a & 0xFFFF) * (b & 0xFFFF)        # noqa: E731  (mlrn__mul16)
+    m16 = lambda a, b: (a & 0xFFFF) * (b & 0xFFFF)        # noqa: E731  (mlrn_math__mul16)
     f = (m16(fh, 177) << 16) + m16(fh, 29208) + m16(U, 177) + (m16(U, 29208) >> 16)
     f21 = (((f + 1024) << 5) >> 16) & 0xFFFF
     t16 = 32768 + (m16(f21, 10923) >> 21)

@@ -19,7 +19,7 @@ def scores_mirror(X, W32, b32):
     return out
 
 
-# MLRN_PROBA_MIN_LOG (mlrn_linear.h): no probability term below e^-80, so none is subnormal.
+# MLRN_LINEAR_PROBA_MIN_LOG (mlrn_linear.h): no probability term below e^-80, so none is subnormal.
 PROBA_MIN_LOG = np.float32(-80.0)
 
 
@@ -27,7 +27,7 @@ FLT_MAX = np.float32(np.finfo(np.float32).max)
 
 
 def proba_arg_mirror(S):
-    """mlrn__proba_arg: NaN -> -FLT_MAX, +-inf -> +-FLT_MAX, finite values unchanged."""
+    """mlrn_linear__proba_arg: NaN -> -FLT_MAX, +-inf -> +-FLT_MAX, finite values unchanged."""
     S = f32(S)
     return np.where(np.isnan(S), -FLT_MAX, np.clip(S, -FLT_MAX, FLT_MAX)).astype(np.float32)
 
@@ -36,7 +36,7 @@ def softmax_mirror(S):
     S = proba_arg_mirror(S).copy()
     m = S.max(axis=1)
     D = (S - m[:, None]).ravel()
-    E = np.where(D < PROBA_MIN_LOG, np.float32(0.0), _f32.expf(D)).reshape(S.shape)   # mlrn_softmax
+    E = np.where(D < PROBA_MIN_LOG, np.float32(0.0), _f32.expf(D)).reshape(S.shape)   # mlrn_linear_softmax
     s = np.zeros(S.shape[0], dtype=np.float32)
     for j in range(S.shape[1]):
         s = s + E[:, j]
@@ -45,7 +45,7 @@ def softmax_mirror(S):
 
 def expit_mirror(f):
     f = proba_arg_mirror(f)
-    f = np.where(f < PROBA_MIN_LOG, PROBA_MIN_LOG, f)          # mlrn_expit's floor
+    f = np.where(f < PROBA_MIN_LOG, PROBA_MIN_LOG, f)          # mlrn_linear_expit's floor
     return (np.float32(1.0) / (np.float32(1.0) + _f32.expf(-f).reshape(f.shape))).astype(np.float32)
 
 
@@ -162,14 +162,14 @@ def build_linear(N, source, W, b, classes, *, rule, proba=None, decision="scores
         ram.append(4 * rows)
 
     if proba == "expit":
-        m.proba_body = (f"    float p = mlrn_expit(mlrn_linear_score({N}_w, mlrn_flash_f32(&{N}_b[0]), {N}_N_FEATURES, x));\n"
+        m.proba_body = (f"    float p = mlrn_linear_expit(mlrn_linear_score({N}_w, mlrn_flash_f32(&{N}_b[0]), {N}_N_FEATURES, x));\n"
                         f"    out[0] = 1.0f - p;\n    out[1] = p;")
         m.ref_proba = lambda X: _binary_proba(expit_mirror(ref_scores(X)[:, 0]))
     elif proba == "softmax":
-        m.proba_body = f"    mlrn_linear_scores({args}, out);\n    mlrn_softmax(out, {rows});"
+        m.proba_body = f"    mlrn_linear_scores({args}, out);\n    mlrn_linear_softmax(out, {rows});"
         m.ref_proba = lambda X: softmax_mirror(ref_scores(X))
     elif proba == "ovr":
-        m.proba_body = f"    mlrn_linear_scores({args}, out);\n    mlrn_ovr_proba(out, {rows});"
+        m.proba_body = f"    mlrn_linear_scores({args}, out);\n    mlrn_linear_ovr_proba(out, {rows});"
         m.ref_proba = lambda X: ovr_proba_mirror(ref_scores(X))
     m.ram_bytes = max(ram)
     return m

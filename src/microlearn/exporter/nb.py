@@ -21,8 +21,8 @@ def lower_gnb(est, N, prescale, opts) -> CModel:
     m.tables = [Table("theta", "float", th32), Table("nhiv", "float", nh32), Table("cst", "float", cst32)]
     pre, xin, pre_ram = scaled_input(m, prescale, N, d)
     args = f"{N}_theta, {N}_nhiv, {N}_cst, {C}, {N}_N_FEATURES, {xin}"
-    m.predict_body = pre + f"    return mlrn_gnb_argmax({args});"
-    m.proba_body = pre + f"    mlrn_gnb_jlls({args}, out);\n    mlrn_softmax(out, {C});"
+    m.predict_body = pre + f"    return mlrn_nb_argmax({args});"
+    m.proba_body = pre + f"    mlrn_nb_jlls({args}, out);\n    mlrn_linear_softmax(out, {C});"
     m.ram_bytes = pre_ram
 
     def jll(X):

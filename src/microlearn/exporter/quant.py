@@ -74,7 +74,7 @@ class InputQuant:
     def c_helper(self, N):
         return (f"/* Raw float inputs -> the quantized inputs the _q entry points take. */\n"
                 f"static inline void {N}_quantize(const float *x, {self.ctype} *q) {{\n"
-                f"    mlrn_quantize_{self.fs}({N}_qa, {N}_qc, {N}_N_FEATURES, {self.Q}, x, q);\n}}")
+                f"    mlrn_quant_to_{self.fs}({N}_qa, {N}_qc, {N}_N_FEATURES, {self.Q}, x, q);\n}}")
 
 
 def _integer_columns(X, Q):
@@ -287,7 +287,7 @@ def build_linear_q(N, source, W, b, classes, *, rule, proba=None, decision="scor
                tables=[Table("wq", QT, Wq), Table("bq", "int32_t", Bq), Table("qs", "float", s32)],
                notes=list(notes) + [f"Weights {QT} with a float32 scale per row, int32 accumulation."])
     m.extra_defines["N_ROWS"] = rows
-    dot = f"mlrn_{ts}_dot"
+    dot = f"mlrn_quant_{ts}_dot"
     acc_r = f"{dot}(&{N}_wq[(uint32_t)r * {N}_N_FEATURES], mlrn_flash_i32(&{N}_bq[r]), {N}_N_FEATURES, x)"
     m.helpers = (f"static inline void {N}_scores_q(const {QT} *x, float *out) {{\n    uint16_t r;\n"
                  f"    for (r = 0; r < {rows}; r++) out[r] = (float){acc_r} * mlrn_flash_f32(&{N}_qs[r]);\n}}")
@@ -344,14 +344,14 @@ def build_linear_q(N, source, W, b, classes, *, rule, proba=None, decision="scor
         m.ref_decision = lambda Q: ovo_to_ovr_mirror(scores(Q), n_classes)
         ram.append(4 * rows)
     if proba == "expit":
-        m.proba_body = (f"    float f;\n    {N}_scores_q(x, &f);\n    f = mlrn_expit(f);\n"
+        m.proba_body = (f"    float f;\n    {N}_scores_q(x, &f);\n    f = mlrn_linear_expit(f);\n"
                         f"    out[0] = 1.0f - f;\n    out[1] = f;")
         m.ref_proba = lambda Q: _binary_proba(expit_mirror(scores(Q)[:, 0]))
     elif proba == "softmax":
-        m.proba_body = f"    {N}_scores_q(x, out);\n    mlrn_softmax(out, {rows});"
+        m.proba_body = f"    {N}_scores_q(x, out);\n    mlrn_linear_softmax(out, {rows});"
         m.ref_proba = lambda Q: softmax_mirror(scores(Q))
     elif proba == "ovr":
-        m.proba_body = f"    {N}_scores_q(x, out);\n    mlrn_ovr_proba(out, {rows});"
+        m.proba_body = f"    {N}_scores_q(x, out);\n    mlrn_linear_ovr_proba(out, {rows});"
         m.ref_proba = lambda Q: ovr_proba_mirror(scores(Q))
     return wrap(m, iq, max(ram))
 
@@ -416,12 +416,12 @@ def lower_svm_q(t, N, prescale, dtype, calib_X):
     kp = f"    mlrn_kernel_params kp = {{{KERNEL_IDS[t.kernel]}, {t.degree}, {c_float(g32)}, {c_float(c32)}}};\n"
     rows = {"binary": 1, "ovo": n * (n - 1) // 2, "ovr": n}[t.mode]
     if t.mode == "binary":
-        call = f"mlrn_qsvm_binary_{fs}(&kp, {N}_sv, {N}_coef, mlrn_flash_f32(&{N}_b[0]), {n_sv}, {N}_N_FEATURES, x)"
+        call = f"mlrn_quant_svm_binary_{fs}(&kp, {N}_sv, {N}_coef, mlrn_flash_f32(&{N}_b[0]), {n_sv}, {N}_N_FEATURES, x)"
         m.predict_body = kp + f"    return {call} >= 0.0f ? 1 : 0;"
         m.decision_body = kp + f"    out[0] = {call};"
         ram = 0
     elif t.mode == "ovo":
-        fill = (f"    mlrn_qsvm_ovo_{fs}(&kp, {N}_sv, {N}_coef, {N}_b, {N}_sv_class, {n}, {n_sv}, "
+        fill = (f"    mlrn_quant_svm_ovo_{fs}(&kp, {N}_sv, {N}_coef, {N}_b, {N}_sv_class, {n}, {n_sv}, "
                 f"{N}_N_FEATURES, x, f);\n")
         m.predict_body = kp + f"    float f[{rows}];\n    uint16_t votes[{n}];\n" + fill + \
             f"    return mlrn_svm_ovo_vote(f, {n}, votes);"
@@ -434,8 +434,8 @@ def lower_svm_q(t, N, prescale, dtype, calib_X):
         else:
             m.decision_body = kp + fill.replace(", f);", ", out);")
     else:
-        fill = f"    mlrn_qsvm_ovr_{fs}(&kp, {N}_sv, {N}_coef, {N}_b, {n}, {n_sv}, {N}_N_FEATURES, x, f);\n"
-        m.predict_body = kp + f"    float f[{n}];\n" + fill + f"    return mlrn_argmax_f32(f, {n});"
+        fill = f"    mlrn_quant_svm_ovr_{fs}(&kp, {N}_sv, {N}_coef, {N}_b, {n}, {n_sv}, {N}_N_FEATURES, x, f);\n"
+        m.predict_body = kp + f"    float f[{n}];\n" + fill + f"    return mlrn_linear_argmax_f32(f, {n});"
         m.decision_body = kp + fill.replace(", f);", ", out);")
         m.includes.append("mlrn_linear.h")
         ram = 4 * n
@@ -486,11 +486,11 @@ def lower_gnb_q(est, N, prescale, dtype, calib_X):
                includes=["mlrn_quant.h", "mlrn_linear.h"])
     m.tables = [Table("theta", QT, Th), Table("w", "float", w32), Table("cst", "float", cst32)]
     m.notes.append(f"Means {QT} on each feature's grid; exact integer squared differences, float32 weighted sum.")
-    jll = f"mlrn_qgnb_jll_{fs}(&{N}_theta[(uint32_t)c * {d}u], &{N}_w[(uint32_t)c * {d}u], mlrn_flash_f32(&{N}_cst[c]), {d}, x)"
+    jll = f"mlrn_quant_nb_jll_{fs}(&{N}_theta[(uint32_t)c * {d}u], &{N}_w[(uint32_t)c * {d}u], mlrn_flash_f32(&{N}_cst[c]), {d}, x)"
     m.predict_body = (f"    int32_t best = 0;\n    float best_f = 0.0f;\n    uint16_t c;\n"
                       f"    for (c = 0; c < {C}; c++) {{\n        float f = {jll};\n"
                       f"        if (c == 0 || f > best_f) {{ best_f = f; best = (int32_t)c; }}\n    }}\n    return best;")
-    m.proba_body = (f"    uint16_t c;\n    for (c = 0; c < {C}; c++) out[c] = {jll};\n    mlrn_softmax(out, {C});")
+    m.proba_body = (f"    uint16_t c;\n    for (c = 0; c < {C}; c++) out[c] = {jll};\n    mlrn_linear_softmax(out, {C});")
 
     def jlls(Qx):
         Qx = np.asarray(Qx, np.int64)

@@ -194,7 +194,7 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
             m.decision_body = head + fill.replace(", f);", ", out);")
     else:
         fill = f"    mlrn_svm_ovr_decisions({args}, {N}_b, {n}, {n_sv}, {tail}, f);\n"
-        m.predict_body = head + f"    float f[{n}];\n" + fill + f"    return mlrn_argmax_f32(f, {n});"
+        m.predict_body = head + f"    float f[{n}];\n" + fill + f"    return mlrn_linear_argmax_f32(f, {n});"
         m.decision_body = head + fill.replace(", f);", ", out);")
         m.includes.append("mlrn_linear.h")
         ram = pre_ram + 4 * n

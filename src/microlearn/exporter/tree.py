@@ -21,7 +21,7 @@ from .prep import UnsupportedModel, floor_f32
 
 
 def f32_key(v) -> np.ndarray:
-    """mlrn_f32_key: the ordered int32 key of float32 values (int64 array)."""
+    """mlrn_tree_f32_key: the ordered int32 key of float32 values (int64 array)."""
     b = np.asarray(v, dtype=np.float32).view(np.int32).astype(np.int64)
     return np.where(b < 0, b ^ 0x7FFFFFFF, b)
 
@@ -52,12 +52,12 @@ def _flatten(tree, prescale):
 
 INLINE_TREES_MAX_NODES = 160
 RECORD_MAX_FEATURES = 64       # the node's first byte is 4*feature (even; odd marks a leaf)
-NODE_BYTES, LEAF_BYTES = 7, 3  # MLRN_TREER_NODE_BYTES / MLRN_TREER_LEAF_BYTES
+NODE_BYTES, LEAF_BYTES = 7, 3  # MLRN_TREE_REC_NODE_BYTES / MLRN_TREE_REC_LEAF_BYTES
 SCALAR_ACCS = 3               # forests of up to 4 classes sum in named variables
 
 
 def _records(feats, keys, lefts, rights, roots, leaf_mult=1):
-    """Record table of mlrn_treer_leaf (see mlrn_tree.h): each tree in preorder, a node's left
+    """Record table of mlrn_tree_rec_leaf (see mlrn_tree.h): each tree in preorder, a node's left
     child right after it. Returns (bytes, byte offset of each root), or None when it does not fit
     the format (u16 offsets and leaf values). Leaf values are multiplied by leaf_mult."""
     out = bytearray()
@@ -85,7 +85,7 @@ def _records(feats, keys, lefts, rights, roots, leaf_mult=1):
 
 
 def _record_walker(table):
-    """Mirror of mlrn_treer_leaf, reading the record bytes: X (float32 rows), root offset -> leaf values."""
+    """Mirror of mlrn_tree_rec_leaf, reading the record bytes: X (float32 rows), root offset -> leaf values."""
     b = np.asarray(table, dtype=np.int64)
     n = len(b)
     pad = np.concatenate([b, np.zeros(8, np.int64)])
@@ -158,12 +158,12 @@ def _code_layout(m, N, d, C, T, pure, feats, keys, lefts, rights, roots, total, 
         keys_c = (f"    {rtype} r[{d}];\n    uint16_t i;\n    const int32_t *tk = {N}_tkeys;\n"
                   f"    for (i = 0; i < {d}; i++) {{\n"
                   f"        {nt} n = {nread}(&{N}_tn[i]);\n"
-                  f"        r[i] = n ? ({rtype}){fn}(tk, n, mlrn_f32_key(x[i])) : 0;\n"
+                  f"        r[i] = n ? ({rtype}){fn}(tk, n, mlrn_tree_f32_key(x[i])) : 0;\n"
                   f"        tk = &tk[n];\n    }}\n")
         ksz = (1 if rtype == "uint8_t" else 2) * d
     else:
         keys_c = (f"    int32_t k[{d}];\n    uint16_t i;\n"
-                  f"    for (i = 0; i < {d}; i++) k[i] = mlrn_f32_key(x[i]);\n")
+                  f"    for (i = 0; i < {d}; i++) k[i] = mlrn_tree_f32_key(x[i]);\n")
         ksz = 4 * d
     if pure:
         kv = "r" if rank else "k"
@@ -255,7 +255,7 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
     m.info["thresholds"] = thr32
     xtype = "float"
     thr_table = Table("threshold", "int32_t", keys)
-    leaf_prefix = "mlrn_treek_leaf_"
+    leaf_prefix = "mlrn_tree_key_leaf_"
     if quant is not None:
         qthr, xtype, qs = quant(feats, thr32, d)
         keys = np.asarray(qthr, dtype=np.int64)
@@ -272,7 +272,7 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
     if layout == "auto":
         layout = "table"
     T = len(trees)
-    # float32 node tables: the record table (mlrn_treer_leaf) when it fits its format, else the
+    # float32 node tables: the record table (mlrn_tree_rec_leaf) when it fits its format, else the
     # separate feature/threshold/left/right tables (also what quantized inputs use)
     rec = None
     if quant is None and d <= RECORD_MAX_FEATURES and not (forest and layout in ("code", "rank") and n_nodes > 0):
@@ -288,10 +288,10 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
             root_expr = f"mlrn_flash_u16(&{N}_roots[t])"
         else:
             root_expr = f"{rec_roots[0]}u"
-        m.notes.append("Layout: one record table (mlrn_treer_leaf): 7 bytes per node, 3 per leaf.")
+        m.notes.append("Layout: one record table (mlrn_tree_rec_leaf): 7 bytes per node, 3 per leaf.")
 
         def walk(r):
-            return f"mlrn_treer_leaf({N}_nodes, {r}, x)"
+            return f"mlrn_tree_rec_leaf({N}_nodes, {r}, x)"
     else:
         m.tables = [Table("feature", ftype, feats), thr_table,
                     Table("left", ctype, np.asarray(lefts)), Table("right", ctype, np.asarray(rights))]
@@ -355,7 +355,7 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
                          f"    uint16_t t;\n    for (t = 0; t < {C}; t++) votes[t] = 0;\n"
                          f"    for (t = 0; t < {T}; t++) votes[{W}]++;\n}}")
             m.predict_body = (f"    uint16_t votes[{C}];\n    {N}_votes(x, votes);\n"
-                              f"    return mlrn_argmax_u16(votes, {C});")
+                              f"    return mlrn_linear_argmax_u16(votes, {C});")
             m.proba_body = (f"    uint16_t votes[{C}];\n    uint16_t i;\n    {N}_votes(x, votes);\n"
                             f"    for (i = 0; i < {C}; i++) out[i] = (float)votes[i] / {float(T)!r}f;")
             m.ram_bytes = 2 * C
@@ -382,7 +382,7 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
                              f"    }}\n    acc[0] = {total}UL;\n"
                              f"    for (i = 1; i < {C}; i++) acc[0] -= acc[i];\n}}")
             m.predict_body = (f"    uint32_t acc[{C}];\n    {N}_sum(x, acc);\n"
-                              f"    return mlrn_argmax_u32(acc, {C});")
+                              f"    return mlrn_tree_argmax_u32(acc, {C});")
             m.proba_body = (f"    uint32_t acc[{C}];\n    uint16_t i;\n    {N}_sum(x, acc);\n"
                             f"    for (i = 0; i < {C}; i++) out[i] = (float)acc[i] * {c_float(qscale)};")
             m.ram_bytes = 4 * C

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* Bumped when generated headers would no longer work with this runtime. */
-#define MLRN_RUNTIME_VERSION 3
+#define MLRN_RUNTIME_VERSION 4
 
 /* Status codes. >= 0 is success (possibly with a remark), < 0 an error. */
 typedef int8_t mlrn_status;

@@ -29,14 +29,14 @@ typedef struct {
     float coef0;
 } mlrn_kernel_params;
 
-static inline float mlrn_dot(const float *a, const float *b, uint16_t d) {
+static inline float mlrn_kernel_dot(const float *a, const float *b, uint16_t d) {
     float acc = 0.0f;
     uint16_t k;
     for (k = 0; k < d; k++) acc = acc + a[k] * b[k];
     return acc;
 }
 
-static inline float mlrn_sqdist(const float *a, const float *b, uint16_t d) {
+static inline float mlrn_kernel_sqdist(const float *a, const float *b, uint16_t d) {
     float acc = 0.0f;
     uint16_t k;
     for (k = 0; k < d; k++) {
@@ -46,7 +46,7 @@ static inline float mlrn_sqdist(const float *a, const float *b, uint16_t d) {
     return acc;
 }
 
-static inline float mlrn_dot_flash(const float *a_flash, const float *b, uint16_t d) {
+static inline float mlrn_kernel_dot_flash(const float *a_flash, const float *b, uint16_t d) {
     float acc = 0.0f;
     uint16_t k;
     for (k = 0; k < d; k++) acc = acc + mlrn_flash_f32(&a_flash[k]) * b[k];
@@ -55,9 +55,9 @@ static inline float mlrn_dot_flash(const float *a_flash, const float *b, uint16_
 
 /* The exported models' distance starts from the first square instead of 0.0f + it: the same bits
  * (a square is never -0, and 0 + s == s), one soft-float addition less per kernel value on AVR.
- * The trainer's mlrn_sqdist keeps the plain loop: inlined into its hot loop, the longer body cost
+ * The trainer's mlrn_kernel_sqdist keeps the plain loop: inlined into its hot loop, the longer body cost
  * 2-3% more instructions on the Cortex-M4F even for the linear kernel. */
-static inline float mlrn_sqdist_flash(const float *a_flash, const float *b, uint16_t d) {
+static inline float mlrn_kernel_sqdist_flash(const float *a_flash, const float *b, uint16_t d) {
     float acc, t;
     uint16_t k;
     if (d == 0) return 0.0f;
@@ -72,30 +72,30 @@ static inline float mlrn_sqdist_flash(const float *a_flash, const float *b, uint
 
 /* The kernel value from the dot product (linear, poly, sigmoid) or squared distance (rbf).
  * rbf: gamma * (-16/ln 2) is one float32 product (folded at compile time when kp is a constant),
- * so each kernel value costs one multiplication and mlrn_exp2_16 (see mlrn_math.h). */
+ * so each kernel value costs one multiplication and mlrn_math_exp2_16 (see mlrn_math.h). */
 static inline float mlrn_kernel_finish(const mlrn_kernel_params *kp, float dot_or_sqdist) {
     switch (kp->type) {
 #if MLRN_KERNEL_COMPILED(1)
-    case MLRN_KERNEL_RBF: return mlrn_exp2_16(dot_or_sqdist * (kp->gamma * -23.0831203f));
+    case MLRN_KERNEL_RBF: return mlrn_math_exp2_16(dot_or_sqdist * (kp->gamma * -23.0831203f));
 #endif
 #if MLRN_KERNEL_COMPILED(2)
-    case MLRN_KERNEL_POLY: return mlrn_powi(kp->gamma * dot_or_sqdist + kp->coef0, kp->degree);
+    case MLRN_KERNEL_POLY: return mlrn_math_powi(kp->gamma * dot_or_sqdist + kp->coef0, kp->degree);
 #endif
 #if MLRN_KERNEL_COMPILED(3)
-    case MLRN_KERNEL_SIGMOID: return mlrn_tanhf(kp->gamma * dot_or_sqdist + kp->coef0);
+    case MLRN_KERNEL_SIGMOID: return mlrn_math_tanhf(kp->gamma * dot_or_sqdist + kp->coef0);
 #endif
-    default: return dot_or_sqdist;   /* linear (others are refused by mlrn_svm_init) */
+    default: return dot_or_sqdist;   /* linear (others are refused by mlrn_smo_init) */
     }
 }
 
 static inline float mlrn_kernel_eval(const mlrn_kernel_params *kp, const float *a, const float *b, uint16_t d) {
-    return mlrn_kernel_finish(kp, kp->type == MLRN_KERNEL_RBF ? mlrn_sqdist(a, b, d) : mlrn_dot(a, b, d));
+    return mlrn_kernel_finish(kp, kp->type == MLRN_KERNEL_RBF ? mlrn_kernel_sqdist(a, b, d) : mlrn_kernel_dot(a, b, d));
 }
 
 static inline float mlrn_kernel_eval_flash(const mlrn_kernel_params *kp, const float *a_flash, const float *b,
                                            uint16_t d) {
-    return mlrn_kernel_finish(kp, kp->type == MLRN_KERNEL_RBF ? mlrn_sqdist_flash(a_flash, b, d)
-                                                              : mlrn_dot_flash(a_flash, b, d));
+    return mlrn_kernel_finish(kp, kp->type == MLRN_KERNEL_RBF ? mlrn_kernel_sqdist_flash(a_flash, b, d)
+                                                              : mlrn_kernel_dot_flash(a_flash, b, d));
 }
 
 #endif /* MLRN_KERNEL_H */

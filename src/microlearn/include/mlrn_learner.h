@@ -34,16 +34,16 @@
 #include "mlrn_smo.h"
 #include "mlrn_store.h"
 
-#define MLRN_LEARN_STORE_MISTAKES 0 /* store only samples the current model got wrong */
-#define MLRN_LEARN_STORE_ALL 1      /* store every sample (default) */
-#define MLRN_LEARN_FIFO 0           /* evict the oldest */
-#define MLRN_LEARN_RESERVOIR 1      /* reservoir sampling (xorshift32) */
-#define MLRN_LEARN_BALANCED 2       /* evict the oldest sample of the largest class */
+#define MLRN_LEARNER_STORE_MISTAKES 0 /* store only samples the current model got wrong */
+#define MLRN_LEARNER_STORE_ALL 1      /* store every sample (default) */
+#define MLRN_LEARNER_FIFO 0           /* evict the oldest */
+#define MLRN_LEARNER_RESERVOIR 1      /* reservoir sampling (xorshift32) */
+#define MLRN_LEARNER_BALANCED 2       /* evict the oldest sample of the largest class */
 
-#define MLRN_LEARN_EV_NONE 0
-#define MLRN_LEARN_EV_ACCEPTED 1
-#define MLRN_LEARN_EV_ROLLBACK 2
-#define MLRN_LEARN_EV_FAILED 3
+#define MLRN_LEARNER_EV_NONE 0
+#define MLRN_LEARNER_EV_ACCEPTED 1
+#define MLRN_LEARNER_EV_ROLLBACK 2
+#define MLRN_LEARNER_EV_FAILED 3
 
 #if defined(__GNUC__)
 #define MLRN_LEARNER__COLD static __attribute__((noinline, unused)) /* rare paths: keep their locals off the hot frames */
@@ -57,7 +57,7 @@
 
 typedef struct {
     uint8_t store_policy;    /* MLRN_LEARN_STORE_* */
-    uint8_t replace;         /* MLRN_LEARN_FIFO / RESERVOIR / BALANCED */
+    uint8_t replace;         /* MLRN_LEARNER_FIFO / RESERVOIR / BALANCED */
     uint16_t k_mistakes;     /* retrain after this many mistakes since the last retrain (0: off) */
     uint16_t window;         /* sliding window of feedback outcomes (0: off), <= buffer given */
     uint8_t err_pct;         /* retrain when `window` rows since the last start hold errors*100 > err_pct*window */
@@ -65,11 +65,11 @@ typedef struct {
     uint8_t margin_pct;      /* accept if held-out correct*100 + margin*n > current correct*100 (or n == 0) */
     uint8_t holdout_every;   /* every k-th stored sample goes to the held-out store (0: none) */
     uint32_t seed;           /* reservoir PRNG */
-    mlrn_svm_params svm;     /* trainer parameters (linear, wss2, ovo) */
+    mlrn_smo_params svm;     /* trainer parameters (linear, wss2, ovo) */
 } mlrn_learner_params;
 
 typedef struct {
-    mlrn_svm svm;
+    mlrn_smo svm;
     mlrn_store train, hold;
     mlrn_learner_params lp;
     float *work; size_t work_floats;
@@ -79,7 +79,7 @@ typedef struct {
     uint8_t *win;                  /* ring of the last `window` rows: bit 0 wrong, bit 1 stored in train, bit 2 held out */
     uint16_t queue_cap, queue_n, win_pos, win_fill, win_err, win_since, mistakes_since;
     uint8_t n_classes, n_cur, n_cand, has_model, training, pending, event, ready;
-    uint8_t cur_map[MLRN_MAX_CLASSES], cand_map[MLRN_MAX_CLASSES], inv[MLRN_MAX_CLASSES];
+    uint8_t cur_map[MLRN_SMO_MAX_CLASSES], cand_map[MLRN_SMO_MAX_CLASSES], inv[MLRN_SMO_MAX_CLASSES];
     uint32_t rng, n_stored, seen_train, seen_hold;
     /* counters */
     uint32_t n_feedback, n_mistakes, n_retrains, n_accepted, n_rollbacks, n_failed, n_dropped, n_discarded, n_drifts;
@@ -89,8 +89,8 @@ typedef struct {
 
 static inline mlrn_learner_params mlrn_learner_default_params(void) {
     mlrn_learner_params p;
-    p.store_policy = MLRN_LEARN_STORE_ALL;
-    p.replace = MLRN_LEARN_FIFO;
+    p.store_policy = MLRN_LEARNER_STORE_ALL;
+    p.replace = MLRN_LEARNER_FIFO;
     p.k_mistakes = 5u;
     p.window = 20u;
     p.err_pct = 30u;
@@ -98,18 +98,18 @@ static inline mlrn_learner_params mlrn_learner_default_params(void) {
     p.margin_pct = 0u;
     p.holdout_every = 4u;
     p.seed = 1u;
-    p.svm = mlrn_svm_default_params();
+    p.svm = mlrn_smo_default_params();
     p.svm.max_iter = 2000u;
     return p;
 }
 
 /* Floats of the work buffer (trainer work for n_classes) and of the current model. */
 static inline size_t mlrn_learner_work_floats(uint16_t train_cap, uint16_t d, uint8_t n_classes, uint8_t storage) {
-    mlrn_svm_params p = mlrn_svm_default_params();
-    return mlrn_svm_work_floats(train_cap, d, n_classes, storage, &p);
+    mlrn_smo_params p = mlrn_smo_default_params();
+    return mlrn_smo_work_floats(train_cap, d, n_classes, storage, &p);
 }
 static inline size_t mlrn_learner_model_floats(uint16_t d, uint8_t n_classes) {
-    return (size_t)mlrn_svm_n_sub(n_classes, MLRN_OVO) * (d + 1u);
+    return (size_t)mlrn_smo_n_sub(n_classes, MLRN_SMO_OVO) * (d + 1u);
 }
 
 /* All buffers are the caller's. train_data/hold_data: store data arrays (see mlrn_store_data_size),
@@ -125,11 +125,11 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
     if (!l) return MLRN_ERR_ARG;
     l->ready = 0;
     if (!p || !work || !model || !scratch || (queue_cap && (!queue_x || !queue_y))) return MLRN_ERR_ARG;
-    if (p->svm.kernel.type != MLRN_KERNEL_LINEAR || p->svm.solver != MLRN_SOLVER_WSS2 || p->svm.multiclass != MLRN_OVO)
+    if (p->svm.kernel.type != MLRN_KERNEL_LINEAR || p->svm.solver != MLRN_SMO_SOLVER_WSS2 || p->svm.multiclass != MLRN_SMO_OVO)
         return MLRN_ERR_ARG;   /* the learner supports the linear kernel, wss2, ovo only */
-    if (p->store_policy > MLRN_LEARN_STORE_ALL || p->replace > MLRN_LEARN_BALANCED || p->err_pct > 100u ||
+    if (p->store_policy > MLRN_LEARNER_STORE_ALL || p->replace > MLRN_LEARNER_BALANCED || p->err_pct > 100u ||
         p->drift_pct > 100u ||
-        p->margin_pct > 100u || n_classes < 2 || n_classes > MLRN_MAX_CLASSES || p->window > win_cap ||
+        p->margin_pct > 100u || n_classes < 2 || n_classes > MLRN_SMO_MAX_CLASSES || p->window > win_cap ||
         (p->window && !win))
         return MLRN_ERR_ARG;
     if ((p->holdout_every && hold_cap == 0u) || p->holdout_every == 1u) return MLRN_ERR_ARG;
@@ -144,17 +144,17 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
         l->hold.n = 0; l->hold.capacity = 0; l->hold.d = d; l->hold.n_classes = n_classes;
     }
     if (model_floats < mlrn_learner_model_floats(d, n_classes)) return MLRN_ERR_BUFFER;
-    if (work_floats < mlrn_svm_work_floats(train_cap, d, n_classes, storage, &p->svm)) return MLRN_ERR_BUFFER;
-    st = mlrn_svm_init(&l->svm, &p->svm, &l->train, work, work_floats);
+    if (work_floats < mlrn_smo_work_floats(train_cap, d, n_classes, storage, &p->svm)) return MLRN_ERR_BUFFER;
+    st = mlrn_smo_init(&l->svm, &p->svm, &l->train, work, work_floats);
     if (st != MLRN_OK) return st;
     l->lp = *p;
     l->work = work; l->work_floats = work_floats;
-    l->cur_w = model; l->cur_b = model + (size_t)mlrn_svm_n_sub(n_classes, MLRN_OVO) * d;
+    l->cur_w = model; l->cur_b = model + (size_t)mlrn_smo_n_sub(n_classes, MLRN_SMO_OVO) * d;
     l->scratch = scratch;
     l->queue_x = queue_x; l->queue_y = queue_y; l->queue_cap = queue_cap; l->queue_n = 0;
     l->win = win; l->win_pos = 0; l->win_fill = 0; l->win_err = 0; l->win_since = 0; l->mistakes_since = 0;
     l->n_classes = n_classes; l->n_cur = 0; l->n_cand = 0; l->has_model = 0; l->training = 0; l->pending = 0;
-    l->event = MLRN_LEARN_EV_NONE;
+    l->event = MLRN_LEARNER_EV_NONE;
     l->rng = mlrn_rng_seed(p->seed);
     l->n_stored = 0; l->seen_train = 0; l->seen_hold = 0;
     l->n_feedback = l->n_mistakes = l->n_retrains = l->n_accepted = l->n_rollbacks = 0;
@@ -176,7 +176,7 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
     static uint8_t NAME##_train_y[TRAIN_CAP];                                                                  \
     static CTYPE NAME##_hold_x[((HOLD_CAP) ? (HOLD_CAP) : 1) * (D)];                                           \
     static uint8_t NAME##_hold_y[(HOLD_CAP) ? (HOLD_CAP) : 1];                                                 \
-    static float NAME##_work[MLRN_SVM_WORK_FLOATS_LINEAR(TRAIN_CAP, D, MLRN_LEARNER__NSUB(NC), STORAGE)];       \
+    static float NAME##_work[MLRN_SMO_WORK_FLOATS_LINEAR(TRAIN_CAP, D, MLRN_LEARNER__NSUB(NC), STORAGE)];       \
     static float NAME##_model[MLRN_LEARNER__NSUB(NC) * ((D) + 1)];                                             \
     static float NAME##_scratch[D];                                                                            \
     static float NAME##_qx[((QUEUE) ? (QUEUE) : 1) * (D)];                                                     \
@@ -206,13 +206,13 @@ static inline int mlrn_learner__x_ok(const mlrn_learner *l, const float *x) {
 /* Class predicted by the linear ovo model (w, b) over m classes mapped by map. */
 static inline uint8_t mlrn_learner__predict_model(const float *w, const float *b, uint8_t m, const uint8_t *map,
                                                  const float *x, uint16_t d) {
-    uint8_t votes[MLRN_MAX_CLASSES], p, q, best, k;
+    uint8_t votes[MLRN_SMO_MAX_CLASSES], p, q, best, k;
     uint16_t sub = 0;
-    if (m <= 2) return mlrn_dot(w, x, d) + b[0] >= 0.0f ? map[1] : map[0];
+    if (m <= 2) return mlrn_kernel_dot(w, x, d) + b[0] >= 0.0f ? map[1] : map[0];
     for (k = 0; k < m; k++) votes[k] = 0;
     for (p = 0; p + 1u < m; p++)
         for (q = (uint8_t)(p + 1u); q < m; q++, sub++) {
-            if (mlrn_dot(w + (size_t)sub * d, x, d) + b[sub] >= 0.0f) votes[q]++;
+            if (mlrn_kernel_dot(w + (size_t)sub * d, x, d) + b[sub] >= 0.0f) votes[q]++;
             else votes[p]++;
         }
     best = 0;
@@ -257,14 +257,14 @@ static inline uint8_t mlrn_learner__insert(mlrn_learner *l, const float *x, uint
     uint8_t where = to_hold ? 2u : 1u;
     l->n_stored++;
     if (s->n < s->capacity) { mlrn_store_add(s, x, y); return where; }
-    if (l->lp.replace == MLRN_LEARN_RESERVOIR) {   /* entry j goes, the newcomer joins at the end */
+    if (l->lp.replace == MLRN_LEARNER_RESERVOIR) {   /* entry j goes, the newcomer joins at the end */
         uint32_t j = mlrn_rng_next(&l->rng) % seen;
         if (j >= s->capacity) { l->n_discarded++; return 0; }
         mlrn_learner__remove(s, (uint16_t)j);
-    } else if (l->lp.replace == MLRN_LEARN_FIFO) {
+    } else if (l->lp.replace == MLRN_LEARNER_FIFO) {
         mlrn_learner__remove(s, 0);
     } else {   /* balanced: oldest sample of the largest class (lowest class index on ties) */
-        uint16_t counts[MLRN_MAX_CLASSES], t;
+        uint16_t counts[MLRN_SMO_MAX_CLASSES], t;
         uint8_t c, big = 0;
         for (c = 0; c < l->n_classes; c++) counts[c] = 0;
         for (t = 0; t < s->n; t++) counts[s->labels[t]]++;
@@ -305,7 +305,7 @@ static inline void mlrn_learner__finish(mlrn_learner *l, mlrn_status st) {
     l->training = 0;
     if (st < 0) {
         l->n_failed++;
-        l->event = MLRN_LEARN_EV_FAILED;
+        l->event = MLRN_LEARNER_EV_FAILED;
     } else {
         uint16_t cand = mlrn_learner__holdout_correct(l, l->svm.w, l->svm.b, l->n_cand, l->cand_map);
         uint16_t cur = l->has_model ? mlrn_learner__holdout_correct(l, l->cur_w, l->cur_b, l->n_cur, l->cur_map) : 0;
@@ -313,19 +313,19 @@ static inline void mlrn_learner__finish(mlrn_learner *l, mlrn_status st) {
         l->last_cand_correct = cand; l->last_cur_correct = cur; l->last_hold_n = (uint16_t)n;
         /* strictly better by the margin (ties keep the current model); an empty held-out store accepts */
         if (!l->has_model || n == 0u || (uint32_t)cand * 100u + (uint32_t)l->lp.margin_pct * n > (uint32_t)cur * 100u) {
-            size_t k, nw = (size_t)mlrn_svm_n_sub(l->n_cand, MLRN_OVO) * l->train.d;
-            uint16_t nb = mlrn_svm_n_sub(l->n_cand, MLRN_OVO);
+            size_t k, nw = (size_t)mlrn_smo_n_sub(l->n_cand, MLRN_SMO_OVO) * l->train.d;
+            uint16_t nb = mlrn_smo_n_sub(l->n_cand, MLRN_SMO_OVO);
             for (k = 0; k < nw; k++) l->cur_w[k] = l->svm.w[k];
-            l->cur_b = l->cur_w + (size_t)mlrn_svm_n_sub(l->n_classes, MLRN_OVO) * l->train.d;
+            l->cur_b = l->cur_w + (size_t)mlrn_smo_n_sub(l->n_classes, MLRN_SMO_OVO) * l->train.d;
             for (k = 0; k < nb; k++) l->cur_b[k] = l->svm.b[k];
             for (k = 0; k < l->n_cand; k++) l->cur_map[k] = l->cand_map[k];
             l->n_cur = l->n_cand;
             l->has_model = 1;
             l->n_accepted++;
-            l->event = MLRN_LEARN_EV_ACCEPTED;
+            l->event = MLRN_LEARNER_EV_ACCEPTED;
         } else {
             l->n_rollbacks++;
-            l->event = MLRN_LEARN_EV_ROLLBACK;
+            l->event = MLRN_LEARNER_EV_ROLLBACK;
         }
     }
     for (i = 0; i < l->queue_n; i++) mlrn_learner__insert(l, l->queue_x + (size_t)i * l->train.d, l->queue_y[i]);
@@ -358,7 +358,7 @@ MLRN_LEARNER__COLD void mlrn_learner__drift(mlrn_learner *l) {
 
 /* Starts training on the classes present in the training store; 0 if fewer than 2. */
 static inline mlrn_status mlrn_learner__begin(mlrn_learner *l) {
-    uint8_t present[MLRN_MAX_CLASSES], c, m = 0;
+    uint8_t present[MLRN_SMO_MAX_CLASSES], c, m = 0;
     uint16_t t;
     mlrn_status st;
     for (c = 0; c < l->n_classes; c++) present[c] = 0;
@@ -369,8 +369,8 @@ static inline mlrn_status mlrn_learner__begin(mlrn_learner *l) {
     for (t = 0; t < l->train.n; t++) l->train.labels[t] = l->inv[l->train.labels[t]];
     l->train.n_classes = m;
     l->n_cand = m;
-    st = mlrn_svm_init(&l->svm, &l->lp.svm, &l->train, l->work, l->work_floats);
-    if (st == MLRN_OK) st = mlrn_svm_train_begin(&l->svm);
+    st = mlrn_smo_init(&l->svm, &l->lp.svm, &l->train, l->work, l->work_floats);
+    if (st == MLRN_OK) st = mlrn_smo_train_begin(&l->svm);
     if (st != MLRN_OK) { mlrn_learner__restore_labels(l); return st; }
     l->pending = 0;
     l->mistakes_since = 0;
@@ -423,7 +423,7 @@ static inline int32_t mlrn_learner_feedback(mlrn_learner *l, const float *x, uin
     wrong = pred != (int32_t)y;
     l->n_feedback++;
     if (wrong) { l->n_mistakes++; if (l->mistakes_since < 0xFFFFu) l->mistakes_since++; }
-    if (wrong || l->lp.store_policy == MLRN_LEARN_STORE_ALL) {
+    if (wrong || l->lp.store_policy == MLRN_LEARNER_STORE_ALL) {
         if (l->training) {
             if (l->queue_n < l->queue_cap) {
                 uint16_t k;
@@ -453,12 +453,12 @@ static inline mlrn_status mlrn_learner_request_train(mlrn_learner *l) {
 static inline mlrn_status mlrn_learner_step(mlrn_learner *l, uint32_t budget) {
     mlrn_status st;
     if (!l || !l->ready) return MLRN_ERR_ARG;
-    l->event = MLRN_LEARN_EV_NONE;
+    l->event = MLRN_LEARNER_EV_NONE;
     if (!l->training) {
         if (!l->pending) return MLRN_OK;
         if (mlrn_learner__begin(l) != MLRN_OK) return MLRN_OK;   /* not trainable yet: stays pending */
     }
-    st = mlrn_svm_train_step(&l->svm, budget ? budget : 0xFFFFFFFFu);
+    st = mlrn_smo_train_step(&l->svm, budget ? budget : 0xFFFFFFFFu);
     if (st == MLRN_RUNNING) return MLRN_RUNNING;
     mlrn_learner__finish(l, st);
     return MLRN_OK;
@@ -469,7 +469,7 @@ static inline mlrn_status mlrn_learner_step(mlrn_learner *l, uint32_t budget) {
  * class map, then n_sub(m)*d floats w and n_sub(m) floats b. */
 
 static inline uint32_t mlrn_learner__payload_len(const mlrn_learner *l) {
-    return 5u + l->n_cur + (uint32_t)mlrn_svm_n_sub(l->n_cur, MLRN_OVO) * (l->train.d + 1u) * 4u;
+    return 5u + l->n_cur + (uint32_t)mlrn_smo_n_sub(l->n_cur, MLRN_SMO_OVO) * (l->train.d + 1u) * 4u;
 }
 
 
@@ -520,7 +520,7 @@ static inline mlrn_status mlrn_learner_save(const mlrn_learner *l, const mlrn_st
     uint16_t nsub;
     if (!l || !l->ready || !st) return MLRN_ERR_ARG;
     if (!l->has_model) return MLRN_ERR_UNTRAINED;
-    nsub = mlrn_svm_n_sub(l->n_cur, MLRN_OVO);
+    nsub = mlrn_smo_n_sub(l->n_cur, MLRN_SMO_OVO);
     h[0] = MLRN_LEARNER_FORMAT; h[1] = l->n_classes; h[2] = (uint8_t)(l->train.d & 0xFFu);
     h[3] = (uint8_t)(l->train.d >> 8); h[4] = l->n_cur;
     s = mlrn_persist_save_begin(&w, st, MLRN_LEARNER_MAGIC, mlrn_learner__payload_len(l));
@@ -551,7 +551,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner_save_all(const mlrn_learner *l, cons
     s = mlrn_learner__put(&w, MLRN_LEARNER_FORMAT_ALL | ((uint32_t)l->n_classes << 8) | ((uint32_t)l->train.d << 16), 4);
     if (s == MLRN_OK) s = mlrn_learner__put(&w, l->has_model ? l->n_cur : 0u, 1);
     if (s == MLRN_OK && l->has_model) {
-        uint32_t nsub = mlrn_svm_n_sub(l->n_cur, MLRN_OVO);
+        uint32_t nsub = mlrn_smo_n_sub(l->n_cur, MLRN_SMO_OVO);
         s = mlrn_learner__put_mem(&w, l->cur_map, l->n_cur);
         if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_w, nsub * l->train.d * 4u);
         if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_b, nsub * 4u);
@@ -613,7 +613,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner_save_all(const mlrn_learner *l, cons
 
 typedef struct {
     uint8_t h[5];                            /* format, n_classes, d (u16), m */
-    uint8_t map[MLRN_MAX_CLASSES];           /* class map (m entries) */
+    uint8_t map[MLRN_SMO_MAX_CLASSES];           /* class map (m entries) */
     uint8_t state[MLRN_LEARNER__STATE_LEN];  /* format 2: the state section */
     uint32_t off;                            /* payload offset of the state section once read, else 0 */
 } mlrn_learner__head;
@@ -622,7 +622,7 @@ static inline uint16_t mlrn_learner__rd16(const uint8_t *p) { return (uint16_t)(
 
 /* Model bytes of a model over m classes (the learner's d): n_sub(m) * (d + 1) floats. */
 static inline uint32_t mlrn_learner__model_bytes(const mlrn_learner *l, uint8_t m) {
-    return m ? (uint32_t)mlrn_svm_n_sub(m, MLRN_OVO) * (l->train.d + 1u) * 4u : 0u;
+    return m ? (uint32_t)mlrn_smo_n_sub(m, MLRN_SMO_OVO) * (l->train.d + 1u) * 4u : 0u;
 }
 
 /* Pass 1 over the slot r was opened on: keeps header, map and state (see above), checks the CRC. */
@@ -635,7 +635,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__scan(const mlrn_learner *l, mlrn_pe
     if (r->info.tag == MLRN_LEARNER_MAGIC && len >= 5u) {
         s = mlrn_persist_read_chunk(r, hd->h, 5u);
         m = hd->h[4];
-        if (s == MLRN_OK && m <= MLRN_MAX_CLASSES && m <= len - 5u) {
+        if (s == MLRN_OK && m <= MLRN_SMO_MAX_CLASSES && m <= len - 5u) {
             s = mlrn_persist_read_chunk(r, hd->map, m);
             /* the state's offset depends on m and d: only for a model this learner can hold */
             if (s == MLRN_OK && hd->h[0] == MLRN_LEARNER_FORMAT_ALL && hd->h[1] == l->n_classes &&
@@ -745,7 +745,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_
                                                   const mlrn_learner__head *hd) {
     const uint8_t *v = hd->state;
     uint8_t m = hd->h[4], all = hd->h[0] == MLRN_LEARNER_FORMAT_ALL, k;
-    uint32_t nsub = m ? mlrn_svm_n_sub(m, MLRN_OVO) : 0u, W = all ? l->lp.window : 0u;
+    uint32_t nsub = m ? mlrn_smo_n_sub(m, MLRN_SMO_OVO) : 0u, W = all ? l->lp.window : 0u;
     uint16_t tn = all ? mlrn_learner__rd16(&v[8]) : 0u, hn = all ? mlrn_learner__rd16(&v[10]) : 0u;
     uint32_t esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
     mlrn_status s = mlrn_persist__read_rewind(r);
@@ -757,7 +757,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_
         l->train.n = 0; l->hold.n = 0; l->pending = 0; l->queue_n = 0;
         l->win_pos = l->win_fill = l->win_err = l->win_since = l->mistakes_since = 0;
         l->n_stored = l->seen_train = l->seen_hold = 0;
-        l->event = MLRN_LEARN_EV_NONE;
+        l->event = MLRN_LEARNER_EV_NONE;
         l->train.n_classes = l->n_classes;
     }
     if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->cur_w, nsub * l->train.d * 4u);

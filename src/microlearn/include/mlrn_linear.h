@@ -51,7 +51,7 @@ static inline int32_t mlrn_linear_argmax_vs0(const float *D_flash, const float *
 }
 
 /* First index of the maximum of v[0..n-1]. */
-static inline int32_t mlrn_argmax_f32(const float *v, uint16_t n) {
+static inline int32_t mlrn_linear_argmax_f32(const float *v, uint16_t n) {
     int32_t best = 0;
     uint16_t i;
     for (i = 1; i < n; i++)
@@ -59,7 +59,7 @@ static inline int32_t mlrn_argmax_f32(const float *v, uint16_t n) {
     return best;
 }
 
-static inline int32_t mlrn_argmax_u16(const uint16_t *v, uint16_t n) {
+static inline int32_t mlrn_linear_argmax_u16(const uint16_t *v, uint16_t n) {
     int32_t best = 0;
     uint16_t i;
     for (i = 1; i < n; i++)
@@ -71,7 +71,7 @@ static inline int32_t mlrn_argmax_u16(const uint16_t *v, uint16_t n) {
  * (avr-libc) round differently from IEEE hardware: so every target gives the same bits.
  * Exponentials below e^-80 (1.8e-35) are floored (expit) or zero (softmax); a normalised value
  * then stays normal for up to 1,500 classes. */
-#define MLRN_PROBA_MIN_LOG (-80.0f)
+#define MLRN_LINEAR_PROBA_MIN_LOG (-80.0f)
 
 /* Largest finite float32 (float.h is not needed for one constant). */
 #define MLRN_FLT_MAX 3.40282347e+38f
@@ -80,7 +80,7 @@ static inline int32_t mlrn_argmax_u16(const uint16_t *v, uint16_t n) {
  * can make one infinite, or NaN (inf - inf in a dot product, or -inf - -inf in softmax): NaN counts as
  * the lowest value and infinities as +-MLRN_FLT_MAX, so probabilities are never NaN. Finite values
  * pass unchanged (the same bits as before for every ordinary input). */
-static inline float mlrn__proba_arg(float f) {
+static inline float mlrn_linear__proba_arg(float f) {
     if (f != f) return -MLRN_FLT_MAX;
     if (f > MLRN_FLT_MAX) return MLRN_FLT_MAX;
     if (f < -MLRN_FLT_MAX) return -MLRN_FLT_MAX;
@@ -88,34 +88,34 @@ static inline float mlrn__proba_arg(float f) {
 }
 
 /* 1 / (1 + e^-f); f below -80 counts as -80 (and NaN as below it). */
-static inline float mlrn_expit(float f) {
-    f = mlrn__proba_arg(f);
-    if (f < MLRN_PROBA_MIN_LOG) f = MLRN_PROBA_MIN_LOG;
-    return 1.0f / (1.0f + mlrn_expf(-f));
+static inline float mlrn_linear_expit(float f) {
+    f = mlrn_linear__proba_arg(f);
+    if (f < MLRN_LINEAR_PROBA_MIN_LOG) f = MLRN_LINEAR_PROBA_MIN_LOG;
+    return 1.0f / (1.0f + mlrn_math_expf(-f));
 }
 
 /* In place: v[i] = e^(v[i] - max) / sum_j e^(v[j] - max); terms below e^-80 are 0. */
-static inline void mlrn_softmax(float *v, uint16_t n) {
+static inline void mlrn_linear_softmax(float *v, uint16_t n) {
     float m, s = 0.0f;
     uint16_t i;
-    for (i = 0; i < n; i++) v[i] = mlrn__proba_arg(v[i]);
+    for (i = 0; i < n; i++) v[i] = mlrn_linear__proba_arg(v[i]);
     m = v[0];
     for (i = 1; i < n; i++)
         if (v[i] > m) m = v[i];
     for (i = 0; i < n; i++) {
         float d = v[i] - m;
-        v[i] = d < MLRN_PROBA_MIN_LOG ? 0.0f : mlrn_expf(d);
+        v[i] = d < MLRN_LINEAR_PROBA_MIN_LOG ? 0.0f : mlrn_math_expf(d);
         s = s + v[i];
     }
     for (i = 0; i < n; i++) v[i] = v[i] / s;
 }
 
 /* In place: v[i] = expit(v[i]) / sum_j expit(v[j]) (scikit-learn's one-vs-rest probabilities). */
-static inline void mlrn_ovr_proba(float *v, uint16_t n) {
+static inline void mlrn_linear_ovr_proba(float *v, uint16_t n) {
     float s = 0.0f;
     uint16_t i;
     for (i = 0; i < n; i++) {
-        v[i] = mlrn_expit(v[i]);
+        v[i] = mlrn_linear_expit(v[i]);
         s = s + v[i];
     }
     for (i = 0; i < n; i++) v[i] = v[i] / s;

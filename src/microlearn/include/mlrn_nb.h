@@ -7,7 +7,7 @@
 #define MLRN_NB_H
 #include "mlrn.h"
 
-static inline float mlrn_gnb_jll(const float *theta_flash, const float *nhiv_flash, float cst, uint16_t d,
+static inline float mlrn_nb_jll(const float *theta_flash, const float *nhiv_flash, float cst, uint16_t d,
                                  const float *x) {
     float acc = 0.0f;
     uint16_t k;
@@ -18,21 +18,21 @@ static inline float mlrn_gnb_jll(const float *theta_flash, const float *nhiv_fla
     return acc + cst;
 }
 
-static inline void mlrn_gnb_jlls(const float *theta_flash, const float *nhiv_flash, const float *cst_flash,
+static inline void mlrn_nb_jlls(const float *theta_flash, const float *nhiv_flash, const float *cst_flash,
                                  uint16_t n_classes, uint16_t d, const float *x, float *out) {
     uint16_t c;
     for (c = 0; c < n_classes; c++)
-        out[c] = mlrn_gnb_jll(&theta_flash[(uint32_t)c * d], &nhiv_flash[(uint32_t)c * d],
+        out[c] = mlrn_nb_jll(&theta_flash[(uint32_t)c * d], &nhiv_flash[(uint32_t)c * d],
                               mlrn_flash_f32(&cst_flash[c]), d, x);
 }
 
-static inline int32_t mlrn_gnb_argmax(const float *theta_flash, const float *nhiv_flash, const float *cst_flash,
+static inline int32_t mlrn_nb_argmax(const float *theta_flash, const float *nhiv_flash, const float *cst_flash,
                                       uint16_t n_classes, uint16_t d, const float *x) {
     int32_t best = 0;
     float best_f = 0.0f;
     uint16_t c;
     for (c = 0; c < n_classes; c++) {
-        float f = mlrn_gnb_jll(&theta_flash[(uint32_t)c * d], &nhiv_flash[(uint32_t)c * d],
+        float f = mlrn_nb_jll(&theta_flash[(uint32_t)c * d], &nhiv_flash[(uint32_t)c * d],
                                mlrn_flash_f32(&cst_flash[c]), d, x);
         if (c == 0 || f > best_f) { best_f = f; best = (int32_t)c; }
     }

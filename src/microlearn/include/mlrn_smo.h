@@ -1,13 +1,13 @@
 /* mlrn_smo.h: SVM training on the device by SMO, and prediction with the trained model.
  *
  * Two solvers:
- *  - MLRN_SOLVER_WSS2 (default): SMO with second-order working-set selection
+ *  - MLRN_SMO_SOLVER_WSS2 (default): SMO with second-order working-set selection
  *    (Fan, Chen, Lin, JMLR 2005; the rule libsvm uses), stopping when the maximal
  *    KKT violation m(a) - M(a) < tol, with max_iter as a guard that reports
  *    MLRN_MAX_ITER instead of looping forever. For the linear kernel the gradient
  *    is not stored: G_t = y_t (w . x_t) - 1 from the weight vector w kept up to date,
  *    so memory is O(n) (alphas only) and one iteration costs O(n d).
- *  - MLRN_SOLVER_SIMPLIFIED: the "simplified SMO" of Edge2Train / EloquentArduino,
+ *  - MLRN_SMO_SOLVER_SIMPLIFIED: the "simplified SMO" of Edge2Train / EloquentArduino,
  *    as the equations are written (random j from the shared xorshift32, eta =
  *    2K_ij - K_ii - K_jj, the b1/b2 rule, max_passes sweeps without change).
  *    n_iter counts sweeps over the data. Kept as the seeds' reproducible baseline.
@@ -17,7 +17,7 @@
  * f >= 0 votes for q. Binary is the pair (0,1): f >= 0 predicts class 1.
  *
  * Memory: everything lives in a caller-owned float array of
- * mlrn_svm_work_floats(...) entries (layout below) and the caller's mlrn_store.
+ * mlrn_smo_work_floats(...) entries (layout below) and the caller's mlrn_store.
  *
  * Arithmetic order is part of the algorithm: the Python reference
  * (microlearn.trainer.reference) repeats every float32 operation in the same
@@ -29,16 +29,16 @@
 #include "mlrn_rng.h"
 #include "mlrn_store.h"
 
-#define MLRN_SOLVER_WSS2 0
-#define MLRN_SOLVER_SIMPLIFIED 1
-#define MLRN_OVO 0
-#define MLRN_OVR 1
+#define MLRN_SMO_SOLVER_WSS2 0
+#define MLRN_SMO_SOLVER_SIMPLIFIED 1
+#define MLRN_SMO_OVO 0
+#define MLRN_SMO_OVR 1
 
-#ifndef MLRN_MAX_CLASSES
-#define MLRN_MAX_CLASSES 16   /* size of the vote array on the stack */
+#ifndef MLRN_SMO_MAX_CLASSES
+#define MLRN_SMO_MAX_CLASSES 16   /* size of the vote array on the stack */
 #endif
-#define MLRN_TAU 1e-12f       /* libsvm's floor for a non-positive curvature */
-#define MLRN_BIG 3.0e38f
+#define MLRN_SMO_TAU 1e-12f       /* libsvm's floor for a non-positive curvature */
+#define MLRN_SMO_BIG 3.0e38f
 
 typedef struct {
     float C;
@@ -50,10 +50,10 @@ typedef struct {
     uint8_t solver;
     uint8_t multiclass;
     mlrn_kernel_params kernel;
-} mlrn_svm_params;
+} mlrn_smo_params;
 
 typedef struct {
-    mlrn_svm_params p;
+    mlrn_smo_params p;
     mlrn_store *store;
     /* views into the caller's work array */
     float *alpha;    /* linear: 1 row; kernels: n_rows rows; each `capacity` long (coef = y alpha after training) */
@@ -64,7 +64,7 @@ typedef struct {
     float *scratch;  /* 4 * d, quantised storage: dequantised rows i, j, t and the decision's row */
     float *wq;       /* d + 1, wss2 + linear + quantised storage: w_k * scale_k, then sum_k w_k * offset_k */
     uint16_t n_sub, n_model;
-    /* progress of training (resumable: see mlrn_svm_train_step) */
+    /* progress of training (resumable: see mlrn_smo_train_step) */
     uint16_t sub, pos, mpos, m, passes, changed;
     uint8_t cur_p, cur_q;
     uint8_t ovr_sub;   /* this sub-problem is one class against all the others */
@@ -72,27 +72,27 @@ typedef struct {
     uint8_t phase;   /* 0 idle, 1 training, 2 trained */
     uint32_t iter, total_iter, rng;
     mlrn_status status;
-} mlrn_svm;
+} mlrn_smo;
 
 /* ---- sizes ------------------------------------------------------------- */
 
-static inline uint16_t mlrn_svm_n_sub(uint8_t n_classes, uint8_t multiclass) {
+static inline uint16_t mlrn_smo_n_sub(uint8_t n_classes, uint8_t multiclass) {
     if (n_classes <= 2) return 1;
-    return (uint16_t)(multiclass == MLRN_OVR ? n_classes : n_classes * (n_classes - 1) / 2);
+    return (uint16_t)(multiclass == MLRN_SMO_OVR ? n_classes : n_classes * (n_classes - 1) / 2);
 }
 
 /* Rows of dual coefficients kept for kernel models (libsvm layout for ovo). */
-static inline uint16_t mlrn_svm_n_rows(uint8_t n_classes, uint8_t multiclass) {
+static inline uint16_t mlrn_smo_n_rows(uint8_t n_classes, uint8_t multiclass) {
     if (n_classes <= 2) return 1;
-    return multiclass == MLRN_OVR ? n_classes : (uint16_t)(n_classes - 1);
+    return multiclass == MLRN_SMO_OVR ? n_classes : (uint16_t)(n_classes - 1);
 }
 
-static inline size_t mlrn_svm_work_floats(uint16_t capacity, uint16_t d, uint8_t n_classes, uint8_t storage,
-                                          const mlrn_svm_params *p) {
+static inline size_t mlrn_smo_work_floats(uint16_t capacity, uint16_t d, uint8_t n_classes, uint8_t storage,
+                                          const mlrn_smo_params *p) {
     int linear = p->kernel.type == MLRN_KERNEL_LINEAR;
-    int wss2 = p->solver == MLRN_SOLVER_WSS2;
-    size_t n_sub = mlrn_svm_n_sub(n_classes, p->multiclass);
-    size_t f = (size_t)(linear ? 1u : mlrn_svm_n_rows(n_classes, p->multiclass)) * capacity;
+    int wss2 = p->solver == MLRN_SMO_SOLVER_WSS2;
+    size_t n_sub = mlrn_smo_n_sub(n_classes, p->multiclass);
+    size_t f = (size_t)(linear ? 1u : mlrn_smo_n_rows(n_classes, p->multiclass)) * capacity;
     if (wss2 && !linear) f += capacity;                                       /* grad */
     if (wss2 && (p->kernel.type == MLRN_KERNEL_POLY || p->kernel.type == MLRN_KERNEL_SIGMOID)) f += capacity;
     if (linear) f += n_sub * d;                                               /* w */
@@ -104,26 +104,26 @@ static inline size_t mlrn_svm_work_floats(uint16_t capacity, uint16_t d, uint8_t
 
 /* The same for a linear-kernel wss2 trainer with NSUB sub-problems, as a constant expression
  * (static array sizes): alpha + w + b, and for quantised storage the scratch rows and wq. */
-#define MLRN_SVM_WORK_FLOATS_LINEAR(CAP, D, NSUB, STORAGE) \
+#define MLRN_SMO_WORK_FLOATS_LINEAR(CAP, D, NSUB, STORAGE) \
     ((CAP) + (NSUB) * (D) + (NSUB) + ((STORAGE) != MLRN_STORAGE_F32 ? 5 * (D) + 1 : 0))
 
-static inline size_t mlrn_svm_buffer_size(uint16_t capacity, uint16_t d, uint8_t n_classes, uint8_t storage,
-                                          const mlrn_svm_params *p) {
-    return mlrn_svm_work_floats(capacity, d, n_classes, storage, p) * sizeof(float);
+static inline size_t mlrn_smo_buffer_size(uint16_t capacity, uint16_t d, uint8_t n_classes, uint8_t storage,
+                                          const mlrn_smo_params *p) {
+    return mlrn_smo_work_floats(capacity, d, n_classes, storage, p) * sizeof(float);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
 
-static inline mlrn_svm_params mlrn_svm_default_params(void) {
-    mlrn_svm_params p;
+static inline mlrn_smo_params mlrn_smo_default_params(void) {
+    mlrn_smo_params p;
     p.C = 1.0f;
     p.tol = 1e-3f;
     p.alpha_tol = 1e-7f;
     p.max_iter = 100000u;
     p.seed = 0u;
     p.max_passes = 10u;
-    p.solver = MLRN_SOLVER_WSS2;
-    p.multiclass = MLRN_OVO;
+    p.solver = MLRN_SMO_SOLVER_WSS2;
+    p.multiclass = MLRN_SMO_OVO;
     p.kernel.type = MLRN_KERNEL_LINEAR;
     p.kernel.degree = 3u;
     p.kernel.gamma = 1.0f;
@@ -131,31 +131,31 @@ static inline mlrn_svm_params mlrn_svm_default_params(void) {
     return p;
 }
 
-static inline mlrn_status mlrn_svm_init(mlrn_svm *s, const mlrn_svm_params *p, mlrn_store *store, float *work,
+static inline mlrn_status mlrn_smo_init(mlrn_smo *s, const mlrn_smo_params *p, mlrn_store *store, float *work,
                                         size_t work_floats) {
     float *cur;
     int linear;
     if (!s || !p || !store || !work) return MLRN_ERR_ARG;
     if (!(p->C > 0.0f) || !mlrn_isfinite(p->C) || !(p->tol > 0.0f) || !(p->alpha_tol >= 0.0f) ||
         p->kernel.type > MLRN_KERNEL_SIGMOID || !MLRN_KERNEL_COMPILED(p->kernel.type) ||
-        p->solver > MLRN_SOLVER_SIMPLIFIED || p->multiclass > MLRN_OVR ||
-        !mlrn_isfinite(p->kernel.gamma) || !mlrn_isfinite(p->kernel.coef0) || store->n_classes > MLRN_MAX_CLASSES ||
-        p->max_iter == 0u || (p->solver == MLRN_SOLVER_SIMPLIFIED && p->max_passes == 0u))
+        p->solver > MLRN_SMO_SOLVER_SIMPLIFIED || p->multiclass > MLRN_SMO_OVR ||
+        !mlrn_isfinite(p->kernel.gamma) || !mlrn_isfinite(p->kernel.coef0) || store->n_classes > MLRN_SMO_MAX_CLASSES ||
+        p->max_iter == 0u || (p->solver == MLRN_SMO_SOLVER_SIMPLIFIED && p->max_passes == 0u))
         return MLRN_ERR_ARG;
-    if (work_floats < mlrn_svm_work_floats(store->capacity, store->d, store->n_classes, store->storage, p))
+    if (work_floats < mlrn_smo_work_floats(store->capacity, store->d, store->n_classes, store->storage, p))
         return MLRN_ERR_BUFFER;
     linear = p->kernel.type == MLRN_KERNEL_LINEAR;
     s->p = *p;
     s->store = store;
-    s->n_sub = mlrn_svm_n_sub(store->n_classes, p->multiclass);
+    s->n_sub = mlrn_smo_n_sub(store->n_classes, p->multiclass);
     cur = work;
     s->alpha = cur;
-    cur += (size_t)(linear ? 1u : mlrn_svm_n_rows(store->n_classes, p->multiclass)) * store->capacity;
+    cur += (size_t)(linear ? 1u : mlrn_smo_n_rows(store->n_classes, p->multiclass)) * store->capacity;
     s->grad = 0;
     s->diag = 0;
     s->w = 0;
-    if (p->solver == MLRN_SOLVER_WSS2 && !linear) { s->grad = cur; cur += store->capacity; }
-    if (p->solver == MLRN_SOLVER_WSS2 && (p->kernel.type == MLRN_KERNEL_POLY || p->kernel.type == MLRN_KERNEL_SIGMOID)) {
+    if (p->solver == MLRN_SMO_SOLVER_WSS2 && !linear) { s->grad = cur; cur += store->capacity; }
+    if (p->solver == MLRN_SMO_SOLVER_WSS2 && (p->kernel.type == MLRN_KERNEL_POLY || p->kernel.type == MLRN_KERNEL_SIGMOID)) {
         s->diag = cur;
         cur += store->capacity;
     }
@@ -163,7 +163,7 @@ static inline mlrn_status mlrn_svm_init(mlrn_svm *s, const mlrn_svm_params *p, m
     s->b = cur;
     cur += s->n_sub;
     s->wq = 0;
-    if (p->solver == MLRN_SOLVER_WSS2 && linear && store->storage != MLRN_STORAGE_F32) {
+    if (p->solver == MLRN_SMO_SOLVER_WSS2 && linear && store->storage != MLRN_STORAGE_F32) {
         s->wq = cur;
         cur += store->d + 1u;
     }
@@ -180,12 +180,12 @@ static inline mlrn_status mlrn_svm_init(mlrn_svm *s, const mlrn_svm_params *p, m
 
 /* ---- internals ----------------------------------------------------------- */
 
-MLRN_HOT const float *mlrn__row(const mlrn_svm *s, uint16_t t, uint8_t which) {
+MLRN_HOT const float *mlrn__row(const mlrn_smo *s, uint16_t t, uint8_t which) {
     return mlrn_store_row(s->store, t, s->scratch ? s->scratch + (size_t)which * s->store->d : 0);
 }
 
 /* +1 (class q, or class p in ovr), -1 (the other side), 0 (not in this sub-problem). */
-MLRN_HOT int8_t mlrn__y(const mlrn_svm *s, uint8_t label) {
+MLRN_HOT int8_t mlrn__y(const mlrn_smo *s, uint8_t label) {
     if (s->ovr_sub) return label == s->cur_p ? 1 : -1;
     return label == s->cur_q ? 1 : label == s->cur_p ? -1 : 0;
 }
@@ -194,24 +194,24 @@ MLRN_HOT int8_t mlrn__y(const mlrn_svm *s, uint8_t label) {
  * sub-problem `sub` = (p, q) of a kernel model (libsvm's layout for ovo), or -1 if the sample is
  * not in that sub-problem. Shared by training and prediction (and mirrored by
  * microlearn.trainer.estimator.coef_rows). */
-static inline int16_t mlrn__coef_row(const mlrn_svm *s, uint16_t sub, uint8_t p, uint8_t q, uint8_t label) {
+static inline int16_t mlrn_smo__coef_row(const mlrn_smo *s, uint16_t sub, uint8_t p, uint8_t q, uint8_t label) {
     if (s->n_sub == 1) return 0;
-    if (s->p.multiclass == MLRN_OVR) return (int16_t)sub;
+    if (s->p.multiclass == MLRN_SMO_OVR) return (int16_t)sub;
     if (label == p) return (int16_t)(q - 1u);
     return label == q ? (int16_t)p : -1;
 }
 
 /* alpha of sample t in the current sub-problem (t must be a member). Linear models and binary
  * problems keep one row, reused by every sub-problem. */
-MLRN_HOT float *mlrn__alpha(const mlrn_svm *s, uint16_t t) {
+MLRN_HOT float *mlrn_smo__alpha(const mlrn_smo *s, uint16_t t) {
     if (s->one_row) return &s->alpha[t];
-    return &s->alpha[(size_t)mlrn__coef_row(s, s->sub, s->cur_p, s->cur_q, s->store->labels[t]) * s->store->capacity + t];
+    return &s->alpha[(size_t)mlrn_smo__coef_row(s, s->sub, s->cur_p, s->cur_q, s->store->labels[t]) * s->store->capacity + t];
 }
 
-static inline void mlrn__pair(const mlrn_svm *s, uint16_t sub, uint8_t *p, uint8_t *q) {
+static inline void mlrn_smo__pair(const mlrn_smo *s, uint16_t sub, uint8_t *p, uint8_t *q) {
     uint8_t k = s->store->n_classes, a;
     if (s->n_sub == 1) { *p = 0; *q = 1; return; }
-    if (s->p.multiclass == MLRN_OVR) { *p = (uint8_t)sub; *q = (uint8_t)sub; return; }
+    if (s->p.multiclass == MLRN_SMO_OVR) { *p = (uint8_t)sub; *q = (uint8_t)sub; return; }
     for (a = 0; a + 1u < k; a++) {
         uint16_t count = (uint16_t)(k - 1u - a);
         if (sub < count) { *p = a; *q = (uint8_t)(a + 1u + sub); return; }
@@ -221,14 +221,14 @@ static inline void mlrn__pair(const mlrn_svm *s, uint16_t sub, uint8_t *p, uint8
     *q = 1;
 }
 
-static inline float mlrn__kernel(const mlrn_svm *s, const float *a, const float *b) {
+static inline float mlrn_smo__kernel(const mlrn_smo *s, const float *a, const float *b) {
     return mlrn_kernel_eval(&s->p.kernel, a, b, s->store->d);
 }
 
 /* wss2, linear kernel, quantised storage: w . x_t with the affine map folded into w, so a sample
  * is never dequantised on the hot path: sum_k (w_k scale_k) q_tk, then + sum_k w_k offset_k.
  * (On the ATmega328P this saves about a third of the soft-float work of an iteration.) */
-static inline void mlrn__refresh_wq(mlrn_svm *s) {
+static inline void mlrn_smo__refresh_wq(mlrn_smo *s) {
     uint16_t k, d = s->store->d;
     const float *w = s->w + (size_t)s->sub * d;
     float c = 0.0f;
@@ -240,7 +240,7 @@ static inline void mlrn__refresh_wq(mlrn_svm *s) {
 }
 
 /* sum_k wq_k q_tk + wq_d: w . x_t from the integer codes (kept out of the float32 path). */
-static inline float mlrn__wx_codes(const mlrn_svm *s, uint16_t t) {
+static inline float mlrn_smo__wx_codes(const mlrn_smo *s, uint16_t t) {
     uint16_t k, d = s->store->d;
     float acc = 0.0f;
     size_t base = (size_t)t * d;
@@ -255,13 +255,13 @@ static inline float mlrn__wx_codes(const mlrn_svm *s, uint16_t t) {
 }
 
 /* w . x_t of the current sub-problem for a stored sample (float32 rows are read in place). */
-MLRN_HOT float mlrn__wx(const mlrn_svm *s, uint16_t t) {
-    if (s->wq) return mlrn__wx_codes(s, t);
-    return mlrn_dot(s->w + (size_t)s->sub * s->store->d, mlrn__row(s, t, 2), s->store->d);
+MLRN_HOT float mlrn__wx(const mlrn_smo *s, uint16_t t) {
+    if (s->wq) return mlrn_smo__wx_codes(s, t);
+    return mlrn_kernel_dot(s->w + (size_t)s->sub * s->store->d, mlrn__row(s, t, 2), s->store->d);
 }
 
 /* |x_i - x_t|^2 from the integer codes: sum_k ((q_ik - q_tk) scale_k)^2 (the difference is exact). */
-MLRN_HOT float mlrn__sqdist_q(const mlrn_svm *s, uint16_t i, uint16_t t) {
+MLRN_HOT float mlrn__sqdist_q(const mlrn_smo *s, uint16_t i, uint16_t t) {
     uint16_t k, d = s->store->d;
     float acc = 0.0f, u;
     if (s->store->storage == MLRN_STORAGE_I16) {
@@ -283,7 +283,7 @@ MLRN_HOT float mlrn__sqdist_q(const mlrn_svm *s, uint16_t i, uint16_t t) {
 }
 
 /* G_t of the current sub-problem (wss2). */
-MLRN_HOT float mlrn__grad(const mlrn_svm *s, uint16_t t, int8_t yt) {
+MLRN_HOT float mlrn__grad(const mlrn_smo *s, uint16_t t, int8_t yt) {
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR) {
         float f = mlrn__wx(s, t);
         return (yt > 0 ? f : -f) - 1.0f;
@@ -292,42 +292,42 @@ MLRN_HOT float mlrn__grad(const mlrn_svm *s, uint16_t t, int8_t yt) {
 }
 
 /* f(x) of the current sub-problem during training: alpha is still unsigned here. */
-static inline float mlrn__f_train(const mlrn_svm *s, const float *x) {
+static inline float mlrn_smo__f_train(const mlrn_smo *s, const float *x) {
     uint16_t t;
     float acc;
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR)
-        return mlrn_dot(s->w + (size_t)s->sub * s->store->d, x, s->store->d) + s->b[s->sub];
+        return mlrn_kernel_dot(s->w + (size_t)s->sub * s->store->d, x, s->store->d) + s->b[s->sub];
     acc = 0.0f;
     for (t = 0; t < s->store->n; t++) {
         int8_t yt = mlrn__y(s, s->store->labels[t]);
         float a;
         if (!yt) continue;
-        a = *mlrn__alpha(s, t);
-        if (a != 0.0f) acc = acc + (yt > 0 ? a : -a) * mlrn__kernel(s, mlrn__row(s, t, 2), x);
+        a = *mlrn_smo__alpha(s, t);
+        if (a != 0.0f) acc = acc + (yt > 0 ? a : -a) * mlrn_smo__kernel(s, mlrn__row(s, t, 2), x);
     }
     return acc + s->b[s->sub];
 }
 
-static inline mlrn_status mlrn__start_sub(mlrn_svm *s) {
+static inline mlrn_status mlrn_smo__start_sub(mlrn_smo *s) {
     uint16_t t, npos = 0, nneg = 0, k, d = s->store->d;
-    mlrn__pair(s, s->sub, &s->cur_p, &s->cur_q);
-    s->ovr_sub = (uint8_t)(s->p.multiclass == MLRN_OVR && s->n_sub > 1);
+    mlrn_smo__pair(s, s->sub, &s->cur_p, &s->cur_q);
+    s->ovr_sub = (uint8_t)(s->p.multiclass == MLRN_SMO_OVR && s->n_sub > 1);
     s->one_row = (uint8_t)(s->p.kernel.type == MLRN_KERNEL_LINEAR || s->n_sub == 1);
     for (t = 0; t < s->store->n; t++) {
         int8_t yt = mlrn__y(s, s->store->labels[t]);
         if (!yt) continue;
         if (yt > 0) npos++; else nneg++;
-        *mlrn__alpha(s, t) = 0.0f;
+        *mlrn_smo__alpha(s, t) = 0.0f;
         if (s->grad) s->grad[t] = -1.0f;
         if (s->diag) {
             const float *xt = mlrn__row(s, t, 0);
-            s->diag[t] = mlrn__kernel(s, xt, xt);
+            s->diag[t] = mlrn_smo__kernel(s, xt, xt);
         }
     }
     if (npos == 0 || nneg == 0) return MLRN_ERR_ONE_CLASS;
     if (s->w)
         for (k = 0; k < d; k++) s->w[(size_t)s->sub * d + k] = 0.0f;
-    if (s->wq) mlrn__refresh_wq(s);
+    if (s->wq) mlrn_smo__refresh_wq(s);
     s->b[s->sub] = 0.0f;
     s->m = (uint16_t)(npos + nneg);
     s->iter = 0;
@@ -339,27 +339,27 @@ static inline mlrn_status mlrn__start_sub(mlrn_svm *s) {
 }
 
 /* w += ci x_i + cj x_j, elementwise in this order. */
-static inline void mlrn__update_w(mlrn_svm *s, const float *xi, float ci, const float *xj, float cj) {
+static inline void mlrn_smo__update_w(mlrn_smo *s, const float *xi, float ci, const float *xj, float cj) {
     uint16_t k, d = s->store->d;
     float *w = s->w + (size_t)s->sub * d;
     for (k = 0; k < d; k++) w[k] = (w[k] + ci * xi[k]) + cj * xj[k];
 }
 
 /* K_ii + K_tt - 2 K_it; for the linear kernel as |x_i - x_t|^2 (exact zero for equal rows). */
-MLRN_HOT float mlrn__quad(const mlrn_svm *s, uint16_t i, const float *xi, uint16_t t, const float *xt) {
+MLRN_HOT float mlrn__quad(const mlrn_smo *s, uint16_t i, const float *xi, uint16_t t, const float *xt) {
     float kii, ktt, kit;
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR)
-        return s->wq ? mlrn__sqdist_q(s, i, t) : mlrn_sqdist(xi, xt, s->store->d);
-    kit = mlrn__kernel(s, xi, xt);
+        return s->wq ? mlrn__sqdist_q(s, i, t) : mlrn_kernel_sqdist(xi, xt, s->store->d);
+    kit = mlrn_smo__kernel(s, xi, xt);
     kii = s->diag ? s->diag[i] : 1.0f;   /* rbf: K(x, x) = 1 exactly */
     ktt = s->diag ? s->diag[t] : 1.0f;
     return (kii + ktt) - 2.0f * kit;
 }
 
 /* One wss2 iteration. Returns 1 when the sub-problem is solved, 0 otherwise. */
-static inline int mlrn__wss2_iteration(mlrn_svm *s) {
+static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     uint16_t t, n = s->store->n;
-    float C = s->p.C, gmax = -MLRN_BIG, gmin = MLRN_BIG, best = MLRN_BIG, gi = 0.0f, gj = 0.0f, quad = 0.0f;
+    float C = s->p.C, gmax = -MLRN_SMO_BIG, gmin = MLRN_SMO_BIG, best = MLRN_SMO_BIG, gi = 0.0f, gj = 0.0f, quad = 0.0f;
     int32_t i = -1, j = -1;
     const float *xi, *xj;
     float *ai_p, *aj_p, ai, aj, old_ai, old_aj, ci, cj;
@@ -370,7 +370,7 @@ static inline int mlrn__wss2_iteration(mlrn_svm *s) {
         int8_t yt = mlrn__y(s, s->store->labels[t]);
         float a, g, v;
         if (!yt) continue;
-        a = *mlrn__alpha(s, t);
+        a = *mlrn_smo__alpha(s, t);
         if (yt > 0 ? !(a < C) : !(a > 0.0f)) continue;
         g = mlrn__grad(s, t, yt);
         v = yt > 0 ? -g : g;
@@ -384,7 +384,7 @@ static inline int mlrn__wss2_iteration(mlrn_svm *s) {
         int8_t yt = mlrn__y(s, s->store->labels[t]);
         float a, g, v, bd;
         if (!yt) continue;
-        a = *mlrn__alpha(s, t);
+        a = *mlrn_smo__alpha(s, t);
         if (yt > 0 ? !(a > 0.0f) : !(a < C)) continue;
         g = mlrn__grad(s, t, yt);
         v = yt > 0 ? -g : g;
@@ -393,7 +393,7 @@ static inline int mlrn__wss2_iteration(mlrn_svm *s) {
         if (bd > 0.0f) {
             /* the folded linear path works on the codes: no dequantised row needed */
             float q = mlrn__quad(s, (uint16_t)i, xi, t, s->wq ? 0 : mlrn__row(s, t, 2)), obj;
-            if (q <= 0.0f) q = MLRN_TAU;
+            if (q <= 0.0f) q = MLRN_SMO_TAU;
             obj = -(bd * bd) / q;
             if (obj < best) { best = obj; j = t; quad = q; gj = g; }
         }
@@ -403,8 +403,8 @@ static inline int mlrn__wss2_iteration(mlrn_svm *s) {
     /* analytic update of the pair, clipped to the box (libsvm's order of cases) */
     yi = mlrn__y(s, s->store->labels[i]);
     yj = mlrn__y(s, s->store->labels[j]);
-    ai_p = mlrn__alpha(s, (uint16_t)i);
-    aj_p = mlrn__alpha(s, (uint16_t)j);
+    ai_p = mlrn_smo__alpha(s, (uint16_t)i);
+    aj_p = mlrn_smo__alpha(s, (uint16_t)j);
     old_ai = ai = *ai_p;
     old_aj = aj = *aj_p;
     if (yi != yj) {
@@ -430,8 +430,8 @@ static inline int mlrn__wss2_iteration(mlrn_svm *s) {
     cj = yj > 0 ? aj - old_aj : -(aj - old_aj);
     xj = mlrn__row(s, (uint16_t)j, 1);
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR) {
-        mlrn__update_w(s, xi, ci, xj, cj);
-        if (s->wq) mlrn__refresh_wq(s);
+        mlrn_smo__update_w(s, xi, ci, xj, cj);
+        if (s->wq) mlrn_smo__refresh_wq(s);
     } else {
         for (t = 0; t < n; t++) {
             int8_t yt = mlrn__y(s, s->store->labels[t]);
@@ -439,7 +439,7 @@ static inline int mlrn__wss2_iteration(mlrn_svm *s) {
             float dg;
             if (!yt) continue;
             xt = mlrn__row(s, t, 2);
-            dg = ci * mlrn__kernel(s, xi, xt) + cj * mlrn__kernel(s, xj, xt);
+            dg = ci * mlrn_smo__kernel(s, xi, xt) + cj * mlrn_smo__kernel(s, xj, xt);
             s->grad[t] = s->grad[t] + (yt > 0 ? dg : -dg);
         }
     }
@@ -447,14 +447,14 @@ static inline int mlrn__wss2_iteration(mlrn_svm *s) {
 }
 
 /* b = -rho from the final gradient (libsvm's calculate_rho). */
-static inline void mlrn__wss2_bias(mlrn_svm *s) {
+static inline void mlrn_smo__wss2_bias(mlrn_smo *s) {
     uint16_t t, nfree = 0;
-    float C = s->p.C, ub = MLRN_BIG, lb = -MLRN_BIG, sum_free = 0.0f, rho;
+    float C = s->p.C, ub = MLRN_SMO_BIG, lb = -MLRN_SMO_BIG, sum_free = 0.0f, rho;
     for (t = 0; t < s->store->n; t++) {
         int8_t yt = mlrn__y(s, s->store->labels[t]);
         float a, g, yg;
         if (!yt) continue;
-        a = *mlrn__alpha(s, t);
+        a = *mlrn_smo__alpha(s, t);
         g = mlrn__grad(s, t, yt);
         yg = yt > 0 ? g : -g;
         if (a >= C) {
@@ -473,7 +473,7 @@ static inline void mlrn__wss2_bias(mlrn_svm *s) {
 }
 
 /* The index of the k-th member of the current sub-problem (k < m). */
-static inline uint16_t mlrn__member(const mlrn_svm *s, uint16_t k) {
+static inline uint16_t mlrn_smo__member(const mlrn_smo *s, uint16_t k) {
     uint16_t t;
     if (s->m == s->store->n) return k;
     for (t = 0; t < s->store->n; t++)
@@ -485,11 +485,11 @@ static inline uint16_t mlrn__member(const mlrn_svm *s, uint16_t k) {
 }
 
 /* Simplified SMO: examine sample i = s->pos (a member). Returns 1 if the pair changed. */
-static inline int mlrn__simplified_visit(mlrn_svm *s, uint16_t i, int8_t yi) {
+static inline int mlrn_smo__simplified_visit(mlrn_smo *s, uint16_t i, int8_t yi) {
     float C = s->p.C, tol = s->p.tol, b = s->b[s->sub];
-    float *ai_p = mlrn__alpha(s, i), *aj_p;
+    float *ai_p = mlrn_smo__alpha(s, i), *aj_p;
     const float *xi = mlrn__row(s, i, 0), *xj;
-    float ei = mlrn__f_train(s, xi) - (float)yi, r = yi > 0 ? ei : -ei;
+    float ei = mlrn_smo__f_train(s, xi) - (float)yi, r = yi > 0 ? ei : -ei;
     float ej, ai, aj, L, H, kii, kjj, kij, eta, naj, nai, dai, daj, ci, cj, b1, b2, change;
     uint16_t pj, j;
     int8_t yj;
@@ -497,12 +497,12 @@ static inline int mlrn__simplified_visit(mlrn_svm *s, uint16_t i, int8_t yi) {
     if (!((r < -tol && ai < C) || (r > tol && ai > 0.0f))) return 0;
     pj = (uint16_t)(mlrn_rng_next(&s->rng) % (uint32_t)(s->m - 1u));
     if (pj >= s->mpos) pj++;
-    j = mlrn__member(s, pj);
+    j = mlrn_smo__member(s, pj);
     yj = mlrn__y(s, s->store->labels[j]);
-    aj_p = mlrn__alpha(s, j);
+    aj_p = mlrn_smo__alpha(s, j);
     aj = *aj_p;
     xj = mlrn__row(s, j, 1);
-    ej = mlrn__f_train(s, xj) - (float)yj;
+    ej = mlrn_smo__f_train(s, xj) - (float)yj;
     if (yi != yj) {
         L = aj - ai > 0.0f ? aj - ai : 0.0f;
         H = (C + aj) - ai < C ? (C + aj) - ai : C;
@@ -511,9 +511,9 @@ static inline int mlrn__simplified_visit(mlrn_svm *s, uint16_t i, int8_t yi) {
         H = ai + aj < C ? ai + aj : C;
     }
     if (L == H) return 0;
-    kij = mlrn__kernel(s, xi, xj);
-    kii = mlrn__kernel(s, xi, xi);
-    kjj = mlrn__kernel(s, xj, xj);
+    kij = mlrn_smo__kernel(s, xi, xj);
+    kii = mlrn_smo__kernel(s, xi, xi);
+    kjj = mlrn_smo__kernel(s, xj, xj);
     eta = (2.0f * kij - kii) - kjj;
     if (eta >= 0.0f) return 0;
     naj = aj - (yj > 0 ? ei - ej : -(ei - ej)) / eta;
@@ -535,18 +535,18 @@ static inline int mlrn__simplified_visit(mlrn_svm *s, uint16_t i, int8_t yi) {
     s->b[s->sub] = b;
     *ai_p = nai;
     *aj_p = naj;
-    if (s->w) mlrn__update_w(s, xi, ci, xj, cj);
+    if (s->w) mlrn_smo__update_w(s, xi, ci, xj, cj);
     return 1;
 }
 
 /* Sign the kernel coefficients (coef = y alpha) once the sub-problem is solved. */
-static inline void mlrn__finish_sub(mlrn_svm *s) {
+static inline void mlrn_smo__finish_sub(mlrn_smo *s) {
     uint16_t t;
-    if (s->p.solver == MLRN_SOLVER_WSS2) mlrn__wss2_bias(s);
+    if (s->p.solver == MLRN_SMO_SOLVER_WSS2) mlrn_smo__wss2_bias(s);
     if (s->p.kernel.type != MLRN_KERNEL_LINEAR)
         for (t = 0; t < s->store->n; t++)
             if (mlrn__y(s, s->store->labels[t]) < 0) {
-                float *a = mlrn__alpha(s, t);
+                float *a = mlrn_smo__alpha(s, t);
                 *a = -*a;
             }
     s->total_iter += s->iter;
@@ -554,7 +554,7 @@ static inline void mlrn__finish_sub(mlrn_svm *s) {
 
 /* b and, for the linear kernel, w of the solved sub-problem are finite (huge inputs can overflow
  * C * x to inf and inf - inf to NaN while b still comes out finite). */
-static inline int mlrn__sub_finite(const mlrn_svm *s) {
+static inline int mlrn_smo__sub_finite(const mlrn_smo *s) {
     uint16_t k;
     if (!mlrn_isfinite(s->b[s->sub])) return 0;
     if (s->w)
@@ -565,7 +565,7 @@ static inline int mlrn__sub_finite(const mlrn_svm *s) {
 
 /* ---- training ------------------------------------------------------------ */
 
-static inline mlrn_status mlrn_svm_train_begin(mlrn_svm *s) {
+static inline mlrn_status mlrn_smo_train_begin(mlrn_smo *s) {
     mlrn_status st;
     if (!s || !s->store) return MLRN_ERR_ARG;
     if (s->store->n < 2) return MLRN_ERR_EMPTY;
@@ -575,7 +575,7 @@ static inline mlrn_status mlrn_svm_train_begin(mlrn_svm *s) {
     s->status = MLRN_OK;
     s->n_model = s->store->n;
     s->rng = mlrn_rng_seed(s->p.seed);
-    st = mlrn__start_sub(s);
+    st = mlrn_smo__start_sub(s);
     if (st != MLRN_OK) s->phase = 0;
     return st;
 }
@@ -584,14 +584,14 @@ static inline mlrn_status mlrn_svm_train_begin(mlrn_svm *s) {
  * simplified: samples examined) so an application loop keeps running between
  * calls. Returns MLRN_RUNNING until done, then MLRN_OK or MLRN_MAX_ITER
  * (or an error). The result is identical however the work is sliced. */
-static inline mlrn_status mlrn_svm_train_step(mlrn_svm *s, uint32_t max_units) {
+static inline mlrn_status mlrn_smo_train_step(mlrn_smo *s, uint32_t max_units) {
     uint32_t units = 0;
     if (!s || s->phase != 1) return MLRN_ERR_ARG;
     while (units < max_units) {
         int done = 0;
-        if (s->p.solver == MLRN_SOLVER_WSS2) {
+        if (s->p.solver == MLRN_SMO_SOLVER_WSS2) {
             if (s->iter >= s->p.max_iter) { s->status = MLRN_MAX_ITER; done = 1; }
-            else if (mlrn__wss2_iteration(s)) done = 1;
+            else if (mlrn_smo__wss2_iteration(s)) done = 1;
             else { s->iter++; units++; }
         } else if (s->pos >= s->store->n) {       /* end of a sweep */
             s->iter++;
@@ -605,17 +605,17 @@ static inline mlrn_status mlrn_svm_train_step(mlrn_svm *s, uint32_t max_units) {
             uint16_t i = s->pos++;
             int8_t yi = mlrn__y(s, s->store->labels[i]);
             if (yi) {
-                if (mlrn__simplified_visit(s, i, yi)) s->changed++;
+                if (mlrn_smo__simplified_visit(s, i, yi)) s->changed++;
                 s->mpos++;
                 units++;
             }
         }
         if (done) {
             mlrn_status st;
-            mlrn__finish_sub(s);
-            if (!mlrn__sub_finite(s)) { s->phase = 0; return MLRN_ERR_NAN; }
+            mlrn_smo__finish_sub(s);
+            if (!mlrn_smo__sub_finite(s)) { s->phase = 0; return MLRN_ERR_NAN; }
             if (++s->sub >= s->n_sub) { s->phase = 2; return s->status; }
-            st = mlrn__start_sub(s);
+            st = mlrn_smo__start_sub(s);
             if (st != MLRN_OK) { s->phase = 0; return st; }
         }
     }
@@ -623,10 +623,10 @@ static inline mlrn_status mlrn_svm_train_step(mlrn_svm *s, uint32_t max_units) {
 }
 
 /* Trains to completion. *iterations (optional) receives the total over sub-problems. */
-static inline mlrn_status mlrn_svm_train(mlrn_svm *s, uint32_t *iterations) {
-    mlrn_status st = mlrn_svm_train_begin(s);
+static inline mlrn_status mlrn_smo_train(mlrn_smo *s, uint32_t *iterations) {
+    mlrn_status st = mlrn_smo_train_begin(s);
     while (st == MLRN_OK || st == MLRN_RUNNING) {
-        st = mlrn_svm_train_step(s, 0xFFFFFFFFu);
+        st = mlrn_smo_train_step(s, 0xFFFFFFFFu);
         if (st != MLRN_RUNNING) break;
     }
     if (iterations) *iterations = s ? s->total_iter : 0u;
@@ -635,56 +635,56 @@ static inline mlrn_status mlrn_svm_train(mlrn_svm *s, uint32_t *iterations) {
 
 /* ---- prediction with the trained model ------------------------------------ */
 
-static inline float mlrn_svm_decision_sub(const mlrn_svm *s, uint16_t sub, const float *x) {
+static inline float mlrn_smo_decision_sub(const mlrn_smo *s, uint16_t sub, const float *x) {
     uint16_t t, d = s->store->d;
     uint8_t p, q;
     float acc = 0.0f;
-    if (s->p.kernel.type == MLRN_KERNEL_LINEAR) return mlrn_dot(s->w + (size_t)sub * d, x, d) + s->b[sub];
-    mlrn__pair(s, sub, &p, &q);
+    if (s->p.kernel.type == MLRN_KERNEL_LINEAR) return mlrn_kernel_dot(s->w + (size_t)sub * d, x, d) + s->b[sub];
+    mlrn_smo__pair(s, sub, &p, &q);
     for (t = 0; t < s->n_model; t++) {
-        int16_t row = mlrn__coef_row(s, sub, p, q, s->store->labels[t]);
+        int16_t row = mlrn_smo__coef_row(s, sub, p, q, s->store->labels[t]);
         float c;
         if (row < 0) continue;
         c = s->alpha[(size_t)row * s->store->capacity + t];
-        if (c != 0.0f) acc = acc + c * mlrn__kernel(s, mlrn__row(s, t, 3), x);
+        if (c != 0.0f) acc = acc + c * mlrn_smo__kernel(s, mlrn__row(s, t, 3), x);
     }
     return acc + s->b[sub];
 }
 
 /* out receives n_sub values: binary 1 (>= 0 means class 1), ovo pairs in (0,1),(0,2).. order, ovr one per class. */
-static inline mlrn_status mlrn_svm_decision_function(const mlrn_svm *s, const float *x, float *out) {
+static inline mlrn_status mlrn_smo_decision_function(const mlrn_smo *s, const float *x, float *out) {
     uint16_t k;
     if (!s || !x || !out) return MLRN_ERR_ARG;
     if (s->phase != 2) return MLRN_ERR_UNTRAINED;
     for (k = 0; k < s->store->d; k++)
         if (!mlrn_isfinite(x[k])) return MLRN_ERR_NAN;
-    for (k = 0; k < s->n_sub; k++) out[k] = mlrn_svm_decision_sub(s, k, x);
+    for (k = 0; k < s->n_sub; k++) out[k] = mlrn_smo_decision_sub(s, k, x);
     return MLRN_OK;
 }
 
 /* Class index, or a negative status. */
-static inline int32_t mlrn_svm_predict(const mlrn_svm *s, const float *x) {
+static inline int32_t mlrn_smo_predict(const mlrn_smo *s, const float *x) {
     uint16_t k, sub;
-    uint8_t votes[MLRN_MAX_CLASSES], p, q, nc, best;
+    uint8_t votes[MLRN_SMO_MAX_CLASSES], p, q, nc, best;
     if (!s || !x) return MLRN_ERR_ARG;
     if (s->phase != 2) return MLRN_ERR_UNTRAINED;
     for (k = 0; k < s->store->d; k++)
         if (!mlrn_isfinite(x[k])) return MLRN_ERR_NAN;
     nc = s->store->n_classes;
-    if (s->n_sub == 1) return mlrn_svm_decision_sub(s, 0, x) >= 0.0f ? 1 : 0;
-    if (s->p.multiclass == MLRN_OVR) {
-        float fbest = mlrn_svm_decision_sub(s, 0, x);
+    if (s->n_sub == 1) return mlrn_smo_decision_sub(s, 0, x) >= 0.0f ? 1 : 0;
+    if (s->p.multiclass == MLRN_SMO_OVR) {
+        float fbest = mlrn_smo_decision_sub(s, 0, x);
         best = 0;
         for (sub = 1; sub < s->n_sub; sub++) {
-            float f = mlrn_svm_decision_sub(s, sub, x);
+            float f = mlrn_smo_decision_sub(s, sub, x);
             if (f > fbest) { fbest = f; best = (uint8_t)sub; }
         }
         return best;
     }
     for (k = 0; k < nc; k++) votes[k] = 0;
     for (sub = 0; sub < s->n_sub; sub++) {
-        mlrn__pair(s, sub, &p, &q);
-        if (mlrn_svm_decision_sub(s, sub, x) >= 0.0f) votes[q]++;
+        mlrn_smo__pair(s, sub, &p, &q);
+        if (mlrn_smo_decision_sub(s, sub, x) >= 0.0f) votes[q]++;
         else votes[p]++;
     }
     best = 0;
@@ -694,12 +694,12 @@ static inline int32_t mlrn_svm_predict(const mlrn_svm *s, const float *x) {
 }
 
 /* Accuracy on n rows (X row-major, n x d): *correct receives the count of right predictions. */
-static inline mlrn_status mlrn_svm_eval(const mlrn_svm *s, const float *X, const uint8_t *y, uint16_t n,
+static inline mlrn_status mlrn_smo_eval(const mlrn_smo *s, const float *X, const uint8_t *y, uint16_t n,
                                         uint16_t *correct) {
     uint16_t i, ok = 0;
     if (!s || !X || !y || !correct) return MLRN_ERR_ARG;
     for (i = 0; i < n; i++) {
-        int32_t c = mlrn_svm_predict(s, X + (size_t)i * s->store->d);
+        int32_t c = mlrn_smo_predict(s, X + (size_t)i * s->store->d);
         if (c < 0) return (mlrn_status)c;
         if (c == (int32_t)y[i]) ok++;
     }
@@ -712,13 +712,13 @@ static inline mlrn_status mlrn_svm_eval(const mlrn_svm *s, const float *X, const
  * unchanged and the store's tail can be reused; store->n becomes the SV count.
  * Linear models need only w and b, which live apart from the store: nothing moves.
  * Returns the samples the model still needs. */
-static inline int32_t mlrn_svm_compact(mlrn_svm *s) {
+static inline int32_t mlrn_smo_compact(mlrn_smo *s) {
     uint16_t t, r, dst = 0, rows, cap;
     size_t esz;
     if (!s) return MLRN_ERR_ARG;
     if (s->phase != 2) return MLRN_ERR_UNTRAINED;
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR) return 0;
-    rows = mlrn_svm_n_rows(s->store->n_classes, s->p.multiclass);
+    rows = mlrn_smo_n_rows(s->store->n_classes, s->p.multiclass);
     cap = s->store->capacity;
     esz = mlrn_store_elem_size(s->store->storage) * s->store->d;
     for (t = 0; t < s->n_model; t++) {

@@ -79,7 +79,7 @@ static inline mlrn_status mlrn_store_set(mlrn_store *s, uint16_t idx, const floa
             int32_t q;
             if (!(v >= -qmax - 1.0f)) v = -qmax - 1.0f;   /* also catches NaN from a zero scale */
             if (v > qmax) v = qmax;
-            q = mlrn_floor_i32(v + 0.5f);
+            q = mlrn_math_floor_i32(v + 0.5f);
             if (s->storage == MLRN_STORAGE_I16) ((int16_t *)s->data)[(size_t)idx * s->d + k] = (int16_t)q;
             else ((int8_t *)s->data)[(size_t)idx * s->d + k] = (int8_t)q;
         }

@@ -27,7 +27,7 @@
 /* acc + coef * k with coef read from flash. On soft-float targets a coefficient of exactly +1 or -1
  * (a bounded vector with C = 1, scikit-learn's default: most of them) costs an addition, not a
  * multiplication too; the result is bit-identical (1 * k and -1 * k are exact). */
-static inline float mlrn__svm_axpy(float acc, const float *coef_flash, float k) {
+static inline float mlrn_svm__axpy(float acc, const float *coef_flash, float k) {
 #if MLRN_SOFT_FLOAT
     union { float f; uint32_t u; } c;
     c.f = mlrn_flash_f32(coef_flash);
@@ -51,7 +51,7 @@ static inline float mlrn_svm_binary_decision(const mlrn_kernel_params *kp, const
     uint16_t s;
     for (s = 0; s < n_sv; s++, sv_flash += d) {
         float k = mlrn_kernel_eval_flash(kp, sv_flash, x, d);
-        acc = mlrn__svm_axpy(acc, &coef_flash[s], k);
+        acc = mlrn_svm__axpy(acc, &coef_flash[s], k);
     }
     return acc + b;
 }
@@ -62,16 +62,16 @@ static inline float mlrn_svm_binary_decision(const mlrn_kernel_params *kp, const
  * follows (i, c) at distance n-i-2, the step past the last one lands one short of (c, c+1)
  * (which is (c-1, c) + n-c), and (c, i+2) follows (c, i+1). No multiplications or 32-bit index
  * products per vector (on AVR they cost more than the float work of a small model). */
-static inline void mlrn__svm_ovo_add(float *f, const float *coef_flash, uint16_t n_sv, uint16_t n_classes,
+static inline void mlrn_svm__ovo_add(float *f, const float *coef_flash, uint16_t n_sv, uint16_t n_classes,
                                      uint16_t c, float k) {
     uint16_t i, pair = (uint16_t)(c - 1u);      /* c = 0: wraps, and the ++ below makes it pair (0, 1) */
     for (i = 0; i < c; i++, coef_flash += n_sv) {
-        f[pair] = mlrn__svm_axpy(f[pair], coef_flash, k);
+        f[pair] = mlrn_svm__axpy(f[pair], coef_flash, k);
         pair = (uint16_t)((unsigned)pair + (unsigned)n_classes - (unsigned)i - 2u);
     }
     pair++;
     for (; (unsigned)i + 1u < n_classes; i++, coef_flash += n_sv, pair++)
-        f[pair] = mlrn__svm_axpy(f[pair], coef_flash, k);
+        f[pair] = mlrn_svm__axpy(f[pair], coef_flash, k);
 }
 
 /* f[pair] for every pair; each kernel value is computed once and added to the n_classes-1
@@ -85,7 +85,7 @@ static inline void mlrn_svm_ovo_decisions(const mlrn_kernel_params *kp, const fl
     for (i = 0; i < n_pairs; i++) f[i] = 0.0f;
     for (s = 0; s < n_sv; s++, sv_flash += d) {
         while (s >= end) { c++; end = mlrn_flash_u16(&sv_start_flash[c + 1u]); }
-        mlrn__svm_ovo_add(f, &coef_flash[s], n_sv, n_classes, c, mlrn_kernel_eval_flash(kp, sv_flash, x, d));
+        mlrn_svm__ovo_add(f, &coef_flash[s], n_sv, n_classes, c, mlrn_kernel_eval_flash(kp, sv_flash, x, d));
     }
     for (i = 0; i < n_pairs; i++) f[i] = f[i] + mlrn_flash_f32(&b_flash[i]);
 }
@@ -100,7 +100,7 @@ static inline void mlrn_svm_ovo_decisions_labeled(const mlrn_kernel_params *kp, 
     uint16_t i, s;
     for (i = 0; i < n_pairs; i++) f[i] = 0.0f;
     for (s = 0; s < n_sv; s++, sv_flash += d)
-        mlrn__svm_ovo_add(f, &coef_flash[s], n_sv, n_classes, mlrn_flash_u8(&sv_class_flash[s]),
+        mlrn_svm__ovo_add(f, &coef_flash[s], n_sv, n_classes, mlrn_flash_u8(&sv_class_flash[s]),
                           mlrn_kernel_eval_flash(kp, sv_flash, x, d));
     for (i = 0; i < n_pairs; i++) f[i] = f[i] + mlrn_flash_f32(&b_flash[i]);
 }
@@ -151,7 +151,7 @@ static inline void mlrn_svm_ovr_decisions(const mlrn_kernel_params *kp, const fl
     for (s = 0; s < n_sv; s++, sv_flash += d) {
         float k = mlrn_kernel_eval_flash(kp, sv_flash, x, d);
         const float *cf = &coef_flash[s];
-        for (r = 0; r < n_rows; r++, cf += n_sv) f[r] = mlrn__svm_axpy(f[r], cf, k);
+        for (r = 0; r < n_rows; r++, cf += n_sv) f[r] = mlrn_svm__axpy(f[r], cf, k);
     }
     for (r = 0; r < n_rows; r++) f[r] = f[r] + mlrn_flash_f32(&b_flash[r]);
 }

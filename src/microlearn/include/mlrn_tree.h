@@ -71,7 +71,7 @@ MLRN_TREE_DEFINE_Q(q8_u16_i32, int8_t, int8_t, mlrn_flash_i8, uint16_t, mlrn_fla
 #define MLRN_TREE_FN static inline
 #endif
 
-static inline int32_t mlrn_f32_key(float v) {
+static inline int32_t mlrn_tree_f32_key(float v) {
     union { float f; int32_t i; } c;
     c.f = v;
     return c.i < 0 ? (c.i ^ (int32_t)0x7fffffff) : c.i;
@@ -88,10 +88,10 @@ static inline int32_t mlrn_f32_key(float v) {
  * feature byte is already x's byte offset, and the key is compared high half first: the low
  * halves are read only when the high 16 bits (sign, exponent, 7 mantissa bits) are equal, which
  * inputs within 1/128 of a threshold reach. About 30 cycles per node instead of ~65. */
-#define MLRN_TREER_NODE_BYTES 7
-#define MLRN_TREER_LEAF_BYTES 3
+#define MLRN_TREE_REC_NODE_BYTES 7
+#define MLRN_TREE_REC_LEAF_BYTES 3
 
-static inline uint16_t mlrn_treer_leaf(const uint8_t *nodes_flash, uint16_t off, const float *x) {
+static inline uint16_t mlrn_tree_rec_leaf(const uint8_t *nodes_flash, uint16_t off, const float *x) {
 #if defined(__AVR__) && defined(__GNUC__)
     const uint8_t *p = nodes_flash + off;
     uint16_t xp, a, b;
@@ -161,32 +161,32 @@ static inline uint16_t mlrn_treer_leaf(const uint8_t *nodes_flash, uint16_t off,
         /* the first byte is x's byte offset: no shift and scale (4*feature is 4-aligned) */
         union { float f; int32_t i; } c;
         c.f = *(const float *)(const void *)((const uint8_t *)x + mlrn_flash_u8(p));
-        /* mlrn_f32_key without a branch: a set sign bit flips the low 31 bits (asr + eor on ARM) */
+        /* mlrn_tree_f32_key without a branch: a set sign bit flips the low 31 bits (asr + eor on ARM) */
         c.i ^= (int32_t)((uint32_t)(-(int32_t)((uint32_t)c.i >> 31)) >> 1);
         p = (c.i <= kt)
-                ? p + MLRN_TREER_NODE_BYTES
+                ? p + MLRN_TREE_REC_NODE_BYTES
                 : nodes_flash + (uint16_t)(mlrn_flash_u8(p + 1) | (unsigned)mlrn_flash_u8(p + 2) << 8);
     }
     return (uint16_t)(mlrn_flash_u8(p + 1) | (unsigned)mlrn_flash_u8(p + 2) << 8);
 #endif
 }
 
-#define MLRN_TREEK_DEFINE(SUFFIX, FTYPE, FREAD, CTYPE, CREAD)                                          \
-    static inline int32_t mlrn_treek_leaf_##SUFFIX(const FTYPE *feature_flash, const int32_t *key_flash,   \
+#define MLRN_TREE_KEY_DEFINE(SUFFIX, FTYPE, FREAD, CTYPE, CREAD)                                          \
+    static inline int32_t mlrn_tree_key_leaf_##SUFFIX(const FTYPE *feature_flash, const int32_t *key_flash,   \
                                                    const CTYPE *left_flash, const CTYPE *right_flash,     \
                                                    CTYPE code, const float *x) {                          \
         while (code >= 0) {                                                                               \
-            int32_t xk = mlrn_f32_key(x[FREAD(&feature_flash[code])]);                                    \
+            int32_t xk = mlrn_tree_f32_key(x[FREAD(&feature_flash[code])]);                                    \
             code = (xk <= mlrn_flash_i32(&key_flash[code])) ? (CTYPE)CREAD(&left_flash[code])             \
                                                              : (CTYPE)CREAD(&right_flash[code]);          \
         }                                                                                                 \
         return -1 - (int32_t)code;                                                                        \
     }
 
-MLRN_TREEK_DEFINE(u8_i16, uint8_t, mlrn_flash_u8, int16_t, mlrn_flash_i16)
-MLRN_TREEK_DEFINE(u16_i16, uint16_t, mlrn_flash_u16, int16_t, mlrn_flash_i16)
-MLRN_TREEK_DEFINE(u8_i32, uint8_t, mlrn_flash_u8, int32_t, mlrn_flash_i32)
-MLRN_TREEK_DEFINE(u16_i32, uint16_t, mlrn_flash_u16, int32_t, mlrn_flash_i32)
+MLRN_TREE_KEY_DEFINE(u8_i16, uint8_t, mlrn_flash_u8, int16_t, mlrn_flash_i16)
+MLRN_TREE_KEY_DEFINE(u16_i16, uint16_t, mlrn_flash_u16, int16_t, mlrn_flash_i16)
+MLRN_TREE_KEY_DEFINE(u8_i32, uint8_t, mlrn_flash_u8, int32_t, mlrn_flash_i32)
+MLRN_TREE_KEY_DEFINE(u16_i32, uint16_t, mlrn_flash_u16, int32_t, mlrn_flash_i32)
 
 /* Number of the n sorted (ascending, distinct) keys t[] below k: the rank the 'rank' forest layout
  * compares (x <= t_j <=> rank(key(x)) <= j). Binary search. */
@@ -220,7 +220,7 @@ static inline uint8_t mlrn_tree_rank8(const int32_t *t_flash, uint8_t n, int32_t
 }
 
 /* First index of the maximum of v[0..n-1] (forest sums of fixed-point leaf probabilities). */
-static inline int32_t mlrn_argmax_u32(const uint32_t *v, uint16_t n) {
+static inline int32_t mlrn_tree_argmax_u32(const uint32_t *v, uint16_t n) {
     int32_t best = 0;
     uint16_t i;
     for (i = 1; i < n; i++)

@@ -41,7 +41,7 @@ def static_objects(cfg: LearnerConfig, name: str = "lrn") -> dict:
     d, e = cfg.n_features, ELEM_BYTES[cfg.storage]
     ns = _nsub(cfg.n_classes)
     hold, queue = max(cfg.hold_capacity, 1), max(cfg.queue, 1)
-    work = cfg.train_capacity + ns * d + ns + (5 * d + 1 if e != 4 else 0)   # MLRN_SVM_WORK_FLOATS_LINEAR
+    work = cfg.train_capacity + ns * d + ns + (5 * d + 1 if e != 4 else 0)   # MLRN_SMO_WORK_FLOATS_LINEAR
     return {
         name: (None, None),
         f"{name}_train_x": (cfg.train_capacity * d * e, e),
@@ -300,9 +300,9 @@ int main(void) {
         mlrn_target_putc(' ');
         if (c >= 0) mlrn_io_put_i32(c); else mlrn_target_putc('-');
         if (lrn.n_retrains != r0) mlrn_target_putc('b');
-        if (lrn.event == MLRN_LEARN_EV_ACCEPTED) mlrn_target_putc('A');
-        else if (lrn.event == MLRN_LEARN_EV_ROLLBACK) mlrn_target_putc('R');
-        else if (lrn.event == MLRN_LEARN_EV_FAILED) mlrn_target_putc('F');
+        if (lrn.event == MLRN_LEARNER_EV_ACCEPTED) mlrn_target_putc('A');
+        else if (lrn.event == MLRN_LEARNER_EV_ROLLBACK) mlrn_target_putc('R');
+        else if (lrn.event == MLRN_LEARNER_EV_FAILED) mlrn_target_putc('F');
         (void)st;
     }
     LOOP_END();

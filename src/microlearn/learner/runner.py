@@ -121,7 +121,7 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         raise ValueError(f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {timeout!r}")
     LearnerConfig(n_features=1, n_classes=2, **{**cfg_kwargs, "storage": "float32", "scale": None, "offset": None})
     if n_classes is not None:
-        _solvers.check_int("n_classes", n_classes, 2, _solvers.MAX_CLASSES, "MLRN_MAX_CLASSES")
+        _solvers.check_int("n_classes", n_classes, 2, _solvers.MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")
     X, yv, drift, nc = load_stream(stream, y, n_classes, max_rows=max_rows)
     if cfg_kwargs.get("storage", "float32") != "float32" and cfg_kwargs.get("scale") is None:
         from microlearn.core.store import affine_from_range

@@ -61,7 +61,7 @@ class LearnerConfig:
         mlrn_learner_params and the buffer sizes (uint16), before anything is built or simulated."""
         I = _solvers.check_int
         I("n_features", self.n_features, 1, _solvers.MAX_FEATURES, "uint16 d")
-        I("n_classes", self.n_classes, 2, _solvers.MAX_CLASSES, "MLRN_MAX_CLASSES")
+        I("n_classes", self.n_classes, 2, _solvers.MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")
         if self.storage not in ("float32", "int16", "int8"):
             raise ValueError("storage must be float32, int16 or int8")
         if self.store not in STORE_POLICIES:
@@ -344,7 +344,7 @@ MAX_STREAM_ROWS = 100_000   # default row limit of a CSV stream (the Python refe
 
 
 def _label_index(text: str):
-    """An error text if a stream label is not a class index 0..MLRN_MAX_CLASSES-1 (integral: '1', '1.0')."""
+    """An error text if a stream label is not a class index 0..MLRN_SMO_MAX_CLASSES-1 (integral: '1', '1.0')."""
     try:
         v = float(text)
     except ValueError:
@@ -354,7 +354,7 @@ def _label_index(text: str):
         return f"label {text[:40]!r} is not a class index 0..{_solvers.MAX_CLASSES - 1}"
     if v >= _solvers.MAX_CLASSES:
         return (f"class index {int(v)} is over {_solvers.MAX_CLASSES - 1}: at most {_solvers.MAX_CLASSES} classes "
-                f"(MLRN_MAX_CLASSES in mlrn_smo.h)")
+                f"(MLRN_SMO_MAX_CLASSES in mlrn_smo.h)")
     return None
 
 
@@ -391,14 +391,14 @@ def load_stream(stream, y=None, n_classes=None, *, max_rows: int | None = MAX_ST
         raise ValueError("labels must be class indices 0..n_classes-1")
     yv = yv.astype(np.int64)
     if n_classes is not None:
-        _solvers.check_int("n_classes", n_classes, 2, _solvers.MAX_CLASSES, "MLRN_MAX_CLASSES")
+        _solvers.check_int("n_classes", n_classes, 2, _solvers.MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")
         if yv.max() >= n_classes:
             i = int(np.argmax(yv >= n_classes))
             raise ValueError(f"class index {int(yv[i])} is outside 0..{n_classes - 1} (n_classes {n_classes})"
                              + (where(i) if where else f" (row {i + 1})"))
     elif yv.max() >= _solvers.MAX_CLASSES:
         raise ValueError(f"class index {int(yv.max())} is over {_solvers.MAX_CLASSES - 1}: at most "
-                         f"{_solvers.MAX_CLASSES} classes (MLRN_MAX_CLASSES in mlrn_smo.h)")
+                         f"{_solvers.MAX_CLASSES} classes (MLRN_SMO_MAX_CLASSES in mlrn_smo.h)")
     nc = int(n_classes or max(2, int(yv.max()) + 1))
     return X, yv, drift, nc
 

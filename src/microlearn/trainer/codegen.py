@@ -53,7 +53,7 @@ class TrainerConfig:
         if self.storage != "float32" and (self.scale is None or self.offset is None):
             raise ValueError("int16/int8 storage needs feature_range (or scale and offset)")
 
-    # The sizes below are the Python twins of mlrn_store_data_size / mlrn_svm_work_floats.
+    # The sizes below are the Python twins of mlrn_store_data_size / mlrn_smo_work_floats.
     @property
     def work_floats(self) -> int:
         p, cap, d = self.params, self.capacity, self.n_features
@@ -94,7 +94,7 @@ def config_from_estimator(est, capacity: int) -> TrainerConfig:
 
 
 def _check_params(*, C, gamma, degree, coef0, tol, max_iter, solver, max_passes, alpha_tol, storage):
-    """Reject what the device's mlrn_svm_init would refuse, before any C is written."""
+    """Reject what the device's mlrn_smo_init would refuse, before any C is written."""
     import math
     import numbers
 
@@ -175,7 +175,7 @@ def render_trainer(cfg: TrainerConfig, name: str, sram_budget: int | None = None
 #define {U}_WORK_BYTES {buf['work']}u
 /* Static SRAM of the buffers (numeric, usable in #if) and of everything including the structs. */
 #define {U}_BUFFER_BYTES {buffer_bytes}u
-#define {U}_RAM_BYTES ({U}_BUFFER_BYTES + sizeof(mlrn_store) + sizeof(mlrn_svm))
+#define {U}_RAM_BYTES ({U}_BUFFER_BYTES + sizeof(mlrn_store) + sizeof(mlrn_smo))
 #define {U}_FLASH_TABLE_BYTES {sum(cfg.flash_tables().values())}u
 """]
     if sram_budget is not None:
@@ -188,7 +188,7 @@ static {ctype} {N}_data[{cfg.capacity * cfg.n_features}];
 static uint8_t {N}_labels[{cfg.capacity}];
 static float {N}_work[{cfg.work_floats}];
 static mlrn_store {N}_store;
-static mlrn_svm {N}_svm;
+static mlrn_smo {N}_svm;
 MLRN_STATIC_ASSERT(sizeof({N}_data) == {U}_DATA_BYTES, {N}_data_size);
 MLRN_STATIC_ASSERT(sizeof({N}_work) == {U}_WORK_BYTES, {N}_work_size);
 """)
@@ -204,7 +204,7 @@ MLRN_STATIC_ASSERT(sizeof({N}_work) == {U}_WORK_BYTES, {N}_work_size);
     out.append(f"""
 /* setup: parameters and buffers. Returns MLRN_OK or an error code. */
 static inline mlrn_status {N}_setup(void) {{
-    mlrn_svm_params p = mlrn_svm_default_params();
+    mlrn_smo_params p = mlrn_smo_default_params();
     mlrn_status st;
     p.C = {c_float(p.C)};
     p.tol = {c_float(p.tol)};
@@ -212,8 +212,8 @@ static inline mlrn_status {N}_setup(void) {{
     p.max_iter = {p.max_iter}u;
     p.seed = {p.seed}u;
     p.max_passes = {p.max_passes}u;
-    p.solver = {'MLRN_SOLVER_WSS2' if p.solver == 'wss2' else 'MLRN_SOLVER_SIMPLIFIED'};
-    p.multiclass = {'MLRN_OVO' if p.multiclass == 'ovo' else 'MLRN_OVR'};
+    p.solver = {'MLRN_SMO_SOLVER_WSS2' if p.solver == 'wss2' else 'MLRN_SMO_SOLVER_SIMPLIFIED'};
+    p.multiclass = {'MLRN_SMO_OVO' if p.multiclass == 'ovo' else 'MLRN_SMO_OVR'};
     p.kernel.type = {KERNEL_C[p.kernel]};
     p.kernel.degree = {p.degree}u;
     p.kernel.gamma = {c_float(p.gamma)};
@@ -221,7 +221,7 @@ static inline mlrn_status {N}_setup(void) {{
     st = mlrn_store_init(&{N}_store, {N}_data, sizeof {N}_data, {N}_labels, sizeof {N}_labels, {U}_CAPACITY,
                          {U}_N_FEATURES, {storage_c}, {U}_N_CLASSES, {scale_ref}, {offset_ref});
     if (st != MLRN_OK) return st;
-    return mlrn_svm_init(&{N}_svm, &p, &{N}_store, {N}_work, {U}_WORK_FLOATS);
+    return mlrn_smo_init(&{N}_svm, &p, &{N}_store, {N}_work, {U}_WORK_FLOATS);
 }}
 
 /* add a sample (class index 0..N_CLASSES-1): MLRN_ERR_FULL at capacity, MLRN_ERR_NAN, MLRN_ERR_LABEL. */
@@ -230,23 +230,23 @@ static inline mlrn_status {N}_add_sample(const float *x, uint8_t label) {{
 }}
 
 /* train on the stored samples: MLRN_OK (converged), MLRN_MAX_ITER, or an error. */
-static inline mlrn_status {N}_train(uint32_t *iterations) {{ return mlrn_svm_train(&{N}_svm, iterations); }}
+static inline mlrn_status {N}_train(uint32_t *iterations) {{ return mlrn_smo_train(&{N}_svm, iterations); }}
 
 /* time-sliced training: begin once, then step until it stops returning MLRN_RUNNING. */
-static inline mlrn_status {N}_train_begin(void) {{ return mlrn_svm_train_begin(&{N}_svm); }}
-static inline mlrn_status {N}_train_step(uint32_t max_units) {{ return mlrn_svm_train_step(&{N}_svm, max_units); }}
+static inline mlrn_status {N}_train_begin(void) {{ return mlrn_smo_train_begin(&{N}_svm); }}
+static inline mlrn_status {N}_train_step(uint32_t max_units) {{ return mlrn_smo_train_step(&{N}_svm, max_units); }}
 
 /* infer: class index into the classes listed above, or a negative error code. */
-static inline int32_t {N}_predict(const float *x) {{ return mlrn_svm_predict(&{N}_svm, x); }}
+static inline int32_t {N}_predict(const float *x) {{ return mlrn_smo_predict(&{N}_svm, x); }}
 
 /* decision values: {U}_N_SUB floats (binary: >= 0 means class 1). */
 static inline mlrn_status {N}_decision_function(const float *x, float *out) {{
-    return mlrn_svm_decision_function(&{N}_svm, x, out);
+    return mlrn_smo_decision_function(&{N}_svm, x, out);
 }}
 
 /* eval: correct predictions on n rows (row-major n x N_FEATURES). */
 static inline mlrn_status {N}_eval(const float *X, const uint8_t *y, uint16_t n, uint16_t *correct) {{
-    return mlrn_svm_eval(&{N}_svm, X, y, n, correct);
+    return mlrn_smo_eval(&{N}_svm, X, y, n, correct);
 }}
 
 /* kernel between two samples, with the trained parameters. */

@@ -78,8 +78,8 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
 
     # ---- parameter checks -------------------------------------------------
     def _check_params(self):
-        """Refuse what the device's mlrn_svm_init would refuse (MLRN_ERR_ARG) or what does not fit the C types
-        of mlrn_svm_params, before any work (the rules: _solvers.check_params)."""
+        """Refuse what the device's mlrn_smo_init would refuse (MLRN_ERR_ARG) or what does not fit the C types
+        of mlrn_smo_params, before any work (the rules: _solvers.check_params)."""
         if self.kernel not in KERNELS:
             raise ValueError(f"unknown kernel {self.kernel!r}; choose one of {', '.join(KERNELS)}")
         if self.solver not in _solvers.SOLVERS:
@@ -115,7 +115,7 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         return float(self.gamma)
 
     def device_params(self) -> _solvers.Params:
-        """The mlrn_svm_params the device uses (floats rounded to float32)."""
+        """The mlrn_smo_params the device uses (floats rounded to float32)."""
         return _solvers.Params.make(
             C=self.C, tol=self.tol, alpha_tol=self.alpha_tol, max_iter=self.max_iter,
             seed=self.random_state or 0, max_passes=self.max_passes, solver=self.solver,
@@ -197,7 +197,7 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
     def n_sub_(self):
         return len(self.intercept_)
 
-    # ---- prediction (the C runtime's mlrn_svm_decision_sub / mlrn_svm_predict) ----
+    # ---- prediction (the C runtime's mlrn_smo_decision_sub / mlrn_smo_predict) ----
     def decision_function(self, X):
         """Decision values. Two classes: shape (n,), >= 0 means classes_[1]. Otherwise with
         decision_function_shape='ovo' the raw values the device computes, (n, n_sub), in pair order
@@ -247,7 +247,7 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
 
 
 def coef_rows(labels, sub, p, q, n_classes, multiclass) -> np.ndarray:
-    """mlrn__coef_row: the dual-coefficient row of each sample (by class label) in sub-problem
+    """mlrn_smo__coef_row: the dual-coefficient row of each sample (by class label) in sub-problem
     `sub` = (p, q), -1 where the sample is not in it (libsvm's layout for ovo)."""
     labels = np.asarray(labels)
     if n_classes == 2:
@@ -258,7 +258,7 @@ def coef_rows(labels, sub, p, q, n_classes, multiclass) -> np.ndarray:
 
 
 def predict_from_decision(f, n_classes: int, multiclass: str) -> np.ndarray:
-    """mlrn_svm_predict from decision values: class indices."""
+    """mlrn_smo_predict from decision values: class indices."""
     if n_classes == 2:
         return (np.asarray(f) >= 0).astype(np.intp)
     if multiclass == "ovr":

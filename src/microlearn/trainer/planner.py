@@ -377,7 +377,7 @@ def _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes)
     if not 2 <= capacity <= MAX_CAPACITY:
         raise ValueError(f"capacity must be in 2..{MAX_CAPACITY}, got {capacity}")
     if not 2 <= n_classes <= 16:
-        raise ValueError(f"classes must be in 2..16 (MLRN_MAX_CLASSES), got {n_classes}")
+        raise ValueError(f"classes must be in 2..16 (MLRN_SMO_MAX_CLASSES), got {n_classes}")
 
 
 def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, solver, multiclass, name="trainer"):

@@ -25,10 +25,10 @@ BIG = F(3.0e38)
 # Status codes of mlrn.h
 OK, MAX_ITER = 0, 1
 
-# ---- parameter checks: what mlrn_svm_init (mlrn_smo.h) and the C types of mlrn_svm_params accept -------------
+# ---- parameter checks: what mlrn_smo_init (mlrn_smo.h) and the C types of mlrn_smo_params accept -------------
 FLT_MAX = float(np.finfo(np.float32).max)
 U8, U16, U32 = 0xFF, 0xFFFF, 0xFFFFFFFF
-MAX_CLASSES = 16        # MLRN_MAX_CLASSES of mlrn_smo.h (the vote array): what the generated C accepts
+MAX_CLASSES = 16        # MLRN_SMO_MAX_CLASSES of mlrn_smo.h (the vote array): what the generated C accepts
 MAX_FEATURES = U16      # mlrn_store d: uint16
 MAX_CAPACITY = U16      # mlrn_store capacity: uint16
 
@@ -67,8 +67,8 @@ def check_int(name: str, value, low: int, high: int, ctype: str) -> int:
 
 
 def check_params(**params) -> None:
-    """Raise ValueError for a parameter mlrn_svm_init would refuse (MLRN_ERR_ARG) or that does not fit its
-    C type in mlrn_svm_params; only the parameters given are checked. Float rules: C and tol > 0, alpha_tol
+    """Raise ValueError for a parameter mlrn_smo_init would refuse (MLRN_ERR_ARG) or that does not fit its
+    C type in mlrn_smo_params; only the parameters given are checked. Float rules: C and tol > 0, alpha_tol
     >= 0, gamma and coef0 finite (gamma > 0: Python's rule, a zero gamma makes every kernel value equal),
     all of them as float32. Integers: max_iter uint32 >= 1, max_passes uint16 >= 1, degree uint8,
     seed uint32."""
@@ -87,7 +87,7 @@ def check_params(**params) -> None:
 
 @dataclass(frozen=True)
 class Params:
-    """mlrn_svm_params, with every float already rounded to float32 as the device holds it."""
+    """mlrn_smo_params, with every float already rounded to float32 as the device holds it."""
     C: np.float32
     tol: np.float32
     alpha_tol: np.float32
@@ -130,7 +130,7 @@ def n_sub(n_classes: int, multiclass: str) -> int:
 
 
 def pairs(n_classes: int, multiclass: str) -> list[tuple[int, int]]:
-    """mlrn__pair for every sub-problem, in training order."""
+    """mlrn_smo__pair for every sub-problem, in training order."""
     if n_classes <= 2:
         return [(0, 1)]
     if multiclass == "ovr":
@@ -166,7 +166,7 @@ def _quad(params, X, xi, kii, ktt):
 
 
 class _Folded:
-    """wss2 + linear kernel + quantised storage: mlrn__refresh_wq / mlrn__wx / mlrn__sqdist_q."""
+    """wss2 + linear kernel + quantised storage: mlrn_smo__refresh_wq / mlrn__wx / mlrn__sqdist_q."""
 
     def __init__(self, Q, scale, offset):
         self.Qf = Q.astype(np.float32)     # (float)q, exact
@@ -189,7 +189,7 @@ class _Folded:
 
 
 def _wss2(params: Params, X, y, quant=None):
-    """Solve one sub-problem with second-order working-set selection; mirrors mlrn__wss2_iteration."""
+    """Solve one sub-problem with second-order working-set selection; mirrors mlrn_smo__wss2_iteration."""
     m, d = X.shape
     C = params.C
     linear = params.kernel == "linear"
@@ -204,7 +204,7 @@ def _wss2(params: Params, X, y, quant=None):
     G = None if linear else np.full(m, F(-1.0), np.float32)
     diag = None
     if params.kernel in ("poly", "sigmoid"):
-        self_dot = np.zeros(m, np.float32)          # mlrn_dot(x_t, x_t), sequential over features
+        self_dot = np.zeros(m, np.float32)          # mlrn_kernel_dot(x_t, x_t), sequential over features
         for k in range(d):
             self_dot = self_dot + X[:, k] * X[:, k]
         diag = _f32.kernel_finish(params.kernel, self_dot, params.gamma, params.coef0, params.degree)
@@ -290,7 +290,7 @@ def _wss2(params: Params, X, y, quant=None):
 
 
 def _wss2_bias(params, X, y, alpha, G):
-    """mlrn__wss2_bias: b = -rho, libsvm's calculate_rho."""
+    """mlrn_smo__wss2_bias: b = -rho, libsvm's calculate_rho."""
     C = params.C
     yg = np.where(y > 0, G, -G)
     upper = alpha >= C
@@ -309,7 +309,7 @@ def _wss2_bias(params, X, y, alpha, G):
 
 
 def _simplified(params: Params, X, y, rng: XorShift32):
-    """The seeds' simplified SMO; mirrors mlrn__simplified_visit and the sweep logic of mlrn_svm_train_step.
+    """The seeds' simplified SMO; mirrors mlrn_smo__simplified_visit and the sweep logic of mlrn_smo_train_step.
 
     Speed without changing a bit: between two updates w, b and alpha are constant, so the
     errors E_i of the samples still to be visited are computed in one vectorised batch
@@ -323,7 +323,7 @@ def _simplified(params: Params, X, y, rng: XorShift32):
     K = None if linear else _kernel_matrix(params, X)
 
     def f_from(start):
-        """f(x_i) for i >= start, as mlrn__f_train computes each."""
+        """f(x_i) for i >= start, as mlrn_smo__f_train computes each."""
         if linear:
             return _f32.dot_rows(X[start:], w) + b
         nz = np.flatnonzero(alpha != 0)
@@ -418,14 +418,14 @@ def _simplified(params: Params, X, y, rng: XorShift32):
 
 
 def _kernel_matrix(params, X):
-    """K[t, i] = mlrn__kernel(x_t, x_i) for all pairs, each element in the C order."""
+    """K[t, i] = mlrn_smo__kernel(x_t, x_i) for all pairs, each element in the C order."""
     from .estimator import kernel_matrix_f32
     return kernel_matrix_f32(params.kernel, X, X, params.gamma, params.coef0, params.degree)
 
 
 def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int, *, Q=None, scale=None,
           offset=None) -> list[SubResult]:
-    """mlrn_svm_train on a store holding the float32 rows Xs (as mlrn_store_row returns them)
+    """mlrn_smo_train on a store holding the float32 rows Xs (as mlrn_store_row returns them)
     and class indices `labels`. Returns one SubResult per sub-problem, in training order.
 
     Quantised storage: pass scale/offset (float32 per feature) and, if known, the integer codes Q;
@@ -456,7 +456,7 @@ def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int, *,
                                         (quant[0][members], quant[1], quant[2]))
         else:
             alpha, b, w, it, st = _simplified(params, X, y, rng)
-        if not np.isfinite(b) or (w is not None and not np.isfinite(w).all()):   # mlrn__sub_finite
+        if not np.isfinite(b) or (w is not None and not np.isfinite(w).all()):   # mlrn_smo__sub_finite
             raise FloatingPointError("training overflowed float32 (non-finite intercept or weights): "
                                      "input magnitudes too large for this C; scale the features")
         out.append(SubResult((p, q), members, y, alpha, b, w, it, st))

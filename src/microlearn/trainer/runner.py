@@ -76,7 +76,7 @@ int main(void) {
 #if MLRN_DRIVER_DUMP
     if (t_svm.w) put_f32_list('W', t_svm.w, (uint32_t)T_N_SUB * T_N_FEATURES);
     {
-        uint16_t r, rows = t_svm.w ? 1u : mlrn_svm_n_rows(T_N_CLASSES, t_svm.p.multiclass);
+        uint16_t r, rows = t_svm.w ? 1u : mlrn_smo_n_rows(T_N_CLASSES, t_svm.p.multiclass);
         for (r = 0; r < rows; r++) put_f32_list('A', t_svm.alpha + (uint32_t)r * T_CAPACITY, n_train);
     }
 #endif
@@ -259,7 +259,7 @@ def explain_run_error(exc, program: str = "trainer"):
         try:
             if tok[1] == "setup":
                 what = (f"the C runtime refused the {program}'s set-up ("
-                        + ("mlrn_svm_init" if program == "trainer" else "mlrn_learner_init")
+                        + ("mlrn_smo_init" if program == "trainer" else "mlrn_learner_init")
                         + f" returned {STATUS_MACROS[-1][0]} or {STATUS_MACROS[-7][0]}): a parameter or size "
                           "microlearn's checks missed; please report it")
             elif tok[1] == "add":
@@ -298,7 +298,7 @@ HOST_BUFFER_LIMIT = 1 << 30   # static buffers of a host build (the linker's sma
 def check_shapes(X_train, y_train, X_test, y_test, *, capacity=None, host=False, kernel="linear",
                  storage="float32", solver="wss2", multiclass="ovo") -> int:
     """Refuse what the generated trainer cannot take, before any work: rows over the uint16 store capacity
-    and the driver's u16 counts, more features than uint16 d, more classes than MLRN_MAX_CLASSES (16),
+    and the driver's u16 counts, more features than uint16 d, more classes than MLRN_SMO_MAX_CLASSES (16),
     a capacity outside 2..65535 or below the training rows, buffers no host build can hold.
     Returns the capacity to compile in (default: the training rows)."""
     from . import reference as _solvers
@@ -322,7 +322,7 @@ def check_shapes(X_train, y_train, X_test, y_test, *, capacity=None, host=False,
         classes = None
     if classes is not None and len(classes) > _solvers.MAX_CLASSES:
         raise ValueError(f"{len(classes)} classes, more than the {_solvers.MAX_CLASSES} the C trainer takes "
-                         f"(MLRN_MAX_CLASSES in mlrn_smo.h)")
+                         f"(MLRN_SMO_MAX_CLASSES in mlrn_smo.h)")
     if host and d >= 1 and classes is not None and len(classes) >= 2 and capacity >= 2:
         from .planner import _buffers
         total = sum(_buffers(d, capacity, len(classes), kernel, storage, solver, multiclass).values())
@@ -363,7 +363,7 @@ def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "h
 
     tgt = get_target(target) if isinstance(target, str) else target
     est = SMOClassifier(**est_params)
-    est._check_params()   # what mlrn_svm_init refuses, before any work
+    est._check_params()   # what mlrn_smo_init refuses, before any work
     capacity = check_shapes(X_train, y_train, X_test, y_test, capacity=capacity, host=tgt.name == "host",
                             kernel=est.kernel, storage=est.storage, solver=est.solver, multiclass=est.multiclass)
     _precheck_board(tgt, est, X_train, y_train, capacity)
