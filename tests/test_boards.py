@@ -69,7 +69,7 @@ def test_targets_by_kind():
     assert get_target("nano").name == "uno"
     assert get_target("rp2040").kind == "cortex-m"
     with pytest.raises(TargetUnavailable):
-        get_board("esp32").target()
+        get_target("esp32")
 
 
 def test_boards_command_json(capsys):

@@ -12,6 +12,7 @@ from microlearn.trainer.planner import (Plan, boards_that_fit, calibration, does
 from microlearn.boards.registry import get_board, list_boards
 from microlearn.cli.main import main
 from microlearn.trainer.codegen import make_config
+from microlearn.targets import get_target
 from microlearn.targets.errors import DoesNotFit
 
 
@@ -62,7 +63,7 @@ def test_does_not_fit_says_by_how_much_and_what_fits():
 
 def test_precheck_raises_before_building():
     cfg = make_config(n_features=4, capacity=300, classes=2)
-    target = get_board("uno").target()
+    target = get_target("uno")
     with pytest.raises(DoesNotFit, match="does not fit the uno") as info:
         precheck(cfg, target)
     assert info.value.region == "sram" and info.value.over > 0

@@ -234,13 +234,13 @@ def test_header_budget_error_for_a_named_board(tmp_path):
     """A header generated for a board refuses to compile when the learner's static data exceed the board's
     SRAM less its stack reserve; a fitting one compiles and states the planned figures."""
     def compile_(cfg, board):
-        (tmp_path / "learner.h").write_text(lc.render_header(cfg, "lrn", board=board))
+        (tmp_path / "learner.h").write_text(lc.render_header(cfg, "lrn", plan=plan_learner_config(cfg, board)))
         (tmp_path / "m.c").write_text('#include "learner.h"\nint main(void) { return lrn_setup(); }\n')
         return subprocess.run(["cc", "-fsyntax-only", "-I", str(tmp_path), "-I", include_dir(), str(tmp_path / "m.c")],
                               capture_output=True, text=True)
     ok = learner_config(4, 60)
     pl = plan_learner_config(ok, "uno")
-    hdr = lc.render_header(ok, "lrn", board="uno")
+    hdr = lc.render_header(ok, "lrn", plan=pl)
     assert f"#define LRN_STATIC_BYTES {pl.static_ram_bytes - pl.static_buffers['driver + support (fixed)']}u" in hdr
     assert f"#define LRN_PLAN_FLASH_BYTES {pl.flash_bytes}u" in hdr
     assert compile_(ok, "uno").returncode == 0

@@ -9,8 +9,6 @@ import os
 import shutil
 from dataclasses import dataclass
 
-from microlearn.targets.errors import TargetUnavailable
-
 KB = 1024
 
 
@@ -39,17 +37,6 @@ class Board:
     @property
     def emulated(self) -> bool:
         return self.emulator is not None
-
-    def target(self, **kwargs):
-        """The Target that builds and runs code for this board (kwargs go to its constructor)."""
-        if self.arch == "avr":
-            from microlearn.targets.avr import AvrTarget
-            return AvrTarget(self, **kwargs)
-        if self.arch == "cortex-m":
-            from microlearn.targets.cortexm import CortexMTarget
-            return CortexMTarget(self, **kwargs)
-        raise TargetUnavailable(f"{self.name}: no toolchain or emulator for {self.core} here; "
-                                "the planner can still size programs for it, but they cannot be run")
 
     def tools_installed(self) -> dict[str, bool]:
         """Which of this board's tools are installed (compiler, emulator)."""

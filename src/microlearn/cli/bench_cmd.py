@@ -2,8 +2,17 @@
 (JSON, CSV, markdown) and PNG plots. A benchmark, not a test."""
 from __future__ import annotations
 
+import math
 import sys
 import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+
+from microlearn.boards.registry import UnknownBoard, get_board
+from microlearn.tools import experiments as ex
+from microlearn.tools.experiments import run_case
+from microlearn.tools.published import PUBLISHED
+from microlearn.tools.report import write
 
 from . import CLIError
 
@@ -29,18 +38,11 @@ def register(sub):
 
 
 def _run(case):
-    from microlearn.tools.experiments import run_case
     return run_case(case)
 
 
 def run(args) -> int:
-    import warnings
-    from concurrent.futures import ProcessPoolExecutor
 
-    from microlearn.tools import experiments as ex
-    from microlearn.tools.report import write
-    from microlearn.boards.registry import UnknownBoard, get_board
-    import math
     if args.jobs < 1:
         raise CLIError(f"--jobs must be an integer >= 1, got {args.jobs}")
     if args.timeout is not None and not (math.isfinite(args.timeout) and 0 < args.timeout <= 1e6):
@@ -86,7 +88,6 @@ def run(args) -> int:
     results = {"meta": {"quick": args.quick, "boards": list(boards), "experiments": exps, "cases": len(cases),
                         "jobs": args.jobs, "wall_seconds": round(wall, 1), "command": argv},
                "records": recs}
-    from microlearn.tools.published import PUBLISHED
     results["published"] = PUBLISHED
     files = write(results, args.out)
     n_ok = sum(r.get("status") in ("converged", "max_iter") for r in recs)

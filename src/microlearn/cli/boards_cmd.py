@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from microlearn.boards.registry import list_boards
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("boards", help="list the supported boards and their emulators",
@@ -28,7 +30,6 @@ def _kb(n: int) -> str:
 
 
 def run(args) -> int:
-    from microlearn.boards.registry import list_boards
     rows = [_row(b) for b in list_boards()]
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -1,4 +1,6 @@
 """`microlearn demo`: train on emulated boards and print the figures."""
+from microlearn.tools.demo import main
+
 from . import CheckFailed
 
 
@@ -11,7 +13,6 @@ def register(sub):
 
 
 def run(args) -> int:
-    from microlearn.tools.demo import main
     if main() == 1:
         raise CheckFailed("a target did not train or its predictions differ from the Python reference's "
                           "(see the table)")

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from microlearn.data.datasets import DataError, read_features
+from microlearn.exporter import UnsupportedModel, export
+from microlearn.exporter.model_io import ModelFileError, load_model
+
 from . import CheckFailed, CLIError
 
 
@@ -33,9 +37,6 @@ def register(sub):
 
 
 def run(args):
-    from microlearn.exporter import UnsupportedModel, export
-    from microlearn.data.datasets import DataError, read_features
-    from microlearn.exporter.model_io import ModelFileError, load_model
     try:
         est = load_model(args.model, trusted=args.trust_pickle)
     except ModelFileError as exc:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+
+from microlearn.learner.runner import loop
+from microlearn.learner.simulate import MAX_STREAM_ROWS
 
 from . import CheckFailed, CLIError, as_option, clean
 
@@ -58,10 +62,7 @@ OPTIONS = ("capacity", "window", "holdout_every", "k_mistakes", "trigger_window"
 
 
 def run(args) -> int:
-    from pathlib import Path
 
-    from microlearn.learner.runner import loop
-    from microlearn.learner.simulate import MAX_STREAM_ROWS
     names = {o: "--" + o.replace("_", "-") for o in OPTIONS}
     max_rows = MAX_STREAM_ROWS if args.max_rows is None else args.max_rows
     if max_rows < 1:

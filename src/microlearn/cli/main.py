@@ -14,10 +14,12 @@ import sys
 import warnings
 
 from microlearn._version import __version__
+from microlearn.targets.errors import TargetError
+
 from . import CheckFailed, CLIError, clean  # defined in the package so `python -m` sees one class
 
 # Order shown in --help. A module that is absent (not built yet) is simply not offered.
-COMMANDS = ["demo", "train", "plan", "boards", "bench", "export", "loop"]
+COMMANDS = ["demo", "train", "plan", "boards", "bench", "export", "loop", "calibrate"]
 DEBUG_FLAG = "--debug"
 
 
@@ -61,7 +63,6 @@ def _split_debug(argv):
 
 def error_line(command: str | None, exc: BaseException) -> str:
     """The one line printed for `exc`: expected errors as they are, bugs as such."""
-    from microlearn.targets.errors import TargetError
     prefix = f"microlearn {command}" if command else "microlearn"
     if isinstance(exc, (CLIError, TargetError, ValueError, FloatingPointError)):   # FloatingPointError: the
         text = str(exc)                          # reference's float32 overflow (_solvers.train), says what to do

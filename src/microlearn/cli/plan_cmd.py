@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+from microlearn.boards.registry import UnknownBoard
+from microlearn.learner.planner import plan_learner
+from microlearn.trainer.planner import plan
+
 from . import CheckFailed, CLIError, as_option
 
 
@@ -56,7 +60,6 @@ def _plan(args):
         if wrong:
             raise CLIError("the self-learning loop is linear, wss2, one-vs-one only: drop --" +
                            ", --".join(o.replace("_", "-") for o in wrong))
-        from microlearn.learner.planner import plan_learner
         opts = {o: getattr(args, o) for o in LEARNER_ONLY[:-2] if getattr(args, o) is not None}
         return plan_learner(args.board, args.n_features, args.capacity, args.classes, storage=args.storage,
                             stack_reserve_bytes=args.stack_reserve, other_static_bytes=args.other_static,
@@ -64,14 +67,12 @@ def _plan(args):
     wrong = [o for o in LEARNER_ONLY if getattr(args, o) is not None]
     if wrong:
         raise CLIError("--" + ", --".join(o.replace("_", "-") for o in wrong) + " apply to --learner only")
-    from microlearn.trainer.planner import plan
     return plan(args.board, args.n_features, args.capacity, args.classes, kernel=args.kernel or "linear",
                 storage=args.storage, solver=args.solver or "wss2", multiclass=args.multiclass or "ovo",
                 stack_reserve_bytes=args.stack_reserve)
 
 
 def run(args) -> int:
-    from microlearn.boards.registry import UnknownBoard
     try:
         p = _plan(args)
     except UnknownBoard as exc:

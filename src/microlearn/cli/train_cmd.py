@@ -3,6 +3,12 @@ compare with the Python reference."""
 from __future__ import annotations
 
 import json
+import math
+
+from microlearn.data.datasets import read_csv, split
+from microlearn.trainer import reference as _solvers
+from microlearn.trainer.estimator import SMOClassifier
+from microlearn.trainer.runner import MAX_ROWS, train_and_report
 
 from . import CheckFailed, CLIError, as_option
 
@@ -71,10 +77,7 @@ def max_split_rows(test_size: float, train_limit: int, test_limit: int) -> int:
 
 def _check_options(args) -> dict:
     """Every option, before any file is read: what the C trainer would refuse, in the option's name."""
-    import math
 
-    from microlearn.trainer import reference as _solvers
-    from microlearn.trainer.estimator import SMOClassifier
     params = dict(C=args.C, kernel=args.kernel, gamma=_gamma(args.gamma), degree=args.degree, coef0=args.coef0,
                   tol=args.tol, max_iter=args.max_iter, solver=args.solver, max_passes=args.max_passes,
                   alpha_tol=args.alpha_tol, multiclass=args.multiclass, storage=args.storage,
@@ -96,9 +99,6 @@ def _check_options(args) -> dict:
 
 
 def run(args) -> int:
-    from microlearn.data.datasets import read_csv, split
-    from microlearn.trainer import reference as _solvers
-    from microlearn.trainer.runner import MAX_ROWS, train_and_report
 
     params = _check_options(args)
     # Reading stops at the first row past what the device can take (a bigger --capacity cannot help):

@@ -9,6 +9,7 @@ when a table holds them (see `c_array`).
 from __future__ import annotations
 
 import math
+import re
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -114,7 +115,6 @@ def c_identifier_problem(name) -> str | None:
     `NAME_...` (upper case) at file scope, so besides the syntax: no C/C++ keyword, no leading underscore
     (reserved at file scope, and `_X...` everywhere), no `mlrn` prefix in any case (the runtime's own
     `mlrn_*` functions and `MLRN_*` macros would clash)."""
-    import re
     if not isinstance(name, str) or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is None:
         return "letters, digits and '_' only, not starting with a digit"
     if name in _KEYWORDS:

@@ -142,3 +142,31 @@ def kernel_rows(kernel: str, X: np.ndarray, v: np.ndarray, gamma=1.0, coef0=0.0,
     """mlrn_kernel_eval(X[t], v) for every row t of X."""
     s = sqdist_rows(X, v) if kernel == "rbf" else dot_rows(X, v)
     return kernel_finish(kernel, s, gamma, coef0, degree)
+
+
+def kernel_matrix_f32(kernel, A, B, gamma, coef0, degree) -> np.ndarray:
+    """K[a, b] = mlrn_kernel_eval(B[b], A[a]) for all pairs, in the C order (sequential over features)."""
+    A = np.asarray(A, np.float32)
+    B = np.asarray(B, np.float32)
+    acc = np.zeros((A.shape[0], B.shape[0]), np.float32)
+    for k in range(A.shape[1]):
+        if kernel == "rbf":
+            t = B[None, :, k] - A[:, k, None]
+            acc = acc + t * t
+        else:
+            acc = acc + B[None, :, k] * A[:, k, None]
+    return kernel_finish(kernel, acc, gamma, coef0, degree)
+
+
+def kernel_matrix_f64(kernel, A, B, gamma, coef0, degree) -> np.ndarray:
+    A = np.asarray(A, np.float64)
+    B = np.asarray(B, np.float64)
+    if kernel == "rbf":
+        d2 = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2 * A @ B.T
+        return np.exp(-gamma * np.maximum(d2, 0))
+    dot = A @ B.T
+    if kernel == "poly":
+        return (gamma * dot + coef0) ** degree
+    if kernel == "sigmoid":
+        return np.tanh(gamma * dot + coef0)
+    return dot

@@ -143,7 +143,7 @@ def _delimiter_hint(row) -> str:
 
 
 class _Table:
-    """What _read_table returns: features (float64, n x d), raw labels, feature names, the label column's
+    """What read_table returns: features (float64, n x d), raw labels, feature names, the label column's
     name, each row's line number, whether the file had a header row."""
 
     def __init__(self, X, labels, names, label_name, lines, header):
@@ -155,7 +155,7 @@ def _short(text: str, n: int = 40) -> str:
     return repr(text if len(text) <= n else text[:n] + "...")
 
 
-def _read_table(path, label=None, *, max_rows=None, rows_limit="", max_features=MAX_FEATURES, max_classes=None,
+def read_table(path, label=None, *, max_rows=None, rows_limit="", max_features=MAX_FEATURES, max_classes=None,
                 classes_limit="", label_check=None) -> _Table:
     """Stream a CSV: the optional header row, numeric features, one label column. Every limit is checked as
     the rows arrive, so reading stops at the first line past one. label_check(text) -> error text or None.
@@ -302,7 +302,7 @@ def read_csv(path, label: str | None = None, *, max_rows: int | None = None, row
 
     Returns (X float64 (n, d), y object array of labels (ints where every label is an int), feature names).
     Raises DataError: "what (file, line N)"."""
-    t = _read_table(path, label, max_rows=max_rows, rows_limit=rows_limit, max_classes=max_classes,
+    t = read_table(path, label, max_rows=max_rows, rows_limit=rows_limit, max_classes=max_classes,
                     classes_limit=classes_limit)
     y = np.array(t.labels, dtype=object)
     try:

@@ -13,17 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from microlearn.core.c_format import c_identifier
+from .lower import DTYPES, SUPPORTED, lower
 from .model import CModel, render
-from .prep import Prescale, UnsupportedModel, split_pipeline
-
-SUPPORTED = (
-    "SVC, NuSVC (kernel linear/rbf/poly/sigmoid), microlearn.SMOClassifier, LinearSVC, LogisticRegression, "
-    "SGDClassifier, Perceptron, RidgeClassifier, DecisionTreeClassifier, RandomForestClassifier, "
-    "ExtraTreesClassifier, GaussianNB, and Pipeline(StandardScaler|MinMaxScaler|MaxAbsScaler..., <one of these>)"
-)
-DTYPES = ("float32", "int16", "int8")
-
+from .prep import UnsupportedModel
+from .runner import CompiledModel
 
 @dataclass
 class ExportReport:
@@ -48,54 +41,6 @@ class ExportReport:
         if self.agreement is not None:
             s += f", agreement {100 * self.agreement:.2f}% on {self.n_checked} rows"
         return s
-
-
-def lower(estimator, name="model", dtype="float32", calib_X=None, **opts) -> CModel:
-    """Estimator -> CModel (tables + C bodies + Python mirror)."""
-    c_identifier(name, "model name")
-    if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {DTYPES}, not {dtype!r}")
-    pre, final = split_pipeline(estimator)
-    n_features = getattr(estimator, "n_features_in_", None) or getattr(final, "n_features_in_", None)
-    if n_features is None and hasattr(final, "support_vectors_"):
-        n_features = final.support_vectors_.shape[1]
-    prescale = Prescale(pre, n_features)
-    if dtype != "float32":
-        from .quant import lower_quantized
-        return lower_quantized(estimator, final, prescale, name, dtype, calib_X, **opts)
-    return lower_final(final, prescale, name, **opts)
-
-
-def lower_final(final, prescale, name, **opts) -> CModel:
-    cls = type(final).__name__
-    mod = type(final).__module__
-    if not hasattr(final, "classes_"):
-        if cls in _ALL_NAMES:
-            raise UnsupportedModel(f"{cls} is not fitted")
-        raise UnsupportedModel(f"cannot export {cls}: supported are {SUPPORTED}")
-    if cls == "SMOClassifier" and mod.startswith("microlearn"):
-        from .svm import from_smo, lower_svm
-        return lower_svm(from_smo(final), name, prescale, opts)
-    if cls in ("SVC", "NuSVC") and mod.startswith("sklearn"):
-        from .svm import from_sklearn, lower_svm
-        return lower_svm(from_sklearn(final), name, prescale, opts)
-    if mod.startswith("sklearn"):
-        from .linear import LINEAR_CLASSIFIERS, lower_linear
-        if cls in LINEAR_CLASSIFIERS:
-            return lower_linear(final, name, prescale, opts)
-        if cls in ("DecisionTreeClassifier", "ExtraTreeClassifier", "RandomForestClassifier",
-                   "ExtraTreesClassifier"):
-            from .tree import lower_trees
-            return lower_trees(final, name, prescale, opts)
-        if cls == "GaussianNB":
-            from .nb import lower_gnb
-            return lower_gnb(final, name, prescale, opts)
-    raise UnsupportedModel(f"cannot export {cls}: supported are {SUPPORTED}")
-
-
-_ALL_NAMES = ("SVC", "NuSVC", "SMOClassifier", "LinearSVC", "LogisticRegression", "SGDClassifier", "Perceptron",
-              "RidgeClassifier", "DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesClassifier",
-              "GaussianNB")
 
 
 def agreement(model: CModel, estimator, X):
@@ -131,7 +76,6 @@ def export(estimator, path=None, name="model", dtype="float32", target=None, che
         rep.agreement, rep.disagreements = agreement(model, estimator, check_X)
         rep.n_checked = len(check_X)
         if target is not None:
-            from .runner import CompiledModel
             cm = CompiledModel.from_model(model, estimator, target=target)
             got = cm.predict(np.asarray(check_X, dtype=np.float32))
             want = np.asarray(estimator.predict(np.asarray(check_X, dtype=np.float32)))
@@ -142,4 +86,5 @@ def export(estimator, path=None, name="model", dtype="float32", target=None, che
     return rep
 
 
-__all__ = ["export", "lower", "ExportReport", "UnsupportedModel", "SUPPORTED"]
+__all__ = ["export", "lower", "render", "ExportReport", "UnsupportedModel", "CompiledModel", "CModel", "SUPPORTED",
+           "DTYPES"]

@@ -8,7 +8,9 @@ only when the caller says the file is trusted (`trusted=True`, `microlearn expor
 from __future__ import annotations
 
 import os
+import pickle
 import stat
+import zipfile
 from pathlib import Path
 
 # The largest model file read (bytes): a real exported model is far smaller; this bounds memory and time.
@@ -72,7 +74,6 @@ def load_model(path, *, trusted: bool = False):
 
 
 def _load_skops(path: Path):
-    import zipfile
 
     import skops.io as sio
     try:
@@ -91,9 +92,8 @@ def _load_skops(path: Path):
 
 
 def _load_pickle(path: Path):
-    import pickle
     try:
-        import joblib   # reads plain pickles too, and its compressed formats
+        import joblib  # reads plain pickles too, and its compressed formats
         return joblib.load(path)
     except (pickle.UnpicklingError, EOFError, ValueError, KeyError, AttributeError, ImportError, IndexError,
             TypeError, OSError) as exc:

@@ -26,8 +26,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from microlearn.core import f32 as _f32
 from microlearn.core.c_format import c_float
+
+from .linear import (LINEAR_CLASSIFIERS, _binary_proba, expit_mirror, linear_params, ovo_to_ovr_mirror,
+                     ovr_proba_mirror, softmax_mirror, vote_mirror)
 from .model import CModel, Table, f32
+from .svm import (KERNEL_IDS, attach_mirrors, check_ovo_limits, combine_kernel_values, from_sklearn, from_smo,
+                  kernel_check)
+from .tree import lower_trees
 
 QTYPES = {"int8": ("int8_t", 127, "i8", "q8"), "int16": ("int16_t", 32767, "i16", "q16")}
 I31 = 2 ** 31 - 1
@@ -177,22 +184,20 @@ def wrap(m: CModel, iq: InputQuant, ram_q: int) -> CModel:
 
 
 # ---------------------------------------------------------------------------------------------
-def lower_quantized(estimator, final, prescale, name, dtype, calib_X, **opts):
+def lower_quantized(estimator, final, prescale, name, dtype, calib_X, *, fallback, **opts):
+    """The int16/int8 lowering of `final`; fallback(final, prescale, name, **opts) is the float32 lowering
+    (lower.lower_final), used for what has no quantized form and to raise its errors."""
     if dtype not in QTYPES:
         raise ValueError(dtype)
     cls = type(final).__name__
     mod = type(final).__module__
     if not hasattr(final, "classes_"):
-        from . import lower_final
-        return lower_final(final, prescale, name, **opts)   # raises the right error
+        return fallback(final, prescale, name, **opts)   # raises the right error
     if cls == "SMOClassifier" and mod.startswith("microlearn"):
-        from .svm import from_smo
         return lower_svm_q(from_smo(final), name, prescale, dtype, calib_X)
     if cls in ("SVC", "NuSVC") and mod.startswith("sklearn"):
-        from .svm import from_sklearn
         return lower_svm_q(from_sklearn(final), name, prescale, dtype, calib_X)
     if mod.startswith("sklearn"):
-        from .linear import LINEAR_CLASSIFIERS, linear_params
         if cls in LINEAR_CLASSIFIERS:
             kw = linear_params(final, prescale)
             return build_linear_q(name, dtype=dtype, calib_X=calib_X, prescale=prescale, **kw)
@@ -201,13 +206,11 @@ def lower_quantized(estimator, final, prescale, name, dtype, calib_X, **opts):
             return lower_trees_q(final, name, prescale, dtype, calib_X)
         if cls == "GaussianNB":
             return lower_gnb_q(final, name, prescale, dtype, calib_X)
-    from . import lower_final
-    return lower_final(final, prescale, name, **opts)
+    return fallback(final, prescale, name, **opts)
 
 
 # -- trees ---------------------------------------------------------------------------------------
 def lower_trees_q(est, N, prescale, dtype, calib_X):
-    from .tree import lower_trees
     QT, Q, fs, ts = QTYPES[dtype]
     Qg = Q - 1
     holder = {}
@@ -245,7 +248,6 @@ def lower_trees_q(est, N, prescale, dtype, calib_X):
 def build_linear_q(N, source, W, b, classes, *, rule, proba=None, decision="scores", notes=(), dtype="int16",
                    calib_X=None, prescale=None):
     """W, b: float64 rows in raw input units (scalers folded)."""
-    from .linear import _binary_proba, expit_mirror, ovo_to_ovr_mirror, ovr_proba_mirror, softmax_mirror, vote_mirror
     QT, Qt, fs, ts = QTYPES[dtype]
     W = np.atleast_2d(np.asarray(W, np.float64))
     b = np.atleast_1d(np.asarray(b, np.float64))
@@ -358,8 +360,6 @@ def build_linear_q(N, source, W, b, classes, *, rule, proba=None, decision="scor
 
 # -- kernel SVMs ---------------------------------------------------------------------------------
 def lower_svm_q(t, N, prescale, dtype, calib_X):
-    from microlearn.core import f32 as _f32
-    from .svm import KERNEL_IDS, attach_mirrors, check_ovo_limits, combine_kernel_values, kernel_check
     QT, Qt, fs, ts = QTYPES[dtype]
     n = t.n_classes
     check_ovo_limits(t)
@@ -456,7 +456,6 @@ def lower_svm_q(t, N, prescale, dtype, calib_X):
 
 # -- GaussianNB ----------------------------------------------------------------------------------
 def lower_gnb_q(est, N, prescale, dtype, calib_X):
-    from .linear import softmax_mirror
     QT, Q, fs, ts = QTYPES[dtype]
     theta = np.asarray(est.theta_, dtype=np.float64)
     var = np.asarray(est.var_, dtype=np.float64)

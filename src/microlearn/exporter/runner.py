@@ -23,8 +23,10 @@ from pathlib import Path
 import numpy as np
 
 from microlearn.core.paths import include_dir
-from . import lower, render
-from .model import CModel
+from microlearn.targets import get_target
+
+from .lower import lower
+from .model import CModel, render
 
 FLAG_DECISION, FLAG_PROBA = 2, 4
 
@@ -85,7 +87,6 @@ class CompiledModel:
     """The generated C of one estimator, built for a target, callable like the estimator."""
 
     def __init__(self, model: CModel, estimator=None, target="host", workdir=None, language="c", cflags=()):
-        from microlearn.targets import get_target
         self.model = model
         self.estimator = estimator
         self.classes_ = np.asarray(model.classes)

@@ -11,9 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from microlearn.core import f32 as _f32
+from microlearn.core.c_format import c_float
+
+from .linear import build_linear, ovo_to_ovr_mirror, vote_mirror
 from .model import CModel, Table, f32
 from .prep import UnsupportedModel, scaled_input
-from .linear import build_linear, ovo_to_ovr_mirror, vote_mirror
 
 KERNEL_IDS = {"linear": 0, "rbf": 1, "poly": 2, "sigmoid": 3}
 
@@ -152,7 +154,6 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
     sv32, coef32, b32 = f32(t.sv), f32(t.coef), f32(t.b)
     n_sv, d = sv32.shape
     g32, c32 = np.float32(t.gamma), np.float32(t.coef0)
-    from microlearn.core.c_format import c_float
     m = CModel(name=N, source=t.source, n_features=d, classes=t.classes, includes=["mlrn_svm.h"])
     m.tables = [Table("sv", "float", sv32), Table("coef", "float", coef32), Table("b", "float", b32)]
     m.checks = kernel_check(N, t.kernel)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from microlearn.core.c_format import c_float, c_int
+
 from .model import CModel, Table, f32
 from .prep import UnsupportedModel, floor_f32
 
@@ -117,7 +119,6 @@ def _code_layout(m, N, d, C, T, pure, feats, keys, lefts, rights, roots, total, 
     replaced by its rank among the feature's sorted distinct threshold keys (binary search in a
     table), r = #{thresholds < key(x)}; then x <= t_j <=> r <= j and each node is an 8-bit compare.
     Both make the same decisions (and leaf codes) as the node tables; leaves stay in their table."""
-    from microlearn.core.c_format import c_int
     feats = np.asarray(feats, np.int64)
     keys = np.asarray(keys, np.int64)
     codes_all = np.asarray(list(lefts) + list(rights) + list(roots), np.int64)
@@ -360,7 +361,6 @@ def lower_trees(est, N, prescale, opts, quant=None) -> CModel:
                             f"    for (i = 0; i < {C}; i++) out[i] = (float)votes[i] / {float(T)!r}f;")
             m.ram_bytes = 2 * C
         else:
-            from microlearn.core.c_format import c_float
             head = (f"/* acc[c]: sum over trees of the leaves' class-c probability in fixed point (2^-{shift});\n"
                     f" * the table holds classes 1..{C - 1}, class 0 is the remainder (rows sum to 2^{shift}). */\n"
                     f"static inline void {N}_sum(const {xtype} *x, uint32_t *acc) {{\n")

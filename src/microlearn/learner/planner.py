@@ -24,20 +24,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from microlearn.trainer import planner as _p
 from microlearn.boards.registry import get_board, list_boards
+from microlearn.trainer import planner as trainer_planner
+
+from . import codegen as lc
+from .simulate import LearnerConfig
 
 LEARNER_HEADERS = ("mlrn.h", "mlrn_learner.h", "mlrn_smo.h", "mlrn_store.h", "mlrn_kernel.h", "mlrn_math.h",
                    "mlrn_rng.h", "mlrn_persist.h", "mlrn_crc32.h")
 # The calibration's reference configuration (also what a stale calibration is re-measured at).
 REFERENCE = dict(n_features=4, capacity=12, classes=2, queue=8, trigger_window=20)
 MAX_CAPACITY = 65535   # uint16 store capacities
+RECALIBRATE = "microlearn calibrate --learner"   # re-measures the "learner" section of calibration.json
 
 
 def learner_config(n_features, capacity=60, classes=2, *, storage="float32", **kw):
     """A LearnerConfig for planning: int16/int8 stores get placeholder affine tables (their values
     do not change any size)."""
-    from .simulate import LearnerConfig
     n_classes = classes if isinstance(classes, int) else len(list(classes))
     if storage != "float32" and kw.get("scale") is None:
         kw["scale"] = kw["offset"] = np.ones(int(n_features), np.float32)
@@ -48,12 +51,11 @@ def learner_config(n_features, capacity=60, classes=2, *, storage="float32", **k
 def learner_fingerprint() -> str:
     """Hash of what the learner's calibrated figures depend on (runtime headers, a generated header, the
     stream driver, the targets' support code)."""
-    from . import codegen as lc
-    return _p.program_fingerprint(LEARNER_HEADERS, lc.render_header(learner_config(**REFERENCE), "lrn"), lc.DRIVER)
+    return trainer_planner.program_fingerprint(LEARNER_HEADERS, lc.render_header(learner_config(**REFERENCE), "lrn"), lc.DRIVER)
 
 
 def learner_calibration() -> dict:
-    return _p.calibration().get("learner", {"boards": {}})
+    return trainer_planner.calibration().get("learner", {"boards": {}})
 
 
 def learner_calibration_is_current() -> bool:
@@ -71,13 +73,9 @@ def _current() -> bool:
 
 def _cal_for(b) -> tuple[dict, bool, str]:
     cal = learner_calibration()["boards"]
-    trainer = _p.calibration()["boards"].get(b.name, {})
+    trainer = trainer_planner.calibration()["boards"].get(b.name, {})
     if b.name in cal:
         c, basis = cal[b.name], f"calibrated with {cal[b.name].get('toolchain', 'the board toolchain')}"
-        if not _current():
-            r = _refresh(b.name)
-            if r is not None:
-                c, basis = r, basis + "; static layout re-measured and flash/stack shifted for the current runtime"
         return c, False, basis
     src = trainer.get("borrowed_from")
     if src and src in cal:
@@ -85,25 +83,7 @@ def _cal_for(b) -> tuple[dict, bool, str]:
         return ({**base, "static_limit_bytes": trainer.get("static_limit_bytes", b.sram_bytes),
                  "notes": trainer.get("notes", [])}, True, trainer.get("basis", f"constants of {src}"))
     raise ValueError(f"the planner has no learner calibration for {b.name}; run "
-                     f"`python -m microlearn.tools.calibrate --learner --boards {b.name}`")
-
-
-@functools.lru_cache(maxsize=None)
-def _refresh(name: str) -> dict | None:
-    """The runtime changed since calibration: when the board's tools are here, measure the reference
-    configuration once (cached per fingerprint, like the trainer's planner._refresh) for the exact
-    struct size, layout order and fixed static data, and shift flash and stack by the change there."""
-    from microlearn.tools.calibrate import learner_reference_point
-    ref = _p.cached_reference("learner-planner", name, learner_fingerprint(), learner_reference_point)
-    if ref is None:
-        return None
-    old = learner_calibration()["boards"][name]
-    d0 = REFERENCE["n_features"]
-    dflash = ref["flash_bytes"] - _p._interp(old["flash_curve"]["float32"], d0)
-    dstack = ref["stack_bytes"] - _p._interp(old["stack_curve"]["float32"], d0)
-    return {**old, **{k: ref[k] for k in ("struct_bytes", "order", "fixed_static_bytes")},
-            "flash_curve": {s: [[d, f + dflash] for d, f in pts] for s, pts in old["flash_curve"].items()},
-            "stack_curve": {s: [[d, v + dstack] for d, v in pts] for s, pts in old["stack_curve"].items()}}
+                     f"`{RECALIBRATE} --boards {b.name}`")
 
 
 FIXED = "driver + support (fixed)"
@@ -119,8 +99,7 @@ def layout(cfg, cal: dict, name: str = "lrn", other_static_bytes: int | None = N
     """Static SRAM by name: each object, the alignment padding, the fixed part. Objects are placed in the
     calibrated order (the toolchain's), each at a multiple of min(its alignment, the board's); the block
     starts aligned and ends padded to the board's alignment (the next object, the support code's, is)."""
-    from .codegen import static_objects
-    objs = static_objects(cfg, name)
+    objs = lc.static_objects(cfg, name)
     a = cal["align"]
     sizes = {n: (cal["struct_bytes"], a) if size is None else (size, min(al, a)) for n, (size, al) in objs.items()}
     if not cfg.holdout_every:
@@ -130,8 +109,8 @@ def layout(cfg, cal: dict, name: str = "lrn", other_static_bytes: int | None = N
     pos = 0
     for suffix in cal["order"]:
         size, al = sizes[name + suffix]
-        pos = _p._align(pos, al) + size
-    pos = _p._align(pos, a)
+        pos = trainer_planner.align_up(pos, al) + size
+    pos = trainer_planner.align_up(pos, a)
     out = {n: s for n, (s, _) in sizes.items()}
     out["alignment padding"] = pos - sum(out.values())
     if other_static_bytes is None:
@@ -146,14 +125,14 @@ def _layout_key(n_classes: int) -> str:
 
 
 def _stack(cal, cfg) -> int:
-    s = _p._interp(cal["stack_curve"][cfg.storage], cfg.n_features)
+    s = trainer_planner.interp(cal["stack_curve"][cfg.storage], cfg.n_features)
     if cfg.n_classes > 2:
         s += cal["stack_multi"][cfg.storage]
     return int(round(s))
 
 
 def _flash(cal, cfg) -> int:
-    f = _p._interp(cal["flash_curve"][cfg.storage], cfg.n_features)
+    f = trainer_planner.interp(cal["flash_curve"][cfg.storage], cfg.n_features)
     if cfg.n_classes > 2:
         f += cal["flash_multi"][cfg.storage]
     return int(round(f))
@@ -176,7 +155,7 @@ def _figures(b, cal, reserve, cfg, name="lrn", other=None, persist=None):
     s = sum(static.values())
     # The round trip runs from the main loop, after step(): its frame adds to the loop's (measured so).
     stack, flash = _stack(cal, cfg) + max(extra["stack"], 0), _flash(cal, cfg) + extra["flash"]
-    return static, s, stack, flash, _p.overruns(b, _p._static_limit(b, cal, reserve), s, stack, flash)
+    return static, s, stack, flash, trainer_planner.overruns(b, trainer_planner.static_limit(b, cal, reserve), s, stack, flash)
 
 
 # Options of LearnerConfig that change sizes (the rest are run-time parameters of the same program).
@@ -199,7 +178,7 @@ def _min_capacity(holdout_every: int) -> int:
 def max_learner_capacity(board, n_features: int, classes=2, *, storage="float32", stack_reserve_bytes=None,
                          other_static_bytes: int | None = None, persist: str | None = None, **options) -> int:
     """The largest total capacity (training + held-out samples) that fits the board; 0 if none does."""
-    b = _p._board(board)
+    b = trainer_planner.board_of(board)
     cal, _, _ = _cal_for(b)
     reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else stack_reserve_bytes
     _options(options)
@@ -221,7 +200,7 @@ def max_learner_capacity(board, n_features: int, classes=2, *, storage="float32"
 
 
 @dataclass
-class LearnerPlan(_p.Plan):
+class LearnerPlan(trainer_planner.Plan):
     """A Plan of the self-learning loop (linear kernel, wss2, one-vs-one: the learner's scope).
     capacity is the total (training + held-out); max_capacity is per storage type, in the same unit."""
     train_capacity: int = 0
@@ -278,31 +257,30 @@ def plan_learner(board, n_features: int, capacity: int = 60, classes=2, *, stora
 def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, name: str = "lrn",
                         other_static_bytes: int | None = None, persist: str | None = None) -> LearnerPlan:
     """plan_learner() for a LearnerConfig (what `microlearn loop --target BOARD` checks before building)."""
-    from . import codegen as lc
-    b = _p._board(board)
+    b = trainer_planner.board_of(board)
     if b.name == "host":
         raise ValueError("the planner sizes programs for boards, not the host")
-    _p.check_reserve(stack_reserve_bytes)
-    _p.check_reserve(other_static_bytes, "other_static_bytes")
+    trainer_planner.check_reserve(stack_reserve_bytes)
+    trainer_planner.check_reserve(other_static_bytes, "other_static_bytes")
     cal, estimate, basis = _cal_for(b)
     reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else int(stack_reserve_bytes)
     static, s, stack, flash, over = _figures(b, cal, reserve, cfg, name, other_static_bytes, persist)
     options = {k: getattr(cfg, k) for k in SIZE_OPTIONS + OTHER_OPTIONS}
     caps = {st: max_learner_capacity(b, cfg.n_features, cfg.n_classes, storage=st, stack_reserve_bytes=reserve,
                                      other_static_bytes=other_static_bytes, persist=persist, **options)
-            for st in _p.STORAGES}
+            for st in trainer_planner.STORAGES}
     notes = list(cal.get("notes", [])) + _persist_notes(b, cfg, persist, flash)
-    if not _current() and "re-measured" not in basis:
-        notes.append("the learner runtime changed since the planner was calibrated: figures may be off; rerun "
-                     "`python -m microlearn.tools.calibrate --learner`")
+    current = _current()
+    if not current:
+        notes.append(trainer_planner.stale_note("learner", RECALIBRATE))
     return LearnerPlan(board=b.name, n_features=cfg.n_features, capacity=cfg.capacity, n_classes=cfg.n_classes,
                        kernel="linear", storage=cfg.storage, solver="wss2", multiclass="ovo", static_buffers=static,
                        static_ram_bytes=s, stack_bytes=stack, sram_bytes=s + stack, flash_bytes=flash,
                        board_sram_bytes=b.sram_bytes, board_flash_bytes=b.flash_bytes, stack_reserve_bytes=reserve,
-                       static_limit_bytes=_p._static_limit(b, cal, reserve), fits=not over,
+                       static_limit_bytes=trainer_planner.static_limit(b, cal, reserve), fits=not over,
                        fits_static="static" not in over, fits_sram="sram" not in over,
                        fits_flash="flash" not in over, over=over, max_capacity=caps, estimate=estimate, basis=basis,
-                       notes=notes, train_capacity=cfg.train_capacity, hold_capacity=cfg.hold_capacity,
+                       calibration_current=current, notes=notes, train_capacity=cfg.train_capacity, hold_capacity=cfg.hold_capacity,
                        holdout_every=cfg.holdout_every, queue=cfg.queue, trigger_window=cfg.trigger_window,
                        store=cfg.store, replace=cfg.replace, options=options, other_static_bytes=other_static_bytes,
                        persist=persist,
@@ -314,7 +292,6 @@ def _persist_notes(b, cfg, persist, flash) -> list[str]:
     """Where the persisted slots would go, and whether they fit there (a note: external storage is possible)."""
     if not persist:
         return []
-    from . import codegen as lc
     need = lc.persist_storage_bytes(cfg, persist)
     if b.name in EEPROM_BYTES:
         room, where = EEPROM_BYTES[b.name], "internal EEPROM"
@@ -352,7 +329,7 @@ def _planner_for(cfg, target_or_board):
 def learner_does_not_fit(cfg, target_or_board, exc=None):
     """A DoesNotFit for the learner on the board: by how many bytes, and what would fit (capacity, storage
     type, another board). exc: the linker's DoesNotFit when the plan thought it fits."""
-    return _p.refusal(_planner_for(cfg, target_or_board), getattr(target_or_board, "stack_reserve", None), exc)
+    return trainer_planner.refusal(_planner_for(cfg, target_or_board), getattr(target_or_board, "stack_reserve", None), exc)
 
 
 def learner_precheck(cfg, target) -> LearnerPlan | None:
@@ -366,7 +343,7 @@ def learner_precheck(cfg, target) -> LearnerPlan | None:
         _cal_for(board)
     except ValueError:
         return None
-    return _p.check_plan(_planner_for(cfg, target), getattr(target, "stack_reserve", None))
+    return trainer_planner.check_plan(_planner_for(cfg, target), getattr(target, "stack_reserve", None))
 
 
 __all__ = ["LearnerPlan", "plan_learner", "plan_learner_config", "max_learner_capacity", "learner_boards_that_fit",

@@ -9,8 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from microlearn.core.paths import include_dir
+from microlearn.core.store import affine_from_range
+from microlearn.targets import get_target
+from microlearn.targets.errors import DoesNotFit, RunError
+from microlearn.trainer import reference as trainer_reference
+from microlearn.trainer.driver import explain_run_error
+
 from . import codegen as lc
-from microlearn.trainer import reference as _solvers
+from .planner import learner_does_not_fit, learner_precheck
 from .simulate import MAX_STREAM_ROWS, LearnerConfig, check_window, load_stream, report, run_reference
 
 HOST_BUFFER_LIMIT = 1 << 30   # static buffers of a host build (as ondevice.HOST_BUFFER_LIMIT)
@@ -34,14 +40,12 @@ def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool
     """Write learner.h + the stream driver into workdir and build them for `tgt`. For a board, the memory
     planner checks the configuration first (check=False skips it: calibration) and a linker overflow is
     rewritten with what would fit, as `microlearn train --target` does for the trainer."""
-    from .planner import learner_does_not_fit, learner_precheck
-    from microlearn.targets.errors import DoesNotFit
     wd = Path(workdir)
     wd.mkdir(parents=True, exist_ok=True)
     board = getattr(tgt, "board", None)
     # The header carries the plan (and its #error) only when planned here: calibration builds without one.
     pl = learner_precheck(cfg, tgt) if board is not None and check else None
-    (wd / "learner.h").write_text(lc.render_header(cfg, "lrn", board=pl.board if pl is not None else None))
+    (wd / "learner.h").write_text(lc.render_header(cfg, "lrn", plan=pl))
     (wd / "main.c").write_text(lc.DRIVER)
     try:
         return tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())], defines=defines or {})
@@ -58,7 +62,6 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
     that trained; a separate run, since the timer costs SRAM and interrupt cycles).
     mark_steps (simavr/qemu targets): mark every training step() call, so one run gives the whole-loop
     count ('cycles'/'instructions') and the training count ('train_cycles'/'train_instructions')."""
-    from microlearn.targets import get_target
     tgt = get_target(target) if isinstance(target, str) else target
     tmp = None
     if workdir is None:
@@ -74,7 +77,6 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         try:
             res = tgt.run(build, lc.encode_stream(X, y), timeout=timeout)
         except Exception as exc:
-            from microlearn.trainer.runner import explain_run_error
             err = explain_run_error(exc, "learner")
             if err is exc:
                 raise
@@ -96,7 +98,6 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
             out["train_marked_calls"] = cost["train_marked_calls"]
             out["marker_overhead"] = cost["marker_overhead"]
         if len(out["predictions"]) != len(X):
-            from microlearn.targets.errors import RunError
             raise RunError(f"{tgt.name}: the device answered {len(out['predictions'])} of {len(X)} rows",
                            res.output)
         return out
@@ -121,10 +122,9 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         raise ValueError(f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {timeout!r}")
     LearnerConfig(n_features=1, n_classes=2, **{**cfg_kwargs, "storage": "float32", "scale": None, "offset": None})
     if n_classes is not None:
-        _solvers.check_int("n_classes", n_classes, 2, _solvers.MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")
+        trainer_reference.check_int("n_classes", n_classes, 2, trainer_reference.MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")
     X, yv, drift, nc = load_stream(stream, y, n_classes, max_rows=max_rows)
     if cfg_kwargs.get("storage", "float32") != "float32" and cfg_kwargs.get("scale") is None:
-        from microlearn.core.store import affine_from_range
         lo, hi = feature_range if feature_range is not None else (X.min(axis=0), X.max(axis=0))
         cfg_kwargs["scale"], cfg_kwargs["offset"] = affine_from_range(lo, hi, cfg_kwargs["storage"], X.shape[1])
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=nc, **cfg_kwargs)
@@ -134,8 +134,6 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
             raise ValueError(f"the learner's buffers would take {total / (1 << 30):.1f} GiB, over the "
                              f"{HOST_BUFFER_LIMIT >> 30} GiB a host build holds: lower the capacity or the queue")
     if isinstance(target, str) and target != "host":   # refuse what cannot fit before the reference run
-        from .planner import learner_precheck
-        from microlearn.targets import get_target
         target = get_target(target)
         learner_precheck(cfg, target)
     ref = run_reference(cfg, X, yv)
@@ -173,7 +171,6 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         if dev.get("train_cycles") is not None:
             rep["train_cycles_per_retrain"] = rep["train_per_retrain"]
     if train_cost and dev.get("cycles") is not None:   # AVR: exact cycles from simavr, so Timer1 is exact too
-        from microlearn.targets.errors import RunError
         try:
             timed = run_on_target(cfg, X, yv, target, timeout=timeout, time_training=True)
         except RunError as exc:   # e.g. the timer's ISR frame and variables push SRAM over the part's size

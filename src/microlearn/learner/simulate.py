@@ -22,9 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from microlearn.core import f32 as _f32, store as _store
-from microlearn.trainer import reference as _solvers
 from microlearn.core.f32 import F
 from microlearn.core.rng import XorShift32
+from microlearn.data import streams
+from microlearn.data.datasets import read_table
+from microlearn.trainer import reference as _solvers
 
 STORE_POLICIES = {"mistakes": 0, "all": 1}
 REPLACE = {"fifo": 0, "reservoir": 1, "balanced": 2}
@@ -364,11 +366,9 @@ def load_stream(stream, y=None, n_classes=None, *, max_rows: int | None = MAX_ST
     microlearn.data.datasets with its limits, and at most `max_rows` rows; arrays in memory have no row limit)."""
     drift, where = [], None
     if isinstance(stream, (str, Path)) and not Path(stream).exists() and str(stream) in _stream_names():
-        from microlearn.data import streams
         stream = streams.make(str(stream))
     if isinstance(stream, (str, Path)):
-        from microlearn.data.datasets import _read_table
-        t = _read_table(stream, max_rows=max_rows, rows_limit=" (the loop's row limit: --max-rows)",
+        t = read_table(stream, max_rows=max_rows, rows_limit=" (the loop's row limit: --max-rows)",
                         label_check=_label_index)
         X, yv = t.X, np.array([int(float(v)) for v in t.labels], np.int64)
         where = lambda i: f" ({stream}, line {t.lines[i]})"   # noqa: E731
@@ -411,7 +411,6 @@ def check_window(window, static_rows=None):
 
 
 def _stream_names():
-    from microlearn.data import streams
     return set(streams.STREAMS)
 
 

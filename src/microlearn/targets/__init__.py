@@ -1,16 +1,34 @@
-"""Targets: where generated C is compiled, run and measured (host, simavr boards, qemu boards)."""
+"""Targets: where generated C is compiled, run and measured (host, simavr boards, qemu boards).
+
+Boards (microlearn.boards) are data; this package knows how each kind of board is built and run."""
+from microlearn.boards.registry import Board, get_board
+
+from ._toolchain import symbols
+from .avr import AvrTarget
 from .base import Build, RunResult, Target
+from .cortexm import CortexMTarget
 from .errors import BuildError, DoesNotFit, RunError, RunTimeout, SandboxUnavailable, TargetError, TargetUnavailable
 from .host import HostTarget
+
+RUNNERS = {"avr": AvrTarget, "cortex-m": CortexMTarget}
+
+
+def target_for(board: Board, **kwargs) -> Target:
+    """The Target that builds and runs code for this board (kwargs go to its constructor)."""
+    runner = RUNNERS.get(board.arch)
+    if runner is None:
+        raise TargetUnavailable(f"{board.name}: no toolchain or emulator for {board.core} here; "
+                                "the planner can still size programs for it, but they cannot be run")
+    return runner(board, **kwargs)
 
 
 def get_target(name: str, **kwargs) -> Target:
     """'host' or a board name from `microlearn boards` (uno, nrf52840, ...)."""
     if name == "host":
         return HostTarget(**kwargs)
-    from microlearn.boards.registry import get_board  # boards know how they are emulated
-    return get_board(name).target(**kwargs)
+    return target_for(get_board(name), **kwargs)
 
 
-__all__ = ["Build", "RunResult", "Target", "HostTarget", "get_target", "TargetError", "TargetUnavailable",
-           "BuildError", "DoesNotFit", "RunError", "RunTimeout", "SandboxUnavailable"]
+__all__ = ["Build", "RunResult", "Target", "HostTarget", "AvrTarget", "CortexMTarget", "get_target",
+           "target_for", "TargetError", "TargetUnavailable", "BuildError", "DoesNotFit", "RunError", "RunTimeout",
+           "SandboxUnavailable", "symbols"]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import resource
 import select
 import shutil
 import signal
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from . import _toolchain as tc
 from .base import SUPPORT_DIR
 from .errors import SandboxUnavailable, TargetError
 
@@ -75,7 +77,6 @@ def landlock_abi() -> int:
 
 def confine_binary(cc: str = "cc") -> Path:
     """The cached exec wrapper (built on first use)."""
-    from . import _toolchain as tc
     return tc.cached_host_binary(CONFINE_SOURCE, "mlrn_confine", [], cc=cc,
                                  depends=[SUPPORT_DIR / "sandbox" / "mlrn_landlock.h"])
 
@@ -187,7 +188,6 @@ def _env() -> dict[str, str]:
 
 def _rlimits_only(max_output: int, cpu: int, max_memory: int | None):
     """preexec_fn for systems without the wrapper (not Linux) in mode 'none'."""
-    import resource                         # POSIX only (imported here: the package imports everywhere)
 
     def apply() -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

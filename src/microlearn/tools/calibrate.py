@@ -30,12 +30,27 @@ import itertools
 import json
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
-from microlearn.trainer.planner import CALIBRATION_PATH, KERNELS, SOLVERS, STORAGES
+import numpy as np
+
+from microlearn._version import RUNTIME_VERSION
 from microlearn.boards.registry import get_board, list_boards
+from microlearn.core.paths import include_dir
+from microlearn.core.store import affine_from_range
+from microlearn.learner import codegen as lc
+from microlearn.learner.codegen import static_objects
+from microlearn.learner.planner import REFERENCE, layout, learner_config, learner_fingerprint
+from microlearn.learner.runner import build_learner
+from microlearn.targets import get_target, symbols, target_for
 from microlearn.targets.errors import DoesNotFit
-from .measure import config, measure
+from microlearn.trainer.codegen import render_trainer
+from microlearn.trainer.planner import CALIBRATION_PATH, KERNELS, SOLVERS, STORAGES, runtime_fingerprint
+from microlearn.trainer.driver import DRIVER, encode_input
+
+from .measure import config, measure, synthetic
 
 FLASH_DS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 STACK_D = 4
@@ -54,15 +69,9 @@ def reference_point(name: str) -> dict:
     """One build + run of the reference configuration (4 features, capacity 8, linear, wss2, float32,
     binary): struct sizes, the fixed static data, flash and stack there. Also what the planner measures
     on the fly when the runtime changed after calibration (see planner._refresh)."""
-    import tempfile
-    from pathlib import Path
 
-    from microlearn.core.paths import include_dir
-    from microlearn.trainer.codegen import render_trainer
-    from microlearn.trainer.runner import DRIVER, encode_input
-    from .measure import synthetic
     b = get_board(name)
-    t = b.target()
+    t = target_for(b)
     cfg = config(STACK_D, 8)
     with tempfile.TemporaryDirectory() as wd:
         wd = Path(wd)
@@ -82,7 +91,7 @@ def reference_point(name: str) -> dict:
 
 def calibrate_board(name: str) -> dict:
     b = get_board(name)
-    t = b.target()
+    t = target_for(b)
     ref = reference_point(name)
     ptr = 2 if b.arch == "avr" else 4
     align = 1 if b.arch == "avr" else 4
@@ -121,10 +130,8 @@ def _learner_cfg(d: int, classes: int = 2, storage: str = "float32", budget: int
     """The calibration configurations: the reference sizes, d features. Flash is measured with `microlearn
     loop`'s default budget 0; the stack with budget 5, so that training is time-sliced and the queue is
     used (the deepest paths of step() run)."""
-    from microlearn.learner.planner import REFERENCE, learner_config
     kw = {**REFERENCE, "n_features": d, "classes": classes, "storage": storage, "budget": budget}
     if storage != "float32":
-        from microlearn.core.store import affine_from_range
         kw["scale"], kw["offset"] = affine_from_range(-4.0, 4.0, storage, d)
     return learner_config(**kw)
 
@@ -132,7 +139,6 @@ def _learner_cfg(d: int, classes: int = 2, storage: str = "float32", budget: int
 def _learner_stream(d: int, classes: int, n: int = 160, seed: int = 0):
     """Gaussian rows labelled by the nearest of `classes` random directions; the labels rotate halfway
     (an abrupt drift), so the run retrains, accepts, rolls back and signals a drift."""
-    import numpy as np
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d)).astype(np.float32)
     y = np.argmax(X @ rng.normal(size=(d, classes)), axis=1)
@@ -143,19 +149,14 @@ def _learner_stream(d: int, classes: int, n: int = 160, seed: int = 0):
 def nv_bytes(cfg, persist: str) -> int:
     """The driver's stand-in for the EEPROM / flash region: what the slots need, rounded up to 4 bytes so that
     no alignment padding follows it (the region is not SRAM on a device: subtracted whole)."""
-    from microlearn.learner import codegen as lc
     return -(-lc.persist_storage_bytes(cfg, persist) // 4) * 4
 
 
 def _learner_measure(name: str, cfg, run: bool, persist: str | None = None):
     """Build (and run over _learner_stream) the loop program exactly as `microlearn loop` builds it;
     persist "model"/"all": with the driver's save + load round trip after the stream (LRN_PERSIST)."""
-    import tempfile
 
-    from microlearn.learner import codegen as lc
-    from microlearn.learner.runner import build_learner
-    from microlearn.targets._toolchain import symbols
-    t = get_board(name).target()
+    t = get_target(name)
     with tempfile.TemporaryDirectory() as wd:
         defines = {"LRN_MARK_STEPS": 1}
         if persist:
@@ -176,8 +177,6 @@ def learner_reference_point(name: str) -> dict:
     """The learner's reference configuration (planner REFERENCE, float32) built and run once: sizeof
     (mlrn_learner), the order the toolchain lays the learner's objects out in, the fixed static data of
     driver + support, flash and stack. Also what the learner planner measures when the runtime changed."""
-    from microlearn.learner.planner import layout
-    from microlearn.learner.codegen import static_objects
     b = get_board(name)
     cfg = _learner_cfg(STACK_D)
     build, addrs, _ = _learner_measure(name, cfg, run=False)
@@ -238,7 +237,6 @@ def _learner_persist(name: str) -> dict:
 
 def calibrate_learner(boards=None, jobs: int = 2) -> dict:
     """The "learner" section of calibration.json."""
-    from microlearn.learner.planner import learner_fingerprint
     names = boards or [b.name for b in list_boards() if b.emulated]
     with ProcessPoolExecutor(max_workers=jobs) as ex:
         results = dict(zip(names, ex.map(calibrate_learner_board, names)))
@@ -257,11 +255,9 @@ ESTIMATES = {
 
 
 def calibrate(boards=None, jobs: int = 2) -> dict:
-    from microlearn._version import RUNTIME_VERSION
     names = boards or [b.name for b in list_boards() if b.emulated]
     with ProcessPoolExecutor(max_workers=jobs) as ex:
         results = dict(zip(names, ex.map(calibrate_board, names)))
-    from microlearn.trainer.planner import runtime_fingerprint
     return {"version": 1, "runtime_version": RUNTIME_VERSION, "fingerprint": runtime_fingerprint(),
             "generated_by": "python -m microlearn.tools.calibrate", "boards": {**results, **ESTIMATES}}
 
@@ -275,16 +271,25 @@ def _merge(stored: dict, fresh: dict, what: str) -> dict:
             "boards": {**stored.get("boards", {}), **fresh["boards"]}}
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_arguments(ap) -> None:
+    """The options of `microlearn calibrate` and of `python -m microlearn.tools.calibrate`."""
     ap.add_argument("--boards", help="comma-separated board names (default: every emulated board)")
-    ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--out", default=str(CALIBRATION_PATH))
+    ap.add_argument("--jobs", type=int, default=2, help="parallel emulator processes (default 2)")
+    ap.add_argument("--out", default=str(CALIBRATION_PATH),
+                    help="where to write (default: the package's boards/calibration.json)")
     ap.add_argument("--check", action="store_true", help="compare with the stored calibration instead of writing")
     ap.add_argument("--learner", action="store_true",
                     help="only the self-learning loop's constants (the \"learner\" section; about 1 min per board)")
-    a = ap.parse_args(argv)
+
+
+def run(a) -> int:
+    """Measure (build and run the reference programs on every emulated board), then write or --check."""
     boards = a.boards.split(",") if a.boards else None
+    if boards:
+        for name in boards:
+            get_board(name)          # an unknown name fails before minutes of measuring
+    if not 1 <= a.jobs <= 64:
+        raise ValueError(f"--jobs must be in 1..64, got {a.jobs}")
     stored = json.loads(CALIBRATION_PATH.read_text()) if CALIBRATION_PATH.exists() else None
     if a.learner:
         cal = dict(stored or {"version": 1, "boards": {}})
@@ -307,6 +312,12 @@ def main(argv=None) -> int:
         fh.write("\n")
     print(f"wrote {a.out}")
     return 0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(ap)
+    return run(ap.parse_args(argv))
 
 
 if __name__ == "__main__":

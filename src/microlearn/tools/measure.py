@@ -11,7 +11,7 @@ import numpy as np
 
 from microlearn.core.paths import include_dir
 from microlearn.trainer.codegen import TrainerConfig, make_config, render_trainer
-from microlearn.trainer.runner import DRIVER, encode_input
+from microlearn.trainer.driver import DRIVER, encode_input
 from microlearn.targets.errors import RunError
 
 

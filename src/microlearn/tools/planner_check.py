@@ -9,10 +9,12 @@ import argparse
 import itertools
 import json
 import sys
+from concurrent.futures import ProcessPoolExecutor
 
-from microlearn.trainer.planner import plan_config
-from microlearn.boards.registry import get_board
+from microlearn.targets import get_target
 from microlearn.targets.errors import DoesNotFit
+from microlearn.trainer.planner import plan_config
+
 from .measure import config, measure
 
 # (storage, kernel, capacity, classes, features, solver, multiclass)
@@ -44,7 +46,7 @@ def compare_one(board: str, row, run: bool = True) -> dict:
            "solver": solver, "multiclass": mc, "plan_static": p.static_ram_bytes, "plan_stack": p.stack_bytes,
            "plan_sram": p.sram_bytes, "plan_flash": p.flash_bytes, "plan_fits_static": p.fits_static}
     try:
-        m = measure(cfg, get_board(board).target(), run=run, timeout=30.0, keep_going=True)
+        m = measure(cfg, get_target(board), run=run, timeout=30.0, keep_going=True)
     except DoesNotFit as exc:
         rec.update(measured="does_not_fit", region=exc.region, over=exc.over)
         return rec
@@ -85,7 +87,6 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out")
     a = ap.parse_args(argv)
-    from concurrent.futures import ProcessPoolExecutor
     grid = full_grid() if a.full else SMALL_GRID
     jobs = [(b, row) for b in a.boards.split(",") for row in grid]
     with ProcessPoolExecutor(a.jobs) as ex:

@@ -9,16 +9,20 @@ checked at compile time against a budget (a named board's SRAM, or
 """
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from microlearn._version import RUNTIME_VERSION
-from . import reference as _solvers
+from microlearn.boards.registry import get_board
 from microlearn.core import store as _store
-from microlearn.core.f32 import KERNELS
 from microlearn.core.c_format import c_array, c_float, c_identifier, c_string_table
+from microlearn.core.f32 import KERNELS
+
+from . import reference as _solvers
 
 STORAGE_C = {"float32": ("float", "MLRN_STORAGE_F32"), "int16": ("int16_t", "MLRN_STORAGE_I16"),
              "int8": ("int8_t", "MLRN_STORAGE_I8")}
@@ -95,8 +99,6 @@ def config_from_estimator(est, capacity: int) -> TrainerConfig:
 
 def _check_params(*, C, gamma, degree, coef0, tol, max_iter, solver, max_passes, alpha_tol, storage):
     """Reject what the device's mlrn_smo_init would refuse, before any C is written."""
-    import math
-    import numbers
 
     def real(name, v, low=None, strict=True):
         if not isinstance(v, numbers.Real) or isinstance(v, bool) or not math.isfinite(v):
@@ -274,7 +276,6 @@ def export_trainer(path, name="trainer", *, n_features, capacity, classes, kerne
                       feature_range=feature_range)
     budget = None
     if board is not None:
-        from microlearn.boards.registry import get_board
         b = get_board(board)
         budget = b.sram_bytes - b.stack_reserve_bytes
     Path(path).write_text(render_trainer(cfg, name, budget))

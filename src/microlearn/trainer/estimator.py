@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from microlearn.core import f32 as _f32, store as _store
 from . import reference as _solvers
-from microlearn.core.f32 import F
+from microlearn.core.f32 import F, kernel_matrix_f32, kernel_matrix_f64
 
 KERNELS = ("linear", "rbf", "poly", "sigmoid")
 MAX_CLASSES = 255  # class indices are uint8 on the device
@@ -282,31 +282,3 @@ def _ovo_to_ovr(f, n_classes):
         conf[:, q] += f[:, s]
         conf[:, p] -= f[:, s]
     return votes + conf / (3 * (np.abs(conf) + 1))
-
-
-def kernel_matrix_f32(kernel, A, B, gamma, coef0, degree) -> np.ndarray:
-    """K[a, b] = mlrn_kernel_eval(B[b], A[a]) for all pairs, in the C order (sequential over features)."""
-    A = np.asarray(A, np.float32)
-    B = np.asarray(B, np.float32)
-    acc = np.zeros((A.shape[0], B.shape[0]), np.float32)
-    for k in range(A.shape[1]):
-        if kernel == "rbf":
-            t = B[None, :, k] - A[:, k, None]
-            acc = acc + t * t
-        else:
-            acc = acc + B[None, :, k] * A[:, k, None]
-    return _f32.kernel_finish(kernel, acc, gamma, coef0, degree)
-
-
-def kernel_matrix_f64(kernel, A, B, gamma, coef0, degree) -> np.ndarray:
-    A = np.asarray(A, np.float64)
-    B = np.asarray(B, np.float64)
-    if kernel == "rbf":
-        d2 = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2 * A @ B.T
-        return np.exp(-gamma * np.maximum(d2, 0))
-    dot = A @ B.T
-    if kernel == "poly":
-        return (gamma * dot + coef0) ** degree
-    if kernel == "sigmoid":
-        return np.tanh(gamma * dot + coef0)
-    return dot

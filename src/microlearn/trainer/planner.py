@@ -22,7 +22,9 @@ A board without a toolchain here (esp32) gets an estimate from a similar board, 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import numbers
 from bisect import bisect_left
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,7 +32,13 @@ from pathlib import Path
 import numpy as np
 
 from microlearn.boards.registry import Board, get_board, list_boards
-from microlearn.core.paths import PACKAGE_DIR
+from microlearn.core.paths import PACKAGE_DIR, include_dir
+from microlearn.targets.base import SUPPORT_DIR
+from microlearn.targets.errors import DoesNotFit
+
+from . import reference as _solvers
+from .codegen import TrainerConfig, make_config, render_trainer
+from .driver import DRIVER
 
 CALIBRATION_PATH = PACKAGE_DIR / "boards" / "calibration.json"
 STORAGES = ("float32", "int16", "int8")
@@ -45,8 +53,6 @@ RUNTIME_HEADERS = ("mlrn.h", "mlrn_smo.h", "mlrn_store.h", "mlrn_kernel.h", "mlr
 def runtime_fingerprint() -> str:
     """Hash of everything the calibrated figures depend on: the trainer's runtime headers, the generated
     trainer header (for a reference configuration), the driver and the targets' support code."""
-    from .codegen import make_config, render_trainer
-    from .runner import DRIVER
     return program_fingerprint(RUNTIME_HEADERS, render_trainer(make_config(
         n_features=3, capacity=5, classes=3, storage="int8", feature_range=(0, 1)), "t"), DRIVER)
 
@@ -54,10 +60,6 @@ def runtime_fingerprint() -> str:
 def program_fingerprint(headers, generated: str, driver: str) -> str:
     """Hash of a calibrated program: the runtime `headers` it includes, a `generated` configuration header,
     its `driver` and the targets' support code (shared by the trainer's and the learner's calibration)."""
-    import hashlib
-
-    from microlearn.core.paths import include_dir
-    from microlearn.targets.base import SUPPORT_DIR
     h = hashlib.sha256()
     for name in headers:
         h.update((Path(include_dir()) / name).read_bytes())
@@ -82,6 +84,9 @@ def calibration() -> dict:
     return json.loads(CALIBRATION_PATH.read_text())
 
 
+RECALIBRATE = "microlearn calibrate"   # the command that re-measures calibration.json (tools/calibrate.py)
+
+
 @functools.lru_cache(maxsize=1)
 def _current() -> bool:
     try:
@@ -90,7 +95,14 @@ def _current() -> bool:
         return True
 
 
-def _align(n: int, a: int) -> int:
+def stale_note(what: str = "trainer", command: str = RECALIBRATE) -> str:
+    """What a plan says when the runtime changed after calibration.json was measured. The planner never
+    builds anything itself: re-measuring is the explicit command."""
+    return (f"the {what}'s runtime, driver or support code changed since calibration.json was measured: "
+            f"figures may be off; re-measure with `{command}`")
+
+
+def align_up(n: int, a: int) -> int:
     return (n + a - 1) // a * a if a > 1 else n
 
 
@@ -99,7 +111,7 @@ def class_layout(n_classes: int, multiclass: str) -> str:
     return "binary" if n_classes <= 2 else multiclass
 
 
-def _interp(curve: list, x: float) -> float:
+def interp(curve: list, x: float) -> float:
     """Piecewise-linear through the (x, y) points; linear extrapolation from the last two beyond the ends."""
     xs = [p[0] for p in curve]
     ys = [p[1] for p in curve]
@@ -141,6 +153,7 @@ class Plan:
     max_capacity: dict              # storage -> largest capacity that fits (0: none)
     estimate: bool = False          # True when the board was not calibrated here (constants borrowed)
     basis: str = ""                 # where the constants come from
+    calibration_current: bool = True  # False: the runtime changed since calibration.json (see notes)
     notes: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -228,7 +241,7 @@ class Plan:
         return msg
 
 
-def _board(board) -> Board:
+def board_of(board) -> Board:
     return board if isinstance(board, Board) else get_board(str(board))
 
 
@@ -237,11 +250,6 @@ def _cal_for(b: Board) -> tuple[dict, bool, str]:
     if b.name in cal and not cal[b.name].get("borrowed_from"):
         c = cal[b.name]
         basis = f"calibrated with {c.get('toolchain', 'the board toolchain')}"
-        if not _current():
-            r = _refresh(b.name)
-            if r is not None:
-                c = r
-                basis += "; static layout re-measured and flash/stack shifted for the current runtime"
         return c, False, basis
     if b.name in cal:
         src = cal[b.name]["borrowed_from"]
@@ -250,57 +258,8 @@ def _cal_for(b: Board) -> tuple[dict, bool, str]:
     raise ValueError(f"the planner has no calibration for {b.name}")
 
 
-def cached_reference(prefix: str, name: str, fingerprint: str, measure) -> dict | None:
-    """measure(name) -> the reference configuration's figures on board `name`, run once per runtime
-    fingerprint and cached in ~/.cache/microlearn or $MICROLEARN_CACHE (`prefix-name-fingerprint.json`).
-    None when MICROLEARN_PLANNER_REFRESH=0, the board is not emulated here, its tools are missing or the
-    measurement fails (callers then use the stored constants, with a note)."""
-    import os
-    if os.environ.get("MICROLEARN_PLANNER_REFRESH", "1") == "0":
-        return None
-    b = get_board(name)
-    if not b.emulated or not all(b.tools_installed().values()):
-        return None
-    cache = Path(os.environ.get("MICROLEARN_CACHE", Path.home() / ".cache" / "microlearn"))
-    path = cache / f"{prefix}-{name}-{fingerprint}.json"
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        pass
-    try:
-        ref = measure(name)
-    except Exception:     # a broken toolchain: fall back to the stored constants
-        return None
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(ref))
-    except OSError:
-        pass
-    return ref
-
-
-@functools.lru_cache(maxsize=None)
-def _refresh(name: str) -> dict | None:
-    """The runtime changed since calibration.json was written: if this board's toolchain is here, build
-    and run the reference configuration once (cached per runtime fingerprint) to re-measure the static
-    layout exactly and shift flash and stack by the change at the reference point."""
-    from microlearn.tools.calibrate import reference_point
-    ref = cached_reference("planner", name, runtime_fingerprint(), reference_point)
-    if ref is None:
-        return None
-    old = calibration()["boards"][name]
-    d0 = old["stack_at_features"]
-    dflash = ref["flash_bytes"] - (_interp(old["flash_curve"]["float32"], d0) + old["flash_delta"].get("linear/wss2", 0))
-    dstack = ref["stack_bytes"] - old["stack"]["linear/wss2/float32/binary"]
-    return {**old, "store_bytes": ref["store_bytes"], "svm_bytes": ref["svm_bytes"],
-            "fixed_static_bytes": ref["fixed_static_bytes"],
-            "flash_curve": {st: [[d, f + dflash] for d, f in pts] for st, pts in old["flash_curve"].items()},
-            "stack": {k: v + dstack for k, v in old["stack"].items()}}
-
-
-def _buffers(n_features, capacity, n_classes, kernel, storage, solver, multiclass) -> dict:
-    from .codegen import TrainerConfig
-    from . import reference as _solvers
+def buffers_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass) -> dict:
+    """The trainer's static buffers (bytes by role) for these sizes, without a fitted model."""
     params = _solvers.Params.make(C=1.0, tol=1e-3, alpha_tol=1e-7, max_iter=1, seed=0, max_passes=1, solver=solver,
                                   multiclass=multiclass, kernel=kernel, gamma=1.0, coef0=0.0, degree=3)
     dummy = None if storage == "float32" else np.ones(n_features, np.float32)
@@ -318,7 +277,7 @@ def _static(cal, buf, name) -> dict:
         f"{name}_work": buf["work"],
         f"{name}_store": cal["store_bytes"],
         f"{name}_svm": cal["svm_bytes"],
-        "alignment padding": _align(data_labels, a) - data_labels,
+        "alignment padding": align_up(data_labels, a) - data_labels,
         "driver + support (fixed)": cal["fixed_static_bytes"],
     }
 
@@ -326,18 +285,18 @@ def _static(cal, buf, name) -> dict:
 def _stack(cal, n_features, kernel, solver, storage, layout) -> int:
     base = cal["stack"][f"{kernel}/{solver}/{storage}/{layout}"]
     d0, a = cal["stack_at_features"], cal["stack_align"]
-    return int(base + _align(4 * n_features, a) - _align(4 * d0, a))
+    return int(base + align_up(4 * n_features, a) - align_up(4 * d0, a))
 
 
 def _flash(cal, n_features, kernel, solver, storage, layout) -> int:
-    f = _interp(cal["flash_curve"][storage], n_features)
+    f = interp(cal["flash_curve"][storage], n_features)
     f += cal["flash_delta"].get(f"{kernel}/{solver}", 0)
     if layout != "binary":
         f += cal["flash_multi"][layout]
     return int(round(f))
 
 
-def _static_limit(b, cal, reserve) -> int:
+def static_limit(b, cal, reserve) -> int:
     """Static SRAM the board's build allows: SRAM - stack reserve (and a platform cap, e.g. ESP-IDF's)."""
     return min(b.sram_bytes - reserve, cal.get("static_limit_bytes", b.sram_bytes))
 
@@ -357,7 +316,6 @@ def overruns(b: Board, static_limit: int, static: int, stack: int, flash: int) -
 
 def check_reserve(stack_reserve_bytes, name="stack_reserve_bytes"):
     """A byte count given by the user (stack reserve, other static data): None or an integer >= 0."""
-    import numbers
     v = stack_reserve_bytes
     if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v <= 2**32):
         raise ValueError(f"{name} must be a number of bytes >= 0, got {v!r}")
@@ -382,17 +340,17 @@ def _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes)
 
 def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, solver, multiclass, name="trainer"):
     layout = class_layout(n_classes, multiclass)
-    static = _static(cal, _buffers(n_features, capacity, n_classes, kernel, storage, solver, multiclass), name)
+    static = _static(cal, buffers_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass), name)
     s = sum(static.values())
     stack = _stack(cal, n_features, kernel, solver, storage, layout)
     flash = _flash(cal, n_features, kernel, solver, storage, layout)
-    return static, s, stack, flash, overruns(b, _static_limit(b, cal, reserve), s, stack, flash)
+    return static, s, stack, flash, overruns(b, static_limit(b, cal, reserve), s, stack, flash)
 
 
 def max_capacity(board, n_features: int, classes=2, *, kernel="linear", storage="float32", solver="wss2",
                  multiclass="ovo", stack_reserve_bytes: int | None = None) -> int:
     """The largest capacity (samples stored) that fits the board; 0 if not even 2 fit."""
-    b = _board(board)
+    b = board_of(board)
     cal, _, _ = _cal_for(b)
     n_classes = classes if isinstance(classes, int) else len(list(classes))
     check_reserve(stack_reserve_bytes)
@@ -419,7 +377,7 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
 
     classes: the number of classes or the class labels. `name` is the trainer's C name (buffers are
     NAME_data, NAME_labels, NAME_work, NAME_store, NAME_svm)."""
-    b = _board(board)
+    b = board_of(board)
     if b.name == "host":
         raise ValueError("the planner sizes programs for boards, not the host")
     n_classes = classes if isinstance(classes, int) else len(list(classes))
@@ -433,17 +391,17 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
     caps = {st: max_capacity(b, n_features, n_classes, kernel=kernel, storage=st, solver=solver,
                              multiclass=multiclass, stack_reserve_bytes=reserve) for st in STORAGES}
     notes = list(cal.get("notes", []))
-    if not _current() and "re-measured" not in basis:
-        notes.append("the runtime changed since the planner was calibrated: figures may be off; rerun "
-                     "`python -m microlearn.tools.calibrate`")
+    current = _current()
+    if not current:
+        notes.append(stale_note("trainer"))
     return Plan(board=b.name, n_features=n_features, capacity=capacity, n_classes=n_classes, kernel=kernel,
                 storage=storage, solver=solver, multiclass=multiclass, static_buffers=static, static_ram_bytes=s,
                 stack_bytes=stack, sram_bytes=s + stack, flash_bytes=flash, board_sram_bytes=b.sram_bytes,
                 board_flash_bytes=b.flash_bytes, stack_reserve_bytes=reserve,
-                static_limit_bytes=_static_limit(b, cal, reserve),
+                static_limit_bytes=static_limit(b, cal, reserve),
                 fits=not over, fits_static="static" not in over, fits_sram="sram" not in over,
                 fits_flash="flash" not in over, over=over, max_capacity=caps, estimate=estimate, basis=basis,
-                notes=notes)
+                calibration_current=current, notes=notes)
 
 
 def plan_config(cfg, board, *, stack_reserve_bytes: int | None = None, name: str = "trainer") -> Plan:
@@ -479,7 +437,6 @@ def does_not_fit(cfg, target_or_board, exc=None):
 def refusal(plan_with_reserve, reserve=None, exc=None):
     """The DoesNotFit for a plan (trainer or learner): plan_with_reserve(stack_reserve_bytes) -> Plan.
     exc: the linker's DoesNotFit, when the plan itself thought it fits (its figures are kept)."""
-    from microlearn.targets.errors import DoesNotFit
     pl = plan_with_reserve(reserve)
     if exc is not None and pl.fits:
         # The linker says no where the plan said yes (a toolchain other than the calibrated one?):

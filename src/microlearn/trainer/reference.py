@@ -419,8 +419,7 @@ def _simplified(params: Params, X, y, rng: XorShift32):
 
 def _kernel_matrix(params, X):
     """K[t, i] = mlrn_smo__kernel(x_t, x_i) for all pairs, each element in the C order."""
-    from .estimator import kernel_matrix_f32
-    return kernel_matrix_f32(params.kernel, X, X, params.gamma, params.coef0, params.degree)
+    return _f32.kernel_matrix_f32(params.kernel, X, X, params.gamma, params.coef0, params.degree)
 
 
 def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int, *, Q=None, scale=None,
