@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from .base import COMMON_CFLAGS, SUPPORT_DIR
 from .errors import BuildError, DoesNotFit, TargetUnavailable
 
 
@@ -173,3 +174,15 @@ def kill_group(proc: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     proc.wait()
+
+
+def start_cross_build(target, workdir) -> tuple[Path, Path, list[str]]:
+    """What every board build starts with: the tools checked, the work folder, the ELF's path and the
+    compiler command shared by the support code and the user's sources (size-optimised, the board's CPU
+    flags, the project's warnings, sections the linker can drop)."""
+    target.check()
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    common = [target.cc, "-Os", *target.board.cflags, *COMMON_CFLAGS, "-ffunction-sections", "-fdata-sections",
+              "-I", str(SUPPORT_DIR)]
+    return workdir, workdir / "program.elf", common

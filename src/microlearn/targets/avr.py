@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from . import _toolchain as tc
-from .base import COMMON_CFLAGS, SUPPORT_DIR, Build, RunResult, Target
+from .base import SUPPORT_DIR, Build, RunResult, Target
 from .errors import RunError, RunTimeout, TargetUnavailable
 from .sandbox import DEFAULT_MAX_OUTPUT, run_confined
 
@@ -52,14 +52,9 @@ class AvrTarget(Target):
     def build(self, sources: Sequence[Path], workdir: Path, *, include_dirs: Sequence[Path] = (),
               defines: Mapping[str, str | int] | None = None, cflags: Sequence[str] = (),
               language: str = "c") -> Build:
-        self.check()
         b = self.board
-        workdir = Path(workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
-        elf = workdir / "program.elf"
+        workdir, elf, common = tc.start_cross_build(self, workdir)
         ram_budget = b.sram_bytes - self.stack_reserve
-        common = [self.cc, "-Os", *b.cflags, *COMMON_CFLAGS, "-ffunction-sections", "-fdata-sections",
-                  "-I", str(SUPPORT_DIR)]
         data_origin = 0x800000 + b.ram_origin  # avr-ld's address space: data lives at 0x800000 + address
         regions = {"text": ("flash", b.flash_bytes), "data": ("sram", data_origin + ram_budget)}
         # The support code is compiled on its own, as C, whatever the language of the user's sources.

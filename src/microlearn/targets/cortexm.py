@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from . import _toolchain as tc
-from .base import COMMON_CFLAGS, SUPPORT_DIR, Build, RunResult, Target, parse_measurements
+from .base import SUPPORT_DIR, Build, RunResult, Target, parse_measurements
 from .errors import RunError, RunTimeout
 from .sandbox import DEFAULT_MAX_OUTPUT, run_confined
 
@@ -68,13 +68,8 @@ class CortexMTarget(Target):
     def build(self, sources: Sequence[Path], workdir: Path, *, include_dirs: Sequence[Path] = (),
               defines: Mapping[str, str | int] | None = None, cflags: Sequence[str] = (),
               language: str = "c") -> Build:
-        self.check()
         b = self.board
-        workdir = Path(workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
-        elf = workdir / "program.elf"
-        common = [self.cc, "-Os", *b.cflags, *COMMON_CFLAGS, "-ffunction-sections", "-fdata-sections",
-                  "-I", str(SUPPORT_DIR)]
+        workdir, elf, common = tc.start_cross_build(self, workdir)
         # The support code is compiled on its own (its flags must not leak into user code).
         objs = []
         for src in ("startup.c", "mlrn_target.c"):
