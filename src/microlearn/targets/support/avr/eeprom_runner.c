@@ -117,27 +117,6 @@ static void on_eecr(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param) {
     writes++;
 }
 
-static void logger(avr_t *avr, const int level, const char *format, va_list ap) {
-    (void)avr;
-    if (level <= LOG_ERROR) vfprintf(stderr, format, ap);
-}
-
-static uint8_t *read_all(FILE *f, size_t *len) {
-    uint8_t *buf = NULL;
-    size_t cap = 0, n = 0, got;
-    do {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 4096;
-            buf = realloc(buf, cap);
-            if (!buf) exit(3);
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-    } while (got > 0);
-    *len = n;
-    return buf;
-}
-
 int main(int argc, char **argv) {
     elf_firmware_t fw;
     avr_t *avr;
@@ -156,14 +135,14 @@ int main(int argc, char **argv) {
     cut = strtol(argv[7], NULL, 10);
     cut_mode = strcmp(argv[8], "erased") == 0 ? 1 : strcmp(argv[8], "garbage") == 0 ? 2 : 0;
     garbage = (uint8_t)strtoul(argv[9], NULL, 0);
-    input = read_all(stdin, &input_len);
+    input = mlrn_read_all(stdin, &input_len);
     if (strcmp(argv[5], "-") != 0) {
         f = fopen(argv[5], "rb");
         if (!f) {
             fprintf(stderr, "eeprom_runner: cannot read %s\n", argv[5]);
             return 2;
         }
-        img = read_all(f, &img_len);
+        img = mlrn_read_all(f, &img_len);
         fclose(f);
     }
     out = fopen(argv[6], "wb");
@@ -171,26 +150,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "eeprom_runner: cannot write %s\n", argv[6]);
         return 2;
     }
-    if (mlrn_untrusted_elf_open("eeprom_runner", argv[4]) != 0) return 2;
-
-    avr_global_logger_set(logger);
-    memset(&fw, 0, sizeof fw);
-    if (elf_read_firmware(argv[4], &fw) != 0) {
-        fprintf(stderr, "eeprom_runner: cannot read firmware %s\n", argv[4]);
-        return 2;
-    }
-    avr = avr_make_mcu_by_name(argv[1]);
-    if (!avr) {
-        fprintf(stderr, "eeprom_runner: unknown MCU %s\n", argv[1]);
-        return 2;
-    }
-    avr_init(avr);
-    avr->sleep = mlrn_untrusted_no_host_sleep;
-    /* The firmware is untrusted: its .mmcu section may ask simavr to write a VCD trace to any host path
-     * (AVR_MCU_VCD_FILE), or to take commands and console output through registers. None of that. */
-    mlrn_untrusted_elf_strip(&fw);
-    avr_load_firmware(avr, &fw);
-    avr->frequency = (uint32_t)strtoul(argv[2], NULL, 10);
+    avr = mlrn_untrusted_avr_load("eeprom_runner", argv[1], argv[2], argv[4], &fw);
+    if (!avr) return 2;
 
     /* Direct access to the EEPROM array: AVR_IOCTL_EEPROM_GET with ee == NULL hands
      * out simavr's own buffer. simavr 1.6 quirks: the ioctl returns -1 even on success

@@ -114,12 +114,6 @@ static void on_exit_code(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param)
     exit_code = v;
 }
 
-/* simavr logs ("Loaded 1578 .text ...") to stdout, which carries the UART: send errors to stderr, drop the rest. */
-static void logger(avr_t *avr, const int level, const char *format, va_list ap) {
-    (void)avr;
-    if (level <= LOG_ERROR) vfprintf(stderr, format, ap);
-}
-
 static void on_sp_write(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param) {
     (void)param;
     avr->data[addr] = v;
@@ -128,20 +122,10 @@ static void on_sp_write(avr_t *avr, avr_io_addr_t addr, uint8_t v, void *param) 
 
 static uint8_t *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
-    uint8_t *buf = NULL;
-    size_t cap = 0, n = 0, got;
+    uint8_t *buf;
     if (!f) return NULL;
-    do {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 65536;
-            buf = realloc(buf, cap);
-            if (!buf) exit(3);
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-    } while (got > 0);
+    buf = mlrn_read_all(f, len);
     fclose(f);
-    *len = n;
     return buf;
 }
 
@@ -168,25 +152,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "simavr_runner: cannot read input file %s\n", argv[5]);
         return 2;
     }
-    if (mlrn_untrusted_elf_open("simavr_runner", argv[4]) != 0) return 2;
-    avr_global_logger_set(logger);
-    memset(&fw, 0, sizeof fw);
-    if (elf_read_firmware(argv[4], &fw) != 0) {
-        fprintf(stderr, "simavr_runner: cannot read firmware %s\n", argv[4]);
-        return 2;
-    }
-    avr = avr_make_mcu_by_name(argv[1]);
-    if (!avr) {
-        fprintf(stderr, "simavr_runner: unknown MCU %s\n", argv[1]);
-        return 2;
-    }
-    avr_init(avr);
-    avr->sleep = mlrn_untrusted_no_host_sleep;
-    /* The firmware is untrusted: its .mmcu section may ask simavr to write a VCD trace to any host path
-     * (AVR_MCU_VCD_FILE), or to take commands and console output through registers. None of that. */
-    mlrn_untrusted_elf_strip(&fw);
-    avr_load_firmware(avr, &fw);
-    avr->frequency = (uint32_t)strtoul(argv[2], NULL, 10);
+    avr = mlrn_untrusted_avr_load("simavr_runner", argv[1], argv[2], argv[4], &fw);
+    if (!avr) return 2;
 
     /* No console echo, and no usleep() when the firmware polls the UART. */
     avr_ioctl(avr, AVR_IOCTL_UART_GET_FLAGS('0'), &flags);
