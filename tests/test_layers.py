@@ -25,10 +25,10 @@ RANK = {
     "cli": 7,
     "__main__": 8, "__init__": 8,
 }
-# Optional dependencies a function may import late (plots, benchmarks' peers, slow imports a
-# command does not always need).
-OPTIONAL = {"matplotlib", "river", "emlearn", "m2cgen", "micromlgen", "dask", "distributed", "skops",
-            "sklearn", "joblib", "pandas", "rich", "tqdm"}
+# What a function may import late: optional dependencies (the benchmarks' peers, a cluster, progress
+# bars) and matplotlib, which is imported only when a plot is asked for (importing pyplot picks a
+# backend for the whole process: a library must not do that on import).
+OPTIONAL = {"matplotlib", "river", "emlearn", "m2cgen", "micromlgen", "dask", "distributed", "rich", "tqdm"}
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:

@@ -15,6 +15,7 @@ from array import array
 from pathlib import Path
 
 import numpy as np
+from sklearn import datasets as skd
 
 
 class DataError(ValueError):
@@ -362,7 +363,6 @@ def write_csv(path, X, y, names=None, label="label"):
 def load(name: str):
     """Benchmark problems by name -> (X float64, y). Binary problems as in Edge2Train / the blog:
     iris (setosa vs rest), iris-vv (versicolor vs virginica), iris3, cancer, digits6 (6 vs rest), digits, wine."""
-    from sklearn import datasets as skd
     if name.startswith("iris"):
         X, y = skd.load_iris(return_X_y=True)
         if name == "iris":

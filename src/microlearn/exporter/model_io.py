@@ -13,6 +13,9 @@ import stat
 import zipfile
 from pathlib import Path
 
+import joblib
+import skops.io as sio
+
 # The largest model file read (bytes): a real exported model is far smaller; this bounds memory and time.
 MAX_MODEL_BYTES = 256 * 1024 * 1024
 
@@ -74,8 +77,6 @@ def load_model(path, *, trusted: bool = False):
 
 
 def _load_skops(path: Path):
-
-    import skops.io as sio
     try:
         untrusted = sio.get_untrusted_types(file=path)
         refused = [t for t in untrusted if t not in EXTRA_TRUSTED]
@@ -93,8 +94,7 @@ def _load_skops(path: Path):
 
 def _load_pickle(path: Path):
     try:
-        import joblib  # reads plain pickles too, and its compressed formats
-        return joblib.load(path)
+        return joblib.load(path)   # reads plain pickles too, and its compressed formats
     except (pickle.UnpicklingError, EOFError, ValueError, KeyError, AttributeError, ImportError, IndexError,
             TypeError, OSError) as exc:
         raise ModelFileError(f"{path}: not a readable pickle/joblib file ({type(exc).__name__})") from None
@@ -102,7 +102,6 @@ def _load_pickle(path: Path):
 
 def save_model(estimator, path) -> Path:
     """Write `estimator` in the skops format (what `microlearn export` reads without --trust-pickle)."""
-    import skops.io as sio
     path = Path(path)
     sio.dump(estimator, path)
     return path

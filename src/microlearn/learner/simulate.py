@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sklearn.svm import LinearSVC
 
 from microlearn.core import f32 as _f32, store as _store
 from microlearn.core.f32 import F
@@ -424,7 +425,6 @@ def _fit_static(cfg: LearnerConfig, X, y):
 
 
 def _fit_oracle(cfg: LearnerConfig, X, y):
-    from sklearn.svm import LinearSVC
     if len(set(int(v) for v in y)) < 2:
         return None
     return LinearSVC(C=cfg.C, max_iter=5000).fit(X, y)
