@@ -149,7 +149,7 @@ def _status_defines() -> dict[int, tuple[str, str]]:
 
 STATUS_MACROS = _status_defines()
 # The status a report shows (`microlearn train --json`: "status"), by code; every code of mlrn.h has one
-# (tests/test_hostile_cli.py checks it against the header).
+# (tests/cli/test_hostile_cli.py checks it against the header).
 STATUS_NAMES = {0: "converged", 1: "max_iter", 2: "running", -1: "bad_argument", -2: "capacity_full",
                 -3: "nan_input", -4: "untrained", -5: "one_class", -6: "bad_label", -7: "buffer_too_small",
                 -8: "empty", -9: "crc_mismatch", -10: "io_error"}
