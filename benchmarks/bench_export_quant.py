@@ -3,7 +3,7 @@
 For each dataset (the peer benchmark's split: 75/25 stratified, random_state=0) and model, the
 model is fitted on the training rows and exported with calib_X = the training rows. On the test
 rows: accuracy of scikit-learn (float64), of the export's arithmetic (the Python mirror, bit-exact
-with the generated C: tests/test_export_quant.py), and agreement with scikit-learn's predictions.
+with the generated C: tests/exporter/test_export_quant.py), and agreement with scikit-learn's predictions.
 Also the const table bytes of each dtype. Writes benchmarks/results/export_quant.{json,md}.
 
     python benchmarks/bench_export_quant.py

@@ -4,7 +4,7 @@ Issue requirement: "The C runtime returns error codes (capacity full, NaN sample
 model) and is clean under -fsanitize=address,undefined in a test that drives it with random
 and degenerate data (duplicate points, all-zero features, huge magnitudes)."
 
-* tests/c/runtime_fuzz.c drives mlrn_store.h / mlrn_smo.h with many seeded random
+* tests/runtime/c/runtime_fuzz.c drives mlrn_store.h / mlrn_smo.h with many seeded random
   configurations and degenerate data, checks every error status, one-shot vs time-sliced
   training (bit-identical), predictions unchanged by mlrn_smo_compact, and canary bytes around
   every buffer. It is compiled with ASan + UBSan (no recovery) and the project's warning flags,

@@ -172,7 +172,7 @@ def test_simavr_runners_refuse_an_mmcu_section_that_would_overflow(tmp_path):
     b = t.build([C_DIR / "avr_mmcu_overflow.c"], tmp_path / "build", cflags=MMCU_LINK)
     with pytest.raises(RunError, match="ELF file was refused: tag 12: string without its NUL"):
         t.run(b, timeout=60)
-    # The EEPROM runner (tests/test_persist.py starts it directly) checks the same way.
+    # The EEPROM runner (tests/learner/test_persist.py starts it directly) checks the same way.
     runner = tmp_path / "eeprom_runner"
     p = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", str(SUPPORT_DIR / "avr" / "eeprom_runner.c"),
                         "-lsimavr", "-o", str(runner)], capture_output=True, text=True)

@@ -131,7 +131,7 @@ def _limit_memory():
 
 def run_subprocess(args, stdin=None, env=None, limit_memory=False):
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", **(env or {})}
-    src = str(Path(__file__).resolve().parents[1] / "src")
+    src = str(Path(__file__).resolve().parents[2] / "src")
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     t0 = time.perf_counter()
     with (open(stdin, "rb") if stdin else open(os.devnull, "rb")) as fin:

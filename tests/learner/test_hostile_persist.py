@@ -9,8 +9,8 @@ Now every byte that is used is read once and checked as read (the CRC is compute
 validates every length and index against its own capacities before it copies, and the copied labels, rows and
 ring after), storages state their program word, and saves program each word once between erases.
 
-The C drivers are tests/c/persist_faults.c and tests/c/persist_program_word.c, built with the project's warning
-and sanitizer flags (ASan + UBSan, no recovery: tests/test_runtime_robustness.py)."""
+The C drivers are tests/learner/c/persist_faults.c and tests/learner/c/persist_program_word.c, built with the
+project's warning and sanitizer flags (ASan + UBSan, no recovery: tests/runtime/test_runtime_robustness.py)."""
 from __future__ import annotations
 
 import importlib.util
@@ -29,7 +29,7 @@ try:   # the project's compilers, warning and sanitizer flags
     from test_runtime_robustness import COMPILERS, _build, _run
 except ImportError:   # another import mode: load the module by path
     _spec = importlib.util.spec_from_file_location("_mlrn_robustness",
-                                                   Path(__file__).with_name("test_runtime_robustness.py"))
+                                                   Path(__file__).parents[1] / "runtime" / "test_runtime_robustness.py")
     _mod = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(_mod)
     COMPILERS, _build, _run = _mod.COMPILERS, _mod._build, _mod._run

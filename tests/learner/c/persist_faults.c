@@ -1,4 +1,4 @@
-/* Persistence against hostile storage (hardening issue, item 5): run by tests/test_hostile_persist.py under
+/* Persistence against hostile storage (hardening issue, item 5): run by tests/learner/test_hostile_persist.py under
  * ASan/UBSan (no recovery). Every load must either fail with an error code or give back exactly one of the
  * states that were saved, and whatever it returned, the learner must keep learning without a sanitizer report.
  *

@@ -1,6 +1,6 @@
 /* runtime_fuzz.c: robustness test of the on-device SVM trainer (mlrn_store.h, mlrn_smo.h).
  *
- * Built by tests/test_runtime_robustness.py with -fsanitize=address,undefined
+ * Built by tests/runtime/test_runtime_robustness.py with -fsanitize=address,undefined
  * -fno-sanitize-recover=all and -Wall -Wextra -Werror -Wdouble-promotion -Wconversion
  * -ffp-contract=off, as C99 and as C++11.
  *
@@ -629,7 +629,7 @@ static void one_config(void) {
                 for (t = 0; t < (uint16_t)(n_sub * c.d); t++) w_finite &= mlrn_isfinite(A->w[t]);
             CHECK2(finite, stA, 0);
             if (!w_finite) {
-                /* KNOWN BUG (tests/c/repro_linear_nonfinite_w.c): the linear wss2 weight vector
+                /* KNOWN BUG (tests/runtime/c/repro_linear_nonfinite_w.c): the linear wss2 weight vector
                    overflows (C * x beyond FLT_MAX) yet training reports success, because only b is
                    checked for finiteness and b comes out finite. Counted, not failed, so the
                    rest of the test keeps running; test_runtime_robustness.py xfails on it. */

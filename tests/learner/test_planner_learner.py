@@ -319,7 +319,7 @@ def test_arduino_sketch_objects_exact_and_float32_with_serial(tmp_path):
     import os
     import sys
     from pathlib import Path
-    src = Path(__file__).resolve().parents[1] / "examples" / "colour_sensor"
+    src = Path(__file__).resolve().parents[2] / "examples" / "colour_sensor"
     env = {**os.environ, "MICROLEARN_INCLUDE": include_dir()}
 
     def build(sub, edit=None, links=True):

@@ -1,5 +1,5 @@
 /* Persistence on flash that programs whole words once between erases (ECC flash: STM32L4/G4 8 bytes, H7 32).
- * Run by tests/test_hostile_persist.py under ASan/UBSan.
+ * Run by tests/learner/test_hostile_persist.py under ASan/UBSan.
  *
  * The flash model below is strict: a write that is not whole aligned words, a word programmed twice without
  * an erase, an erase that is not whole pages, each count as a violation (and the double program leaves the
