@@ -22,3 +22,11 @@ def problem(name, n_max=None):
 def need(*tools):
     missing = [t for t in tools if shutil.which(t) is None]
     return pytest.mark.skipif(bool(missing), reason=f"not installed: {', '.join(missing)}")
+
+
+def kv_line(out: str, tag: str) -> dict[str, int]:
+    """The first line of a C test program's output that starts with `tag`, as {key: int} of its key=value
+    words (the programs print their counts that way)."""
+    rows = [ln for ln in out.splitlines() if ln.startswith(tag)]
+    assert rows, f"no line starting with {tag!r}:\n{out[-2000:]}"
+    return {k: int(v) for k, v in (tok.split("=") for tok in rows[0].split()[1:] if "=" in tok)}

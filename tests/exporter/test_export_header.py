@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import microlearn
+from compile_c import compile_c
 from export_cases import dataset, fitted
 from microlearn.exporter import UnsupportedModel, export
 from microlearn.targets import TargetUnavailable, get_target
+
+C_DIR = Path(__file__).resolve().parent / "c"
 
 FAMILIES = ["svc_rbf_scaled", "svc_linear", "logreg", "forest", "forest_depth4", "tree_depth3", "gnb_scaled"]
 
@@ -58,14 +62,7 @@ def test_two_models_one_program(tmp_path):
     b = fitted("forest", "iris3")
     export(a, tmp_path / "a.h", name="first")
     export(b, tmp_path / "b.h", name="second")
-    (tmp_path / "main.c").write_text(
-        '#include "a.h"\n#include "b.h"\n'
-        "int main(void) { float x[4] = {5.1f, 3.5f, 1.4f, 0.2f};\n"
-        "  return (int)(first_predict(x) + second_predict(x)); }\n")
-    cmd = ["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-Wdouble-promotion", "-Wconversion",
-           "-pedantic", "-I", str(tmp_path), "-I", microlearn.include_dir(), str(tmp_path / "main.c"),
-           "-o", str(tmp_path / "prog")]
-    subprocess.run(cmd, check=True)
+    compile_c(C_DIR / "two_models.c", tmp_path / "prog", include_dirs=[tmp_path])
     assert subprocess.run([str(tmp_path / "prog")]).returncode == 0   # both predict setosa (index 0)
 
 

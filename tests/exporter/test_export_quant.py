@@ -4,14 +4,18 @@ trees are exact for integer inputs, and raw integers go straight into NAME_predi
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import microlearn
+from compile_c import compile_c
 from export_cases import DATASETS, MODELS, dataset, fitted
 from microlearn.exporter import export
 from microlearn.targets import DoesNotFit, TargetUnavailable, get_target
+
+C_DIR = Path(__file__).resolve().parent / "c"
 
 # one model per family / code path
 FAMILIES = ["svc_rbf_scaled", "svc_poly", "nusvc", "svc_linear", "linearsvc", "logreg", "logreg_raw", "ridge",
@@ -131,17 +135,8 @@ def test_raw_integer_entry_point(tmp_path):
     assert "#define dg_QUANT_IDENTITY 1" in hdr
     rows = X[:50].astype(np.int64)
     init = ",\n".join("{" + ",".join(map(str, r)) + "}" for r in rows)
-    (tmp_path / "main.c").write_text(
-        '#include <stdio.h>\n#include "m.h"\n'
-        f"static const int8_t R[{len(rows)}][64] = {{{init}}};\n"
-        "int main(void) { int i, k; for (i = 0; i < %d; i++) { float x[64];\n"
-        "  for (k = 0; k < 64; k++) x[k] = (float)R[i][k];\n"
-        "  if (dg_predict_q(R[i]) != dg_predict(x)) return 1;\n  printf(\"%%d\\n\", (int)dg_predict_q(R[i])); }\n"
-        "  return 0; }\n" % len(rows))
-    cmd = ["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-Wdouble-promotion", "-Wconversion", "-pedantic",
-           "-ffp-contract=off", "-I", str(tmp_path), "-I", microlearn.include_dir(), str(tmp_path / "main.c"),
-           "-o", str(tmp_path / "prog")]
-    subprocess.run(cmd, check=True)
+    (tmp_path / "rows.h").write_text(f"#define N_ROWS {len(rows)}\nstatic const int8_t R[N_ROWS][64] = {{{init}}};\n")
+    compile_c(C_DIR / "raw_integer_rows.c", tmp_path / "prog", include_dirs=[tmp_path])
     out = subprocess.run([str(tmp_path / "prog")], capture_output=True, text=True)
     assert out.returncode == 0
     got = np.array([int(v) for v in out.stdout.split()])

@@ -15,6 +15,9 @@ import microlearn
 from microlearn.exporter import UnsupportedModel
 from microlearn.exporter.svm import OVO_MAX_CLASSES
 
+from compile_c import SANITIZE, UBSAN, compile_c
+from conftest import need
+
 pytestmark = pytest.mark.hostile
 C_DIR = Path(__file__).parent / "c"
 
@@ -39,13 +42,10 @@ def test_ovo_over_the_limit_is_refused(dtype):
         microlearn.export(est, None, name="m", dtype=dtype, check_X=X)
 
 
-@pytest.mark.skipif(shutil.which("gcc") is None, reason="no host gcc")
+@need("cc")
 def test_ovo_bookkeeping_at_the_limit_under_sanitizers(tmp_path):
     exe = tmp_path / "ovo"
-    cmd = ["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-Wconversion", "-g",
-           "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-I", microlearn.include_dir(),
-           str(C_DIR / "svm_ovo_width.c"), "-o", str(exe)]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    compile_c(C_DIR / "svm_ovo_width.c", exe, opt="-O1", extra=SANITIZE)
     for winner in (0, 200, OVO_MAX_CLASSES - 1):
         out = subprocess.run([str(exe), str(winner)], check=True, capture_output=True, text=True, timeout=60)
         assert out.stdout.split() == [f"pairs={OVO_MAX_CLASSES * (OVO_MAX_CLASSES - 1) // 2}", "bad=0",
@@ -116,7 +116,7 @@ def test_probabilities_never_nan_for_finite_inputs(dtype):
         assert np.array_equal(cm.predict_index(P), want_c), name
 
 
-@pytest.mark.skipif(shutil.which("gcc") is None, reason="no host gcc")
+@need("cc")
 @pytest.mark.parametrize("dtype", ["int16", "int8"])
 def test_quantized_entry_points_at_the_ends_of_their_types(tmp_path, dtype):
     """_q entry points with every code at the type's ends, and quantize() of +-3e38: no signed overflow
@@ -126,9 +126,7 @@ def test_quantized_entry_points_at_the_ends_of_their_types(tmp_path, dtype):
     for name, est in models.items():
         microlearn.export(est, tmp_path / "model.h", name="m", dtype=dtype, check_X=X)
         exe = tmp_path / f"ext_{name}"
-        subprocess.run(["gcc", "-std=c99", "-O1", "-fsanitize=undefined,float-cast-overflow",
-                        "-fno-sanitize-recover=all", f"-DQ_TYPE={dtype}_t", f"-DQ_LO=({lo})", f"-DQ_HI={hi}",
-                        "-I", microlearn.include_dir(), "-I", str(tmp_path), str(C_DIR / "export_extremes.c"),
-                        "-o", str(exe), "-lm"], check=True, capture_output=True, text=True)
+        compile_c(C_DIR / "export_extremes.c", exe, opt="-O1", extra=UBSAN, include_dirs=[tmp_path],
+                  defines={"Q_TYPE": f"{dtype}_t", "Q_LO": f"({lo})", "Q_HI": hi})
         proc = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0 and "runtime error" not in proc.stderr, (name, proc.stderr)

@@ -19,11 +19,14 @@ import pytest
 import microlearn
 from microlearn.core import f32 as _f32
 
-HERE = Path(__file__).resolve().parent
+from compile_c import UBSAN, compile_c
+from conftest import need
+
+C_DIR = Path(__file__).resolve().parent / "c"
 INCLUDE = Path(microlearn.include_dir())
-FLAGS = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-Wdouble-promotion", "-Wconversion",
-         "-Wsign-conversion", "-ffp-contract=off", "-fsanitize=undefined,float-cast-overflow",
-         "-fno-sanitize-recover=all"]
+# The integer path of mlrn_math_exp2_16 shifts and converts: sign conversions warned about too, and UBSan
+# (no recovery) watches every shift and float-to-integer conversion.
+MATH_EXTRA = ["-Wsign-conversion", *UBSAN]
 
 
 def _inputs(n_random=200_000, seed=0):
@@ -48,16 +51,14 @@ def _mirror(x):
 
 def _run_host(tmp_path, lang):
     exe = tmp_path / f"math_{lang}"
-    cc = "gcc" if lang == "c" else "g++"
-    flags = FLAGS if lang == "c" else ["-x", "c++", "-std=c++11"] + FLAGS[1:]
-    subprocess.run([cc, *flags, f"-I{INCLUDE}", str(HERE / "c" / "math_dump.c"), "-o", str(exe)], check=True)
+    compile_c(C_DIR / "math_dump.c", exe, lang=lang, extra=MATH_EXTRA)
     x = _inputs()
     out = subprocess.run([str(exe)], input=x.tobytes(), capture_output=True, check=True)
     assert out.stderr == b"", out.stderr.decode()[:2000]     # UBSan reports go to stderr
     return x, np.frombuffer(out.stdout, dtype=np.float32).reshape(-1, 3)
 
 
-@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+@need("cc", "c++")
 @pytest.mark.parametrize("lang", ["c", "c++"])
 def test_host_c_matches_the_mirror_bit_for_bit(tmp_path, lang):
     x, got = _run_host(tmp_path, lang)
@@ -112,24 +113,7 @@ def test_rbf_kernel_is_exp_minus_gamma_d():
 def test_avr_matches_the_mirror(tmp_path):
     """avr-gcc: 16-bit int, its own float library and float-to-integer conversions."""
     from microlearn.targets import get_target
-    drv = tmp_path / "avr_math.c"
-    drv.write_text(r"""
-#include "mlrn_target.h"
-#include "mlrn_math.h"
-int main(void) {
-    float v = 0.0f;
-    mlrn_target_init();
-    while (!mlrn_io_read_f32(&v)) {
-        union { float f; uint32_t u; } o[3];
-        uint8_t i;
-        o[0].f = mlrn_math_expf(v); o[1].f = mlrn_math_exp2_16(v); o[2].f = mlrn_math_tanhf(v);
-        for (i = 0; i < 3; i++) { mlrn_io_put_u32(o[i].u); mlrn_target_putc(' '); }
-        mlrn_target_putc('\n');
-    }
-    mlrn_target_exit(0);
-    return 0;
-}
-""")
+    drv = C_DIR / "math_dump_target.c"
     t = get_target("uno")
     b = t.build([drv], tmp_path, include_dirs=[INCLUDE])
     rng = np.random.default_rng(3)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import subprocess
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +27,9 @@ import pytest
 import microlearn
 from microlearn.trainer.estimator import SMOClassifier
 
-HERE = Path(__file__).resolve().parent
-C_DIR = HERE / "c"
-INCLUDE = Path(microlearn.include_dir())
+from compile_c import SANITIZE, SANITIZED_ENV, compile_c, host_compilers, run_sanitized
 
-WARN = ["-Wall", "-Wextra", "-Werror", "-Wdouble-promotion", "-Wconversion", "-ffp-contract=off"]
-# float-cast-overflow is not part of gcc's -fsanitize=undefined; asked for explicitly (clang has it already).
-SANITIZE = ["-fsanitize=address,undefined,float-cast-overflow", "-fno-sanitize-recover=all", "-g",
-            "-fno-omit-frame-pointer"]
+C_DIR = Path(__file__).resolve().parent / "c"
 N_CONFIGS = 1200          # per build; about 3 s each under the sanitizers
 EXPECTED_CASES = (
     "data_random data_duplicates data_zero data_huge data_tiny data_one_class data_mixed_huge "
@@ -49,41 +44,7 @@ EXPECTED_CASES = (
     "err_nan_predict err_nan_decision err_nan_eval").split()
 
 
-def _compilers():
-    """(id, compiler, language flags) for every available compiler: gcc/g++ always, clang if installed."""
-    out = []
-    for cc, cxx in (("gcc", "g++"), ("clang", "clang++")):
-        if shutil.which(cc):
-            out.append((f"{cc}-c99", cc, ["-std=c99"]))
-        if shutil.which(cxx):
-            out.append((f"{cxx}-c++11", cxx, ["-x", "c++", "-std=c++11"]))
-    return out
-
-
-COMPILERS = _compilers()
-
-
-def _build_cmd(compiler, lang, source: Path, exe: Path, opt="-O1"):
-    return [compiler, *lang, opt, *WARN, *SANITIZE, "-I", str(INCLUDE), str(source), "-o", str(exe)]
-
-
-def _check_build(proc, cmd, compiler):
-    if proc.returncode != 0 and "cannot find" in proc.stderr and "san" in proc.stderr.lower():
-        pytest.skip(f"{compiler}: sanitizer runtime not installed")
-    assert proc.returncode == 0, f"build failed:\n{' '.join(map(str, cmd))}\n{proc.stderr}"
-
-
-def _build(compiler, lang, source: Path, exe: Path, opt="-O1"):
-    cmd = _build_cmd(compiler, lang, source, exe, opt)
-    _check_build(subprocess.run(cmd, capture_output=True, text=True), cmd, compiler)
-    return exe
-
-
-ENV = {"ASAN_OPTIONS": "detect_leaks=1", "UBSAN_OPTIONS": "print_stacktrace=1", "PATH": "/usr/bin:/bin"}
-
-
-def _run(exe: Path, *args, timeout=120):
-    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=timeout, env=ENV)
+COMPILERS = host_compilers()
 
 
 @pytest.fixture(scope="module")
@@ -91,23 +52,22 @@ def fuzz_runs(tmp_path_factory):
     """Builds runtime_fuzz.c with every compiler and language at once, then runs the builds at once
     (each with its own seed, so they explore different configurations). {id: (exe, CompletedProcess)}."""
     work = tmp_path_factory.mktemp("fuzz")
-    builds = {}
-    for name, compiler, lang in COMPILERS:
-        exe = work / name
-        cmd = _build_cmd(compiler, lang, C_DIR / "runtime_fuzz.c", exe)
-        builds[name] = (exe, cmd, compiler, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                                             text=True))
-    for name, (exe, cmd, compiler, proc) in builds.items():
-        out, err = proc.communicate(timeout=300)
-        _check_build(subprocess.CompletedProcess(cmd, proc.returncode, out, err), cmd, compiler)
+
+    def build(compiler):
+        name, cc, lang = compiler
+        compile_c(C_DIR / "runtime_fuzz.c", work / name, compiler=cc, lang=lang, opt="-O1", extra=SANITIZE)
+        return name, work / name
+
+    with ThreadPoolExecutor(len(COMPILERS) or 1) as pool:
+        builds = dict(pool.map(build, COMPILERS))
     runs = {}
     for seed, name in enumerate(builds, start=1):
-        runs[name] = subprocess.Popen([str(builds[name][0]), str(N_CONFIGS), str(seed)], stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, text=True, env=ENV)
+        runs[name] = subprocess.Popen([str(builds[name]), str(N_CONFIGS), str(seed)], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True, env=SANITIZED_ENV)
     results = {}
     for name, proc in runs.items():
         out, err = proc.communicate(timeout=300)
-        results[name] = (builds[name][0], subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
+        results[name] = (builds[name], subprocess.CompletedProcess(proc.args, proc.returncode, out, err))
     return results
 
 
@@ -141,7 +101,7 @@ def test_canary_detects_an_overflow(fuzz_runs):
     """The canary check itself works: a one-byte write past a buffer is reported (ASan cannot see
     it, the canary lives inside the allocation)."""
     exe, _ = fuzz_runs[NAMES[0]]
-    proc = _run(exe, "canary-selftest")
+    proc = run_sanitized(exe, "canary-selftest")
     assert proc.returncode == 1, proc.stdout
     assert "canary of selftest overwritten" in proc.stdout
 
@@ -152,8 +112,9 @@ def test_fixed_bug_linear_w_nonfinite(fuzz_runs, tmp_path):
         m = re.search(r"^KNOWN_BUG linear_w_nonfinite_reported_ok (\d+)$", proc.stdout, re.M)
         assert m and int(m.group(1)) == 0, f"{name}: {m.group(0) if m else 'no KNOWN_BUG line'}"
     _, compiler, lang = COMPILERS[0]
-    exe = _build(compiler, lang, C_DIR / "repro_linear_nonfinite_w.c", tmp_path / "repro", opt="-O0")
-    proc = _run(exe)
+    exe = tmp_path / "repro"
+    compile_c(C_DIR / "repro_linear_nonfinite_w.c", exe, compiler=compiler, lang=lang, opt="-O0", extra=SANITIZE)
+    proc = run_sanitized(exe)
     assert proc.returncode == 0, proc.stdout
     # the Python reference mirrors the C runtime: it should refuse the overflow too
     with pytest.raises(FloatingPointError):

@@ -17,6 +17,7 @@ from microlearn.targets.base import SUPPORT_DIR
 from microlearn.targets.errors import RunError, RunTimeout, SandboxUnavailable
 from microlearn.targets.sandbox import landlock_abi
 
+from compile_c import compile_c
 from conftest import need
 
 pytestmark = pytest.mark.hostile
@@ -174,9 +175,7 @@ def test_simavr_runners_refuse_an_mmcu_section_that_would_overflow(tmp_path):
         t.run(b, timeout=60)
     # The EEPROM runner (tests/learner/test_persist.py starts it directly) checks the same way.
     runner = tmp_path / "eeprom_runner"
-    p = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", str(SUPPORT_DIR / "avr" / "eeprom_runner.c"),
-                        "-lsimavr", "-o", str(runner)], capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
+    compile_c(SUPPORT_DIR / "avr" / "eeprom_runner.c", runner, libs=["-lsimavr"])
     p = subprocess.run([str(runner), "atmega328p", "16000000", "1000000", str(b.path), "-", str(tmp_path / "ee.bin"),
                         "-1", "clean", "0"], capture_output=True, timeout=60)
     assert p.returncode == 2 and b"firmware refused: tag 12" in p.stderr, p.stderr
@@ -186,15 +185,8 @@ def test_simavr_runners_refuse_an_mmcu_section_that_would_overflow(tmp_path):
 @pytest.mark.parametrize("mode", MODES, indirect=True)
 def test_host_programs_cannot_write_or_read_outside(tmp_path, mode):
     """Generated C runs natively on the host target: confined like the emulators."""
-    src = tmp_path / "w.c"
-    src.write_text('#include <stdio.h>\n#include "mlrn_target.h"\nint main(void) {\n'
-                   f'    FILE *f = fopen("{tmp_path / "host_marker"}", "w");\n'
-                   '    FILE *g = fopen("/etc/passwd", "r");\n'
-                   '    mlrn_target_init();\n    mlrn_io_puts(f ? "opened " : "refused ");\n'
-                   '    mlrn_io_puts(g ? "read\\n" : "unread\\n");\n'
-                   '    mlrn_target_exit(0);\n}\n')
     t = get_target("host")
-    b = t.build([src], tmp_path / "build")
+    b = t.build([C_DIR / "host_escape.c"], tmp_path / "build", defines={"MARKER_FILE": f'"{tmp_path / "host_marker"}"'})
     assert t.run(b, timeout=60).output == "refused unread\n"
     assert not (tmp_path / "host_marker").exists()
 

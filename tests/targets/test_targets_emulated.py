@@ -15,85 +15,9 @@ import pytest
 from microlearn.boards import get_board
 from microlearn.targets import DoesNotFit, RunError, RunTimeout, TargetUnavailable, get_target
 
+C_DIR = Path(__file__).resolve().parent / "c"
 AVR_BOARDS = ["uno", "mega2560"]
 CM_BOARDS = ["nrf52840", "bluepill", "samd21", "rp2040"]
-
-# Reads a 2-byte iteration count then data bytes; checksums the data (FNV-1a), then runs
-# `iters` float32 steps between the markers and prints both (the float as its bits).
-WORK_C = r"""
-#include "mlrn_target.h"
-static uint8_t data[N_DATA];   /* a window of the input (the uno has 2 KB of SRAM) */
-static uint16_t n_data;
-
-__attribute__((noinline)) static float work(uint16_t iters) {
-    float s = 0.0f;
-    uint16_t i;
-    for (i = 0; i < iters; i++) s = s * 0.96875f + (float)data[i % n_data] * 0.5f - 1.25f;
-    return s;
-}
-
-int main(void) {
-    uint8_t hdr[2] = {0, 0}; /* avr-gcc 5.4 cannot see that mlrn_target_exit does not return */
-    uint16_t iters;
-    uint32_t h = 2166136261u;
-    int c;
-    float r;
-    mlrn_target_init();
-    if (mlrn_io_read_bytes(hdr, 2)) mlrn_target_exit(2);
-    iters = (uint16_t)(hdr[0] | (hdr[1] << 8));
-    while ((c = mlrn_target_getc()) >= 0) {
-        if (n_data < N_DATA) data[n_data++] = (uint8_t)c;
-        h = (h ^ (uint8_t)c) * 16777619u;
-    }
-    mlrn_target_mark_begin();
-    r = work(iters);
-    mlrn_target_mark_end();
-    mlrn_io_puts("fnv ");
-    mlrn_io_put_hex32(h);
-    mlrn_io_puts(" n ");
-    mlrn_io_put_u32(n_data);
-    mlrn_io_puts(" f ");
-    mlrn_io_put_f32bits(r);
-    mlrn_io_puts("\n");
-    mlrn_target_exit(0);
-    return 0;
-}
-"""
-
-BIG_C = r"""
-#include "mlrn_target.h"
-/* volatile and written at run time: gcc cannot move it to flash (see emulation facts). */
-static volatile uint8_t big[BIG];
-int main(void) {
-    uint32_t i, s = 0;
-    mlrn_target_init();
-    for (i = 0; i < BIG; i++) big[i] = (uint8_t)i;
-    for (i = 0; i < BIG; i++) s += big[i];
-    mlrn_io_put_u32(s);
-    mlrn_target_exit(0);
-    return 0;
-}
-"""
-
-LOOP_C = r"""
-#include "mlrn_target.h"
-int main(void) { volatile uint8_t x = 0; mlrn_target_init(); for (;;) x++; }
-"""
-
-# Calls into memory that holds no code: unprogrammed flash (0xFFFF) on AVR, nothing on Cortex-M.
-CRASH_C = r"""
-#include "mlrn_target.h"
-typedef void (*fn_t)(void);
-int main(void) {
-    volatile uintptr_t bad = BAD_ADDR;
-    mlrn_target_init();
-    mlrn_io_puts("before\n");
-    ((fn_t)bad)();
-    mlrn_io_puts("after\n");
-    mlrn_target_exit(0);
-    return 0;
-}
-"""
 
 
 def _target(name, **kw):
@@ -113,17 +37,12 @@ def _boards(names, slow=False):
     return [pytest.param(n, marks=_marks(n) + ([pytest.mark.slow] if slow else []), id=n) for n in names]
 
 
-def _src(tmp_path: Path, name: str, text: str) -> Path:
-    p = tmp_path / name
-    p.write_text(text)
-    return p
-
-
 N_DATA = 1024
 
 
-def _work(tmp_path: Path) -> Path:
-    return _src(tmp_path, "work.c", f"#define N_DATA {N_DATA}\n" + WORK_C)
+def _build_work(t, workdir: Path):
+    """work.c, keeping an N_DATA-byte window of its input."""
+    return t.build([C_DIR / "work.c"], workdir, defines={"N_DATA": N_DATA})
 
 
 def _expected(data: bytes, iters: int) -> str:
@@ -149,7 +68,7 @@ DATA = bytes((i * 37 + (i >> 7)) & 0xFF for i in range(3000))
 @pytest.mark.parametrize("board", _boards(AVR_BOARDS + CM_BOARDS))
 def test_board_runs_measures_and_scales(board, tmp_path):
     t = _target(board)
-    build = t.build([_work(tmp_path)], tmp_path / "b")
+    build = _build_work(t, tmp_path / "b")
     b = t.board
     assert 0 < build.flash_bytes <= b.flash_bytes
     assert build.static_ram_bytes >= N_DATA and build.symbol_sizes["data"] == N_DATA
@@ -174,7 +93,7 @@ def test_board_runs_measures_and_scales(board, tmp_path):
                                                                        "rp2040"], slow=True))
 def test_too_big_static_array_does_not_fit(board, tmp_path):
     t = _target(board)
-    src = _src(tmp_path, "big.c", BIG_C)
+    src = C_DIR / "big.c"
     small = t.build([src], tmp_path / "small", defines={"BIG": 4})
     budget = t.board.sram_bytes - t.board.stack_reserve_bytes
     fits = budget - (small.static_ram_bytes - 4)          # the largest array that still links
@@ -189,26 +108,8 @@ def test_too_big_static_array_does_not_fit(board, tmp_path):
 def test_too_much_flash_does_not_fit(board, tmp_path):
     t = _target(board)
     half = t.board.flash_bytes // 2 + 500   # two tables: AVR objects are limited to 32 KB each
-    src = _src(tmp_path, "flash.c", f"""
-#include "mlrn_target.h"
-#ifdef __AVR__
-#include <avr/pgmspace.h>
-#define IN_FLASH PROGMEM   /* without it avr-gcc copies const data to SRAM */
-#else
-#define IN_FLASH
-#endif
-static const uint8_t t1[{half}L] IN_FLASH = {{1}};
-static const uint8_t t2[{half}L] IN_FLASH = {{2}};
-int main(void) {{
-    volatile uint16_t i = 7;  /* unknown index: the tables must stay */
-    mlrn_target_init();
-    mlrn_io_put_u32((uint32_t)(t1[i] + t2[i]));
-    mlrn_target_exit(0);
-    return 0;
-}}
-""")
     with pytest.raises(DoesNotFit) as info:
-        t.build([src], tmp_path / "b")
+        t.build([C_DIR / "flash.c"], tmp_path / "b", defines={"TABLE_BYTES": f"{half}L"})
     assert info.value.region == "flash" and info.value.over > 1000
 
 
@@ -216,7 +117,7 @@ int main(void) {{
                                                                        "rp2040"], slow=True))
 def test_endless_loop_times_out(board, tmp_path):
     t = _target(board)
-    build = t.build([_src(tmp_path, "loop.c", LOOP_C)], tmp_path / "b")
+    build = t.build([C_DIR / "loop.c"], tmp_path / "b")
     start = time.monotonic()
     with pytest.raises(RunTimeout):
         t.run(build, timeout=0.5)
@@ -226,7 +127,7 @@ def test_endless_loop_times_out(board, tmp_path):
 @pytest.mark.avr
 def test_avr_cycle_bound_stops_the_simulation(tmp_path):
     t = _target("uno", max_cycles=200_000)
-    build = t.build([_src(tmp_path, "loop.c", LOOP_C)], tmp_path / "b")
+    build = t.build([C_DIR / "loop.c"], tmp_path / "b")
     with pytest.raises(RunTimeout, match="200000 cycles"):
         t.run(build, timeout=30)
 
@@ -236,7 +137,7 @@ def test_avr_cycle_bound_stops_the_simulation(tmp_path):
 def test_crash_is_a_run_error(board, tmp_path):
     t = _target(board)
     bad = "0x3FF0" if t.kind == "avr" else "0x30000001"   # AVR: word address, Cortex-M: Thumb bit set
-    build = t.build([_src(tmp_path, "crash.c", CRASH_C)], tmp_path / "b", defines={"BAD_ADDR": bad})
+    build = t.build([C_DIR / "crash.c"], tmp_path / "b", defines={"BAD_ADDR": bad})
     with pytest.raises(RunError) as info:
         t.run(build, timeout=10)
     assert not isinstance(info.value, RunTimeout)
@@ -246,9 +147,7 @@ def test_crash_is_a_run_error(board, tmp_path):
 @pytest.mark.parametrize("board", _boards(["uno", "nrf52840"]))
 def test_exit_code_and_return_from_main(board, tmp_path):
     t = _target(board)
-    src = _src(tmp_path, "ret.c", '#include "mlrn_target.h"\n'
-               'int main(void) { mlrn_target_init(); mlrn_io_puts("hi\\n"); return 3; }\n')
-    build = t.build([src], tmp_path / "b")
+    build = t.build([C_DIR / "return_3.c"], tmp_path / "b")
     with pytest.raises(RunError, match="code 3") as info:
         t.run(build)
     assert info.value.output.startswith("hi\n")
@@ -262,7 +161,7 @@ def test_missing_tool_is_unavailable_with_install_hint(board, tool, tmp_path):
     with pytest.raises(TargetUnavailable, match="apt-get install"):
         t.check()
     with pytest.raises(TargetUnavailable):
-        t.build([_work(tmp_path)], tmp_path / "b")
+        _build_work(t, tmp_path / "b")
 
 
 def test_esp32_has_no_target():
@@ -273,12 +172,11 @@ def test_esp32_has_no_target():
 @pytest.mark.avr
 @pytest.mark.cortexm
 def test_float32_bits_identical_on_host_avr_and_cortexm(tmp_path):
-    src = _work(tmp_path)
     inp = _input(300, DATA[:1000])
     outputs = {}
     for name in ["host", "uno", "samd21", "bluepill", "nrf52840"]:
         t = _target(name)
-        outputs[name] = t.run(t.build([src], tmp_path / name), inp).output
+        outputs[name] = t.run(_build_work(t, tmp_path / name), inp).output
     assert len(set(outputs.values())) == 1, outputs
     assert outputs["host"] == _expected(DATA[:1000], 300)
 
@@ -287,18 +185,7 @@ def test_float32_bits_identical_on_host_avr_and_cortexm(tmp_path):
 def test_large_input_is_not_lost(tmp_path):
     """Tens of KB through the UART: every byte arrives, in order (the runner hands out one at a time)."""
     t = _target("uno")
-    src = _src(tmp_path, "sum.c", r"""
-#include "mlrn_target.h"
-int main(void) {
-    uint32_t h = 2166136261u, n = 0;
-    int c;
-    mlrn_target_init();
-    while ((c = mlrn_target_getc()) >= 0) { h = (h ^ (uint8_t)c) * 16777619u; n++; }
-    mlrn_io_put_hex32(h); mlrn_io_puts(" "); mlrn_io_put_u32(n); mlrn_io_puts("\n");
-    mlrn_target_exit(0);
-    return 0;
-}
-""")
+    src = C_DIR / "checksum_input.c"
     data = bytes((i * 131 + (i >> 5)) & 0xFF for i in range(40_000))
     h = 2166136261
     for b in data:
@@ -316,35 +203,16 @@ int main(void) {
 def test_cortexm_m4_code_faults_on_m0_machine(tmp_path):
     """The microbit machine enforces ARMv6-M: code built for the M4F must not run there."""
     t = _target("nrf52840")
-    build = t.build([_work(tmp_path)], tmp_path / "b")
+    build = _build_work(t, tmp_path / "b")
     m0 = _target("samd21")
     with pytest.raises(RunError):
         m0.run(build, _input(10, DATA[:100]), timeout=10)
 
 
-DEEP_C = r"""
-#include "mlrn_target.h"
-__attribute__((noinline)) static uint32_t rec(uint32_t n) {
-    volatile uint8_t pad[64];
-    pad[0] = (uint8_t)n;
-    return n ? rec(n - 1) + pad[0] : 0;
-}
-int main(void) {
-    uint8_t d = 0;
-    int c;
-    mlrn_target_init();
-    if ((c = mlrn_target_getc()) >= 0) d = (uint8_t)c;
-    mlrn_io_put_u32(rec(d));
-    mlrn_target_exit(0);
-    return 0;
-}
-"""
-
-
 @pytest.mark.parametrize("board", _boards(["uno", "samd21"]) + _boards(["nrf52840"], slow=True))
 def test_stack_high_water_follows_recursion_depth(board, tmp_path):
     t = _target(board)
-    build = t.build([_src(tmp_path, "deep.c", DEEP_C)], tmp_path / "b")
+    build = t.build([C_DIR / "deep.c"], tmp_path / "b")
     s = {d: t.run(build, bytes([d])).stack_bytes for d in (2, 3, 12)}
     frame = s[3] - s[2]
     assert 64 < frame < 100                      # 64-byte buffer + saved registers + return address
@@ -354,47 +222,15 @@ def test_stack_high_water_follows_recursion_depth(board, tmp_path):
 @pytest.mark.avr
 def test_avr_stack_overflow_is_an_error(tmp_path):
     t = _target("uno")
-    build = t.build([_src(tmp_path, "deep.c", DEEP_C)], tmp_path / "b")
+    build = t.build([C_DIR / "deep.c"], tmp_path / "b")
     with pytest.raises(RunError, match="stack"):
         t.run(build, bytes([60]), timeout=10)   # 60 x ~68 bytes > 2 KB
-
-
-# Three regions of known relative cost (work(100), work(200), work(400) float steps). The first input
-# byte says which are marked (bits 0-2); bit 3 adds a begin that is restarted by region 1's begin,
-# bit 4 an end with no open region after region 3, bit 5 a begin left open at exit.
-REGIONS_C = r"""
-#include "mlrn_target.h"
-static volatile float sink;
-__attribute__((noinline)) static float work(uint16_t iters) {
-    float s = 0.0f;
-    uint16_t i;
-    for (i = 0; i < iters; i++) s = s * 0.96875f + (float)(i & 7u) * 0.5f - 1.25f;
-    return s;
-}
-int main(void) {
-    uint8_t m = 0;
-    uint16_t k;
-    mlrn_target_init();
-    if (mlrn_io_read_bytes(&m, 1)) mlrn_target_exit(2);
-    if (m & 8) mlrn_target_mark_begin();
-    for (k = 0; k < 3; k++) {
-        if (m & (1u << k)) mlrn_target_mark_begin();
-        sink = work((uint16_t)(100u << k));
-        if (m & (1u << k)) mlrn_target_mark_end();
-    }
-    if (m & 16) mlrn_target_mark_end();
-    if (m & 32) mlrn_target_mark_begin();
-    mlrn_io_puts("ok\n");
-    mlrn_target_exit(0);
-    return 0;
-}
-"""
 
 
 @pytest.mark.parametrize("board", _boards(["uno", "nrf52840"]) + _boards(["mega2560", "samd21"], slow=True))
 def test_marked_total_sums_every_pair(board, tmp_path):
     t = _target(board)
-    build = t.build([_src(tmp_path, "regions.c", REGIONS_C)], tmp_path / "b")
+    build = t.build([C_DIR / "regions.c"], tmp_path / "b")
     key = "cycles" if t.board.measure == "cycles" else "instructions"
 
     def run(mask):

@@ -2,6 +2,8 @@
 emulator/tool errors reach the user as one clear line."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from microlearn.boards.registry import get_board
@@ -11,6 +13,7 @@ from microlearn.trainer.runner import train_and_report
 from microlearn.targets import get_target
 from microlearn.targets.errors import DoesNotFit, RunError, RunTimeout, TargetUnavailable
 
+C_DIR = Path(__file__).resolve().parent / "c"
 AVR = ("uno", "mega2560")
 CORTEXM = ("nrf52840", "bluepill", "samd21", "rp2040")
 
@@ -113,11 +116,8 @@ def test_avr_cycle_bound_is_a_timeout():
 @pytest.mark.cortexm
 @pytest.mark.skipif(bool(_tools_missing("samd21")), reason="qemu/arm toolchain not installed")
 def test_crash_is_a_run_error(tmp_path):
-    src = tmp_path / "crash.c"
-    src.write_text('#include "mlrn_target.h"\ntypedef void (*fn)(void);\n'
-                   'int main(void) { volatile unsigned a = 0xFFFFFFF0u; mlrn_target_init(); ((fn)a)(); return 0; }\n')
     t = get_target("samd21")
-    b = t.build([src], tmp_path / "b")
+    b = t.build([C_DIR / "call_no_code.c"], tmp_path / "b")
     with pytest.raises(RunError, match="crash"):
         t.run(b, timeout=30)
 
