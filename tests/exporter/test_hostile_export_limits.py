@@ -13,7 +13,7 @@ from sklearn.svm import SVC
 
 import microlearn
 from microlearn.exporter import UnsupportedModel
-from microlearn.exporter.svm import OVO_MAX_CLASSES
+from microlearn.core.vocab import SVM_OVO_MAX_CLASSES as OVO_MAX_CLASSES
 
 from compile_c import SANITIZE, UBSAN, compile_c
 from conftest import need

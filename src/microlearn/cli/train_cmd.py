@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+from microlearn.core import vocab
 from microlearn.data.datasets import read_csv, split
 from microlearn.trainer import reference as _solvers
 from microlearn.trainer.estimator import SMOClassifier
@@ -86,7 +87,7 @@ def _check_options(args) -> dict:
         SMOClassifier(**params)._check_params()
         _solvers.check_int("seed", args.seed, 0, _solvers.U32, "uint32")
         if args.capacity is not None:
-            _solvers.check_int("capacity", args.capacity, 2, _solvers.MAX_CAPACITY, "uint16")
+            _solvers.check_int("capacity", args.capacity, 2, vocab.MAX_CAPACITY, "uint16")
         if not args.test and not (math.isfinite(args.test_size) and 0 < args.test_size < 1):
             raise ValueError(f"test_size must be a number in (0, 1), got {args.test_size!r}")
         if not (math.isfinite(args.timeout) and 0 < args.timeout <= MAX_TIMEOUT):
@@ -104,7 +105,7 @@ def run(args) -> int:
     # Reading stops at the first row past what the device can take (a bigger --capacity cannot help):
     # the store's uint16 capacity for training rows, the driver's u16 count for test rows.
     why_train = f": the device stores at most {MAX_ROWS:,} training rows (uint16 capacity)"
-    classes = dict(max_classes=_solvers.MAX_CLASSES,
+    classes = dict(max_classes=vocab.SMO_MAX_CLASSES,
                    classes_limit=" (the C trainer's MLRN_SMO_MAX_CLASSES in mlrn_smo.h)")
     if args.test:
         X, y, _ = read_csv(args.train_csv, args.label, max_rows=MAX_ROWS, rows_limit=why_train, **classes)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 F = np.float32
-KERNELS = {"linear": 0, "rbf": 1, "poly": 2, "sigmoid": 3}
 
 
 def as_f32(a) -> np.ndarray:

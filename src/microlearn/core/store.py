@@ -5,9 +5,7 @@ import numpy as np
 
 from .f32 import F
 
-STORAGES = {"float32": 0, "int16": 1, "int8": 2}
-QRANGE = {"int16": (-32768, 32767), "int8": (-128, 127)}
-ELEM_SIZE = {"float32": 4, "int16": 2, "int8": 1}
+QRANGE = {"int16": (-32768, 32767), "int8": (-128, 127)}   # storage ids and sizes: microlearn.core.vocab
 
 
 def affine_from_range(lo, hi, storage: str, n_features: int):

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 from sklearn import datasets as skd
 
+from microlearn.core import vocab
+
 
 class DataError(ValueError):
     """A data file is malformed or over a limit; the message says what, then where: "what (file, line N)"."""
@@ -26,7 +28,7 @@ class DataError(ValueError):
 DEFAULT_MAX_CSV_MB = 64          # file size; MICROLEARN_MAX_CSV_MB overrides it
 MAX_FIELD_CHARS = 4096           # one field (a number never needs more; a label or a column name should not)
 MAX_LINE_BYTES = 4 << 20         # one line
-MAX_FEATURES = 65535             # mlrn_store d is uint16
+MAX_FEATURES = vocab.MAX_FEATURES  # mlrn_store d is uint16
 _DELIMITERS = {";": "semicolon", "\t": "tab", "|": "vertical bar"}
 _UTF8_BOM = b"\xef\xbb\xbf"
 

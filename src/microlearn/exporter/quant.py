@@ -27,13 +27,12 @@ from __future__ import annotations
 import numpy as np
 
 from microlearn.core import f32 as _f32
-from microlearn.core.c_format import c_float
 
 from .linear import (LINEAR_CLASSIFIERS, _binary_proba, expit_mirror, linear_params, ovo_to_ovr_mirror,
                      ovr_proba_mirror, softmax_mirror, vote_mirror)
 from .model import CModel, Table, f32
-from .svm import (KERNEL_IDS, attach_mirrors, check_ovo_limits, combine_kernel_values, from_sklearn, from_smo,
-                  kernel_check)
+from .svm import (attach_mirrors, check_ovo_limits, combine_kernel_values, from_sklearn, from_smo,
+                  kernel_params)
 from .tree import lower_trees
 
 QTYPES = {"int8": ("int8_t", 127, "i8", "q8"), "int16": ("int16_t", 32767, "i16", "q16")}
@@ -404,7 +403,7 @@ def lower_svm_q(t, N, prescale, dtype, calib_X):
     c32 = np.float32(t.coef0)
     coef32, b32 = f32(t.coef), f32(t.b)
     m = CModel(name=N, source=t.source, n_features=d, classes=t.classes, includes=["mlrn_svm.h", "mlrn_quant.h"])
-    m.checks = kernel_check(N, t.kernel)
+    m.kernels = [t.kernel]
     m.tables = [Table("sv", QT, SVq), Table("coef", "float", coef32), Table("b", "float", b32)]
     sv_class = None
     if t.mode == "ovo":
@@ -413,7 +412,7 @@ def lower_svm_q(t, N, prescale, dtype, calib_X):
     m.extra_defines["N_SV"] = n_sv
     m.notes.append(f"Support vectors {QT} on a common grid step {step:.6g} in the model's input space "
                    f"(gamma*step^2 folded into the kernel); dual coefficients float32.")
-    kp = f"    mlrn_kernel_params kp = {{{KERNEL_IDS[t.kernel]}, {t.degree}, {c_float(g32)}, {c_float(c32)}}};\n"
+    kp = kernel_params(t.kernel, t.degree, g32, c32)
     rows = {"binary": 1, "ovo": n * (n - 1) // 2, "ovr": n}[t.mode]
     if t.mode == "binary":
         call = f"mlrn_quant_svm_binary_{fs}(&kp, {N}_sv, {N}_coef, mlrn_flash_f32(&{N}_b[0]), {n_sv}, {N}_N_FEATURES, x)"

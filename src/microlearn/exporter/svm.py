@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from microlearn.core import f32 as _f32
+from microlearn.core import f32 as _f32, vocab
 from microlearn.core.c_format import c_float
 
 from .linear import build_linear, ovo_to_ovr_mirror, vote_mirror
 from .model import CModel, Table, f32
 from .prep import UnsupportedModel, scaled_input
-
-KERNEL_IDS = {"linear": 0, "rbf": 1, "poly": 2, "sigmoid": 3}
 
 
 class SVMTables:
@@ -56,7 +54,7 @@ class SVMTables:
 
 def from_sklearn(est) -> SVMTables:
     kernel = est.kernel
-    if kernel not in KERNEL_IDS:
+    if kernel not in vocab.KERNELS:
         raise UnsupportedModel(f"SVC kernel={kernel!r}: supported kernels are linear, rbf, poly, sigmoid")
     if int(est.degree) > 255 or int(est.degree) < 0:
         raise UnsupportedModel("poly degree must be 0..255")
@@ -74,7 +72,7 @@ def from_sklearn(est) -> SVMTables:
 
 def from_smo(est) -> SVMTables:
     kernel = est.kernel
-    if kernel not in KERNEL_IDS:
+    if kernel not in vocab.KERNELS:
         raise UnsupportedModel(f"SMOClassifier kernel={kernel!r}")
     classes = est.classes_
     n = len(classes)
@@ -91,11 +89,6 @@ def from_smo(est) -> SVMTables:
                      est.support_vectors_, est.dual_coef_, est.intercept_, classes, mode, start,
                      f"microlearn SMOClassifier(kernel={kernel!r}, multiclass={mode!r})", "scores",
                      None if lw is None else np.asarray(lw, dtype=np.float32))
-
-
-# The C runtime's one-vs-one limits (mlrn_svm.h): uint16_t pair indices, uint8_t per-vector labels.
-OVO_MAX_CLASSES = 362
-LABELED_MAX_CLASSES = 256
 
 
 # Largest change of an rbf kernel value that the float32 rounding of an input alone may cause.
@@ -124,14 +117,15 @@ def check_ovo_limits(t: SVMTables) -> None:
     n = t.n_classes
     if t.mode != "ovo":
         return
-    if n > OVO_MAX_CLASSES:
+    if n > vocab.SVM_OVO_MAX_CLASSES:
         raise UnsupportedModel(f"one-vs-one SVM with {n} classes: the C runtime indexes the n*(n-1)/2 pairs "
-                               f"with uint16_t, so at most {OVO_MAX_CLASSES} classes (a one-vs-rest model, "
-                               "e.g. SMOClassifier(multiclass='ovr'), has no such limit)")
+                               f"with uint16_t, so at most {vocab.SVM_OVO_MAX_CLASSES} classes (a one-vs-rest "
+                               "model, e.g. SMOClassifier(multiclass='ovr'), has no such limit)")
     sv_class = np.asarray(t.sv_start)
-    if np.any(np.diff(sv_class) < 0) and n > LABELED_MAX_CLASSES:
+    if np.any(np.diff(sv_class) < 0) and n > vocab.SVM_LABELED_MAX_CLASSES:
         raise UnsupportedModel(f"one-vs-one SVM with {n} classes and support vectors not grouped by class: "
-                               f"their class labels are uint8_t in C, at most {LABELED_MAX_CLASSES} classes")
+                               f"their class labels are uint8_t in C, at most {vocab.SVM_LABELED_MAX_CLASSES} "
+                               "classes")
 
 
 def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
@@ -156,7 +150,7 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
     g32, c32 = np.float32(t.gamma), np.float32(t.coef0)
     m = CModel(name=N, source=t.source, n_features=d, classes=t.classes, includes=["mlrn_svm.h"])
     m.tables = [Table("sv", "float", sv32), Table("coef", "float", coef32), Table("b", "float", b32)]
-    m.checks = kernel_check(N, t.kernel)
+    m.kernels = [t.kernel]
     labeled = False
     if t.mode == "ovo":
         m.checks.append(f"MLRN_STATIC_ASSERT({n}u <= MLRN_SVM_OVO_MAX_CLASSES, {N}_ovo_class_count);")
@@ -169,7 +163,7 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
             sv_class = np.asarray(t.sv_start)
             m.tables.append(Table("sv_class", "uint8_t", sv_class))
     m.extra_defines["N_SV"] = n_sv
-    kp = f"    mlrn_kernel_params kp = {{{KERNEL_IDS[t.kernel]}, {t.degree}, {c_float(g32)}, {c_float(c32)}}};\n"
+    kp = kernel_params(t.kernel, t.degree, g32, c32)
     pre, xin, pre_ram = scaled_input(m, prescale, N, d, " before the kernel")
     head = pre + kp
     rows = {"binary": 1, "ovo": n * (n - 1) // 2, "ovr": n}[t.mode]
@@ -215,13 +209,10 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
     return m
 
 
-def kernel_check(N: str, kernel: str) -> list[str]:
-    """Preprocessor lines refusing to compile when MLRN_KERNELS (set by a generated trainer or learner
-    header included earlier) left this model's kernel out of mlrn_kernel_finish."""
-    return [f"#if !MLRN_KERNEL_COMPILED({KERNEL_IDS[kernel]})",
-            f'#error "{N}: needs the {kernel} kernel, which MLRN_KERNELS leaves out (a trainer or learner header '
-            f'included first sets it): define MLRN_KERNELS to include it before the first microlearn include"',
-            "#endif"]
+def kernel_params(kernel: str, degree: int, gamma32, coef0_32) -> str:
+    """The C line declaring the kernel parameters `kp` of an exported SVM's entry points."""
+    return (f"    mlrn_kernel_params kp = {{{vocab.KERNEL_MACROS[kernel]}, {degree}, {c_float(gamma32)}, "
+            f"{c_float(coef0_32)}}};\n")
 
 
 def combine_kernel_values(t: SVMTables, K, coef32, b32) -> np.ndarray:

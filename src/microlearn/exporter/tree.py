@@ -18,6 +18,7 @@ import numpy as np
 
 from microlearn.core.c_format import c_float, c_int
 
+from microlearn.core import vocab
 from .model import CModel, Table, f32
 from .prep import UnsupportedModel, floor_f32
 
@@ -54,7 +55,6 @@ def _flatten(tree, prescale):
 
 INLINE_TREES_MAX_NODES = 160
 RECORD_MAX_FEATURES = 64       # the node's first byte is 4*feature (even; odd marks a leaf)
-NODE_BYTES, LEAF_BYTES = 7, 3  # MLRN_TREE_REC_NODE_BYTES / MLRN_TREE_REC_LEAF_BYTES
 SCALAR_ACCS = 3               # forests of up to 4 classes sum in named variables
 
 
@@ -107,7 +107,7 @@ def _record_walker(table):
                 break
             o = off[act]
             go_left = f32_key(X[rows[act], feat[o]]) <= key[o]
-            off[act] = np.where(go_left, o + NODE_BYTES, right[o])
+            off[act] = np.where(go_left, o + vocab.TREE_REC_NODE_BYTES, right[o])
         return right[off]            # a leaf's value sits where a node's right offset does
     return walk
 

@@ -168,7 +168,6 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
 /* Declares the static buffers of a learner NAME and NAME_init(params) binding them.
  * MLRN_LEARNER_DEFINE: float32 storage. MLRN_LEARNER_DEFINE_STORAGE: CTYPE int16_t/int8_t with
  * STORAGE MLRN_STORAGE_I16/I8 and the d-entry MLRN_FLASH tables SCALE, OFFSET (see mlrn_store.h). */
-#define MLRN_LEARNER__NSUB(NC) ((NC) <= 2 ? 1 : (NC) * ((NC) - 1) / 2)
 #define MLRN_LEARNER_DEFINE_STORAGE(NAME, D, NC, TRAIN_CAP, HOLD_CAP, QUEUE, WINDOW, CTYPE, STORAGE, SCALE,      \
                                     OFFSET)                                                                    \
     static mlrn_learner NAME;                                                                                  \
@@ -176,8 +175,8 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
     static uint8_t NAME##_train_y[TRAIN_CAP];                                                                  \
     static CTYPE NAME##_hold_x[((HOLD_CAP) ? (HOLD_CAP) : 1) * (D)];                                           \
     static uint8_t NAME##_hold_y[(HOLD_CAP) ? (HOLD_CAP) : 1];                                                 \
-    static float NAME##_work[MLRN_SMO_WORK_FLOATS_LINEAR(TRAIN_CAP, D, MLRN_LEARNER__NSUB(NC), STORAGE)];       \
-    static float NAME##_model[MLRN_LEARNER__NSUB(NC) * ((D) + 1)];                                             \
+    static float NAME##_work[MLRN_SMO_WORK_FLOATS_LINEAR(TRAIN_CAP, D, MLRN_SMO_N_SUB_OVO(NC), STORAGE)];       \
+    static float NAME##_model[MLRN_SMO_N_SUB_OVO(NC) * ((D) + 1)];                                             \
     static float NAME##_scratch[D];                                                                            \
     static float NAME##_qx[((QUEUE) ? (QUEUE) : 1) * (D)];                                                     \
     static uint8_t NAME##_qy[(QUEUE) ? (QUEUE) : 1];                                                           \

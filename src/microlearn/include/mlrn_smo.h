@@ -103,7 +103,9 @@ static inline size_t mlrn_smo_work_floats(uint16_t capacity, uint16_t d, uint8_t
 }
 
 /* The same for a linear-kernel wss2 trainer with NSUB sub-problems, as a constant expression
- * (static array sizes): alpha + w + b, and for quantised storage the scratch rows and wq. */
+ * (static array sizes): alpha + w + b, and for quantised storage the scratch rows and wq.
+ * MLRN_SMO_N_SUB_OVO: mlrn_smo_n_sub(NC, MLRN_SMO_OVO) as a constant expression. */
+#define MLRN_SMO_N_SUB_OVO(NC) ((NC) <= 2 ? 1 : (NC) * ((NC) - 1) / 2)
 #define MLRN_SMO_WORK_FLOATS_LINEAR(CAP, D, NSUB, STORAGE) \
     ((CAP) + (NSUB) * (D) + (NSUB) + ((STORAGE) != MLRN_STORAGE_F32 ? 5 * (D) + 1 : 0))
 
@@ -131,17 +133,97 @@ static inline mlrn_smo_params mlrn_smo_default_params(void) {
     return p;
 }
 
+/* ---- parameter check ---------------------------------------------------------
+ * Which parameter mlrn_smo_init would refuse with MLRN_ERR_ARG, modelled on libsvm's
+ * svm_check_parameter: mlrn_smo_check_params returns MLRN_SMO_PARAM_OK (0) or the first wrong one, in
+ * the order below (the order mlrn_smo_init tests them), and mlrn_smo_param_str says which and the rule.
+ * A code, not a string, so that mlrn_smo_init, which uses the check, links no text: the texts come only
+ * with mlrn_smo_param_str (in flash on AVR, read with the _P functions, as for mlrn_status_str;
+ * -DMLRN_NO_STATUS_STR leaves it out too). The names are the Python parameters'
+ * (microlearn.trainer.reference.check_params refuses the same values, and more: see there). */
+#define MLRN_SMO_PARAM_OK 0
+#define MLRN_SMO_PARAM_PARAMS 1      /* the parameters pointer is NULL */
+#define MLRN_SMO_PARAM_C 2           /* C > 0 and finite */
+#define MLRN_SMO_PARAM_TOL 3         /* tol > 0 */
+#define MLRN_SMO_PARAM_ALPHA_TOL 4   /* alpha_tol >= 0 */
+#define MLRN_SMO_PARAM_KERNEL 5      /* kernel.type: an MLRN_KERNEL_* that MLRN_KERNELS compiles in */
+#define MLRN_SMO_PARAM_SOLVER 6      /* MLRN_SMO_SOLVER_WSS2 or MLRN_SMO_SOLVER_SIMPLIFIED */
+#define MLRN_SMO_PARAM_MULTICLASS 7  /* MLRN_SMO_OVO or MLRN_SMO_OVR */
+#define MLRN_SMO_PARAM_GAMMA 8       /* kernel.gamma finite */
+#define MLRN_SMO_PARAM_COEF0 9       /* kernel.coef0 finite */
+#define MLRN_SMO_PARAM_N_CLASSES 10  /* the store's n_classes <= MLRN_SMO_MAX_CLASSES */
+#define MLRN_SMO_PARAM_MAX_ITER 11   /* max_iter >= 1 */
+#define MLRN_SMO_PARAM_MAX_PASSES 12 /* max_passes >= 1 with the simplified solver */
+
+/* The rules, written once: X(NAME, refused) per parameter, in the order they are tested. mlrn_smo_init
+ * ORs them into one test (the very code it compiled to before the check existed: the boards' figures
+ * stay), mlrn_smo_check_params returns the first one that holds. */
+#define MLRN_SMO__PARAM_RULES(X, p, n_classes)                                                        \
+    X(C, !((p)->C > 0.0f) || !mlrn_isfinite((p)->C))                                                  \
+    X(TOL, !((p)->tol > 0.0f))                                                                        \
+    X(ALPHA_TOL, !((p)->alpha_tol >= 0.0f))                                                           \
+    X(KERNEL, (p)->kernel.type > MLRN_KERNEL_SIGMOID || !MLRN_KERNEL_COMPILED((p)->kernel.type))      \
+    X(SOLVER, (p)->solver > MLRN_SMO_SOLVER_SIMPLIFIED)                                               \
+    X(MULTICLASS, (p)->multiclass > MLRN_SMO_OVR)                                                     \
+    X(GAMMA, !mlrn_isfinite((p)->kernel.gamma))                                                       \
+    X(COEF0, !mlrn_isfinite((p)->kernel.coef0))                                                       \
+    X(N_CLASSES, (n_classes) > MLRN_SMO_MAX_CLASSES)                                                  \
+    X(MAX_ITER, (p)->max_iter == 0u)                                                                  \
+    X(MAX_PASSES, (p)->solver == MLRN_SMO_SOLVER_SIMPLIFIED && (p)->max_passes == 0u)
+#define MLRN_SMO__ANY_RULE(NAME, refused) || (refused)
+#define MLRN_SMO__FIRST_RULE(NAME, refused) if (refused) return MLRN_SMO_PARAM_##NAME;
+
+/* n_classes: the store's (mlrn_store.n_classes) that the trainer will be given. */
+static inline uint8_t mlrn_smo_check_params(const mlrn_smo_params *p, uint8_t n_classes) {
+    if (!p) return MLRN_SMO_PARAM_PARAMS;
+    MLRN_SMO__PARAM_RULES(MLRN_SMO__FIRST_RULE, p, n_classes)
+    return MLRN_SMO_PARAM_OK;
+}
+
+#ifndef MLRN_NO_STATUS_STR
+/* "C: must be > 0 and finite": the parameter and its rule (texts of microlearn.core.vocab.SMO_PARAMS). */
+static inline const char *mlrn_smo_param_str(uint8_t code) {
+    static const char t_ok[] MLRN_FLASH = "ok";
+    static const char t_params[] MLRN_FLASH = "params: NULL pointer";
+    static const char t_c[] MLRN_FLASH = "C: must be > 0 and finite";
+    static const char t_tol[] MLRN_FLASH = "tol: must be > 0";
+    static const char t_alpha_tol[] MLRN_FLASH = "alpha_tol: must be >= 0";
+    static const char t_kernel[] MLRN_FLASH = "kernel: an MLRN_KERNEL_* type compiled in (MLRN_KERNELS)";
+    static const char t_solver[] MLRN_FLASH = "solver: MLRN_SMO_SOLVER_WSS2 or MLRN_SMO_SOLVER_SIMPLIFIED";
+    static const char t_multiclass[] MLRN_FLASH = "multiclass: MLRN_SMO_OVO or MLRN_SMO_OVR";
+    static const char t_gamma[] MLRN_FLASH = "gamma: must be finite";
+    static const char t_coef0[] MLRN_FLASH = "coef0: must be finite";
+    static const char t_n_classes[] MLRN_FLASH = "n_classes: at most MLRN_SMO_MAX_CLASSES";
+    static const char t_max_iter[] MLRN_FLASH = "max_iter: must be >= 1";
+    static const char t_max_passes[] MLRN_FLASH = "max_passes: must be >= 1 with the simplified solver";
+    static const char t_unknown[] MLRN_FLASH = "unknown parameter";
+    switch (code) {
+    case MLRN_SMO_PARAM_OK: return t_ok;
+    case MLRN_SMO_PARAM_PARAMS: return t_params;
+    case MLRN_SMO_PARAM_C: return t_c;
+    case MLRN_SMO_PARAM_TOL: return t_tol;
+    case MLRN_SMO_PARAM_ALPHA_TOL: return t_alpha_tol;
+    case MLRN_SMO_PARAM_KERNEL: return t_kernel;
+    case MLRN_SMO_PARAM_SOLVER: return t_solver;
+    case MLRN_SMO_PARAM_MULTICLASS: return t_multiclass;
+    case MLRN_SMO_PARAM_GAMMA: return t_gamma;
+    case MLRN_SMO_PARAM_COEF0: return t_coef0;
+    case MLRN_SMO_PARAM_N_CLASSES: return t_n_classes;
+    case MLRN_SMO_PARAM_MAX_ITER: return t_max_iter;
+    case MLRN_SMO_PARAM_MAX_PASSES: return t_max_passes;
+    default: return t_unknown;
+    }
+}
+#endif
+
+/* MLRN_ERR_ARG for a NULL pointer or a parameter mlrn_smo_check_params refuses (ask it which),
+ * MLRN_ERR_BUFFER when work_floats < mlrn_smo_work_floats(...). */
 static inline mlrn_status mlrn_smo_init(mlrn_smo *s, const mlrn_smo_params *p, mlrn_store *store, float *work,
                                         size_t work_floats) {
     float *cur;
     int linear;
     if (!s || !p || !store || !work) return MLRN_ERR_ARG;
-    if (!(p->C > 0.0f) || !mlrn_isfinite(p->C) || !(p->tol > 0.0f) || !(p->alpha_tol >= 0.0f) ||
-        p->kernel.type > MLRN_KERNEL_SIGMOID || !MLRN_KERNEL_COMPILED(p->kernel.type) ||
-        p->solver > MLRN_SMO_SOLVER_SIMPLIFIED || p->multiclass > MLRN_SMO_OVR ||
-        !mlrn_isfinite(p->kernel.gamma) || !mlrn_isfinite(p->kernel.coef0) || store->n_classes > MLRN_SMO_MAX_CLASSES ||
-        p->max_iter == 0u || (p->solver == MLRN_SMO_SOLVER_SIMPLIFIED && p->max_passes == 0u))
-        return MLRN_ERR_ARG;
+    if (0 MLRN_SMO__PARAM_RULES(MLRN_SMO__ANY_RULE, p, store->n_classes)) return MLRN_ERR_ARG;
     if (work_floats < mlrn_smo_work_floats(store->capacity, store->d, store->n_classes, store->storage, p))
         return MLRN_ERR_BUFFER;
     linear = p->kernel.type == MLRN_KERNEL_LINEAR;

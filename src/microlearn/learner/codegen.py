@@ -7,31 +7,30 @@ import struct
 
 import numpy as np
 
-from microlearn.core.c_format import c_comment, c_float, c_identifier
-from .simulate import REPLACE, STORE_POLICIES, LearnerConfig
+from microlearn.core import vocab
+from microlearn.core.c_format import c_comment, c_float, c_header, c_identifier
+from .simulate import LearnerConfig
 
 
-def _nsub(m):
-    return 1 if m <= 2 else m * (m - 1) // 2
+def _work_floats(cfg: LearnerConfig) -> int:
+    """The work array MLRN_LEARNER_DEFINE_STORAGE declares: MLRN_SMO_WORK_FLOATS_LINEAR."""
+    return vocab.smo_work_floats_linear(cfg.train_capacity, cfg.n_features, vocab.n_sub(cfg.n_classes, "ovo"),
+                                        cfg.storage)
 
 
 def buffer_bytes(cfg: LearnerConfig) -> dict:
     """Static bytes of the learner's buffers (any storage type), grouped by role."""
     d, nc = cfg.n_features, cfg.n_classes
-    ns = _nsub(nc)
-    e = {"float32": 4, "int16": 2, "int8": 1}[cfg.storage]
+    e = vocab.ELEM_SIZE[cfg.storage]
     return {
         "train_store": cfg.train_capacity * (e * d + 1),
         "hold_store": max(cfg.hold_capacity, 1) * (e * d + 1),
-        "work": 4 * (cfg.train_capacity + ns * d + ns + (5 * d + 1 if e != 4 else 0)),
-        "model": 4 * ns * (d + 1),
+        "work": 4 * _work_floats(cfg),
+        "model": 4 * vocab.learner_model_floats(d, nc),
         "queue": max(cfg.queue, 1) * (4 * d + 1),
         "window": max(cfg.trigger_window, 1),
         "scratch": 4 * d,
     }
-
-
-ELEM_BYTES = {"float32": 4, "int16": 2, "int8": 1}
 
 
 def static_objects(cfg: LearnerConfig, name: str = "lrn") -> dict:
@@ -39,18 +38,16 @@ def static_objects(cfg: LearnerConfig, name: str = "lrn") -> dict:
     The struct NAME (mlrn_learner) is listed with size None: it depends on the target's pointer size and is
     measured (see microlearn.learner.planner). Mirrors the macro in mlrn_learner.h; buffer_bytes()
     is the same total grouped by role."""
-    d, e = cfg.n_features, ELEM_BYTES[cfg.storage]
-    ns = _nsub(cfg.n_classes)
+    d, e = cfg.n_features, vocab.ELEM_SIZE[cfg.storage]
     hold, queue = max(cfg.hold_capacity, 1), max(cfg.queue, 1)
-    work = cfg.train_capacity + ns * d + ns + (5 * d + 1 if e != 4 else 0)   # MLRN_SMO_WORK_FLOATS_LINEAR
     return {
         name: (None, None),
         f"{name}_train_x": (cfg.train_capacity * d * e, e),
         f"{name}_train_y": (cfg.train_capacity, 1),
         f"{name}_hold_x": (hold * d * e, e),
         f"{name}_hold_y": (hold, 1),
-        f"{name}_work": (4 * work, 4),
-        f"{name}_model": (4 * ns * (d + 1), 4),
+        f"{name}_work": (4 * _work_floats(cfg), 4),
+        f"{name}_model": (4 * vocab.learner_model_floats(d, cfg.n_classes), 4),
         f"{name}_scratch": (4 * d, 4),
         f"{name}_qx": (4 * queue * d, 4),
         f"{name}_qy": (queue, 1),
@@ -58,32 +55,29 @@ def static_objects(cfg: LearnerConfig, name: str = "lrn") -> dict:
     }
 
 
-PERSIST_HEADER = 20        # MLRN_PERSIST_HEADER: per slot
-PERSIST_STATE = 84         # format 2: the state block after the model (see docs/self-learning.md)
-
-
 def persist_payload_bytes(cfg: LearnerConfig, kind: str) -> int:
     """Largest payload of mlrn_learner_save ("model", format 1) or mlrn_learner_save_all ("all", format 2):
     a model over every declared class, full stores (mirrors mlrn_learner__payload_len / __all_len)."""
-    m, d, e = cfg.n_classes, cfg.n_features, ELEM_BYTES[cfg.storage]
-    model = m + _nsub(m) * (d + 1) * 4
+    m, d, e = cfg.n_classes, cfg.n_features, vocab.ELEM_SIZE[cfg.storage]
+    model = m + vocab.learner_model_floats(d, m) * 4
     if kind == "model":
         return 5 + model
     if kind == "all":
-        return 5 + model + PERSIST_STATE + (cfg.train_capacity + cfg.hold_capacity) * (e * d + 1) + cfg.trigger_window
+        return (5 + model + vocab.LEARNER_STATE_LEN + (cfg.train_capacity + cfg.hold_capacity) * (e * d + 1)
+                + cfg.trigger_window)
     raise ValueError(f"persist must be 'model' or 'all', got {kind!r}")
 
 
 def persist_storage_bytes(cfg: LearnerConfig, kind: str) -> int:
     """Bytes of EEPROM / flash the mlrn_storage region needs: two A/B slots of header + payload."""
-    return 2 * (PERSIST_HEADER + persist_payload_bytes(cfg, kind))
+    return 2 * (vocab.PERSIST_HEADER + persist_payload_bytes(cfg, kind))
 
 
 def _define(cfg: LearnerConfig, name: str, N: str) -> list[str]:
     args = f"{name}, {N}_N_FEATURES, {N}_N_CLASSES, {N}_TRAIN_CAP, {N}_HOLD_CAP, {N}_QUEUE, {N}_WINDOW"
     if cfg.storage == "float32":
         return [f"MLRN_LEARNER_DEFINE({args})"]
-    ctype, cst = {"int16": ("int16_t", "MLRN_STORAGE_I16"), "int8": ("int8_t", "MLRN_STORAGE_I8")}[cfg.storage]
+    ctype, cst = vocab.STORAGE_CTYPES[cfg.storage], vocab.STORAGE_MACROS[cfg.storage]
     tab = lambda v: ", ".join(c_float(np.float32(t)) for t in v)  # noqa: E731
     return [f"static const float {name}_scale[{cfg.n_features}] MLRN_FLASH = {{{tab(cfg.scale)}}};",
             f"static const float {name}_offset[{cfg.n_features}] MLRN_FLASH = {{{tab(cfg.offset)}}};",
@@ -129,14 +123,12 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None) -> str:
     name=name)): the header carries its figures and refuses to compile when the learner's static data
     exceed the board's SRAM less its stack reserve."""
     N = c_identifier(name, "learner name").upper()
-    lines = [
-        f"/* Generated by microlearn: self-learning loop configuration '{name}'. */",
-        f"#ifndef {N}_LEARNER_H",
-        f"#define {N}_LEARNER_H",
-        "#ifndef MLRN_KERNELS",
-        "#define MLRN_KERNELS 1u   /* the learner is linear: no exponential linked (see mlrn_kernel.h) */",
-        "#endif",
-        '#include "mlrn_learner.h"',
+    about = [f"{cfg.n_features} features, {cfg.n_classes} classes, capacity {cfg.capacity} samples ({cfg.storage}): "
+             f"{cfg.train_capacity} to train on, {cfg.hold_capacity} held out.",
+             f"store {cfg.store}, replace {cfg.replace}; linear kernel, wss2 solver, one-vs-one (mlrn_learner.h).",
+             f"{name}_setup() binds the static buffers to the learner {name}: include this header in ONE "
+             f"translation unit."]
+    body = [
         f"#define {N}_N_FEATURES {cfg.n_features}",
         f"#define {N}_N_CLASSES {cfg.n_classes}",
         f"#define {N}_TRAIN_CAP {cfg.train_capacity}",
@@ -148,8 +140,8 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None) -> str:
         *_define(cfg, name, N),
         f"static inline mlrn_status {name}_setup(void) {{",
         "    mlrn_learner_params p = mlrn_learner_default_params();",
-        f"    p.store_policy = {STORE_POLICIES[cfg.store]};",
-        f"    p.replace = {REPLACE[cfg.replace]};",
+        f"    p.store_policy = {vocab.STORE_POLICY_MACROS[cfg.store]};",
+        f"    p.replace = {vocab.REPLACE_POLICY_MACROS[cfg.replace]};",
         f"    p.k_mistakes = {cfg.k_mistakes}u;",
         f"    p.window = {cfg.trigger_window}u;",
         f"    p.err_pct = {cfg.err_pct}u;",
@@ -162,10 +154,9 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None) -> str:
         f"    p.svm.max_iter = {cfg.max_iter}u;",
         f"    return {name}_init(&p);",
         "}",
-        "#endif",
-        "",
     ]
-    return "\n".join(lines)
+    return c_header(name, "learner", "self-learning loop configuration", about, ["mlrn_learner.h"], "\n".join(body),
+                    kernels=["linear"], select_kernels=True, macro_prefix=N)
 
 
 # The stream program (C, in driver.c) that runs the loop on a target. Its text is part of the learner

@@ -64,10 +64,11 @@ import zlib
 from dataclasses import dataclass
 from typing import Iterable
 
-MAGIC = b"MLPS"
-VERSION = 1
-HEADER_SIZE = 20
-FIRST_SEQ = 1
+from microlearn.core import vocab
+
+# The format's constants under the names this module has always published (microlearn.core.vocab has them).
+MAGIC, VERSION, HEADER_SIZE, FIRST_SEQ = (vocab.PERSIST_MAGIC, vocab.PERSIST_VERSION, vocab.PERSIST_HEADER,
+                                          vocab.PERSIST_FIRST_SEQ)
 _U32 = 0xFFFFFFFF
 
 

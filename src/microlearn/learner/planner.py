@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from microlearn.core import vocab
 from microlearn.boards.registry import get_board, list_boards
 from microlearn.trainer import planner as trainer_planner
 
@@ -34,7 +35,7 @@ LEARNER_HEADERS = ("mlrn.h", "mlrn_learner.h", "mlrn_smo.h", "mlrn_store.h", "ml
                    "mlrn_rng.h", "mlrn_persist.h", "mlrn_crc32.h")
 # The calibration's reference configuration (also what a stale calibration is re-measured at).
 REFERENCE = dict(n_features=4, capacity=12, classes=2, queue=8, trigger_window=20)
-MAX_CAPACITY = 65535   # uint16 store capacities
+MAX_CAPACITY = vocab.MAX_CAPACITY   # uint16 store capacities
 RECALIBRATE = "microlearn calibrate --learner"   # re-measures the "learner" section of calibration.json
 
 

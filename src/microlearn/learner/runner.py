@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from microlearn.core import vocab
 from microlearn.core.paths import include_dir
 from microlearn.core.store import affine_from_range
 from microlearn.targets import get_target
@@ -122,7 +123,7 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         raise ValueError(f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {timeout!r}")
     LearnerConfig(n_features=1, n_classes=2, **{**cfg_kwargs, "storage": "float32", "scale": None, "offset": None})
     if n_classes is not None:
-        trainer_reference.check_int("n_classes", n_classes, 2, trainer_reference.MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")
+        trainer_reference.check_int("n_classes", n_classes, 2, vocab.SMO_MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")
     X, yv, drift, nc = load_stream(stream, y, n_classes, max_rows=max_rows)
     if cfg_kwargs.get("storage", "float32") != "float32" and cfg_kwargs.get("scale") is None:
         lo, hi = feature_range if feature_range is not None else (X.min(axis=0), X.max(axis=0))

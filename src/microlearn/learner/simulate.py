@@ -22,17 +22,15 @@ from pathlib import Path
 import numpy as np
 from sklearn.svm import LinearSVC
 
-from microlearn.core import f32 as _f32, store as _store
+from microlearn.core import f32 as _f32, store as _store, vocab
 from microlearn.core.f32 import F
 from microlearn.core.rng import XorShift32
+from microlearn.core.vocab import EV_ACCEPTED, EV_FAILED, EV_NONE, EV_ROLLBACK
 from microlearn.data import streams
 from microlearn.data.datasets import read_table
 from microlearn.trainer import reference as _solvers
 
-STORE_POLICIES = {"mistakes": 0, "all": 1}
-REPLACE = {"fifo": 0, "reservoir": 1, "balanced": 2}
 U32_MAX = 0xFFFFFFFF   # the C learner's uint32 counters
-EV_NONE, EV_ACCEPTED, EV_ROLLBACK, EV_FAILED = 0, 1, 2, 3
 
 
 @dataclass
@@ -63,21 +61,21 @@ class LearnerConfig:
         """Refuse what mlrn_learner_init would refuse (MLRN_ERR_ARG) or what does not fit the C types of
         mlrn_learner_params and the buffer sizes (uint16), before anything is built or simulated."""
         I = _solvers.check_int
-        I("n_features", self.n_features, 1, _solvers.MAX_FEATURES, "uint16 d")
-        I("n_classes", self.n_classes, 2, _solvers.MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")
-        if self.storage not in ("float32", "int16", "int8"):
+        I("n_features", self.n_features, 1, vocab.MAX_FEATURES, "uint16 d")
+        I("n_classes", self.n_classes, 2, vocab.SMO_MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")
+        if self.storage not in vocab.STORAGES:
             raise ValueError("storage must be float32, int16 or int8")
-        if self.store not in STORE_POLICIES:
-            raise ValueError(f"store must be one of {sorted(STORE_POLICIES)}")
-        if self.replace not in REPLACE:
-            raise ValueError(f"replace must be one of {sorted(REPLACE)}")
+        if self.store not in vocab.STORE_POLICIES:
+            raise ValueError(f"store must be one of {sorted(vocab.STORE_POLICIES)}")
+        if self.replace not in vocab.REPLACE_POLICIES:
+            raise ValueError(f"replace must be one of {sorted(vocab.REPLACE_POLICIES)}")
         I("holdout_every", self.holdout_every, 0, _solvers.U8, "uint8")
         if self.holdout_every == 1:
             raise ValueError("holdout_every must be 0 (no held-out store) or >= 2, got 1")
         lo = max(3, self.holdout_every) if self.holdout_every else 2
         if isinstance(self.capacity, bool) or not isinstance(self.capacity, numbers.Integral) or \
-                not lo <= self.capacity <= _solvers.MAX_CAPACITY:
-            raise ValueError(f"capacity must be an integer in {lo}..{_solvers.MAX_CAPACITY:,} (uint16 stores; at "
+                not lo <= self.capacity <= vocab.MAX_CAPACITY:
+            raise ValueError(f"capacity must be an integer in {lo}..{vocab.MAX_CAPACITY:,} (uint16 stores; at "
                              f"least 2 training samples" + (f" and 1 held out with holdout_every "
                                                             f"{self.holdout_every}" if self.holdout_every else "")
                              + f"), got {self.capacity!r}")
@@ -109,10 +107,6 @@ class LearnerConfig:
     @property
     def params(self) -> _solvers.Params:
         return _solvers.Params.make(C=self.C, tol=self.tol, max_iter=self.max_iter)
-
-
-def _n_sub(m: int) -> int:
-    return 1 if m <= 2 else m * (m - 1) // 2
 
 
 def predict_model(W, b, cmap, X) -> np.ndarray:
@@ -352,11 +346,11 @@ def _label_index(text: str):
         v = float(text)
     except ValueError:
         return (f"label {text[:40]!r} is not a class index: the last column of a stream holds class indices "
-                f"0..{_solvers.MAX_CLASSES - 1}")
+                f"0..{vocab.SMO_MAX_CLASSES - 1}")
     if not math.isfinite(v) or v < 0 or v != int(v):
-        return f"label {text[:40]!r} is not a class index 0..{_solvers.MAX_CLASSES - 1}"
-    if v >= _solvers.MAX_CLASSES:
-        return (f"class index {int(v)} is over {_solvers.MAX_CLASSES - 1}: at most {_solvers.MAX_CLASSES} classes "
+        return f"label {text[:40]!r} is not a class index 0..{vocab.SMO_MAX_CLASSES - 1}"
+    if v >= vocab.SMO_MAX_CLASSES:
+        return (f"class index {int(v)} is over {vocab.SMO_MAX_CLASSES - 1}: at most {vocab.SMO_MAX_CLASSES} classes "
                 f"(MLRN_SMO_MAX_CLASSES in mlrn_smo.h)")
     return None
 
@@ -392,14 +386,14 @@ def load_stream(stream, y=None, n_classes=None, *, max_rows: int | None = MAX_ST
         raise ValueError("labels must be class indices 0..n_classes-1")
     yv = yv.astype(np.int64)
     if n_classes is not None:
-        _solvers.check_int("n_classes", n_classes, 2, _solvers.MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")
+        _solvers.check_int("n_classes", n_classes, 2, vocab.SMO_MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")
         if yv.max() >= n_classes:
             i = int(np.argmax(yv >= n_classes))
             raise ValueError(f"class index {int(yv[i])} is outside 0..{n_classes - 1} (n_classes {n_classes})"
                              + (where(i) if where else f" (row {i + 1})"))
-    elif yv.max() >= _solvers.MAX_CLASSES:
-        raise ValueError(f"class index {int(yv.max())} is over {_solvers.MAX_CLASSES - 1}: at most "
-                         f"{_solvers.MAX_CLASSES} classes (MLRN_SMO_MAX_CLASSES in mlrn_smo.h)")
+    elif yv.max() >= vocab.SMO_MAX_CLASSES:
+        raise ValueError(f"class index {int(yv.max())} is over {vocab.SMO_MAX_CLASSES - 1}: at most "
+                         f"{vocab.SMO_MAX_CLASSES} classes (MLRN_SMO_MAX_CLASSES in mlrn_smo.h)")
     nc = int(n_classes or max(2, int(yv.max()) + 1))
     return X, yv, drift, nc
 

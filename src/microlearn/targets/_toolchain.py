@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from microlearn.core import paths
 from .base import COMMON_CFLAGS, SUPPORT_DIR
 from .errors import BuildError, DoesNotFit, TargetUnavailable
 
@@ -23,15 +24,6 @@ def require_tool(path: str, hint: str) -> str:
     return found
 
 
-def cache_dir() -> Path:
-    """Where host-built helpers (simavr runner, qemu plugin) are kept between runs."""
-    base = os.environ.get("MICROLEARN_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "microlearn")
-    path = Path(base)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 _BUILT: dict[tuple, tuple[tuple, Path]] = {}   # cached_host_binary's answers in this process
 
 
@@ -40,8 +32,8 @@ def cached_host_binary(source: Path, stem: str, cmd_tail: Sequence[str], cc: str
     """Compile `source` with the host compiler once; the result is keyed by a hash of the
     source, the headers it `depends` on and the command, so editing the C rebuilds it. Written
     atomically (parallel tests)."""
-    memo_key = (str(source), stem, tuple(cmd_tail), cc, shared, tuple(map(str, depends)),
-                os.environ.get("MICROLEARN_CACHE"), os.environ.get("XDG_CACHE_HOME"))
+    cache = paths.cache_dir()   # kept between runs, with the planner's figures
+    memo_key = (str(source), stem, tuple(cmd_tail), cc, shared, tuple(map(str, depends)), str(cache))
     files = [source, *map(Path, depends)]
     stamp = tuple((st.st_mtime_ns, st.st_size) for st in map(os.stat, files))
     hit = _BUILT.get(memo_key)
@@ -51,7 +43,8 @@ def cached_host_binary(source: Path, stem: str, cmd_tail: Sequence[str], cc: str
     flags = ["-O2", "-Wall", "-Wextra", "-Werror"] + (["-shared", "-fPIC"] if shared else [])
     key = hashlib.sha256(source.read_bytes() + b"".join(Path(d).read_bytes() for d in depends)
                          + repr((flags, list(cmd_tail))).encode()).hexdigest()[:16]
-    out = cache_dir() / f"{stem}-{key}{'.so' if shared else ''}"
+    cache.mkdir(parents=True, exist_ok=True)
+    out = cache / f"{stem}-{key}{'.so' if shared else ''}"
     if out.exists():
         _BUILT[memo_key] = (stamp, out)
         return out

@@ -9,27 +9,16 @@ checked at compile time against a budget (a named board's SRAM, or
 """
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from microlearn._version import RUNTIME_VERSION
 from microlearn.boards.registry import get_board
-from microlearn.core import store as _store
-from microlearn.core.c_format import c_array, c_float, c_identifier, c_string_table
-from microlearn.core.f32 import KERNELS
+from microlearn.core import store as _store, vocab
+from microlearn.core.c_format import c_array, c_float, c_header, c_identifier, c_string_table
 
 from . import reference as _solvers
-
-STORAGE_C = {"float32": ("float", "MLRN_STORAGE_F32"), "int16": ("int16_t", "MLRN_STORAGE_I16"),
-             "int8": ("int8_t", "MLRN_STORAGE_I8")}
-KERNEL_C = {"linear": "MLRN_KERNEL_LINEAR", "rbf": "MLRN_KERNEL_RBF", "poly": "MLRN_KERNEL_POLY",
-            "sigmoid": "MLRN_KERNEL_SIGMOID"}
-KERNEL_C_ID = {"linear": 0, "rbf": 1, "poly": 2, "sigmoid": 3}   # MLRN_KERNEL_* values, for #if
-
 
 @dataclass
 class TrainerConfig:
@@ -44,44 +33,27 @@ class TrainerConfig:
     classes: list = field(default_factory=list)
 
     def __post_init__(self):
-        if not 1 <= self.n_features <= 65535:
-            raise ValueError(f"n_features must be in 1..65535, got {self.n_features}")
-        if not 2 <= self.capacity <= 65535:
-            raise ValueError(f"capacity must be in 2..65535, got {self.capacity}")
-        if not 2 <= self.n_classes <= 255:
-            raise ValueError(f"n_classes must be in 2..255, got {self.n_classes}")
-        if self.storage not in STORAGE_C:
-            raise ValueError(f"unknown storage {self.storage!r}; choose float32, int16 or int8")
-        if self.params.kernel not in KERNELS:
-            raise ValueError(f"unknown kernel {self.params.kernel!r}")
+        if not 1 <= self.n_features <= vocab.MAX_FEATURES:
+            raise ValueError(f"n_features must be in 1..{vocab.MAX_FEATURES}, got {self.n_features}")
+        if not 2 <= self.capacity <= vocab.MAX_CAPACITY:
+            raise ValueError(f"capacity must be in 2..{vocab.MAX_CAPACITY}, got {self.capacity}")
+        if not 2 <= self.n_classes <= vocab.MAX_CLASSES:
+            raise ValueError(f"n_classes must be in 2..{vocab.MAX_CLASSES}, got {self.n_classes}")
+        _solvers.check_params(storage=self.storage, kernel=self.params.kernel)
         if self.storage != "float32" and (self.scale is None or self.offset is None):
             raise ValueError("int16/int8 storage needs feature_range (or scale and offset)")
 
-    # The sizes below are the Python twins of mlrn_store_data_size / mlrn_smo_work_floats.
     @property
     def work_floats(self) -> int:
-        p, cap, d = self.params, self.capacity, self.n_features
-        linear = p.kernel == "linear"
-        n_sub = _solvers.n_sub(self.n_classes, p.multiclass)
-        n_rows = 1 if self.n_classes <= 2 else (self.n_classes if p.multiclass == "ovr" else self.n_classes - 1)
-        f = (1 if linear else n_rows) * cap
-        if p.solver == "wss2" and not linear:
-            f += cap
-        if p.solver == "wss2" and p.kernel in ("poly", "sigmoid"):
-            f += cap
-        if linear:
-            f += n_sub * d
-        if p.solver == "wss2" and linear and self.storage != "float32":
-            f += d + 1          # wq: w folded with the quantisation map
-        f += n_sub
-        if self.storage != "float32":
-            f += 4 * d
-        return f
+        """mlrn_smo_work_floats for this configuration."""
+        p = self.params
+        return vocab.smo_work_floats(self.capacity, self.n_features, self.n_classes, self.storage, p.kernel,
+                                     p.solver, p.multiclass)
 
     def buffers(self) -> dict[str, int]:
         """Bytes of each static buffer by its C name suffix (NAME_<suffix>)."""
         return {
-            "data": self.capacity * self.n_features * _store.ELEM_SIZE[self.storage],
+            "data": vocab.store_data_size(self.capacity, self.n_features, self.storage),
             "labels": self.capacity,
             "work": self.work_floats * 4,
         }
@@ -97,43 +69,18 @@ def config_from_estimator(est, capacity: int) -> TrainerConfig:
                          offset=getattr(est, "offset_", None), classes=list(est.classes_))
 
 
-def _check_params(*, C, gamma, degree, coef0, tol, max_iter, solver, max_passes, alpha_tol, storage):
-    """Reject what the device's mlrn_smo_init would refuse, before any C is written."""
-
-    def real(name, v, low=None, strict=True):
-        if not isinstance(v, numbers.Real) or isinstance(v, bool) or not math.isfinite(v):
-            raise ValueError(f"{name} must be a finite number, got {v!r}")
-        if low is not None and (v <= low if strict else v < low):
-            raise ValueError(f"{name} must be {'>' if strict else '>='} {low}, got {v!r}")
-
-    real("C", C, 0)
-    real("gamma", gamma, 0)
-    real("coef0", coef0)
-    real("tol", tol, 0)
-    real("alpha_tol", alpha_tol, 0, strict=False)
-    for name, v in (("max_iter", max_iter), ("max_passes", max_passes)):
-        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or not 1 <= v <= 0xFFFFFFFF:
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-    if not isinstance(degree, numbers.Integral) or not 0 <= degree <= 255:
-        raise ValueError(f"degree must be an integer in [0, 255], got {degree!r}")
-    if storage not in STORAGE_C:
-        raise ValueError(f"unknown storage {storage!r}; choose float32, int16 or int8")
-
-
 def make_config(*, n_features, capacity, classes, kernel="linear", C=1.0, gamma=1.0, degree=3, coef0=0.0, tol=1e-3,
                 max_iter=100000, solver="wss2", max_passes=10, alpha_tol=1e-7, multiclass="ovo", seed=0,
                 storage="float32", feature_range=None, scale=None, offset=None) -> TrainerConfig:
     classes = list(classes) if not isinstance(classes, int) else list(range(classes))
-    _check_params(C=C, gamma=gamma, degree=degree, coef0=coef0, tol=tol, max_iter=max_iter, solver=solver,
-                  max_passes=max_passes, alpha_tol=alpha_tol, storage=storage)
+    # Refuse what the device's mlrn_smo_init would refuse, before any C is written.
+    _solvers.check_params(C=C, gamma=gamma, degree=degree, coef0=coef0, tol=tol, max_iter=max_iter,
+                          max_passes=max_passes, alpha_tol=alpha_tol, storage=storage, kernel=kernel, solver=solver,
+                          multiclass=multiclass)
     if storage != "float32" and scale is None:
         if feature_range is None:
             raise ValueError(f"storage={storage!r} needs feature_range=(low, high) (scalars or per-feature)")
         scale, offset = _store.affine_from_range(feature_range[0], feature_range[1], storage, n_features)
-    if solver not in _solvers.SOLVERS:
-        raise ValueError(f"unknown solver {solver!r}; choose 'wss2' or 'simplified'")
-    if multiclass not in _solvers.MULTICLASS:
-        raise ValueError(f"unknown multiclass {multiclass!r}; choose 'ovo' or 'ovr'")
     params = _solvers.Params.make(C=C, tol=tol, alpha_tol=alpha_tol, max_iter=max_iter, seed=seed,
                                   max_passes=max_passes, solver=solver, multiclass=multiclass, kernel=kernel,
                                   gamma=gamma, coef0=coef0, degree=degree)
@@ -144,33 +91,19 @@ def make_config(*, n_features, capacity, classes, kernel="linear", C=1.0, gamma=
 def render_trainer(cfg: TrainerConfig, name: str, sram_budget: int | None = None) -> str:
     N, U = c_identifier(name, "trainer name"), name.upper()
     p = cfg.params
-    ctype, storage_c = STORAGE_C[cfg.storage]
+    ctype, storage_c = vocab.STORAGE_CTYPES[cfg.storage], vocab.STORAGE_MACROS[cfg.storage]
     buf = cfg.buffers()
     buffer_bytes = sum(buf.values())
     # Labels come from users' CSVs: only ever as escaped string literals (c_string_table), never in comments.
     names = f"; their names: {N}_class_names" if cfg.classes else ""
-    out = [f"""/* Generated by microlearn: on-device SVM trainer '{N}'.
- * {cfg.n_features} features, capacity {cfg.capacity} samples ({cfg.storage}), {cfg.n_classes} classes{names}
- * kernel {p.kernel}, solver {p.solver}, multiclass {p.multiclass}, C {float(p.C):g}.
- * Include this header in ONE translation unit; it defines static buffers. */
-#ifndef {U}_TRAINER_H
-#define {U}_TRAINER_H
-#ifndef MLRN_KERNELS
-#define MLRN_KERNELS (1u << {KERNEL_C_ID[p.kernel]})   /* only this kernel is compiled: see mlrn_kernel.h */
-#endif
-#include "mlrn_smo.h"
-#if !MLRN_KERNEL_COMPILED({KERNEL_C_ID[p.kernel]})
-#error "{N}: MLRN_KERNELS leaves out this trainer's kernel ({p.kernel}); define it to include it before the first microlearn include"
-#endif
-
-#if MLRN_RUNTIME_VERSION != {RUNTIME_VERSION}
-#error "{N}: generated for microlearn runtime version {RUNTIME_VERSION}; regenerate it for this runtime"
-#endif
-
-#define {U}_N_FEATURES {cfg.n_features}u
+    about = [f"{cfg.n_features} features, capacity {cfg.capacity} samples ({cfg.storage}), "
+             f"{cfg.n_classes} classes{names}",
+             f"kernel {p.kernel}, solver {p.solver}, multiclass {p.multiclass}, C {float(p.C):g}.",
+             "Include this header in ONE translation unit; it defines static buffers."]
+    out = [f"""#define {U}_N_FEATURES {cfg.n_features}u
 #define {U}_CAPACITY {cfg.capacity}u
 #define {U}_N_CLASSES {cfg.n_classes}u
-#define {U}_N_SUB {_solvers.n_sub(cfg.n_classes, p.multiclass)}u
+#define {U}_N_SUB {vocab.n_sub(cfg.n_classes, p.multiclass)}u
 #define {U}_WORK_FLOATS {cfg.work_floats}u
 #define {U}_DATA_BYTES {buf['data']}u
 #define {U}_LABELS_BYTES {buf['labels']}u
@@ -214,9 +147,9 @@ static inline mlrn_status {N}_setup(void) {{
     p.max_iter = {p.max_iter}u;
     p.seed = {p.seed}u;
     p.max_passes = {p.max_passes}u;
-    p.solver = {'MLRN_SMO_SOLVER_WSS2' if p.solver == 'wss2' else 'MLRN_SMO_SOLVER_SIMPLIFIED'};
-    p.multiclass = {'MLRN_SMO_OVO' if p.multiclass == 'ovo' else 'MLRN_SMO_OVR'};
-    p.kernel.type = {KERNEL_C[p.kernel]};
+    p.solver = {vocab.SOLVER_MACROS[p.solver]};
+    p.multiclass = {vocab.MULTICLASS_MACROS[p.multiclass]};
+    p.kernel.type = {vocab.KERNEL_MACROS[p.kernel]};
     p.kernel.degree = {p.degree}u;
     p.kernel.gamma = {c_float(p.gamma)};
     p.kernel.coef0 = {c_float(p.coef0)};
@@ -255,10 +188,9 @@ static inline mlrn_status {N}_eval(const float *X, const uint8_t *y, uint16_t n,
 static inline float {N}_kernel(const float *a, const float *b) {{
     return mlrn_kernel_eval(&{N}_svm.p.kernel, a, b, {U}_N_FEATURES);
 }}
-
-#endif /* {U}_TRAINER_H */
 """)
-    return "".join(out)
+    return c_header(N, "trainer", "on-device SVM trainer", about, ["mlrn_smo.h"], "".join(out), kernels=[p.kernel],
+                    select_kernels=True, macro_prefix=U)
 
 
 def export_trainer(path, name="trainer", *, n_features, capacity, classes, kernel="linear", C=1.0, gamma=1.0,

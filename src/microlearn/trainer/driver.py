@@ -4,14 +4,12 @@ runtime's status codes and error lines in the user's terms."""
 from __future__ import annotations
 
 import importlib.resources
-import re
 import struct
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from microlearn.core.paths import include_dir
+from microlearn.core import vocab
 from microlearn.targets.errors import RunError, RunTimeout
 
 # The train-and-evaluate program (C, in driver.c). Its text is part of the planner's calibration
@@ -81,28 +79,16 @@ def parse_output(text: str, target: str) -> DeviceRun:
     return run
 
 
-def _status_defines() -> dict[int, tuple[str, str]]:
-    """The status codes of mlrn.h, parsed from the header: {code: (macro name, its comment)}."""
-    text = (Path(include_dir()) / "mlrn.h").read_text()
-    block = text.split("typedef int8_t mlrn_status;", 1)[1].split("\n\n", 1)[0]
-    found = re.findall(r"#define\s+(MLRN_\w+)\s+\(?(-?\d+)\)?[ \t]*(?:/\*\s*(.*?)\s*\*/)?", block)
-    return {int(v): (macro, note) for macro, v, note in found}
-
-
-STATUS_MACROS = _status_defines()
-# The status a report shows (`microlearn train --json`: "status"), by code; every code of mlrn.h has one
-# (tests/test_hostile_cli.py checks it against the header).
-STATUS_NAMES = {0: "converged", 1: "max_iter", 2: "running", -1: "bad_argument", -2: "capacity_full",
-                -3: "nan_input", -4: "untrained", -5: "one_class", -6: "bad_label", -7: "buffer_too_small",
-                -8: "empty", -9: "crc_mismatch", -10: "io_error"}
-for _code, (_macro, _note) in STATUS_MACROS.items():   # a code added to mlrn.h later still gets a name
-    STATUS_NAMES.setdefault(_code, _macro[len("MLRN_"):].lower().replace("err_", ""))
+# The status a report shows (`microlearn train --json`: "status"), by code: the names of
+# microlearn.core.vocab, where success is "converged" (what MLRN_OK means at the end of training).
+STATUS_NAMES = {**vocab.STATUS_NAMES, vocab.OK: "converged"}
+STATUS_MACROS = {s.code: (s.macro, s.text) for s in vocab.STATUSES}
 
 
 def status_text(code: int) -> str:
     """'MLRN_ERR_LABEL (label outside 0..n_classes-1)' for a status code of the C runtime."""
-    macro, note = STATUS_MACROS.get(code, (f"status {code}", ""))
-    return f"{macro} ({note})" if note else macro
+    s = vocab.STATUS_BY_CODE.get(code)
+    return f"{s.macro} ({s.text})" if s else f"status {code} ({vocab.status_str(code)})"
 
 
 # What the generated programs print before a non-zero exit ("E ..." lines of DRIVER and the loop's driver),

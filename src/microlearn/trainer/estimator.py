@@ -16,12 +16,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from microlearn.core import f32 as _f32, store as _store
+from microlearn.core import f32 as _f32, store as _store, vocab
 from . import reference as _solvers
 from microlearn.core.f32 import F, kernel_matrix_f32, kernel_matrix_f64
-
-KERNELS = ("linear", "rbf", "poly", "sigmoid")
-MAX_CLASSES = 255  # class indices are uint8 on the device
 
 
 class SMOClassifier(ClassifierMixin, BaseEstimator):
@@ -80,22 +77,12 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self):
         """Refuse what the device's mlrn_smo_init would refuse (MLRN_ERR_ARG) or what does not fit the C types
         of mlrn_smo_params, before any work (the rules: _solvers.check_params)."""
-        if self.kernel not in KERNELS:
-            raise ValueError(f"unknown kernel {self.kernel!r}; choose one of {', '.join(KERNELS)}")
-        if self.solver not in _solvers.SOLVERS:
-            raise ValueError(f"unknown solver {self.solver!r}; choose 'wss2' or 'simplified'")
-        if self.multiclass not in _solvers.MULTICLASS:
-            raise ValueError(f"unknown multiclass {self.multiclass!r}; choose 'ovo' or 'ovr'")
+        _solvers.check_params(kernel=self.kernel, solver=self.solver, multiclass=self.multiclass)
         if self.decision_function_shape not in ("ovr", "ovo"):
             raise ValueError("decision_function_shape must be 'ovr' or 'ovo'")
-        if self.storage not in _store.STORAGES:
-            raise ValueError(f"unknown storage {self.storage!r}; choose float32, int16 or int8")
-        _solvers.check_params(C=self.C, tol=self.tol, alpha_tol=self.alpha_tol, coef0=self.coef0,
-                              max_iter=self.max_iter, max_passes=self.max_passes)
-        if isinstance(self.degree, bool) or not isinstance(self.degree, numbers.Integral) or \
-                not 0 <= self.degree <= 255:
-            raise ValueError(f"degree must be an integer in [0, 255] (the device computes integer powers), "
-                             f"got {self.degree!r}")
+        _solvers.check_params(storage=self.storage, C=self.C, tol=self.tol, alpha_tol=self.alpha_tol,
+                              coef0=self.coef0, max_iter=self.max_iter, max_passes=self.max_passes,
+                              degree=self.degree)   # degree: the device computes integer powers
         if self.random_state is not None:
             if isinstance(self.random_state, bool) or not isinstance(self.random_state, numbers.Integral):
                 raise ValueError("random_state must be an integer seed (the device's PRNG), or None for 0")
@@ -131,8 +118,8 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         n_classes = len(self.classes_)
         if n_classes < 2:
             raise ValueError(f"SMOClassifier needs samples of at least 2 classes; got 1 class ({self.classes_[0]!r})")
-        if n_classes > MAX_CLASSES:
-            raise ValueError(f"at most {MAX_CLASSES} classes are supported, got {n_classes}")
+        if n_classes > vocab.MAX_CLASSES:
+            raise ValueError(f"at most {vocab.MAX_CLASSES} classes are supported, got {n_classes}")
         with np.errstate(over="ignore"):
             Xf = X.astype(np.float32)
         if not np.isfinite(Xf).all():
@@ -157,7 +144,7 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         with np.errstate(over="ignore", invalid="ignore"):
             subs = _solvers.train(params, Xs, y_idx, n_classes, **quant)
         self._set_fitted(Xs, y_idx, n_classes, subs)
-        if any(s.status == _solvers.MAX_ITER for s in subs):
+        if any(s.status == vocab.MAX_ITER for s in subs):
             warnings.warn(f"SMO reached max_iter={self.max_iter} before the tolerance was met", ConvergenceWarning)
         return self
 
@@ -177,7 +164,7 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         self._sv_labels = y_idx[sv]
         self.intercept_ = np.array([s.b for s in subs], np.float32)
         self.n_iter_ = np.array([s.n_iter for s in subs], np.int32)
-        self.status_ = np.array(["max_iter" if s.status == _solvers.MAX_ITER else "converged" for s in subs])
+        self.status_ = np.array(["max_iter" if s.status == vocab.MAX_ITER else "converged" for s in subs])
         if self.kernel == "linear":
             self.coef_ = np.array([s.w for s in subs], np.float32)
         self.objective_ = np.array([self._objective(Xs[s.members], s.y, s.alpha) for s in subs])

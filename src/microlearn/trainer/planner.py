@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from microlearn.boards.registry import Board, get_board, list_boards
+from microlearn.core import vocab
 from microlearn.core.paths import PACKAGE_DIR, include_dir
 from microlearn.targets.base import SUPPORT_DIR
 from microlearn.targets.errors import DoesNotFit
@@ -41,10 +42,8 @@ from .codegen import TrainerConfig, make_config, render_trainer
 from .driver import DRIVER
 
 CALIBRATION_PATH = PACKAGE_DIR / "boards" / "calibration.json"
-STORAGES = ("float32", "int16", "int8")
-KERNELS = ("linear", "rbf", "poly", "sigmoid")
-SOLVERS = ("wss2", "simplified")
-MAX_CAPACITY = 65535
+STORAGES, KERNELS, SOLVERS = tuple(vocab.STORAGES), tuple(vocab.KERNELS), tuple(vocab.SOLVERS)
+MAX_CAPACITY = vocab.MAX_CAPACITY
 
 
 RUNTIME_HEADERS = ("mlrn.h", "mlrn_smo.h", "mlrn_store.h", "mlrn_kernel.h", "mlrn_math.h", "mlrn_rng.h")
@@ -328,14 +327,14 @@ def _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes)
         raise ValueError(f"unknown storage {storage!r}; choose {', '.join(STORAGES)}")
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose {', '.join(SOLVERS)}")
-    if multiclass not in ("ovo", "ovr"):
+    if multiclass not in vocab.MULTICLASS:
         raise ValueError(f"unknown multiclass {multiclass!r}; choose ovo or ovr")
-    if not 1 <= n_features <= 65535:
-        raise ValueError(f"n_features must be in 1..65535, got {n_features}")
+    if not 1 <= n_features <= vocab.MAX_FEATURES:
+        raise ValueError(f"n_features must be in 1..{vocab.MAX_FEATURES}, got {n_features}")
     if not 2 <= capacity <= MAX_CAPACITY:
         raise ValueError(f"capacity must be in 2..{MAX_CAPACITY}, got {capacity}")
-    if not 2 <= n_classes <= 16:
-        raise ValueError(f"classes must be in 2..16 (MLRN_SMO_MAX_CLASSES), got {n_classes}")
+    if not 2 <= n_classes <= vocab.SMO_MAX_CLASSES:
+        raise ValueError(f"classes must be in 2..{vocab.SMO_MAX_CLASSES} (MLRN_SMO_MAX_CLASSES), got {n_classes}")
 
 
 def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, solver, multiclass, name="trainer"):

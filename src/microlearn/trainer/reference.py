@@ -13,24 +13,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from microlearn.core import f32 as _f32
+from microlearn.core import f32 as _f32, vocab
 from microlearn.core.f32 import F
 from microlearn.core.rng import XorShift32
+from microlearn.core.vocab import MAX_ITER, OK
 
-SOLVERS = {"wss2": 0, "simplified": 1}
-MULTICLASS = {"ovo": 0, "ovr": 1}
-TAU = F(1e-12)
-BIG = F(3.0e38)
-
-# Status codes of mlrn.h
-OK, MAX_ITER = 0, 1
+TAU = F(vocab.SMO_TAU)
+BIG = F(vocab.SMO_BIG)
 
 # ---- parameter checks: what mlrn_smo_init (mlrn_smo.h) and the C types of mlrn_smo_params accept -------------
 FLT_MAX = float(np.finfo(np.float32).max)
 U8, U16, U32 = 0xFF, 0xFFFF, 0xFFFFFFFF
-MAX_CLASSES = 16        # MLRN_SMO_MAX_CLASSES of mlrn_smo.h (the vote array): what the generated C accepts
-MAX_FEATURES = U16      # mlrn_store d: uint16
-MAX_CAPACITY = U16      # mlrn_store capacity: uint16
 
 
 def check_f32(name: str, value, *, positive: bool = False, nonnegative: bool = False) -> float:
@@ -66,21 +59,37 @@ def check_int(name: str, value, low: int, high: int, ctype: str) -> int:
     return int(value)
 
 
+def _one_of(names) -> str:
+    names = list(names)
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+# The ids check_params knows by name: a value outside them is an unknown kernel (solver, ...).
+CHOICES = {"kernel": vocab.KERNELS, "solver": vocab.SOLVERS, "multiclass": vocab.MULTICLASS,
+           "storage": vocab.STORAGES}
+
+
 def check_params(**params) -> None:
     """Raise ValueError for a parameter mlrn_smo_init would refuse (MLRN_ERR_ARG) or that does not fit its
-    C type in mlrn_smo_params; only the parameters given are checked. Float rules: C and tol > 0, alpha_tol
-    >= 0, gamma and coef0 finite (gamma > 0: Python's rule, a zero gamma makes every kernel value equal),
-    all of them as float32. Integers: max_iter uint32 >= 1, max_passes uint16 >= 1, degree uint8,
-    seed uint32."""
+    C type in mlrn_smo_params; only the parameters given are checked. The names are those of the C check
+    (mlrn_smo_check_params, MLRN_SMO_PARAM_*; tests/core/test_vocab.py holds both to the same names), and
+    each message starts with the name or with "unknown <name>". Float rules: C and tol > 0, alpha_tol >= 0,
+    gamma and coef0 finite, all of them as float32; stricter than the C: tol finite, gamma > 0 (a zero gamma
+    makes every kernel value equal). Integers: max_iter uint32 >= 1, max_passes uint16 >= 1 (the C asks it
+    of the simplified solver only), degree uint8, seed uint32, n_classes 2..MLRN_SMO_MAX_CLASSES.
+    kernel, solver, multiclass, storage: one of the names of microlearn.core.vocab."""
     floats = {"C": dict(positive=True), "tol": dict(positive=True), "alpha_tol": dict(nonnegative=True),
               "gamma": dict(positive=True), "coef0": {}}
     ints = {"max_iter": (1, U32, "uint32"), "max_passes": (1, U16, "uint16"), "degree": (0, U8, "uint8"),
-            "seed": (0, U32, "uint32")}
+            "seed": (0, U32, "uint32"), "n_classes": (2, vocab.SMO_MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")}
     for name, value in params.items():
         if name in floats:
             check_f32(name, value, **floats[name])
         elif name in ints:
             check_int(name, value, *ints[name])
+        elif name in CHOICES:
+            if not isinstance(value, str) or value not in CHOICES[name]:
+                raise ValueError(f"unknown {name} {value!r}; choose {_one_of(CHOICES[name])}")
         else:
             raise TypeError(f"check_params: unknown parameter {name!r}")
 
@@ -121,12 +130,6 @@ class SubResult:
     w: np.ndarray | None      # linear kernel
     n_iter: int
     status: int
-
-
-def n_sub(n_classes: int, multiclass: str) -> int:
-    if n_classes <= 2:
-        return 1
-    return n_classes if multiclass == "ovr" else n_classes * (n_classes - 1) // 2
 
 
 def pairs(n_classes: int, multiclass: str) -> list[tuple[int, int]]:

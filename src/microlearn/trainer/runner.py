@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from microlearn.core import vocab
 from microlearn.core.paths import include_dir
 from microlearn.targets import Target, get_target
 from microlearn.targets.errors import DoesNotFit
@@ -86,7 +87,7 @@ def _python_alpha_rows(est, n_train):
 
 
 # ---- limits of the C trainer and of DRIVER, checked before the Python reference runs or anything is built
-MAX_ROWS = 65535              # DRIVER: u16 n_train and u16 n_test; mlrn_store capacity: uint16
+MAX_ROWS = vocab.MAX_CAPACITY  # DRIVER: u16 n_train and u16 n_test; mlrn_store capacity: uint16
 HOST_BUFFER_LIMIT = 1 << 30   # static buffers of a host build (the linker's small code model stops near 2 GiB)
 
 
@@ -98,7 +99,7 @@ def check_shapes(X_train, y_train, X_test, y_test, *, capacity=None, host=False,
     Returns the capacity to compile in (default: the training rows)."""
     n_train, n_test = len(X_train), len(X_test)
     if capacity is not None:
-        capacity = _solvers.check_int("capacity", capacity, 2, _solvers.MAX_CAPACITY, "uint16")
+        capacity = _solvers.check_int("capacity", capacity, 2, vocab.MAX_CAPACITY, "uint16")
     if n_train > MAX_ROWS:
         raise ValueError(f"{n_train:,} training rows, more than the {MAX_ROWS:,} the device's store takes "
                          f"(uint16 capacity)")
@@ -108,14 +109,14 @@ def check_shapes(X_train, y_train, X_test, y_test, *, capacity=None, host=False,
     if n_train > capacity:
         raise ValueError(f"{n_train} training rows exceed --capacity {capacity}")
     d = np.shape(X_train)[1] if np.ndim(X_train) == 2 else 0
-    if d > _solvers.MAX_FEATURES:
-        raise ValueError(f"{d:,} features, more than the {_solvers.MAX_FEATURES:,} the device takes (uint16 d)")
+    if d > vocab.MAX_FEATURES:
+        raise ValueError(f"{d:,} features, more than the {vocab.MAX_FEATURES:,} the device takes (uint16 d)")
     try:
         classes = np.unique(np.asarray(y_train))
     except TypeError:         # mixed label types: the estimator says what is wrong
         classes = None
-    if classes is not None and len(classes) > _solvers.MAX_CLASSES:
-        raise ValueError(f"{len(classes)} classes, more than the {_solvers.MAX_CLASSES} the C trainer takes "
+    if classes is not None and len(classes) > vocab.SMO_MAX_CLASSES:
+        raise ValueError(f"{len(classes)} classes, more than the {vocab.SMO_MAX_CLASSES} the C trainer takes "
                          f"(MLRN_SMO_MAX_CLASSES in mlrn_smo.h)")
     if host and d >= 1 and classes is not None and len(classes) >= 2 and capacity >= 2:
         total = sum(planner.buffers_for(d, capacity, len(classes), kernel, storage, solver, multiclass).values())

@@ -1,0 +1,175 @@
+"""The C runtime's vocabulary, once, for Python: ids, status codes, sizes, limits and size formulas.
+
+Every number here is a #define or a formula of the headers under include/ (named next to it).
+Python code that needs one imports it from here instead of typing it again, and
+tests/core/test_vocab.py parses the headers (and compiles the formulas) to fail on any
+disagreement. Change a header and this file together.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from microlearn._version import RUNTIME_VERSION  # noqa: F401  (MLRN_RUNTIME_VERSION of mlrn.h, here too)
+
+
+# ---- status codes (mlrn.h) ---------------------------------------------------------------------------
+class Status(NamedTuple):
+    code: int     # the value of the macro
+    macro: str    # its C name
+    name: str     # short name in reports (`microlearn train --json`: "status")
+    text: str     # one line; mlrn_status_str() returns the same bytes
+
+
+STATUSES = (
+    Status(0, "MLRN_OK", "ok", "ok"),
+    Status(1, "MLRN_MAX_ITER", "max_iter", "stopped at max_iter before meeting the tolerance"),
+    Status(2, "MLRN_RUNNING", "running", "running: call the step function again"),
+    Status(-1, "MLRN_ERR_ARG", "bad_argument", "bad argument: NULL pointer or bad parameter"),
+    Status(-2, "MLRN_ERR_FULL", "capacity_full", "sample store at capacity"),
+    Status(-3, "MLRN_ERR_NAN", "nan_input", "NaN or infinite value in the input"),
+    Status(-4, "MLRN_ERR_UNTRAINED", "untrained", "no trained model yet"),
+    Status(-5, "MLRN_ERR_ONE_CLASS", "one_class", "a sub-problem has samples of one class only"),
+    Status(-6, "MLRN_ERR_LABEL", "bad_label", "label outside 0..n_classes-1"),
+    Status(-7, "MLRN_ERR_BUFFER", "buffer_too_small", "buffer too small for the requested capacity"),
+    Status(-8, "MLRN_ERR_EMPTY", "empty", "no samples"),
+    Status(-9, "MLRN_ERR_CRC", "crc_mismatch", "stored data failed its integrity check"),
+    Status(-10, "MLRN_ERR_IO", "io_error", "a storage callback failed"),
+)
+STATUS_UNKNOWN_TEXT = "unknown status"     # mlrn_status_str of any other value
+STATUS_BY_CODE = {s.code: s for s in STATUSES}
+STATUS_NAMES = {s.code: s.name for s in STATUSES}
+OK, MAX_ITER, RUNNING = 0, 1, 2
+
+
+def status_str(code: int) -> str:
+    """The text of mlrn_status_str(code)."""
+    s = STATUS_BY_CODE.get(code)
+    return s.text if s else STATUS_UNKNOWN_TEXT
+
+
+# ---- ids: Python name -> value, and the macro generated code writes -------------------------------------
+def _ids(prefix: str, names: dict[str, str]) -> tuple[dict[str, int], dict[str, str]]:
+    """(name -> value, name -> macro) for macros numbered 0, 1, ... in the order given."""
+    return ({n: i for i, n in enumerate(names)}, {n: prefix + m for n, m in names.items()})
+
+
+# mlrn_kernel.h MLRN_KERNEL_*
+KERNELS, KERNEL_MACROS = _ids("MLRN_KERNEL_", {"linear": "LINEAR", "rbf": "RBF", "poly": "POLY",
+                                               "sigmoid": "SIGMOID"})
+# mlrn_store.h MLRN_STORAGE_*: how samples are held; bytes per element (mlrn_store_elem_size); C type
+STORAGES, STORAGE_MACROS = _ids("MLRN_STORAGE_", {"float32": "F32", "int16": "I16", "int8": "I8"})
+ELEM_SIZE = {"float32": 4, "int16": 2, "int8": 1}
+STORAGE_CTYPES = {"float32": "float", "int16": "int16_t", "int8": "int8_t"}
+# mlrn_smo.h MLRN_SMO_SOLVER_* and the multi-class schemes MLRN_SMO_OVO / MLRN_SMO_OVR
+SOLVERS, SOLVER_MACROS = _ids("MLRN_SMO_SOLVER_", {"wss2": "WSS2", "simplified": "SIMPLIFIED"})
+MULTICLASS, MULTICLASS_MACROS = _ids("MLRN_SMO_", {"ovo": "OVO", "ovr": "OVR"})
+# mlrn_learner.h: what the learner stores, what it evicts when full, what a step reports
+STORE_POLICIES, STORE_POLICY_MACROS = _ids("MLRN_LEARNER_STORE_", {"mistakes": "MISTAKES", "all": "ALL"})
+REPLACE_POLICIES, REPLACE_POLICY_MACROS = _ids("MLRN_LEARNER_", {"fifo": "FIFO", "reservoir": "RESERVOIR",
+                                                                  "balanced": "BALANCED"})
+LEARNER_EVENTS, LEARNER_EVENT_MACROS = _ids("MLRN_LEARNER_EV_", {"none": "NONE", "accepted": "ACCEPTED",
+                                                                 "rollback": "ROLLBACK", "failed": "FAILED"})
+EV_NONE, EV_ACCEPTED, EV_ROLLBACK, EV_FAILED = (LEARNER_EVENTS[k] for k in ("none", "accepted", "rollback", "failed"))
+
+
+# ---- the trainer's parameter check (mlrn_smo_check_params, mlrn_smo.h) ------------------------------------
+# MLRN_SMO_PARAM_<NAME> in this order from 1 (0 is MLRN_SMO_PARAM_OK), named as the Python parameters are
+# (trainer.reference.check_params); the text is mlrn_smo_param_str's.
+SMO_PARAMS = (
+    ("params", "params: NULL pointer"),
+    ("C", "C: must be > 0 and finite"),
+    ("tol", "tol: must be > 0"),
+    ("alpha_tol", "alpha_tol: must be >= 0"),
+    ("kernel", "kernel: an MLRN_KERNEL_* type compiled in (MLRN_KERNELS)"),
+    ("solver", "solver: MLRN_SMO_SOLVER_WSS2 or MLRN_SMO_SOLVER_SIMPLIFIED"),
+    ("multiclass", "multiclass: MLRN_SMO_OVO or MLRN_SMO_OVR"),
+    ("gamma", "gamma: must be finite"),
+    ("coef0", "coef0: must be finite"),
+    ("n_classes", "n_classes: at most MLRN_SMO_MAX_CLASSES"),
+    ("max_iter", "max_iter: must be >= 1"),
+    ("max_passes", "max_passes: must be >= 1 with the simplified solver"),
+)
+SMO_PARAM_OK_TEXT = "ok"
+SMO_PARAM_UNKNOWN_TEXT = "unknown parameter"
+SMO_PARAM_CODES = {name: i + 1 for i, (name, _) in enumerate(SMO_PARAMS)}
+
+
+def smo_param_str(code: int) -> str:
+    """The text of mlrn_smo_param_str(code)."""
+    if code == 0:
+        return SMO_PARAM_OK_TEXT
+    return SMO_PARAMS[code - 1][1] if 1 <= code <= len(SMO_PARAMS) else SMO_PARAM_UNKNOWN_TEXT
+
+
+# ---- limits -----------------------------------------------------------------------------------------------
+SMO_MAX_CLASSES = 16          # MLRN_SMO_MAX_CLASSES (mlrn_smo.h): the trainer's vote array and class maps
+MAX_CLASSES = 255             # mlrn_store n_classes is a uint8 (class indices 0..254)
+MAX_FEATURES = 0xFFFF         # mlrn_store d: uint16
+MAX_CAPACITY = 0xFFFF         # mlrn_store capacity: uint16
+SVM_OVO_MAX_CLASSES = 362     # MLRN_SVM_OVO_MAX_CLASSES (mlrn_svm.h): n(n-1)/2 pairs in a uint16_t
+SVM_LABELED_MAX_CLASSES = 256  # MLRN_SVM_LABELED_MAX_CLASSES: uint8_t per-vector labels
+SMO_TAU = 1e-12               # MLRN_SMO_TAU: libsvm's floor for a non-positive curvature (float32 in C)
+SMO_BIG = 3.0e38              # MLRN_SMO_BIG: the solvers' "infinity" (float32 in C)
+TREE_REC_NODE_BYTES = 7       # MLRN_TREE_REC_NODE_BYTES (mlrn_tree.h)
+TREE_REC_LEAF_BYTES = 3       # MLRN_TREE_REC_LEAF_BYTES
+
+# ---- persistence (mlrn_persist.h, mlrn_learner.h) -----------------------------------------------------------
+PERSIST_VERSION = 1           # MLRN_PERSIST_VERSION
+PERSIST_HEADER = 20           # MLRN_PERSIST_HEADER: bytes of a slot's header (byte-writable storage)
+PERSIST_MAGIC = b"MLPS"       # MLRN_PERSIST_MAGIC0..3, the commit mark
+PERSIST_FIRST_SEQ = 1         # MLRN_PERSIST_FIRST_SEQ
+CRC32_POLY = 0xEDB88320       # MLRN_CRC32_POLY (mlrn_crc32.h), reflected IEEE
+LEARNER_MAGIC = 0x4C52        # MLRN_LEARNER_MAGIC: the learner's persistence tag
+LEARNER_FORMAT = 1            # MLRN_LEARNER_FORMAT: payload = the current model
+LEARNER_FORMAT_ALL = 2        # MLRN_LEARNER_FORMAT_ALL: model + stores + loop state
+LEARNER_STATE_LEN = 84        # MLRN_LEARNER__STATE_LEN: the state block of format 2
+
+
+# ---- size formulas ----------------------------------------------------------------------------------------
+def n_sub(n_classes: int, multiclass: str = "ovo") -> int:
+    """mlrn_smo_n_sub: binary sub-problems (one for two classes; ovr one per class, ovo one per pair)."""
+    if n_classes <= 2:
+        return 1
+    return n_classes if multiclass == "ovr" else n_classes * (n_classes - 1) // 2
+
+
+def n_rows(n_classes: int, multiclass: str = "ovo") -> int:
+    """mlrn_smo_n_rows: rows of dual coefficients of a kernel model (libsvm's layout for ovo)."""
+    if n_classes <= 2:
+        return 1
+    return n_classes if multiclass == "ovr" else n_classes - 1
+
+
+def store_data_size(capacity: int, d: int, storage: str) -> int:
+    """mlrn_store_data_size: bytes of a store's sample array (its labels take `capacity` more)."""
+    return capacity * d * ELEM_SIZE[storage]
+
+
+def smo_work_floats(capacity: int, d: int, n_classes: int, storage: str, kernel: str = "linear",
+                    solver: str = "wss2", multiclass: str = "ovo") -> int:
+    """mlrn_smo_work_floats: floats of the trainer's work array, term by term as the C adds them."""
+    linear, wss2, quant = kernel == "linear", solver == "wss2", storage != "float32"
+    ns = n_sub(n_classes, multiclass)
+    f = (1 if linear else n_rows(n_classes, multiclass)) * capacity    # alpha
+    if wss2 and not linear:
+        f += capacity                                                   # grad
+    if wss2 and kernel in ("poly", "sigmoid"):
+        f += capacity                                                   # diag
+    if linear:
+        f += ns * d                                                     # w
+    if wss2 and linear and quant:
+        f += d + 1                                                      # wq
+    f += ns                                                             # b
+    if quant:
+        f += 4 * d                                                      # scratch rows
+    return f
+
+
+def smo_work_floats_linear(capacity: int, d: int, nsub: int, storage: str) -> int:
+    """MLRN_SMO_WORK_FLOATS_LINEAR: the constant-expression twin for a linear-kernel wss2 trainer."""
+    return capacity + nsub * d + nsub + (5 * d + 1 if storage != "float32" else 0)
+
+
+def learner_model_floats(d: int, n_classes: int) -> int:
+    """mlrn_learner_model_floats: the current model, w and b of every one-vs-one pair."""
+    return n_sub(n_classes, "ovo") * (d + 1)

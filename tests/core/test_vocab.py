@@ -1,0 +1,232 @@
+"""microlearn.core.vocab against the C headers it mirrors.
+
+Both directions: every id, code and limit of vocab is compiled into a C program that prints the
+header's value (the compiler evaluates the macros, whatever their spelling), and every #define of
+the id families in the headers is known to vocab (a kernel, status or policy added in C only fails
+here). The size formulas of mlrn_smo.h / mlrn_store.h / mlrn_learner.h are run over a grid in C and in
+Python, and mlrn_status_str / mlrn_smo_param_str give the texts vocab holds, byte for byte."""
+import itertools
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from microlearn.core import vocab
+from microlearn.core.paths import include_dir
+
+HEADERS = Path(include_dir())
+CC = shutil.which("cc")
+FLAGS = ["-Wall", "-Wextra", "-Werror", "-Wdouble-promotion", "-Wconversion", "-ffp-contract=off"]
+needs_cc = pytest.mark.skipif(CC is None, reason="no host C compiler")
+
+
+def header_defines() -> dict[str, str]:
+    """Object-like #defines of every runtime header: name -> replacement text (comments stripped)."""
+    out = {}
+    for h in sorted(HEADERS.glob("mlrn*.h")):
+        text = re.sub(r"/\*.*?\*/", "", h.read_text(), flags=re.S)
+        for name, value in re.findall(r"^[ \t]*#[ \t]*define[ \t]+(MLRN_\w+)(?![\w(])[ \t]*(.*)$", text, re.M):
+            out.setdefault(name, value.strip())
+    return out
+
+
+def c_int(text: str) -> int | None:
+    """The value of an integer literal, possibly parenthesised, signed and suffixed (`(-10)`, `0x4C52u`)."""
+    m = re.fullmatch(r"\(?\s*(-?)\s*(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\s*\)?", text)
+    return None if m is None else int(m.group(1) + m.group(2), 0)
+
+
+# Every value vocab states, by the macro that defines it in C.
+def vocab_macros() -> dict[str, int]:
+    out = {"MLRN_RUNTIME_VERSION": vocab.RUNTIME_VERSION}
+    out.update({s.macro: s.code for s in vocab.STATUSES})
+    for values, macros in [(vocab.KERNELS, vocab.KERNEL_MACROS), (vocab.STORAGES, vocab.STORAGE_MACROS),
+                           (vocab.SOLVERS, vocab.SOLVER_MACROS), (vocab.MULTICLASS, vocab.MULTICLASS_MACROS),
+                           (vocab.STORE_POLICIES, vocab.STORE_POLICY_MACROS),
+                           (vocab.REPLACE_POLICIES, vocab.REPLACE_POLICY_MACROS),
+                           (vocab.LEARNER_EVENTS, vocab.LEARNER_EVENT_MACROS)]:
+        assert values.keys() == macros.keys()
+        out.update({macros[k]: v for k, v in values.items()})
+    out["MLRN_SMO_PARAM_OK"] = 0
+    out.update({f"MLRN_SMO_PARAM_{name.upper()}": code for name, code in vocab.SMO_PARAM_CODES.items()})
+    out.update({
+        "MLRN_SMO_MAX_CLASSES": vocab.SMO_MAX_CLASSES,
+        "MLRN_SVM_OVO_MAX_CLASSES": vocab.SVM_OVO_MAX_CLASSES,
+        "MLRN_SVM_LABELED_MAX_CLASSES": vocab.SVM_LABELED_MAX_CLASSES,
+        "MLRN_TREE_REC_NODE_BYTES": vocab.TREE_REC_NODE_BYTES,
+        "MLRN_TREE_REC_LEAF_BYTES": vocab.TREE_REC_LEAF_BYTES,
+        "MLRN_PERSIST_VERSION": vocab.PERSIST_VERSION,
+        "MLRN_PERSIST_HEADER": vocab.PERSIST_HEADER,
+        "MLRN_PERSIST_FIRST_SEQ": vocab.PERSIST_FIRST_SEQ,
+        "MLRN_CRC32_POLY": vocab.CRC32_POLY,
+        "MLRN_LEARNER_MAGIC": vocab.LEARNER_MAGIC,
+        "MLRN_LEARNER_FORMAT": vocab.LEARNER_FORMAT,
+        "MLRN_LEARNER_FORMAT_ALL": vocab.LEARNER_FORMAT_ALL,
+        "MLRN_LEARNER__STATE_LEN": vocab.LEARNER_STATE_LEN,
+    })
+    out.update({f"MLRN_PERSIST_MAGIC{i}": b for i, b in enumerate(vocab.PERSIST_MAGIC)})
+    return out
+
+
+# Integer #defines that are not vocabulary: build options (their value is the user's choice) and the modes
+# of the RAM fake's power-cut injector, which only the C tests use. Any other integer #define of a header
+# must be in microlearn.core.vocab.
+NOT_VOCABULARY = {"MLRN_KERNELS", "MLRN_SOFT_FLOAT", "MLRN_PERSIST_BUF", "MLRN_PERSIST_MAX_WORD",
+                  "MLRN_PERSIST_RAM_CUT_CLEAN", "MLRN_PERSIST_RAM_CUT_GARBAGE", "MLRN_PERSIST_RAM_CUT_ERASED"}
+
+
+def test_every_integer_define_of_the_headers_is_in_vocab():
+    defines = header_defines()
+    integers = {n for n, v in defines.items() if c_int(v) is not None}
+    assert {"MLRN_OK", "MLRN_KERNEL_RBF", "MLRN_LEARNER_RESERVOIR", "MLRN_SMO_PARAM_GAMMA"} <= integers
+    missing = integers - set(vocab_macros()) - NOT_VOCABULARY
+    assert not missing, f"defined in the headers, missing from microlearn.core.vocab: {sorted(missing)}"
+    assert NOT_VOCABULARY <= integers, "stale NOT_VOCABULARY entries: " + str(NOT_VOCABULARY - integers)
+
+
+def test_vocab_values_equal_the_header_literals():
+    """The parse (no compiler needed): each macro vocab names is a literal of the same value."""
+    defines = header_defines()
+    for macro, value in vocab_macros().items():
+        assert macro in defines, f"{macro} (microlearn.core.vocab) is not defined in any header"
+        if c_int(defines[macro]) is not None:      # expressions are left to the compiled check
+            assert c_int(defines[macro]) == value, (macro, defines[macro], value)
+    assert np.float32(vocab.SMO_TAU) == np.float32(float(defines["MLRN_SMO_TAU"].rstrip("fF")))
+    assert np.float32(vocab.SMO_BIG) == np.float32(float(defines["MLRN_SMO_BIG"].rstrip("fF")))
+
+
+def test_type_limits_follow_the_struct_fields():
+    """MAX_FEATURES / MAX_CAPACITY / MAX_CLASSES are the ranges of mlrn_store's fields."""
+    store = re.search(r"typedef struct \{(.*?)\} mlrn_store;", (HEADERS / "mlrn_store.h").read_text(), re.S).group(1)
+    width = {"uint8_t": 0xFF, "uint16_t": 0xFFFF, "uint32_t": 0xFFFFFFFF}
+    fields = dict((f, width[t]) for t, f in re.findall(r"(uint\d+_t)\s+(\w+);", store))
+    assert fields["d"] == vocab.MAX_FEATURES
+    assert fields["capacity"] == vocab.MAX_CAPACITY
+    assert fields["n_classes"] == vocab.MAX_CLASSES
+    assert vocab.SVM_OVO_MAX_CLASSES * (vocab.SVM_OVO_MAX_CLASSES - 1) // 2 <= 0xFFFF
+
+
+# ---- the compiled check -----------------------------------------------------------------------------------
+GRID_CAPACITY = (2, 7, 100, 65535)
+GRID_D = (1, 3, 17, 65535)
+GRID_CLASSES = (2, 3, 4, 5, 16)
+
+
+def _c_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _program() -> str:
+    lines = ['#include <stdio.h>', '#include "mlrn_learner.h"', '#include "mlrn_svm.h"', '#include "mlrn_tree.h"',
+             "static void text(const char *tag, long code, const char *s) { printf(\"%s %ld %s\\n\", tag, code, s); }",
+             "int main(void) {", "    mlrn_smo_params p = mlrn_smo_default_params();", "    int c; unsigned k, mc;"]
+    for macro in vocab_macros():
+        lines.append(f'    printf("M %s %ld\\n", {_c_string(macro)}, (long)({macro}));')
+    # every int8 status code and every uint8 parameter code, through the texts' functions
+    lines.append("    for (c = -128; c < 128; c++) text(\"S\", c, mlrn_status_str((mlrn_status)c));")
+    lines.append("    for (c = 0; c < 256; c++) text(\"P\", c, mlrn_smo_param_str((uint8_t)c));")
+    lines.append("    for (k = 0; k <= 20; k++) for (mc = 0; mc <= 1; mc++)")
+    lines.append('        printf("N %u %u %u %u\\n", k, mc, (unsigned)mlrn_smo_n_sub((uint8_t)k, (uint8_t)mc), '
+                 "(unsigned)mlrn_smo_n_rows((uint8_t)k, (uint8_t)mc));")
+    lines.append('    for (k = 0; k <= 20; k++) printf("O %u %u\\n", k, (unsigned)MLRN_SMO_N_SUB_OVO(k));')
+    for (kernel, kid), (solver, sid), (mc, mid), (storage, st) in itertools.product(
+            vocab.KERNELS.items(), vocab.SOLVERS.items(), vocab.MULTICLASS.items(), vocab.STORAGES.items()):
+        lines.append(f"    p.kernel.type = {kid}; p.solver = {sid}; p.multiclass = {mid};")
+        for cap, d, nc in itertools.product(GRID_CAPACITY, GRID_D, GRID_CLASSES):
+            lines.append(f'    printf("W {kernel} {solver} {mc} {storage} {cap} {d} {nc} %lu\\n", '
+                         f"(unsigned long)mlrn_smo_work_floats({cap}u, {d}u, {nc}u, {st}, &p));")
+    for storage, st in vocab.STORAGES.items():
+        lines.append(f'    printf("E {storage} %lu\\n", (unsigned long)mlrn_store_elem_size({st}));')
+        for cap, d, nsub in itertools.product(GRID_CAPACITY, GRID_D, (1, 3, 6, 120)):
+            lines.append(f'    printf("L {storage} {cap} {d} {nsub} %lu %lu\\n", '
+                         f"(unsigned long)MLRN_SMO_WORK_FLOATS_LINEAR({cap}ul, {d}ul, {nsub}ul, {st}), "
+                         f"(unsigned long)mlrn_store_data_size({cap}u, {d}u, {st}));")
+    for d, nc in itertools.product(GRID_D, GRID_CLASSES):
+        lines.append(f'    printf("F {d} {nc} %lu\\n", (unsigned long)mlrn_learner_model_floats({d}u, {nc}u));')
+    lines += ["    return 0;", "}"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def c_output(tmp_path_factory):
+    """The program's lines by their tag (also compiled as C++: the headers stay clean in both)."""
+    if CC is None:
+        pytest.skip("no host C compiler")
+    wd = tmp_path_factory.mktemp("vocab")
+    (wd / "vocab.c").write_text(_program())
+    base = FLAGS + ["-I", str(HEADERS), str(wd / "vocab.c")]
+    r = subprocess.run([CC, "-std=c99", *base, "-o", str(wd / "vocab")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[:3000]
+    if shutil.which("c++"):
+        r = subprocess.run(["c++", "-x", "c++", "-std=c++11", *base, "-fsyntax-only"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr[:3000]
+    out = subprocess.run([str(wd / "vocab")], capture_output=True, text=True, check=True).stdout
+    tagged = {}
+    for line in out.splitlines():
+        tag, _, rest = line.partition(" ")
+        tagged.setdefault(tag, []).append(rest)
+    return tagged
+
+
+def test_vocab_values_equal_the_compiled_macros(c_output):
+    got = {}
+    for rest in c_output["M"]:
+        macro, value = rest.split(" ")
+        got[macro] = int(value)
+    assert got == vocab_macros()
+
+
+def test_status_texts_are_the_c_texts(c_output):
+    for rest in c_output["S"]:
+        code, text = rest.split(" ", 1)
+        assert text == vocab.status_str(int(code)), code
+    assert len({s.text for s in vocab.STATUSES} | {vocab.STATUS_UNKNOWN_TEXT}) == len(vocab.STATUSES) + 1
+    assert len({s.name for s in vocab.STATUSES}) == len(vocab.STATUSES)
+
+
+def test_parameter_texts_are_the_c_texts(c_output):
+    for rest in c_output["P"]:
+        code, text = rest.split(" ", 1)
+        assert text == vocab.smo_param_str(int(code)), code
+    for name, text in vocab.SMO_PARAMS:
+        assert text.startswith(name + ": ")      # the text names the parameter first, as Python's messages do
+
+
+def test_sub_problem_counts(c_output):
+    for rest in c_output["N"]:
+        k, mc, nsub, nrows = map(int, rest.split())
+        name = "ovr" if mc else "ovo"
+        assert (nsub, nrows) == (vocab.n_sub(k, name), vocab.n_rows(k, name)), (k, name)
+    for rest in c_output["O"]:
+        k, nsub = map(int, rest.split())
+        assert nsub == vocab.n_sub(k, "ovo"), k
+
+
+def test_work_array_formula(c_output):
+    lines = c_output["W"]
+    assert len(lines) == 4 * 2 * 2 * 3 * len(GRID_CAPACITY) * len(GRID_D) * len(GRID_CLASSES)
+    for rest in lines:
+        kernel, solver, mc, storage, cap, d, nc, floats = rest.split()
+        want = vocab.smo_work_floats(int(cap), int(d), int(nc), storage, kernel, solver, mc)
+        assert int(floats) == want, rest
+
+
+def test_linear_work_macro_store_sizes_and_model(c_output):
+    for rest in c_output["E"]:
+        storage, size = rest.split()
+        assert int(size) == vocab.ELEM_SIZE[storage]
+    for rest in c_output["L"]:
+        storage, cap, d, nsub, floats, data = rest.split()
+        assert int(floats) == vocab.smo_work_floats_linear(int(cap), int(d), int(nsub), storage), rest
+        assert int(data) == vocab.store_data_size(int(cap), int(d), storage), rest
+    for rest in c_output["F"]:
+        d, nc, floats = map(int, rest.split())
+        assert floats == vocab.learner_model_floats(d, nc)
+    # the macro is the function for a linear wss2 trainer (what MLRN_LEARNER_DEFINE relies on)
+    for cap, d, nc, mc, storage in itertools.product(GRID_CAPACITY, GRID_D, GRID_CLASSES, vocab.MULTICLASS,
+                                                     vocab.STORAGES):
+        assert vocab.smo_work_floats_linear(cap, d, vocab.n_sub(nc, mc), storage) == \
+            vocab.smo_work_floats(cap, d, nc, storage, "linear", "wss2", mc)
