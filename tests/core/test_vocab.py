@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from compile_c import compile_c
 from microlearn.core import vocab
 from microlearn.core.paths import include_dir
 
@@ -157,12 +158,9 @@ def c_output(tmp_path_factory):
         pytest.skip("no host C compiler")
     wd = tmp_path_factory.mktemp("vocab")
     (wd / "vocab.c").write_text(_program())
-    base = FLAGS + ["-I", str(HEADERS), str(wd / "vocab.c")]
-    r = subprocess.run([CC, "-std=c99", *base, "-o", str(wd / "vocab")], capture_output=True, text=True)
-    assert r.returncode == 0, r.stderr[:3000]
+    compile_c(wd / "vocab.c", wd / "vocab")
     if shutil.which("c++"):
-        r = subprocess.run(["c++", "-x", "c++", "-std=c++11", *base, "-fsyntax-only"], capture_output=True, text=True)
-        assert r.returncode == 0, r.stderr[:3000]
+        compile_c(wd / "vocab.c", lang="c++", stage="syntax")
     out = subprocess.run([str(wd / "vocab")], capture_output=True, text=True, check=True).stdout
     tagged = {}
     for line in out.splitlines():
@@ -230,3 +228,38 @@ def test_linear_work_macro_store_sizes_and_model(c_output):
                                                      vocab.STORAGES):
         assert vocab.smo_work_floats_linear(cap, d, vocab.n_sub(nc, mc), storage) == \
             vocab.smo_work_floats(cap, d, nc, storage, "linear", "wss2", mc)
+
+
+# The texts where the runtime keeps them on each kind of target (flash on AVR: a switch there once put a
+# pointer table in SRAM, and a wrong flash read would print garbage, not fail to compile).
+STATUS_TEXTS_C = Path(__file__).resolve().parent / "c" / "status_texts.c"
+
+
+@pytest.mark.parametrize("board", ["host", "uno", "nrf52840"])
+def test_status_texts_on_targets(board, tmp_path):
+    from microlearn.targets import get_target
+    from microlearn.targets.errors import TargetUnavailable
+    target = get_target(board)
+    try:
+        target.check()
+    except TargetUnavailable as e:
+        pytest.skip(str(e))
+    build = target.build([STATUS_TEXTS_C], tmp_path, include_dirs=[HEADERS])
+    lines = target.run(build).output.splitlines()
+    statuses = [ln.split(" ", 2) for ln in lines if ln.startswith("S ")]
+    params = [ln.split(" ", 2) for ln in lines if ln.startswith("P ")]
+    assert len(statuses) == 17 and len(params) == 15, lines
+    for _, code, text in statuses:
+        assert text == vocab.status_str(int(code)), (board, code)
+    for _, code, text in params:
+        assert text == vocab.smo_param_str(int(code)), (board, code)
+
+
+@pytest.mark.skipif(shutil.which("avr-gcc") is None or shutil.which("avr-size") is None, reason="no avr-gcc")
+def test_texts_take_no_sram_on_avr(tmp_path):
+    obj = tmp_path / "texts.o"
+    compile_c(Path(__file__).resolve().parent / "c" / "status_str_only.c", obj, board="uno", stage="object")
+    sections = subprocess.run(["avr-size", "-A", str(obj)], capture_output=True, text=True, check=True).stdout
+    sizes = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\.\S+)\s+(\d+)", sections, re.M)}
+    assert sum(v for k, v in sizes.items() if k.startswith((".data", ".rodata", ".bss"))) == 0, sizes
+    assert sizes.get(".progmem.data", 0) > 500, sizes     # the texts and the two pointer tables

@@ -197,22 +197,12 @@ static inline const char *mlrn_smo_param_str(uint8_t code) {
     static const char t_max_iter[] MLRN_FLASH = "max_iter: must be >= 1";
     static const char t_max_passes[] MLRN_FLASH = "max_passes: must be >= 1 with the simplified solver";
     static const char t_unknown[] MLRN_FLASH = "unknown parameter";
-    switch (code) {
-    case MLRN_SMO_PARAM_OK: return t_ok;
-    case MLRN_SMO_PARAM_PARAMS: return t_params;
-    case MLRN_SMO_PARAM_C: return t_c;
-    case MLRN_SMO_PARAM_TOL: return t_tol;
-    case MLRN_SMO_PARAM_ALPHA_TOL: return t_alpha_tol;
-    case MLRN_SMO_PARAM_KERNEL: return t_kernel;
-    case MLRN_SMO_PARAM_SOLVER: return t_solver;
-    case MLRN_SMO_PARAM_MULTICLASS: return t_multiclass;
-    case MLRN_SMO_PARAM_GAMMA: return t_gamma;
-    case MLRN_SMO_PARAM_COEF0: return t_coef0;
-    case MLRN_SMO_PARAM_N_CLASSES: return t_n_classes;
-    case MLRN_SMO_PARAM_MAX_ITER: return t_max_iter;
-    case MLRN_SMO_PARAM_MAX_PASSES: return t_max_passes;
-    default: return t_unknown;
-    }
+    /* By code: a table in flash, not a switch (see mlrn_status_str). */
+    static const char *const texts[] MLRN_FLASH = {t_ok, t_params, t_c, t_tol, t_alpha_tol, t_kernel, t_solver,
+                                                   t_multiclass, t_gamma, t_coef0, t_n_classes, t_max_iter,
+                                                   t_max_passes};
+    if (code > MLRN_SMO_PARAM_MAX_PASSES) return t_unknown;
+    return (const char *)mlrn_flash_ptr(&texts[code]);
 }
 #endif
 
