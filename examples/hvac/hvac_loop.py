@@ -20,7 +20,9 @@ import json
 import numpy as np
 
 from microlearn.learner.envs.hvac import comfort_stream, run_closed_loop
-from microlearn.learner.simulate import LearnerConfig, RefLearner, _fit_static, predict_model, simulate
+from microlearn.learner.config import LearnerConfig
+from microlearn.learner.reference import RefLearner, predict_model
+from microlearn.learner.simulate import _fit_static, simulate
 
 CENTRE = np.array([22.0, 50.0, 15.0, 0.5], np.float32)
 SPREAD = np.array([5.0, 20.0, 10.0, 0.5], np.float32)

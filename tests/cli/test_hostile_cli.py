@@ -470,7 +470,7 @@ def test_demo_with_every_target_skipped_in_process(monkeypatch, capsys):
 
 # ---- status codes and limits: Python's tables against the C headers ------------------------------------------------
 def test_status_names_cover_every_status_define_of_mlrn_h():
-    from microlearn.trainer import runner as ondevice
+    from microlearn.trainer import driver as ondevice
     text = (Path(include_dir()) / "mlrn.h").read_text()
     defines = dict((int(v), name) for name, v in
                    re.findall(r"#define\s+(MLRN_(?:OK|MAX_ITER|RUNNING|ERR_\w+))\s+\(?(-?\d+)\)?", text))
@@ -503,7 +503,7 @@ def test_python_limits_match_the_c_headers():
     ("E input\n", "fewer input bytes"),
 ])
 def test_device_exit_codes_become_status_names(output, message):
-    from microlearn.trainer.runner import explain_run_error
+    from microlearn.trainer.driver import explain_run_error
     from microlearn.targets.errors import RunError
     err = explain_run_error(RunError("host program exited with code 3", output))
     assert isinstance(err, RunError) and re.search(message, str(err)) and "exited with code" not in str(err)
@@ -516,9 +516,9 @@ def test_device_exit_codes_become_status_names(output, message):
 @pytest.mark.skipif(not HAVE_CC, reason="no host C compiler")
 def test_a_real_refusal_on_the_host_is_named_not_numbered():
     """Past the Python checks (called directly), the programs' exit codes still become status names."""
-    from microlearn.trainer.codegen import make_config
+    from microlearn.trainer.config import make_config
     from microlearn.learner.runner import run_on_target
-    from microlearn.learner.simulate import LearnerConfig
+    from microlearn.learner.config import LearnerConfig
     from microlearn.trainer.runner import train_on_target
     from microlearn.targets import get_target
     from microlearn.targets.errors import RunError

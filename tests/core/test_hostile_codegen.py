@@ -14,7 +14,8 @@ import pytest
 import microlearn
 from microlearn.cli.main import main
 from microlearn.core.c_format import c_bytes, c_comment, c_identifier, c_string
-from microlearn.trainer.codegen import export_trainer, make_config, render_trainer
+from microlearn.trainer.codegen import export_trainer, render_trainer
+from microlearn.trainer.config import make_config
 
 from compile_c import compile_c
 from conftest import need
@@ -108,7 +109,7 @@ def test_every_generator_refuses_a_bad_name(tmp_path):
 
     from microlearn.learner import codegen as lc
     from microlearn.learner.envs import colour
-    from microlearn.learner.simulate import LearnerConfig
+    from microlearn.learner.config import LearnerConfig
     est = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
     cfg = make_config(n_features=2, capacity=8, classes=2)
     lcfg = LearnerConfig(n_features=2, n_classes=2)

@@ -50,7 +50,8 @@ def _colour_reference():
         mt = _module(COLOUR / "make_table.py", "colour_make_table")
     finally:
         sys.path.pop(0)
-    from microlearn.learner.simulate import LearnerConfig, run_reference
+    from microlearn.learner.config import LearnerConfig
+    from microlearn.learner.simulate import run_reference
     s = mt.stream()
     # the sketch: (float)(int16 reading) / 1000.0f
     X = (np.rint(s.X).astype(np.int16).astype(np.float32) / np.float32(1000)).astype(np.float32)

@@ -129,7 +129,7 @@ def test_fixed_bug_linear_w_nonfinite(fuzz_runs, tmp_path):
 def test_exported_trainer_sanitized_degenerate(kernel, solver, storage, multiclass, tmp_path):
     """export_trainer's header, built by HostTarget(sanitize=True), trains on degenerate data
     (duplicates with conflicting labels, all-zero rows) and agrees with SMOClassifier."""
-    from microlearn.trainer.codegen import config_from_estimator
+    from microlearn.trainer.config import config_from_estimator
     from microlearn.trainer.runner import train_on_target
     from microlearn.targets.host import HostTarget
 

@@ -266,7 +266,7 @@ def test_loop_training_cost_from_marked_steps(board):
     training count; the decisions are those of the whole-loop-marked driver."""
     from microlearn.data import streams
     from microlearn.learner.runner import run_on_target
-    from microlearn.learner.simulate import LearnerConfig
+    from microlearn.learner.config import LearnerConfig
     t = _target(board)
     X, y = streams.make("rotating_hyperplane", n=200, drift_points=(100,))[:2]
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=2, capacity=40, budget=50)

@@ -11,7 +11,7 @@ from microlearn.trainer.planner import (Plan, boards_that_fit, calibration, does
                                         plan_config, precheck)
 from microlearn.boards.registry import get_board, list_boards
 from microlearn.cli.main import main
-from microlearn.trainer.codegen import make_config
+from microlearn.trainer.config import make_config
 from microlearn.targets import get_target
 from microlearn.targets.errors import DoesNotFit
 

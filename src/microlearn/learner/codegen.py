@@ -1,15 +1,13 @@
 """C for the self-learning loop: a configuration header binding static buffers to an
-mlrn_learner (include/mlrn_learner.h), and the stream driver run on a target."""
+mlrn_learner (include/mlrn_learner.h), with the sizes of its buffers and of its persisted state."""
 from __future__ import annotations
-
-import importlib.resources
-import struct
 
 import numpy as np
 
 from microlearn.core import vocab
 from microlearn.core.c_format import c_comment, c_float, c_header, c_identifier
-from .simulate import LearnerConfig
+
+from .config import LearnerConfig
 
 
 def _work_floats(cfg: LearnerConfig) -> int:
@@ -157,43 +155,3 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None) -> str:
     ]
     return c_header(name, "learner", "self-learning loop configuration", about, ["mlrn_learner.h"], "\n".join(body),
                     kernels=["linear"], select_kernels=True, macro_prefix=N)
-
-
-# The stream program (C, in driver.c) that runs the loop on a target. Its text is part of the learner
-# planner's calibration fingerprint: editing it asks for a new calibration.
-DRIVER = importlib.resources.files("microlearn.learner").joinpath("driver.c").read_text(encoding="utf-8")
-
-
-def encode_stream(X, y) -> bytes:
-    X = np.ascontiguousarray(X, dtype="<f4")
-    rows = np.empty(len(X), dtype=[("x", "<f4", (X.shape[1],)), ("y", "u1")])
-    rows["x"] = X
-    rows["y"] = np.asarray(y, dtype=np.uint8)
-    return struct.pack("<I", len(X)) + rows.tobytes()
-
-
-def parse_output(text: str) -> dict:
-    out = {"predictions": [], "retrains": [], "accepted": [], "rollbacks": [], "failed": [], "counters": None}
-    for line in text.splitlines():
-        tag, _, rest = line.partition(" ")
-        if tag == "P":
-            for i, tok in enumerate(rest.split()):
-                head = tok.rstrip("bARF")
-                out["predictions"].append(-1 if head == "-" else int(head))
-                flags = tok[len(head):]
-                if "b" in flags:
-                    out["retrains"].append(i)
-                if "A" in flags:
-                    out["accepted"].append(i)
-                if "R" in flags:
-                    out["rollbacks"].append(i)
-                if "F" in flags:
-                    out["failed"].append(i)
-        elif tag == "C":
-            v = [int(t) for t in rest.split()]
-            out["counters"] = dict(zip(["mistakes", "retrains", "accepted", "rollbacks", "dropped", "train_calls",
-                                        "drifts", "train_cycles", "timer_overhead_cycles"], v))
-        elif tag == "E":
-            raise RuntimeError(f"device reported an error: {line.strip()}")
-    out["predictions"] = np.array(out["predictions"], np.int64)
-    return out

@@ -29,7 +29,8 @@ from microlearn.boards.registry import get_board, list_boards
 from microlearn.trainer import planner as trainer_planner
 
 from . import codegen as lc
-from .simulate import LearnerConfig
+from .config import LearnerConfig
+from .driver import DRIVER
 
 LEARNER_HEADERS = ("mlrn.h", "mlrn_learner.h", "mlrn_smo.h", "mlrn_store.h", "mlrn_kernel.h", "mlrn_math.h",
                    "mlrn_rng.h", "mlrn_persist.h", "mlrn_crc32.h")
@@ -52,7 +53,8 @@ def learner_config(n_features, capacity=60, classes=2, *, storage="float32", **k
 def learner_fingerprint() -> str:
     """Hash of what the learner's calibrated figures depend on (runtime headers, a generated header, the
     stream driver, the targets' support code)."""
-    return trainer_planner.program_fingerprint(LEARNER_HEADERS, lc.render_header(learner_config(**REFERENCE), "lrn"), lc.DRIVER)
+    return trainer_planner.program_fingerprint(LEARNER_HEADERS, lc.render_header(learner_config(**REFERENCE), "lrn"),
+                                             DRIVER)
 
 
 def learner_calibration() -> dict:

@@ -18,7 +18,9 @@ from microlearn.trainer.driver import explain_run_error
 
 from . import codegen as lc
 from .planner import learner_does_not_fit, learner_precheck
-from .simulate import MAX_STREAM_ROWS, LearnerConfig, check_window, load_stream, report, run_reference
+from .config import LearnerConfig, check_window
+from .driver import DRIVER, encode_stream, parse_output
+from .simulate import MAX_STREAM_ROWS, load_stream, report, run_reference
 
 HOST_BUFFER_LIMIT = 1 << 30   # static buffers of a host build (as ondevice.HOST_BUFFER_LIMIT)
 MAX_TIMEOUT = 1e6             # seconds (11 days): subprocess timeouts overflow far above
@@ -47,7 +49,7 @@ def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool
     # The header carries the plan (and its #error) only when planned here: calibration builds without one.
     pl = learner_precheck(cfg, tgt) if board is not None and check else None
     (wd / "learner.h").write_text(lc.render_header(cfg, "lrn", plan=pl))
-    (wd / "main.c").write_text(lc.DRIVER)
+    (wd / "main.c").write_text(DRIVER)
     try:
         return tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())], defines=defines or {})
     except DoesNotFit as exc:
@@ -76,13 +78,13 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
             defines["LRN_TIME_TRAINING"] = 1
         build = build_learner(cfg, tgt, workdir, defines)
         try:
-            res = tgt.run(build, lc.encode_stream(X, y), timeout=timeout)
+            res = tgt.run(build, encode_stream(X, y), timeout=timeout)
         except Exception as exc:
             err = explain_run_error(exc, "learner")
             if err is exc:
                 raise
             raise err from exc
-        out = lc.parse_output(res.output)
+        out = parse_output(res.output)
         out.update({"target": tgt.name, "cycles": res.cycles, "instructions": res.instructions,
                     "seconds": res.seconds, "seconds_kind": res.seconds_kind,
                     "flash_bytes": build.flash_bytes, "static_ram_bytes": build.static_ram_bytes,

@@ -42,6 +42,7 @@ from microlearn.core.paths import include_dir
 from microlearn.core.store import affine_from_range
 from microlearn.learner import codegen as lc
 from microlearn.learner.codegen import static_objects
+from microlearn.learner.driver import encode_stream, parse_output
 from microlearn.learner.planner import REFERENCE, layout, learner_config, learner_fingerprint
 from microlearn.learner.runner import build_learner
 from microlearn.targets import get_target, symbols, target_for
@@ -165,8 +166,8 @@ def _learner_measure(name: str, cfg, run: bool, persist: str | None = None):
         addrs = symbols(t.nm, build.path)[1]
         stack = None
         if run:
-            res = t.run(build, lc.encode_stream(*_learner_stream(cfg.n_features, cfg.n_classes)), timeout=300)
-            lc.parse_output(res.output)           # raises if the device reported an error
+            res = t.run(build, encode_stream(*_learner_stream(cfg.n_features, cfg.n_classes)), timeout=300)
+            parse_output(res.output)           # raises if the device reported an error
             if persist and f"\nS {0}\n" not in res.output:
                 raise RuntimeError(f"{name}: the persistence round trip failed: {res.output[-200:]}")
             stack = res.stack_bytes

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from microlearn.trainer.planner import STORAGES, max_capacity, plan
-from microlearn.trainer.codegen import config_from_estimator
+from microlearn.trainer.config import config_from_estimator
 from microlearn.data.datasets import load, split
 from microlearn.trainer.runner import train_and_report, train_on_target
 from microlearn.targets import get_target

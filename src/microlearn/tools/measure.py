@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from microlearn.core.paths import include_dir
-from microlearn.trainer.codegen import TrainerConfig, make_config, render_trainer
+from microlearn.trainer.codegen import render_trainer
+from microlearn.trainer.config import TrainerConfig, make_config
 from microlearn.trainer.driver import DRIVER, encode_input
 from microlearn.targets.errors import RunError
 

@@ -9,84 +9,13 @@ checked at compile time against a budget (a named board's SRAM, or
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from microlearn.boards.registry import get_board
-from microlearn.core import store as _store, vocab
+from microlearn.core import vocab
 from microlearn.core.c_format import c_array, c_float, c_header, c_identifier, c_string_table
 
-from . import reference as _solvers
-
-@dataclass
-class TrainerConfig:
-    """Everything that fixes a device trainer's code and memory."""
-    n_features: int
-    capacity: int
-    n_classes: int
-    params: _solvers.Params
-    storage: str = "float32"
-    scale: np.ndarray | None = None     # float32 per feature (quantised storage)
-    offset: np.ndarray | None = None
-    classes: list = field(default_factory=list)
-
-    def __post_init__(self):
-        if not 1 <= self.n_features <= vocab.MAX_FEATURES:
-            raise ValueError(f"n_features must be in 1..{vocab.MAX_FEATURES}, got {self.n_features}")
-        if not 2 <= self.capacity <= vocab.MAX_CAPACITY:
-            raise ValueError(f"capacity must be in 2..{vocab.MAX_CAPACITY}, got {self.capacity}")
-        if not 2 <= self.n_classes <= vocab.MAX_CLASSES:
-            raise ValueError(f"n_classes must be in 2..{vocab.MAX_CLASSES}, got {self.n_classes}")
-        _solvers.check_params(storage=self.storage, kernel=self.params.kernel)
-        if self.storage != "float32" and (self.scale is None or self.offset is None):
-            raise ValueError("int16/int8 storage needs feature_range (or scale and offset)")
-
-    @property
-    def work_floats(self) -> int:
-        """mlrn_smo_work_floats for this configuration."""
-        p = self.params
-        return vocab.smo_work_floats(self.capacity, self.n_features, self.n_classes, self.storage, p.kernel,
-                                     p.solver, p.multiclass)
-
-    def buffers(self) -> dict[str, int]:
-        """Bytes of each static buffer by its C name suffix (NAME_<suffix>)."""
-        return {
-            "data": vocab.store_data_size(self.capacity, self.n_features, self.storage),
-            "labels": self.capacity,
-            "work": self.work_floats * 4,
-        }
-
-    def flash_tables(self) -> dict[str, int]:
-        return {"scale": 4 * self.n_features, "offset": 4 * self.n_features} if self.storage != "float32" else {}
-
-
-def config_from_estimator(est, capacity: int) -> TrainerConfig:
-    """The device configuration that reproduces a fitted SMOClassifier's training (same params, storage map)."""
-    return TrainerConfig(n_features=est.n_features_in_, capacity=int(capacity), n_classes=len(est.classes_),
-                         params=est.device_params(), storage=est.storage, scale=getattr(est, "scale_", None),
-                         offset=getattr(est, "offset_", None), classes=list(est.classes_))
-
-
-def make_config(*, n_features, capacity, classes, kernel="linear", C=1.0, gamma=1.0, degree=3, coef0=0.0, tol=1e-3,
-                max_iter=100000, solver="wss2", max_passes=10, alpha_tol=1e-7, multiclass="ovo", seed=0,
-                storage="float32", feature_range=None, scale=None, offset=None) -> TrainerConfig:
-    classes = list(classes) if not isinstance(classes, int) else list(range(classes))
-    # Refuse what the device's mlrn_smo_init would refuse, before any C is written.
-    _solvers.check_params(C=C, gamma=gamma, degree=degree, coef0=coef0, tol=tol, max_iter=max_iter,
-                          max_passes=max_passes, alpha_tol=alpha_tol, storage=storage, kernel=kernel, solver=solver,
-                          multiclass=multiclass)
-    if storage != "float32" and scale is None:
-        if feature_range is None:
-            raise ValueError(f"storage={storage!r} needs feature_range=(low, high) (scalars or per-feature)")
-        scale, offset = _store.affine_from_range(feature_range[0], feature_range[1], storage, n_features)
-    params = _solvers.Params.make(C=C, tol=tol, alpha_tol=alpha_tol, max_iter=max_iter, seed=seed,
-                                  max_passes=max_passes, solver=solver, multiclass=multiclass, kernel=kernel,
-                                  gamma=gamma, coef0=coef0, degree=degree)
-    return TrainerConfig(n_features=int(n_features), capacity=int(capacity), n_classes=len(classes), params=params,
-                         storage=storage, scale=scale, offset=offset, classes=classes)
-
+from .config import TrainerConfig, make_config
 
 def render_trainer(cfg: TrainerConfig, name: str, sram_budget: int | None = None) -> str:
     N, U = c_identifier(name, "trainer name"), name.upper()

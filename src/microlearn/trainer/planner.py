@@ -38,7 +38,8 @@ from microlearn.targets.base import SUPPORT_DIR
 from microlearn.targets.errors import DoesNotFit
 
 from . import reference as _solvers
-from .codegen import TrainerConfig, make_config, render_trainer
+from .codegen import render_trainer
+from .config import TrainerConfig, make_config
 from .driver import DRIVER
 
 CALIBRATION_PATH = PACKAGE_DIR / "boards" / "calibration.json"

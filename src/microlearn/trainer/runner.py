@@ -14,9 +14,9 @@ from microlearn.targets import Target, get_target
 from microlearn.targets.errors import DoesNotFit
 
 from . import planner, reference as _solvers
-from .codegen import TrainerConfig, config_from_estimator, render_trainer
-from .driver import (DRIVER, STATUS_MACROS, STATUS_NAMES, DeviceRun, encode_input, explain_run_error,  # noqa: F401
-                     parse_output, status_text)
+from .codegen import render_trainer
+from .config import TrainerConfig, config_from_estimator
+from .driver import DRIVER, STATUS_NAMES, DeviceRun, encode_input, explain_run_error, parse_output
 from .estimator import SMOClassifier
 
 

@@ -1,0 +1,48 @@
+"""The learner's driver program (driver.c: the loop over a binary stream on stdin, timed by a timer
+interrupt on AVR) and its protocol: what Python sends (encode_stream) and what the device prints back
+(parse_output)."""
+from __future__ import annotations
+
+import importlib.resources
+import struct
+
+import numpy as np
+
+# The stream program (C, in driver.c) that runs the loop on a target. Its text is part of the learner
+# planner's calibration fingerprint: editing it asks for a new calibration.
+DRIVER = importlib.resources.files("microlearn.learner").joinpath("driver.c").read_text(encoding="utf-8")
+
+
+def encode_stream(X, y) -> bytes:
+    X = np.ascontiguousarray(X, dtype="<f4")
+    rows = np.empty(len(X), dtype=[("x", "<f4", (X.shape[1],)), ("y", "u1")])
+    rows["x"] = X
+    rows["y"] = np.asarray(y, dtype=np.uint8)
+    return struct.pack("<I", len(X)) + rows.tobytes()
+
+
+def parse_output(text: str) -> dict:
+    out = {"predictions": [], "retrains": [], "accepted": [], "rollbacks": [], "failed": [], "counters": None}
+    for line in text.splitlines():
+        tag, _, rest = line.partition(" ")
+        if tag == "P":
+            for i, tok in enumerate(rest.split()):
+                head = tok.rstrip("bARF")
+                out["predictions"].append(-1 if head == "-" else int(head))
+                flags = tok[len(head):]
+                if "b" in flags:
+                    out["retrains"].append(i)
+                if "A" in flags:
+                    out["accepted"].append(i)
+                if "R" in flags:
+                    out["rollbacks"].append(i)
+                if "F" in flags:
+                    out["failed"].append(i)
+        elif tag == "C":
+            v = [int(t) for t in rest.split()]
+            out["counters"] = dict(zip(["mistakes", "retrains", "accepted", "rollbacks", "dropped", "train_calls",
+                                        "drifts", "train_cycles", "timer_overhead_cycles"], v))
+        elif tag == "E":
+            raise RuntimeError(f"device reported an error: {line.strip()}")
+    out["predictions"] = np.array(out["predictions"], np.int64)
+    return out

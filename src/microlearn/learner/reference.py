@@ -1,0 +1,249 @@
+"""The self-learning loop's Python reference: RefLearner repeats every decision of the C learner
+(include/mlrn_learner.h) in the same float32 operations, so the device and Python make the same
+predictions and retrain, accept and roll back at the same rows.
+
+It counts mistakes, keeps the sliding window trigger, splits held-out samples, evicts FIFO / reservoir
+(xorshift32) / class-balanced, completes time-sliced training at the same step call, accepts in integer
+arithmetic and queues the samples that arrive mid-training, with the float32 SMO reference
+(microlearn.trainer.reference)."""
+from __future__ import annotations
+
+import numpy as np
+
+from microlearn.core import f32 as _f32, store as _store
+from microlearn.core.f32 import F
+from microlearn.core.rng import XorShift32
+from microlearn.core.vocab import EV_ACCEPTED, EV_FAILED, EV_NONE, EV_ROLLBACK
+from microlearn.trainer import reference as _solvers
+
+from .config import LearnerConfig
+
+U32_MAX = 0xFFFFFFFF   # the C learner's uint32 counters
+
+
+def predict_model(W, b, cmap, X) -> np.ndarray:
+    """mlrn_learner__predict_model for every row of X (float32, C order)."""
+    X = np.atleast_2d(np.asarray(X, np.float32))
+    m = len(cmap)
+    cmap = np.asarray(cmap)
+    if m <= 2:
+        f = _f32.dot_rows(X, W[0]) + b[0]
+        return np.where(f >= F(0.0), cmap[1], cmap[0])
+    votes = np.zeros((len(X), m), np.int64)
+    sub = 0
+    for p in range(m - 1):
+        for q in range(p + 1, m):
+            f = _f32.dot_rows(X, W[sub]) + b[sub]
+            pos = f >= F(0.0)
+            votes[pos, q] += 1
+            votes[~pos, p] += 1
+            sub += 1
+    return cmap[np.argmax(votes, axis=1)]   # first maximum, like the C loop
+
+
+class RefLearner:
+    """Python twin of mlrn_learner."""
+
+    def __init__(self, cfg: LearnerConfig):
+        self.cfg = cfg
+        self.d = cfg.n_features
+        self.train_x: list[np.ndarray] = []
+        self.train_y: list[int] = []
+        self.hold_x: list[np.ndarray] = []
+        self.hold_y: list[int] = []
+        self.model = None          # (W, b, map)
+        self.cand = None
+        self.training = False
+        self.pending = False
+        self.calls_left = 0
+        self.queue: list[tuple[np.ndarray, int]] = []
+        self.win = [0] * max(cfg.trigger_window, 1)
+        self.win_pos = self.win_fill = self.win_err = self.win_since = 0
+        self.mistakes_since = 0
+        self.n_drifts = 0
+        self.rng = XorShift32(cfg.seed)
+        self.n_stored = self.seen_train = self.seen_hold = 0
+        self.n_feedback = self.n_mistakes = self.n_retrains = self.n_accepted = 0
+        self.n_rollbacks = self.n_failed = self.n_dropped = self.n_discarded = 0
+        self.event = EV_NONE
+        self.last = {}
+        self.train_iters: list[int] = []
+
+    # -- prediction
+    def predict(self, x) -> int:
+        if self.model is None:
+            return -1
+        W, b, cmap = self.model
+        return int(predict_model(W, b, cmap, x)[0])
+
+    def _holdout_correct(self, model) -> int:
+        if not self.hold_x:
+            return 0
+        W, b, cmap = model
+        return int(np.sum(predict_model(W, b, cmap, np.vstack(self.hold_x)) == np.asarray(self.hold_y)))
+
+    # -- the store
+    def _insert(self, x, y) -> int:
+        """mlrn_learner__insert: 1 if the sample went to the training store, 2 held-out (0: discarded)."""
+        c = self.cfg
+        to_hold = bool(c.holdout_every) and self.n_stored % c.holdout_every == c.holdout_every - 1
+        xs, ys, cap = (self.hold_x, self.hold_y, c.hold_capacity) if to_hold else \
+            (self.train_x, self.train_y, c.train_capacity)
+        # uint32 counters that saturate, as in mlrn_learner__insert (a wrap to 0 would divide by zero)
+        if to_hold:
+            self.seen_hold = min(self.seen_hold + 1, U32_MAX)
+            seen = self.seen_hold
+        else:
+            self.seen_train = min(self.seen_train + 1, U32_MAX)
+            seen = self.seen_train
+        self.n_stored += 1
+        if c.storage != "float32":   # the row as the device's store gives it back
+            x = _store.stored_rows(x[None, :], c.storage, c.scale, c.offset)[0]
+        where = 2 if to_hold else 1
+        if len(xs) < cap:
+            xs.append(x); ys.append(y)
+            return where
+        if c.replace == "reservoir":   # entry j goes; the newcomer joins at the end (arrival order kept)
+            j = self.rng.next() % seen
+            if j >= cap:
+                self.n_discarded += 1
+                return 0
+            e = j
+        elif c.replace == "fifo":
+            e = 0
+        else:
+            counts = np.bincount(np.asarray(ys), minlength=c.n_classes)
+            big = int(np.argmax(counts))
+            e = ys.index(big)
+        del xs[e]; del ys[e]
+        xs.append(x); ys.append(y)
+        return where
+
+    def _drift(self):
+        """mlrn_learner__drift: the stores keep only the samples stored during the window (newest entries:
+        the stores are in arrival order), a training in progress is abandoned and its queue stored."""
+        W = self.cfg.trigger_window
+        keep_train = sum((v >> 1) & 1 for v in self.win[:W])
+        keep_hold = sum((v >> 2) & 1 for v in self.win[:W])
+        if self.training:
+            self.training = False
+            self.cand = None
+            self.calls_left = 0
+        for xs, ys, k in ((self.train_x, self.train_y, keep_train), (self.hold_x, self.hold_y, keep_hold)):
+            cut = max(len(xs) - k, 0)
+            del xs[:cut]; del ys[:cut]
+        self.seen_train, self.seen_hold = len(self.train_x), len(self.hold_x)
+        q, self.queue = self.queue, []
+        for x, y in q:
+            self._insert(x, y)
+        self.win_pos = self.win_fill = self.win_err = self.win_since = 0
+        self.n_drifts += 1
+        self.pending = True
+
+    # -- the loop
+    def feedback(self, x, y: int) -> int:
+        c = self.cfg
+        x = np.asarray(x, np.float32)
+        if not np.all(np.isfinite(x)):
+            raise ValueError("non-finite feature")
+        if not 0 <= y < c.n_classes:
+            raise ValueError("label out of range")
+        pred = self.predict(x)
+        wrong = int(pred != y)
+        self.n_feedback += 1
+        if wrong:
+            self.n_mistakes += 1
+            self.mistakes_since = min(self.mistakes_since + 1, 0xFFFF)
+        where = 0
+        if wrong or c.store == "all":
+            if self.training:
+                if len(self.queue) < c.queue:
+                    self.queue.append((x.copy(), int(y)))
+                else:
+                    self.n_dropped += 1
+            else:
+                where = self._insert(x.copy(), int(y))
+        W = c.trigger_window
+        if W:   # ring of the last W outcomes: bit 0 wrong, bit 1 stored in train, bit 2 stored held out
+            if self.win_fill == W:
+                self.win_err -= self.win[self.win_pos] & 1
+            else:
+                self.win_fill += 1
+            self.win[self.win_pos] = wrong | (2 if where == 1 else 4 if where == 2 else 0)
+            self.win_err += wrong
+            self.win_pos = (self.win_pos + 1) % W
+            if self.win_since < W:
+                self.win_since += 1
+            if c.drift_pct and self.win_fill == W and self.win_err * 100 > c.drift_pct * W:
+                self._drift()
+        if not self.training and not self.pending:
+            if (c.k_mistakes and self.mistakes_since >= c.k_mistakes) or \
+                    (W and self.win_since == W and self.win_err * 100 > c.err_pct * W):
+                self.pending = True
+        return wrong
+
+    def request_train(self):
+        if not self.training:
+            self.pending = True
+
+    def _begin(self) -> bool:
+        labels = np.asarray(self.train_y, np.int64)
+        present = sorted(set(self.train_y))
+        if len(present) < 2:
+            return False
+        inv = {cl: i for i, cl in enumerate(present)}
+        lab = np.array([inv[v] for v in labels], np.int64)
+        try:
+            q = {} if self.cfg.storage == "float32" else dict(scale=self.cfg.scale, offset=self.cfg.offset)
+            subs = _solvers.train(self.cfg.params, np.vstack(self.train_x), lab, len(present), **q)
+            W = np.vstack([s.w for s in subs]).astype(np.float32)
+            b = np.array([s.b for s in subs], np.float32)
+            T = int(sum(s.n_iter for s in subs))
+            self.cand = (W, b, present)
+        except (FloatingPointError, ValueError):
+            T = 0
+            self.cand = None
+        self.cand_iter = T
+        self.pending = False
+        self.mistakes_since = 0
+        self.win_since = 0
+        self.training = True
+        self.n_retrains += 1
+        B = self.cfg.budget
+        self.calls_left = T // B if B > 0 else 0
+        return True
+
+    def _finish(self):
+        self.training = False
+        self.train_iters.append(self.cand_iter)
+        if self.cand is None:
+            self.n_failed += 1
+            self.event = EV_FAILED
+        else:
+            cand = self._holdout_correct(self.cand)
+            cur = self._holdout_correct(self.model) if self.model is not None else 0
+            n = len(self.hold_x)
+            self.last = {"cand_correct": cand, "cur_correct": cur, "hold_n": n}
+            # strictly better by the margin (ties keep the current model); an empty held-out store accepts
+            if self.model is None or n == 0 or cand * 100 + self.cfg.margin_pct * n > cur * 100:
+                self.model = self.cand
+                self.n_accepted += 1
+                self.event = EV_ACCEPTED
+            else:
+                self.n_rollbacks += 1
+                self.event = EV_ROLLBACK
+        q, self.queue = self.queue, []
+        for x, y in q:
+            self._insert(x, y)
+
+    def step(self) -> bool:
+        """One mlrn_learner_step(budget) call. Returns True while training (MLRN_RUNNING)."""
+        self.event = EV_NONE
+        if not self.training:
+            if not self.pending or not self._begin():
+                return False
+        if self.calls_left > 0:
+            self.calls_left -= 1
+            return True
+        self._finish()
+        return False
