@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +12,10 @@ from sklearn.svm import SVC
 
 from microlearn.data import streams as S
 from microlearn.learner.envs import colour, hvac
+
+from compile_c import compile_c, program_output
+
+C_DIR = Path(__file__).resolve().parent / "c"
 
 
 def fit(X, y):
@@ -194,16 +198,14 @@ def test_colour_export_c_table_compiles(tmp_path):
     src = colour.export_c_table(s.X, s.y, classes=s.info["classes"], drift_points=s.drift_points)
     assert "static const int16_t colour_readings[60][4]" in src and "COLOUR_READINGS_CLASS_YELLOW 3" in src
     assert src.count("{") - 2 == 60  # one brace per row + the two table braces
-    prog = tmp_path / "t.c"
-    prog.write_text(src + "int main(void) { return colour_readings[0][0] == %d && colour_readings_labels[59] == %d"
-                    " ? 0 : 1; }\n" % (int(s.X[0, 0]), int(s.y[59])))
-    if shutil.which("gcc"):
-        subprocess.run(["gcc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-Wconversion", str(prog), "-o",
-                        str(tmp_path / "t")], check=True)
-        assert subprocess.run([str(tmp_path / "t")]).returncode == 0
+    # c/colour_table_check.c includes the table as colour_readings.h and checks two entries against these
+    (tmp_path / "colour_readings.h").write_text(src)
+    check = dict(include_dirs=[tmp_path], defines={"FIRST_READING": int(s.X[0, 0]), "LAST_LABEL": int(s.y[59])})
+    if shutil.which("cc"):
+        program_output(C_DIR / "colour_table_check.c", tmp_path, **check)   # exits 0: the entries match
     if shutil.which("avr-gcc"):
-        subprocess.run(["avr-gcc", "-mmcu=atmega328p", "-Os", "-std=c99", "-Wall", "-Werror", "-c", str(prog), "-o",
-                        str(tmp_path / "t.o")], check=True)
+        compile_c(C_DIR / "colour_table_check.c", tmp_path / "colour_table_check.o", board="uno", stage="object",
+                  **check)
     with pytest.raises(ValueError):
         colour.export_c_table(np.array([[40000.0]]))
     with pytest.raises(ValueError):

@@ -19,6 +19,7 @@
 #include <string.h>
 #include "mlrn_learner.h"
 #include "mlrn_persist_ram.h"
+#include "persist_test_util.h"
 
 #define D 2
 #define NC 3
@@ -95,19 +96,11 @@ static int exercise(mlrn_learner *l, uint32_t seed) {
     return was && sane(l);
 }
 
-/* The payload l would save in format fmt (1: save, 2: save_all), through a scratch RAM storage. */
+/* The payload l would save in format fmt (1: save, 2: save_all): 1, or 0 if it cannot be had. */
 static int snapshot(const mlrn_learner *l, uint8_t fmt, payload *out) {
-    static uint8_t smem[2 * (PAY_MAX + 64u)];
-    mlrn_persist_ram sram;
-    mlrn_storage sst;
-    mlrn_persist_info info;
-    mlrn_status s;
-    mlrn_persist_ram_init(&sram, smem, sizeof smem, 0xFF);
-    mlrn_persist_ram_bind(&sram, &sst);
-    s = fmt == 1 ? mlrn_learner_save(l, &sst) : mlrn_learner_save_all(l, &sst);
-    if (s != MLRN_OK) return 0;
-    if (mlrn_persist_load(&sst, out->bytes, PAY_MAX, &info) != MLRN_OK) return 0;
-    out->len = info.len;
+    uint32_t n = learner_state_bytes(l, fmt, out->bytes, PAY_MAX);
+    if (n == 0u) return 0;
+    out->len = n;
     return 1;
 }
 

@@ -26,6 +26,7 @@
 #include <string.h>
 #include "mlrn_learner.h"
 #include "mlrn_persist_ram.h"
+#include "persist_test_util.h"
 
 #define FLASH_MAX 4096u
 #define PAGE 256u
@@ -231,22 +232,9 @@ static void row(mlrn_learner *l, uint32_t *rng) {
     (void)mlrn_learner_step(l, 5);
 }
 
-/* What l would save in format fmt, through a RAM storage (byte-writable). */
-static uint32_t state_bytes(const mlrn_learner *l, uint8_t fmt, uint8_t *out) {
-    static uint8_t mem2[2 * 1200];
-    mlrn_persist_ram ram;
-    mlrn_storage s2;
-    mlrn_persist_info info;
-    mlrn_persist_ram_init(&ram, mem2, sizeof mem2, 0xFF);
-    mlrn_persist_ram_bind(&ram, &s2);
-    if ((fmt == 1 ? mlrn_learner_save(l, &s2) : mlrn_learner_save_all(l, &s2)) != MLRN_OK) return 0;
-    if (mlrn_persist_load(&s2, out, 1200u, &info) != MLRN_OK) return 0;
-    return info.len;
-}
-
 static void learner(void) {
     static const uint8_t ws[] = {4, 8, 16, 32};
-    static uint8_t want[1200], got[1200], old_state[1200];
+    static uint8_t want[STATE_MAX], got[STATE_MAX], old_state[STATE_MAX];
     mlrn_learner_params p = params();
     uint8_t wi;
     for (wi = 0; wi < sizeof ws; wi++) {
@@ -263,19 +251,19 @@ static void learner(void) {
                 if (fmt == 1 && !R.has_model) fmt = 2;
                 saves++;
                 if ((fmt == 1 ? mlrn_learner_save(&R, &st) : mlrn_learner_save_all(&R, &st)) != MLRN_OK) continue;
-                nw = state_bytes(&R, fmt, want);
+                nw = learner_state_bytes(&R, fmt, want, STATE_MAX);
                 if (F_init(&p) != MLRN_OK || mlrn_learner_load(&F, &st) != MLRN_OK) continue;
-                if (nw && state_bytes(&F, fmt, got) == nw && memcmp(want, got, nw) == 0) same++;
+                if (nw && learner_state_bytes(&F, fmt, got, STATE_MAX) == nw && memcmp(want, got, nw) == 0) same++;
             }
         }
         viol += fm.violations;
         /* power cuts at every operation of a save_all over the previous save_all */
         while (R.training) (void)mlrn_learner_step(&R, 0);
         if (mlrn_learner_save_all(&R, &st) != MLRN_OK) exit(3);
-        n_old = state_bytes(&R, 2, old_state);
+        n_old = learner_state_bytes(&R, 2, old_state, STATE_MAX);
         for (i = 0; i < 7u; i++) row(&R, &rng);
         while (R.training) (void)mlrn_learner_step(&R, 0);
-        n_new = state_bytes(&R, 2, want);
+        n_new = learner_state_bytes(&R, 2, want, STATE_MAX);
         snap = fm;
         for (mode = 0; mode < 2u; mode++) {
             uint32_t k;
@@ -290,7 +278,7 @@ static void learner(void) {
                 fm.powered = 1;
                 cuts++;
                 if (F_init(&p) != MLRN_OK || mlrn_learner_load(&F, &st) != MLRN_OK) { lost++; continue; }
-                n = state_bytes(&F, 2, got);
+                n = learner_state_bytes(&F, 2, got, STATE_MAX);
                 if (n == n_new && memcmp(got, want, n) == 0) neu++;
                 else if (s != MLRN_OK && n == n_old && memcmp(got, old_state, n) == 0) old++;
                 else lost++;
