@@ -13,7 +13,6 @@ The C drivers are tests/learner/c/persist_faults.c and tests/learner/c/persist_p
 project's warning and sanitizer flags (ASan + UBSan, no recovery: tests/runtime/test_runtime_robustness.py)."""
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import subprocess
@@ -22,17 +21,11 @@ from pathlib import Path
 
 import pytest
 
-import microlearn
 from microlearn.learner import persist_format as pf
 
-try:   # the project's compilers, warning and sanitizer flags
-    from test_runtime_robustness import COMPILERS, _build, _run
-except ImportError:   # another import mode: load the module by path
-    _spec = importlib.util.spec_from_file_location("_mlrn_robustness",
-                                                   Path(__file__).parents[1] / "runtime" / "test_runtime_robustness.py")
-    _mod = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(_mod)
-    COMPILERS, _build, _run = _mod.COMPILERS, _mod._build, _mod._run
+from compile_c import SANITIZE, compile_c, host_compilers, run_sanitized
+
+COMPILERS = host_compilers()
 
 pytestmark = pytest.mark.hostile
 C_DIR = Path(__file__).resolve().parent / "c"
@@ -63,7 +56,13 @@ def _exe(tmp_path_factory, source: str, compilers=None):
         pytest.skip("no host gcc")
     name, cc, lang = (compilers or GCC)[0]
     work = tmp_path_factory.mktemp(source.replace(".c", ""))
-    return _build(cc, lang, C_DIR / source, work / f"{name}.exe")
+    exe = work / f"{name}.exe"
+    compile_c(C_DIR / source, exe, compiler=cc, lang=lang, opt="-O1", extra=SANITIZE)
+    return exe
+
+
+def _run(exe, *args, timeout: float = 120):
+    return run_sanitized(exe, *args, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -255,16 +254,11 @@ def test_drivers_are_cxx_clean(tmp_path_factory):
 def test_avr_writer_keeps_one_program_word(tmp_path):
     """On AVR (byte-writable EEPROM) the writer holds a 1-byte word unless MLRN_PERSIST_MAX_WORD asks for more:
     the RAM a save needs grows by exactly the word; a storage with a larger word than the build holds is refused."""
-    src = tmp_path / "w.c"
-    src.write_text('#include "mlrn_persist.h"\nmlrn_persist_writer writer;\nmlrn_persist_reader reader;\n')
     sizes = {}
     for word in (None, 8):
         obj = tmp_path / f"w{word}.o"
-        cmd = ["avr-gcc", "-mmcu=atmega328p", "-Os", "-std=c99", "-Wall", "-Wextra", "-Werror", "-c", "-I",
-               microlearn.include_dir(), str(src), "-o", str(obj)]
-        if word:
-            cmd.insert(1, f"-DMLRN_PERSIST_MAX_WORD={word}")
-        subprocess.run(cmd, check=True, capture_output=True, text=True)
+        compile_c(C_DIR / "persist_writer_sizes.c", obj, board="uno", stage="object",
+                  defines={"MLRN_PERSIST_MAX_WORD": word} if word else None)
         nm = subprocess.run(["avr-nm", "-S", str(obj)], check=True, capture_output=True, text=True).stdout
         sizes[word] = {m.group(2): int(m.group(1), 16) for m in re.finditer(r"^\S+ (\S+) \S (\w+)$", nm, re.M)}
     assert sizes[8]["writer"] - sizes[None]["writer"] == 7
@@ -277,7 +271,8 @@ def test_reservoir_counters_saturate_in_c_and_python(tmp_path_factory):
     and its Python reference alike, and the draws that follow agree."""
     import numpy as np
 
-    from microlearn.learner.simulate import LearnerConfig, RefLearner
+    from microlearn.learner.config import LearnerConfig
+    from microlearn.learner.reference import RefLearner
     out = _checked(_run(_exe(tmp_path_factory, "learner_seen_saturates.c")), "learner_seen_saturates")
     c_rows = [tuple(map(int, ln.split())) for ln in out.splitlines()]
     ref = RefLearner(LearnerConfig(n_features=2, n_classes=2, capacity=4, holdout_every=0, replace="reservoir",

@@ -12,7 +12,9 @@ import pytest
 import microlearn
 from microlearn.data import streams
 from microlearn.learner.runner import loop
-from microlearn.learner.simulate import LearnerConfig, RefLearner, simulate
+from microlearn.learner.config import LearnerConfig
+from microlearn.learner.reference import RefLearner
+from microlearn.learner.simulate import simulate
 
 from compile_c import program_output
 

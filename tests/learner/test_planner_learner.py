@@ -16,6 +16,7 @@ from microlearn.learner.planner import (LearnerPlan, learner_calibration, learne
 from microlearn.boards.registry import get_board
 from microlearn.cli.main import main
 from microlearn.learner import codegen as lc
+from microlearn.learner.driver import encode_stream
 from microlearn.targets.errors import DoesNotFit
 
 from compile_c import compile_c
@@ -371,7 +372,7 @@ def _persist_run(board, cfg, kind, nv_bytes):
     with tempfile.TemporaryDirectory() as wd:
         build = build_learner(cfg, t, wd, {"LRN_MARK_STEPS": 1, "LRN_PERSIST": PERSIST_KINDS[kind],
                                            "LRN_PERSIST_BYTES": nv_bytes})
-        res = t.run(build, lc.encode_stream(*_learner_stream(cfg.n_features, cfg.n_classes, seed=5)), timeout=300)
+        res = t.run(build, encode_stream(*_learner_stream(cfg.n_features, cfg.n_classes, seed=5)), timeout=300)
     status = int(res.output.split("\nS ")[1].split()[0])
     return build, res, status
 
