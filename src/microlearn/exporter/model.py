@@ -101,22 +101,18 @@ def render(m: CModel) -> str:
     if m.helpers:
         lines.append(m.helpers.rstrip("\n"))
         lines.append("")
-    lines.append("/* Index into classes_ of the predicted class. */")
-    lines.append(f"static inline int32_t {N}_predict(const {m.input_type} *x) {{")
-    lines.append(m.predict_body.rstrip("\n"))
-    lines.append("}")
-    if m.decision_body is not None:
-        lines.append("")
-        lines.append(f"/* scikit-learn's decision_function: {m.n_decision} value(s) into out. */")
-        lines.append(f"static inline void {N}_decision_function(const {m.input_type} *x, float *out) {{")
-        lines.append(m.decision_body.rstrip("\n"))
-        lines.append("}")
-    if m.proba_body is not None:
-        lines.append("")
-        lines.append(f"/* scikit-learn's predict_proba: {m.n_classes} probabilities into out. */")
-        lines.append(f"static inline void {N}_predict_proba(const {m.input_type} *x, float *out) {{")
-        lines.append(m.proba_body.rstrip("\n"))
-        lines.append("}")
+    # The entry points, each with its comment: (comment, signature, body); a model without a decision
+    # function or probabilities leaves those out.
+    entries = [("Index into classes_ of the predicted class.",
+                f"int32_t {N}_predict(const {m.input_type} *x)", m.predict_body),
+               (f"scikit-learn's decision_function: {m.n_decision} value(s) into out.",
+                f"void {N}_decision_function(const {m.input_type} *x, float *out)", m.decision_body),
+               (f"scikit-learn's predict_proba: {m.n_classes} probabilities into out.",
+                f"void {N}_predict_proba(const {m.input_type} *x, float *out)", m.proba_body)]
+    for i, (doc, signature, body) in enumerate(e for e in entries if e[2] is not None):
+        if i:
+            lines.append("")
+        lines += [f"/* {doc} */", f"static inline {signature} {{", body.rstrip("\n"), "}"]
     return c_header(N, "model", f"model exported from {c_comment(m.source)}", about, m.includes, "\n".join(lines),
                     kernels=m.kernels, version=__version__)
 
