@@ -30,3 +30,21 @@ def kv_line(out: str, tag: str) -> dict[str, int]:
     rows = [ln for ln in out.splitlines() if ln.startswith(tag)]
     assert rows, f"no line starting with {tag!r}:\n{out[-2000:]}"
     return {k: int(v) for k, v in (tok.split("=") for tok in rows[0].split()[1:] if "=" in tok)}
+
+
+def tools_missing(board: str) -> list[str]:
+    """The tools a board's build and emulator need that are not installed."""
+    from microlearn.boards import get_board
+    return [t for t, ok in get_board(board).tools_installed().items() if not ok]
+
+
+def board_param(board: str, slow: bool = False):
+    """A board as a test parameter: marked avr or cortexm (`-m avr` selects a toolchain's tests), skipped
+    with the missing tools named when they are not installed, and marked slow on request."""
+    from microlearn.boards import get_board
+    marks = [pytest.mark.avr if get_board(board).arch == "avr" else pytest.mark.cortexm]
+    missing = tools_missing(board)
+    marks.append(pytest.mark.skipif(bool(missing), reason=f"not installed: {', '.join(missing)}"))
+    if slow:
+        marks.append(pytest.mark.slow)
+    return pytest.param(board, marks=marks, id=board)

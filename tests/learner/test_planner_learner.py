@@ -10,6 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from conftest import board_param
 from microlearn.core.paths import include_dir
 from microlearn.learner.planner import (LearnerPlan, learner_calibration, learner_calibration_is_current,
                                         learner_config, max_learner_capacity, plan_learner, plan_learner_config)
@@ -24,19 +25,6 @@ from compile_c import compile_c
 FLASH_TOLERANCE = 0.02       # relative: flash is a calibrated model (features x storage, + multi-class delta)
 STACK_TOLERANCE = 16         # bytes: the stack is a calibrated model at the paths the calibration stream runs
 STACK_OVER = 64              # bytes: a configuration without held-out store never runs validation: less stack
-
-
-def _missing(board):
-    return [t for t, ok in get_board(board).tools_installed().items() if not ok]
-
-
-def _board(board, slow=False):
-    marks = [pytest.mark.avr if get_board(board).arch == "avr" else pytest.mark.cortexm]
-    missing = _missing(board)
-    marks.append(pytest.mark.skipif(bool(missing), reason=f"not installed: {', '.join(missing)}"))
-    if slow:
-        marks.append(pytest.mark.slow)
-    return pytest.param(board, marks=marks, id=board)
 
 
 # (n_features, capacity, classes, storage, options): capacities, storage types, classes, features, and the
@@ -73,7 +61,7 @@ def _assert_matches(pl, build):
     assert err <= FLASH_TOLERANCE, (pl.flash_bytes, build.flash_bytes)
 
 
-@pytest.mark.parametrize("board", [_board("uno"), _board("nrf52840")])
+@pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])
 @pytest.mark.parametrize("conf", CONFIGS[:4], ids=lambda c: f"d{c[0]}-cap{c[1]}-c{c[2]}-{c[3]}")
 def test_static_sram_exact_and_flash_close(board, conf, tmp_path):
     cfg = _cfg(*conf)
@@ -82,7 +70,7 @@ def test_static_sram_exact_and_flash_close(board, conf, tmp_path):
     _assert_matches(pl, _build(cfg, board, tmp_path))
 
 
-@pytest.mark.parametrize("board", [_board(b, slow=True) for b in ("uno", "mega2560", "nrf52840", "bluepill",
+@pytest.mark.parametrize("board", [board_param(b, slow=True) for b in ("uno", "mega2560", "nrf52840", "bluepill",
                                                                     "samd21", "rp2040")])
 def test_static_sram_exact_every_config(board, tmp_path):
     for i, conf in enumerate(CONFIGS + BIG):
@@ -100,7 +88,7 @@ def _stream(d, classes, n=160):
     return _learner_stream(d, classes, n=n, seed=3)
 
 
-@pytest.mark.parametrize("board", [_board("uno"), _board("nrf52840")])
+@pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])
 def test_capacity60_float32_loop_fits_and_stack_is_close(board):
     """The uno's capacity-60, 4-feature, float32 loop (UART I/O): the plan says it fits, and the linked and
     run program agrees: static exactly, stack within STACK_TOLERANCE, static + stack within the SRAM."""
@@ -117,7 +105,7 @@ def test_capacity60_float32_loop_fits_and_stack_is_close(board):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("board", [_board("uno", slow=True), _board("nrf52840", slow=True)])
+@pytest.mark.parametrize("board", [board_param("uno", slow=True), board_param("nrf52840", slow=True)])
 def test_stack_close_every_config(board):
     from microlearn.learner.runner import run_on_target
     for d, cap, classes, storage, opts in CONFIGS:
@@ -377,7 +365,7 @@ def _persist_run(board, cfg, kind, nv_bytes):
     return build, res, status
 
 
-@pytest.mark.parametrize("board", [_board("uno"), _board("nrf52840")])
+@pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])
 @pytest.mark.parametrize("kind", ["model", "all"])
 def test_persistence_plan_and_payload_exact(board, kind):
     """With full stores and every class in the model, the payload is the planned one to the byte: a region of

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from microlearn.boards import get_board
+from conftest import board_param
 from microlearn.targets import DoesNotFit, RunError, RunTimeout, TargetUnavailable, get_target
 
 C_DIR = Path(__file__).resolve().parent / "c"
@@ -29,12 +29,8 @@ def _target(name, **kw):
     return t
 
 
-def _marks(name):
-    return [pytest.mark.avr] if get_board(name).arch == "avr" else [pytest.mark.cortexm]
-
-
 def _boards(names, slow=False):
-    return [pytest.param(n, marks=_marks(n) + ([pytest.mark.slow] if slow else []), id=n) for n in names]
+    return [board_param(n, slow) for n in names]
 
 
 N_DATA = 1024

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import board_param, tools_missing
 from microlearn.boards.registry import get_board
 from microlearn.cli.main import main
 from microlearn.data.datasets import load, split, write_csv
@@ -18,17 +19,6 @@ AVR = ("uno", "mega2560")
 CORTEXM = ("nrf52840", "bluepill", "samd21", "rp2040")
 
 
-def _tools_missing(board):
-    return [t for t, ok in get_board(board).tools_installed().items() if not ok]
-
-
-def _param(board):
-    marks = [pytest.mark.avr if board in AVR else pytest.mark.cortexm]
-    missing = _tools_missing(board)
-    marks.append(pytest.mark.skipif(bool(missing), reason=f"not installed: {', '.join(missing)}"))
-    return pytest.param(board, marks=marks, id=board)
-
-
 def small_iris(n_train=36, n_test=20):
     """Iris setosa vs rest, shuffled (seed 0): n_train rows to train, n_test to test."""
     X, y = load("iris")
@@ -36,7 +26,7 @@ def small_iris(n_train=36, n_test=20):
     return X_tr[:n_train], X_te[:n_test], y_tr[:n_train], y_te[:n_test]
 
 
-@pytest.mark.parametrize("board", [_param(b) for b in AVR + CORTEXM])
+@pytest.mark.parametrize("board", [board_param(b) for b in AVR + CORTEXM])
 def test_trains_on_board_like_python(board):
     X_tr, X_te, y_tr, y_te = small_iris()
     storage = "int8" if board == "uno" else "float32"
@@ -55,7 +45,7 @@ def test_trains_on_board_like_python(board):
         assert r["instructions"] > 0 and r["seconds_kind"] == "estimate"
 
 
-@pytest.mark.parametrize("board", [_param("uno"), _param("bluepill")])
+@pytest.mark.parametrize("board", [board_param("uno"), board_param("bluepill")])
 def test_simplified_solver_and_multiclass_on_board(board):
     X, y = load("iris3")
     X_tr, X_te, y_tr, y_te = split(X, y, 0.3, shuffle=True, seed=0)
@@ -99,14 +89,14 @@ def test_cli_missing_toolchain_is_one_line(iris_csv, capsys, monkeypatch):
 
 
 @pytest.mark.cortexm
-@pytest.mark.skipif(bool(_tools_missing("nrf52840")), reason="qemu/arm toolchain not installed")
+@pytest.mark.skipif(bool(tools_missing("nrf52840")), reason="qemu/arm toolchain not installed")
 def test_cli_hang_is_one_line(iris_csv, capsys):
     err = _one_line_error(capsys, ["train", str(iris_csv), "--target", "nrf52840", "--timeout", "0.001"])
     assert "did not finish" in err
 
 
 @pytest.mark.avr
-@pytest.mark.skipif(bool(_tools_missing("uno")), reason="AVR toolchain not installed")
+@pytest.mark.skipif(bool(tools_missing("uno")), reason="AVR toolchain not installed")
 def test_avr_cycle_bound_is_a_timeout():
     X_tr, X_te, y_tr, y_te = small_iris()
     with pytest.raises(RunTimeout):
@@ -114,7 +104,7 @@ def test_avr_cycle_bound_is_a_timeout():
 
 
 @pytest.mark.cortexm
-@pytest.mark.skipif(bool(_tools_missing("samd21")), reason="qemu/arm toolchain not installed")
+@pytest.mark.skipif(bool(tools_missing("samd21")), reason="qemu/arm toolchain not installed")
 def test_crash_is_a_run_error(tmp_path):
     t = get_target("samd21")
     b = t.build([C_DIR / "call_no_code.c"], tmp_path / "b")
@@ -123,7 +113,7 @@ def test_crash_is_a_run_error(tmp_path):
 
 
 @pytest.mark.avr
-@pytest.mark.skipif(bool(_tools_missing("uno")), reason="AVR toolchain not installed")
+@pytest.mark.skipif(bool(tools_missing("uno")), reason="AVR toolchain not installed")
 def test_link_overflow_gets_the_planner_message():
     """A real linker overflow (the pre-check bypassed) is explained with what would fit."""
     from microlearn.tools.measure import config, measure

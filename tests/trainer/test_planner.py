@@ -7,6 +7,7 @@ import json
 import pytest
 
 import microlearn
+from conftest import board_param
 from microlearn.trainer.planner import (Plan, boards_that_fit, calibration, does_not_fit, max_capacity, plan,
                                         plan_config, precheck)
 from microlearn.boards.registry import get_board, list_boards
@@ -14,10 +15,6 @@ from microlearn.cli.main import main
 from microlearn.trainer.config import make_config
 from microlearn.targets import get_target
 from microlearn.targets.errors import DoesNotFit
-
-
-def _tools_missing(board):
-    return [t for t, ok in get_board(board).tools_installed().items() if not ok]
 
 
 def test_plan_api_and_static_by_name():
@@ -138,23 +135,14 @@ def _check(recs):
     return s
 
 
-def _board_param(board, slow=False):
-    marks = [pytest.mark.avr if get_board(board).arch == "avr" else pytest.mark.cortexm]
-    missing = _tools_missing(board)
-    marks.append(pytest.mark.skipif(bool(missing), reason=f"not installed: {', '.join(missing)}"))
-    if slow:
-        marks.append(pytest.mark.slow)
-    return pytest.param(board, marks=marks, id=board)
-
-
-@pytest.mark.parametrize("board", [_board_param("uno"), _board_param("nrf52840")])
+@pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])
 def test_plan_matches_measured_small_grid(board):
     from microlearn.tools.planner_check import SMALL_GRID, compare
     s = _check(compare(board, SMALL_GRID))
     assert s["built"] == len(SMALL_GRID)
 
 
-@pytest.mark.parametrize("board", [_board_param(b, slow=True) for b in ("uno", "mega2560", "nrf52840", "bluepill",
+@pytest.mark.parametrize("board", [board_param(b, slow=True) for b in ("uno", "mega2560", "nrf52840", "bluepill",
                                                                           "samd21", "rp2040")])
 def test_plan_matches_measured_full_grid(board):
     """storage x kernel x capacity x classes x features (432 configurations); the ones that do not link
@@ -164,7 +152,7 @@ def test_plan_matches_measured_full_grid(board):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("board", [_board_param("uno", slow=True), _board_param("bluepill", slow=True)])
+@pytest.mark.parametrize("board", [board_param("uno", slow=True), board_param("bluepill", slow=True)])
 def test_calibration_rederives(board):
     """The stored constants are what `python -m microlearn.tools.calibrate` measures today."""
     from microlearn.tools.calibrate import calibrate_board
