@@ -22,7 +22,7 @@ import numpy as np
 from microlearn.learner.envs.hvac import comfort_stream, run_closed_loop
 from microlearn.learner.config import LearnerConfig
 from microlearn.learner.reference import RefLearner, predict_model
-from microlearn.learner.simulate import _fit_static, simulate
+from microlearn.learner.simulate import fit_static, simulate
 
 CENTRE = np.array([22.0, 50.0, 15.0, 0.5], np.float32)
 SPREAD = np.array([5.0, 20.0, 10.0, 0.5], np.float32)
@@ -60,7 +60,7 @@ def closed_loop(n=N, seed=1):
 
     learning = run_closed_loop(predict, n=n, seed=seed, learn=learn)
     Xs, ys, _ = stream(n, seed=seed)
-    static = _fit_static(cfg, Xs[:60], ys[:60])
+    static = fit_static(cfg, Xs[:60], ys[:60])
 
     def predict_static(x):
         return int(predict_model(*static, scale(x))[0])

@@ -88,7 +88,9 @@ def _stream_names():
     return set(streams.STREAMS)
 
 
-def _fit_static(cfg: LearnerConfig, X, y):
+def fit_static(cfg: LearnerConfig, X, y):
+    """The static baseline: the learner's SVM (float32 reference, same C and tol) trained once on X, y, as
+    (W, b, classes present) for predict_model; None when y holds fewer than two classes."""
     present = sorted(set(int(v) for v in y))
     if len(present) < 2:
         return None
@@ -156,7 +158,7 @@ def report(cfg, X, yv, drift, ref, *, window=100, static_rows=None, baselines=Tr
     oracle_pred = np.full(n, -1)
     if baselines:
         k = int(static_rows or cfg.capacity)
-        st = _fit_static(cfg, X[:k], yv[:k])
+        st = fit_static(cfg, X[:k], yv[:k])
         if st is not None:
             static_pred = predict_model(*st, X)
         for s in range(0, n, window):
