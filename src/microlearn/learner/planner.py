@@ -5,7 +5,7 @@ predicts, for the stream program `microlearn loop --target BOARD` builds (learne
 
 - static SRAM, exactly, by name: the buffers MLRN_LEARNER_DEFINE declares (NAME_train_x/_y,
   NAME_hold_x/_y, NAME_work, NAME_model, NAME_scratch, NAME_qx/_qy, NAME_win: see
-  learner_codegen.static_objects), the struct NAME (sizeof(mlrn_learner): 2-byte pointers on AVR, 4 on
+  learner.codegen.static_objects), the struct NAME (sizeof(mlrn_learner): 2-byte pointers on AVR, 4 on
   ARM, measured), the alignment padding the linker inserts between them (replayed in the order the
   toolchain places them, recorded at calibration), and the fixed static data of the driver and support;
 - the stack and flash, calibrated per board and storage type as functions of the number of features,

@@ -22,7 +22,7 @@ from .config import LearnerConfig, check_window
 from .driver import DRIVER, encode_stream, parse_output
 from .simulate import MAX_STREAM_ROWS, load_stream, report, run_reference
 
-HOST_BUFFER_LIMIT = 1 << 30   # static buffers of a host build (as ondevice.HOST_BUFFER_LIMIT)
+HOST_BUFFER_LIMIT = 1 << 30   # static buffers of a host build (as trainer.runner.HOST_BUFFER_LIMIT)
 MAX_TIMEOUT = 1e6             # seconds (11 days): subprocess timeouts overflow far above
 
 
@@ -72,7 +72,7 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         workdir = tmp.name
     try:
         measure = {"avr": "cycles", "cortex-m": "instructions"}.get(getattr(tgt, "kind", ""))
-        marked = bool(mark_steps and measure)   # LRN_MARK_STEPS: see the driver in learner_codegen
+        marked = bool(mark_steps and measure)   # LRN_MARK_STEPS: see learner/driver.c
         defines = {"LRN_MARK_STEPS": int(marked)}
         if time_training:
             defines["LRN_TIME_TRAINING"] = 1

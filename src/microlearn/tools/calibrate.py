@@ -16,7 +16,7 @@ What is measured, per board:
 The self-learning loop (`microlearn loop`'s program: mlrn_learner + the stream driver) has its own
 section, "learner", with its own fingerprint; `--learner` regenerates only that section (quick):
 - sizeof(mlrn_learner) (symbol lrn), the order the toolchain lays the learner's objects out in, and the
-  fixed static data of driver + support, at the reference configuration (learner_planner.REFERENCE);
+  fixed static data of driver + support, at the reference configuration (learner.planner.REFERENCE);
 - flash per storage type at d = 1, 2, 3, 4, 6, 8, 12, 16, 24, 32 (until it no longer links), and the
   delta of 3 classes (one-vs-one voting) at d = 4;
 - the stack per storage type at d = 1, 4, 16 over a drifting stream with time-sliced training, and the
