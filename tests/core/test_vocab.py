@@ -20,8 +20,6 @@ from microlearn.core.paths import include_dir
 
 HEADERS = Path(include_dir())
 CC = shutil.which("cc")
-FLAGS = ["-Wall", "-Wextra", "-Werror", "-Wdouble-promotion", "-Wconversion", "-ffp-contract=off"]
-needs_cc = pytest.mark.skipif(CC is None, reason="no host C compiler")
 
 
 def header_defines() -> dict[str, str]:
