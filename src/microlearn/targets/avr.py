@@ -16,6 +16,7 @@ from . import _toolchain as tc
 from .base import SUPPORT_DIR, Build, RunResult, Target
 from .errors import RunError, RunTimeout, TargetUnavailable
 from .sandbox import DEFAULT_MAX_OUTPUT, run_confined
+from .simavr_quirks import misexecuted_skips
 
 AVR_SUPPORT = SUPPORT_DIR / "avr"
 _INSTALL = "install the AVR toolchain and simulator (apt-get install gcc-avr avr-libc simavr libsimavr-dev)"
@@ -26,6 +27,7 @@ class AvrTarget(Target):
     kind = "avr"
 
     def __init__(self, board, *, cc: str = "avr-gcc", size: str = "avr-size", nm: str = "avr-nm",
+                 objdump: str = "avr-objdump",
                  host_cc: str = "cc", max_cycles: int | None = None, stack_reserve_bytes: int | None = None,
                  max_output: int = DEFAULT_MAX_OUTPUT):
         """`max_cycles`: the simulation stops (RunTimeout) after this many cycles; default 10 minutes
@@ -34,6 +36,7 @@ class AvrTarget(Target):
         self.name = board.name
         self.max_output = max_output
         self.cc, self.size, self.nm, self.host_cc = cc, size, nm, host_cc
+        self.objdump = objdump
         self.max_cycles = max_cycles if max_cycles is not None else 600 * board.clock_hz
         self.stack_reserve = board.stack_reserve_bytes if stack_reserve_bytes is None else stack_reserve_bytes
 
@@ -93,6 +96,12 @@ class AvrTarget(Target):
 
     def run(self, build: Build, input_bytes: bytes = b"", timeout: float = 120.0) -> RunResult:
         runner = self.runner()
+        wrong = misexecuted_skips(build.path, self.objdump)
+        if wrong:
+            raise RunError(f"{self.name}: simavr would run this program wrongly: a skip over adiw/sbiw at "
+                           f"0x{', 0x'.join(wrong[:4])} (simavr 1.6 skips two words there, a real AVR one; see "
+                           f"microlearn.targets.simavr_quirks); the program is not run, its results would be "
+                           f"false. Unsigned arithmetic or another constant avoids the sequence.")
         with tempfile.TemporaryDirectory(prefix="mlrn-avr-") as tmp:
             infile = Path(tmp) / "input.bin"
             infile.write_bytes(input_bytes)
