@@ -312,7 +312,7 @@ static mlrn_status train_sliced(const config *c, mlrn_smo *s, uint16_t n) {
         st = mlrn_smo_train_step(s, steps[rndn(8)]);
         GUARD();
         if (++calls > bound) {
-            CHECK2(!"time-sliced training does not terminate", calls, bound);
+            CHECK2(calls <= bound && "time-sliced training does not terminate", calls, bound);
             return st;
         }
     } while (st == MLRN_RUNNING);
