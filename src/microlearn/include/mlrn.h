@@ -17,22 +17,26 @@
  * longer computes what the Python reference computes. Every runtime header, and every header
  * microlearn generates, wraps its code in MLRN_FP_EXACT_BEGIN / MLRN_FP_EXACT_END: contraction is
  * off inside, and the user's own code keeps the build's setting.
- * gcc: push_options / optimize("fp-contract=off") / pop_options. gcc does not inline a function into
- * a caller compiled with another contraction mode, so in a -ffp-contract=fast build the runtime's
- * functions are called rather than inlined: exact results cost some calls there (docs/targets.md
- * gives the measured difference); a -ffp-contract=off build (the targets' flags) inlines as before.
- * clang: float_control(push) / fp contract(off) / float_control(pop). AVR has no fused multiply-add
- * (nothing to contract), and avr-gcc 5 handles optimize pragmas poorly: nothing there.
+ * gcc contracts only where the target has a fused multiply-add instruction, and says so with
+ * __FP_FAST_FMAF; there the guard is push_options / optimize("fp-contract=off") / pop_options. gcc does
+ * not inline a function into a caller compiled with other optimisation options, so with the guard the
+ * runtime's functions are called, not inlined, from code outside it (docs/targets.md gives the measured
+ * cost); without fused multiply-add (AVR, Cortex-M0/M3, soft float) there is nothing to contract and
+ * nothing changes. clang: float_control(push) / fp contract(off) / float_control(pop), honoured under
+ * clang's default -ffp-contract=on (clang's -ffp-contract=fast ignores all pragmas by design).
  * -DMLRN_FP_CONTRACT_ALLOWED turns the guard off (faster on an FPU, not bit-exact with Python). */
-#if defined(MLRN_FP_CONTRACT_ALLOWED) || defined(__AVR__)
+#if defined(MLRN_FP_CONTRACT_ALLOWED)
 #define MLRN_FP_EXACT_BEGIN
 #define MLRN_FP_EXACT_END
 #elif defined(__clang__)
 #define MLRN_FP_EXACT_BEGIN _Pragma("float_control(push)") _Pragma("clang fp contract(off)")
 #define MLRN_FP_EXACT_END _Pragma("float_control(pop)")
-#elif defined(__GNUC__)
+#elif defined(__GNUC__) && defined(__FP_FAST_FMAF)
 #define MLRN_FP_EXACT_BEGIN _Pragma("GCC push_options") _Pragma("GCC optimize(\"fp-contract=off\")")
 #define MLRN_FP_EXACT_END _Pragma("GCC pop_options")
+#elif defined(__GNUC__)
+#define MLRN_FP_EXACT_BEGIN
+#define MLRN_FP_EXACT_END
 #else
 /* C99's own switch (7.12.2); it holds to the end of the translation unit. */
 #define MLRN_FP_EXACT_BEGIN _Pragma("STDC FP_CONTRACT OFF")
