@@ -222,7 +222,8 @@ def c_header(name: str, kind: str, what: str, lines: Sequence[str], includes: Se
     name; a trainer and a model of the same name keep apart), for
     `select_kernels` the default MLRN_KERNELS of only `kernels` (a trainer or learner compiles only its
     own kernel; see mlrn_kernel.h), mlrn.h and `includes`, the #error for another runtime version, an
-    #error for each of `kernels` that MLRN_KERNELS leaves out, then `body`. Ids are written as the
+    #error for each of `kernels` that MLRN_KERNELS leaves out, then `body` between MLRN_FP_EXACT_BEGIN and
+    MLRN_FP_EXACT_END (contraction off, see mlrn.h). Ids are written as the
     runtime's named constants (microlearn.core.vocab), never as bare numbers.
     version: the package version for the first line; left out of the trainer's and learner's headers,
     which the planner's calibration fingerprints (a release must not make them stale)."""
@@ -248,5 +249,6 @@ def c_header(name: str, kind: str, what: str, lines: Sequence[str], includes: Se
                 f'header included first, or -DMLRN_KERNELS, sets it): define MLRN_KERNELS to include it before '
                 f'the first microlearn include"',
                 "#endif"]
-    out += ["", body.strip("\n"), "", f"#endif /* {guard} */", ""]
+    # Contraction off in the generated code too, whatever the user's build flags (see mlrn.h).
+    out += ["MLRN_FP_EXACT_BEGIN", "", body.strip("\n"), "", "MLRN_FP_EXACT_END", f"#endif /* {guard} */", ""]
     return "\n".join(out)

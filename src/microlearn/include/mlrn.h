@@ -2,13 +2,48 @@
  *
  * Header-only: every function is `static inline`; include what you use.
  * No malloc anywhere: callers own every buffer (see the *_buffer_size() functions).
- * Build with -ffp-contract=off: the Python reference reproduces float32 results
- * bit for bit only if the compiler does not fuse multiply-adds. */
+ * Floating-point contraction is off in the runtime's own code whatever the build's flags (see
+ * MLRN_FP_EXACT_BEGIN): the Python reference reproduces float32 results bit for bit only if the
+ * compiler does not fuse multiply-adds. */
 #ifndef MLRN_H
 #define MLRN_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Exact float32 arithmetic in any build. gcc compiles GNU C and C++ (Arduino, PlatformIO, ESP-IDF:
+ * -std=gnu11 / gnu++11) with -ffp-contract=fast, which fuses a*b + c into one fused multiply-add on
+ * FPUs that have it (Cortex-M4F/M7, ESP32, RISC-V F): one rounding instead of two, so the device no
+ * longer computes what the Python reference computes. Every runtime header, and every header
+ * microlearn generates, wraps its code in MLRN_FP_EXACT_BEGIN / MLRN_FP_EXACT_END: contraction is
+ * off inside, and the user's own code keeps the build's setting.
+ * gcc contracts only where the target has a fused multiply-add instruction, and says so with
+ * __FP_FAST_FMAF; there the guard is push_options / optimize("fp-contract=off") / pop_options. gcc does
+ * not inline a function into a caller compiled with other optimisation options, so with the guard the
+ * runtime's functions are called, not inlined, from code outside it (docs/targets.md gives the measured
+ * cost); without fused multiply-add (AVR, Cortex-M0/M3, soft float) there is nothing to contract and
+ * nothing changes. clang: float_control(push) / fp contract(off) / float_control(pop), honoured under
+ * clang's default -ffp-contract=on (clang's -ffp-contract=fast ignores all pragmas by design).
+ * -DMLRN_FP_CONTRACT_ALLOWED turns the guard off (faster on an FPU, not bit-exact with Python). */
+#if defined(MLRN_FP_CONTRACT_ALLOWED)
+#define MLRN_FP_EXACT_BEGIN
+#define MLRN_FP_EXACT_END
+#elif defined(__clang__)
+#define MLRN_FP_EXACT_BEGIN _Pragma("float_control(push)") _Pragma("clang fp contract(off)")
+#define MLRN_FP_EXACT_END _Pragma("float_control(pop)")
+#elif defined(__GNUC__) && defined(__FP_FAST_FMAF)
+#define MLRN_FP_EXACT_BEGIN _Pragma("GCC push_options") _Pragma("GCC optimize(\"fp-contract=off\")")
+#define MLRN_FP_EXACT_END _Pragma("GCC pop_options")
+#elif defined(__GNUC__)
+#define MLRN_FP_EXACT_BEGIN
+#define MLRN_FP_EXACT_END
+#else
+/* C99's own switch (7.12.2); it holds to the end of the translation unit. */
+#define MLRN_FP_EXACT_BEGIN _Pragma("STDC FP_CONTRACT OFF")
+#define MLRN_FP_EXACT_END
+#endif
+
+MLRN_FP_EXACT_BEGIN
 
 /* Bumped when generated headers would no longer work with this runtime. */
 #define MLRN_RUNTIME_VERSION 4
@@ -118,5 +153,7 @@ static inline int mlrn_isfinite(float x) {
     c.f = x;
     return (c.u & 0x7f800000u) != 0x7f800000u;
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_H */

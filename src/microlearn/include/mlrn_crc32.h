@@ -17,6 +17,8 @@
 #define MLRN_CRC32_H
 #include "mlrn.h"
 
+MLRN_FP_EXACT_BEGIN
+
 #define MLRN_CRC32_POLY 0xEDB88320u
 
 static inline uint32_t mlrn_crc32_init(void) { return 0xFFFFFFFFu; }
@@ -62,5 +64,7 @@ static inline uint32_t mlrn_crc32_update(uint32_t state, const void *data, size_
 static inline uint32_t mlrn_crc32(const void *data, size_t n) {
     return mlrn_crc32_final(mlrn_crc32_update(mlrn_crc32_init(), data, n));
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_CRC32_H */

@@ -8,6 +8,8 @@
 #include "mlrn.h"
 #include "mlrn_math.h"
 
+MLRN_FP_EXACT_BEGIN
+
 #define MLRN_KERNEL_LINEAR 0
 #define MLRN_KERNEL_RBF 1      /* exp(-gamma |a-b|^2), computed as 2^(|a-b|^2 (-gamma 16/ln 2) / 16) */
 #define MLRN_KERNEL_POLY 2     /* (gamma a.b + coef0)^degree */
@@ -97,5 +99,7 @@ static inline float mlrn_kernel_eval_flash(const mlrn_kernel_params *kp, const f
     return mlrn_kernel_finish(kp, kp->type == MLRN_KERNEL_RBF ? mlrn_kernel_sqdist_flash(a_flash, b, d)
                                                               : mlrn_kernel_dot_flash(a_flash, b, d));
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_KERNEL_H */

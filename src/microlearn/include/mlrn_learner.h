@@ -34,6 +34,8 @@
 #include "mlrn_smo.h"
 #include "mlrn_store.h"
 
+MLRN_FP_EXACT_BEGIN
+
 #define MLRN_LEARNER_STORE_MISTAKES 0 /* store only samples the current model got wrong */
 #define MLRN_LEARNER_STORE_ALL 1      /* store every sample (default) */
 #define MLRN_LEARNER_FIFO 0           /* evict the oldest */
@@ -819,5 +821,7 @@ static inline mlrn_status mlrn_learner_load(mlrn_learner *l, const mlrn_storage 
     if (s == MLRN_OK) s = mlrn_learner__copy(l, &r, &hd);
     return s;
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_LEARNER_H */

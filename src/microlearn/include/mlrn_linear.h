@@ -8,6 +8,8 @@
 #include "mlrn.h"
 #include "mlrn_math.h"
 
+MLRN_FP_EXACT_BEGIN
+
 static inline float mlrn_linear_score(const float *w_flash, float b, uint16_t d, const float *x) {
     float acc = 0.0f;
     uint16_t k;
@@ -120,5 +122,7 @@ static inline void mlrn_linear_ovr_proba(float *v, uint16_t n) {
     }
     for (i = 0; i < n; i++) v[i] = v[i] / s;
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_LINEAR_H */

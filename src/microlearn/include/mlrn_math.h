@@ -10,6 +10,8 @@
 #define MLRN_MATH_H
 #include "mlrn.h"
 
+MLRN_FP_EXACT_BEGIN
+
 /* floor() for |x| < 2^30 without libm. */
 static inline int32_t mlrn_math_floor_i32(float x) {
     int32_t k = (int32_t)x;            /* truncates toward zero */
@@ -122,5 +124,7 @@ static inline float mlrn_math_tanhf(float z) {
     float t = 1.0f - 2.0f / (mlrn_math_expf(2.0f * a) + 1.0f);
     return z < 0.0f ? -t : t;
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_MATH_H */

@@ -7,6 +7,8 @@
 #define MLRN_NB_H
 #include "mlrn.h"
 
+MLRN_FP_EXACT_BEGIN
+
 static inline float mlrn_nb_jll(const float *theta_flash, const float *nhiv_flash, float cst, uint16_t d,
                                  const float *x) {
     float acc = 0.0f;
@@ -38,5 +40,7 @@ static inline int32_t mlrn_nb_argmax(const float *theta_flash, const float *nhiv
     }
     return best;
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_NB_H */

@@ -55,6 +55,8 @@
 #include "mlrn.h"
 #include "mlrn_crc32.h"
 
+MLRN_FP_EXACT_BEGIN
+
 #define MLRN_PERSIST_VERSION 1
 #define MLRN_PERSIST_HEADER 20u
 #define MLRN_PERSIST_MAGIC0 0x4Du /* 'M' */
@@ -710,5 +712,7 @@ static inline mlrn_status mlrn_persist_wipe(const mlrn_storage *st) {
     }
     return MLRN_OK;
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_PERSIST_H */

@@ -22,6 +22,8 @@
 #include "mlrn.h"
 #include "mlrn_persist.h"
 
+MLRN_FP_EXACT_BEGIN
+
 #define MLRN_PERSIST_RAM_CUT_CLEAN 0
 #define MLRN_PERSIST_RAM_CUT_GARBAGE 1
 #define MLRN_PERSIST_RAM_CUT_ERASED 2
@@ -139,5 +141,7 @@ static inline mlrn_status mlrn_persist_ram_flash(mlrn_persist_ram *r, uint8_t on
     r->flash = on ? 1u : 0u;
     return MLRN_OK;
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_PERSIST_RAM_H */

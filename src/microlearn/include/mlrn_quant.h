@@ -14,6 +14,8 @@
 #include "mlrn.h"
 #include "mlrn_kernel.h"
 
+MLRN_FP_EXACT_BEGIN
+
 static inline int32_t mlrn_quant_round(float v, int32_t Q) {
     float lim = (float)Q;
     if (!(v > -lim)) return -Q;
@@ -160,5 +162,7 @@ static inline float mlrn_quant_nb_jll_i16(const int16_t *theta_flash, const floa
     }
     return acc + cst;
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_QUANT_H */

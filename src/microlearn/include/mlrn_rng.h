@@ -4,6 +4,8 @@
 #define MLRN_RNG_H
 #include "mlrn.h"
 
+MLRN_FP_EXACT_BEGIN
+
 static inline uint32_t mlrn_rng_seed(uint32_t seed) {
     uint32_t s = seed ^ 0x6D2B79F5u;   /* any seed, including 0, gives a non-zero state */
     return s ? s : 0x6D2B79F5u;
@@ -17,5 +19,7 @@ static inline uint32_t mlrn_rng_next(uint32_t *state) {
     *state = x;
     return x;
 }
+
+MLRN_FP_EXACT_END
 
 #endif

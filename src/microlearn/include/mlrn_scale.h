@@ -6,6 +6,8 @@
 #define MLRN_SCALE_H
 #include "mlrn.h"
 
+MLRN_FP_EXACT_BEGIN
+
 static inline void mlrn_scale_muladd(const float *mul_flash, const float *add_flash, uint16_t d, const float *x,
                                      float *out) {
     uint16_t k;
@@ -18,5 +20,7 @@ static inline void mlrn_scale_div(const float *offset_flash, const float *div_fl
     uint16_t k;
     for (k = 0; k < d; k++) out[k] = (x[k] - mlrn_flash_f32(&offset_flash[k])) / mlrn_flash_f32(&div_flash[k]);
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_SCALE_H */

@@ -29,6 +29,8 @@
 #include "mlrn_rng.h"
 #include "mlrn_store.h"
 
+MLRN_FP_EXACT_BEGIN
+
 #define MLRN_SMO_SOLVER_WSS2 0
 #define MLRN_SMO_SOLVER_SIMPLIFIED 1
 #define MLRN_SMO_OVO 0
@@ -810,5 +812,7 @@ static inline int32_t mlrn_smo_compact(mlrn_smo *s) {
     s->store->n = dst;
     return dst;
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_SMO_H */

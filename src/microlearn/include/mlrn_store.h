@@ -10,6 +10,8 @@
 #include "mlrn.h"
 #include "mlrn_math.h"
 
+MLRN_FP_EXACT_BEGIN
+
 #define MLRN_STORAGE_F32 0
 #define MLRN_STORAGE_I16 1
 #define MLRN_STORAGE_I8 2
@@ -112,5 +114,7 @@ MLRN_HOT const float *mlrn_store_row(const mlrn_store *s, uint16_t idx, float *s
     }
     return scratch;
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_STORE_H */

@@ -17,6 +17,8 @@
 #include "mlrn.h"
 #include "mlrn_kernel.h"
 
+MLRN_FP_EXACT_BEGIN
+
 /* One-vs-one pair indices, pair counts and loop counters are uint16_t (cheap on AVR): the
  * n*(n-1)/2 pairs must fit, so at most 362 classes (363 gives 65,703 pairs). The exporter refuses
  * more before writing a header, and every generated one-vs-one header checks it at compile time.
@@ -155,5 +157,7 @@ static inline void mlrn_svm_ovr_decisions(const mlrn_kernel_params *kp, const fl
     }
     for (r = 0; r < n_rows; r++) f[r] = f[r] + mlrn_flash_f32(&b_flash[r]);
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_SVM_H */

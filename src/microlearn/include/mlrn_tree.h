@@ -13,6 +13,8 @@
 #define MLRN_TREE_H
 #include "mlrn.h"
 
+MLRN_FP_EXACT_BEGIN
+
 #define MLRN_TREE_DEFINE(SUFFIX, FTYPE, FREAD, CTYPE, CREAD)                                          \
     static inline int32_t mlrn_tree_leaf_##SUFFIX(const FTYPE *feature_flash, const float *threshold_flash, \
                                                   const CTYPE *left_flash, const CTYPE *right_flash,      \
@@ -227,5 +229,7 @@ static inline int32_t mlrn_tree_argmax_u32(const uint32_t *v, uint16_t n) {
         if (v[i] > v[best]) best = (int32_t)i;
     return best;
 }
+
+MLRN_FP_EXACT_END
 
 #endif /* MLRN_TREE_H */

@@ -39,10 +39,11 @@ def _training_cost(res, measure: str) -> dict:
             "train_marked_calls": x["marked_pairs"] - 2, "marker_overhead": e}
 
 
-def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool = True):
+def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool = True, cflags=()):
     """Write learner.h + the stream driver into workdir and build them for `tgt`. For a board, the memory
     planner checks the configuration first (check=False skips it: calibration) and a linker overflow is
-    rewritten with what would fit, as `microlearn train --target` does for the trainer."""
+    rewritten with what would fit, as `microlearn train --target` does for the trainer. cflags: more compiler
+    flags, after the target's own."""
     wd = Path(workdir)
     wd.mkdir(parents=True, exist_ok=True)
     board = getattr(tgt, "board", None)
@@ -51,7 +52,8 @@ def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool
     (wd / "learner.h").write_text(lc.render_header(cfg, "lrn", plan=pl))
     (wd / "main.c").write_text(DRIVER)
     try:
-        return tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())], defines=defines or {})
+        return tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())], defines=defines or {},
+                         cflags=cflags)
     except DoesNotFit as exc:
         if board is None or not check:
             raise
@@ -59,12 +61,13 @@ def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool
 
 
 def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, timeout: float = 600.0,
-                  time_training: bool = False, mark_steps: bool = True) -> dict:
+                  time_training: bool = False, mark_steps: bool = True, cflags=()) -> dict:
     """Build the learner + driver for `target`, feed the stream, parse what the device decided.
     time_training: build with -DLRN_TIME_TRAINING (AVR: Timer1 accumulates the cycles of the step() calls
     that trained; a separate run, since the timer costs SRAM and interrupt cycles).
     mark_steps (simavr/qemu targets): mark every training step() call, so one run gives the whole-loop
-    count ('cycles'/'instructions') and the training count ('train_cycles'/'train_instructions')."""
+    count ('cycles'/'instructions') and the training count ('train_cycles'/'train_instructions').
+    cflags: more compiler flags, after the target's own."""
     tgt = get_target(target) if isinstance(target, str) else target
     tmp = None
     if workdir is None:
@@ -76,7 +79,7 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         defines = {"LRN_MARK_STEPS": int(marked)}
         if time_training:
             defines["LRN_TIME_TRAINING"] = 1
-        build = build_learner(cfg, tgt, workdir, defines)
+        build = build_learner(cfg, tgt, workdir, defines, cflags=cflags)
         try:
             res = tgt.run(build, encode_stream(X, y), timeout=timeout)
         except Exception as exc:

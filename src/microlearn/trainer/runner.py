@@ -22,9 +22,10 @@ from .estimator import SMOClassifier
 
 def train_on_target(cfg: TrainerConfig, target: Target, X_train, y_train_idx, X_test, y_test_idx, *,
                     workdir=None, timeout: float = 300.0, dump: bool = True, language: str = "c",
-                    sram_budget: int | None = None, measure: str = "train") -> DeviceRun:
+                    sram_budget: int | None = None, measure: str = "train", cflags=()) -> DeviceRun:
     """Run the generated trainer on `target` with these rows; class labels are indices 0..n_classes-1.
-    measure: 'train' (the training call) or 'predict' (the first test row's prediction)."""
+    measure: 'train' (the training call) or 'predict' (the first test row's prediction). cflags: more
+    compiler flags, after the target's own (a user's build: -ffp-contract=fast, say)."""
     if measure not in ("train", "predict"):
         raise ValueError(f"measure must be 'train' or 'predict', got {measure!r}")
     if len(X_train) > cfg.capacity:
@@ -39,7 +40,7 @@ def train_on_target(cfg: TrainerConfig, target: Target, X_train, y_train_idx, X_
         (wd / "trainer.h").write_text(render_trainer(cfg, "t", sram_budget))
         (wd / "main.c").write_text(DRIVER)
         defines = {"MLRN_DRIVER_DUMP": int(dump), "MLRN_DRIVER_MEASURE_PREDICT": int(measure == "predict")}
-        build = _build_checked(cfg, target, wd, defines, language)
+        build = _build_checked(cfg, target, wd, defines, language, cflags)
         try:
             res = target.run(build, encode_input(X_train, y_train_idx, X_test, y_test_idx), timeout=timeout)
         except Exception as exc:
@@ -60,12 +61,12 @@ def train_on_target(cfg: TrainerConfig, target: Target, X_train, y_train_idx, X_
 
 # ---- fit check (the memory planner, microlearn.trainer.planner): a board configuration that cannot fit
 # fails before building, and a linker overflow gets the same message (by how many bytes, what would fit).
-def _build_checked(cfg: TrainerConfig, target: Target, wd: Path, defines: dict, language: str):
+def _build_checked(cfg: TrainerConfig, target: Target, wd: Path, defines: dict, language: str, cflags=()):
     if getattr(target, "board", None) is not None:
         planner.precheck(cfg, target)
     try:
         return target.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())],
-                            defines=defines, language=language)
+                            defines=defines, language=language, cflags=cflags)
     except DoesNotFit as exc:
         if getattr(target, "board", None) is None:
             raise
