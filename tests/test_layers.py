@@ -21,7 +21,7 @@ RANK = {
     "targets": 3,
     "trainer": 4,
     "exporter": 5, "learner": 5,
-    "tools": 6,
+    "tools": 6, "deploy": 6,
     "cli": 7,
     "__main__": 8, "__init__": 8,
 }

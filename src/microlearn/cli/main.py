@@ -18,8 +18,9 @@ from microlearn.targets.errors import TargetError
 
 from . import CheckFailed, CLIError, clean  # defined in the package so `python -m` sees one class
 
-# Order shown in --help. A module that is absent (not built yet) is simply not offered.
-COMMANDS = ["demo", "train", "plan", "boards", "bench", "export", "loop", "calibrate"]
+# Modules microlearn.cli.<name>_cmd, in the order shown in --help (a module may name its command otherwise:
+# arduino_cmd adds `arduino-library`). A module that is absent (not built yet) is simply not offered.
+COMMANDS = ["demo", "train", "plan", "boards", "bench", "export", "loop", "calibrate", "arduino"]
 DEBUG_FLAG = "--debug"
 
 
@@ -48,8 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
             if exc.name == f"microlearn.cli.{name}_cmd":
                 continue
             raise
+        before = set(sub.choices)
         mod.register(sub)
-        parser.commands.append(name)
+        parser.commands += [c for c in sub.choices if c not in before]   # arduino_cmd adds arduino-library
     return parser
 
 
