@@ -18,4 +18,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# clang's sanitizer runtime (the runtime's fuzz tests run under ASan/UBSan with gcc and clang) comes in a
+# package named after clang's major version: libclang-rt-14-dev on Debian 12.
+clang_major=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)
+if [ -n "$clang_major" ] && ! dpkg-query -W -f='${Status}' "libclang-rt-$clang_major-dev" 2>/dev/null | grep -q "install ok installed"; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "setup: installing libclang-rt-$clang_major-dev"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "libclang-rt-$clang_major-dev" >/dev/null \
+    || echo "setup: libclang-rt-$clang_major-dev not available: clang's sanitizer tests will be skipped"
+fi
+
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
