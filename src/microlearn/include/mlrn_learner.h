@@ -412,6 +412,38 @@ static inline int32_t mlrn_learner_predict(const mlrn_learner *l, const float *x
     return mlrn_learner__predict_model(l->cur_w, l->cur_b, l->n_cur, l->cur_map, x, l->train.d);
 }
 
+/* Start from a model trained elsewhere (in Python: microlearn.learner.codegen writes its tables), so that
+ * the device predicts from its first reading and keeps learning from there. w_flash: n_sub(n_present)
+ * rows of d weights for the one-vs-one pairs of the present classes in order (p < q), b_flash their
+ * intercepts, map_flash the n_present class indices (strictly increasing, each < n_classes) the model's
+ * local classes stand for; all three may sit in flash (MLRN_FLASH). The model becomes the current one,
+ * exactly as if training had produced and accepted it; stores and counters are untouched. A model loaded
+ * later with mlrn_learner_load replaces it (call this first, then load: a saved model wins).
+ * MLRN_ERR_ARG: NULL, not ready, training in progress, n_present outside 2..n_classes or a map not
+ * increasing below n_classes; MLRN_ERR_NAN: a weight or intercept not finite (nothing changed then). */
+static inline mlrn_status mlrn_learner_set_model(mlrn_learner *l, const float *w_flash, const float *b_flash,
+                                                 const uint8_t *map_flash, uint8_t n_present) {
+    size_t k, nw;
+    uint16_t nb;
+    if (!l || !w_flash || !b_flash || !map_flash || !l->ready || l->training) return MLRN_ERR_ARG;
+    if (n_present < 2u || n_present > l->n_classes) return MLRN_ERR_ARG;
+    for (k = 0; k < n_present; k++) {
+        uint8_t c = mlrn_flash_u8(&map_flash[k]);
+        if (c >= l->n_classes || (k > 0 && c <= mlrn_flash_u8(&map_flash[k - 1]))) return MLRN_ERR_ARG;
+    }
+    nw = (size_t)mlrn_smo_n_sub(n_present, MLRN_SMO_OVO) * l->train.d;
+    nb = mlrn_smo_n_sub(n_present, MLRN_SMO_OVO);
+    for (k = 0; k < nw; k++) if (!mlrn_isfinite(mlrn_flash_f32(&w_flash[k]))) return MLRN_ERR_NAN;
+    for (k = 0; k < nb; k++) if (!mlrn_isfinite(mlrn_flash_f32(&b_flash[k]))) return MLRN_ERR_NAN;
+    for (k = 0; k < nw; k++) l->cur_w[k] = mlrn_flash_f32(&w_flash[k]);
+    l->cur_b = l->cur_w + (size_t)mlrn_smo_n_sub(l->n_classes, MLRN_SMO_OVO) * l->train.d;
+    for (k = 0; k < nb; k++) l->cur_b[k] = mlrn_flash_f32(&b_flash[k]);
+    for (k = 0; k < n_present; k++) l->cur_map[k] = mlrn_flash_u8(&map_flash[k]);
+    l->n_cur = n_present;
+    l->has_model = 1;
+    return MLRN_OK;
+}
+
 /* The real world's answer for x. Returns 1 if the current model got it wrong (no model
  * counts as wrong), 0 if right, or a negative status (nothing changed). */
 static inline int32_t mlrn_learner_feedback(mlrn_learner *l, const float *x, uint8_t y) {

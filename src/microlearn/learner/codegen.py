@@ -8,6 +8,7 @@ from microlearn.core import vocab
 from microlearn.core.c_format import c_comment, c_float, c_header, c_identifier
 
 from .config import LearnerConfig
+from .reference import RefLearner
 
 
 def _work_floats(cfg: LearnerConfig) -> int:
@@ -115,12 +116,32 @@ def _memory_lines(cfg: LearnerConfig, name: str, plan) -> list[str]:
     return lines
 
 
-def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None) -> str:
+def _init_model(cfg: LearnerConfig, name: str, init) -> tuple[list[str], str]:
+    """The initial model's flash tables and the setup's call binding them (mlrn_learner_set_model).
+    init: (W, b, classes) as simulate.fit_static returns it; checked as the C checks it (RefLearner.set_model)."""
+    RefLearner(cfg).set_model(*init)        # the one check of an initial model, the reference's
+    W, b, cmap = init
+    W = np.asarray(W, np.float32).reshape(-1)
+    b = np.asarray(b, np.float32).reshape(-1)
+    tab = lambda v: ", ".join(c_float(np.float32(t)) for t in v)  # noqa: E731
+    lines = [f"/* The initial model (trained in Python on {len(cmap)} classes): the device predicts with it from its "
+             f"first reading; a model loaded later with mlrn_learner_load replaces it. */",
+             f"static const float {name}_init_w[{len(W)}] MLRN_FLASH = {{{tab(W)}}};",
+             f"static const float {name}_init_b[{len(b)}] MLRN_FLASH = {{{tab(b)}}};",
+             f"static const uint8_t {name}_init_map[{len(cmap)}] MLRN_FLASH = {{{', '.join(f'{int(c)}u' for c in cmap)}}};"]
+    call = f"mlrn_learner_set_model(&{name}, {name}_init_w, {name}_init_b, {name}_init_map, {len(cmap)}u)"
+    return lines, call
+
+
+def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None, init=None) -> str:
     """NAME_setup() initialises the learner with cfg's parameters; the buffers are static.
     plan: the LearnerPlan of cfg on a board (microlearn.learner.planner.plan_learner_config(cfg, board,
     name=name)): the header carries its figures and refuses to compile when the learner's static data
-    exceed the board's SRAM less its stack reserve."""
+    exceed the board's SRAM less its stack reserve.
+    init: an initial model (W, b, classes), e.g. simulate.fit_static(cfg, X, y): NAME_setup() starts the
+    learner from it (tables in flash)."""
     N = c_identifier(name, "learner name").upper()
+    init_lines, init_call = _init_model(cfg, name, init) if init is not None else ([], None)
     about = [f"{cfg.n_features} features, {cfg.n_classes} classes, capacity {cfg.capacity} samples ({cfg.storage}): "
              f"{cfg.train_capacity} to train on, {cfg.hold_capacity} held out.",
              f"store {cfg.store}, replace {cfg.replace}; linear kernel, wss2 solver, one-vs-one (mlrn_learner.h).",
@@ -136,6 +157,7 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None) -> str:
         f"#define {N}_BUDGET {cfg.budget}u",
         *_memory_lines(cfg, name, plan),
         *_define(cfg, name, N),
+        *init_lines,
         f"static inline mlrn_status {name}_setup(void) {{",
         "    mlrn_learner_params p = mlrn_learner_default_params();",
         f"    p.store_policy = {vocab.STORE_POLICY_MACROS[cfg.store]};",
@@ -150,7 +172,8 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None) -> str:
         f"    p.svm.C = {c_float(np.float32(cfg.C))};",
         f"    p.svm.tol = {c_float(np.float32(cfg.tol))};",
         f"    p.svm.max_iter = {cfg.max_iter}u;",
-        f"    return {name}_init(&p);",
+        *([f"    return {name}_init(&p);"] if init_call is None else
+          [f"    mlrn_status s = {name}_init(&p);", f"    return s == MLRN_OK ? {init_call} : s;"]),
         "}",
     ]
     return c_header(name, "learner", "self-learning loop configuration", about, ["mlrn_learner.h"], "\n".join(body),

@@ -69,6 +69,24 @@ class RefLearner:
         self.last = {}
         self.train_iters: list[int] = []
 
+    def set_model(self, W, b, cmap) -> None:
+        """mlrn_learner_set_model: start from a model trained elsewhere (W: one row per one-vs-one pair of
+        the present classes, b: their intercepts, cmap: the class indices, increasing). Stores and counters
+        are untouched; float32 as the device holds them."""
+        W = np.asarray(W, np.float32).reshape(-1, self.d)
+        b = np.asarray(b, np.float32).reshape(-1)
+        cmap = [int(c) for c in cmap]
+        m = len(cmap)
+        if self.training or not 2 <= m <= self.cfg.n_classes or any(c >= self.cfg.n_classes for c in cmap) \
+                or any(q <= p for p, q in zip(cmap, cmap[1:])):
+            raise ValueError("set_model: 2..n_classes increasing class indices below n_classes, not while training")
+        nsub = 1 if m <= 2 else m * (m - 1) // 2
+        if W.shape != (nsub, self.d) or b.shape != (nsub,):
+            raise ValueError(f"set_model: W must be {nsub} x {self.d} and b {nsub} values for {m} classes")
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            raise ValueError("set_model: weights and intercepts must be finite")
+        self.model = (W.copy(), b.copy(), cmap)
+
     # -- prediction
     def predict(self, x) -> int:
         if self.model is None:

@@ -39,17 +39,17 @@ def _training_cost(res, measure: str) -> dict:
             "train_marked_calls": x["marked_pairs"] - 2, "marker_overhead": e}
 
 
-def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool = True, cflags=()):
+def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool = True, cflags=(), init=None):
     """Write learner.h + the stream driver into workdir and build them for `tgt`. For a board, the memory
     planner checks the configuration first (check=False skips it: calibration) and a linker overflow is
     rewritten with what would fit, as `microlearn train --target` does for the trainer. cflags: more compiler
-    flags, after the target's own."""
+    flags, after the target's own. init: an initial model (W, b, classes) the learner starts from."""
     wd = Path(workdir)
     wd.mkdir(parents=True, exist_ok=True)
     board = getattr(tgt, "board", None)
     # The header carries the plan (and its #error) only when planned here: calibration builds without one.
     pl = learner_precheck(cfg, tgt) if board is not None and check else None
-    (wd / "learner.h").write_text(lc.render_header(cfg, "lrn", plan=pl))
+    (wd / "learner.h").write_text(lc.render_header(cfg, "lrn", plan=pl, init=init))
     (wd / "main.c").write_text(DRIVER)
     try:
         return tgt.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())], defines=defines or {},
@@ -61,13 +61,14 @@ def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool
 
 
 def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, timeout: float = 600.0,
-                  time_training: bool = False, mark_steps: bool = True, cflags=()) -> dict:
+                  time_training: bool = False, mark_steps: bool = True, cflags=(), init=None) -> dict:
     """Build the learner + driver for `target`, feed the stream, parse what the device decided.
     time_training: build with -DLRN_TIME_TRAINING (AVR: Timer1 accumulates the cycles of the step() calls
     that trained; a separate run, since the timer costs SRAM and interrupt cycles).
     mark_steps (simavr/qemu targets): mark every training step() call, so one run gives the whole-loop
     count ('cycles'/'instructions') and the training count ('train_cycles'/'train_instructions').
-    cflags: more compiler flags, after the target's own."""
+    cflags: more compiler flags, after the target's own. init: an initial model (W, b, classes), as
+    simulate.fit_static returns it: the device predicts with it from the first row."""
     tgt = get_target(target) if isinstance(target, str) else target
     tmp = None
     if workdir is None:
@@ -79,7 +80,7 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         defines = {"LRN_MARK_STEPS": int(marked)}
         if time_training:
             defines["LRN_TIME_TRAINING"] = 1
-        build = build_learner(cfg, tgt, workdir, defines, cflags=cflags)
+        build = build_learner(cfg, tgt, workdir, defines, cflags=cflags, init=init)
         try:
             res = tgt.run(build, encode_stream(X, y), timeout=timeout)
         except Exception as exc:

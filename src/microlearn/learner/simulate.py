@@ -105,9 +105,12 @@ def _fit_oracle(cfg: LearnerConfig, X, y):
     return LinearSVC(C=cfg.C, max_iter=5000).fit(X, y)
 
 
-def run_reference(cfg: LearnerConfig, X, y):
-    """The loop over the stream: per row the prediction (-1: no model yet), and the events."""
+def run_reference(cfg: LearnerConfig, X, y, init=None):
+    """The loop over the stream: per row the prediction (-1: no model yet), and the events.
+    init: an initial model (W, b, classes), as fit_static returns it (mlrn_learner_set_model)."""
     lr = RefLearner(cfg)
+    if init is not None:
+        lr.set_model(*init)
     preds = np.empty(len(X), np.int64)
     begins, accepted, rollbacks, failed = [], [], [], []
     for i in range(len(X)):

@@ -50,6 +50,28 @@ int main(void) {
     CHECK(L.n_feedback == 0 && L.train.n == 0);
     CHECK(mlrn_learner_request_train(0) == MLRN_ERR_ARG);
 
+    /* an initial model (mlrn_learner_set_model): refused whole, or the current one, nothing else touched */
+    {
+        static const float w1[2] = {1.0f, 0.0f}, b1[1] = {-0.5f};       /* classes 0 and 2: x0 > 0.5 -> 2 */
+        static const float w3[6] = {1.0f, 0.0f, 1.0f, 0.0f, 1.0f, 0.0f}, b3[3] = {0.0f, 0.0f, 0.0f};
+        static const uint8_t map02[2] = {0u, 2u}, map00[2] = {0u, 0u}, map03[2] = {0u, 3u}, map012[3] = {0u, 1u, 2u};
+        float wn[2]; wn[0] = nn.f; wn[1] = 0.0f;
+        CHECK(mlrn_learner_set_model(0, w1, b1, map02, 2) == MLRN_ERR_ARG);
+        CHECK(mlrn_learner_set_model(&L, w1, b1, map02, 1) == MLRN_ERR_ARG);     /* one class */
+        CHECK(mlrn_learner_set_model(&L, w3, b3, map012, 4) == MLRN_ERR_ARG);    /* more than n_classes */
+        CHECK(mlrn_learner_set_model(&L, w1, b1, map00, 2) == MLRN_ERR_ARG);     /* not increasing */
+        CHECK(mlrn_learner_set_model(&L, w1, b1, map03, 2) == MLRN_ERR_ARG);     /* class 3 of 3 */
+        CHECK(mlrn_learner_set_model(&L, wn, b1, map02, 2) == MLRN_ERR_NAN);
+        CHECK(mlrn_learner_predict(&L, x) == MLRN_ERR_UNTRAINED);              /* nothing changed */
+        CHECK(mlrn_learner_set_model(&L, w1, b1, map02, 2) == MLRN_OK);
+        x[0] = 1.0f; CHECK(mlrn_learner_predict(&L, x) == 2);
+        x[0] = 0.0f; CHECK(mlrn_learner_predict(&L, x) == 0);
+        CHECK(L.n_feedback == 0 && L.train.n == 0 && L.n_accepted == 0);
+        CHECK(mlrn_learner_set_model(&L, w3, b3, map012, 3) == MLRN_OK);        /* three classes: votes */
+        x[0] = 1.0f; CHECK(mlrn_learner_predict(&L, x) == 2);
+        x[0] = 1.0f; x[1] = 2.0f;
+    }
+
     /* FIFO: the oldest goes */
     fill(0, 8, 0.0f);
     CHECK(L.train.n == 6);
