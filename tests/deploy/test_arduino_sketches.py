@@ -26,7 +26,7 @@ UNO_FLASH, UNO_SRAM = 32256, 2048   # boards.txt: upload.maximum_size / maximum_
 def _check_fits_uno(elf, report):
     flash, static = avr_size(elf)
     assert flash <= UNO_FLASH, flash
-    assert static + int(report["stack_bytes"]) <= UNO_SRAM, (static, report["stack_bytes"])
+    assert static + report.stack_bytes <= UNO_SRAM, (static, report.stack_bytes)
     return flash, static
 
 

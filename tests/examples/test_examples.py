@@ -66,6 +66,8 @@ def _colour_reference():
                     or shutil.which("avr-gcc") is None, reason="arduino-mk / Arduino AVR core / avr-gcc missing")
 def test_colour_sketch_arduino_mk_simavr(tmp_path):
     from microlearn.targets import get_target
+    from microlearn.targets.base import Build
+    from microlearn.targets.errors import TargetUnavailable
     wd = tmp_path / "colour_sensor"
     wd.mkdir()
     for f in ("colour_sensor.ino", "Makefile", "make_table.py"):
@@ -77,17 +79,14 @@ def test_colour_sketch_arduino_mk_simavr(tmp_path):
     p = subprocess.run(["make"], cwd=wd, capture_output=True, text=True, env=env, timeout=300)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
     elf = next((wd / "build-uno").glob("*.elf"))
+    target = get_target("uno")
     try:
-        runner = get_target("uno").runner()
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"simavr runner unavailable: {exc}")
-    empty = wd / "empty.bin"
-    empty.write_bytes(b"")
-    r = subprocess.run([str(runner), "atmega328p", "16000000", "2000000000", str(elf), str(empty)],
-                       capture_output=True, timeout=300)
-    out = r.stdout.decode()
-    report = dict(kv.split("=", 1) for kv in r.stderr.decode().strip().splitlines()[-1].split()[1:])
-    assert report["status"] == "exit", r.stderr.decode()[-500:]
+        target.check()
+    except TargetUnavailable as exc:
+        pytest.skip(f"simavr unavailable: {exc}")
+    # Through the target, as every AVR run: sandboxed, checked for what simavr mis-executes, crash and stack.
+    res = target.run(Build(target="uno", path=elf), timeout=300)
+    out = res.output
     lines = out.splitlines()
     assert lines[0].startswith("colour learner ready, status 0")
     s, ref = _colour_reference()
@@ -105,4 +104,4 @@ def test_colour_sketch_arduino_mk_simavr(tmp_path):
     # capacity 60 x 4 features (int16 store) + Serial fit the Uno's 2 KB
     size = subprocess.run(["avr-size", str(elf)], capture_output=True, text=True).stdout.splitlines()[1].split()
     static = int(size[1]) + int(size[2])
-    assert static + int(report["stack_bytes"]) <= 2048, (static, report["stack_bytes"])
+    assert static + res.stack_bytes <= 2048, (static, res.stack_bytes)

@@ -146,7 +146,9 @@ class AvrTarget(Target):
             raise RunError(f"{self.name}: program crashed in simavr (bad opcode or address) at pc={report['pc']}"
                            + (f"; the stack had grown to {stack} bytes over {static} bytes of static data: "
                               "stack overflow" if overflow else ""), output)
-        if code != 0:
+        # exit_code -1 with status "exit": the program put itself to sleep with interrupts off without
+        # writing a code (mlrn_target_exit always writes one; an Arduino sketch that is done just sleeps).
+        if code != 0 and not (status == "exit" and code == -1):
             raise RunError(f"{self.name}: program exited with code {code}", output)
         if overflow:
             raise RunError(f"{self.name}: the stack ({stack} bytes) ran into static data ({static} bytes): "
