@@ -22,6 +22,7 @@ from microlearn.learner.reference import RefLearner
 from microlearn.targets import get_target
 from microlearn.targets.base import SUPPORT_DIR, Build
 from microlearn.targets.errors import TargetUnavailable
+from microlearn.targets.simavr_quirks import misexecuted_skips
 
 ARDUINO_DIR = Path("/usr/share/arduino")
 ARDUINO_MK = ARDUINO_DIR / "Arduino.mk"
@@ -113,7 +114,9 @@ def eeprom_runner(workdir: Path) -> Path:
 
 
 def run_for_eeprom(runner: Path, elf: Path, workdir: Path) -> bytes:
-    """Run the firmware on a blank (erased) EEPROM; the whole EEPROM afterwards."""
+    """Run the firmware on a blank (erased) EEPROM; the whole EEPROM afterwards. (The EEPROM runner is not
+    the uno target: the sequences simavr mis-executes are checked here the same way.)"""
+    assert not misexecuted_skips(elf), "simavr would run this firmware wrongly (targets/simavr_quirks.py)"
     out = workdir / "eeprom.bin"
     p = subprocess.run([str(runner), "atmega328p", "16000000", str(MAX_CYCLES), str(elf), "-", str(out), "-1",
                         "clean", "0"], capture_output=True, timeout=600)

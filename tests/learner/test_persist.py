@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from microlearn.targets.simavr_quirks import misexecuted_skips
 from microlearn.boards import get_board
 from microlearn.learner import persist_format as pf
 from microlearn.targets.base import SUPPORT_DIR
@@ -249,6 +250,8 @@ def avr(tmp_path_factory):
     # the uno board's flags name the MCU only; F_CPU (avr-libc's clock) is the board's, which the runner simulates
     defines = {"F_CPU": f"{get_board('uno').clock_hz}UL", "REGION_BASE": REGION_BASE, "REGION_SIZE": REGION_SIZE}
     compile_c(C_DIR / "persist_avr_eeprom_firmware.c", elf, board="uno", defines=defines)
+    # The EEPROM runner is not the uno target: check what simavr would mis-execute the same way.
+    assert not misexecuted_skips(elf), "simavr would run this firmware wrongly (targets/simavr_quirks.py)"
     return AvrRig(runner, elf, work)
 
 
