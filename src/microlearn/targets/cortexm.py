@@ -213,3 +213,16 @@ def _read(path: Path, limit: int) -> str:
 
 def _size(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
+
+
+# qemu machine -> the define that selects its UART0 in support/cortexm/mlrn_cm_uart.h.
+_UART_MACHINES = {"mps2-an385": "MLRN_CM_MACHINE_MPS2", "mps2-an386": "MLRN_CM_MACHINE_MPS2",
+                  "microbit": "MLRN_CM_MACHINE_NRF51"}
+
+
+def uart_defines(board) -> dict[str, int]:
+    """The define that makes mlrn_cm_uart.h drive the UART0 of the machine `board` is emulated on."""
+    try:
+        return {_UART_MACHINES[board.machine]: 1}
+    except KeyError:
+        raise ValueError(f"{board.name}: no UART driver for the emulated machine {board.machine!r}") from None
