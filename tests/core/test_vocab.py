@@ -67,6 +67,23 @@ def vocab_macros() -> dict[str, int]:
         "MLRN_LEARNER__STATE_LEN": vocab.LEARNER_STATE_LEN,
     })
     out.update({f"MLRN_PERSIST_MAGIC{i}": b for i, b in enumerate(vocab.PERSIST_MAGIC)})
+    out.update(link_macros())
+    return out
+
+
+def link_macros() -> dict[str, int]:
+    """The serial protocol's constants (mlrn_link.h)."""
+    out = {f"MLRN_LINK_{name.upper()}": code for name, code in vocab.LINK_TYPES.items()}
+    out.update({f"MLRN_LINK_KIND_{name.upper()}": code for name, code in vocab.LINK_KINDS.items()})
+    out.update({f"MLRN_LINK_ERR_{name.upper()}": code for name, code in vocab.LINK_NAK_REASONS.items()})
+    out.update({f"MLRN_LINK_{name.upper()}": code for name, code in vocab.LINK_FEED_RESULTS.items()})
+    for name in ("VERSION", "SOF0", "SOF1", "REPLY_FLAG", "NAK", "NO_PREDICTION", "BYTE_TIMEOUT_MS",
+                 "HEADER_BYTES", "CRC_BYTES", "OVERHEAD_BYTES", "MAX_PAYLOAD", "F32_BYTES", "LABEL_BYTES",
+                 "MAX_FEATURES", "HELLO_BYTES", "TRAIN_BYTES", "EVAL_BYTES", "MODEL_BYTES", "CLEAR_BYTES",
+                 "HELLO_REPLY_BYTES", "ROW_REPLY_BYTES", "TRAIN_REPLY_BYTES", "PREDICT_REPLY_BYTES",
+                 "FEEDBACK_REPLY_BYTES", "EVAL_REPLY_BYTES", "MODEL_REPLY_HEADER_BYTES", "CLEAR_REPLY_BYTES",
+                 "NAK_REPLY_BYTES"):
+        out[f"MLRN_LINK_{name}"] = getattr(vocab, f"LINK_{name}")
     return out
 
 
@@ -120,6 +137,7 @@ def _c_string(s: str) -> str:
 
 def _program() -> str:
     lines = ['#include <stdio.h>', '#include "mlrn_learner.h"', '#include "mlrn_svm.h"', '#include "mlrn_tree.h"',
+             '#include "mlrn_link.h"',
              "static void text(const char *tag, long code, const char *s) { printf(\"%s %ld %s\\n\", tag, code, s); }",
              "int main(void) {", "    mlrn_smo_params p = mlrn_smo_default_params();", "    int c; unsigned k, mc;"]
     for macro in vocab_macros():
@@ -145,6 +163,13 @@ def _program() -> str:
                          f"(unsigned long)mlrn_store_data_size({cap}u, {d}u, {st}));")
     for d, nc in itertools.product(GRID_D, GRID_CLASSES):
         lines.append(f'    printf("F {d} {nc} %lu\\n", (unsigned long)mlrn_learner_model_floats({d}u, {nc}u));')
+    # the serial protocol's sizes: every type byte through mlrn_link_request_bytes, the size macros
+    for n in (1, 3, 17, vocab.LINK_MAX_FEATURES):
+        lines.append(f"    for (k = 0; k < 256; k++) printf(\"Q {n} %u %d\\n\", k, "
+                     f"(int)mlrn_link_request_bytes((uint8_t)k, {n}u));")
+        lines.append(f'    printf("B {n} %d %d %d %d %d %d\\n", (int)MLRN_LINK_ROW_BYTES({n}), '
+                     f"(int)MLRN_LINK_PREDICT_BYTES({n}), (int)MLRN_LINK_FEEDBACK_BYTES({n}), "
+                     f"(int)MLRN_LINK_RX_BYTES({n}), (int)MLRN_LINK_TX_BYTES({n}), (int)MLRN_LINK_FRAME_BYTES({n}));")
     lines += ["    return 0;", "}"]
     return "\n".join(lines) + "\n"
 
@@ -261,3 +286,21 @@ def test_texts_take_no_sram_on_avr(tmp_path):
     sizes = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\.\S+)\s+(\d+)", sections, re.M)}
     assert sum(v for k, v in sizes.items() if k.startswith((".data", ".rodata", ".bss"))) == 0, sizes
     assert sizes.get(".progmem.data", 0) > 500, sizes     # the texts and the two pointer tables
+
+
+def test_link_sizes(c_output):
+    """mlrn_link.h's payload sizes: the function for every type byte, the macros, as vocab computes them."""
+    assert len(c_output["Q"]) == 4 * 256
+    for rest in c_output["Q"]:
+        n, type_, size = map(int, rest.split())
+        assert size == vocab.link_request_bytes(type_, n), rest
+    for rest in c_output["B"]:
+        n, row, predict, feedback, rx, tx, frame = map(int, rest.split())
+        assert (row, predict, feedback) == tuple(vocab.link_request_bytes(t, n) for t in
+                                                 (vocab.LINK_ROW, vocab.LINK_PREDICT, vocab.LINK_FEEDBACK))
+        assert (rx, tx) == vocab.link_buffer_bytes(n, n) and frame == vocab.link_frame_bytes(n)
+    assert vocab.link_request_bytes(vocab.LINK_FEEDBACK, vocab.LINK_MAX_FEATURES) <= vocab.LINK_MAX_PAYLOAD
+    assert vocab.link_request_bytes(vocab.LINK_FEEDBACK, vocab.LINK_MAX_FEATURES + 1) > vocab.LINK_MAX_PAYLOAD
+    assert vocab.LINK_OVERHEAD_BYTES == vocab.LINK_HEADER_BYTES + vocab.LINK_CRC_BYTES
+    # a NAK's reason is never a status mlrn.h defines
+    assert not set(vocab.LINK_NAK_REASONS.values()) & set(vocab.STATUS_BY_CODE)

@@ -173,3 +173,60 @@ def smo_work_floats_linear(capacity: int, d: int, nsub: int, storage: str) -> in
 def learner_model_floats(d: int, n_classes: int) -> int:
     """mlrn_learner_model_floats: the current model, w and b of every one-vs-one pair."""
     return n_sub(n_classes, "ovo") * (d + 1)
+
+
+# ---- the serial protocol (mlrn_link.h; docs/serial-protocol.md) ----------------------------------------------
+LINK_VERSION = 1              # MLRN_LINK_VERSION: the VER byte of every frame
+LINK_SOF0, LINK_SOF1 = 0xA5, 0x5A   # MLRN_LINK_SOF0 / MLRN_LINK_SOF1
+LINK_REPLY_FLAG = 0x80        # MLRN_LINK_REPLY_FLAG: reply TYPE = request TYPE | flag
+LINK_NAK = 0xFF               # MLRN_LINK_NAK
+# MLRN_LINK_<NAME>: request types
+LINK_TYPES = {"hello": 0x01, "row": 0x02, "train": 0x03, "predict": 0x04, "feedback": 0x05, "eval": 0x06,
+              "model": 0x07, "clear": 0x08}
+(LINK_HELLO, LINK_ROW, LINK_TRAIN, LINK_PREDICT, LINK_FEEDBACK, LINK_EVAL, LINK_MODEL,
+ LINK_CLEAR) = LINK_TYPES.values()
+LINK_KINDS = {"train": 1, "loop": 2, "model": 3}      # MLRN_LINK_KIND_<NAME>: the sketch kind in HELLO
+# MLRN_LINK_ERR_<NAME>: why a NAK (its status byte), below mlrn.h's status codes
+LINK_NAK_REASONS = {"type": -20, "length": -21, "version": -22, "too_long": -23}
+LINK_ERR_TYPE, LINK_ERR_LENGTH, LINK_ERR_VERSION, LINK_ERR_TOO_LONG = LINK_NAK_REASONS.values()
+# MLRN_LINK_<NAME>: what mlrn_link_feed returns
+LINK_FEED_RESULTS = {"none": 0, "request": 1, "resend": 2, "nak_ready": 3}
+LINK_NO_PREDICTION = -0x8000  # MLRN_LINK_NO_PREDICTION: FEEDBACK's prediction when there was no model
+LINK_BYTE_TIMEOUT_MS = 100    # MLRN_LINK_BYTE_TIMEOUT_MS (default; a sketch may #define another)
+LINK_HEADER_BYTES = 6         # MLRN_LINK_HEADER_BYTES: A5 5A VER TYPE SEQ LEN
+LINK_CRC_BYTES = 4            # MLRN_LINK_CRC_BYTES
+LINK_OVERHEAD_BYTES = 10      # MLRN_LINK_OVERHEAD_BYTES
+LINK_MAX_PAYLOAD = 255        # MLRN_LINK_MAX_PAYLOAD
+LINK_F32_BYTES = 4            # MLRN_LINK_F32_BYTES
+LINK_LABEL_BYTES = 2          # MLRN_LINK_LABEL_BYTES
+LINK_MAX_FEATURES = 63        # MLRN_LINK_MAX_FEATURES: 4 n + 2 <= 255
+# request payloads that do not depend on n_features (MLRN_LINK_<TYPE>_BYTES), and the reply payloads
+# (MLRN_LINK_<TYPE>_REPLY_BYTES; MODEL's is its header, before the chunk)
+LINK_HELLO_BYTES, LINK_TRAIN_BYTES, LINK_EVAL_BYTES, LINK_MODEL_BYTES, LINK_CLEAR_BYTES = 4, 0, 0, 2, 0
+LINK_HELLO_REPLY_BYTES = 12
+LINK_ROW_REPLY_BYTES = 3
+LINK_TRAIN_REPLY_BYTES = 9
+LINK_PREDICT_REPLY_BYTES = 3
+LINK_FEEDBACK_REPLY_BYTES = 6
+LINK_EVAL_REPLY_BYTES = 5
+LINK_MODEL_REPLY_HEADER_BYTES = 3
+LINK_CLEAR_REPLY_BYTES = 1
+LINK_NAK_REPLY_BYTES = 2
+
+
+def link_frame_bytes(payload: int) -> int:
+    """MLRN_LINK_FRAME_BYTES: a frame's bytes for its payload."""
+    return payload + LINK_OVERHEAD_BYTES
+
+
+def link_request_bytes(type: int, n_features: int) -> int:
+    """mlrn_link_request_bytes: the payload a request must have (MLRN_LINK_ROW_BYTES(n) ...), -1 unknown."""
+    x = n_features * LINK_F32_BYTES
+    return {LINK_HELLO: LINK_HELLO_BYTES, LINK_ROW: x + LINK_LABEL_BYTES, LINK_TRAIN: LINK_TRAIN_BYTES,
+            LINK_PREDICT: x, LINK_FEEDBACK: x + LINK_LABEL_BYTES, LINK_EVAL: LINK_EVAL_BYTES,
+            LINK_MODEL: LINK_MODEL_BYTES, LINK_CLEAR: LINK_CLEAR_BYTES}.get(type, -1)
+
+
+def link_buffer_bytes(n_features: int, max_reply: int) -> tuple[int, int]:
+    """(MLRN_LINK_RX_BYTES(n), MLRN_LINK_TX_BYTES(max_reply)): a sketch's receive and transmit buffers."""
+    return link_request_bytes(LINK_FEEDBACK, n_features), link_frame_bytes(max_reply)
