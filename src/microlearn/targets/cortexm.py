@@ -3,11 +3,14 @@
 Measurement: a TCG plugin (support/cortexm/count_plugin.c, built once with the host
 compiler and cached) counts the guest instructions executed between the markers.
 qemu has no cycle model, so time = instructions / clock is an ESTIMATE that assumes
-one instruction per cycle. I/O is semihosting on files in a private run directory.
+one instruction per cycle. I/O is semihosting on files in a private run directory; a run with
+`uart=True` takes UART0 instead (what an Arduino sketch's Serial drives, deploy/shim): qemu's pipe chardev
+on two regular files of the run directory feeds it the input bytes and collects what the guest sends.
 """
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -27,6 +30,14 @@ _INSTALL = ("install the Arm toolchain and qemu (apt-get install gcc-arm-none-ea
             "qemu-system-arm)")
 # Start-up and stack paint/scan loops must not become memset/memcpy calls (see startup.c).
 _SUPPORT_FLAGS = ("-fno-tree-loop-distribute-patterns",)
+# Files of the run directory the runner itself uses (semihosting I/O, the UART's chardev).
+_INPUT, _OUTPUT, _MEAS = "mlrn_input.bin", "mlrn_output.bin", "mlrn_meas.txt"
+_UART_BASE = "mlrn_uart0"
+_UART_OUT, _UART_IN = f"{_UART_BASE}.out", f"{_UART_BASE}.in"
+_RESERVED = frozenset({_INPUT, _OUTPUT, _MEAS, _UART_OUT, _UART_IN})
+# A file the caller puts in (or takes out of) the run directory: a plain name, no path.
+_RUN_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+_UART_CHARDEV = "mlrn_uart0"
 
 
 class CortexMTarget(Target):
@@ -78,8 +89,13 @@ class CortexMTarget(Target):
                                    str(CM_SUPPORT / src), "-o", str(obj)], capture_output=True, text=True)
             tc.check_link(proc, b, {}, self.stack_reserve)
             objs.append(str(obj))
-        cmd = [*common, *[f"-I{d}" for d in include_dirs], *tc.define_flags(defines), *cflags,
-               *tc.source_args(sources, language), *objs,
+        # A -std= among cflags replaces the language's default standard (e.g. an Arduino sketch's gnu++11).
+        std = [f for f in cflags if f.startswith("-std=")]
+        src_args = tc.source_args(sources, language)
+        if std:
+            src_args = [std[-1] if a.startswith("-std=") else a for a in src_args]
+        cmd = [*common, *[f"-I{d}" for d in include_dirs], *tc.define_flags(defines),
+               *[f for f in cflags if not f.startswith("-std=")], *src_args, *objs,
                # nosys: stray libc calls (printf...) still link, to stubs; _sbrk is ours (startup.c).
                "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles", "-T", str(self._linker_script(workdir)),
                "-Wl,--gc-sections", "-o", str(elf), "-lm"]
@@ -95,9 +111,11 @@ class CortexMTarget(Target):
         build.marker_addrs = _markers(addrs)
         return build
 
-    def qemu_command(self, build: Build, report_fd: int | None = None) -> list[str]:
+    def qemu_command(self, build: Build, report_fd: int | None = None, *, uart: Path | None = None) -> list[str]:
         """The qemu command line. The plugin's report goes to `report_fd` (an inherited descriptor the
-        guest cannot reach), or without one to qemu's log on stderr (add it with -d plugin)."""
+        guest cannot reach), or without one to qemu's log on stderr (add it with -d plugin). UART0 is off
+        (the pair "-serial", "none") unless `uart` is a base path: then qemu feeds UART0 the bytes of the
+        existing file <uart>.in and writes what the guest sends to the existing file <uart>.out."""
         b = self.board
         markers = getattr(build, "marker_addrs", None)
         if markers is None:
@@ -109,41 +127,74 @@ class CortexMTarget(Target):
             plugin_args += f",report_fd={report_fd}"
         # -sandbox: seccomp, so no process can be spawned (semihosting's SYS_SYSTEM fails) and qemu cannot
         # raise its privileges; file access is confined by sandbox.run_confined (Landlock). Semihosting
-        # is all the guest has to reach the host (no serial, monitor, network or disk).
-        return [self.qemu, "-M", b.machine, *b.machine_args, "-nographic", "-monitor", "none", "-serial", "none",
+        # is all the guest has to reach the host (no monitor, network or disk; UART0 only to files of the
+        # run directory, and only when asked).
+        serial = ["-serial", "none"]
+        if uart is not None:
+            # qemu 7.2's file chardev has no input-path: its pipe chardev opens <base>.in and <base>.out,
+            # which may be regular files (the input is read to its end, the output appended).
+            base = Path(uart)
+            spec = f"pipe,id={_UART_CHARDEV},path={_qemu_opt(base)}"
+            serial = ["-chardev", spec, "-serial", f"chardev:{_UART_CHARDEV}"]
+        return [self.qemu, "-M", b.machine, *b.machine_args, "-nographic", "-monitor", "none", *serial,
                 "-nodefaults", "-net", "none",
                 "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
                 "-semihosting-config", "enable=on,target=native", "-kernel", str(Path(build.path).resolve()),
                 "-plugin", f"{self.plugin()}{plugin_args}", *([] if report_fd is not None else ["-d", "plugin"])]
 
-    def run(self, build: Build, input_bytes: bytes = b"", timeout: float = 120.0) -> RunResult:
+    def run(self, build: Build, input_bytes: bytes = b"", timeout: float = 120.0, *, uart: bool = False,
+            files: Mapping[str, bytes] | None = None, keep: Sequence[str] = ()) -> RunResult:
+        """Run the firmware. By default its input is `input_bytes` through semihosting (mlrn_target_getc)
+        and its output what it wrote through semihosting. With `uart`, UART0 is the I/O instead:
+        `input_bytes` arrive on UART0, the output is what the guest sent on UART0, and anything written
+        through semihosting is in extra["semihosting_output"]. `files` ({plain file name: bytes}) are put
+        in the run directory before the run (where the guest's semihosting opens them, e.g. the Arduino
+        shim's mlrn_eeprom.bin); the files named in `keep` are read back afterwards into extra["files"]
+        (absent ones left out), at most max_output bytes each."""
+        for name in [*(files or {}), *keep]:
+            _check_run_file(name)
         tc.require_tool(self.qemu, _INSTALL)
         # Two private directories: run_dir, the guest's (its files, via semihosting), and a second one
         # for the plugin's report, which the guest can neither name nor open.
         with tempfile.TemporaryDirectory(prefix="mlrn-qemu-") as tmp, \
                 tempfile.TemporaryDirectory(prefix="mlrn-qemu-report-") as rep:
             run_dir = Path(tmp)
-            (run_dir / "mlrn_input.bin").write_bytes(input_bytes)  # the guest opens these names via semihosting
+            # the guest opens these names via semihosting
+            (run_dir / _INPUT).write_bytes(b"" if uart else input_bytes)
+            for name, data in (files or {}).items():
+                (run_dir / name).write_bytes(bytes(data))
+            uart_files = None
+            if uart:
+                (run_dir / _UART_IN).write_bytes(input_bytes)
+                (run_dir / _UART_OUT).write_bytes(b"")
+                uart_files = run_dir / _UART_BASE
             report_fd = os.open(Path(rep) / "report", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             start = time.monotonic()
             try:
-                cmd = self.qemu_command(build, report_fd=report_fd)
+                cmd = self.qemu_command(build, report_fd=report_fd, uart=uart_files)
                 # The guest reaches the host through semihosting: it may read the firmware and the plugin,
                 # and write only in run_dir (sandbox.run_confined).
                 proc = run_confined(cmd, cwd=run_dir, read=[Path(build.path).resolve(), self.plugin()],
                                     write=[run_dir], timeout=timeout, max_output=self.max_output,
-                                    watch=[run_dir / "mlrn_output.bin", run_dir / "mlrn_meas.txt"],
+                                    watch=[run_dir / _OUTPUT, run_dir / _MEAS, run_dir / _UART_OUT],
                                     max_memory=_QEMU_MEMORY, pass_fds=[report_fd], cc=self.host_cc)
             except subprocess.TimeoutExpired as exc:
                 raise RunTimeout(f"{self.name}: qemu did not finish within {timeout:g} s and was killed "
                                  "(a guest that never exits runs forever, e.g. one waiting in WFI)",
-                                 _read(run_dir / "mlrn_output.bin", self.max_output)) from exc
+                                 _read(run_dir / (_UART_OUT if uart else _OUTPUT), self.max_output)) from exc
             finally:
                 os.close(report_fd)
             wall = time.monotonic() - start
-            output = _read(run_dir / "mlrn_output.bin", self.max_output)
-            over = proc.output_over or _size(run_dir / "mlrn_output.bin") >= self.max_output
-            _, meas = parse_measurements(_read(run_dir / "mlrn_meas.txt", self.max_output))
+            semihosting_output = _read(run_dir / _OUTPUT, self.max_output)
+            output = _read(run_dir / _UART_OUT, self.max_output) if uart else semihosting_output
+            over = proc.output_over or any(_size(run_dir / f) >= self.max_output for f in (_OUTPUT, _UART_OUT))
+            kept = {}
+            for name in keep:
+                p = run_dir / name
+                if p.is_file() and not p.is_symlink():
+                    with open(p, "rb") as fh:
+                        kept[name] = fh.read(self.max_output)
+            _, meas = parse_measurements(_read(run_dir / _MEAS, self.max_output))
             _, plugin_meas = parse_measurements(_read(Path(rep) / "report", 1 << 16))
         log = proc.stderr.decode("utf-8", "replace")
         # The plugin's numbers replace any the guest wrote itself.
@@ -189,7 +240,9 @@ class CortexMTarget(Target):
                                 "marked_unpaired": int(meas.get("marked_unpaired", 0)),
                                 "seconds_assumes": "1 instruction per cycle",
                                 "sram_used_bytes": static + (stack or 0),
-                                "wall_seconds": wall})
+                                "wall_seconds": wall,
+                                **({"semihosting_output": semihosting_output} if uart else {}),
+                                **({"files": kept} if keep else {})})
 
 
 _PLUGIN_KEYS = frozenset({"instructions", "marked_total", "marked_pairs", "marked_span", "marked_unpaired",
@@ -201,6 +254,18 @@ def _markers(addrs: Mapping[str, int]) -> tuple[int | None, int | None]:
     symbols may carry bit 0; qemu reports instruction addresses without it."""
     return tuple(addrs[n] & ~1 if n in addrs else None  # type: ignore[return-value]
                  for n in ("mlrn_target_mark_begin", "mlrn_target_mark_end"))
+
+
+def _check_run_file(name) -> None:
+    """A file name the caller may put in or take out of the run directory: plain, not the runner's own."""
+    if not isinstance(name, str) or not _RUN_FILE.fullmatch(name) or name in _RESERVED:
+        raise ValueError(f"run directory file {name!r}: give a plain file name (letters, digits, '_', '.', '-'; "
+                         f"at most 64 characters; not one of {', '.join(sorted(_RESERVED))})")
+
+
+def _qemu_opt(path: Path) -> str:
+    """A path as a qemu option value (a comma is written twice)."""
+    return str(path).replace(",", ",,")
 
 
 def _read(path: Path, limit: int) -> str:

@@ -17,6 +17,12 @@
  *   mlrn_tree.h, mlrn_nb.h,     header includes the ones it needs): examples/ExportedModel
  *   mlrn_quant.h, mlrn_scale.h
  *
+ * The end of a sketch that has nothing left to do: mlrn_sketch_end() (the examples' finish()): on AVR
+ * cli(); sleep_cpu() (the board sleeps for good; simavr ends its run there), under microlearn's Arduino
+ * shim for the emulated Cortex-M boards (MLRN_ARDUINO_SHIM) the end of the emulator's run, on any other
+ * board an idle loop. Under the shim, mlrn_persist_arduino_eeprom_bind keeps mlrn_persist's slots in the
+ * shim's EEPROM (EEPROM.h), as mlrn_persist_avr_eeprom.h does on AVR.
+ *
  * Kernels: define MLRN_KERNELS before this include to compile only the kernels you use, e.g.
  *     #define MLRN_KERNELS (1u << MLRN_KERNEL_LINEAR)
  * (a linear trainer then links no exponential; see mlrn_kernel.h).
@@ -47,6 +53,8 @@
 #include "mlrn_learner.h"
 #if defined(__AVR__)
 #include "mlrn_persist_avr_eeprom.h"
+#include <avr/interrupt.h>
+#include <avr/sleep.h>
 #endif
 #include "mlrn_scale.h"
 #include "mlrn_linear.h"
@@ -54,5 +62,63 @@
 #include "mlrn_tree.h"
 #include "mlrn_nb.h"
 #include "mlrn_quant.h"
+
+
+/* Nothing left to do: stop here for good (see the top of this file). */
+static inline void mlrn_sketch_end(void) {
+#if defined(__AVR__)
+    cli();
+    sleep_enable();
+    sleep_cpu(); /* the board sleeps with interrupts off: only a reset wakes it (simavr stops here) */
+#elif defined(MLRN_ARDUINO_SHIM)
+    mlrn_shim_end(); /* Serial flushed, the EEPROM file closed, the emulator's run over */
+#endif
+    for (;;) {
+    }
+}
+
+#if defined(MLRN_ARDUINO_SHIM) && defined(__cplusplus)
+#include <EEPROM.h>
+
+/* mlrn_storage callbacks on the shim's EEPROM (EEPROM.read / EEPROM.update): bytes [base, base + size). */
+typedef struct mlrn_persist_arduino_eeprom {
+    uint16_t base; /* first EEPROM address of the region given to mlrn_persist */
+} mlrn_persist_arduino_eeprom;
+
+static inline mlrn_status mlrn_persist_arduino_eeprom_read(void *ctx, uint32_t addr, uint8_t *buf, uint16_t len) {
+    const mlrn_persist_arduino_eeprom *e = (const mlrn_persist_arduino_eeprom *)ctx;
+    uint32_t a, i;
+    if (e == NULL || (buf == NULL && len > 0u)) return MLRN_ERR_ARG;
+    a = (uint32_t)e->base + addr;
+    if (addr > EEPROM.length() || a + len > EEPROM.length()) return MLRN_ERR_ARG;
+    for (i = 0; i < len; i++) buf[i] = EEPROM.read((int)(a + i));
+    return MLRN_OK;
+}
+
+static inline mlrn_status mlrn_persist_arduino_eeprom_write(void *ctx, uint32_t addr, const uint8_t *buf, uint16_t len) {
+    const mlrn_persist_arduino_eeprom *e = (const mlrn_persist_arduino_eeprom *)ctx;
+    uint32_t a, i;
+    if (e == NULL || (buf == NULL && len > 0u)) return MLRN_ERR_ARG;
+    a = (uint32_t)e->base + addr;
+    if (addr > EEPROM.length() || a + len > EEPROM.length()) return MLRN_ERR_ARG;
+    for (i = 0; i < len; i++) EEPROM.update((int)(a + i), buf[i]); /* an unchanged byte is not rewritten */
+    return MLRN_OK;
+}
+
+/* Describe EEPROM bytes [base, base+size) as *st (two slots of size/2). */
+static inline mlrn_status mlrn_persist_arduino_eeprom_bind(mlrn_persist_arduino_eeprom *e, mlrn_storage *st,
+                                                           uint16_t base, uint16_t size) {
+    if (e == NULL || st == NULL || (uint32_t)base + size > EEPROM.length() || size / 2u < MLRN_PERSIST_HEADER)
+        return MLRN_ERR_ARG;
+    e->base = base;
+    st->read = mlrn_persist_arduino_eeprom_read;
+    st->write = mlrn_persist_arduino_eeprom_write;
+    st->erase = NULL;
+    st->ctx = e;
+    st->size = size;
+    st->program_word = 0u; /* byte-writable */
+    return MLRN_OK;
+}
+#endif /* MLRN_ARDUINO_SHIM && __cplusplus */
 
 #endif /* MICROLEARN_ARDUINO_H */

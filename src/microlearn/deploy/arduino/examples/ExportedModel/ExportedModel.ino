@@ -13,9 +13,6 @@
  * and the true species, then the count of agreements and DONE. */
 #include <microlearn.h>
 #include "iris_model.h"
-#if defined(__AVR__)
-#include <avr/sleep.h>
-#endif
 
 /* Flowers to classify: sepal length, sepal width, petal length, petal width (cm), and the species
  * a botanist gave them (0 setosa, 1 versicolor, 2 virginica). Some versicolor and virginica overlap:
@@ -43,13 +40,7 @@ static void print_species(int32_t k) {
 static void finish(void) {
   Serial.println(F("DONE"));
   Serial.flush();
-#if defined(__AVR__)
-  cli();
-  sleep_enable();
-  sleep_cpu(); /* nothing left to do: the board sleeps (and a simulator such as simavr stops here) */
-#endif
-  for (;;) {
-  }
+  mlrn_sketch_end(); /* AVR: cli(); sleep_cpu() (simavr stops there); the shim: the emulator's run ends */
 }
 
 void setup() {

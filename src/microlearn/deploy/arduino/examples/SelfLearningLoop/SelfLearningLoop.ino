@@ -6,7 +6,8 @@
  * the learner stores the sample, notices when it keeps being wrong, retrains in small time slices
  * (BUDGET SMO iterations per loop(), so the loop keeps running), checks the new model on held-out
  * samples and keeps it only if it is better (else rollback). Each accepted model is saved to the
- * EEPROM (AVR: power-safe, two copies with a CRC) and loaded at the next power-on.
+ * EEPROM (power-safe, two copies with a CRC; AVR and microlearn's Cortex-M shim) and loaded at the next
+ * power-on.
  *
  * >>> Replace read_sensor() and feedback() below with your sensor and your user's input. <<<
  * Here a simulated room stands in for both (integer arithmetic and the runtime's xorshift32, so
@@ -26,9 +27,6 @@
  * "DONE <correct> <rows> <retrains> <accepted> <rollbacks>". */
 #define MLRN_KERNELS (1u << MLRN_KERNEL_LINEAR) /* the learner trains linear SVMs: no other kernel */
 #include <microlearn.h>
-#if defined(__AVR__)
-#include <avr/sleep.h>
-#endif
 
 #define N_FEATURES 2 /* temperature, humidity */
 #define N_CLASSES 3  /* 0 too cold, 1 ok, 2 too hot */
@@ -41,10 +39,16 @@
 /* Static buffers of the learner `comfort` and comfort_init(): about 1.2 KB of SRAM here. */
 MLRN_LEARNER_DEFINE(comfort, N_FEATURES, N_CLASSES, TRAIN_CAP, HOLD_CAP, QUEUE, WINDOW)
 
-#if defined(__AVR__)
+#if defined(__AVR__) || defined(MLRN_ARDUINO_SHIM)
 /* The model lives in the first 256 bytes of the EEPROM (two slots: the last good copy survives a power
- * cut during a save). The rest of the EEPROM is yours. */
+ * cut during a save). The rest of the EEPROM is yours. (MLRN_ARDUINO_SHIM: microlearn's Arduino shim for
+ * the emulated Cortex-M boards, whose EEPROM is kept in a file by the emulator.) */
+#define MODEL_IN_EEPROM 1
+#if defined(__AVR__)
 static mlrn_persist_avr_eeprom eeprom;
+#else
+static mlrn_persist_arduino_eeprom eeprom;
+#endif
 static mlrn_storage storage;
 static bool have_storage;
 #endif
@@ -69,8 +73,8 @@ static void room_step(void) {
   room_hold--;
   /* the room moves towards the set point by at most 0.6 degC per reading, +-0.1 degC of noise */
   uint16_t t = room_t;
-  if (room_target > t + 60u) t += 60u;
-  else if (room_target + 60u < t) t -= 60u;
+  if (room_target > t + 60u) t = (uint16_t)(t + 60u);
+  else if (room_target + 60u < t) t = (uint16_t)(t - 60u);
   else t = room_target;
   room_t = (uint16_t)(t + (r >> 20) % 21u - 10u);
   /* humidity: +-1 % of noise, drawn back towards 50 % */
@@ -124,13 +128,7 @@ static void finish(void) {
   Serial.print(' ');
   Serial.println(comfort.n_rollbacks);
   Serial.flush();
-#if defined(__AVR__)
-  cli();
-  sleep_enable();
-  sleep_cpu(); /* the log is over: the board sleeps (and a simulator such as simavr stops here) */
-#endif
-  for (;;) {
-  }
+  mlrn_sketch_end(); /* AVR: cli(); sleep_cpu() (simavr stops there); the shim: the emulator's run ends */
 }
 
 void setup() {
@@ -149,8 +147,12 @@ void setup() {
     Serial.println(st);
     finish();
   }
+#if defined(MODEL_IN_EEPROM)
 #if defined(__AVR__)
   have_storage = mlrn_persist_avr_eeprom_bind(&eeprom, &storage, 0, 256) == MLRN_OK;
+#else
+  have_storage = mlrn_persist_arduino_eeprom_bind(&eeprom, &storage, 0, 256) == MLRN_OK;
+#endif
   st = have_storage ? mlrn_learner_load(&comfort, &storage) : MLRN_ERR_IO;
   if (st == MLRN_OK) {
     Serial.print(F("restored a model of "));
@@ -190,7 +192,7 @@ void loop() {
     Serial.print(' ');
     Serial.println(comfort.event == MLRN_LEARNER_EV_ACCEPTED ? 'A' : 'R');
   }
-#if defined(__AVR__)
+#if defined(MODEL_IN_EEPROM)
   if (comfort.event == MLRN_LEARNER_EV_ACCEPTED && have_storage) {
     mlrn_status st = mlrn_learner_save(&comfort, &storage); /* about 60 bytes: ~0.2 s of EEPROM writes */
     Serial.print(F("S "));

@@ -16,9 +16,6 @@
  * the accuracy, then DONE. */
 #define MLRN_KERNELS (1u << MLRN_KERNEL_LINEAR) /* compile only the linear kernel: less flash */
 #include <microlearn.h>
-#if defined(__AVR__)
-#include <avr/sleep.h>
-#endif
 
 #define N_FEATURES 2
 #define N_CLASSES 3
@@ -83,13 +80,7 @@ static mlrn_status add_reading(int16_t rms_mg, int16_t freq_hz, uint8_t state) {
 static void finish(void) {
   Serial.println(F("DONE"));
   Serial.flush();
-#if defined(__AVR__)
-  cli();
-  sleep_enable();
-  sleep_cpu(); /* nothing left to do: the board sleeps (and a simulator such as simavr stops here) */
-#endif
-  for (;;) {
-  }
+  mlrn_sketch_end(); /* AVR: cli(); sleep_cpu() (simavr stops there); the shim: the emulator's run ends */
 }
 
 void setup() {
