@@ -9,6 +9,7 @@ from .base import Build, RunResult, Target
 from .cortexm import CortexMTarget
 from .errors import BuildError, DoesNotFit, RunError, RunTimeout, SandboxUnavailable, TargetError, TargetUnavailable
 from .host import HostTarget
+from .serial_port import EmulatedPort, SerialRunResult, emulated_serial_port
 
 RUNNERS = {"avr": AvrTarget, "cortex-m": CortexMTarget}
 
@@ -31,4 +32,4 @@ def get_target(name: str, **kwargs) -> Target:
 
 __all__ = ["Build", "RunResult", "Target", "HostTarget", "AvrTarget", "CortexMTarget", "get_target",
            "target_for", "TargetError", "TargetUnavailable", "BuildError", "DoesNotFit", "RunError", "RunTimeout",
-           "SandboxUnavailable", "symbols"]
+           "SandboxUnavailable", "symbols", "emulated_serial_port", "EmulatedPort", "SerialRunResult"]
