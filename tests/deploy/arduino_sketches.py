@@ -1,7 +1,6 @@
-"""Building and running the Arduino library's examples: arduino-mk against the real Arduino AVR core (as
-tests/examples/test_examples.py builds the colour-sensor sketch, with the same DECIMAL_DIG workaround),
-the Arduino IDE's own builder (arduino-builder) when installed, simavr for the runs, and the Python twins of
-what the sketches compute."""
+"""Building and running the Arduino library's examples: arduino-mk against the real Arduino AVR core (through
+deploy/build_avr.py, as `microlearn build` does), the Arduino IDE's own builder (arduino-builder) when
+installed, simavr for the runs, and the Python twins of what the sketches compute."""
 from __future__ import annotations
 
 import os
@@ -16,7 +15,9 @@ import pytest
 from compile_c import compile_c
 from microlearn.core.rng import XorShift32
 from microlearn.core.vocab import EV_ACCEPTED, EV_ROLLBACK
+from microlearn.deploy import build_avr
 from microlearn.deploy.arduino_library import build_library
+from microlearn.deploy.sketch_build import BuildError
 from microlearn.learner.config import LearnerConfig
 from microlearn.learner.reference import RefLearner
 from microlearn.targets import get_target
@@ -24,8 +25,8 @@ from microlearn.targets.base import SUPPORT_DIR, Build
 from microlearn.targets.errors import TargetUnavailable
 from microlearn.targets.simavr_quirks import misexecuted_skips
 
-ARDUINO_DIR = Path("/usr/share/arduino")
-ARDUINO_MK = ARDUINO_DIR / "Arduino.mk"
+ARDUINO_DIR = build_avr.ARDUINO_DIR
+ARDUINO_MK = build_avr.ARDUINO_MK
 BOARDS_TXT = ARDUINO_DIR / "hardware" / "arduino" / "avr" / "boards.txt"
 # board -> (BOARD_TAG, BOARD_SUB (the boards.txt cpu menu), simavr MCU, arduino-builder FQBN)
 BOARDS = {
@@ -51,40 +52,25 @@ def library(tmp_path_factory) -> Path:
 
 
 def makefile(board: str, libraries: Path) -> str:
-    tag, sub, _, _ = BOARDS[board]
-    lines = [f"BOARD_TAG    = {tag}"]
-    if sub:
-        lines.append(f"BOARD_SUB    = {sub}")
-    lines += [f"ARDUINO_DIR  = {ARDUINO_DIR}", f"ARDMK_DIR    = {ARDUINO_DIR}", f"USER_LIB_PATH = {libraries}",
-              "ARDUINO_LIBS = microlearn",
-              # the Debian Arduino core's WString.cpp needs DECIMAL_DIG, which its avr-libc lacks
-              "CXXFLAGS_STD = -std=gnu++11 -DDECIMAL_DIG=17",
-              "include $(ARDMK_DIR)/Arduino.mk", ""]
-    return "\n".join(lines)
+    """The arduino-mk Makefile of deploy/build_avr.py for `board`, the library in libraries/microlearn."""
+    return build_avr.makefile(board, libraries)
 
 
 def build_sketch(library: Path, example: str, workdir: Path, board: str = "uno") -> Path:
-    """Copy examples/<example>/ to workdir/<example>/ with an arduino-mk Makefile, make, return the ELF."""
-    sketch = workdir / f"{example}-{board}" / example
-    shutil.copytree(library / "examples" / example, sketch)
-    (sketch / "Makefile").write_text(makefile(board, library.parent))
-    p = subprocess.run(["make"], cwd=sketch, capture_output=True, text=True, timeout=600,
-                       env={**os.environ, "LC_ALL": "C"})
-    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    tag, sub, _, _ = BOARDS[board]
-    build = sketch / f"build-{tag}{'-' + sub if sub else ''}"
-    elfs = sorted(build.glob("*.elf"))
-    assert len(elfs) == 1, (build, list(sketch.iterdir()))
-    return elfs[0]
+    """Build examples/<example>/ in workdir/<example>-<board>/ with deploy/build_avr.py (a copy of the sketch
+    and an arduino-mk Makefile), return the ELF; the compiler's first error fails the test."""
+    try:
+        build = build_avr.build_sketch_avr(library / "examples" / example, board, library,
+                                           workdir / f"{example}-{board}")
+    except BuildError as exc:
+        pytest.fail(str(exc))
+    return build.elf
 
 
 def avr_size(elf: Path) -> tuple[int, int]:
     """(flash bytes = .text + .data, static SRAM bytes = .data + .bss), by section: an .eeprom section (the
-    power-cycle test adds one) is neither."""
-    out = subprocess.run(["avr-size", "-A", str(elf)], capture_output=True, text=True, check=True).stdout
-    size = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\.\w+)\s+(\d+)", out, re.M)}
-    text, data, bss = size.get(".text", 0), size.get(".data", 0), size.get(".bss", 0)
-    return text + data, data + bss
+    power-cycle test adds one) is neither (deploy/build_avr.avr_size)."""
+    return build_avr.avr_size(elf)
 
 
 def run_uno(elf: Path, workdir: Path):
