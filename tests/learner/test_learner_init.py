@@ -56,3 +56,20 @@ def test_a_bad_initial_model_is_refused_before_any_c():
     header = lc.render_header(cfg, "lrn", init=(W, b, [0, 1, 2]))
     assert "mlrn_learner_set_model(&lrn, lrn_init_w, lrn_init_b, lrn_init_map, 3u)" in header
     assert lc.render_header(cfg, "lrn") == lc.render_header(cfg, "lrn", init=None)
+
+
+def test_loop_init_rows_starts_the_device_from_the_first_rows(tmp_path):
+    """`microlearn loop --init-rows N`: the first N rows train the starting model in Python; the device
+    predicts from the first row of the rest and agrees with the reference row for row."""
+    import subprocess
+    import sys
+
+    from microlearn.learner.runner import loop
+    rep = loop("rotating_hyperplane", "host", capacity=24, init_rows=40, baselines=False)
+    assert rep["n_rows"] == 560 and rep["agreement"] == 1.0 and rep["same_events"]
+    assert rep["predictions"][0] >= 0
+    cold = loop("rotating_hyperplane", "host", capacity=24, baselines=False)
+    assert cold["predictions"][0] < 0            # without it: no model before the first feedback
+    p = subprocess.run([sys.executable, "-m", "microlearn", "loop", "rotating_hyperplane", "--init-rows", "600"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "--init-rows must be" in p.stderr and p.stderr.count("\n") == 1

@@ -315,3 +315,9 @@ def test_simavr_serial_ends_when_the_host_hangs_up(tmp_path_factory):
     report = err.decode().strip().splitlines()[-1]
     assert proc.returncode == 0 and report.startswith("@mlrn-simavr-serial status=hangup ")
     assert " rx_bytes=2 " in report and f" tx_bytes={len(BANNER) + 1} " in report
+
+
+def test_an_eeprom_image_is_for_avr_boards_only(tmp_path):
+    from microlearn.targets import emulated_serial_port
+    with pytest.raises(ValueError, match="AVR boards"):
+        emulated_serial_port("nrf52840", tmp_path / "fw.elf", eeprom=b"\xff" * 16)

@@ -5,6 +5,7 @@ The planner never builds anything: when the runtime, a driver or the targets' su
 reference programs on every emulated board (minutes; needs the toolchains)."""
 from __future__ import annotations
 
+from microlearn.deploy import sketch_calibrate
 from microlearn.tools import calibrate
 
 
@@ -14,8 +15,15 @@ def register(subparsers) -> None:
                                           "every emulated board (or --boards) and write the planner's constants. "
                                           "Takes minutes and needs the boards' toolchains.")
     calibrate.add_arguments(p)
+    p.add_argument("--sketches", action="store_true",
+                   help="only the generated sketches' fixed part (deploy/sketch_calibration.json): builds and "
+                        "runs the reference sketches on uno, mega2560, nrf52840, samd21 (a few minutes)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if args.sketches:
+        boards = args.boards.split(",") if args.boards else sketch_calibrate.BOARDS
+        print(f"wrote {sketch_calibrate.write(sketch_calibrate.calibrate(boards))}")
+        return 0
     return calibrate.run(args)

@@ -43,6 +43,9 @@ def register(sub):
     p.add_argument("--tol", type=float, default=1e-3)
     p.add_argument("--max-iter", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--init-rows", type=int, default=0,
+                   help="train the model the device starts from, in Python, on the first N rows; the loop runs "
+                        "over the rest (rows renumbered from 0)")
     p.add_argument("--static-rows", type=int, help="rows the static baseline trains on (default: capacity)")
     p.add_argument("--train-cost", action="store_true",
                    help="AVR: also a second run timing the step() calls that trained with Timer1, a cross-check "
@@ -57,7 +60,7 @@ def register(sub):
 
 
 OPTIONS = ("capacity", "window", "holdout_every", "k_mistakes", "trigger_window", "err_pct", "drift_pct",
-           "margin_pct", "budget", "queue", "n_classes", "C", "tol", "max_iter", "seed", "static_rows", "timeout",
+           "margin_pct", "budget", "queue", "n_classes", "C", "tol", "max_iter", "seed", "static_rows", "timeout", "init_rows",
            "max_rows")
 
 
@@ -75,7 +78,7 @@ def run(args) -> int:
                    capacity=args.capacity, holdout_every=args.holdout_every, store=args.store,
                    replace=args.replace, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
                    err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
-                   seed=args.seed, storage=args.storage, train_cost=args.train_cost, C=args.C, tol=args.tol, max_iter=args.max_iter)
+                   seed=args.seed, storage=args.storage, train_cost=args.train_cost, init_rows=args.init_rows, C=args.C, tol=args.tol, max_iter=args.max_iter)
     except ValueError as exc:
         raise CLIError(as_option(exc, names)) from None
     rep.pop("predictions", None)

@@ -19,6 +19,15 @@ def register(sub):
                        description="Generates the trainer for the data's shape, builds it for the target, trains "
                                    "ON the target (samples added one by one), evaluates there, and compares with "
                                    "the Python reference.")
+    add_data_options(p)
+    p.add_argument("--target", default="host", help="host or a board (see `microlearn boards`)")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds before a hung run is killed")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def add_data_options(p):
+    """The data and training options `train` and `sketch train` share."""
     p.add_argument("train_csv", metavar="TRAIN.csv")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--test", metavar="TEST.csv", help="test rows (same columns)")
@@ -26,7 +35,6 @@ def register(sub):
     p.add_argument("--seed", type=int, default=0, help="shuffle seed for --test-size (default 0)")
     p.add_argument("--no-shuffle", action="store_true", help="first rows train, last rows test (Edge2Train)")
     p.add_argument("--label", help="label column name (default: the last column)")
-    p.add_argument("--target", default="host", help="host or a board (see `microlearn boards`)")
     p.add_argument("--kernel", default="linear", choices=["linear", "rbf", "poly", "sigmoid"])
     p.add_argument("--C", type=float, default=1.0)
     p.add_argument("--gamma", default="scale", help="'scale', 'auto' or a number")
@@ -40,9 +48,6 @@ def register(sub):
     p.add_argument("--multiclass", default="ovo", choices=["ovo", "ovr"])
     p.add_argument("--storage", default="float32", choices=["float32", "int16", "int8"])
     p.add_argument("--capacity", type=int, help="store capacity compiled in (default: the training rows)")
-    p.add_argument("--timeout", type=float, default=600.0, help="seconds before a hung run is killed")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
 
 
 def _gamma(text):
@@ -99,9 +104,8 @@ def _check_options(args) -> dict:
     return params
 
 
-def run(args) -> int:
-
-    params = _check_options(args)
+def load_data(args):
+    """The training and test rows the options name: (X_train, y_train, X_test, y_test)."""
     # Reading stops at the first row past what the device can take (a bigger --capacity cannot help):
     # the store's uint16 capacity for training rows, the driver's u16 count for test rows.
     why_train = f": the device stores at most {MAX_ROWS:,} training rows (uint16 capacity)"
@@ -127,6 +131,13 @@ def run(args) -> int:
             raise CLIError(f"{as_option(exc, OPTIONS)} ({args.train_csv})") from None
     if y_tr.dtype != y_te.dtype:
         y_tr, y_te = y_tr.astype(str), y_te.astype(str)
+    return X_tr, y_tr, X_te, y_te
+
+
+def run(args) -> int:
+
+    params = _check_options(args)
+    X_tr, y_tr, X_te, y_te = load_data(args)
     try:
         rep = train_and_report(X_tr, y_tr, X_te, y_te, args.target, capacity=args.capacity, timeout=args.timeout,
                                **params)

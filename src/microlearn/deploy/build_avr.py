@@ -99,10 +99,28 @@ def cxxflags_std() -> str:
     return CXX_STD + (" -DDECIMAL_DIG=__DECIMAL_DIG__" if needs_decimal_dig() else "")
 
 
-def makefile(board_name: str, libraries: Path, objdir: str | None = None) -> str:
+# The libraries the Arduino AVR core bundles (EEPROM, SPI, Wire, ...): a sketch's `#include <EEPROM.h>` names
+# one. arduino-mk links only the libraries ARDUINO_LIBS lists, so they are found in the sketch's includes, as
+# the Arduino IDE finds them.
+CORE_LIBRARIES = ARDUINO_DIR / "hardware" / "arduino" / "avr" / "libraries"
+_INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([A-Za-z0-9_]+)\.h[>"]', re.M)
+
+
+def core_libraries(sketch_dir: Path) -> list[str]:
+    """The core's bundled libraries the sketch's files include (sorted)."""
+    found = set()
+    for f in sorted(Path(sketch_dir).iterdir()):
+        if f.suffix in (".ino", ".cpp", ".c", ".h") and f.is_file() and f.stat().st_size < (1 << 24):
+            for name in _INCLUDE.findall(f.read_text(errors="replace")):
+                if name != LIBRARY_NAME and (CORE_LIBRARIES / name / "src" / f"{name}.h").is_file():
+                    found.add(name)
+    return sorted(found)
+
+
+def makefile(board_name: str, libraries: Path, objdir: str | None = None, core_libs: tuple[str, ...] = ()) -> str:
     """The arduino-mk Makefile for a sketch on `board_name` with the microlearn library found in `libraries`
-    (the folder holding microlearn/). `objdir`: where the objects, ELF and .hex go (arduino-mk's default:
-    build-<tag>[-<sub>])."""
+    (the folder holding microlearn/) and the core's bundled libraries `core_libs` (see core_libraries).
+    `objdir`: where the objects, ELF and .hex go (arduino-mk's default: build-<tag>[-<sub>])."""
     b = avr_board(board_name)
     for p in (libraries, ARDUINO_DIR):
         if not MAKE_SAFE_PATH.match(str(p)):
@@ -112,7 +130,7 @@ def makefile(board_name: str, libraries: Path, objdir: str | None = None) -> str
     if b.sub:
         lines.append(f"BOARD_SUB    = {b.sub}")
     lines += [f"ARDUINO_DIR  = {ARDUINO_DIR}", f"ARDMK_DIR    = {ARDUINO_DIR}", f"USER_LIB_PATH = {libraries}",
-              f"ARDUINO_LIBS = {LIBRARY_NAME}", f"CXXFLAGS_STD = {cxxflags_std()}", "ARDUINO_QUIET = 1"]
+              f"ARDUINO_LIBS = {' '.join([LIBRARY_NAME, *core_libs])}", f"CXXFLAGS_STD = {cxxflags_std()}", "ARDUINO_QUIET = 1"]
     if objdir:
         lines.append(f"OBJDIR       = {objdir}")
     lines += ["include $(ARDMK_DIR)/Arduino.mk", ""]
@@ -237,7 +255,7 @@ def build_sketch_avr(sketch_dir: Path, board_name: str, library_dir: Path, workd
         shutil.rmtree(copy)
     shutil.copytree(sketch_dir, copy, symlinks=False, ignore=_ignore_build_output)
     objdir = f"build-{board_name}"
-    (copy / "Makefile").write_text(makefile(board_name, libraries, objdir))
+    (copy / "Makefile").write_text(makefile(board_name, libraries, objdir, tuple(core_libraries(copy))))
     log_path = workdir / LOG_NAME
     start = time.monotonic()
     try:

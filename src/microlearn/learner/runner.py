@@ -20,7 +20,7 @@ from . import codegen as lc
 from .planner import learner_does_not_fit, learner_precheck
 from .config import LearnerConfig, check_window
 from .driver import DRIVER, encode_stream, parse_output
-from .simulate import MAX_STREAM_ROWS, load_stream, report, run_reference
+from .simulate import MAX_STREAM_ROWS, fit_static, load_stream, report, run_reference
 
 HOST_BUFFER_LIMIT = 1 << 30   # static buffers of a host build (as trainer.runner.HOST_BUFFER_LIMIT)
 MAX_TIMEOUT = 1e6             # seconds (11 days): subprocess timeouts overflow far above
@@ -115,14 +115,16 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
 
 def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_rows=None, baselines=True,
          plot=None, timeout: float = 600.0, workdir=None, feature_range=None, train_cost: bool = False,
-         max_rows: int | None = MAX_STREAM_ROWS, **cfg_kwargs) -> dict:
+         max_rows: int | None = MAX_STREAM_ROWS, init_rows: int = 0, **cfg_kwargs) -> dict:
     """`microlearn loop`: the learner on the target, the Python reference, the baselines, compared.
     On simavr/qemu targets one run gives the whole-stream count and the training count (markers around
     every step() call that trained: train_cycles on AVR, train_instructions on Cortex-M).
     train_cost: on AVR targets, also a second run with Timer1 timing every step() call that trained (exact
     cycles, a cross-check: train_cycles_timer1); the first run is unaffected by the timer.
     Every option is checked before any work (LearnerConfig's rules, the C types); a CSV stream is read with
-    microlearn.data.datasets' limits and at most max_rows rows (None: no row limit)."""
+    microlearn.data.datasets' limits and at most max_rows rows (None: no row limit).
+    init_rows: the first init_rows rows train, in Python, the model the device starts from
+    (mlrn_learner_set_model); the loop then runs over the rest of the stream (rows renumbered from 0)."""
     # Every option before the stream is read (LearnerConfig holds the rules; the sizes come from the stream).
     check_window(window, static_rows)
     if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
@@ -135,6 +137,16 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         lo, hi = feature_range if feature_range is not None else (X.min(axis=0), X.max(axis=0))
         cfg_kwargs["scale"], cfg_kwargs["offset"] = affine_from_range(lo, hi, cfg_kwargs["storage"], X.shape[1])
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=nc, **cfg_kwargs)
+    init = None
+    if init_rows:
+        if isinstance(init_rows, bool) or not isinstance(init_rows, int) or not 0 <= init_rows < len(X):
+            raise ValueError(f"init_rows must be an integer in 0..{len(X) - 1} (the stream has {len(X)} rows), "
+                             f"got {init_rows!r}")
+        init = fit_static(cfg, X[:init_rows], yv[:init_rows])
+        if init is None:
+            raise ValueError(f"init_rows: the first {init_rows} rows hold fewer than two classes")
+        X, yv = X[init_rows:], yv[init_rows:]
+        drift = [d - init_rows for d in drift if d >= init_rows]
     if isinstance(target, str) and target == "host" or getattr(target, "name", None) == "host":
         total = sum(lc.buffer_bytes(cfg).values())
         if total > HOST_BUFFER_LIMIT:
@@ -143,8 +155,8 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
     if isinstance(target, str) and target != "host":   # refuse what cannot fit before the reference run
         target = get_target(target)
         learner_precheck(cfg, target)
-    ref = run_reference(cfg, X, yv)
-    dev = run_on_target(cfg, X, yv, target, workdir=workdir, timeout=timeout)
+    ref = run_reference(cfg, X, yv, init=init)
+    dev = run_on_target(cfg, X, yv, target, workdir=workdir, timeout=timeout, init=init)
     rep = report(cfg, X, yv, drift, dev, window=window, static_rows=static_rows, baselines=baselines, plot=plot)
     ref_pred = ref["predictions"]
     rep.update({
@@ -179,7 +191,7 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
             rep["train_cycles_per_retrain"] = rep["train_per_retrain"]
     if train_cost and dev.get("cycles") is not None:   # AVR: exact cycles from simavr, so Timer1 is exact too
         try:
-            timed = run_on_target(cfg, X, yv, target, timeout=timeout, time_training=True)
+            timed = run_on_target(cfg, X, yv, target, timeout=timeout, time_training=True, init=init)
         except RunError as exc:   # e.g. the timer's ISR frame and variables push SRAM over the part's size
             timed = None
             rep["train_cycles_error"] = str(exc)

@@ -145,7 +145,7 @@ class EmulatedPort:
     firmware loaded; qemu: the process started)."""
 
     def __init__(self, board: Board, elf: Path, *, timeout: float, max_cycles: int | None, realtime: bool,
-                 host_cc: str = "cc"):
+                 host_cc: str = "cc", eeprom: bytes | None = None):
         self.board = board
         self.elf = elf
         self.timeout = timeout
@@ -157,6 +157,9 @@ class EmulatedPort:
         self._cc = host_cc
         self._slave_fd: int | None = None
         self._report_fd: int | None = None
+        self._eeprom_in = eeprom
+        self._ee_fds: list[int] = []
+        self._ee_out: Path | None = None
         self._dirs: list[tempfile.TemporaryDirectory] = []
         self._log = _BoundedLog()
         self._ready = threading.Event()
@@ -187,7 +190,7 @@ class EmulatedPort:
             else:
                 cmd[_AVR_FD_ARG] = str(master)
             argv = _confined(cmd, read=read, write=write, timeout=self.timeout, memory=memory, cc=self._cc)
-            pass_fds = [master] + ([self._report_fd] if self._report_fd is not None else [])
+            pass_fds = [master] + ([self._report_fd] if self._report_fd is not None else []) + self._ee_fds
             self._start = time.monotonic()
             self.process = subprocess.Popen(argv, cwd=run_dir, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                             stderr=subprocess.PIPE, env=sandbox._env(), start_new_session=True,
@@ -234,6 +237,19 @@ class EmulatedPort:
         run_dir = self._tempdir("mlrn-serial-avr-")
         cmd = [str(runner), self.board.machine, str(self.board.clock_hz), str(self._max_cycles or 0),
                str(self.elf), "FD", "1" if self._realtime else "0", hex(exit_loop) if exit_loop is not None else "-"]
+        # The EEPROM: an image in (a power cycle), always the image out (result().extra["eeprom"]); descriptors
+        # of files in a directory the firmware's process cannot name.
+        ee_dir = Path(self._tempdir("mlrn-serial-eeprom-"))
+        ee_in = "-"
+        if self._eeprom_in is not None:
+            (ee_dir / "in").write_bytes(bytes(self._eeprom_in))
+            fd = os.open(ee_dir / "in", os.O_RDONLY)
+            self._ee_fds.append(fd)
+            ee_in = str(fd)
+        self._ee_out = ee_dir / "out"
+        fd = os.open(self._ee_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._ee_fds.append(fd)
+        cmd += [ee_in, str(fd)]
         return cmd, [runner, self.elf], [run_dir], _SIMAVR_MEMORY, run_dir
 
     def _qemu_command(self):
@@ -340,6 +356,9 @@ class EmulatedPort:
         if self._report_fd is not None:
             os.close(self._report_fd)
             self._report_fd = None
+        for fd in self._ee_fds:
+            os.close(fd)
+        self._ee_fds.clear()
         for d in self._dirs:
             d.cleanup()
         self._dirs.clear()
@@ -361,6 +380,8 @@ class EmulatedPort:
             log = self._log.text()
             if self.board.arch == "avr":
                 res = _avr_result(rc, log, self._stopped_as)
+                if self._ee_out is not None and self._ee_out.exists():
+                    res.extra["eeprom"] = self._ee_out.read_bytes()
             else:
                 res = _qemu_result(rc, log, self._stopped_as, _read_report(getattr(self, "_report_path", None)))
             res.wall_seconds, res.returncode, res.log = wall, rc, log
@@ -382,11 +403,13 @@ def simavr_serial_binary(cc: str = "cc") -> Path:
 
 
 def emulated_serial_port(board: str | Board, elf: Path | str, *, timeout: float = 300, max_cycles: int | None = None,
-                         realtime: bool = True, host_cc: str = "cc") -> EmulatedPort:
+                         realtime: bool = True, host_cc: str = "cc", eeprom: bytes | None = None) -> EmulatedPort:
     """Start `elf` on an emulated `board` with its UART0 on a pseudo-terminal; use as a context manager
     (the emulator is stopped and the port closed on exit). `timeout`: wall-clock seconds before the emulator
     is killed; `max_cycles`: simulated cycles (AVR) or guest instructions (qemu) before it stops, None for no
-    limit; `realtime` (AVR): keep simulated time from running ahead of wall time (False: as fast as possible).
+    limit; `realtime` (AVR): keep simulated time from running ahead of wall time (False: as fast as possible);
+    `eeprom` (AVR): the EEPROM's content at power-on (default erased, 0xFF); the content at the end is in
+    the result's extra["eeprom"] (so a second run with it is a power cycle).
     Raises RunError for a firmware refused (not an ELF for the board, too large, a sequence simavr runs
     wrongly), TargetUnavailable when the tools are missing."""
     b = get_board(board) if isinstance(board, str) else board
@@ -395,8 +418,10 @@ def emulated_serial_port(board: str | Board, elf: Path | str, *, timeout: float 
     if max_cycles is not None and (not isinstance(max_cycles, int) or isinstance(max_cycles, bool)
                                    or not 0 < max_cycles <= _MAX_CYCLES):
         raise ValueError(f"max_cycles must be an integer from 1 to {_MAX_CYCLES} or None, not {max_cycles!r}")
+    if eeprom is not None and b.arch != "avr":
+        raise ValueError(f"{b.name}: an EEPROM image is for the AVR boards (the shim's EEPROM is a semihosted file)")
     port = EmulatedPort(b, Path(elf).resolve(), timeout=float(timeout), max_cycles=max_cycles,
-                        realtime=bool(realtime), host_cc=host_cc)
+                        realtime=bool(realtime), host_cc=host_cc, eeprom=eeprom)
     try:
         return port._open()
     except BaseException:

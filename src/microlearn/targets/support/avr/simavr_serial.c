@@ -1,6 +1,9 @@
 /* simavr_serial: run an AVR ELF under libsimavr with its USART0 bridged to a serial port.
  *
- * usage: simavr_serial MCU CLOCK_HZ MAX_CYCLES FIRMWARE.elf UART_FD [REALTIME [EXIT_LOOP_ADDR|-]]
+ * usage: simavr_serial MCU CLOCK_HZ MAX_CYCLES FIRMWARE.elf UART_FD [REALTIME [EXIT_LOOP_ADDR|- [EEPROM_IN_FD|- [EEPROM_OUT_FD|-]]]]
+ * The EEPROM starts erased (0xFF), or with the image read from EEPROM_IN_FD (a power cycle: what a previous
+ * run left); at the end its whole content is written to EEPROM_OUT_FD. Descriptors, not paths: the confined
+ * runner opens nothing.
  *
  * UART_FD is an inherited, open file descriptor: the master side of a pseudo-terminal that
  * microlearn.targets.serial_port created (the host program, pyserial or any other, opens the slave,
@@ -44,6 +47,7 @@
 #define _GNU_SOURCE /* O_PATH, for mlrn_landlock.h */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -53,6 +57,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <simavr/avr_eeprom.h>
 #include <simavr/avr_uart.h>
 #include <simavr/sim_avr.h>
 #include <simavr/sim_cycle_timers.h>
@@ -255,8 +260,63 @@ static avr_uart_t *find_uart0(avr_t *a) {
     return NULL;
 }
 
+#define BAD_FD (-2)
+#define ERASED 0xFF
+
+/* A descriptor argument: "-" (none: -1), or an open descriptor; BAD_FD with a message otherwise. */
+static int fd_arg(const char *text) {
+    char *end;
+    long fd;
+    if (strcmp(text, "-") == 0) return -1;
+    fd = strtol(text, &end, 10);
+    if (*text == '\0' || *end != '\0' || fd < 0 || fd > INT_MAX || fcntl((int)fd, F_GETFD) < 0) {
+        fprintf(stderr, "simavr_serial: %s is not an open file descriptor\n", text);
+        return BAD_FD;
+    }
+    return (int)fd;
+}
+
+/* simavr's own EEPROM array (AVR_IOCTL_EEPROM_GET with ee == NULL hands it out; simavr 1.6 returns -1 even
+ * on success and refuses a whole-array request, so ask for one byte and use the pointer: see
+ * eeprom_runner.c). NULL when the MCU has none. */
+static uint8_t *eeprom_of(avr_t *a, uint32_t *size) {
+    avr_eeprom_desc_t d;
+    memset(&d, 0, sizeof d);
+    d.size = 1;
+    avr_ioctl(a, AVR_IOCTL_EEPROM_GET, &d);
+    *size = d.ee ? (uint32_t)(a->e2end + 1) : 0u;
+    return d.ee;
+}
+
+/* At most `size` bytes of an image (a shorter one leaves the rest erased); -1 on a read error. */
+static int read_image(int fd, uint8_t *dst, uint32_t size) {
+    uint32_t got = 0;
+    while (got < size) {
+        ssize_t n = read(fd, dst + got, size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -1;
+        if (n == 0) break;
+        got += (uint32_t)n;
+    }
+    return 0;
+}
+
+static int write_image(int fd, const uint8_t *src, uint32_t size) {
+    uint32_t put = 0;
+    while (put < size) {
+        ssize_t n = write(fd, src + put, size - put);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        put += (uint32_t)n;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     elf_firmware_t fw;
+    uint8_t *ee;
+    uint32_t ee_size = 0;
+    int ee_in_fd = -1, ee_out_fd = -1;
     uint32_t flags = 0;
     unsigned long long max_cycles;
     uint16_t sp, min_sp;
@@ -267,9 +327,9 @@ int main(int argc, char **argv) {
     const char *status = NULL;
     struct sigaction sa;
     char *end;
-    if (argc < 6 || argc > 8) {
-        fprintf(stderr, "usage: %s MCU CLOCK_HZ MAX_CYCLES FIRMWARE.elf UART_FD [REALTIME [EXIT_LOOP_ADDR|-]]\n",
-                argv[0]);
+    if (argc < 6 || argc > 10) {
+        fprintf(stderr, "usage: %s MCU CLOCK_HZ MAX_CYCLES FIRMWARE.elf UART_FD [REALTIME [EXIT_LOOP_ADDR|- "
+                "[EEPROM_IN_FD|- [EEPROM_OUT_FD|-]]]]\n", argv[0]);
         return 2;
     }
     (void)mlrn_read_all; /* the shared header's input reader: this program has no input file */
@@ -280,7 +340,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (argc >= 7) realtime = strcmp(argv[6], "0") != 0;
-    if (argc == 8 && strcmp(argv[7], "-") != 0) exit_loop_pc = (avr_flashaddr_t)strtoul(argv[7], NULL, 0);
+    if (argc >= 8 && strcmp(argv[7], "-") != 0) exit_loop_pc = (avr_flashaddr_t)strtoul(argv[7], NULL, 0);
+    if (argc >= 9 && (ee_in_fd = fd_arg(argv[8])) == BAD_FD) return 2;
+    if (argc >= 10 && (ee_out_fd = fd_arg(argv[9])) == BAD_FD) return 2;
     fl = fcntl(port_fd, F_GETFL);
     if (fl < 0 || fcntl(port_fd, F_SETFL, fl | O_NONBLOCK) < 0) {
         fprintf(stderr, "simavr_serial: cannot make descriptor %d non-blocking\n", port_fd);
@@ -297,6 +359,17 @@ int main(int argc, char **argv) {
     uart = find_uart0(avr);
     if (!uart || avr->frequency == 0) {
         fprintf(stderr, "simavr_serial: %s has no USART0 or the clock is 0\n", argv[1]);
+        return 2;
+    }
+    ee = eeprom_of(avr, &ee_size);
+    if (ee) {
+        memset(ee, ERASED, ee_size);       /* a new chip's EEPROM reads 0xFF */
+        if (ee_in_fd >= 0 && read_image(ee_in_fd, ee, ee_size) < 0) {
+            fprintf(stderr, "simavr_serial: cannot read the EEPROM image\n");
+            return 2;
+        }
+    } else if (ee_in_fd >= 0 || ee_out_fd >= 0) {
+        fprintf(stderr, "simavr_serial: %s has no EEPROM\n", argv[1]);
         return 2;
     }
     /* No console echo, and no usleep() when the firmware polls the UART. */
@@ -358,6 +431,8 @@ int main(int argc, char **argv) {
             "rx_overruns=%llu rx_dropped=%llu frame_cycles=%llu min_sp=%u ramend=%u stack_bytes=%u pc=0x%lx\n",
             status, exit_code, (unsigned long long)avr->cycle, rx_bytes, tx_bytes, rx_overruns, rx_dropped,
             (unsigned long long)frame_cycles(), (unsigned)min_sp, (unsigned)avr->ramend, (unsigned)(avr->ramend - min_sp), (unsigned long)avr->pc);
+    if (ee && ee_out_fd >= 0 && write_image(ee_out_fd, ee, ee_size) < 0)
+        fprintf(stderr, "simavr_serial: cannot write the EEPROM image\n");
     avr_terminate(avr);
     return 0;
 }

@@ -1,0 +1,113 @@
+"""Measure what every generated sketch of a kind adds on a board to the runtime the room planners size:
+the Arduino core with Serial, the serial protocol, the sketch's own code and frames. Written to
+deploy/sketch_calibration.json (read by sketch_plan.py); run by `microlearn calibrate --sketches`.
+
+Per board and kind, one reference sketch is written, planned with no fixed part, built (the real Arduino
+AVR core / the shim), and on the AVR boards driven through a serial session on simavr, whose exact stack
+high-water mark gives the stack. fixed = measured - planned. The Cortex-M boards' sketches run on qemu too,
+but there the stack is not measured through the serial port: their fixed stack is 0 and the plan says so
+(the boards' stack reserves, 2-4 KB, hold the sketch's frames)."""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from microlearn.learner.config import LearnerConfig
+from microlearn.targets import emulated_serial_port
+
+from . import sketch as _sketch
+from . import sketch_plan
+from .arduino_library import build_library
+from .build import build_sketch
+from .link import Device, Link, open_port
+
+BOARDS = ("uno", "mega2560", "nrf52840", "samd21")
+KINDS = ("train", "loop", "model")
+
+
+def reference_data(seed: int = 0, d: int = 4, classes: int = 3, n: int = 36):
+    """Gaussian blobs: the data of the reference sketches (what they learn does not matter, their size does)."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % classes
+    X = (rng.normal(size=(n, d)) + 2.0 * y[:, None]).astype(np.float32)
+    return X, y
+
+
+def write_reference(kind: str, board: str, out: Path, *, d: int = 4, seed: int = 0):
+    """The reference sketch of `kind`, planned without any fixed part (the planner's runtime figures only)."""
+    X, y = reference_data(seed, d)
+    if kind == "train":
+        return _sketch.sketch_train(X[:24], y[:24], X[24:], y[24:], board, out, kernel="linear")
+    if kind == "loop":
+        return _sketch.sketch_loop(LearnerConfig(n_features=d, n_classes=2, capacity=24), board, out)
+    return _sketch.sketch_model(LogisticRegression(max_iter=500).fit(X, y), board, out)
+
+
+def _exercise(dev: Device, kind: str, d: int) -> None:
+    """The requests that take the most stack: training, a stream of feedback, predictions."""
+    X, y = reference_data(1, d)
+    if kind == "train":
+        dev.train()
+        dev.evaluate()
+        dev.model_bytes()
+    elif kind == "loop":
+        for x, t in zip(X, y % 2):
+            dev.feedback(x, int(t))
+        dev.model_bytes()
+    for x in X[:4]:
+        dev.predict(x)
+
+
+def measure(kind: str, board: str, library: Path, work: Path, *, d: int = 4, seed: int = 0) -> dict:
+    """Planned (without the fixed part) and measured flash / static SRAM / stack of the reference sketch."""
+    saved = sketch_plan.calibration
+    sketch_plan.calibration = lambda: {"boards": {}}       # plan the runtime part alone
+    try:
+        sk = write_reference(kind, board, work / f"{kind}-{board}", d=d, seed=seed)
+    finally:
+        sketch_plan.calibration = saved
+    b = build_sketch(sk.folder, board, library_dir=library, log=lambda s: None)
+    stack = None
+    if board in ("uno", "nano", "mega2560"):
+        with emulated_serial_port(board, b.elf, timeout=300, realtime=False) as port:
+            ser = open_port(port.port)
+            dev = Device(Link(ser, timeout=5.0, retries=3))
+            dev.hello()
+            _exercise(dev, kind, d)
+            ser.close()
+            stack = port.close().stack_bytes
+    p = sk.plan
+    return {"planned": {"flash": p.flash_bytes, "static": p.static_ram_bytes, "stack": p.stack_bytes},
+            "measured": {"flash": b.flash_bytes, "static": b.static_ram_bytes, "stack": stack}}
+
+
+def calibrate(boards=BOARDS, log=print) -> dict:
+    out = {"version": 1, "note": __doc__.split("\n\n")[0].replace("\n", " "), "fingerprint": sketch_plan.fingerprint(),
+           "boards": {}}
+    with tempfile.TemporaryDirectory(prefix="mlrn-sketch-cal-") as tmp:
+        tmp = Path(tmp)
+        library = build_library(tmp / "libraries" / "microlearn")
+        for board in boards:
+            out["boards"][board] = {}
+            for kind in KINDS:
+                m = measure(kind, board, library, tmp)
+                pl, me = m["planned"], m["measured"]
+                fixed = {"flash": me["flash"] - pl["flash"], "static": me["static"] - pl["static"],
+                         "stack": max(me["stack"] - pl["stack"], 0) if me["stack"] is not None else 0,
+                         "stack_measured": me["stack"] is not None}
+                out["boards"][board][kind] = fixed
+                log(f"{board} {kind}: measured {me}, runtime planned {pl} -> fixed {fixed}")
+    return out
+
+
+def write(cal: dict, path: Path | None = None) -> Path:
+    path = Path(path) if path else Path(__file__).with_name(sketch_plan.CALIBRATION)
+    path.write_text(json.dumps(cal, indent=1) + "\n")
+    return path
+
+
+__all__ = ["calibrate", "measure", "write", "write_reference", "BOARDS", "KINDS"]
