@@ -12,11 +12,14 @@
  * so the loop keeps reading the sensor while a new model trains. A candidate model replaces the
  * current one only if it is not worse on the held-out samples (else rollback).
  *
+ * Builds for any board microlearn knows: `microlearn build examples/colour_sensor --board uno` (the real
+ * Arduino AVR core), `--board nrf52840` or `samd21` (the Arduino shim, run on qemu), or the Arduino IDE with
+ * the microlearn library installed (after `python3 make_table.py`).
+ *
  * Serial: "W <rows> <correct>" every 50 rows, "E <row> A|R" per accepted/rolled-back model,
  * "DONE <correct> <rows> <retrains> <accepted> <rollbacks>" at the end. */
-#include <Arduino.h>
-#include <avr/sleep.h>
-#include "mlrn_learner.h"
+#define MLRN_KERNELS (1u << MLRN_KERNEL_LINEAR) /* the learner trains linear SVMs: no other kernel */
+#include <microlearn.h>                        /* the microlearn Arduino library (microlearn arduino-library) */
 #include "colour_readings.h"
 
 #define N_FEATURES 4
@@ -35,7 +38,7 @@ static uint16_t row, correct, win_correct;
 
 static void read_sensor(uint16_t i, float *x) {
   for (uint8_t k = 0; k < N_FEATURES; k++)
-    x[k] = (float)(int16_t)pgm_read_word(&colour_readings[i][k]) / 1000.0f;   /* kHz */
+    x[k] = (float)mlrn_flash_i16(&colour_readings[i][k]) / 1000.0f;   /* kHz */
 }
 
 void setup() {
@@ -61,13 +64,11 @@ void loop() {
     Serial.print(colour.n_accepted); Serial.print(' ');
     Serial.println(colour.n_rollbacks);
     Serial.flush();
-    cli();
-    sleep_enable();
-    sleep_cpu();   /* ends the simulation in simavr */
+    mlrn_sketch_end();   /* AVR: cli(); sleep_cpu(), which ends the simulation in simavr; the shim: the run's end */
   }
   read_sensor(row, x);
   int32_t shown = mlrn_learner_predict(&colour, x);            /* displayed colour (<0: none yet) */
-  uint8_t label = pgm_read_byte(&colour_readings_labels[row]); /* the user says what it is */
+  uint8_t label = mlrn_flash_u8(&colour_readings_labels[row]); /* the user says what it is */
   if (shown == (int32_t)label) { correct++; win_correct++; }
   mlrn_learner_feedback(&colour, x, label);
   mlrn_learner_step(&colour, BUDGET);

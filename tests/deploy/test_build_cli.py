@@ -31,7 +31,7 @@ MCU = {"uno": "atmega328p", "nano": "atmega328p", "mega2560": "atmega2560"}
 # boards.txt's upload.maximum_size (the registry's flash less the bootloader) and maximum_data_size
 BUDGET = {"uno": (32256, 2048), "nano": (30720, 2048), "mega2560": (253952, 8192)}
 # (board, example) built by default: every example on the uno, one per other AVR board; the rest are slow.
-TOO_BIG = {("nano", "SelfLearningLoop")}
+TOO_BIG: set = set()    # every example fits every AVR board (see test_a_sketch_over_the_flash_is_refused)
 DEFAULT_BUILDS = {("uno", e) for e in EXAMPLES} | {("nano", "ExportedModel"), ("mega2560", "ExportedModel")}
 
 
@@ -72,6 +72,23 @@ def build_params():
 # ------------------------------------------------------------------------------------------ builds
 
 @pytest.mark.avr
+@needs_arduino_mk
+def test_a_sketch_over_the_flash_is_refused(library, tmp_path, capsys):
+    """SelfLearningLoop with the CRC table (without its MLRN_CRC32_BITWISE) is 2 bytes over a Nano's 30,720 B:
+    refused with the figure, nothing written."""
+    sketch = sketch_copy(library, "SelfLearningLoop", tmp_path)
+    ino = sketch / "SelfLearningLoop.ino"
+    text = ino.read_text()
+    assert "#define MLRN_CRC32_BITWISE" in text
+    ino.write_text("\n".join(ln for ln in text.splitlines() if not ln.startswith("#define MLRN_CRC32_BITWISE")))
+    rc, out, err = cli(capsys, "build", sketch, "--board", "nano", "--library", library)
+    line = one_line_error(rc, err, "build")
+    m = re.fullmatch(r"microlearn build: error: SelfLearningLoop does not fit the nano: flash (\d+) bytes of 30720 "
+                     r"\((\d+) bytes over; the bootloader keeps 2048\)", line)
+    assert m and int(m.group(1)) - 30720 == int(m.group(2)) > 0, line
+    assert sorted(p.name for p in (sketch / "build-nano").iterdir()) == []    # no artifacts
+
+
 @needs_arduino_mk
 @pytest.mark.parametrize("board,example", build_params())
 def test_build_the_examples(library, tmp_path, capsys, board, example):

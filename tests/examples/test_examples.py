@@ -73,9 +73,7 @@ def test_colour_sketch_arduino_mk_simavr(tmp_path):
     for f in ("colour_sensor.ino", "Makefile", "make_table.py"):
         shutil.copy(COLOUR / f, wd / f)
     subprocess.run([sys.executable, "make_table.py"], cwd=wd, check=True, capture_output=True)
-    env = dict(os.environ)
-    import microlearn
-    env["MICROLEARN_INCLUDE"] = microlearn.include_dir()
+    env = {**os.environ, "MICROLEARN": f"{sys.executable} -m microlearn"}
     p = subprocess.run(["make"], cwd=wd, capture_output=True, text=True, env=env, timeout=300)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
     elf = next((wd / "build-uno").glob("*.elf"))
@@ -86,8 +84,36 @@ def test_colour_sketch_arduino_mk_simavr(tmp_path):
         pytest.skip(f"simavr unavailable: {exc}")
     # Through the target, as every AVR run: sandboxed, checked for what simavr mis-executes, crash and stack.
     res = target.run(Build(target="uno", path=elf), timeout=300)
-    out = res.output
-    lines = out.splitlines()
+    check_colour_run(res.output.splitlines())
+    # capacity 60 x 4 features (int16 store) + Serial fit the Uno's 2 KB
+    size = subprocess.run(["avr-size", str(elf)], capture_output=True, text=True).stdout.splitlines()[1].split()
+    static = int(size[1]) + int(size[2])
+    assert static + res.stack_bytes <= 2048, (static, res.stack_bytes)
+
+
+@pytest.mark.cortexm
+def test_colour_sketch_on_the_nrf52840_through_the_shim(tmp_path):
+    """The same sketch, unchanged, built by `microlearn build` for a Cortex-M board (the Arduino shim) and run
+    on qemu: the same decisions, row by row, as on the Uno and in the Python reference."""
+    from conftest import tools_missing
+    from microlearn.deploy.build import build_sketch
+    from microlearn.targets import get_target
+    missing = tools_missing("nrf52840")
+    if missing:
+        pytest.skip(f"missing: {', '.join(missing)}")
+    wd = tmp_path / "colour_sensor"
+    wd.mkdir()
+    for f in ("colour_sensor.ino", "make_table.py"):
+        shutil.copy(COLOUR / f, wd / f)
+    subprocess.run([sys.executable, "make_table.py"], cwd=wd, check=True, capture_output=True)
+    from microlearn.targets.base import Build
+    b = build_sketch(wd, "nrf52840", log=lambda s: None)
+    res = get_target("nrf52840").run(Build(target="nrf52840", path=b.elf, flash_bytes=b.flash_bytes,
+                                           static_ram_bytes=b.static_ram_bytes), timeout=300, uart=True)
+    check_colour_run(res.output.splitlines())
+
+
+def check_colour_run(lines):
     assert lines[0].startswith("colour learner ready, status 0")
     s, ref = _colour_reference()
     correct = ref["predictions"] == s.y
@@ -101,7 +127,3 @@ def test_colour_sketch_arduino_mk_simavr(tmp_path):
     assert int(done[3]) == len(ref["retrains"])
     # the new colour (yellow, from row 300) is learned: the last 200 rows are mostly right
     assert correct[-200:].mean() > 0.9
-    # capacity 60 x 4 features (int16 store) + Serial fit the Uno's 2 KB
-    size = subprocess.run(["avr-size", str(elf)], capture_output=True, text=True).stdout.splitlines()[1].split()
-    static = int(size[1]) + int(size[2])
-    assert static + res.stack_bytes <= 2048, (static, res.stack_bytes)

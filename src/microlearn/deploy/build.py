@@ -10,6 +10,7 @@ flash`). The user's folder is never built in: the builders work on a copy.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import os
@@ -18,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from importlib import resources
 from pathlib import Path
 from typing import Callable
 
@@ -128,8 +130,19 @@ def check_library(library_dir) -> Path:
     return lib.resolve()
 
 
+def library_sources_digest() -> str:
+    """What the library is written from: the runtime headers and the library's own files (a changed header
+    under an unchanged version, as in a development install, must not reuse an older cached library)."""
+    pkg = Path(str(resources.files("microlearn")))
+    h = hashlib.sha256()
+    for f in sorted([*(pkg / "include").glob("*.h"), *(p for p in (pkg / "deploy" / "arduino").rglob("*")
+                                                        if p.is_file())]):
+        h.update(f.relative_to(pkg).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def library_cache_dir() -> Path:
-    return cache_dir() / "arduino-library" / __version__ / LIBRARY_NAME
+    return cache_dir() / "arduino-library" / f"{__version__}-{library_sources_digest()}" / LIBRARY_NAME
 
 
 def cached_library(log: Callable[[str], None] = print) -> Path:
