@@ -6,9 +6,10 @@ import math
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from microlearn.boards.registry import UnknownBoard, get_board
+from microlearn.core.progress import progress
 from microlearn.tools import experiments as ex
 from microlearn.tools.experiments import run_case
 from microlearn.tools.published import PUBLISHED
@@ -78,8 +79,14 @@ def run(args) -> int:
     print(f"microlearn bench: {len(cases)} cases on {', '.join(boards)} with {args.jobs} process(es)", file=sys.stderr)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            done = dict(zip(order, pool.map(_run, [cases[i] for i in order])))
+        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool, \
+                progress(len(cases), "bench", unit="cases") as bar:
+            futures = {pool.submit(_run, cases[i]): i for i in order}
+            done = {}
+            for f in as_completed(futures):     # the bar counts cases as they finish, naming the last one
+                i = futures[f]
+                done[i] = f.result()
+                bar.advance(detail=f"done: {ex.case_name(cases[i])}")
     recs = [done[i] for i in range(len(cases))]
     wall = time.perf_counter() - t0
     argv = " ".join(["microlearn bench"] + (["--quick"] if args.quick else [])

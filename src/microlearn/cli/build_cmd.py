@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from microlearn.core.progress import spinner
 from microlearn.deploy.build import BUILD_BOARDS, SketchBuild, build_sketch
 
 
@@ -39,9 +40,11 @@ def summary_lines(b: SketchBuild) -> list[str]:
 
 
 def run(args) -> int:
-    def log(msg):
-        print(msg, file=sys.stderr if args.json else sys.stdout)
-    b = build_sketch(args.sketch_dir, args.board, out_dir=args.out, library_dir=args.library, log=log)
+    with spinner(f"building {args.sketch_dir} for {args.board}") as spin:   # a terminal only; minutes at first
+        def log(msg):
+            with spin.paused():
+                print(msg, file=sys.stderr if args.json else sys.stdout)
+        b = build_sketch(args.sketch_dir, args.board, out_dir=args.out, library_dir=args.library, log=log)
     if args.json:
         print(json.dumps(b.to_json(), indent=2))
     else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from microlearn.core.progress import spinner
 from microlearn.deploy.build import (build_sketch, default_out_dir, is_stale, load_build, resolve_board,
                                     validate_sketch)
 from microlearn.deploy.flash import VARIANTS, flash
@@ -37,7 +38,11 @@ def run(args) -> int:
         out = default_out_dir(sketch, board)
     build = load_build(out, board, name)
     if build is None or is_stale(build, sketch, out):
-        build = build_sketch(sketch, board, out_dir=args.out, library_dir=args.library)
+        with spinner(f"building {args.sketch_dir} for {board}") as spin:
+            def log(msg):
+                with spin.paused():
+                    print(msg)
+            build = build_sketch(sketch, board, out_dir=args.out, library_dir=args.library, log=log)
         print(f"built {build.sketch} for {board}: flash {build.flash_bytes} of {build.flash_budget} bytes, "
               f"static SRAM {build.static_ram_bytes} of {build.sram_budget}")
     return flash(board, build, args.port, variant_name=args.variant, print_only=args.print_only)

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from microlearn.core.progress import spinner
 from microlearn.learner.runner import loop
 from microlearn.learner.simulate import MAX_STREAM_ROWS
 
@@ -73,12 +74,13 @@ def run(args) -> int:
     if args.plot and not Path(args.plot).resolve().parent.is_dir():
         raise CLIError(f"--plot: no such folder {str(Path(args.plot).parent)!r} ({args.plot})")
     try:
-        rep = loop(args.stream, args.target, n_classes=args.n_classes, window=args.window,
-                   static_rows=args.static_rows, plot=args.plot, timeout=args.timeout, max_rows=max_rows,
-                   capacity=args.capacity, holdout_every=args.holdout_every, store=args.store,
-                   replace=args.replace, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
-                   err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
-                   seed=args.seed, storage=args.storage, train_cost=args.train_cost, init_rows=args.init_rows, C=args.C, tol=args.tol, max_iter=args.max_iter)
+        with spinner("reading the stream") as spin:
+            rep = loop(args.stream, args.target, on_step=spin.update, n_classes=args.n_classes, window=args.window,
+                       static_rows=args.static_rows, plot=args.plot, timeout=args.timeout, max_rows=max_rows,
+                       capacity=args.capacity, holdout_every=args.holdout_every, store=args.store,
+                       replace=args.replace, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
+                       err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
+                       seed=args.seed, storage=args.storage, train_cost=args.train_cost, init_rows=args.init_rows, C=args.C, tol=args.tol, max_iter=args.max_iter)
     except ValueError as exc:
         raise CLIError(as_option(exc, names)) from None
     rep.pop("predictions", None)

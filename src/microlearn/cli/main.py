@@ -4,7 +4,9 @@ defining `register(subparsers)` (adds its parser, sets `func`) so commands stay 
 One error path for every command: a failure is one line on stderr,
 `microlearn <cmd>: error: <what> (<where>)`, exit status 2 (1 for a check that ran and failed, e.g. an
 agreement below 100%; 130 on Ctrl-C). No traceback unless the global --debug flag is given, which re-raises.
-Text that comes from compilers and emulators is stripped of escape sequences and control characters."""
+Text that comes from compilers and emulators is stripped of escape sequences and control characters.
+Long commands show their progress on stderr when it is a terminal (core/progress.py), never with --json;
+MICROLEARN_PROGRESS=1/0 forces it on/off."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +16,7 @@ import sys
 import warnings
 
 from microlearn._version import __version__
+from microlearn.core import progress
 from microlearn.targets.errors import TargetError
 
 from . import CheckFailed, CLIError, clean  # defined in the package so `python -m` sees one class
@@ -111,7 +114,8 @@ def main(argv=None) -> int:
         with warnings.catch_warnings():
             if not debug:   # a warning is one line too, without the source line it came from
                 warnings.showwarning = _warning_line(args.command)
-            rc = args.func(args)
+            with progress.muted(getattr(args, "json", False)):   # --json: stderr stays free of bars too
+                rc = args.func(args)
         return int(rc or 0)
     except KeyboardInterrupt:
         if debug:

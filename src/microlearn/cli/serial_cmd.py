@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 
+from microlearn.core.progress import progress
 from microlearn.data.datasets import DataError, read_features, read_table
 from microlearn.deploy.link import Device, DeviceError, Link, LinkError, open_port
 from microlearn.deploy.sketch import SketchError, read_manifest
@@ -83,12 +83,6 @@ def _read(path, *, labelled: bool) -> _Rows:
     return _Rows(t.X, t.labels)
 
 
-def _progress(what: str, i: int, n: int) -> None:
-    if sys.stderr.isatty() and (i == n or i % 10 == 0):
-        sys.stderr.write(f"\r{what}: {i}/{n} rows" + ("\n" if i == n else ""))
-        sys.stderr.flush()
-
-
 def _connect(args) -> tuple[Device, Link]:
     try:
         port = open_port(args.port, args.baud)
@@ -139,9 +133,10 @@ def run(args) -> int:
             report["cleared"] = True
         if "rows" in tables:
             t = tables["rows"]
-            for i, (x, lab) in enumerate(zip(t.X, t.labels)):
-                stored = dev.send_row(x, _to_index(lab, classes))
-                _progress("rows", i + 1, len(t.X))
+            with progress(len(t.X), "rows", unit="rows") as bar:
+                for x, lab in zip(t.X, t.labels):
+                    stored = dev.send_row(x, _to_index(lab, classes))
+                    bar.advance()
             report["rows_stored"] = stored if len(t.X) else None
         if args.train:
             r = dev.train()
@@ -154,21 +149,23 @@ def run(args) -> int:
             t = tables["feedback"]
             right = 0
             events = {"accepted": [], "rollback": [], "failed": []}
-            for i, (x, lab) in enumerate(zip(t.X, t.labels)):
-                y = _to_index(lab, classes)
-                fb = dev.feedback(x, y)
-                right += fb.prediction == y
-                if fb.event in events:
-                    events[fb.event].append(i)
-                per_row.append((i, fb.prediction, y, fb.event))
-                _progress("feedback", i + 1, len(t.X))
+            with progress(len(t.X), "feedback", unit="rows") as bar:
+                for i, (x, lab) in enumerate(zip(t.X, t.labels)):
+                    y = _to_index(lab, classes)
+                    fb = dev.feedback(x, y)
+                    right += fb.prediction == y
+                    if fb.event in events:
+                        events[fb.event].append(i)
+                    per_row.append((i, fb.prediction, y, fb.event))
+                    bar.advance()
             report["feedback"] = {"rows": len(t.X), "correct": int(right), "accepted": events["accepted"],
                                   "rollbacks": events["rollback"], "failed": events["failed"]}
         if "predict" in tables:
             t = tables["predict"]
-            for i, x in enumerate(t.X):
-                per_row.append((i, dev.predict(x), None, None))
-                _progress("predict", i + 1, len(t.X))
+            with progress(len(t.X), "predict", unit="rows") as bar:
+                for i, x in enumerate(t.X):
+                    per_row.append((i, dev.predict(x), None, None))
+                    bar.advance()
             report["predictions"] = [p for _, p, _, _ in per_row[-len(t.X):]] if len(t.X) else []
         if args.model:
             blob = dev.model_bytes()

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from microlearn.core.progress import progress
 from microlearn.learner.config import LearnerConfig
 from microlearn.targets import emulated_serial_port
 
@@ -90,17 +91,23 @@ def calibrate(boards=BOARDS, log=print) -> dict:
            "boards": {}}
     with tempfile.TemporaryDirectory(prefix="mlrn-sketch-cal-") as tmp:
         tmp = Path(tmp)
-        library = build_library(tmp / "libraries" / "microlearn")
-        for board in boards:
-            out["boards"][board] = {}
-            for kind in KINDS:
-                m = measure(kind, board, library, tmp)
-                pl, me = m["planned"], m["measured"]
-                fixed = {"flash": me["flash"] - pl["flash"], "static": me["static"] - pl["static"],
-                         "stack": max(me["stack"] - pl["stack"], 0) if me["stack"] is not None else 0,
-                         "stack_measured": me["stack"] is not None}
-                out["boards"][board][kind] = fixed
-                log(f"{board} {kind}: measured {me}, runtime planned {pl} -> fixed {fixed}")
+        # progress on stderr (a terminal only): one step per board and kind, named while it is measured
+        with progress(len(boards) * len(KINDS), "sketch calibration", unit="sketches") as bar:
+            bar.note("writing the library")
+            library = build_library(tmp / "libraries" / "microlearn")
+            for board in boards:
+                out["boards"][board] = {}
+                for kind in KINDS:
+                    bar.note(f"{kind} sketch on {board}")
+                    m = measure(kind, board, library, tmp)
+                    pl, me = m["planned"], m["measured"]
+                    fixed = {"flash": me["flash"] - pl["flash"], "static": me["static"] - pl["static"],
+                             "stack": max(me["stack"] - pl["stack"], 0) if me["stack"] is not None else 0,
+                             "stack_measured": me["stack"] is not None}
+                    out["boards"][board][kind] = fixed
+                    with bar.paused():
+                        log(f"{board} {kind}: measured {me}, runtime planned {pl} -> fixed {fixed}")
+                    bar.advance()
     return out
 
 

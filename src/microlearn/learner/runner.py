@@ -61,15 +61,18 @@ def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool
 
 
 def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, timeout: float = 600.0,
-                  time_training: bool = False, mark_steps: bool = True, cflags=(), init=None) -> dict:
+                  time_training: bool = False, mark_steps: bool = True, cflags=(), init=None,
+                  on_step=None) -> dict:
     """Build the learner + driver for `target`, feed the stream, parse what the device decided.
     time_training: build with -DLRN_TIME_TRAINING (AVR: Timer1 accumulates the cycles of the step() calls
     that trained; a separate run, since the timer costs SRAM and interrupt cycles).
     mark_steps (simavr/qemu targets): mark every training step() call, so one run gives the whole-loop
     count ('cycles'/'instructions') and the training count ('train_cycles'/'train_instructions').
     cflags: more compiler flags, after the target's own. init: an initial model (W, b, classes), as
-    simulate.fit_static returns it: the device predicts with it from the first row."""
+    simulate.fit_static returns it: the device predicts with it from the first row.
+    on_step: called with what is being done now ('building for uno', 'running on uno'), for progress."""
     tgt = get_target(target) if isinstance(target, str) else target
+    step = on_step or (lambda what: None)
     tmp = None
     if workdir is None:
         tmp = tempfile.TemporaryDirectory(prefix="microlearn-loop-")
@@ -80,7 +83,9 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         defines = {"LRN_MARK_STEPS": int(marked)}
         if time_training:
             defines["LRN_TIME_TRAINING"] = 1
+        step(f"building for {tgt.name}")
         build = build_learner(cfg, tgt, workdir, defines, cflags=cflags, init=init)
+        step(f"running on {tgt.name}")
         try:
             res = tgt.run(build, encode_stream(X, y), timeout=timeout)
         except Exception as exc:
@@ -115,7 +120,7 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
 
 def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_rows=None, baselines=True,
          plot=None, timeout: float = 600.0, workdir=None, feature_range=None, train_cost: bool = False,
-         max_rows: int | None = MAX_STREAM_ROWS, init_rows: int = 0, **cfg_kwargs) -> dict:
+         max_rows: int | None = MAX_STREAM_ROWS, init_rows: int = 0, on_step=None, **cfg_kwargs) -> dict:
     """`microlearn loop`: the learner on the target, the Python reference, the baselines, compared.
     On simavr/qemu targets one run gives the whole-stream count and the training count (markers around
     every step() call that trained: train_cycles on AVR, train_instructions on Cortex-M).
@@ -124,7 +129,10 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
     Every option is checked before any work (LearnerConfig's rules, the C types); a CSV stream is read with
     microlearn.data.datasets' limits and at most max_rows rows (None: no row limit).
     init_rows: the first init_rows rows train, in Python, the model the device starts from
-    (mlrn_learner_set_model); the loop then runs over the rest of the stream (rows renumbered from 0)."""
+    (mlrn_learner_set_model); the loop then runs over the rest of the stream (rows renumbered from 0).
+    on_step: called with what is being done now ('running the Python reference', 'building for uno', ...),
+    for progress (the CLI's spinner)."""
+    step = on_step or (lambda what: None)
     # Every option before the stream is read (LearnerConfig holds the rules; the sizes come from the stream).
     check_window(window, static_rows)
     if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
@@ -155,8 +163,10 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
     if isinstance(target, str) and target != "host":   # refuse what cannot fit before the reference run
         target = get_target(target)
         learner_precheck(cfg, target)
+    step("running the Python reference")
     ref = run_reference(cfg, X, yv, init=init)
-    dev = run_on_target(cfg, X, yv, target, workdir=workdir, timeout=timeout, init=init)
+    dev = run_on_target(cfg, X, yv, target, workdir=workdir, timeout=timeout, init=init, on_step=on_step)
+    step("baselines and the report")
     rep = report(cfg, X, yv, drift, dev, window=window, static_rows=static_rows, baselines=baselines, plot=plot)
     ref_pred = ref["predictions"]
     rep.update({
@@ -191,7 +201,8 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
             rep["train_cycles_per_retrain"] = rep["train_per_retrain"]
     if train_cost and dev.get("cycles") is not None:   # AVR: exact cycles from simavr, so Timer1 is exact too
         try:
-            timed = run_on_target(cfg, X, yv, target, timeout=timeout, time_training=True, init=init)
+            timed = run_on_target(cfg, X, yv, target, timeout=timeout, time_training=True, init=init,
+                                  on_step=on_step)
         except RunError as exc:   # e.g. the timer's ISR frame and variables push SRAM over the part's size
             timed = None
             rep["train_cycles_error"] = str(exc)

@@ -93,6 +93,17 @@ def run_case(case: dict) -> dict:
     return rec
 
 
+def case_name(case: dict) -> str:
+    """A case in a few words, for progress lines: 'edge2train iris ordered uno wss2', 'sweep cancer n=40 ...'."""
+    parts = [case.get("experiment", "case"), case.get("dataset")]
+    if case.get("experiment") == "edge2train":
+        parts.append(case.get("split"))
+    if case.get("n"):
+        parts.append(f"n={case['n']}")
+    parts += [case.get("board"), case.get("solver") if case.get("experiment") != "goal" else case.get("storage")]
+    return " ".join(str(p) for p in parts if p)
+
+
 def edge2train_cases(quick: bool, boards=BOARDS) -> list[dict]:
     splits = ("ordered",) if quick else ("ordered", "shuffled")
     return [dict(experiment="edge2train", dataset=ds, split=sp, n=None, board=b, solver=s, storage=None,
