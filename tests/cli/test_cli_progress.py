@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -165,3 +166,30 @@ def test_serial_json_no_progress_unless_forced(fake_board, rows_csv, capsys, mon
     rc, out_on, err_on = run_main(capsys, "serial", "--port", "fake", "--feedback", rows_csv, "--json")
     assert rc == 0 and out_on == out and json.loads(out)["feedback"]["rows"] == 30
     assert "feedback: 30/30 rows" in screen(err_on)[0]
+
+
+# --- calibrate --sketches: a step per board and kind (measuring itself is faked: it takes minutes) --------
+
+def test_calibrate_sketches_counts_boards_and_kinds(monkeypatch, capsys, tmp_path):
+    from microlearn.deploy import sketch_calibrate as sc
+    measured = []
+
+    def measure(kind, board, library, work, **kw):
+        measured.append((board, kind))
+        time.sleep(0.25)      # a step long enough for its name to be drawn (at most ~10 redraws a second)
+        return {"planned": {"flash": 10, "static": 5, "stack": 3}, "measured": {"flash": 15, "static": 7, "stack": 4}}
+    monkeypatch.setattr(sc, "measure", measure)
+    monkeypatch.setattr(sc, "build_library", lambda path: path)
+    monkeypatch.setattr(sc, "write", lambda cal, path=None: tmp_path / "sketch_calibration.json")
+    monkeypatch.setenv(ENV, "1")
+    rc, out, err = run_main(capsys, "calibrate", "--sketches", "--boards", "uno,samd21")
+    assert rc == 0 and len(measured) == 2 * len(sc.KINDS)
+    # stdout: the log lines and the file, as before; stderr: the bar, named per board and kind
+    assert out.splitlines()[0].startswith("uno train: measured ") and out.endswith("sketch_calibration.json\n")
+    assert screen(err)[0].startswith(f"sketch calibration: {2 * len(sc.KINDS)}/{2 * len(sc.KINDS)} sketches in ")
+    for board, kind in measured:
+        assert any(f"{kind} sketch on {board}" in d for d in drawn(err))
+    monkeypatch.delenv(ENV)
+    measured.clear()
+    rc, out_off, err = run_main(capsys, "calibrate", "--sketches", "--boards", "uno,samd21")
+    assert rc == 0 and err == "" and out_off == out

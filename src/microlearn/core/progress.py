@@ -145,8 +145,9 @@ class _Line:
 
 class Progress:
     """A bar for a known total (total=None: a count without percentage or ETA). advance() is thread-safe;
-    drawing happens at most every `interval` seconds; close() (or leaving the with block) leaves the final
-    line showing the count and the elapsed time."""
+    drawing happens at most every `interval` seconds (a daemon thread draws, an interval later, a change that
+    came too soon); close() (or leaving the with block) leaves the final line showing the count and the
+    elapsed time."""
 
     def __init__(self, total: int | None, label: str = "", *, unit: str = "", stream=None, clock=time.monotonic,
                  width=None, enabled: bool | None = None, interval: float = INTERVAL):
@@ -159,6 +160,9 @@ class Progress:
         self._lock = threading.RLock()
         self._t0 = clock()
         self._drawn_at = None
+        self._dirty = False               # a change not drawn yet (it came too soon after the last draw)
+        self._stop = threading.Event()
+        self._thread = None
         self.closed = False
 
     # what is shown
@@ -216,8 +220,18 @@ class Progress:
             return
         now = self.clock()
         if force or self._drawn_at is None or now - self._drawn_at >= self.interval:
-            self._drawn_at = now
+            self._drawn_at, self._dirty = now, False
             self._line.draw(self.text(cols=self._line.cols()))
+        else:
+            self._dirty = True
+
+    def _tick(self) -> None:
+        """Draws what advance() left undrawn, an interval later: the last step of a burst shows even if the
+        next one is minutes away."""
+        while not self._stop.wait(max(self.interval, 0.01)):
+            with self._lock:
+                if self._dirty:
+                    self._maybe_draw(force=True)
 
     @contextmanager
     def paused(self):
@@ -233,9 +247,16 @@ class Progress:
     def start(self) -> "Progress":
         with self._lock:
             self._maybe_draw(force=True)
+        if self.on and self._thread is None and not self.closed:
+            self._thread = threading.Thread(target=self._tick, name="microlearn-progress", daemon=True)
+            self._thread.start()
         return self
 
     def close(self, failed: bool = False) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+            self._thread = None
         with self._lock:
             if self.closed:
                 return
