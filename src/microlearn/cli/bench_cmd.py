@@ -9,7 +9,7 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from microlearn.boards.registry import UnknownBoard, get_board
-from microlearn.core.progress import progress
+from microlearn.core.progress import progress, spinner
 from microlearn.tools import experiments as ex
 from microlearn.tools.experiments import run_case
 from microlearn.tools.published import PUBLISHED
@@ -96,7 +96,8 @@ def run(args) -> int:
                         "jobs": args.jobs, "wall_seconds": round(wall, 1), "command": argv},
                "records": recs}
     results["published"] = PUBLISHED
-    files = write(results, args.out)
+    with spinner(f"writing the results and plots to {args.out}"):
+        files = write(results, args.out)
     n_ok = sum(r.get("status") in ("converged", "max_iter") for r in recs)
     n_agree = sum(r.get("agreement") == 1.0 for r in recs)
     print(f"{len(cases)} cases in {wall:.0f} s: {n_ok} trained, {n_agree} with agreement 1.0, "
