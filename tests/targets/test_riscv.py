@@ -132,16 +132,26 @@ def test_cpu_has_only_the_parts_extensions(board, tmp_path):
 
 @pytest.mark.parametrize("board", _boards(["ch32v003"]))
 def test_cli_train_int8_on_ch32v003(board, tmp_path):
+    """`microlearn train iris.csv --target ch32v003 --storage int8`: setosa vs rest trains on the board; the
+    three-class problem is refused before building, in one line, by its flash (48 B over the 16 KB)."""
     _target(board)
-    X, y = load("iris3")
-    p = tmp_path / "iris.csv"
-    write_csv(p, X, np.array(["setosa", "versicolor", "virginica"])[y], label="species")
-    r = subprocess.run([sys.executable, "-m", "microlearn.cli.main", "train", str(p), "--target", board,
-                        "--storage", "int8", "--json"], capture_output=True, text=True, timeout=600)
+
+    def train(X, labels, name):
+        p = tmp_path / f"{name}.csv"
+        write_csv(p, X, labels, label="species")
+        return subprocess.run([sys.executable, "-m", "microlearn.cli.main", "train", str(p), "--target", board,
+                               "--storage", "int8", "--json"], capture_output=True, text=True, timeout=600)
+
+    X, y = load("iris")
+    r = train(X, np.array(["other", "setosa"])[y], "iris")
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
     assert rep["target"] == board and rep["agreement"] == 1.0 and rep["status"] == "converged"
-    assert rep["flash_bytes"] <= 16 * 1024 and rep["sram_bytes"] <= 2 * 1024
+    assert rep["n_train"] == 105 and rep["flash_bytes"] <= 16 * 1024 and rep["sram_bytes"] <= 2 * 1024
+    X3, y3 = load("iris3")
+    r = train(X3, np.array(["setosa", "versicolor", "virginica"])[y3], "iris3")
+    assert r.returncode != 0 and "does not fit the ch32v003: flash" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
 
 
 def test_planner_is_calibrated_for_the_riscv_boards():
@@ -151,3 +161,34 @@ def test_planner_is_calibrated_for_the_riscv_boards():
         p = planner.plan(get_board(name), 4, 100, 2, storage="int8")
         assert not p.estimate, name
         assert p.fits, name
+
+
+@pytest.mark.parametrize("board", _boards(["ch32v003"]))
+def test_exported_model_agrees_on_the_board(board):
+    """The exporter's compile() on a RISC-V target: an RBF SVC's predictions equal scikit-learn's."""
+    from sklearn.svm import SVC
+    from microlearn.exporter.runner import compile
+    t = _target(board)
+    X, y = load("iris3")
+    est = SVC(kernel="rbf", gamma=0.5).fit(X, y)
+    cm = compile(est, t)
+    assert np.array_equal(cm.predict(X), est.predict(X))
+    assert cm.build.flash_bytes <= t.board.flash_bytes
+
+
+@pytest.mark.hostile
+@pytest.mark.parametrize("board", _boards(["esp32c3"]))
+def test_semihosting_cannot_reach_the_host(board, tmp_path):
+    """RISC-V semihosting offers the guest the same host file and SYS_SYSTEM operations as ARM's: opens
+    outside the run directory fail, SYS_SYSTEM stops the emulator (the same sandbox as the Cortex-M boards)."""
+    t = _target(board)
+    escape, system_marker = tmp_path / "escape_marker", tmp_path / "system_marker"
+    b = t.build([C_DIR / "escape_semihosting.c"], tmp_path / "build", defines={"ESCAPE_FILE": f'"{escape}"'})
+    out = t.run(b, timeout=60).output
+    fields = dict(kv.split("=") for kv in out.split())
+    assert int(fields["open_write"]) < 0 and int(fields["open_read"]) < 0, out
+    b = t.build([C_DIR / "escape_semihosting.c"], tmp_path / "build2",
+                defines={"ESCAPE_FILE": f'"{escape}"', "SYSTEM_CMD": f'"touch {system_marker}"'})
+    with pytest.raises(RunError, match="start a host process"):
+        t.run(b, timeout=60)
+    assert not escape.exists() and not system_marker.exists()
