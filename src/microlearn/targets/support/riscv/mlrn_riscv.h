@@ -10,6 +10,11 @@
 #define MLRN_RV_CSR_WRITE(csr, value) \
     __asm__ volatile(".option push\n.option arch, +zicsr\ncsrw " #csr ", %0\n.option pop" ::"r"(value))
 
+/* SiFive test finisher of qemu's virt machine (hw/misc/sifive_test.c): how a run ends (mlrn_target.c), and
+ * a page start-up's PMP leaves writable (startup.c). */
+#define MLRN_RV_FINISHER_BASE 0x100000u
+#define MLRN_RV_FINISHER_SIZE 0x1000u
+
 void mlrn_paint_stack(void);                                                    /* start-up, before main */
 char *mlrn_heap_break(void);                                                    /* current top of the heap */
 void mlrn_report_fault(uint32_t pc, uint32_t cause, uint32_t tval) __attribute__((noreturn)); /* from the trap */

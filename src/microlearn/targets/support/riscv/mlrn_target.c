@@ -18,9 +18,8 @@ enum { OPEN_MODE_RB = 1, OPEN_MODE_WB = 5 }; /* semihosting SYS_OPEN modes: "rb"
 /* Bytes per semihosting read/write. The two buffers are the harness's, not a real program's: 64 B keeps
  * them at 128 B of the CH32V003's 2 KB (a trap per 64 bytes costs host time, not guest instructions). */
 #define IO_BLOCK 64u
-/* SiFive test finisher (qemu hw/misc/sifive_test.c) on the virt machine: writing PASS ends qemu with
- * status 0, (code << 16) | FAIL with status `code`. */
-#define FINISHER ((volatile uint32_t *)(uintptr_t)0x100000u)
+/* The test finisher: writing PASS ends qemu with status 0, (code << 16) | FAIL with status `code`. */
+#define FINISHER ((volatile uint32_t *)(uintptr_t)MLRN_RV_FINISHER_BASE)
 #define FINISHER_PASS 0x5555u
 #define FINISHER_FAIL 0x3333u
 #define FINISHER_CODE_SHIFT 16u

@@ -71,8 +71,6 @@ __asm__(
 #define PMP_ADDR(a) ((uint32_t)(a) >> 2)
 #define PMP_ALL 0xFFFFFFFFu            /* NAPOT address of all ones: the whole address space */
 #define PMP_CFG(entry, bits) ((uint32_t)(bits) << (8u * ((entry) % 4u))) /* 4 entries per pmpcfg register */
-#define MLRN_RV_FINISHER_BASE 0x100000u /* SiFive test finisher of the virt machine (mlrn_target.c) */
-#define MLRN_RV_FINISHER_SIZE 0x1000u
 
 static void protect_memory(void) {
     MLRN_RV_CSR_WRITE(pmpaddr0, PMP_ADDR(MLRN_RV_FINISHER_BASE));
