@@ -19,6 +19,8 @@ EXPECTED = {
     "bluepill": ("Cortex-M3", 72_000_000, 64 * KB, 20 * KB, False, "mps2-an385", "instructions"),
     "samd21": ("Cortex-M0+", 48_000_000, 256 * KB, 32 * KB, False, "microbit", "instructions"),
     "rp2040": ("Cortex-M0+", 133_000_000, 2048 * KB, 264 * KB, False, "microbit", "instructions"),
+    "esp32c3": ("RV32IMC", 160_000_000, 4096 * KB, 400 * KB, False, "virt", "instructions"),
+    "ch32v003": ("RV32EC", 48_000_000, 16 * KB, 2 * KB, False, "virt", "instructions"),
     "esp32": ("Xtensa LX6", 240_000_000, 4096 * KB, 520 * KB, True, None, None),
 }
 
@@ -54,6 +56,8 @@ def test_compiler_flags_match_the_core():
     assert get_board("nrf52840").cflags == ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
     assert get_board("bluepill").cflags == ("-mcpu=cortex-m3", "-mthumb")
     assert get_board("samd21").cflags == get_board("rp2040").cflags == ("-mcpu=cortex-m0plus", "-mthumb")
+    assert get_board("esp32c3").cflags == ("-march=rv32imc", "-mabi=ilp32")
+    assert get_board("ch32v003").cflags == ("-march=rv32ec", "-mabi=ilp32e")
 
 
 @pytest.mark.parametrize("name", ["samd21", "rp2040"])
@@ -68,6 +72,7 @@ def test_targets_by_kind():
     assert get_target("uno").kind == "avr" and get_target("uno").board is get_board("uno")
     assert get_target("nano").name == "uno"
     assert get_target("rp2040").kind == "cortex-m"
+    assert get_target("ch32v003").kind == get_target("esp32c3").kind == "riscv"
     with pytest.raises(TargetUnavailable):
         get_target("esp32")
 

@@ -18,6 +18,7 @@ from microlearn.targets import DoesNotFit, RunError, RunTimeout, TargetUnavailab
 C_DIR = Path(__file__).resolve().parent / "c"
 AVR_BOARDS = ["uno", "mega2560"]
 CM_BOARDS = ["nrf52840", "bluepill", "samd21", "rp2040"]
+RV_BOARDS = ["esp32c3", "ch32v003"]
 
 
 def _target(name, **kw):
@@ -61,7 +62,7 @@ def _input(iters: int, data: bytes) -> bytes:
 DATA = bytes((i * 37 + (i >> 7)) & 0xFF for i in range(3000))
 
 
-@pytest.mark.parametrize("board", _boards(AVR_BOARDS + CM_BOARDS))
+@pytest.mark.parametrize("board", _boards(AVR_BOARDS + CM_BOARDS + RV_BOARDS))
 def test_board_runs_measures_and_scales(board, tmp_path):
     t = _target(board)
     build = _build_work(t, tmp_path / "b")
@@ -86,7 +87,7 @@ def test_board_runs_measures_and_scales(board, tmp_path):
 
 
 @pytest.mark.parametrize("board", _boards(["uno", "samd21"]) + _boards(["mega2560", "nrf52840", "bluepill",
-                                                                       "rp2040"], slow=True))
+                                                                       "rp2040", *RV_BOARDS], slow=True))
 def test_too_big_static_array_does_not_fit(board, tmp_path):
     t = _target(board)
     src = C_DIR / "big.c"
@@ -129,7 +130,7 @@ def test_avr_cycle_bound_stops_the_simulation(tmp_path):
 
 
 @pytest.mark.parametrize("board", _boards(["uno", "samd21"]) + _boards(["mega2560", "nrf52840", "bluepill",
-                                                                       "rp2040"], slow=True))
+                                                                       "rp2040", *RV_BOARDS], slow=True))
 def test_crash_is_a_run_error(board, tmp_path):
     t = _target(board)
     bad = "0x3FF0" if t.kind == "avr" else "0x30000001"   # AVR: word address, Cortex-M: Thumb bit set
@@ -170,7 +171,7 @@ def test_esp32_has_no_target():
 def test_float32_bits_identical_on_host_avr_and_cortexm(tmp_path):
     inp = _input(300, DATA[:1000])
     outputs = {}
-    for name in ["host", "uno", "samd21", "bluepill", "nrf52840"]:
+    for name in ["host", "uno", "samd21", "bluepill", "nrf52840", "esp32c3", "ch32v003"]:
         t = _target(name)
         outputs[name] = t.run(_build_work(t, tmp_path / name), inp).output
     assert len(set(outputs.values())) == 1, outputs
@@ -223,7 +224,8 @@ def test_avr_stack_overflow_is_an_error(tmp_path):
         t.run(build, bytes([60]), timeout=10)   # 60 x ~68 bytes > 2 KB
 
 
-@pytest.mark.parametrize("board", _boards(["uno", "nrf52840"]) + _boards(["mega2560", "samd21"], slow=True))
+@pytest.mark.parametrize("board", _boards(["uno", "nrf52840"]) + _boards(["mega2560", "samd21", *RV_BOARDS],
+                                                                       slow=True))
 def test_marked_total_sums_every_pair(board, tmp_path):
     t = _target(board)
     build = t.build([C_DIR / "regions.c"], tmp_path / "b")

@@ -21,10 +21,10 @@ class Board:
     flash_bytes: int
     sram_bytes: int
     fpu: bool
-    arch: str                       # 'avr' | 'cortex-m' | 'xtensa'
+    arch: str                       # 'avr' | 'cortex-m' | 'riscv' | 'xtensa'
     compiler: str | None            # cross compiler executable, None if none here
     cflags: tuple[str, ...] = ()    # CPU flags for the compiler (and linker)
-    emulator: str | None = None     # 'simavr' | 'qemu-system-arm' | None
+    emulator: str | None = None     # 'simavr' | 'qemu-system-arm' | 'qemu-system-riscv32' | None
     machine: str | None = None      # simavr MCU name or qemu -M machine
     machine_args: tuple[str, ...] = ()  # extra emulator arguments (e.g. memory sizes)
     measure: str | None = None      # 'cycles' (exact) | 'instructions' (executed) | None
@@ -60,6 +60,16 @@ _M0_NOTES = ("Emulated on qemu's 'microbit' machine (nRF51, Cortex-M0: ARMv6-M, 
              "Instruction counts only: the M0+ executes most instructions in 1 cycle, loads/stores and "
              "taken branches in 2, so real cycles are higher.")
 
+_RV_FLASH = 0x8000_0000  # in the RAM of qemu's virt machine: where -bios none starts the program
+_RV_RAM = 0x8400_0000    # 64 MB above: the board's SRAM, whatever its flash size
+_RV_NOTES = ("Emulated on qemu's virt machine (qemu-system-riscv32, machine mode, -bios none), its CPU limited "
+             "to the part's extensions; linked at 0x80000000 with the board's real flash size and its SRAM "
+             "at 0x84000000, and start-up locks PMP over exactly those regions (a store past SRAM or into flash "
+             "faults). Instruction counts only; time = instructions / clock is an estimate (no cycle model: "
+             "loads, taken branches, multiplies and flash wait states take more than a cycle on the part).")
+_RV32E_NOTE = ("qemu 7.2 runs the CPU with E instead of I (-cpu rv32,e=true,i=false); see docs/targets.md for "
+               "whether it enforces the 16-register limit. gcc -march=rv32ec -mabi=ilp32e never uses x16-x31.")
+
 BOARDS: tuple[Board, ...] = (
     Board("uno", "AVR8", "ATmega328P", 16_000_000, 32 * KB, 2 * KB, False, "avr", "avr-gcc",
           ("-mmcu=atmega328p",), "simavr", "atmega328p", measure="cycles", stack_reserve_bytes=256,
@@ -94,6 +104,18 @@ BOARDS: tuple[Board, ...] = (
           measure="instructions", stack_reserve_bytes=4 * KB, ram_origin=0x2000_0000, aliases=("pico",),
           notes="Raspberry Pi Pico (one core used). Flash is external QSPI (XIP, cached): real code from "
                 "flash can be much slower than the estimate. " + _M0_NOTES),
+    Board("esp32c3", "RV32IMC", "ESP32-C3", 160_000_000, 4096 * KB, 400 * KB, False, "riscv",
+          "riscv64-unknown-elf-gcc", ("-march=rv32imc", "-mabi=ilp32"), "qemu-system-riscv32", "virt",
+          ("-cpu", "rv32,a=false,f=false,d=false,h=false"), measure="instructions", stack_reserve_bytes=4 * KB,
+          flash_origin=_RV_FLASH, ram_origin=_RV_RAM, aliases=("esp32-c3",),
+          notes="ESP32-C3 (RV32IMC, no FPU: float is soft). " + _RV_NOTES +
+                " Of the 400 KB SRAM, ESP-IDF itself takes a share (and 16 KB is cache): a real build has less."),
+    Board("ch32v003", "RV32EC", "CH32V003", 48_000_000, 16 * KB, 2 * KB, False, "riscv",
+          "riscv64-unknown-elf-gcc", ("-march=rv32ec", "-mabi=ilp32e"), "qemu-system-riscv32", "virt",
+          ("-cpu", "rv32,e=true,i=false,m=false,a=false,f=false,d=false,h=false"), measure="instructions",
+          stack_reserve_bytes=256, flash_origin=_RV_FLASH, ram_origin=_RV_RAM, aliases=("ch32v",),
+          notes="WCH CH32V003 (RV32EC: 16 registers, no multiply/divide, no FPU), the RISC-V counterpart of the "
+                "Uno. " + _RV_NOTES + " " + _RV32E_NOTE),
     Board("esp32", "Xtensa LX6", "ESP32", 240_000_000, 4096 * KB, 520 * KB, True, "xtensa", None,
           (), None, None, measure=None, stack_reserve_bytes=8 * KB, aliases=("esp32-wroom",),
           notes="Planner figures only: no Xtensa toolchain or emulator here. Of the 520 KB SRAM, 192 KB is "

@@ -158,7 +158,7 @@ class CompiledModel:
     def symbol_sizes(self) -> dict:
         if self.build.symbol_sizes:
             return dict(self.build.symbol_sizes)
-        nm = {"avr": "avr-nm", "cortex-m": "arm-none-eabi-nm"}.get(self.target.kind, "nm")
+        nm = getattr(self.target, "nm", None) or {"avr": "avr-nm"}.get(self.target.kind, "nm")
         if shutil.which(nm) is None:
             return {}
         out = subprocess.run([nm, "-S", "-C", str(self.build.path)], capture_output=True, text=True).stdout

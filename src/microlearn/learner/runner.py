@@ -78,7 +78,7 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         tmp = tempfile.TemporaryDirectory(prefix="microlearn-loop-")
         workdir = tmp.name
     try:
-        measure = {"avr": "cycles", "cortex-m": "instructions"}.get(getattr(tgt, "kind", ""))
+        measure = {"avr": "cycles", "cortex-m": "instructions", "riscv": "instructions"}.get(getattr(tgt, "kind", ""))
         marked = bool(mark_steps and measure)   # LRN_MARK_STEPS: see learner/driver.c
         defines = {"LRN_MARK_STEPS": int(marked)}
         if time_training:

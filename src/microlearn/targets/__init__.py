@@ -9,9 +9,10 @@ from .base import Build, RunResult, Target
 from .cortexm import CortexMTarget
 from .errors import BuildError, DoesNotFit, RunError, RunTimeout, SandboxUnavailable, TargetError, TargetUnavailable
 from .host import HostTarget
+from .riscv import RiscVTarget
 from .serial_port import EmulatedPort, SerialRunResult, emulated_serial_port
 
-RUNNERS = {"avr": AvrTarget, "cortex-m": CortexMTarget}
+RUNNERS = {"avr": AvrTarget, "cortex-m": CortexMTarget, "riscv": RiscVTarget}
 
 
 def target_for(board: Board, **kwargs) -> Target:
@@ -30,6 +31,6 @@ def get_target(name: str, **kwargs) -> Target:
     return target_for(get_board(name), **kwargs)
 
 
-__all__ = ["Build", "RunResult", "Target", "HostTarget", "AvrTarget", "CortexMTarget", "get_target",
+__all__ = ["Build", "RunResult", "Target", "HostTarget", "AvrTarget", "CortexMTarget", "RiscVTarget", "get_target",
            "target_for", "TargetError", "TargetUnavailable", "BuildError", "DoesNotFit", "RunError", "RunTimeout",
            "SandboxUnavailable", "symbols", "emulated_serial_port", "EmulatedPort", "SerialRunResult"]

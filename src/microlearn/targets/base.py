@@ -49,7 +49,7 @@ class Target(abc.ABC):
     """Where generated C is compiled and run."""
 
     name: str = "?"
-    kind: str = "?"   # 'host' | 'avr' | 'cortex-m'
+    kind: str = "?"   # 'host' | 'avr' | 'cortex-m' | 'riscv'
     board = None      # microlearn.boards.registry.Board or None for the host
 
     def check(self) -> None:

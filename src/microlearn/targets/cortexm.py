@@ -42,6 +42,7 @@ _UART_CHARDEV = "mlrn_uart0"
 
 class CortexMTarget(Target):
     kind = "cortex-m"
+    install_hint = _INSTALL
 
     def __init__(self, board, *, cc: str = "arm-none-eabi-gcc", size: str = "arm-none-eabi-size",
                  nm: str = "arm-none-eabi-nm", qemu: str = "qemu-system-arm", host_cc: str = "cc",
@@ -58,7 +59,7 @@ class CortexMTarget(Target):
 
     def check(self) -> None:
         for tool in (self.cc, self.size, self.nm, self.qemu):
-            tc.require_tool(tool, _INSTALL)
+            tc.require_tool(tool, self.install_hint)
 
     def plugin(self) -> Path:
         """The cached instruction-counting plugin (built on first use)."""
@@ -117,14 +118,6 @@ class CortexMTarget(Target):
         (the pair "-serial", "none") unless `uart` is a base path: then qemu feeds UART0 the bytes of the
         existing file <uart>.in and writes what the guest sends to the existing file <uart>.out."""
         b = self.board
-        markers = getattr(build, "marker_addrs", None)
-        if markers is None:
-            markers = _markers(tc.symbols(self.nm, build.path)[1])
-        plugin_args = "".join(f",{k}={a:#x}" for k, a in zip(("begin", "end"), markers) if a is not None)
-        if self.max_instructions:
-            plugin_args += f",limit={self.max_instructions}"
-        if report_fd is not None:
-            plugin_args += f",report_fd={report_fd}"
         # -sandbox: seccomp, so no process can be spawned (semihosting's SYS_SYSTEM fails) and qemu cannot
         # raise its privileges; file access is confined by sandbox.run_confined (Landlock). Semihosting
         # is all the guest has to reach the host (no monitor, network or disk; UART0 only to files of the
@@ -140,7 +133,20 @@ class CortexMTarget(Target):
                 "-nodefaults", "-net", "none",
                 "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
                 "-semihosting-config", "enable=on,target=native", "-kernel", str(Path(build.path).resolve()),
-                "-plugin", f"{self.plugin()}{plugin_args}", *([] if report_fd is not None else ["-d", "plugin"])]
+                *self.plugin_args(build, report_fd)]
+
+    def plugin_args(self, build: Build, report_fd: int | None) -> list[str]:
+        """qemu's -plugin arguments: the counting plugin on the marker addresses, the instruction limit and
+        where the report goes (qemu's log with -d plugin when there is no report_fd)."""
+        markers = getattr(build, "marker_addrs", None)
+        if markers is None:
+            markers = _markers(tc.symbols(self.nm, build.path)[1])
+        args = "".join(f",{k}={a:#x}" for k, a in zip(("begin", "end"), markers) if a is not None)
+        if self.max_instructions:
+            args += f",limit={self.max_instructions}"
+        if report_fd is not None:
+            args += f",report_fd={report_fd}"
+        return ["-plugin", f"{self.plugin()}{args}", *([] if report_fd is not None else ["-d", "plugin"])]
 
     def run(self, build: Build, input_bytes: bytes = b"", timeout: float = 120.0, *, uart: bool = False,
             files: Mapping[str, bytes] | None = None, keep: Sequence[str] = ()) -> RunResult:
@@ -153,7 +159,7 @@ class CortexMTarget(Target):
         (absent ones left out), at most max_output bytes each."""
         for name in [*(files or {}), *keep]:
             _check_run_file(name)
-        tc.require_tool(self.qemu, _INSTALL)
+        tc.require_tool(self.qemu, self.install_hint)
         # Two private directories: run_dir, the guest's (its files, via semihosting), and a second one
         # for the plugin's report, which the guest can neither name nor open.
         with tempfile.TemporaryDirectory(prefix="mlrn-qemu-") as tmp, \

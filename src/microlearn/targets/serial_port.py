@@ -418,6 +418,8 @@ def emulated_serial_port(board: str | Board, elf: Path | str, *, timeout: float 
     if max_cycles is not None and (not isinstance(max_cycles, int) or isinstance(max_cycles, bool)
                                    or not 0 < max_cycles <= _MAX_CYCLES):
         raise ValueError(f"max_cycles must be an integer from 1 to {_MAX_CYCLES} or None, not {max_cycles!r}")
+    if b.arch not in _ELF_MACHINE:
+        raise TargetUnavailable(f"{b.name}: no emulated serial port for {b.core} boards (AVR and Cortex-M only)")
     if eeprom is not None and b.arch != "avr":
         raise ValueError(f"{b.name}: an EEPROM image is for the AVR boards (the shim's EEPROM is a semihosted file)")
     port = EmulatedPort(b, Path(elf).resolve(), timeout=float(timeout), max_cycles=max_cycles,

@@ -67,7 +67,8 @@ def program_fingerprint(headers, generated: str, driver: str) -> str:
     h.update(driver.encode())
     # Only what goes into the device program (not the host-side simavr runner or qemu plugin).
     for f in sorted(SUPPORT_DIR.rglob("*")):
-        if f.is_file() and f.name in ("mlrn_target.h", "mlrn_target.c", "startup.c", "link.ld.in", "mlrn_cortexm.h"):
+        if f.is_file() and f.name in ("mlrn_target.h", "mlrn_target.c", "startup.c", "link.ld.in", "mlrn_cortexm.h",
+                                         "mlrn_riscv.h"):
             h.update(f.relative_to(SUPPORT_DIR).as_posix().encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:16]

@@ -1,4 +1,5 @@
-/* Firmware that tries to reach the host through ARM semihosting (qemu serves "bkpt 0xab" on the host):
+/* Firmware that tries to reach the host through semihosting (qemu serves ARM's "bkpt 0xab", and RISC-V's
+ * "slli zero,zero,0x1f; ebreak; srai zero,zero,7" with the same operations, on the host):
  * write a file outside its run directory, run a shell command, read /etc/passwd. Each attempt's result
  * is printed: "open_write=<handle or -1> system=<status> open_read=<handle or -1>". Under the sandbox
  * every one must fail (and the marker files must not exist afterwards). ESCAPE_FILE and (optional)
@@ -10,12 +11,22 @@ enum { SYS_OPEN = 0x01, SYS_WRITE = 0x05, SYS_SYSTEM = 0x12 };
 #define MODE_READ 0      /* "r" */
 #define MODE_WRITE 4     /* "w" */
 
+#if defined(__riscv)
+static __attribute__((noinline)) int semihost(int op, const void *arg) {
+    register int a0 __asm__("a0") = op;
+    register const void *a1 __asm__("a1") = arg;
+    __asm__ volatile(".option push\n.option norvc\n.balign 16\nslli zero, zero, 0x1f\nebreak\nsrai zero, zero, 7\n"
+                     ".option pop" : "+r"(a0) : "r"(a1) : "memory");
+    return a0;
+}
+#else
 static int semihost(int op, const void *arg) {
     register int r0 __asm__("r0") = op;
     register const void *r1 __asm__("r1") = arg;
     __asm__ volatile("bkpt 0xab" : "+r"(r0) : "r"(r1) : "memory");
     return r0;
 }
+#endif
 
 static uint32_t length(const char *s) {
     uint32_t n = 0;
