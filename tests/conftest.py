@@ -38,6 +38,18 @@ def tools_missing(board: str) -> list[str]:
     return [t for t, ok in get_board(board).tools_installed().items() if not ok]
 
 
+def checked_target(name, **kw):
+    """get_target(name, **kw), skipping the test (with why) when its tools are missing."""
+    from microlearn.targets import get_target
+    from microlearn.targets.errors import TargetUnavailable
+    t = get_target(name, **kw)
+    try:
+        t.check()
+    except TargetUnavailable as exc:
+        pytest.skip(str(exc))
+    return t
+
+
 def board_param(board: str, slow: bool = False):
     """A board as a test parameter: marked avr or cortexm (`-m avr` selects a toolchain's tests), skipped
     with the missing tools named when they are not installed, and marked slow on request."""

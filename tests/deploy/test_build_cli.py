@@ -181,6 +181,24 @@ def test_a_compile_error_is_the_compilers_first_error_line(library, tmp_path, ca
     assert len(line) < 400
 
 
+@pytest.mark.cortexm
+def test_a_cortex_m_compile_error_is_one_line_and_its_log_is_kept(library, tmp_path, capsys):
+    """The shim build's failure comes back as build.py's BuildError (a ValueError), as an AVR one does."""
+    if shutil.which("arm-none-eabi-gcc") is None:
+        pytest.skip("not installed: arm-none-eabi-gcc (apt-get install gcc-arm-none-eabi)")
+    sketch = tmp_path / "Broken"
+    sketch.mkdir()
+    (sketch / "Broken.ino").write_text("#include <microlearn.h>\nvoid setup() { int x = ; }\nvoid loop() {}\n"
+                                       "void more() { undeclared(); }\n")
+    rc, out, err = cli(capsys, "build", sketch, "--board", "nrf52840", "--library", library)
+    line = one_line_error(rc, err, "build")
+    assert "Broken.ino" in line and "error" in line, line
+    log = sketch / "build-nrf52840" / "build.log"
+    assert f"(full log: {log})" in line and "undeclared" in log.read_text()
+    with pytest.raises(ValueError):
+        build_sketch_fn(sketch, "nrf52840", library_dir=library, log=lambda s: None)
+
+
 @pytest.mark.avr
 @needs_arduino_mk
 def test_a_sketch_over_the_sram_says_by_how_much(library, tmp_path, capsys):
@@ -199,7 +217,6 @@ def test_a_sketch_over_the_sram_says_by_how_much(library, tmp_path, capsys):
 
 @pytest.mark.cortexm
 def test_a_cortex_m_build_gives_elf_hex_and_bin(library, tmp_path, capsys):
-    pytest.importorskip("microlearn.deploy.build_arm", reason="the Cortex-M sketch builder is not written yet")
     if shutil.which("arm-none-eabi-gcc") is None:
         pytest.skip("not installed: arm-none-eabi-gcc (apt-get install gcc-arm-none-eabi)")
     sketch = sketch_copy(library, "ExportedModel", tmp_path)

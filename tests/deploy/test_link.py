@@ -4,7 +4,6 @@ that drops, corrupts, duplicates and truncates bytes in both directions. Every r
 exactly once and every reply read right; hostile frames get a NAK or are dropped, never an overrun."""
 from __future__ import annotations
 
-import os
 import random
 import re
 import shutil

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import select
-import shutil
 import struct
 import subprocess
 import sys
@@ -180,6 +179,8 @@ def test_cli_sketch_errors_are_one_line(tmp_path):
                          "--n-features"),
                         (["loop", "--board", "uno", "--n-features", "2", "--classes", "a,a", "--out", str(tmp_path)],
                          "distinct"),
+                        (["loop", "--board", "uno", "--n-features", "2", "--classes", "10" * 9, "--out", str(tmp_path)],
+                         "2..16"),
                         (["model", str(csv), "--board", "uno", "--out", str(tmp_path)], "")):
         p = run(*args)
         assert p.returncode == 2, (args, p.stdout, p.stderr)
@@ -315,7 +316,7 @@ def check_model_session(board, library, tmp_path, dtype="float32"):
     sk = sketch_model(est, board, tmp_path, dtype=dtype, calib_X=Xtr)
     elf = built(sk, board, library)
     with session(board, elf) as port:
-        assert banner(port.port)[1:] == [f"inputs 4, classes 3", "READY"]
+        assert banner(port.port)[1:] == ["inputs 4, classes 3", "READY"]
         rep = serial_cli(port.port, sk.folder, "--predict", str(_csv(tmp_path, Xte)))
     from microlearn.exporter import export
     ref = export(est, None, name="m", dtype=dtype, calib_X=Xtr).model.ref_predict(Xte)

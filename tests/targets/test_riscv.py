@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import board_param
+from conftest import board_param, checked_target
 from microlearn.data.datasets import load, write_csv
-from microlearn.targets import RunError, RunTimeout, TargetUnavailable, get_target
+from microlearn.targets import RunError, RunTimeout
 
 C_DIR = Path(__file__).resolve().parent / "c"
 RV_BOARDS = ["esp32c3", "ch32v003"]
@@ -22,13 +22,7 @@ PMP_STORE_FAULT = 7      # mcause: store/AMO access fault
 ILLEGAL_INSTRUCTION = 2  # mcause
 
 
-def _target(name, **kw):
-    t = get_target(name, **kw)
-    try:
-        t.check()
-    except TargetUnavailable as exc:
-        pytest.skip(str(exc))
-    return t
+_target = checked_target
 
 
 def _boards(names, slow=False):

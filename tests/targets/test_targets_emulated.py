@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import board_param
+from conftest import board_param, checked_target
 from microlearn.targets import DoesNotFit, RunError, RunTimeout, TargetUnavailable, get_target
 
 C_DIR = Path(__file__).resolve().parent / "c"
@@ -21,13 +21,7 @@ CM_BOARDS = ["nrf52840", "bluepill", "samd21", "rp2040"]
 RV_BOARDS = ["esp32c3", "ch32v003"]
 
 
-def _target(name, **kw):
-    t = get_target(name, **kw)
-    try:
-        t.check()
-    except TargetUnavailable as exc:
-        pytest.skip(str(exc))
-    return t
+_target = checked_target
 
 
 def _boards(names, slow=False):

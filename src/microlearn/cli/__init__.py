@@ -1,8 +1,6 @@
 """The `microlearn` command line (see main.py)."""
 import re
 
-from microlearn.core.progress import Spinner
-
 
 class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
@@ -37,21 +35,3 @@ def as_option(message, options) -> str:
             return opt + text[len(name):]
     return text
 
-
-def watched(target, spin: Spinner, after: str):
-    """`target` (a Target), its build and run shown on `spin`: 'building for uno', 'running on uno', then
-    `after` once the run is over (what the command does next)."""
-    build, run = target.build, target.run
-
-    def watched_build(*a, **k):
-        spin.update(f"building for {target.name}")
-        return build(*a, **k)
-
-    def watched_run(*a, **k):
-        spin.update(f"running on {target.name}")
-        try:
-            return run(*a, **k)
-        finally:
-            spin.update(after)
-    target.build, target.run = watched_build, watched_run
-    return target

@@ -13,6 +13,7 @@ import json
 
 import numpy as np
 
+from microlearn.core import vocab
 from microlearn.data.datasets import DataError, read_csv, read_features
 from microlearn.deploy.sketch import SketchError, sketch_loop, sketch_model, sketch_train
 from microlearn.exporter import UnsupportedModel
@@ -120,7 +121,12 @@ def _classes(text: str) -> list:
             n = int(parts[0])
         except ValueError:
             raise CLIError(f"--classes must be a number of classes or labels separated by commas, got {text!r}") from None
+        if not 2 <= n <= vocab.SMO_MAX_CLASSES:     # before a list of n labels is made
+            raise CLIError(f"--classes must be an integer in 2..{vocab.SMO_MAX_CLASSES} (MLRN_SMO_MAX_CLASSES on the "
+                           f"device), got {n}")
         return list(range(n))
+    if len(parts) > vocab.SMO_MAX_CLASSES:
+        raise CLIError(f"--classes: at most {vocab.SMO_MAX_CLASSES} labels (MLRN_SMO_MAX_CLASSES), got {len(parts)}")
     if any(not t for t in parts) or len(set(parts)) != len(parts):
         raise CLIError(f"--classes: labels must be non-empty and distinct, got {text!r}")
     return [int(t) if t.lstrip("-").isdigit() else t for t in parts]

@@ -10,10 +10,9 @@ from microlearn.core.progress import spinner
 from microlearn.data.datasets import read_csv, split
 from microlearn.trainer import reference as _solvers
 from microlearn.trainer.estimator import SMOClassifier
-from microlearn.targets import get_target
 from microlearn.trainer.runner import MAX_ROWS, train_and_report
 
-from . import CheckFailed, CLIError, as_option, watched
+from . import CheckFailed, CLIError, as_option
 
 
 def register(sub):
@@ -141,10 +140,9 @@ def run(args) -> int:
     params = _check_options(args)
     X_tr, y_tr, X_te, y_te = load_data(args)
     try:
-        with spinner("fitting the Python reference") as spin:   # then building for / running on the target
-            target = watched(get_target(args.target), spin, after="comparing with the Python reference")
-            rep = train_and_report(X_tr, y_tr, X_te, y_te, target, capacity=args.capacity, timeout=args.timeout,
-                                   **params)
+        with spinner("checking the options") as spin:   # then fitting, building for / running on the target
+            rep = train_and_report(X_tr, y_tr, X_te, y_te, args.target, capacity=args.capacity,
+                                   timeout=args.timeout, on_step=spin.update, **params)
     except ValueError as exc:
         raise CLIError(as_option(exc, OPTIONS)) from None
     rep = {k: v for k, v in rep.items() if not k.startswith("_")}

@@ -11,7 +11,6 @@ flash`). The user's folder is never built in: the builders work on a copy.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
@@ -26,8 +25,10 @@ from typing import Callable
 from microlearn._version import __version__
 from microlearn.boards.registry import Board, UnknownBoard, get_board
 from microlearn.core.paths import cache_dir
+from microlearn.targets.errors import TargetError, TargetUnavailable
 
 from .arduino_library import NAME as LIBRARY_NAME, build_library
+from .build_arm import build_sketch_arm
 from .build_avr import AVR_BOARDS, build_sketch_avr
 from .sketch_build import BuildError, BuildUnavailable, SketchBuild
 
@@ -35,7 +36,6 @@ from .sketch_build import BuildError, BuildUnavailable, SketchBuild
 # and memory) but arduino-mk's board tag differs, so the user's name is kept for the build.
 ARM_BOARDS = ("nrf52840", "samd21", "bluepill", "rp2040")
 BUILD_BOARDS = (*AVR_BOARDS, *ARM_BOARDS)
-ARM_BUILDER = "microlearn.deploy.build_arm"       # written separately; loaded only for a Cortex-M build
 ARM_OBJCOPY = "arm-none-eabi-objcopy"
 ARM_INSTALL_HINT = "apt-get install binutils-arm-none-eabi gcc-arm-none-eabi"
 OBJCOPY_TIMEOUT_S = 60
@@ -169,22 +169,18 @@ def cached_library(log: Callable[[str], None] = print) -> Path:
 
 # ------------------------------------------------------------------------------------------ the build
 
-def _arm_builder():
-    """The Cortex-M builder module, loaded when a Cortex-M build is asked for (it is its own module, written
-    separately, and pulls in the Cortex-M target)."""
-    try:
-        return importlib.import_module(ARM_BUILDER)
-    except ModuleNotFoundError as exc:
-        if exc.name != ARM_BUILDER:
-            raise
-        raise BuildUnavailable(f"this microlearn has no Cortex-M sketch builder ({ARM_BUILDER}) yet: "
-                               f"it builds sketches for {', '.join(AVR_BOARDS)}") from None
-
-
 def _build_arm(sketch: Path, name: str, board: Board, library: Path, workdir: Path) -> SketchBuild:
-    mod = _arm_builder()
     start = time.monotonic()
-    build = mod.build_sketch_arm(sketch, board, library, workdir)
+    log_path = workdir / LOG_NAME
+    try:
+        build = build_sketch_arm(sketch, board, library, workdir)
+    except TargetUnavailable as exc:
+        raise BuildUnavailable(str(exc)) from None
+    except TargetError as exc:
+        # The target's error (a compiler error, over the board's memory) as this module's, with its log kept
+        # like an AVR build's: build_sketch copies it next to the artifacts.
+        log_path.write_text(getattr(exc, "log", "") or "")
+        raise BuildError(str(exc), log=log_path) from None
     seconds = time.monotonic() - start
     elf = Path(build.path)
     if shutil.which(ARM_OBJCOPY) is None:
@@ -197,7 +193,6 @@ def _build_arm(sketch: Path, name: str, board: Board, library: Path, workdir: Pa
         if p.returncode:
             raise BuildError(f"{ARM_OBJCOPY} -O {fmt} failed: {p.stderr.strip()[:200]}")
         out[ext] = dest
-    log_path = workdir / LOG_NAME
     log_path.write_text(build.log or "")
     return SketchBuild(board=board.name, sketch=name, elf=elf, hex=out[".hex"], bin=out[".bin"],
                        flash_bytes=int(build.flash_bytes or out[".bin"].stat().st_size),
@@ -273,8 +268,6 @@ def build_sketch(sketch_dir, board: str, *, out_dir=None, library_dir=None,
     name_b, board_entry = resolve_board(board)
     skip = (Path(out_dir),) if out_dir is not None else ()
     sketch, name = validate_sketch(sketch_dir, skip)
-    if name_b not in AVR_BOARDS:
-        _arm_builder()          # before anything is written: one line if this install cannot build for it
     given = check_library(library_dir) if library_dir is not None else None
     out = _prepare_out(out_dir if out_dir is not None else default_out_dir(sketch, name_b))
     library = given if given is not None else cached_library(log)

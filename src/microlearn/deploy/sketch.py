@@ -42,7 +42,6 @@ from .sketch_plan import SketchPlan, plan_sketch
 
 TEMPLATES = resources.files("microlearn.deploy") / "sketches"
 KINDS = ("train", "loop", "model")
-KIND_IDS = vocab.LINK_KINDS
 DEFAULT_NAMES = {"train": "TrainOnBoard", "loop": "LearningLoop", "model": "ModelOnBoard"}
 BAUD = 115200
 MANIFEST = "microlearn_sketch.json"

@@ -65,12 +65,7 @@ def _exercise(dev: Device, kind: str, d: int) -> None:
 
 def measure(kind: str, board: str, library: Path, work: Path, *, d: int = 4, seed: int = 0) -> dict:
     """Planned (without the fixed part) and measured flash / static SRAM / stack of the reference sketch."""
-    saved = sketch_plan.calibration
-    sketch_plan.calibration = lambda: {"boards": {}}       # plan the runtime part alone
-    try:
-        sk = write_reference(kind, board, work / f"{kind}-{board}", d=d, seed=seed)
-    finally:
-        sketch_plan.calibration = saved
+    sk = write_reference(kind, board, work / f"{kind}-{board}", d=d, seed=seed)
     b = build_sketch(sk.folder, board, library_dir=library, log=lambda s: None)
     stack = None
     if board in ("uno", "nano", "mega2560"):
@@ -81,8 +76,9 @@ def measure(kind: str, board: str, library: Path, work: Path, *, d: int = 4, see
             _exercise(dev, kind, d)
             ser.close()
             stack = port.close().stack_bytes
-    p = sk.plan
-    return {"planned": {"flash": p.flash_bytes, "static": p.static_ram_bytes, "stack": p.stack_bytes},
+    p, f = sk.plan, sk.plan.fixed      # the plan less the fixed part it added: the runtime's figures alone
+    return {"planned": {"flash": p.flash_bytes - f["flash"], "static": p.static_ram_bytes - f["static"],
+                        "stack": p.stack_bytes - f["stack"]},
             "measured": {"flash": b.flash_bytes, "static": b.static_ram_bytes, "stack": stack}}
 
 

@@ -71,6 +71,7 @@ class SketchPlan:
     over: dict
     estimate: bool
     basis: str
+    fixed: dict = field(default_factory=dict)      # the measured fixed part added (sketch_calibration.json)
     runtime: dict = field(default_factory=dict)    # the room planner's figures (to_dict)
     suggestions: list = field(default_factory=list)
 
@@ -153,4 +154,4 @@ def plan_sketch(kind: str, board: str, *, n_features: int, n_classes: int, capac
     return SketchPlan(kind=kind, board=board, flash_bytes=int(flash), static_ram_bytes=int(static),
                       stack_bytes=int(stack), sram_bytes=int(static + stack), board_flash_bytes=flash_max,
                       board_sram_bytes=b.sram_bytes, fits=not over, over=over, estimate=estimate, basis=basis,
-                      runtime=runtime, suggestions=suggestions)
+                      fixed=dict(fixed), runtime=runtime, suggestions=suggestions)

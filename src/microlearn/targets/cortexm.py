@@ -66,9 +66,23 @@ class CortexMTarget(Target):
         return tc.cached_host_binary(CM_SUPPORT / "count_plugin.c", "count_plugin", [], cc=self.host_cc,
                                      shared=True)
 
+    # What a subclass for another core changes (targets/riscv.py): its support folder, the C library's
+    # flags (at compile time, before the sources; at link time, after the objects) and the libraries last.
+    support_dir = CM_SUPPORT
+
+    def _libc_compile_flags(self) -> list[str]:
+        return []
+
+    def _libc_link_flags(self) -> list[str]:
+        # nosys: stray libc calls (printf...) still link, to stubs; _sbrk is ours (startup.c).
+        return ["--specs=nano.specs", "--specs=nosys.specs"]
+
+    def _link_libs(self) -> list[str]:
+        return ["-lm"]
+
     def _linker_script(self, workdir: Path) -> Path:
         b = self.board
-        text = (CM_SUPPORT / "link.ld.in").read_text()
+        text = (self.support_dir / "link.ld.in").read_text()
         for key, value in {"FLASH_ORIGIN": hex(b.flash_origin), "FLASH_BYTES": str(b.flash_bytes),
                            "RAM_ORIGIN": hex(b.ram_origin), "RAM_BYTES": str(b.sram_bytes),
                            "STACK_RESERVE": str(self.stack_reserve)}.items():
@@ -80,14 +94,14 @@ class CortexMTarget(Target):
     def build(self, sources: Sequence[Path], workdir: Path, *, include_dirs: Sequence[Path] = (),
               defines: Mapping[str, str | int] | None = None, cflags: Sequence[str] = (),
               language: str = "c") -> Build:
-        b = self.board
+        b, sup = self.board, self.support_dir
         workdir, elf, common = tc.start_cross_build(self, workdir)
         # The support code is compiled on its own (its flags must not leak into user code).
         objs = []
         for src in ("startup.c", "mlrn_target.c"):
             obj = workdir / f"mlrn_{Path(src).stem}.o"
-            proc = subprocess.run([*common, *_SUPPORT_FLAGS, "-std=c99", "-I", str(CM_SUPPORT), "-c",
-                                   str(CM_SUPPORT / src), "-o", str(obj)], capture_output=True, text=True)
+            proc = subprocess.run([*common, *_SUPPORT_FLAGS, "-std=c99", *self._libc_compile_flags(), "-I",
+                                   str(sup), "-c", str(sup / src), "-o", str(obj)], capture_output=True, text=True)
             tc.check_link(proc, b, {}, self.stack_reserve)
             objs.append(str(obj))
         # A -std= among cflags replaces the language's default standard (e.g. an Arduino sketch's gnu++11).
@@ -96,10 +110,9 @@ class CortexMTarget(Target):
         if std:
             src_args = [std[-1] if a.startswith("-std=") else a for a in src_args]
         cmd = [*common, *[f"-I{d}" for d in include_dirs], *tc.define_flags(defines),
-               *[f for f in cflags if not f.startswith("-std=")], *src_args, *objs,
-               # nosys: stray libc calls (printf...) still link, to stubs; _sbrk is ours (startup.c).
-               "--specs=nano.specs", "--specs=nosys.specs", "-nostartfiles", "-T", str(self._linker_script(workdir)),
-               "-Wl,--gc-sections", "-o", str(elf), "-lm"]
+               *[f for f in cflags if not f.startswith("-std=")], *self._libc_compile_flags(), *src_args, *objs,
+               *self._libc_link_flags(), "-nostartfiles", "-T", str(self._linker_script(workdir)),
+               "-Wl,--gc-sections", "-o", str(elf), *self._link_libs()]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         tc.check_link(proc, b, {"FLASH": ("flash", b.flash_origin + b.flash_bytes),
                                 "RAM": ("sram", b.ram_origin + b.sram_bytes)}, self.stack_reserve)

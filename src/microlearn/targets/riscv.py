@@ -16,20 +16,15 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Mapping, Sequence
 
-from . import _toolchain as tc
 from .base import SUPPORT_DIR, Build
-from .cortexm import CortexMTarget, _markers
+from .cortexm import CortexMTarget
 from .errors import TargetError
 from .sandbox import DEFAULT_MAX_OUTPUT
 
 RV_SUPPORT = SUPPORT_DIR / "riscv"
 _INSTALL = ("install the RISC-V toolchain and qemu (apt-get install gcc-riscv64-unknown-elf "
             "picolibc-riscv64-unknown-elf qemu-system-misc)")
-# Start-up and stack paint/scan loops must not become memset/memcpy calls (see startup.c).
-_SUPPORT_FLAGS = ("-fno-tree-loop-distribute-patterns",)
-_SUPPORT_SOURCES = ("startup.c", "mlrn_target.c")
 # Debian's gcc and picolibc have no multilib with C for these boards' -march (rv32imc links rv32im's
 # libraries, rv32ec rv32e's: uncompressed code), so libgcc, which holds the soft float (most of a float
 # program's library code), comes from the nearest compressed multilib: the same extensions plus A. Its
@@ -70,49 +65,17 @@ class RiscVTarget(CortexMTarget):
             _LIBGCC[key] = path
         return [_LIBGCC[key]]
 
-    def _linker_script(self, workdir: Path) -> Path:
-        b = self.board
-        text = (RV_SUPPORT / "link.ld.in").read_text()
-        for key, value in {"FLASH_ORIGIN": hex(b.flash_origin), "FLASH_BYTES": str(b.flash_bytes),
-                           "RAM_ORIGIN": hex(b.ram_origin), "RAM_BYTES": str(b.sram_bytes),
-                           "STACK_RESERVE": str(self.stack_reserve)}.items():
-            text = text.replace(f"@{key}@", value)
-        path = workdir / "link.ld"
-        path.write_text(text)
-        return path
+    support_dir = RV_SUPPORT
 
-    def build(self, sources: Sequence[Path], workdir: Path, *, include_dirs: Sequence[Path] = (),
-              defines: Mapping[str, str | int] | None = None, cflags: Sequence[str] = (),
-              language: str = "c") -> Build:
-        b = self.board
-        workdir, elf, common = tc.start_cross_build(self, workdir)
-        objs = []
-        for src in _SUPPORT_SOURCES:
-            obj = workdir / f"mlrn_{Path(src).stem}.o"
-            proc = subprocess.run([*common, *_SUPPORT_FLAGS, "-std=c99", "--specs=picolibc.specs", "-I",
-                                   str(RV_SUPPORT), "-c", str(RV_SUPPORT / src), "-o", str(obj)],
-                                  capture_output=True, text=True)
-            tc.check_link(proc, b, {}, self.stack_reserve)
-            objs.append(str(obj))
-        std = [f for f in cflags if f.startswith("-std=")]
-        src_args = tc.source_args(sources, language)
-        if std:
-            src_args = [std[-1] if a.startswith("-std=") else a for a in src_args]
+    def _libc_compile_flags(self) -> list[str]:
         # picolibc (libc, libm, libgcc's soft float) for the board's multilib; our start-up, no crt0.
-        cmd = [*common, *[f"-I{d}" for d in include_dirs], *tc.define_flags(defines),
-               *[f for f in cflags if not f.startswith("-std=")], "--specs=picolibc.specs", *src_args, *objs,
-               "-nostartfiles", "-T", str(self._linker_script(workdir)), "-Wl,--gc-sections", "-o", str(elf),
-               "-lm", *self._libgcc()]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        tc.check_link(proc, b, {"FLASH": ("flash", b.flash_origin + b.flash_bytes),
-                                "RAM": ("sram", b.ram_origin + b.sram_bytes)}, self.stack_reserve)
-        sections = tc.section_sizes(self.size, elf)
-        flash, ram = tc.memory_use(sections, flash=(".text", ".data"), ram=(".data", ".bss"))
-        sizes, addrs = tc.symbols(self.nm, elf)
-        build = Build(target=self.name, path=elf, flash_bytes=flash, static_ram_bytes=ram, symbol_sizes=sizes,
-                      log=proc.stdout + proc.stderr)
-        build.marker_addrs = _markers(addrs)
-        return build
+        return ["--specs=picolibc.specs"]
+
+    def _libc_link_flags(self) -> list[str]:
+        return []
+
+    def _link_libs(self) -> list[str]:
+        return ["-lm", *self._libgcc()]
 
     def qemu_command(self, build: Build, report_fd: int | None = None, *, uart: Path | None = None) -> list[str]:
         """The qemu command line (as CortexMTarget.qemu_command; no UART: the virt machine's 16550 has no

@@ -22,10 +22,12 @@ from .estimator import SMOClassifier
 
 def train_on_target(cfg: TrainerConfig, target: Target, X_train, y_train_idx, X_test, y_test_idx, *,
                     workdir=None, timeout: float = 300.0, dump: bool = True, language: str = "c",
-                    sram_budget: int | None = None, measure: str = "train", cflags=()) -> DeviceRun:
+                    sram_budget: int | None = None, measure: str = "train", cflags=(), on_step=None) -> DeviceRun:
     """Run the generated trainer on `target` with these rows; class labels are indices 0..n_classes-1.
     measure: 'train' (the training call) or 'predict' (the first test row's prediction). cflags: more
-    compiler flags, after the target's own (a user's build: -ffp-contract=fast, say)."""
+    compiler flags, after the target's own (a user's build: -ffp-contract=fast, say). on_step: called with
+    what is being done now ('building for uno', 'running on uno'), for progress."""
+    step = on_step or (lambda what: None)
     if measure not in ("train", "predict"):
         raise ValueError(f"measure must be 'train' or 'predict', got {measure!r}")
     if len(X_train) > cfg.capacity:
@@ -40,7 +42,9 @@ def train_on_target(cfg: TrainerConfig, target: Target, X_train, y_train_idx, X_
         (wd / "trainer.h").write_text(render_trainer(cfg, "t", sram_budget))
         (wd / "main.c").write_text(DRIVER)
         defines = {"MLRN_DRIVER_DUMP": int(dump), "MLRN_DRIVER_MEASURE_PREDICT": int(measure == "predict")}
+        step(f"building for {target.name}")
         build = _build_checked(cfg, target, wd, defines, language, cflags)
+        step(f"running on {target.name}")
         try:
             res = target.run(build, encode_input(X_train, y_train_idx, X_test, y_test_idx), timeout=timeout)
         except Exception as exc:
@@ -147,16 +151,20 @@ def _precheck_board(tgt, est, X_train, y_train, capacity):
 
 
 def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "host", *, capacity=None,
-                     timeout: float = 300.0, workdir=None, language: str = "c", **est_params) -> dict:
+                     timeout: float = 300.0, workdir=None, language: str = "c", on_step=None,
+                     **est_params) -> dict:
     """Fit the Python reference, train the same configuration on the target, evaluate there, compare.
 
-    Returns the report the CLI prints (keys documented in docs/cli.md)."""
+    Returns the report the CLI prints (keys documented in docs/cli.md). on_step: called with what is being
+    done now ('fitting the Python reference', 'building for uno', ...), for progress (the CLI's spinner)."""
+    step = on_step or (lambda what: None)
     tgt = get_target(target) if isinstance(target, str) else target
     est = SMOClassifier(**est_params)
     est._check_params()   # what mlrn_smo_init refuses, before any work
     capacity = check_shapes(X_train, y_train, X_test, y_test, capacity=capacity, host=tgt.name == "host",
                             kernel=est.kernel, storage=est.storage, solver=est.solver, multiclass=est.multiclass)
     _precheck_board(tgt, est, X_train, y_train, capacity)
+    step("fitting the Python reference")
     est.fit(X_train, y_train)
     n_train = len(X_train)
     cfg = config_from_estimator(est, capacity)
@@ -165,7 +173,8 @@ def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "h
     if not np.array_equal(est.classes_[np.clip(y_te_idx, 0, len(est.classes_) - 1)], y_test):
         raise ValueError("the test set has labels that do not occur in the training set")
     run = train_on_target(cfg, tgt, X_train, y_tr_idx, X_test, y_te_idx, timeout=timeout, workdir=workdir,
-                          language=language)
+                          language=language, on_step=step)
+    step("comparing with the Python reference")
     py_pred = np.searchsorted(est.classes_, est.predict(X_test))
     report = {
         "target": tgt.name,
