@@ -70,12 +70,44 @@ def dashboard_of(client) -> str | None:
         return None
 
 
+class Cluster:
+    """The Dask client, started on first use (a sweep whose tasks are all cached starts nothing) and shared
+    by the runs made with it (fleet: the devices, then the confirmations)."""
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None):
+        self.scheduler, self.workers = scheduler, workers
+        self._client = self._cluster = None
+        self.dashboard = None
+
+    def client(self):
+        if self._client is None:
+            self._client, self._cluster = start_client(self.scheduler, self.workers)
+            self.dashboard = dashboard_of(self._client)
+        return self._client
+
+    def close(self):
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self._client = self._cluster = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
 def run(tasks: list[dict], fn: Callable[[dict], dict], keys: list[str], *, cache: Cache | None = None,
         fresh: bool = False, scheduler: str | None = None, workers: int | None = None, label: str = "sweep",
         describe: Callable[[dict], str] | None = None, on_start: Callable[[Outcome], None] | None = None,
-        cacheable: Callable[[dict], bool] | None = None) -> Outcome:
+        cacheable: Callable[[dict], bool] | None = None, cluster: Cluster | None = None,
+        unit: str = "tasks") -> Outcome:
     """Run fn(task) for every task whose key is not cached (all of them with fresh=True) and return every
-    task's record by key. on_start(outcome) is called once the cluster is up (outcome.dashboard set)."""
+    task's record by key. on_start(outcome) is called once the cluster is up (outcome.dashboard set).
+    cluster: a Cluster to use (and leave open); by default one is started for this run and closed after."""
     if len(set(keys)) != len(keys):
         raise ValueError("two tasks share a key")
     keep = cacheable or (lambda rec: rec.get("status") not in TRANSIENT)
@@ -88,15 +120,17 @@ def run(tasks: list[dict], fn: Callable[[dict], dict], keys: list[str], *, cache
         else:
             pending.append((key, task))
     out.cached = len(out.results)
-    with progress(len(tasks), label, unit="tasks") as bar:
+    own = cluster is None
+    cluster = cluster or Cluster(scheduler, workers)
+    with progress(len(tasks), label, unit=unit) as bar:
         if out.cached:
             bar.advance(out.cached, detail=f"{out.cached} cached")
         if not pending:
             return out
         distributed = require_dask()
-        client, cluster = start_client(scheduler, workers)
         try:
-            out.dashboard = dashboard_of(client)
+            client = cluster.client()
+            out.dashboard = cluster.dashboard
             out.workers = len(client.scheduler_info().get("workers", {}))
             if on_start:
                 with bar.paused():
@@ -124,8 +158,6 @@ def run(tasks: list[dict], fn: Callable[[dict], dict], keys: list[str], *, cache
                 fut.release()
                 bar.advance(detail=f"done: {describe(task_of[key])}" if describe else None)
         finally:
-            client.close()
-            if cluster is not None:
+            if own:
                 cluster.close()
     return out
-

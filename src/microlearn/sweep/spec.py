@@ -86,7 +86,7 @@ def _either(*checks):
     return check
 
 
-def _target(v):
+def check_target(v):
     if not isinstance(v, str) or len(v) > MAX_TEXT:
         raise ValueError("'host' or a board name (microlearn boards)")
     if v == "host":
@@ -97,7 +97,7 @@ def _target(v):
     return b.name
 
 
-_target.expects = "'host' or an emulated board name (microlearn boards)"
+check_target.expects = "'host' or an emulated board name (microlearn boards)"
 
 U16 = 65_535
 TRAINER_PARAMS = {   # what SMOClassifier / train_and_report take, with the types the C runtime has
@@ -118,12 +118,12 @@ STREAM_PARAMS = {
     "n_features": _int(1, 64), "window": _int(1, MAX_STREAM_ROWS),
 }
 GRID_KEYS = {
-    "train": {"target": _target, "dataset": _choice(DATASETS), "split": _choice(("ordered", "shuffled")),
+    "train": {"target": check_target, "dataset": _choice(DATASETS), "split": _choice(("ordered", "shuffled")),
               "test_size": _float(0, 0.9), "split_seed": _int(0, 2**32 - 1), "scale": _choice(("minmax", "none")),
               "n": _either(_int(2, U16), _choice(("all",))),
               "storage": _choice((*vocab.STORAGES, "auto")),
               "capacity": _either(_int(2, U16), _choice(("n",))), **TRAINER_PARAMS},
-    "loop": {"target": _target, **STREAM_PARAMS, **LEARNER_PARAMS},
+    "loop": {"target": check_target, **STREAM_PARAMS, **LEARNER_PARAMS},
     "reference": {**STREAM_PARAMS, **LEARNER_PARAMS},
 }
 REQUIRED = {"train": ("target", "dataset"), "loop": ("target", "scenario"), "reference": ("scenario",)}

@@ -116,7 +116,7 @@ def learner_options(p: dict) -> dict:
     return {k: p[k] for k in LEARNER_PARAMS if k in p}
 
 
-def _events(r: dict) -> dict:
+def event_counts(r: dict) -> dict:
     """Lists of rows become counts (the table holds one value per cell)."""
     rec = {k: v for k, v in r.items() if _scalar(v)}
     for k in ("retrains", "accepted", "rollbacks", "failed"):
@@ -128,7 +128,7 @@ def run_reference(p: dict, task: dict) -> dict:
     X, y, drift = stream_for(p)
     r = simulate((X, y, drift), window=p["window"], baselines=task.get("baselines", False),
                  **learner_options(p))
-    rec = _events(r)
+    rec = event_counts(r)
     rec["status"] = "ok"
     if not task.get("baselines"):
         rec.pop("static_accuracy", None), rec.pop("oracle_accuracy", None)
@@ -139,7 +139,7 @@ def run_loop(p: dict, task: dict) -> dict:
     X, y, drift = stream_for(p)
     r = loop((X, y, drift), p["target"], window=p["window"], baselines=task.get("baselines", False),
              timeout=task["timeout"], **learner_options(p))
-    rec = _events(r)
+    rec = event_counts(r)
     rec["status"] = "ok"
     if not task.get("baselines"):
         rec.pop("static_accuracy", None), rec.pop("oracle_accuracy", None)
