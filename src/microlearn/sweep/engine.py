@@ -53,9 +53,9 @@ def start_client(scheduler: str | None, workers: int | None):
     if scheduler:
         return distributed.Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False), None
     n = workers or os.cpu_count() or 1
-    dash = ":0" if importlib.util.find_spec("bokeh") is not None else None
+    # ":0": a free port (8787 may be another cluster's on a shared machine)
     cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                       dashboard_address=dash, silence_logs=logging.ERROR)
+                                       dashboard_address=":0", silence_logs=logging.ERROR)
     try:
         return distributed.Client(cluster, set_as_default=False), cluster
     except BaseException:
@@ -64,10 +64,14 @@ def start_client(scheduler: str | None, workers: int | None):
 
 
 def dashboard_of(client) -> str | None:
+    """The dashboard's address ("... (pip install bokeh for its pages)" when bokeh is missing), or None."""
     try:
-        return client.dashboard_link if client.scheduler_info().get("services", {}).get("dashboard") else None
+        if not client.scheduler_info().get("services", {}).get("dashboard"):
+            return None
+        link = client.dashboard_link
     except Exception:          # an address is a convenience: no dashboard is not an error
         return None
+    return link if importlib.util.find_spec("bokeh") is not None else f"{link} (pip install bokeh for its pages)"
 
 
 class Cluster:

@@ -44,13 +44,16 @@ def describe(task: dict) -> str:
 
 
 def run_sweep(spec: Spec, out, *, scheduler=None, workers=None, fresh=False, command="microlearn sweep",
-              on_start=None, plots_too: bool = True) -> SweepRun:
+              on_start=None, plots_too: bool = True, cluster: engine.Cluster | None = None) -> SweepRun:
+    """cluster: an engine.Cluster to run on (left open); by default one is started (scheduler or local
+    workers) when a task is not cached, and closed at the end."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     tasks, keys = keyed(spec)
     outcome = engine.run(tasks, run_task, keys, cache=Cache(out / "cache"), fresh=fresh, scheduler=scheduler,
-                         workers=workers, label=f"sweep {spec.name}", describe=describe, on_start=on_start)
+                         workers=workers, label=f"sweep {spec.name}", describe=describe, on_start=on_start,
+                         cluster=cluster)
     rows = table.rows(tasks, keys, outcome.results, spec.columns, spec.measures)
     files = [table.write_csv(rows, out / "results.csv")]
     pq = table.write_parquet(rows, out / "results.parquet")

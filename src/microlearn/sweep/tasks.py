@@ -121,6 +121,9 @@ def event_counts(r: dict) -> dict:
     rec = {k: v for k, v in r.items() if _scalar(v)}
     for k in ("retrains", "accepted", "rollbacks", "failed"):
         rec[k] = len(r.get(k) or [])
+    iters = r.get("train_iterations")      # SMO iterations of each training: their total
+    if isinstance(iters, (list, tuple)):
+        rec["train_iterations"] = int(sum(iters))
     return rec
 
 
