@@ -141,3 +141,12 @@ def test_dry_run_lists_the_tasks_without_dask(write_spec, tmp_path):
                        capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0] == "host-train: 4 train tasks"
+
+
+def test_the_example_specs_are_valid():
+    from pathlib import Path
+    from microlearn.sweep.spec import read_spec
+    folder = Path(__file__).resolve().parents[2] / "examples" / "sweeps"
+    counts = {p.stem: read_spec(p).count() for p in sorted(folder.glob("*.toml"))}
+    assert counts["small"] == 24 and counts["seeds"] == 374
+    assert set(counts) >= {"small", "seeds", "loop", "reference"}

@@ -151,6 +151,7 @@ def run(args) -> int:
     disagree = [c for c in confirm if c["status"] == "ok" and not (c["agreement"] == 1.0 and c["same_events"])]
     if args.json:
         print(json.dumps({"distributions": dist, "confirm": confirm, "wall_seconds": round(wall, 3),
+                          "computed": done.computed, "cached": done.cached,
                           "files": [str(f) for f in files]}))
     else:
         a = dist["measures"]["accuracy"]
