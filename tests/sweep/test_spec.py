@@ -150,3 +150,11 @@ def test_the_example_specs_are_valid():
     counts = {p.stem: read_spec(p).count() for p in sorted(folder.glob("*.toml"))}
     assert counts["small"] == 24 and counts["seeds"] == 374
     assert set(counts) >= {"small", "seeds", "loop", "reference"}
+
+
+def test_a_worker_with_another_runtime_refuses_the_task():
+    from microlearn.sweep.tasks import run_task
+    task = {**parse_spec(REFERENCE_SPEC).tasks()[0], "runtime": "0.0.0/0/other/other"}
+    rec = run_task(task)
+    assert rec["status"] == "error" and "runs another microlearn" in rec["message"]
+    assert "accuracy" not in rec

@@ -15,7 +15,7 @@ import numpy as np
 from microlearn.learner.simulate import simulate
 
 from .keys import fingerprint, task_key
-from .tasks import event_counts, learner_options, run_task, stream_for
+from .tasks import event_counts, learner_options, run_task, runtime_mismatch, stream_for
 
 MAX_DEVICES = 1_000_000
 DEVICE_MEASURES = ("accuracy", "final_accuracy", "retrains", "accepted", "rollbacks", "failed", "mistakes",
@@ -43,7 +43,7 @@ def batches(cfg: FleetConfig) -> list[dict]:
     out = []
     for start in range(0, cfg.devices, cfg.batch):
         ids = list(range(start, min(cfg.devices, start + cfg.batch)))
-        out.append({"kind": "fleet", "devices": [[i, cfg.device_params(i)] for i in ids]})
+        out.append({"kind": "fleet", "devices": [[i, cfg.device_params(i)] for i in ids], "runtime": fingerprint()})
     return out
 
 
@@ -67,6 +67,9 @@ def run_device(i: int, p: dict) -> dict:
 
 def run_batch(task: dict) -> dict:
     """On a worker: every device of the batch; a device that fails is its own error row."""
+    wrong = runtime_mismatch(task)
+    if wrong is not None:
+        return wrong
     return {"status": "ok", "devices": [run_device(i, p) for i, p in task["devices"]], "fingerprint": fingerprint()}
 
 
@@ -87,7 +90,7 @@ def devices_of(tasks: list[dict], keys: list[str], results: dict[str, dict]) -> 
 def confirm_tasks(cfg: FleetConfig, k: int, board: str, timeout: float) -> list[dict]:
     """k devices chosen at random (seeded by the fleet's seed), as `loop` tasks on `board`."""
     ids = sorted(random.Random(cfg.seed).sample(range(cfg.devices), min(k, cfg.devices)))
-    return [{"kind": "loop", "device": i, "timeout": timeout, "baselines": False,
+    return [{"kind": "loop", "device": i, "timeout": timeout, "baselines": False, "runtime": fingerprint(),
              "params": {"target": board, **cfg.device_params(i)}} for i in ids]
 
 

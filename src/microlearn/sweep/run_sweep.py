@@ -35,6 +35,8 @@ def keyed(spec: Spec) -> tuple[list[dict], list[str]]:
     runtime = fingerprint()
     keys = [task_key({"kind": t["kind"], "params": t["params"], "baselines": t["baselines"]}, runtime)
             for t in tasks]
+    for t in tasks:
+        t["runtime"] = runtime          # the worker checks it runs the same code (tasks.runtime_mismatch)
     return tasks, keys
 
 

@@ -34,9 +34,23 @@ def check_tools(target: str) -> None:
     get_target(target).check()
 
 
+def runtime_mismatch(task: dict) -> dict | None:
+    """An error record when this worker's microlearn is not the client's (task["runtime"], set by the
+    client, is not part of the key): its results would be cached under the client's fingerprint."""
+    expected = task.get("runtime")
+    if expected is not None and expected != fingerprint():
+        return {"status": "error", "fingerprint": fingerprint(),
+                "message": f"worker {socket.gethostname()} runs another microlearn (runtime {fingerprint()}, the "
+                           f"client's is {expected}): install the same version on every worker"}
+    return None
+
+
 def run_task(task: dict) -> dict:
     """The task's record: the measures, `status` (the trainer's status, or ok / does_not_fit / error /
     unavailable) and `message`, the wall time, and the fingerprint of the runtime this worker holds."""
+    wrong = runtime_mismatch(task)
+    if wrong is not None:
+        return wrong
     t0 = time.perf_counter()
     p = task["params"]
     with warnings.catch_warnings(record=True) as caught:
