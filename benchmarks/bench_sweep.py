@@ -59,7 +59,7 @@ def timed_sweep(spec, workers: int) -> dict:
 def timed_fleet(devices: int, workers: int) -> dict:
     cfg = fleet.FleetConfig(devices=devices, scenarios=("rotating_hyperplane", "switched_means", "sudden_concept",
                                                         "label_swap", "gradual_blend"),
-                            batch=fleet.default_batch(devices, workers))
+                            batch=fleet.default_batch(devices))
     tasks = fleet.batches(cfg)
     keys = fleet.batch_keys(tasks)
     t0 = time.perf_counter()

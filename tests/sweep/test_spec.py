@@ -158,3 +158,17 @@ def test_a_worker_with_another_runtime_refuses_the_task():
     rec = run_task(task)
     assert rec["status"] == "error" and "runs another microlearn" in rec["message"]
     assert "accuracy" not in rec
+
+
+def test_an_unreachable_scheduler_is_one_error_line(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    from microlearn.sweep import engine
+    monkeypatch.setattr(engine, "CONNECT_TIMEOUT", 1)
+    spec = tmp_path / "s.toml"
+    spec.write_text(REFERENCE_SPEC)
+    # port 9 (discard) on the loopback: nothing listens there in a test machine
+    rc = cli_main.main(["sweep", str(spec), "--scheduler", "tcp://127.0.0.1:9", "--out", str(tmp_path / "o"),
+                        "--no-plots"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1
+    assert err[0].startswith("microlearn sweep: error: cannot reach the scheduler tcp://127.0.0.1:9"), err

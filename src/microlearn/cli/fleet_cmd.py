@@ -46,7 +46,7 @@ def register(sub):
     p.add_argument("--confirm", type=int, default=0, metavar="K", help="run K sampled devices on --board too")
     p.add_argument("--board", default="uno", help="the emulated board of --confirm (default uno)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds per --confirm emulator run")
-    p.add_argument("--batch", type=int, help="devices per Dask task (default: ~8 tasks per worker, at most 50)")
+    p.add_argument("--batch", type=int, help="devices per Dask task (default 25; fewer below 200 devices)")
     p.add_argument("--out", default=".", help="output folder (default: the current directory)")
     p.add_argument("--workers", type=int, help="local worker processes (default: the cores)")
     p.add_argument("--scheduler", help="address of a running Dask scheduler instead of a local cluster")
@@ -84,7 +84,7 @@ def config(args) -> fleet.FleetConfig:
             raise CLIError(f"--{name.replace('_', '-')} {v}: expected {exc}") from None
     return fleet.FleetConfig(devices=args.devices, scenarios=tuple(dict.fromkeys(names)), rows=args.rows,
                              seed=args.seed, n_features=args.n_features, window=args.window, learner=learner,
-                             batch=args.batch or fleet.default_batch(args.devices, args.workers))
+                             batch=args.batch or fleet.default_batch(args.devices))
 
 
 def simulate_fleet(cfg, args, cache, cluster, started):

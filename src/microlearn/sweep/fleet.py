@@ -212,6 +212,11 @@ def check_count(name, v, lo, hi):
     return v
 
 
-def default_batch(devices: int, workers: int | None) -> int:
-    """~8 batches per worker, 1..50 devices each: enough to balance, few enough to keep overhead low."""
-    return max(1, min(50, math.ceil(devices / (8 * (workers or 2)))))
+DEFAULT_BATCH = 25
+
+
+def default_batch(devices: int) -> int:
+    """Devices per task: 25 (~5 s of work), fewer for a small fleet so that it still spreads over a few
+    workers. It depends on the fleet alone, not on the cluster: the batches are the cache's keys, so the same
+    fleet resumes from its cache on one worker or on a hundred."""
+    return max(1, min(DEFAULT_BATCH, math.ceil(devices / 8)))
