@@ -72,7 +72,8 @@ def run(args) -> int:
         return 0
 
     def started(outcome):
-        where = args.scheduler or f"a local cluster of {outcome.workers} worker process(es)"
+        where = (f"{args.scheduler} ({outcome.workers} worker(s) connected now)" if args.scheduler
+                 else f"a local cluster of {outcome.workers} worker process(es)")
         print(f"microlearn sweep: {len(outcome.results)} cached, running the rest on {where}"
               + (f"; dashboard {outcome.dashboard}" if outcome.dashboard else ""), file=sys.stderr)
 

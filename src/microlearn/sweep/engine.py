@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from microlearn.core.progress import progress
@@ -33,8 +33,7 @@ class Outcome:
     computed: int = 0                            # run now
     cached: int = 0                              # taken from the cache
     dashboard: str | None = None
-    workers: int | None = None
-    notes: list[str] = field(default_factory=list)
+    workers: int | None = None             # workers connected when the run started
 
 
 def require_dask():
@@ -48,7 +47,7 @@ def require_dask():
 
 def start_client(scheduler: str | None, workers: int | None):
     """(client, cluster or None). Local: `workers` processes (default: the cores), one thread each, the
-    dashboard on a free port (when bokeh is installed)."""
+    dashboard on a free port."""
     distributed = require_dask()
     if scheduler:
         return distributed.Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False), None

@@ -20,7 +20,8 @@ def _n(row):
 
 def _label(row, skip=("target", "key", "kind")) -> str:
     """The configuration of a row without its target and size: one line per such group."""
-    keys = ("dataset", "scenario", "kernel", "solver", "storage_used", "storage", "budget", "capacity")
+    keys = ("dataset", "scenario", "kernel", "solver", "storage_used" if "storage_used" in row else "storage",
+            "budget", "capacity")
     return " ".join(str(row[k]) for k in keys if k not in skip and row.get(k) not in (None, "n", "all"))
 
 
