@@ -30,4 +30,5 @@ if [ -n "$clang_major" ] && ! dpkg-query -W -f='${Status}' "libclang-rt-$clang_m
     || echo "setup: libclang-rt-$clang_major-dev not available: clang's sanitizer tests will be skipped"
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+# test: pytest; sweep: Dask (microlearn sweep/fleet/bench and their tests start a scheduler and workers), pyarrow
+python3 -m pip install -q --disable-pip-version-check -e ".[test,sweep]"

@@ -21,14 +21,14 @@ RANK = {
     "targets": 3,
     "trainer": 4,
     "exporter": 5, "learner": 5,
-    "tools": 6, "deploy": 6,
+    "tools": 6, "deploy": 6, "sweep": 6,
     "cli": 7,
     "__main__": 8, "__init__": 8,
 }
-# What a function may import late: optional dependencies (the benchmarks' peers, a cluster, progress
+# What a function may import late: optional dependencies (the benchmarks' peers, a cluster, Parquet, progress
 # bars) and matplotlib, which is imported only when a plot is asked for (importing pyplot picks a
 # backend for the whole process: a library must not do that on import).
-OPTIONAL = {"matplotlib", "river", "emlearn", "m2cgen", "micromlgen", "dask", "distributed", "rich", "tqdm"}
+OPTIONAL = {"matplotlib", "river", "emlearn", "m2cgen", "micromlgen", "dask", "distributed", "rich", "tqdm", "pyarrow"}
 
 
 def _modules() -> dict[str, tuple[Path, bool]]:

@@ -6,10 +6,11 @@ import math
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from microlearn.boards.registry import UnknownBoard, get_board
-from microlearn.core.progress import progress, spinner
+from microlearn.core.progress import spinner
+from microlearn.sweep import engine
+from microlearn.sweep.keys import task_key
 from microlearn.tools import experiments as ex
 from microlearn.tools.experiments import run_case
 from microlearn.tools.published import PUBLISHED
@@ -32,20 +33,26 @@ def register(sub):
     p.add_argument("--boards", default="uno,nrf52840,bluepill,samd21", help="comma-separated boards")
     p.add_argument("--experiments", default=",".join(EXPERIMENTS), help=f"subset of {','.join(EXPERIMENTS)}")
     p.add_argument("--out", default="benchmarks/results/seeds", help="output folder")
-    p.add_argument("--jobs", type=int, default=2, help="parallel emulator processes (default 2)")
+    p.add_argument("--jobs", type=int, default=2, help="local worker processes, each running one emulator at a time "
+                                                       "(default 2)")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler: the cases run on its workers "
+                                       "(docs/sweeps.md) instead of --jobs local processes")
     p.add_argument("--timeout", type=float, help="wall-clock seconds per emulator run before it is killed and the "
                                                   "case reported as an error (default 1200; --quick: 60)")
     p.set_defaults(func=run)
 
 
 def _run(case):
-    return run_case(case)
+    """On a worker: one case, its warnings (a max_iter reached...) kept out of the worker's stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_case(case)
 
 
 def run(args) -> int:
 
-    if args.jobs < 1:
-        raise CLIError(f"--jobs must be an integer >= 1, got {args.jobs}")
+    if not 1 <= args.jobs <= 1024:
+        raise CLIError(f"--jobs must be an integer in 1..1024, got {args.jobs}")
     if args.timeout is not None and not (math.isfinite(args.timeout) and 0 < args.timeout <= 1e6):
         raise CLIError(f"--timeout must be a number of seconds in (0, 1e+06], got {args.timeout!r}")
     try:
@@ -73,27 +80,30 @@ def run(args) -> int:
     timeout = args.timeout or (60.0 if args.quick else 1200.0)
     for c in cases:
         c["timeout"] = timeout
-    # Longest first (big training sets), so the pool does not end on one long case.
+    # Longest first (big training sets), so the workers do not end on one long case.
     order = sorted(range(len(cases)), key=lambda i: -(cases[i].get("n") or 10_000))
     t0 = time.perf_counter()
-    print(f"microlearn bench: {len(cases)} cases on {', '.join(boards)} with {args.jobs} process(es)", file=sys.stderr)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool, \
-                progress(len(cases), "bench", unit="cases") as bar:
-            futures = {pool.submit(_run, cases[i]): i for i in order}
-            done = {}
-            for f in as_completed(futures):     # the bar counts cases as they finish, naming the last one
-                i = futures[f]
-                done[i] = f.result()
-                bar.advance(detail=f"done: {ex.case_name(cases[i])}")
+    where = f"the cluster at {args.scheduler}" if args.scheduler else f"{args.jobs} process(es)"
+    print(f"microlearn bench: {len(cases)} cases on {', '.join(boards)} with {where}", file=sys.stderr)
+    # The cases run on the sweep engine (Dask): local worker processes, or a cluster's workers. No cache:
+    # a benchmark measures now (the key only names each case to the scheduler).
+    ordered = [cases[i] for i in order]
+    keys = [task_key(c) for c in ordered]
+    try:
+        out = engine.run(ordered, _run, keys, workers=args.jobs, scheduler=args.scheduler, label="bench",
+                         unit="cases", describe=ex.case_name)
+    except engine.EngineUnavailable as exc:
+        raise CLIError(str(exc)) from None
+    # a case the cluster lost (it killed its workers) keeps its description next to the error
+    done = {i: {**cases[i], **out.results[k]} if "experiment" not in out.results[k] else out.results[k]
+            for i, k in zip(order, keys)}
     recs = [done[i] for i in range(len(cases))]
     wall = time.perf_counter() - t0
     argv = " ".join(["microlearn bench"] + (["--quick"] if args.quick else [])
                     + ([f"--boards {args.boards}"] if args.boards != "uno,nrf52840,bluepill,samd21" else [])
                     + ([f"--experiments {args.experiments}"] if args.experiments != ",".join(EXPERIMENTS) else []))
     results = {"meta": {"quick": args.quick, "boards": list(boards), "experiments": exps, "cases": len(cases),
-                        "jobs": args.jobs, "wall_seconds": round(wall, 1), "command": argv},
+                        "jobs": args.jobs, "scheduler": args.scheduler, "wall_seconds": round(wall, 1), "command": argv},
                "records": recs}
     results["published"] = PUBLISHED
     with spinner(f"writing the results and plots to {args.out}"):

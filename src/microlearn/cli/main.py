@@ -23,7 +23,7 @@ from . import CheckFailed, CLIError, clean  # defined in the package so `python 
 
 # Modules microlearn.cli.<name>_cmd, in the order shown in --help (a module may name its command otherwise:
 # arduino_cmd adds `arduino-library`). A module that is absent (not built yet) is simply not offered.
-COMMANDS = ["demo", "train", "plan", "boards", "bench", "export", "loop", "calibrate", "arduino",
+COMMANDS = ["demo", "train", "plan", "boards", "bench", "sweep", "fleet", "export", "loop", "calibrate", "arduino",
             "sketch", "build", "flash", "serial"]
 DEBUG_FLAG = "--debug"
 
