@@ -83,11 +83,14 @@ def from_sklearn_tree(tree, scale=1.0, value_index=None) -> NTree:
 
 def from_hist_predictor(pred) -> NTree:
     """HistGradientBoosting TreePredictor: its nodes' numeric thresholds and missing-value directions."""
-    nodes = pred.nodes
-    if np.any(nodes["is_categorical"]):
-        raise UnsupportedModel("HistGradientBoosting with categorical features is not supported")
-    return NTree(nodes["is_leaf"].astype(bool), nodes["feature_idx"], nodes["num_threshold"], nodes["left"],
-                 nodes["right"], nodes["value"], nan_left=nodes["missing_go_to_left"].astype(bool))
+    try:
+        nodes = np.asarray(pred.nodes)
+        if np.any(nodes["is_categorical"]):
+            raise UnsupportedModel("HistGradientBoosting with categorical features is not supported")
+        return NTree(nodes["is_leaf"].astype(bool), nodes["feature_idx"], nodes["num_threshold"], nodes["left"],
+                     nodes["right"], nodes["value"], nan_left=nodes["missing_go_to_left"].astype(bool))
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise UnsupportedModel(f"a HistGradientBoosting tree that is not one ({type(exc).__name__})") from None
 
 
 class Additive:

@@ -44,7 +44,8 @@ def lower(estimator, name="model", dtype="float32", calib_X=None, **opts) -> CMo
         n_features = final.support_vectors_.shape[1]
     prescale = Prescale(pre, n_features)
     cls = type(final).__name__
-    if cls in ("SVC", "NuSVC") and getattr(final, "probability", False):
+    # scikit-learn 1.9 deprecates the parameter: its default is then the string 'deprecated' (truthy)
+    if cls in ("SVC", "NuSVC") and getattr(final, "probability", False) is True:
         raise UnsupportedModel(PROBABILITY_REFUSED.format(cls=cls))
     if dtype != "float32" and cls in FLOAT32_ONLY:
         raise UnsupportedModel(f"{cls}: only dtype='float32' (no quantized lowering of regressors and "
