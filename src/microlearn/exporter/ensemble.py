@@ -250,7 +250,21 @@ def lower_additive(add: Additive, N: str, prescale, source: str, notes=()) -> tu
             return tw(X, roots[t])
     m.tables.append(Table("leaf", "float", leaf32))
     one = add.n_out == 1
-    if one:
+    # one output and init 0 (trees, forests): the sum starts at the first tree's value (0 + v is v: one
+    # float addition fewer, and a single tree returns its leaf value itself, with no addition code at all)
+    from_first = one and not np.any(init32)
+    if one and from_first and T == 1:
+        m.helpers = (f"/* the leaf value (float32) */\n"
+                     f"static inline float {N}_raw(const float *x) {{\n"
+                     f"    return mlrn_flash_f32(&{N}_leaf[{walk_c}]);\n}}")
+    elif one and from_first:
+        w0 = walk_c.replace(f"&{N}_roots[t]", f"&{N}_roots[0]")
+        m.helpers = (f"/* the trees' leaf values summed in tree order (float32) */\n"
+                     f"static inline float {N}_raw(const float *x) {{\n"
+                     f"    float acc = mlrn_flash_f32(&{N}_leaf[{w0}]);\n    uint16_t t;\n"
+                     f"    for (t = 1; t < {T}u; t++) acc = acc + mlrn_flash_f32(&{N}_leaf[{walk_c}]);\n"
+                     f"    return acc;\n}}")
+    elif one:
         m.helpers = (f"/* init + the trees' leaf values, in tree order (float32). */\n"
                      f"static inline float {N}_raw(const float *x) {{\n"
                      f"    float acc = {c_float(init32[0])};\n    uint16_t t;\n"
@@ -274,6 +288,11 @@ def lower_additive(add: Additive, N: str, prescale, source: str, notes=()) -> tu
 
     def raw(X):
         X = f32(X)
+        if from_first:
+            out = leaf32[leaf_of(X, 0), :1].copy()
+            for t in range(1, T):
+                out[:, 0] = out[:, 0] + leaf32[leaf_of(X, t), 0]
+            return out.astype(np.float32)
         out = np.repeat(init32[None, :], X.shape[0], axis=0)
         t = 0
         for k in range(K):
