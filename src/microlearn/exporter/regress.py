@@ -1,7 +1,7 @@
 """Linear regressors and kernel SVRs: the classifiers' runtime (mlrn_linear.h, mlrn_svm.h) returning values.
 
-Linear models: y = w.x + b per output, scalers folded into w and b (float64, then float32), the dot
-product in mlrn_linear_score's order. SVR / NuSVR: y = sum_s coef[s] K(sv_s, x) + b, exactly the binary
+Linear models: y = w.x + b per output, scalers folded into w and b (float64, then float32), summed as
+mlrn_linear_value does: b first, then each product in index order. SVR / NuSVR: y = sum_s coef[s] K(sv_s, x) + b, exactly the binary
 SVM decision value (mlrn_svm_binary_decision); a linear kernel is collapsed to one w.x + b row.
 """
 from __future__ import annotations
@@ -10,7 +10,6 @@ import numpy as np
 
 from microlearn.core import f32 as _f32
 
-from .linear import scores_mirror
 from .model import CModel, Table, f32
 from .prep import UnsupportedModel, scaled_input
 from .svm import SVMTables, check_gamma, combine_kernel_values, kernel_params
@@ -21,6 +20,18 @@ LINEAR_REGRESSORS = ("LinearRegression", "Ridge", "RidgeCV", "Lasso", "LassoCV",
                      "LassoLars", "LassoLarsCV", "LassoLarsIC", "LarsCV", "OrthogonalMatchingPursuit",
                      "PassiveAggressiveRegressor", "TheilSenRegressor", "QuantileRegressor")
 KERNEL_REGRESSORS = ("SVR", "NuSVR")
+
+
+def values_mirror(X, W32, b32):
+    """mlrn_linear_value for every row of W: acc = b, then acc + w[k] * x[k] in index order; (n, rows)."""
+    X = f32(X)
+    out = np.empty((X.shape[0], W32.shape[0]), dtype=np.float32)
+    for r in range(W32.shape[0]):
+        acc = np.full(X.shape[0], b32[r], dtype=np.float32)
+        for k in range(W32.shape[1]):
+            acc = (acc + (W32[r, k] * X[:, k]).astype(np.float32)).astype(np.float32)
+        out[:, r] = acc
+    return out
 
 
 def _value_bodies(m: CModel, N: str, rows: int, single_expr: str, multi_stmt: str):
@@ -36,9 +47,9 @@ def build_linear_regressor(N, source, W, b, notes=()) -> CModel:
     rows, d = W32.shape
     m = CModel(name=N, source=source, n_features=d, classes=np.asarray([]), includes=["mlrn_linear.h"],
                tables=[Table("w", "float", W32), Table("b", "float", b32)], notes=list(notes))
-    _value_bodies(m, N, rows, f"mlrn_linear_score({N}_w, mlrn_flash_f32(&{N}_b[0]), {N}_N_FEATURES, x)",
-                  f"    mlrn_linear_scores({N}_w, {N}_b, {rows}, {N}_N_FEATURES, x, out);")
-    m.ref_value = lambda X: scores_mirror(X, W32, b32)
+    _value_bodies(m, N, rows, f"mlrn_linear_value({N}_w, mlrn_flash_f32(&{N}_b[0]), {N}_N_FEATURES, x)",
+                  f"    mlrn_linear_values({N}_w, {N}_b, {rows}, {N}_N_FEATURES, x, out);")
+    m.ref_value = lambda X: values_mirror(X, W32, b32)
     return m
 
 
