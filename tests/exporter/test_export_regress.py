@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.linear_model import Ridge
 from sklearn.svm import SVC, NuSVC
 
 import microlearn
@@ -137,10 +136,36 @@ def test_svc_probability_is_refused_in_one_line(cls, dtype):
     lower(cls(random_state=0).fit(X, y), name="m")
 
 
+# Quantized linear regressors: the largest error as a fraction of the range of the predictions (measured on
+# diabetes / friedman / multi: int16 <= 7e-5, int8 <= 0.7%; docs/export.md).
+QUANT_RANGE_BOUND = {"int16": 2e-4, "int8": 1e-2}
+QUANT_MODELS = ["linear", "ridge_scaled", "lasso", "elasticnet_minmax", "sgd_scaled", "linearsvr"]
+
+
 @pytest.mark.parametrize("dtype", ["int16", "int8"])
-def test_quantized_regressors_are_refused(dtype):
+@pytest.mark.parametrize("ds", REG_DATASETS + ["multi"])
+@pytest.mark.parametrize("model", QUANT_MODELS)
+def test_quantized_linear_regressor_host(model, ds, dtype, tmp_path):
+    if ds == "multi" and model not in MULTI_MODELS:
+        pytest.skip("single-output model")
+    X, _ = reg_dataset(ds)
+    est = reg_fitted(model, ds)
+    cm = microlearn.compile(est, target="host", name="q", dtype=dtype, calib_X=X, workdir=tmp_path)
+    m = cm.model
+    V = cm.predict_values(X)
+    np.testing.assert_array_equal(V.view(np.uint32), m.ref_value(X).view(np.uint32))
+    want = est.predict(X).reshape(len(X), -1)
+    err = np.max(np.abs(V - want), axis=0)
+    assert np.all(err <= QUANT_RANGE_BOUND[dtype] * np.ptp(want, axis=0)), err
+    assert ("q_predict_value_q" if m.n_outputs == 1 else "q_predict_values_q") in cm.header
+
+
+@pytest.mark.parametrize("dtype", ["int16", "int8"])
+def test_quantized_other_regressors_are_refused(dtype):
+    from sklearn.svm import SVR
     X, y = reg_dataset("diabetes")
-    for est in (Ridge().fit(X, y), GradientBoostingClassifier(n_estimators=3).fit(X, y > 140)):
+    for est in (SVR().fit(X, y), HistGradientBoostingRegressor(max_iter=3).fit(X, y),
+                GradientBoostingClassifier(n_estimators=3).fit(X, y > 140)):
         with pytest.raises(UnsupportedModel, match="float32"):
             lower(est, name="m", dtype=dtype, calib_X=X)
 

@@ -127,3 +127,20 @@ def test_multi_output_matrix(model, target, tmp_path):
 def test_boosted_classifier_matrix(model, ds, target, tmp_path):
     X, _ = dataset(ds)
     _check_classifier(clf_fitted(model, ds)[0], X, target, tmp_path)
+
+
+@pytest.mark.parametrize("target", [pytest.param("uno", marks=pytest.mark.avr),
+                                    pytest.param("nrf52840", marks=pytest.mark.cortexm)])
+@pytest.mark.parametrize("dtype", ["int16", "int8"])
+def test_quantized_linear_regressor_on_boards(dtype, target, tmp_path):
+    _target_or_skip(target)
+    X, _ = reg_dataset("diabetes")
+    est = reg_fitted("ridge_scaled", "diabetes")
+    cm = microlearn.compile(est, target=target, name="m", dtype=dtype, calib_X=X, workdir=tmp_path)
+    V = cm.predict_values(X[:60])
+    np.testing.assert_array_equal(V.view(np.uint32), cm.model.ref_value(X[:60]).view(np.uint32))
+    Xm, _ = reg_dataset("multi")
+    em = reg_fitted("linear", "multi")
+    cm = microlearn.compile(em, target=target, name="m", dtype=dtype, calib_X=Xm, workdir=tmp_path / "multi")
+    V = cm.predict_values(Xm[:40])
+    np.testing.assert_array_equal(V.view(np.uint32), cm.model.ref_value(Xm[:40]).view(np.uint32))
