@@ -144,3 +144,16 @@ def test_quantized_linear_regressor_on_boards(dtype, target, tmp_path):
     cm = microlearn.compile(em, target=target, name="m", dtype=dtype, calib_X=Xm, workdir=tmp_path / "multi")
     V = cm.predict_values(Xm[:40])
     np.testing.assert_array_equal(V.view(np.uint32), cm.model.ref_value(Xm[:40]).view(np.uint32))
+
+
+@pytest.mark.parametrize("target", [pytest.param("uno", marks=pytest.mark.avr),
+                                    pytest.param("nrf52840", marks=pytest.mark.cortexm)])
+@pytest.mark.parametrize("dtype", ["int16", "int8"])
+def test_quantized_tree_regressors_on_boards(dtype, target, tmp_path):
+    _target_or_skip(target)
+    for model, ds in (("forest", "friedman"), ("gbr", "diabetes"), ("extratrees_minmax", "multi")):
+        X, _ = reg_dataset(ds)
+        cm = microlearn.compile(reg_fitted(model, ds), target=target, name="m", dtype=dtype, calib_X=X,
+                                workdir=tmp_path / model)
+        V = cm.predict_values(X[:50])
+        np.testing.assert_array_equal(V.view(np.uint32), cm.model.ref_value(X[:50]).view(np.uint32))

@@ -159,10 +159,11 @@ def _flatten_all(add: Additive):
             np.asarray(leaves, np.float64).reshape(-1, add.W))
 
 
-def _tables_walker(feats, keys, L, R, nanl, nan_aware):
-    """Mirror of mlrn_tree_key_leaf_* / mlrn_tree_nan_leaf_*: X (float32), root code -> leaf index."""
+def _tables_walker(feats, keys, L, R, nanl, nan_aware, quantized=False):
+    """Mirror of mlrn_tree_key_leaf_* / mlrn_tree_nan_leaf_* (X float32) or of mlrn_tree_leaf_q* (X the
+    quantized integers, keys the integer thresholds): root code -> leaf index."""
     def walk(X, root):
-        X = f32(X)
+        X = np.asarray(X, dtype=np.int64) if quantized else f32(X)
         code = np.full(X.shape[0], root, dtype=np.int64)
         rows = np.arange(X.shape[0])
         while True:
@@ -171,7 +172,7 @@ def _tables_walker(feats, keys, L, R, nanl, nan_aware):
                 break
             c = code[act]
             xv = X[rows[act], feats[c]]
-            go_left = f32_key(xv) <= keys[c]
+            go_left = (xv <= keys[c]) if quantized else (f32_key(xv) <= keys[c])
             if nan_aware:
                 go_left = np.where(np.isnan(xv), nanl[c], go_left)
             code[act] = np.where(go_left, L[c], R[c])
@@ -179,16 +180,24 @@ def _tables_walker(feats, keys, L, R, nanl, nan_aware):
     return walk
 
 
-def lower_additive(add: Additive, N: str, prescale, source: str, notes=()) -> tuple[CModel, callable]:
+def lower_additive(add: Additive, N: str, prescale, source: str, notes=(), quant=None) -> tuple[CModel, callable]:
     """The tables, the C helper `void N_raw(const float *x, float *out)` (K*W raw values; for one output
     `float N_raw(const float *x)`) and its mirror raw(X) -> (n, K*W) float32. The caller fills in the
-    entry points (regressor or classifier)."""
+    entry points (regressor or classifier). quant: None, or (features, float32 thresholds, d) ->
+    (integer thresholds, C type of the quantized inputs, 'q8'|'q16') as in quant.py: N_raw then takes
+    the quantized inputs and its mirror integer arrays."""
     feats, thr64, nanl, lefts, rights, roots, leafv = _flatten_all(add)
     d, K, S, W = add.d, add.K, add.S, add.W
     T = K * S
     thr32 = prescale.fold_thresholds(feats, thr64) if prescale else floor_f32(thr64)
     thr32 = np.where(thr32 == 0, np.float32(0.0), thr32).astype(np.float32)    # never -0 (see mlrn_tree.h)
     keys = f32_key(thr32)
+    xtype = "float"
+    if quant is not None:
+        if add.nan_aware:
+            raise UnsupportedModel("quantized inputs cannot be NaN: HistGradientBoosting exports in float32 only")
+        qthr, xtype, qsuf = quant(feats, thr32, d)
+        keys = np.asarray(qthr, dtype=np.int64)
     leaf32 = f32(leafv)
     init32 = f32(add.init)
     if not np.all(np.isfinite(leaf32)) or not np.all(np.isfinite(init32)):
@@ -201,7 +210,7 @@ def lower_additive(add: Additive, N: str, prescale, source: str, notes=()) -> tu
     m.extra_defines["N_NODES"] = n_nodes
     m.extra_defines["N_TREES"] = T
     rec = None
-    if not add.nan_aware and d <= RECORD_MAX_FEATURES:
+    if quant is None and not add.nan_aware and d <= RECORD_MAX_FEATURES:
         rec = _records(feats, keys, lefts, rights, roots, 1)
     codes = np.asarray(lefts + rights + roots, dtype=np.int64)
     wide = codes.size and (codes.min() < -32768 or codes.max() > 32767)
@@ -228,7 +237,7 @@ def lower_additive(add: Additive, N: str, prescale, source: str, notes=()) -> tu
             ftype, fsuf = ("uint8_t", "u8") if d <= 256 else ("uint16_t", "u16")
         nz = max(n_nodes, 1)
         m.tables = [Table("feature", ftype, feats if n_nodes else np.zeros(1, np.int64)),
-                    Table("threshold", "int32_t", keys if n_nodes else np.zeros(1, np.int64)),
+                    Table("threshold", "int32_t" if quant is None else xtype, keys if n_nodes else np.zeros(1, np.int64)),
                     Table("left", ctype, L if n_nodes else np.full(1, -1)),
                     Table("right", ctype, R if n_nodes else np.full(1, -1))]
         root_expr = f"({ctype}){cread}(&{N}_roots[t])" if T > 1 else f"({ctype}){c_int_code(roots[0])}"
@@ -242,9 +251,11 @@ def lower_additive(add: Additive, N: str, prescale, source: str, notes=()) -> tu
             walk_c = (f"mlrn_tree_nan_leaf_{csuf}({N}_feature, {N}_threshold, {N}_left, {N}_right, {N}_nan_left, "
                       f"{root_expr}, x)")
             m.notes.append("NaN inputs go where scikit-learn sends missing values (each node's direction).")
+        elif quant is not None:
+            walk_c = f"mlrn_tree_leaf_{qsuf}_{fsuf}_{csuf}({N}_feature, {N}_threshold, {N}_left, {N}_right, {root_expr}, x)"
         else:
             walk_c = f"mlrn_tree_key_leaf_{fsuf}_{csuf}({N}_feature, {N}_threshold, {N}_left, {N}_right, {root_expr}, x)"
-        tw = _tables_walker(feats, keys, L, R, nanl, add.nan_aware)
+        tw = _tables_walker(feats, keys, L, R, nanl, add.nan_aware, quantized=quant is not None)
 
         def leaf_of(X, t):
             return tw(X, roots[t])
@@ -255,18 +266,18 @@ def lower_additive(add: Additive, N: str, prescale, source: str, notes=()) -> tu
     from_first = one and not np.any(init32)
     if one and from_first and T == 1:
         m.helpers = (f"/* the leaf value (float32) */\n"
-                     f"static inline float {N}_raw(const float *x) {{\n"
+                     f"static inline float {N}_raw(const {xtype} *x) {{\n"
                      f"    return mlrn_flash_f32(&{N}_leaf[{walk_c}]);\n}}")
     elif one and from_first:
         w0 = walk_c.replace(f"&{N}_roots[t]", f"&{N}_roots[0]")
         m.helpers = (f"/* the trees' leaf values summed in tree order (float32) */\n"
-                     f"static inline float {N}_raw(const float *x) {{\n"
+                     f"static inline float {N}_raw(const {xtype} *x) {{\n"
                      f"    float acc = mlrn_flash_f32(&{N}_leaf[{w0}]);\n    uint16_t t;\n"
                      f"    for (t = 1; t < {T}u; t++) acc = acc + mlrn_flash_f32(&{N}_leaf[{walk_c}]);\n"
                      f"    return acc;\n}}")
     elif one:
         m.helpers = (f"/* init + the trees' leaf values, in tree order (float32). */\n"
-                     f"static inline float {N}_raw(const float *x) {{\n"
+                     f"static inline float {N}_raw(const {xtype} *x) {{\n"
                      f"    float acc = {c_float(init32[0])};\n    uint16_t t;\n"
                      f"    for (t = 0; t < {T}u; t++) acc = acc + mlrn_flash_f32(&{N}_leaf[{walk_c}]);\n"
                      f"    return acc;\n}}")
@@ -281,13 +292,13 @@ def lower_additive(add: Additive, N: str, prescale, source: str, notes=()) -> tu
                      f"mlrn_flash_f32(&p[j]);\n")
             decl = "    uint16_t t = 0, k, s, j;\n"
         m.helpers = (f"/* out[k*{W} + j] = init + the leaf values of group k's trees, in tree order (float32). */\n"
-                     f"static inline void {N}_raw(const float *x, float *out) {{\n" + decl +
+                     f"static inline void {N}_raw(const {xtype} *x, float *out) {{\n" + decl +
                      f"    for (k = 0; k < {add.n_out}u; k++) out[k] = mlrn_flash_f32(&{N}_init[k]);\n"
                      f"    for (k = 0; k < {K}u; k++)\n"
                      f"        for (s = 0; s < {S}u; s++, t++) {{\n" + inner + "        }\n}")
 
     def raw(X):
-        X = f32(X)
+        X = np.asarray(X, dtype=np.int64) if quant is not None else f32(X)
         if from_first:
             out = leaf32[leaf_of(X, 0), :1].copy()
             for t in range(1, T):
@@ -325,8 +336,13 @@ def regressor_model(add: Additive, N, prescale, source, notes=()) -> CModel:
     return m
 
 
-def lower_tree_regressor(est, N, prescale, opts) -> CModel:
+def additive_of(est):
+    """(Additive, source, notes) of a tree regressor, forest or GradientBoostingRegressor."""
     name = type(est).__name__
+    if name == "GradientBoostingRegressor":
+        add = Additive(_gb_groups(est), _gb_init(est), est.n_features_in_)
+        return (add, f"sklearn {name}({add.S} stages)",
+                ["Leaves: float32(learning_rate * value), summed in stage order after init."])
     n_out = int(getattr(est, "n_outputs_", 1))
     if hasattr(est, "tree_"):
         trees = [from_sklearn_tree(est.tree_)]
@@ -337,8 +353,12 @@ def lower_tree_regressor(est, N, prescale, opts) -> CModel:
         trees = [from_sklearn_tree(e.tree_, 1.0 / T) for e in est.estimators_]
         src = f"sklearn {name}({T} trees)"
     add = Additive([trees], np.zeros(n_out), est.n_features_in_)
-    return regressor_model(add, N, prescale, src, ["Leaves: float32 values (forests: value / n_trees), "
-                                                   "summed in tree order."])
+    return add, src, ["Leaves: float32 values (forests: value / n_trees), summed in tree order."]
+
+
+def lower_tree_regressor(est, N, prescale, opts) -> CModel:
+    add, src, notes = additive_of(est)
+    return regressor_model(add, N, prescale, src, notes)
 
 
 def _gb_init(est):
@@ -373,8 +393,7 @@ def _hgb_parts(est):
 def lower_gb_regressor(est, N, prescale, opts) -> CModel:
     name = type(est).__name__
     if name == "GradientBoostingRegressor":
-        add = Additive(_gb_groups(est), _gb_init(est), est.n_features_in_)
-        notes = [f"Leaves: float32(learning_rate * value), summed in stage order after init."]
+        add, src, notes = additive_of(est)
     else:
         link = type(est._loss.link).__name__
         if link != "IdentityLink":

@@ -30,7 +30,7 @@ PROBABILITY_REFUSED = ("{cls}(probability=True): predict_proba (libsvm's Platt s
                        "is not exported; export the model fitted with probability=False and use "
                        "NAME_decision_function (its decision_function) instead")
 DTYPES = ("float32", "int16", "int8")
-FLOAT32_ONLY = KERNEL_REGRESSORS + TREE_REGRESSORS + BOOSTED_REGRESSORS + BOOSTED_CLASSIFIERS
+FLOAT32_ONLY = KERNEL_REGRESSORS + ("HistGradientBoostingRegressor",) + BOOSTED_CLASSIFIERS
 
 
 def lower(estimator, name="model", dtype="float32", calib_X=None, **opts) -> CModel:
@@ -48,8 +48,9 @@ def lower(estimator, name="model", dtype="float32", calib_X=None, **opts) -> CMo
     if cls in ("SVC", "NuSVC") and getattr(final, "probability", False) is True:
         raise UnsupportedModel(PROBABILITY_REFUSED.format(cls=cls))
     if dtype != "float32" and cls in FLOAT32_ONLY:
-        raise UnsupportedModel(f"{cls}: only dtype='float32' (quantized regressors: the linear ones only; "
-                               "no quantized lowering of kernel or tree regressors and gradient boosting yet)")
+        raise UnsupportedModel(f"{cls}: only dtype='float32' (quantized regressors: linear models, trees, forests "
+                               "and GradientBoostingRegressor; none yet for kernel regressors, histogram gradient "
+                               "boosting and boosted classifiers)")
     if dtype != "float32":
         return lower_quantized(estimator, final, prescale, name, dtype, calib_X, fallback=lower_final, **opts)
     return lower_final(final, prescale, name, **opts)

@@ -31,6 +31,7 @@ from microlearn.core import f32 as _f32
 from .linear import (LINEAR_CLASSIFIERS, _binary_proba, expit_mirror, linear_params, ovo_to_ovr_mirror,
                      ovr_proba_mirror, softmax_mirror, vote_mirror)
 from .model import CModel, Table, f32
+from .ensemble import BOOSTED_REGRESSORS, TREE_REGRESSORS, lower_additive
 from .regress import LINEAR_REGRESSORS
 from .svm import (attach_mirrors, check_ovo_limits, combine_kernel_values, from_sklearn, from_smo,
                   kernel_params)
@@ -194,6 +195,8 @@ def lower_quantized(estimator, final, prescale, name, dtype, calib_X, *, fallbac
     if not hasattr(final, "classes_"):
         if mod.startswith("sklearn") and cls in LINEAR_REGRESSORS and hasattr(final, "coef_"):
             return lower_linear_regressor_q(final, name, prescale, dtype, calib_X)
+        if mod.startswith("sklearn") and (cls in TREE_REGRESSORS or cls == "GradientBoostingRegressor"):
+            return lower_tree_regressor_q(final, name, prescale, dtype, calib_X)
         return fallback(final, prescale, name, **opts)   # raises the right error
     if cls == "SMOClassifier" and mod.startswith("microlearn"):
         return lower_svm_q(from_smo(final), name, prescale, dtype, calib_X)
@@ -212,10 +215,12 @@ def lower_quantized(estimator, final, prescale, name, dtype, calib_X, *, fallbac
 
 
 # -- trees ---------------------------------------------------------------------------------------
-def lower_trees_q(est, N, prescale, dtype, calib_X):
+def _tree_quant(calib_X, dtype, holder):
+    """The quant callable of tree lowerings (tree.lower_trees, ensemble.lower_additive): each feature's grid
+    spans its thresholds (identity for integer calibration columns), thresholds T = floor(t*a + c); the
+    InputQuant is left in holder['iq']."""
     QT, Q, fs, ts = QTYPES[dtype]
     Qg = Q - 1
-    holder = {}
 
     def quant(feats, thr32, d):
         ident = _integer_columns(calib_X, Qg)
@@ -235,7 +240,13 @@ def lower_trees_q(est, N, prescale, dtype, calib_X):
         T = np.clip(np.floor(v), -Q - 1, Q).astype(np.int64)
         holder["iq"] = iq
         return T, QT, ts
+    return quant
 
+
+def lower_trees_q(est, N, prescale, dtype, calib_X):
+    QT, Q, fs, ts = QTYPES[dtype]
+    holder = {}
+    quant = _tree_quant(calib_X, dtype, holder)
     m = lower_trees(est, N, prescale, {}, quant=quant)
     iq = holder.get("iq")
     if iq is None:    # no internal node at all
@@ -576,3 +587,49 @@ def lower_linear_regressor_q(est, N, prescale, dtype, calib_X):
     m.ref_value = lambda X: values_q(iq(X))
     m.quantize = iq
     return m
+
+
+def _regressor_q(m: CModel, iq: InputQuant, raw_q, QT: str, one_expr: str, multi_stmt: str) -> CModel:
+    """A regressor whose helpers compute from quantized inputs: NAME_quantize, NAME_predict_value(s)_q (the
+    given body), and NAME_predict_value(s) on raw floats that quantizes first."""
+    N, d, rows = m.name, m.n_features, m.n_outputs
+    parts = ([m.helpers.rstrip("\n")] if m.helpers else []) + [iq.c_helper(N)]
+    call = f"    {QT} q[{d}];\n    {N}_quantize(x, q);\n"
+    if rows == 1:
+        parts.append(f"/* The value for quantized inputs q (NAME_quantize, or raw integers for identity-mapped\n"
+                     f" * features: see NAME_QUANT_IDENTITY). */\n"
+                     f"static inline float {N}_predict_value_q(const {QT} *x) {{\n    return {one_expr};\n}}")
+        m.value_body = call + f"    return {N}_predict_value_q(q);"
+    else:
+        parts.append(f"/* The {rows} values for quantized inputs q. */\n"
+                     f"static inline void {N}_predict_values_q(const {QT} *x, float *out) {{\n{multi_stmt}\n}}")
+        m.value_body = call + f"    {N}_predict_values_q(q, out);"
+    m.helpers = "\n\n".join(parts)
+    m.includes = list(dict.fromkeys(m.includes + ["mlrn_quant.h"]))
+    m.tables = iq.tables() + m.tables
+    m.ram_bytes = m.ram_bytes + (1 if QT == "int8_t" else 2) * d
+    m.extra_defines["QUANT_MAX"] = iq.Q
+    ident = np.flatnonzero(iq.identity)
+    m.extra_defines["QUANT_IDENTITY"] = ("0" if len(ident) == 0 else "1" if len(ident) == d else
+                                         f"0 /* identity-mapped features: {', '.join(map(str, ident[:40]))} */")
+    m.dtype = iq.dtype
+    m.ref_value_q = raw_q
+    m.ref_value = lambda X: raw_q(iq(X))
+    m.quantize = iq
+    m.notes.append(f"{iq.dtype}: inputs quantized per feature, q = clamp(round(x*a + c), -{iq.Q}, {iq.Q}).")
+    return m
+
+
+def lower_tree_regressor_q(est, N, prescale, dtype, calib_X):
+    """Tree regressors, forests and GradientBoosting with integer thresholds (as the classifier trees:
+    exact for inputs on the grid) and float32 leaf values summed as in the float32 export."""
+    from .ensemble import additive_of
+    QT = QTYPES[dtype][0]
+    add, source, notes = additive_of(est)
+    holder = {}
+    m, raw_q = lower_additive(add, N, prescale, source, notes, quant=_tree_quant(calib_X, dtype, holder))
+    iq = holder.get("iq") or InputQuant(np.ones(m.n_features), np.zeros(m.n_features), QTYPES[dtype][1], dtype)
+    m.n_outputs = add.n_out
+    m.notes.append("Trees: integer thresholds floor(t*a + c): exact for inputs on the grid (integer inputs "
+                   "under the identity map).")
+    return _regressor_q(m, iq, raw_q, QT, f"{N}_raw(x)", f"    {N}_raw(x, out);")
