@@ -232,3 +232,19 @@ def test_gb_classifier_hostile_class_names(tmp_path):
               extra=["-Wno-overlength-strings"])
     out = subprocess.run([str(tmp_path / "names")], capture_output=True, text=True, check=True).stdout.split()
     assert out == [c_bytes(c).hex() for c in est.classes_]
+
+
+@pytest.mark.parametrize("lang", ["c", "c++"])
+def test_regressor_headers_compile_pedantic(lang, tmp_path):
+    """Each kind of regressor header (linear, multi-output, SVR, forest, GB, HistGB, quantized linear and
+    trees) compiles as C99 and C++11 with -Wall -Wextra -Werror -Wdouble-promotion -Wconversion -pedantic."""
+    cases = [("linear", "diabetes", "float32"), ("linear", "multi", "float32"), ("svr_rbf", "friedman", "float32"),
+             ("forest", "multi", "float32"), ("gbr", "diabetes", "float32"), ("hgb_scaled", "diabetes", "float32"),
+             ("ridge_scaled", "diabetes", "int8"), ("extratrees_minmax", "multi", "int16"), ("gbr", "friedman", "int8")]
+    for model, ds, dtype in cases:
+        X, _ = reg_dataset(ds)
+        microlearn.export(reg_fitted(model, ds), tmp_path / "m.h", name="m", dtype=dtype, calib_X=X)
+        qtype = {"int8": "int8_t", "int16": "int16_t"}.get(dtype, "float")
+        compile_c(C_DIR / "regressor_entry.c", tmp_path / "main", lang=lang, include_dirs=[tmp_path],
+                  defines={"MLRN_TEST_QTYPE": qtype})
+        assert subprocess.run([str(tmp_path / "main")]).returncode == 0, (model, ds, dtype)
