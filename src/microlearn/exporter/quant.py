@@ -31,7 +31,7 @@ from microlearn.core import f32 as _f32
 from .linear import (LINEAR_CLASSIFIERS, _binary_proba, expit_mirror, linear_params, ovo_to_ovr_mirror,
                      ovr_proba_mirror, softmax_mirror, vote_mirror)
 from .model import CModel, Table, f32
-from .ensemble import BOOSTED_REGRESSORS, TREE_REGRESSORS, lower_additive
+from .ensemble import TREE_REGRESSORS, additive_of, lower_additive
 from .regress import LINEAR_REGRESSORS
 from .svm import (attach_mirrors, check_ovo_limits, combine_kernel_values, from_sklearn, from_smo,
                   kernel_params)
@@ -623,7 +623,6 @@ def _regressor_q(m: CModel, iq: InputQuant, raw_q, QT: str, one_expr: str, multi
 def lower_tree_regressor_q(est, N, prescale, dtype, calib_X):
     """Tree regressors, forests and GradientBoosting with integer thresholds (as the classifier trees:
     exact for inputs on the grid) and float32 leaf values summed as in the float32 export."""
-    from .ensemble import additive_of
     QT = QTYPES[dtype][0]
     add, source, notes = additive_of(est)
     holder = {}
