@@ -26,6 +26,15 @@ Peer glue, checked against each peer's generated code:
   scikit-learn in 1.2).
 
     python benchmarks/bench_export_peers.py [--datasets cancer,iris] [--models svc_linear,...]
+
+Regressors (`--regression`: diabetes and friedman1, writes export_peers_regress.{json,md}): the same
+measurements, the driver printing each prediction's float32 bits; "agreement" is then the largest relative
+error against scikit-learn's float64 predict and the fraction of rows within microlearn's documented bound
+(1e-5 of max(|y|, rms y)). Peers as they support regressors (checked by exporting): m2cgen (linear, trees,
+forests, SVR; its GradientBoostingRegressor/HistGradientBoosting refuse with this scikit-learn), emlearn
+(trees and forests, inline, float; no linear models or SVR), micromlgen (linear regression, trees, forests).
+
+    python benchmarks/bench_export_peers.py --regression [--datasets diabetes,friedman] [--models ...]
 """
 from __future__ import annotations
 
@@ -294,6 +303,152 @@ def goals(rows):
     return "\n".join(out) + "\n"
 
 
+# -- regressors -------------------------------------------------------------------------------------
+from sklearn.datasets import load_diabetes, make_friedman1  # noqa: E402
+from sklearn.ensemble import (GradientBoostingRegressor, HistGradientBoostingRegressor,  # noqa: E402
+                              RandomForestRegressor)
+from sklearn.linear_model import LinearRegression  # noqa: E402
+from sklearn.svm import SVR  # noqa: E402
+from sklearn.tree import DecisionTreeRegressor  # noqa: E402
+
+REG_MODELS = {
+    "linear": lambda: LinearRegression(),
+    "svr_rbf": lambda: SVR(kernel="rbf", C=100.0),          # gamma made numeric in bench_reg_one
+    "tree": lambda: DecisionTreeRegressor(max_depth=5, random_state=0),
+    "forest": lambda: RandomForestRegressor(n_estimators=10, max_depth=5, random_state=0),
+    "gbr": lambda: GradientBoostingRegressor(n_estimators=50, max_depth=3, random_state=0),
+    "hgb": lambda: HistGradientBoostingRegressor(max_iter=50, max_leaf_nodes=15, random_state=0),
+}
+REG_LOADERS = {"diabetes": lambda: load_diabetes(return_X_y=True),
+               "friedman": lambda: make_friedman1(400, random_state=0)}
+REL_BOUND = 1e-5     # microlearn.exporter.REGRESSION_REL_BOUND
+
+REG_DRIVER = DRIVER.replace("int32_t c;", "float v;").replace("c = bench_predict(x);", "v = bench_value(x);") \
+    .replace("mlrn_io_put_i32(c);", "mlrn_io_put_f32bits(v);")
+WARN_OFF = ["-Wno-error", "-Wno-conversion", "-Wno-double-promotion", "-Wno-unused-parameter", "-Wno-unused-function"]
+
+
+def reg_microlearn(est, d, work):
+    export(est, work / "m.h", name="m")
+    return "c", f'#include "m.h"\n#define NF {d}\nstatic float bench_value(const float *x) {{ return m_predict_value(x); }}\n', []
+
+
+def reg_empty(est, d, work):
+    return "c", f"#define NF {d}\nstatic float bench_value(const float *x) {{ return x[0]; }}\n", []
+
+
+def reg_m2cgen(est, d, work):
+    import m2cgen
+    (work / "m2c.h").write_text(m2cgen.export_to_c(est))
+    return "c", (f'#include <string.h>\n#include <math.h>\n#include "m2c.h"\n#define NF {d}\n'
+                 f"static float bench_value(const float *x) {{ double in[NF]; int i; "
+                 f"for (i = 0; i < NF; i++) in[i] = x[i]; return (float)score(in); }}\n"), WARN_OFF
+
+
+def reg_micromlgen(est, d, work):
+    from micromlgen import port
+    code = port(est)
+    (work / "mmg.h").write_text(code)
+    (work / "cstdarg").write_text("#include <stdarg.h>\n")
+    cls = re.search(r"class (\w+)", code).group(1)
+    return "c++", (f'#include <math.h>\n#include <stdlib.h>\n#include "mmg.h"\n#define NF {d}\n'
+                   f"static Eloquent::ML::Port::{cls} reg;\n"
+                   f"static float bench_value(const float *x) {{ return (float)reg.predict((float *)x); }}\n"), WARN_OFF
+
+
+def reg_emlearn(est, d, work):
+    import emlearn
+    kw = {"method": "inline", "dtype": "float"} if isinstance(est, (DecisionTreeRegressor, RandomForestRegressor)) else {}
+    emlearn.convert(est, **kw).save(file=str(work / "eml.h"), name="eml")
+    return "c", (f'#include "eml.h"\n#define NF {d}\n'
+                 f"static float bench_value(const float *x) {{ return eml_predict(x, NF); }}\n"), \
+        WARN_OFF + [f"-I{emlearn.includedir}"]
+
+
+REG_TOOLS = {"microlearn": reg_microlearn, "micromlgen": reg_micromlgen, "emlearn": reg_emlearn, "m2cgen": reg_m2cgen}
+
+
+def build_run_reg(target, lang, glue, cflags, work, Xte=None):
+    global DRIVER
+    keep = DRIVER
+    DRIVER = REG_DRIVER
+    try:
+        return build_run(target, lang, glue, cflags, work, Xte)
+    finally:
+        DRIVER = keep
+
+
+def bench_reg_one(ds, model, tools, targets=("uno", "nrf52840")):
+    X, y = REG_LOADERS[ds]()
+    X = X.astype(np.float32)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = REG_MODELS[model]()
+        if isinstance(est, SVR):
+            est.set_params(gamma=float(1.0 / (Xtr.shape[1] * Xtr.astype(np.float64).var())))
+        est = est.fit(Xtr, ytr)
+    want = est.predict(Xte).astype(np.float64)
+    scale = np.maximum(np.abs(want), np.sqrt(np.mean(want ** 2)))
+    mirror = microlearn.exporter.lower(est, name="m").ref_value(Xte)[:, 0]
+    d = X.shape[1]
+    rows, base = [], {}
+    for tg in targets:
+        with tempfile.TemporaryDirectory() as w:
+            b, _, _ = build_run_reg(tg, "c", reg_empty(est, d, Path(w))[1], [], Path(w))
+            base[tg] = (b.flash_bytes, b.static_ram_bytes)
+    for tool in tools:
+        row = {"dataset": ds, "model": model, "tool": tool}
+        for tg in targets:
+            with tempfile.TemporaryDirectory() as w:
+                w = Path(w)
+                try:
+                    lang, glue, cflags = REG_TOOLS[tool](est, d, w)
+                    b, res, cost = build_run_reg(tg, lang, glue, cflags, w, Xte)
+                    got = np.array([int(t, 16) for t in res.output.split()], dtype=np.uint32).view(np.float32)
+                    err = np.abs(got.astype(np.float64) - want)
+                    row[f"{tg}_max_rel"] = float(np.max(err / np.maximum(np.abs(want), 1e-30)))
+                    row[f"{tg}_max_abs"] = float(np.max(err))
+                    row[f"{tg}_within"] = float(np.mean(err <= REL_BOUND * scale))
+                    if tool == "microlearn":
+                        row[f"{tg}_bit_exact"] = bool(np.array_equal(got.view(np.uint32), mirror.view(np.uint32)))
+                    row[f"{tg}_flash"] = b.flash_bytes - base[tg][0]
+                    row[f"{tg}_sram"] = b.static_ram_bytes - base[tg][1]
+                    for k in ("cycles", "instructions"):
+                        v = cost[k]
+                        row[f"{tg}_{k}"] = round(float(np.mean(v)), 1) if v else None
+                        row[f"{tg}_{k}_min"] = min(v) if v else None
+                        row[f"{tg}_{k}_max"] = max(v) if v else None
+                    row[f"{tg}_stack"] = max(cost["stack"] + [res.stack_bytes or 0])
+                except BuildError as exc:
+                    row[f"{tg}_error"] = ("does not fit: " if "fit" in str(exc) or "too large" in str(exc)
+                                          or "overflow" in str(exc) else "does not compile: ") + str(exc)[:160]
+                except Exception as exc:   # a peer refusing or failing is a result, not a crash
+                    row[f"{tg}_error"] = f"{type(exc).__name__}: {str(exc)[:160]}"
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def markdown_reg(rows):
+    out = ["| dataset | model | tool | uno: max rel. error / rows within 1e-5 | AVR flash B | AVR SRAM B | AVR cycles "
+           "| M4F flash B | M4F instr. | M4F: max rel. error | bit-exact (uno / M4F) |", "|" + "---|" * 11]
+    for r in rows:
+        def g(k, fmt="{}"):
+            v = r.get(k)
+            return "-" if v is None else fmt.format(v)
+        err = r.get("uno_error") or r.get("nrf52840_error")
+        if "uno_flash" not in r and "nrf52840_flash" not in r:
+            out.append(f"| {r['dataset']} | {r['model']} | {r['tool']} | **{err}** | | | | | | | |")
+            continue
+        acc = ("-" if "uno_max_rel" not in r else
+               f"{r['uno_max_rel']:.2g} / {r['uno_within']:.0%}") if "uno_flash" in r else f"**{r.get('uno_error')}**"
+        out.append(f"| {r['dataset']} | {r['model']} | {r['tool']} | {acc} | {g('uno_flash')} | {g('uno_sram')} | "
+                   f"{g('uno_cycles')} | {g('nrf52840_flash')} | {g('nrf52840_instructions')} | "
+                   f"{g('nrf52840_max_rel', '{:.2g}')} | {g('uno_bit_exact')} / {g('nrf52840_bit_exact')} |")
+    return "\n".join(out) + "\n"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", default="cancer,iris,wine")
@@ -303,8 +458,29 @@ def main(argv=None):
     ap.add_argument("--out", default=str(OUT), help="directory of export_peers.json/.md (default: benchmarks/results)")
     ap.add_argument("--merge", action="store_true",
                     help="replace only the (dataset, model, tool) rows measured now in the saved .json")
+    ap.add_argument("--regression", action="store_true",
+                    help="the regressors (datasets diabetes,friedman; export_peers_regress.json/.md)")
     a = ap.parse_args(argv)
     out = Path(a.out)
+    if a.regression:
+        dsets = a.datasets if a.datasets != "cancer,iris,wine" else ",".join(REG_LOADERS)
+        models = a.models if a.models != ",".join(MODELS) else ",".join(REG_MODELS)
+        tools = a.tools if a.tools != ",".join(TOOLS) else ",".join(REG_TOOLS)
+        rows = []
+        if not a.markdown_only:
+            for ds in dsets.split(","):
+                for model in models.split(","):
+                    try:
+                        rows += bench_reg_one(ds, model, tools.split(","))
+                    except Exception:
+                        traceback.print_exc()
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "export_peers_regress.json").write_text(json.dumps(rows, indent=1))
+        else:
+            rows = json.loads((out / "export_peers_regress.json").read_text())
+        (out / "export_peers_regress.md").write_text(markdown_reg(rows))
+        print(markdown_reg(rows))
+        return
     if a.markdown_only:
         rows = json.loads((out / "export_peers.json").read_text())
         (out / "export_peers.md").write_text(markdown(rows))

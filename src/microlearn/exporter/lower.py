@@ -4,20 +4,33 @@ from __future__ import annotations
 
 from microlearn.core.c_format import c_identifier
 
+from .ensemble import (BOOSTED_CLASSIFIERS, BOOSTED_REGRESSORS, TREE_REGRESSORS, lower_gb_classifier,
+                       lower_gb_regressor, lower_tree_regressor)
 from .linear import LINEAR_CLASSIFIERS, lower_linear
 from .model import CModel
 from .nb import lower_gnb
 from .prep import Prescale, UnsupportedModel, split_pipeline
 from .quant import lower_quantized
+from .regress import KERNEL_REGRESSORS, LINEAR_REGRESSORS, lower_linear_regressor, lower_svr
 from .svm import from_sklearn, from_smo, lower_svm
 from .tree import lower_trees
 
 SUPPORTED = (
     "SVC, NuSVC (kernel linear/rbf/poly/sigmoid), microlearn.SMOClassifier, LinearSVC, LogisticRegression, "
     "SGDClassifier, Perceptron, RidgeClassifier, DecisionTreeClassifier, RandomForestClassifier, "
-    "ExtraTreesClassifier, GaussianNB, and Pipeline(StandardScaler|MinMaxScaler|MaxAbsScaler..., <one of these>)"
+    "ExtraTreesClassifier, GradientBoostingClassifier, HistGradientBoostingClassifier, GaussianNB; regressors: "
+    "LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor, LinearSVR (and other plain linear regressors), "
+    "SVR, NuSVR, DecisionTreeRegressor, RandomForestRegressor, ExtraTreesRegressor, GradientBoostingRegressor, "
+    "HistGradientBoostingRegressor; and Pipeline(StandardScaler|MinMaxScaler|MaxAbsScaler..., <one of these>)"
 )
+
+# SVC(probability=True): scikit-learn's predict_proba is libsvm's Platt scaling, and for more than two
+# classes an iterative pairwise coupling; the export has no predict_proba for it (see docs/export.md).
+PROBABILITY_REFUSED = ("{cls}(probability=True): predict_proba (libsvm's Platt scaling and pairwise coupling) "
+                       "is not exported; export the model fitted with probability=False and use "
+                       "NAME_decision_function (its decision_function) instead")
 DTYPES = ("float32", "int16", "int8")
+FLOAT32_ONLY = KERNEL_REGRESSORS + ("HistGradientBoostingRegressor",) + BOOSTED_CLASSIFIERS
 
 
 def lower(estimator, name="model", dtype="float32", calib_X=None, **opts) -> CModel:
@@ -30,6 +43,14 @@ def lower(estimator, name="model", dtype="float32", calib_X=None, **opts) -> CMo
     if n_features is None and hasattr(final, "support_vectors_"):
         n_features = final.support_vectors_.shape[1]
     prescale = Prescale(pre, n_features)
+    cls = type(final).__name__
+    # scikit-learn 1.9 deprecates the parameter: its default is then the string 'deprecated' (truthy)
+    if cls in ("SVC", "NuSVC") and getattr(final, "probability", False) is True:
+        raise UnsupportedModel(PROBABILITY_REFUSED.format(cls=cls))
+    if dtype != "float32" and cls in FLOAT32_ONLY:
+        raise UnsupportedModel(f"{cls}: only dtype='float32' (quantized regressors: linear models, trees, forests "
+                               "and GradientBoostingRegressor; none yet for kernel regressors, histogram gradient "
+                               "boosting and boosted classifiers)")
     if dtype != "float32":
         return lower_quantized(estimator, final, prescale, name, dtype, calib_X, fallback=lower_final, **opts)
     return lower_final(final, prescale, name, **opts)
@@ -38,6 +59,15 @@ def lower(estimator, name="model", dtype="float32", calib_X=None, **opts) -> CMo
 def lower_final(final, prescale, name, **opts) -> CModel:
     cls = type(final).__name__
     mod = type(final).__module__
+    if mod.startswith("sklearn") and not hasattr(final, "classes_"):
+        if cls in LINEAR_REGRESSORS and hasattr(final, "coef_"):
+            return lower_linear_regressor(final, name, prescale, opts)
+        if cls in KERNEL_REGRESSORS and hasattr(final, "support_vectors_"):
+            return lower_svr(final, name, prescale, opts)
+        if cls in TREE_REGRESSORS and (hasattr(final, "tree_") or hasattr(final, "estimators_")):
+            return lower_tree_regressor(final, name, prescale, opts)
+        if cls in BOOSTED_REGRESSORS and (hasattr(final, "estimators_") or hasattr(final, "_predictors")):
+            return lower_gb_regressor(final, name, prescale, opts)
     if not hasattr(final, "classes_"):
         if cls in _ALL_NAMES:
             raise UnsupportedModel(f"{cls} is not fitted")
@@ -54,9 +84,12 @@ def lower_final(final, prescale, name, **opts) -> CModel:
             return lower_trees(final, name, prescale, opts)
         if cls == "GaussianNB":
             return lower_gnb(final, name, prescale, opts)
+        if cls in BOOSTED_CLASSIFIERS:
+            return lower_gb_classifier(final, name, prescale, opts)
     raise UnsupportedModel(f"cannot export {cls}: supported are {SUPPORTED}")
 
 
 _ALL_NAMES = ("SVC", "NuSVC", "SMOClassifier", "LinearSVC", "LogisticRegression", "SGDClassifier", "Perceptron",
               "RidgeClassifier", "DecisionTreeClassifier", "RandomForestClassifier", "ExtraTreesClassifier",
-              "GaussianNB")
+              "GaussianNB", "GradientBoostingClassifier", "HistGradientBoostingClassifier") + \
+    LINEAR_REGRESSORS + KERNEL_REGRESSORS + TREE_REGRESSORS + BOOSTED_REGRESSORS

@@ -59,6 +59,17 @@ class CModel:
     checks: list[str] = field(default_factory=list)   # compile-time checks before the #defines
     dtype: str = "float32"
     info: dict = field(default_factory=dict)     # introspection (e.g. trees: float32 thresholds)
+    # Regressors (n_outputs >= 1; classes is empty): value_body is the body of
+    # `float NAME_predict_value(const float *x)` (one output) or of
+    # `void NAME_predict_values(const float *x, float *out)` (n_outputs values); ref_value mirrors it,
+    # X -> (n, n_outputs) float32.
+    n_outputs: int = 0
+    value_body: str | None = None
+    ref_value: Callable | None = None
+
+    @property
+    def is_regressor(self) -> bool:
+        return self.n_outputs > 0
 
     @property
     def n_classes(self) -> int:
@@ -73,6 +84,8 @@ class CModel:
 
 
 def render(m: CModel) -> str:
+    if m.is_regressor:
+        return _render_regressor(m)
     N = c_identifier(m.name, "model name")
     # Text from the model (its description, notes) only as sanitised comments; class names, which are
     # data, only as escaped string literals (c_string_table).
@@ -94,9 +107,7 @@ def render(m: CModel) -> str:
         lines.append(f"#define {N}_{k} {v}")
     lines.append("")
     lines.append(c_string_table(f"{N}_class_names", m.classes).rstrip("\n"))
-    for t in m.tables:
-        lines.append(c_array(f"{N}_{t.suffix}", t.ctype, t.values).rstrip("\n"))
-        lines.append(f"MLRN_STATIC_ASSERT(sizeof({N}_{t.suffix}) == {t.nbytes}, {N}_{t.suffix}_size);")
+    lines += _tables_lines(m, N)
     lines.append("")
     if m.helpers:
         lines.append(m.helpers.rstrip("\n"))
@@ -113,6 +124,48 @@ def render(m: CModel) -> str:
         if i:
             lines.append("")
         lines += [f"/* {doc} */", f"static inline {signature} {{", body.rstrip("\n"), "}"]
+    return c_header(N, "model", f"model exported from {c_comment(m.source)}", about, m.includes, "\n".join(lines),
+                    kernels=m.kernels, version=__version__)
+
+
+def _tables_lines(m: CModel, N: str) -> list[str]:
+    lines = []
+    for t in m.tables:
+        lines.append(c_array(f"{N}_{t.suffix}", t.ctype, t.values).rstrip("\n"))
+        lines.append(f"MLRN_STATIC_ASSERT(sizeof({N}_{t.suffix}) == {t.nbytes}, {N}_{t.suffix}_size);")
+    return lines
+
+
+def _render_regressor(m: CModel) -> str:
+    """A regressor's header: no classes, one entry point returning the value(s)."""
+    N = c_identifier(m.name, "model name")
+    single = m.n_outputs == 1
+    entry = (f"float {N}_predict_value(const float *x) returns the predicted value." if single else
+             f"void {N}_predict_values(const float *x, float *out) writes the {m.n_outputs} predicted values.")
+    about = [entry, "Compile with -I<microlearn.include_dir()>. Tables are const (PROGMEM on AVR).",
+             *(c_comment(note, limit=400) for note in m.notes)]
+    lines = list(m.checks)
+    lines.append(f"#define {N}_N_FEATURES {m.n_features}")
+    lines.append(f"#define {N}_N_OUTPUTS {m.n_outputs}")
+    lines.append("/* bytes of const tables (flash); the runtime code comes on top */")
+    lines.append(f"#define {N}_FLASH_BYTES {m.flash_bytes}")
+    lines.append("/* bytes of stack scratch arrays the entry point declares */")
+    lines.append(f"#define {N}_RAM_BYTES {m.ram_bytes}")
+    for k, v in m.extra_defines.items():
+        lines.append(f"#define {N}_{k} {v}")
+    lines.append("")
+    lines += _tables_lines(m, N)
+    lines.append("")
+    if m.helpers:
+        lines.append(m.helpers.rstrip("\n"))
+        lines.append("")
+    if single:
+        lines += ["/* scikit-learn's predict: the value. */",
+                  f"static inline float {N}_predict_value(const float *x) {{"]
+    else:
+        lines += [f"/* scikit-learn's predict: {m.n_outputs} values into out. */",
+                  f"static inline void {N}_predict_values(const float *x, float *out) {{"]
+    lines += [m.value_body.rstrip("\n"), "}"]
     return c_header(N, "model", f"model exported from {c_comment(m.source)}", about, m.includes, "\n".join(lines),
                     kernels=m.kernels, version=__version__)
 

@@ -21,8 +21,12 @@ MAX_MODEL_BYTES = 256 * 1024 * 1024
 
 # Types skops does not trust by default that a microlearn export needs (skops already trusts scikit-learn
 # estimators, transformers and numpy arrays). Anything else in a .skops file is refused by name.
+# TreePredictor (HistGradientBoosting's trees) holds only numpy arrays (its nodes and category bitsets);
+# its __setstate__ only updates __dict__ and casts the node array to its record dtype: loading one builds
+# data, runs no code. The exporter checks the node structure itself (ensemble.NTree).
 EXTRA_TRUSTED = ("sklearn.tree._tree.Tree", "microlearn.trainer.estimator.SMOClassifier",
-                 "microlearn.trainer.reference.SubResult")
+                 "microlearn.trainer.reference.SubResult",
+                 "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor")
 
 PICKLE_RISK = ("loading a pickle or joblib file runs code from the file; convert the model once with "
                "microlearn.save_model(model, 'model.skops') where it was trained, or pass --trust-pickle "

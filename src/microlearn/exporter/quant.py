@@ -31,6 +31,8 @@ from microlearn.core import f32 as _f32
 from .linear import (LINEAR_CLASSIFIERS, _binary_proba, expit_mirror, linear_params, ovo_to_ovr_mirror,
                      ovr_proba_mirror, softmax_mirror, vote_mirror)
 from .model import CModel, Table, f32
+from .ensemble import TREE_REGRESSORS, additive_of, lower_additive
+from .regress import LINEAR_REGRESSORS
 from .svm import (attach_mirrors, check_ovo_limits, combine_kernel_values, from_sklearn, from_smo,
                   kernel_params)
 from .tree import lower_trees
@@ -191,6 +193,10 @@ def lower_quantized(estimator, final, prescale, name, dtype, calib_X, *, fallbac
     cls = type(final).__name__
     mod = type(final).__module__
     if not hasattr(final, "classes_"):
+        if mod.startswith("sklearn") and cls in LINEAR_REGRESSORS and hasattr(final, "coef_"):
+            return lower_linear_regressor_q(final, name, prescale, dtype, calib_X)
+        if mod.startswith("sklearn") and (cls in TREE_REGRESSORS or cls == "GradientBoostingRegressor"):
+            return lower_tree_regressor_q(final, name, prescale, dtype, calib_X)
         return fallback(final, prescale, name, **opts)   # raises the right error
     if cls == "SMOClassifier" and mod.startswith("microlearn"):
         return lower_svm_q(from_smo(final), name, prescale, dtype, calib_X)
@@ -209,10 +215,12 @@ def lower_quantized(estimator, final, prescale, name, dtype, calib_X, *, fallbac
 
 
 # -- trees ---------------------------------------------------------------------------------------
-def lower_trees_q(est, N, prescale, dtype, calib_X):
+def _tree_quant(calib_X, dtype, holder):
+    """The quant callable of tree lowerings (tree.lower_trees, ensemble.lower_additive): each feature's grid
+    spans its thresholds (identity for integer calibration columns), thresholds T = floor(t*a + c); the
+    InputQuant is left in holder['iq']."""
     QT, Q, fs, ts = QTYPES[dtype]
     Qg = Q - 1
-    holder = {}
 
     def quant(feats, thr32, d):
         ident = _integer_columns(calib_X, Qg)
@@ -232,7 +240,13 @@ def lower_trees_q(est, N, prescale, dtype, calib_X):
         T = np.clip(np.floor(v), -Q - 1, Q).astype(np.int64)
         holder["iq"] = iq
         return T, QT, ts
+    return quant
 
+
+def lower_trees_q(est, N, prescale, dtype, calib_X):
+    QT, Q, fs, ts = QTYPES[dtype]
+    holder = {}
+    quant = _tree_quant(calib_X, dtype, holder)
     m = lower_trees(est, N, prescale, {}, quant=quant)
     iq = holder.get("iq")
     if iq is None:    # no internal node at all
@@ -244,9 +258,9 @@ def lower_trees_q(est, N, prescale, dtype, calib_X):
 
 
 # -- linear --------------------------------------------------------------------------------------
-def build_linear_q(N, source, W, b, classes, *, rule, proba=None, decision="scores", notes=(), dtype="int16",
-                   calib_X=None, prescale=None):
-    """W, b: float64 rows in raw input units (scalers folded)."""
+def quantize_rows(W, b, dtype, calib_X, prescale, source):
+    """Rows w.x + b (float64, raw input units) -> (InputQuant, int weights Wq, int32 biases Bq, float32 row
+    scales s32): score = float32(Wq.q + Bq) * s32 for q = the quantized input."""
     QT, Qt, fs, ts = QTYPES[dtype]
     W = np.atleast_2d(np.asarray(W, np.float64))
     b = np.atleast_1d(np.asarray(b, np.float64))
@@ -282,6 +296,17 @@ def build_linear_q(N, source, W, b, classes, *, rule, proba=None, decision="scor
     Wq = np.clip(np.rint(V / s64[:, None]), -Qt, Qt).astype(np.int64)
     lim = I31 - np.abs(Wq).sum(axis=1) * Qt
     Bq = np.clip(np.rint(bp / s64), -lim, lim).astype(np.int64)
+    return iq, Wq, Bq, s32
+
+
+def build_linear_q(N, source, W, b, classes, *, rule, proba=None, decision="scores", notes=(), dtype="int16",
+                   calib_X=None, prescale=None):
+    """W, b: float64 rows in raw input units (scalers folded)."""
+    QT, Qt, fs, ts = QTYPES[dtype]
+    W = np.atleast_2d(np.asarray(W, np.float64))
+    b = np.atleast_1d(np.asarray(b, np.float64))
+    rows, d = W.shape
+    iq, Wq, Bq, s32 = quantize_rows(W, b, dtype, calib_X, prescale, source)
     n_classes = len(classes)
     m = CModel(name=N, source=source, n_features=d, classes=np.asarray(classes),
                includes=["mlrn_linear.h"] + (["mlrn_svm.h"] if rule == "ovo" else []),
@@ -505,3 +530,105 @@ def lower_gnb_q(est, N, prescale, dtype, calib_X):
     m.ref_predict = lambda Qx: np.argmax(jlls(Qx), axis=1)
     m.ref_proba = lambda Qx: softmax_mirror(jlls(Qx))
     return wrap(m, iq, 0)
+
+
+# -- linear regressors -----------------------------------------------------------------------------
+def lower_linear_regressor_q(est, N, prescale, dtype, calib_X):
+    """A linear regressor with int8/int16 weights: value = float32(int32 acc) * scale per output, the inputs
+    quantized as for the classifiers (NAME_quantize); NAME_predict_value_q / NAME_predict_values_q take
+    quantized inputs. The integer sum is exact; the error is the quantization of weights and inputs."""
+    QT, Qt, fs, ts = QTYPES[dtype]
+    W = np.atleast_2d(np.asarray(est.coef_, dtype=np.float64))
+    b = np.broadcast_to(np.asarray(est.intercept_, dtype=np.float64).reshape(-1), (W.shape[0],)).copy()
+    notes = []
+    if prescale:
+        a, c = prescale.affine64()
+        b = b + W @ c
+        W = W * a[None, :]
+        notes.append(f"{prescale.describe()} folded into the weights.")
+    source = f"sklearn {type(est).__name__}"
+    iq, Wq, Bq, s32 = quantize_rows(W, b, dtype, calib_X, prescale, source)
+    rows, d = Wq.shape
+    m = CModel(name=N, source=source, n_features=d, classes=np.asarray([]), includes=["mlrn_linear.h", "mlrn_quant.h"],
+               tables=iq.tables() + [Table("wq", QT, Wq), Table("bq", "int32_t", Bq), Table("qs", "float", s32)],
+               notes=notes + [f"Weights {QT} with a float32 scale per output, int32 accumulation.",
+                              f"{dtype}: inputs quantized per feature, q = clamp(round(x*a + c), -{Qt}, {Qt})."])
+    dot = f"mlrn_quant_{ts}_dot"
+    parts = [iq.c_helper(N)]
+    call = f"    {QT} q[{d}];\n    {N}_quantize(x, q);\n"
+    if rows == 1:
+        parts.append(f"/* The value for quantized inputs q (NAME_quantize, or raw integers for identity-mapped\n"
+                     f" * features: see NAME_QUANT_IDENTITY). */\n"
+                     f"static inline float {N}_predict_value_q(const {QT} *x) {{\n"
+                     f"    return (float){dot}({N}_wq, mlrn_flash_i32(&{N}_bq[0]), {N}_N_FEATURES, x) * "
+                     f"mlrn_flash_f32(&{N}_qs[0]);\n}}")
+        m.value_body = call + f"    return {N}_predict_value_q(q);"
+    else:
+        parts.append(f"/* The {rows} values for quantized inputs q. */\n"
+                     f"static inline void {N}_predict_values_q(const {QT} *x, float *out) {{\n    uint16_t r;\n"
+                     f"    for (r = 0; r < {rows}; r++)\n"
+                     f"        out[r] = (float){dot}(&{N}_wq[(uint32_t)r * {N}_N_FEATURES], mlrn_flash_i32(&{N}_bq[r]), "
+                     f"{N}_N_FEATURES, x) * mlrn_flash_f32(&{N}_qs[r]);\n}}")
+        m.value_body = call + f"    {N}_predict_values_q(q, out);"
+    m.helpers = "\n\n".join(parts)
+    m.n_outputs = rows
+    m.ram_bytes = (1 if QT == "int8_t" else 2) * d
+    m.extra_defines["QUANT_MAX"] = iq.Q
+    ident = np.flatnonzero(iq.identity)
+    m.extra_defines["QUANT_IDENTITY"] = ("0" if len(ident) == 0 else "1" if len(ident) == d else
+                                         f"0 /* identity-mapped features: {', '.join(map(str, ident[:40]))} */")
+    m.dtype = dtype
+
+    def values_q(Q):
+        A = np.asarray(Q, np.int64) @ Wq.T + Bq[None, :]
+        return (A.astype(np.float64).astype(np.float32) * s32[None, :]).astype(np.float32)
+
+    m.ref_value_q = values_q
+    m.ref_value = lambda X: values_q(iq(X))
+    m.quantize = iq
+    return m
+
+
+def _regressor_q(m: CModel, iq: InputQuant, raw_q, QT: str, one_expr: str, multi_stmt: str) -> CModel:
+    """A regressor whose helpers compute from quantized inputs: NAME_quantize, NAME_predict_value(s)_q (the
+    given body), and NAME_predict_value(s) on raw floats that quantizes first."""
+    N, d, rows = m.name, m.n_features, m.n_outputs
+    parts = ([m.helpers.rstrip("\n")] if m.helpers else []) + [iq.c_helper(N)]
+    call = f"    {QT} q[{d}];\n    {N}_quantize(x, q);\n"
+    if rows == 1:
+        parts.append(f"/* The value for quantized inputs q (NAME_quantize, or raw integers for identity-mapped\n"
+                     f" * features: see NAME_QUANT_IDENTITY). */\n"
+                     f"static inline float {N}_predict_value_q(const {QT} *x) {{\n    return {one_expr};\n}}")
+        m.value_body = call + f"    return {N}_predict_value_q(q);"
+    else:
+        parts.append(f"/* The {rows} values for quantized inputs q. */\n"
+                     f"static inline void {N}_predict_values_q(const {QT} *x, float *out) {{\n{multi_stmt}\n}}")
+        m.value_body = call + f"    {N}_predict_values_q(q, out);"
+    m.helpers = "\n\n".join(parts)
+    m.includes = list(dict.fromkeys(m.includes + ["mlrn_quant.h"]))
+    m.tables = iq.tables() + m.tables
+    m.ram_bytes = m.ram_bytes + (1 if QT == "int8_t" else 2) * d
+    m.extra_defines["QUANT_MAX"] = iq.Q
+    ident = np.flatnonzero(iq.identity)
+    m.extra_defines["QUANT_IDENTITY"] = ("0" if len(ident) == 0 else "1" if len(ident) == d else
+                                         f"0 /* identity-mapped features: {', '.join(map(str, ident[:40]))} */")
+    m.dtype = iq.dtype
+    m.ref_value_q = raw_q
+    m.ref_value = lambda X: raw_q(iq(X))
+    m.quantize = iq
+    m.notes.append(f"{iq.dtype}: inputs quantized per feature, q = clamp(round(x*a + c), -{iq.Q}, {iq.Q}).")
+    return m
+
+
+def lower_tree_regressor_q(est, N, prescale, dtype, calib_X):
+    """Tree regressors, forests and GradientBoosting with integer thresholds (as the classifier trees:
+    exact for inputs on the grid) and float32 leaf values summed as in the float32 export."""
+    QT = QTYPES[dtype][0]
+    add, source, notes = additive_of(est)
+    holder = {}
+    m, raw_q = lower_additive(add, N, prescale, source, notes, quant=_tree_quant(calib_X, dtype, holder))
+    iq = holder.get("iq") or InputQuant(np.ones(m.n_features), np.zeros(m.n_features), QTYPES[dtype][1], dtype)
+    m.n_outputs = add.n_out
+    m.notes.append("Trees: integer thresholds floor(t*a + c): exact for inputs on the grid (integer inputs "
+                   "under the identity map).")
+    return _regressor_q(m, iq, raw_q, QT, f"{N}_raw(x)", f"    {N}_raw(x, out);")

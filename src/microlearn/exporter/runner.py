@@ -33,12 +33,18 @@ FLAG_DECISION, FLAG_PROBA = 2, 4
 
 # The program that runs an exported model (C, in driver.c): a template, filled by driver_source.
 DRIVER = importlib.resources.files("microlearn.exporter").joinpath("driver.c").read_text(encoding="utf-8")
+# A regressor's driver (driver_values.c): prints the predicted values' float32 bits.
+DRIVER_VALUES = importlib.resources.files("microlearn.exporter").joinpath("driver_values.c").read_text(
+    encoding="utf-8")
 
 
 def driver_source(m: CModel) -> str:
     """driver.c for model `m`. The template's placeholders: the NAME_ prefix (the model's C prefix),
     NAME_N_DECISION_OR_0 (the decision count, 0 without decision_function), HAS_DECISION and HAS_PROBA
-    (1 when the header has NAME_decision_function / NAME_predict_proba, else 0)."""
+    (1 when the header has NAME_decision_function / NAME_predict_proba, else 0). A regressor's driver
+    (driver_values.c) has only the prefix to fill in."""
+    if m.is_regressor:
+        return DRIVER_VALUES.replace("NAME_", f"{m.name}_")
     src = DRIVER.replace("NAME_N_DECISION_OR_0", f"{m.name}_N_DECISION" if m.decision_body is not None else "0")
     src = src.replace("NAME_", f"{m.name}_")
     src = src.replace("HAS_DECISION", "1" if m.decision_body is not None else "0")
@@ -53,6 +59,7 @@ class CompiledModel:
         self.model = model
         self.estimator = estimator
         self.classes_ = np.asarray(model.classes)
+        self.is_regressor = model.is_regressor
         self.target = get_target(target) if isinstance(target, str) else target
         self.header = render(model)
         key = hashlib.sha1((self.header + self.target.name + language + " ".join(cflags)).encode()).hexdigest()[:12]
@@ -188,11 +195,24 @@ class CompiledModel:
     def _bits(tokens):
         return np.array([int(t, 16) for t in tokens], dtype=np.uint32).view(np.float32)
 
+    def predict_values(self, X) -> np.ndarray:
+        """A regressor's outputs as the device computed them: (n, n_outputs) float32."""
+        if not self.is_regressor:
+            raise AttributeError(f"{self.model.source} is a classifier: predict / predict_index")
+        lines = self._run(X, 0)
+        return np.stack([self._bits(ln.split()) for ln in lines]).reshape(-1, self.model.n_outputs)
+
     def predict_index(self, X) -> np.ndarray:
+        if self.is_regressor:
+            raise AttributeError(f"{self.model.source} is a regressor: predict / predict_values")
         lines = self._run(X, 0)
         return np.array([int(ln.split()[0]) for ln in lines], dtype=np.int64)
 
     def predict(self, X) -> np.ndarray:
+        """Like the estimator's predict: class labels, or a regressor's values (1-D for one output)."""
+        if self.is_regressor:
+            V = self.predict_values(X)
+            return V[:, 0] if self.model.n_outputs == 1 else V
         return self.classes_[self.predict_index(X)]
 
     def decision_function(self, X) -> np.ndarray:

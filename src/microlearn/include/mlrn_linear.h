@@ -25,6 +25,23 @@ static inline void mlrn_linear_scores(const float *W_flash, const float *b_flash
         out[r] = mlrn_linear_score(&W_flash[(uint32_t)r * d], mlrn_flash_f32(&b_flash[r]), d, x);
 }
 
+/* A linear regressor's value: acc = b; acc = acc + w[k] * x[k] for k = 0..d-1 in index order (the Python
+ * mirror: microlearn.exporter.regress.values_mirror). Starting from b instead of 0 saves the addition of
+ * 0 + w[0] x[0] (a soft-float addition on AVR, ~100 cycles); the weights are read by a stepped pointer. */
+static inline float mlrn_linear_value(const float *w_flash, float b, uint16_t d, const float *x) {
+    float acc = b;
+    uint16_t k;
+    for (k = 0; k < d; k++, w_flash++) acc = acc + mlrn_flash_f32(w_flash) * x[k];
+    return acc;
+}
+
+/* out[r] = mlrn_linear_value(W[r], b[r]) for r < rows (multi-output linear regressors). */
+static inline void mlrn_linear_values(const float *W_flash, const float *b_flash, uint16_t rows, uint16_t d,
+                                      const float *x, float *out) {
+    uint16_t r;
+    for (r = 0; r < rows; r++) out[r] = mlrn_linear_value(&W_flash[(uint32_t)r * d], mlrn_flash_f32(&b_flash[r]), d, x);
+}
+
 /* argmax over the rows without storing the scores: first maximum wins (numpy's argmax). */
 static inline int32_t mlrn_linear_argmax(const float *W_flash, const float *b_flash, uint16_t rows, uint16_t d,
                                          const float *x) {

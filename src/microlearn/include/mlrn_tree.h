@@ -190,6 +190,34 @@ MLRN_TREE_KEY_DEFINE(u16_i16, uint16_t, mlrn_flash_u16, int16_t, mlrn_flash_i16)
 MLRN_TREE_KEY_DEFINE(u8_i32, uint8_t, mlrn_flash_u8, int32_t, mlrn_flash_i32)
 MLRN_TREE_KEY_DEFINE(u16_i32, uint16_t, mlrn_flash_u16, int32_t, mlrn_flash_i32)
 
+/* Trees that route a missing value explicitly (HistGradientBoosting*: each node says where NaN goes).
+ * Same tables as the ordered-key variants (features u16) plus nan_left, one bit per node (bit i % 8 of
+ * byte i / 8): a NaN input goes left when its node's bit is set, whatever its sign bit; every other
+ * input takes the key test key(x) <= key(t) (x <= t). scikit-learn's HistGradientBoosting predictor does
+ * exactly this on the float64 value of the input, which for a float32 input is the same test. */
+#define MLRN_TREE_NAN_DEFINE(SUFFIX, CTYPE, CREAD)                                                         \
+    static inline int32_t mlrn_tree_nan_leaf_##SUFFIX(const uint16_t *feature_flash, const int32_t *key_flash,  \
+                                                      const CTYPE *left_flash, const CTYPE *right_flash,  \
+                                                      const uint8_t *nan_left_flash, CTYPE code,          \
+                                                      const float *x) {                                   \
+        while (code >= 0) {                                                                               \
+            uint32_t i = (uint32_t)code;                                                                  \
+            union { float f; uint32_t u; } c;                                                             \
+            int go_left;                                                                                  \
+            c.f = x[mlrn_flash_u16(&feature_flash[i])];                                                   \
+            /* NaN told from its bits: an integer test, no soft-float compare on AVR */                   \
+            if ((c.u & 0x7fffffffu) > 0x7f800000u)                                                        \
+                go_left = (int)(((unsigned)mlrn_flash_u8(&nan_left_flash[i >> 3]) >> (i & 7u)) & 1u);     \
+            else                                                                                          \
+                go_left = mlrn_tree_f32_key(c.f) <= mlrn_flash_i32(&key_flash[i]);                        \
+            code = go_left ? (CTYPE)CREAD(&left_flash[i]) : (CTYPE)CREAD(&right_flash[i]);               \
+        }                                                                                                 \
+        return -1 - (int32_t)code;                                                                        \
+    }
+
+MLRN_TREE_NAN_DEFINE(i16, int16_t, mlrn_flash_i16)
+MLRN_TREE_NAN_DEFINE(i32, int32_t, mlrn_flash_i32)
+
 /* Number of the n sorted (ascending, distinct) keys t[] below k: the rank the 'rank' forest layout
  * compares (x <= t_j <=> rank(key(x)) <= j). Binary search. */
 static inline uint16_t mlrn_tree_rank(const int32_t *t_flash, uint16_t n, int32_t k) {
