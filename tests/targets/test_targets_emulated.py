@@ -19,6 +19,7 @@ C_DIR = Path(__file__).resolve().parent / "c"
 AVR_BOARDS = ["uno", "mega2560"]
 CM_BOARDS = ["nrf52840", "bluepill", "samd21", "rp2040"]
 RV_BOARDS = ["esp32c3", "ch32v003"]
+XT_BOARDS = ["esp8266"]
 
 
 _target = checked_target
@@ -56,7 +57,7 @@ def _input(iters: int, data: bytes) -> bytes:
 DATA = bytes((i * 37 + (i >> 7)) & 0xFF for i in range(3000))
 
 
-@pytest.mark.parametrize("board", _boards(AVR_BOARDS + CM_BOARDS + RV_BOARDS))
+@pytest.mark.parametrize("board", _boards(AVR_BOARDS + CM_BOARDS + RV_BOARDS + XT_BOARDS))
 def test_board_runs_measures_and_scales(board, tmp_path):
     t = _target(board)
     build = _build_work(t, tmp_path / "b")
@@ -87,7 +88,7 @@ def test_board_runs_measures_and_scales(board, tmp_path):
 
 
 @pytest.mark.parametrize("board", _boards(["uno", "samd21"]) + _boards(["mega2560", "nrf52840", "bluepill",
-                                                                       "rp2040", *RV_BOARDS], slow=True))
+                                                                       "rp2040", *RV_BOARDS, *XT_BOARDS], slow=True))
 def test_too_big_static_array_does_not_fit(board, tmp_path):
     t = _target(board)
     src = C_DIR / "big.c"
@@ -171,7 +172,7 @@ def test_esp32_has_no_target():
 def test_float32_bits_identical_on_host_avr_and_cortexm(tmp_path):
     inp = _input(300, DATA[:1000])
     outputs = {}
-    for name in ["host", "uno", "samd21", "bluepill", "nrf52840", "esp32c3", "ch32v003"]:
+    for name in ["host", "uno", "samd21", "bluepill", "nrf52840", "esp32c3", "ch32v003", "esp8266"]:
         t = _target(name)
         outputs[name] = t.run(_build_work(t, tmp_path / name), inp).output
     assert len(set(outputs.values())) == 1, outputs

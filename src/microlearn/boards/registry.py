@@ -123,6 +123,20 @@ BOARDS: tuple[Board, ...] = (
           stack_reserve_bytes=256, flash_origin=_RV_FLASH, ram_origin=_RV_RAM, aliases=("ch32v",),
           notes="WCH CH32V003 (RV32EC: 16 registers, no multiply/divide, no FPU), the RISC-V counterpart of the "
                 "Uno. " + _RV_NOTES + " " + _RV32E_NOTE),
+    Board("esp8266", "Xtensa LX106", "ESP8266EX", 80_000_000, 1024 * KB, 80 * KB, False, "xtensa",
+          "xtensa-lx106-elf-gcc", ("-mlongcalls", "-mtext-section-literals"), "qemu-system-xtensa", "sim",
+          ("-cpu", "lx106"), measure="instructions", stack_reserve_bytes=4 * KB, flash_origin=0x4020_0000,
+          ram_origin=0x3FFE_8000, aliases=("nodemcu", "wemos-d1-mini", "esp-12e"),
+          notes="ESP8266 (Xtensa LX106 at 80 MHz, no FPU: float is soft), emulated on qemu-system-xtensa's sim "
+                "machine with its lx106 CPU; linked with code in the mapped flash at 0x40200000 (1 MB of the "
+                "module's flash) and data in the 80 KB of data RAM the SDK leaves a program at 0x3FFE8000. "
+                "Constants are in RAM, as in Arduino's ESP8266 core (the mapped flash takes only aligned 32-bit "
+                "loads). A real program has less RAM: Wi-Fi and the SDK take a share (about 40-50 KB of heap is "
+                "left with Wi-Fi on). The sim machine has more RAM than the part, so a store past the 80 KB does "
+                "not fault; the linker enforces static data and the stack scan measures the stack. Debian has "
+                "no C library for the lx106 and its libgcc lacks soft-float add/multiply and integer division: "
+                "the target brings its own (support/xtensa/). Instruction counts only; time = instructions / "
+                "clock is an estimate (no cycle model; code from the flash cache is slower on a miss)."),
     Board("esp32", "Xtensa LX6", "ESP32", 240_000_000, 4096 * KB, 520 * KB, True, "xtensa", None,
           (), None, None, measure=None, stack_reserve_bytes=8 * KB, aliases=("esp32-wroom",),
           notes="Planner figures only: no Xtensa toolchain or emulator here. Of the 520 KB SRAM, 192 KB is "

@@ -71,6 +71,7 @@ class CortexMTarget(Target):
     # What a subclass for another core changes (targets/riscv.py): its support folder, the C library's
     # flags (at compile time, before the sources; at link time, after the objects) and the libraries last.
     support_dir = CM_SUPPORT
+    support_sources = ("startup.c", "mlrn_target.c")   # compiled on their own, then linked with the program
 
     def _libc_compile_flags(self) -> list[str]:
         return []
@@ -100,7 +101,7 @@ class CortexMTarget(Target):
         workdir, elf, common = tc.start_cross_build(self, workdir)
         # The support code is compiled on its own (its flags must not leak into user code).
         objs = []
-        for src in ("startup.c", "mlrn_target.c"):
+        for src in self.support_sources:
             obj = workdir / f"mlrn_{Path(src).stem}.o"
             proc = subprocess.run([*common, *_SUPPORT_FLAGS, "-std=c99", *self._libc_compile_flags(), "-I",
                                    str(sup), "-c", str(sup / src), "-o", str(obj)], capture_output=True, text=True)
