@@ -51,6 +51,9 @@ class Board:
             tools["libsimavr-dev"] = os.path.exists("/usr/include/simavr/sim_avr.h")
         elif self.emulator:
             tools[self.emulator] = shutil.which(self.emulator) is not None
+        if self.arch == "xtensa" and self.compiler:
+            # the C library, whose specs live outside gcc's search path (targets/xtensa.py)
+            tools["picolibc-xtensa-lx106-elf"] = os.path.exists("/usr/lib/xtensa-lx106-elf/picolibc.specs")
         return tools
 
 
@@ -133,9 +136,9 @@ BOARDS: tuple[Board, ...] = (
                 "Constants are in RAM, as in Arduino's ESP8266 core (the mapped flash takes only aligned 32-bit "
                 "loads). A real program has less RAM: Wi-Fi and the SDK take a share (about 40-50 KB of heap is "
                 "left with Wi-Fi on). The sim machine has more RAM than the part, so a store past the 80 KB does "
-                "not fault; the linker enforces static data and the stack scan measures the stack. Debian has "
-                "no C library for the lx106 and its libgcc lacks soft-float add/multiply and integer division: "
-                "the target brings its own (support/xtensa/). Instruction counts only; time = instructions / "
+                "not fault; the linker enforces static data and the stack scan measures the stack. Debian's "
+                "libgcc for the lx106 lacks soft-float add/multiply and integer division: the target brings its "
+                "own (support/xtensa/); the C library is Debian's picolibc. Instruction counts only; time = instructions / "
                 "clock is an estimate (no cycle model; code from the flash cache is slower on a miss)."),
     Board("esp32", "Xtensa LX6", "ESP32", 240_000_000, 4096 * KB, 520 * KB, True, "xtensa", None,
           (), None, None, measure=None, stack_reserve_bytes=8 * KB, aliases=("esp32-wroom",),

@@ -3,8 +3,8 @@
  *
  * qemu resets the lx106 at 0x50000000 (the sim machine's system ROM) with PS.EXCM set and interrupts
  * masked (INTLEVEL 15); this code leaves PS so, hence every exception is a double exception and goes to
- * the vector at VECBASE + 0x70 = 0x40000070 (link.ld.in places both). No C library exists for the lx106
- * in Debian: support/xtensa/ brings the few libc and libgcc routines a program needs.
+ * the vector at VECBASE + 0x70 = 0x40000070 (link.ld.in places both). The C library is picolibc, without
+ * its crt0; mlrn_xt_libgcc.c has the libgcc routines Debian's lx106 libgcc lacks.
  *
  * Built with -fno-tree-loop-distribute-patterns: otherwise gcc turns the copy, zero and paint loops into
  * memcpy/memset calls, and a memset painting the stack overwrites its own frame. */
