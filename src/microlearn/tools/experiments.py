@@ -152,6 +152,12 @@ GOALS = [
          board="nrf52840", storage="float32", metric="instructions", limit=2_000_000),
     dict(goal="digits 6 vs rest, 120 samples, bluepill, int8 storage: trains", dataset="digits6", n=120,
          board="bluepill", storage="int8", metric="instructions", limit=None),
+    # The RISC-V and Xtensa boards (issue 14): Iris-100 and breast cancer-60 train with agreement 1.0.
+    *[dict(goal=f"{label}, {b}, {st}: trains", dataset=ds, n=n, board=b, storage=st, metric="instructions",
+           limit=None)
+      for ds, n, label in (("iris", 100, "iris setosa vs rest, 100 samples"),
+                           ("cancer", 60, "breast cancer, 60 samples"))
+      for b, st in (("esp32c3", "float32"), ("ch32v003", "int8"), ("esp8266", "float32"))],
 ]
 
 
