@@ -54,7 +54,7 @@ def board_param(board: str, slow: bool = False):
     """A board as a test parameter: marked avr or cortexm (`-m avr` selects a toolchain's tests), skipped
     with the missing tools named when they are not installed, and marked slow on request."""
     from microlearn.boards import get_board
-    marks = [{"avr": pytest.mark.avr, "riscv": pytest.mark.riscv}.get(get_board(board).arch, pytest.mark.cortexm)]
+    marks = [{"avr": pytest.mark.avr, "riscv": pytest.mark.riscv, "xtensa": pytest.mark.xtensa}.get(get_board(board).arch, pytest.mark.cortexm)]
     missing = tools_missing(board)
     marks.append(pytest.mark.skipif(bool(missing), reason=f"not installed: {', '.join(missing)}"))
     if slow:

@@ -21,6 +21,7 @@ EXPECTED = {
     "rp2040": ("Cortex-M0+", 133_000_000, 2048 * KB, 264 * KB, False, "microbit", "instructions"),
     "esp32c3": ("RV32IMC", 160_000_000, 4096 * KB, 400 * KB, False, "virt", "instructions"),
     "ch32v003": ("RV32EC", 48_000_000, 16 * KB, 2 * KB, False, "virt", "instructions"),
+    "esp8266": ("Xtensa LX106", 80_000_000, 1024 * KB, 80 * KB, False, "sim", "instructions"),
     "esp32": ("Xtensa LX6", 240_000_000, 4096 * KB, 520 * KB, True, None, None),
 }
 

@@ -19,6 +19,7 @@ C_DIR = Path(__file__).resolve().parent / "c"
 AVR_BOARDS = ["uno", "mega2560"]
 CM_BOARDS = ["nrf52840", "bluepill", "samd21", "rp2040"]
 RV_BOARDS = ["esp32c3", "ch32v003"]
+XT_BOARDS = ["esp8266"]
 
 
 _target = checked_target
@@ -56,7 +57,7 @@ def _input(iters: int, data: bytes) -> bytes:
 DATA = bytes((i * 37 + (i >> 7)) & 0xFF for i in range(3000))
 
 
-@pytest.mark.parametrize("board", _boards(AVR_BOARDS + CM_BOARDS + RV_BOARDS))
+@pytest.mark.parametrize("board", _boards(AVR_BOARDS + CM_BOARDS + RV_BOARDS + XT_BOARDS))
 def test_board_runs_measures_and_scales(board, tmp_path):
     t = _target(board)
     build = _build_work(t, tmp_path / "b")
@@ -73,7 +74,13 @@ def test_board_runs_measures_and_scales(board, tmp_path):
         assert r1.seconds_kind == "exact" and r1.seconds == pytest.approx(r1.cycles / b.clock_hz)
     else:
         counts = (r1.instructions, r1b.instructions, r2.instructions)
-        assert r1.seconds_kind == "estimate" and r1.seconds == pytest.approx(r1.instructions / b.clock_hz)
+        # time from the cycle model where the core has one (Cortex-M), else 1 instruction per cycle
+        per = r1.cycles_est.nominal if r1.cycles_est is not None else r1.instructions
+        assert r1.seconds_kind == "estimate" and r1.seconds == pytest.approx(per / b.clock_hz)
+        assert (r1.cycles_est is not None) == (b.arch == "cortex-m")
+        if r1.cycles_est is not None:
+            assert r1.cycles_est == r1b.cycles_est, "deterministic"
+            assert r1.instructions <= r1.cycles_est.low <= r1.cycles_est.nominal <= r1.cycles_est.high
     assert counts[0] > 0 and counts[0] == counts[1], "deterministic"
     assert 1.8 < counts[2] / counts[0] < 2.2, "twice the loop, about twice the count"
     assert 8 <= r1.stack_bytes <= 1024
@@ -81,7 +88,7 @@ def test_board_runs_measures_and_scales(board, tmp_path):
 
 
 @pytest.mark.parametrize("board", _boards(["uno", "samd21"]) + _boards(["mega2560", "nrf52840", "bluepill",
-                                                                       "rp2040", *RV_BOARDS], slow=True))
+                                                                       "rp2040", *RV_BOARDS, *XT_BOARDS], slow=True))
 def test_too_big_static_array_does_not_fit(board, tmp_path):
     t = _target(board)
     src = C_DIR / "big.c"
@@ -165,7 +172,7 @@ def test_esp32_has_no_target():
 def test_float32_bits_identical_on_host_avr_and_cortexm(tmp_path):
     inp = _input(300, DATA[:1000])
     outputs = {}
-    for name in ["host", "uno", "samd21", "bluepill", "nrf52840", "esp32c3", "ch32v003"]:
+    for name in ["host", "uno", "samd21", "bluepill", "nrf52840", "esp32c3", "ch32v003", "esp8266"]:
         t = _target(name)
         outputs[name] = t.run(_build_work(t, tmp_path / name), inp).output
     assert len(set(outputs.values())) == 1, outputs

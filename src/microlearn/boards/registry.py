@@ -29,6 +29,9 @@ class Board:
     machine_args: tuple[str, ...] = ()  # extra emulator arguments (e.g. memory sizes)
     measure: str | None = None      # 'cycles' (exact) | 'instructions' (executed) | None
     stack_reserve_bytes: int = 256  # SRAM kept free for the stack when linking
+    # Flash wait states a taken branch's instruction refetch pays at `clock_hz` on a part whose flash has
+    # no instruction cache in front of it (targets/cycle_model.py); 0 where a cache or zero-wait flash hides it.
+    flash_wait_states: int = 0
     flash_origin: int = 0           # where the program is linked on the emulated machine
     ram_origin: int = 0
     aliases: tuple[str, ...] = ()
@@ -48,6 +51,9 @@ class Board:
             tools["libsimavr-dev"] = os.path.exists("/usr/include/simavr/sim_avr.h")
         elif self.emulator:
             tools[self.emulator] = shutil.which(self.emulator) is not None
+        if self.arch == "xtensa" and self.compiler:
+            # the C library, whose specs live outside gcc's search path (targets/xtensa.py)
+            tools["picolibc-xtensa-lx106-elf"] = os.path.exists("/usr/lib/xtensa-lx106-elf/picolibc.specs")
         return tools
 
 
@@ -57,8 +63,8 @@ _M0_NOTES = ("Emulated on qemu's 'microbit' machine (nRF51, Cortex-M0: ARMv6-M, 
              "as the M0+, so code using an instruction the part lacks faults). Its memory is resized with "
              "-global nrf51-soc.flash-size/sram-size to this board's, so the emulator holds everything "
              "that fits the board (the default microbit has only 256 KB flash and 16 KB RAM). "
-             "Instruction counts only: the M0+ executes most instructions in 1 cycle, loads/stores and "
-             "taken branches in 2, so real cycles are higher.")
+             "Instruction counts, and cycles estimated from the Cortex-M0+ timing table (loads/stores and "
+             "taken branches 2 cycles, BL 3; targets/cycle_model.py).")
 
 _RV_FLASH = 0x8000_0000  # in the RAM of qemu's virt machine: where -bios none starts the program
 _RV_RAM = 0x8400_0000    # 64 MB above: the board's SRAM, whatever its flash size
@@ -85,14 +91,18 @@ BOARDS: tuple[Board, ...] = (
           ram_origin=0x2000_0000, aliases=("nrf52",),
           notes="Emulated on qemu's mps2-an386 (Cortex-M4 with FPU; 4 MB code RAM at 0, 4 MB RAM at "
                 "0x20000000), linked with the nRF52840's 1 MB flash / 256 KB RAM limits. Instruction "
-                "counts only; time = instructions / clock is an estimate (flash wait states and "
-                "multi-cycle instructions make the real part slower)."),
+                "counts, and cycles estimated from the Cortex-M4 timing tables (targets/cycle_model.py; "
+                "flash cache misses not modelled)."),
     Board("bluepill", "Cortex-M3", "STM32F103C8", 72_000_000, 64 * KB, 20 * KB, False, "cortex-m",
           "arm-none-eabi-gcc", ("-mcpu=cortex-m3", "-mthumb"), "qemu-system-arm", "mps2-an385",
           measure="instructions", stack_reserve_bytes=2 * KB, ram_origin=0x2000_0000, aliases=("stm32f103",),
+          # RM0008 (STM32F10x reference manual), FLASH_ACR.LATENCY: two wait states for 48 < SYSCLK <= 72 MHz;
+          # its prefetch buffer hides them on sequential fetches, not after a taken branch.
+          flash_wait_states=2,
           notes="Emulated on qemu's mps2-an385 (Cortex-M3), linked with the STM32F103C8's 64 KB flash / "
                 "20 KB RAM limits (flash at 0, where the real part aliases it). No FPU: float is soft. "
-                "At 72 MHz the real part has 2 flash wait states: instructions/clock underestimates time."),
+                "At 72 MHz the real part has 2 flash wait states (prefetch hides them except after taken "
+                "branches: the cycle estimate adds them there)."),
     Board("samd21", "Cortex-M0+", "ATSAMD21G18", 48_000_000, 256 * KB, 32 * KB, False, "cortex-m",
           "arm-none-eabi-gcc", ("-mcpu=cortex-m0plus", "-mthumb"), "qemu-system-arm", "microbit",
           ("-global", f"nrf51-soc.flash-size={256 * KB}", "-global", f"nrf51-soc.sram-size={32 * KB}"),
@@ -116,6 +126,20 @@ BOARDS: tuple[Board, ...] = (
           stack_reserve_bytes=256, flash_origin=_RV_FLASH, ram_origin=_RV_RAM, aliases=("ch32v",),
           notes="WCH CH32V003 (RV32EC: 16 registers, no multiply/divide, no FPU), the RISC-V counterpart of the "
                 "Uno. " + _RV_NOTES + " " + _RV32E_NOTE),
+    Board("esp8266", "Xtensa LX106", "ESP8266EX", 80_000_000, 1024 * KB, 80 * KB, False, "xtensa",
+          "xtensa-lx106-elf-gcc", ("-mlongcalls", "-mtext-section-literals"), "qemu-system-xtensa", "sim",
+          ("-cpu", "lx106"), measure="instructions", stack_reserve_bytes=4 * KB, flash_origin=0x4020_0000,
+          ram_origin=0x3FFE_8000, aliases=("nodemcu", "wemos-d1-mini", "esp-12e"),
+          notes="ESP8266 (Xtensa LX106 at 80 MHz, no FPU: float is soft), emulated on qemu-system-xtensa's sim "
+                "machine with its lx106 CPU; linked with code in the mapped flash at 0x40200000 (1 MB of the "
+                "module's flash) and data in the 80 KB of data RAM the SDK leaves a program at 0x3FFE8000. "
+                "Constants are in RAM, as in Arduino's ESP8266 core (the mapped flash takes only aligned 32-bit "
+                "loads). A real program has less RAM: Wi-Fi and the SDK take a share (about 40-50 KB of heap is "
+                "left with Wi-Fi on). The sim machine has more RAM than the part, so a store past the 80 KB does "
+                "not fault; the linker enforces static data and the stack scan measures the stack. Debian's "
+                "libgcc for the lx106 lacks soft-float add/multiply and integer division: the target brings its "
+                "own (support/xtensa/); the C library is Debian's picolibc. Instruction counts only; time = instructions / "
+                "clock is an estimate (no cycle model; code from the flash cache is slower on a miss)."),
     Board("esp32", "Xtensa LX6", "ESP32", 240_000_000, 4096 * KB, 520 * KB, True, "xtensa", None,
           (), None, None, measure=None, stack_reserve_bytes=8 * KB, aliases=("esp32-wroom",),
           notes="Planner figures only: no Xtensa toolchain or emulator here. Of the 520 KB SRAM, 192 KB is "

@@ -169,9 +169,13 @@ def format_report(r: dict) -> str:
         cost.append(f"{r['cycles']:,} cycles")
     if r.get("instructions") is not None:
         cost.append(f"{r['instructions']:,} instructions")
+    if r.get("cycles_est") is not None:
+        low, high = r["cycles_est_range"]
+        cost.append(f"~{r['cycles_est']:,} cycles (estimate, {low:,}-{high:,})")
     if r.get("seconds") is not None:
+        per = ("estimated cycles" if r.get("cycles_est") is not None else "1 instruction per cycle")
         kind = {"wall": "wall time", "exact": "exact at the board clock",
-                "estimate": "estimate at the board clock, 1 instruction per cycle"}.get(r["seconds_kind"], "")
+                "estimate": f"estimate at the board clock, {per}"}.get(r["seconds_kind"], "")
         cost.append(f"{r['seconds']:.6g} s ({kind})")
     if cost:
         lines.append("  training: " + ", ".join(cost))

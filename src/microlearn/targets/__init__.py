@@ -11,13 +11,14 @@ from .errors import BuildError, DoesNotFit, RunError, RunTimeout, SandboxUnavail
 from .host import HostTarget
 from .riscv import RiscVTarget
 from .serial_port import EmulatedPort, SerialRunResult, emulated_serial_port
+from .xtensa import XtensaTarget
 
-RUNNERS = {"avr": AvrTarget, "cortex-m": CortexMTarget, "riscv": RiscVTarget}
+RUNNERS = {"avr": AvrTarget, "cortex-m": CortexMTarget, "riscv": RiscVTarget, "xtensa": XtensaTarget}
 
 
 def target_for(board: Board, **kwargs) -> Target:
     """The Target that builds and runs code for this board (kwargs go to its constructor)."""
-    runner = RUNNERS.get(board.arch)
+    runner = RUNNERS.get(board.arch) if board.emulator is not None else None
     if runner is None:
         raise TargetUnavailable(f"{board.name}: no toolchain or emulator for {board.core} here; "
                                 "the planner can still size programs for it, but they cannot be run")
@@ -31,6 +32,6 @@ def get_target(name: str, **kwargs) -> Target:
     return target_for(get_board(name), **kwargs)
 
 
-__all__ = ["Build", "RunResult", "Target", "HostTarget", "AvrTarget", "CortexMTarget", "RiscVTarget", "get_target",
+__all__ = ["Build", "RunResult", "Target", "HostTarget", "AvrTarget", "CortexMTarget", "RiscVTarget", "XtensaTarget", "get_target",
            "target_for", "TargetError", "TargetUnavailable", "BuildError", "DoesNotFit", "RunError", "RunTimeout",
            "SandboxUnavailable", "symbols", "emulated_serial_port", "EmulatedPort", "SerialRunResult"]

@@ -39,8 +39,9 @@ class RunResult:
     exit_code: int = 0
     cycles: int | None = None        # exact CPU cycles of the measured region (simavr)
     instructions: int | None = None  # executed instructions of the measured region (qemu)
+    cycles_est: object = None          # estimated cycles, with bounds (qemu, cycle_model.py)
     seconds: float | None = None     # time of the measured region
-    seconds_kind: str | None = None  # 'wall' (host), 'exact' (cycles/clock), 'estimate' (instructions/clock)
+    seconds_kind: str | None = None  # 'wall' (host), 'exact' (cycles/clock), 'estimate' (cycles_est/clock)
     stack_bytes: int | None = None   # stack high-water mark during the run
     extra: dict = field(default_factory=dict)
 

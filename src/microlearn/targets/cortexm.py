@@ -1,9 +1,9 @@
 """Cortex-M boards: arm-none-eabi-gcc + newlib-nano, run under qemu-system-arm.
 
 Measurement: a TCG plugin (support/cortexm/count_plugin.c, built once with the host
-compiler and cached) counts the guest instructions executed between the markers.
-qemu has no cycle model, so time = instructions / clock is an ESTIMATE that assumes
-one instruction per cycle. I/O is semihosting on files in a private run directory; a run with
+compiler and cached) counts the guest instructions executed between the markers, and, for
+the cores cycle_model.py knows, an estimate of their cycles from the ARM manuals' timing
+tables (qemu itself has no cycle model): time = estimated cycles / clock, an ESTIMATE. I/O is semihosting on files in a private run directory; a run with
 `uart=True` takes UART0 instead (what an Arduino sketch's Serial drives, deploy/shim): qemu's pipe chardev
 on two regular files of the run directory feeds it the input bytes and collects what the guest sends.
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from . import _toolchain as tc
+from . import cycle_model
 from .base import SUPPORT_DIR, Build, RunResult, Target, parse_measurements
 from .errors import RunError, RunTimeout
 from .sandbox import DEFAULT_MAX_OUTPUT, run_confined
@@ -55,6 +56,7 @@ class CortexMTarget(Target):
         self.board = board
         self.name = board.name
         self.cc, self.size, self.nm, self.qemu, self.host_cc = cc, size, nm, qemu, host_cc
+        self.objdump = nm[:-2] + "objdump" if nm.endswith("nm") else "objdump"
         self.stack_reserve = board.stack_reserve_bytes if stack_reserve_bytes is None else stack_reserve_bytes
 
     def check(self) -> None:
@@ -69,6 +71,7 @@ class CortexMTarget(Target):
     # What a subclass for another core changes (targets/riscv.py): its support folder, the C library's
     # flags (at compile time, before the sources; at link time, after the objects) and the libraries last.
     support_dir = CM_SUPPORT
+    support_sources = ("startup.c", "mlrn_target.c")   # compiled on their own, then linked with the program
 
     def _libc_compile_flags(self) -> list[str]:
         return []
@@ -98,7 +101,7 @@ class CortexMTarget(Target):
         workdir, elf, common = tc.start_cross_build(self, workdir)
         # The support code is compiled on its own (its flags must not leak into user code).
         objs = []
-        for src in ("startup.c", "mlrn_target.c"):
+        for src in self.support_sources:
             obj = workdir / f"mlrn_{Path(src).stem}.o"
             proc = subprocess.run([*common, *_SUPPORT_FLAGS, "-std=c99", *self._libc_compile_flags(), "-I",
                                    str(sup), "-c", str(sup / src), "-o", str(obj)], capture_output=True, text=True)
@@ -125,7 +128,20 @@ class CortexMTarget(Target):
         build.marker_addrs = _markers(addrs)
         return build
 
-    def qemu_command(self, build: Build, report_fd: int | None = None, *, uart: Path | None = None) -> list[str]:
+    def cost_table(self, build: Build) -> str | None:
+        """The cycle model's cost table of a build (cycle_model.write_cost_file's format), made once per
+        build; None when the board's core has no model."""
+        if cycle_model.core_for(self.board) is None:
+            return None
+        if getattr(build, "cycle_costs", None) is None:
+            with tempfile.TemporaryDirectory(prefix="mlrn-costs-") as tmp:
+                out = Path(tmp) / "costs.txt"
+                cycle_model.write_cost_file(Path(build.path), self.board, out, objdump=self.objdump)
+                build.cycle_costs = out.read_text()
+        return build.cycle_costs
+
+    def qemu_command(self, build: Build, report_fd: int | None = None, *, uart: Path | None = None,
+                     costs: Path | None = None) -> list[str]:
         """The qemu command line. The plugin's report goes to `report_fd` (an inherited descriptor the
         guest cannot reach), or without one to qemu's log on stderr (add it with -d plugin). UART0 is off
         (the pair "-serial", "none") unless `uart` is a base path: then qemu feeds UART0 the bytes of the
@@ -146,11 +162,12 @@ class CortexMTarget(Target):
                 "-nodefaults", "-net", "none",
                 "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
                 "-semihosting-config", "enable=on,target=native", "-kernel", str(Path(build.path).resolve()),
-                *self.plugin_args(build, report_fd)]
+                *self.plugin_args(build, report_fd, costs)]
 
-    def plugin_args(self, build: Build, report_fd: int | None) -> list[str]:
-        """qemu's -plugin arguments: the counting plugin on the marker addresses, the instruction limit and
-        where the report goes (qemu's log with -d plugin when there is no report_fd)."""
+    def plugin_args(self, build: Build, report_fd: int | None, costs: Path | None = None) -> list[str]:
+        """qemu's -plugin arguments: the counting plugin on the marker addresses, the instruction limit,
+        the cycle model's cost table (`costs`) and where the report goes (qemu's log with -d plugin when
+        there is no report_fd)."""
         markers = getattr(build, "marker_addrs", None)
         if markers is None:
             markers = _markers(tc.symbols(self.nm, build.path)[1])
@@ -159,6 +176,8 @@ class CortexMTarget(Target):
             args += f",limit={self.max_instructions}"
         if report_fd is not None:
             args += f",report_fd={report_fd}"
+        if costs is not None:
+            args += f",costs={_qemu_opt(costs)}"
         return ["-plugin", f"{self.plugin()}{args}", *([] if report_fd is not None else ["-d", "plugin"])]
 
     def run(self, build: Build, input_bytes: bytes = b"", timeout: float = 120.0, *, uart: bool = False,
@@ -188,12 +207,18 @@ class CortexMTarget(Target):
                 (run_dir / _UART_OUT).write_bytes(b"")
                 uart_files = run_dir / _UART_BASE
             report_fd = os.open(Path(rep) / "report", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            table = self.cost_table(build)
+            costs = None
+            if table is not None:
+                costs = Path(rep) / "costs.txt"
+                costs.write_text(table)
             start = time.monotonic()
             try:
-                cmd = self.qemu_command(build, report_fd=report_fd, uart=uart_files)
-                # The guest reaches the host through semihosting: it may read the firmware and the plugin,
-                # and write only in run_dir (sandbox.run_confined).
-                proc = run_confined(cmd, cwd=run_dir, read=[Path(build.path).resolve(), self.plugin()],
+                cmd = self.qemu_command(build, report_fd=report_fd, uart=uart_files, costs=costs)
+                # The guest reaches the host through semihosting: it may read the firmware, the plugin and
+                # its cost table, and write only in run_dir (sandbox.run_confined).
+                proc = run_confined(cmd, cwd=run_dir, read=[Path(build.path).resolve(), self.plugin(),
+                                                            *([costs] if costs is not None else [])],
                                     write=[run_dir], timeout=timeout, max_output=self.max_output,
                                     watch=[run_dir / _OUTPUT, run_dir / _MEAS, run_dir / _UART_OUT],
                                     max_memory=_QEMU_MEMORY, pass_fds=[report_fd], cc=self.host_cc)
@@ -247,9 +272,14 @@ class CortexMTarget(Target):
             # The scan found no paint left at all: the stack went through the heap into static data.
             raise RunError(f"{self.name}: stack overflow: the stack used all {self.board.sram_bytes - static} "
                            "bytes of RAM left after static data", output)
-        return RunResult(output=output, exit_code=0, instructions=instructions,
-                         seconds=instructions / self.board.clock_hz if instructions is not None else None,
-                         seconds_kind="estimate" if instructions is not None else None, stack_bytes=stack,
+        est = (cycle_model.estimate(self.board, int(meas.get("cycles_est", -1)), int(meas.get("cycles_taken", 0)),
+                                    int(meas.get("cycles_div", 0))) if instructions is not None else None)
+        est_total = cycle_model.estimate(self.board, int(meas.get("cycles_est_total", -1)),
+                                         int(meas.get("cycles_taken_total", 0)), int(meas.get("cycles_div_total", 0)))
+        counted = est.nominal if est is not None else instructions
+        return RunResult(output=output, exit_code=0, instructions=instructions, cycles_est=est,
+                         seconds=counted / self.board.clock_hz if counted is not None else None,
+                         seconds_kind="estimate" if counted is not None else None, stack_bytes=stack,
                          extra={"total_instructions": int(meas.get("total_instructions", 0)),
                                 # every begin..end pair (see count_plugin.c for the pairing rules)
                                 "marked_total": int(meas.get("marked_total", 0)),
@@ -257,7 +287,12 @@ class CortexMTarget(Target):
                                 "marked_span": (int(meas["marked_span"]) if int(meas.get("marked_span", -1)) >= 0
                                                 else None),
                                 "marked_unpaired": int(meas.get("marked_unpaired", 0)),
-                                "seconds_assumes": "1 instruction per cycle",
+                                "seconds_assumes": (f"cycle model of the {self.board.core} "
+                                                    "(targets/cycle_model.py)" if est is not None
+                                                    else "1 instruction per cycle"),
+                                **({"cycles_est_total": est_total.nominal,
+                                    "cycles_est_total_range": (est_total.low, est_total.high)}
+                                   if est_total is not None else {}),
                                 "sram_used_bytes": static + (stack or 0),
                                 "wall_seconds": wall,
                                 **({"semihosting_output": semihosting_output} if uart else {}),
@@ -265,7 +300,8 @@ class CortexMTarget(Target):
 
 
 _PLUGIN_KEYS = frozenset({"instructions", "marked_total", "marked_pairs", "marked_span", "marked_unpaired",
-                          "total_instructions", "instruction_limit"})
+                          "total_instructions", "instruction_limit", "cycles_est", "cycles_taken", "cycles_div",
+                          "cycles_est_total", "cycles_taken_total", "cycles_div_total"})
 
 
 def _markers(addrs: Mapping[str, int]) -> tuple[int | None, int | None]:

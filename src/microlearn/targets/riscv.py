@@ -77,7 +77,8 @@ class RiscVTarget(CortexMTarget):
     def _link_libs(self) -> list[str]:
         return ["-lm", *self._libgcc()]
 
-    def qemu_command(self, build: Build, report_fd: int | None = None, *, uart: Path | None = None) -> list[str]:
+    def qemu_command(self, build: Build, report_fd: int | None = None, *, uart: Path | None = None,
+                     costs: Path | None = None) -> list[str]:
         """The qemu command line (as CortexMTarget.qemu_command; no UART: the virt machine's 16550 has no
         driver here, so `uart` is refused)."""
         if uart is not None:
@@ -89,4 +90,4 @@ class RiscVTarget(CortexMTarget):
                 "-serial", "none", "-nodefaults", "-net", "none",
                 "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
                 "-semihosting-config", "enable=on,target=native", "-kernel", str(Path(build.path).resolve()),
-                *self.plugin_args(build, report_fd)]
+                *self.plugin_args(build, report_fd, costs)]

@@ -23,7 +23,7 @@ def main(runs=RUNS) -> int:
     tr, te = idx[:100], idx[100:]
     print("microlearn demo: Iris setosa vs rest, 100 training samples, linear SVM, C=1, wss2 solver\n")
     head = (f"{'target':10s} {'storage':8s} {'status':10s} {'iter':>5s} {'acc':>6s} {'agree':>6s} "
-            f"{'cost of the training call':>34s} {'flash B':>8s} {'SRAM B':>7s}")
+            f"{'cost of the training call':>44s} {'flash B':>8s} {'SRAM B':>7s}")
     print(head)
     print("-" * len(head))
     skipped, failed = [], []
@@ -38,6 +38,8 @@ def main(runs=RUNS) -> int:
             failed.append(target)
         if r["cycles"] is not None:
             cost = f"{r['cycles']:,} cycles = {r['seconds'] * 1e3:.1f} ms"
+        elif r["instructions"] is not None and r.get("cycles_est") is not None:
+            cost = f"{r['instructions']:,} instr, ~{r['cycles_est']:,} cyc ~ {r['seconds'] * 1e3:.2f} ms*"
         elif r["instructions"] is not None:
             cost = f"{r['instructions']:,} instr ~ {r['seconds'] * 1e3:.2f} ms*"
         else:
@@ -45,9 +47,10 @@ def main(runs=RUNS) -> int:
         sram = r["sram_bytes"] if r["sram_bytes"] is not None else "-"
         flash = r["flash_bytes"] if r["flash_bytes"] is not None else "-"
         print(f"{target:10s} {storage:8s} {r['status']:10s} {r['iterations']:5d} {100 * r['accuracy']:5.1f}% "
-              f"{100 * r['agreement']:5.1f}% {cost:>34s} {flash!s:>8s} {sram!s:>7s}")
-    print("\n* Cortex-M: executed instructions counted by qemu; the time is an estimate at the board clock "
-          "assuming 1 instruction per cycle.\n  AVR: exact cycles from simavr. SRAM = static data + measured "
+              f"{100 * r['agreement']:5.1f}% {cost:>44s} {flash!s:>8s} {sram!s:>7s}")
+    print("\n* Cortex-M: executed instructions counted by qemu; cycles and time are estimates: the ARM manuals' "
+          "instruction timings\n  applied to what ran (targets/cycle_model.py; docs/targets.md gives the error "
+          "bars).\n  AVR: exact cycles from simavr. SRAM = static data + measured "
           "stack peak. 'agree' = device predictions equal to the Python reference's.")
     if runs and len(skipped) == len(runs):
         raise TargetUnavailable(f"every target was skipped ({', '.join(skipped)}): no compiler or emulator found; "

@@ -48,7 +48,9 @@ def time_predict(est, capacity, board, X_train, y_train_idx, x_test, timeout=600
     cfg = config_from_estimator(est, capacity)
     run = train_on_target(cfg, get_target(board), X_train, y_train_idx, np.asarray(x_test)[None, :],
                           np.zeros(1, np.uint8), timeout=timeout, dump=False, measure="predict")
-    return {"infer_cycles": run.cycles, "infer_instructions": run.instructions, "infer_seconds": run.seconds}
+    return {"infer_cycles": run.cycles, "infer_instructions": run.instructions,
+            "infer_cycles_est": run.cycles_est.nominal if run.cycles_est is not None else None,
+            "infer_seconds": run.seconds}
 
 
 def run_case(case: dict) -> dict:
@@ -82,7 +84,7 @@ def run_case(case: dict) -> dict:
     rec["wall_seconds"] = round(time.perf_counter() - t0, 3)
     for k in ("status", "iterations", "python_iterations", "accuracy", "python_accuracy", "agreement",
               "max_alpha_diff", "flash_bytes", "sram_bytes", "static_ram_bytes", "stack_bytes", "buffer_bytes",
-              "cycles", "instructions", "seconds", "seconds_kind"):
+              "cycles", "instructions", "cycles_est", "cycles_est_range", "seconds", "seconds_kind"):
         rec[k] = r[k]
     if case.get("infer") and r["status"] in ("converged", "max_iter"):
         est = r["_estimator"]
@@ -150,6 +152,12 @@ GOALS = [
          board="nrf52840", storage="float32", metric="instructions", limit=2_000_000),
     dict(goal="digits 6 vs rest, 120 samples, bluepill, int8 storage: trains", dataset="digits6", n=120,
          board="bluepill", storage="int8", metric="instructions", limit=None),
+    # The RISC-V and Xtensa boards (issue 14): Iris-100 and breast cancer-60 train with agreement 1.0.
+    *[dict(goal=f"{label}, {b}, {st}: trains", dataset=ds, n=n, board=b, storage=st, metric="instructions",
+           limit=None)
+      for ds, n, label in (("iris", 100, "iris setosa vs rest, 100 samples"),
+                           ("cancer", 60, "breast cancer, 60 samples"))
+      for b, st in (("esp32c3", "float32"), ("ch32v003", "int8"), ("esp8266", "float32"))],
 ]
 
 

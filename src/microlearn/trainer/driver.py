@@ -29,6 +29,7 @@ class DeviceRun:
     correct: int = 0
     cycles: int | None = None
     instructions: int | None = None
+    cycles_est: object = None              # targets.cycle_model.CycleEstimate (qemu boards with a model)
     seconds: float | None = None
     seconds_kind: str | None = None
     flash_bytes: int | None = None

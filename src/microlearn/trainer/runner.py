@@ -53,7 +53,7 @@ def train_on_target(cfg: TrainerConfig, target: Target, X_train, y_train_idx, X_
                 raise
             raise err from exc
         run = parse_output(res.output, target.name)
-        run.cycles, run.instructions = res.cycles, res.instructions
+        run.cycles, run.instructions, run.cycles_est = res.cycles, res.instructions, res.cycles_est
         run.seconds, run.seconds_kind = res.seconds, res.seconds_kind
         run.flash_bytes, run.static_ram_bytes = build.flash_bytes, build.static_ram_bytes
         run.stack_bytes, run.symbol_sizes = res.stack_bytes, build.symbol_sizes
@@ -204,6 +204,9 @@ def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "h
         "buffer_bytes": sum(cfg.buffers().values()),
         "cycles": run.cycles,
         "instructions": run.instructions,
+        # estimated cycles of the qemu boards (targets/cycle_model.py), with the manuals' bounds
+        "cycles_est": run.cycles_est.nominal if run.cycles_est is not None else None,
+        "cycles_est_range": [run.cycles_est.low, run.cycles_est.high] if run.cycles_est is not None else None,
         "seconds": run.seconds,
         "seconds_kind": run.seconds_kind,
     }

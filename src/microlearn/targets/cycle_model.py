@@ -1,0 +1,250 @@
+"""Cycle estimates for Cortex-M boards: a per-core timing model applied to the instructions qemu executed.
+
+qemu has no cycle model: it counts instructions. This module gives each instruction of a firmware its
+cost in cycles from the ARM technical reference manuals' instruction timing tables (zero wait states):
+
+- Cortex-M4 TRM (DDI 0439), table 3-1 "Processor instruction set summary" and table 7-1 (FPU);
+- Cortex-M3 TRM (DDI 0337), table 3-1 (the same pipeline; multiply-accumulate and long multiplies slower);
+- Cortex-M0+ TRM (DDI 0484) / ARMv6-M instruction summary (2-stage pipeline: loads, stores and taken
+  branches 2 cycles, BL 3, a single-cycle multiplier as on the SAMD21 and the RP2040).
+
+The plugin (support/cortexm/count_plugin.c, `costs=FILE`) adds each executed instruction's static cost and,
+when a branch is taken (the next block does not start at the branch's fall-through address), its refill
+penalty. What the manuals leave as a range is counted separately, so a run reports a nominal estimate
+and bounds: a pipeline refill P is 1 to 3 cycles on the M3/M4 (1 nominal: taken branches measured at 2
+cycles on an M4 when the target is aligned), a divide 2 to 12 (7 nominal). Not modelled (they widen the
+error bars, see docs/targets.md): flash wait states hidden by caches or prefetch buffers (only the
+taken-branch refetch on a part without a cache is added, `Board.flash_wait_states`), IT folding,
+unaligned 32-bit instructions, bus contention, interrupts.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import _toolchain as tc
+
+# Categories the plugin counts separately (their cost is a range in the manuals).
+CAT_NONE, CAT_DIV = 0, 1
+
+
+@dataclass(frozen=True)
+class CoreTiming:
+    """One core's instruction costs (cycles, zero wait states)."""
+    name: str
+    load: int                 # LDR/STR (single)
+    load_pipelined: int       # a load/store right after another one (M3/M4 overlap address and data phases)
+    multiple_base: int        # LDM/STM/PUSH/POP: base + number of registers
+    pop_pc_extra: int         # POP {.., pc} / LDM with pc: extra over the multiple
+    branch: int               # a branch's own cost (not taken, or before the refill)
+    refill: int               # nominal pipeline refill after a taken branch
+    refill_min: int
+    refill_max: int
+    bl_extra: int             # BL over a taken B (M0+: 3 vs 2)
+    mul: int
+    mla: int
+    long_mul: int             # SMULL/UMULL
+    long_mla: int             # SMLAL/UMLAL
+    div: int                  # nominal SDIV/UDIV
+    div_min: int
+    div_max: int
+    fpu: dict                 # VFP mnemonic (no suffix) -> cycles; empty: no FPU
+    fpu_mem: int = 2          # VLDR/VSTR (single)
+
+
+_M4_FPU = {
+    "vadd": 1, "vsub": 1, "vmul": 1, "vnmul": 1, "vabs": 1, "vneg": 1, "vcmp": 1, "vcmpe": 1, "vcvt": 1,
+    "vcvtr": 1, "vmov": 1, "vmrs": 1, "vmsr": 1, "vmla": 3, "vmls": 3, "vnmla": 3, "vnmls": 3, "vfma": 3,
+    "vfms": 3, "vfnma": 3, "vfnms": 3, "vdiv": 14, "vsqrt": 14,
+}
+
+CORES = {
+    "Cortex-M4F": CoreTiming("Cortex-M4F", load=2, load_pipelined=1, multiple_base=1, pop_pc_extra=1, branch=1,
+                             refill=1, refill_min=1, refill_max=3, bl_extra=0, mul=1, mla=1, long_mul=1,
+                             long_mla=1, div=7, div_min=2, div_max=12, fpu=_M4_FPU),
+    "Cortex-M3": CoreTiming("Cortex-M3", load=2, load_pipelined=1, multiple_base=1, pop_pc_extra=1, branch=1,
+                            refill=1, refill_min=1, refill_max=3, bl_extra=0, mul=1, mla=2, long_mul=4,
+                            long_mla=5, div=7, div_min=2, div_max=12, fpu={}),
+    # ARMv6-M: no divide instruction, no long multiplies, no FPU (those never occur in its code).
+    "Cortex-M0+": CoreTiming("Cortex-M0+", load=2, load_pipelined=2, multiple_base=1, pop_pc_extra=2, branch=1,
+                             refill=1, refill_min=1, refill_max=1, bl_extra=1, mul=1, mla=1, long_mul=1,
+                             long_mla=1, div=1, div_min=1, div_max=1, fpu={}),
+}
+
+_COND = ("eq", "ne", "cs", "hs", "cc", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le", "al")
+_LINE = re.compile(r"^\s*([0-9a-f]+):\s+([a-z][a-z0-9.]*)\s*(.*)$")
+_LOADS = re.compile(r"^(ldr|str)(b|h|sb|sh|ex|exb|exh|t|bt|ht|sbt|sht)?$")
+_MULTI = re.compile(r"^(ldm|stm)(ia|db|fd|ea)?$")
+
+
+@dataclass(frozen=True)
+class InsnCost:
+    base: int       # cycles when not taken / always
+    penalty: int    # extra cycles when it branches (0: not a branch)
+    category: int   # CAT_NONE or CAT_DIV
+
+
+def _strip(mnemonic: str) -> str:
+    """ldr.w -> ldr, bne.n -> bne, vadd.f32 -> vadd."""
+    return mnemonic.split(".", 1)[0]
+
+
+def _branch_cond(m: str) -> str | None:
+    """The mnemonic without a condition suffix if it is a B<cond>, else None."""
+    if m == "b":
+        return "b"
+    if m.startswith("b") and m[1:] in _COND:
+        return "b"
+    return None
+
+
+def _reg_count(operands: str) -> tuple[int, bool]:
+    """Registers in a {..} list (ranges like r4-r7 counted), and whether pc is among them."""
+    inner = operands[operands.find("{") + 1: operands.find("}")] if "{" in operands else ""
+    n, has_pc = 0, False
+    for part in (p.strip() for p in inner.split(",") if p.strip()):
+        if "-" in part:
+            lo, hi = (int(re.sub(r"\D", "", x) or 0) for x in part.split("-"))
+            n += max(hi - lo + 1, 1)
+        else:
+            n += 1
+            has_pc |= part == "pc"
+    return n, has_pc
+
+
+def _writes_pc(operands: str) -> bool:
+    return operands.split(",", 1)[0].strip() == "pc"
+
+
+def classify(core: CoreTiming, mnemonic: str, operands: str, after_memory: bool, wait_states: int) -> InsnCost:
+    """The cost of one instruction on `core`. `after_memory`: the instruction before it in program order is a
+    single load/store (the M3/M4 pipeline the pair). `wait_states`: flash wait states a taken branch's refetch
+    pays (a part without an instruction cache)."""
+    m = _strip(mnemonic)
+    refill = core.refill + wait_states
+    if _branch_cond(m):
+        return InsnCost(core.branch, refill, CAT_NONE)
+    if m in ("bl", "blx"):
+        return InsnCost(core.branch + core.bl_extra, refill, CAT_NONE)
+    if m == "bx":
+        return InsnCost(core.branch, refill, CAT_NONE)
+    if m in ("cbz", "cbnz"):
+        return InsnCost(core.branch, refill, CAT_NONE)
+    if m in ("tbb", "tbh"):
+        return InsnCost(core.load, refill, CAT_NONE)
+    if m in ("push", "pop", "vpush", "vpop") or _MULTI.match(m) or re.match(r"^v(ldm|stm)(ia|db)?$", m):
+        n, pc = _reg_count(operands)
+        if m.startswith("v"):
+            n = n or 1
+        cost = core.multiple_base + n
+        return InsnCost(cost + (core.pop_pc_extra if pc else 0), refill if pc else 0, CAT_NONE)
+    if m in ("ldrd", "strd"):
+        return InsnCost(core.multiple_base + 2, 0, CAT_NONE)
+    if _LOADS.match(m):
+        cost = core.load_pipelined if after_memory else core.load
+        if m.startswith("ldr") and _writes_pc(operands):
+            return InsnCost(cost, refill, CAT_NONE)
+        return InsnCost(cost, 0, CAT_NONE)
+    if m in ("vldr", "vstr"):
+        return InsnCost(core.fpu_mem, 0, CAT_NONE)
+    if m in ("sdiv", "udiv"):
+        return InsnCost(core.div, 0, CAT_DIV)
+    if m in ("mul", "muls"):
+        return InsnCost(core.mul, 0, CAT_NONE)
+    if m in ("mla", "mls"):
+        return InsnCost(core.mla, 0, CAT_NONE)
+    if m in ("smull", "umull"):
+        return InsnCost(core.long_mul, 0, CAT_NONE)
+    if m in ("smlal", "umlal"):
+        return InsnCost(core.long_mla, 0, CAT_NONE)
+    if m.startswith("v") and core.fpu:
+        return InsnCost(core.fpu.get(m, 1), 0, CAT_NONE)
+    if m in ("mov", "add") and _writes_pc(operands):
+        return InsnCost(core.branch, refill, CAT_NONE)
+    if len(m) > 3 and m[-2:] in _COND:
+        # a conditional instruction of an IT block (ldrne, addeq, bxeq): cost as the unconditional one
+        return classify(core, m[:-2], operands, after_memory, wait_states)
+    return InsnCost(1, 0, CAT_NONE)
+
+
+def _is_single_memory(mnemonic: str) -> bool:
+    m = _strip(mnemonic)
+    return bool(_LOADS.match(m) or (len(m) > 3 and m[-2:] in _COND and _LOADS.match(m[:-2])))
+
+
+_TARGET = re.compile(r"^([0-9a-f]+)\s*<")
+
+
+def _branch_targets(lines) -> set[int]:
+    """Addresses some direct branch jumps to ("bne.n 8012 <f+0x12>"): there the instruction before in
+    program order is not the one that ran before."""
+    targets = set()
+    for match in lines:
+        mnemonic, operands = match.group(2), match.group(3)
+        m = _strip(mnemonic)
+        if _branch_cond(m) or m in ("cbz", "cbnz", "bl"):
+            t = _TARGET.match(operands.split(",")[-1].strip())
+            if t:
+                targets.add(int(t.group(1), 16))
+    return targets
+
+
+def cost_table(disassembly: str, core: CoreTiming, wait_states: int = 0) -> dict[int, InsnCost]:
+    """{address: cost} for every instruction of an objdump -d listing (no raw bytes). A load or store is
+    paired with the one before it in program order (the M3/M4 overlap), except at a branch target."""
+    lines = [(line, _LINE.match(line)) for line in disassembly.splitlines()]
+    targets = _branch_targets(m for _, m in lines if m)
+    table, previous_memory = {}, False
+    for line, match in lines:
+        if not match:
+            if line.strip().endswith(">:"):  # a new symbol: program order restarts
+                previous_memory = False
+            continue
+        addr, mnemonic, operands = int(match.group(1), 16), match.group(2), match.group(3).split(";")[0]
+        if mnemonic.startswith("."):   # data in a literal pool (.word, .short)
+            previous_memory = False
+            continue
+        after = previous_memory and addr not in targets
+        table[addr] = classify(core, mnemonic, operands, after, wait_states)
+        previous_memory = _is_single_memory(mnemonic) and table[addr].penalty == 0
+    return table
+
+
+def core_for(board) -> CoreTiming | None:
+    """The timing model of a board's core, or None when there is none (AVR is exact; RISC-V not modelled)."""
+    return CORES.get(board.core) if board.arch == "cortex-m" else None
+
+
+def write_cost_file(elf: Path, board, out: Path, objdump: str = "arm-none-eabi-objdump") -> bool:
+    """Write the plugin's cost table for `elf` on `board` (lines "ADDR BASE PENALTY CATEGORY", hex address).
+    False when the board has no model."""
+    core = core_for(board)
+    if core is None:
+        return False
+    tc.require_tool(objdump, "install binutils-arm-none-eabi (comes with gcc-arm-none-eabi)")
+    listing = subprocess.run([objdump, "-d", "--no-show-raw-insn", str(elf)], capture_output=True, text=True,
+                             check=True, timeout=60).stdout
+    table = cost_table(listing, core, board.flash_wait_states)
+    out.write_text("".join(f"{a:x} {c.base} {c.penalty} {c.category}\n" for a, c in sorted(table.items())))
+    return True
+
+
+@dataclass(frozen=True)
+class CycleEstimate:
+    nominal: int
+    low: int
+    high: int
+    taken_branches: int
+    divides: int
+
+
+def estimate(board, cycles: int, taken: int, divides: int) -> CycleEstimate | None:
+    """The plugin's nominal count of a region with its bounds from the manuals' ranges."""
+    core = core_for(board)
+    if core is None or cycles < 0:
+        return None
+    low = cycles - taken * (core.refill - core.refill_min) - divides * (core.div - core.div_min)
+    high = cycles + taken * (core.refill_max - core.refill) + divides * (core.div_max - core.div)
+    return CycleEstimate(cycles, low, high, taken, divides)
