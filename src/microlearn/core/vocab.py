@@ -85,7 +85,7 @@ SMO_PARAMS = (
     ("alpha_tol", "alpha_tol: must be >= 0"),
     ("kernel", "kernel: an MLRN_KERNEL_* type compiled in (MLRN_KERNELS)"),
     ("solver", "solver: MLRN_SMO_SOLVER_WSS2, MLRN_SMO_SOLVER_SIMPLIFIED, or MLRN_SMO_SOLVER_DCD with the linear "
-               "kernel"),
+               "kernel; compiled in (MLRN_SMO_SOLVERS)"),
     ("multiclass", "multiclass: MLRN_SMO_OVO or MLRN_SMO_OVR"),
     ("gamma", "gamma: must be finite"),
     ("coef0", "coef0: must be finite"),

@@ -47,6 +47,16 @@ MLRN_FP_EXACT_BEGIN
 #define MLRN_SMO_OVO 0
 #define MLRN_SMO_OVR 1
 
+/* MLRN_SMO_SOLVERS: the solvers mlrn_smo_train_step compiles (bit s for MLRN_SMO_SOLVER_s; default: all).
+ * A solver is chosen at run time (params.solver), so without this every build would carry every solver's
+ * code (dcd alone is ~2.7 KB of AVR flash). A generated trainer header sets it to wss2 and its own solver
+ * before its first include (wss2 always: the self-learning loop's solver, so a learner header included
+ * later still works). mlrn_smo_init refuses a solver left out (MLRN_SMO_PARAM_SOLVER). */
+#ifndef MLRN_SMO_SOLVERS
+#define MLRN_SMO_SOLVERS 0x7u
+#endif
+#define MLRN_SMO_SOLVER_COMPILED(s) ((MLRN_SMO_SOLVERS >> (s)) & 1u)
+
 #ifndef MLRN_SMO_MAX_CLASSES
 #define MLRN_SMO_MAX_CLASSES 16   /* size of the vote array on the stack */
 #endif
@@ -173,7 +183,8 @@ static inline mlrn_smo_params mlrn_smo_default_params(void) {
 #define MLRN_SMO_PARAM_TOL 3         /* tol > 0 */
 #define MLRN_SMO_PARAM_ALPHA_TOL 4   /* alpha_tol >= 0 */
 #define MLRN_SMO_PARAM_KERNEL 5      /* kernel.type: an MLRN_KERNEL_* that MLRN_KERNELS compiles in */
-#define MLRN_SMO_PARAM_SOLVER 6      /* MLRN_SMO_SOLVER_WSS2, _SIMPLIFIED, or _DCD with the linear kernel */
+#define MLRN_SMO_PARAM_SOLVER 6      /* MLRN_SMO_SOLVER_WSS2, _SIMPLIFIED, or _DCD with the linear kernel;
+                                      * compiled in (MLRN_SMO_SOLVERS) */
 #define MLRN_SMO_PARAM_MULTICLASS 7  /* MLRN_SMO_OVO or MLRN_SMO_OVR */
 #define MLRN_SMO_PARAM_GAMMA 8       /* kernel.gamma finite */
 #define MLRN_SMO_PARAM_COEF0 9       /* kernel.coef0 finite */
@@ -191,7 +202,7 @@ static inline mlrn_smo_params mlrn_smo_default_params(void) {
     X(TOL, !((p)->tol > 0.0f))                                                                        \
     X(ALPHA_TOL, !((p)->alpha_tol >= 0.0f))                                                           \
     X(KERNEL, (p)->kernel.type > MLRN_KERNEL_SIGMOID || !MLRN_KERNEL_COMPILED((p)->kernel.type))      \
-    X(SOLVER, (p)->solver > MLRN_SMO_SOLVER_DCD                                                       \
+    X(SOLVER, (p)->solver > MLRN_SMO_SOLVER_DCD || !MLRN_SMO_SOLVER_COMPILED((p)->solver)             \
                   || ((p)->solver == MLRN_SMO_SOLVER_DCD && (p)->kernel.type != MLRN_KERNEL_LINEAR))          \
     X(MULTICLASS, (p)->multiclass > MLRN_SMO_OVR)                                                     \
     X(GAMMA, !mlrn_isfinite((p)->kernel.gamma))                                                       \
@@ -221,7 +232,8 @@ static inline const char *mlrn_smo_param_str(uint8_t code) {
     static const char t_alpha_tol[] MLRN_FLASH = "alpha_tol: must be >= 0";
     static const char t_kernel[] MLRN_FLASH = "kernel: an MLRN_KERNEL_* type compiled in (MLRN_KERNELS)";
     static const char t_solver[] MLRN_FLASH =
-        "solver: MLRN_SMO_SOLVER_WSS2, MLRN_SMO_SOLVER_SIMPLIFIED, or MLRN_SMO_SOLVER_DCD with the linear kernel";
+        "solver: MLRN_SMO_SOLVER_WSS2, MLRN_SMO_SOLVER_SIMPLIFIED, or MLRN_SMO_SOLVER_DCD with the linear kernel; "
+        "compiled in (MLRN_SMO_SOLVERS)";
     static const char t_multiclass[] MLRN_FLASH = "multiclass: MLRN_SMO_OVO or MLRN_SMO_OVR";
     static const char t_gamma[] MLRN_FLASH = "gamma: must be finite";
     static const char t_coef0[] MLRN_FLASH = "coef0: must be finite";
@@ -588,7 +600,7 @@ static inline mlrn_status mlrn_smo__start_sub(mlrn_smo *s) {
     s->mpos = 0;
     s->passes = 0;
     s->changed = 0;
-    if (s->p.solver == MLRN_SMO_SOLVER_DCD) mlrn_smo__dcd_start(s);
+    if (MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_DCD) && s->p.solver == MLRN_SMO_SOLVER_DCD) mlrn_smo__dcd_start(s);
     return MLRN_OK;
 }
 
@@ -796,7 +808,7 @@ static inline int mlrn_smo__simplified_visit(mlrn_smo *s, uint16_t i, int8_t yi)
 /* Sign the kernel coefficients (coef = y alpha) once the sub-problem is solved. */
 static inline void mlrn_smo__finish_sub(mlrn_smo *s) {
     uint16_t t;
-    if (s->p.solver == MLRN_SMO_SOLVER_WSS2) mlrn_smo__wss2_bias(s);
+    if (MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_WSS2) && s->p.solver == MLRN_SMO_SOLVER_WSS2) mlrn_smo__wss2_bias(s);
     if (s->p.kernel.type != MLRN_KERNEL_LINEAR)
         for (t = 0; t < s->store->n; t++)
             if (mlrn__y(s, s->store->labels[t]) < 0) {
@@ -843,13 +855,16 @@ static inline mlrn_status mlrn_smo_train_step(mlrn_smo *s, uint32_t max_units) {
     if (!s || s->phase != 1) return MLRN_ERR_ARG;
     while (units < max_units) {
         int done = 0;
-        if (s->p.solver == MLRN_SMO_SOLVER_WSS2) {
+        /* the solvers left out of MLRN_SMO_SOLVERS compile to nothing (the tests are constant) */
+        if (MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_WSS2) && s->p.solver == MLRN_SMO_SOLVER_WSS2) {
             if (s->iter >= s->p.max_iter) { s->status = MLRN_MAX_ITER; done = 1; }
             else if (mlrn_smo__wss2_iteration(s)) done = 1;
             else { s->iter++; units++; }
-        } else if (s->p.solver == MLRN_SMO_SOLVER_DCD) {
+        } else if (MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_DCD) && s->p.solver == MLRN_SMO_SOLVER_DCD) {
             if (s->pos < s->active) units += mlrn_smo__dcd_visits(s, max_units - units);
             else done = mlrn_smo__dcd_end_pass(s);
+        } else if (!MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_SIMPLIFIED)) {
+            done = 1;   /* not reached: mlrn_smo_init refuses a solver that is not compiled in */
         } else if (s->pos >= s->store->n) {       /* end of a sweep */
             s->iter++;
             s->passes = s->changed ? 0 : (uint16_t)(s->passes + 1u);

@@ -120,8 +120,10 @@ static inline float {N}_kernel(const float *a, const float *b) {{
     return mlrn_kernel_eval(&{N}_svm.p.kernel, a, b, {U}_N_FEATURES);
 }}
 """)
+    # wss2 always (the self-learning loop's solver: a learner header included later still works), and its own
+    solvers = ["wss2"] + ([p.solver] if p.solver != "wss2" else [])
     return c_header(N, "trainer", "on-device SVM trainer", about, ["mlrn_smo.h"], "".join(out), kernels=[p.kernel],
-                    select_kernels=True, macro_prefix=U)
+                    select_kernels=True, macro_prefix=U, solvers=solvers)
 
 
 def export_trainer(path, name="trainer", *, n_features, capacity, classes, kernel="linear", C=1.0, gamma=1.0,
