@@ -164,7 +164,8 @@ def run(args) -> int:
 
 def format_report(r: dict) -> str:
     lines = [f"trained on {r['target']}: {r['n_train']} samples x {r['n_features']} features, "
-             f"{len(r['classes'])} classes, {r['kernel']} kernel, {r['solver']} solver, {r['storage']} storage",
+             f"{len(r['classes'])} classes, {r['kernel']} kernel, {r['solver']} solver"
+             + (f" ({r['loss']} loss)" if r.get("solver") == "dcd" else "") + f", {r['storage']} storage",
              f"  status {r['status']} after {r['iterations']} iterations (Python reference: {r['python_iterations']})",
              f"  accuracy on {r['n_test']} test rows: device {_pct(r['accuracy'])}, Python {_pct(r['python_accuracy'])}, "
              f"agreement {_pct(r['agreement'])}, max |alpha diff| {r['max_alpha_diff']}"]
