@@ -47,13 +47,16 @@ MLRN_FP_EXACT_BEGIN
 #define MLRN_SMO_OVO 0
 #define MLRN_SMO_OVR 1
 
-/* MLRN_SMO_SOLVERS: the solvers mlrn_smo_train_step compiles (bit s for MLRN_SMO_SOLVER_s; default: all).
- * A solver is chosen at run time (params.solver), so without this every build would carry every solver's
- * code (dcd alone is ~2.7 KB of AVR flash). A generated trainer header sets it to wss2 and its own solver
- * before its first include (wss2 always: the self-learning loop's solver, so a learner header included
- * later still works). mlrn_smo_init refuses a solver left out (MLRN_SMO_PARAM_SOLVER). */
+/* MLRN_SMO_SOLVERS: the solvers mlrn_smo_train_step compiles (bit s for MLRN_SMO_SOLVER_s). A solver is
+ * chosen at run time (params.solver), so without this every build would carry every solver's code (dcd
+ * alone is ~2.7 KB of AVR flash). The default is wss2 and simplified, the solvers that existed before dcd:
+ * code that includes the runtime directly (the self-learning loop, a hand-written application) compiles
+ * as before; dcd is opt-in (-DMLRN_SMO_SOLVERS=0x7u for all three). A generated trainer header sets it to
+ * wss2 and its own solver before its first include (wss2 always: the self-learning loop's solver, so a
+ * learner header included later still works). mlrn_smo_init refuses a solver left out
+ * (MLRN_SMO_PARAM_SOLVER). */
 #ifndef MLRN_SMO_SOLVERS
-#define MLRN_SMO_SOLVERS 0x7u
+#define MLRN_SMO_SOLVERS 0x3u
 #endif
 #define MLRN_SMO_SOLVER_COMPILED(s) ((MLRN_SMO_SOLVERS >> (s)) & 1u)
 

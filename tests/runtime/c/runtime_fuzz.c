@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MLRN_SMO_SOLVERS 0x7u   /* every solver, dcd too (the default leaves dcd out) */
 #include "mlrn_smo.h"
 
 /* ---- failures and case counters ------------------------------------------ */

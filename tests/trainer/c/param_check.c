@@ -7,6 +7,7 @@
 #define MLRN_KERNELS ((1u << MLRN_KERNEL_LINEAR) | (1u << MLRN_KERNEL_RBF) | (1u << MLRN_KERNEL_POLY))
 #include <math.h>
 #include <stdio.h>
+#define MLRN_SMO_SOLVERS 0x7u   /* every solver, dcd too (the default leaves dcd out) */
 #include "mlrn_smo.h"
 
 #define CAPACITY 4
