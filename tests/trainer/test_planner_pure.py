@@ -71,7 +71,7 @@ def test_dcd_plan_sizes_its_buffers_and_says_when_its_figures_are_borrowed(no_to
     dcd = trainer_planner.plan("uno", 4, 100, storage="int8", solver="dcd")
     extra = 4 * (vocab.smo_work_floats(100, 4, 2, "int8", solver="dcd") - vocab.smo_work_floats(100, 4, 2, "int8"))
     # + state, Qbar_tt per sample, a uint16 order per sample; - wss2's folded weights wq (d + 1), which dcd has not
-    assert dcd.static_buffers["trainer_work"] - wss2.static_buffers["trainer_work"] == extra == 4 * (5 + 100 + 50 - 5)
+    assert dcd.static_buffers["trainer_work"] - wss2.static_buffers["trainer_work"] == extra == 4 * (6 + 100 + 50 - 5)
     with pytest.raises(ValueError, match="linear kernel only"):
         trainer_planner.plan("uno", 4, 100, kernel="rbf", solver="dcd")
     cal = trainer_planner.calibration()["boards"]["uno"]

@@ -117,7 +117,7 @@ SMO_TAU = 1e-12               # MLRN_SMO_TAU: libsvm's floor for a non-positive 
 SMO_BIG = 3.0e38              # MLRN_SMO_BIG: the solvers' "infinity" (float32 in C)
 SMO_DCD_PG_EPS = 1e-12        # MLRN_SMO_DCD_PG_EPS: dcd moves a coordinate only when |projected gradient| > this
 SMO_DCD_BIAS = 1.0            # MLRN_SMO_DCD_BIAS: dcd's constant bias feature (liblinear's B)
-SMO_DCD_STATE = 5             # MLRN_SMO__DCD_STATE (an enum): dcd's state floats at the head of its work region
+SMO_DCD_STATE = 6             # MLRN_SMO__DCD_STATE (an enum): dcd's state floats at the head of its work region
 TREE_REC_NODE_BYTES = 7       # MLRN_TREE_REC_NODE_BYTES (mlrn_tree.h)
 TREE_REC_LEAF_BYTES = 3       # MLRN_TREE_REC_LEAF_BYTES
 

@@ -67,11 +67,12 @@ MLRN_FP_EXACT_BEGIN
 #define MLRN_SMO_BIG 3.0e38f
 #define MLRN_SMO_DCD_PG_EPS 1e-12f  /* liblinear: a coordinate whose |projected gradient| is below this is not moved */
 #define MLRN_SMO_DCD_BIAS 1.0f      /* the constant bias feature (liblinear's B = 1): b = w_bias * 1 */
-/* dcd's float state, at the head of its work region (kept out of mlrn_smo so the other solvers' SRAM does not
- * grow): the projected-gradient bounds of the last pass (old: the shrinking thresholds) and of this one (new),
- * and D_ii. */
+/* dcd's state, at the head of its work region right after alpha (kept out of mlrn_smo, whose every byte
+ * the other solvers and the self-learning loop would pay in SRAM): the projected-gradient bounds of the
+ * last pass (old: the shrinking thresholds) and of this one (new), D_ii, and the size of the active set
+ * (a uint16 held exactly in a float: the active set is perm[0..active), visited at perm[pos]). */
 enum { MLRN_SMO__DCD_PG_MAX_OLD, MLRN_SMO__DCD_PG_MIN_OLD, MLRN_SMO__DCD_PG_MAX_NEW, MLRN_SMO__DCD_PG_MIN_NEW,
-       MLRN_SMO__DCD_DIAG, MLRN_SMO__DCD_STATE };
+       MLRN_SMO__DCD_DIAG, MLRN_SMO__DCD_ACTIVE, MLRN_SMO__DCD_STATE };
 
 typedef struct {
     float C;
@@ -97,8 +98,6 @@ typedef struct {
     float *b;        /* n_sub */
     float *scratch;  /* 4 * d, quantised storage: dequantised rows i, j, t and the decision's row */
     float *wq;       /* d + 1, wss2 + linear + quantised storage: w_k * scale_k, then sum_k w_k * offset_k */
-    float *dcd;      /* dcd: MLRN_SMO__DCD_STATE floats (the pass's bounds, D_ii), Qbar_tt (capacity), then the
-                      * visiting order: a uint16 per sample in ceil(capacity / 2) floats (see mlrn_smo__perm_get) */
     uint16_t n_sub, n_model;
     /* progress of training (resumable: see mlrn_smo_train_step) */
     uint16_t sub, pos, mpos, m, passes, changed;
@@ -107,7 +106,6 @@ typedef struct {
     uint8_t one_row;   /* every sample's alpha lives in row 0 (linear kernel or binary) */
     uint8_t phase;   /* 0 idle, 1 training, 2 trained */
     uint32_t iter, total_iter, rng;
-    uint16_t active;   /* dcd: the active set is perm[0..active), visited at perm[pos] */
     mlrn_status status;
 } mlrn_smo;
 
@@ -279,11 +277,8 @@ static inline mlrn_status mlrn_smo_init(mlrn_smo *s, const mlrn_smo_params *p, m
         s->diag = cur;
         cur += store->capacity;
     }
-    s->dcd = 0;
-    if (p->solver == MLRN_SMO_SOLVER_DCD) {
-        s->dcd = cur;
+    if (p->solver == MLRN_SMO_SOLVER_DCD)   /* at alpha + capacity: see mlrn_smo__dcd_state */
         cur += MLRN_SMO__DCD_STATE + store->capacity + (store->capacity + 1u) / 2u;
-    }
     if (linear) { s->w = cur; cur += (size_t)s->n_sub * store->d; }
     s->b = cur;
     cur += s->n_sub;
@@ -439,14 +434,18 @@ static inline float mlrn_smo__f_train(const mlrn_smo *s, const float *x) {
  * equal to sum_t y_t a_t (x_t, 1), so the gradient of one coordinate is y_t (w . x_t + b) - 1 + D a_t. */
 
 /* Qbar's diagonal, after the state floats. */
-MLRN_HOT float *mlrn_smo__qd(const mlrn_smo *s) { return s->dcd + MLRN_SMO__DCD_STATE; }
+/* dcd's work region: MLRN_SMO__DCD_STATE floats, Qbar_tt (capacity floats), then the visiting order (a uint16
+ * per sample in ceil(capacity / 2) floats). It follows alpha, which is one row for the linear kernel. */
+MLRN_HOT float *mlrn_smo__dcd_state(const mlrn_smo *s) { return s->alpha + s->store->capacity; }
+
+MLRN_HOT float *mlrn_smo__qd(const mlrn_smo *s) { return mlrn_smo__dcd_state(s) + MLRN_SMO__DCD_STATE; }
 
 /* The visiting order: a little-endian uint16 per sample, read and written bytewise. It lives in the float work
  * array, and character-type access is the one way to store another type there without breaking the aliasing
  * rules. Callers keep the base pointer (mlrn_smo__perm) in a local: bytes stores may alias anything, so a
  * base recomputed from s after each store would be reloaded. */
 MLRN_HOT uint8_t *mlrn_smo__perm(const mlrn_smo *s) {
-    return (uint8_t *)(void *)(s->dcd + MLRN_SMO__DCD_STATE + s->store->capacity);
+    return (uint8_t *)(void *)(mlrn_smo__qd(s) + s->store->capacity);
 }
 
 MLRN_HOT uint16_t mlrn_smo__perm_get(const uint8_t *perm, uint16_t k) {
@@ -469,7 +468,8 @@ MLRN_HOT void mlrn_smo__perm_swap(uint8_t *perm, uint16_t a, uint16_t b) {
 /* Start of a pass: a random order of the active set (liblinear's swap shuffle, j = k + rand % (active - k)),
  * the new pass's projected-gradient bounds empty. */
 static inline void mlrn_smo__dcd_new_pass(mlrn_smo *s) {
-    uint16_t k, active = s->active;
+    float *st = mlrn_smo__dcd_state(s);
+    uint16_t k, active = (uint16_t)st[MLRN_SMO__DCD_ACTIVE];
     uint8_t *perm = mlrn_smo__perm(s);
     uint32_t rng = s->rng;
     for (k = 0; k < active; k++) {
@@ -477,8 +477,8 @@ static inline void mlrn_smo__dcd_new_pass(mlrn_smo *s) {
         mlrn_smo__perm_swap(perm, k, j);
     }
     s->rng = rng;
-    s->dcd[MLRN_SMO__DCD_PG_MAX_NEW] = -MLRN_SMO_BIG;
-    s->dcd[MLRN_SMO__DCD_PG_MIN_NEW] = MLRN_SMO_BIG;
+    st[MLRN_SMO__DCD_PG_MAX_NEW] = -MLRN_SMO_BIG;
+    st[MLRN_SMO__DCD_PG_MIN_NEW] = MLRN_SMO_BIG;
     s->pos = 0;
 }
 
@@ -487,7 +487,7 @@ static inline void mlrn_smo__dcd_new_pass(mlrn_smo *s) {
 static inline void mlrn_smo__dcd_start(mlrn_smo *s) {
     uint16_t t, k = 0;
     int l2 = s->p.loss == MLRN_SMO_LOSS_SQUARED_HINGE;
-    float dii = l2 ? 0.5f / s->p.C : 0.0f, *qd = mlrn_smo__qd(s);
+    float dii = l2 ? 0.5f / s->p.C : 0.0f, *qd = mlrn_smo__qd(s), *st = mlrn_smo__dcd_state(s);
     uint8_t *perm = mlrn_smo__perm(s);
     for (t = 0; t < s->store->n; t++) {
         const float *xt;
@@ -498,10 +498,10 @@ static inline void mlrn_smo__dcd_start(mlrn_smo *s) {
         q = mlrn_kernel_dot(xt, xt, s->store->d) + MLRN_SMO_DCD_BIAS * MLRN_SMO_DCD_BIAS;
         qd[t] = l2 ? dii + q : q;
     }
-    s->dcd[MLRN_SMO__DCD_DIAG] = dii;
-    s->dcd[MLRN_SMO__DCD_PG_MAX_OLD] = MLRN_SMO_BIG;
-    s->dcd[MLRN_SMO__DCD_PG_MIN_OLD] = -MLRN_SMO_BIG;
-    s->active = s->m;
+    st[MLRN_SMO__DCD_DIAG] = dii;
+    st[MLRN_SMO__DCD_PG_MAX_OLD] = MLRN_SMO_BIG;
+    st[MLRN_SMO__DCD_PG_MIN_OLD] = -MLRN_SMO_BIG;
+    st[MLRN_SMO__DCD_ACTIVE] = (float)s->m;
     mlrn_smo__dcd_new_pass(s);
 }
 
@@ -510,9 +510,10 @@ static inline void mlrn_smo__dcd_start(mlrn_smo *s) {
  * bounds and the clipped Newton step a - G / Qbar_tt, updating w and b. One loop over many visits, so the
  * pointers and bounds stay in registers (a visit is only O(d) work: the overhead would show). */
 static inline uint32_t mlrn_smo__dcd_visits(mlrn_smo *s, uint32_t budget) {
-    uint16_t k, d = s->store->d, pos = s->pos, active = s->active;
+    float *st = mlrn_smo__dcd_state(s);
+    uint16_t k, d = s->store->d, pos = s->pos, active = (uint16_t)st[MLRN_SMO__DCD_ACTIVE];
     int hinge = s->p.loss == MLRN_SMO_LOSS_HINGE;
-    float *w = s->w + (size_t)s->sub * d, *b = s->b + s->sub, *st = s->dcd, *qd = mlrn_smo__qd(s);
+    float *w = s->w + (size_t)s->sub * d, *b = s->b + s->sub, *qd = mlrn_smo__qd(s);
     uint8_t *perm = mlrn_smo__perm(s);
     float C = s->p.C, dii = st[MLRN_SMO__DCD_DIAG], max_old = st[MLRN_SMO__DCD_PG_MAX_OLD];
     float min_old = st[MLRN_SMO__DCD_PG_MIN_OLD], max_new = st[MLRN_SMO__DCD_PG_MAX_NEW];
@@ -549,7 +550,7 @@ static inline uint32_t mlrn_smo__dcd_visits(mlrn_smo *s, uint32_t budget) {
         }
     }
     s->pos = pos;
-    s->active = active;
+    st[MLRN_SMO__DCD_ACTIVE] = (float)active;
     st[MLRN_SMO__DCD_PG_MAX_NEW] = max_new;
     st[MLRN_SMO__DCD_PG_MIN_NEW] = min_new;
     return n;
@@ -560,11 +561,11 @@ static inline uint32_t mlrn_smo__dcd_visits(mlrn_smo *s, uint32_t budget) {
  * infinite one when it does not bound anything). Returns 1 when the sub-problem is done (status MAX_ITER
  * when max_iter passes ran without converging), 0 after starting the next pass. */
 static inline int mlrn_smo__dcd_end_pass(mlrn_smo *s) {
-    float *st = s->dcd, hi = st[MLRN_SMO__DCD_PG_MAX_NEW], lo = st[MLRN_SMO__DCD_PG_MIN_NEW];
+    float *st = mlrn_smo__dcd_state(s), hi = st[MLRN_SMO__DCD_PG_MAX_NEW], lo = st[MLRN_SMO__DCD_PG_MIN_NEW];
     s->iter++;
     if (hi - lo <= s->p.tol) {
-        if (s->active == s->m) return 1;
-        s->active = s->m;
+        if ((uint16_t)st[MLRN_SMO__DCD_ACTIVE] == s->m) return 1;
+        st[MLRN_SMO__DCD_ACTIVE] = (float)s->m;
         st[MLRN_SMO__DCD_PG_MAX_OLD] = MLRN_SMO_BIG;
         st[MLRN_SMO__DCD_PG_MIN_OLD] = -MLRN_SMO_BIG;
     } else {
@@ -864,7 +865,8 @@ static inline mlrn_status mlrn_smo_train_step(mlrn_smo *s, uint32_t max_units) {
             else if (mlrn_smo__wss2_iteration(s)) done = 1;
             else { s->iter++; units++; }
         } else if (MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_DCD) && s->p.solver == MLRN_SMO_SOLVER_DCD) {
-            if (s->pos < s->active) units += mlrn_smo__dcd_visits(s, max_units - units);
+            if (s->pos < (uint16_t)mlrn_smo__dcd_state(s)[MLRN_SMO__DCD_ACTIVE])
+                units += mlrn_smo__dcd_visits(s, max_units - units);
             else done = mlrn_smo__dcd_end_pass(s);
         } else if (!MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_SIMPLIFIED)) {
             done = 1;   /* not reached: mlrn_smo_init refuses a solver that is not compiled in */
