@@ -38,6 +38,17 @@ def test_json_report_host(iris_csv):
     assert rep["seconds_kind"] == "wall" and rep["seconds"] > 0
 
 
+def test_dcd_from_the_command_line(iris_csv):
+    r = cli("train", iris_csv, "--solver", "dcd", "--loss", "squared_hinge", "--storage", "int16", "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["solver"] == "dcd" and rep["loss"] == "squared_hinge" and rep["kernel"] == "linear"
+    assert rep["agreement"] == 1.0 and rep["max_alpha_diff"] == 0.0 and rep["intercept_identical"]
+    assert rep["iterations"] == rep["python_iterations"] and rep["status"] == "converged"
+    r = cli("train", iris_csv, "--solver", "dcd")
+    assert r.returncode == 0 and "dcd solver (hinge loss)" in r.stdout, r.stdout + r.stderr
+
+
 def test_test_file_label_column_and_no_shuffle(iris_csv, tmp_path):
     X, y = load("iris")
     write_csv(tmp_path / "tr.csv", X[:100], y[:100], label="target")

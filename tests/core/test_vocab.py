@@ -44,7 +44,7 @@ def vocab_macros() -> dict[str, int]:
     out.update({s.macro: s.code for s in vocab.STATUSES})
     for values, macros in [(vocab.KERNELS, vocab.KERNEL_MACROS), (vocab.STORAGES, vocab.STORAGE_MACROS),
                            (vocab.SOLVERS, vocab.SOLVER_MACROS), (vocab.MULTICLASS, vocab.MULTICLASS_MACROS),
-                           (vocab.STORE_POLICIES, vocab.STORE_POLICY_MACROS),
+                           (vocab.LOSSES, vocab.LOSS_MACROS), (vocab.STORE_POLICIES, vocab.STORE_POLICY_MACROS),
                            (vocab.REPLACE_POLICIES, vocab.REPLACE_POLICY_MACROS),
                            (vocab.LEARNER_EVENTS, vocab.LEARNER_EVENT_MACROS)]:
         assert values.keys() == macros.keys()
@@ -90,7 +90,7 @@ def link_macros() -> dict[str, int]:
 # Integer #defines that are not vocabulary: build options (their value is the user's choice) and the modes
 # of the RAM fake's power-cut injector, which only the C tests use. Any other integer #define of a header
 # must be in microlearn.core.vocab.
-NOT_VOCABULARY = {"MLRN_KERNELS", "MLRN_SOFT_FLOAT", "MLRN_PERSIST_BUF", "MLRN_PERSIST_MAX_WORD",
+NOT_VOCABULARY = {"MLRN_KERNELS", "MLRN_SMO_SOLVERS", "MLRN_SOFT_FLOAT", "MLRN_PERSIST_BUF", "MLRN_PERSIST_MAX_WORD",
                   "MLRN_PERSIST_RAM_CUT_CLEAN", "MLRN_PERSIST_RAM_CUT_GARBAGE", "MLRN_PERSIST_RAM_CUT_ERASED"}
 
 
@@ -112,6 +112,8 @@ def test_vocab_values_equal_the_header_literals():
             assert c_int(defines[macro]) == value, (macro, defines[macro], value)
     assert np.float32(vocab.SMO_TAU) == np.float32(float(defines["MLRN_SMO_TAU"].rstrip("fF")))
     assert np.float32(vocab.SMO_BIG) == np.float32(float(defines["MLRN_SMO_BIG"].rstrip("fF")))
+    assert np.float32(vocab.SMO_DCD_PG_EPS) == np.float32(float(defines["MLRN_SMO_DCD_PG_EPS"].rstrip("fF")))
+    assert np.float32(vocab.SMO_DCD_BIAS) == np.float32(float(defines["MLRN_SMO_DCD_BIAS"].rstrip("fF")))
 
 
 def test_type_limits_follow_the_struct_fields():
@@ -228,7 +230,8 @@ def test_sub_problem_counts(c_output):
 
 def test_work_array_formula(c_output):
     lines = c_output["W"]
-    assert len(lines) == 4 * 2 * 2 * 3 * len(GRID_CAPACITY) * len(GRID_D) * len(GRID_CLASSES)
+    assert len(lines) == (len(vocab.KERNELS) * len(vocab.SOLVERS) * 2 * 3
+                          * len(GRID_CAPACITY) * len(GRID_D) * len(GRID_CLASSES))
     for rest in lines:
         kernel, solver, mc, storage, cap, d, nc, floats = rest.split()
         want = vocab.smo_work_floats(int(cap), int(d), int(nc), storage, kernel, solver, mc)

@@ -33,7 +33,7 @@ C_DIR = Path(__file__).resolve().parent / "c"
 N_CONFIGS = 1200          # per build; about 3 s each under the sanitizers
 EXPECTED_CASES = (
     "data_random data_duplicates data_zero data_huge data_tiny data_one_class data_mixed_huge "
-    "kernel_linear kernel_rbf kernel_poly kernel_sigmoid solver_wss2 solver_simplified ovo ovr binary multiclass "
+    "kernel_linear kernel_rbf kernel_poly kernel_sigmoid solver_wss2 solver_simplified solver_dcd ovo ovr binary multiclass "
     "storage_f32 storage_i16 storage_i8 small_max_iter "
     "train_ok train_max_iter train_nan train_one_class train_empty "
     "sliced_identical predict eval compact_unchanged retrain_after_compact "
@@ -124,7 +124,7 @@ def test_fixed_bug_linear_w_nonfinite(fuzz_runs, tmp_path):
 # ---- the generated trainer under the sanitizers (HostTarget(sanitize=True)) ------------------------
 
 @pytest.mark.parametrize("kernel,solver,storage,multiclass", [
-    ("linear", "wss2", "int16", "ovo"), ("poly", "simplified", "int8", "ovr"),
+    ("linear", "wss2", "int16", "ovo"), ("poly", "simplified", "int8", "ovr"), ("linear", "dcd", "int8", "ovr"),
 ])
 def test_exported_trainer_sanitized_degenerate(kernel, solver, storage, multiclass, tmp_path):
     """export_trainer's header, built by HostTarget(sanitize=True), trains on degenerate data
@@ -137,7 +137,7 @@ def test_exported_trainer_sanitized_degenerate(kernel, solver, storage, multicla
     X = np.vstack([rng.randn(12, 3), np.zeros((4, 3)), np.tile([[2.0, -1.0, 0.5]], (6, 1))])
     y = np.array(list(np.arange(12) % 3) + [0, 1, 2, 0] + [0, 1, 2, 1, 0, 2])
     est = SMOClassifier(kernel=kernel, solver=solver, storage=storage, multiclass=multiclass, C=2.0,
-                        max_iter=500 if solver == "wss2" else 30, feature_range=(-3, 3) if storage != "float32"
+                        max_iter=30 if solver == "simplified" else 500, feature_range=(-3, 3) if storage != "float32"
                         else None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # small max_iter may stop early: the device must agree anyway

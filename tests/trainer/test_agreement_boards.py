@@ -6,7 +6,7 @@ import pytest
 
 from microlearn.data.datasets import load
 from microlearn.trainer.runner import train_and_report
-from conftest import need
+from conftest import board_param, need
 
 
 def iris_case(n, seed=0):
@@ -49,3 +49,29 @@ def test_uno_int16_full_code_range():
 def test_nrf52840_quantised(storage):
     Xtr, Xte, ytr, yte = iris_case(20)
     check(train_and_report(Xtr, ytr, Xte, yte, "nrf52840", storage=storage, timeout=60))
+
+
+# ---- dcd: uno (exact cycles, int8/int16/float32 rows) and nrf52840 by default; more boards under -m slow
+@pytest.mark.avr
+@need("avr-gcc")
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+@pytest.mark.parametrize("storage", ["int16", "int8", "float32"])
+def test_uno_dcd(storage, loss):
+    Xtr, Xte, ytr, yte = iris_case(20)
+    check(train_and_report(Xtr, ytr, Xte, yte, "uno", storage=storage, solver="dcd", loss=loss, timeout=60))
+
+
+@pytest.mark.cortexm
+@need("arm-none-eabi-gcc", "qemu-system-arm")
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+@pytest.mark.parametrize("storage", ["float32", "int8"])
+def test_nrf52840_dcd(storage, loss):
+    Xtr, Xte, ytr, yte = iris_case(40)
+    check(train_and_report(Xtr, ytr, Xte, yte, "nrf52840", storage=storage, solver="dcd", loss=loss, timeout=60))
+
+
+@pytest.mark.parametrize("board", [board_param(b, slow=True) for b in ("bluepill", "samd21", "esp32c3")])
+@pytest.mark.parametrize("storage", ["float32", "int16"])
+def test_more_boards_dcd(board, storage):
+    Xtr, Xte, ytr, yte = iris_case(30, seed=2)
+    check(train_and_report(Xtr, ytr, Xte, yte, board, storage=storage, solver="dcd", timeout=120))

@@ -14,6 +14,30 @@ def test_check_estimator():
     assert sum(r["status"] == "passed" for r in results) >= 40
 
 
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+def test_check_estimator_dcd(loss):
+    # max_iter bounds the passes: some of the checks' data (two features around 100, random labels) are
+    # ill-conditioned for coordinate descent with a regularised bias (liblinear stops at max_iter there too),
+    # and the API conventions checked here do not depend on convergence.
+    results = check_estimator(SMOClassifier(solver="dcd", loss=loss, max_iter=300), on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
+    assert not failed
+    assert sum(r["status"] == "passed" for r in results) >= 40
+
+
+def test_dcd_is_seeded_and_linear_only():
+    Xtr, _, ytr, _ = problem("iris-vv")
+    a = SMOClassifier(solver="dcd", random_state=3).fit(Xtr, ytr)
+    b = SMOClassifier(solver="dcd", random_state=3).fit(Xtr, ytr)
+    assert np.array_equal(a.coef_, b.coef_) and np.array_equal(a.intercept_, b.intercept_)
+    with pytest.raises(ValueError, match="solver 'dcd' trains the linear kernel only"):
+        SMOClassifier(solver="dcd", kernel="rbf").fit(Xtr, ytr)
+    with pytest.raises(ValueError, match="loss 'squared_hinge' needs solver 'dcd'"):
+        SMOClassifier(loss="squared_hinge").fit(Xtr, ytr)
+    with pytest.raises(ValueError, match="unknown loss"):
+        SMOClassifier(solver="dcd", loss="l1").fit(Xtr, ytr)
+
+
 def test_fitted_attributes_follow_sklearn_naming():
     Xtr, _, ytr, _ = problem("iris3")
     m = SMOClassifier(kernel="rbf").fit(Xtr, ytr)

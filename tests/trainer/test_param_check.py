@@ -9,7 +9,7 @@ import pytest
 
 from compile_c import program_output
 from microlearn.core import vocab
-from microlearn.trainer.reference import check_params
+from microlearn.trainer.reference import check_combination, check_params
 
 SOURCE = Path(__file__).resolve().parent / "c" / "param_check.c"
 
@@ -31,6 +31,10 @@ CASES = {
     "n_classes": ("n_classes", {"n_classes": vocab.SMO_MAX_CLASSES + 1}),
     "max_iter": ("max_iter", {"max_iter": 0}),
     "max_passes": ("max_passes", {"max_passes": 0}),
+    "solver_dcd_rbf": ("solver", {"solver": "dcd", "kernel": "rbf"}),
+    "loss": ("loss", {"loss": "l1"}),
+    "loss_wss2": ("loss", {"loss": "squared_hinge", "solver": "wss2"}),
+    "C_squared_hinge_tiny": ("C", {"C": 1e-45, "loss": "squared_hinge", "solver": "dcd"}),
     "C_and_max_iter": ("C", None),
 }
 
@@ -63,15 +67,31 @@ def test_c_check_accepts_what_init_accepts(device):
     # the wss2 solver does not read max_passes: neither the check nor init refuses a zero there
     assert device["max_passes_wss2"] == (0, vocab.OK, vocab.SMO_PARAM_OK_TEXT)
     assert device["unknown"] == vocab.SMO_PARAM_UNKNOWN_TEXT
+    # dcd with squared hinge and a normal C; hinge with a C whose 0.5 / C would overflow (hinge never divides)
+    assert device["dcd_squared_hinge"] == (0, vocab.OK, vocab.SMO_PARAM_OK_TEXT)
+    assert device["dcd_hinge_tiny_C"] == (0, vocab.OK, vocab.SMO_PARAM_OK_TEXT)
 
 
 @pytest.mark.parametrize("case", [c for c, (_, v) in CASES.items() if v is not None])
 def test_python_refuses_the_same_value_by_the_same_name(case):
     param, values = CASES[case]
     with pytest.raises(ValueError) as e:
-        check_params(**values)
+        check_all(**values)
     msg = str(e.value)
     assert msg.startswith(param) or msg.startswith(f"unknown {param}"), msg
+
+
+def check_all(**values):
+    """check_params on each value, then the rules that join parameters (as SMOClassifier does)."""
+    check_params(**values)
+    combined = {"solver": "wss2", "kernel": "linear", "loss": "hinge", "C": 1.0}
+    if set(values) & {"solver", "loss"}:
+        check_combination(**{**combined, **{k: v for k, v in values.items() if k in combined}})
+
+
+def test_python_accepts_dcd():
+    check_combination(solver="dcd", kernel="linear", loss="squared_hinge", C=1e-3)
+    check_combination(solver="dcd", kernel="linear", loss="hinge", C=1e-45)
 
 
 def test_python_accepts_the_defaults():

@@ -60,3 +60,23 @@ def test_stale_learner_calibration_is_reported_not_remeasured(no_toolchain, stal
 def test_plan_command_prints_the_stale_note(no_toolchain, stale, capsys):
     assert main(["plan", "--board", "uno", "--n-features", "4", "--capacity", "40"]) == 0
     assert "microlearn calibrate" in capsys.readouterr().out
+
+
+def test_dcd_plan_sizes_its_buffers_and_says_when_its_figures_are_borrowed(no_toolchain, monkeypatch):
+    """dcd's work array (alpha, Qbar's diagonal, the visiting order) is in the static SRAM; flash and stack come
+    from the 'linear/dcd' keys, or from wss2's with a note while calibration.json has none (a key missing
+    must not crash a plan)."""
+    from microlearn.core import vocab
+    wss2 = trainer_planner.plan("uno", 4, 100, storage="int8")
+    dcd = trainer_planner.plan("uno", 4, 100, storage="int8", solver="dcd")
+    extra = 4 * (vocab.smo_work_floats(100, 4, 2, "int8", solver="dcd") - vocab.smo_work_floats(100, 4, 2, "int8"))
+    # + state, Qbar_tt per sample, a uint16 order per sample; - wss2's folded weights wq (d + 1), which dcd has not
+    assert dcd.static_buffers["trainer_work"] - wss2.static_buffers["trainer_work"] == extra == 4 * (6 + 100 + 50 - 5)
+    with pytest.raises(ValueError, match="linear kernel only"):
+        trainer_planner.plan("uno", 4, 100, kernel="rbf", solver="dcd")
+    cal = trainer_planner.calibration()["boards"]["uno"]
+    if "linear/dcd" in cal["flash_delta"]:
+        assert not any("not in calibration.json" in n for n in dcd.notes)
+        return
+    assert dcd.stack_bytes == wss2.stack_bytes and dcd.flash_bytes == wss2.flash_bytes
+    assert any("dcd solver is not in calibration.json yet" in n for n in dcd.notes)

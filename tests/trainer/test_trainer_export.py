@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 import microlearn
+from microlearn.core import vocab
 
 from compile_c import compile_c
 
@@ -28,6 +29,22 @@ def test_user_app_builds_and_trains(tmp_path, storage, lang):
     assert out.returncode == 0, out.returncode
     ok, it, buf = map(int, out.stdout.split())
     assert ok == 6 and it > 0 and buf == sum(cfg.buffers().values())
+
+
+@pytest.mark.parametrize("loss", ["hinge", "squared_hinge"])
+def test_user_app_trains_with_dcd(tmp_path, loss):
+    """A dcd trainer header (p.solver and p.loss written by the generator) builds as C and C++ and trains."""
+    cfg = microlearn.export_trainer(tmp_path / "trainer.h", name="iris", n_features=2, capacity=6,
+                                    classes=["a", "b"], solver="dcd", loss=loss)
+    text = (tmp_path / "trainer.h").read_text()
+    assert "p.solver = MLRN_SMO_SOLVER_DCD;" in text and f"p.loss = {vocab.LOSS_MACROS[loss]};" in text
+    for lang in ("c", "c++"):
+        r = build(tmp_path, lang=lang)
+        assert r.returncode == 0, r.stderr
+        out = subprocess.run([str(tmp_path / "app")], capture_output=True, text=True)
+        assert out.returncode == 0, out.returncode
+        ok, it, buf = map(int, out.stdout.split())
+        assert ok == 6 and it > 0 and buf == sum(cfg.buffers().values())
 
 
 def test_header_checks_itself(tmp_path):
@@ -55,7 +72,9 @@ def test_buffer_sizes_match_the_c_formula(tmp_path):
     """TrainerConfig.work_floats (Python) == mlrn_smo_work_floats (C) over a grid."""
     cases = []
     for kernel in ["linear", "rbf", "poly"]:
-        for solver in ["wss2", "simplified"]:
+        for solver in ["wss2", "simplified", "dcd"]:
+            if solver == "dcd" and kernel != "linear":
+                continue                               # dcd trains the linear kernel only
             for storage in ["float32", "int8"]:
                 for k in [2, 3, 5]:
                     for mc in ["ovo", "ovr"]:
@@ -69,7 +88,7 @@ def test_buffer_sizes_match_the_c_formula(tmp_path):
         if kernel == "linear" and solver == "wss2":   # the constant-expression twin used for static arrays
             exp.append(cfg.work_floats)
             nsub = 1 if k == 2 else (k if mc == "ovr" else k * (k - 1) // 2)
-        rows.append(f"    {{{['linear', 'rbf', 'poly'].index(kernel)}, {int(solver != 'wss2')}, {int(mc == 'ovr')}, "
+        rows.append(f"    {{{['linear', 'rbf', 'poly'].index(kernel)}, {vocab.SOLVERS[solver]}, {int(mc == 'ovr')}, "
                     f"{k}, {0 if storage == 'float32' else 2}, {nsub}}},")
     (tmp_path / "work_cases.h").write_text("static const work_case CASES[] = {\n" + "\n".join(rows) + "\n};\n")
     compile_c(C_DIR / "smo_work_floats.c", tmp_path / "w", include_dirs=[tmp_path])

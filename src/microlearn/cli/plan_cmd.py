@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from microlearn.boards.registry import UnknownBoard
+from microlearn.core import vocab
 from microlearn.learner.planner import plan_learner
 from microlearn.trainer.planner import plan
 
@@ -25,7 +26,7 @@ def register(sub):
     p.add_argument("--classes", type=int, default=2)
     p.add_argument("--kernel", choices=["linear", "rbf", "poly", "sigmoid"], help="default linear")
     p.add_argument("--storage", default="float32", choices=["float32", "int16", "int8"])
-    p.add_argument("--solver", choices=["wss2", "simplified"], help="default wss2")
+    p.add_argument("--solver", choices=list(vocab.SOLVERS), help="default wss2 (dcd: linear kernel only)")
     p.add_argument("--multiclass", choices=["ovo", "ovr"], help="default ovo")
     p.add_argument("--stack-reserve", type=int, help="bytes kept free for the stack (default: the board's)")
     p.add_argument("--json", action="store_true", help="print one JSON object")

@@ -43,7 +43,11 @@ def add_data_options(p):
     p.add_argument("--coef0", type=float, default=0.0)
     p.add_argument("--tol", type=float, default=1e-3)
     p.add_argument("--max-iter", type=int, default=100000)
-    p.add_argument("--solver", default="wss2", choices=["wss2", "simplified"])
+    p.add_argument("--solver", default="wss2", choices=list(vocab.SOLVERS),
+                   help="wss2 (default; libsvm's SMO), simplified (the seeds' baseline) or dcd (linear kernel "
+                        "only: liblinear's dual coordinate descent, bias regularised)")
+    p.add_argument("--loss", default="hinge", choices=list(vocab.LOSSES),
+                   help="dcd: hinge (L1-loss SVM, default) or squared_hinge (L2-loss)")
     p.add_argument("--max-passes", type=int, default=10)
     p.add_argument("--alpha-tol", type=float, default=1e-7)
     p.add_argument("--multiclass", default="ovo", choices=["ovo", "ovr"])
@@ -88,7 +92,7 @@ def _check_options(args) -> dict:
     params = dict(C=args.C, kernel=args.kernel, gamma=_gamma(args.gamma), degree=args.degree, coef0=args.coef0,
                   tol=args.tol, max_iter=args.max_iter, solver=args.solver, max_passes=args.max_passes,
                   alpha_tol=args.alpha_tol, multiclass=args.multiclass, storage=args.storage,
-                  random_state=args.seed)
+                  random_state=args.seed, loss=args.loss)
     try:
         SMOClassifier(**params)._check_params()
         _solvers.check_int("seed", args.seed, 0, _solvers.U32, "uint32")
@@ -160,7 +164,8 @@ def run(args) -> int:
 
 def format_report(r: dict) -> str:
     lines = [f"trained on {r['target']}: {r['n_train']} samples x {r['n_features']} features, "
-             f"{len(r['classes'])} classes, {r['kernel']} kernel, {r['solver']} solver, {r['storage']} storage",
+             f"{len(r['classes'])} classes, {r['kernel']} kernel, {r['solver']} solver"
+             + (f" ({r['loss']} loss)" if r.get("solver") == "dcd" else "") + f", {r['storage']} storage",
              f"  status {r['status']} after {r['iterations']} iterations (Python reference: {r['python_iterations']})",
              f"  accuracy on {r['n_test']} test rows: device {_pct(r['accuracy'])}, Python {_pct(r['python_accuracy'])}, "
              f"agreement {_pct(r['agreement'])}, max |alpha diff| {r['max_alpha_diff']}"]

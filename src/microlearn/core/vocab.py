@@ -61,7 +61,10 @@ STORAGES, STORAGE_MACROS = _ids("MLRN_STORAGE_", {"float32": "F32", "int16": "I1
 ELEM_SIZE = {"float32": 4, "int16": 2, "int8": 1}
 STORAGE_CTYPES = {"float32": "float", "int16": "int16_t", "int8": "int8_t"}
 # mlrn_smo.h MLRN_SMO_SOLVER_* and the multi-class schemes MLRN_SMO_OVO / MLRN_SMO_OVR
-SOLVERS, SOLVER_MACROS = _ids("MLRN_SMO_SOLVER_", {"wss2": "WSS2", "simplified": "SIMPLIFIED"})
+SOLVERS, SOLVER_MACROS = _ids("MLRN_SMO_SOLVER_", {"wss2": "WSS2", "simplified": "SIMPLIFIED", "dcd": "DCD"})
+LINEAR_ONLY_SOLVERS = ("dcd",)   # the MLRN_SMO_PARAM_SOLVER rule: dcd needs the linear kernel
+# mlrn_smo.h MLRN_SMO_LOSS_*: the dcd solver's loss (hinge = L1, squared_hinge = L2)
+LOSSES, LOSS_MACROS = _ids("MLRN_SMO_LOSS_", {"hinge": "HINGE", "squared_hinge": "SQUARED_HINGE"})
 MULTICLASS, MULTICLASS_MACROS = _ids("MLRN_SMO_", {"ovo": "OVO", "ovr": "OVR"})
 # mlrn_learner.h: what the learner stores, what it evicts when full, what a step reports
 STORE_POLICIES, STORE_POLICY_MACROS = _ids("MLRN_LEARNER_STORE_", {"mistakes": "MISTAKES", "all": "ALL"})
@@ -77,17 +80,19 @@ EV_NONE, EV_ACCEPTED, EV_ROLLBACK, EV_FAILED = (LEARNER_EVENTS[k] for k in ("non
 # (trainer.reference.check_params); the text is mlrn_smo_param_str's.
 SMO_PARAMS = (
     ("params", "params: NULL pointer"),
-    ("C", "C: must be > 0 and finite"),
+    ("C", "C: must be > 0 and finite (squared_hinge: 0.5/C finite too)"),
     ("tol", "tol: must be > 0"),
     ("alpha_tol", "alpha_tol: must be >= 0"),
     ("kernel", "kernel: an MLRN_KERNEL_* type compiled in (MLRN_KERNELS)"),
-    ("solver", "solver: MLRN_SMO_SOLVER_WSS2 or MLRN_SMO_SOLVER_SIMPLIFIED"),
+    ("solver", "solver: MLRN_SMO_SOLVER_WSS2, MLRN_SMO_SOLVER_SIMPLIFIED, or MLRN_SMO_SOLVER_DCD with the linear "
+               "kernel; compiled in (MLRN_SMO_SOLVERS)"),
     ("multiclass", "multiclass: MLRN_SMO_OVO or MLRN_SMO_OVR"),
     ("gamma", "gamma: must be finite"),
     ("coef0", "coef0: must be finite"),
     ("n_classes", "n_classes: at most MLRN_SMO_MAX_CLASSES"),
     ("max_iter", "max_iter: must be >= 1"),
     ("max_passes", "max_passes: must be >= 1 with the simplified solver"),
+    ("loss", "loss: MLRN_SMO_LOSS_HINGE, or MLRN_SMO_LOSS_SQUARED_HINGE with the dcd solver"),
 )
 SMO_PARAM_OK_TEXT = "ok"
 SMO_PARAM_UNKNOWN_TEXT = "unknown parameter"
@@ -110,6 +115,9 @@ SVM_OVO_MAX_CLASSES = 362     # MLRN_SVM_OVO_MAX_CLASSES (mlrn_svm.h): n(n-1)/2 
 SVM_LABELED_MAX_CLASSES = 256  # MLRN_SVM_LABELED_MAX_CLASSES: uint8_t per-vector labels
 SMO_TAU = 1e-12               # MLRN_SMO_TAU: libsvm's floor for a non-positive curvature (float32 in C)
 SMO_BIG = 3.0e38              # MLRN_SMO_BIG: the solvers' "infinity" (float32 in C)
+SMO_DCD_PG_EPS = 1e-12        # MLRN_SMO_DCD_PG_EPS: dcd moves a coordinate only when |projected gradient| > this
+SMO_DCD_BIAS = 1.0            # MLRN_SMO_DCD_BIAS: dcd's constant bias feature (liblinear's B)
+SMO_DCD_STATE = 6             # MLRN_SMO__DCD_STATE (an enum): dcd's state floats at the head of its work region
 TREE_REC_NODE_BYTES = 7       # MLRN_TREE_REC_NODE_BYTES (mlrn_tree.h)
 TREE_REC_LEAF_BYTES = 3       # MLRN_TREE_REC_LEAF_BYTES
 
@@ -153,6 +161,8 @@ def smo_work_floats(capacity: int, d: int, n_classes: int, storage: str, kernel:
     f = (1 if linear else n_rows(n_classes, multiclass)) * capacity    # alpha
     if wss2 and not linear:
         f += capacity                                                   # grad
+    if solver == "dcd":
+        f += SMO_DCD_STATE + capacity + (capacity + 1) // 2             # state, qd, perm (a uint16 per sample)
     if wss2 and kernel in ("poly", "sigmoid"):
         f += capacity                                                   # diag
     if linear:

@@ -11,6 +11,14 @@
  *    as the equations are written (random j from the shared xorshift32, eta =
  *    2K_ij - K_ii - K_jj, the b1/b2 rule, max_passes sweeps without change).
  *    n_iter counts sweeps over the data. Kept as the seeds' reproducible baseline.
+ *  - MLRN_SMO_SOLVER_DCD (linear kernel only): dual coordinate descent (Hsieh, Chang, Lin,
+ *    Keerthi, Sundararajan, ICML 2008; the algorithm of liblinear's L2-regularised L1/L2-loss
+ *    dual solver): one alpha at a time in a random order (the shared xorshift32), w kept up to
+ *    date, shrinking on the projected gradient, stopping when PGmax - PGmin <= tol over the
+ *    whole set. The bias is an extra feature of constant 1, so b is regularised as in
+ *    liblinear and there is no equality constraint. A visit costs O(d), not the O(n d) of a
+ *    wss2 pair update. Loss: hinge (L1, 0 <= alpha <= C) or squared hinge (L2, D_ii = 1/(2C)).
+ *    n_iter counts outer iterations (passes over the active set).
  *
  * Multi-class: one-vs-one (pairs (0,1),(0,2)...,(1,2)...; libsvm's order) or
  * one-vs-rest. Sub-problem (p,q) labels class q as +1 and p as -1; a decision
@@ -33,14 +41,38 @@ MLRN_FP_EXACT_BEGIN
 
 #define MLRN_SMO_SOLVER_WSS2 0
 #define MLRN_SMO_SOLVER_SIMPLIFIED 1
+#define MLRN_SMO_SOLVER_DCD 2
+#define MLRN_SMO_LOSS_HINGE 0           /* dcd: L1 loss max(0, 1 - y f), the dual box 0 <= alpha <= C */
+#define MLRN_SMO_LOSS_SQUARED_HINGE 1   /* dcd: L2 loss max(0, 1 - y f)^2, alpha >= 0, D_ii = 1/(2C) */
 #define MLRN_SMO_OVO 0
 #define MLRN_SMO_OVR 1
+
+/* MLRN_SMO_SOLVERS: the solvers mlrn_smo_train_step compiles (bit s for MLRN_SMO_SOLVER_s). A solver is
+ * chosen at run time (params.solver), so without this every build would carry every solver's code (dcd
+ * alone is ~2.7 KB of AVR flash). The default is wss2 and simplified, the solvers that existed before dcd:
+ * code that includes the runtime directly (the self-learning loop, a hand-written application) compiles
+ * as before; dcd is opt-in (-DMLRN_SMO_SOLVERS=0x7u for all three). A generated trainer header sets it to
+ * wss2 and its own solver before its first include (wss2 always: the self-learning loop's solver, so a
+ * learner header included later still works). mlrn_smo_init refuses a solver left out
+ * (MLRN_SMO_PARAM_SOLVER). */
+#ifndef MLRN_SMO_SOLVERS
+#define MLRN_SMO_SOLVERS 0x3u
+#endif
+#define MLRN_SMO_SOLVER_COMPILED(s) ((MLRN_SMO_SOLVERS >> (s)) & 1u)
 
 #ifndef MLRN_SMO_MAX_CLASSES
 #define MLRN_SMO_MAX_CLASSES 16   /* size of the vote array on the stack */
 #endif
 #define MLRN_SMO_TAU 1e-12f       /* libsvm's floor for a non-positive curvature */
 #define MLRN_SMO_BIG 3.0e38f
+#define MLRN_SMO_DCD_PG_EPS 1e-12f  /* liblinear: a coordinate whose |projected gradient| is below this is not moved */
+#define MLRN_SMO_DCD_BIAS 1.0f      /* the constant bias feature (liblinear's B = 1): b = w_bias * 1 */
+/* dcd's state, at the head of its work region right after alpha (kept out of mlrn_smo, whose every byte
+ * the other solvers and the self-learning loop would pay in SRAM): the projected-gradient bounds of the
+ * last pass (old: the shrinking thresholds) and of this one (new), D_ii, and the size of the active set
+ * (a uint16 held exactly in a float: the active set is perm[0..active), visited at perm[pos]). */
+enum { MLRN_SMO__DCD_PG_MAX_OLD, MLRN_SMO__DCD_PG_MIN_OLD, MLRN_SMO__DCD_PG_MAX_NEW, MLRN_SMO__DCD_PG_MIN_NEW,
+       MLRN_SMO__DCD_DIAG, MLRN_SMO__DCD_ACTIVE, MLRN_SMO__DCD_STATE };
 
 typedef struct {
     float C;
@@ -51,6 +83,7 @@ typedef struct {
     uint16_t max_passes; /* simplified: sweeps without change before stopping */
     uint8_t solver;
     uint8_t multiclass;
+    uint8_t loss;        /* dcd: MLRN_SMO_LOSS_HINGE or MLRN_SMO_LOSS_SQUARED_HINGE (others: hinge only) */
     mlrn_kernel_params kernel;
 } mlrn_smo_params;
 
@@ -96,6 +129,7 @@ static inline size_t mlrn_smo_work_floats(uint16_t capacity, uint16_t d, uint8_t
     size_t n_sub = mlrn_smo_n_sub(n_classes, p->multiclass);
     size_t f = (size_t)(linear ? 1u : mlrn_smo_n_rows(n_classes, p->multiclass)) * capacity;
     if (wss2 && !linear) f += capacity;                                       /* grad */
+    if (p->solver == MLRN_SMO_SOLVER_DCD) f += MLRN_SMO__DCD_STATE + capacity + (capacity + 1u) / 2u; /* qd, perm */
     if (wss2 && (p->kernel.type == MLRN_KERNEL_POLY || p->kernel.type == MLRN_KERNEL_SIGMOID)) f += capacity;
     if (linear) f += n_sub * d;                                               /* w */
     if (wss2 && linear && storage != MLRN_STORAGE_F32) f += d + 1u;          /* wq */
@@ -128,6 +162,7 @@ static inline mlrn_smo_params mlrn_smo_default_params(void) {
     p.max_passes = 10u;
     p.solver = MLRN_SMO_SOLVER_WSS2;
     p.multiclass = MLRN_SMO_OVO;
+    p.loss = MLRN_SMO_LOSS_HINGE;
     p.kernel.type = MLRN_KERNEL_LINEAR;
     p.kernel.degree = 3u;
     p.kernel.gamma = 1.0f;
@@ -145,33 +180,39 @@ static inline mlrn_smo_params mlrn_smo_default_params(void) {
  * (microlearn.trainer.reference.check_params refuses the same values, and more: see there). */
 #define MLRN_SMO_PARAM_OK 0
 #define MLRN_SMO_PARAM_PARAMS 1      /* the parameters pointer is NULL */
-#define MLRN_SMO_PARAM_C 2           /* C > 0 and finite */
+#define MLRN_SMO_PARAM_C 2           /* C > 0 and finite (squared hinge: 0.5 / C finite too) */
 #define MLRN_SMO_PARAM_TOL 3         /* tol > 0 */
 #define MLRN_SMO_PARAM_ALPHA_TOL 4   /* alpha_tol >= 0 */
 #define MLRN_SMO_PARAM_KERNEL 5      /* kernel.type: an MLRN_KERNEL_* that MLRN_KERNELS compiles in */
-#define MLRN_SMO_PARAM_SOLVER 6      /* MLRN_SMO_SOLVER_WSS2 or MLRN_SMO_SOLVER_SIMPLIFIED */
+#define MLRN_SMO_PARAM_SOLVER 6      /* MLRN_SMO_SOLVER_WSS2, _SIMPLIFIED, or _DCD with the linear kernel;
+                                      * compiled in (MLRN_SMO_SOLVERS) */
 #define MLRN_SMO_PARAM_MULTICLASS 7  /* MLRN_SMO_OVO or MLRN_SMO_OVR */
 #define MLRN_SMO_PARAM_GAMMA 8       /* kernel.gamma finite */
 #define MLRN_SMO_PARAM_COEF0 9       /* kernel.coef0 finite */
 #define MLRN_SMO_PARAM_N_CLASSES 10  /* the store's n_classes <= MLRN_SMO_MAX_CLASSES */
 #define MLRN_SMO_PARAM_MAX_ITER 11   /* max_iter >= 1 */
 #define MLRN_SMO_PARAM_MAX_PASSES 12 /* max_passes >= 1 with the simplified solver */
+#define MLRN_SMO_PARAM_LOSS 13       /* MLRN_SMO_LOSS_HINGE, or MLRN_SMO_LOSS_SQUARED_HINGE with the dcd solver */
 
 /* The rules, written once: X(NAME, refused) per parameter, in the order they are tested. mlrn_smo_init
  * ORs them into one test (the very code it compiled to before the check existed: the boards' figures
  * stay), mlrn_smo_check_params returns the first one that holds. */
 #define MLRN_SMO__PARAM_RULES(X, p, n_classes)                                                        \
-    X(C, !((p)->C > 0.0f) || !mlrn_isfinite((p)->C))                                                  \
+    X(C, !((p)->C > 0.0f) || !mlrn_isfinite((p)->C)                                                   \
+             || ((p)->loss == MLRN_SMO_LOSS_SQUARED_HINGE && !mlrn_isfinite(0.5f / (p)->C)))              \
     X(TOL, !((p)->tol > 0.0f))                                                                        \
     X(ALPHA_TOL, !((p)->alpha_tol >= 0.0f))                                                           \
     X(KERNEL, (p)->kernel.type > MLRN_KERNEL_SIGMOID || !MLRN_KERNEL_COMPILED((p)->kernel.type))      \
-    X(SOLVER, (p)->solver > MLRN_SMO_SOLVER_SIMPLIFIED)                                               \
+    X(SOLVER, (p)->solver > MLRN_SMO_SOLVER_DCD || !MLRN_SMO_SOLVER_COMPILED((p)->solver)             \
+                  || ((p)->solver == MLRN_SMO_SOLVER_DCD && (p)->kernel.type != MLRN_KERNEL_LINEAR))          \
     X(MULTICLASS, (p)->multiclass > MLRN_SMO_OVR)                                                     \
     X(GAMMA, !mlrn_isfinite((p)->kernel.gamma))                                                       \
     X(COEF0, !mlrn_isfinite((p)->kernel.coef0))                                                       \
     X(N_CLASSES, (n_classes) > MLRN_SMO_MAX_CLASSES)                                                  \
     X(MAX_ITER, (p)->max_iter == 0u)                                                                  \
-    X(MAX_PASSES, (p)->solver == MLRN_SMO_SOLVER_SIMPLIFIED && (p)->max_passes == 0u)
+    X(MAX_PASSES, (p)->solver == MLRN_SMO_SOLVER_SIMPLIFIED && (p)->max_passes == 0u)                 \
+    X(LOSS, (p)->loss > MLRN_SMO_LOSS_SQUARED_HINGE                                                   \
+                || ((p)->loss != MLRN_SMO_LOSS_HINGE && (p)->solver != MLRN_SMO_SOLVER_DCD))
 #define MLRN_SMO__ANY_RULE(NAME, refused) || (refused)
 #define MLRN_SMO__FIRST_RULE(NAME, refused) if (refused) return MLRN_SMO_PARAM_##NAME;
 
@@ -187,23 +228,26 @@ static inline uint8_t mlrn_smo_check_params(const mlrn_smo_params *p, uint8_t n_
 static inline const char *mlrn_smo_param_str(uint8_t code) {
     static const char t_ok[] MLRN_FLASH = "ok";
     static const char t_params[] MLRN_FLASH = "params: NULL pointer";
-    static const char t_c[] MLRN_FLASH = "C: must be > 0 and finite";
+    static const char t_c[] MLRN_FLASH = "C: must be > 0 and finite (squared_hinge: 0.5/C finite too)";
     static const char t_tol[] MLRN_FLASH = "tol: must be > 0";
     static const char t_alpha_tol[] MLRN_FLASH = "alpha_tol: must be >= 0";
     static const char t_kernel[] MLRN_FLASH = "kernel: an MLRN_KERNEL_* type compiled in (MLRN_KERNELS)";
-    static const char t_solver[] MLRN_FLASH = "solver: MLRN_SMO_SOLVER_WSS2 or MLRN_SMO_SOLVER_SIMPLIFIED";
+    static const char t_solver[] MLRN_FLASH =
+        "solver: MLRN_SMO_SOLVER_WSS2, MLRN_SMO_SOLVER_SIMPLIFIED, or MLRN_SMO_SOLVER_DCD with the linear kernel; "
+        "compiled in (MLRN_SMO_SOLVERS)";
     static const char t_multiclass[] MLRN_FLASH = "multiclass: MLRN_SMO_OVO or MLRN_SMO_OVR";
     static const char t_gamma[] MLRN_FLASH = "gamma: must be finite";
     static const char t_coef0[] MLRN_FLASH = "coef0: must be finite";
     static const char t_n_classes[] MLRN_FLASH = "n_classes: at most MLRN_SMO_MAX_CLASSES";
     static const char t_max_iter[] MLRN_FLASH = "max_iter: must be >= 1";
     static const char t_max_passes[] MLRN_FLASH = "max_passes: must be >= 1 with the simplified solver";
+    static const char t_loss[] MLRN_FLASH = "loss: MLRN_SMO_LOSS_HINGE, or MLRN_SMO_LOSS_SQUARED_HINGE with the dcd solver";
     static const char t_unknown[] MLRN_FLASH = "unknown parameter";
     /* By code: a table in flash, not a switch (see mlrn_status_str). */
     static const char *const texts[] MLRN_FLASH = {t_ok, t_params, t_c, t_tol, t_alpha_tol, t_kernel, t_solver,
                                                    t_multiclass, t_gamma, t_coef0, t_n_classes, t_max_iter,
-                                                   t_max_passes};
-    if (code > MLRN_SMO_PARAM_MAX_PASSES) return t_unknown;
+                                                   t_max_passes, t_loss};
+    if (code > MLRN_SMO_PARAM_LOSS) return t_unknown;
     return (const char *)mlrn_flash_ptr(&texts[code]);
 }
 #endif
@@ -233,6 +277,8 @@ static inline mlrn_status mlrn_smo_init(mlrn_smo *s, const mlrn_smo_params *p, m
         s->diag = cur;
         cur += store->capacity;
     }
+    if (p->solver == MLRN_SMO_SOLVER_DCD)   /* at alpha + capacity: see mlrn_smo__dcd_state */
+        cur += MLRN_SMO__DCD_STATE + store->capacity + (store->capacity + 1u) / 2u;
     if (linear) { s->w = cur; cur += (size_t)s->n_sub * store->d; }
     s->b = cur;
     cur += s->n_sub;
@@ -382,6 +428,155 @@ static inline float mlrn_smo__f_train(const mlrn_smo *s, const float *x) {
     return acc + s->b[s->sub];
 }
 
+/* ---- dcd: dual coordinate descent for the linear kernel ------------------------------------------------
+ * Sub-problem min_a 0.5 a' Qbar a - e' a, 0 <= a_t <= U, Qbar_ts = y_t y_s (x_t . x_s + 1) + D_tt [t == s]:
+ * hinge U = C, D = 0; squared hinge U = infinity, D = 1/(2C). w and b (the bias feature's weight) are kept
+ * equal to sum_t y_t a_t (x_t, 1), so the gradient of one coordinate is y_t (w . x_t + b) - 1 + D a_t. */
+
+/* Qbar's diagonal, after the state floats. */
+/* dcd's work region: MLRN_SMO__DCD_STATE floats, Qbar_tt (capacity floats), then the visiting order (a uint16
+ * per sample in ceil(capacity / 2) floats). It follows alpha, which is one row for the linear kernel. */
+MLRN_HOT float *mlrn_smo__dcd_state(const mlrn_smo *s) { return s->alpha + s->store->capacity; }
+
+MLRN_HOT float *mlrn_smo__qd(const mlrn_smo *s) { return mlrn_smo__dcd_state(s) + MLRN_SMO__DCD_STATE; }
+
+/* The visiting order: a little-endian uint16 per sample, read and written bytewise. It lives in the float work
+ * array, and character-type access is the one way to store another type there without breaking the aliasing
+ * rules. Callers keep the base pointer (mlrn_smo__perm) in a local: bytes stores may alias anything, so a
+ * base recomputed from s after each store would be reloaded. */
+MLRN_HOT uint8_t *mlrn_smo__perm(const mlrn_smo *s) {
+    return (uint8_t *)(void *)(mlrn_smo__qd(s) + s->store->capacity);
+}
+
+MLRN_HOT uint16_t mlrn_smo__perm_get(const uint8_t *perm, uint16_t k) {
+    const uint8_t *b = perm + 2u * (size_t)k;
+    return (uint16_t)(b[0] | (uint16_t)(b[1] << 8));
+}
+
+MLRN_HOT void mlrn_smo__perm_set(uint8_t *perm, uint16_t k, uint16_t v) {
+    uint8_t *b = perm + 2u * (size_t)k;
+    b[0] = (uint8_t)(v & 0xFFu);
+    b[1] = (uint8_t)(v >> 8);
+}
+
+MLRN_HOT void mlrn_smo__perm_swap(uint8_t *perm, uint16_t a, uint16_t b) {
+    uint16_t t = mlrn_smo__perm_get(perm, a);
+    mlrn_smo__perm_set(perm, a, mlrn_smo__perm_get(perm, b));
+    mlrn_smo__perm_set(perm, b, t);
+}
+
+/* Start of a pass: a random order of the active set (liblinear's swap shuffle, j = k + rand % (active - k)),
+ * the new pass's projected-gradient bounds empty. */
+static inline void mlrn_smo__dcd_new_pass(mlrn_smo *s) {
+    float *st = mlrn_smo__dcd_state(s);
+    uint16_t k, active = (uint16_t)st[MLRN_SMO__DCD_ACTIVE];
+    uint8_t *perm = mlrn_smo__perm(s);
+    uint32_t rng = s->rng;
+    for (k = 0; k < active; k++) {
+        uint16_t j = (uint16_t)(k + mlrn_rng_next(&rng) % (uint32_t)(active - k));
+        mlrn_smo__perm_swap(perm, k, j);
+    }
+    s->rng = rng;
+    st[MLRN_SMO__DCD_PG_MAX_NEW] = -MLRN_SMO_BIG;
+    st[MLRN_SMO__DCD_PG_MIN_NEW] = MLRN_SMO_BIG;
+    s->pos = 0;
+}
+
+/* Sub-problem set-up (alpha, w and b are already zero): the members in store order, Qbar's diagonal,
+ * nothing shrunk, then the first pass's order (max_iter >= 1, so a pass always runs). */
+static inline void mlrn_smo__dcd_start(mlrn_smo *s) {
+    uint16_t t, k = 0;
+    int l2 = s->p.loss == MLRN_SMO_LOSS_SQUARED_HINGE;
+    float dii = l2 ? 0.5f / s->p.C : 0.0f, *qd = mlrn_smo__qd(s), *st = mlrn_smo__dcd_state(s);
+    uint8_t *perm = mlrn_smo__perm(s);
+    for (t = 0; t < s->store->n; t++) {
+        const float *xt;
+        float q;
+        if (!mlrn__y(s, s->store->labels[t])) continue;
+        mlrn_smo__perm_set(perm, k++, t);
+        xt = mlrn__row(s, t, 0);
+        q = mlrn_kernel_dot(xt, xt, s->store->d) + MLRN_SMO_DCD_BIAS * MLRN_SMO_DCD_BIAS;
+        qd[t] = l2 ? dii + q : q;
+    }
+    st[MLRN_SMO__DCD_DIAG] = dii;
+    st[MLRN_SMO__DCD_PG_MAX_OLD] = MLRN_SMO_BIG;
+    st[MLRN_SMO__DCD_PG_MIN_OLD] = -MLRN_SMO_BIG;
+    st[MLRN_SMO__DCD_ACTIVE] = (float)s->m;
+    mlrn_smo__dcd_new_pass(s);
+}
+
+/* Visits perm[pos], perm[pos + 1], ... until the pass ends or `budget` visits were made; returns the visits.
+ * A visit shrinks the sample (swaps it behind the active set; pos stays) or takes the projected-gradient
+ * bounds and the clipped Newton step a - G / Qbar_tt, updating w and b. One loop over many visits, so the
+ * pointers and bounds stay in registers (a visit is only O(d) work: the overhead would show). */
+static inline uint32_t mlrn_smo__dcd_visits(mlrn_smo *s, uint32_t budget) {
+    float *st = mlrn_smo__dcd_state(s);
+    uint16_t k, d = s->store->d, pos = s->pos, active = (uint16_t)st[MLRN_SMO__DCD_ACTIVE];
+    int hinge = s->p.loss == MLRN_SMO_LOSS_HINGE;
+    float *w = s->w + (size_t)s->sub * d, *b = s->b + s->sub, *qd = mlrn_smo__qd(s);
+    uint8_t *perm = mlrn_smo__perm(s);
+    float C = s->p.C, dii = st[MLRN_SMO__DCD_DIAG], max_old = st[MLRN_SMO__DCD_PG_MAX_OLD];
+    float min_old = st[MLRN_SMO__DCD_PG_MIN_OLD], max_new = st[MLRN_SMO__DCD_PG_MAX_NEW];
+    float min_new = st[MLRN_SMO__DCD_PG_MIN_NEW];
+    uint32_t n = 0;
+    for (; n < budget && pos < active; n++) {
+        uint16_t t = mlrn_smo__perm_get(perm, pos);
+        int8_t yt = mlrn__y(s, s->store->labels[t]);
+        float *a_p = mlrn_smo__alpha(s, t);
+        const float *xt = mlrn__row(s, t, 0);   /* dequantised once: the dot product and the update share it */
+        float a = *a_p, f = mlrn_kernel_dot(w, xt, d) + *b * MLRN_SMO_DCD_BIAS, g, pg = 0.0f;
+        g = (yt > 0 ? f : -f) - 1.0f;
+        if (!hinge) g = g + a * dii;
+        if (a == 0.0f) {
+            if (g > max_old) { mlrn_smo__perm_swap(perm, pos, --active); continue; }
+            if (g < 0.0f) pg = g;
+        } else if (hinge && a == C) {
+            if (g < min_old) { mlrn_smo__perm_swap(perm, pos, --active); continue; }
+            if (g > 0.0f) pg = g;
+        } else {
+            pg = g;
+        }
+        pos++;
+        if (pg > max_new) max_new = pg;
+        if (pg < min_new) min_new = pg;
+        if (pg > MLRN_SMO_DCD_PG_EPS || pg < -MLRN_SMO_DCD_PG_EPS) {
+            float na = a - g / qd[t], step;
+            if (na < 0.0f) na = 0.0f;
+            if (hinge && na > C) na = C;
+            *a_p = na;
+            step = yt > 0 ? na - a : -(na - a);
+            for (k = 0; k < d; k++) w[k] = w[k] + step * xt[k];
+            *b = *b + step * MLRN_SMO_DCD_BIAS;
+        }
+    }
+    s->pos = pos;
+    st[MLRN_SMO__DCD_ACTIVE] = (float)active;
+    st[MLRN_SMO__DCD_PG_MAX_NEW] = max_new;
+    st[MLRN_SMO__DCD_PG_MIN_NEW] = min_new;
+    return n;
+}
+
+/* End of a pass (liblinear's rules): converged when PGmax - PGmin <= tol over the whole set; converged on
+ * the shrunk set only: unshrink and go on; otherwise the new bounds become the shrinking thresholds (an
+ * infinite one when it does not bound anything). Returns 1 when the sub-problem is done (status MAX_ITER
+ * when max_iter passes ran without converging), 0 after starting the next pass. */
+static inline int mlrn_smo__dcd_end_pass(mlrn_smo *s) {
+    float *st = mlrn_smo__dcd_state(s), hi = st[MLRN_SMO__DCD_PG_MAX_NEW], lo = st[MLRN_SMO__DCD_PG_MIN_NEW];
+    s->iter++;
+    if (hi - lo <= s->p.tol) {
+        if ((uint16_t)st[MLRN_SMO__DCD_ACTIVE] == s->m) return 1;
+        st[MLRN_SMO__DCD_ACTIVE] = (float)s->m;
+        st[MLRN_SMO__DCD_PG_MAX_OLD] = MLRN_SMO_BIG;
+        st[MLRN_SMO__DCD_PG_MIN_OLD] = -MLRN_SMO_BIG;
+    } else {
+        st[MLRN_SMO__DCD_PG_MAX_OLD] = hi <= 0.0f ? MLRN_SMO_BIG : hi;
+        st[MLRN_SMO__DCD_PG_MIN_OLD] = lo >= 0.0f ? -MLRN_SMO_BIG : lo;
+    }
+    if (s->iter >= s->p.max_iter) { s->status = MLRN_MAX_ITER; return 1; }
+    mlrn_smo__dcd_new_pass(s);
+    return 0;
+}
+
 static inline mlrn_status mlrn_smo__start_sub(mlrn_smo *s) {
     uint16_t t, npos = 0, nneg = 0, k, d = s->store->d;
     mlrn_smo__pair(s, s->sub, &s->cur_p, &s->cur_q);
@@ -409,6 +604,7 @@ static inline mlrn_status mlrn_smo__start_sub(mlrn_smo *s) {
     s->mpos = 0;
     s->passes = 0;
     s->changed = 0;
+    if (MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_DCD) && s->p.solver == MLRN_SMO_SOLVER_DCD) mlrn_smo__dcd_start(s);
     return MLRN_OK;
 }
 
@@ -616,7 +812,7 @@ static inline int mlrn_smo__simplified_visit(mlrn_smo *s, uint16_t i, int8_t yi)
 /* Sign the kernel coefficients (coef = y alpha) once the sub-problem is solved. */
 static inline void mlrn_smo__finish_sub(mlrn_smo *s) {
     uint16_t t;
-    if (s->p.solver == MLRN_SMO_SOLVER_WSS2) mlrn_smo__wss2_bias(s);
+    if (MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_WSS2) && s->p.solver == MLRN_SMO_SOLVER_WSS2) mlrn_smo__wss2_bias(s);
     if (s->p.kernel.type != MLRN_KERNEL_LINEAR)
         for (t = 0; t < s->store->n; t++)
             if (mlrn__y(s, s->store->labels[t]) < 0) {
@@ -655,7 +851,7 @@ static inline mlrn_status mlrn_smo_train_begin(mlrn_smo *s) {
 }
 
 /* Advances training by at most `max_units` units of work (wss2: pair updates;
- * simplified: samples examined) so an application loop keeps running between
+ * simplified and dcd: samples examined) so an application loop keeps running between
  * calls. Returns MLRN_RUNNING until done, then MLRN_OK or MLRN_MAX_ITER
  * (or an error). The result is identical however the work is sliced. */
 static inline mlrn_status mlrn_smo_train_step(mlrn_smo *s, uint32_t max_units) {
@@ -663,10 +859,17 @@ static inline mlrn_status mlrn_smo_train_step(mlrn_smo *s, uint32_t max_units) {
     if (!s || s->phase != 1) return MLRN_ERR_ARG;
     while (units < max_units) {
         int done = 0;
-        if (s->p.solver == MLRN_SMO_SOLVER_WSS2) {
+        /* the solvers left out of MLRN_SMO_SOLVERS compile to nothing (the tests are constant) */
+        if (MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_WSS2) && s->p.solver == MLRN_SMO_SOLVER_WSS2) {
             if (s->iter >= s->p.max_iter) { s->status = MLRN_MAX_ITER; done = 1; }
             else if (mlrn_smo__wss2_iteration(s)) done = 1;
             else { s->iter++; units++; }
+        } else if (MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_DCD) && s->p.solver == MLRN_SMO_SOLVER_DCD) {
+            if (s->pos < (uint16_t)mlrn_smo__dcd_state(s)[MLRN_SMO__DCD_ACTIVE])
+                units += mlrn_smo__dcd_visits(s, max_units - units);
+            else done = mlrn_smo__dcd_end_pass(s);
+        } else if (!MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_SIMPLIFIED)) {
+            done = 1;   /* not reached: mlrn_smo_init refuses a solver that is not compiled in */
         } else if (s->pos >= s->store->n) {       /* end of a sweep */
             s->iter++;
             s->passes = s->changed ? 0 : (uint16_t)(s->passes + 1u);

@@ -8,8 +8,9 @@ What is measured, per board:
   (static SRAM - buffers - structs - alignment padding of a small build);
 - flash as a function of the number of features, per storage type (linear kernel, wss2, binary),
   at d = 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128 (until it no longer links), plus the
-  deltas of each kernel/solver and of ovo/ovr with 3 classes at d = 4;
-- the stack high-water mark for every kernel x solver x storage x (binary, ovo, ovr) at d = 4
+  deltas of each kernel/solver pair (KERNEL_SOLVERS: dcd with the linear kernel only, 'linear/dcd')
+  and of ovo/ovr with 3 classes at d = 4;
+- the stack high-water mark for every kernel/solver pair x storage x (binary, ovo, ovr) at d = 4
   (the planner adds 4 bytes per extra feature: the driver's row buffer).
 --check compares a fresh calibration with the stored file and exits 1 if they differ.
 
@@ -39,6 +40,7 @@ import numpy as np
 
 from microlearn._version import RUNTIME_VERSION
 from microlearn.boards.registry import get_board, list_boards
+from microlearn.core import vocab
 from microlearn.core.paths import include_dir
 from microlearn.core.store import affine_from_range
 from microlearn.learner import codegen as lc
@@ -55,6 +57,9 @@ from microlearn.trainer.driver import DRIVER, encode_input
 from .measure import config, measure, synthetic
 
 FLASH_DS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
+# The kernel/solver pairs the runtime trains (mlrn_smo_check_params refuses dcd with another kernel).
+KERNEL_SOLVERS = tuple((k, s) for k, s in itertools.product(KERNELS, SOLVERS)
+                       if k == "linear" or s not in vocab.LINEAR_ONLY_SOLVERS)
 STACK_D = 4
 CLASSES = {"binary": (2, "ovo"), "ovo": (3, "ovo"), "ovr": (3, "ovr")}
 
@@ -132,11 +137,11 @@ def calibrate_board(name: str) -> dict:
         curves[st] = pts
     base = ref["flash_bytes"]
     delta = {f"{k}/{s}": _measure(config(STACK_D, 8, kernel=k, solver=s), t, run=False).flash_bytes - base
-             for k, s in itertools.product(KERNELS, SOLVERS)}
+             for k, s in KERNEL_SOLVERS}
     multi = {lay: _measure(config(STACK_D, 8, classes=c, multiclass=m), t, run=False).flash_bytes - base
              for lay, (c, m) in CLASSES.items() if lay != "binary"}
     stack = {}
-    for k, s, st, lay in itertools.product(KERNELS, SOLVERS, STORAGES, CLASSES):
+    for (k, s), st, lay in itertools.product(KERNEL_SOLVERS, STORAGES, CLASSES):
         c, m = CLASSES[lay]
         stack[f"{k}/{s}/{st}/{lay}"] = _measure(config(STACK_D, 16, c, k, st, s, m), t).stack_bytes
     return {"toolchain": _toolchain(b), "pointer_bytes": ptr, "align": align, "store_bytes": store,

@@ -27,7 +27,8 @@ def render_trainer(cfg: TrainerConfig, name: str, sram_budget: int | None = None
     names = f"; their names: {N}_class_names" if cfg.classes else ""
     about = [f"{cfg.n_features} features, capacity {cfg.capacity} samples ({cfg.storage}), "
              f"{cfg.n_classes} classes{names}",
-             f"kernel {p.kernel}, solver {p.solver}, multiclass {p.multiclass}, C {float(p.C):g}.",
+             f"kernel {p.kernel}, solver {p.solver}" + (f" ({p.loss} loss)" if p.solver == "dcd" else "")
+             + f", multiclass {p.multiclass}, C {float(p.C):g}.",
              "Include this header in ONE translation unit; it defines static buffers."]
     out = [f"""#define {U}_N_FEATURES {cfg.n_features}u
 #define {U}_CAPACITY {cfg.capacity}u
@@ -78,6 +79,7 @@ static inline mlrn_status {N}_setup(void) {{
     p.max_passes = {p.max_passes}u;
     p.solver = {vocab.SOLVER_MACROS[p.solver]};
     p.multiclass = {vocab.MULTICLASS_MACROS[p.multiclass]};
+    p.loss = {vocab.LOSS_MACROS[p.loss]};
     p.kernel.type = {vocab.KERNEL_MACROS[p.kernel]};
     p.kernel.degree = {p.degree}u;
     p.kernel.gamma = {c_float(p.gamma)};
@@ -118,13 +120,16 @@ static inline float {N}_kernel(const float *a, const float *b) {{
     return mlrn_kernel_eval(&{N}_svm.p.kernel, a, b, {U}_N_FEATURES);
 }}
 """)
+    # wss2 always (the self-learning loop's solver: a learner header included later still works), and its own
+    solvers = ["wss2"] + ([p.solver] if p.solver != "wss2" else [])
     return c_header(N, "trainer", "on-device SVM trainer", about, ["mlrn_smo.h"], "".join(out), kernels=[p.kernel],
-                    select_kernels=True, macro_prefix=U)
+                    select_kernels=True, macro_prefix=U, solvers=solvers)
 
 
 def export_trainer(path, name="trainer", *, n_features, capacity, classes, kernel="linear", C=1.0, gamma=1.0,
                    degree=3, coef0=0.0, tol=1e-3, max_iter=100000, solver="wss2", max_passes=10, alpha_tol=1e-7,
-                   multiclass="ovo", seed=0, storage="float32", feature_range=None, board=None) -> TrainerConfig:
+                   multiclass="ovo", seed=0, storage="float32", feature_range=None, board=None,
+                   loss="hinge") -> TrainerConfig:
     """Write a C header that trains an SVM on the device with static buffers sized at compile time.
 
     classes: the class labels (their order fixes the class indices) or their count.
@@ -134,7 +139,7 @@ def export_trainer(path, name="trainer", *, n_features, capacity, classes, kerne
     cfg = make_config(n_features=n_features, capacity=capacity, classes=classes, kernel=kernel, C=C, gamma=gamma,
                       degree=degree, coef0=coef0, tol=tol, max_iter=max_iter, solver=solver, max_passes=max_passes,
                       alpha_tol=alpha_tol, multiclass=multiclass, seed=seed, storage=storage,
-                      feature_range=feature_range)
+                      feature_range=feature_range, loss=loss)
     budget = None
     if board is not None:
         b = get_board(board)

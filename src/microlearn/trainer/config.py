@@ -62,18 +62,19 @@ def config_from_estimator(est, capacity: int) -> TrainerConfig:
 
 def make_config(*, n_features, capacity, classes, kernel="linear", C=1.0, gamma=1.0, degree=3, coef0=0.0, tol=1e-3,
                 max_iter=100000, solver="wss2", max_passes=10, alpha_tol=1e-7, multiclass="ovo", seed=0,
-                storage="float32", feature_range=None, scale=None, offset=None) -> TrainerConfig:
+                storage="float32", feature_range=None, scale=None, offset=None, loss="hinge") -> TrainerConfig:
     classes = list(classes) if not isinstance(classes, int) else list(range(classes))
     # Refuse what the device's mlrn_smo_init would refuse, before any C is written.
     _solvers.check_params(C=C, gamma=gamma, degree=degree, coef0=coef0, tol=tol, max_iter=max_iter,
                           max_passes=max_passes, alpha_tol=alpha_tol, storage=storage, kernel=kernel, solver=solver,
-                          multiclass=multiclass)
+                          multiclass=multiclass, loss=loss)
+    _solvers.check_combination(solver=solver, kernel=kernel, loss=loss, C=C)
     if storage != "float32" and scale is None:
         if feature_range is None:
             raise ValueError(f"storage={storage!r} needs feature_range=(low, high) (scalars or per-feature)")
         scale, offset = _store.affine_from_range(feature_range[0], feature_range[1], storage, n_features)
     params = _solvers.Params.make(C=C, tol=tol, alpha_tol=alpha_tol, max_iter=max_iter, seed=seed,
                                   max_passes=max_passes, solver=solver, multiclass=multiclass, kernel=kernel,
-                                  gamma=gamma, coef0=coef0, degree=degree)
+                                  gamma=gamma, coef0=coef0, degree=degree, loss=loss)
     return TrainerConfig(n_features=int(n_features), capacity=int(capacity), n_classes=len(classes), params=params,
                          storage=storage, scale=scale, offset=offset, classes=classes)

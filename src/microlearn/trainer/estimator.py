@@ -33,8 +33,11 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
     tol : wss2: stop when the maximal KKT violation is below tol; simplified: KKT check tolerance.
     max_iter : wss2: pair updates per sub-problem; simplified: sweeps over the data. Reaching it
         stops training with a ConvergenceWarning (status 'max_iter' in ``status_``).
-    solver : 'wss2' (second-order working-set selection, converges) or 'simplified'
-        (the Edge2Train/EloquentArduino baseline: random second index, max_passes).
+    solver : 'wss2' (second-order working-set selection, converges; libsvm's problem), 'simplified'
+        (the Edge2Train/EloquentArduino baseline: random second index, max_passes) or 'dcd' (linear kernel
+        only: dual coordinate descent as liblinear, the bias a regularised feature of constant 1; tol
+        bounds PGmax - PGmin, max_iter counts passes over the data).
+    loss : 'hinge' or 'squared_hinge' (dcd only): the L1- or L2-loss SVM of liblinear.
     max_passes : simplified solver: sweeps without any change before stopping.
     alpha_tol : simplified solver: smallest change of alpha_j that is applied.
     multiclass : 'ovo' (one-vs-one with voting, like libsvm) or 'ovr' (one-vs-rest, argmax).
@@ -49,14 +52,15 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
     ----------
     classes_, support_, support_vectors_, n_support_, dual_coef_, intercept_, coef_ (linear),
     n_iter_ (per sub-problem), status_ ('converged'|'max_iter' per sub-problem), objective_
-    (dual objective of each binary sub-problem, float64, comparable with libsvm's), _gamma,
+    (dual objective of each binary sub-problem, float64, comparable with libsvm's; for dcd the problem it
+    solves, 0.5 a'(Q + yy' + D)a - e'a, comparable with liblinear's), _gamma,
     scale_ / offset_ (quantised storage). Sub-problem (p, q) labels class q as +1: a decision
     >= 0 votes for q; in the binary case decision_function >= 0 means classes_[1].
     """
 
     def __init__(self, C=1.0, kernel="linear", gamma="scale", degree=3, coef0=0.0, tol=1e-3, max_iter=100000,
                  solver="wss2", max_passes=10, alpha_tol=1e-7, multiclass="ovo", random_state=0,
-                 storage="float32", feature_range=None, decision_function_shape="ovr"):
+                 storage="float32", feature_range=None, decision_function_shape="ovr", loss="hinge"):
         self.C = C
         self.kernel = kernel
         self.gamma = gamma
@@ -72,17 +76,19 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         self.storage = storage
         self.feature_range = feature_range
         self.decision_function_shape = decision_function_shape
+        self.loss = loss
 
     # ---- parameter checks -------------------------------------------------
     def _check_params(self):
         """Refuse what the device's mlrn_smo_init would refuse (MLRN_ERR_ARG) or what does not fit the C types
         of mlrn_smo_params, before any work (the rules: _solvers.check_params)."""
-        _solvers.check_params(kernel=self.kernel, solver=self.solver, multiclass=self.multiclass)
+        _solvers.check_params(kernel=self.kernel, solver=self.solver, multiclass=self.multiclass, loss=self.loss)
         if self.decision_function_shape not in ("ovr", "ovo"):
             raise ValueError("decision_function_shape must be 'ovr' or 'ovo'")
         _solvers.check_params(storage=self.storage, C=self.C, tol=self.tol, alpha_tol=self.alpha_tol,
                               coef0=self.coef0, max_iter=self.max_iter, max_passes=self.max_passes,
                               degree=self.degree)   # degree: the device computes integer powers
+        _solvers.check_combination(solver=self.solver, kernel=self.kernel, loss=self.loss, C=self.C)
         if self.random_state is not None:
             if isinstance(self.random_state, bool) or not isinstance(self.random_state, numbers.Integral):
                 raise ValueError("random_state must be an integer seed (the device's PRNG), or None for 0")
@@ -107,7 +113,7 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
             C=self.C, tol=self.tol, alpha_tol=self.alpha_tol, max_iter=self.max_iter,
             seed=self.random_state or 0, max_passes=self.max_passes, solver=self.solver,
             multiclass=self.multiclass, kernel=self.kernel, gamma=self._gamma, coef0=self.coef0,
-            degree=self.degree)
+            degree=self.degree, loss=self.loss)
 
     # ---- fit ----------------------------------------------------------------
     def fit(self, X, y):
@@ -172,13 +178,19 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         self._subs = subs
 
     def _objective(self, X, y, alpha):
-        """Dual objective 0.5 a'Qa - e'a in float64, the quantity libsvm minimises."""
+        """Dual objective 0.5 a'Qa - e'a in float64, the quantity the solver minimises: libsvm's for wss2 and
+        simplified; for dcd liblinear's, with the bias feature (K + 1) and, for squared_hinge, D = 1/(2C)."""
         a = alpha.astype(np.float64) * y.astype(np.float64)
         nz = np.flatnonzero(alpha)
         if nz.size == 0:
             return 0.0
         K = kernel_matrix_f64(self.kernel, X[nz], X[nz], float(F(self._gamma)), float(F(self.coef0)), self.degree)
-        return float(0.5 * a[nz] @ K @ a[nz] - alpha[nz].astype(np.float64).sum())
+        obj = 0.5 * a[nz] @ K @ a[nz] - alpha[nz].astype(np.float64).sum()
+        if self.solver == "dcd":
+            obj += 0.5 * a[nz].sum() ** 2 * float(_solvers.BIAS) ** 2
+            if self.loss == "squared_hinge":
+                obj += 0.5 * (alpha[nz].astype(np.float64) ** 2).sum() / (2.0 * float(F(self.C)))
+        return float(obj)
 
     @property
     def n_sub_(self):

@@ -283,15 +283,37 @@ def _static(cal, buf, name) -> dict:
     }
 
 
+# A solver the stored calibration has not measured yet (calibration.json predates it): the figures of the
+# solver whose code it most resembles stand in, and the plan says so (uncalibrated_note). dcd is linear-only
+# and has wss2's structure (per-sample dot products and w updates, the same call depth).
+STAND_IN_SOLVER = {"dcd": "wss2"}
+
+
+def _solver_key(table: dict, kernel: str, solver: str, rest: str = "") -> str:
+    """The calibration key kernel/solver[rest], or the stand-in solver's when this one was not measured."""
+    key = f"{kernel}/{solver}{rest}"
+    if key not in table and solver in STAND_IN_SOLVER:
+        return f"{kernel}/{STAND_IN_SOLVER[solver]}{rest}"
+    return key
+
+
+def uncalibrated_note(cal: dict, kernel: str, solver: str) -> str | None:
+    """The note of a plan whose solver's figures are a stand-in's (None when it was measured)."""
+    if f"{kernel}/{solver}" in cal["flash_delta"] or solver not in STAND_IN_SOLVER:
+        return None
+    return (f"the {solver} solver is not in calibration.json yet: flash and stack are the "
+            f"{STAND_IN_SOLVER[solver]} solver's; re-measure with `{RECALIBRATE}`")
+
+
 def _stack(cal, n_features, kernel, solver, storage, layout) -> int:
-    base = cal["stack"][f"{kernel}/{solver}/{storage}/{layout}"]
+    base = cal["stack"][_solver_key(cal["stack"], kernel, solver, f"/{storage}/{layout}")]
     d0, a = cal["stack_at_features"], cal["stack_align"]
     return int(base + align_up(4 * n_features, a) - align_up(4 * d0, a))
 
 
 def _flash(cal, n_features, kernel, solver, storage, layout) -> int:
     f = interp(cal["flash_curve"][storage], n_features)
-    f += cal["flash_delta"].get(f"{kernel}/{solver}", 0)
+    f += cal["flash_delta"].get(_solver_key(cal["flash_delta"], kernel, solver), 0)
     if layout != "binary":
         f += cal["flash_multi"][layout]
     return int(round(f))
@@ -329,6 +351,8 @@ def _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes)
         raise ValueError(f"unknown storage {storage!r}; choose {', '.join(STORAGES)}")
     if solver not in SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose {', '.join(SOLVERS)}")
+    if solver in vocab.LINEAR_ONLY_SOLVERS and kernel != "linear":
+        raise ValueError(f"solver {solver!r} trains the linear kernel only, got kernel {kernel!r}")
     if multiclass not in vocab.MULTICLASS:
         raise ValueError(f"unknown multiclass {multiclass!r}; choose ovo or ovr")
     if not 1 <= n_features <= vocab.MAX_FEATURES:
@@ -392,6 +416,9 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
     caps = {st: max_capacity(b, n_features, n_classes, kernel=kernel, storage=st, solver=solver,
                              multiclass=multiclass, stack_reserve_bytes=reserve) for st in STORAGES}
     notes = list(cal.get("notes", []))
+    stand_in = uncalibrated_note(cal, kernel, solver)
+    if stand_in:
+        notes.append(stand_in)
     current = _current()
     if not current:
         notes.append(stale_note("trainer"))

@@ -20,6 +20,8 @@ from microlearn.core.vocab import MAX_ITER, OK
 
 TAU = F(vocab.SMO_TAU)
 BIG = F(vocab.SMO_BIG)
+PG_EPS = F(vocab.SMO_DCD_PG_EPS)
+BIAS = F(vocab.SMO_DCD_BIAS)
 
 # ---- parameter checks: what mlrn_smo_init (mlrn_smo.h) and the C types of mlrn_smo_params accept -------------
 FLT_MAX = float(np.finfo(np.float32).max)
@@ -66,7 +68,7 @@ def _one_of(names) -> str:
 
 # The ids check_params knows by name: a value outside them is an unknown kernel (solver, ...).
 CHOICES = {"kernel": vocab.KERNELS, "solver": vocab.SOLVERS, "multiclass": vocab.MULTICLASS,
-           "storage": vocab.STORAGES}
+           "storage": vocab.STORAGES, "loss": vocab.LOSSES}
 
 
 def check_params(**params) -> None:
@@ -77,7 +79,8 @@ def check_params(**params) -> None:
     gamma and coef0 finite, all of them as float32; stricter than the C: tol finite, gamma > 0 (a zero gamma
     makes every kernel value equal). Integers: max_iter uint32 >= 1, max_passes uint16 >= 1 (the C asks it
     of the simplified solver only), degree uint8, seed uint32, n_classes 2..MLRN_SMO_MAX_CLASSES.
-    kernel, solver, multiclass, storage: one of the names of microlearn.core.vocab."""
+    kernel, solver, multiclass, storage, loss: one of the names of microlearn.core.vocab. The rules that join
+    parameters (dcd needs the linear kernel, squared_hinge the dcd solver): check_combination."""
     floats = {"C": dict(positive=True), "tol": dict(positive=True), "alpha_tol": dict(nonnegative=True),
               "gamma": dict(positive=True), "coef0": {}}
     ints = {"max_iter": (1, U32, "uint32"), "max_passes": (1, U16, "uint16"), "degree": (0, U8, "uint8"),
@@ -92,6 +95,24 @@ def check_params(**params) -> None:
                 raise ValueError(f"unknown {name} {value!r}; choose {_one_of(CHOICES[name])}")
         else:
             raise TypeError(f"check_params: unknown parameter {name!r}")
+
+
+def check_combination(*, solver: str, kernel: str, loss: str = "hinge", C=1.0) -> None:
+    """The rules of mlrn_smo_check_params that join parameters (each value already passed check_params):
+    MLRN_SMO_PARAM_SOLVER (dcd is for the linear kernel only), MLRN_SMO_PARAM_LOSS (squared_hinge only with
+    dcd: the other solvers would ignore it) and MLRN_SMO_PARAM_C (squared_hinge's D_ii = 0.5 / C must be
+    finite in float32)."""
+    if solver in vocab.LINEAR_ONLY_SOLVERS and kernel != "linear":
+        raise ValueError(f"solver {solver!r} trains the linear kernel only, got kernel {kernel!r}; "
+                         f"use solver 'wss2' for kernel {kernel!r}")
+    if loss != "hinge" and solver != "dcd":
+        raise ValueError(f"loss {loss!r} needs solver 'dcd' (solver {solver!r} minimises the hinge loss)")
+    if loss == "squared_hinge":
+        with np.errstate(over="ignore", divide="ignore"):
+            diag = F(0.5) / F(C)
+        if not np.isfinite(diag):
+            raise ValueError(f"C must be >= {float(np.float32(0.5) / np.finfo(np.float32).max):.3g} with "
+                             f"loss 'squared_hinge' (0.5 / C must fit float32), got {C!r}")
 
 
 @dataclass(frozen=True)
@@ -109,12 +130,13 @@ class Params:
     gamma: np.float32
     coef0: np.float32
     degree: int
+    loss: str = "hinge"
 
     @classmethod
     def make(cls, C=1.0, tol=1e-3, alpha_tol=1e-7, max_iter=100000, seed=0, max_passes=10, solver="wss2",
-             multiclass="ovo", kernel="linear", gamma=1.0, coef0=0.0, degree=3):
+             multiclass="ovo", kernel="linear", gamma=1.0, coef0=0.0, degree=3, loss="hinge"):
         return cls(F(C), F(tol), F(alpha_tol), int(max_iter), int(seed) & 0xFFFFFFFF, int(max_passes), solver,
-                   multiclass, kernel, F(gamma), F(coef0), int(degree))
+                   multiclass, kernel, F(gamma), F(coef0), int(degree), loss)
 
     def kernel_rows(self, X, v):
         return _f32.kernel_rows(self.kernel, X, v, self.gamma, self.coef0, self.degree)
@@ -420,6 +442,96 @@ def _simplified(params: Params, X, y, rng: XorShift32):
     return alpha, F(b), w, sweeps, status
 
 
+def _dcd_shuffle(perm, active, rng: XorShift32):
+    """mlrn_smo__dcd_new_pass: liblinear's swap shuffle of perm[:active]."""
+    for k in range(active):
+        j = k + rng.next() % (active - k)
+        perm[k], perm[j] = perm[j], perm[k]
+
+
+def _dcd(params: Params, X, y, rng: XorShift32):
+    """Dual coordinate descent (linear kernel); mirrors mlrn_smo__dcd_start / _dcd_visit / _dcd_end_pass.
+    perm holds member positions here, store indices in C: the same order, as members are in store order.
+
+    A visit is inherently sequential (each step moves w), so this is a scalar loop: numpy float32 scalars
+    for every operation the C does, the dot products sequential over the features."""
+    m, d = X.shape
+    C, tol = params.C, params.tol
+    hinge = params.loss == "hinge"
+    dii = F(0.0) if hinge else F(0.5) / C
+    alpha = np.zeros(m, np.float32)
+    w = np.zeros(d, np.float32)
+    b = F(0.0)
+    qd = np.zeros(m, np.float32)        # mlrn_kernel_dot(x_t, x_t), sequential over the features
+    for k in range(d):
+        qd = qd + X[:, k] * X[:, k]
+    qd = qd + BIAS * BIAS
+    if not hinge:
+        qd = dii + qd
+    rows = list(X)                       # row views: cheaper to index in the loop
+    perm = list(range(m))
+    active = m
+    pg_max_old, pg_min_old = BIG, -BIG
+    it, status = 0, OK
+    _dcd_shuffle(perm, active, rng)
+    while True:
+        pg_max_new, pg_min_new = -BIG, BIG
+        pos = 0
+        while pos < active:
+            t = perm[pos]
+            xt, yt, a = rows[t], y[t], alpha[t]
+            f = _f32.dot_seq(w, xt) + b * BIAS
+            g = (f if yt > 0 else -f) - F(1.0)
+            if not hinge:
+                g = g + a * dii
+            pg = F(0.0)
+            if a == 0:
+                if g > pg_max_old:
+                    active -= 1
+                    perm[pos], perm[active] = perm[active], perm[pos]
+                    continue
+                if g < 0:
+                    pg = g
+            elif hinge and a == C:
+                if g < pg_min_old:
+                    active -= 1
+                    perm[pos], perm[active] = perm[active], perm[pos]
+                    continue
+                if g > 0:
+                    pg = g
+            else:
+                pg = g
+            pos += 1
+            if pg > pg_max_new:
+                pg_max_new = pg
+            if pg < pg_min_new:
+                pg_min_new = pg
+            if pg > PG_EPS or pg < -PG_EPS:
+                na = a - g / qd[t]
+                if na < 0:
+                    na = F(0.0)
+                if hinge and na > C:
+                    na = C
+                alpha[t] = na
+                step = (na - a) if yt > 0 else -(na - a)
+                w = w + step * xt
+                b = b + step * BIAS
+        it += 1
+        if pg_max_new - pg_min_new <= tol:
+            if active == m:
+                break
+            active = m
+            pg_max_old, pg_min_old = BIG, -BIG
+        else:
+            pg_max_old = BIG if pg_max_new <= 0 else pg_max_new
+            pg_min_old = -BIG if pg_min_new >= 0 else pg_min_new
+        if it >= params.max_iter:
+            status = MAX_ITER
+            break
+        _dcd_shuffle(perm, active, rng)
+    return alpha, F(b), w, it, status
+
+
 def _kernel_matrix(params, X):
     """K[t, i] = mlrn_smo__kernel(x_t, x_i) for all pairs, each element in the C order."""
     return _f32.kernel_matrix_f32(params.kernel, X, X, params.gamma, params.coef0, params.degree)
@@ -456,6 +568,8 @@ def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int, *,
         if params.solver == "wss2":
             alpha, b, w, it, st = _wss2(params, X, y, None if quant is None else
                                         (quant[0][members], quant[1], quant[2]))
+        elif params.solver == "dcd":
+            alpha, b, w, it, st = _dcd(params, X, y, rng)
         else:
             alpha, b, w, it, st = _simplified(params, X, y, rng)
         if not np.isfinite(b) or (w is not None and not np.isfinite(w).all()):   # mlrn_smo__sub_finite

@@ -183,6 +183,7 @@ def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "h
         "n_features": int(X_train.shape[1]),
         "classes": [c.item() if hasattr(c, "item") else c for c in est.classes_],
         "solver": est.solver,
+        "loss": est.loss,
         "kernel": est.kernel,
         "storage": est.storage,
         "multiclass": est.multiclass if len(est.classes_) > 2 else None,

@@ -4,7 +4,7 @@
  * -fno-sanitize-recover=all and -Wall -Wextra -Werror -Wdouble-promotion -Wconversion
  * -ffp-contract=off, as C99 and as C++11.
  *
- * For many seeded random configurations (kernel, solver, ovo/ovr, 2..5 classes,
+ * For many seeded random configurations (kernel, solver (dcd: linear, hinge or squared hinge), ovo/ovr, 2..5 classes,
  * float32/int16/int8 storage, capacity 2..60, d 1..8, small max_iter too) it fills the
  * store with random or degenerate data (duplicates with conflicting labels, all-zero
  * features, huge and tiny magnitudes, a single class), trains one-shot and time-sliced
@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MLRN_SMO_SOLVERS 0x7u   /* every solver, dcd too (the default leaves dcd out) */
 #include "mlrn_smo.h"
 
 /* ---- failures and case counters ------------------------------------------ */
@@ -50,7 +51,7 @@ static void fail_at(int line, const char *what, double a, double b) {
 enum {
     C_DATA_RANDOM, C_DATA_DUPLICATES, C_DATA_ZERO, C_DATA_HUGE, C_DATA_TINY, C_DATA_ONE_CLASS, C_DATA_MIXED,
     C_KERNEL_LINEAR, C_KERNEL_RBF, C_KERNEL_POLY, C_KERNEL_SIGMOID,
-    C_SOLVER_WSS2, C_SOLVER_SIMPLIFIED, C_OVO, C_OVR, C_BINARY, C_MULTICLASS,
+    C_SOLVER_WSS2, C_SOLVER_SIMPLIFIED, C_SOLVER_DCD, C_OVO, C_OVR, C_BINARY, C_MULTICLASS,
     C_STORAGE_F32, C_STORAGE_I16, C_STORAGE_I8, C_SMALL_MAX_ITER,
     C_TRAIN_OK, C_TRAIN_MAX_ITER, C_TRAIN_NAN, C_TRAIN_ONE_CLASS, C_TRAIN_EMPTY,
     C_SLICED_IDENTICAL, C_PREDICT, C_EVAL, C_COMPACT_UNCHANGED, C_RETRAIN_AFTER_COMPACT,
@@ -65,7 +66,7 @@ enum {
 static const char *const case_names[C_N] = {
     "data_random", "data_duplicates", "data_zero", "data_huge", "data_tiny", "data_one_class", "data_mixed_huge",
     "kernel_linear", "kernel_rbf", "kernel_poly", "kernel_sigmoid",
-    "solver_wss2", "solver_simplified", "ovo", "ovr", "binary", "multiclass",
+    "solver_wss2", "solver_simplified", "solver_dcd", "ovo", "ovr", "binary", "multiclass",
     "storage_f32", "storage_i16", "storage_i8", "small_max_iter",
     "train_ok", "train_max_iter", "train_nan", "train_one_class", "train_empty",
     "sliced_identical", "predict", "eval", "compact_unchanged", "retrain_after_compact",
@@ -302,7 +303,7 @@ static void count_train_status(mlrn_status st) {
 static mlrn_status train_sliced(const config *c, mlrn_smo *s, uint16_t n) {
     static const uint32_t steps[] = {1u, 1u, 2u, 3u, 7u, 50u, 1000u, 0xFFFFFFFFu};
     uint16_t n_sub = mlrn_smo_n_sub(c->k, c->p.multiclass);
-    /* wss2: <= max_iter units per sub-problem; simplified: <= max_iter sweeps of <= n units each.
+    /* wss2: <= max_iter units per sub-problem; simplified and dcd: <= max_iter sweeps (passes) of <= n units each.
        Every call but the last does >= 1 unit. */
     uint64_t bound = (uint64_t)n_sub * ((uint64_t)c->p.max_iter * (n ? n : 1u) + 2u) + 4u, calls = 0;
     mlrn_status st = mlrn_smo_train_begin(s);
@@ -345,7 +346,11 @@ static void random_params(config *c) {
     static const float coef0s[] = {0.0f, 1.0f, -1.0f, 0.5f};
     mlrn_smo_params p = mlrn_smo_default_params();
     p.kernel.type = (uint8_t)rndn(4);
-    p.solver = (uint8_t)rndn(2);
+    p.solver = (uint8_t)rndn(3);
+    if (p.solver == MLRN_SMO_SOLVER_DCD) {       /* dcd trains the linear kernel only */
+        p.kernel.type = MLRN_KERNEL_LINEAR;
+        p.loss = (uint8_t)rndn(2);
+    }
     p.multiclass = (uint8_t)rndn(2);
     p.C = pick(Cs, 5);
     p.kernel.gamma = pick(gammas, 5);
@@ -357,7 +362,7 @@ static void random_params(config *c) {
         p.max_iter = 1u + rndn(5);
         HIT(C_SMALL_MAX_ITER);
     } else {
-        p.max_iter = p.solver == MLRN_SMO_SOLVER_WSS2 ? 2000u : 40u;
+        p.max_iter = p.solver == MLRN_SMO_SOLVER_SIMPLIFIED ? 40u : 2000u;
     }
     c->p = p;
 }
@@ -409,7 +414,13 @@ static void check_init_errors(const config *c, mlrn_store *store, void *data, si
     p = c->p; p.kernel.type = (uint8_t)(4u + rndn(252));
     CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     HIT(C_ERR_ARG_KERNEL);
-    p = c->p; p.solver = (uint8_t)(2u + rndn(254));
+    p = c->p; p.solver = (uint8_t)(3u + rndn(253));
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    p = c->p; p.solver = MLRN_SMO_SOLVER_DCD; p.kernel.type = (uint8_t)(1u + rndn(3));   /* dcd: linear only */
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    p = c->p; p.loss = (uint8_t)(2u + rndn(254));
+    CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
+    p = c->p; p.solver = (uint8_t)rndn(2); p.loss = MLRN_SMO_LOSS_SQUARED_HINGE;   /* squared hinge: dcd only */
     CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
     p = c->p; p.multiclass = (uint8_t)(2u + rndn(254));
     CHECK(mlrn_smo_init(svm, &p, store, work, wf) == MLRN_ERR_ARG);
@@ -455,14 +466,15 @@ static void one_config(void) {
     /* rows of the alpha table: one for the linear kernel (w holds the model) */
     rows = c.p.kernel.type == MLRN_KERNEL_LINEAR ? 1u : mlrn_smo_n_rows(c.k, c.p.multiclass);
     snprintf(g_desc, sizeof g_desc,
-             "kernel=%u solver=%u multiclass=%u classes=%u d=%u capacity=%u storage=%u mode=%u C=%g gamma=%g "
+             "kernel=%u solver=%u loss=%u multiclass=%u classes=%u d=%u capacity=%u storage=%u mode=%u C=%g gamma=%g "
              "coef0=%g degree=%u max_iter=%lu max_passes=%u",
-             c.p.kernel.type, c.p.solver, c.p.multiclass, c.k, c.d, c.cap, c.storage, c.mode, (double)c.p.C,
+             c.p.kernel.type, c.p.solver, c.p.loss, c.p.multiclass, c.k, c.d, c.cap, c.storage, c.mode, (double)c.p.C,
              (double)c.p.kernel.gamma, (double)c.p.kernel.coef0, c.p.kernel.degree, (unsigned long)c.p.max_iter,
              c.p.max_passes);
     HIT(C_DATA_RANDOM + c.mode);
     HIT(C_KERNEL_LINEAR + c.p.kernel.type);
-    HIT(c.p.solver == MLRN_SMO_SOLVER_WSS2 ? C_SOLVER_WSS2 : C_SOLVER_SIMPLIFIED);
+    HIT(c.p.solver == MLRN_SMO_SOLVER_WSS2 ? C_SOLVER_WSS2
+        : c.p.solver == MLRN_SMO_SOLVER_DCD ? C_SOLVER_DCD : C_SOLVER_SIMPLIFIED);
     HIT(c.p.multiclass == MLRN_SMO_OVO ? C_OVO : C_OVR);
     HIT(c.k == 2 ? C_BINARY : C_MULTICLASS);
     HIT(C_STORAGE_F32 + c.storage);

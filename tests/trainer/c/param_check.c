@@ -7,6 +7,7 @@
 #define MLRN_KERNELS ((1u << MLRN_KERNEL_LINEAR) | (1u << MLRN_KERNEL_RBF) | (1u << MLRN_KERNEL_POLY))
 #include <math.h>
 #include <stdio.h>
+#define MLRN_SMO_SOLVERS 0x7u   /* every solver, dcd too (the default leaves dcd out) */
 #include "mlrn_smo.h"
 
 #define CAPACITY 4
@@ -43,7 +44,7 @@ int main(void) {
     CASE("alpha_tol", alpha_tol = -1e-3f)
     CASE("kernel", kernel.type = 9u)
     CASE("kernel_not_compiled", kernel.type = MLRN_KERNEL_SIGMOID)
-    CASE("solver", solver = 2u)
+    CASE("solver", solver = 3u)
     CASE("multiclass", multiclass = 2u)
     CASE("gamma", kernel.gamma = inf)
     CASE("coef0", kernel.coef0 = nan)
@@ -55,6 +56,22 @@ int main(void) {
     p.max_passes = 0u;
     report("max_passes", &p, 2);
     CASE("max_passes_wss2", max_passes = 0u)   /* the wss2 solver does not use it: accepted */
+    p = mlrn_smo_default_params();               /* dcd trains the linear kernel only */
+    p.solver = MLRN_SMO_SOLVER_DCD;
+    p.kernel.type = MLRN_KERNEL_RBF;
+    report("solver_dcd_rbf", &p, 2);
+    CASE("loss", loss = 2u)
+    CASE("loss_wss2", loss = MLRN_SMO_LOSS_SQUARED_HINGE)   /* squared hinge needs dcd */
+    p = mlrn_smo_default_params();               /* squared hinge: D_ii = 0.5 / C must be finite */
+    p.solver = MLRN_SMO_SOLVER_DCD;
+    p.loss = MLRN_SMO_LOSS_SQUARED_HINGE;
+    p.C = 1e-45f;
+    report("C_squared_hinge_tiny", &p, 2);
+    p.C = 1.0f;
+    report("dcd_squared_hinge", &p, 2);          /* accepted */
+    p.loss = MLRN_SMO_LOSS_HINGE;
+    p.C = 1e-45f;
+    report("dcd_hinge_tiny_C", &p, 2);           /* accepted: hinge has no 1/C */
     p = mlrn_smo_default_params();
     p.C = 0.0f;
     p.max_iter = 0u;
