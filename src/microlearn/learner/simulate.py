@@ -21,6 +21,7 @@ from microlearn.data.datasets import read_table
 from microlearn.trainer import reference as _solvers
 
 from .config import LearnerConfig, check_window
+from .online import RefOnline
 from .reference import RefLearner, predict_model
 
 MAX_STREAM_ROWS = 100_000   # default row limit of a CSV stream (the Python reference runs ~7,000 rows/s)
@@ -108,7 +109,7 @@ def _fit_oracle(cfg: LearnerConfig, X, y):
 def run_reference(cfg: LearnerConfig, X, y, init=None):
     """The loop over the stream: per row the prediction (-1: no model yet), and the events.
     init: an initial model (W, b, classes), as fit_static returns it (mlrn_learner_set_model)."""
-    lr = RefLearner(cfg)
+    lr = RefOnline(cfg) if cfg.model == "online" else RefLearner(cfg)
     if init is not None:
         lr.set_model(*init)
     preds = np.empty(len(X), np.int64)
@@ -133,7 +134,9 @@ def run_reference(cfg: LearnerConfig, X, y, init=None):
 def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout_every=4, store="all",
              replace="fifo", k_mistakes=5, trigger_window=20, err_pct=30, drift_pct=40, margin_pct=0, queue=8,
              budget=0, seed=1, C=1.0, tol=1e-3, max_iter=2000, storage="float32", feature_range=None, scale=None,
-             offset=None, static_rows=None, baselines=True, plot=None) -> dict:
+             offset=None, static_rows=None, baselines=True, plot=None, drift="ddm",
+             ddm_min_rows=vocab.DDM_MIN_ROWS, ddm_warn_k10=vocab.DDM_WARN_K10,
+             ddm_drift_k10=vocab.DDM_DRIFT_K10, model="svm") -> dict:
     """Run the reference self-learning loop over a labelled stream.
 
     stream: a streams.Stream / (X, y[, drift]) tuple, X with `y`, a stream name, or a CSV path.
@@ -141,16 +144,17 @@ def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout
     (rows where training started), `accepted`, `rollbacks`, `final_accuracy`,
     `static_final_accuracy`, `oracle_final_accuracy` (over the last window), `predictions`."""
     check_window(window, static_rows)
-    X, yv, drift, nc = load_stream(stream, y, n_classes)
+    X, yv, drift_points, nc = load_stream(stream, y, n_classes)
     if storage != "float32" and scale is None:
         lo, hi = feature_range if feature_range is not None else (X.min(axis=0), X.max(axis=0))
         scale, offset = _store.affine_from_range(lo, hi, storage, X.shape[1])
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=nc, capacity=capacity, holdout_every=holdout_every,
                         store=store, replace=replace, k_mistakes=k_mistakes, trigger_window=trigger_window,
                         err_pct=err_pct, drift_pct=drift_pct, margin_pct=margin_pct, queue=queue, budget=budget, seed=seed, C=C,
-                        tol=tol, max_iter=max_iter, storage=storage, scale=scale, offset=offset)
+                        tol=tol, max_iter=max_iter, storage=storage, scale=scale, offset=offset, drift=drift,
+                        ddm_min_rows=ddm_min_rows, ddm_warn_k10=ddm_warn_k10, ddm_drift_k10=ddm_drift_k10, model=model)
     ref = run_reference(cfg, X, yv)
-    return report(cfg, X, yv, drift, ref, window=window, static_rows=static_rows, baselines=baselines, plot=plot)
+    return report(cfg, X, yv, drift_points, ref, window=window, static_rows=static_rows, baselines=baselines, plot=plot)
 
 
 def report(cfg, X, yv, drift, ref, *, window=100, static_rows=None, baselines=True, plot=None) -> dict:
