@@ -8,6 +8,16 @@
  * take SRAM and cycles); simavr's markers measure the whole loop. Elsewhere not measured (not printed). */
 #include "mlrn_target.h"
 #include "learner.h"
+/* The learner's functions: the SVM loop's (mlrn_learner.h) unless learner.h names others (the online learner,
+ * mlrn_online.h, has the same calls and counters). */
+#ifndef LRN_PREDICT
+#define LRN_PREDICT mlrn_learner_predict
+#define LRN_FEEDBACK mlrn_learner_feedback
+#define LRN_STEP mlrn_learner_step
+#define LRN_SAVE mlrn_learner_save
+#define LRN_SAVE_ALL mlrn_learner_save_all
+#define LRN_LOAD mlrn_learner_load
+#endif
 #if defined(__AVR__) && defined(LRN_TIME_TRAINING)
 #include <avr/interrupt.h>
 #include <avr/io.h>
@@ -68,8 +78,8 @@ __attribute__((noinline)) static mlrn_status persist_round_trip(void) {
     static mlrn_storage nv;
     mlrn_status st;
     nv.read = nv_read; nv.write = nv_write; nv.erase = 0; nv.ctx = 0; nv.size = LRN_PERSIST_BYTES;
-    st = LRN_PERSIST == 2 ? mlrn_learner_save_all(&lrn, &nv) : mlrn_learner_save(&lrn, &nv);
-    return st == MLRN_OK ? mlrn_learner_load(&lrn, &nv) : st;
+    st = LRN_PERSIST == 2 ? LRN_SAVE_ALL(&lrn, &nv) : LRN_SAVE(&lrn, &nv);
+    return st == MLRN_OK ? LRN_LOAD(&lrn, &nv) : st;
 }
 #endif
 
@@ -92,7 +102,7 @@ __attribute__((noinline)) static mlrn_status persist_round_trip(void) {
 
 __attribute__((noinline)) static mlrn_status do_step(void) {
     mlrn_status st;
-    st = mlrn_learner_step(&lrn, LRN_BUDGET);
+    st = LRN_STEP(&lrn, LRN_BUDGET);
     return st;
 }
 
@@ -120,8 +130,8 @@ int main(void) {
         uint32_t r0;
         T_DECL
         if (read_row(x, &label)) { mlrn_io_puts("\nE input\n"); mlrn_target_exit(4); }
-        c = mlrn_learner_predict(&lrn, x);
-        fb = mlrn_learner_feedback(&lrn, x, label);
+        c = LRN_PREDICT(&lrn, x);
+        fb = LRN_FEEDBACK(&lrn, x, label);
         if (fb < 0) { mlrn_io_puts("\nE feedback "); mlrn_io_put_i32(fb); mlrn_io_puts("\n"); mlrn_target_exit(5); }
         r0 = lrn.n_retrains;
         STEP_BEGIN();
