@@ -79,7 +79,8 @@ CASES = [
     ("switched_means", dict(storage="int16", budget=40)),
     ("rotating_hyperplane", dict(storage="int8", replace="reservoir")),
     ("label_swap", dict(budget=10, store="mistakes", replace="reservoir")),   # drifts mid-training
-    ("switched_means", dict(drift_pct=0, store="mistakes")),                 # the loop without drift purge
+    ("switched_means", dict(drift="window", drift_pct=0, store="mistakes")),  # the loop without drift purge
+    ("label_swap", dict(drift="window", replace="reservoir", budget=7)),      # the window detector
 ]
 
 
@@ -160,7 +161,7 @@ def test_drift_purges_stale_samples():
     """After an abrupt drift the stores keep only the samples of the detection window: no candidate is judged
     on (or trained with) the old concept's samples for long."""
     s = streams.make("label_swap", n=600)
-    cfg = LearnerConfig(n_features=4, n_classes=3)
+    cfg = LearnerConfig(n_features=4, n_classes=3, drift="window")   # the window detector (DDM: test_drift_online)
     lr = RefLearner(cfg)
     for i in range(len(s.X)):
         lr.feedback(s.X[i], int(s.y[i]))
@@ -171,7 +172,7 @@ def test_drift_purges_stale_samples():
         if i == 340:
             assert lr.n_drifts > before                      # the swap was signalled
             assert len(lr.train_x) < cfg.train_capacity       # and the old samples went
-    off = RefLearner(LearnerConfig(n_features=4, n_classes=3, drift_pct=0))
+    off = RefLearner(LearnerConfig(n_features=4, n_classes=3, drift="window", drift_pct=0))
     for i in range(len(s.X)):
         off.feedback(s.X[i], int(s.y[i]))
         off.step()

@@ -82,8 +82,8 @@ ONLINE_MAX_CLASSES = 16       # MLRN_ONLINE_MAX_CLASSES
 ONLINE_HEAD_LEN = 8           # MLRN_ONLINE__HEAD_LEN
 ONLINE_STATE_LEN = 76         # MLRN_ONLINE__STATE_LEN
 DDM_MIN_ROWS = 30             # MLRN_DDM_MIN_ROWS
-DDM_WARN_K10 = 20             # MLRN_DDM_WARN_K10: warning at p_min + 2.0 s_min
-DDM_DRIFT_K10 = 30            # MLRN_DDM_DRIFT_K10: drift at p_min + 3.0 s_min
+DDM_WARN_K10 = 25             # MLRN_DDM_WARN_K10: warning at p_min + 2.5 s_min
+DDM_DRIFT_K10 = 40            # MLRN_DDM_DRIFT_K10: drift at p_min + 4.0 s_min
 DDM_Q_BITS = 16               # MLRN_DDM_Q_BITS: p and s in Q16
 DDM_NO_MIN = 0xFFFFFFFF       # MLRN_DDM_NO_MIN
 

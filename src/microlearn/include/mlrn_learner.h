@@ -350,8 +350,6 @@ static inline void mlrn_learner__finish(mlrn_learner *l, mlrn_status st) {
             l->n_cur = l->n_cand;
             l->has_model = 1;
             l->n_accepted++;
-            mlrn_ddm_reset(&l->ddm);   /* DDM measures the accepted model from its first row */
-            l->warn_train = l->warn_hold = 0;
             l->event = MLRN_LEARNER_EV_ACCEPTED;
         } else {
             l->n_rollbacks++;

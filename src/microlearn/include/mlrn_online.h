@@ -36,7 +36,8 @@
 MLRN_FP_EXACT_BEGIN
 
 #define MLRN_ONLINE_MAGIC 0x4F4Cu    /* persistence tag ("OL") */
-#define MLRN_ONLINE_FORMAT 1u        /* payload: weights, held-out rows, loop state */
+#define MLRN_ONLINE_FORMAT 1u        /* payload: weights, held-out rows, loop state (mlrn_online_save) */
+#define MLRN_ONLINE_FORMAT_MODEL 2u  /* payload: the accepted weights only (mlrn_online_save_model) */
 #define MLRN_ONLINE_MAX_CLASSES 16u  /* class indices in uint8 maps, as the SVM learner */
 #define MLRN_ONLINE__HEAD_LEN 8u     /* format, n_classes, d (u16), hold_cap (u16), window (u16) */
 #define MLRN_ONLINE__STATE_LEN 76u   /* see mlrn_online_save */
@@ -289,8 +290,6 @@ static inline mlrn_status mlrn_online_step(mlrn_online *l, uint32_t budget) {
         l->has_model = 1;
         l->n_accepted++;
         l->event = MLRN_LEARNER_EV_ACCEPTED;
-        mlrn_ddm_reset(&l->ddm);   /* DDM measures the accepted weights from their first row */
-        l->warn_hold = 0;
     } else {
         l->n_rollbacks++;
         l->event = MLRN_LEARNER_EV_ROLLBACK;
@@ -350,16 +349,47 @@ MLRN_LEARNER__COLD mlrn_status mlrn_online_save(const mlrn_online *l, const mlrn
     return s;
 }
 
+/* The accepted weights only (format 2: head, then n_out x (d + 1) floats): what fits a small EEPROM (a
+ * 16-feature, 3-class learner: 212 bytes a slot). Loading it makes them the accepted and the candidate
+ * weights and restarts the detector; the held-out rows and counters stay as they are.
+ * MLRN_ERR_UNTRAINED before the first accepted weights. */
+MLRN_LEARNER__COLD mlrn_status mlrn_online_save_model(const mlrn_online *l, const mlrn_storage *st) {
+    mlrn_persist_writer w;
+    uint8_t h[MLRN_ONLINE__HEAD_LEN];
+    mlrn_status s;
+    uint32_t nb;
+    if (!l || !l->ready || !st) return MLRN_ERR_ARG;
+    if (!l->has_model) return MLRN_ERR_UNTRAINED;
+    nb = 4u * (uint32_t)l->n_out * (l->d + 1u);
+    h[0] = MLRN_ONLINE_FORMAT_MODEL; h[1] = l->n_classes;
+    mlrn_online__wr(&h[2], l->d, 2); mlrn_online__wr(&h[4], l->hold_cap, 2); mlrn_online__wr(&h[6], l->lp.window, 2);
+    s = mlrn_persist_save_begin(&w, st, MLRN_ONLINE_MAGIC, MLRN_ONLINE__HEAD_LEN + nb);
+    if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, h, (uint16_t)sizeof h);
+    if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur, nb);
+    if (s == MLRN_OK) return mlrn_persist_save_end(&w);
+    mlrn_persist_save_abort(&w);
+    return s;
+}
+
 /* Pass 1 on the slot r is open on: head + state kept, CRC checked; then the values against this learner. */
 MLRN_LEARNER__COLD mlrn_status mlrn_online__scan(const mlrn_online *l, mlrn_persist_reader *r, uint8_t *h) {
     const uint8_t *v = h + MLRN_ONLINE__HEAD_LEN;
     uint16_t hn;
     mlrn_status s;
-    if (r->info.tag != MLRN_ONLINE_MAGIC || r->info.len < MLRN_ONLINE__HEAD_LEN + MLRN_ONLINE__STATE_LEN)
-        return MLRN_ERR_CRC;
-    s = mlrn_persist_read_chunk(r, h, (uint16_t)(MLRN_ONLINE__HEAD_LEN + MLRN_ONLINE__STATE_LEN));
+    uint8_t model_only;
+    if (r->info.tag != MLRN_ONLINE_MAGIC || r->info.len < MLRN_ONLINE__HEAD_LEN) return MLRN_ERR_CRC;
+    s = mlrn_persist_read_chunk(r, h, (uint16_t)MLRN_ONLINE__HEAD_LEN);
+    model_only = h[0] == MLRN_ONLINE_FORMAT_MODEL;
+    if (s == MLRN_OK && !model_only) {
+        if (r->info.len < MLRN_ONLINE__HEAD_LEN + MLRN_ONLINE__STATE_LEN) return MLRN_ERR_CRC;
+        s = mlrn_persist_read_chunk(r, h + MLRN_ONLINE__HEAD_LEN, (uint16_t)MLRN_ONLINE__STATE_LEN);
+    }
     if (s == MLRN_OK) s = mlrn_persist_read_end(r);
     if (s != MLRN_OK) return s;
+    if (model_only) {
+        if (h[1] != l->n_classes || mlrn_learner__rd16(&h[2]) != l->d) return MLRN_ERR_ARG;
+        return r->info.len == MLRN_ONLINE__HEAD_LEN + 4u * (uint32_t)l->n_out * (l->d + 1u) ? MLRN_OK : MLRN_ERR_CRC;
+    }
     if (h[0] != MLRN_ONLINE_FORMAT || h[1] != l->n_classes || mlrn_learner__rd16(&h[2]) != l->d ||
         mlrn_learner__rd16(&h[4]) != l->hold_cap || mlrn_learner__rd16(&h[6]) != l->lp.window || v[2] != l->lp.drift)
         return MLRN_ERR_ARG;   /* saved by a learner of another shape */
@@ -379,11 +409,11 @@ MLRN_LEARNER__COLD mlrn_status mlrn_online__scan(const mlrn_online *l, mlrn_pers
  * model and an empty held-out store; the slots are intact. */
 static inline mlrn_status mlrn_online_load(mlrn_online *l, const mlrn_storage *st) {
     mlrn_persist_reader r;
-    uint8_t h[MLRN_ONLINE__HEAD_LEN + MLRN_ONLINE__STATE_LEN], order[2], n, k, unreadable;
+    uint8_t h[MLRN_ONLINE__HEAD_LEN + MLRN_ONLINE__STATE_LEN], order[2], n, k, unreadable = 0;
     const uint8_t *v = h + MLRN_ONLINE__HEAD_LEN;
     mlrn_status s = MLRN_ERR_CRC, s1;
-    uint16_t hn, t;
-    uint32_t nw;
+    uint16_t hn;
+    uint32_t nw, t;
     if (!l || !l->ready || !st || !mlrn_persist__storage_ok(st)) return MLRN_ERR_ARG;
     n = mlrn_persist__candidates(st, order, &unreadable);
     for (k = 0; k < n; k++) {
@@ -394,6 +424,23 @@ static inline mlrn_status mlrn_online_load(mlrn_online *l, const mlrn_storage *s
         if (s1 != MLRN_ERR_CRC) unreadable++;
     }
     if (s != MLRN_OK) return unreadable >= 2u ? MLRN_ERR_IO : MLRN_ERR_CRC;
+    if (h[0] == MLRN_ONLINE_FORMAT_MODEL) {   /* the accepted weights: copied, checked, then also the candidate */
+        nw = (uint32_t)l->n_out * (l->d + 1u);
+        l->has_model = 0;
+        s = mlrn_persist__read_rewind(&r);
+        if (s == MLRN_OK) s = mlrn_persist__read_held(&r, h, (uint16_t)MLRN_ONLINE__HEAD_LEN);
+        if (s == MLRN_OK) s = mlrn_learner__get_mem(&r, l->cur, 4u * nw);
+        if (s == MLRN_OK) s = mlrn_persist_read_end(&r);
+        for (t = 0; s == MLRN_OK && t < nw; t++)
+            if (!mlrn_isfinite(l->cur[t])) s = MLRN_ERR_CRC;
+        if (s < 0) return s;
+        for (t = 0; t < nw; t++) l->cand[t] = l->cur[t];
+        l->has_model = 1;
+        mlrn_ddm_reset(&l->ddm);
+        l->warn_hold = 0;
+        l->event = MLRN_LEARNER_EV_NONE;
+        return MLRN_OK;
+    }
     /* pass 2: from here the buffers receive the copy */
     hn = mlrn_learner__rd16(&v[4]);
     nw = 2u * (uint32_t)l->n_out * (l->d + 1u);

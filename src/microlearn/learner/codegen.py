@@ -68,8 +68,10 @@ def persist_payload_bytes(cfg: LearnerConfig, kind: str) -> int:
     """Largest payload of mlrn_learner_save ("model", format 1) or mlrn_learner_save_all ("all", format 2):
     a model over every declared class, full stores (mirrors mlrn_learner__payload_len / __all_len)."""
     m, d, e = cfg.n_classes, cfg.n_features, vocab.ELEM_SIZE[cfg.storage]
-    if cfg.model == "online":   # mlrn_online_save: one format, everything ("model" and "all" alike)
-        if kind not in ("model", "all"):
+    if cfg.model == "online":   # mlrn_online_save_model: the accepted weights; mlrn_online_save: everything
+        if kind == "model":
+            return vocab.ONLINE_HEAD_LEN + 4 * _online.weight_floats(d, m)
+        if kind != "all":
             raise ValueError(f"persist must be 'model' or 'all', got {kind!r}")
         return (vocab.ONLINE_HEAD_LEN + vocab.ONLINE_STATE_LEN + 8 * _online.weight_floats(d, m)
                 + cfg.hold_capacity * (4 * d + 1) + cfg.trigger_window)
@@ -220,7 +222,7 @@ def _render_online(cfg: LearnerConfig, name: str, N: str, plan) -> str:
         f"#define {N}_PREDICT mlrn_online_predict",
         f"#define {N}_FEEDBACK mlrn_online_feedback",
         f"#define {N}_STEP mlrn_online_step",
-        f"#define {N}_SAVE mlrn_online_save",
+        f"#define {N}_SAVE mlrn_online_save_model",
         f"#define {N}_SAVE_ALL mlrn_online_save",
         f"#define {N}_LOAD mlrn_online_load",
         *_memory_lines(cfg, name, plan, struct="mlrn_online"),

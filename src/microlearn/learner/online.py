@@ -173,8 +173,6 @@ class RefOnline:
             self.has_model = True
             self.n_accepted += 1
             self.event = EV_ACCEPTED
-            self.ddm.reset()
-            self.warn_hold = 0
         else:
             self.n_rollbacks += 1
             self.event = EV_ROLLBACK

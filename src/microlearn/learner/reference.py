@@ -274,7 +274,6 @@ class RefLearner:
             # strictly better by the margin (ties keep the current model); an empty held-out store accepts
             if self.model is None or n == 0 or cand * 100 + self.cfg.margin_pct * n > cur * 100:
                 self.model = self.cand
-                self._ddm_reset()   # DDM measures the accepted model from its first row
                 self.n_accepted += 1
                 self.event = EV_ACCEPTED
             else:

@@ -113,10 +113,13 @@ def run_reference(cfg: LearnerConfig, X, y, init=None):
     if init is not None:
         lr.set_model(*init)
     preds = np.empty(len(X), np.int64)
-    begins, accepted, rollbacks, failed = [], [], [], []
+    begins, accepted, rollbacks, failed, drift_rows = [], [], [], [], []
     for i in range(len(X)):
         preds[i] = lr.predict(X[i])
+        d0 = lr.n_drifts
         lr.feedback(X[i], int(y[i]))
+        if lr.n_drifts != d0:
+            drift_rows.append(i)
         n0 = lr.n_retrains
         lr.step()
         if lr.n_retrains != n0:
@@ -128,7 +131,7 @@ def run_reference(cfg: LearnerConfig, X, y, init=None):
         elif lr.event == EV_FAILED:
             failed.append(i)
     return {"predictions": preds, "retrains": begins, "accepted": accepted, "rollbacks": rollbacks,
-            "failed": failed, "learner": lr}
+            "failed": failed, "drift_rows": drift_rows, "learner": lr}
 
 
 def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout_every=4, store="all",
@@ -188,6 +191,7 @@ def report(cfg, X, yv, drift, ref, *, window=100, static_rows=None, baselines=Tr
         "accepted": [int(v) for v in ref["accepted"]],
         "rollbacks": [int(v) for v in ref["rollbacks"]],
         "failed": [int(v) for v in ref.get("failed", [])],
+        "drift_rows": [int(v) for v in ref.get("drift_rows", [])],
         "accuracy": float(np.mean(correct)),
         "final_accuracy": windows[-1]["learner"] if windows else None,
         "static_final_accuracy": windows[-1]["static"] if windows else None,

@@ -44,7 +44,7 @@ from microlearn.core.store import affine_from_range
 from microlearn.learner import codegen as lc
 from microlearn.learner.codegen import static_objects
 from microlearn.learner.driver import encode_stream, parse_output
-from microlearn.learner.planner import REFERENCE, layout, learner_config, learner_fingerprint
+from microlearn.learner.planner import EEPROM_BYTES, REFERENCE, layout, learner_config, learner_fingerprint
 from microlearn.learner.runner import build_learner
 from microlearn.targets import get_target, symbols, target_for
 from microlearn.targets.errors import DoesNotFit
@@ -176,6 +176,13 @@ def nv_bytes(cfg, persist: str) -> int:
     return -(-lc.persist_storage_bytes(cfg, persist) // 4) * 4
 
 
+def nv_sram_bytes(name: str, cfg, persist: str) -> int:
+    """SRAM the driver's stand-in for the slots takes: none on an AVR board whose internal EEPROM holds them
+    (learner/driver.c keeps them there), else nv_bytes."""
+    n = nv_bytes(cfg, persist)
+    return 0 if get_board(name).arch == "avr" and n <= EEPROM_BYTES.get(name, 0) else n
+
+
 def _learner_measure(name: str, cfg, run: bool, persist: str | None = None, lift_sram: bool = False):
     """Build (and run over _learner_stream) the loop program exactly as `microlearn loop` builds it;
     persist "model"/"all": with the driver's save + load round trip after the stream (LRN_PERSIST).
@@ -248,7 +255,49 @@ def calibrate_learner_board(name: str) -> dict:
     return {"toolchain": _toolchain(b), "struct_bytes": ref["struct_bytes"], "order": ref["order"],
             "align": ref["align"], "fixed_static_bytes": ref["fixed_static_bytes"], "flash_curve": flash,
             "flash_multi": flash_multi, "stack_curve": stack, "stack_multi": stack_multi,
-            "persist": _learner_persist(name)}
+            "persist": _learner_persist(name), "online": calibrate_online_board(name)}
+
+
+# ---- the online learner (mlrn_online.h, `microlearn loop --model online`): same driver, its own constants ----
+ONLINE_FLASH_DS = (1, 4, 16, 32)
+ONLINE_REFERENCE_CAPACITY = 8   # held-out rows
+
+
+def _online_cfg(d: int, classes: int = 2):
+    return learner_config(n_features=d, capacity=ONLINE_REFERENCE_CAPACITY, classes=classes, model="online",
+                          trigger_window=REFERENCE["trigger_window"])
+
+
+def calibrate_online_board(name: str) -> dict:
+    """The "online" sub-section of a board's learner calibration: sizeof(mlrn_online), the order of its objects,
+    the fixed static data, flash and stack as functions of d (float32 only), the delta for more than two classes
+    (one score per class), and what mlrn_online_save + load add."""
+    b = get_board(name)
+    cfg = _online_cfg(STACK_D)
+    build, addrs, stack0 = _learner_measure(name, cfg, run=True, lift_sram=True)
+    objs = static_objects(cfg, "lrn")
+    cal = {"struct_bytes": build.symbol_sizes["lrn"], "order": [n[len("lrn"):] for n in sorted(objs, key=lambda n: addrs[n])],
+           "fixed_static_bytes": 0}
+    align = 1 if b.arch == "avr" else 4
+    cal["fixed_static_bytes"] = build.static_ram_bytes - sum(layout(cfg, {"align": align, "online": cal}).values())
+    flash = []
+    for d in ONLINE_FLASH_DS:
+        try:
+            flash.append([d, _learner_measure(name, _online_cfg(d), run=False)[0].flash_bytes])
+        except DoesNotFit:
+            break
+    stack = []
+    for d in LEARNER_STACK_DS:
+        try:
+            stack.append([d, _learner_measure(name, _online_cfg(d), run=True)[2]])
+        except DoesNotFit:
+            break
+    multi, _, s_multi = _learner_measure(name, _online_cfg(STACK_D, LEARNER_MULTI_CLASSES), run=True, lift_sram=True)
+    with_persist, _, s_persist = _learner_measure(name, cfg, run=True, persist="all", lift_sram=True)
+    persist = {"static": with_persist.static_ram_bytes - build.static_ram_bytes - nv_sram_bytes(name, cfg, "all"),
+               "flash": with_persist.flash_bytes - build.flash_bytes, "stack": s_persist - stack0}
+    return {**cal, "flash_curve": flash, "stack_curve": stack, "flash_multi": multi.flash_bytes - build.flash_bytes,
+            "stack_multi": s_multi - stack0, "persist": persist}
 
 
 PERSIST_KINDS = {"model": 1, "all": 2}
@@ -264,7 +313,7 @@ def _learner_persist(name: str) -> dict:
             cfg = _learner_cfg(STACK_D, storage=st)
             b0, _, s0 = _learner_measure(name, cfg, run=True, lift_sram=True)
             b1, _, s1 = _learner_measure(name, cfg, run=True, persist=kind, lift_sram=True)
-            out[f"{kind}/{st}"] = {"static": b1.static_ram_bytes - b0.static_ram_bytes - nv_bytes(cfg, kind),
+            out[f"{kind}/{st}"] = {"static": b1.static_ram_bytes - b0.static_ram_bytes - nv_sram_bytes(name, cfg, kind),
                                    "flash": b1.flash_bytes - b0.flash_bytes, "stack": s1 - s0}
     return out
 
