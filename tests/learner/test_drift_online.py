@@ -231,3 +231,39 @@ def test_cli_bad_options_one_line(args, word):
     assert p.returncode != 0
     lines = [ln for ln in p.stderr.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and word in lines[0], p.stderr
+
+
+# ---- the planner: the online learner (calibrated by `microlearn calibrate --learner`) -----------------------
+def _online_calibrated(board):
+    from microlearn.learner import planner
+    try:
+        return "online" in planner._cal_for(planner.get_board(board))[0]
+    except ValueError:
+        return False
+
+
+def test_planner_names_the_missing_online_calibration_or_plans_it():
+    from microlearn.learner.planner import plan_learner
+    if _online_calibrated("uno"):
+        pl = plan_learner("uno", 16, 8, 3, model="online", persist="model", other_static_bytes=206)
+        assert pl.fits and pl.sram_bytes <= 2048 and pl.max_capacity["int16"] == 0
+        svm = plan_learner("uno", 16, 60, 3)
+        assert not svm.fits and any("--model online" in s for s in svm.suggestions())
+    else:
+        with pytest.raises(ValueError, match="calibrate --learner"):
+            plan_learner("uno", 16, 8, 3, model="online")
+
+
+@pytest.mark.avr
+@_need("avr-gcc", "simavr")
+def test_planner_online_matches_the_uno_build():
+    """Static SRAM exact, stack and flash within a few bytes, against the linked and run program."""
+    if not _online_calibrated("uno"):
+        pytest.skip("calibration.json has no online learner figures yet: microlearn calibrate --learner")
+    from microlearn.learner.planner import plan_learner
+    X, y = _stream16()
+    rep = loop((X, y), "uno", window=100, baselines=False, model="online", capacity=8, persist="model")
+    pl = plan_learner("uno", 16, 8, 3, model="online", persist="model")
+    assert pl.static_ram_bytes == rep["static_ram_bytes"]
+    assert abs(pl.stack_bytes - rep["stack_bytes"]) <= 16
+    assert abs(pl.flash_bytes - rep["flash_bytes"]) <= 0.01 * rep["flash_bytes"]

@@ -166,8 +166,8 @@ def _persist_cost(cal, cfg, persist) -> dict:
         return {"static": 0, "flash": 0, "stack": 0}
     if persist not in PERSIST_KINDS:
         raise ValueError(f"persist must be None, 'model' or 'all', got {persist!r}")
-    if cfg.model == "online":   # mlrn_online_save + load: one format
-        return _model_cal(cal, cfg)["persist"]
+    if cfg.model == "online":   # mlrn_online_save_model ("model") or mlrn_online_save ("all"), with load
+        return _model_cal(cal, cfg)["persist"][persist]
     return cal["persist"][f"{persist}/{cfg.storage}"]
 
 

@@ -293,9 +293,12 @@ def calibrate_online_board(name: str) -> dict:
         except DoesNotFit:
             break
     multi, _, s_multi = _learner_measure(name, _online_cfg(STACK_D, LEARNER_MULTI_CLASSES), run=True, lift_sram=True)
-    with_persist, _, s_persist = _learner_measure(name, cfg, run=True, persist="all", lift_sram=True)
-    persist = {"static": with_persist.static_ram_bytes - build.static_ram_bytes - nv_sram_bytes(name, cfg, "all"),
-               "flash": with_persist.flash_bytes - build.flash_bytes, "stack": s_persist - stack0}
+    persist = {}
+    for kind in PERSIST_KINDS:   # model: mlrn_online_save_model; all: mlrn_online_save; each with load
+        with_persist, _, s_persist = _learner_measure(name, cfg, run=True, persist=kind, lift_sram=True)
+        persist[kind] = {"static": with_persist.static_ram_bytes - build.static_ram_bytes
+                         - nv_sram_bytes(name, cfg, kind),
+                         "flash": with_persist.flash_bytes - build.flash_bytes, "stack": s_persist - stack0}
     return {**cal, "flash_curve": flash, "stack_curve": stack, "flash_multi": multi.flash_bytes - build.flash_bytes,
             "stack_multi": s_multi - stack0, "persist": persist}
 
