@@ -70,6 +70,7 @@ def vocab_macros() -> dict[str, int]:
         "MLRN_LEARNER__DDM_LEN": vocab.LEARNER_DDM_LEN,
         "MLRN_ONLINE_MAGIC": vocab.ONLINE_MAGIC,
         "MLRN_ONLINE_FORMAT": vocab.ONLINE_FORMAT,
+        "MLRN_ONLINE_FORMAT_MODEL": vocab.ONLINE_FORMAT_MODEL,
         "MLRN_ONLINE_MAX_CLASSES": vocab.ONLINE_MAX_CLASSES,
         "MLRN_ONLINE__HEAD_LEN": vocab.ONLINE_HEAD_LEN,
         "MLRN_ONLINE__STATE_LEN": vocab.ONLINE_STATE_LEN,

@@ -77,7 +77,8 @@ DDM_NONE, DDM_WARNING, DDM_DRIFT = (DDM_LEVELS[k] for k in ("none", "warning", "
 # the learners behind `microlearn loop --model`: the SVM loop (mlrn_learner.h), PA-II (mlrn_online.h)
 LEARNER_MODELS = ("svm", "online")
 ONLINE_MAGIC = 0x4F4C         # MLRN_ONLINE_MAGIC: the online learner's persistence tag
-ONLINE_FORMAT = 1             # MLRN_ONLINE_FORMAT
+ONLINE_FORMAT = 1             # MLRN_ONLINE_FORMAT: everything (mlrn_online_save)
+ONLINE_FORMAT_MODEL = 2       # MLRN_ONLINE_FORMAT_MODEL: the accepted weights (mlrn_online_save_model)
 ONLINE_MAX_CLASSES = 16       # MLRN_ONLINE_MAX_CLASSES
 ONLINE_HEAD_LEN = 8           # MLRN_ONLINE__HEAD_LEN
 ONLINE_STATE_LEN = 76         # MLRN_ONLINE__STATE_LEN

@@ -66,9 +66,9 @@ typedef struct {
     uint8_t err_pct;         /* retrain when `window` rows since the last start hold errors*100 > err_pct*window */
     uint8_t drift_pct;       /* drift (MLRN_DRIFT_WINDOW): the last `window` outcomes hold errors*100 > drift_pct*window (0: off) */
     uint8_t drift;           /* the drift detector: MLRN_DRIFT_WINDOW (drift_pct over the window) or MLRN_DRIFT_DDM */
-    uint8_t ddm_warn_k10;    /* DDM warning at p_min + k/10 s_min (20), drift at ddm_drift_k10/10 (30): 10 < warn <= drift */
+    uint8_t ddm_warn_k10;    /* DDM warning at p_min + k/10 s_min (25), drift at ddm_drift_k10/10 (40): 10 < warn <= drift */
     uint8_t ddm_drift_k10;
-    uint16_t ddm_min_rows;   /* DDM judges after this many rows of the current model (30, >= 1) */
+    uint16_t ddm_min_rows;   /* DDM judges after this many rows since the first model or the last drift (30, >= 1) */
     uint8_t margin_pct;      /* accept if held-out correct*100 + margin*n > current correct*100 (or n == 0) */
     uint8_t holdout_every;   /* every k-th stored sample goes to the held-out store (0: none) */
     uint32_t seed;           /* reservoir PRNG */
