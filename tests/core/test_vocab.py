@@ -104,7 +104,7 @@ def link_macros() -> dict[str, int]:
 # Integer #defines that are not vocabulary: build options (their value is the user's choice) and the modes
 # of the RAM fake's power-cut injector, which only the C tests use. Any other integer #define of a header
 # must be in microlearn.core.vocab.
-NOT_VOCABULARY = {"MLRN_KERNELS", "MLRN_SOFT_FLOAT", "MLRN_PERSIST_BUF", "MLRN_PERSIST_MAX_WORD",
+NOT_VOCABULARY = {"MLRN_KERNELS", "MLRN_SOFT_FLOAT", "MLRN_PERSIST_BUF", "MLRN_PERSIST_MAX_WORD", "MLRN_LEARNER_DDM",
                   "MLRN_PERSIST_RAM_CUT_CLEAN", "MLRN_PERSIST_RAM_CUT_GARBAGE", "MLRN_PERSIST_RAM_CUT_ERASED"}
 
 

@@ -95,8 +95,8 @@ def test_ddm_no_signal_on_stationary_noise(seed):
     window detector (40 % of 20 rows) cuts the store again and again."""
     s = streams.rotating_hyperplane(n=5000, drift_points=(), noise=0.3, seed=seed)
     cfg = dict(n_features=4, n_classes=2)
-    assert _drift_rows(RefLearner(LearnerConfig(**cfg)), s) == []
-    assert len(_drift_rows(RefLearner(LearnerConfig(**cfg, drift="window")), s)) > 50
+    assert _drift_rows(RefLearner(LearnerConfig(**cfg, drift="ddm")), s) == []
+    assert len(_drift_rows(RefLearner(LearnerConfig(**cfg)), s)) > 50   # the default: the window detector
 
 
 @pytest.mark.parametrize("name,seed", [("switched_means", 0), ("switched_means", 2), ("label_swap", 0),
@@ -105,7 +105,7 @@ def test_ddm_detects_an_abrupt_switch_within_one_capacity(name, seed):
     """Not every draw: with the default thresholds 9 of 12 abrupt drifts (3 seeds) are signalled within 60 rows;
     the others are met by retraining alone (docs/self-learning.md has the table)."""
     s = streams.make(name, n=900, seed=seed)
-    cfg = LearnerConfig(n_features=4, n_classes=int(s.y.max()) + 1)
+    cfg = LearnerConfig(n_features=4, n_classes=int(s.y.max()) + 1, drift="ddm")
     rows = _drift_rows(RefLearner(cfg), s)
     for p in s.drift_points:
         assert any(p <= r < p + cfg.capacity for r in rows), (p, rows)
@@ -114,7 +114,7 @@ def test_ddm_detects_an_abrupt_switch_within_one_capacity(name, seed):
 def test_ddm_keeps_the_rows_since_the_warning():
     """On drift the stores keep exactly what arrived since the warning (FIFO: the newest entries)."""
     s = streams.make("label_swap", n=900)
-    lr = RefLearner(LearnerConfig(n_features=4, n_classes=3))
+    lr = RefLearner(LearnerConfig(n_features=4, n_classes=3, drift="ddm"))
     seen = 0
     for i in range(len(s.X)):
         before = lr.n_drifts
@@ -135,10 +135,11 @@ AGREE = [
     ("label_swap", dict(drift="ddm", replace="balanced", storage="int16", budget=3)),
     ("rotating_hyperplane", dict(drift="ddm", ddm_min_rows=10, ddm_warn_k10=15, ddm_drift_k10=20, store="mistakes")),
     ("sudden_concept", dict(drift="ddm", holdout_every=0)),
-    ("label_swap", dict(model="online", capacity=8)),
+    ("label_swap", dict(drift="window", replace="balanced", storage="int16", budget=3)),   # the build without DDM
+    ("label_swap", dict(model="online", capacity=8, drift="ddm")),
     ("switched_means", dict(model="online", capacity=16, drift="window")),
-    ("gradual_blend", dict(model="online", capacity=8, holdout_every=0, C=0.1)),
-    ("rotating_hyperplane", dict(model="online", capacity=4, ddm_min_rows=10, ddm_warn_k10=15, ddm_drift_k10=20)),
+    ("gradual_blend", dict(model="online", capacity=8, holdout_every=0, C=0.1, drift="ddm")),
+    ("rotating_hyperplane", dict(model="online", capacity=4, drift="ddm", ddm_min_rows=10, ddm_warn_k10=15, ddm_drift_k10=20)),
 ]
 
 
@@ -156,7 +157,10 @@ def test_some_host_case_signals_drift():
     assert rep["drift_rows"] and rep["drift_rows"] == rep["python_drift_rows"]
 
 
-BOARD_CASES = [("switched_means", dict(capacity=40, budget=20)), ("label_swap", dict(model="online", capacity=8)),
+# The SVM learner in both builds (MLRN_LEARNER_DDM 1 and 0, from the configuration's detector).
+BOARD_CASES = [("switched_means", dict(capacity=40, budget=20, drift="ddm")),
+               ("switched_means", dict(capacity=40, budget=20, drift="window")),
+               ("label_swap", dict(model="online", capacity=8, drift="ddm")),
                ("switched_means", dict(model="online", capacity=8, drift="window"))]
 
 
@@ -195,6 +199,17 @@ def test_uno_online_16_features_3_classes_with_persistence():
     assert rep["agreement"] == 1.0 and rep["same_events"]
     assert rep["persist_status"] == 0
     assert rep["sram_bytes"] <= 2048, rep["sram_bytes"]
+
+
+# ---- save_all in both builds of the SVM learner: the detector's section is there only with MLRN_LEARNER_DDM 1 --
+@pytest.mark.parametrize("drift", ["ddm", "window"])
+def test_host_save_all_round_trip_in_both_builds(drift):
+    """The region is sized by codegen.persist_payload_bytes (the Python twin's payload: 17 detector bytes with
+    DDM, none without): a C payload longer than that is refused (MLRN_ERR_BUFFER), and load checks the exact length."""
+    rep = loop(streams.make("switched_means", n=300, drift_points=(150,)), "host", window=100, baselines=False,
+               capacity=40, drift=drift, persist="all")
+    assert rep["agreement"] == 1.0 and rep["same_events"]
+    assert rep["persist_status"] == 0
 
 
 # ---- persistence of the online learner (host, C): save, reboot, load, continue identically ------------------

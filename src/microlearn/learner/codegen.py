@@ -188,9 +188,9 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None, init=None) -
         f"    p.err_pct = {cfg.err_pct}u;",
         f"    p.drift_pct = {cfg.drift_pct}u;",
         f"    p.drift = {vocab.DRIFT_DETECTOR_MACROS[cfg.drift]};",
-        f"    p.ddm_min_rows = {cfg.ddm_min_rows}u;",
-        f"    p.ddm_warn_k10 = {cfg.ddm_warn_k10}u;",
-        f"    p.ddm_drift_k10 = {cfg.ddm_drift_k10}u;",
+        *([f"    p.ddm_min_rows = {cfg.ddm_min_rows}u;",
+           f"    p.ddm_warn_k10 = {cfg.ddm_warn_k10}u;",
+           f"    p.ddm_drift_k10 = {cfg.ddm_drift_k10}u;"] if cfg.drift == "ddm" else []),
         f"    p.margin_pct = {cfg.margin_pct}u;",
         f"    p.holdout_every = {cfg.holdout_every}u;",
         f"    p.seed = {cfg.seed & 0xFFFFFFFF}u;",
@@ -202,7 +202,17 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None, init=None) -
         "}",
     ]
     return c_header(name, "learner", "self-learning loop configuration", about, ["mlrn_learner.h"], "\n".join(body),
-                    kernels=["linear"], select_kernels=True, macro_prefix=N)
+                    kernels=["linear"], select_kernels=True, macro_prefix=N, config_macros=learner_macros(cfg))
+
+
+def learner_macros(cfg: LearnerConfig) -> list[tuple[str, int, str]]:
+    """The runtime's compile-time switches cfg needs (c_header's config_macros): the SVM learner compiles the
+    DDM detector only when cfg uses it (MLRN_LEARNER_DDM in mlrn_learner.h: its state and code cost a 2 KB /
+    32 KB part what a window-detector build does not need)."""
+    if cfg.model == "online":
+        return []
+    return [("MLRN_LEARNER_DDM", 1 if cfg.drift == "ddm" else 0,
+             "the DDM detector compiled in" if cfg.drift == "ddm" else "the window detector only: no DDM code")]
 
 
 def _render_online(cfg: LearnerConfig, name: str, N: str, plan) -> str:

@@ -144,11 +144,12 @@ int main(void) {
     LOOP_BEGIN();
     for (i = 0; i < n; i++) {
         int32_t c, fb;
-        uint32_t r0, d0;
+        uint32_t r0;
+        uint8_t d0;   /* a feedback signals at most one drift: the counter's low byte tells (1 byte of AVR stack, not 4) */
         T_DECL
         if (read_row(x, &label)) { mlrn_io_puts("\nE input\n"); mlrn_target_exit(4); }
         c = LRN_PREDICT(&lrn, x);
-        d0 = lrn.n_drifts;
+        d0 = (uint8_t)lrn.n_drifts;
         fb = LRN_FEEDBACK(&lrn, x, label);
         if (fb < 0) { mlrn_io_puts("\nE feedback "); mlrn_io_put_i32(fb); mlrn_io_puts("\n"); mlrn_target_exit(5); }
         r0 = lrn.n_retrains;
@@ -158,7 +159,7 @@ int main(void) {
         if (lrn.training || lrn.n_retrains != r0 || lrn.event) { T_AFTER(); STEP_END(); train_calls++; }
         mlrn_target_putc(' ');
         if (c >= 0) mlrn_io_put_i32(c); else mlrn_target_putc('-');
-        if (lrn.n_drifts != d0) mlrn_target_putc('D');
+        if ((uint8_t)lrn.n_drifts != d0) mlrn_target_putc('D');
         if (lrn.n_retrains != r0) mlrn_target_putc('b');
         if (lrn.event == MLRN_LEARNER_EV_ACCEPTED) mlrn_target_putc('A');
         else if (lrn.event == MLRN_LEARNER_EV_ROLLBACK) mlrn_target_putc('R');

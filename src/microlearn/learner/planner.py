@@ -108,14 +108,26 @@ def _model_cal(cal: dict, cfg) -> dict:
     return {**cal, **cal["online"]}
 
 
+def _ddm_cal(cal: dict, cfg) -> dict | None:
+    """What the DDM detector adds to the SVM learner (calibrated: the "ddm" section, measured by
+    `microlearn calibrate --learner`), or None when cfg does not compile it in (MLRN_LEARNER_DDM 0)."""
+    if getattr(cfg, "model", "svm") == "online" or getattr(cfg, "drift", "window") != "ddm":
+        return None
+    if "ddm" not in cal:
+        raise ValueError(f"the planner has no calibration of the DDM detector for this board; run `{RECALIBRATE}`")
+    return cal["ddm"]
+
+
 def layout(cfg, cal: dict, name: str = "lrn", other_static_bytes: int | None = None) -> dict:
     """Static SRAM by name: each object, the alignment padding, the fixed part. Objects are placed in the
     calibrated order (the toolchain's), each at a multiple of min(its alignment, the board's); the block
     starts aligned and ends padded to the board's alignment (the next object, the support code's, is)."""
+    ddm = _ddm_cal(cal, cfg)
     cal = _model_cal(cal, cfg)
     objs = lc.static_objects(cfg, name)
     a = cal["align"]
-    sizes = {n: (cal["struct_bytes"], a) if size is None else (size, min(al, a)) for n, (size, al) in objs.items()}
+    struct = ddm["struct_bytes"] if ddm else cal["struct_bytes"]
+    sizes = {n: (struct, a) if size is None else (size, min(al, a)) for n, (size, al) in objs.items()}
     if not cfg.holdout_every and cfg.model == "svm":
         # No held-out store: mlrn_learner_init never stores its pointers (holdout_every is a constant of the
         # inlined NAME_setup), so the linker's --gc-sections drops the two 1-entry arrays.
@@ -146,7 +158,8 @@ def _stack(cal, cfg) -> int:
     s = trainer_planner.interp(cal["stack_curve"][cfg.storage], cfg.n_features)
     if cfg.n_classes > 2:
         s += cal["stack_multi"][cfg.storage]
-    return int(round(s))
+    ddm = _ddm_cal(cal, cfg)
+    return int(round(s + (ddm["stack"] if ddm else 0)))
 
 
 def _flash(cal, cfg) -> int:
@@ -157,7 +170,8 @@ def _flash(cal, cfg) -> int:
     f = trainer_planner.interp(cal["flash_curve"][cfg.storage], cfg.n_features)
     if cfg.n_classes > 2:
         f += cal["flash_multi"][cfg.storage]
-    return int(round(f))
+    ddm = _ddm_cal(cal, cfg)
+    return int(round(f + (ddm["flash"] if ddm else 0)))
 
 
 def _persist_cost(cal, cfg, persist) -> dict:
@@ -168,7 +182,12 @@ def _persist_cost(cal, cfg, persist) -> dict:
         raise ValueError(f"persist must be None, 'model' or 'all', got {persist!r}")
     if cfg.model == "online":   # mlrn_online_save_model ("model") or mlrn_online_save ("all"), with load
         return _model_cal(cal, cfg)["persist"][persist]
-    return cal["persist"][f"{persist}/{cfg.storage}"]
+    cost = dict(cal["persist"][f"{persist}/{cfg.storage}"])
+    ddm = _ddm_cal(cal, cfg)
+    if ddm:   # the detector's section of save_all / load
+        cost["flash"] += ddm["persist"][persist]["flash"]
+        cost["stack"] += ddm["persist"][persist]["stack"]
+    return cost
 
 
 def _figures(b, cal, reserve, cfg, name="lrn", other=None, persist=None):
@@ -183,7 +202,7 @@ def _figures(b, cal, reserve, cfg, name="lrn", other=None, persist=None):
 
 
 # Options of LearnerConfig that change sizes (the rest are run-time parameters of the same program).
-SIZE_OPTIONS = ("holdout_every", "queue", "trigger_window", "model")
+SIZE_OPTIONS = ("holdout_every", "queue", "trigger_window", "model", "drift")   # drift "ddm": MLRN_LEARNER_DDM 1
 OTHER_OPTIONS = ("store", "replace")
 
 

@@ -150,11 +150,11 @@ LEARNER_STACK_DS = (1, 4, 16)
 LEARNER_MULTI_CLASSES = 3      # one-vs-one voting: the same code for any number of classes > 2
 
 
-def _learner_cfg(d: int, classes: int = 2, storage: str = "float32", budget: int = 0):
+def _learner_cfg(d: int, classes: int = 2, storage: str = "float32", budget: int = 0, drift: str = "window"):
     """The calibration configurations: the reference sizes, d features. Flash is measured with `microlearn
     loop`'s default budget 0; the stack with budget 5, so that training is time-sliced and the queue is
     used (the deepest paths of step() run)."""
-    kw = {**REFERENCE, "n_features": d, "classes": classes, "storage": storage, "budget": budget}
+    kw = {**REFERENCE, "n_features": d, "classes": classes, "storage": storage, "budget": budget, "drift": drift}
     if storage != "float32":
         kw["scale"], kw["offset"] = affine_from_range(-4.0, 4.0, storage, d)
     return learner_config(**kw)
@@ -255,7 +255,26 @@ def calibrate_learner_board(name: str) -> dict:
     return {"toolchain": _toolchain(b), "struct_bytes": ref["struct_bytes"], "order": ref["order"],
             "align": ref["align"], "fixed_static_bytes": ref["fixed_static_bytes"], "flash_curve": flash,
             "flash_multi": flash_multi, "stack_curve": stack, "stack_multi": stack_multi,
-            "persist": _learner_persist(name), "online": calibrate_online_board(name)}
+            "persist": _learner_persist(name), "ddm": _learner_ddm(name), "online": calibrate_online_board(name)}
+
+
+def _learner_ddm(name: str) -> dict:
+    """What compiling the DDM detector in adds (a configuration with drift "ddm": MLRN_LEARNER_DDM 1) to the
+    window-detector build the curves above measure, at the reference point (d = 4, float32): sizeof(mlrn_learner)
+    with it, flash and stack, and per persistence kind what its save_all / load section adds on top."""
+    base = {}
+    for drift in ("window", "ddm"):
+        cfg = _learner_cfg(STACK_D, drift=drift)
+        b, _, s_plain = _learner_measure(name, cfg, run=True, lift_sram=True)       # budget 0, as _learner_persist
+        s = _learner_measure(name, _learner_cfg(STACK_D, budget=5, drift=drift), run=True, lift_sram=True)[2]
+        per = {}
+        for kind in PERSIST_KINDS:
+            bp, _, sp = _learner_measure(name, cfg, run=True, persist=kind, lift_sram=True)
+            per[kind] = (bp.flash_bytes - b.flash_bytes, sp - s_plain)
+        base[drift] = (b, s, per)
+    (b0, s0, p0), (b1, s1, p1) = base["window"], base["ddm"]
+    return {"struct_bytes": b1.symbol_sizes["lrn"], "flash": b1.flash_bytes - b0.flash_bytes, "stack": s1 - s0,
+            "persist": {k: {"flash": p1[k][0] - p0[k][0], "stack": p1[k][1] - p0[k][1]} for k in PERSIST_KINDS}}
 
 
 # ---- the online learner (mlrn_online.h, `microlearn loop --model online`): same driver, its own constants ----

@@ -147,6 +147,12 @@ int main(void) {
     CHECK(L.n_drifts == 1 && L.train.n == 4 && L.pending == 1 && L.win_fill == 0);
     CHECK(((float *)L.train.data)[0] == 5.0f && L.train.labels[0] == 1 && L.train.labels[3] == 1);
     p.drift_pct = 101; CHECK(L_init(&p) == MLRN_ERR_ARG);
+    /* this program is built without the DDM detector (MLRN_LEARNER_DDM defaults to 0): asking for it is refused,
+       and the default parameters name the window detector, so they still initialise */
+    CHECK(MLRN_LEARNER_DDM == 0);
+    p = base(); p.drift = MLRN_DRIFT_DDM; CHECK(L_init(&p) == MLRN_ERR_ARG && !L.ready);
+    p = mlrn_learner_default_params(); p.window = 4; p.holdout_every = 0;   /* this L's buffers */
+    CHECK(p.drift == MLRN_DRIFT_WINDOW && L_init(&p) == MLRN_OK);
 
     /* persistence: save model A, then model B with a power cut after every byte count */
     {
