@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from microlearn.core import vocab
 from microlearn.core.rng import XorShift32
 from microlearn.data import streams
+from microlearn.learner import codegen as lc
 from microlearn.learner import drift as ddm_py
 from microlearn.learner.config import LearnerConfig
 from microlearn.learner.online import RefOnline
@@ -203,13 +205,18 @@ def test_uno_online_16_features_3_classes_with_persistence():
 
 # ---- save_all in both builds of the SVM learner: the detector's section is there only with MLRN_LEARNER_DDM 1 --
 @pytest.mark.parametrize("drift", ["ddm", "window"])
-def test_host_save_all_round_trip_in_both_builds(drift):
+def test_host_save_all_round_trip_in_both_builds(drift, monkeypatch):
     """The region is sized by codegen.persist_payload_bytes (the Python twin's payload: 17 detector bytes with
-    DDM, none without): a C payload longer than that is refused (MLRN_ERR_BUFFER), and load checks the exact length."""
-    rep = loop(streams.make("switched_means", n=300, drift_points=(150,)), "host", window=100, baselines=False,
-               capacity=40, drift=drift, persist="all")
+    DDM, none without). With it the round trip succeeds; 4 bytes less per slot and the C save is refused
+    (MLRN_ERR_BUFFER): the C payload of either build is the twin's to within 3 bytes, not 17 off."""
+    s = streams.make("switched_means", n=300, drift_points=(150,))
+    rep = loop(s, "host", window=100, baselines=False, capacity=40, drift=drift, persist="all")
     assert rep["agreement"] == 1.0 and rep["same_events"]
     assert rep["persist_status"] == 0
+    full = lc.persist_storage_bytes
+    monkeypatch.setattr(lc, "persist_storage_bytes", lambda cfg, kind: full(cfg, kind) - 8)
+    rep = loop(s, "host", window=100, baselines=False, capacity=40, drift=drift, persist="all")
+    assert rep["persist_status"] == -7, vocab.status_str(rep["persist_status"])   # MLRN_ERR_BUFFER
 
 
 # ---- persistence of the online learner (host, C): save, reboot, load, continue identically ------------------
