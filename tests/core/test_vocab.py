@@ -46,7 +46,9 @@ def vocab_macros() -> dict[str, int]:
                            (vocab.SOLVERS, vocab.SOLVER_MACROS), (vocab.MULTICLASS, vocab.MULTICLASS_MACROS),
                            (vocab.LOSSES, vocab.LOSS_MACROS), (vocab.STORE_POLICIES, vocab.STORE_POLICY_MACROS),
                            (vocab.REPLACE_POLICIES, vocab.REPLACE_POLICY_MACROS),
-                           (vocab.LEARNER_EVENTS, vocab.LEARNER_EVENT_MACROS)]:
+                           (vocab.LEARNER_EVENTS, vocab.LEARNER_EVENT_MACROS),
+                           (vocab.DRIFT_DETECTORS, vocab.DRIFT_DETECTOR_MACROS),
+                           (vocab.DDM_LEVELS, vocab.DDM_LEVEL_MACROS)]:
         assert values.keys() == macros.keys()
         out.update({macros[k]: v for k, v in values.items()})
     out["MLRN_SMO_PARAM_OK"] = 0
@@ -65,6 +67,18 @@ def vocab_macros() -> dict[str, int]:
         "MLRN_LEARNER_FORMAT": vocab.LEARNER_FORMAT,
         "MLRN_LEARNER_FORMAT_ALL": vocab.LEARNER_FORMAT_ALL,
         "MLRN_LEARNER__STATE_LEN": vocab.LEARNER_STATE_LEN,
+        "MLRN_LEARNER__DDM_LEN": vocab.LEARNER_DDM_LEN,
+        "MLRN_ONLINE_MAGIC": vocab.ONLINE_MAGIC,
+        "MLRN_ONLINE_FORMAT": vocab.ONLINE_FORMAT,
+        "MLRN_ONLINE_FORMAT_MODEL": vocab.ONLINE_FORMAT_MODEL,
+        "MLRN_ONLINE_MAX_CLASSES": vocab.ONLINE_MAX_CLASSES,
+        "MLRN_ONLINE__HEAD_LEN": vocab.ONLINE_HEAD_LEN,
+        "MLRN_ONLINE__STATE_LEN": vocab.ONLINE_STATE_LEN,
+        "MLRN_DDM_MIN_ROWS": vocab.DDM_MIN_ROWS,
+        "MLRN_DDM_WARN_K10": vocab.DDM_WARN_K10,
+        "MLRN_DDM_DRIFT_K10": vocab.DDM_DRIFT_K10,
+        "MLRN_DDM_Q_BITS": vocab.DDM_Q_BITS,
+        "MLRN_DDM_NO_MIN": vocab.DDM_NO_MIN,
     })
     out.update({f"MLRN_PERSIST_MAGIC{i}": b for i, b in enumerate(vocab.PERSIST_MAGIC)})
     out.update(link_macros())
@@ -91,6 +105,7 @@ def link_macros() -> dict[str, int]:
 # of the RAM fake's power-cut injector, which only the C tests use. Any other integer #define of a header
 # must be in microlearn.core.vocab.
 NOT_VOCABULARY = {"MLRN_KERNELS", "MLRN_SMO_SOLVERS", "MLRN_SOFT_FLOAT", "MLRN_PERSIST_BUF", "MLRN_PERSIST_MAX_WORD",
+                  "MLRN_LEARNER_DDM",
                   "MLRN_PERSIST_RAM_CUT_CLEAN", "MLRN_PERSIST_RAM_CUT_GARBAGE", "MLRN_PERSIST_RAM_CUT_ERASED"}
 
 
@@ -138,7 +153,7 @@ def _c_string(s: str) -> str:
 
 
 def _program() -> str:
-    lines = ['#include <stdio.h>', '#include "mlrn_learner.h"', '#include "mlrn_svm.h"', '#include "mlrn_tree.h"',
+    lines = ['#include <stdio.h>', '#include "mlrn_learner.h"', '#include "mlrn_online.h"', '#include "mlrn_svm.h"', '#include "mlrn_tree.h"',
              '#include "mlrn_link.h"',
              "static void text(const char *tag, long code, const char *s) { printf(\"%s %ld %s\\n\", tag, code, s); }",
              "int main(void) {", "    mlrn_smo_params p = mlrn_smo_default_params();", "    int c; unsigned k, mc;"]

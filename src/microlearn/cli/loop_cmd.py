@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from microlearn.core import vocab
 from microlearn.core.progress import spinner
 from microlearn.learner.runner import loop
 from microlearn.learner.simulate import MAX_STREAM_ROWS
@@ -32,8 +33,25 @@ def register(sub):
     p.add_argument("--trigger-window", type=int, default=20, help="sliding window of the error-rate trigger")
     p.add_argument("--err-pct", type=int, default=30, help="retrain when the window's error rate exceeds this %%")
     p.add_argument("--drift-pct", type=int, default=40,
-                   help="drift when the trigger window's error rate exceeds this %%: the stores keep only the "
-                        "samples of that window (0: off)")
+                   help="--drift window: drift when the trigger window's error rate exceeds this %%: the stores keep "
+                        "only the samples of that window (0: off)")
+    p.add_argument("--model", default="svm", choices=["svm", "online"],
+                   help="the learner: svm (the SVM loop, mlrn_learner.h; default) or online (Passive-Aggressive II, "
+                        "one-vs-rest, mlrn_online.h: no training store, for the smallest parts; --capacity is then "
+                        "its held-out rows)")
+    p.add_argument("--drift", default="window", choices=["ddm", "window"],
+                   help="drift detector: window (--drift-pct over the trigger window; default) or ddm (the model's "
+                        "error since it was accepted against its best, with a warning level: far fewer false "
+                        "alarms, slower detection, ~22 B of SRAM and its code; compiled in only when chosen)")
+    p.add_argument("--ddm-min-rows", type=int, default=vocab.DDM_MIN_ROWS,
+                   help=f"ddm: rows of the current model before it is judged (default {vocab.DDM_MIN_ROWS})")
+    p.add_argument("--ddm-warn-k10", type=int, default=vocab.DDM_WARN_K10,
+                   help=f"ddm: warning at p_min + k/10 s_min (default {vocab.DDM_WARN_K10})")
+    p.add_argument("--ddm-drift-k10", type=int, default=vocab.DDM_DRIFT_K10,
+                   help=f"ddm: drift at p_min + k/10 s_min (default {vocab.DDM_DRIFT_K10})")
+    p.add_argument("--persist", choices=["model", "all"],
+                   help="after the stream, save the model (model) or the whole state (all) and load it back on "
+                        "the device (AVR: its EEPROM); the report says whether the round trip succeeded")
     p.add_argument("--margin-pct", type=int, default=0, help="accept a candidate at most this many points worse")
     p.add_argument("--budget", type=int, default=0, help="SMO iterations per step call (0: no slicing)")
     p.add_argument("--queue", type=int, default=8, help="samples queued while training")
@@ -62,7 +80,7 @@ def register(sub):
 
 OPTIONS = ("capacity", "window", "holdout_every", "k_mistakes", "trigger_window", "err_pct", "drift_pct",
            "margin_pct", "budget", "queue", "n_classes", "C", "tol", "max_iter", "seed", "static_rows", "timeout", "init_rows",
-           "max_rows")
+           "max_rows", "ddm_min_rows", "ddm_warn_k10", "ddm_drift_k10", "model", "drift", "persist")
 
 
 def run(args) -> int:
@@ -80,7 +98,9 @@ def run(args) -> int:
                        capacity=args.capacity, holdout_every=args.holdout_every, store=args.store,
                        replace=args.replace, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
                        err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
-                       seed=args.seed, storage=args.storage, train_cost=args.train_cost, init_rows=args.init_rows, C=args.C, tol=args.tol, max_iter=args.max_iter)
+                       seed=args.seed, storage=args.storage, train_cost=args.train_cost, init_rows=args.init_rows, C=args.C, tol=args.tol, max_iter=args.max_iter,
+                       model=args.model, drift=args.drift, ddm_min_rows=args.ddm_min_rows,
+                       ddm_warn_k10=args.ddm_warn_k10, ddm_drift_k10=args.ddm_drift_k10, persist=args.persist)
     except ValueError as exc:
         raise CLIError(as_option(exc, names)) from None
     rep.pop("predictions", None)
@@ -94,10 +114,13 @@ def run(args) -> int:
     w(f"{'rows':>12} {'learner':>8} {'static':>8} {'oracle':>8}\n")
     for v in rep["windows"]:
         w(f"{v['start']:>5}-{v['end']:<6} {v['learner']:8.3f} {v['static']:8.3f} {v['oracle']:8.3f}\n")
-    w(f"drifts signalled {rep.get('drifts')}, retrains {len(rep['retrains'])}, accepted {len(rep['accepted'])}, rollbacks {len(rep['rollbacks'])} "
+    w(f"learner {rep.get('model')}, drift detector {rep.get('drift')}: drifts signalled {rep.get('drifts')}, retrains {len(rep['retrains'])}, accepted {len(rep['accepted'])}, rollbacks {len(rep['rollbacks'])} "
       f"(at rows {rep['rollbacks']})\n")
     w(f"final accuracy {rep['final_accuracy']:.3f} (static {rep['static_final_accuracy']:.3f}, "
       f"oracle {rep['oracle_final_accuracy']:.3f})\n")
+    if rep.get("persist"):
+        w(f"persistence ({rep['persist']}): save + load on the device returned {rep.get('persist_status')}"
+          f" ({'ok' if rep.get('persist_status') == 0 else 'FAILED'})\n")
     w(f"agreement with the Python reference {rep['agreement']:.4f}, same retrain/rollback rows: {rep['same_events']}\n")
     cost = []
     if rep.get("cycles") is not None:
@@ -134,6 +157,8 @@ def _checked(rep) -> int:
     if rep.get("agreement") is not None and rep["agreement"] < 1.0:
         raise CheckFailed(f"the device's predictions agree with the Python reference on "
                           f"{100 * rep['agreement']:.2f}% of the rows, not 100%")
+    if rep.get("persist") and rep.get("persist_status") != 0:
+        raise CheckFailed(f"the device's save + load round trip returned {rep.get('persist_status')}, not 0 (ok)")
     if not rep.get("same_events", True):
         raise CheckFailed("the device retrained or rolled back at other rows than the Python reference")
     return 0

@@ -38,6 +38,9 @@ def register(sub):
     g.add_argument("--trigger-window", type=int, help="sliding window of the error-rate trigger (default 20)")
     g.add_argument("--store", choices=["all", "mistakes"], help="store policy (no effect on memory)")
     g.add_argument("--replace", choices=["fifo", "reservoir", "balanced"], help="replacement (no effect on memory)")
+    g.add_argument("--model", choices=["svm", "online"],
+                   help="the learner: svm (default) or online (PA-II, no training store; --capacity is then its "
+                        "held-out rows)")
     g.add_argument("--persist", choices=["model", "all"],
                    help="the program saves and loads the model (save) or model + stores + state (save_all)")
     g.add_argument("--other-static", type=int, metavar="BYTES",
@@ -49,7 +52,7 @@ def register(sub):
 OPTIONS = {"n_features": "--n-features", "capacity": "--capacity", "classes": "--classes", "n_classes": "--classes",
            "stack_reserve_bytes": "--stack-reserve", "other_static_bytes": "--other-static",
            "holdout_every": "--holdout-every", "queue": "--queue", "trigger_window": "--trigger-window"}
-LEARNER_ONLY = ("holdout_every", "queue", "trigger_window", "store", "replace", "persist", "other_static")
+LEARNER_ONLY = ("holdout_every", "queue", "trigger_window", "store", "replace", "model", "persist", "other_static")
 TRAINER_ONLY = ("kernel", "solver", "multiclass")
 
 

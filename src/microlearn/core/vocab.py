@@ -73,6 +73,23 @@ REPLACE_POLICIES, REPLACE_POLICY_MACROS = _ids("MLRN_LEARNER_", {"fifo": "FIFO",
 LEARNER_EVENTS, LEARNER_EVENT_MACROS = _ids("MLRN_LEARNER_EV_", {"none": "NONE", "accepted": "ACCEPTED",
                                                                  "rollback": "ROLLBACK", "failed": "FAILED"})
 EV_NONE, EV_ACCEPTED, EV_ROLLBACK, EV_FAILED = (LEARNER_EVENTS[k] for k in ("none", "accepted", "rollback", "failed"))
+# mlrn_drift.h: the drift detectors (MLRN_DRIFT_*), DDM's levels, defaults and fixed point
+DRIFT_DETECTORS, DRIFT_DETECTOR_MACROS = _ids("MLRN_DRIFT_", {"window": "WINDOW", "ddm": "DDM"})
+DDM_LEVELS, DDM_LEVEL_MACROS = _ids("MLRN_DDM_", {"none": "NONE", "warning": "WARNING", "drift": "DRIFT"})
+DDM_NONE, DDM_WARNING, DDM_DRIFT = (DDM_LEVELS[k] for k in ("none", "warning", "drift"))
+# the learners behind `microlearn loop --model`: the SVM loop (mlrn_learner.h), PA-II (mlrn_online.h)
+LEARNER_MODELS = ("svm", "online")
+ONLINE_MAGIC = 0x4F4C         # MLRN_ONLINE_MAGIC: the online learner's persistence tag
+ONLINE_FORMAT = 1             # MLRN_ONLINE_FORMAT: everything (mlrn_online_save)
+ONLINE_FORMAT_MODEL = 2       # MLRN_ONLINE_FORMAT_MODEL: the accepted weights (mlrn_online_save_model)
+ONLINE_MAX_CLASSES = 16       # MLRN_ONLINE_MAX_CLASSES
+ONLINE_HEAD_LEN = 8           # MLRN_ONLINE__HEAD_LEN
+ONLINE_STATE_LEN = 76         # MLRN_ONLINE__STATE_LEN
+DDM_MIN_ROWS = 30             # MLRN_DDM_MIN_ROWS
+DDM_WARN_K10 = 25             # MLRN_DDM_WARN_K10: warning at p_min + 2.5 s_min
+DDM_DRIFT_K10 = 40            # MLRN_DDM_DRIFT_K10: drift at p_min + 4.0 s_min
+DDM_Q_BITS = 16               # MLRN_DDM_Q_BITS: p and s in Q16
+DDM_NO_MIN = 0xFFFFFFFF       # MLRN_DDM_NO_MIN
 
 
 # ---- the trainer's parameter check (mlrn_smo_check_params, mlrn_smo.h) ------------------------------------
@@ -131,6 +148,7 @@ LEARNER_MAGIC = 0x4C52        # MLRN_LEARNER_MAGIC: the learner's persistence ta
 LEARNER_FORMAT = 1            # MLRN_LEARNER_FORMAT: payload = the current model
 LEARNER_FORMAT_ALL = 2        # MLRN_LEARNER_FORMAT_ALL: model + stores + loop state
 LEARNER_STATE_LEN = 84        # MLRN_LEARNER__STATE_LEN: the state block of format 2
+LEARNER_DDM_LEN = 17          # MLRN_LEARNER__DDM_LEN: format 2's detector section (MLRN_DRIFT_DDM only)
 
 
 # ---- size formulas ----------------------------------------------------------------------------------------

@@ -28,6 +28,17 @@
 #ifndef MLRN_LEARNER_H
 #define MLRN_LEARNER_H
 #include "mlrn.h"
+#include "mlrn_drift.h"
+
+/* MLRN_LEARNER_DDM (0/1): compile the DDM detector (mlrn_drift.h) into the learner. 0 (the default): the
+ * window detector only; no DDM state, parameters or code, and p.drift == MLRN_DRIFT_DDM is refused by
+ * mlrn_learner_init (MLRN_ERR_ARG). Why a macro: on a 2 KB / 32 KB part the detector's 22 bytes of state and
+ * its code (integer square root, its save_all section) do not fit next to a full loop, and a build should pay
+ * only for the detector it runs. Define it before the first include (generated learner headers do, from
+ * their configuration, and refuse a contradicting earlier definition). */
+#ifndef MLRN_LEARNER_DDM
+#define MLRN_LEARNER_DDM 0
+#endif
 #include "mlrn_kernel.h"
 #include "mlrn_persist.h"
 #include "mlrn_rng.h"
@@ -63,7 +74,13 @@ typedef struct {
     uint16_t k_mistakes;     /* retrain after this many mistakes since the last retrain (0: off) */
     uint16_t window;         /* sliding window of feedback outcomes (0: off), <= buffer given */
     uint8_t err_pct;         /* retrain when `window` rows since the last start hold errors*100 > err_pct*window */
-    uint8_t drift_pct;       /* drift: the last `window` outcomes hold errors*100 > drift_pct*window (0: off) */
+    uint8_t drift_pct;       /* drift (MLRN_DRIFT_WINDOW): the last `window` outcomes hold errors*100 > drift_pct*window (0: off) */
+    uint8_t drift;           /* the drift detector: MLRN_DRIFT_WINDOW (drift_pct over the window) or MLRN_DRIFT_DDM */
+#if MLRN_LEARNER_DDM
+    uint8_t ddm_warn_k10;    /* DDM warning at p_min + k/10 s_min (25), drift at ddm_drift_k10/10 (40): 10 < warn <= drift */
+    uint8_t ddm_drift_k10;
+    uint16_t ddm_min_rows;   /* DDM judges after this many rows since the first model or the last drift (30, >= 1) */
+#endif
     uint8_t margin_pct;      /* accept if held-out correct*100 + margin*n > current correct*100 (or n == 0) */
     uint8_t holdout_every;   /* every k-th stored sample goes to the held-out store (0: none) */
     uint32_t seed;           /* reservoir PRNG */
@@ -87,7 +104,22 @@ typedef struct {
     uint32_t n_feedback, n_mistakes, n_retrains, n_accepted, n_rollbacks, n_failed, n_dropped, n_discarded, n_drifts;
     uint16_t last_cand_correct, last_cur_correct, last_hold_n;
     uint32_t last_train_iter;
+    /* MLRN_DRIFT_DDM: the detector, and the samples each store received since its warning began (kept on drift) */
+#if MLRN_LEARNER_DDM
+    mlrn_ddm ddm;
+    uint16_t warn_train, warn_hold;
+#endif
 } mlrn_learner;
+
+/* Restarts the DDM detector and its warning marks (nothing without MLRN_LEARNER_DDM). */
+static inline void mlrn_learner__ddm_restart(mlrn_learner *l) {
+#if MLRN_LEARNER_DDM
+    mlrn_ddm_reset(&l->ddm);
+    l->warn_train = l->warn_hold = 0;
+#else
+    (void)l;
+#endif
+}
 
 static inline mlrn_learner_params mlrn_learner_default_params(void) {
     mlrn_learner_params p;
@@ -97,6 +129,14 @@ static inline mlrn_learner_params mlrn_learner_default_params(void) {
     p.window = 20u;
     p.err_pct = 30u;
     p.drift_pct = 40u;
+    /* the window detector: DDM cost the HVAC closed loop comfort and does not fit the uno's full loop
+       (docs/self-learning.md, "Which detector by default"); DDM is opt-in (MLRN_LEARNER_DDM, p.drift) */
+    p.drift = MLRN_DRIFT_WINDOW;
+#if MLRN_LEARNER_DDM
+    p.ddm_warn_k10 = (uint8_t)MLRN_DDM_WARN_K10;
+    p.ddm_drift_k10 = (uint8_t)MLRN_DDM_DRIFT_K10;
+    p.ddm_min_rows = (uint16_t)MLRN_DDM_MIN_ROWS;
+#endif
     p.margin_pct = 0u;
     p.holdout_every = 4u;
     p.seed = 1u;
@@ -131,6 +171,13 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
         return MLRN_ERR_ARG;   /* the learner supports the linear kernel, wss2, ovo only */
     if (p->store_policy > MLRN_LEARNER_STORE_ALL || p->replace > MLRN_LEARNER_BALANCED || p->err_pct > 100u ||
         p->drift_pct > 100u ||
+#if MLRN_LEARNER_DDM
+        p->drift > MLRN_DRIFT_DDM ||
+        (p->drift == MLRN_DRIFT_DDM && (p->ddm_warn_k10 <= 10u || p->ddm_drift_k10 < p->ddm_warn_k10 ||
+                                        p->ddm_min_rows == 0u)) ||
+#else
+        p->drift != MLRN_DRIFT_WINDOW ||   /* DDM not compiled in: see MLRN_LEARNER_DDM */
+#endif
         p->margin_pct > 100u || n_classes < 2 || n_classes > MLRN_SMO_MAX_CLASSES || p->window > win_cap ||
         (p->window && !win))
         return MLRN_ERR_ARG;
@@ -163,6 +210,7 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
     l->n_failed = l->n_dropped = l->n_discarded = l->n_drifts = 0;
     l->last_cand_correct = l->last_cur_correct = l->last_hold_n = 0;
     l->last_train_iter = 0;
+    mlrn_learner__ddm_restart(l);
     l->ready = 1;
     return MLRN_OK;
 }
@@ -257,25 +305,40 @@ static inline uint8_t mlrn_learner__insert(mlrn_learner *l, const float *x, uint
     seen = *count;
     uint8_t where = to_hold ? 2u : 1u;
     l->n_stored++;
-    if (s->n < s->capacity) { mlrn_store_add(s, x, y); return where; }
-    if (l->lp.replace == MLRN_LEARNER_RESERVOIR) {   /* entry j goes, the newcomer joins at the end */
-        uint32_t j = mlrn_rng_next(&l->rng) % seen;
-        if (j >= s->capacity) { l->n_discarded++; return 0; }
-        mlrn_learner__remove(s, (uint16_t)j);
-    } else if (l->lp.replace == MLRN_LEARNER_FIFO) {
-        mlrn_learner__remove(s, 0);
-    } else {   /* balanced: oldest sample of the largest class (lowest class index on ties) */
-        uint16_t counts[MLRN_SMO_MAX_CLASSES], t;
-        uint8_t c, big = 0;
-        for (c = 0; c < l->n_classes; c++) counts[c] = 0;
-        for (t = 0; t < s->n; t++) counts[s->labels[t]]++;
-        for (c = 1; c < l->n_classes; c++)
-            if (counts[c] > counts[big]) big = c;
-        for (t = 0; t < s->n; t++)
-            if (s->labels[t] == big) break;
-        mlrn_learner__remove(s, t);
+    if (s->n >= s->capacity) {
+        uint16_t e;
+        if (l->lp.replace == MLRN_LEARNER_RESERVOIR) {   /* entry j goes, the newcomer joins at the end */
+            uint32_t j = mlrn_rng_next(&l->rng) % seen;
+            if (j >= s->capacity) { l->n_discarded++; return 0; }
+            e = (uint16_t)j;
+        } else if (l->lp.replace == MLRN_LEARNER_FIFO) {
+            e = 0;
+        } else {   /* balanced: oldest sample of the largest class (lowest class index on ties) */
+            uint16_t counts[MLRN_SMO_MAX_CLASSES], t;
+            uint8_t c, big = 0;
+            for (c = 0; c < l->n_classes; c++) counts[c] = 0;
+            for (t = 0; t < s->n; t++) counts[s->labels[t]]++;
+            for (c = 1; c < l->n_classes; c++)
+                if (counts[c] > counts[big]) big = c;
+            for (t = 0; t < s->n; t++)
+                if (s->labels[t] == big) break;
+            e = t;
+        }
+#if MLRN_LEARNER_DDM
+        if (l->ddm.warn) {   /* the newest `marked` entries arrived since the warning: one of them may go */
+            uint16_t *marked = to_hold ? &l->warn_hold : &l->warn_train;
+            if (*marked && e >= s->n - *marked) (*marked)--;
+        }
+#endif
+        mlrn_learner__remove(s, e);
     }
     mlrn_store_add(s, x, y);
+#if MLRN_LEARNER_DDM
+    if (l->ddm.warn) {
+        uint16_t *marked = to_hold ? &l->warn_hold : &l->warn_train;
+        (*marked)++;
+    }
+#endif
     return where;
 }
 
@@ -338,9 +401,17 @@ static inline void mlrn_learner__finish(mlrn_learner *l, mlrn_status st) {
  * concept) is abandoned and its queue stored; the window restarts; a retrain is due. */
 MLRN_LEARNER__COLD void mlrn_learner__drift(mlrn_learner *l) {
     uint16_t t, kt = 0, kh = 0;
-    for (t = 0; t < l->lp.window; t++) {
-        kt = (uint16_t)(kt + ((l->win[t] >> 1) & 1u));
-        kh = (uint16_t)(kh + ((l->win[t] >> 2) & 1u));
+#if MLRN_LEARNER_DDM
+    if (l->lp.drift == MLRN_DRIFT_DDM) {   /* DDM: what arrived since the warning is the new concept */
+        kt = l->warn_train; kh = l->warn_hold;
+        mlrn_learner__ddm_restart(l);
+    } else
+#endif
+    {
+        for (t = 0; t < l->lp.window; t++) {
+            kt = (uint16_t)(kt + ((l->win[t] >> 1) & 1u));
+            kh = (uint16_t)(kh + ((l->win[t] >> 2) & 1u));
+        }
     }
     if (l->training) {
         mlrn_learner__restore_labels(l);
@@ -392,9 +463,23 @@ MLRN_LEARNER__COLD void mlrn_learner__record(mlrn_learner *l, uint8_t wrong, uin
         l->win_err = (uint16_t)(l->win_err + wrong);
         l->win_pos = (uint16_t)((l->win_pos + 1u) % W);
         if (l->win_since < W) l->win_since++;
-        if (l->lp.drift_pct && l->win_fill == W && (uint32_t)l->win_err * 100u > (uint32_t)l->lp.drift_pct * W)
+        if (l->lp.drift == MLRN_DRIFT_WINDOW && l->lp.drift_pct && l->win_fill == W &&
+            (uint32_t)l->win_err * 100u > (uint32_t)l->lp.drift_pct * W)
             mlrn_learner__drift(l);
     }
+#if MLRN_LEARNER_DDM
+    if (l->lp.drift == MLRN_DRIFT_DDM && l->has_model) {   /* rows without a model tell nothing of one */
+        uint8_t was = l->ddm.warn;
+        uint8_t level = mlrn_ddm_update(&l->ddm, wrong, l->lp.ddm_min_rows, l->lp.ddm_warn_k10, l->lp.ddm_drift_k10);
+        if (level == MLRN_DDM_NONE) {
+            l->warn_train = l->warn_hold = 0;
+        } else if (!was) {   /* a new warning: this row is the first of the fresh window */
+            l->warn_train = where == 1u ? 1u : 0u;
+            l->warn_hold = where == 2u ? 1u : 0u;
+        }
+        if (level == MLRN_DDM_DRIFT) mlrn_learner__drift(l);
+    }
+#endif
     if (!l->training && !l->pending) {
         if ((l->lp.k_mistakes && l->mistakes_since >= l->lp.k_mistakes) ||
             (W && l->win_since == W && (uint32_t)l->win_err * 100u > (uint32_t)l->lp.err_pct * W))
@@ -441,6 +526,7 @@ static inline mlrn_status mlrn_learner_set_model(mlrn_learner *l, const float *w
     for (k = 0; k < n_present; k++) l->cur_map[k] = mlrn_flash_u8(&map_flash[k]);
     l->n_cur = n_present;
     l->has_model = 1;
+    mlrn_learner__ddm_restart(l);
     return MLRN_OK;
 }
 
@@ -519,10 +605,16 @@ static inline uint32_t mlrn_learner__payload_len(const mlrn_learner *l) {
  * Streamed field by field and row block by row block from the learner's own buffers: no copy in RAM. */
 
 #define MLRN_LEARNER__STATE_LEN 84u
+/* With MLRN_DRIFT_DDM, after the ring: u16 ddm.n, ddm.e, u32 ddm.q_min, ddm.s_min, u8 ddm.warn,
+ * u16 warn_train, warn_hold (the detector continues exactly after a reboot). */
+#define MLRN_LEARNER__DDM_LEN 17u
 
 static inline uint32_t mlrn_learner__all_len(const mlrn_learner *l) {
     uint32_t row = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d + 1u;
     uint32_t n = 5u + MLRN_LEARNER__STATE_LEN + (uint32_t)(l->train.n + l->hold.n) * row + l->lp.window;
+#if MLRN_LEARNER_DDM
+    if (l->lp.drift == MLRN_DRIFT_DDM) n += MLRN_LEARNER__DDM_LEN;
+#endif
     if (l->has_model) n += mlrn_learner__payload_len(l) - 5u;
     return n;
 }
@@ -622,6 +714,17 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner_save_all(const mlrn_learner *l, cons
     if (s == MLRN_OK && l->hold.n) s = mlrn_learner__put_mem(&w, l->hold.data, l->hold.n * esz);
     if (s == MLRN_OK && l->hold.n) s = mlrn_learner__put_mem(&w, l->hold.labels, l->hold.n);
     if (s == MLRN_OK && l->lp.window) s = mlrn_learner__put_mem(&w, l->win, l->lp.window);
+#if MLRN_LEARNER_DDM
+    if (s == MLRN_OK && l->lp.drift == MLRN_DRIFT_DDM) {
+        s = mlrn_learner__put(&w, l->ddm.n, 2);
+        if (s == MLRN_OK) s = mlrn_learner__put(&w, l->ddm.e, 2);
+        if (s == MLRN_OK) s = mlrn_learner__put(&w, l->ddm.q_min, 4);
+        if (s == MLRN_OK) s = mlrn_learner__put(&w, l->ddm.s_min, 4);
+        if (s == MLRN_OK) s = mlrn_learner__put(&w, l->ddm.warn, 1);
+        if (s == MLRN_OK) s = mlrn_learner__put(&w, l->warn_train, 2);
+        if (s == MLRN_OK) s = mlrn_learner__put(&w, l->warn_hold, 2);
+    }
+#endif
     if (s == MLRN_OK) return mlrn_persist_save_end(&w);
     mlrn_persist_save_abort(&w);
     return s;
@@ -648,6 +751,9 @@ typedef struct {
     uint8_t h[5];                            /* format, n_classes, d (u16), m */
     uint8_t map[MLRN_SMO_MAX_CLASSES];           /* class map (m entries) */
     uint8_t state[MLRN_LEARNER__STATE_LEN];  /* format 2: the state section */
+#if MLRN_LEARNER_DDM
+    uint8_t ddm[MLRN_LEARNER__DDM_LEN];      /* format 2 with MLRN_DRIFT_DDM: the detector (the payload's end) */
+#endif
     uint32_t off;                            /* payload offset of the state section once read, else 0 */
 } mlrn_learner__head;
 
@@ -678,6 +784,16 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__scan(const mlrn_learner *l, mlrn_pe
                     s = mlrn_persist_read_skip(r, off - r->pos);
                     if (s == MLRN_OK) s = mlrn_persist_read_chunk(r, hd->state, (uint16_t)MLRN_LEARNER__STATE_LEN);
                     if (s == MLRN_OK) hd->off = off;
+#if MLRN_LEARNER_DDM
+                    if (s == MLRN_OK && l->lp.drift == MLRN_DRIFT_DDM) {
+                        if (len - r->pos >= MLRN_LEARNER__DDM_LEN) {
+                            s = mlrn_persist_read_skip(r, len - r->pos - MLRN_LEARNER__DDM_LEN);
+                            if (s == MLRN_OK) s = mlrn_persist_read_chunk(r, hd->ddm, (uint16_t)MLRN_LEARNER__DDM_LEN);
+                        } else {
+                            hd->off = 0u;   /* too short for the detector: refused by the length check */
+                        }
+                    }
+#endif
                 }
             }
         }
@@ -740,6 +856,15 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__check(const mlrn_learner *l, const 
     }
     off += MLRN_LEARNER__STATE_LEN + W;
     off += ((uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d + 1u) * (uint32_t)(f[4] + f[5]);
+#if MLRN_LEARNER_DDM
+    if (l->lp.drift == MLRN_DRIFT_DDM) {   /* e <= n, a 0/1 flag, marks within the stores */
+        const uint8_t *g = hd->ddm;
+        off += MLRN_LEARNER__DDM_LEN;
+        if (mlrn_learner__rd16(&g[2]) > mlrn_learner__rd16(&g[0]) || g[12] > 1u || mlrn_learner__rd16(&g[13]) > f[4] ||
+            mlrn_learner__rd16(&g[15]) > f[5])
+            return MLRN_ERR_CRC;
+    }
+#endif
     return info->len == off ? MLRN_OK : MLRN_ERR_CRC;
 }
 
@@ -792,6 +917,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_
         l->n_stored = l->seen_train = l->seen_hold = 0;
         l->event = MLRN_LEARNER_EV_NONE;
         l->train.n_classes = l->n_classes;
+        mlrn_learner__ddm_restart(l);
     }
     if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->cur_w, nsub * l->train.d * 4u);
     if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->cur_b, nsub * 4u);
@@ -802,6 +928,10 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_
         if (s == MLRN_OK && hn) s = mlrn_learner__get_mem(r, l->hold.data, hn * esz);
         if (s == MLRN_OK && hn) s = mlrn_learner__get_mem(r, l->hold.labels, hn);
         if (s == MLRN_OK && W) s = mlrn_learner__get_mem(r, l->win, W);
+#if MLRN_LEARNER_DDM
+        if (s == MLRN_OK && l->lp.drift == MLRN_DRIFT_DDM)
+            s = mlrn_persist__read_held(r, hd->ddm, (uint16_t)MLRN_LEARNER__DDM_LEN);
+#endif
     }
     if (s == MLRN_OK) s = mlrn_persist_read_end(r);   /* the CRC over what was copied */
     /* what the loop indexes with, checked on the copy itself */
@@ -831,6 +961,17 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_
         l->win_pos = mlrn_learner__rd16(&v[12]); l->win_fill = mlrn_learner__rd16(&v[14]);
         l->win_err = mlrn_learner__rd16(&v[16]); l->win_since = mlrn_learner__rd16(&v[18]);
         l->mistakes_since = mlrn_learner__rd16(&v[20]);
+#if MLRN_LEARNER_DDM
+        if (l->lp.drift == MLRN_DRIFT_DDM) {
+            const uint8_t *g = hd->ddm;
+            l->ddm.n = mlrn_learner__rd16(&g[0]); l->ddm.e = mlrn_learner__rd16(&g[2]);
+            l->ddm.q_min = mlrn_persist__rd32(&g[4]); l->ddm.s_min = mlrn_persist__rd32(&g[8]);
+            l->ddm.warn = g[12];
+            l->warn_train = mlrn_learner__rd16(&g[13]); l->warn_hold = mlrn_learner__rd16(&g[15]);
+        }
+#endif
+    } else {   /* format 1: a new model, so the detector starts over */
+        mlrn_learner__ddm_restart(l);
     }
     return MLRN_OK;
 }

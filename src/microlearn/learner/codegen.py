@@ -7,6 +7,7 @@ import numpy as np
 from microlearn.core import vocab
 from microlearn.core.c_format import c_comment, c_float, c_header, c_identifier
 
+from . import online as _online
 from .config import LearnerConfig
 from .reference import RefLearner
 
@@ -20,6 +21,9 @@ def _work_floats(cfg: LearnerConfig) -> int:
 def buffer_bytes(cfg: LearnerConfig) -> dict:
     """Static bytes of the learner's buffers (any storage type), grouped by role."""
     d, nc = cfg.n_features, cfg.n_classes
+    if cfg.model == "online":
+        return {"weights": 8 * _online.weight_floats(d, nc), "hold_store": max(cfg.hold_capacity, 1) * (4 * d + 1),
+                "window": max(cfg.trigger_window, 1)}
     e = vocab.ELEM_SIZE[cfg.storage]
     return {
         "train_store": cfg.train_capacity * (e * d + 1),
@@ -39,6 +43,12 @@ def static_objects(cfg: LearnerConfig, name: str = "lrn") -> dict:
     is the same total grouped by role."""
     d, e = cfg.n_features, vocab.ELEM_SIZE[cfg.storage]
     hold, queue = max(cfg.hold_capacity, 1), max(cfg.queue, 1)
+    if cfg.model == "online":   # MLRN_ONLINE_DEFINE
+        return {name: (None, None),
+                f"{name}_weights": (8 * _online.weight_floats(d, cfg.n_classes), 4),
+                f"{name}_hold_x": (4 * hold * d, 4),
+                f"{name}_hold_y": (hold, 1),
+                f"{name}_win": (max(cfg.trigger_window, 1), 1)}
     return {
         name: (None, None),
         f"{name}_train_x": (cfg.train_capacity * d * e, e),
@@ -58,12 +68,19 @@ def persist_payload_bytes(cfg: LearnerConfig, kind: str) -> int:
     """Largest payload of mlrn_learner_save ("model", format 1) or mlrn_learner_save_all ("all", format 2):
     a model over every declared class, full stores (mirrors mlrn_learner__payload_len / __all_len)."""
     m, d, e = cfg.n_classes, cfg.n_features, vocab.ELEM_SIZE[cfg.storage]
+    if cfg.model == "online":   # mlrn_online_save_model: the accepted weights; mlrn_online_save: everything
+        if kind == "model":
+            return vocab.ONLINE_HEAD_LEN + 4 * _online.weight_floats(d, m)
+        if kind != "all":
+            raise ValueError(f"persist must be 'model' or 'all', got {kind!r}")
+        return (vocab.ONLINE_HEAD_LEN + vocab.ONLINE_STATE_LEN + 8 * _online.weight_floats(d, m)
+                + cfg.hold_capacity * (4 * d + 1) + cfg.trigger_window)
     model = m + vocab.learner_model_floats(d, m) * 4
     if kind == "model":
         return 5 + model
     if kind == "all":
         return (5 + model + vocab.LEARNER_STATE_LEN + (cfg.train_capacity + cfg.hold_capacity) * (e * d + 1)
-                + cfg.trigger_window)
+                + cfg.trigger_window + (vocab.LEARNER_DDM_LEN if cfg.drift == "ddm" else 0))
     raise ValueError(f"persist must be 'model' or 'all', got {kind!r}")
 
 
@@ -83,7 +100,7 @@ def _define(cfg: LearnerConfig, name: str, N: str) -> list[str]:
             f"MLRN_LEARNER_DEFINE_STORAGE({args}, {ctype}, {cst}, {name}_scale, {name}_offset)"]
 
 
-def _memory_lines(cfg: LearnerConfig, name: str, plan) -> list[str]:
+def _memory_lines(cfg: LearnerConfig, name: str, plan, struct: str = "mlrn_learner") -> list[str]:
     """Sizes as #defines (numeric: usable in #if), the planner's figures for a named board, and a
     compile-time #error when the learner's static data exceeds the SRAM budget (the board's SRAM less its
     stack reserve, or -DMLRN_SRAM_BUDGET=...), like the trainer header."""
@@ -92,7 +109,7 @@ def _memory_lines(cfg: LearnerConfig, name: str, plan) -> list[str]:
     lines = [f"#define {N}_{n[len(name) + 1:].upper()}_BYTES {size}u" for n, (size, _) in objs.items() if size]
     lines.append(f"/* Static SRAM of the buffers; with the struct: {N}_RAM_BYTES (sizeof: not usable in #if). */")
     lines.append(f"#define {N}_BUFFER_BYTES {sum(buffer_bytes(cfg).values())}")
-    lines.append(f"#define {N}_RAM_BYTES ({N}_BUFFER_BYTES + sizeof(mlrn_learner))")
+    lines.append(f"#define {N}_RAM_BYTES ({N}_BUFFER_BYTES + sizeof({struct}))")
     lines.append("/* EEPROM / flash an mlrn_storage region needs (two A/B slots, largest payload) for "
                  "mlrn_learner_save / mlrn_learner_save_all. */")
     lines += [f"#define {N}_PERSIST_{k.upper()}_BYTES {persist_storage_bytes(cfg, k)}u" for k in ("model", "all")]
@@ -141,6 +158,10 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None, init=None) -
     init: an initial model (W, b, classes), e.g. simulate.fit_static(cfg, X, y): NAME_setup() starts the
     learner from it (tables in flash)."""
     N = c_identifier(name, "learner name").upper()
+    if cfg.model == "online":
+        if init is not None:
+            raise ValueError("an initial model is for the SVM learner (--model svm)")
+        return _render_online(cfg, name, N, plan)
     init_lines, init_call = _init_model(cfg, name, init) if init is not None else ([], None)
     about = [f"{cfg.n_features} features, {cfg.n_classes} classes, capacity {cfg.capacity} samples ({cfg.storage}): "
              f"{cfg.train_capacity} to train on, {cfg.hold_capacity} held out.",
@@ -166,6 +187,10 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None, init=None) -
         f"    p.window = {cfg.trigger_window}u;",
         f"    p.err_pct = {cfg.err_pct}u;",
         f"    p.drift_pct = {cfg.drift_pct}u;",
+        f"    p.drift = {vocab.DRIFT_DETECTOR_MACROS[cfg.drift]};",
+        *([f"    p.ddm_min_rows = {cfg.ddm_min_rows}u;",
+           f"    p.ddm_warn_k10 = {cfg.ddm_warn_k10}u;",
+           f"    p.ddm_drift_k10 = {cfg.ddm_drift_k10}u;"] if cfg.drift == "ddm" else []),
         f"    p.margin_pct = {cfg.margin_pct}u;",
         f"    p.holdout_every = {cfg.holdout_every}u;",
         f"    p.seed = {cfg.seed & 0xFFFFFFFF}u;",
@@ -177,4 +202,55 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None, init=None) -
         "}",
     ]
     return c_header(name, "learner", "self-learning loop configuration", about, ["mlrn_learner.h"], "\n".join(body),
-                    kernels=["linear"], select_kernels=True, macro_prefix=N)
+                    kernels=["linear"], select_kernels=True, macro_prefix=N, config_macros=learner_macros(cfg))
+
+
+def learner_macros(cfg: LearnerConfig) -> list[tuple[str, int, str]]:
+    """The runtime's compile-time switches cfg needs (c_header's config_macros): the SVM learner compiles the
+    DDM detector only when cfg uses it (MLRN_LEARNER_DDM in mlrn_learner.h: its state and code cost a 2 KB /
+    32 KB part what a window-detector build does not need)."""
+    if cfg.model == "online":
+        return []
+    return [("MLRN_LEARNER_DDM", 1 if cfg.drift == "ddm" else 0,
+             "the DDM detector compiled in" if cfg.drift == "ddm" else "the window detector only: no DDM code")]
+
+
+def _render_online(cfg: LearnerConfig, name: str, N: str, plan) -> str:
+    """The online learner's header (mlrn_online.h): MLRN_ONLINE_DEFINE, NAME_setup(), and the names the stream
+    driver calls (LRN_PREDICT ...: the same driver runs both learners)."""
+    about = [f"{cfg.n_features} features, {cfg.n_classes} classes: Passive-Aggressive II, one-vs-rest, float32 "
+             f"(mlrn_online.h); {cfg.hold_capacity} held-out rows (every {cfg.holdout_every}-th row).",
+             f"{name}_setup() binds the static buffers to the learner {name}: include this header in ONE "
+             f"translation unit."]
+    body = [
+        f"#define {N}_N_FEATURES {cfg.n_features}",
+        f"#define {N}_N_CLASSES {cfg.n_classes}",
+        f"#define {N}_HOLD_CAP {cfg.hold_capacity}",
+        f"#define {N}_WINDOW {cfg.trigger_window}",
+        f"#define {N}_BUDGET {cfg.budget}u",
+        f"#define {N}_ONLINE 1",
+        f"#define {N}_PREDICT mlrn_online_predict",
+        f"#define {N}_FEEDBACK mlrn_online_feedback",
+        f"#define {N}_STEP mlrn_online_step",
+        f"#define {N}_SAVE mlrn_online_save_model",
+        f"#define {N}_SAVE_ALL mlrn_online_save",
+        f"#define {N}_LOAD mlrn_online_load",
+        *_memory_lines(cfg, name, plan, struct="mlrn_online"),
+        f"MLRN_ONLINE_DEFINE({name}, {N}_N_FEATURES, {N}_N_CLASSES, {N}_HOLD_CAP, {N}_WINDOW)",
+        f"static inline mlrn_status {name}_setup(void) {{",
+        "    mlrn_online_params p = mlrn_online_default_params();",
+        f"    p.C = {c_float(np.float32(cfg.C))};",
+        f"    p.k_mistakes = {cfg.k_mistakes}u;",
+        f"    p.window = {cfg.trigger_window}u;",
+        f"    p.drift_pct = {cfg.drift_pct}u;",
+        f"    p.margin_pct = {cfg.margin_pct}u;",
+        f"    p.holdout_every = {cfg.holdout_every}u;",
+        f"    p.drift = {vocab.DRIFT_DETECTOR_MACROS[cfg.drift]};",
+        f"    p.ddm_min_rows = {cfg.ddm_min_rows}u;",
+        f"    p.ddm_warn_k10 = {cfg.ddm_warn_k10}u;",
+        f"    p.ddm_drift_k10 = {cfg.ddm_drift_k10}u;",
+        f"    return {name}_init(&p);",
+        "}",
+    ]
+    return c_header(name, "learner", "self-learning loop configuration (online learner)", about, ["mlrn_online.h"],
+                    "\n".join(body), kernels=["linear"], select_kernels=True, macro_prefix=N)

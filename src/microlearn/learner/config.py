@@ -17,6 +17,7 @@ class LearnerConfig:
     """Everything that fixes a learner's behaviour (the C mlrn_learner_params + sizes)."""
     n_features: int
     n_classes: int
+    model: str = "svm"            # "svm" (mlrn_learner.h) | "online" (mlrn_online.h: PA-II, capacity = held-out rows)
     capacity: int = 60            # samples in total (training + held-out stores)
     holdout_every: int = 4        # every k-th stored sample is held out (0: none)
     store: str = "all"            # "all" | "mistakes"
@@ -24,7 +25,12 @@ class LearnerConfig:
     k_mistakes: int = 5
     trigger_window: int = 20
     err_pct: int = 30
-    drift_pct: int = 40           # drift: the last trigger_window outcomes hold > drift_pct % errors (0: off)
+    drift_pct: int = 40           # drift "window": the last trigger_window outcomes hold > drift_pct % errors (0: off)
+    drift: str = "window"         # the drift detector: "window" (drift_pct) or "ddm" (mlrn_drift.h, opt-in:
+                                  # docs/self-learning.md "Which detector by default")
+    ddm_min_rows: int = vocab.DDM_MIN_ROWS    # DDM judges after this many rows of the current model
+    ddm_warn_k10: int = vocab.DDM_WARN_K10    # DDM warning at p_min + k/10 s_min
+    ddm_drift_k10: int = vocab.DDM_DRIFT_K10  # DDM drift at p_min + k/10 s_min
     margin_pct: int = 0
     queue: int = 8 
     budget: int = 0               # SMO iterations per step call (0: train to completion)
@@ -42,6 +48,10 @@ class LearnerConfig:
         I = _solvers.check_int
         I("n_features", self.n_features, 1, vocab.MAX_FEATURES, "uint16 d")
         I("n_classes", self.n_classes, 2, vocab.SMO_MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")
+        if self.model not in vocab.LEARNER_MODELS:
+            raise ValueError(f"model must be one of {list(vocab.LEARNER_MODELS)}, got {self.model!r}")
+        if self.model == "online" and self.storage != "float32":
+            raise ValueError("the online learner keeps float32 rows only (storage float32)")
         if self.storage not in vocab.STORAGES:
             raise ValueError("storage must be float32, int16 or int8")
         if self.store not in vocab.STORE_POLICIES:
@@ -51,7 +61,7 @@ class LearnerConfig:
         I("holdout_every", self.holdout_every, 0, _solvers.U8, "uint8")
         if self.holdout_every == 1:
             raise ValueError("holdout_every must be 0 (no held-out store) or >= 2, got 1")
-        lo = max(3, self.holdout_every) if self.holdout_every else 2
+        lo = (1 if self.model == "online" else max(3, self.holdout_every) if self.holdout_every else 2)
         if isinstance(self.capacity, bool) or not isinstance(self.capacity, numbers.Integral) or \
                 not lo <= self.capacity <= vocab.MAX_CAPACITY:
             raise ValueError(f"capacity must be an integer in {lo}..{vocab.MAX_CAPACITY:,} (uint16 stores; at "
@@ -60,12 +70,18 @@ class LearnerConfig:
                              + f"), got {self.capacity!r}")
         if self.hold_capacity == 0 and self.holdout_every:
             raise ValueError("capacity too small for a held-out store")
-        if self.train_capacity < 2:
+        if self.train_capacity < 2 and self.model == "svm":
             raise ValueError("capacity too small")
         for name, ctype in (("k_mistakes", "uint16"), ("trigger_window", "uint16"), ("queue", "uint16")):
             I(name, getattr(self, name), 0, _solvers.U16, ctype)
         for name in ("err_pct", "margin_pct", "drift_pct"):
             I(name, getattr(self, name), 0, 100, "uint8 percent")
+        if self.drift not in vocab.DRIFT_DETECTORS:
+            raise ValueError(f"drift must be one of {sorted(vocab.DRIFT_DETECTORS)}, got {self.drift!r}")
+        I("ddm_min_rows", self.ddm_min_rows, 1, _solvers.U16, "uint16")
+        I("ddm_warn_k10", self.ddm_warn_k10, 11, _solvers.U8, "uint8, tenths of s_min, over 10")
+        I("ddm_drift_k10", self.ddm_drift_k10, self.ddm_warn_k10, _solvers.U8,
+          "uint8, tenths of s_min, at least ddm_warn_k10")
         I("budget", self.budget, 0, _solvers.U32, "uint32")
         I("seed", self.seed, 0, _solvers.U32, "uint32")
         _solvers.check_params(C=self.C, tol=self.tol, max_iter=self.max_iter)
@@ -77,11 +93,13 @@ class LearnerConfig:
 
     @property
     def hold_capacity(self) -> int:
+        if self.model == "online":   # the online learner stores held-out rows only
+            return self.capacity if self.holdout_every else 0
         return self.capacity // self.holdout_every if self.holdout_every else 0
 
     @property
     def train_capacity(self) -> int:
-        return self.capacity - self.hold_capacity
+        return 0 if self.model == "online" else self.capacity - self.hold_capacity
 
     @property
     def params(self) -> _solvers.Params:

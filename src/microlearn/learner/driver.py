@@ -22,14 +22,17 @@ def encode_stream(X, y) -> bytes:
 
 
 def parse_output(text: str) -> dict:
-    out = {"predictions": [], "retrains": [], "accepted": [], "rollbacks": [], "failed": [], "counters": None}
+    out = {"predictions": [], "drift_rows": [], "retrains": [], "accepted": [], "rollbacks": [], "failed": [],
+           "counters": None}
     for line in text.splitlines():
         tag, _, rest = line.partition(" ")
         if tag == "P":
             for i, tok in enumerate(rest.split()):
-                head = tok.rstrip("bARF")
+                head = tok.rstrip("DbARF")
                 out["predictions"].append(-1 if head == "-" else int(head))
                 flags = tok[len(head):]
+                if "D" in flags:
+                    out["drift_rows"].append(i)
                 if "b" in flags:
                     out["retrains"].append(i)
                 if "A" in flags:
@@ -42,6 +45,8 @@ def parse_output(text: str) -> dict:
             v = [int(t) for t in rest.split()]
             out["counters"] = dict(zip(["mistakes", "retrains", "accepted", "rollbacks", "dropped", "train_calls",
                                         "drifts", "train_cycles", "timer_overhead_cycles"], v))
+        elif tag == "S":   # the persistence round trip's status (LRN_PERSIST)
+            out["persist_status"] = int(rest.split()[0])
         elif tag == "E":
             raise RuntimeError(f"device reported an error: {line.strip()}")
     out["predictions"] = np.array(out["predictions"], np.int64)

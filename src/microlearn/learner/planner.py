@@ -33,7 +33,7 @@ from .config import LearnerConfig
 from .driver import DRIVER
 
 LEARNER_HEADERS = ("mlrn.h", "mlrn_learner.h", "mlrn_smo.h", "mlrn_store.h", "mlrn_kernel.h", "mlrn_math.h",
-                   "mlrn_rng.h", "mlrn_persist.h", "mlrn_crc32.h")
+                   "mlrn_rng.h", "mlrn_persist.h", "mlrn_crc32.h", "mlrn_drift.h", "mlrn_online.h")
 # The calibration's reference configuration (also what a stale calibration is re-measured at).
 REFERENCE = dict(n_features=4, capacity=12, classes=2, queue=8, trigger_window=20)
 MAX_CAPACITY = vocab.MAX_CAPACITY   # uint16 store capacities
@@ -98,14 +98,37 @@ PERSIST_KINDS = ("model", "all")
 EEPROM_BYTES = {"uno": 1024, "mega2560": 4096}
 
 
+def _model_cal(cal: dict, cfg) -> dict:
+    """The calibrated constants of cfg's learner: the SVM loop's (the board's section) or the online
+    learner's (its "online" sub-section, measured by `microlearn calibrate --learner`)."""
+    if getattr(cfg, "model", "svm") != "online":
+        return cal
+    if "online" not in cal:
+        raise ValueError(f"the planner has no calibration of the online learner for this board; run `{RECALIBRATE}`")
+    return {**cal, **cal["online"]}
+
+
+def _ddm_cal(cal: dict, cfg) -> dict | None:
+    """What the DDM detector adds to the SVM learner (calibrated: the "ddm" section, measured by
+    `microlearn calibrate --learner`), or None when cfg does not compile it in (MLRN_LEARNER_DDM 0)."""
+    if getattr(cfg, "model", "svm") == "online" or getattr(cfg, "drift", "window") != "ddm":
+        return None
+    if "ddm" not in cal:
+        raise ValueError(f"the planner has no calibration of the DDM detector for this board; run `{RECALIBRATE}`")
+    return cal["ddm"]
+
+
 def layout(cfg, cal: dict, name: str = "lrn", other_static_bytes: int | None = None) -> dict:
     """Static SRAM by name: each object, the alignment padding, the fixed part. Objects are placed in the
     calibrated order (the toolchain's), each at a multiple of min(its alignment, the board's); the block
     starts aligned and ends padded to the board's alignment (the next object, the support code's, is)."""
+    ddm = _ddm_cal(cal, cfg)
+    cal = _model_cal(cal, cfg)
     objs = lc.static_objects(cfg, name)
     a = cal["align"]
-    sizes = {n: (cal["struct_bytes"], a) if size is None else (size, min(al, a)) for n, (size, al) in objs.items()}
-    if not cfg.holdout_every:
+    struct = ddm["struct_bytes"] if ddm else cal["struct_bytes"]
+    sizes = {n: (struct, a) if size is None else (size, min(al, a)) for n, (size, al) in objs.items()}
+    if not cfg.holdout_every and cfg.model == "svm":
         # No held-out store: mlrn_learner_init never stores its pointers (holdout_every is a constant of the
         # inlined NAME_setup), so the linker's --gc-sections drops the two 1-entry arrays.
         sizes[f"{name}_hold_x"] = sizes[f"{name}_hold_y"] = (0, 1)
@@ -128,17 +151,27 @@ def _layout_key(n_classes: int) -> str:
 
 
 def _stack(cal, cfg) -> int:
+    cal = _model_cal(cal, cfg)
+    if cfg.model == "online":   # one curve (float32 only)
+        return int(round(trainer_planner.interp(cal["stack_curve"], cfg.n_features)
+                         + (cal["stack_multi"] if cfg.n_classes > 2 else 0)))
     s = trainer_planner.interp(cal["stack_curve"][cfg.storage], cfg.n_features)
     if cfg.n_classes > 2:
         s += cal["stack_multi"][cfg.storage]
-    return int(round(s))
+    ddm = _ddm_cal(cal, cfg)
+    return int(round(s + (ddm["stack"] if ddm else 0)))
 
 
 def _flash(cal, cfg) -> int:
+    cal = _model_cal(cal, cfg)
+    if cfg.model == "online":
+        return int(round(trainer_planner.interp(cal["flash_curve"], cfg.n_features)
+                         + (cal["flash_multi"] if cfg.n_classes > 2 else 0)))
     f = trainer_planner.interp(cal["flash_curve"][cfg.storage], cfg.n_features)
     if cfg.n_classes > 2:
         f += cal["flash_multi"][cfg.storage]
-    return int(round(f))
+    ddm = _ddm_cal(cal, cfg)
+    return int(round(f + (ddm["flash"] if ddm else 0)))
 
 
 def _persist_cost(cal, cfg, persist) -> dict:
@@ -147,7 +180,14 @@ def _persist_cost(cal, cfg, persist) -> dict:
         return {"static": 0, "flash": 0, "stack": 0}
     if persist not in PERSIST_KINDS:
         raise ValueError(f"persist must be None, 'model' or 'all', got {persist!r}")
-    return cal["persist"][f"{persist}/{cfg.storage}"]
+    if cfg.model == "online":   # mlrn_online_save_model ("model") or mlrn_online_save ("all"), with load
+        return _model_cal(cal, cfg)["persist"][persist]
+    cost = dict(cal["persist"][f"{persist}/{cfg.storage}"])
+    ddm = _ddm_cal(cal, cfg)
+    if ddm:   # the detector's section of save_all / load
+        cost["flash"] += ddm["persist"][persist]["flash"]
+        cost["stack"] += ddm["persist"][persist]["stack"]
+    return cost
 
 
 def _figures(b, cal, reserve, cfg, name="lrn", other=None, persist=None):
@@ -162,7 +202,7 @@ def _figures(b, cal, reserve, cfg, name="lrn", other=None, persist=None):
 
 
 # Options of LearnerConfig that change sizes (the rest are run-time parameters of the same program).
-SIZE_OPTIONS = ("holdout_every", "queue", "trigger_window")
+SIZE_OPTIONS = ("holdout_every", "queue", "trigger_window", "model", "drift")   # drift "ddm": MLRN_LEARNER_DDM 1
 OTHER_OPTIONS = ("store", "replace")
 
 
@@ -173,8 +213,11 @@ def _options(kw: dict) -> dict:
     return kw
 
 
-def _min_capacity(holdout_every: int) -> int:
-    """The smallest total capacity LearnerConfig accepts (>= 2 training samples, >= 1 held out)."""
+def _min_capacity(holdout_every: int, model: str = "svm") -> int:
+    """The smallest total capacity LearnerConfig accepts (>= 2 training samples, >= 1 held out; the online
+    learner: 1 held-out row)."""
+    if model == "online":
+        return 1
     return max(3, holdout_every) if holdout_every else 2
 
 
@@ -185,11 +228,13 @@ def max_learner_capacity(board, n_features: int, classes=2, *, storage="float32"
     cal, _, _ = _cal_for(b)
     reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else stack_reserve_bytes
     _options(options)
+    if options.get("model", "svm") == "online" and storage != "float32":
+        return 0   # the online learner keeps float32 rows only
 
     def ok(c):
         cfg = learner_config(n_features, c, classes, storage=storage, **options)
         return not _figures(b, cal, reserve, cfg, other=other_static_bytes, persist=persist)[4]
-    lo = _min_capacity(options.get("holdout_every", 4))
+    lo = _min_capacity(options.get("holdout_every", 4), options.get("model", "svm"))
     if not ok(lo):
         return 0
     hi = MAX_CAPACITY
@@ -228,7 +273,23 @@ class LearnerPlan(trainer_planner.Plan):
                      f"{self.persist_storage_bytes:,} B of EEPROM / flash")
         return text
 
+    def suggestions(self) -> list[str]:
+        """What would fit instead; for the SVM loop also the online learner (PA-II: no training store)."""
+        out = super().suggestions()
+        if self.options.get("model", "svm") == "svm":
+            opts = {**self.options, "model": "online"}
+            cap = max_learner_capacity(self.board, self.n_features, self.n_classes, stack_reserve_bytes=self.stack_reserve_bytes,
+                                       other_static_bytes=self.other_static_bytes, persist=self.persist, **opts) \
+                if _has_online(self.board) else 0
+            if cap:
+                out.append(f"the online learner (--model online: PA-II, no training store; up to {min(cap, MAX_CAPACITY):,} "
+                           f"held-out rows)")
+        return out
+
     def title(self) -> str:
+        if self.options.get("model") == "online":
+            return (f"{self.board}: self-learning loop, online learner (PA-II one-vs-rest), {self.n_features} features, "
+                    f"{self.n_classes} classes, {self.hold_capacity} held-out rows (float32), window {self.trigger_window}")
         return (f"{self.board}: self-learning loop, {self.n_features} features x capacity {self.capacity} "
                 f"({self.train_capacity} train + {self.hold_capacity} held out, {self.storage}), "
                 f"{self.n_classes} classes, queue {self.queue}, window {self.trigger_window}")
@@ -276,8 +337,10 @@ def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, n
     current = _current()
     if not current:
         notes.append(trainer_planner.stale_note("learner", RECALIBRATE))
+    online = cfg.model == "online"
     return LearnerPlan(board=b.name, n_features=cfg.n_features, capacity=cfg.capacity, n_classes=cfg.n_classes,
-                       kernel="linear", storage=cfg.storage, solver="wss2", multiclass="ovo", static_buffers=static,
+                       kernel="linear", storage=cfg.storage, solver="pa2" if online else "wss2",
+                       multiclass="ovr" if online else "ovo", static_buffers=static,
                        static_ram_bytes=s, stack_bytes=stack, sram_bytes=s + stack, flash_bytes=flash,
                        board_sram_bytes=b.sram_bytes, board_flash_bytes=b.flash_bytes, stack_reserve_bytes=reserve,
                        static_limit_bytes=trainer_planner.static_limit(b, cal, reserve), fits=not over,
@@ -306,6 +369,13 @@ def _persist_notes(b, cfg, persist, flash) -> list[str]:
             f"lower the capacity, or use external storage"]
 
 
+def _has_online(board) -> bool:
+    try:
+        return "online" in _cal_for(trainer_planner.board_of(board))[0]
+    except ValueError:
+        return False
+
+
 def learner_boards_that_fit(n_features, capacity, classes=2, *, storage="float32", exclude=(),
                             other_static_bytes: int | None = None, persist: str | None = None,
                             **options) -> list[str]:
@@ -317,6 +387,7 @@ def learner_boards_that_fit(n_features, capacity, classes=2, *, storage="float32
             continue
         try:
             cal, est, _ = _cal_for(b)
+            _model_cal(cal, cfg)
         except ValueError:      # not calibrated for the learner
             continue
         if not _figures(b, cal, b.stack_reserve_bytes, cfg, other=other_static_bytes, persist=persist)[4]:
@@ -324,18 +395,19 @@ def learner_boards_that_fit(n_features, capacity, classes=2, *, storage="float32
     return out
 
 
-def _planner_for(cfg, target_or_board):
+def _planner_for(cfg, target_or_board, persist=None):
     board = getattr(target_or_board, "board", None) or target_or_board
-    return lambda reserve: plan_learner_config(cfg, board, stack_reserve_bytes=reserve)
+    return lambda reserve: plan_learner_config(cfg, board, stack_reserve_bytes=reserve, persist=persist)
 
 
-def learner_does_not_fit(cfg, target_or_board, exc=None):
+def learner_does_not_fit(cfg, target_or_board, exc=None, persist=None):
     """A DoesNotFit for the learner on the board: by how many bytes, and what would fit (capacity, storage
     type, another board). exc: the linker's DoesNotFit when the plan thought it fits."""
-    return trainer_planner.refusal(_planner_for(cfg, target_or_board), getattr(target_or_board, "stack_reserve", None), exc)
+    return trainer_planner.refusal(_planner_for(cfg, target_or_board, persist),
+                                   getattr(target_or_board, "stack_reserve", None), exc)
 
 
-def learner_precheck(cfg, target) -> LearnerPlan | None:
+def learner_precheck(cfg, target, persist=None) -> LearnerPlan | None:
     """Before building the loop for a board target: raise DoesNotFit if the plan says it cannot fit
     (static SRAM exactly; flash and stack only when clearly over, as planner.precheck). None for the host
     or a board without learner calibration."""
@@ -343,10 +415,10 @@ def learner_precheck(cfg, target) -> LearnerPlan | None:
     if board is None:
         return None
     try:
-        _cal_for(board)
+        _model_cal(_cal_for(board)[0], cfg)
     except ValueError:
         return None
-    return trainer_planner.check_plan(_planner_for(cfg, target), getattr(target, "stack_reserve", None))
+    return trainer_planner.check_plan(_planner_for(cfg, target, persist), getattr(target, "stack_reserve", None))
 
 
 __all__ = ["LearnerPlan", "plan_learner", "plan_learner_config", "max_learner_capacity", "learner_boards_that_fit",

@@ -13,10 +13,11 @@ import numpy as np
 from microlearn.core import f32 as _f32, store as _store
 from microlearn.core.f32 import F
 from microlearn.core.rng import XorShift32
-from microlearn.core.vocab import EV_ACCEPTED, EV_FAILED, EV_NONE, EV_ROLLBACK
+from microlearn.core.vocab import DDM_DRIFT, DDM_NONE, EV_ACCEPTED, EV_FAILED, EV_NONE, EV_ROLLBACK
 from microlearn.trainer import reference as _solvers
 
 from .config import LearnerConfig
+from .drift import Ddm
 
 U32_MAX = 0xFFFFFFFF   # the C learner's uint32 counters
 
@@ -61,6 +62,8 @@ class RefLearner:
         self.win_pos = self.win_fill = self.win_err = self.win_since = 0
         self.mistakes_since = 0
         self.n_drifts = 0
+        self.ddm = Ddm()               # MLRN_DRIFT_DDM: the detector and the marks of what arrived since its warning
+        self.warn_train = self.warn_hold = 0
         self.rng = XorShift32(cfg.seed)
         self.n_stored = self.seen_train = self.seen_hold = 0
         self.n_feedback = self.n_mistakes = self.n_retrains = self.n_accepted = 0
@@ -86,6 +89,11 @@ class RefLearner:
         if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
             raise ValueError("set_model: weights and intercepts must be finite")
         self.model = (W.copy(), b.copy(), cmap)
+        self._ddm_reset()
+
+    def _ddm_reset(self):
+        self.ddm.reset()
+        self.warn_train = self.warn_hold = 0
 
     # -- prediction
     def predict(self, x) -> int:
@@ -118,31 +126,43 @@ class RefLearner:
         if c.storage != "float32":   # the row as the device's store gives it back
             x = _store.stored_rows(x[None, :], c.storage, c.scale, c.offset)[0]
         where = 2 if to_hold else 1
-        if len(xs) < cap:
-            xs.append(x); ys.append(y)
-            return where
-        if c.replace == "reservoir":   # entry j goes; the newcomer joins at the end (arrival order kept)
-            j = self.rng.next() % seen
-            if j >= cap:
-                self.n_discarded += 1
-                return 0
-            e = j
-        elif c.replace == "fifo":
-            e = 0
-        else:
-            counts = np.bincount(np.asarray(ys), minlength=c.n_classes)
-            big = int(np.argmax(counts))
-            e = ys.index(big)
-        del xs[e]; del ys[e]
+        if len(xs) >= cap:
+            if c.replace == "reservoir":   # entry j goes; the newcomer joins at the end (arrival order kept)
+                j = self.rng.next() % seen
+                if j >= cap:
+                    self.n_discarded += 1
+                    return 0
+                e = j
+            elif c.replace == "fifo":
+                e = 0
+            else:
+                counts = np.bincount(np.asarray(ys), minlength=c.n_classes)
+                big = int(np.argmax(counts))
+                e = ys.index(big)
+            if self.ddm.warn:   # the newest marked entries arrived since the warning: one of them may go
+                if to_hold and self.warn_hold and e >= len(xs) - self.warn_hold:
+                    self.warn_hold -= 1
+                elif not to_hold and self.warn_train and e >= len(xs) - self.warn_train:
+                    self.warn_train -= 1
+            del xs[e]; del ys[e]
         xs.append(x); ys.append(y)
+        if self.ddm.warn:
+            if to_hold:
+                self.warn_hold += 1
+            else:
+                self.warn_train += 1
         return where
 
     def _drift(self):
         """mlrn_learner__drift: the stores keep only the samples stored during the window (newest entries:
         the stores are in arrival order), a training in progress is abandoned and its queue stored."""
         W = self.cfg.trigger_window
-        keep_train = sum((v >> 1) & 1 for v in self.win[:W])
-        keep_hold = sum((v >> 2) & 1 for v in self.win[:W])
+        if self.cfg.drift == "ddm":   # what arrived since the warning is the new concept
+            keep_train, keep_hold = self.warn_train, self.warn_hold
+            self._ddm_reset()
+        else:
+            keep_train = sum((v >> 1) & 1 for v in self.win[:W])
+            keep_hold = sum((v >> 2) & 1 for v in self.win[:W])
         if self.training:
             self.training = False
             self.cand = None
@@ -192,7 +212,16 @@ class RefLearner:
             self.win_pos = (self.win_pos + 1) % W
             if self.win_since < W:
                 self.win_since += 1
-            if c.drift_pct and self.win_fill == W and self.win_err * 100 > c.drift_pct * W:
+            if c.drift == "window" and c.drift_pct and self.win_fill == W and self.win_err * 100 > c.drift_pct * W:
+                self._drift()
+        if c.drift == "ddm" and self.model is not None:   # rows without a model tell nothing of one
+            was = self.ddm.warn
+            level = self.ddm.update(wrong, c.ddm_min_rows, c.ddm_warn_k10, c.ddm_drift_k10)
+            if level == DDM_NONE:
+                self.warn_train = self.warn_hold = 0
+            elif not was:   # a new warning: this row is the first of the fresh window
+                self.warn_train, self.warn_hold = int(where == 1), int(where == 2)
+            if level == DDM_DRIFT:
                 self._drift()
         if not self.training and not self.pending:
             if (c.k_mistakes and self.mistakes_since >= c.k_mistakes) or \

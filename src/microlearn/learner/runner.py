@@ -17,7 +17,7 @@ from microlearn.trainer import reference as trainer_reference
 from microlearn.trainer.driver import explain_run_error
 
 from . import codegen as lc
-from .planner import learner_does_not_fit, learner_precheck
+from .planner import EEPROM_BYTES, learner_does_not_fit, learner_precheck
 from .config import LearnerConfig, check_window
 from .driver import DRIVER, encode_stream, parse_output
 from .simulate import MAX_STREAM_ROWS, fit_static, load_stream, report, run_reference
@@ -39,6 +39,20 @@ def _training_cost(res, measure: str) -> dict:
             "train_marked_calls": x["marked_pairs"] - 2, "marker_overhead": e}
 
 
+PERSIST_KINDS = {"model": 1, "all": 2}   # LRN_PERSIST of learner/driver.c
+
+
+def persist_defines(cfg: LearnerConfig, persist) -> dict:
+    """The driver's defines for a save + load round trip after the stream (`--persist model|all`): LRN_PERSIST
+    and the slots' bytes (rounded up to 4: no alignment padding follows the RAM stand-in)."""
+    if persist is None:
+        return {}
+    if persist not in PERSIST_KINDS:
+        raise ValueError(f"persist must be 'model' or 'all', got {persist!r}")
+    return {"LRN_PERSIST": PERSIST_KINDS[persist],
+            "LRN_PERSIST_BYTES": -(-lc.persist_storage_bytes(cfg, persist) // 4) * 4}
+
+
 def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool = True, cflags=(), init=None):
     """Write learner.h + the stream driver into workdir and build them for `tgt`. For a board, the memory
     planner checks the configuration first (check=False skips it: calibration) and a linker overflow is
@@ -48,7 +62,8 @@ def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool
     wd.mkdir(parents=True, exist_ok=True)
     board = getattr(tgt, "board", None)
     # The header carries the plan (and its #error) only when planned here: calibration builds without one.
-    pl = learner_precheck(cfg, tgt) if board is not None and check else None
+    persist = {1: "model", 2: "all"}.get((defines or {}).get("LRN_PERSIST", 0))
+    pl = learner_precheck(cfg, tgt, persist=persist) if board is not None and check else None
     (wd / "learner.h").write_text(lc.render_header(cfg, "lrn", plan=pl, init=init))
     (wd / "main.c").write_text(DRIVER)
     try:
@@ -57,12 +72,12 @@ def build_learner(cfg: LearnerConfig, tgt, workdir, defines=None, *, check: bool
     except DoesNotFit as exc:
         if board is None or not check:
             raise
-        raise learner_does_not_fit(cfg, tgt, exc) from exc
+        raise learner_does_not_fit(cfg, tgt, exc, persist=persist) from exc
 
 
 def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, timeout: float = 600.0,
                   time_training: bool = False, mark_steps: bool = True, cflags=(), init=None,
-                  on_step=None) -> dict:
+                  on_step=None, persist=None) -> dict:
     """Build the learner + driver for `target`, feed the stream, parse what the device decided.
     time_training: build with -DLRN_TIME_TRAINING (AVR: Timer1 accumulates the cycles of the step() calls
     that trained; a separate run, since the timer costs SRAM and interrupt cycles).
@@ -83,6 +98,7 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         defines = {"LRN_MARK_STEPS": int(marked)}
         if time_training:
             defines["LRN_TIME_TRAINING"] = 1
+        defines.update(persist_defines(cfg, persist))
         step(f"building for {tgt.name}")
         build = build_learner(cfg, tgt, workdir, defines, cflags=cflags, init=init)
         step(f"running on {tgt.name}")
@@ -120,7 +136,8 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
 
 def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_rows=None, baselines=True,
          plot=None, timeout: float = 600.0, workdir=None, feature_range=None, train_cost: bool = False,
-         max_rows: int | None = MAX_STREAM_ROWS, init_rows: int = 0, on_step=None, **cfg_kwargs) -> dict:
+         max_rows: int | None = MAX_STREAM_ROWS, init_rows: int = 0, on_step=None, persist=None,
+         **cfg_kwargs) -> dict:
     """`microlearn loop`: the learner on the target, the Python reference, the baselines, compared.
     On simavr/qemu targets one run gives the whole-stream count and the training count (markers around
     every step() call that trained: train_cycles on AVR, train_instructions on Cortex-M).
@@ -131,13 +148,18 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
     init_rows: the first init_rows rows train, in Python, the model the device starts from
     (mlrn_learner_set_model); the loop then runs over the rest of the stream (rows renumbered from 0).
     on_step: called with what is being done now ('running the Python reference', 'building for uno', ...),
-    for progress (the CLI's spinner)."""
+    for progress (the CLI's spinner).
+    persist: "model" / "all": after the stream the device saves (mlrn_learner_save / save_all; the online
+    learner's save_model / save) and loads back (on AVR boards into the internal EEPROM, elsewhere a RAM
+    stand-in for the flash pages); the report's persist_status is the round trip's status (0: ok)."""
     step = on_step or (lambda what: None)
     # Every option before the stream is read (LearnerConfig holds the rules; the sizes come from the stream).
     check_window(window, static_rows)
     if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
         raise ValueError(f"timeout must be a number of seconds in (0, {MAX_TIMEOUT:g}], got {timeout!r}")
     LearnerConfig(n_features=1, n_classes=2, **{**cfg_kwargs, "storage": "float32", "scale": None, "offset": None})
+    if persist is not None and persist not in PERSIST_KINDS:
+        raise ValueError(f"persist must be 'model' or 'all', got {persist!r}")
     if n_classes is not None:
         trainer_reference.check_int("n_classes", n_classes, 2, vocab.SMO_MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")
     X, yv, drift, nc = load_stream(stream, y, n_classes, max_rows=max_rows)
@@ -146,6 +168,9 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         cfg_kwargs["scale"], cfg_kwargs["offset"] = affine_from_range(lo, hi, cfg_kwargs["storage"], X.shape[1])
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=nc, **cfg_kwargs)
     init = None
+    if init_rows and cfg.model == "online":
+        raise ValueError("init_rows: a starting model is for the SVM learner (--model svm); the online learner "
+                         "starts from zero weights")
     if init_rows:
         if isinstance(init_rows, bool) or not isinstance(init_rows, int) or not 0 <= init_rows < len(X):
             raise ValueError(f"init_rows must be an integer in 0..{len(X) - 1} (the stream has {len(X)} rows), "
@@ -162,10 +187,17 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
                              f"{HOST_BUFFER_LIMIT >> 30} GiB a host build holds: lower the capacity or the queue")
     if isinstance(target, str) and target != "host":   # refuse what cannot fit before the reference run
         target = get_target(target)
-        learner_precheck(cfg, target)
+        learner_precheck(cfg, target, persist=persist)
+    board = getattr(target, "board", None)
+    if persist and board is not None and board.arch == "avr":
+        need, room = lc.persist_storage_bytes(cfg, persist), EEPROM_BYTES.get(board.name, 0)
+        if need > room:
+            raise ValueError(f"persist: the 2 slots of --persist {persist} need {need:,} B, more than the "
+                             f"{board.name}'s {room:,} B of EEPROM; use --persist model or a smaller capacity")
     step("running the Python reference")
     ref = run_reference(cfg, X, yv, init=init)
-    dev = run_on_target(cfg, X, yv, target, workdir=workdir, timeout=timeout, init=init, on_step=on_step)
+    dev = run_on_target(cfg, X, yv, target, workdir=workdir, timeout=timeout, init=init, on_step=on_step,
+                        persist=persist)
     step("baselines and the report")
     rep = report(cfg, X, yv, drift, dev, window=window, static_rows=static_rows, baselines=baselines, plot=plot)
     ref_pred = ref["predictions"]
@@ -174,7 +206,9 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         "agreement": float(np.mean(dev["predictions"] == ref_pred)) if len(X) else None,
         "same_events": (dev["retrains"] == [int(v) for v in ref["retrains"]] and
                         dev["accepted"] == [int(v) for v in ref["accepted"]] and
-                        dev["rollbacks"] == [int(v) for v in ref["rollbacks"]]),
+                        dev["rollbacks"] == [int(v) for v in ref["rollbacks"]] and
+                        dev["drift_rows"] == [int(v) for v in ref["drift_rows"]]),
+        "python_drift_rows": [int(v) for v in ref["drift_rows"]],
         "python_retrains": [int(v) for v in ref["retrains"]],
         "python_rollbacks": [int(v) for v in ref["rollbacks"]],
         "device_counters": dev["counters"],
@@ -187,6 +221,10 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
     if "clock_hz" in dev:
         rep["clock_hz"] = dev["clock_hz"]
     rep["drifts"] = (dev["counters"] or {}).get("drifts")
+    rep["model"], rep["drift"] = cfg.model, cfg.drift
+    if persist:
+        rep["persist"] = persist
+        rep["persist_status"] = dev.get("persist_status")
     rep["train_calls"] = (dev["counters"] or {}).get("train_calls")
     rep["train_cycles"] = dev.get("train_cycles")
     if dev.get("train_instructions") is not None:

@@ -21,6 +21,7 @@ from microlearn.data.datasets import read_table
 from microlearn.trainer import reference as _solvers
 
 from .config import LearnerConfig, check_window
+from .online import RefOnline
 from .reference import RefLearner, predict_model
 
 MAX_STREAM_ROWS = 100_000   # default row limit of a CSV stream (the Python reference runs ~7,000 rows/s)
@@ -108,14 +109,17 @@ def _fit_oracle(cfg: LearnerConfig, X, y):
 def run_reference(cfg: LearnerConfig, X, y, init=None):
     """The loop over the stream: per row the prediction (-1: no model yet), and the events.
     init: an initial model (W, b, classes), as fit_static returns it (mlrn_learner_set_model)."""
-    lr = RefLearner(cfg)
+    lr = RefOnline(cfg) if cfg.model == "online" else RefLearner(cfg)
     if init is not None:
         lr.set_model(*init)
     preds = np.empty(len(X), np.int64)
-    begins, accepted, rollbacks, failed = [], [], [], []
+    begins, accepted, rollbacks, failed, drift_rows = [], [], [], [], []
     for i in range(len(X)):
         preds[i] = lr.predict(X[i])
+        d0 = lr.n_drifts
         lr.feedback(X[i], int(y[i]))
+        if lr.n_drifts != d0:
+            drift_rows.append(i)
         n0 = lr.n_retrains
         lr.step()
         if lr.n_retrains != n0:
@@ -127,13 +131,15 @@ def run_reference(cfg: LearnerConfig, X, y, init=None):
         elif lr.event == EV_FAILED:
             failed.append(i)
     return {"predictions": preds, "retrains": begins, "accepted": accepted, "rollbacks": rollbacks,
-            "failed": failed, "learner": lr}
+            "failed": failed, "drift_rows": drift_rows, "learner": lr}
 
 
 def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout_every=4, store="all",
              replace="fifo", k_mistakes=5, trigger_window=20, err_pct=30, drift_pct=40, margin_pct=0, queue=8,
              budget=0, seed=1, C=1.0, tol=1e-3, max_iter=2000, storage="float32", feature_range=None, scale=None,
-             offset=None, static_rows=None, baselines=True, plot=None) -> dict:
+             offset=None, static_rows=None, baselines=True, plot=None, drift="window",
+             ddm_min_rows=vocab.DDM_MIN_ROWS, ddm_warn_k10=vocab.DDM_WARN_K10,
+             ddm_drift_k10=vocab.DDM_DRIFT_K10, model="svm") -> dict:
     """Run the reference self-learning loop over a labelled stream.
 
     stream: a streams.Stream / (X, y[, drift]) tuple, X with `y`, a stream name, or a CSV path.
@@ -141,16 +147,17 @@ def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout
     (rows where training started), `accepted`, `rollbacks`, `final_accuracy`,
     `static_final_accuracy`, `oracle_final_accuracy` (over the last window), `predictions`."""
     check_window(window, static_rows)
-    X, yv, drift, nc = load_stream(stream, y, n_classes)
+    X, yv, drift_points, nc = load_stream(stream, y, n_classes)
     if storage != "float32" and scale is None:
         lo, hi = feature_range if feature_range is not None else (X.min(axis=0), X.max(axis=0))
         scale, offset = _store.affine_from_range(lo, hi, storage, X.shape[1])
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=nc, capacity=capacity, holdout_every=holdout_every,
                         store=store, replace=replace, k_mistakes=k_mistakes, trigger_window=trigger_window,
                         err_pct=err_pct, drift_pct=drift_pct, margin_pct=margin_pct, queue=queue, budget=budget, seed=seed, C=C,
-                        tol=tol, max_iter=max_iter, storage=storage, scale=scale, offset=offset)
+                        tol=tol, max_iter=max_iter, storage=storage, scale=scale, offset=offset, drift=drift,
+                        ddm_min_rows=ddm_min_rows, ddm_warn_k10=ddm_warn_k10, ddm_drift_k10=ddm_drift_k10, model=model)
     ref = run_reference(cfg, X, yv)
-    return report(cfg, X, yv, drift, ref, window=window, static_rows=static_rows, baselines=baselines, plot=plot)
+    return report(cfg, X, yv, drift_points, ref, window=window, static_rows=static_rows, baselines=baselines, plot=plot)
 
 
 def report(cfg, X, yv, drift, ref, *, window=100, static_rows=None, baselines=True, plot=None) -> dict:
@@ -184,6 +191,7 @@ def report(cfg, X, yv, drift, ref, *, window=100, static_rows=None, baselines=Tr
         "accepted": [int(v) for v in ref["accepted"]],
         "rollbacks": [int(v) for v in ref["rollbacks"]],
         "failed": [int(v) for v in ref.get("failed", [])],
+        "drift_rows": [int(v) for v in ref.get("drift_rows", [])],
         "accuracy": float(np.mean(correct)),
         "final_accuracy": windows[-1]["learner"] if windows else None,
         "static_final_accuracy": windows[-1]["static"] if windows else None,

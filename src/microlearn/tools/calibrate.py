@@ -46,7 +46,7 @@ from microlearn.core.store import affine_from_range
 from microlearn.learner import codegen as lc
 from microlearn.learner.codegen import static_objects
 from microlearn.learner.driver import encode_stream, parse_output
-from microlearn.learner.planner import REFERENCE, layout, learner_config, learner_fingerprint
+from microlearn.learner.planner import EEPROM_BYTES, REFERENCE, layout, learner_config, learner_fingerprint
 from microlearn.learner.runner import build_learner
 from microlearn.targets import get_target, symbols, target_for
 from microlearn.targets.errors import DoesNotFit
@@ -155,11 +155,11 @@ LEARNER_STACK_DS = (1, 4, 16)
 LEARNER_MULTI_CLASSES = 3      # one-vs-one voting: the same code for any number of classes > 2
 
 
-def _learner_cfg(d: int, classes: int = 2, storage: str = "float32", budget: int = 0):
+def _learner_cfg(d: int, classes: int = 2, storage: str = "float32", budget: int = 0, drift: str = "window"):
     """The calibration configurations: the reference sizes, d features. Flash is measured with `microlearn
     loop`'s default budget 0; the stack with budget 5, so that training is time-sliced and the queue is
     used (the deepest paths of step() run)."""
-    kw = {**REFERENCE, "n_features": d, "classes": classes, "storage": storage, "budget": budget}
+    kw = {**REFERENCE, "n_features": d, "classes": classes, "storage": storage, "budget": budget, "drift": drift}
     if storage != "float32":
         kw["scale"], kw["offset"] = affine_from_range(-4.0, 4.0, storage, d)
     return learner_config(**kw)
@@ -179,6 +179,13 @@ def nv_bytes(cfg, persist: str) -> int:
     """The driver's stand-in for the EEPROM / flash region: what the slots need, rounded up to 4 bytes so that
     no alignment padding follows it (the region is not SRAM on a device: subtracted whole)."""
     return -(-lc.persist_storage_bytes(cfg, persist) // 4) * 4
+
+
+def nv_sram_bytes(name: str, cfg, persist: str) -> int:
+    """SRAM the driver's stand-in for the slots takes: none on an AVR board whose internal EEPROM holds them
+    (learner/driver.c keeps them there), else nv_bytes."""
+    n = nv_bytes(cfg, persist)
+    return 0 if get_board(name).arch == "avr" and n <= EEPROM_BYTES.get(name, 0) else n
 
 
 def _learner_measure(name: str, cfg, run: bool, persist: str | None = None, lift_sram: bool = False):
@@ -253,7 +260,71 @@ def calibrate_learner_board(name: str) -> dict:
     return {"toolchain": _toolchain(b), "struct_bytes": ref["struct_bytes"], "order": ref["order"],
             "align": ref["align"], "fixed_static_bytes": ref["fixed_static_bytes"], "flash_curve": flash,
             "flash_multi": flash_multi, "stack_curve": stack, "stack_multi": stack_multi,
-            "persist": _learner_persist(name)}
+            "persist": _learner_persist(name), "ddm": _learner_ddm(name), "online": calibrate_online_board(name)}
+
+
+def _learner_ddm(name: str) -> dict:
+    """What compiling the DDM detector in adds (a configuration with drift "ddm": MLRN_LEARNER_DDM 1) to the
+    window-detector build the curves above measure, at the reference point (d = 4, float32): sizeof(mlrn_learner)
+    with it, flash and stack, and per persistence kind what its save_all / load section adds on top."""
+    base = {}
+    for drift in ("window", "ddm"):
+        cfg = _learner_cfg(STACK_D, drift=drift)
+        b, _, s_plain = _learner_measure(name, cfg, run=True, lift_sram=True)       # budget 0, as _learner_persist
+        s = _learner_measure(name, _learner_cfg(STACK_D, budget=5, drift=drift), run=True, lift_sram=True)[2]
+        per = {}
+        for kind in PERSIST_KINDS:
+            bp, _, sp = _learner_measure(name, cfg, run=True, persist=kind, lift_sram=True)
+            per[kind] = (bp.flash_bytes - b.flash_bytes, sp - s_plain)
+        base[drift] = (b, s, per)
+    (b0, s0, p0), (b1, s1, p1) = base["window"], base["ddm"]
+    return {"struct_bytes": b1.symbol_sizes["lrn"], "flash": b1.flash_bytes - b0.flash_bytes, "stack": s1 - s0,
+            "persist": {k: {"flash": p1[k][0] - p0[k][0], "stack": p1[k][1] - p0[k][1]} for k in PERSIST_KINDS}}
+
+
+# ---- the online learner (mlrn_online.h, `microlearn loop --model online`): same driver, its own constants ----
+ONLINE_FLASH_DS = (1, 4, 16, 32)
+ONLINE_REFERENCE_CAPACITY = 8   # held-out rows
+
+
+def _online_cfg(d: int, classes: int = 2):
+    return learner_config(n_features=d, capacity=ONLINE_REFERENCE_CAPACITY, classes=classes, model="online",
+                          trigger_window=REFERENCE["trigger_window"])
+
+
+def calibrate_online_board(name: str) -> dict:
+    """The "online" sub-section of a board's learner calibration: sizeof(mlrn_online), the order of its objects,
+    the fixed static data, flash and stack as functions of d (float32 only), the delta for more than two classes
+    (one score per class), and what mlrn_online_save + load add."""
+    b = get_board(name)
+    cfg = _online_cfg(STACK_D)
+    build, addrs, stack0 = _learner_measure(name, cfg, run=True, lift_sram=True)
+    objs = static_objects(cfg, "lrn")
+    cal = {"struct_bytes": build.symbol_sizes["lrn"], "order": [n[len("lrn"):] for n in sorted(objs, key=lambda n: addrs[n])],
+           "fixed_static_bytes": 0}
+    align = 1 if b.arch == "avr" else 4
+    cal["fixed_static_bytes"] = build.static_ram_bytes - sum(layout(cfg, {"align": align, "online": cal}).values())
+    flash = []
+    for d in ONLINE_FLASH_DS:
+        try:
+            flash.append([d, _learner_measure(name, _online_cfg(d), run=False)[0].flash_bytes])
+        except DoesNotFit:
+            break
+    stack = []
+    for d in LEARNER_STACK_DS:
+        try:
+            stack.append([d, _learner_measure(name, _online_cfg(d), run=True)[2]])
+        except DoesNotFit:
+            break
+    multi, _, s_multi = _learner_measure(name, _online_cfg(STACK_D, LEARNER_MULTI_CLASSES), run=True, lift_sram=True)
+    persist = {}
+    for kind in PERSIST_KINDS:   # model: mlrn_online_save_model; all: mlrn_online_save; each with load
+        with_persist, _, s_persist = _learner_measure(name, cfg, run=True, persist=kind, lift_sram=True)
+        persist[kind] = {"static": with_persist.static_ram_bytes - build.static_ram_bytes
+                         - nv_sram_bytes(name, cfg, kind),
+                         "flash": with_persist.flash_bytes - build.flash_bytes, "stack": s_persist - stack0}
+    return {**cal, "flash_curve": flash, "stack_curve": stack, "flash_multi": multi.flash_bytes - build.flash_bytes,
+            "stack_multi": s_multi - stack0, "persist": persist}
 
 
 PERSIST_KINDS = {"model": 1, "all": 2}
@@ -269,7 +340,7 @@ def _learner_persist(name: str) -> dict:
             cfg = _learner_cfg(STACK_D, storage=st)
             b0, _, s0 = _learner_measure(name, cfg, run=True, lift_sram=True)
             b1, _, s1 = _learner_measure(name, cfg, run=True, persist=kind, lift_sram=True)
-            out[f"{kind}/{st}"] = {"static": b1.static_ram_bytes - b0.static_ram_bytes - nv_bytes(cfg, kind),
+            out[f"{kind}/{st}"] = {"static": b1.static_ram_bytes - b0.static_ram_bytes - nv_sram_bytes(name, cfg, kind),
                                    "flash": b1.flash_bytes - b0.flash_bytes, "stack": s1 - s0}
     return out
 
