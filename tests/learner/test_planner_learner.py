@@ -89,13 +89,14 @@ def _stream(d, classes, n=160):
 
 
 @pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])
-def test_capacity60_float32_loop_fits_and_stack_is_close(board):
-    """The uno's capacity-60, 4-feature, float32 loop (UART I/O): the plan says it fits, and the linked and
-    run program agrees: static exactly, stack within STACK_TOLERANCE, static + stack within the SRAM."""
+def test_capacity59_float32_loop_fits_and_stack_is_close(board):
+    """The uno's largest 4-feature float32 loop (UART I/O), capacity 59 (60 is 2 B over since the dcd solver's
+    loss byte): the plan says it fits, and the linked and run program agrees: static exactly, stack within
+    STACK_TOLERANCE, static + stack within the SRAM."""
     from microlearn.learner.runner import run_on_target
-    cfg = learner_config(4, 60, 2, budget=20)
+    cfg = learner_config(4, 59, 2, budget=20)
     pl = plan_learner_config(cfg, board)
-    assert pl.fits and pl.max_capacity["float32"] >= 60
+    assert pl.fits and pl.max_capacity["float32"] >= 59
     X, y = _stream(4, 2, n=200)
     out = run_on_target(cfg, X, y, board)
     assert out["static_ram_bytes"] == pl.static_ram_bytes
@@ -381,7 +382,9 @@ def test_persistence_plan_and_payload_exact(board, kind):
     assert need % 4 == 0            # so that no alignment padding follows the stand-in region on ARM
     build, res, status = _persist_run(board, cfg, kind, need)
     assert status == 0
-    assert build.static_ram_bytes - need == pl.static_ram_bytes
+    # on AVR the driver keeps slots that fit the internal EEPROM there (no SRAM stand-in, as a sketch does)
+    stand_in = 0 if get_board(board).arch == "avr" and need <= 1024 else need
+    assert build.static_ram_bytes - stand_in == pl.static_ram_bytes
     assert abs(pl.flash_bytes - build.flash_bytes) <= FLASH_TOLERANCE * build.flash_bytes
     assert -STACK_TOLERANCE <= pl.stack_bytes - res.stack_bytes <= STACK_OVER, (pl.stack_bytes, res.stack_bytes)
     assert _persist_run(board, cfg, kind, need - 2)[2] == -7          # MLRN_ERR_BUFFER
