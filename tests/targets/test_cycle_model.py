@@ -23,7 +23,7 @@ C_DIR = Path(__file__).resolve().parent / "c"
 # loop -> cycles per iteration, by the manuals (see the module docstring).
 M4 = {"alu": 4 + 3, "loads": 2 + 1 + 1 + 3, "stores": 2 + 1 + 3, "mul": 3 + 3, "call": 2 + 2 + 3,
       "push_pop": 4 + 4 + 3, "branches": 1 + 1 + 2 + 3, "div": 7 + 3, "vfp": 1 + 1 + 3 + 3, "vdiv": 14 + 3}
-M3 = {**{k: v for k, v in M4.items() if k not in ("vfp", "vdiv")}}
+M3 = {k: v for k, v in M4.items() if k not in ("vfp", "vdiv")}
 M0P = {"alu": 4 + 3, "loads": 2 * 3 + 3, "stores": 2 * 2 + 3, "mul": 3 + 3, "call": 3 + 2 + 3, "push_pop": 4 + 4 + 3,
        "branches": 1 + 1 + 2 + 3}
 LOOPS = ["alu", "loads", "stores", "mul", "call", "push_pop", "branches", "div", "vfp", "vdiv"]

@@ -45,12 +45,17 @@ class CortexMTarget(Target):
     kind = "cortex-m"
     install_hint = _INSTALL
 
-    def __init__(self, board, *, cc: str = "arm-none-eabi-gcc", size: str = "arm-none-eabi-size",
-                 nm: str = "arm-none-eabi-nm", qemu: str = "qemu-system-arm", host_cc: str = "cc",
-                 stack_reserve_bytes: int | None = None, max_instructions: int | None = None,
-                 max_output: int = DEFAULT_MAX_OUTPUT):
-        """`max_instructions`: the run stops (RunTimeout) after this many guest instructions; default 10
-        minutes' worth at the board's clock. `max_output`: bytes of output (and of any file) a run may write."""
+    # The cross tools of this kind of core (a subclass for another core names its own).
+    tools = {"cc": "arm-none-eabi-gcc", "size": "arm-none-eabi-size", "nm": "arm-none-eabi-nm",
+             "qemu": "qemu-system-arm"}
+
+    def __init__(self, board, *, cc: str | None = None, size: str | None = None, nm: str | None = None,
+                 qemu: str | None = None, host_cc: str = "cc", stack_reserve_bytes: int | None = None,
+                 max_instructions: int | None = None, max_output: int = DEFAULT_MAX_OUTPUT):
+        """The tools default to the class's `tools`. `max_instructions`: the run stops (RunTimeout) after this
+        many guest instructions; default 10 minutes' worth at the board's clock. `max_output`: bytes of output
+        (and of any file) a run may write."""
+        cc, size, nm, qemu = (v or self.tools[k] for k, v in (("cc", cc), ("size", size), ("nm", nm), ("qemu", qemu)))
         self.max_instructions = max_instructions if max_instructions is not None else 600 * board.clock_hz
         self.max_output = max_output
         self.board = board

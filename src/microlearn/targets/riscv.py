@@ -20,7 +20,6 @@ from pathlib import Path
 from .base import SUPPORT_DIR, Build
 from .cortexm import CortexMTarget
 from .errors import TargetError
-from .sandbox import DEFAULT_MAX_OUTPUT
 
 RV_SUPPORT = SUPPORT_DIR / "riscv"
 _INSTALL = ("install the RISC-V toolchain and qemu (apt-get install gcc-riscv64-unknown-elf "
@@ -39,15 +38,8 @@ class RiscVTarget(CortexMTarget):
     kind = "riscv"
     install_hint = _INSTALL
 
-    def __init__(self, board, *, cc: str = "riscv64-unknown-elf-gcc", size: str = "riscv64-unknown-elf-size",
-                 nm: str = "riscv64-unknown-elf-nm", qemu: str = "qemu-system-riscv32", host_cc: str = "cc",
-                 stack_reserve_bytes: int | None = None, max_instructions: int | None = None,
-                 max_output: int = DEFAULT_MAX_OUTPUT):
-        """As CortexMTarget: `max_instructions` (default 10 minutes' worth at the board's clock) and
-        `max_output` bound a run."""
-        super().__init__(board, cc=cc, size=size, nm=nm, qemu=qemu, host_cc=host_cc,
-                         stack_reserve_bytes=stack_reserve_bytes, max_instructions=max_instructions,
-                         max_output=max_output)
+    tools = {"cc": "riscv64-unknown-elf-gcc", "size": "riscv64-unknown-elf-size", "nm": "riscv64-unknown-elf-nm",
+             "qemu": "qemu-system-riscv32"}
 
     def _libgcc(self) -> list[str]:
         """The compressed multilib's libgcc.a for this board's -march ([] when gcc's own choice is kept)."""

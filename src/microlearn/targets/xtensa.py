@@ -15,7 +15,6 @@ from pathlib import Path
 from .base import SUPPORT_DIR, Build
 from .cortexm import CortexMTarget
 from .errors import TargetError, TargetUnavailable
-from .sandbox import DEFAULT_MAX_OUTPUT
 
 XT_SUPPORT = SUPPORT_DIR / "xtensa"
 # Debian's picolibc-xtensa-lx106-elf puts its specs outside gcc's search path: named by full path.
@@ -30,15 +29,8 @@ class XtensaTarget(CortexMTarget):
     support_dir = XT_SUPPORT
     support_sources = ("startup.c", "mlrn_target.c", "mlrn_xt_libgcc.c")
 
-    def __init__(self, board, *, cc: str = "xtensa-lx106-elf-gcc", size: str = "xtensa-lx106-elf-size",
-                 nm: str = "xtensa-lx106-elf-nm", qemu: str = "qemu-system-xtensa", host_cc: str = "cc",
-                 stack_reserve_bytes: int | None = None, max_instructions: int | None = None,
-                 max_output: int = DEFAULT_MAX_OUTPUT):
-        """As CortexMTarget: `max_instructions` (default 10 minutes' worth at the board's clock) and
-        `max_output` bound a run."""
-        super().__init__(board, cc=cc, size=size, nm=nm, qemu=qemu, host_cc=host_cc,
-                         stack_reserve_bytes=stack_reserve_bytes, max_instructions=max_instructions,
-                         max_output=max_output)
+    tools = {"cc": "xtensa-lx106-elf-gcc", "size": "xtensa-lx106-elf-size", "nm": "xtensa-lx106-elf-nm",
+             "qemu": "qemu-system-xtensa"}
 
     def check(self) -> None:
         super().check()
