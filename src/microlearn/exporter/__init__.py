@@ -79,7 +79,7 @@ def agreement(model: CModel, estimator, X):
     Python) predicts the same class as estimator.predict(float32 X)."""
     X32 = np.asarray(X, dtype=np.float32)
     want = np.asarray(estimator.predict(X32))
-    got = np.asarray(model.classes)[model.ref_predict(X32)]
+    got = model.ref_predict(X32) if model.label_values else np.asarray(model.classes)[model.ref_predict(X32)]
     same = got == want
     return float(np.mean(same)), np.flatnonzero(~same).tolist()
 

@@ -66,6 +66,9 @@ class CModel:
     n_outputs: int = 0
     value_body: str | None = None
     ref_value: Callable | None = None
+    # Anomaly detectors: NAME_predict returns the label itself (+1 inlier, -1 outlier: classes holds [-1, 1]),
+    # not an index into classes_; ref_predict mirrors that value.
+    label_values: bool = False
 
     @property
     def is_regressor(self) -> bool:
@@ -89,10 +92,13 @@ def render(m: CModel) -> str:
     N = c_identifier(m.name, "model name")
     # Text from the model (its description, notes) only as sanitised comments; class names, which are
     # data, only as escaped string literals (c_string_table).
-    about = [f"int32_t {N}_predict(const float *x) returns an index into classes_; the names are",
-             f"{N}_class_names[index] (on AVR in flash: pgm_read_ptr, then the _P string functions).",
-             "Compile with -I<microlearn.include_dir()>. Tables are const (PROGMEM on AVR).",
-             *(c_comment(note, limit=400) for note in m.notes)]
+    about = ([f"int32_t {N}_predict(const float *x) returns scikit-learn's label: +1 inlier, -1 outlier;",
+              f"float {N}_score_samples(const float *x) its score_samples; {N}_decision_function its",
+              "decision_function (score_samples - offset_)."] if m.label_values else
+             [f"int32_t {N}_predict(const float *x) returns an index into classes_; the names are",
+              f"{N}_class_names[index] (on AVR in flash: pgm_read_ptr, then the _P string functions)."])
+    about += ["Compile with -I<microlearn.include_dir()>. Tables are const (PROGMEM on AVR).",
+              *(c_comment(note, limit=400) for note in m.notes)]
     lines = list(m.checks)
     lines.append(f"#define {N}_N_FEATURES {m.n_features}")
     lines.append(f"#define {N}_N_CLASSES {m.n_classes}")

@@ -14,6 +14,7 @@ import numpy as np
 from .model import Table
 
 SCALERS = ("StandardScaler", "MinMaxScaler", "MaxAbsScaler")
+PROJECTIONS = ("PCA",)
 
 
 class UnsupportedModel(TypeError):
@@ -166,9 +167,9 @@ def split_pipeline(est):
         raise UnsupportedModel("empty Pipeline")
     *pre, final = steps
     for s in pre:
-        if type(s).__name__ not in SCALERS:
+        if type(s).__name__ not in SCALERS + PROJECTIONS:
             raise UnsupportedModel(f"Pipeline step {type(s).__name__} is not supported: "
-                                   f"only {', '.join(SCALERS)} before the model")
+                                   f"only {', '.join(SCALERS + PROJECTIONS)} before the model")
     return pre, final
 
 
@@ -183,3 +184,135 @@ def scaled_input(m, prescale, N: str, d: int, where: str = "") -> tuple[str, str
     m.includes.append("mlrn_scale.h")
     m.notes.append(f"{prescale.describe()} applied to the input in float32{where}.")
     return f"    float xs[{d}];\n" + prescale.c_code(N) + "\n", "xs", 4 * d
+
+
+# -- PCA (and the scalers around it): one affine map applied before the model ------------------------------
+
+def has_projection(pre) -> bool:
+    return any(type(s).__name__ in PROJECTIONS for s in pre)
+
+
+def pipeline_affine(pre, n_features):
+    """The Pipeline's steps before the model (scalers, PCA) as one affine map z = A x + b, composed in float64:
+    a scaler x' = a * x + c (per feature), PCA x' = M (x - mean_) with M = components_, divided row by row by
+    sqrt(explained_variance_) (floored at float64 eps, as scikit-learn does) when whiten. Returns (A, b, text)."""
+    A = np.eye(int(n_features))
+    b = np.zeros(int(n_features))
+    for s in pre:
+        name = type(s).__name__
+        if name in PROJECTIONS:
+            if getattr(s, "components_", None) is None:
+                raise UnsupportedModel(f"{name} is not fitted")
+            M = np.asarray(s.components_, dtype=np.float64)
+            if M.ndim != 2 or M.shape[1] != A.shape[0]:
+                raise UnsupportedModel(f"{name}: components_ of shape {M.shape} after {A.shape[0]} features")
+            if getattr(s, "whiten", False):
+                sd = np.sqrt(np.asarray(s.explained_variance_, dtype=np.float64))
+                sd = np.maximum(sd, np.finfo(np.float64).eps)
+                M = M / sd[:, None]
+            mean = np.zeros(M.shape[1]) if getattr(s, "mean_", None) is None else np.asarray(s.mean_, np.float64)
+            A, b = M @ A, M @ (b - mean)
+        else:
+            if getattr(s, "clip", False):
+                raise UnsupportedModel("MinMaxScaler(clip=True) is not supported around PCA")
+            kind, p, q = Prescale([s], A.shape[0])._params(s)
+            if kind == "div":
+                A, b = A / q[:, None], (b - p) / q
+            else:
+                A, b = A * p[:, None], b * p + q
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(b))):
+        raise UnsupportedModel("Pipeline steps whose composed projection is not finite")
+    text = " -> ".join(type(s).__name__ + ("(whiten)" if getattr(s, "whiten", False) else "") for s in pre)
+    return A, b, text
+
+
+def affine_mirror(X, A32, b32) -> np.ndarray:
+    """mlrn_linear_values (mlrn_linear.h) for every row of A: acc = b, then acc + A[r, k] x[k] in index order."""
+    X = np.asarray(X, dtype=np.float32)
+    Z = np.empty((X.shape[0], A32.shape[0]), dtype=np.float32)
+    for r in range(A32.shape[0]):
+        acc = np.full(X.shape[0], b32[r], dtype=np.float32)
+        for k in range(A32.shape[1]):
+            acc = (acc + (A32[r, k] * X[:, k]).astype(np.float32)).astype(np.float32)
+        Z[:, r] = acc
+    return Z
+
+
+class Projection:
+    """The float32 projection z = A x + b computed in the generated code into a stack buffer of n_components
+    floats (mlrn_linear_values: acc = b; acc = acc + A[r][k] x[k] in index order); `mirror` is its numpy twin."""
+
+    def __init__(self, A, b, text):
+        self.A32 = np.asarray(A, dtype=np.float32)
+        self.b32 = np.asarray(b, dtype=np.float32)
+        if not (np.all(np.isfinite(self.A32)) and np.all(np.isfinite(self.b32))):
+            raise UnsupportedModel("a projection (PCA and scalers) that is not finite in float32")
+        self.text = text
+
+    @property
+    def n_components(self) -> int:
+        return int(self.A32.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.A32.shape[1])
+
+    def attach(self, m, N: str, dst: str = "z") -> tuple[str, int]:
+        """Adds the tables, include, define and note to m; returns (C lines declaring and filling dst, stack bytes).
+        The lines read the raw input x."""
+        m.tables = [Table("proj_w", "float", self.A32), Table("proj_b", "float", self.b32)] + list(m.tables)
+        if "mlrn_linear.h" not in m.includes:
+            m.includes.append("mlrn_linear.h")
+        m.extra_defines["N_COMPONENTS"] = self.n_components
+        m.notes.append(f"{self.text} applied to the input as one float32 matrix ({self.n_components} x "
+                       f"{self.n_features}, scalers folded in) before the model.")
+        return (f"    float {dst}[{self.n_components}];\n"
+                f"    mlrn_linear_values({N}_proj_w, {N}_proj_b, {N}_N_COMPONENTS, {N}_N_FEATURES, x, {dst});\n",
+                4 * self.n_components)
+
+    def mirror(self, X) -> np.ndarray:
+        return affine_mirror(X, self.A32, self.b32)
+
+
+def wrap_projection(m, proj: Projection):
+    """Any float32 model lowered for the projected inputs (its bodies read `x` with {N}_N_FEATURES =
+    n_components) -> the model of the raw inputs: its entry points become NAME_*_z helpers called on the
+    projected buffer, and its mirrors run on the projection's mirror."""
+    N = m.name
+    nc = proj.n_components
+    if m.input_type != "float":
+        raise UnsupportedModel("a PCA Pipeline is exported with dtype='float32' (int16/int8: kNN only)")
+
+    def ren(text):
+        return None if text is None else text.replace(f"{N}_N_FEATURES", f"{N}_N_COMPONENTS")
+
+    inner_ram = m.ram_bytes
+    m.checks = [ren(c) for c in m.checks]
+    m.helpers = ren(m.helpers) or ""
+    fill, ram = proj.attach(m, N)
+    helpers = [m.helpers] if m.helpers else []
+    if m.predict_body is not None and not m.is_regressor:
+        helpers.append(f"static inline int32_t {N}_predict_z(const float *x) {{\n{ren(m.predict_body)}\n}}")
+        m.predict_body = fill + f"    return {N}_predict_z(z);"
+    if m.decision_body is not None:
+        helpers.append(f"static inline void {N}_decision_z(const float *x, float *out) {{\n{ren(m.decision_body)}\n}}")
+        m.decision_body = fill + f"    {N}_decision_z(z, out);"
+    if m.proba_body is not None:
+        helpers.append(f"static inline void {N}_proba_z(const float *x, float *out) {{\n{ren(m.proba_body)}\n}}")
+        m.proba_body = fill + f"    {N}_proba_z(z, out);"
+    if m.value_body is not None:
+        if m.n_outputs == 1:
+            helpers.append(f"static inline float {N}_value_z(const float *x) {{\n{ren(m.value_body)}\n}}")
+            m.value_body = fill + f"    return {N}_value_z(z);"
+        else:
+            helpers.append(f"static inline void {N}_values_z(const float *x, float *out) {{\n{ren(m.value_body)}\n}}")
+            m.value_body = fill + f"    {N}_values_z(z, out);"
+    m.helpers = "\n\n".join(helpers)
+    m.ram_bytes = ram + inner_ram
+    m.n_features = proj.n_features
+    m.source = f"{proj.text} -> {m.source}"
+    for attr in ("ref_predict", "ref_decision", "ref_proba", "ref_value"):
+        f = getattr(m, attr)
+        if f is not None:
+            setattr(m, attr, (lambda g: (lambda X: g(proj.mirror(X))))(f))
+    return m

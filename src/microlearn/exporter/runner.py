@@ -213,6 +213,8 @@ class CompiledModel:
         if self.is_regressor:
             V = self.predict_values(X)
             return V[:, 0] if self.model.n_outputs == 1 else V
+        if self.model.label_values:          # anomaly detectors: the C returns the label (+1 / -1) itself
+            return self.predict_index(X)
         return self.classes_[self.predict_index(X)]
 
     def decision_function(self, X) -> np.ndarray:

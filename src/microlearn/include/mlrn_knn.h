@@ -1,0 +1,253 @@
+/* mlrn_knn.h: k nearest neighbours over a const table of training rows (flash; PROGMEM on AVR).
+ *
+ * The caller owns the work buffer: uint32_t work[2 k] (MLRN_KNN_WORK_WORDS(k) words, 8 k bytes on every
+ * target). work[0..n) holds the distance keys of the n (<= k) nearest rows so far, ascending, and
+ * work[k..k+n) their row indices. A float32 distance's key is its bit pattern: for non-negative floats
+ * the unsigned order of the bits is the order of the values (NaN bits sort after +inf), so comparisons
+ * are integer compares (no soft-float compare on AVR).
+ *
+ * Tie rule (scikit-learn's brute-force search): a row enters the list only if its distance is strictly
+ * smaller than the current k-th; among equal distances the row met first (the lower index) comes first
+ * and stays. Rows whose partial distance already reaches the k-th are abandoned early: the partial sums
+ * of non-negative terms never decrease in float32 (nor in integers), so this changes no result.
+ *
+ * Distances (the Python mirror: microlearn.exporter.knn, the same operations in the same order):
+ *   float32 euclidean: acc = 0; t = x[j] - row[j]; acc = acc + t * t for j = 0..d-1 (squared distance;
+ *                      the square root, when needed, is mlrn_knn_sqrtf: correctly rounded);
+ *   float32 manhattan: acc = acc + |x[j] - row[j]|;
+ *   int8 / int16 codes (rows and the quantized input on one grid step for every feature): the exact
+ *   integer sum of squared (or absolute) code differences in uint32 (the exporter bounds the codes so
+ *   that no sum overflows). */
+#ifndef MLRN_KNN_H
+#define MLRN_KNN_H
+#include "mlrn.h"
+
+MLRN_FP_EXACT_BEGIN
+
+/* Words of the caller's work buffer for k neighbours. */
+#define MLRN_KNN_WORK_WORDS(k) (2u * (uint32_t)(k))
+
+/* The ordered key of a non-negative float32 (its bits) and back. */
+static inline uint32_t mlrn_knn_key(float v) {
+    union { float f; uint32_t u; } c;
+    c.f = v;
+    return c.u;
+}
+
+static inline float mlrn_knn_key_f32(uint32_t u) {
+    union { float f; uint32_t u; } c;
+    c.u = u;
+    return c.f;
+}
+
+/* Put (key, row) into the ascending list of n entries (n <= k); returns the new count. */
+static inline uint16_t mlrn_knn_insert(uint32_t *work, uint16_t k, uint16_t n, uint32_t key, uint16_t row) {
+    uint16_t j;
+    if (n == k) {
+        if (key >= work[k - 1u]) return n;
+        j = (uint16_t)(k - 1u);
+    } else {
+        j = n;
+        n++;
+    }
+    while (j > 0u && work[j - 1u] > key) {
+        work[j] = work[j - 1u];
+        work[k + j] = work[k + j - 1u];
+        j--;
+    }
+    work[j] = key;
+    work[k + j] = row;
+    return n;
+}
+
+/* The k (<= n_rows) nearest rows of x by squared euclidean distance, float32 rows (n_rows x d, row-major). */
+static inline uint16_t mlrn_knn_nearest_sqeuclid_f32(const float *rows_flash, uint16_t n_rows, uint16_t d,
+                                                     const float *x, uint16_t k, uint32_t *work) {
+    uint16_t n = 0, r, j;
+    for (r = 0; r < n_rows; r++) {
+        const float *row = &rows_flash[(uint32_t)r * d];
+        float acc = 0.0f;
+        for (j = 0; j < d; j++) {
+            float t = x[j] - mlrn_flash_f32(&row[j]);
+            acc = acc + t * t;
+            if (n == k && mlrn_knn_key(acc) >= work[k - 1u]) break;
+        }
+        if (j == d) n = mlrn_knn_insert(work, k, n, mlrn_knn_key(acc), r);
+    }
+    return n;
+}
+
+/* The same by manhattan distance: acc = acc + |x[j] - row[j]|. */
+static inline uint16_t mlrn_knn_nearest_manhattan_f32(const float *rows_flash, uint16_t n_rows, uint16_t d,
+                                                      const float *x, uint16_t k, uint32_t *work) {
+    uint16_t n = 0, r, j;
+    for (r = 0; r < n_rows; r++) {
+        const float *row = &rows_flash[(uint32_t)r * d];
+        float acc = 0.0f;
+        for (j = 0; j < d; j++) {
+            float t = x[j] - mlrn_flash_f32(&row[j]);
+            acc = acc + (t < 0.0f ? -t : t);
+            if (n == k && mlrn_knn_key(acc) >= work[k - 1u]) break;
+        }
+        if (j == d) n = mlrn_knn_insert(work, k, n, mlrn_knn_key(acc), r);
+    }
+    return n;
+}
+
+/* Integer codes: int8 or int16 rows and quantized input q; squared (SQ = 1) or absolute (SQ = 0) code
+ * differences summed in uint32. */
+#define MLRN_KNN_DEFINE_Q(S, QT, READ)                                                                        \
+    static inline uint16_t mlrn_knn_nearest_sqeuclid_##S(const QT *rows_flash, uint16_t n_rows, uint16_t d, \
+                                                         const QT *q, uint16_t k, uint32_t *work) {        \
+        uint16_t n = 0, r, j;                                                                             \
+        for (r = 0; r < n_rows; r++) {                                                                    \
+            const QT *row = &rows_flash[(uint32_t)r * d];                                                 \
+            uint32_t acc = 0;                                                                             \
+            for (j = 0; j < d; j++) {                                                                     \
+                int32_t t = (int32_t)q[j] - (int32_t)READ(&row[j]);                                       \
+                uint32_t a = (uint32_t)(t < 0 ? -t : t);                                                  \
+                acc += a * a;                                                                             \
+                if (n == k && acc >= work[k - 1u]) break;                                                 \
+            }                                                                                             \
+            if (j == d) n = mlrn_knn_insert(work, k, n, acc, r);                                          \
+        }                                                                                                 \
+        return n;                                                                                         \
+    }                                                                                                     \
+    static inline uint16_t mlrn_knn_nearest_manhattan_##S(const QT *rows_flash, uint16_t n_rows, uint16_t d, \
+                                                          const QT *q, uint16_t k, uint32_t *work) {       \
+        uint16_t n = 0, r, j;                                                                             \
+        for (r = 0; r < n_rows; r++) {                                                                    \
+            const QT *row = &rows_flash[(uint32_t)r * d];                                                 \
+            uint32_t acc = 0;                                                                             \
+            for (j = 0; j < d; j++) {                                                                     \
+                int32_t t = (int32_t)q[j] - (int32_t)READ(&row[j]);                                       \
+                acc += (uint32_t)(t < 0 ? -t : t);                                                        \
+                if (n == k && acc >= work[k - 1u]) break;                                                 \
+            }                                                                                             \
+            if (j == d) n = mlrn_knn_insert(work, k, n, acc, r);                                          \
+        }                                                                                                 \
+        return n;                                                                                         \
+    }
+
+MLRN_KNN_DEFINE_Q(q8, int8_t, mlrn_flash_i8)
+MLRN_KNN_DEFINE_Q(q16, int16_t, mlrn_flash_i16)
+
+/* Correctly rounded square root of a float32 (IEEE-754 sqrt: what numpy's float32 sqrt gives), by the
+ * classic bit-by-bit integer method (fdlibm's e_sqrtf), so that every target gives the same bits without
+ * libm. Negative (and -NaN) inputs give NaN, +inf gives +inf, -0 gives -0. */
+static inline float mlrn_knn_sqrtf(float x) {
+    union { float f; uint32_t u; } c;
+    uint32_t ix, q, s, t, r;
+    int32_t m;
+    c.f = x;
+    ix = c.u;
+    if ((ix & 0x7f800000u) == 0x7f800000u) {
+        if (ix == 0x7f800000u) return x;          /* +inf */
+        c.u = 0x7fc00000u;                         /* NaN, -inf */
+        return c.f;
+    }
+    if ((ix & 0x7fffffffu) == 0u) return x;        /* +-0 */
+    if (ix & 0x80000000u) {
+        c.u = 0x7fc00000u;
+        return c.f;
+    }
+    m = (int32_t)(ix >> 23);
+    if (m == 0) {                                  /* subnormal: normalise */
+        while ((ix & 0x00800000u) == 0u) {
+            ix <<= 1;
+            m--;
+        }
+        m++;
+    }
+    m -= 127;
+    ix = (ix & 0x007fffffu) | 0x00800000u;
+    if (m & 1) {                                   /* odd exponent: double the mantissa */
+        ix += ix;
+        m -= 1;
+    }
+    m /= 2;                                        /* m is even: exact, no signed shift */
+    ix += ix;
+    q = s = 0;
+    r = 0x01000000u;
+    while (r != 0u) {
+        t = s + r;
+        if (t <= ix) {
+            s = t + r;
+            ix -= t;
+            q += r;
+        }
+        ix += ix;
+        r >>= 1;
+    }
+    if (ix != 0u) q += q & 1u;                     /* round to nearest (no exact halfway case exists) */
+    c.u = (q >> 1) + 0x3f000000u + ((uint32_t)m << 23);
+    return c.f;
+}
+
+/* Weight of a neighbour for weights='distance' from its key: 1 / distance (euclidean: the key is the squared
+ * distance, so 1 / sqrt). Zero distances are handled by the callers (scikit-learn: then only the neighbours
+ * at distance 0 count, each with weight 1). */
+static inline float mlrn_knn_inv_dist(uint32_t key, uint8_t squared, uint8_t integer) {
+    float v = integer ? (float)key : mlrn_knn_key_f32(key);
+    return 1.0f / (squared ? mlrn_knn_sqrtf(v) : v);
+}
+
+/* Class votes of the n neighbours in work: uniform (weighted = 0: counts as floats, exact) or by 1 / distance;
+ * votes[c] for c < n_classes; labels_flash[row] is the class index of each training row (uint8). Returns the
+ * first class of the largest vote (numpy argmax: ties go to the lowest index). */
+static inline int32_t mlrn_knn_vote(const uint32_t *work, uint16_t k, uint16_t n, const uint8_t *labels_flash,
+                                    uint16_t n_classes, uint8_t weighted, uint8_t squared, uint8_t integer,
+                                    float *votes) {
+    uint16_t i, c;
+    int32_t best = 0;
+    uint8_t exact = (uint8_t)(weighted && n > 0u && work[0] == 0u);
+    for (c = 0; c < n_classes; c++) votes[c] = 0.0f;
+    for (i = 0; i < n; i++) {
+        uint16_t lab = mlrn_flash_u8(&labels_flash[work[k + i]]);
+        if (exact) {
+            if (work[i] == 0u) votes[lab] = votes[lab] + 1.0f;
+        } else {
+            votes[lab] = votes[lab] + (weighted ? mlrn_knn_inv_dist(work[i], squared, integer) : 1.0f);
+        }
+    }
+    for (c = 1; c < n_classes; c++)
+        if (votes[c] > votes[best]) best = (int32_t)c;
+    return best;
+}
+
+/* scikit-learn's predict_proba from the votes: votes[c] / (sum of the votes in class order). */
+static inline void mlrn_knn_proba(float *votes, uint16_t n_classes) {
+    float s = 0.0f;
+    uint16_t c;
+    for (c = 0; c < n_classes; c++) s = s + votes[c];
+    for (c = 0; c < n_classes; c++) votes[c] = votes[c] / s;
+}
+
+/* A regressor's value: uniform, the sum of the neighbours' y in neighbour order divided by n; by distance,
+ * sum(w y) / sum(w) with w = 1 / distance (only the neighbours at distance 0, weight 1, when there are any). */
+static inline float mlrn_knn_value(const uint32_t *work, uint16_t k, uint16_t n, const float *y_flash,
+                                   uint8_t weighted, uint8_t squared, uint8_t integer) {
+    float num = 0.0f, den = 0.0f;
+    uint16_t i;
+    uint8_t exact = (uint8_t)(weighted && n > 0u && work[0] == 0u);
+    for (i = 0; i < n; i++) {
+        float y = mlrn_flash_f32(&y_flash[work[k + i]]);
+        if (!weighted) {
+            num = num + y;
+        } else if (exact) {
+            if (work[i] == 0u) {
+                num = num + y;
+                den = den + 1.0f;
+            }
+        } else {
+            float w = mlrn_knn_inv_dist(work[i], squared, integer);
+            num = num + w * y;
+            den = den + w;
+        }
+    }
+    return weighted ? num / den : num / (float)n;
+}
+
+MLRN_FP_EXACT_END
+
+#endif /* MLRN_KNN_H */
