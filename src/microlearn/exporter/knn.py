@@ -10,9 +10,11 @@ same way (mlrn_quant.h) and the distance is the exact integer sum of squared (eu
 (d (2Q)^2 < 2^32). Codes rank the rows like float distances up to the grid's resolution: agreement is measured,
 not guaranteed.
 
-Ties (scikit-learn's brute force): among rows at equal distance the lower index is nearer; equal votes go to the
-lowest class index (argmax). Distances computed in float32 instead of scikit-learn's float64 can make or break
-a tie: the residual disagreements are documented in docs/export.md.
+Ties: the k rows are selected with scikit-learn's own max-heap (sklearn.utils._heap.heap_push, which its
+brute-force search uses), rows met in index order, so among rows at equal distance the rows scikit-learn keeps
+are kept; equal votes go to the lowest class index (argmax). Distances computed in float32 instead of
+scikit-learn's float64 (for euclidean, its ||x||^2 - 2 x.y + ||y||^2) can make or break a tie, and its kd_tree /
+ball_tree searches meet the rows in another order: the residual disagreements are documented in docs/export.md.
 """
 from __future__ import annotations
 
@@ -97,11 +99,50 @@ def codes_distances(Q, rows_q, metric):
     return D
 
 
+EMPTY = 0xFFFFFFFF      # MLRN_KNN_EMPTY
+
+
+def heap_select(keys, k):
+    """mlrn_knn_push over the rows in index order (scikit-learn's heap_push: a max-heap of k, started full of
+    EMPTY keys), for every query row at once: (heap keys, heap row indices), each (n, k)."""
+    n, R = keys.shape
+    HV = np.full((n, k), EMPTY, dtype=np.int64)
+    HI = np.zeros((n, k), dtype=np.int64)
+    for r in range(R):
+        val = keys[:, r]
+        a = np.flatnonzero(val < HV[:, 0])
+        if not len(a):
+            continue
+        v = val[a]
+        cur = np.zeros(len(a), dtype=np.int64)
+        moving = np.ones(len(a), dtype=bool)
+        while moving.any():
+            left = 2 * cur + 1
+            right = left + 1
+            has_l, has_r = left < k, right < k
+            lv = np.where(has_l, HV[a, np.minimum(left, k - 1)], -1)
+            rv = np.where(has_r, HV[a, np.minimum(right, k - 1)], -1)
+            swap = np.where(~has_r, np.where(lv > v, left, -1),
+                            np.where(lv >= rv, np.where(v < lv, left, -1), np.where(v < rv, right, -1)))
+            swap = np.where(has_l & moving, swap, -1)
+            mv = swap >= 0
+            am, cm, sm = a[mv], cur[mv], swap[mv]
+            HV[am, cm] = HV[am, sm]
+            HI[am, cm] = HI[am, sm]
+            cur = np.where(mv, swap, cur)
+            moving = mv
+        HV[a, cur] = v
+        HI[a, cur] = r
+    return HV, HI
+
+
 def nearest(D, k):
-    """The k smallest keys of each row, ties to the lower index (a stable sort): (keys, indices)."""
-    keys = D.view(np.uint32).astype(np.int64) if D.dtype == np.float32 else D
-    idx = np.argsort(keys, axis=1, kind="stable")[:, :k]
-    return np.take_along_axis(keys, idx, axis=1), idx
+    """The k nearest rows of each query as mlrn_knn.h selects and sorts them: (keys, indices), ascending keys,
+    pairs of equal keys in heap order (mlrn_knn_sort is a stable insertion sort)."""
+    keys = D.view(np.uint32).astype(np.int64) if D.dtype == np.float32 else np.asarray(D, np.int64)
+    HV, HI = heap_select(keys, k)
+    o = np.argsort(HV, axis=1, kind="stable")
+    return np.take_along_axis(HV, o, axis=1), np.take_along_axis(HI, o, axis=1)
 
 
 def inv_dist(keys, squared, integer):
@@ -215,8 +256,18 @@ def lower_knn(est, N, prescale, dtype="float32", opts=None, proj=None) -> CModel
         m.extra_defines["Q"] = Q
         search_ram = pre_ram + qsz * d
     else:
-        m.tables.append(Table("rows", "float", rows32))
-        fn = f"mlrn_knn_nearest_{'sqeuclid' if squared else 'manhattan'}_f32"
+        # rows whose values are all small integers are stored as int8/int16: converted to float exactly at
+        # run time, the same float32 arithmetic (lossless; sensor readings often are integers)
+        storage, sfx = "float", "f32"
+        if np.all(rows32 == np.round(rows32)):
+            if rows32.min() >= -128 and rows32.max() <= 127:
+                storage, sfx = "int8_t", "f32_i8"
+            elif rows32.min() >= -32768 and rows32.max() <= 32767:
+                storage, sfx = "int16_t", "f32_i16"
+        m.tables.append(Table("rows", storage, rows32.astype(np.int64) if storage != "float" else rows32))
+        if storage != "float":
+            m.notes.append(f"Training rows are integers: stored as {storage} (exact; the distances are float32).")
+        fn = f"mlrn_knn_nearest_{'sqeuclid' if squared else 'manhattan'}_{sfx}"
         search = f"    return {fn}({N}_rows, {N}_N_ROWS, {N}_N_DIMS, {xin}, {N}_K, work);\n"
         search_ram = pre_ram
     buf = 8 * k

@@ -1,15 +1,15 @@
 /* mlrn_knn.h: k nearest neighbours over a const table of training rows (flash; PROGMEM on AVR).
  *
  * The caller owns the work buffer: uint32_t work[2 k] (MLRN_KNN_WORK_WORDS(k) words, 8 k bytes on every
- * target). work[0..n) holds the distance keys of the n (<= k) nearest rows so far, ascending, and
- * work[k..k+n) their row indices. A float32 distance's key is its bit pattern: for non-negative floats
- * the unsigned order of the bits is the order of the values (NaN bits sort after +inf), so comparisons
- * are integer compares (no soft-float compare on AVR).
+ * target). work[0..k) holds the distance keys of the k nearest rows, work[k..2k) their row indices: during
+ * the search a max-heap (scikit-learn's, see mlrn_knn_push), afterwards sorted by key. A float32
+ * distance's key is its bit pattern: for non-negative floats the unsigned order of the bits is the order of
+ * the values (NaN bits sort after +inf), so comparisons are integer compares (no soft-float compare on AVR).
  *
- * Tie rule (scikit-learn's brute-force search): a row enters the list only if its distance is strictly
- * smaller than the current k-th; among equal distances the row met first (the lower index) comes first
- * and stays. Rows whose partial distance already reaches the k-th are abandoned early: the partial sums
- * of non-negative terms never decrease in float32 (nor in integers), so this changes no result.
+ * Tie rule: scikit-learn's brute-force search (its heap: which of several rows at the k-th distance are kept
+ * is what scikit-learn keeps). Rows whose partial distance already reaches the heap's largest key are
+ * abandoned early: the partial sums of non-negative terms never decrease in float32 (nor in integers), and a
+ * row at or above the largest key is never pushed, so this changes no result.
  *
  * Distances (the Python mirror: microlearn.exporter.knn, the same operations in the same order):
  *   float32 euclidean: acc = 0; t = x[j] - row[j]; acc = acc + t * t for j = 0..d-1 (squared distance;
@@ -40,66 +40,111 @@ static inline float mlrn_knn_key_f32(uint32_t u) {
     return c.f;
 }
 
-/* Put (key, row) into the ascending list of n entries (n <= k); returns the new count. */
-static inline uint16_t mlrn_knn_insert(uint32_t *work, uint16_t k, uint16_t n, uint32_t key, uint16_t row) {
-    uint16_t j;
-    if (n == k) {
-        if (key >= work[k - 1u]) return n;
-        j = (uint16_t)(k - 1u);
-    } else {
-        j = n;
-        n++;
+/* The selection is scikit-learn's own (sklearn.utils._heap.heap_push, used by its brute-force ArgKmin): a max-heap
+ * of k (key, row) pairs, work[0] the largest key, started full of MLRN_KNN_EMPTY keys; a row is pushed only
+ * when its key is strictly below the largest, which it replaces before sifting down with scikit-learn's
+ * comparisons. So among rows at equal distance the same rows are kept as scikit-learn keeps (the rows are met
+ * in index order, as its search meets them). mlrn_knn_sort then orders the k pairs by key (stable). */
+#define MLRN_KNN_EMPTY (~(uint32_t)0)
+
+static inline void mlrn_knn_clear(uint32_t *work, uint16_t k) {
+    uint16_t i;
+    for (i = 0; i < k; i++) {
+        work[i] = MLRN_KNN_EMPTY;
+        work[k + i] = 0u;
     }
-    while (j > 0u && work[j - 1u] > key) {
-        work[j] = work[j - 1u];
-        work[k + j] = work[k + j - 1u];
-        j--;
-    }
-    work[j] = key;
-    work[k + j] = row;
-    return n;
 }
 
-/* The k (<= n_rows) nearest rows of x by squared euclidean distance, float32 rows (n_rows x d, row-major). */
-static inline uint16_t mlrn_knn_nearest_sqeuclid_f32(const float *rows_flash, uint16_t n_rows, uint16_t d,
-                                                     const float *x, uint16_t k, uint32_t *work) {
-    uint16_t n = 0, r, j;
-    for (r = 0; r < n_rows; r++) {
-        const float *row = &rows_flash[(uint32_t)r * d];
-        float acc = 0.0f;
-        for (j = 0; j < d; j++) {
-            float t = x[j] - mlrn_flash_f32(&row[j]);
-            acc = acc + t * t;
-            if (n == k && mlrn_knn_key(acc) >= work[k - 1u]) break;
+static inline void mlrn_knn_push(uint32_t *work, uint16_t k, uint32_t key, uint16_t row) {
+    uint32_t cur = 0, left, right, swap;
+    uint32_t *idx = &work[k];
+    if (key >= work[0]) return;
+    for (;;) {
+        left = 2u * cur + 1u;
+        right = left + 1u;
+        if (left >= k) break;
+        if (right >= k) {
+            if (work[left] > key) swap = left;
+            else break;
+        } else if (work[left] >= work[right]) {
+            if (key < work[left]) swap = left;
+            else break;
+        } else {
+            if (key < work[right]) swap = right;
+            else break;
         }
-        if (j == d) n = mlrn_knn_insert(work, k, n, mlrn_knn_key(acc), r);
+        work[cur] = work[swap];
+        idx[cur] = idx[swap];
+        cur = swap;
     }
-    return n;
+    work[cur] = key;
+    idx[cur] = row;
 }
 
-/* The same by manhattan distance: acc = acc + |x[j] - row[j]|. */
-static inline uint16_t mlrn_knn_nearest_manhattan_f32(const float *rows_flash, uint16_t n_rows, uint16_t d,
-                                                      const float *x, uint16_t k, uint32_t *work) {
-    uint16_t n = 0, r, j;
-    for (r = 0; r < n_rows; r++) {
-        const float *row = &rows_flash[(uint32_t)r * d];
-        float acc = 0.0f;
-        for (j = 0; j < d; j++) {
-            float t = x[j] - mlrn_flash_f32(&row[j]);
-            acc = acc + (t < 0.0f ? -t : t);
-            if (n == k && mlrn_knn_key(acc) >= work[k - 1u]) break;
+/* The k pairs in ascending key order (insertion sort: stable, k is small); returns k. */
+static inline uint16_t mlrn_knn_sort(uint32_t *work, uint16_t k) {
+    uint16_t i, j;
+    for (i = 1; i < k; i++) {
+        uint32_t key = work[i], row = work[k + i];
+        for (j = i; j > 0u && work[j - 1u] > key; j--) {
+            work[j] = work[j - 1u];
+            work[k + j] = work[k + j - 1u];
         }
-        if (j == d) n = mlrn_knn_insert(work, k, n, mlrn_knn_key(acc), r);
+        work[j] = key;
+        work[k + j] = row;
     }
-    return n;
+    return k;
 }
+
+/* The k (<= n_rows) nearest rows of the float input x, rows n_rows x d row-major, by squared euclidean
+ * (acc = acc + t * t) or manhattan (acc = acc + |t|) distance, t = x[j] - row[j] in float32. Variants by the
+ * rows' storage: _f32 (float rows), _f32_i16 and _f32_i8 (training rows whose values are all integers that
+ * fit int16 / int8: stored as such and converted to float exactly, so the arithmetic is _f32's bit for bit). */
+#define MLRN_KNN_DEFINE_F(S, RT, READ)                                                                        \
+    static inline uint16_t mlrn_knn_nearest_sqeuclid_##S(const RT *rows_flash, uint16_t n_rows, uint16_t d, \
+                                                         const float *x, uint16_t k, uint32_t *work) {     \
+        uint16_t r, j;                                                                                    \
+        mlrn_knn_clear(work, k);                                                                          \
+        for (r = 0; r < n_rows; r++) {                                                                    \
+            const RT *row = &rows_flash[(uint32_t)r * d];                                                 \
+            float acc = 0.0f;                                                                             \
+            for (j = 0; j < d; j++) {                                                                     \
+                float t = x[j] - (float)READ(&row[j]);                                                    \
+                acc = acc + t * t;                                                                        \
+                if (mlrn_knn_key(acc) >= work[0]) break;                                                  \
+            }                                                                                             \
+            if (j == d) mlrn_knn_push(work, k, mlrn_knn_key(acc), r);                                     \
+        }                                                                                                 \
+        return mlrn_knn_sort(work, k);                                                                    \
+    }                                                                                                     \
+    static inline uint16_t mlrn_knn_nearest_manhattan_##S(const RT *rows_flash, uint16_t n_rows, uint16_t d, \
+                                                          const float *x, uint16_t k, uint32_t *work) {    \
+        uint16_t r, j;                                                                                    \
+        mlrn_knn_clear(work, k);                                                                          \
+        for (r = 0; r < n_rows; r++) {                                                                    \
+            const RT *row = &rows_flash[(uint32_t)r * d];                                                 \
+            float acc = 0.0f;                                                                             \
+            for (j = 0; j < d; j++) {                                                                     \
+                float t = x[j] - (float)READ(&row[j]);                                                    \
+                acc = acc + (t < 0.0f ? -t : t);                                                          \
+                if (mlrn_knn_key(acc) >= work[0]) break;                                                  \
+            }                                                                                             \
+            if (j == d) mlrn_knn_push(work, k, mlrn_knn_key(acc), r);                                     \
+        }                                                                                                 \
+        return mlrn_knn_sort(work, k);                                                                    \
+    }
+
+MLRN_KNN_DEFINE_F(f32, float, mlrn_flash_f32)
+MLRN_KNN_DEFINE_F(f32_i16, int16_t, mlrn_flash_i16)
+MLRN_KNN_DEFINE_F(f32_i8, int8_t, mlrn_flash_i8)
 
 /* Integer codes: int8 or int16 rows and quantized input q; squared (SQ = 1) or absolute (SQ = 0) code
  * differences summed in uint32. */
 #define MLRN_KNN_DEFINE_Q(S, QT, READ)                                                                        \
     static inline uint16_t mlrn_knn_nearest_sqeuclid_##S(const QT *rows_flash, uint16_t n_rows, uint16_t d, \
                                                          const QT *q, uint16_t k, uint32_t *work) {        \
-        uint16_t n = 0, r, j;                                                                             \
+        uint16_t r, j;                                                                                    \
+        mlrn_knn_clear(work, k);                                                                          \
         for (r = 0; r < n_rows; r++) {                                                                    \
             const QT *row = &rows_flash[(uint32_t)r * d];                                                 \
             uint32_t acc = 0;                                                                             \
@@ -107,26 +152,27 @@ static inline uint16_t mlrn_knn_nearest_manhattan_f32(const float *rows_flash, u
                 int32_t t = (int32_t)q[j] - (int32_t)READ(&row[j]);                                       \
                 uint32_t a = (uint32_t)(t < 0 ? -t : t);                                                  \
                 acc += a * a;                                                                             \
-                if (n == k && acc >= work[k - 1u]) break;                                                 \
+                if (acc >= work[0]) break;                                                                \
             }                                                                                             \
-            if (j == d) n = mlrn_knn_insert(work, k, n, acc, r);                                          \
+            if (j == d) mlrn_knn_push(work, k, acc, r);                                                   \
         }                                                                                                 \
-        return n;                                                                                         \
+        return mlrn_knn_sort(work, k);                                                                    \
     }                                                                                                     \
     static inline uint16_t mlrn_knn_nearest_manhattan_##S(const QT *rows_flash, uint16_t n_rows, uint16_t d, \
                                                           const QT *q, uint16_t k, uint32_t *work) {       \
-        uint16_t n = 0, r, j;                                                                             \
+        uint16_t r, j;                                                                                    \
+        mlrn_knn_clear(work, k);                                                                          \
         for (r = 0; r < n_rows; r++) {                                                                    \
             const QT *row = &rows_flash[(uint32_t)r * d];                                                 \
             uint32_t acc = 0;                                                                             \
             for (j = 0; j < d; j++) {                                                                     \
                 int32_t t = (int32_t)q[j] - (int32_t)READ(&row[j]);                                       \
                 acc += (uint32_t)(t < 0 ? -t : t);                                                        \
-                if (n == k && acc >= work[k - 1u]) break;                                                 \
+                if (acc >= work[0]) break;                                                                \
             }                                                                                             \
-            if (j == d) n = mlrn_knn_insert(work, k, n, acc, r);                                          \
+            if (j == d) mlrn_knn_push(work, k, acc, r);                                                   \
         }                                                                                                 \
-        return n;                                                                                         \
+        return mlrn_knn_sort(work, k);                                                                    \
     }
 
 MLRN_KNN_DEFINE_Q(q8, int8_t, mlrn_flash_i8)
