@@ -210,7 +210,8 @@ def lower_iforest(est, N, prescale, proj):
     k32 = np.float32(-16.0 / den)              # 2^(-s/den) = 2^((s * -16/den) / 16): mlrn_math_exp2_16
     smin = ceil_f32(-den * np.log2(-float(est.offset_))) if est.offset_ < 0 else None
     offset32 = np.float32(est.offset_)
-    m = _anomaly_model(N, f"sklearn IsolationForest({T} trees, max_samples={est._max_samples})", d_in,
+    m = _anomaly_model(N, f"sklearn IsolationForest({T} trees, max_samples={est._max_samples})",
+                       proj.n_features if proj is not None else d_in,
                        ["mlrn_anomaly.h", "mlrn_math.h"])
     m.tables = [Table("nodes", "uint8_t", nodes), Table("roots", "uint16_t", np.asarray(root_offsets)),
                 Table("leaf", "float", leaf32)]
