@@ -121,7 +121,8 @@ def test_quantized_rows(model, ds, dtype, floor, tmp_path):
     np.testing.assert_array_equal(idx, cm.model.ref_predict(Xte))
     np.testing.assert_array_equal(_bits(cm.predict_proba(Xte)), _bits(cm.model.ref_proba(Xte)))
     assert np.mean(cm.classes_[idx] == est.predict(Xte)) >= floor
-    assert cm.model.flash_bytes < lower(est, name="q").flash_bytes
+    fit_X = est[-1]._fit_X if hasattr(est, "steps") else est._fit_X
+    assert cm.model.table("rows").nbytes == (1 if dtype == "int8" else 2) * fit_X.size
 
 
 def test_quantized_regressor(tmp_path):
@@ -129,6 +130,15 @@ def test_quantized_regressor(tmp_path):
     _, Xte, _, _ = reg_split("iris")
     cm = microlearn.compile(est, target="host", name="q", dtype="int8", workdir=tmp_path)
     np.testing.assert_array_equal(_bits(cm.predict_values(Xte)), _bits(cm.model.ref_value(Xte)))
+
+
+def test_palette_rows_are_lossless(tmp_path):
+    """iris has 74 distinct values: uint8 codes into a float32 palette, read back as the very same floats."""
+    est = fit(KNeighborsClassifier(5, weights="distance"), "iris")
+    m = lower(est, name="k")
+    assert m.table("rows").ctype == "uint8_t" and m.table("palette").values.size == len(np.unique(est._fit_X))
+    assert m.table("palette").values[m.table("rows").values].tobytes() == est._fit_X.astype(np.float32).tobytes()
+    assert m.flash_bytes < 4 * est._fit_X.size
 
 
 def test_int16_euclidean_codes_cannot_overflow():

@@ -256,19 +256,28 @@ def lower_knn(est, N, prescale, dtype="float32", opts=None, proj=None) -> CModel
         m.extra_defines["Q"] = Q
         search_ram = pre_ram + qsz * d
     else:
-        # rows whose values are all small integers are stored as int8/int16: converted to float exactly at
-        # run time, the same float32 arithmetic (lossless; sensor readings often are integers)
-        storage, sfx = "float", "f32"
-        if np.all(rows32 == np.round(rows32)):
-            if rows32.min() >= -128 and rows32.max() <= 127:
-                storage, sfx = "int8_t", "f32_i8"
-            elif rows32.min() >= -32768 and rows32.max() <= 32767:
-                storage, sfx = "int16_t", "f32_i16"
-        m.tables.append(Table("rows", storage, rows32.astype(np.int64) if storage != "float" else rows32))
-        if storage != "float":
+        # lossless storage: the smallest of float rows, integer rows (int8/int16: values that are all integers),
+        # and uint8 codes into a palette of the distinct values (at most 256); all read back as the same float32
+        storage, sfx, values, palette = "float", "f32", rows32, None
+        uniq = np.unique(rows32)
+        if np.all(rows32 == np.round(rows32)) and rows32.min() >= -128 and rows32.max() <= 127:
+            storage, sfx, values = "int8_t", "f32_i8", rows32.astype(np.int64)
+        elif np.all(rows32 == np.round(rows32)) and rows32.min() >= -32768 and rows32.max() <= 32767:
+            storage, sfx, values = "int16_t", "f32_i16", rows32.astype(np.int64)
+        if len(uniq) <= 256 and 4 * len(uniq) + rows32.size < Table("r", storage, values).nbytes:
+            storage, sfx, palette = "uint8_t", "f32_p8", uniq.astype(np.float32)
+            values = np.searchsorted(uniq, rows32).astype(np.int64)
+            assert np.array_equal(palette[values].view(np.uint32), rows32.view(np.uint32))
+        m.tables.append(Table("rows", storage, values))
+        if palette is not None:
+            m.tables.append(Table("palette", "float", palette))
+            m.notes.append(f"Training rows stored as uint8 codes into a palette of their {len(palette)} distinct "
+                           "float32 values (exact; the distances are float32).")
+        elif storage != "float":
             m.notes.append(f"Training rows are integers: stored as {storage} (exact; the distances are float32).")
         fn = f"mlrn_knn_nearest_{'sqeuclid' if squared else 'manhattan'}_{sfx}"
-        search = f"    return {fn}({N}_rows, {N}_N_ROWS, {N}_N_DIMS, {xin}, {N}_K, work);\n"
+        rows_arg = f"{N}_rows, {N}_palette" if palette is not None else f"{N}_rows"
+        search = f"    return {fn}({rows_arg}, {N}_N_ROWS, {N}_N_DIMS, {xin}, {N}_K, work);\n"
         search_ram = pre_ram
     buf = 8 * k
     m.extra_defines.update({"N_DIMS": d, "N_ROWS": n_rows, "K": k, "WEIGHTED": int(weighted), "SQUARED": int(squared),
@@ -297,14 +306,12 @@ def lower_knn(est, N, prescale, dtype="float32", opts=None, proj=None) -> CModel
         m.tables.append(Table("labels", "uint8_t", np.asarray(y, dtype=np.int64)))
         helpers += [f"/* predict with a caller-owned work buffer. */",
                     f"static inline int32_t {N}_predict_with(const float *x, uint32_t *work) {{\n"
-                    f"    float votes[{C}];\n"
                     f"    uint16_t n = {N}_neighbors(x, work);\n"
-                    f"    return mlrn_knn_vote(work, {N}_K, n, {N}_labels, {C}, {flags}, votes);\n}}"]
+                    f"    return mlrn_knn_vote(work, {N}_K, n, {N}_labels, {C}, {flags});\n}}"]
         m.predict_body = f"    uint32_t work[2 * {N}_K];\n    return {N}_predict_with(x, work);"
         m.proba_body = (f"    uint32_t work[2 * {N}_K];\n    uint16_t n = {N}_neighbors(x, work);\n"
-                        f"    (void)mlrn_knn_vote(work, {N}_K, n, {N}_labels, {C}, {flags}, out);\n"
-                        f"    mlrn_knn_proba(out, {C});")
-        m.ram_bytes = buf + search_ram + 4 * C
+                        f"    mlrn_knn_proba(work, {N}_K, n, {N}_labels, {C}, {flags}, out);")
+        m.ram_bytes = buf + search_ram
     m.helpers = "\n".join(helpers)
     m.info.update({"k": k, "metric": metric, "buffer_bytes": buf})
 

@@ -98,45 +98,56 @@ static inline uint16_t mlrn_knn_sort(uint32_t *work, uint16_t k) {
 
 /* The k (<= n_rows) nearest rows of the float input x, rows n_rows x d row-major, by squared euclidean
  * (acc = acc + t * t) or manhattan (acc = acc + |t|) distance, t = x[j] - row[j] in float32. Variants by the
- * rows' storage: _f32 (float rows), _f32_i16 and _f32_i8 (training rows whose values are all integers that
- * fit int16 / int8: stored as such and converted to float exactly, so the arithmetic is _f32's bit for bit). */
-#define MLRN_KNN_DEFINE_F(S, RT, READ)                                                                        \
-    static inline uint16_t mlrn_knn_nearest_sqeuclid_##S(const RT *rows_flash, uint16_t n_rows, uint16_t d, \
-                                                         const float *x, uint16_t k, uint32_t *work) {     \
-        uint16_t r, j;                                                                                    \
-        mlrn_knn_clear(work, k);                                                                          \
-        for (r = 0; r < n_rows; r++) {                                                                    \
-            const RT *row = &rows_flash[(uint32_t)r * d];                                                 \
-            float acc = 0.0f;                                                                             \
-            for (j = 0; j < d; j++) {                                                                     \
-                float t = x[j] - (float)READ(&row[j]);                                                    \
-                acc = acc + t * t;                                                                        \
-                if (mlrn_knn_key(acc) >= work[0]) break;                                                  \
-            }                                                                                             \
-            if (j == d) mlrn_knn_push(work, k, mlrn_knn_key(acc), r);                                     \
-        }                                                                                                 \
-        return mlrn_knn_sort(work, k);                                                                    \
-    }                                                                                                     \
-    static inline uint16_t mlrn_knn_nearest_manhattan_##S(const RT *rows_flash, uint16_t n_rows, uint16_t d, \
-                                                          const float *x, uint16_t k, uint32_t *work) {    \
-        uint16_t r, j;                                                                                    \
-        mlrn_knn_clear(work, k);                                                                          \
-        for (r = 0; r < n_rows; r++) {                                                                    \
-            const RT *row = &rows_flash[(uint32_t)r * d];                                                 \
-            float acc = 0.0f;                                                                             \
-            for (j = 0; j < d; j++) {                                                                     \
-                float t = x[j] - (float)READ(&row[j]);                                                    \
-                acc = acc + (t < 0.0f ? -t : t);                                                          \
-                if (mlrn_knn_key(acc) >= work[0]) break;                                                  \
-            }                                                                                             \
-            if (j == d) mlrn_knn_push(work, k, mlrn_knn_key(acc), r);                                     \
-        }                                                                                                 \
-        return mlrn_knn_sort(work, k);                                                                    \
+ * rows' storage, all giving _f32's bits (the stored values are the float32 rows exactly):
+ *   _f32      float rows;
+ *   _f32_i16, _f32_i8   rows whose values are all integers that fit int16 / int8 (converted exactly);
+ *   _f32_p8   uint8 codes into a palette of at most 256 float32 values (rows with few distinct values:
+ *             one flash read more per value, a quarter of the bytes). */
+#define MLRN_KNN__COMMA ,
+#define MLRN_KNN__F32(p) mlrn_flash_f32(p)
+#define MLRN_KNN__I16(p) ((float)mlrn_flash_i16(p))
+#define MLRN_KNN__I8(p) ((float)mlrn_flash_i8(p))
+#define MLRN_KNN__P8(p) mlrn_flash_f32(&palette_flash[mlrn_flash_u8(p)])
+#define MLRN_KNN_DEFINE_F(S, RT, PALETTE, VALUE)                                                               \
+    static inline uint16_t mlrn_knn_nearest_sqeuclid_##S(const RT *rows_flash, PALETTE uint16_t n_rows,       \
+                                                         uint16_t d, const float *x, uint16_t k,            \
+                                                         uint32_t *work) {                                  \
+        uint16_t r, j;                                                                                     \
+        mlrn_knn_clear(work, k);                                                                           \
+        for (r = 0; r < n_rows; r++) {                                                                     \
+            const RT *row = &rows_flash[(uint32_t)r * d];                                                  \
+            float acc = 0.0f;                                                                              \
+            for (j = 0; j < d; j++) {                                                                      \
+                float t = x[j] - VALUE(&row[j]);                                                           \
+                acc = acc + t * t;                                                                         \
+                if (mlrn_knn_key(acc) >= work[0]) break;                                                   \
+            }                                                                                              \
+            if (j == d) mlrn_knn_push(work, k, mlrn_knn_key(acc), r);                                      \
+        }                                                                                                  \
+        return mlrn_knn_sort(work, k);                                                                     \
+    }                                                                                                      \
+    static inline uint16_t mlrn_knn_nearest_manhattan_##S(const RT *rows_flash, PALETTE uint16_t n_rows,      \
+                                                          uint16_t d, const float *x, uint16_t k,           \
+                                                          uint32_t *work) {                                 \
+        uint16_t r, j;                                                                                     \
+        mlrn_knn_clear(work, k);                                                                           \
+        for (r = 0; r < n_rows; r++) {                                                                     \
+            const RT *row = &rows_flash[(uint32_t)r * d];                                                  \
+            float acc = 0.0f;                                                                              \
+            for (j = 0; j < d; j++) {                                                                      \
+                float t = x[j] - VALUE(&row[j]);                                                           \
+                acc = acc + (t < 0.0f ? -t : t);                                                           \
+                if (mlrn_knn_key(acc) >= work[0]) break;                                                   \
+            }                                                                                              \
+            if (j == d) mlrn_knn_push(work, k, mlrn_knn_key(acc), r);                                      \
+        }                                                                                                  \
+        return mlrn_knn_sort(work, k);                                                                     \
     }
 
-MLRN_KNN_DEFINE_F(f32, float, mlrn_flash_f32)
-MLRN_KNN_DEFINE_F(f32_i16, int16_t, mlrn_flash_i16)
-MLRN_KNN_DEFINE_F(f32_i8, int8_t, mlrn_flash_i8)
+MLRN_KNN_DEFINE_F(f32, float, , MLRN_KNN__F32)
+MLRN_KNN_DEFINE_F(f32_i16, int16_t, , MLRN_KNN__I16)
+MLRN_KNN_DEFINE_F(f32_i8, int8_t, , MLRN_KNN__I8)
+MLRN_KNN_DEFINE_F(f32_p8, uint8_t, const float *palette_flash MLRN_KNN__COMMA, MLRN_KNN__P8)
 
 /* Integer codes: int8 or int16 rows and quantized input q; squared (SQ = 1) or absolute (SQ = 0) code
  * differences summed in uint32. */
@@ -238,35 +249,57 @@ static inline float mlrn_knn_inv_dist(uint32_t key, uint8_t squared, uint8_t int
     return 1.0f / (squared ? mlrn_knn_sqrtf(v) : v);
 }
 
-/* Class votes of the n neighbours in work: uniform (weighted = 0: counts as floats, exact) or by 1 / distance;
- * votes[c] for c < n_classes; labels_flash[row] is the class index of each training row (uint8). Returns the
- * first class of the largest vote (numpy argmax: ties go to the lowest index). */
-static inline int32_t mlrn_knn_vote(const uint32_t *work, uint16_t k, uint16_t n, const uint8_t *labels_flash,
-                                    uint16_t n_classes, uint8_t weighted, uint8_t squared, uint8_t integer,
-                                    float *votes) {
-    uint16_t i, c;
-    int32_t best = 0;
-    uint8_t exact = (uint8_t)(weighted && n > 0u && work[0] == 0u);
-    for (c = 0; c < n_classes; c++) votes[c] = 0.0f;
+/* weights='distance': replaces the n sorted keys in work by the bits of their float weights (1 / distance; when
+ * the nearest is at distance 0, 1 for the neighbours at distance 0 and 0 for the others, as scikit-learn). */
+static inline void mlrn_knn_weigh(uint32_t *work, uint16_t n, uint8_t squared, uint8_t integer) {
+    uint16_t i;
+    uint8_t exact = (uint8_t)(n > 0u && work[0] == 0u);
+    for (i = 0; i < n; i++)
+        work[i] = mlrn_knn_key(exact ? (work[i] == 0u ? 1.0f : 0.0f) : mlrn_knn_inv_dist(work[i], squared, integer));
+}
+
+/* The vote of class c: the number of the n neighbours labelled c (uniform), or the float32 sum of their weights
+ * in neighbour order (after mlrn_knn_weigh). labels_flash[row] is each training row's class index (uint8). */
+static inline float mlrn_knn_class_vote(const uint32_t *work, uint16_t k, uint16_t n, const uint8_t *labels_flash,
+                                        uint8_t c, uint8_t weighted) {
+    float v = 0.0f;
+    uint16_t i, count = 0;
     for (i = 0; i < n; i++) {
-        uint16_t lab = mlrn_flash_u8(&labels_flash[work[k + i]]);
-        if (exact) {
-            if (work[i] == 0u) votes[lab] = votes[lab] + 1.0f;
-        } else {
-            votes[lab] = votes[lab] + (weighted ? mlrn_knn_inv_dist(work[i], squared, integer) : 1.0f);
+        if (mlrn_flash_u8(&labels_flash[work[k + i]]) != c) continue;
+        if (weighted) v = v + mlrn_knn_key_f32(work[i]);
+        else count++;
+    }
+    return weighted ? v : (float)count;
+}
+
+/* The predicted class: the first class of the largest vote (numpy argmax: ties go to the lowest index). */
+static inline int32_t mlrn_knn_vote(uint32_t *work, uint16_t k, uint16_t n, const uint8_t *labels_flash,
+                                    uint16_t n_classes, uint8_t weighted, uint8_t squared, uint8_t integer) {
+    int32_t best = 0;
+    float best_v = 0.0f;
+    uint16_t c;
+    if (weighted) mlrn_knn_weigh(work, n, squared, integer);
+    for (c = 0; c < n_classes; c++) {
+        float v = mlrn_knn_class_vote(work, k, n, labels_flash, (uint8_t)c, weighted);
+        if (c == 0u || v > best_v) {
+            best_v = v;
+            best = (int32_t)c;
         }
     }
-    for (c = 1; c < n_classes; c++)
-        if (votes[c] > votes[best]) best = (int32_t)c;
     return best;
 }
 
-/* scikit-learn's predict_proba from the votes: votes[c] / (sum of the votes in class order). */
-static inline void mlrn_knn_proba(float *votes, uint16_t n_classes) {
+/* scikit-learn's predict_proba: each class's vote over the sum of the votes (summed in class order). */
+static inline void mlrn_knn_proba(uint32_t *work, uint16_t k, uint16_t n, const uint8_t *labels_flash,
+                                  uint16_t n_classes, uint8_t weighted, uint8_t squared, uint8_t integer, float *out) {
     float s = 0.0f;
     uint16_t c;
-    for (c = 0; c < n_classes; c++) s = s + votes[c];
-    for (c = 0; c < n_classes; c++) votes[c] = votes[c] / s;
+    if (weighted) mlrn_knn_weigh(work, n, squared, integer);
+    for (c = 0; c < n_classes; c++) {
+        out[c] = mlrn_knn_class_vote(work, k, n, labels_flash, (uint8_t)c, weighted);
+        s = s + out[c];
+    }
+    for (c = 0; c < n_classes; c++) out[c] = out[c] / s;
 }
 
 /* A regressor's value: uniform, the sum of the neighbours' y in neighbour order divided by n; by distance,
