@@ -35,6 +35,17 @@ forests, SVR; its GradientBoostingRegressor/HistGradientBoosting refuse with thi
 (trees and forests, inline, float; no linear models or SVR), micromlgen (linear regression, trees, forests).
 
     python benchmarks/bench_export_peers.py --regression [--datasets diabetes,friedman] [--models ...]
+
+kNN, anomaly detection and PCA pipelines (`--knn`, writes export_peers_knn.{json,md}): KNeighborsClassifier on iris
+and a sensor-like set (three Gaussian classes of microlearn.data.streams read as 10-bit ADC counts), a
+KNeighborsRegressor, IsolationForest and EllipticEnvelope on the sensor set with 5% injected anomalies, and PCA
+pipelines. Peers as they support these (checked by exporting; a refusal is recorded): emlearn
+(KNeighborsClassifier: euclidean, uniform weights, int16_t features -- its own wrapper truncates float inputs to
+integers, and the rows are a const array in SRAM on AVR; EllipticEnvelope: its eml_predict returns the squared
+distance, the glue decides inlier as scikit-learn does, -dist - offset_ >= 0), micromlgen (PCA, and the model
+behind it, as two ported classes), m2cgen (none of these). "microlearn(int8)": the kNN rows as int8 codes.
+
+    python benchmarks/bench_export_peers.py --knn [--models knn,iforest,...] [--merge]
 """
 from __future__ import annotations
 
@@ -449,6 +460,217 @@ def markdown_reg(rows):
     return "\n".join(out) + "\n"
 
 
+# -- kNN, anomaly detection, PCA pipelines (issue 15) ----------------------------------------------------
+from sklearn.covariance import EllipticEnvelope  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
+from sklearn.ensemble import IsolationForest  # noqa: E402
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+
+
+def sensor_set(n=300, d=6, seed=0):
+    """Three Gaussian classes (microlearn.data.streams.switched_means, no drift) read as 10-bit ADC counts."""
+    from microlearn.data.streams import switched_means
+    st = switched_means(n=n, n_features=d, n_classes=3, drift_points=(), seed=seed)
+    return np.round(st.X.astype(np.float64) * 60.0 + 512.0), np.asarray(st.y)
+
+
+def anomaly_set(n=300, d=6, frac=0.05, seed=0):
+    """The sensor rows (+1) and 5% injected anomalies (-1): uniform in a box twice the data's span, outside it."""
+    X, _ = sensor_set(n, d, seed)
+    rng = np.random.default_rng(seed + 1)
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    span, out = hi - lo, []
+    while len(out) < int(frac * n):
+        v = rng.uniform(lo - span / 2, hi + span / 2)
+        if np.any((v < lo) | (v > hi)):
+            out.append(np.round(v))
+    Xa = np.concatenate([X, np.asarray(out)])
+    ya = np.concatenate([np.ones(len(X), int), -np.ones(len(out), int)])
+    p = rng.permutation(len(Xa))
+    return Xa[p], ya[p]
+
+
+KNN_LOADERS = {"iris": lambda: load_iris(return_X_y=True), "sensor": sensor_set, "anomaly": anomaly_set}
+# (dataset, model) -> (kind, factory): kind clf (classes), reg (values; target: the first feature from the others),
+# anomaly (-1/+1)
+KNN_CASES = {
+    ("iris", "knn"): ("clf", lambda: KNeighborsClassifier(5)),
+    ("sensor", "knn"): ("clf", lambda: KNeighborsClassifier(5)),
+    ("sensor", "knn_distance"): ("clf", lambda: KNeighborsClassifier(5, weights="distance")),
+    ("sensor", "knn_reg"): ("reg", lambda: KNeighborsRegressor(5, algorithm="brute")),
+    ("anomaly", "iforest"): ("anomaly", lambda: IsolationForest(n_estimators=25, max_samples=64, contamination=0.05,
+                                                                random_state=0)),
+    ("anomaly", "elliptic"): ("anomaly", lambda: EllipticEnvelope(contamination=0.05, random_state=0)),
+    ("iris", "pca_logreg"): ("clf", lambda: make_pipeline(PCA(2), LogisticRegression(max_iter=5000))),
+    ("sensor", "pca_knn"): ("clf", lambda: make_pipeline(PCA(3), KNeighborsClassifier(5))),
+}
+KNN_TOOLS = ("microlearn", "microlearn(int8)", "emlearn", "m2cgen", "micromlgen")
+
+
+def _body(kind, call):
+    """The glue's entry point: bench_predict (int32: class index or -1/+1) or bench_value (float)."""
+    if kind == "reg":
+        return f"static float bench_value(const float *x) {{ return {call}; }}\n"
+    return f"static int32_t bench_predict(const float *x) {{ return (int32_t)({call}); }}\n"
+
+
+def knn_microlearn(est, d, work, kind, dtype="float32"):
+    export(est, work / "m.h", name="m", dtype=dtype)
+    return "c", f'#include "m.h"\n#define NF {d}\n' + _body(kind, "m_predict_value(x)" if kind == "reg" else
+                                                             "m_predict(x)"), []
+
+
+def knn_microlearn_int8(est, d, work, kind):
+    final = est[-1] if hasattr(est, "steps") else est
+    if not type(final).__name__.startswith("KNeighbors"):
+        raise NotImplementedError("int8 rows: kNN only")
+    return knn_microlearn(est, d, work, kind, "int8")
+
+
+def knn_emlearn(est, d, work, kind):
+    import emlearn
+    if hasattr(est, "steps"):
+        raise NotImplementedError("emlearn has no PCA / Pipeline")
+    name = type(est).__name__
+    flags = WARN_OFF + [f"-I{emlearn.includedir}"]
+    if name == "KNeighborsClassifier":
+        emlearn.convert(est).save(file=str(work / "eml.h"), name="eml")   # raises for what it does not support
+        n = len(est._fit_X)
+        return "c", (f'#include "eml.h"\n#define NF {d}\nstatic EmlNeighborsDistanceItem eml_dist[{n}];\n'
+                     f"static int32_t bench_predict(const float *x) {{ int16_t f[NF]; int16_t out = -1; int i;\n"
+                     f"    for (i = 0; i < NF; i++) f[i] = (int16_t)x[i];   /* emlearn's own conversion */\n"
+                     f"    eml_neighbors_predict(&eml, f, NF, eml_dist, {n}, &out); return out; }}\n"), flags
+    if name == "EllipticEnvelope":
+        emlearn.convert(est, method="inline").save(file=str(work / "eml.h"), name="eml")
+        off = repr(float(np.float32(est.offset_)))
+        # eml_predict returns the squared distance; inlier as scikit-learn decides: -dist - offset_ >= 0
+        return "c", (f'#include "eml.h"\n#define NF {d}\n'
+                     f"static int32_t bench_predict(const float *x) {{ float dist = eml_predict(x, NF);\n"
+                     f"    return (-dist - ({off}f) >= 0.0f) ? 1 : -1; }}\n"), flags
+    raise NotImplementedError(f"emlearn has no {name}" + (" (KNeighborsClassifier only)" if "KNeighbors" in name
+                                                           else ""))
+
+
+def knn_m2cgen(est, d, work, kind):
+    import m2cgen
+    (work / "m2c.h").write_text(m2cgen.export_to_c(est))      # raises for what it does not support
+    raise NotImplementedError("m2cgen exported it: glue not written")
+
+
+def knn_micromlgen(est, d, work, kind):
+    from micromlgen import port
+    if not hasattr(est, "steps"):
+        port(est)                                               # raises for what it does not support
+        raise NotImplementedError("micromlgen exported it: glue not written")
+    pca, clf = est.steps[0][1], est.steps[-1][1]
+    if len(est.steps) != 2 or type(pca).__name__ != "PCA" or getattr(pca, "whiten", False):
+        raise NotImplementedError("micromlgen: only Pipeline(PCA(whiten=False), model)")
+    (work / "mmg_pca.h").write_text(port(pca, classname="MPCA"))
+    code = port(clf)
+    (work / "mmg_clf.h").write_text(code)
+    (work / "cstdarg").write_text("#include <stdarg.h>\n")
+    cls = re.search(r"class (\w+)", code).group(1)
+    nc = int(pca.n_components_)
+    return "c++", (f'#include <math.h>\n#include <stdlib.h>\n#include <string.h>\n#include "mmg_pca.h"\n'
+                   f'#include "mmg_clf.h"\n#define NF {d}\nstatic Eloquent::ML::Port::MPCA pca;\n'
+                   f"static Eloquent::ML::Port::{cls} clf;\n"
+                   f"static int32_t bench_predict(const float *x) {{ float z[{nc}]; pca.transform((float *)x, z);\n"
+                   f"    return (int32_t)clf.predict(z); }}\n"), WARN_OFF
+
+
+KNN_TOOL_GLUE = {"microlearn": knn_microlearn, "microlearn(int8)": knn_microlearn_int8, "emlearn": knn_emlearn,
+                 "m2cgen": knn_m2cgen, "micromlgen": knn_micromlgen}
+
+
+def bench_knn_one(ds, model, tools, targets=("uno", "nrf52840")):
+    kind, factory = KNN_CASES[(ds, model)]
+    X, y = KNN_LOADERS[ds]()
+    X = np.asarray(X, dtype=np.float32)
+    strat = y if kind != "reg" else None
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0, stratify=strat)
+    if kind == "reg":
+        ytr, yte = Xtr[:, 0].astype(np.float64), Xte[:, 0].astype(np.float64)
+        Xtr, Xte = Xtr[:, 1:], Xte[:, 1:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = factory()
+        est = est.fit(Xtr) if kind == "anomaly" else est.fit(Xtr, ytr)
+    want = est.predict(Xte)
+    d = Xte.shape[1]
+    run = build_run_reg if kind == "reg" else build_run
+    empty = (reg_empty if kind == "reg" else glue_empty)(est, d, None)[1]
+    base = {}
+    for tg in targets:
+        with tempfile.TemporaryDirectory() as w:
+            b, _, _ = run(tg, "c", empty, [], Path(w))
+            base[tg] = (b.flash_bytes, b.static_ram_bytes)
+    rows = []
+    for tool in tools:
+        row = {"dataset": ds, "model": model, "tool": tool, "kind": kind, "n_train": len(Xtr), "n_test": len(Xte)}
+        for tg in targets:
+            with tempfile.TemporaryDirectory() as w:
+                w = Path(w)
+                try:
+                    lang, glue, cflags = KNN_TOOL_GLUE[tool](est, d, w, kind)
+                    b, res, cost = run(tg, lang, glue, cflags, w, Xte)
+                    if kind == "reg":
+                        got = np.array([int(t, 16) for t in res.output.split()], dtype=np.uint32).view(np.float32)
+                        err = np.abs(got.astype(np.float64) - want)
+                        scale = np.maximum(np.abs(want), np.sqrt(np.mean(want ** 2)))
+                        row[f"{tg}_agreement"] = float(np.mean(err <= REL_BOUND * scale))
+                        row[f"{tg}_max_rel"] = float(np.max(err / np.maximum(np.abs(want), 1e-30)))
+                    else:
+                        got = np.array([int(t) for t in res.output.split()])
+                        if kind == "clf":
+                            got = est.classes_[np.clip(got, 0, len(est.classes_) - 1)] if got.min() >= 0 else got
+                        row[f"{tg}_agreement"] = float(np.mean(got == want))
+                    row[f"{tg}_flash"] = b.flash_bytes - base[tg][0]
+                    row[f"{tg}_sram"] = b.static_ram_bytes - base[tg][1]
+                    for k in ("cycles", "instructions"):
+                        v = cost[k]
+                        row[f"{tg}_{k}"] = round(float(np.mean(v)), 1) if v else None
+                        row[f"{tg}_{k}_min"] = min(v) if v else None
+                        row[f"{tg}_{k}_max"] = max(v) if v else None
+                    row[f"{tg}_stack"] = max(cost["stack"] + [res.stack_bytes or 0])
+                except NotImplementedError as exc:
+                    row[f"{tg}_error"] = f"unsupported: {exc}"
+                except BuildError as exc:
+                    row[f"{tg}_error"] = ("does not fit: " if "fit" in str(exc) or "too large" in str(exc)
+                                          or "overflow" in str(exc) else "does not compile: ") + str(exc)[:160]
+                except Exception as exc:   # a peer refusing or failing is a result, not a crash
+                    row[f"{tg}_error"] = f"unsupported: {type(exc).__name__}: {str(exc)[:160]}"
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def markdown_knn(rows):
+    out = ["| dataset | model | tool | agreement (uno) | AVR flash B | AVR SRAM B | AVR cycles | AVR stack B "
+           "| M4F flash B | M4F instr. | agreement (M4F) |", "|" + "---|" * 11]
+    for r in rows:
+        def g(k, fmt="{}"):
+            v = r.get(k)
+            return "-" if v is None else fmt.format(v)
+        err = r.get("uno_error") or r.get("nrf52840_error")
+        if "uno_flash" not in r and "nrf52840_flash" not in r:
+            out.append(f"| {r['dataset']} | {r['model']} | {r['tool']} | **{err}** | | | | | | | |")
+            continue
+        if "uno_flash" not in r:
+            out.append(f"| {r['dataset']} | {r['model']} | {r['tool']} | **{r.get('uno_error')}** | | | | | "
+                       f"{g('nrf52840_flash')} | {g('nrf52840_instructions')} | "
+                       f"{g('nrf52840_agreement', '{:.1%}')} |")
+            continue
+        ag = g("uno_agreement", "{:.1%}")
+        if r.get("uno_agreement", 1) < 1:
+            ag = f"**{ag} (wrong answers)**"
+        out.append(f"| {r['dataset']} | {r['model']} | {r['tool']} | {ag} | {g('uno_flash')} | {g('uno_sram')} | "
+                   f"{g('uno_cycles')} | {g('uno_stack')} | {g('nrf52840_flash')} | {g('nrf52840_instructions')} | "
+                   f"{g('nrf52840_agreement', '{:.1%}')} |")
+    return ("Regressors: agreement = rows within 1e-5 of max(|y|, rms y) of scikit-learn's float64 predict; "
+            "anomaly detectors: the -1/+1 labels.\n\n" + "\n".join(out) + "\n\n" + goals(rows))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--datasets", default="cancer,iris,wine")
@@ -460,8 +682,34 @@ def main(argv=None):
                     help="replace only the (dataset, model, tool) rows measured now in the saved .json")
     ap.add_argument("--regression", action="store_true",
                     help="the regressors (datasets diabetes,friedman; export_peers_regress.json/.md)")
+    ap.add_argument("--knn", action="store_true",
+                    help="kNN, anomaly detectors and PCA pipelines (issue 15; export_peers_knn.json/.md); "
+                         "--models picks among " + ", ".join(sorted({m for _, m in KNN_CASES})))
     a = ap.parse_args(argv)
     out = Path(a.out)
+    if a.knn:
+        tools = a.tools if a.tools != ",".join(TOOLS) else ",".join(KNN_TOOLS)
+        models = None if a.models == ",".join(MODELS) else set(a.models.split(","))
+        rows = []
+        if not a.markdown_only:
+            for ds, model in KNN_CASES:
+                if models is None or model in models:
+                    try:
+                        rows += bench_knn_one(ds, model, tools.split(","))
+                    except Exception:
+                        traceback.print_exc()
+            out.mkdir(parents=True, exist_ok=True)
+            path = out / "export_peers_knn.json"
+            if a.merge and path.exists():
+                key = lambda r: (r["dataset"], r["model"], r["tool"])   # noqa: E731
+                new = {key(r): r for r in rows}
+                rows = [new.pop(key(r), r) for r in json.loads(path.read_text())] + list(new.values())
+            path.write_text(json.dumps(rows, indent=1))
+        else:
+            rows = json.loads((out / "export_peers_knn.json").read_text())
+        (out / "export_peers_knn.md").write_text(markdown_knn(rows))
+        print(markdown_knn(rows))
+        return
     if a.regression:
         dsets = a.datasets if a.datasets != "cancer,iris,wine" else ",".join(REG_LOADERS)
         models = a.models if a.models != ",".join(MODELS) else ",".join(REG_MODELS)
