@@ -6,10 +6,12 @@ training sets too large for a board are refused in one line. Boards: test_knn_ta
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import skops.io as sio
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
@@ -201,6 +203,21 @@ def test_header_is_cxx_clean_and_buffer_api(tmp_path):
         assert out == [str(int(np.flatnonzero(est.classes_ == want)[0]))] * 2
 
 
+@pytest.mark.parametrize("kw", [dict(), dict(metric="manhattan", algorithm="ball_tree", weights="distance")])
+def test_cli_export_and_check(kw, tmp_path):
+    """`microlearn export` of a skops kNN (its kd/ball tree and distance object in the file) with --check on the
+    host: the classes of every row, exit 0."""
+    est = fit(KNeighborsClassifier(5, **kw), "sensor")
+    _, Xte, _, _ = split("sensor")
+    sio.dump(est, tmp_path / "m.skops")
+    np.savetxt(tmp_path / "check.csv", Xte, delimiter=",", fmt="%.9g")
+    proc = subprocess.run([sys.executable, "-m", "microlearn", "export", str(tmp_path / "m.skops"), "-o",
+                           str(tmp_path / "m.h"), "--name", "knn", "--check", str(tmp_path / "check.csv"),
+                           "--target", "host"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "agreement 100.00%" in proc.stdout and "knn_predict_with" in (tmp_path / "m.h").read_text()
+
+
 # -- hostile input ---------------------------------------------------------------------------------------------
 @pytest.mark.hostile
 @pytest.mark.parametrize("kw, words", [
@@ -236,3 +253,18 @@ def test_more_rows_than_uint16_indices_is_refused():
     est = KNeighborsRegressor(1, algorithm="brute").fit(X, X[:, 0])
     with pytest.raises(UnsupportedModel, match="65536 training rows; at most 65535"):
         lower(est, name="k")
+
+
+def _callable_metric(a, b):
+    return float(np.abs(a - b).max())
+
+
+@pytest.mark.hostile
+def test_a_callable_metric_stays_untrusted_in_model_files(tmp_path):
+    """The kd/ball trees and the euclidean/manhattan distance objects load from skops; a Python function as the
+    metric (PyFuncDistance) is still refused by name, before anything is built."""
+    from microlearn.exporter.model_io import ModelFileError, load_model
+    est = fit(KNeighborsClassifier(3, metric=_callable_metric, algorithm="ball_tree"), "iris")
+    sio.dump(est, tmp_path / "m.skops")
+    with pytest.raises(ModelFileError, match="refused.*PyFuncDistance"):
+        load_model(tmp_path / "m.skops")

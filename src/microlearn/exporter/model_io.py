@@ -24,9 +24,15 @@ MAX_MODEL_BYTES = 256 * 1024 * 1024
 # TreePredictor (HistGradientBoosting's trees) holds only numpy arrays (its nodes and category bitsets);
 # its __setstate__ only updates __dict__ and casts the node array to its record dtype: loading one builds
 # data, runs no code. The exporter checks the node structure itself (ensemble.NTree).
+# A KNeighbors* model fitted with algorithm 'auto' / 'kd_tree' / 'ball_tree' holds its search tree and the distance
+# object of its metric: their __setstate__ only copies numpy arrays and numbers back (no callable is restored:
+# PyFuncDistance, the one metric that holds a Python function, stays refused). The export reads only _fit_X and _y.
 EXTRA_TRUSTED = ("sklearn.tree._tree.Tree", "microlearn.trainer.estimator.SMOClassifier",
                  "microlearn.trainer.reference.SubResult",
-                 "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor")
+                 "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+                 "sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree",
+                 "sklearn.metrics._dist_metrics.EuclideanDistance64",
+                 "sklearn.metrics._dist_metrics.ManhattanDistance64")
 
 PICKLE_RISK = ("loading a pickle or joblib file runs code from the file; convert the model once with "
                "microlearn.save_model(model, 'model.skops') where it was trained, or pass --trust-pickle "
