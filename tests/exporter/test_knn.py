@@ -60,7 +60,8 @@ def test_classifier_host(model, ds, tmp_path):
     np.testing.assert_array_equal(_bits(P), _bits(cm.model.ref_proba(Xte)))
     np.testing.assert_allclose(P, est.predict_proba(Xte), atol=1e-6)
     # the table-size figures: the caller's buffer and the declared RAM
-    assert f"#define k_BUFFER_BYTES {8 * est[-1].n_neighbors if hasattr(est, 'steps') else 8 * est.n_neighbors}" in cm.header
+    k = est[-1].n_neighbors if hasattr(est, "steps") else est.n_neighbors
+    assert f"#define k_BUFFER_BYTES {8 * k}" in cm.header
     assert cm.model.ram_bytes >= 8 * cm.model.info["k"]
 
 

@@ -13,7 +13,8 @@ from .knn import KNN_MODELS, lower_knn
 from .linear import LINEAR_CLASSIFIERS, build_linear, linear_params, lower_linear
 from .model import CModel
 from .nb import lower_gnb
-from .prep import Prescale, Projection, UnsupportedModel, has_projection, pipeline_affine, split_pipeline, wrap_projection
+from .prep import (Prescale, Projection, UnsupportedModel, has_projection, pipeline_affine, split_pipeline,
+                   wrap_projection)
 from .quant import lower_quantized
 from .regress import KERNEL_REGRESSORS, LINEAR_REGRESSORS, build_linear_regressor, lower_linear_regressor, lower_svr
 from .svm import from_sklearn, from_smo, lower_svm
@@ -113,7 +114,8 @@ def lower_projected(pre, final, n_features, name, dtype, **opts) -> CModel:
         return lower_anomaly(final, name, prescale, opts, proj=proj)
     if proj is None:
         return lower_final(final, prescale, name, **opts)
-    if mod.startswith("sklearn") and (cls in LINEAR_CLASSIFIERS or cls in LINEAR_REGRESSORS) and hasattr(final, "coef_"):
+    linear = cls in LINEAR_CLASSIFIERS or cls in LINEAR_REGRESSORS
+    if mod.startswith("sklearn") and linear and hasattr(final, "coef_"):
         A, b, _ = pipeline_affine(pre, n_features)
         note = f"{proj.text} folded into the weights."
         if cls in LINEAR_REGRESSORS:
