@@ -4,6 +4,8 @@ the host the C equals the mirror bit for bit and predicts scikit-learn's classes
 within the documented bound); unsupported combinations are refused in one line. Boards: test_pca_targets.py."""
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import pytest
 from sklearn.covariance import EllipticEnvelope
@@ -18,7 +20,8 @@ from sklearn.svm import SVC, SVR
 from sklearn.tree import DecisionTreeClassifier
 
 import microlearn
-from microlearn.exporter import UnsupportedModel, lower, regression_errors
+from compile_c import compile_c
+from microlearn.exporter import UnsupportedModel, export, lower, regression_errors
 from microlearn.exporter.prep import Projection, pipeline_affine
 from knn_cases import fit, reg_split, split
 
@@ -119,6 +122,27 @@ def test_projection_matches_scikit_learn_transform():
     proj = Projection(*pipeline_affine([s for _, s in est.steps[:-1]], Xte.shape[1]))
     assert proj.n_components == 3 and proj.n_features == Xte.shape[1]
     np.testing.assert_allclose(proj.mirror(Xte), want, rtol=0, atol=1e-5 * np.abs(want).max())
+
+
+def test_caller_owned_projection_buffer(tmp_path):
+    """p_project(x, z) into the caller's buffer of p_N_COMPONENTS floats, then the model on z (p_predict_z):
+    the class of p_predict(x), C99 and C++11."""
+    est = fit(CLASSIFIERS["pca_scaler_tree"](), "iris")
+    export(est, tmp_path / "p.h", name="p")
+    src = tmp_path / "use.c"
+    src.write_text('#include <stdio.h>\n#include "p.h"\n'
+                   "int main(void) {\n"
+                   "    static const float x[p_N_FEATURES] = {6.3f, 2.5f, 5.0f, 1.9f};\n"
+                   "    float z[p_N_COMPONENTS];\n"
+                   "    p_project(x, z);\n"
+                   "    printf(\"%ld %ld\\n\", (long)p_predict_z(z), (long)p_predict(x));\n"
+                   "    return 0;\n}\n")
+    for lang in ("c", "c++"):
+        exe = tmp_path / f"use_{lang.replace('+', 'x')}"
+        compile_c(src, exe, lang=lang, include_dirs=[tmp_path])
+        a, b = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.split()
+        want = est.predict(np.array([[6.3, 2.5, 5.0, 1.9]], dtype=np.float32))[0]
+        assert a == b == str(int(np.flatnonzero(est.classes_ == want)[0]))
 
 
 @pytest.mark.hostile

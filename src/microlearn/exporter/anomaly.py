@@ -231,7 +231,8 @@ def lower_iforest(est, N, prescale, proj):
     else:
         m.extra_defines["PATH_MIN"] = f"({c_float(smin)})   /* inlier: path length sum >= this */"
         predict = f"{N}_path_sum({xin}) >= {N}_PATH_MIN"
-    m.helpers = (f"/* Sum over the trees of the path lengths of x (scikit-learn's depths). */\n"
+    m.helpers = (proj.helper(N) + "\n\n" if proj is not None else "") + (
+                 f"/* Sum over the trees of the path lengths of x (scikit-learn's depths). */\n"
                  f"static inline float {N}_path_sum(const float *x) {{\n"
                  f"    return mlrn_anomaly_path_sum({N}_nodes, {N}_roots, {N}_leaf, {N}_N_TREES, x);\n}}")
     m.notes.append("Layout: one record table (mlrn_tree_rec_leaf) and a float32 path length per leaf.")

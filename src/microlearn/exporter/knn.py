@@ -284,7 +284,8 @@ def lower_knn(est, N, prescale, dtype="float32", opts=None, proj=None) -> CModel
                             "CODES": int(integer)})
     m.extra_defines["BUFFER_BYTES"] = f"{buf}   /* the caller's work buffer: uint32_t[2 * {N}_K] */"
     flags = f"{N}_WEIGHTED, {N}_SQUARED, {N}_CODES"
-    helpers = [f"/* The {N}_K nearest training rows of x into work (uint32_t[2 * {N}_K], {N}_BUFFER_BYTES bytes: "
+    helpers = [proj.helper(N)] if proj is not None else []
+    helpers += [f"/* The {N}_K nearest training rows of x into work (uint32_t[2 * {N}_K], {N}_BUFFER_BYTES bytes: "
                f"see mlrn_knn.h); returns how many. */",
                f"static inline uint16_t {N}_neighbors(const float *x, uint32_t *work) {{\n{pre}{search}}}",
                f"/* Bytes of the work buffer the _with entry points take. */",

@@ -120,7 +120,8 @@ def render(m: CModel) -> str:
         lines.append("")
     # The entry points, each with its comment: (comment, signature, body); a model without a decision
     # function or probabilities leaves those out.
-    entries = [("Index into classes_ of the predicted class.",
+    entries = [("scikit-learn's predict: +1 inlier, -1 outlier." if m.label_values else
+                "Index into classes_ of the predicted class.",
                 f"int32_t {N}_predict(const {m.input_type} *x)", m.predict_body),
                (f"scikit-learn's decision_function: {m.n_decision} value(s) into out.",
                 f"void {N}_decision_function(const {m.input_type} *x, float *out)", m.decision_body),

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from microlearn.core.c_format import c_comment
+
 from .model import Table
 
 SCALERS = ("StandardScaler", "MinMaxScaler", "MaxAbsScaler")
@@ -239,8 +241,10 @@ def affine_mirror(X, A32, b32) -> np.ndarray:
 
 
 class Projection:
-    """The float32 projection z = A x + b computed in the generated code into a stack buffer of n_components
-    floats (mlrn_linear_values: acc = b; acc = acc + A[r][k] x[k] in index order); `mirror` is its numpy twin."""
+    """The float32 projection z = A x + b computed in the generated code by NAME_project(x, z) into a buffer of
+    n_components floats (the entry points declare it on the stack; a caller can own it and call the NAME_*_z /
+    model functions on z) with mlrn_linear_values: acc = b; acc = acc + A[r][k] x[k] in index order; `mirror` is
+    its numpy twin."""
 
     def __init__(self, A, b, text):
         self.A32 = np.asarray(A, dtype=np.float32)
@@ -258,17 +262,22 @@ class Projection:
         return int(self.A32.shape[1])
 
     def attach(self, m, N: str, dst: str = "z") -> tuple[str, int]:
-        """Adds the tables, include, define and note to m; returns (C lines declaring and filling dst, stack bytes).
-        The lines read the raw input x."""
+        """Adds the tables, include, define and note to m; returns (C lines declaring dst and filling it with
+        NAME_project(x, dst), stack bytes). The caller puts helper(N) first among its helpers."""
         m.tables = [Table("proj_w", "float", self.A32), Table("proj_b", "float", self.b32)] + list(m.tables)
         if "mlrn_linear.h" not in m.includes:
             m.includes.append("mlrn_linear.h")
         m.extra_defines["N_COMPONENTS"] = self.n_components
         m.notes.append(f"{self.text} applied to the input as one float32 matrix ({self.n_components} x "
                        f"{self.n_features}, scalers folded in) before the model.")
-        return (f"    float {dst}[{self.n_components}];\n"
-                f"    mlrn_linear_values({N}_proj_w, {N}_proj_b, {N}_N_COMPONENTS, {N}_N_FEATURES, x, {dst});\n",
-                4 * self.n_components)
+        return f"    float {dst}[{self.n_components}];\n    {N}_project(x, {dst});\n", 4 * self.n_components
+
+    def helper(self, N: str) -> str:
+        """NAME_project(x, z): the projection into a caller-owned buffer of NAME_N_COMPONENTS floats."""
+        return (f"/* The Pipeline's {c_comment(self.text)} as one matrix: z ({N}_N_COMPONENTS floats, "
+                f"caller-owned) = A x + b. */\n"
+                f"static inline void {N}_project(const float *x, float *z) {{\n"
+                f"    mlrn_linear_values({N}_proj_w, {N}_proj_b, {N}_N_COMPONENTS, {N}_N_FEATURES, x, z);\n}}")
 
     def mirror(self, X) -> np.ndarray:
         return affine_mirror(X, self.A32, self.b32)
@@ -290,7 +299,7 @@ def wrap_projection(m, proj: Projection):
     m.checks = [ren(c) for c in m.checks]
     m.helpers = ren(m.helpers) or ""
     fill, ram = proj.attach(m, N)
-    helpers = [m.helpers] if m.helpers else []
+    helpers = [proj.helper(N)] + ([m.helpers] if m.helpers else [])
     if m.predict_body is not None and not m.is_regressor:
         helpers.append(f"static inline int32_t {N}_predict_z(const float *x) {{\n{ren(m.predict_body)}\n}}")
         m.predict_body = fill + f"    return {N}_predict_z(z);"
