@@ -300,7 +300,7 @@ def lower_knn(est, N, prescale, dtype="float32", opts=None, proj=None) -> CModel
                     f"    uint16_t n = {N}_neighbors(x, work);\n"
                     f"    return mlrn_knn_value(work, {N}_K, n, {N}_y, {flags});\n}}"]
         m.n_outputs = 1
-        m.value_body = f"    uint32_t work[2 * {N}_K];\n    return {N}_predict_value_with(x, work);"
+        m.value_body = f"    uint32_t work[MLRN_KNN_WORK_WORDS({N}_K)];\n    return {N}_predict_value_with(x, work);"
         m.ram_bytes = buf + search_ram
     else:
         C = len(classes)
@@ -309,8 +309,8 @@ def lower_knn(est, N, prescale, dtype="float32", opts=None, proj=None) -> CModel
                     f"static inline int32_t {N}_predict_with(const float *x, uint32_t *work) {{\n"
                     f"    uint16_t n = {N}_neighbors(x, work);\n"
                     f"    return mlrn_knn_vote(work, {N}_K, n, {N}_labels, {C}, {flags});\n}}"]
-        m.predict_body = f"    uint32_t work[2 * {N}_K];\n    return {N}_predict_with(x, work);"
-        m.proba_body = (f"    uint32_t work[2 * {N}_K];\n    uint16_t n = {N}_neighbors(x, work);\n"
+        m.predict_body = f"    uint32_t work[MLRN_KNN_WORK_WORDS({N}_K)];\n    return {N}_predict_with(x, work);"
+        m.proba_body = (f"    uint32_t work[MLRN_KNN_WORK_WORDS({N}_K)];\n    uint16_t n = {N}_neighbors(x, work);\n"
                         f"    mlrn_knn_proba(work, {N}_K, n, {N}_labels, {C}, {flags}, out);")
         m.ram_bytes = buf + search_ram
     m.helpers = "\n".join(helpers)
