@@ -40,3 +40,18 @@ def test_nrf52840_elliptic(board, tmp_path):
 @pytest.mark.parametrize("model", ["iforest_max_features", "elliptic_contamination"])
 def test_matrix(model, board, tmp_path):
     check(model, "anomaly", board, tmp_path)
+
+
+@pytest.mark.parametrize("board", [board_param("nrf52840", slow=True)])
+def test_default_iforest_node_tables(board, tmp_path):
+    """scikit-learn's default IsolationForest (100 trees of 256 samples: node tables beyond 64 KB) on a part with
+    the flash for it."""
+    from sklearn.ensemble import IsolationForest
+    from knn_cases import sensor
+    X, _ = sensor(n=1500)
+    est = IsolationForest(random_state=0).fit(X[:1200])
+    cm = microlearn.compile(est, target=board, name="a", workdir=tmp_path)
+    got = cm.predict(X[1200:])
+    np.testing.assert_array_equal(got, cm.model.ref_predict(X[1200:]))
+    np.testing.assert_array_equal(got, est.predict(X[1200:]))
+    assert cm.model.flash_bytes > 65536

@@ -3,7 +3,8 @@
 decision_function (score_samples - offset_), all from const tables and mlrn_anomaly.h, with numpy mirrors of the
 float32 arithmetic.
 
-IsolationForest: each tree's internal nodes as mlrn_tree.h records (thresholds as the largest float32 not above
+IsolationForest: each tree's internal nodes as mlrn_tree.h records, or node tables beyond the records' 64 KB
+(thresholds as the largest float32 not above
 scikit-learn's float64 threshold, so each float32 test x <= t is scikit-learn's exactly; scalers folded into the
 thresholds exactly), each leaf's float32 path length (depth + c(n_node_samples) - 1, scikit-learn's
 _decision_path_lengths + _average_path_length_per_tree - 1, in float64 then rounded) summed in float32 in tree
@@ -149,6 +150,24 @@ def lower_elliptic(est, N, prescale, proj):
 
 
 # -- IsolationForest ----------------------------------------------------------------------------------------
+def _table_walker(feats, keys, lefts, rights):
+    """Mirror of mlrn_tree_key_leaf_*: X (float32 rows), root code -> leaf indices (-1 - code)."""
+    feats, keys = np.asarray(feats, np.int64), np.asarray(keys, np.int64)
+    lefts, rights = np.asarray(lefts, np.int64), np.asarray(rights, np.int64)
+
+    def walk(X, root):
+        code = np.full(X.shape[0], int(root), dtype=np.int64)
+        rows = np.arange(X.shape[0])
+        while True:
+            act = code >= 0
+            if not act.any():
+                return -1 - code
+            c = code[act]
+            go_left = f32_key(X[rows[act], feats[c]]) <= keys[c]
+            code[act] = np.where(go_left, lefts[c], rights[c])
+    return walk
+
+
 def lower_iforest(est, N, prescale, proj):
     trees = list(est.estimators_)
     T = len(trees)
@@ -197,15 +216,10 @@ def lower_iforest(est, N, prescale, proj):
     else:
         thr32 = floor_f32(thr64)
     thr32 = np.where(thr32 == 0, np.float32(0.0), thr32).astype(np.float32)   # never -0 (see mlrn_tree.h)
-    if d > RECORD_MAX_FEATURES:
-        raise UnsupportedModel(f"IsolationForest: {d} features; at most {RECORD_MAX_FEATURES} (mlrn_tree.h records)")
-    if len(leaf_vals) > 65535:
-        raise UnsupportedModel(f"IsolationForest: {len(leaf_vals)} leaves; at most 65535")
-    rec = _records(feats, f32_key(thr32), lefts, rights, roots)
-    if rec is None:
-        raise UnsupportedModel(f"IsolationForest: {T} trees of {len(feats)} nodes exceed the 64 KB record table "
-                               "of mlrn_tree.h: use fewer estimators or a smaller max_samples")
-    nodes, root_offsets = rec
+    if d > 65535:
+        raise UnsupportedModel(f"IsolationForest: {d} features; at most 65535")
+    keys = f32_key(thr32)
+    rec = _records(feats, keys, lefts, rights, roots) if d <= RECORD_MAX_FEATURES else None
     leaf32 = f32(leaf_vals)
     k32 = np.float32(-16.0 / den)              # 2^(-s/den) = 2^((s * -16/den) / 16): mlrn_math_exp2_16
     smin = ceil_f32(-den * np.log2(-float(est.offset_))) if est.offset_ < 0 else None
@@ -213,8 +227,31 @@ def lower_iforest(est, N, prescale, proj):
     m = _anomaly_model(N, f"sklearn IsolationForest({T} trees, max_samples={est._max_samples})",
                        proj.n_features if proj is not None else d_in,
                        ["mlrn_anomaly.h", "mlrn_math.h"])
-    m.tables = [Table("nodes", "uint8_t", nodes), Table("roots", "uint16_t", np.asarray(root_offsets)),
-                Table("leaf", "float", leaf32)]
+    if rec is not None:
+        # the record table (mlrn_tree_rec_leaf): <= 64 features, < 64 KB, <= 65535 leaves
+        nodes, root_offsets = rec
+        m.tables = [Table("nodes", "uint8_t", nodes), Table("roots", "uint16_t", np.asarray(root_offsets)),
+                    Table("leaf", "float", leaf32)]
+        sum_body = f"    return mlrn_anomaly_path_sum({N}_nodes, {N}_roots, {N}_leaf, {N}_N_TREES, x);\n"
+        layout = "one record table (mlrn_tree_rec_leaf)"
+        walk = _record_walker(nodes)
+        starts = root_offsets
+    else:
+        # larger forests (scikit-learn's default 100 trees of 256 samples): separate node tables walked by
+        # mlrn_tree_key_leaf_* (the same key test), child codes int16 or int32
+        codes = np.asarray(lefts + rights + roots, dtype=np.int64)
+        small = codes.min() >= -32768 and codes.max() <= 32767
+        ftype, fs = ("uint8_t", "u8") if d <= 256 else ("uint16_t", "u16")
+        ctype, cs, cread = ("int16_t", "i16", "mlrn_flash_i16") if small else ("int32_t", "i32", "mlrn_flash_i32")
+        m.tables = [Table("feature", ftype, feats), Table("threshold", "int32_t", keys),
+                    Table("left", ctype, np.asarray(lefts)), Table("right", ctype, np.asarray(rights)),
+                    Table("roots", ctype, np.asarray(roots)), Table("leaf", "float", leaf32)]
+        sum_body = (f"    float s = 0.0f;\n    uint16_t t;\n    for (t = 0; t < {N}_N_TREES; t++)\n"
+                    f"        s = s + mlrn_flash_f32(&{N}_leaf[mlrn_tree_key_leaf_{fs}_{cs}({N}_feature, {N}_threshold, "
+                    f"{N}_left, {N}_right, ({ctype}){cread}(&{N}_roots[t]), x)]);\n    return s;\n")
+        layout = f"node tables (mlrn_tree_key_leaf_{fs}_{cs})"
+        walk = _table_walker(feats, keys, lefts, rights)
+        starts = roots
     m.extra_defines["N_TREES"] = T
     m.extra_defines["EXP_K"] = f"({c_float(k32)})   /* -16 / (n_trees c(max_samples)) */"
     fill, fill_ram, xin = "", 0, "x"
@@ -233,17 +270,15 @@ def lower_iforest(est, N, prescale, proj):
         predict = f"{N}_path_sum({xin}) >= {N}_PATH_MIN"
     m.helpers = (proj.helper(N) + "\n\n" if proj is not None else "") + (
                  f"/* Sum over the trees of the path lengths of x (scikit-learn's depths). */\n"
-                 f"static inline float {N}_path_sum(const float *x) {{\n"
-                 f"    return mlrn_anomaly_path_sum({N}_nodes, {N}_roots, {N}_leaf, {N}_N_TREES, x);\n}}")
-    m.notes.append("Layout: one record table (mlrn_tree_rec_leaf) and a float32 path length per leaf.")
-    walk = _record_walker(nodes)
+                 f"static inline float {N}_path_sum(const float *x) {{\n{sum_body}}}")
+    m.notes.append(f"Layout: {layout} and a float32 path length per leaf.")
 
     def path_sum(X):
         X = f32(X)
         if proj is not None:
             X = proj.mirror(X)
         s = np.zeros(X.shape[0], dtype=np.float32)
-        for r in root_offsets:
+        for r in starts:
             s = (s + leaf32[walk(X, r)]).astype(np.float32)
         return s
 
