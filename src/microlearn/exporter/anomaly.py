@@ -4,9 +4,8 @@ decision_function (score_samples - offset_), all from const tables and mlrn_anom
 float32 arithmetic.
 
 IsolationForest: each tree's internal nodes as mlrn_tree.h records, or node tables beyond the records' 64 KB
-(thresholds as the largest float32 not above
-scikit-learn's float64 threshold, so each float32 test x <= t is scikit-learn's exactly; scalers folded into the
-thresholds exactly), each leaf's float32 path length (depth + c(n_node_samples) - 1, scikit-learn's
+(thresholds as the largest float32 not above scikit-learn's float64 threshold, so each float32 test x <= t is
+scikit-learn's exactly; scalers folded into the thresholds exactly), each leaf's float32 path length (depth + c(n_node_samples) - 1, scikit-learn's
 _decision_path_lengths + _average_path_length_per_tree - 1, in float64 then rounded) summed in float32 in tree
 order. score = -2^(-sum / (n_trees c(max_samples))) through mlrn_math_exp2_16 (1.5 ulp). predict: the score
 is at least offset_ exactly when the float64 sum is at least S = -n_trees c(max_samples) log2(-offset_); the C
