@@ -12,6 +12,7 @@ from microlearn.trainer.planner import STORAGES, max_capacity, plan
 from microlearn.trainer.config import config_from_estimator
 from microlearn.data.datasets import load, split
 from microlearn.trainer.runner import train_and_report, train_on_target
+from microlearn.boards import power
 from microlearn.targets import get_target
 from microlearn.targets.errors import DoesNotFit, TargetError
 
@@ -50,7 +51,7 @@ def time_predict(est, capacity, board, X_train, y_train_idx, x_test, timeout=600
                           np.zeros(1, np.uint8), timeout=timeout, dump=False, measure="predict")
     return {"infer_cycles": run.cycles, "infer_instructions": run.instructions,
             "infer_cycles_est": run.cycles_est.nominal if run.cycles_est is not None else None,
-            "infer_seconds": run.seconds}
+            "infer_seconds": run.seconds, "infer_energy_mj": power.energy_mj(board, run.seconds)}
 
 
 def run_case(case: dict) -> dict:

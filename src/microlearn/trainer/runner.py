@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from microlearn.boards import power
 from microlearn.core import vocab
 from microlearn.core.paths import include_dir
 from microlearn.targets import Target, get_target
@@ -217,6 +218,9 @@ def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "h
         report["max_alpha_diff"] = float(np.max(np.abs(run.alpha[mask].astype(np.float64) - ref[mask])))
     if getattr(tgt, "board", None) is not None:
         report["clock_hz"] = tgt.board.clock_hz
+        # an estimate: the datasheet's run current x supply x the training time (boards/power.py)
+        report["energy_mj"] = power.energy_mj(tgt.board.name, run.seconds)
+        report.update(power.energy_note(tgt.board.name))
     report["_estimator"] = est
     report["_run"] = run
     return report
