@@ -87,6 +87,7 @@ def run_case(case: dict) -> dict:
               "max_alpha_diff", "flash_bytes", "sram_bytes", "static_ram_bytes", "stack_bytes", "buffer_bytes",
               "cycles", "instructions", "cycles_est", "cycles_est_range", "seconds", "seconds_kind"):
         rec[k] = r[k]
+    rec["energy_mj"] = r.get("energy_mj")    # boards/power.py: None where no datasheet current is cited
     if case.get("infer") and r["status"] in ("converged", "max_iter"):
         est = r["_estimator"]
         try:

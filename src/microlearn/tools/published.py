@@ -17,7 +17,7 @@ board (Edge2Train's MCU3, Train++'s MCU4).
 """
 from __future__ import annotations
 
-EDGE2TRAIN = "Edge2Train (Sudharsan et al., IoT 2020), Fig. 3"
+EDGE2TRAIN = "Edge2Train (Sudharsan et al., IoT 2020), Fig. 3 (time) and 5.a (energy)"
 BLOG = "EloquentArduino blog, on-device SVM training"
 TRAINPP = "Train++ (Sudharsan et al. 2021), repository chart and README"
 
