@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
+
 from microlearn.core import vocab
 from microlearn.core.progress import spinner
 from microlearn.data.datasets import read_csv, split
 from microlearn.trainer import reference as _solvers
 from microlearn.trainer.estimator import SMOClassifier
-from microlearn.trainer.runner import MAX_ROWS, train_and_report
+from microlearn.trainer.runner import MAX_ROWS, predict_cost, train_and_report
 
 from . import CheckFailed, CLIError, as_option
 
@@ -24,6 +26,9 @@ def register(sub):
     p.add_argument("--target", default="host", help="host or a board (see `microlearn boards`)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds before a hung run is killed")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--predict-cost", action="store_true",
+                   help="on a board: also measure one prediction (a second build and run): infer_cycles / "
+                        "infer_instructions, infer_seconds, infer_energy_mj")
     p.set_defaults(func=run)
 
 
@@ -147,6 +152,11 @@ def run(args) -> int:
         with spinner("checking the options") as spin:   # then fitting, building for / running on the target
             rep = train_and_report(X_tr, y_tr, X_te, y_te, args.target, capacity=args.capacity,
                                    timeout=args.timeout, on_step=spin.update, **params)
+        if args.predict_cost and rep["target"] != "host" and rep["status"] in ("converged", "max_iter"):
+            est = rep["_estimator"]
+            with spinner(f"measuring one prediction on {rep['target']}"):
+                rep.update(predict_cost(est, args.capacity or len(X_tr), args.target, X_tr,
+                                        np.searchsorted(est.classes_, y_tr), X_te[0], timeout=args.timeout))
     except ValueError as exc:
         raise CLIError(as_option(exc, OPTIONS)) from None
     rep = {k: v for k, v in rep.items() if not k.startswith("_")}
@@ -182,8 +192,17 @@ def format_report(r: dict) -> str:
         kind = {"wall": "wall time", "exact": "exact at the board clock",
                 "estimate": f"estimate at the board clock, {per}"}.get(r["seconds_kind"], "")
         cost.append(f"{r['seconds']:.6g} s ({kind})")
+    if r.get("energy_mj") is not None:
+        cost.append(f"~{r['energy_mj']:.3g} mJ (estimate: datasheet run current x supply x time, docs/energy.md)")
     if cost:
         lines.append("  training: " + ", ".join(cost))
+    infer = [f"{r[k]:,} {u}" for k, u in (("infer_cycles", "cycles"), ("infer_instructions", "instructions"),
+                                          ("infer_cycles_est", "cycles (estimate)")) if r.get(k) is not None]
+    if infer:
+        infer.append(f"{r['infer_seconds']:.3g} s")
+        if r.get("infer_energy_mj") is not None:
+            infer.append(f"~{r['infer_energy_mj'] * 1000:.3g} uJ")
+        lines.append("  one prediction: " + ", ".join(infer))
     mem = [f"buffers {r['buffer_bytes']:,} B"]
     if r.get("flash_bytes") is not None:
         mem.append(f"flash {r['flash_bytes']:,} B")

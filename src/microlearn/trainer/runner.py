@@ -224,3 +224,16 @@ def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "h
     report["_estimator"] = est
     report["_run"] = run
     return report
+
+
+def predict_cost(est, capacity, target, X_train, y_train_idx, x, timeout: float = 600.0) -> dict:
+    """The cost of ONE prediction on a board: train there again (unmeasured) and time a single
+    NAME_predict of `x` (the driver's MLRN_DRIVER_MEASURE_PREDICT mode). infer_cycles (AVR, exact),
+    infer_instructions and infer_cycles_est (qemu), infer_seconds and infer_energy_mj (boards/power.py)."""
+    tgt = get_target(target) if isinstance(target, str) else target
+    cfg = config_from_estimator(est, capacity)
+    run = train_on_target(cfg, tgt, X_train, y_train_idx, np.asarray(x, dtype=np.float64)[None, :],
+                          np.zeros(1, np.uint8), timeout=timeout, dump=False, measure="predict")
+    return {"infer_cycles": run.cycles, "infer_instructions": run.instructions,
+            "infer_cycles_est": run.cycles_est.nominal if run.cycles_est is not None else None,
+            "infer_seconds": run.seconds, "infer_energy_mj": power.energy_mj(tgt.board.name, run.seconds)}
