@@ -270,3 +270,4 @@ def test_loop_reports_estimated_cycles_and_energy(board):
     else:
         assert rep["energy_mj"] == pytest.approx(rc.ma * rc.volts * rep["cycles_est"] / rep["clock_hz"])
         assert 0 < rep["train_energy_mj"] < rep["energy_mj"]
+        assert rep["row_energy_mj"] == pytest.approx((rep["energy_mj"] - rep["train_energy_mj"]) / 200)

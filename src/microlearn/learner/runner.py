@@ -269,11 +269,11 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
                 rep["train_cycles_per_retrain"] = cyc / max(len(rep["retrains"]), 1)
             rep["timer_overhead_cycles"] = timed["counters"].get("timer_overhead_cycles")
             rep["timed_run_cycles"] = timed["cycles"]
-    rep.update(_energy(rep))
+    rep.update(_energy(rep, len(X)))
     return rep
 
 
-def _energy(rep: dict) -> dict:
+def _energy(rep: dict, rows: int) -> dict:
     """Energy estimates (boards/power.py: datasheet run current x supply x time) of the whole run and of the
     training calls. The training time: exact cycles on AVR; on the qemu boards the training instructions x
     the whole program's estimated cycles per instruction (the plugin's cycle model covers the whole run, not
@@ -287,5 +287,7 @@ def _energy(rep: dict) -> dict:
     elif rep.get("train_instructions") is not None and rep.get("cpi_est"):
         train_s = rep["train_instructions"] * rep["cpi_est"] / clock
     whole_s = rep["cycles_est"] / clock if rep.get("cycles_est") else rep.get("seconds")
+    # a row's predict + feedback + store work: the run without its trainings, per row
+    row_s = (whole_s - train_s) / rows if whole_s is not None and train_s is not None and rows else None
     return {"energy_mj": power.energy_mj(board, whole_s), "train_energy_mj": power.energy_mj(board, train_s),
-            **power.energy_note(board)}
+            "row_seconds": row_s, "row_energy_mj": power.energy_mj(board, row_s), **power.energy_note(board)}
