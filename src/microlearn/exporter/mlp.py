@@ -32,7 +32,6 @@ from .quant import I31, _calib_ranges, _integer_columns, from_ranges, wrap
 
 MLP_MODELS = ("MLPClassifier", "MLPRegressor")
 ACTIVATIONS = vocab.MLP_ACTIVATIONS               # scikit-learn name -> MLRN_MLP_* value
-ACTIVATION_MACROS = vocab.MLP_ACTIVATION_MACROS
 Q8 = vocab.MLP_Q8_MAX
 MAX_UNITS = 0xFFFF            # layer widths are uint16_t in mlrn_mlp.h
 MAX_WEIGHTS = 1 << 22         # 4M weights (16 MB of float32): far beyond any microcontroller, refused early
@@ -177,7 +176,7 @@ def build_float(est, N, layers):
     for i, (W, act) in enumerate(zip(W32, acts)):
         dst = "a" if i % 2 == 0 else "b"
         n_o, n_i = W.shape
-        lines.append(f"    mlrn_mlp_dense({N}_w{i}, {N}_b{i}, {n_i}, {n_o}, {src}, {dst}, {ACTIVATION_MACROS[act]});")
+        lines.append(f"    mlrn_mlp_dense_{act}({N}_w{i}, {N}_b{i}, {n_i}, {n_o}, {src}, {dst});")
         src = dst
     lines.append(f"    return {src};")
     m.helpers = (f"/* The output layer ({N}_N_OUT_UNITS floats: logits or values) for input x, computed in the\n"
@@ -315,8 +314,7 @@ def build_q8(est, N, layers, prescale, calib_X, scales="channel"):
             lines.append(f"    mlrn_mlp_dense_q8_out({N}_w{i}, {N}_b{i}, {N}_m{i}, {stride}, {n_i}, {n_o}, {src}, z);")
         else:
             dst = "a" if i % 2 == 0 else "b"
-            lines.append(f"    mlrn_mlp_dense_q8({N}_w{i}, {N}_b{i}, {N}_m{i}, {stride}, {n_i}, {n_o}, {src}, {dst}, "
-                         f"{ACTIVATION_MACROS[act]});")
+            lines.append(f"    mlrn_mlp_dense_q8_{act}({N}_w{i}, {N}_b{i}, {N}_m{i}, {stride}, {n_i}, {n_o}, {src}, {dst});")
             src = dst
     helper = (f"/* The output layer ({N}_N_OUT_UNITS float32 logits or values) into z for quantized inputs q\n"
               f" * ({N}_quantize), with the caller's work ({N}_WORK_BYTES int8 activations, two ping-pong buffers). */\n"
