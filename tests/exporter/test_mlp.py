@@ -203,6 +203,7 @@ def test_refuses_multilabel_and_unknown_options():
     with pytest.raises(TypeError) as e:
         lower(fitted("multi", "relu"), mlp_layers=3)
     assert "mlp_layers" in _one_line(e)
+    assert lower(fitted("multi", "relu"), tree_layout="auto").n_classes == 10   # the CLI passes it to every model
     with pytest.raises(ValueError) as e:
         lower(fitted("multi", "relu"), dtype="int8", calib_X=data("multi")[0], mlp_scales="tensor")
     assert "mlp_scales" in _one_line(e)
@@ -227,3 +228,21 @@ def test_regressor_float32_bound_on_training_rows(tmp_path):
     with pytest.raises(AttributeError):
         cm.predict_index(Xtr[:2])
     assert isinstance(fitted("reg1", "tanh")[-1], MLPRegressor)
+
+
+def test_model_file_and_cli(tmp_path, capsys):
+    """A fitted MLP goes through skops (its solver's state is a trusted type) and `microlearn export`, float32
+    checked on the host, int8 calibrated from --calib."""
+    from microlearn.cli.main import main
+    est = fitted("multi", "relu")
+    Xtr, _, Xte, _ = data("multi")
+    microlearn.save_model(est, tmp_path / "m.skops")
+    assert np.array_equal(microlearn.load_model(tmp_path / "m.skops").predict(Xte), est.predict(Xte))
+    np.savetxt(tmp_path / "rows.csv", Xte[:60], delimiter=",")
+    np.savetxt(tmp_path / "calib.csv", Xtr, delimiter=",")
+    assert main(["export", str(tmp_path / "m.skops"), "-o", str(tmp_path / "m.h"), "--name", "m",
+                 "--check", str(tmp_path / "rows.csv"), "--target", "host"]) == 0
+    assert "agreement 100.00% on 60 rows" in capsys.readouterr().out
+    assert main(["export", str(tmp_path / "m.skops"), "-o", str(tmp_path / "m8.h"), "--name", "m8",
+                 "--dtype", "int8", "--calib", str(tmp_path / "calib.csv")]) == 0
+    assert "int32_t m8_predict_q(const int8_t *x)" in (tmp_path / "m8.h").read_text()

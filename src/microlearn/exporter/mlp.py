@@ -138,7 +138,7 @@ def proba_mirror(Z):
 
 def _source(est, dtype):
     return (f"sklearn {type(est).__name__}(hidden_layer_sizes={tuple(int(c.shape[1]) for c in est.coefs_[:-1])}, "
-            f"activation={est.activation!r}) {dtype}")
+            f"activation={est.activation!r})")
 
 
 def _entry_points(m, N, forward_call, decl, n_out, regressor):
@@ -398,6 +398,7 @@ def lower_mlp(final, prescale, name, dtype="float32", calib_X=None, **opts) -> C
     """The MLP lowering (lower.lower's dispatch): float32 or int8."""
     cls = type(final).__name__
     scales = opts.pop("mlp_scales", "channel")
+    opts.pop("tree_layout", None)        # the CLI passes the forests' option to every model; "auto" means nothing here
     if opts:
         raise TypeError(f"unknown export option(s) for {cls}: {', '.join(sorted(opts))}")
     layers = mlp_layers(final, prescale)

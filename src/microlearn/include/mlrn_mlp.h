@@ -119,11 +119,14 @@ static inline int8_t mlrn_mlp__q8_relu(int32_t acc, float m) {
     if (v > (float)MLRN_MLP_Q8_MAX) return (int8_t)MLRN_MLP_Q8_MAX;
     return (int8_t)((int32_t)(v + ((float)MLRN_MLP_Q8_MAX + 0.5f)) - MLRN_MLP_Q8_MAX);   /* mlrn_quant_round */
 }
-static inline int8_t mlrn_mlp__q8_tanh(int32_t acc, float m) {
-    return (int8_t)mlrn_quant_round(mlrn_mlp_tanh((float)acc * m) * (float)MLRN_MLP_Q8_MAX, MLRN_MLP_Q8_MAX);
+/* tanh and logistic: the activation times Q lies in [-Q, Q] (|mlrn_math_tanhf| <= 1, 0 <= expit <= 1, NaN
+ * inputs included), so mlrn_quant_round's clamps never act and are left out: the same value. */
+static inline int8_t mlrn_mlp__q8_unit(float v) {
+    return (int8_t)((int32_t)(v * (float)MLRN_MLP_Q8_MAX + ((float)MLRN_MLP_Q8_MAX + 0.5f)) - MLRN_MLP_Q8_MAX);
 }
+static inline int8_t mlrn_mlp__q8_tanh(int32_t acc, float m) { return mlrn_mlp__q8_unit(mlrn_mlp_tanh((float)acc * m)); }
 static inline int8_t mlrn_mlp__q8_logistic(int32_t acc, float m) {
-    return (int8_t)mlrn_quant_round(mlrn_mlp_logistic((float)acc * m) * (float)MLRN_MLP_Q8_MAX, MLRN_MLP_Q8_MAX);
+    return mlrn_mlp__q8_unit(mlrn_mlp_logistic((float)acc * m));
 }
 
 /* One int8 hidden layer per activation: q_out[j] from acc = bq[j] + Wq[j] . q_in (int32) and the multiplier
