@@ -497,6 +497,25 @@ MLP_TOOLS = {"microlearn": mlp_microlearn, "microlearn(int8)": lambda est, d, w,
              "emlearn": mlp_emlearn, "m2cgen": mlp_refused("m2cgen"), "micromlgen": mlp_refused("micromlgen")}
 
 
+def mlp_margins(est, Xte, act):
+    """How far the float32 export is from a different class: the smallest float64 margin between the two
+    largest logits (binary: |logit|) over the test rows, and the largest |float32 - float64| of an output
+    of the export (its mirror, bit-exact with the C) on them; a class can differ only where the margin is
+    below twice the deviation."""
+    m = export(est, name="m").model
+    z32 = m.forward(Xte).astype(np.float64)
+    h = Xte.astype(np.float64)
+    for i, (W, b) in enumerate(zip(est.coefs_, est.intercepts_)):
+        h = h @ W + b
+        if i < len(est.coefs_) - 1:
+            h = np.maximum(h, 0) if act == "relu" else np.tanh(h)
+    out = {"f32_max_output_deviation": float(np.abs(z32 - h).max())}
+    if isinstance(est, MLPClassifier):
+        s = np.sort(h, axis=1)
+        out["f64_min_logit_margin"] = float(np.abs(h[:, 0]).min() if h.shape[1] == 1 else (s[:, -1] - s[:, -2]).min())
+    return out
+
+
 def bench_mlp_one(ds, model, tools, targets=("uno", "nrf52840")):
     load, scale, hidden = MLP_DATASETS[ds]
     X, y = load()
@@ -517,6 +536,7 @@ def bench_mlp_one(ds, model, tools, targets=("uno", "nrf52840")):
         est = cls(hidden_layer_sizes=hidden, activation=act, max_iter=2000, random_state=0).fit(Xtr, ytr)
     want = est.predict(Xte)
     d = X.shape[1]
+    margins = mlp_margins(est, Xte, act)
     base = {}
     for tg in targets:
         with tempfile.TemporaryDirectory() as w:
@@ -531,6 +551,8 @@ def bench_mlp_one(ds, model, tools, targets=("uno", "nrf52840")):
     for tool in tools:
         row = {"dataset": ds, "model": model, "tool": tool, "hidden": list(hidden), "n_test": len(Xte),
                "sklearn_score": sk_score}
+        if tool == "microlearn":
+            row.update(margins)
         for tg in targets:
             with tempfile.TemporaryDirectory() as w:
                 w = Path(w)
@@ -576,7 +598,7 @@ def markdown_mlp(rows):
     out = ["Agreement: classifiers, the fraction of test rows with scikit-learn's class; the regressor, the fraction "
            "within 1e-5 of max(|y|, rms y) of scikit-learn's float64 value. Score: accuracy (classifiers) or R^2 "
            "(regressor) on the test rows, the tool's own predictions on the device; loss = scikit-learn's score minus "
-           "it, in points.", "",
+           "it, in points. Command: `python benchmarks/bench_export_peers.py --mlp` (peers: `pip install .[bench]`).", "",
            "| dataset | model | tool | agreement (uno / M4F) | score (loss) | AVR flash B | AVR SRAM B | AVR cycles "
            "| AVR stack B | M4F flash B | M4F instr. |", "|" + "---|" * 11]
     for r in rows:
@@ -592,10 +614,23 @@ def markdown_mlp(rows):
         sc = r.get(f"{tg}_score")
         score = "-" if sc is None else f"{100 * sc:.2f} ({100 * (r['sklearn_score'] - sc):+.2f})"
         ag = f"{g('uno_agreement', '{:.1%}')} / {g('nrf52840_agreement', '{:.1%}')}"
+        if r["tool"] == "microlearn(int8)" and r["dataset"] == "diabetes":
+            ag = "n/a (int8: see the R^2 loss)"
         uno = (f"{g('uno_flash')} | {g('uno_sram')} | {g('uno_cycles')} | {g('uno_stack')}" if "uno_flash" in r else
                f"**{r.get('uno_error', '')[:60]}** | | | ")
         out.append(f"| {r['dataset']} | {name} | {r['tool']} | {ag} | {score} | {uno} | {g('nrf52840_flash')} | "
                    f"{g('nrf52840_instructions')} |")
+    out += ["", "float32 against float64 (classifiers: the smallest float64 margin between the two largest logits "
+            "over the test rows, and the largest float32 deviation of a logit; a class can only change where the "
+            "margin is below twice the deviation):", "",
+            "| dataset | model | min. logit margin (float64) | max. output deviation (float32) | ratio |",
+            "|---|---|---|---|---|"]
+    for r in rows:
+        if r["tool"] == "microlearn" and "f32_max_output_deviation" in r:
+            mg = r.get("f64_min_logit_margin")
+            dv = r["f32_max_output_deviation"]
+            out.append(f"| {r['dataset']} | {r['model']} | {'-' if mg is None else f'{mg:.3g}'} | {dv:.2g} | "
+                       f"{'-' if mg is None or dv == 0 else f'{mg / dv:.0f}x'} |")
     return "\n".join(out) + "\n\n" + goals_mlp(rows)
 
 
