@@ -171,7 +171,7 @@ def build_float(est, N, layers):
                             "BUF_B_FLOATS": buf_b,
                             "WORK_FLOATS": f"({N}_BUF_A_FLOATS + {N}_BUF_B_FLOATS)   /* caller-owned activations */",
                             "WORK_BYTES": f"({N}_WORK_FLOATS * 4)"})
-    lines = [f"    float *a = work;"] + ([f"    float *b = work + {N}_BUF_A_FLOATS;"] if buf_b else [])
+    lines = ["    float *a = work;"] + ([f"    float *b = work + {N}_BUF_A_FLOATS;"] if buf_b else [])
     src = "x"
     for i, (W, act) in enumerate(zip(W32, acts)):
         dst = "a" if i % 2 == 0 else "b"
