@@ -246,3 +246,21 @@ def test_model_file_and_cli(tmp_path, capsys):
     assert main(["export", str(tmp_path / "m.skops"), "-o", str(tmp_path / "m8.h"), "--name", "m8",
                  "--dtype", "int8", "--calib", str(tmp_path / "calib.csv")]) == 0
     assert "int32_t m8_predict_q(const int8_t *x)" in (tmp_path / "m8.h").read_text()
+
+
+def test_no_hidden_layer(tmp_path):
+    """hidden_layer_sizes=() is one dense layer: float32 work is its output, int8 has no hidden activations
+    (m_WORK_BYTES 1, the entry points still compile and run)."""
+    from sklearn.datasets import load_iris
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = MLPClassifier(hidden_layer_sizes=(), max_iter=300, random_state=0).fit(X, y)
+    X32 = X.astype(np.float32)
+    for dtype, work in (("float32", 4 * 3), ("int8", 1)):
+        cm = microlearn.compile(est, target="host", name="m", workdir=tmp_path / dtype, dtype=dtype, calib_X=X)
+        idx = cm.predict_index(X32)
+        np.testing.assert_array_equal(idx, cm.model.ref_predict(X32))
+        assert cm.model.info["work_bytes"] == work
+        if dtype == "float32":
+            np.testing.assert_array_equal(cm.classes_[idx], est.predict(X32))
