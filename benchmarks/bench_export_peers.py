@@ -35,6 +35,14 @@ forests, SVR; its GradientBoostingRegressor/HistGradientBoosting refuse with thi
 (trees and forests, inline, float; no linear models or SVR), micromlgen (linear regression, trees, forests).
 
     python benchmarks/bench_export_peers.py --regression [--datasets diabetes,friedman] [--models ...]
+
+MLPs (`--mlp`: MLPClassifier on digits, wine (the sensor-like set) and cancer, MLPRegressor on diabetes; relu and
+tanh; writes export_peers_mlp.{json,md}): microlearn float32 and int8 (calibrated on the training rows) against
+emlearn (m2cgen and micromlgen refuse MLPs: their refusal is recorded); agreement with scikit-learn, the tool's
+accuracy / R^2 and its loss against scikit-learn's, flash, SRAM, cycles, instructions, and the float32-vs-float64
+logit margins of the test rows (how far each is from changing class).
+
+    python benchmarks/bench_export_peers.py --mlp [--datasets digits,wine,cancer,diabetes] [--models mlp_relu,mlp_tanh]
 """
 from __future__ import annotations
 
