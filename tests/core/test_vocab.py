@@ -48,7 +48,8 @@ def vocab_macros() -> dict[str, int]:
                            (vocab.REPLACE_POLICIES, vocab.REPLACE_POLICY_MACROS),
                            (vocab.LEARNER_EVENTS, vocab.LEARNER_EVENT_MACROS),
                            (vocab.DRIFT_DETECTORS, vocab.DRIFT_DETECTOR_MACROS),
-                           (vocab.DDM_LEVELS, vocab.DDM_LEVEL_MACROS)]:
+                           (vocab.DDM_LEVELS, vocab.DDM_LEVEL_MACROS),
+                           (vocab.MLP_ACTIVATIONS, vocab.MLP_ACTIVATION_MACROS)]:
         assert values.keys() == macros.keys()
         out.update({macros[k]: v for k, v in values.items()})
     out["MLRN_SMO_PARAM_OK"] = 0
@@ -56,6 +57,7 @@ def vocab_macros() -> dict[str, int]:
     out.update({
         "MLRN_SMO_MAX_CLASSES": vocab.SMO_MAX_CLASSES,
         "MLRN_SVM_OVO_MAX_CLASSES": vocab.SVM_OVO_MAX_CLASSES,
+        "MLRN_MLP_Q8_MAX": vocab.MLP_Q8_MAX,
         "MLRN_SVM_LABELED_MAX_CLASSES": vocab.SVM_LABELED_MAX_CLASSES,
         "MLRN_TREE_REC_NODE_BYTES": vocab.TREE_REC_NODE_BYTES,
         "MLRN_TREE_REC_LEAF_BYTES": vocab.TREE_REC_LEAF_BYTES,
@@ -154,7 +156,7 @@ def _c_string(s: str) -> str:
 
 def _program() -> str:
     lines = ['#include <stdio.h>', '#include "mlrn_learner.h"', '#include "mlrn_online.h"', '#include "mlrn_svm.h"', '#include "mlrn_tree.h"',
-             '#include "mlrn_link.h"',
+             '#include "mlrn_link.h"', '#include "mlrn_mlp.h"',
              "static void text(const char *tag, long code, const char *s) { printf(\"%s %ld %s\\n\", tag, code, s); }",
              "int main(void) {", "    mlrn_smo_params p = mlrn_smo_default_params();", "    int c; unsigned k, mc;"]
     for macro in vocab_macros():

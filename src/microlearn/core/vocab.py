@@ -59,6 +59,10 @@ KERNELS, KERNEL_MACROS = _ids("MLRN_KERNEL_", {"linear": "LINEAR", "rbf": "RBF",
 # mlrn_store.h MLRN_STORAGE_*: how samples are held; bytes per element (mlrn_store_elem_size); C type
 STORAGES, STORAGE_MACROS = _ids("MLRN_STORAGE_", {"float32": "F32", "int16": "I16", "int8": "I8"})
 ELEM_SIZE = {"float32": 4, "int16": 2, "int8": 1}
+# mlrn_mlp.h MLRN_MLP_*: the activation functions of exported MLPs (scikit-learn's names); int8 range
+MLP_ACTIVATIONS, MLP_ACTIVATION_MACROS = _ids("MLRN_MLP_", {"identity": "IDENTITY", "relu": "RELU", "tanh": "TANH",
+                                                            "logistic": "LOGISTIC"})
+MLP_Q8_MAX = 127              # MLRN_MLP_Q8_MAX: int8 weights and activations span [-127, 127]
 STORAGE_CTYPES = {"float32": "float", "int16": "int16_t", "int8": "int8_t"}
 # mlrn_smo.h MLRN_SMO_SOLVER_* and the multi-class schemes MLRN_SMO_OVO / MLRN_SMO_OVR
 SOLVERS, SOLVER_MACROS = _ids("MLRN_SMO_SOLVER_", {"wss2": "WSS2", "simplified": "SIMPLIFIED", "dcd": "DCD"})

@@ -6,6 +6,7 @@ RidgeClassifier, DecisionTreeClassifier, RandomForestClassifier, ExtraTreesClass
 GradientBoostingClassifier, HistGradientBoostingClassifier, GaussianNB; the regressors
 LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor, LinearSVR, SVR, NuSVR, DecisionTreeRegressor,
 RandomForestRegressor, ExtraTreesRegressor, GradientBoostingRegressor, HistGradientBoostingRegressor;
+the neural networks MLPClassifier, MLPRegressor (float32 and int8);
 and a Pipeline of StandardScaler / MinMaxScaler / MaxAbsScaler followed by one of them. The header uses the shared runtime (microlearn.include_dir()).
 """
 from __future__ import annotations

@@ -7,6 +7,7 @@ from microlearn.core.c_format import c_identifier
 from .ensemble import (BOOSTED_CLASSIFIERS, BOOSTED_REGRESSORS, TREE_REGRESSORS, lower_gb_classifier,
                        lower_gb_regressor, lower_tree_regressor)
 from .linear import LINEAR_CLASSIFIERS, lower_linear
+from .mlp import MLP_MODELS, lower_mlp
 from .model import CModel
 from .nb import lower_gnb
 from .prep import Prescale, UnsupportedModel, split_pipeline
@@ -21,7 +22,7 @@ SUPPORTED = (
     "ExtraTreesClassifier, GradientBoostingClassifier, HistGradientBoostingClassifier, GaussianNB; regressors: "
     "LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor, LinearSVR (and other plain linear regressors), "
     "SVR, NuSVR, DecisionTreeRegressor, RandomForestRegressor, ExtraTreesRegressor, GradientBoostingRegressor, "
-    "HistGradientBoostingRegressor; and Pipeline(StandardScaler|MinMaxScaler|MaxAbsScaler..., <one of these>)"
+    "HistGradientBoostingRegressor; MLPClassifier, MLPRegressor (float32 and int8); and Pipeline(StandardScaler|MinMaxScaler|MaxAbsScaler..., <one of these>)"
 )
 
 # SVC(probability=True): scikit-learn's predict_proba is libsvm's Platt scaling, and for more than two
@@ -47,6 +48,8 @@ def lower(estimator, name="model", dtype="float32", calib_X=None, **opts) -> CMo
     # scikit-learn 1.9 deprecates the parameter: its default is then the string 'deprecated' (truthy)
     if cls in ("SVC", "NuSVC") and getattr(final, "probability", False) is True:
         raise UnsupportedModel(PROBABILITY_REFUSED.format(cls=cls))
+    if cls in MLP_MODELS and type(final).__module__.startswith("sklearn"):
+        return lower_mlp(final, prescale, name, dtype, calib_X, **opts)
     if dtype != "float32" and cls in FLOAT32_ONLY:
         raise UnsupportedModel(f"{cls}: only dtype='float32' (quantized regressors: linear models, trees, forests "
                                "and GradientBoostingRegressor; none yet for kernel regressors, histogram gradient "

@@ -26,7 +26,10 @@ MAX_MODEL_BYTES = 256 * 1024 * 1024
 # data, runs no code. The exporter checks the node structure itself (ensemble.NTree).
 EXTRA_TRUSTED = ("sklearn.tree._tree.Tree", "microlearn.trainer.estimator.SMOClassifier",
                  "microlearn.trainer.reference.SubResult",
-                 "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor")
+                 "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+                 # a fitted MLPClassifier / MLPRegressor keeps its solver's state (plain arrays and floats)
+                 "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+                 "sklearn.neural_network._stochastic_optimizers.SGDOptimizer")
 
 PICKLE_RISK = ("loading a pickle or joblib file runs code from the file; convert the model once with "
                "microlearn.save_model(model, 'model.skops') where it was trained, or pass --trust-pickle "
