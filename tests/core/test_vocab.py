@@ -43,6 +43,7 @@ def vocab_macros() -> dict[str, int]:
     out = {"MLRN_RUNTIME_VERSION": vocab.RUNTIME_VERSION}
     out.update({s.macro: s.code for s in vocab.STATUSES})
     for values, macros in [(vocab.KERNELS, vocab.KERNEL_MACROS), (vocab.STORAGES, vocab.STORAGE_MACROS),
+                           (vocab.DATA_IN, vocab.DATA_IN_MACROS),
                            (vocab.SOLVERS, vocab.SOLVER_MACROS), (vocab.MULTICLASS, vocab.MULTICLASS_MACROS),
                            (vocab.LOSSES, vocab.LOSS_MACROS), (vocab.STORE_POLICIES, vocab.STORE_POLICY_MACROS),
                            (vocab.REPLACE_POLICIES, vocab.REPLACE_POLICY_MACROS),
