@@ -65,6 +65,9 @@ def _plan(args):
     if args.learner:
         wrong = [o for o in TRAINER_ONLY if getattr(args, o) not in (None, {"kernel": "linear", "solver": "wss2",
                                                                             "multiclass": "ovo", "data_in": "ram"}[o])]
+        if wrong == ["data_in"]:
+            raise CLIError("the self-learning loop keeps its samples in RAM (it adds them as they arrive): "
+                           "drop --data-in")
         if wrong:
             raise CLIError("the self-learning loop is linear, wss2, one-vs-one only: drop --" +
                            ", --".join(o.replace("_", "-") for o in wrong))

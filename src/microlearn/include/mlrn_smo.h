@@ -385,11 +385,13 @@ static inline void mlrn_smo__refresh_wq(mlrn_smo *s) {
 static inline float mlrn_smo__wx_codes(const mlrn_smo *s, uint16_t t) {
     uint16_t k, d = s->store->d;
     float acc = 0.0f;
+    size_t base = (size_t)t * d;
+    (void)base;   /* a callback store reads into its code buffer instead */
     if (s->store->storage == MLRN_STORAGE_I16) {
-        const int16_t *q = MLRN_STORE_CODES16(s->store, t, 0);
+        const int16_t *q = MLRN_STORE_CODES16(s->store, t, base, 0);
         for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)MLRN_STORE_Q16(&q[k]);
     } else {
-        const int8_t *q = MLRN_STORE_CODES8(s->store, t, 0);
+        const int8_t *q = MLRN_STORE_CODES8(s->store, t, base, 0);
         for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)MLRN_STORE_Q8(&q[k]);
     }
     return acc + s->wq[d];
@@ -406,7 +408,7 @@ MLRN_HOT float mlrn__sqdist_q(const mlrn_smo *s, uint16_t i, uint16_t t) {
     uint16_t k, d = s->store->d;
     float acc = 0.0f, u;
     if (s->store->storage == MLRN_STORAGE_I16) {
-        const int16_t *qi = MLRN_STORE_CODES16(s->store, i, 0), *qt = MLRN_STORE_CODES16(s->store, t, 1);
+        const int16_t *qi = MLRN_STORE_CODES16(s->store, i, (size_t)i * d, 0), *qt = MLRN_STORE_CODES16(s->store, t, (size_t)t * d, 1);
         for (k = 0; k < d; k++) {
             /* in float, not int: int is 16 bits on AVR, where an int16 difference can overflow; both
              * codes and their difference (|d| <= 65535 < 2^24) are exact in float32: same bits */
@@ -414,7 +416,7 @@ MLRN_HOT float mlrn__sqdist_q(const mlrn_smo *s, uint16_t i, uint16_t t) {
             acc = acc + u * u;
         }
     } else {
-        const int8_t *qi = MLRN_STORE_CODES8(s->store, i, 0), *qt = MLRN_STORE_CODES8(s->store, t, 1);
+        const int8_t *qi = MLRN_STORE_CODES8(s->store, i, (size_t)i * d, 0), *qt = MLRN_STORE_CODES8(s->store, t, (size_t)t * d, 1);
         for (k = 0; k < d; k++) {
             u = (float)(MLRN_STORE_Q8(&qi[k]) - MLRN_STORE_Q8(&qt[k])) * mlrn_flash_f32(&s->store->scale[k]);
             acc = acc + u * u;

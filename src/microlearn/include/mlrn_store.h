@@ -234,8 +234,14 @@ static inline void mlrn_store_clear_status(mlrn_store *s) {
 #endif
 }
 
-/* The class index of sample t. */
-MLRN_HOT uint8_t mlrn_store_label(const mlrn_store *s, uint16_t t) {
+/* The class index of sample t. Always inlined (also on AVR, where MLRN_HOT is plain inline): in a RAM build
+ * it must compile to the very load `s->labels[t]` it replaced. */
+#if defined(__GNUC__)
+#define MLRN_STORE__ACCESSOR static inline __attribute__((always_inline))
+#else
+#define MLRN_STORE__ACCESSOR static inline
+#endif
+MLRN_STORE__ACCESSOR uint8_t mlrn_store_label(const mlrn_store *s, uint16_t t) {
 #if MLRN_STORE_SOURCE == MLRN_STORE_IN_RAM
     return s->labels[t];
 #elif MLRN_STORE_SOURCE == MLRN_STORE_IN_FLASH
@@ -247,7 +253,8 @@ MLRN_HOT uint8_t mlrn_store_label(const mlrn_store *s, uint16_t t) {
 #endif
 }
 
-/* The codes of sample t (int16/int8 storage), as MLRN_STORE_CODES16 / _CODES8 pointers read elementwise with
+/* The codes of sample t (int16/int8 storage; base = t * d, its first element), as MLRN_STORE_CODES16 / _CODES8
+ * pointers read elementwise with
  * MLRN_STORE_Q16 / MLRN_STORE_Q8: in RAM and flash a pointer into the table (in flash a flash address, hence
  * the macros); a callback store reads them into its code buffer's row `slot` (0 or 1). */
 #if MLRN_STORE_SOURCE == MLRN_STORE_IN_CALLBACK
@@ -257,11 +264,11 @@ MLRN_HOT const void *mlrn_store_codes(const mlrn_store *s, uint16_t t, uint8_t s
     mlrn_store__read(s, t, dst, &label);
     return dst;
 }
-#define MLRN_STORE_CODES16(s, t, slot) ((const int16_t *)mlrn_store_codes((s), (t), (slot)))
-#define MLRN_STORE_CODES8(s, t, slot) ((const int8_t *)mlrn_store_codes((s), (t), (slot)))
+#define MLRN_STORE_CODES16(s, t, base, slot) ((const int16_t *)mlrn_store_codes((s), (t), (slot)))
+#define MLRN_STORE_CODES8(s, t, base, slot) ((const int8_t *)mlrn_store_codes((s), (t), (slot)))
 #else
-#define MLRN_STORE_CODES16(s, t, slot) ((const int16_t *)(s)->data + (size_t)(t) * (s)->d)
-#define MLRN_STORE_CODES8(s, t, slot) ((const int8_t *)(s)->data + (size_t)(t) * (s)->d)
+#define MLRN_STORE_CODES16(s, t, base, slot) ((const int16_t *)(s)->data + (base))
+#define MLRN_STORE_CODES8(s, t, base, slot) ((const int8_t *)(s)->data + (base))
 #endif
 #if MLRN_STORE_SOURCE == MLRN_STORE_IN_FLASH
 #define MLRN_STORE_Q16(p) mlrn_flash_i16(p)
@@ -276,11 +283,12 @@ MLRN_HOT const void *mlrn_store_codes(const mlrn_store *s, uint16_t t, uint8_t s
  * into `scratch` (flash) or read into it (callback). */
 MLRN_HOT const float *mlrn_store_row(const mlrn_store *s, uint16_t idx, float *scratch) {
     uint16_t k;
+    size_t base = (size_t)idx * s->d;
     if (s->storage == MLRN_STORAGE_F32) {
 #if MLRN_STORE_SOURCE == MLRN_STORE_IN_RAM
-        return (const float *)s->data + (size_t)idx * s->d;
+        return (const float *)s->data + base;
 #elif MLRN_STORE_SOURCE == MLRN_STORE_IN_FLASH
-        const float *r = (const float *)s->data + (size_t)idx * s->d;
+        const float *r = (const float *)s->data + base;
         for (k = 0; k < s->d; k++) scratch[k] = mlrn_flash_f32(&r[k]);
         return scratch;
 #else
@@ -289,12 +297,13 @@ MLRN_HOT const float *mlrn_store_row(const mlrn_store *s, uint16_t idx, float *s
         return scratch;
 #endif
     }
+    (void)base;   /* a callback store reads into its code buffer instead */
     if (s->storage == MLRN_STORAGE_I16) {
-        const int16_t *q = MLRN_STORE_CODES16(s, idx, 0);
+        const int16_t *q = MLRN_STORE_CODES16(s, idx, base, 0);
         for (k = 0; k < s->d; k++)
             scratch[k] = (float)MLRN_STORE_Q16(&q[k]) * mlrn_flash_f32(&s->scale[k]) + mlrn_flash_f32(&s->offset[k]);
     } else {
-        const int8_t *q = MLRN_STORE_CODES8(s, idx, 0);
+        const int8_t *q = MLRN_STORE_CODES8(s, idx, base, 0);
         for (k = 0; k < s->d; k++)
             scratch[k] = (float)MLRN_STORE_Q8(&q[k]) * mlrn_flash_f32(&s->scale[k]) + mlrn_flash_f32(&s->offset[k]);
     }
