@@ -50,6 +50,9 @@
 #include "mlrn_rng.h"
 #include "mlrn_smo.h"
 #include "mlrn_store.h"
+#if MLRN_STORE_SOURCE != MLRN_STORE_IN_RAM
+#error "mlrn_learner.h: the self-learning loop adds samples as they arrive: it needs MLRN_STORE_SOURCE MLRN_STORE_IN_RAM (a trainer header with the samples in flash or behind a callback cannot share its translation unit)"
+#endif
 
 MLRN_FP_EXACT_BEGIN
 
