@@ -407,11 +407,20 @@ def _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes,
         raise ValueError(ovo_refusal(n_classes))
 
 
+# Boards whose start-up copies const data (.rodata) to RAM: the ESP8266's mapped flash takes only aligned 32-bit
+# loads (targets/support/xtensa/link.ld.in, as Arduino's ESP8266 core), so a rows table "in flash" is in SRAM too.
+CONST_IN_RAM_BOARDS = ("esp8266",)
+
+
 def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, solver, multiclass, name="trainer",
              data_in="ram"):
     layout = class_layout(n_classes, multiclass)
     cfg = config_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass, data_in)
     static = _static(cal, cfg.buffers(), name, data_in)
+    if data_in == "flash" and b.name in CONST_IN_RAM_BOARDS:
+        tables = cfg.flash_tables()
+        static[f"{name}_rows + row_labels (const, copied to RAM on this part)"] = (
+            align_up(tables["rows"] + tables["row_labels"], cal["align"]))
     s = sum(static.values())
     stack = _stack(cal, n_features, kernel, solver, storage, layout, data_in)
     tables = {k: v for k, v in cfg.flash_tables().items() if k in ("rows", "row_labels")}
@@ -469,6 +478,9 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
                              multiclass=multiclass, stack_reserve_bytes=reserve, data_in=data_in)
             for st in STORAGES} if with_max else {}
     notes = list(cal.get("notes", []))
+    if data_in == "flash" and b.name in CONST_IN_RAM_BOARDS:
+        notes.append(f"on the {b.name} const data is copied to RAM at start-up (its mapped flash takes only aligned "
+                     "32-bit loads): the rows table takes SRAM as well; --data-in callback keeps them out of SRAM")
     if data_in != "ram" and _data_in_cal(cal, data_in) is None:
         notes.append(f"the samples-in-{data_in} build is not in calibration.json yet: its code and stack are the RAM "
                      f"build's (the rows table is counted exactly); re-measure with `{RECALIBRATE}`")
