@@ -425,7 +425,15 @@ def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, 
     stack = _stack(cal, n_features, kernel, solver, storage, layout, data_in)
     tables = {k: v for k, v in cfg.flash_tables().items() if k in ("rows", "row_labels")}
     flash = _flash(cal, n_features, kernel, solver, storage, layout, data_in, sum(tables.values()))
-    return static, s, stack, flash, overruns(b, static_limit(b, cal, reserve), s, stack, flash), tables
+    over = overruns(b, static_limit(b, cal, reserve), s, stack, flash)
+    if b.arch == "avr" and sum(tables.values()) > AVR_PROGMEM_REACH:
+        over["flash"] = max(over.get("flash", 0), sum(tables.values()) - AVR_PROGMEM_REACH)
+    return static, s, stack, flash, over, tables
+
+
+# pgm_read_* take 16-bit addresses: an AVR program's PROGMEM tables must sit in its first 64 KB (the mega2560
+# has 256 KB), less the vector table and the other tables before them.
+AVR_PROGMEM_REACH = 65536 - 1024
 
 
 def max_capacity(board, n_features: int, classes=2, *, kernel="linear", storage="float32", solver="wss2",
@@ -478,6 +486,9 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
                              multiclass=multiclass, stack_reserve_bytes=reserve, data_in=data_in)
             for st in STORAGES} if with_max else {}
     notes = list(cal.get("notes", []))
+    if data_in == "flash" and b.arch == "avr" and sum(tables.values()) > AVR_PROGMEM_REACH:
+        notes.append(f"the rows table ({sum(tables.values()):,} B) is beyond what pgm_read_* reach on AVR "
+                     f"({AVR_PROGMEM_REACH:,} B of PROGMEM in the first 64 KB of flash): counted as flash over")
     if data_in == "flash" and b.name in CONST_IN_RAM_BOARDS:
         notes.append(f"on the {b.name} const data is copied to RAM at start-up (its mapped flash takes only aligned "
                      "32-bit loads): the rows table takes SRAM as well; --data-in callback keeps them out of SRAM")
