@@ -65,7 +65,7 @@ def render_trainer(cfg: TrainerConfig, name: str, sram_budget: int | None = None
     elif cfg.data_in == "callback":
         storage_decls = (f"/* the callback store's buffer of two rows of codes (mlrn_store_codes_size) */\n"
                          f"#define {U}_CODES_BYTES {buf['codes']}u\n"
-                         f"static uint8_t {N}_codes[{max(buf['codes'], 1)}];\n")
+                         f"static uint8_t {N}_codes[{buf['codes']}];\n")
     else:
         storage_decls = ("/* the training rows and labels: const tables in flash (no SRAM); "
                          f"{U}_DATA_BYTES / _LABELS_BYTES of flash */\n" + rows_tables(N, cfg, *rows))

@@ -50,7 +50,8 @@ class TrainerConfig:
         if self.data_in == "flash":
             return {"work": self.work_floats * 4}
         if self.data_in == "callback":
-            return {"codes": vocab.store_codes_size(self.n_features, self.storage), "work": self.work_floats * 4}
+            # the header's NAME_codes array: at least 1 byte (C has no empty arrays; float32 needs none)
+            return {"codes": max(vocab.store_codes_size(self.n_features, self.storage), 1), "work": self.work_floats * 4}
         return {
             "data": vocab.store_data_size(self.capacity, self.n_features, self.storage),
             "labels": self.capacity,
