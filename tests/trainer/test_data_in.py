@@ -118,9 +118,10 @@ def test_boards_agree_bit_for_bit_with_ram(board, data_in):
     exact(rep)
     assert np.array_equal(rep["_run"].alpha.view(np.uint32), ram["_run"].alpha.view(np.uint32))
     assert np.array_equal(rep["_run"].predictions, ram["_run"].predictions)
-    # SRAM holds no rows: the static SRAM falls (not on the esp8266, whose start-up copies const data to RAM)
-    if board in CONST_IN_RAM_BOARDS and data_in == "flash":
-        assert rep["static_ram_bytes"] >= ram["static_ram_bytes"]
+    # SRAM holds no rows: the static SRAM falls (not on the esp8266, whose start-up copies const data, the rows
+    # table or the callback driver's stand-in memory, to RAM: there it stays about the same)
+    if board in CONST_IN_RAM_BOARDS:
+        assert rep["static_ram_bytes"] >= ram["static_ram_bytes"] - 64
     else:
         assert rep["static_ram_bytes"] < ram["static_ram_bytes"]
 
