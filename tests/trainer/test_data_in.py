@@ -45,8 +45,8 @@ def exact(rep):
 
 
 STORAGE = {"float32": {}, "int16": {"feature_range": (0, 8)}, "int8": {"feature_range": (0, 8)}}
-CASES = [("wss2", "linear"), ("wss2", "rbf"), ("wss2", "poly"), ("simplified", "linear"), ("simplified", "rbf"),
-         ("dcd", "linear")]
+CASES = [("wss2", "linear"), ("wss2", "rbf"), ("wss2", "poly"), ("wss2", "sigmoid"), ("simplified", "linear"),
+         ("simplified", "rbf"), ("simplified", "poly"), ("dcd", "linear")]
 
 
 @pytest.mark.parametrize("data_in", ["flash", "callback"])
