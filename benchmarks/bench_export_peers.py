@@ -36,6 +36,14 @@ forests, SVR; its GradientBoostingRegressor/HistGradientBoosting refuse with thi
 
     python benchmarks/bench_export_peers.py --regression [--datasets diabetes,friedman] [--models ...]
 
+MLPs (`--mlp`: MLPClassifier on digits, wine (the sensor-like set) and cancer, MLPRegressor on diabetes; relu and
+tanh; writes export_peers_mlp.{json,md}): microlearn float32 and int8 (calibrated on the training rows) against
+emlearn (m2cgen and micromlgen refuse MLPs: their refusal is recorded); agreement with scikit-learn, the tool's
+accuracy / R^2 and its loss against scikit-learn's, flash, SRAM, cycles, instructions, and the float32-vs-float64
+logit margins of the test rows (how far each is from changing class).
+
+    python benchmarks/bench_export_peers.py --mlp [--datasets digits,wine,cancer,diabetes] [--models mlp_relu,mlp_tanh]
+
 kNN, anomaly detection and PCA pipelines (`--knn`, writes export_peers_knn.{json,md}): KNeighborsClassifier on iris
 and a sensor-like set (three Gaussian classes of microlearn.data.streams read as 10-bit ADC counts), a
 KNeighborsRegressor, IsolationForest and EllipticEnvelope on the sensor set with 5% injected anomalies, and PCA
@@ -58,7 +66,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -460,6 +468,215 @@ def markdown_reg(rows):
     return "\n".join(out) + "\n"
 
 
+# -- MLPs (--mlp) -------------------------------------------------------------------------------------
+from sklearn.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+# dataset -> (loader, standardise the inputs first, hidden layers). digits: the raw 0..16 pixels (the int8
+# export quantizes integer columns by the identity: raw pixels go straight in); wine: 13 physico-chemical
+# measurements on very different scales (alcohol %, magnesium mg/l, proline ~10^3), the closest bundled
+# dataset to a multi-channel analog sensor readout; cancer: binary (one logistic output unit); diabetes:
+# MLPRegressor. The standardisation (fitted on the training rows) is applied before every tool's model,
+# so each tool exports the very same network.
+MLP_DATASETS = {"digits": (lambda: load_digits(return_X_y=True), False, (32,)),
+                "wine": (lambda: load_wine(return_X_y=True), True, (16,)),
+                "cancer": (lambda: load_breast_cancer(return_X_y=True), True, (16,)),
+                "diabetes": (lambda: load_diabetes(return_X_y=True), True, (16,))}
+MLP_ACTIVATIONS = {"mlp_relu": "relu", "mlp_tanh": "tanh"}
+
+
+def mlp_microlearn(est, d, work, dtype="float32", calib_X=None):
+    export(est, work / "m.h", name="m", dtype=dtype, calib_X=calib_X)
+    if isinstance(est, MLPRegressor):
+        return "c", f'#include "m.h"\n#define NF {d}\nstatic float bench_value(const float *x) {{ return m_predict_value(x); }}\n', []
+    return "c", f'#include "m.h"\n#define NF {d}\nstatic int32_t bench_predict(const float *x) {{ return m_predict(x); }}\n', []
+
+
+def mlp_emlearn(est, d, work, **_):
+    import emlearn
+    emlearn.convert(est).save(file=str(work / "eml.h"), name="eml")
+    call = ("static float bench_value(const float *x) { return eml_regress1(x, NF); }" if isinstance(est, MLPRegressor)
+            else "static int32_t bench_predict(const float *x) { return (int32_t)eml_predict(x, NF); }")
+    return "c", f'#include "eml.h"\n#define NF {d}\n{call}\n', WARN_OFF + [f"-I{emlearn.includedir}"]
+
+
+def mlp_refused(name):
+    def glue(est, d, work, **_):
+        import importlib
+        mod = importlib.import_module(name)
+        try:
+            mod.export_to_c(est) if name == "m2cgen" else mod.port(est)
+        except Exception as exc:    # what the peer says about MLPs
+            raise NotImplementedError(f"{type(exc).__name__}: {str(exc)[:100]}")
+        raise NotImplementedError("exported, but no glue written for it")
+    return glue
+
+
+MLP_TOOLS = {"microlearn": mlp_microlearn, "microlearn(int8)": lambda est, d, w, **kw: mlp_microlearn(est, d, w, "int8", **kw),
+             "emlearn": mlp_emlearn, "m2cgen": mlp_refused("m2cgen"), "micromlgen": mlp_refused("micromlgen")}
+
+
+def mlp_margins(est, Xte, act):
+    """How far the float32 export is from a different class: the smallest float64 margin between the two
+    largest logits (binary: |logit|) over the test rows, and the largest |float32 - float64| of an output
+    of the export (its mirror, bit-exact with the C) on them; a class can differ only where the margin is
+    below twice the deviation."""
+    m = export(est, name="m").model
+    z32 = m.forward(Xte).astype(np.float64)
+    h = Xte.astype(np.float64)
+    for i, (W, b) in enumerate(zip(est.coefs_, est.intercepts_)):
+        h = h @ W + b
+        if i < len(est.coefs_) - 1:
+            h = np.maximum(h, 0) if act == "relu" else np.tanh(h)
+    out = {"f32_max_output_deviation": float(np.abs(z32 - h).max())}
+    if isinstance(est, MLPClassifier):
+        s = np.sort(h, axis=1)
+        out["f64_min_logit_margin"] = float(np.abs(h[:, 0]).min() if h.shape[1] == 1 else (s[:, -1] - s[:, -2]).min())
+    return out
+
+
+def bench_mlp_one(ds, model, tools, targets=("uno", "nrf52840")):
+    load, scale, hidden = MLP_DATASETS[ds]
+    X, y = load()
+    regression = ds == "diabetes"
+    strat = None if regression else y
+    Xtr, Xte, ytr, yte = train_test_split(X.astype(np.float64), y, test_size=0.25, random_state=0, stratify=strat)
+    if scale:
+        sc = StandardScaler().fit(Xtr)
+        Xtr, Xte = sc.transform(Xtr), sc.transform(Xte)
+    Xtr, Xte = Xtr.astype(np.float32), Xte.astype(np.float32)
+    act = MLP_ACTIVATIONS[model]
+    if regression:      # a standardised target (as a device model would use it: MLPs fit it far better)
+        mu, sd = float(np.mean(ytr)), float(np.std(ytr))
+        ytr, yte = (ytr - mu) / sd, (yte - mu) / sd
+    with warnings.catch_warnings(), np.errstate(under="ignore"):
+        warnings.simplefilter("ignore")
+        cls = MLPRegressor if regression else MLPClassifier
+        est = cls(hidden_layer_sizes=hidden, activation=act, max_iter=2000, random_state=0).fit(Xtr, ytr)
+    want = est.predict(Xte)
+    d = X.shape[1]
+    margins = mlp_margins(est, Xte, act)
+    base = {}
+    for tg in targets:
+        with tempfile.TemporaryDirectory() as w:
+            if regression:
+                b, _, _ = build_run_reg(tg, "c", reg_empty(est, d, Path(w))[1], [], Path(w))
+            else:
+                b, _, _ = build_run(tg, "c", glue_empty(est, d, Path(w))[1], [], Path(w))
+            base[tg] = (b.flash_bytes, b.static_ram_bytes)
+    rows = []
+    sk_score = (float(np.mean(want == yte)) if not regression else
+                float(1 - np.sum((want - yte) ** 2) / np.sum((yte - np.mean(yte)) ** 2)))
+    for tool in tools:
+        row = {"dataset": ds, "model": model, "tool": tool, "hidden": list(hidden), "n_test": len(Xte),
+               "sklearn_score": sk_score}
+        if tool == "microlearn":
+            row.update(margins)
+        for tg in targets:
+            with tempfile.TemporaryDirectory() as w:
+                w = Path(w)
+                try:
+                    lang, glue, cflags = MLP_TOOLS[tool](est, d, w, calib_X=Xtr)
+                    runner = build_run_reg if regression else build_run
+                    b, res, cost = runner(tg, lang, glue, cflags, w, Xte)
+                    if regression:
+                        got = np.array([int(t, 16) for t in res.output.split()], dtype=np.uint32).view(np.float32)
+                        got64 = got.astype(np.float64)
+                        err = np.abs(got64 - want)
+                        scale_ = np.maximum(np.abs(want), np.sqrt(np.mean(want ** 2)))
+                        row[f"{tg}_max_rel"] = float(np.max(err / np.maximum(np.abs(want), 1e-30)))
+                        row[f"{tg}_within"] = float(np.mean(err <= REL_BOUND * scale_))
+                        row[f"{tg}_agreement"] = row[f"{tg}_within"]
+                        row[f"{tg}_score"] = float(1 - np.sum((got64 - yte) ** 2) / np.sum((yte - np.mean(yte)) ** 2))
+                    else:
+                        idx = np.array([int(t) for t in res.output.split()])
+                        got = est.classes_[idx] if idx.max() < len(est.classes_) else idx
+                        row[f"{tg}_agreement"] = float(np.mean(got == want))
+                        row[f"{tg}_score"] = float(np.mean(got == yte))
+                    row[f"{tg}_flash"] = b.flash_bytes - base[tg][0]
+                    row[f"{tg}_sram"] = b.static_ram_bytes - base[tg][1]
+                    for k in ("cycles", "instructions"):
+                        v = cost[k]
+                        row[f"{tg}_{k}"] = round(float(np.mean(v)), 1) if v else None
+                        row[f"{tg}_{k}_min"] = min(v) if v else None
+                        row[f"{tg}_{k}_max"] = max(v) if v else None
+                    row[f"{tg}_stack"] = max(cost["stack"] + [res.stack_bytes or 0])
+                except NotImplementedError as exc:
+                    row[f"{tg}_error"] = f"unsupported: {exc}"
+                except BuildError as exc:
+                    row[f"{tg}_error"] = ("does not fit: " if "fit" in str(exc) or "too large" in str(exc)
+                                          or "overflow" in str(exc) else "does not compile: ") + str(exc)[:160]
+                except Exception as exc:   # a peer failing is a result, not a crash
+                    row[f"{tg}_error"] = f"{type(exc).__name__}: {str(exc)[:160]}"
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
+
+
+def markdown_mlp(rows):
+    out = ["Agreement: classifiers, the fraction of test rows with scikit-learn's class; the regressor, the fraction "
+           "within 1e-5 of max(|y|, rms y) of scikit-learn's float64 value. Score: accuracy (classifiers) or R^2 "
+           "(regressor) on the test rows, the tool's own predictions on the device; loss = scikit-learn's score minus "
+           "it, in points. Command: `python benchmarks/bench_export_peers.py --mlp` (peers: `pip install .[bench]`).", "",
+           "| dataset | model | tool | agreement (uno / M4F) | score (loss) | AVR flash B | AVR SRAM B | AVR cycles "
+           "| AVR stack B | M4F flash B | M4F instr. |", "|" + "---|" * 11]
+    for r in rows:
+        def g(k, fmt="{}"):
+            v = r.get(k)
+            return "-" if v is None else fmt.format(v)
+        name = f"{r['model']} {tuple(r.get('hidden', ()))}"
+        if "uno_flash" not in r and "nrf52840_flash" not in r:
+            out.append(f"| {r['dataset']} | {name} | {r['tool']} | **{r.get('uno_error') or r.get('nrf52840_error')}** "
+                       "| | | | | | | |")
+            continue
+        tg = "nrf52840" if "nrf52840_score" in r else "uno"
+        sc = r.get(f"{tg}_score")
+        score = "-" if sc is None else f"{100 * sc:.2f} ({100 * (r['sklearn_score'] - sc):+.2f})"
+        ag = f"{g('uno_agreement', '{:.1%}')} / {g('nrf52840_agreement', '{:.1%}')}"
+        if r["tool"] == "microlearn(int8)" and r["dataset"] == "diabetes":
+            ag = "n/a (int8: see the R^2 loss)"
+        uno = (f"{g('uno_flash')} | {g('uno_sram')} | {g('uno_cycles')} | {g('uno_stack')}" if "uno_flash" in r else
+               f"**{r.get('uno_error', '')[:60]}** | | | ")
+        out.append(f"| {r['dataset']} | {name} | {r['tool']} | {ag} | {score} | {uno} | {g('nrf52840_flash')} | "
+                   f"{g('nrf52840_instructions')} |")
+    out += ["", "float32 against float64 (classifiers: the smallest float64 margin between the two largest logits "
+            "over the test rows, and the largest float32 deviation of a logit; a class can only change where the "
+            "margin is below twice the deviation):", "",
+            "| dataset | model | min. logit margin (float64) | max. output deviation (float32) | ratio |",
+            "|---|---|---|---|---|"]
+    for r in rows:
+        if r["tool"] == "microlearn" and "f32_max_output_deviation" in r:
+            mg = r.get("f64_min_logit_margin")
+            dv = r["f32_max_output_deviation"]
+            out.append(f"| {r['dataset']} | {r['model']} | {'-' if mg is None else f'{mg:.3g}'} | {dv:.2g} | "
+                       f"{'-' if mg is None or dv == 0 else f'{mg / dv:.0f}x'} |")
+    return "\n".join(out) + "\n\n" + goals_mlp(rows)
+
+
+def goals_mlp(rows):
+    """Per model: microlearn float32 and int8 against the best correct peer (100% agreement), and int8 against
+    float32 (the issue's goals: accuracy within 1 point, smaller and faster on uno and M4F)."""
+    out = ["Goal check (lower is better; a peer counts when it is correct on every test row):", "",
+           "| dataset | model | uno flash: ours f32 / int8 / best peer | uno cycles: f32 / int8 / best peer | "
+           "M4F flash: f32 / int8 / best peer | M4F instr.: f32 / int8 / best peer | int8 loss (points) |",
+           "|" + "---|" * 7]
+    for ds, model in sorted({(r["dataset"], r["model"]) for r in rows}):
+        rs = {r["tool"]: r for r in rows if r["dataset"] == ds and r["model"] == model}
+        f, q = rs.get("microlearn", {}), rs.get("microlearn(int8)", {})
+        peers = [r for t, r in rs.items() if not t.startswith("microlearn")]
+        cells = []
+        for tg, cost in (("uno", "flash"), ("uno", "cycles"), ("nrf52840", "flash"), ("nrf52840", "instructions")):
+            ok = [r for r in peers if r.get(f"{tg}_agreement") == 1.0 and r.get(f"{tg}_{cost}") is not None]
+            best = min(ok, key=lambda r: r[f"{tg}_{cost}"]) if ok else None
+            bv = "-" if best is None else f"{best[f'{tg}_{cost}']} ({best['tool']})"
+            cells.append(f"{f.get(f'{tg}_{cost}', '-')} / {q.get(f'{tg}_{cost}', '-')} / {bv}")
+        sf = f.get("nrf52840_score", f.get("uno_score"))
+        sq = q.get("nrf52840_score", q.get("uno_score"))
+        loss = "-" if sf is None or sq is None else f"{100 * (sf - sq):+.2f}"
+        out.append(f"| {ds} | {model} | " + " | ".join(cells) + f" | {loss} |")
+    return "\n".join(out) + "\n"
+
+
 # -- kNN, anomaly detection, PCA pipelines (issue 15) ----------------------------------------------------
 from sklearn.covariance import EllipticEnvelope  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
@@ -682,6 +899,9 @@ def main(argv=None):
                     help="replace only the (dataset, model, tool) rows measured now in the saved .json")
     ap.add_argument("--regression", action="store_true",
                     help="the regressors (datasets diabetes,friedman; export_peers_regress.json/.md)")
+    ap.add_argument("--mlp", action="store_true",
+                    help="MLPs: digits, wine, cancer (classifiers), diabetes (regressor); ours float32/int8 vs "
+                         "emlearn (m2cgen and micromlgen refuse MLPs); export_peers_mlp.json/.md")
     ap.add_argument("--knn", action="store_true",
                     help="kNN, anomaly detectors and PCA pipelines (issue 15; export_peers_knn.json/.md); "
                          "--models picks among " + ", ".join(sorted({m for _, m in KNN_CASES})))
@@ -709,6 +929,30 @@ def main(argv=None):
             rows = json.loads((out / "export_peers_knn.json").read_text())
         (out / "export_peers_knn.md").write_text(markdown_knn(rows))
         print(markdown_knn(rows))
+        return
+    if a.mlp:
+        dsets = a.datasets if a.datasets != "cancer,iris,wine" else ",".join(MLP_DATASETS)
+        models = a.models if a.models != ",".join(MODELS) else ",".join(MLP_ACTIVATIONS)
+        tools = a.tools if a.tools != ",".join(TOOLS) else ",".join(MLP_TOOLS)
+        rows = []
+        if not a.markdown_only:
+            for ds in dsets.split(","):
+                for model in models.split(","):
+                    try:
+                        rows += bench_mlp_one(ds, model, tools.split(","))
+                    except Exception:
+                        traceback.print_exc()
+            out.mkdir(parents=True, exist_ok=True)
+            path = out / "export_peers_mlp.json"
+            if a.merge and path.exists():
+                key = lambda r: (r["dataset"], r["model"], r["tool"])   # noqa: E731
+                new = {key(r): r for r in rows}
+                rows = [new.pop(key(r), r) for r in json.loads(path.read_text())] + list(new.values())
+            path.write_text(json.dumps(rows, indent=1))
+        else:
+            rows = json.loads((out / "export_peers_mlp.json").read_text())
+        (out / "export_peers_mlp.md").write_text(markdown_mlp(rows))
+        print(markdown_mlp(rows))
         return
     if a.regression:
         dsets = a.datasets if a.datasets != "cancer,iris,wine" else ",".join(REG_LOADERS)

@@ -92,7 +92,7 @@ def test_bad_arguments(iris_csv):
 @pytest.mark.avr
 @need("avr-gcc")
 def test_train_on_uno_reports_exact_cycles(iris_csv):
-    r = cli("train", iris_csv, "--target", "uno", "--storage", "int8", "--json")
+    r = cli("train", iris_csv, "--target", "uno", "--storage", "int8", "--json", "--predict-cost")
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
     assert rep["agreement"] == 1.0 and rep["max_alpha_diff"] == 0.0
@@ -100,3 +100,7 @@ def test_train_on_uno_reports_exact_cycles(iris_csv):
     assert abs(rep["seconds"] - rep["cycles"] / 16e6) < 1e-9
     assert rep["sram_bytes"] == rep["static_ram_bytes"] + rep["stack_bytes"] <= 2048
     assert 0 < rep["flash_bytes"] <= 32768
+    # --predict-cost: one prediction, exact cycles, far below the training's; no energy without a cited current
+    assert 0 < rep["infer_cycles"] < rep["cycles"] / 100
+    assert rep["infer_seconds"] == pytest.approx(rep["infer_cycles"] / 16e6)
+    assert rep["energy_mj"] is None and rep["infer_energy_mj"] is None and "8 MHz" in rep["energy_missing"]

@@ -43,12 +43,14 @@ def vocab_macros() -> dict[str, int]:
     out = {"MLRN_RUNTIME_VERSION": vocab.RUNTIME_VERSION}
     out.update({s.macro: s.code for s in vocab.STATUSES})
     for values, macros in [(vocab.KERNELS, vocab.KERNEL_MACROS), (vocab.STORAGES, vocab.STORAGE_MACROS),
+                           (vocab.DATA_IN, vocab.DATA_IN_MACROS),
                            (vocab.SOLVERS, vocab.SOLVER_MACROS), (vocab.MULTICLASS, vocab.MULTICLASS_MACROS),
                            (vocab.LOSSES, vocab.LOSS_MACROS), (vocab.STORE_POLICIES, vocab.STORE_POLICY_MACROS),
                            (vocab.REPLACE_POLICIES, vocab.REPLACE_POLICY_MACROS),
                            (vocab.LEARNER_EVENTS, vocab.LEARNER_EVENT_MACROS),
                            (vocab.DRIFT_DETECTORS, vocab.DRIFT_DETECTOR_MACROS),
-                           (vocab.DDM_LEVELS, vocab.DDM_LEVEL_MACROS)]:
+                           (vocab.DDM_LEVELS, vocab.DDM_LEVEL_MACROS),
+                           (vocab.MLP_ACTIVATIONS, vocab.MLP_ACTIVATION_MACROS)]:
         assert values.keys() == macros.keys()
         out.update({macros[k]: v for k, v in values.items()})
     out["MLRN_SMO_PARAM_OK"] = 0
@@ -56,6 +58,7 @@ def vocab_macros() -> dict[str, int]:
     out.update({
         "MLRN_SMO_MAX_CLASSES": vocab.SMO_MAX_CLASSES,
         "MLRN_SVM_OVO_MAX_CLASSES": vocab.SVM_OVO_MAX_CLASSES,
+        "MLRN_MLP_Q8_MAX": vocab.MLP_Q8_MAX,
         "MLRN_SVM_LABELED_MAX_CLASSES": vocab.SVM_LABELED_MAX_CLASSES,
         "MLRN_TREE_REC_NODE_BYTES": vocab.TREE_REC_NODE_BYTES,
         "MLRN_TREE_REC_LEAF_BYTES": vocab.TREE_REC_LEAF_BYTES,
@@ -154,7 +157,7 @@ def _c_string(s: str) -> str:
 
 def _program() -> str:
     lines = ['#include <stdio.h>', '#include "mlrn_learner.h"', '#include "mlrn_online.h"', '#include "mlrn_svm.h"', '#include "mlrn_tree.h"',
-             '#include "mlrn_link.h"',
+             '#include "mlrn_link.h"', '#include "mlrn_mlp.h"',
              "static void text(const char *tag, long code, const char *s) { printf(\"%s %ld %s\\n\", tag, code, s); }",
              "int main(void) {", "    mlrn_smo_params p = mlrn_smo_default_params();", "    int c; unsigned k, mc;"]
     for macro in vocab_macros():
@@ -251,6 +254,34 @@ def test_work_array_formula(c_output):
         kernel, solver, mc, storage, cap, d, nc, floats = rest.split()
         want = vocab.smo_work_floats(int(cap), int(d), int(nc), storage, kernel, solver, mc)
         assert int(floats) == want, rest
+
+
+@pytest.mark.parametrize("data_in", ["flash", "callback"])
+def test_work_array_formula_of_read_only_stores(tmp_path, data_in):
+    """The same program built with the samples in flash or behind a callback (MLRN_STORE_SOURCE): the work array
+    gains scratch rows for float32 as well, in the function and in MLRN_SMO_WORK_FLOATS_LINEAR."""
+    if CC is None:
+        pytest.skip("no host C compiler")
+    # the trainer's formulas only (the learner needs a RAM store: mlrn_learner.h #errors otherwise)
+    lines = ['#include <stdio.h>', '#include "mlrn_smo.h"', "int main(void) {",
+             "    mlrn_smo_params p = mlrn_smo_default_params();"]
+    lines += [ln for ln in _program().splitlines() if ln.lstrip().startswith(('printf("W', 'printf("L', "p.kernel.type"))]
+    lines += ["    return 0;", "}"]
+    (tmp_path / "vocab.c").write_text("\n".join(lines) + "\n")
+    compile_c(tmp_path / "vocab.c", tmp_path / "vocab", defines={"MLRN_STORE_SOURCE": vocab.DATA_IN[data_in]})
+    out = subprocess.run([str(tmp_path / "vocab")], capture_output=True, text=True, check=True).stdout
+    n = 0
+    for line in out.splitlines():
+        tag, _, rest = line.partition(" ")
+        if tag == "W":
+            kernel, solver, mc, storage, cap, d, nc, floats = rest.split()
+            assert int(floats) == vocab.smo_work_floats(int(cap), int(d), int(nc), storage, kernel, solver, mc,
+                                                        data_in), rest
+            n += 1
+        elif tag == "L":
+            storage, cap, d, nsub, floats, data = rest.split()
+            assert int(floats) == vocab.smo_work_floats_linear(int(cap), int(d), int(nsub), storage, data_in), rest
+    assert n > 0
 
 
 def test_linear_work_macro_store_sizes_and_model(c_output):

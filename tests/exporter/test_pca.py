@@ -13,6 +13,7 @@ from sklearn.decomposition import PCA, KernelPCA
 from sklearn.ensemble import IsolationForest, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.naive_bayes import GaussianNB
+from sklearn.neural_network import MLPClassifier
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
@@ -35,6 +36,7 @@ CLASSIFIERS = {
                                                                                        random_state=0)),
     "pca_svc": lambda: make_pipeline(StandardScaler(), PCA(3, whiten=True), SVC()),
     "pca_gnb": lambda: make_pipeline(StandardScaler(), PCA(2), GaussianNB()),
+    "pca_mlp": lambda: make_pipeline(StandardScaler(), PCA(3), MLPClassifier((8,), max_iter=800, random_state=0)),
 }
 REGRESSORS = {
     "pca_ridge": lambda: make_pipeline(StandardScaler(), PCA(2), Ridge()),

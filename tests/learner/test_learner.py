@@ -13,6 +13,8 @@ import microlearn
 from microlearn.data import streams
 from microlearn.learner.runner import loop
 from microlearn.learner.config import LearnerConfig
+
+from conftest import board_param
 from microlearn.learner.reference import RefLearner
 from microlearn.learner.simulate import simulate
 
@@ -253,3 +255,19 @@ def test_nrf52840_agrees():
                baselines=False)
     assert rep["agreement"] == 1.0 and rep["same_events"]
     assert rep["instructions"] > 0
+
+
+@pytest.mark.parametrize("board", [board_param("nrf52840"), board_param("samd21", slow=True)])
+def test_loop_reports_estimated_cycles_and_energy(board):
+    from microlearn.boards import power
+    rep = loop(streams.make("switched_means", n=200, drift_points=(100,)), board, capacity=40, window=100,
+               baselines=False)
+    assert rep["agreement"] == 1.0 and rep["same_events"]
+    assert rep["cycles_est"] > rep["instructions"] > 0           # the Cortex-M cycle model: CPI above 1
+    rc = power.run_current(board)
+    if rc is None:
+        assert rep["energy_mj"] is None and "nRF52840" in rep["energy_missing"]
+    else:
+        assert rep["energy_mj"] == pytest.approx(rc.ma * rc.volts * rep["cycles_est"] / rep["clock_hz"])
+        assert 0 < rep["train_energy_mj"] < rep["energy_mj"]
+        assert rep["row_energy_mj"] == pytest.approx((rep["energy_mj"] - rep["train_energy_mj"]) / 200)

@@ -4,6 +4,7 @@ on an emulated board, which agree with the reference row by row."""
 import csv
 import json
 
+import numpy as np
 import pytest
 
 pytest.importorskip("distributed", reason="Dask is not installed: pip install '.[sweep]' (scripts/setup.sh)")
@@ -56,3 +57,52 @@ def test_confirm_runs_sampled_devices_on_the_board_and_they_agree(tmp_path, caps
     assert c["target"] == "uno" and c["status"] == "ok"
     assert c["agreement"] == 1.0 and c["same_events"] is True and c["same_accuracy"] is True
     assert c["cycles"] > 0 and c["sram_bytes"] <= 2048
+
+
+def test_the_training_cost_model_recovers_a_known_cost_and_measures_its_own_error():
+    from microlearn.sweep.train_cost import FEATURES, MIN_DEVICES, fit
+    rng = np.random.default_rng(0)
+    true = {"retrains": 90_000.0, "train_rows": 8_000.0, "train_iterations": 25_000.0, "train_work": 2_000.0}
+    devices, confirm = [], []
+    for i in range(10):
+        d = {"device": i, "status": "ok", **{f: int(rng.integers(5, 500)) for f in FEATURES}}
+        devices.append(d)
+        confirm.append({"device": i, "status": "ok", "agreement": 1.0, "same_events": True,
+                        "train_cycles": sum(true[f] * d[f] for f in FEATURES)})
+    model = fit(devices, confirm)
+    assert model.unit == "cycles" and model.column == "train_cycles_est" and model.devices == 10
+    assert all(abs(model.coef[f] - true[f]) < 1e-6 * true[f] for f in FEATURES)
+    assert model.loo_max < 1e-9
+    assert model.predict(devices[3]) == pytest.approx(confirm[3]["train_cycles"], rel=1e-9)
+    # a device that disagreed with its reference is not fitted on; too few devices: no model
+    confirm[0]["same_events"] = False
+    assert fit(devices, confirm).devices == 9
+    assert fit(devices[:MIN_DEVICES - 1], confirm[1:MIN_DEVICES]) is None
+
+
+@pytest.mark.avr
+@pytest.mark.skipif(bool(tools_missing("uno")), reason="avr-gcc / simavr not installed")
+def test_fleet_training_cycles_are_estimated_from_the_confirmed_devices(tmp_path, capsys):
+    from scipy.optimize import nnls
+
+    from microlearn.sweep.train_cost import FEATURES
+    args = ["fleet", "--devices", "16", "--rows", "300", "--scenario", "rotating_hyperplane,label_swap", "--seed", "3",
+            "--capacity", "40", "--workers", "2", "--json", "--no-plots", "--confirm", "8", "--board", "uno"]
+    assert cli_main.main([*args, "--out", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    model = out["train_cost_model"]
+    assert model["unit"] == "cycles" and model["devices"] == 8
+    with open(tmp_path / "fleet.csv", newline="") as f:
+        rows = {int(r["device"]): r for r in csv.DictReader(f)}
+    # the reported error is what leaving each confirmed device out gives, recomputed here from the files
+    A = np.array([[float(rows[c["device"]][f]) for f in FEATURES] for c in out["confirm"]])
+    b = np.array([float(c["train_cycles"]) for c in out["confirm"]])
+    errs = [abs(A[i] @ nnls(A[np.arange(8) != i], b[np.arange(8) != i])[0] - b[i]) / b[i] for i in range(8)]
+    assert model["loo_max_rel_error"] == pytest.approx(max(errs)) and model["loo_median_rel_error"] == pytest.approx(
+        float(np.median(errs)))
+    assert model["loo_median_rel_error"] < 0.15          # useful: measured 4.6-9.9% on such fleets
+    coef = nnls(A, b)[0]
+    for i, r in rows.items():
+        assert float(r["train_cycles_est"]) == pytest.approx(sum(c * float(r[f]) for c, f in zip(coef, FEATURES)))
+    assert out["distributions"]["measures"]["train_cycles_est"]["n"] == 16
+    assert "Training cycles of every device" in (tmp_path / "fleet.md").read_text()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import board_param, tools_missing
+from microlearn.boards import power
 from microlearn.boards.registry import get_board
 from microlearn.cli.main import main
 from microlearn.data.datasets import load, split, write_csv
@@ -43,6 +44,11 @@ def test_trains_on_board_like_python(board):
         assert r["cycles"] > 0 and r["seconds_kind"] == "exact"
     else:
         assert r["instructions"] > 0 and r["seconds_kind"] == "estimate"
+    rc = power.run_current(board)
+    if rc is None:        # no citable current at this clock: no energy, and the report says why
+        assert r["energy_mj"] is None and r["energy_missing"]
+    else:
+        assert r["energy_mj"] == pytest.approx(rc.ma * rc.volts * r["seconds"]) and rc.source in r["energy_source"]
 
 
 @pytest.mark.parametrize("board", [board_param("uno"), board_param("bluepill")])

@@ -28,7 +28,7 @@ CASES = {
     "multiclass": ("multiclass", {"multiclass": "ecoc"}),
     "gamma": ("gamma", {"gamma": math.inf}),
     "coef0": ("coef0", {"coef0": math.nan}),
-    "n_classes": ("n_classes", {"n_classes": vocab.SMO_MAX_CLASSES + 1}),
+    "n_classes": ("n_classes", {"n_classes": vocab.SMO_MAX_CLASSES_LIMIT + 1}),
     "max_iter": ("max_iter", {"max_iter": 0}),
     "max_passes": ("max_passes", {"max_passes": 0}),
     "solver_dcd_rbf": ("solver", {"solver": "dcd", "kernel": "rbf"}),

@@ -133,15 +133,18 @@ def run(args) -> int:
     except EngineUnavailable as exc:
         raise CLIError(str(exc)) from None
     wall = time.perf_counter() - t0
-    dist = fleet.distributions(devices)
+    cost = fleet.estimate_train_cost(devices, confirm)
+    dist = fleet.distributions(devices, (cost.column, "train_energy_mj_est") if cost else ())
     files = [table.write_csv(devices, out / "fleet.csv")]
     if confirm:
         files.append(table.write_csv(confirm, out / "confirm.csv"))
     command = " ".join(["microlearn fleet", f"--devices {cfg.devices}", f"--scenario {','.join(cfg.scenarios)}"]
                        + ([f"--confirm {args.confirm} --board {args.board}"] if args.confirm else []))
     md = out / "fleet.md"
-    md.write_text(fleet.markdown(dist, confirm, command, wall, done.computed, done.cached), encoding="utf-8")
-    (out / "fleet.json").write_text(json.dumps({"distributions": dist, "confirm": confirm}, indent=1))
+    md.write_text(fleet.markdown(dist, confirm, command, wall, done.computed, done.cached, cost), encoding="utf-8")
+    model = cost.to_dict() if cost else None
+    (out / "fleet.json").write_text(json.dumps({"distributions": dist, "confirm": confirm, "train_cost_model": model},
+                                               indent=1))
     files += [md, out / "fleet.json"]
     if not args.no_plots and dist["ok"]:
         fleet.plot(devices, out / "fleet.png")
@@ -150,7 +153,8 @@ def run(args) -> int:
     unconfirmed = [c for c in confirm if c["status"] != "ok"]
     disagree = [c for c in confirm if c["status"] == "ok" and not (c["agreement"] == 1.0 and c["same_events"])]
     if args.json:
-        print(json.dumps({"distributions": dist, "confirm": confirm, "wall_seconds": round(wall, 3),
+        print(json.dumps({"distributions": dist, "confirm": confirm, "train_cost_model": model,
+                          "wall_seconds": round(wall, 3),
                           "computed": done.computed, "cached": done.cached,
                           "files": [str(f) for f in files]}))
     else:
@@ -163,6 +167,11 @@ def run(args) -> int:
             print(f"confirmed on {args.board}: {len(confirm) - len(disagree) - len(unconfirmed)} of {len(confirm)} "
                   f"devices agree with the reference, {len(disagree)} disagree, {len(unconfirmed)} did not run"
                   + (f" ({unconfirmed[0]['status']}: {unconfirmed[0]['message']})" if unconfirmed else ""))
+        if cost:
+            q = dist["measures"][cost.column]
+            print(f"training {cost.unit} per device (estimated from {cost.devices} confirmed devices, leave-one-out "
+                  f"error median {100 * cost.loo_median:.1f}% / max {100 * cost.loo_max:.1f}%): p50 {q['p50']:,.0f}, "
+                  f"p95 {q['p95']:,.0f}")
         for f in files:
             print(f"wrote {f}")
     if failed or disagree or unconfirmed:

@@ -28,6 +28,10 @@ def register(sub):
     p.add_argument("--storage", default="float32", choices=["float32", "int16", "int8"])
     p.add_argument("--solver", choices=list(vocab.SOLVERS), help="default wss2 (dcd: linear kernel only)")
     p.add_argument("--multiclass", choices=["ovo", "ovr"], help="default ovo")
+    p.add_argument("--data-in", choices=list(vocab.DATA_IN),
+                   help="where the samples live (trainer): ram (default), flash (SRAM = alphas, gradients and "
+                        "buffers, no rows; flash = code + the rows table) or callback (the application reads "
+                        "each row; SRAM adds a two-row code buffer)")
     p.add_argument("--stack-reserve", type=int, help="bytes kept free for the stack (default: the board's)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     g = p.add_argument_group("self-learning loop (--learner; the same options as `microlearn loop`)")
@@ -50,17 +54,20 @@ def register(sub):
 
 
 OPTIONS = {"n_features": "--n-features", "capacity": "--capacity", "classes": "--classes", "n_classes": "--classes",
-           "stack_reserve_bytes": "--stack-reserve", "other_static_bytes": "--other-static",
+           "stack_reserve_bytes": "--stack-reserve", "data_in": "--data-in", "other_static_bytes": "--other-static",
            "holdout_every": "--holdout-every", "queue": "--queue", "trigger_window": "--trigger-window"}
 LEARNER_ONLY = ("holdout_every", "queue", "trigger_window", "store", "replace", "model", "persist", "other_static")
-TRAINER_ONLY = ("kernel", "solver", "multiclass")
+TRAINER_ONLY = ("kernel", "solver", "multiclass", "data_in")
 
 
 def _plan(args):
     """The trainer's or the learner's plan; options of the other one are a usage error."""
     if args.learner:
         wrong = [o for o in TRAINER_ONLY if getattr(args, o) not in (None, {"kernel": "linear", "solver": "wss2",
-                                                                            "multiclass": "ovo"}[o])]
+                                                                            "multiclass": "ovo", "data_in": "ram"}[o])]
+        if wrong == ["data_in"]:
+            raise CLIError("the self-learning loop keeps its samples in RAM (it adds them as they arrive): "
+                           "drop --data-in")
         if wrong:
             raise CLIError("the self-learning loop is linear, wss2, one-vs-one only: drop --" +
                            ", --".join(o.replace("_", "-") for o in wrong))
@@ -73,7 +80,7 @@ def _plan(args):
         raise CLIError("--" + ", --".join(o.replace("_", "-") for o in wrong) + " apply to --learner only")
     return plan(args.board, args.n_features, args.capacity, args.classes, kernel=args.kernel or "linear",
                 storage=args.storage, solver=args.solver or "wss2", multiclass=args.multiclass or "ovo",
-                stack_reserve_bytes=args.stack_reserve)
+                stack_reserve_bytes=args.stack_reserve, data_in=args.data_in or "ram")
 
 
 def run(args) -> int:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
+
 from microlearn.core import vocab
 from microlearn.core.progress import spinner
 from microlearn.data.datasets import read_csv, split
 from microlearn.trainer import reference as _solvers
 from microlearn.trainer.estimator import SMOClassifier
-from microlearn.trainer.runner import MAX_ROWS, train_and_report
+from microlearn.trainer.runner import MAX_ROWS, predict_cost, train_and_report
 
 from . import CheckFailed, CLIError, as_option
 
@@ -21,9 +23,17 @@ def register(sub):
                                    "ON the target (samples added one by one), evaluates there, and compares with "
                                    "the Python reference.")
     add_data_options(p)
+    p.add_argument("--data-in", default="ram", choices=list(vocab.DATA_IN),
+                   help="where the device holds the training rows: ram (default: streamed in, one add_sample per "
+                        "row), flash (compiled into the trainer as a const table: PROGMEM on AVR, .rodata on ARM; "
+                        "SRAM holds no rows) or callback (read through the application's mlrn_store_read_fn; here "
+                        "the driver's stand-in for an external EEPROM). The capacity is then the training rows")
     p.add_argument("--target", default="host", help="host or a board (see `microlearn boards`)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds before a hung run is killed")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--predict-cost", action="store_true",
+                   help="on a board: also measure one prediction (a second build and run): infer_cycles / "
+                        "infer_instructions, infer_seconds, infer_energy_mj")
     p.set_defaults(func=run)
 
 
@@ -67,7 +77,7 @@ def _gamma(text):
 # Python names of the estimator's parameters -> the options that set them (for messages)
 OPTIONS = {"C": "--C", "tol": "--tol", "alpha_tol": "--alpha-tol", "coef0": "--coef0", "gamma": "--gamma",
            "max_iter": "--max-iter", "max_passes": "--max-passes", "degree": "--degree", "random_state": "--seed",
-           "capacity": "--capacity", "test_size": "--test-size", "seed": "--seed", "timeout": "--timeout"}
+           "capacity": "--capacity", "data_in": "--data-in", "test_size": "--test-size", "seed": "--seed", "timeout": "--timeout"}
 
 
 MAX_TIMEOUT = 1e6   # seconds (11 days): subprocess timeouts overflow far above
@@ -114,7 +124,7 @@ def load_data(args):
     # Reading stops at the first row past what the device can take (a bigger --capacity cannot help):
     # the store's uint16 capacity for training rows, the driver's u16 count for test rows.
     why_train = f": the device stores at most {MAX_ROWS:,} training rows (uint16 capacity)"
-    classes = dict(max_classes=vocab.SMO_MAX_CLASSES,
+    classes = dict(max_classes=vocab.SMO_MAX_CLASSES_LIMIT,
                    classes_limit=" (the C trainer's MLRN_SMO_MAX_CLASSES in mlrn_smo.h)")
     if args.test:
         X, y, _ = read_csv(args.train_csv, args.label, max_rows=MAX_ROWS, rows_limit=why_train, **classes)
@@ -146,7 +156,13 @@ def run(args) -> int:
     try:
         with spinner("checking the options") as spin:   # then fitting, building for / running on the target
             rep = train_and_report(X_tr, y_tr, X_te, y_te, args.target, capacity=args.capacity,
-                                   timeout=args.timeout, on_step=spin.update, **params)
+                                   timeout=args.timeout, on_step=spin.update, data_in=args.data_in, **params)
+        if args.predict_cost and rep["target"] != "host" and rep["status"] in ("converged", "max_iter"):
+            est = rep["_estimator"]
+            with spinner(f"measuring one prediction on {rep['target']}"):
+                rep.update(predict_cost(est, args.capacity or len(X_tr), args.target, X_tr,
+                                        np.searchsorted(est.classes_, y_tr), X_te[0], timeout=args.timeout,
+                                        data_in=args.data_in))
     except ValueError as exc:
         raise CLIError(as_option(exc, OPTIONS)) from None
     rep = {k: v for k, v in rep.items() if not k.startswith("_")}
@@ -165,7 +181,8 @@ def run(args) -> int:
 def format_report(r: dict) -> str:
     lines = [f"trained on {r['target']}: {r['n_train']} samples x {r['n_features']} features, "
              f"{len(r['classes'])} classes, {r['kernel']} kernel, {r['solver']} solver"
-             + (f" ({r['loss']} loss)" if r.get("solver") == "dcd" else "") + f", {r['storage']} storage",
+             + (f" ({r['loss']} loss)" if r.get("solver") == "dcd" else "") + f", {r['storage']} storage"
+             + (f", samples in {r['data_in']}" if r.get("data_in", "ram") != "ram" else ""),
              f"  status {r['status']} after {r['iterations']} iterations (Python reference: {r['python_iterations']})",
              f"  accuracy on {r['n_test']} test rows: device {_pct(r['accuracy'])}, Python {_pct(r['python_accuracy'])}, "
              f"agreement {_pct(r['agreement'])}, max |alpha diff| {r['max_alpha_diff']}"]
@@ -182,8 +199,17 @@ def format_report(r: dict) -> str:
         kind = {"wall": "wall time", "exact": "exact at the board clock",
                 "estimate": f"estimate at the board clock, {per}"}.get(r["seconds_kind"], "")
         cost.append(f"{r['seconds']:.6g} s ({kind})")
+    if r.get("energy_mj") is not None:
+        cost.append(f"~{r['energy_mj']:.3g} mJ (estimate: datasheet run current x supply x time, docs/energy.md)")
     if cost:
         lines.append("  training: " + ", ".join(cost))
+    infer = [f"{r[k]:,} {u}" for k, u in (("infer_cycles", "cycles"), ("infer_instructions", "instructions"),
+                                          ("infer_cycles_est", "cycles (estimate)")) if r.get(k) is not None]
+    if infer:
+        infer.append(f"{r['infer_seconds']:.3g} s")
+        if r.get("infer_energy_mj") is not None:
+            infer.append(f"~{r['infer_energy_mj'] * 1000:.3g} uJ")
+        lines.append("  one prediction: " + ", ".join(infer))
     mem = [f"buffers {r['buffer_bytes']:,} B"]
     if r.get("flash_bytes") is not None:
         mem.append(f"flash {r['flash_bytes']:,} B")

@@ -59,7 +59,14 @@ KERNELS, KERNEL_MACROS = _ids("MLRN_KERNEL_", {"linear": "LINEAR", "rbf": "RBF",
 # mlrn_store.h MLRN_STORAGE_*: how samples are held; bytes per element (mlrn_store_elem_size); C type
 STORAGES, STORAGE_MACROS = _ids("MLRN_STORAGE_", {"float32": "F32", "int16": "I16", "int8": "I8"})
 ELEM_SIZE = {"float32": 4, "int16": 2, "int8": 1}
+# mlrn_mlp.h MLRN_MLP_*: the activation functions of exported MLPs (scikit-learn's names); int8 range
+MLP_ACTIVATIONS, MLP_ACTIVATION_MACROS = _ids("MLRN_MLP_", {"identity": "IDENTITY", "relu": "RELU", "tanh": "TANH",
+                                                            "logistic": "LOGISTIC"})
+MLP_Q8_MAX = 127              # MLRN_MLP_Q8_MAX: int8 weights and activations span [-127, 127]
 STORAGE_CTYPES = {"float32": "float", "int16": "int16_t", "int8": "int8_t"}
+# mlrn_store.h MLRN_STORE_IN_*: where a trainer's samples live (MLRN_STORE_SOURCE, a compile-time choice):
+# RAM (filled at run time), a read-only table in flash, or the application's read callback
+DATA_IN, DATA_IN_MACROS = _ids("MLRN_STORE_IN_", {"ram": "RAM", "flash": "FLASH", "callback": "CALLBACK"})
 # mlrn_smo.h MLRN_SMO_SOLVER_* and the multi-class schemes MLRN_SMO_OVO / MLRN_SMO_OVR
 SOLVERS, SOLVER_MACROS = _ids("MLRN_SMO_SOLVER_", {"wss2": "WSS2", "simplified": "SIMPLIFIED", "dcd": "DCD"})
 LINEAR_ONLY_SOLVERS = ("dcd",)   # the MLRN_SMO_PARAM_SOLVER rule: dcd needs the linear kernel
@@ -124,7 +131,9 @@ def smo_param_str(code: int) -> str:
 
 
 # ---- limits -----------------------------------------------------------------------------------------------
-SMO_MAX_CLASSES = 16          # MLRN_SMO_MAX_CLASSES (mlrn_smo.h): the trainer's vote array and class maps
+SMO_MAX_CLASSES = 16          # MLRN_SMO_MAX_CLASSES (mlrn_smo.h): its default (vote array, learner class maps)
+SMO_MAX_CLASSES_LIMIT = 64    # the most it may be raised to (mlrn_smo.h #error); generated trainers raise it
+SMO_OVO_MAX_CLASSES = 16      # one-vs-one beyond this is refused in Python (quadratic: n(n-1)/2 sub-problems)
 MAX_CLASSES = 255             # mlrn_store n_classes is a uint8 (class indices 0..254)
 MAX_FEATURES = 0xFFFF         # mlrn_store d: uint16
 MAX_CAPACITY = 0xFFFF         # mlrn_store capacity: uint16
@@ -171,9 +180,15 @@ def store_data_size(capacity: int, d: int, storage: str) -> int:
     return capacity * d * ELEM_SIZE[storage]
 
 
+def store_codes_size(d: int, storage: str) -> int:
+    """mlrn_store_codes_size: a callback store's buffer of two rows of codes (0 for float32)."""
+    return 0 if storage == "float32" else 2 * d * ELEM_SIZE[storage]
+
+
 def smo_work_floats(capacity: int, d: int, n_classes: int, storage: str, kernel: str = "linear",
-                    solver: str = "wss2", multiclass: str = "ovo") -> int:
-    """mlrn_smo_work_floats: floats of the trainer's work array, term by term as the C adds them."""
+                    solver: str = "wss2", multiclass: str = "ovo", data_in: str = "ram") -> int:
+    """mlrn_smo_work_floats: floats of the trainer's work array, term by term as the C adds them
+    (data_in: MLRN_STORE_SOURCE of the build; read-only stores have scratch rows for float32 too)."""
     linear, wss2, quant = kernel == "linear", solver == "wss2", storage != "float32"
     ns = n_sub(n_classes, multiclass)
     f = (1 if linear else n_rows(n_classes, multiclass)) * capacity    # alpha
@@ -188,14 +203,14 @@ def smo_work_floats(capacity: int, d: int, n_classes: int, storage: str, kernel:
     if wss2 and linear and quant:
         f += d + 1                                                      # wq
     f += ns                                                             # b
-    if quant:
+    if quant or data_in != "ram":
         f += 4 * d                                                      # scratch rows
     return f
 
 
-def smo_work_floats_linear(capacity: int, d: int, nsub: int, storage: str) -> int:
+def smo_work_floats_linear(capacity: int, d: int, nsub: int, storage: str, data_in: str = "ram") -> int:
     """MLRN_SMO_WORK_FLOATS_LINEAR: the constant-expression twin for a linear-kernel wss2 trainer."""
-    return capacity + nsub * d + nsub + (5 * d + 1 if storage != "float32" else 0)
+    return capacity + nsub * d + nsub + (5 * d + 1 if storage != "float32" else 4 * d if data_in != "ram" else 0)
 
 
 def learner_model_floats(d: int, n_classes: int) -> int:

@@ -6,9 +6,10 @@ RidgeClassifier, DecisionTreeClassifier, RandomForestClassifier, ExtraTreesClass
 GradientBoostingClassifier, HistGradientBoostingClassifier, GaussianNB; the regressors
 LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor, LinearSVR, SVR, NuSVR, DecisionTreeRegressor,
 RandomForestRegressor, ExtraTreesRegressor, GradientBoostingRegressor, HistGradientBoostingRegressor;
-KNeighborsClassifier, KNeighborsRegressor; the anomaly detectors IsolationForest and EllipticEnvelope
-(NAME_predict returns -1/+1); and a Pipeline of StandardScaler / MinMaxScaler / MaxAbsScaler / PCA followed by one
-of them. The header uses the shared runtime (microlearn.include_dir()).
+the neural networks MLPClassifier, MLPRegressor (float32 and int8); KNeighborsClassifier, KNeighborsRegressor;
+the anomaly detectors IsolationForest and EllipticEnvelope (NAME_predict returns -1/+1); and a Pipeline of
+StandardScaler / MinMaxScaler / MaxAbsScaler / PCA followed by one of them. The header uses the shared runtime
+(microlearn.include_dir()).
 """
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from .ensemble import (BOOSTED_CLASSIFIERS, BOOSTED_REGRESSORS, TREE_REGRESSORS,
 from .anomaly import ANOMALY_MODELS, lower_anomaly
 from .knn import KNN_MODELS, lower_knn
 from .linear import LINEAR_CLASSIFIERS, build_linear, linear_params, lower_linear
+from .mlp import MLP_MODELS, lower_mlp
 from .model import CModel
 from .nb import lower_gnb
 from .prep import (Prescale, Projection, UnsupportedModel, has_projection, pipeline_affine, split_pipeline,
@@ -26,9 +27,9 @@ SUPPORTED = (
     "ExtraTreesClassifier, GradientBoostingClassifier, HistGradientBoostingClassifier, GaussianNB; regressors: "
     "LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor, LinearSVR (and other plain linear regressors), "
     "SVR, NuSVR, DecisionTreeRegressor, RandomForestRegressor, ExtraTreesRegressor, GradientBoostingRegressor, "
-    "HistGradientBoostingRegressor, KNeighborsRegressor; KNeighborsClassifier (euclidean/manhattan/minkowski p=1,2); "
-    "anomaly detectors: IsolationForest, EllipticEnvelope; and Pipeline(StandardScaler|MinMaxScaler|MaxAbsScaler|"
-    "PCA..., <one of these>)"
+    "HistGradientBoostingRegressor, KNeighborsRegressor; MLPClassifier, MLPRegressor (float32 and int8); "
+    "KNeighborsClassifier (euclidean/manhattan/minkowski p=1,2); anomaly detectors: IsolationForest, "
+    "EllipticEnvelope; and Pipeline(StandardScaler|MinMaxScaler|MaxAbsScaler|PCA..., <one of these>)"
 )
 
 # SVC(probability=True): scikit-learn's predict_proba is libsvm's Platt scaling, and for more than two
@@ -56,6 +57,8 @@ def lower(estimator, name="model", dtype="float32", calib_X=None, **opts) -> CMo
         raise UnsupportedModel(PROBABILITY_REFUSED.format(cls=cls))
     if cls in KNN_MODELS + ANOMALY_MODELS or has_projection(pre):
         return lower_projected(pre, final, n_features, name, dtype, **opts)
+    if cls in MLP_MODELS and type(final).__module__.startswith("sklearn"):
+        return lower_mlp(final, prescale, name, dtype, calib_X, **opts)
     if dtype != "float32" and cls in FLOAT32_ONLY:
         raise UnsupportedModel(f"{cls}: only dtype='float32' (quantized regressors: linear models, trees, forests "
                                "and GradientBoostingRegressor; none yet for kernel regressors, histogram gradient "
@@ -114,6 +117,8 @@ def lower_projected(pre, final, n_features, name, dtype, **opts) -> CModel:
         return lower_anomaly(final, name, prescale, opts, proj=proj)
     if proj is None:
         return lower_final(final, prescale, name, **opts)
+    if cls in MLP_MODELS and mod.startswith("sklearn"):
+        return wrap_projection(lower_mlp(final, prescale, name, dtype, None, **opts), proj)
     linear = cls in LINEAR_CLASSIFIERS or cls in LINEAR_REGRESSORS
     if mod.startswith("sklearn") and linear and hasattr(final, "coef_"):
         A, b, _ = pipeline_affine(pre, n_features)

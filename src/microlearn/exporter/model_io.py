@@ -32,7 +32,10 @@ EXTRA_TRUSTED = ("sklearn.tree._tree.Tree", "microlearn.trainer.estimator.SMOCla
                  "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
                  "sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree",
                  "sklearn.metrics._dist_metrics.EuclideanDistance64",
-                 "sklearn.metrics._dist_metrics.ManhattanDistance64")
+                 "sklearn.metrics._dist_metrics.ManhattanDistance64",
+                 # a fitted MLPClassifier / MLPRegressor keeps its solver's state (plain arrays and floats)
+                 "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+                 "sklearn.neural_network._stochastic_optimizers.SGDOptimizer")
 
 PICKLE_RISK = ("loading a pickle or joblib file runs code from the file; convert the model once with "
                "microlearn.save_model(model, 'model.skops') where it was trained, or pass --trust-pickle "

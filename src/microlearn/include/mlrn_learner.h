@@ -31,19 +31,28 @@
 #include "mlrn_drift.h"
 
 /* MLRN_LEARNER_DDM (0/1): compile the DDM detector (mlrn_drift.h) into the learner. 0 (the default): the
- * window detector only; no DDM state, parameters or code, and p.drift == MLRN_DRIFT_DDM is refused by
- * mlrn_learner_init (MLRN_ERR_ARG). Why a macro: on a 2 KB / 32 KB part the detector's 22 bytes of state and
+ * window detector only; no DDM state, parameters or code: not even the params' `drift` byte (the detector is
+ * the window's; a build that sets p.drift without MLRN_LEARNER_DDM does not compile). Why a macro: on a 2 KB / 32 KB part the detector's 22 bytes of state and
  * its code (integer square root, its save_all section) do not fit next to a full loop, and a build should pay
  * only for the detector it runs. Define it before the first include (generated learner headers do, from
  * their configuration, and refuse a contradicting earlier definition). */
 #ifndef MLRN_LEARNER_DDM
 #define MLRN_LEARNER_DDM 0
 #endif
+/* The learner's detector: its params' `drift` with DDM compiled in, else the window detector (no field). */
+#if MLRN_LEARNER_DDM
+#define MLRN_LEARNER__DRIFT(l) ((l)->lp.drift)
+#else
+#define MLRN_LEARNER__DRIFT(l) MLRN_DRIFT_WINDOW
+#endif
 #include "mlrn_kernel.h"
 #include "mlrn_persist.h"
 #include "mlrn_rng.h"
 #include "mlrn_smo.h"
 #include "mlrn_store.h"
+#if MLRN_STORE_SOURCE != MLRN_STORE_IN_RAM
+#error "mlrn_learner.h: the self-learning loop adds samples as they arrive: it needs MLRN_STORE_SOURCE MLRN_STORE_IN_RAM (a trainer header with the samples in flash or behind a callback cannot share its translation unit)"
+#endif
 
 MLRN_FP_EXACT_BEGIN
 
@@ -75,8 +84,9 @@ typedef struct {
     uint16_t window;         /* sliding window of feedback outcomes (0: off), <= buffer given */
     uint8_t err_pct;         /* retrain when `window` rows since the last start hold errors*100 > err_pct*window */
     uint8_t drift_pct;       /* drift (MLRN_DRIFT_WINDOW): the last `window` outcomes hold errors*100 > drift_pct*window (0: off) */
-    uint8_t drift;           /* the drift detector: MLRN_DRIFT_WINDOW (drift_pct over the window) or MLRN_DRIFT_DDM */
 #if MLRN_LEARNER_DDM
+    uint8_t drift;           /* the drift detector: MLRN_DRIFT_WINDOW (drift_pct over the window) or MLRN_DRIFT_DDM;
+                              * only with MLRN_LEARNER_DDM (without it the detector is the window's: no byte) */
     uint8_t ddm_warn_k10;    /* DDM warning at p_min + k/10 s_min (25), drift at ddm_drift_k10/10 (40): 10 < warn <= drift */
     uint8_t ddm_drift_k10;
     uint16_t ddm_min_rows;   /* DDM judges after this many rows since the first model or the last drift (30, >= 1) */
@@ -131,8 +141,8 @@ static inline mlrn_learner_params mlrn_learner_default_params(void) {
     p.drift_pct = 40u;
     /* the window detector: DDM cost the HVAC closed loop comfort and does not fit the uno's full loop
        (docs/self-learning.md, "Which detector by default"); DDM is opt-in (MLRN_LEARNER_DDM, p.drift) */
-    p.drift = MLRN_DRIFT_WINDOW;
 #if MLRN_LEARNER_DDM
+    p.drift = MLRN_DRIFT_WINDOW;
     p.ddm_warn_k10 = (uint8_t)MLRN_DDM_WARN_K10;
     p.ddm_drift_k10 = (uint8_t)MLRN_DDM_DRIFT_K10;
     p.ddm_min_rows = (uint16_t)MLRN_DDM_MIN_ROWS;
@@ -175,8 +185,6 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
         p->drift > MLRN_DRIFT_DDM ||
         (p->drift == MLRN_DRIFT_DDM && (p->ddm_warn_k10 <= 10u || p->ddm_drift_k10 < p->ddm_warn_k10 ||
                                         p->ddm_min_rows == 0u)) ||
-#else
-        p->drift != MLRN_DRIFT_WINDOW ||   /* DDM not compiled in: see MLRN_LEARNER_DDM */
 #endif
         p->margin_pct > 100u || n_classes < 2 || n_classes > MLRN_SMO_MAX_CLASSES || p->window > win_cap ||
         (p->window && !win))
@@ -402,7 +410,7 @@ static inline void mlrn_learner__finish(mlrn_learner *l, mlrn_status st) {
 MLRN_LEARNER__COLD void mlrn_learner__drift(mlrn_learner *l) {
     uint16_t t, kt = 0, kh = 0;
 #if MLRN_LEARNER_DDM
-    if (l->lp.drift == MLRN_DRIFT_DDM) {   /* DDM: what arrived since the warning is the new concept */
+    if (MLRN_LEARNER__DRIFT(l) == MLRN_DRIFT_DDM) {   /* DDM: what arrived since the warning is the new concept */
         kt = l->warn_train; kh = l->warn_hold;
         mlrn_learner__ddm_restart(l);
     } else
@@ -463,12 +471,12 @@ MLRN_LEARNER__COLD void mlrn_learner__record(mlrn_learner *l, uint8_t wrong, uin
         l->win_err = (uint16_t)(l->win_err + wrong);
         l->win_pos = (uint16_t)((l->win_pos + 1u) % W);
         if (l->win_since < W) l->win_since++;
-        if (l->lp.drift == MLRN_DRIFT_WINDOW && l->lp.drift_pct && l->win_fill == W &&
+        if (MLRN_LEARNER__DRIFT(l) == MLRN_DRIFT_WINDOW && l->lp.drift_pct && l->win_fill == W &&
             (uint32_t)l->win_err * 100u > (uint32_t)l->lp.drift_pct * W)
             mlrn_learner__drift(l);
     }
 #if MLRN_LEARNER_DDM
-    if (l->lp.drift == MLRN_DRIFT_DDM && l->has_model) {   /* rows without a model tell nothing of one */
+    if (MLRN_LEARNER__DRIFT(l) == MLRN_DRIFT_DDM && l->has_model) {   /* rows without a model tell nothing of one */
         uint8_t was = l->ddm.warn;
         uint8_t level = mlrn_ddm_update(&l->ddm, wrong, l->lp.ddm_min_rows, l->lp.ddm_warn_k10, l->lp.ddm_drift_k10);
         if (level == MLRN_DDM_NONE) {
@@ -613,7 +621,7 @@ static inline uint32_t mlrn_learner__all_len(const mlrn_learner *l) {
     uint32_t row = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d + 1u;
     uint32_t n = 5u + MLRN_LEARNER__STATE_LEN + (uint32_t)(l->train.n + l->hold.n) * row + l->lp.window;
 #if MLRN_LEARNER_DDM
-    if (l->lp.drift == MLRN_DRIFT_DDM) n += MLRN_LEARNER__DDM_LEN;
+    if (MLRN_LEARNER__DRIFT(l) == MLRN_DRIFT_DDM) n += MLRN_LEARNER__DDM_LEN;
 #endif
     if (l->has_model) n += mlrn_learner__payload_len(l) - 5u;
     return n;
@@ -715,7 +723,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner_save_all(const mlrn_learner *l, cons
     if (s == MLRN_OK && l->hold.n) s = mlrn_learner__put_mem(&w, l->hold.labels, l->hold.n);
     if (s == MLRN_OK && l->lp.window) s = mlrn_learner__put_mem(&w, l->win, l->lp.window);
 #if MLRN_LEARNER_DDM
-    if (s == MLRN_OK && l->lp.drift == MLRN_DRIFT_DDM) {
+    if (s == MLRN_OK && MLRN_LEARNER__DRIFT(l) == MLRN_DRIFT_DDM) {
         s = mlrn_learner__put(&w, l->ddm.n, 2);
         if (s == MLRN_OK) s = mlrn_learner__put(&w, l->ddm.e, 2);
         if (s == MLRN_OK) s = mlrn_learner__put(&w, l->ddm.q_min, 4);
@@ -785,7 +793,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__scan(const mlrn_learner *l, mlrn_pe
                     if (s == MLRN_OK) s = mlrn_persist_read_chunk(r, hd->state, (uint16_t)MLRN_LEARNER__STATE_LEN);
                     if (s == MLRN_OK) hd->off = off;
 #if MLRN_LEARNER_DDM
-                    if (s == MLRN_OK && l->lp.drift == MLRN_DRIFT_DDM) {
+                    if (s == MLRN_OK && MLRN_LEARNER__DRIFT(l) == MLRN_DRIFT_DDM) {
                         if (len - r->pos >= MLRN_LEARNER__DDM_LEN) {
                             s = mlrn_persist_read_skip(r, len - r->pos - MLRN_LEARNER__DDM_LEN);
                             if (s == MLRN_OK) s = mlrn_persist_read_chunk(r, hd->ddm, (uint16_t)MLRN_LEARNER__DDM_LEN);
@@ -857,7 +865,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__check(const mlrn_learner *l, const 
     off += MLRN_LEARNER__STATE_LEN + W;
     off += ((uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d + 1u) * (uint32_t)(f[4] + f[5]);
 #if MLRN_LEARNER_DDM
-    if (l->lp.drift == MLRN_DRIFT_DDM) {   /* e <= n, a 0/1 flag, marks within the stores */
+    if (MLRN_LEARNER__DRIFT(l) == MLRN_DRIFT_DDM) {   /* e <= n, a 0/1 flag, marks within the stores */
         const uint8_t *g = hd->ddm;
         off += MLRN_LEARNER__DDM_LEN;
         if (mlrn_learner__rd16(&g[2]) > mlrn_learner__rd16(&g[0]) || g[12] > 1u || mlrn_learner__rd16(&g[13]) > f[4] ||
@@ -929,7 +937,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_
         if (s == MLRN_OK && hn) s = mlrn_learner__get_mem(r, l->hold.labels, hn);
         if (s == MLRN_OK && W) s = mlrn_learner__get_mem(r, l->win, W);
 #if MLRN_LEARNER_DDM
-        if (s == MLRN_OK && l->lp.drift == MLRN_DRIFT_DDM)
+        if (s == MLRN_OK && MLRN_LEARNER__DRIFT(l) == MLRN_DRIFT_DDM)
             s = mlrn_persist__read_held(r, hd->ddm, (uint16_t)MLRN_LEARNER__DDM_LEN);
 #endif
     }
@@ -962,7 +970,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_
         l->win_err = mlrn_learner__rd16(&v[16]); l->win_since = mlrn_learner__rd16(&v[18]);
         l->mistakes_since = mlrn_learner__rd16(&v[20]);
 #if MLRN_LEARNER_DDM
-        if (l->lp.drift == MLRN_DRIFT_DDM) {
+        if (MLRN_LEARNER__DRIFT(l) == MLRN_DRIFT_DDM) {
             const uint8_t *g = hd->ddm;
             l->ddm.n = mlrn_learner__rd16(&g[0]); l->ddm.e = mlrn_learner__rd16(&g[2]);
             l->ddm.q_min = mlrn_persist__rd32(&g[4]); l->ddm.s_min = mlrn_persist__rd32(&g[8]);

@@ -59,9 +59,24 @@ MLRN_FP_EXACT_BEGIN
 #define MLRN_SMO_SOLVERS 0x3u
 #endif
 #define MLRN_SMO_SOLVER_COMPILED(s) ((MLRN_SMO_SOLVERS >> (s)) & 1u)
+/* The loss of a parameter set: its `loss` field when dcd is compiled, hinge otherwise (the field exists only
+ * with dcd). */
+#if MLRN_SMO_SOLVER_COMPILED(2)
+#define MLRN_SMO__LOSS(p) ((p)->loss)
+#else
+#define MLRN_SMO__LOSS(p) MLRN_SMO_LOSS_HINGE
+#endif
 
+/* MLRN_SMO_MAX_CLASSES: the most classes a trainer takes (2..64): the size of the vote array on
+ * prediction's stack (one byte per class) and of the self-learning loop's class maps (3 bytes per class).
+ * 16 by default; a generated trainer header for more classes raises it to its class count. One-vs-rest keeps
+ * everything linear in the classes (n sub-problems); one-vs-one is quadratic (n (n - 1) / 2 sub-problems,
+ * 2,016 for 64 classes: uint16 counts), and the Python side refuses it beyond 16 classes. */
 #ifndef MLRN_SMO_MAX_CLASSES
-#define MLRN_SMO_MAX_CLASSES 16   /* size of the vote array on the stack */
+#define MLRN_SMO_MAX_CLASSES 16
+#endif
+#if MLRN_SMO_MAX_CLASSES < 2 || MLRN_SMO_MAX_CLASSES > 64
+#error "MLRN_SMO_MAX_CLASSES must be in 2..64"
 #endif
 #define MLRN_SMO_TAU 1e-12f       /* libsvm's floor for a non-positive curvature */
 #define MLRN_SMO_BIG 3.0e38f
@@ -83,7 +98,11 @@ typedef struct {
     uint16_t max_passes; /* simplified: sweeps without change before stopping */
     uint8_t solver;
     uint8_t multiclass;
-    uint8_t loss;        /* dcd: MLRN_SMO_LOSS_HINGE or MLRN_SMO_LOSS_SQUARED_HINGE (others: hinge only) */
+#if MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_DCD)
+    uint8_t loss;        /* dcd: MLRN_SMO_LOSS_HINGE or MLRN_SMO_LOSS_SQUARED_HINGE (others: hinge only). Only
+                          * when dcd is compiled (MLRN_SMO_SOLVERS): the other solvers are hinge-loss, and the
+                          * byte would cost every build two copies (mlrn_smo.p and the learner's params) */
+#endif
     mlrn_kernel_params kernel;
 } mlrn_smo_params;
 
@@ -134,16 +153,17 @@ static inline size_t mlrn_smo_work_floats(uint16_t capacity, uint16_t d, uint8_t
     if (linear) f += n_sub * d;                                               /* w */
     if (wss2 && linear && storage != MLRN_STORAGE_F32) f += d + 1u;          /* wq */
     f += n_sub;                                                               /* b */
-    if (storage != MLRN_STORAGE_F32) f += 4u * d;                             /* scratch rows */
+    if (storage != MLRN_STORAGE_F32 || MLRN_STORE_READ_ONLY) f += 4u * d;    /* scratch rows */
     return f;
 }
 
 /* The same for a linear-kernel wss2 trainer with NSUB sub-problems, as a constant expression
- * (static array sizes): alpha + w + b, and for quantised storage the scratch rows and wq.
+ * (static array sizes): alpha + w + b, and for quantised storage the scratch rows and wq (a read-only store,
+ * MLRN_STORE_SOURCE, has scratch rows for float32 too).
  * MLRN_SMO_N_SUB_OVO: mlrn_smo_n_sub(NC, MLRN_SMO_OVO) as a constant expression. */
 #define MLRN_SMO_N_SUB_OVO(NC) ((NC) <= 2 ? 1 : (NC) * ((NC) - 1) / 2)
 #define MLRN_SMO_WORK_FLOATS_LINEAR(CAP, D, NSUB, STORAGE) \
-    ((CAP) + (NSUB) * (D) + (NSUB) + ((STORAGE) != MLRN_STORAGE_F32 ? 5 * (D) + 1 : 0))
+    ((CAP) + (NSUB) * (D) + (NSUB) + ((STORAGE) != MLRN_STORAGE_F32 ? 5 * (D) + 1 : MLRN_STORE_READ_ONLY ? 4 * (D) : 0))
 
 static inline size_t mlrn_smo_buffer_size(uint16_t capacity, uint16_t d, uint8_t n_classes, uint8_t storage,
                                           const mlrn_smo_params *p) {
@@ -162,7 +182,9 @@ static inline mlrn_smo_params mlrn_smo_default_params(void) {
     p.max_passes = 10u;
     p.solver = MLRN_SMO_SOLVER_WSS2;
     p.multiclass = MLRN_SMO_OVO;
+#if MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_DCD)
     p.loss = MLRN_SMO_LOSS_HINGE;
+#endif
     p.kernel.type = MLRN_KERNEL_LINEAR;
     p.kernel.degree = 3u;
     p.kernel.gamma = 1.0f;
@@ -199,7 +221,7 @@ static inline mlrn_smo_params mlrn_smo_default_params(void) {
  * stay), mlrn_smo_check_params returns the first one that holds. */
 #define MLRN_SMO__PARAM_RULES(X, p, n_classes)                                                        \
     X(C, !((p)->C > 0.0f) || !mlrn_isfinite((p)->C)                                                   \
-             || ((p)->loss == MLRN_SMO_LOSS_SQUARED_HINGE && !mlrn_isfinite(0.5f / (p)->C)))              \
+             || (MLRN_SMO__LOSS(p) == MLRN_SMO_LOSS_SQUARED_HINGE && !mlrn_isfinite(0.5f / (p)->C)))              \
     X(TOL, !((p)->tol > 0.0f))                                                                        \
     X(ALPHA_TOL, !((p)->alpha_tol >= 0.0f))                                                           \
     X(KERNEL, (p)->kernel.type > MLRN_KERNEL_SIGMOID || !MLRN_KERNEL_COMPILED((p)->kernel.type))      \
@@ -211,8 +233,8 @@ static inline mlrn_smo_params mlrn_smo_default_params(void) {
     X(N_CLASSES, (n_classes) > MLRN_SMO_MAX_CLASSES)                                                  \
     X(MAX_ITER, (p)->max_iter == 0u)                                                                  \
     X(MAX_PASSES, (p)->solver == MLRN_SMO_SOLVER_SIMPLIFIED && (p)->max_passes == 0u)                 \
-    X(LOSS, (p)->loss > MLRN_SMO_LOSS_SQUARED_HINGE                                                   \
-                || ((p)->loss != MLRN_SMO_LOSS_HINGE && (p)->solver != MLRN_SMO_SOLVER_DCD))
+    X(LOSS, MLRN_SMO__LOSS(p) > MLRN_SMO_LOSS_SQUARED_HINGE                                           \
+                || (MLRN_SMO__LOSS(p) != MLRN_SMO_LOSS_HINGE && (p)->solver != MLRN_SMO_SOLVER_DCD))
 #define MLRN_SMO__ANY_RULE(NAME, refused) || (refused)
 #define MLRN_SMO__FIRST_RULE(NAME, refused) if (refused) return MLRN_SMO_PARAM_##NAME;
 
@@ -287,7 +309,7 @@ static inline mlrn_status mlrn_smo_init(mlrn_smo *s, const mlrn_smo_params *p, m
         s->wq = cur;
         cur += store->d + 1u;
     }
-    s->scratch = store->storage != MLRN_STORAGE_F32 ? cur : 0;
+    s->scratch = store->storage != MLRN_STORAGE_F32 || MLRN_STORE_READ_ONLY ? cur : 0;
     s->phase = 0;
     s->n_model = 0;
     s->total_iter = 0;
@@ -325,7 +347,7 @@ static inline int16_t mlrn_smo__coef_row(const mlrn_smo *s, uint16_t sub, uint8_
  * problems keep one row, reused by every sub-problem. */
 MLRN_HOT float *mlrn_smo__alpha(const mlrn_smo *s, uint16_t t) {
     if (s->one_row) return &s->alpha[t];
-    return &s->alpha[(size_t)mlrn_smo__coef_row(s, s->sub, s->cur_p, s->cur_q, s->store->labels[t]) * s->store->capacity + t];
+    return &s->alpha[(size_t)mlrn_smo__coef_row(s, s->sub, s->cur_p, s->cur_q, mlrn_store_label(s->store, t)) * s->store->capacity + t];
 }
 
 static inline void mlrn_smo__pair(const mlrn_smo *s, uint16_t sub, uint8_t *p, uint8_t *q) {
@@ -364,12 +386,13 @@ static inline float mlrn_smo__wx_codes(const mlrn_smo *s, uint16_t t) {
     uint16_t k, d = s->store->d;
     float acc = 0.0f;
     size_t base = (size_t)t * d;
+    (void)base;   /* a callback store reads into its code buffer instead */
     if (s->store->storage == MLRN_STORAGE_I16) {
-        const int16_t *q = (const int16_t *)s->store->data + base;
-        for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)q[k];
+        const int16_t *q = MLRN_STORE_CODES16(s->store, t, base, 0);
+        for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)MLRN_STORE_Q16(&q[k]);
     } else {
-        const int8_t *q = (const int8_t *)s->store->data + base;
-        for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)q[k];
+        const int8_t *q = MLRN_STORE_CODES8(s->store, t, base, 0);
+        for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)MLRN_STORE_Q8(&q[k]);
     }
     return acc + s->wq[d];
 }
@@ -385,17 +408,17 @@ MLRN_HOT float mlrn__sqdist_q(const mlrn_smo *s, uint16_t i, uint16_t t) {
     uint16_t k, d = s->store->d;
     float acc = 0.0f, u;
     if (s->store->storage == MLRN_STORAGE_I16) {
-        const int16_t *qi = (const int16_t *)s->store->data + (size_t)i * d, *qt = (const int16_t *)s->store->data + (size_t)t * d;
+        const int16_t *qi = MLRN_STORE_CODES16(s->store, i, (size_t)i * d, 0), *qt = MLRN_STORE_CODES16(s->store, t, (size_t)t * d, 1);
         for (k = 0; k < d; k++) {
             /* in float, not int: int is 16 bits on AVR, where an int16 difference can overflow; both
              * codes and their difference (|d| <= 65535 < 2^24) are exact in float32: same bits */
-            u = ((float)qi[k] - (float)qt[k]) * mlrn_flash_f32(&s->store->scale[k]);
+            u = ((float)MLRN_STORE_Q16(&qi[k]) - (float)MLRN_STORE_Q16(&qt[k])) * mlrn_flash_f32(&s->store->scale[k]);
             acc = acc + u * u;
         }
     } else {
-        const int8_t *qi = (const int8_t *)s->store->data + (size_t)i * d, *qt = (const int8_t *)s->store->data + (size_t)t * d;
+        const int8_t *qi = MLRN_STORE_CODES8(s->store, i, (size_t)i * d, 0), *qt = MLRN_STORE_CODES8(s->store, t, (size_t)t * d, 1);
         for (k = 0; k < d; k++) {
-            u = (float)(qi[k] - qt[k]) * mlrn_flash_f32(&s->store->scale[k]);
+            u = (float)(MLRN_STORE_Q8(&qi[k]) - MLRN_STORE_Q8(&qt[k])) * mlrn_flash_f32(&s->store->scale[k]);
             acc = acc + u * u;
         }
     }
@@ -419,7 +442,7 @@ static inline float mlrn_smo__f_train(const mlrn_smo *s, const float *x) {
         return mlrn_kernel_dot(s->w + (size_t)s->sub * s->store->d, x, s->store->d) + s->b[s->sub];
     acc = 0.0f;
     for (t = 0; t < s->store->n; t++) {
-        int8_t yt = mlrn__y(s, s->store->labels[t]);
+        int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
         float a;
         if (!yt) continue;
         a = *mlrn_smo__alpha(s, t);
@@ -486,13 +509,13 @@ static inline void mlrn_smo__dcd_new_pass(mlrn_smo *s) {
  * nothing shrunk, then the first pass's order (max_iter >= 1, so a pass always runs). */
 static inline void mlrn_smo__dcd_start(mlrn_smo *s) {
     uint16_t t, k = 0;
-    int l2 = s->p.loss == MLRN_SMO_LOSS_SQUARED_HINGE;
+    int l2 = MLRN_SMO__LOSS(&s->p) == MLRN_SMO_LOSS_SQUARED_HINGE;
     float dii = l2 ? 0.5f / s->p.C : 0.0f, *qd = mlrn_smo__qd(s), *st = mlrn_smo__dcd_state(s);
     uint8_t *perm = mlrn_smo__perm(s);
     for (t = 0; t < s->store->n; t++) {
         const float *xt;
         float q;
-        if (!mlrn__y(s, s->store->labels[t])) continue;
+        if (!mlrn__y(s, mlrn_store_label(s->store, t))) continue;
         mlrn_smo__perm_set(perm, k++, t);
         xt = mlrn__row(s, t, 0);
         q = mlrn_kernel_dot(xt, xt, s->store->d) + MLRN_SMO_DCD_BIAS * MLRN_SMO_DCD_BIAS;
@@ -512,7 +535,7 @@ static inline void mlrn_smo__dcd_start(mlrn_smo *s) {
 static inline uint32_t mlrn_smo__dcd_visits(mlrn_smo *s, uint32_t budget) {
     float *st = mlrn_smo__dcd_state(s);
     uint16_t k, d = s->store->d, pos = s->pos, active = (uint16_t)st[MLRN_SMO__DCD_ACTIVE];
-    int hinge = s->p.loss == MLRN_SMO_LOSS_HINGE;
+    int hinge = MLRN_SMO__LOSS(&s->p) == MLRN_SMO_LOSS_HINGE;
     float *w = s->w + (size_t)s->sub * d, *b = s->b + s->sub, *qd = mlrn_smo__qd(s);
     uint8_t *perm = mlrn_smo__perm(s);
     float C = s->p.C, dii = st[MLRN_SMO__DCD_DIAG], max_old = st[MLRN_SMO__DCD_PG_MAX_OLD];
@@ -521,7 +544,7 @@ static inline uint32_t mlrn_smo__dcd_visits(mlrn_smo *s, uint32_t budget) {
     uint32_t n = 0;
     for (; n < budget && pos < active; n++) {
         uint16_t t = mlrn_smo__perm_get(perm, pos);
-        int8_t yt = mlrn__y(s, s->store->labels[t]);
+        int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
         float *a_p = mlrn_smo__alpha(s, t);
         const float *xt = mlrn__row(s, t, 0);   /* dequantised once: the dot product and the update share it */
         float a = *a_p, f = mlrn_kernel_dot(w, xt, d) + *b * MLRN_SMO_DCD_BIAS, g, pg = 0.0f;
@@ -583,7 +606,7 @@ static inline mlrn_status mlrn_smo__start_sub(mlrn_smo *s) {
     s->ovr_sub = (uint8_t)(s->p.multiclass == MLRN_SMO_OVR && s->n_sub > 1);
     s->one_row = (uint8_t)(s->p.kernel.type == MLRN_KERNEL_LINEAR || s->n_sub == 1);
     for (t = 0; t < s->store->n; t++) {
-        int8_t yt = mlrn__y(s, s->store->labels[t]);
+        int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
         if (!yt) continue;
         if (yt > 0) npos++; else nneg++;
         *mlrn_smo__alpha(s, t) = 0.0f;
@@ -637,7 +660,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
 
     /* i = argmax over I_up of -y_t G_t */
     for (t = 0; t < n; t++) {
-        int8_t yt = mlrn__y(s, s->store->labels[t]);
+        int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
         float a, g, v;
         if (!yt) continue;
         a = *mlrn_smo__alpha(s, t);
@@ -651,7 +674,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
 
     /* j = argmin over I_low with -y_t G_t < gmax of -(gmax + y_t G_t)^2 / quad_it */
     for (t = 0; t < n; t++) {
-        int8_t yt = mlrn__y(s, s->store->labels[t]);
+        int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
         float a, g, v, bd;
         if (!yt) continue;
         a = *mlrn_smo__alpha(s, t);
@@ -671,8 +694,8 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     if (j < 0 || gmax - gmin < s->p.tol) return 1;
 
     /* analytic update of the pair, clipped to the box (libsvm's order of cases) */
-    yi = mlrn__y(s, s->store->labels[i]);
-    yj = mlrn__y(s, s->store->labels[j]);
+    yi = mlrn__y(s, mlrn_store_label(s->store, (uint16_t)i));
+    yj = mlrn__y(s, mlrn_store_label(s->store, (uint16_t)j));
     ai_p = mlrn_smo__alpha(s, (uint16_t)i);
     aj_p = mlrn_smo__alpha(s, (uint16_t)j);
     old_ai = ai = *ai_p;
@@ -704,7 +727,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
         if (s->wq) mlrn_smo__refresh_wq(s);
     } else {
         for (t = 0; t < n; t++) {
-            int8_t yt = mlrn__y(s, s->store->labels[t]);
+            int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
             const float *xt;
             float dg;
             if (!yt) continue;
@@ -721,7 +744,7 @@ static inline void mlrn_smo__wss2_bias(mlrn_smo *s) {
     uint16_t t, nfree = 0;
     float C = s->p.C, ub = MLRN_SMO_BIG, lb = -MLRN_SMO_BIG, sum_free = 0.0f, rho;
     for (t = 0; t < s->store->n; t++) {
-        int8_t yt = mlrn__y(s, s->store->labels[t]);
+        int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
         float a, g, yg;
         if (!yt) continue;
         a = *mlrn_smo__alpha(s, t);
@@ -747,7 +770,7 @@ static inline uint16_t mlrn_smo__member(const mlrn_smo *s, uint16_t k) {
     uint16_t t;
     if (s->m == s->store->n) return k;
     for (t = 0; t < s->store->n; t++)
-        if (mlrn__y(s, s->store->labels[t])) {
+        if (mlrn__y(s, mlrn_store_label(s->store, t))) {
             if (k == 0) return t;
             k--;
         }
@@ -768,7 +791,7 @@ static inline int mlrn_smo__simplified_visit(mlrn_smo *s, uint16_t i, int8_t yi)
     pj = (uint16_t)(mlrn_rng_next(&s->rng) % (uint32_t)(s->m - 1u));
     if (pj >= s->mpos) pj++;
     j = mlrn_smo__member(s, pj);
-    yj = mlrn__y(s, s->store->labels[j]);
+    yj = mlrn__y(s, mlrn_store_label(s->store, (uint16_t)j));
     aj_p = mlrn_smo__alpha(s, j);
     aj = *aj_p;
     xj = mlrn__row(s, j, 1);
@@ -815,7 +838,7 @@ static inline void mlrn_smo__finish_sub(mlrn_smo *s) {
     if (MLRN_SMO_SOLVER_COMPILED(MLRN_SMO_SOLVER_WSS2) && s->p.solver == MLRN_SMO_SOLVER_WSS2) mlrn_smo__wss2_bias(s);
     if (s->p.kernel.type != MLRN_KERNEL_LINEAR)
         for (t = 0; t < s->store->n; t++)
-            if (mlrn__y(s, s->store->labels[t]) < 0) {
+            if (mlrn__y(s, mlrn_store_label(s->store, t)) < 0) {
                 float *a = mlrn_smo__alpha(s, t);
                 *a = -*a;
             }
@@ -845,7 +868,12 @@ static inline mlrn_status mlrn_smo_train_begin(mlrn_smo *s) {
     s->status = MLRN_OK;
     s->n_model = s->store->n;
     s->rng = mlrn_rng_seed(s->p.seed);
+    mlrn_store_clear_status(s->store);
     st = mlrn_smo__start_sub(s);
+    if (st == MLRN_OK || st == MLRN_ERR_ONE_CLASS) {   /* a failed read may have made a class look absent */
+        mlrn_status io = mlrn_store_status(s->store);
+        if (io != MLRN_OK) st = io;
+    }
     if (st != MLRN_OK) s->phase = 0;
     return st;
 }
@@ -880,12 +908,16 @@ static inline mlrn_status mlrn_smo_train_step(mlrn_smo *s, uint32_t max_units) {
             else if (s->iter >= s->p.max_iter) { s->status = MLRN_MAX_ITER; done = 1; }
         } else {
             uint16_t i = s->pos++;
-            int8_t yi = mlrn__y(s, s->store->labels[i]);
+            int8_t yi = mlrn__y(s, mlrn_store_label(s->store, (uint16_t)i));
             if (yi) {
                 if (mlrn_smo__simplified_visit(s, i, yi)) s->changed++;
                 s->mpos++;
                 units++;
             }
+        }
+        if (MLRN_STORE_READ_ONLY && mlrn_store_status(s->store) != MLRN_OK) {   /* a callback read failed */
+            s->phase = 0;
+            return mlrn_store_status(s->store);
         }
         if (done) {
             mlrn_status st;
@@ -893,6 +925,7 @@ static inline mlrn_status mlrn_smo_train_step(mlrn_smo *s, uint32_t max_units) {
             if (!mlrn_smo__sub_finite(s)) { s->phase = 0; return MLRN_ERR_NAN; }
             if (++s->sub >= s->n_sub) { s->phase = 2; return s->status; }
             st = mlrn_smo__start_sub(s);
+            if (mlrn_store_status(s->store) != MLRN_OK) st = mlrn_store_status(s->store);
             if (st != MLRN_OK) { s->phase = 0; return st; }
         }
     }
@@ -919,7 +952,7 @@ static inline float mlrn_smo_decision_sub(const mlrn_smo *s, uint16_t sub, const
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR) return mlrn_kernel_dot(s->w + (size_t)sub * d, x, d) + s->b[sub];
     mlrn_smo__pair(s, sub, &p, &q);
     for (t = 0; t < s->n_model; t++) {
-        int16_t row = mlrn_smo__coef_row(s, sub, p, q, s->store->labels[t]);
+        int16_t row = mlrn_smo__coef_row(s, sub, p, q, mlrn_store_label(s->store, t));
         float c;
         if (row < 0) continue;
         c = s->alpha[(size_t)row * s->store->capacity + t];
@@ -936,11 +969,16 @@ static inline mlrn_status mlrn_smo_decision_function(const mlrn_smo *s, const fl
     for (k = 0; k < s->store->d; k++)
         if (!mlrn_isfinite(x[k])) return MLRN_ERR_NAN;
     for (k = 0; k < s->n_sub; k++) out[k] = mlrn_smo_decision_sub(s, k, x);
-    return MLRN_OK;
+    return mlrn_store_status(s->store);   /* a callback store's failed read (kernel models read samples) */
 }
 
-/* Class index, or a negative status. */
-static inline int32_t mlrn_smo_predict(const mlrn_smo *s, const float *x) {
+/* Class index, or a negative status. (With a callback store this is mlrn_smo__predict, wrapped below.) */
+#if MLRN_STORE_SOURCE == MLRN_STORE_IN_CALLBACK
+#define MLRN_SMO__PREDICT mlrn_smo__predict
+#else
+#define MLRN_SMO__PREDICT mlrn_smo_predict
+#endif
+static inline int32_t MLRN_SMO__PREDICT(const mlrn_smo *s, const float *x) {
     uint16_t k, sub;
     uint8_t votes[MLRN_SMO_MAX_CLASSES], p, q, nc, best;
     if (!s || !x) return MLRN_ERR_ARG;
@@ -970,6 +1008,17 @@ static inline int32_t mlrn_smo_predict(const mlrn_smo *s, const float *x) {
     return best;
 }
 
+#if MLRN_STORE_SOURCE == MLRN_STORE_IN_CALLBACK
+/* A callback store: kernel models read their samples, and a failed read gives its status. */
+static inline int32_t mlrn_smo_predict(const mlrn_smo *s, const float *x) {
+    int32_t c;
+    if (s && s->store) mlrn_store_clear_status(s->store);
+    c = mlrn_smo__predict(s, x);
+    if (c >= 0 && mlrn_store_status(s->store) != MLRN_OK) return mlrn_store_status(s->store);
+    return c;
+}
+#endif
+
 /* Accuracy on n rows (X row-major, n x d): *correct receives the count of right predictions. */
 static inline mlrn_status mlrn_smo_eval(const mlrn_smo *s, const float *X, const uint8_t *y, uint16_t n,
                                         uint16_t *correct) {
@@ -995,6 +1044,7 @@ static inline int32_t mlrn_smo_compact(mlrn_smo *s) {
     if (!s) return MLRN_ERR_ARG;
     if (s->phase != 2) return MLRN_ERR_UNTRAINED;
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR) return 0;
+    if (MLRN_STORE_READ_ONLY) return MLRN_ERR_ARG;   /* a flash or callback store is not rewritten */
     rows = mlrn_smo_n_rows(s->store->n_classes, s->p.multiclass);
     cap = s->store->capacity;
     esz = mlrn_store_elem_size(s->store->storage) * s->store->d;

@@ -187,8 +187,9 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None, init=None) -
         f"    p.window = {cfg.trigger_window}u;",
         f"    p.err_pct = {cfg.err_pct}u;",
         f"    p.drift_pct = {cfg.drift_pct}u;",
-        f"    p.drift = {vocab.DRIFT_DETECTOR_MACROS[cfg.drift]};",
-        *([f"    p.ddm_min_rows = {cfg.ddm_min_rows}u;",
+        # p.drift exists only with MLRN_LEARNER_DDM (learner_macros): a window-detector build has no such byte
+        *([f"    p.drift = {vocab.DRIFT_DETECTOR_MACROS[cfg.drift]};",
+           f"    p.ddm_min_rows = {cfg.ddm_min_rows}u;",
            f"    p.ddm_warn_k10 = {cfg.ddm_warn_k10}u;",
            f"    p.ddm_drift_k10 = {cfg.ddm_drift_k10}u;"] if cfg.drift == "ddm" else []),
         f"    p.margin_pct = {cfg.margin_pct}u;",

@@ -71,6 +71,7 @@ class RefLearner:
         self.event = EV_NONE
         self.last = {}
         self.train_iters: list[int] = []
+        self.train_sizes: list[int] = []   # training rows of each training begun (cost models: sweep/train_cost.py)
 
     def set_model(self, W, b, cmap) -> None:
         """mlrn_learner_set_model: start from a model trained elsewhere (W: one row per one-vs-one pair of
@@ -242,6 +243,7 @@ class RefLearner:
         lab = np.array([inv[v] for v in labels], np.int64)
         try:
             q = {} if self.cfg.storage == "float32" else dict(scale=self.cfg.scale, offset=self.cfg.offset)
+            self.train_sizes.append(len(self.train_x))
             subs = _solvers.train(self.cfg.params, np.vstack(self.train_x), lab, len(present), **q)
             W = np.vstack([s.w for s in subs]).astype(np.float32)
             b = np.array([s.b for s in subs], np.float32)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from microlearn.boards import power
 from microlearn.core import vocab
 from microlearn.core.paths import include_dir
 from microlearn.core.store import affine_from_range
@@ -24,6 +25,14 @@ from .simulate import MAX_STREAM_ROWS, fit_static, load_stream, report, run_refe
 
 HOST_BUFFER_LIMIT = 1 << 30   # static buffers of a host build (as trainer.runner.HOST_BUFFER_LIMIT)
 MAX_TIMEOUT = 1e6             # seconds (11 days): subprocess timeouts overflow far above
+
+
+def _cpi_est(res) -> float | None:
+    x = res.extra or {}
+    if x.get("cycles_est_total") and x.get("total_instructions"):
+        return x["cycles_est_total"] / x["total_instructions"]
+    est = getattr(res, "cycles_est", None)
+    return est.nominal / res.instructions if est is not None and res.instructions else None
 
 
 def _training_cost(res, measure: str) -> dict:
@@ -125,6 +134,11 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
             out[f"train_{measure}"] = cost["train"]
             out["train_marked_calls"] = cost["train_marked_calls"]
             out["marker_overhead"] = cost["marker_overhead"]
+        # qemu boards: estimated cycles per instruction of the whole program (targets/cycle_model.py applied
+        # to everything it executed), which the loop's and the training's instruction counts are scaled by
+        cpi = _cpi_est(res)
+        out["cpi_est"] = cpi
+        out["cycles_est"] = round(out["instructions"] * cpi) if cpi and out.get("instructions") else None
         if len(out["predictions"]) != len(X):
             raise RunError(f"{tgt.name}: the device answered {len(out['predictions'])} of {len(X)} rows",
                            res.output)
@@ -216,7 +230,8 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         "seconds_kind": dev["seconds_kind"], "flash_bytes": dev["flash_bytes"],
         "static_ram_bytes": dev["static_ram_bytes"], "stack_bytes": dev["stack_bytes"],
         "sram_bytes": dev["sram_bytes"], "buffer_bytes": sum(lc.buffer_bytes(cfg).values()),
-        "budget": cfg.budget, "train_iterations": ref["learner"].train_iters,
+        "budget": cfg.budget, "train_iterations": ref["learner"].train_iters, "cycles_est": dev.get("cycles_est"),
+        "cpi_est": dev.get("cpi_est"),
     })
     if "clock_hz" in dev:
         rep["clock_hz"] = dev["clock_hz"]
@@ -254,4 +269,25 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
                 rep["train_cycles_per_retrain"] = cyc / max(len(rep["retrains"]), 1)
             rep["timer_overhead_cycles"] = timed["counters"].get("timer_overhead_cycles")
             rep["timed_run_cycles"] = timed["cycles"]
+    rep.update(_energy(rep, len(X)))
     return rep
+
+
+def _energy(rep: dict, rows: int) -> dict:
+    """Energy estimates (boards/power.py: datasheet run current x supply x time) of the whole run and of the
+    training calls. The training time: exact cycles on AVR; on the qemu boards the training instructions x
+    the whole program's estimated cycles per instruction (the plugin's cycle model covers the whole run, not
+    the marked regions)."""
+    board, clock = rep.get("target"), rep.get("clock_hz")
+    if not clock:
+        return {}
+    train_s = None
+    if rep.get("train_cycles") is not None:
+        train_s = rep["train_cycles"] / clock
+    elif rep.get("train_instructions") is not None and rep.get("cpi_est"):
+        train_s = rep["train_instructions"] * rep["cpi_est"] / clock
+    whole_s = rep["cycles_est"] / clock if rep.get("cycles_est") else rep.get("seconds")
+    # a row's predict + feedback + store work: the run without its trainings, per row
+    row_s = (whole_s - train_s) / rows if whole_s is not None and train_s is not None and rows else None
+    return {"energy_mj": power.energy_mj(board, whole_s), "train_energy_mj": power.energy_mj(board, train_s),
+            "row_seconds": row_s, "row_energy_mj": power.energy_mj(board, row_s), **power.energy_note(board)}

@@ -201,7 +201,8 @@ def report(cfg, X, yv, drift, ref, *, window=100, static_rows=None, baselines=Tr
         "predictions": [int(v) for v in preds],
     }
     if lr is not None:
-        out.update({"mistakes": lr.n_mistakes, "dropped": lr.n_dropped, "train_iterations": lr.train_iters})
+        out.update({"mistakes": lr.n_mistakes, "dropped": lr.n_dropped, "train_iterations": lr.train_iters,
+                    "train_sizes": lr.train_sizes[:len(lr.train_iters)]})
     if plot:
         plot_windows(out, plot)
         out["plot"] = str(plot)

@@ -107,10 +107,12 @@ def run(tasks: list[dict], fn: Callable[[dict], dict], keys: list[str], *, cache
         fresh: bool = False, scheduler: str | None = None, workers: int | None = None, label: str = "sweep",
         describe: Callable[[dict], str] | None = None, on_start: Callable[[Outcome], None] | None = None,
         cacheable: Callable[[dict], bool] | None = None, cluster: Cluster | None = None,
-        unit: str = "tasks") -> Outcome:
+        unit: str = "tasks", shared: dict | None = None) -> Outcome:
     """Run fn(task) for every task whose key is not cached (all of them with fresh=True) and return every
     task's record by key. on_start(outcome) is called once the cluster is up (outcome.dashboard set).
-    cluster: a Cluster to use (and leave open); by default one is started for this run and closed after."""
+    cluster: a Cluster to use (and leave open); by default one is started for this run and closed after.
+    shared: data every task may need (a spec's own datasets): scattered to every worker once and passed as
+    fn(task, shared); the cache keeps only the task."""
     if len(set(keys)) != len(keys):
         raise ValueError("two tasks share a key")
     keep = cacheable or (lambda rec: rec.get("status") not in TRANSIENT)
@@ -141,7 +143,9 @@ def run(tasks: list[dict], fn: Callable[[dict], dict], keys: list[str], *, cache
             # pure=False: a key names a configuration, not a Python value; the key is ours so the
             # dashboard and a second client see the same task.
             task_of = dict(pending)
-            futures = {client.submit(fn, task, key=f"microlearn-{key}", pure=False, retries=0): key
+            # broadcast: a task rescheduled after a worker died finds the data on the worker it lands on
+            extra = (client.scatter(shared, broadcast=True, hash=False),) if shared else ()
+            futures = {client.submit(fn, task, *extra, key=f"microlearn-{key}", pure=False, retries=0): key
                        for key, task in pending}
             for fut in distributed.as_completed(list(futures), loop=client.loop):
                 key = futures[fut]

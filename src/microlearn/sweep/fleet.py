@@ -14,12 +14,15 @@ import numpy as np
 
 from microlearn.learner.simulate import simulate
 
+from microlearn.boards import power
+
+from . import train_cost
 from .keys import fingerprint, task_key
 from .tasks import event_counts, learner_options, run_task, runtime_mismatch, stream_for
 
 MAX_DEVICES = 1_000_000
 DEVICE_MEASURES = ("accuracy", "final_accuracy", "retrains", "accepted", "rollbacks", "failed", "mistakes",
-                   "dropped", "train_iterations")
+                   "dropped", "train_iterations", "train_rows", "train_work")
 
 
 @dataclass
@@ -43,7 +46,9 @@ def batches(cfg: FleetConfig) -> list[dict]:
     out = []
     for start in range(0, cfg.devices, cfg.batch):
         ids = list(range(start, min(cfg.devices, start + cfg.batch)))
-        out.append({"kind": "fleet", "devices": [[i, cfg.device_params(i)] for i in ids], "runtime": fingerprint()})
+        # the measures are part of the key: a batch cached before a measure existed is computed again
+        out.append({"kind": "fleet", "devices": [[i, cfg.device_params(i)] for i in ids], "runtime": fingerprint(),
+                    "measures": list(DEVICE_MEASURES)})
     return out
 
 
@@ -57,7 +62,12 @@ def run_device(i: int, p: dict) -> dict:
     rec = {"device": i, "scenario": p["scenario"], "stream_seed": p["stream_seed"]}
     try:
         X, y, drift = stream_for(p)
-        r = event_counts(simulate((X, y, drift), window=p["window"], baselines=False, **learner_options(p)))
+        raw = simulate((X, y, drift), window=p["window"], baselines=False, **learner_options(p))
+        r = event_counts(raw)
+        # what a training costs grows with its rows and its iterations x rows (train_cost.py fits it)
+        iters, sizes = raw.get("train_iterations") or [], raw.get("train_sizes") or []
+        r["train_rows"] = int(sum(sizes))
+        r["train_work"] = int(sum(n * t for n, t in zip(sizes, iters)))
         rec.update({k: r.get(k) for k in DEVICE_MEASURES}, status="ok")
     except (ValueError, ArithmeticError, MemoryError) as exc:
         rec.update(status="error", message=(str(exc).splitlines() or [""])[0][:300])
@@ -112,8 +122,27 @@ def confirm_rows(tasks, keys, results, devices: list[dict]) -> list[dict]:
                      "device_accuracy": r.get("accuracy"), "reference_accuracy": ref.get("accuracy"),
                      "same_accuracy": (r.get("accuracy") == ref.get("accuracy")) if r.get("accuracy") is not None
                      else None, "cycles": r.get("cycles"), "instructions": r.get("instructions"),
+                     "train_cycles": r.get("train_cycles"), "train_instructions": r.get("train_instructions"),
+                     "cpi_est": r.get("cpi_est"), "clock_hz": r.get("clock_hz"),
                      "sram_bytes": r.get("sram_bytes"), "message": r.get("message")})
     return rows
+
+
+def estimate_train_cost(devices: list[dict], confirm: list[dict]) -> train_cost.CostModel | None:
+    """Fit the training cost on the confirmed devices and write the estimate into every device's row
+    (column train_cycles_est / train_instructions_est); None (rows untouched) with too few confirmed."""
+    model = train_cost.fit(devices, confirm)
+    if model is None:
+        return None
+    board, clock = confirm[0]["target"], confirm[0].get("clock_hz")
+    # seconds: cycles / clock; instructions x the confirmed runs' mean estimated cycles per instruction
+    cpis = [c["cpi_est"] for c in confirm if c.get("cpi_est")]
+    per_count = (1.0 if model.unit == "cycles" else (float(np.mean(cpis)) if cpis else None))
+    for d in devices:
+        d[model.column] = est = model.predict(d)
+        seconds = est * per_count / clock if est is not None and per_count and clock else None
+        d["train_energy_mj_est"] = power.energy_mj(board, seconds)
+    return model
 
 
 def quantiles(values) -> dict:
@@ -126,11 +155,12 @@ def quantiles(values) -> dict:
             "max": float(v.max())}
 
 
-def distributions(devices: list[dict]) -> dict:
-    """Per measure its quantiles over the fleet, overall and per scenario; counts of retrains and rollbacks."""
+def distributions(devices: list[dict], extra: tuple[str, ...] = ()) -> dict:
+    """Per measure (and the `extra` columns) its quantiles over the fleet, overall and per scenario; counts
+    of retrains and rollbacks."""
     ok = [d for d in devices if d.get("status") == "ok"]
     out = {"devices": len(devices), "ok": len(ok), "measures": {m: quantiles(d.get(m) for d in ok)
-                                                                for m in DEVICE_MEASURES}}
+                                                                for m in (*DEVICE_MEASURES, *extra)}}
     out["by_scenario"] = {}
     for s in sorted({d["scenario"] for d in ok}):
         rs = [d for d in ok if d["scenario"] == s]
@@ -143,7 +173,8 @@ def distributions(devices: list[dict]) -> dict:
     return out
 
 
-def markdown(dist: dict, confirm: list[dict], command: str, wall: float, computed: int, cached: int) -> str:
+def markdown(dist: dict, confirm: list[dict], command: str, wall: float, computed: int, cached: int,
+             cost_model: train_cost.CostModel | None = None) -> str:
     lines = [f"# Fleet of {dist['devices']:,} simulated devices", "",
              f"Command: `{command}`; {wall:.1f} s wall; {computed} batches computed, {cached} from the cache. "
              f"{dist['ok']:,} devices ran (the bit-exact Python reference learner).", "",
@@ -176,7 +207,31 @@ def markdown(dist: dict, confirm: list[dict], command: str, wall: float, compute
             lines.append(f"| {c['device']} | {c['scenario']} | {c['status']} | {_num(c['agreement'])} | "
                          f"{_num(c['same_events'])} | {_num(c['device_accuracy'])} / {_num(c['reference_accuracy'])} | "
                          f"{f'{cost:,}{unit}' if cost is not None else '-'} |")
+    lines += ["", "## Training cost across the fleet", ""] + cost_lines(cost_model, dist, confirm)
     return "\n".join(lines) + "\n"
+
+
+def cost_lines(cost: train_cost.CostModel | None, dist: dict, confirm: list[dict]) -> list[str]:
+    if cost is None:
+        return [f"Not estimated: it is fitted on at least {train_cost.MIN_DEVICES} confirmed devices that agree "
+                f"with the reference (--confirm K with K >= {train_cost.MIN_DEVICES}); {len(confirm)} confirmed."]
+    q = dist["measures"].get(cost.column, {})
+    terms = " + ".join(f"{v:,.1f} x {f}" for f, v in cost.coef.items())
+    board = confirm[0]["target"]
+    e = dist["measures"].get("train_energy_mj_est", {})
+    energy = ([f"Training energy per device (an estimate: the datasheet's run current x supply x that time, "
+               f"docs/energy.md): p50 {e['p50']:.3g} mJ, p95 {e['p95']:.3g} mJ."] if e.get("n") else
+              [f"No training energy: {power.why_no_energy(board)}."])
+    out = [f"Training {cost.unit} of every device, estimated from the {cost.devices} confirmed devices' exact "
+           f"counts on {confirm[0]['target']} ({'simavr cycles' if cost.unit == 'cycles' else 'qemu instructions'}"
+           f", summed over each device's trainings): {cost.unit} = {terms} (non-negative least squares on what "
+           "the reference learner's trainings did). Leaving each confirmed device out and predicting it from the "
+           f"others: median error {100 * cost.loo_median:.1f}%, largest {100 * cost.loo_max:.1f}%."]
+    if q.get("n"):
+        out += ["", f"| {cost.column} | mean | p5 | p50 | p95 | max |", "|---|---|---|---|---|---|",
+                f"| {q['n']:,} devices | " + " | ".join(f"{q[k]:,.0f}" for k in ("mean", "p5", "p50", "p95", "max"))
+                + " |"]
+    return out + [""] + energy
 
 
 def _num(v) -> str:

@@ -55,7 +55,7 @@ def run_sweep(spec: Spec, out, *, scheduler=None, workers=None, fresh=False, com
     tasks, keys = keyed(spec)
     outcome = engine.run(tasks, run_task, keys, cache=Cache(out / "cache"), fresh=fresh, scheduler=scheduler,
                          workers=workers, label=f"sweep {spec.name}", describe=describe, on_start=on_start,
-                         cluster=cluster)
+                         cluster=cluster, shared=spec.data or None)
     rows = table.rows(tasks, keys, outcome.results, spec.columns, spec.measures)
     files = [table.write_csv(rows, out / "results.csv")]
     pq = table.write_parquet(rows, out / "results.parquet")

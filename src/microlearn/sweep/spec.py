@@ -11,6 +11,10 @@
     dataset = ["iris", "cancer"]
     n = [20, 40]
 
+    [datasets.sensor]                  # a dataset of your own (sweep/user_data.py): dataset = "sensor"
+    csv = "sensor.csv"                 # relative to the spec's folder
+    label = "activity"                 # default: the last column
+
 `[[grid]]` (an array of tables) gives several grids whose tasks are concatenated (duplicates dropped).
 Every key and value is checked here, before any work: a wrong key, type or value is one error line naming
 the key; the products check the rest (ranges the C types impose) and a task that fails reports it."""
@@ -27,6 +31,8 @@ from microlearn.boards.registry import get_board
 from microlearn.core import vocab
 from microlearn.data import streams
 
+from .user_data import UserData, read_datasets
+
 MAX_SPEC_BYTES = 1 << 20       # a spec is a short text file; more is a mistake or an attack
 MAX_TASKS = 100_000            # the cap no spec can raise: a grid's product grows fast
 DEFAULT_MAX_TASKS = 10_000
@@ -34,7 +40,8 @@ MAX_VALUES = 10_000            # values of one key
 MAX_TEXT = 200                 # characters of one string value
 MAX_GRIDS = 100
 DATASETS = ("iris", "iris-vv", "iris3", "cancer", "digits6", "digits", "wine")
-MAX_STREAM_ROWS = 600          # the streams' length (data/streams.py); `rows` takes a prefix
+MAX_STREAM_ROWS = 600          # the synthetic streams' length (data/streams.py); `rows` takes a prefix
+MAX_CSV_STREAM_ROWS = 100_000  # rows of a spec's own CSV stream
 
 
 class SpecError(ValueError):
@@ -103,7 +110,8 @@ U16 = 65_535
 TRAINER_PARAMS = {   # what SMOClassifier / train_and_report take, with the types the C runtime has
     "kernel": _choice(vocab.KERNELS), "C": _float(0, 3.4e38), "gamma": _either(_choice(("scale",)), _float(0, 3.4e38)),
     "degree": _int(1, 255), "coef0": _float(-3.4e38, 3.4e38), "tol": _float(0, 1e6),
-    "max_iter": _int(1, 4_294_967_295), "solver": _choice(vocab.SOLVERS), "max_passes": _int(1, U16),
+    "max_iter": _int(1, 4_294_967_295), "solver": _choice(vocab.SOLVERS), "loss": _choice(vocab.LOSSES),
+    "max_passes": _int(1, U16),
     "alpha_tol": _float(0, 1e6, open_lo=False), "multiclass": _choice(vocab.MULTICLASS),
 }
 LEARNER_PARAMS = {   # LearnerConfig's fields (it checks the ranges the C types impose)
@@ -114,7 +122,7 @@ LEARNER_PARAMS = {   # LearnerConfig's fields (it checks the ranges the C types 
     "max_iter": _int(1, 4_294_967_295), "storage": _choice(vocab.STORAGES),
 }
 STREAM_PARAMS = {
-    "scenario": _choice(streams.STREAMS), "stream_seed": _int(0, 2**32 - 1), "rows": _int(10, MAX_STREAM_ROWS),
+    "scenario": _choice(streams.STREAMS), "stream_seed": _int(0, 2**32 - 1), "rows": _int(10, MAX_CSV_STREAM_ROWS),
     "n_features": _int(1, 64), "window": _int(1, MAX_STREAM_ROWS),
 }
 GRID_KEYS = {
@@ -155,6 +163,7 @@ DEFAULT_MEASURES = {
     "reference": ["status", "accuracy", "final_accuracy", "retrains", "accepted", "rollbacks", "failed"],
 }
 SWEEP_KEYS = {"name", "kind", "measures", "max_tasks", "timeout", "baselines"}
+DATA_KEY = {"train": "dataset", "loop": "scenario", "reference": "scenario"}   # the key a spec dataset fills
 
 
 @dataclass
@@ -168,6 +177,7 @@ class Spec:
     max_tasks: int = DEFAULT_MAX_TASKS
     source: str = "<spec>"
     columns: list[str] = field(default_factory=list)   # the grid's keys, in the order the spec gave them
+    data: dict[str, UserData] = field(default_factory=dict)   # the spec's [datasets.NAME]
 
     def count(self) -> int:
         return sum(math.prod(len(v) for v in g.values()) for g in self.grids)
@@ -179,6 +189,13 @@ class Spec:
             keys = list(g)
             for values in itertools.product(*(g[k] for k in keys)):
                 params = {**DEFAULTS[self.kind], **dict(zip(keys, values))}
+                own = self.data.get(params.get(DATA_KEY[self.kind]))
+                if own is not None:       # the rows' hash is part of the key; the rows travel beside the task
+                    params["data_sha256"] = own.sha256
+                    if self.kind != "train":
+                        params["n_features"] = own.n_features
+                        if "rows" not in g:
+                            params["rows"] = own.n_rows
                 task = {"kind": self.kind, "params": params, "timeout": self.timeout, "baselines": self.baselines}
                 ident = repr(sorted(params.items()))
                 if ident not in seen:
@@ -206,17 +223,20 @@ def read_spec(path) -> Spec:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         _fail(str(path), "not UTF-8 text")
-    return parse_spec(text, str(path))
+    return parse_spec(text, str(path), base=p.parent)
 
 
-def parse_spec(text: str, source: str = "<spec>") -> Spec:
+def parse_spec(text: str, source: str = "<spec>", base=None) -> Spec:
+    """base: the folder a [datasets.NAME] csv path is relative to (default: the spec file's folder, or the
+    current directory for a spec given as text)."""
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         _fail(source, f"not valid TOML: {exc}")
-    unknown = sorted(set(doc) - {"sweep", "grid"})
+    unknown = sorted(set(doc) - {"sweep", "grid", "datasets"})
     if unknown:
-        _fail(source, f"unknown section(s) {', '.join(map(repr, unknown))}; a spec has [sweep] and [grid]")
+        _fail(source, f"unknown section(s) {', '.join(map(repr, unknown))}; a spec has [sweep], [grid] and "
+                      "optionally [datasets.NAME]")
     head = doc.get("sweep")
     if not isinstance(head, dict):
         _fail(source, "a [sweep] table is required (kind = \"train\" | \"loop\" | \"reference\")")
@@ -250,6 +270,9 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
     if baselines and kind == "train":
         _fail(source, "[sweep] baselines apply to kinds loop and reference (static and oracle models)")
 
+    base = Path(base) if base is not None else (Path(source).parent if source != "<spec>" else Path("."))
+    data = read_datasets(doc["datasets"], base, (*DATASETS, *streams.STREAMS),
+                         lambda where, what: _fail(f"{source}: {where}", what)) if "datasets" in doc else {}
     grids = doc.get("grid")
     if isinstance(grids, dict):
         grids = [grids]
@@ -260,11 +283,11 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
     checked, columns = [], []
     for i, g in enumerate(grids):
         where = "[grid]" if len(grids) == 1 else f"[[grid]] #{i + 1}"
-        checked.append(_check_grid(g, kind, f"{source}: {where}"))
+        checked.append(_check_grid(g, kind, f"{source}: {where}", data))
         columns += [k for k in g if k not in columns]
     spec = Spec(name=name, kind=kind, measures=measures, grids=checked, timeout=float(timeout),
                 baselines=baselines, max_tasks=max_tasks, source=source,
-                columns=columns + [k for k in DEFAULTS[kind] if k not in columns])
+                columns=columns + [k for k in DEFAULTS[kind] if k not in columns], data=data)
     n = spec.count()
     if n > max_tasks:
         _fail(source, f"the grid expands to {n:,} tasks, more than max_tasks = {max_tasks:,} (raise max_tasks in "
@@ -272,8 +295,11 @@ def parse_spec(text: str, source: str = "<spec>") -> Spec:
     return spec
 
 
-def _check_grid(g: dict, kind: str, where: str) -> dict[str, list]:
-    allowed = GRID_KEYS[kind]
+def _check_grid(g: dict, kind: str, where: str, data: dict | None = None) -> dict[str, list]:
+    allowed = dict(GRID_KEYS[kind])
+    if data:       # the spec's own datasets are values of the dataset / scenario key too
+        key = DATA_KEY[kind]
+        allowed[key] = _choice((*(DATASETS if kind == "train" else streams.STREAMS), *data))
     bad = sorted(set(g) - set(allowed))
     if bad:
         _fail(where, f"unknown key(s) {', '.join(map(_show, bad[:5]))} for kind {kind}; known: "
@@ -300,7 +326,26 @@ def _check_grid(g: dict, kind: str, where: str) -> dict[str, list]:
                 _fail(where, f"{key} = {_show(v)}: expected {allowed[key].expects}"
                       + (f" ({exc})" if str(exc) and str(exc) != allowed[key].expects else ""))
         out[key] = list(dict.fromkeys(norm))      # a value given twice is one task, not two
+    if kind != "train":
+        _check_stream_rows(out, where, data or {})
     return out
+
+
+def _check_stream_rows(g: dict, where: str, data: dict) -> None:
+    """rows: at most the 600 of a synthetic stream, at most a CSV stream's own; a CSV stream's width is
+    its file's (n_features is for the synthetic ones)."""
+    rows = g.get("rows", [])
+    for s in g["scenario"]:
+        own = data.get(s)
+        if own is None:
+            if any(r > MAX_STREAM_ROWS for r in rows):
+                _fail(where, f"rows = {max(rows)}: the synthetic stream {s} has {MAX_STREAM_ROWS} rows")
+            continue
+        if "n_features" in g:
+            _fail(where, f"n_features: the stream {s} is a CSV file with {own.n_features} feature columns; "
+                         "leave n_features out of a grid with CSV streams")
+        if any(r > own.n_rows for r in rows):
+            _fail(where, f"rows = {max(rows)}: the stream {s} ({own.path}) has {own.n_rows} rows")
 
 
 def _show(v) -> str:

@@ -21,6 +21,7 @@ from microlearn.trainer.planner import STORAGES, max_capacity
 from microlearn.trainer.runner import train_and_report
 
 from .keys import fingerprint
+from .user_data import verify
 from .spec import LEARNER_PARAMS, TRAINER_PARAMS
 
 # Statuses that say something about the machine rather than the configuration: never cached, so a
@@ -45,9 +46,10 @@ def runtime_mismatch(task: dict) -> dict | None:
     return None
 
 
-def run_task(task: dict) -> dict:
+def run_task(task: dict, shared: dict | None = None) -> dict:
     """The task's record: the measures, `status` (the trainer's status, or ok / does_not_fit / error /
-    unavailable) and `message`, the wall time, and the fingerprint of the runtime this worker holds."""
+    unavailable) and `message`, the wall time, and the fingerprint of the runtime this worker holds.
+    shared: the spec's own datasets by name (user_data.UserData), scattered to the workers once."""
     wrong = runtime_mismatch(task)
     if wrong is not None:
         return wrong
@@ -58,7 +60,7 @@ def run_task(task: dict) -> dict:
         try:
             if "target" in p:
                 check_tools(p["target"])
-            rec = RUNNERS[task["kind"]](p, task)
+            rec = RUNNERS[task["kind"]](p, task, shared or {})
         except TargetUnavailable as exc:
             rec = {"status": "unavailable", "message": f"{_line(exc)} (worker {socket.gethostname()})"}
         except DoesNotFit as exc:
@@ -79,8 +81,20 @@ def _line(exc) -> str:
 
 
 # ---- train: the dataset split as the benchmark does (tools/experiments.data), then train_and_report
-def training_data(p: dict):
-    X, y = load(p["dataset"])
+def own_data(p: dict, shared: dict | None, name: str):
+    """The spec's dataset `name` when the task was keyed with one (its rows checked against the key)."""
+    if "data_sha256" not in p:
+        return None
+    data = (shared or {}).get(name)
+    if data is None:
+        raise ValueError(f"dataset {name}: its rows did not reach this worker")
+    verify(data, p["data_sha256"])
+    return data
+
+
+def training_data(p: dict, shared: dict | None = None):
+    own = own_data(p, shared, p["dataset"])
+    X, y = (own.X, own.y) if own is not None else load(p["dataset"])
     X_tr, X_te, y_tr, y_te = split(X, y, p["test_size"], shuffle=p["split"] == "shuffled", seed=p["split_seed"])
     if p["scale"] == "minmax":    # the training part's range, applied to the test part too
         lo, hi = X_tr.min(axis=0), X_tr.max(axis=0)
@@ -104,8 +118,8 @@ def widest_storage(target: str, p: dict, n_features: int, n_classes: int, capaci
     return STORAGES[-1]
 
 
-def run_train(p: dict, task: dict) -> dict:
-    X_tr, X_te, y_tr, y_te = training_data(p)
+def run_train(p: dict, task: dict, shared: dict) -> dict:
+    X_tr, X_te, y_tr, y_te = training_data(p, shared)
     capacity = len(X_tr) if p["capacity"] == "n" else p["capacity"]
     n_classes = len(np.unique(y_tr))
     storage = p["storage"]
@@ -120,9 +134,14 @@ def run_train(p: dict, task: dict) -> dict:
 
 
 # ---- loop and reference: a seeded drift scenario (data/streams.py), its first `rows` rows
-def stream_for(p: dict):
-    s = streams.make(p["scenario"], seed=p["stream_seed"], n_features=p["n_features"])
+def stream_for(p: dict, shared: dict | None = None):
+    """(X, y class indices, drift points) of the task's stream: a seeded synthetic scenario, or the spec's own
+    CSV stream in file order (its drift points unknown: none)."""
     rows = p["rows"]
+    own = own_data(p, shared, p["scenario"])
+    if own is not None:
+        return own.X[:rows], own.class_indices()[:rows], []
+    s = streams.make(p["scenario"], seed=p["stream_seed"], n_features=p["n_features"])
     return s.X[:rows], s.y[:rows], [d for d in s.drift_points if d < rows]
 
 
@@ -141,8 +160,8 @@ def event_counts(r: dict) -> dict:
     return rec
 
 
-def run_reference(p: dict, task: dict) -> dict:
-    X, y, drift = stream_for(p)
+def run_reference(p: dict, task: dict, shared: dict) -> dict:
+    X, y, drift = stream_for(p, shared)
     r = simulate((X, y, drift), window=p["window"], baselines=task.get("baselines", False),
                  **learner_options(p))
     rec = event_counts(r)
@@ -152,8 +171,8 @@ def run_reference(p: dict, task: dict) -> dict:
     return rec
 
 
-def run_loop(p: dict, task: dict) -> dict:
-    X, y, drift = stream_for(p)
+def run_loop(p: dict, task: dict, shared: dict) -> dict:
+    X, y, drift = stream_for(p, shared)
     r = loop((X, y, drift), p["target"], window=p["window"], baselines=task.get("baselines", False),
              timeout=task["timeout"], **learner_options(p))
     rec = event_counts(r)

@@ -11,7 +11,11 @@ What is measured, per board:
   deltas of each kernel/solver pair (KERNEL_SOLVERS: dcd with the linear kernel only, 'linear/dcd')
   and of ovo/ovr with 3 classes at d = 4;
 - the stack high-water mark for every kernel/solver pair x storage x (binary, ovo, ovr) at d = 4
-  (the planner adds 4 bytes per extra feature: the driver's row buffer).
+  (the planner adds 4 bytes per extra feature: the driver's row buffer);
+- "data_in": what a build with the samples in flash or behind a read callback (MLRN_STORE_SOURCE,
+  `microlearn train --data-in`) adds to the RAM build of the same configuration, per storage type: code bytes
+  (flash less the rows tables) and stack bytes, plus sizeof(mlrn_store) and the fixed static data of such a
+  build (calibrate_data_in; 12 small builds and runs per board).
 --check compares a fresh calibration with the stored file and exits 1 if they differ.
 
 The self-learning loop (`microlearn loop`'s program: mlrn_learner + the stream driver) has its own
@@ -53,6 +57,7 @@ from microlearn.targets.errors import DoesNotFit
 from microlearn.trainer.codegen import render_trainer
 from microlearn.trainer.planner import CALIBRATION_PATH, KERNELS, SOLVERS, STORAGES, runtime_fingerprint
 from microlearn.trainer.driver import DRIVER, encode_input
+from microlearn.trainer.runner import train_on_target
 
 from .measure import config, measure, synthetic
 
@@ -146,7 +151,50 @@ def calibrate_board(name: str) -> dict:
         stack[f"{k}/{s}/{st}/{lay}"] = _measure(config(STACK_D, 16, c, k, st, s, m), t).stack_bytes
     return {"toolchain": _toolchain(b), "pointer_bytes": ptr, "align": align, "store_bytes": store,
             "svm_bytes": svm, "fixed_static_bytes": fixed, "flash_curve": curves, "flash_delta": delta,
-            "flash_multi": multi, "stack": stack, "stack_at_features": STACK_D, "stack_align": 1 if ptr == 2 else 8}
+            "flash_multi": multi, "stack": stack, "stack_at_features": STACK_D, "stack_align": 1 if ptr == 2 else 8,
+            "data_in": calibrate_data_in(name)}
+
+
+DATA_IN_CAPACITY = 16   # rows of the data_in reference builds (d = STACK_D, linear, wss2, binary)
+
+
+def _data_in_run(t, cfg):
+    """Build and run the train-and-evaluate program for cfg on synthetic rows (every row in the store)."""
+    X, y, Xt, yt = synthetic(cfg, cfg.capacity)
+    run = train_on_target(cfg, t, X, y, Xt, yt, timeout=120)
+    if run.status < 0:
+        raise RuntimeError(f"{t.name}: the data_in={cfg.data_in} reference build failed with status {run.status}")
+    return run
+
+
+def calibrate_data_in(name: str) -> dict:
+    """What a build with the samples in flash or behind a read callback (MLRN_STORE_SOURCE) changes against the
+    RAM build of the same configuration (d = STACK_D, capacity DATA_IN_CAPACITY, linear, wss2, binary), per
+    storage type: "flash" = code bytes added (the build's flash less the rows and labels tables: in the trainer
+    header for flash, in the driver's stand-in memory for callback), "stack" = stack bytes added; and
+    sizeof(mlrn_store) (the callback adds its read function, context, code buffer and status) and the fixed static
+    data of that build (the callback driver's read counter). The planner adds these to the RAM build's curves."""
+    t = target_for(get_board(name))
+    align = 1 if t.board.arch == "avr" else 4
+    out = {}
+    for mode in ("flash", "callback"):
+        sec = {"flash": {}, "stack": {}}
+        for st in STORAGES:
+            base = _data_in_run(t, config(STACK_D, DATA_IN_CAPACITY, storage=st))
+            cfg = dataclasses.replace(config(STACK_D, DATA_IN_CAPACITY, storage=st), data_in=mode)
+            run = _data_in_run(t, cfg)
+            tables = vocab.store_data_size(cfg.capacity, cfg.n_features, st) + cfg.capacity
+            sec["flash"][st] = run.flash_bytes - tables - base.flash_bytes
+            sec["stack"][st] = run.stack_bytes - base.stack_bytes
+            if st == "float32":
+                buf = cfg.buffers()
+                store, svm = run.symbol_sizes["t_store"], run.symbol_sizes["t_svm"]
+                arrays = sum(v for k, v in buf.items() if k != "work")
+                sec["store_bytes"] = store
+                sec["fixed_static_bytes"] = (run.static_ram_bytes - sum(buf.values()) - store - svm
+                                             - (-arrays % align))
+        out[mode] = sec
+    return out
 
 
 # ---- the self-learning loop (mlrn_learner + the stream driver of `microlearn loop`) ----------------------

@@ -11,7 +11,8 @@ import numpy as np
 from microlearn.trainer.planner import STORAGES, max_capacity, plan
 from microlearn.trainer.config import config_from_estimator
 from microlearn.data.datasets import load, split
-from microlearn.trainer.runner import train_and_report, train_on_target
+from microlearn.trainer.runner import predict_cost, train_and_report
+from microlearn.boards import power
 from microlearn.targets import get_target
 from microlearn.targets.errors import DoesNotFit, TargetError
 
@@ -40,17 +41,6 @@ def choose_storage(board, n_features, n, classes=2, solver="wss2", need=None):
         if max_capacity(board, n_features, classes, kernel=PARAMS["kernel"], storage=st, solver=solver) >= (need or n):
             return st
     return None
-
-
-def time_predict(est, capacity, board, X_train, y_train_idx, x_test, timeout=600.0) -> dict:
-    """Train on the board again (unmeasured) and measure one prediction (the driver's
-    MLRN_DRIVER_MEASURE_PREDICT mode)."""
-    cfg = config_from_estimator(est, capacity)
-    run = train_on_target(cfg, get_target(board), X_train, y_train_idx, np.asarray(x_test)[None, :],
-                          np.zeros(1, np.uint8), timeout=timeout, dump=False, measure="predict")
-    return {"infer_cycles": run.cycles, "infer_instructions": run.instructions,
-            "infer_cycles_est": run.cycles_est.nominal if run.cycles_est is not None else None,
-            "infer_seconds": run.seconds}
 
 
 def run_case(case: dict) -> dict:
@@ -86,10 +76,11 @@ def run_case(case: dict) -> dict:
               "max_alpha_diff", "flash_bytes", "sram_bytes", "static_ram_bytes", "stack_bytes", "buffer_bytes",
               "cycles", "instructions", "cycles_est", "cycles_est_range", "seconds", "seconds_kind"):
         rec[k] = r[k]
+    rec["energy_mj"] = r.get("energy_mj")    # boards/power.py: None where no datasheet current is cited
     if case.get("infer") and r["status"] in ("converged", "max_iter"):
         est = r["_estimator"]
         try:
-            rec.update(time_predict(est, n, board, X_tr, np.searchsorted(est.classes_, y_tr), X_te[0]))
+            rec.update(predict_cost(est, n, board, X_tr, np.searchsorted(est.classes_, y_tr), X_te[0]))
         except TargetError as exc:
             rec["infer_error"] = str(exc).splitlines()[0]
     return rec

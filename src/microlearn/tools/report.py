@@ -10,7 +10,8 @@ from .published import PUBLISHED
 
 CSV_FIELDS = ["experiment", "dataset", "split", "board", "solver", "storage", "n", "n_features", "n_test", "status",
               "iterations", "python_iterations", "accuracy", "python_accuracy", "agreement", "cycles", "instructions",
-              "cycles_est", "seconds", "seconds_kind", "infer_cycles", "infer_instructions", "infer_seconds", "flash_bytes",
+              "cycles_est", "seconds", "seconds_kind", "energy_mj", "infer_cycles", "infer_instructions", "infer_seconds",
+              "infer_energy_mj", "flash_bytes",
               "static_ram_bytes", "stack_bytes", "sram_bytes", "wall_seconds", "message"]
 KIND = {"exact": "exact", "estimate": "est.", "wall": "wall"}
 
@@ -41,7 +42,8 @@ def _infer(r):
     if c is None:
         return "-"
     unit = "cyc" if r.get("infer_cycles") is not None else "instr"
-    return f"{c:,} {unit} = {_t(r.get('infer_seconds'))}"
+    e = r.get("infer_energy_mj")
+    return f"{c:,} {unit} = {_t(r.get('infer_seconds'))}" + (f", {_mj(e)}" if e is not None else "")
 
 
 def markdown(results: dict) -> str:
@@ -73,9 +75,11 @@ def markdown(results: dict) -> str:
     if e2t:
         out += ["## Edge2Train protocol (measured here)", "",
                 "First 70% of the rows train / last 30% test (`ordered`, Edge2Train) and a shuffled split (seed 0).", "",
+                "Energy: an estimate, the datasheet's run current x supply x the time (boards/power.py, docs/energy.md; "
+                "'-' where no citable current at the board's clock was found).", "",
                 "| dataset | split | board | solver | storage | n | status | iter. | training | training time | "
-                "unit inference | accuracy | Python acc. | agreement | flash | SRAM (static+stack) |",
-                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                "training energy | unit inference | accuracy | Python acc. | agreement | flash | SRAM (static+stack) |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in e2t:
             if r.get("status") == "does_not_fit":
                 out.append(f"| {r['dataset']} | {r['split']} | {r['board']} | {r['solver']} | - | {r['n']} | "
@@ -83,20 +87,24 @@ def markdown(results: dict) -> str:
                 continue
             if r.get("status") == "error":
                 out.append(f"| {r['dataset']} | {r['split']} | {r['board']} | {r['solver']} | {r.get('storage')} | "
-                           f"{r['n']} | error: {r.get('message', '')[:80]} | | | | | | | | | |")
+                           f"{r['n']} | error: {r.get('message', '')[:80]} | | | | | | | | | | |")
                 continue
             out.append(f"| {r['dataset']} | {r['split']} | {r['board']} | {r['solver']} | {r['storage']} | {r['n']} | "
                        f"{r['status']} | {r['iterations']} | {_cost(r)} | {_t(r['seconds'], r['seconds_kind'])} | "
-                       f"{_infer(r)} | {_pct(r['accuracy'])} | {_pct(r['python_accuracy'])} | "
+                       f"{_mj(r.get('energy_mj'))} | {_infer(r)} | {_pct(r['accuracy'])} | {_pct(r['python_accuracy'])} | "
                        f"{_pct(r['agreement'])} | {r['flash_bytes']:,} B | {r['sram_bytes']:,} B "
                        f"({r['static_ram_bytes']:,}+{r['stack_bytes']:,}) |")
         out.append("")
     out += ["## Published by the seeds (entered by hand, NOT measured here)", "",
-            "| source | board | dataset | training samples | training time | accuracy | note |", "|---|---|---|---|---|---|---|"]
+            "Their energies are a current rating x voltage x time; Edge2Train's are 0.175 W x time on every board "
+            "(tools/published.py).", "",
+            "| source | board | dataset | training samples | training time | training energy | accuracy | note |",
+            "|---|---|---|---|---|---|---|---|"]
     for p in PUBLISHED:
+        e = p.get("energy_j")
         out.append(f"| {p['source']} | {p['board']} | {p['dataset']} | {p['n_train']} | "
-                   f"{_t(p.get('seconds')) if p.get('seconds') is not None else '-'} | {_pct(p.get('accuracy'))} | "
-                   f"{p.get('note', '')} |")
+                   f"{_t(p.get('seconds')) if p.get('seconds') is not None else '-'} | "
+                   f"{_mj(1000 * e) if e is not None else '-'} | {_pct(p.get('accuracy'))} | {p.get('note', '')} |")
     out.append("")
     sw = [r for r in recs if r["experiment"] == "sweep"]
     if sw:
@@ -111,6 +119,13 @@ def markdown(results: dict) -> str:
     out += ["Plots: `edge2train_time.png` (measured vs published training time), `sweep_time.png` (training time "
             "vs n, log axis), `sweep_accuracy.png` (accuracy vs n).", ""]
     return "\n".join(out)
+
+
+def _mj(v) -> str:
+    """An energy in millijoules, in the unit that reads best."""
+    if v is None:
+        return "-"
+    return f"{v / 1000:.3g} J" if v >= 1000 else f"{v:.3g} mJ" if v >= 0.1 else f"{v * 1000:.3g} uJ"
 
 
 def plots(results: dict, outdir: Path) -> list[Path]:

@@ -22,8 +22,10 @@ class TrainerConfig:
     scale: np.ndarray | None = None     # float32 per feature (quantised storage)
     offset: np.ndarray | None = None
     classes: list = field(default_factory=list)
+    data_in: str = "ram"                # where the samples live: ram | flash | callback (MLRN_STORE_SOURCE)
 
     def __post_init__(self):
+        check_data_in(self.data_in)
         if not 1 <= self.n_features <= vocab.MAX_FEATURES:
             raise ValueError(f"n_features must be in 1..{vocab.MAX_FEATURES}, got {self.n_features}")
         if not 2 <= self.capacity <= vocab.MAX_CAPACITY:
@@ -39,10 +41,17 @@ class TrainerConfig:
         """mlrn_smo_work_floats for this configuration."""
         p = self.params
         return vocab.smo_work_floats(self.capacity, self.n_features, self.n_classes, self.storage, p.kernel,
-                                     p.solver, p.multiclass)
+                                     p.solver, p.multiclass, self.data_in)
 
     def buffers(self) -> dict[str, int]:
-        """Bytes of each static buffer by its C name suffix (NAME_<suffix>)."""
+        """Bytes of each static SRAM buffer by its C name suffix (NAME_<suffix>). RAM: the samples, their labels
+        and the work array; flash: the work array only (its scratch rows take the rows the solver works on);
+        callback: the work array and the code buffer (two rows of codes, quantised storage)."""
+        if self.data_in == "flash":
+            return {"work": self.work_floats * 4}
+        if self.data_in == "callback":
+            # the header's NAME_codes array: at least 1 byte (C has no empty arrays; float32 needs none)
+            return {"codes": max(vocab.store_codes_size(self.n_features, self.storage), 1), "work": self.work_floats * 4}
         return {
             "data": vocab.store_data_size(self.capacity, self.n_features, self.storage),
             "labels": self.capacity,
@@ -50,19 +59,40 @@ class TrainerConfig:
         }
 
     def flash_tables(self) -> dict[str, int]:
-        return {"scale": 4 * self.n_features, "offset": 4 * self.n_features} if self.storage != "float32" else {}
+        """Bytes of the header's const tables: the quantisation map and, with data_in='flash', the rows and
+        their labels (NAME_rows, NAME_row_labels)."""
+        out = {"scale": 4 * self.n_features, "offset": 4 * self.n_features} if self.storage != "float32" else {}
+        if self.data_in == "flash":
+            out["rows"] = vocab.store_data_size(self.capacity, self.n_features, self.storage)
+            out["row_labels"] = self.capacity
+        return out
 
 
-def config_from_estimator(est, capacity: int) -> TrainerConfig:
+def ovo_refusal(n_classes: int) -> str:
+    """The one line for one-vs-one with too many classes."""
+    return (f"{n_classes} classes with multiclass='ovo': one-vs-one trains n(n-1)/2 = "
+            f"{n_classes * (n_classes - 1) // 2:,} sub-problems (quadratic in the classes); microlearn takes ovo up "
+            f"to {vocab.SMO_OVO_MAX_CLASSES} classes: use multiclass='ovr' (--multiclass ovr), linear in the classes")
+
+
+def check_data_in(data_in) -> str:
+    """One clear line for anything but ram, flash or callback."""
+    if not isinstance(data_in, str) or data_in not in vocab.DATA_IN:
+        raise ValueError(f"data_in must be one of {', '.join(vocab.DATA_IN)}, got {data_in!r}")
+    return data_in
+
+
+def config_from_estimator(est, capacity: int, data_in: str = "ram") -> TrainerConfig:
     """The device configuration that reproduces a fitted SMOClassifier's training (same params, storage map)."""
     return TrainerConfig(n_features=est.n_features_in_, capacity=int(capacity), n_classes=len(est.classes_),
                          params=est.device_params(), storage=est.storage, scale=getattr(est, "scale_", None),
-                         offset=getattr(est, "offset_", None), classes=list(est.classes_))
+                         offset=getattr(est, "offset_", None), classes=list(est.classes_), data_in=data_in)
 
 
 def make_config(*, n_features, capacity, classes, kernel="linear", C=1.0, gamma=1.0, degree=3, coef0=0.0, tol=1e-3,
                 max_iter=100000, solver="wss2", max_passes=10, alpha_tol=1e-7, multiclass="ovo", seed=0,
-                storage="float32", feature_range=None, scale=None, offset=None, loss="hinge") -> TrainerConfig:
+                storage="float32", feature_range=None, scale=None, offset=None, loss="hinge",
+                data_in="ram") -> TrainerConfig:
     classes = list(classes) if not isinstance(classes, int) else list(range(classes))
     # Refuse what the device's mlrn_smo_init would refuse, before any C is written.
     _solvers.check_params(C=C, gamma=gamma, degree=degree, coef0=coef0, tol=tol, max_iter=max_iter,
@@ -77,4 +107,4 @@ def make_config(*, n_features, capacity, classes, kernel="linear", C=1.0, gamma=
                                   max_passes=max_passes, solver=solver, multiclass=multiclass, kernel=kernel,
                                   gamma=gamma, coef0=coef0, degree=degree, loss=loss)
     return TrainerConfig(n_features=int(n_features), capacity=int(capacity), n_classes=len(classes), params=params,
-                         storage=storage, scale=scale, offset=offset, classes=classes)
+                         storage=storage, scale=scale, offset=offset, classes=classes, data_in=data_in)

@@ -39,7 +39,7 @@ from microlearn.targets.errors import DoesNotFit
 
 from . import reference as _solvers
 from .codegen import render_trainer
-from .config import TrainerConfig, make_config
+from .config import TrainerConfig, check_data_in, make_config, ovo_refusal
 from .driver import DRIVER
 
 CALIBRATION_PATH = PACKAGE_DIR / "boards" / "calibration.json"
@@ -152,6 +152,8 @@ class Plan:
     fits_flash: bool
     over: dict                      # region -> bytes over ('static', 'sram', 'flash'), only regions over
     max_capacity: dict              # storage -> largest capacity that fits (0: none)
+    data_in: str = "ram"            # where the samples live: ram | flash (a const table) | callback
+    flash_tables: dict = field(default_factory=dict)   # flash: the rows and labels tables (bytes, in flash_bytes)
     estimate: bool = False          # True when the board was not calibrated here (constants borrowed)
     basis: str = ""                 # where the constants come from
     calibration_current: bool = True  # False: the runtime changed since calibration.json (see notes)
@@ -164,7 +166,8 @@ class Plan:
         """The first line of summary(): what was planned."""
         return (f"{self.board}: {self.n_features} features x capacity {self.capacity} ({self.storage}), "
                 f"{self.n_classes} classes, {self.kernel} kernel, {self.solver} solver"
-                + (f", {self.multiclass}" if self.n_classes > 2 else ""))
+                + (f", {self.multiclass}" if self.n_classes > 2 else "")
+                + (f", samples in {self.data_in}" if self.data_in != "ram" else ""))
 
     def summary(self) -> str:
         """Human-readable report (what `microlearn plan` prints)."""
@@ -183,6 +186,8 @@ class Plan:
                      f"({100 * self.sram_bytes / self.board_sram_bytes:.1f}%)")
         lines.append(f"  flash                    {self.flash_bytes:>8,} B of {self.board_flash_bytes:,} "
                      f"({100 * self.flash_bytes / self.board_flash_bytes:.1f}%)")
+        for k, v in self.flash_tables.items():
+            lines.append(f"    of which {k:<15} {v:>8,} B")
         lines.append("  fits: " + ("yes" if self.fits else "NO: " + self.over_text()))
         lines.append("  largest capacity that fits: " +
                      ", ".join(f"{s} {c:,}" if c else f"{s} none" for s, c in self.max_capacity.items()))
@@ -207,8 +212,18 @@ class Plan:
         return "; ".join(parts)
 
     def suggestions(self) -> list[str]:
-        """What would fit instead: a smaller capacity, another storage type, another board."""
+        """What would fit instead: a smaller capacity, another storage type, the samples in flash, another
+        board."""
         out = []
+        if self.data_in == "ram" and "flash" not in self.over:
+            try:
+                alt = plan(self.board, self.n_features, self.capacity, self.n_classes, kernel=self.kernel,
+                           storage=self.storage, solver=self.solver, multiclass=self.multiclass,
+                           stack_reserve_bytes=self.stack_reserve_bytes, data_in="flash", with_max=False)
+                if alt.fits:
+                    out.append("the samples in flash (--data-in flash; SRAM then holds no rows)")
+            except ValueError:
+                pass
         cap = self.max_capacity.get(self.storage, 0)
         if cap and cap < self.capacity:
             out.append(f"capacity <= {cap:,} with {self.storage} storage")
@@ -229,7 +244,7 @@ class Plan:
         """The other boards this configuration fits."""
         return boards_that_fit(self.n_features, self.capacity, self.n_classes, kernel=self.kernel,
                                storage=self.storage, solver=self.solver, multiclass=self.multiclass,
-                               exclude=(self.board,))
+                               exclude=(self.board,), data_in=self.data_in)
 
     def message(self) -> str:
         """One line: why it does not fit, and what would."""
@@ -259,28 +274,47 @@ def _cal_for(b: Board) -> tuple[dict, bool, str]:
     raise ValueError(f"the planner has no calibration for {b.name}")
 
 
-def buffers_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass) -> dict:
-    """The trainer's static buffers (bytes by role) for these sizes, without a fitted model."""
+def config_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass, data_in="ram") -> TrainerConfig:
+    """A TrainerConfig of these sizes, without a fitted model."""
     params = _solvers.Params.make(C=1.0, tol=1e-3, alpha_tol=1e-7, max_iter=1, seed=0, max_passes=1, solver=solver,
                                   multiclass=multiclass, kernel=kernel, gamma=1.0, coef0=0.0, degree=3)
     dummy = None if storage == "float32" else np.ones(n_features, np.float32)
-    cfg = TrainerConfig(n_features=n_features, capacity=capacity, n_classes=n_classes, params=params,
-                        storage=storage, scale=dummy, offset=dummy)
-    return cfg.buffers()
+    return TrainerConfig(n_features=n_features, capacity=capacity, n_classes=n_classes, params=params,
+                         storage=storage, scale=dummy, offset=dummy, data_in=data_in)
 
 
-def _static(cal, buf, name) -> dict:
+def buffers_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass, data_in="ram") -> dict:
+    """The trainer's static buffers (bytes by role) for these sizes, without a fitted model."""
+    params = _solvers.Params.make(C=1.0, tol=1e-3, alpha_tol=1e-7, max_iter=1, seed=0, max_passes=1, solver=solver,
+                                  multiclass=multiclass, kernel=kernel, gamma=1.0, coef0=0.0, degree=3)
+    return config_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass, data_in).buffers()
+
+
+def _data_in_cal(cal: dict, data_in: str) -> dict | None:
+    """The board's constants of a flash or callback build (calibration key "data_in"), None when calibration.json
+    has not measured them yet (the plan then uses the RAM build's code figures and says so)."""
+    return cal.get("data_in", {}).get(data_in) if data_in != "ram" else None
+
+
+def _static(cal, buf, name, data_in="ram") -> dict:
     a = cal["align"]
-    data_labels = buf["data"] + buf["labels"]
-    return {
-        f"{name}_data": buf["data"],
-        f"{name}_labels": buf["labels"],
+    byte_arrays = sum(v for k, v in buf.items() if k != "work")   # before the 4-aligned work array
+    dcal = _data_in_cal(cal, data_in)
+    store = cal["store_bytes"]
+    fixed = cal["fixed_static_bytes"]
+    if data_in == "callback":   # the read function, its context, the code buffer and the status
+        store = dcal["store_bytes"] if dcal else store + align_up(3 * cal["pointer_bytes"] + 1, a)
+    if dcal:
+        fixed = dcal.get("fixed_static_bytes", fixed)
+    out = {f"{name}_{k}": v for k, v in buf.items() if k != "work"}
+    out.update({
         f"{name}_work": buf["work"],
-        f"{name}_store": cal["store_bytes"],
+        f"{name}_store": store,
         f"{name}_svm": cal["svm_bytes"],
-        "alignment padding": align_up(data_labels, a) - data_labels,
-        "driver + support (fixed)": cal["fixed_static_bytes"],
-    }
+        "alignment padding": align_up(byte_arrays, a) - byte_arrays,
+        "driver + support (fixed)": fixed,
+    })
+    return out
 
 
 # A solver the stored calibration has not measured yet (calibration.json predates it): the figures of the
@@ -305,18 +339,25 @@ def uncalibrated_note(cal: dict, kernel: str, solver: str) -> str | None:
             f"{STAND_IN_SOLVER[solver]} solver's; re-measure with `{RECALIBRATE}`")
 
 
-def _stack(cal, n_features, kernel, solver, storage, layout) -> int:
+def _stack(cal, n_features, kernel, solver, storage, layout, data_in="ram") -> int:
     base = cal["stack"][_solver_key(cal["stack"], kernel, solver, f"/{storage}/{layout}")]
     d0, a = cal["stack_at_features"], cal["stack_align"]
-    return int(base + align_up(4 * n_features, a) - align_up(4 * d0, a))
+    dcal = _data_in_cal(cal, data_in)
+    extra = dcal["stack"][storage] if dcal else 0
+    return int(base + extra + align_up(4 * n_features, a) - align_up(4 * d0, a))
 
 
-def _flash(cal, n_features, kernel, solver, storage, layout) -> int:
+def _flash(cal, n_features, kernel, solver, storage, layout, data_in="ram", tables=0) -> int:
+    """Code (the RAM build's curve and deltas, plus what a flash / callback build adds) + `tables` (the rows and
+    labels a flash build holds)."""
     f = interp(cal["flash_curve"][storage], n_features)
     f += cal["flash_delta"].get(_solver_key(cal["flash_delta"], kernel, solver), 0)
     if layout != "binary":
         f += cal["flash_multi"][layout]
-    return int(round(f))
+    dcal = _data_in_cal(cal, data_in)
+    if dcal:
+        f += dcal["flash"][storage]
+    return int(round(f)) + tables
 
 
 def static_limit(b, cal, reserve) -> int:
@@ -344,7 +385,8 @@ def check_reserve(stack_reserve_bytes, name="stack_reserve_bytes"):
         raise ValueError(f"{name} must be a number of bytes >= 0, got {v!r}")
 
 
-def _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes):
+def _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes, data_in="ram"):
+    check_data_in(data_in)
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; choose {', '.join(KERNELS)}")
     if storage not in STORAGES:
@@ -359,31 +401,55 @@ def _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes)
         raise ValueError(f"n_features must be in 1..{vocab.MAX_FEATURES}, got {n_features}")
     if not 2 <= capacity <= MAX_CAPACITY:
         raise ValueError(f"capacity must be in 2..{MAX_CAPACITY}, got {capacity}")
-    if not 2 <= n_classes <= vocab.SMO_MAX_CLASSES:
-        raise ValueError(f"classes must be in 2..{vocab.SMO_MAX_CLASSES} (MLRN_SMO_MAX_CLASSES), got {n_classes}")
+    if not 2 <= n_classes <= vocab.SMO_MAX_CLASSES_LIMIT:
+        raise ValueError(f"classes must be in 2..{vocab.SMO_MAX_CLASSES_LIMIT} (MLRN_SMO_MAX_CLASSES), got {n_classes}")
+    if n_classes > vocab.SMO_OVO_MAX_CLASSES and multiclass == "ovo":
+        raise ValueError(ovo_refusal(n_classes))
 
 
-def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, solver, multiclass, name="trainer"):
+# Boards whose start-up copies const data (.rodata) to RAM: the ESP8266's mapped flash takes only aligned 32-bit
+# loads (targets/support/xtensa/link.ld.in, as Arduino's ESP8266 core), so a rows table "in flash" is in SRAM too.
+CONST_IN_RAM_BOARDS = ("esp8266",)
+
+
+def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, solver, multiclass, name="trainer",
+             data_in="ram"):
     layout = class_layout(n_classes, multiclass)
-    static = _static(cal, buffers_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass), name)
+    cfg = config_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass, data_in)
+    static = _static(cal, cfg.buffers(), name, data_in)
+    if data_in == "flash" and b.name in CONST_IN_RAM_BOARDS:
+        tables = cfg.flash_tables()
+        static[f"{name}_rows + row_labels (const, copied to RAM on this part)"] = (
+            align_up(tables["rows"] + tables["row_labels"], cal["align"]))
     s = sum(static.values())
-    stack = _stack(cal, n_features, kernel, solver, storage, layout)
-    flash = _flash(cal, n_features, kernel, solver, storage, layout)
-    return static, s, stack, flash, overruns(b, static_limit(b, cal, reserve), s, stack, flash)
+    stack = _stack(cal, n_features, kernel, solver, storage, layout, data_in)
+    tables = {k: v for k, v in cfg.flash_tables().items() if k in ("rows", "row_labels")}
+    flash = _flash(cal, n_features, kernel, solver, storage, layout, data_in, sum(tables.values()))
+    over = overruns(b, static_limit(b, cal, reserve), s, stack, flash)
+    if b.arch == "avr" and sum(tables.values()) > AVR_PROGMEM_REACH:
+        over["flash"] = max(over.get("flash", 0), sum(tables.values()) - AVR_PROGMEM_REACH)
+    return static, s, stack, flash, over, tables
+
+
+# pgm_read_* take 16-bit addresses: an AVR program's PROGMEM tables must sit in its first 64 KB (the mega2560
+# has 256 KB), less the vector table and the other tables before them.
+AVR_PROGMEM_REACH = 65536 - 1024
 
 
 def max_capacity(board, n_features: int, classes=2, *, kernel="linear", storage="float32", solver="wss2",
-                 multiclass="ovo", stack_reserve_bytes: int | None = None) -> int:
-    """The largest capacity (samples stored) that fits the board; 0 if not even 2 fit."""
+                 multiclass="ovo", stack_reserve_bytes: int | None = None, data_in: str = "ram") -> int:
+    """The largest capacity (samples stored) that fits the board; 0 if not even 2 fit. With data_in 'flash'
+    flash limits it too (the rows are there)."""
     b = board_of(board)
     cal, _, _ = _cal_for(b)
     n_classes = classes if isinstance(classes, int) else len(list(classes))
     check_reserve(stack_reserve_bytes)
     reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else stack_reserve_bytes
-    _check(kernel, storage, solver, multiclass, n_features, 2, n_classes)
+    _check(kernel, storage, solver, multiclass, n_features, 2, n_classes, data_in)
 
     def ok(c):
-        return not _figures(b, cal, reserve, n_features, c, n_classes, kernel, storage, solver, multiclass)[4]
+        return not _figures(b, cal, reserve, n_features, c, n_classes, kernel, storage, solver, multiclass,
+                            data_in=data_in)[4]
     if not ok(2):
         return 0
     lo, hi = 2, MAX_CAPACITY
@@ -396,26 +462,39 @@ def max_capacity(board, n_features: int, classes=2, *, kernel="linear", storage=
 
 
 def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", storage="float32", solver="wss2",
-         multiclass="ovo", stack_reserve_bytes: int | None = None, name: str = "trainer") -> Plan:
+         multiclass="ovo", stack_reserve_bytes: int | None = None, name: str = "trainer", data_in: str = "ram",
+         with_max: bool = True) -> Plan:
     """Predict flash, static SRAM (by name), stack and total SRAM of training this configuration on
     `board` (a name or Board), whether it fits, and the largest capacity per storage type.
 
     classes: the number of classes or the class labels. `name` is the trainer's C name (buffers are
-    NAME_data, NAME_labels, NAME_work, NAME_store, NAME_svm)."""
+    NAME_data, NAME_labels, NAME_work, NAME_store, NAME_svm). data_in: where the samples live: 'ram' (the
+    default), 'flash' (SRAM holds no rows: flash holds code + the rows table) or 'callback' (SRAM holds a
+    two-row code buffer; the rows are the application's). with_max=False skips the largest capacities."""
     b = board_of(board)
     if b.name == "host":
         raise ValueError("the planner sizes programs for boards, not the host")
     n_classes = classes if isinstance(classes, int) else len(list(classes))
     n_features, capacity = int(n_features), int(capacity)
-    _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes)
+    _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes, data_in)
     check_reserve(stack_reserve_bytes)
     cal, estimate, basis = _cal_for(b)
     reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else int(stack_reserve_bytes)
-    static, s, stack, flash, over = _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage,
-                                             solver, multiclass, name)
+    static, s, stack, flash, over, tables = _figures(b, cal, reserve, n_features, capacity, n_classes, kernel,
+                                                     storage, solver, multiclass, name, data_in)
     caps = {st: max_capacity(b, n_features, n_classes, kernel=kernel, storage=st, solver=solver,
-                             multiclass=multiclass, stack_reserve_bytes=reserve) for st in STORAGES}
+                             multiclass=multiclass, stack_reserve_bytes=reserve, data_in=data_in)
+            for st in STORAGES} if with_max else {}
     notes = list(cal.get("notes", []))
+    if data_in == "flash" and b.arch == "avr" and sum(tables.values()) > AVR_PROGMEM_REACH:
+        notes.append(f"the rows table ({sum(tables.values()):,} B) is beyond what pgm_read_* reach on AVR "
+                     f"({AVR_PROGMEM_REACH:,} B of PROGMEM in the first 64 KB of flash): counted as flash over")
+    if data_in == "flash" and b.name in CONST_IN_RAM_BOARDS:
+        notes.append(f"on the {b.name} const data is copied to RAM at start-up (its mapped flash takes only aligned "
+                     "32-bit loads): the rows table takes SRAM as well; --data-in callback keeps them out of SRAM")
+    if data_in != "ram" and _data_in_cal(cal, data_in) is None:
+        notes.append(f"the samples-in-{data_in} build is not in calibration.json yet: its code and stack are the RAM "
+                     f"build's (the rows table is counted exactly); re-measure with `{RECALIBRATE}`")
     stand_in = uncalibrated_note(cal, kernel, solver)
     if stand_in:
         notes.append(stand_in)
@@ -428,7 +507,8 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
                 board_flash_bytes=b.flash_bytes, stack_reserve_bytes=reserve,
                 static_limit_bytes=static_limit(b, cal, reserve),
                 fits=not over, fits_static="static" not in over, fits_sram="sram" not in over,
-                fits_flash="flash" not in over, over=over, max_capacity=caps, estimate=estimate, basis=basis,
+                fits_flash="flash" not in over, over=over, max_capacity=caps, data_in=data_in, flash_tables=tables,
+                estimate=estimate, basis=basis,
                 calibration_current=current, notes=notes)
 
 
@@ -436,11 +516,12 @@ def plan_config(cfg, board, *, stack_reserve_bytes: int | None = None, name: str
     """plan() for a TrainerConfig (what `microlearn train --target BOARD` checks before building)."""
     p = cfg.params
     return plan(board, cfg.n_features, cfg.capacity, cfg.n_classes, kernel=p.kernel, storage=cfg.storage,
-                solver=p.solver, multiclass=p.multiclass, stack_reserve_bytes=stack_reserve_bytes, name=name)
+                solver=p.solver, multiclass=p.multiclass, stack_reserve_bytes=stack_reserve_bytes, name=name,
+                data_in=cfg.data_in)
 
 
 def boards_that_fit(n_features, capacity, classes=2, *, kernel="linear", storage="float32", solver="wss2",
-                    multiclass="ovo", exclude=()) -> list[str]:
+                    multiclass="ovo", exclude=(), data_in="ram") -> list[str]:
     """Names of the boards this configuration fits (smallest SRAM first)."""
     n_classes = classes if isinstance(classes, int) else len(list(classes))
     out = []
@@ -449,7 +530,7 @@ def boards_that_fit(n_features, capacity, classes=2, *, kernel="linear", storage
             continue
         cal, est, _ = _cal_for(b)
         if not _figures(b, cal, b.stack_reserve_bytes, n_features, capacity, n_classes, kernel, storage, solver,
-                        multiclass)[4]:
+                        multiclass, data_in=data_in)[4]:
             out.append(b.name + (" (estimate)" if est else ""))
     return out
 

@@ -84,7 +84,7 @@ def check_params(**params) -> None:
     floats = {"C": dict(positive=True), "tol": dict(positive=True), "alpha_tol": dict(nonnegative=True),
               "gamma": dict(positive=True), "coef0": {}}
     ints = {"max_iter": (1, U32, "uint32"), "max_passes": (1, U16, "uint16"), "degree": (0, U8, "uint8"),
-            "seed": (0, U32, "uint32"), "n_classes": (2, vocab.SMO_MAX_CLASSES, "MLRN_SMO_MAX_CLASSES")}
+            "seed": (0, U32, "uint32"), "n_classes": (2, vocab.SMO_MAX_CLASSES_LIMIT, "MLRN_SMO_MAX_CLASSES")}
     for name, value in params.items():
         if name in floats:
             check_f32(name, value, **floats[name])

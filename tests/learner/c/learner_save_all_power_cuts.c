@@ -38,7 +38,9 @@ static mlrn_learner_params params(void) {
     mlrn_learner_params p = mlrn_learner_default_params();
     p.replace = MLRN_LEARNER_RESERVOIR; p.holdout_every = 3; p.k_mistakes = 3; p.window = 8;
     p.err_pct = 30; p.drift_pct = 60; p.seed = 5u;
+#if MLRN_LEARNER_DDM
     p.drift = MLRN_DRIFT_WINDOW;   /* the stream and the checks were designed for the window detector */
+#endif
     return p;
 }
 

@@ -135,7 +135,7 @@ int main(void) {
     CHECK(L.event != MLRN_LEARNER_EV_ACCEPTED || L.last_cand_correct >= L.last_cur_correct);
 
     /* drift: > 50 % errors over a full window of 4 -> the stores keep only the window's samples */
-    p = base(); p.window = 4; p.drift_pct = 0; p.drift = MLRN_DRIFT_WINDOW;   /* the window detector */
+    p = base(); p.window = 4; p.drift_pct = 0;   /* the window detector (the only one compiled in) */
     CHECK(L_init(&p) == MLRN_OK);   /* no model yet: all wrong */
     for (i = 0; i < 6; i++) { x[0] = (float)(i % 2 ? 2 + i : -2 - i); x[1] = 0.0f; mlrn_learner_feedback(&L, x, (uint8_t)(i % 2)); }
     mlrn_learner_request_train(&L); mlrn_learner_step(&L, 0);
@@ -147,12 +147,12 @@ int main(void) {
     CHECK(L.n_drifts == 1 && L.train.n == 4 && L.pending == 1 && L.win_fill == 0);
     CHECK(((float *)L.train.data)[0] == 5.0f && L.train.labels[0] == 1 && L.train.labels[3] == 1);
     p.drift_pct = 101; CHECK(L_init(&p) == MLRN_ERR_ARG);
-    /* this program is built without the DDM detector (MLRN_LEARNER_DDM defaults to 0): asking for it is refused,
-       and the default parameters name the window detector, so they still initialise */
+    /* this program is built without the DDM detector (MLRN_LEARNER_DDM defaults to 0): the params have no
+       `drift` byte at all (the window detector is the only one), and the default parameters initialise */
     CHECK(MLRN_LEARNER_DDM == 0);
-    p = base(); p.drift = MLRN_DRIFT_DDM; CHECK(L_init(&p) == MLRN_ERR_ARG && !L.ready);
+    CHECK(MLRN_LEARNER__DRIFT(&L) == MLRN_DRIFT_WINDOW);
     p = mlrn_learner_default_params(); p.window = 4; p.holdout_every = 0;   /* this L's buffers */
-    CHECK(p.drift == MLRN_DRIFT_WINDOW && L_init(&p) == MLRN_OK);
+    CHECK(L_init(&p) == MLRN_OK);
 
     /* persistence: save model A, then model B with a power cut after every byte count */
     {

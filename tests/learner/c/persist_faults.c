@@ -57,7 +57,9 @@ static uint32_t slot_end[2];   /* bytes of each slot holding header + payload */
 static mlrn_learner_params params(uint8_t replace) {
     mlrn_learner_params p = mlrn_learner_default_params();
     p.replace = replace; p.holdout_every = 3; p.k_mistakes = 3; p.window = 8; p.drift_pct = 60; p.seed = 5u;
+#if MLRN_LEARNER_DDM
     p.drift = MLRN_DRIFT_WINDOW;   /* the stream and the checks were designed for the window detector */
+#endif
     return p;
 }
 

@@ -16,7 +16,7 @@
  *   mlrn_linear.h, mlrn_svm.h,  inference of models exported with microlearn.export (a generated
  *   mlrn_tree.h, mlrn_nb.h,     header includes the ones it needs): examples/ExportedModel
  *   mlrn_quant.h, mlrn_scale.h,
- *   mlrn_knn.h, mlrn_anomaly.h
+ *   mlrn_mlp.h, mlrn_knn.h, mlrn_anomaly.h
  *
  * The end of a sketch that has nothing left to do: mlrn_sketch_end() (the examples' finish()): on AVR
  * cli(); sleep_cpu() (the board sleeps for good; simavr ends its run there), under microlearn's Arduino
@@ -63,6 +63,7 @@
 #include "mlrn_tree.h"
 #include "mlrn_nb.h"
 #include "mlrn_quant.h"
+#include "mlrn_mlp.h"
 #include "mlrn_knn.h"
 #include "mlrn_anomaly.h"
 
