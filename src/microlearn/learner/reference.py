@@ -78,7 +78,12 @@ class RefLearner:
         self.warm_a: list[np.ndarray] = []
         self.warm_ok = False
         self.last_map: list[int] = []
-        self.warm_starts = 0   # trainings that started from the kept alphas
+        self.warm_flags: list[bool] = []   # per training begun: started from the kept alphas (else cold)
+
+    @property
+    def warm_starts(self) -> int:
+        """Trainings that started from the kept alphas."""
+        return sum(self.warm_flags)
 
     def set_model(self, W, b, cmap) -> None:
         """mlrn_learner_set_model: start from a model trained elsewhere (W: one row per one-vs-one pair of
@@ -260,9 +265,8 @@ class RefLearner:
             m = len(present)
             nsub = 1 if m <= 2 else m * (m - 1) // 2
             warm = np.vstack(self.warm_a).T[:nsub].copy()
-            if self.warm_ok and present == self.last_map:
-                self.warm_starts += 1
-            else:
+            self.warm_flags.append(self.warm_ok and present == self.last_map)
+            if not self.warm_flags[-1]:
                 warm[:] = F(0.0)
             self.last_map = list(present)
             self.warm_ok = False
