@@ -343,7 +343,7 @@ static inline void mlrn_learner__remove(mlrn_store *s, uint16_t e) {
 
 #if MLRN_LEARNER_WARM
 /* The warm alphas follow the training rows: column e goes (later columns shift down, as the rows do). */
-static inline void mlrn_learner__warm_remove(mlrn_learner *l, uint16_t e) {
+MLRN_LEARNER__COLD void mlrn_learner__warm_remove(mlrn_learner *l, uint16_t e) {
     uint16_t k, t, cap = l->train.capacity, nsub = mlrn_smo_n_sub(l->n_classes, MLRN_SMO_OVO);
     for (k = 0; k < nsub; k++) {
         float *row = l->warm + (size_t)k * cap;
@@ -351,7 +351,7 @@ static inline void mlrn_learner__warm_remove(mlrn_learner *l, uint16_t e) {
     }
 }
 /* ... and the first `cut` columns go (drift: keep_newest). */
-static inline void mlrn_learner__warm_cut(mlrn_learner *l, uint16_t cut) {
+MLRN_LEARNER__COLD void mlrn_learner__warm_cut(mlrn_learner *l, uint16_t cut) {
     uint16_t k, t, cap = l->train.capacity, nsub = mlrn_smo_n_sub(l->n_classes, MLRN_SMO_OVO);
     for (k = 0; k < nsub; k++) {
         float *row = l->warm + (size_t)k * cap;
@@ -359,7 +359,7 @@ static inline void mlrn_learner__warm_cut(mlrn_learner *l, uint16_t cut) {
     }
 }
 /* A row stored since the last training starts at alpha = 0 in every pair. */
-static inline void mlrn_learner__warm_new(mlrn_learner *l, uint16_t t) {
+MLRN_LEARNER__COLD void mlrn_learner__warm_new(mlrn_learner *l, uint16_t t) {
     uint16_t k, nsub = mlrn_smo_n_sub(l->n_classes, MLRN_SMO_OVO);
     for (k = 0; k < nsub; k++) l->warm[(size_t)k * l->train.capacity + t] = 0.0f;
 }

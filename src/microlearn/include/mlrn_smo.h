@@ -632,7 +632,10 @@ static inline int mlrn_smo__dcd_end_pass(mlrn_smo *s) {
  * larger sum off that side's alphas in index order (the oldest rows first: each loses min(alpha, excess)).
  * Then w = sum_t y_t alpha_t x_t in index order, feature by feature. microlearn.trainer.reference repeats these
  * float32 operations in this order. */
-static inline void mlrn_smo__warm_start(mlrn_smo *s) {
+#if defined(__GNUC__)
+__attribute__((noinline, unused))   /* once per sub-problem: keep it out of the hot frames */
+#endif
+static void mlrn_smo__warm_start(mlrn_smo *s) {
     uint16_t t, k, d = s->store->d;
     float C = s->p.C, sp = 0.0f, sn = 0.0f, excess;
     int8_t big;

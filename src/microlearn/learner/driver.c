@@ -58,8 +58,8 @@ static int read_row(float *x, uint8_t *label) {
 }
 
 static uint32_t train_calls;
-#if defined(MLRN_LEARNER_WARM) && MLRN_LEARNER_WARM
-/* Warm-started builds also print "W <SMO iterations of all concluded trainings> <FNV-1a 32 of the current model's
+#if defined(LRN_WARM_REPORT) && LRN_WARM_REPORT && defined(MLRN_LEARNER_WARM) && MLRN_LEARNER_WARM
+/* -DLRN_WARM_REPORT=1 (learner.runner, warm-started builds) also prints "W <SMO iterations of all concluded trainings> <FNV-1a 32 of the current model's
  * float bytes, w then b>": the reference must match both (same iterations, same w and b bit for bit). */
 static uint32_t warm_iters;
 static uint32_t model_hash(void) {
@@ -72,8 +72,8 @@ static uint32_t model_hash(void) {
     }
     return h;
 }
-#define LRN_WARM_REPORT 1
 #else
+#undef LRN_WARM_REPORT
 #define LRN_WARM_REPORT 0
 #endif
 

@@ -105,6 +105,8 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         measure = {"avr": "cycles", "cortex-m": "instructions", "riscv": "instructions"}.get(getattr(tgt, "kind", ""))
         marked = bool(mark_steps and measure)   # LRN_MARK_STEPS: see learner/driver.c
         defines = {"LRN_MARK_STEPS": int(marked)}
+        if cfg.warm:   # driver.c's W line: the SMO iterations and the final model's bits, for the comparison
+            defines["LRN_WARM_REPORT"] = 1
         if time_training:
             defines["LRN_TIME_TRAINING"] = 1
         defines.update(persist_defines(cfg, persist))
