@@ -233,3 +233,24 @@ def test_board_agrees_warm(board, name, kw):
     _agrees(rep)
     if board == "uno":
         assert rep["sram_bytes"] <= 2048
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="no host C compiler")
+@pytest.mark.parametrize("warm", [0, 1])
+def test_vocab_work_floats_equal_the_header(warm, tmp_path):
+    """vocab.learner_work_floats (the planner's and codegen's) against mlrn_learner_work_floats and the
+    MLRN_LEARNER_DEFINE array, in both builds."""
+    cases = [(45, 4, 2, "MLRN_STORAGE_F32", "float32"), (30, 3, 3, "MLRN_STORAGE_I16", "int16"),
+             (12, 7, 5, "MLRN_STORAGE_I8", "int8")]
+    lines = [f"#define MLRN_LEARNER_WARM {warm}", "#include <stdio.h>", '#include "mlrn_learner.h"', "int main(void) {"]
+    for cap, d, nc, st, _ in cases:
+        lines.append(f'    printf("%lu %lu\\n", (unsigned long)mlrn_learner_work_floats({cap}u, {d}u, {nc}u, {st}), '
+                     f"(unsigned long)(MLRN_SMO_WORK_FLOATS_LINEAR({cap}ul, {d}ul, MLRN_SMO_N_SUB_OVO({nc}ul), {st}) + "
+                     f"MLRN_LEARNER__WARM_FLOATS({cap}ul, MLRN_SMO_N_SUB_OVO({nc}ul))));")
+    lines += ["    return 0;", "}"]
+    src = tmp_path / "wf.c"
+    src.write_text("\n".join(lines) + "\n")
+    got = [tuple(map(int, ln.split())) for ln in program_output(src, tmp_path).split("\n") if ln.strip()]
+    for (cap, d, nc, _, storage), (fn, macro) in zip(cases, got):
+        want = vocab.learner_work_floats(cap, d, nc, storage, bool(warm))
+        assert fn == macro == want, (cap, d, nc, storage, fn, macro, want)
