@@ -254,3 +254,15 @@ def test_vocab_work_floats_equal_the_header(warm, tmp_path):
     for (cap, d, nc, _, storage), (fn, macro) in zip(cases, got):
         want = vocab.learner_work_floats(cap, d, nc, storage, bool(warm))
         assert fn == macro == want, (cap, d, nc, storage, fn, macro, want)
+
+
+def test_planner_counts_the_warm_alphas():
+    from microlearn.learner.planner import WARM_NOTE, plan_learner
+    cold, warm = plan_learner("uno", 4, 60, 3), plan_learner("uno", 4, 60, 3, warm=True)
+    extra = 4 * 2 * cold.train_capacity            # (n_sub(3) - 1) rows of the training capacity
+    assert warm.static_ram_bytes - cold.static_ram_bytes >= extra
+    assert warm.max_capacity["float32"] < cold.max_capacity["float32"]
+    two = plan_learner("uno", 4, 60, 2, warm=True)   # binary: the trainer's own row is the warm row
+    assert two.static_buffers["lrn_work"] == plan_learner("uno", 4, 60, 2).static_buffers["lrn_work"]
+    uncalibrated = any(n.startswith(WARM_NOTE) for n in warm.notes)
+    assert uncalibrated == (warm.static_ram_bytes - cold.static_ram_bytes == extra)
