@@ -49,6 +49,11 @@ def register(sub):
                    help=f"ddm: warning at p_min + k/10 s_min (default {vocab.DDM_WARN_K10})")
     p.add_argument("--ddm-drift-k10", type=int, default=vocab.DDM_DRIFT_K10,
                    help=f"ddm: drift at p_min + k/10 s_min (default {vocab.DDM_DRIFT_K10})")
+    p.add_argument("--warm", action="store_true",
+                   help="warm-started retraining (--model svm only): a retrain starts from the last training's "
+                        "alphas of the rows still stored (made feasible, gradient rebuilt) instead of zero; same "
+                        "stopping criterion; costs (n_sub - 1) x training capacity floats of SRAM, none for 2 classes "
+                        "(MLRN_LEARNER_WARM, docs/self-learning.md \"Warm starts\")")
     p.add_argument("--persist", choices=["model", "all"],
                    help="after the stream, save the model (model) or the whole state (all) and load it back on "
                         "the device (AVR: its EEPROM); the report says whether the round trip succeeded")
@@ -80,7 +85,8 @@ def register(sub):
 
 OPTIONS = ("capacity", "window", "holdout_every", "k_mistakes", "trigger_window", "err_pct", "drift_pct",
            "margin_pct", "budget", "queue", "n_classes", "C", "tol", "max_iter", "seed", "static_rows", "timeout", "init_rows",
-           "max_rows", "ddm_min_rows", "ddm_warn_k10", "ddm_drift_k10", "model", "drift", "persist")
+           "max_rows", "ddm_min_rows", "ddm_warn_k10", "ddm_drift_k10", "model", "drift", "persist",
+           "warm")
 
 
 def run(args) -> int:
@@ -100,7 +106,8 @@ def run(args) -> int:
                        err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
                        seed=args.seed, storage=args.storage, train_cost=args.train_cost, init_rows=args.init_rows, C=args.C, tol=args.tol, max_iter=args.max_iter,
                        model=args.model, drift=args.drift, ddm_min_rows=args.ddm_min_rows,
-                       ddm_warn_k10=args.ddm_warn_k10, ddm_drift_k10=args.ddm_drift_k10, persist=args.persist)
+                       ddm_warn_k10=args.ddm_warn_k10, ddm_drift_k10=args.ddm_drift_k10, persist=args.persist,
+                       warm=args.warm)
     except ValueError as exc:
         raise CLIError(as_option(exc, names)) from None
     rep.pop("predictions", None)
@@ -122,6 +129,10 @@ def run(args) -> int:
         w(f"persistence ({rep['persist']}): save + load on the device returned {rep.get('persist_status')}"
           f" ({'ok' if rep.get('persist_status') == 0 else 'FAILED'})\n")
     w(f"agreement with the Python reference {rep['agreement']:.4f}, same retrain/rollback rows: {rep['same_events']}\n")
+    if rep.get("warm"):
+        w(f"warm starts: {rep.get('warm_starts')} of {len(rep['retrains'])} retrains started from the kept alphas; "
+          f"SMO iterations {rep.get('smo_iterations')} (Python {rep.get('python_smo_iterations')}), "
+          f"same final model bits: {rep.get('same_model')}\n")
     cost = []
     if rep.get("cycles") is not None:
         cost.append(f"{rep['cycles']} cycles")
@@ -161,4 +172,7 @@ def _checked(rep) -> int:
         raise CheckFailed(f"the device's save + load round trip returned {rep.get('persist_status')}, not 0 (ok)")
     if not rep.get("same_events", True):
         raise CheckFailed("the device retrained or rolled back at other rows than the Python reference")
+    if rep.get("warm") and (rep.get("smo_iterations") != rep.get("python_smo_iterations") or not rep.get("same_model")):
+        raise CheckFailed(f"warm starts: the device ran {rep.get('smo_iterations')} SMO iterations and the Python "
+                          f"reference {rep.get('python_smo_iterations')}; same final model: {rep.get('same_model')}")
     return 0

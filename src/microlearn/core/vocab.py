@@ -213,6 +213,17 @@ def smo_work_floats_linear(capacity: int, d: int, nsub: int, storage: str, data_
     return capacity + nsub * d + nsub + (5 * d + 1 if storage != "float32" else 4 * d if data_in != "ram" else 0)
 
 
+def learner_warm_floats(capacity: int, n_classes: int, warm: bool) -> int:
+    """MLRN_LEARNER__WARM_FLOATS: the warm alphas ahead of the trainer's work array with MLRN_LEARNER_WARM 1
+    (n_sub(NC) rows of train capacity, the last of which is the trainer's own alpha row), else 0."""
+    return (n_sub(n_classes, "ovo") - 1) * capacity if warm else 0
+
+
+def learner_work_floats(capacity: int, d: int, n_classes: int, storage: str, warm: bool = False) -> int:
+    """mlrn_learner_work_floats: the trainer's work array plus the warm alphas (MLRN_LEARNER_WARM)."""
+    return smo_work_floats(capacity, d, n_classes, storage) + learner_warm_floats(capacity, n_classes, warm)
+
+
 def learner_model_floats(d: int, n_classes: int) -> int:
     """mlrn_learner_model_floats: the current model, w and b of every one-vs-one pair."""
     return n_sub(n_classes, "ovo") * (d + 1)

@@ -45,6 +45,22 @@
 #else
 #define MLRN_LEARNER__DRIFT(l) MLRN_DRIFT_WINDOW
 #endif
+/* MLRN_LEARNER_WARM (0/1): warm-started retraining. 0 (the default): every retrain starts from alpha = 0. 1: the
+ * alphas of the last completed training stay with their rows (n_sub(NC) rows of TRAIN_CAP floats, the first
+ * n_sub(NC) - 1 of them ahead of the trainer's work array: mlrn_learner_work_floats) and the next retrain starts
+ * from them when the class map is unchanged (docs/self-learning.md, "Warm starts"). Needs mlrn_smo.h built with
+ * MLRN_SMO_WARM 1, which this sets when mlrn_smo.h has not been included yet. */
+#ifndef MLRN_LEARNER_WARM
+#define MLRN_LEARNER_WARM 0
+#endif
+#if MLRN_LEARNER_WARM
+#if defined(MLRN_SMO_H) && !MLRN_SMO_WARM
+#error "mlrn_learner.h: MLRN_LEARNER_WARM 1 needs mlrn_smo.h with MLRN_SMO_WARM 1: define MLRN_LEARNER_WARM before the first microlearn include"
+#endif
+#ifndef MLRN_SMO_WARM
+#define MLRN_SMO_WARM 1
+#endif
+#endif
 #include "mlrn_kernel.h"
 #include "mlrn_persist.h"
 #include "mlrn_rng.h"
@@ -119,6 +135,11 @@ typedef struct {
     mlrn_ddm ddm;
     uint16_t warn_train, warn_hold;
 #endif
+#if MLRN_LEARNER_WARM
+    float *warm;       /* n_sub(n_classes) rows of train.capacity alphas: row k, column t = pair k of the candidate's
+                        * class map, training row t (moves with its row; 0 for a row stored since) */
+    uint8_t warm_ok;   /* the rows hold the last completed training's solution over cand_map */
+#endif
 } mlrn_learner;
 
 /* Restarts the DDM detector and its warning marks (nothing without MLRN_LEARNER_DDM). */
@@ -156,9 +177,16 @@ static inline mlrn_learner_params mlrn_learner_default_params(void) {
 }
 
 /* Floats of the work buffer (trainer work for n_classes) and of the current model. */
+/* With MLRN_LEARNER_WARM the warm rows but the last come first (the last one is the trainer's alpha row). */
+#if MLRN_LEARNER_WARM
+#define MLRN_LEARNER__WARM_FLOATS(CAP, NSUB) (((NSUB) - 1) * (CAP))
+#else
+#define MLRN_LEARNER__WARM_FLOATS(CAP, NSUB) 0
+#endif
 static inline size_t mlrn_learner_work_floats(uint16_t train_cap, uint16_t d, uint8_t n_classes, uint8_t storage) {
     mlrn_smo_params p = mlrn_smo_default_params();
-    return mlrn_smo_work_floats(train_cap, d, n_classes, storage, &p);
+    return mlrn_smo_work_floats(train_cap, d, n_classes, storage, &p) +
+           (size_t)MLRN_LEARNER__WARM_FLOATS((size_t)train_cap, (size_t)mlrn_smo_n_sub(n_classes, MLRN_SMO_OVO));
 }
 static inline size_t mlrn_learner_model_floats(uint16_t d, uint8_t n_classes) {
     return (size_t)mlrn_smo_n_sub(n_classes, MLRN_SMO_OVO) * (d + 1u);
@@ -201,6 +229,17 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
         l->hold.n = 0; l->hold.capacity = 0; l->hold.d = d; l->hold.n_classes = n_classes;
     }
     if (model_floats < mlrn_learner_model_floats(d, n_classes)) return MLRN_ERR_BUFFER;
+#if MLRN_LEARNER_WARM
+    {   /* the warm rows but the last, then the trainer's work array (its alpha row is the last warm row) */
+        size_t extra = (size_t)MLRN_LEARNER__WARM_FLOATS((size_t)train_cap,
+                                                        (size_t)mlrn_smo_n_sub(n_classes, MLRN_SMO_OVO));
+        if (work_floats < extra) return MLRN_ERR_BUFFER;
+        l->warm = work;
+        l->warm_ok = 0;
+        work += extra;
+        work_floats -= extra;
+    }
+#endif
     if (work_floats < mlrn_smo_work_floats(train_cap, d, n_classes, storage, &p->svm)) return MLRN_ERR_BUFFER;
     st = mlrn_smo_init(&l->svm, &p->svm, &l->train, work, work_floats);
     if (st != MLRN_OK) return st;
@@ -233,7 +272,8 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
     static uint8_t NAME##_train_y[TRAIN_CAP];                                                                  \
     static CTYPE NAME##_hold_x[((HOLD_CAP) ? (HOLD_CAP) : 1) * (D)];                                           \
     static uint8_t NAME##_hold_y[(HOLD_CAP) ? (HOLD_CAP) : 1];                                                 \
-    static float NAME##_work[MLRN_SMO_WORK_FLOATS_LINEAR(TRAIN_CAP, D, MLRN_SMO_N_SUB_OVO(NC), STORAGE)];       \
+    static float NAME##_work[MLRN_SMO_WORK_FLOATS_LINEAR(TRAIN_CAP, D, MLRN_SMO_N_SUB_OVO(NC), STORAGE) +       \
+                             MLRN_LEARNER__WARM_FLOATS(TRAIN_CAP, MLRN_SMO_N_SUB_OVO(NC))];                     \
     static float NAME##_model[MLRN_SMO_N_SUB_OVO(NC) * ((D) + 1)];                                             \
     static float NAME##_scratch[D];                                                                            \
     static float NAME##_qx[((QUEUE) ? (QUEUE) : 1) * (D)];                                                     \
@@ -301,6 +341,30 @@ static inline void mlrn_learner__remove(mlrn_store *s, uint16_t e) {
     s->n--;
 }
 
+#if MLRN_LEARNER_WARM
+/* The warm alphas follow the training rows: column e goes (later columns shift down, as the rows do). */
+MLRN_LEARNER__COLD void mlrn_learner__warm_remove(mlrn_learner *l, uint16_t e) {
+    uint16_t k, t, cap = l->train.capacity, nsub = mlrn_smo_n_sub(l->n_classes, MLRN_SMO_OVO);
+    for (k = 0; k < nsub; k++) {
+        float *row = l->warm + (size_t)k * cap;
+        for (t = e; t + 1u < l->train.n; t++) row[t] = row[t + 1u];
+    }
+}
+/* ... and the first `cut` columns go (drift: keep_newest). */
+MLRN_LEARNER__COLD void mlrn_learner__warm_cut(mlrn_learner *l, uint16_t cut) {
+    uint16_t k, t, cap = l->train.capacity, nsub = mlrn_smo_n_sub(l->n_classes, MLRN_SMO_OVO);
+    for (k = 0; k < nsub; k++) {
+        float *row = l->warm + (size_t)k * cap;
+        for (t = 0; t + cut < l->train.n; t++) row[t] = row[t + cut];
+    }
+}
+/* A row stored since the last training starts at alpha = 0 in every pair. */
+MLRN_LEARNER__COLD void mlrn_learner__warm_new(mlrn_learner *l, uint16_t t) {
+    uint16_t k, nsub = mlrn_smo_n_sub(l->n_classes, MLRN_SMO_OVO);
+    for (k = 0; k < nsub; k++) l->warm[(size_t)k * l->train.capacity + t] = 0.0f;
+}
+#endif
+
 /* Stores a sample (training or, every k-th, held-out store). Both stores stay in arrival order under
  * every replacement policy. Returns 1 (training store), 2 (held-out), 0 (discarded by the reservoir). */
 static inline uint8_t mlrn_learner__insert(mlrn_learner *l, const float *x, uint8_t y) {
@@ -338,8 +402,14 @@ static inline uint8_t mlrn_learner__insert(mlrn_learner *l, const float *x, uint
             if (*marked && e >= s->n - *marked) (*marked)--;
         }
 #endif
+#if MLRN_LEARNER_WARM
+        if (!to_hold) mlrn_learner__warm_remove(l, e);
+#endif
         mlrn_learner__remove(s, e);
     }
+#if MLRN_LEARNER_WARM
+    if (!to_hold) mlrn_learner__warm_new(l, s->n);
+#endif
     mlrn_store_add(s, x, y);
 #if MLRN_LEARNER_DDM
     if (l->ddm.warn) {
@@ -373,6 +443,9 @@ static inline void mlrn_learner__restore_labels(mlrn_learner *l) {
 static inline void mlrn_learner__finish(mlrn_learner *l, mlrn_status st) {
     uint16_t i;
     l->last_train_iter = l->svm.total_iter;
+#if MLRN_LEARNER_WARM
+    l->warm_ok = (uint8_t)(st >= 0);   /* the rows hold this solution (kept whether it is accepted or not) */
+#endif
     mlrn_learner__restore_labels(l);
     l->training = 0;
     if (st < 0) {
@@ -424,7 +497,13 @@ MLRN_LEARNER__COLD void mlrn_learner__drift(mlrn_learner *l) {
     if (l->training) {
         mlrn_learner__restore_labels(l);
         l->training = 0;
+#if MLRN_LEARNER_WARM
+        l->warm_ok = 0;   /* a half-solved training: the next one starts cold */
+#endif
     }
+#if MLRN_LEARNER_WARM
+    if (kt < l->train.n) mlrn_learner__warm_cut(l, (uint16_t)(l->train.n - kt));
+#endif
     mlrn_learner__keep_newest(&l->train, kt);
     if (l->lp.holdout_every) mlrn_learner__keep_newest(&l->hold, kh);
     l->seen_train = l->train.n;
@@ -441,15 +520,40 @@ static inline mlrn_status mlrn_learner__begin(mlrn_learner *l) {
     uint8_t present[MLRN_SMO_MAX_CLASSES], c, m = 0;
     uint16_t t;
     mlrn_status st;
+#if MLRN_LEARNER_WARM
+    uint8_t same = 1;
+#endif
     for (c = 0; c < l->n_classes; c++) present[c] = 0;
     for (t = 0; t < l->train.n; t++) present[l->train.labels[t]] = 1;
     for (c = 0; c < l->n_classes; c++)
-        if (present[c]) { l->inv[c] = m; l->cand_map[m++] = c; }
-    if (m < 2) return MLRN_ERR_ONE_CLASS;
+        if (present[c]) {
+#if MLRN_LEARNER_WARM
+            if (m >= l->n_cand || l->cand_map[m] != c) same = 0;
+#endif
+            l->inv[c] = m; l->cand_map[m++] = c;
+        }
+#if MLRN_LEARNER_WARM
+    if (m != l->n_cand) same = 0;
+#endif
+    if (m < 2) {
+#if MLRN_LEARNER_WARM
+        l->warm_ok = 0;   /* cand_map was overwritten */
+#endif
+        return MLRN_ERR_ONE_CLASS;
+    }
     for (t = 0; t < l->train.n; t++) l->train.labels[t] = l->inv[l->train.labels[t]];
     l->train.n_classes = m;
     l->n_cand = m;
     st = mlrn_smo_init(&l->svm, &l->lp.svm, &l->train, l->work, l->work_floats);
+#if MLRN_LEARNER_WARM
+    if (!(same && l->warm_ok)) {   /* first training, another class map, or the last one failed: cold (all 0) */
+        uint16_t k, nsub = mlrn_smo_n_sub(m, MLRN_SMO_OVO);
+        for (k = 0; k < nsub; k++)
+            for (t = 0; t < l->train.n; t++) l->warm[(size_t)k * l->train.capacity + t] = 0.0f;
+    }
+    l->warm_ok = 0;   /* the rows change from here on: valid again when the training completes */
+    if (st == MLRN_OK) st = mlrn_smo_set_warm(&l->svm, l->warm);
+#endif
     if (st == MLRN_OK) st = mlrn_smo_train_begin(&l->svm);
     if (st != MLRN_OK) { mlrn_learner__restore_labels(l); return st; }
     l->pending = 0;
@@ -926,6 +1030,9 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_
         l->event = MLRN_LEARNER_EV_NONE;
         l->train.n_classes = l->n_classes;
         mlrn_learner__ddm_restart(l);
+#if MLRN_LEARNER_WARM
+        l->warm_ok = 0;   /* alphas are not saved: the first retrain after a load starts cold */
+#endif
     }
     if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->cur_w, nsub * l->train.d * 4u);
     if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->cur_b, nsub * 4u);

@@ -75,6 +75,11 @@ MLRN_FP_EXACT_BEGIN
 #ifndef MLRN_SMO_MAX_CLASSES
 #define MLRN_SMO_MAX_CLASSES 16
 #endif
+/* MLRN_SMO_WARM (0/1): compile warm starts of wss2 with the linear kernel (mlrn_smo_set_warm). 0 (the default):
+ * no field, no code. The self-learning loop turns it on with MLRN_LEARNER_WARM (mlrn_learner.h). */
+#ifndef MLRN_SMO_WARM
+#define MLRN_SMO_WARM 0
+#endif
 #if MLRN_SMO_MAX_CLASSES < 2 || MLRN_SMO_MAX_CLASSES > 64
 #error "MLRN_SMO_MAX_CLASSES must be in 2..64"
 #endif
@@ -126,6 +131,10 @@ typedef struct {
     uint8_t phase;   /* 0 idle, 1 training, 2 trained */
     uint32_t iter, total_iter, rng;
     mlrn_status status;
+#if MLRN_SMO_WARM
+    float *warm;       /* NULL (cold) or n_sub rows of `capacity` alphas: sub-problem k starts from row k (see
+                        * mlrn_smo_set_warm) and leaves its solution there */
+#endif
 } mlrn_smo;
 
 /* ---- sizes ------------------------------------------------------------- */
@@ -317,8 +326,24 @@ static inline mlrn_status mlrn_smo_init(mlrn_smo *s, const mlrn_smo_params *p, m
     s->sub = 0;
     s->status = MLRN_OK;
     s->rng = mlrn_rng_seed(p->seed);
+#if MLRN_SMO_WARM
+    s->warm = 0;
+#endif
     return MLRN_OK;
 }
+
+#if MLRN_SMO_WARM
+/* Warm start (wss2, linear kernel, after mlrn_smo_init, before mlrn_smo_train_begin): rows holds n_sub rows of
+ * store->capacity floats, the caller's, kept between trainings. Sub-problem k's alphas live in row k: training
+ * starts from them (made feasible: see mlrn_smo__warm_start) and leaves the solution there. All-zero rows give
+ * the cold start bit for bit. NULL: cold start in the work array. MLRN_ERR_ARG for another solver or kernel. */
+static inline mlrn_status mlrn_smo_set_warm(mlrn_smo *s, float *rows) {
+    if (!s || !s->store || s->phase == 1) return MLRN_ERR_ARG;
+    if (rows && (s->p.solver != MLRN_SMO_SOLVER_WSS2 || s->p.kernel.type != MLRN_KERNEL_LINEAR)) return MLRN_ERR_ARG;
+    s->warm = rows;
+    return MLRN_OK;
+}
+#endif
 
 /* ---- internals ----------------------------------------------------------- */
 
@@ -600,15 +625,68 @@ static inline int mlrn_smo__dcd_end_pass(mlrn_smo *s) {
     return 0;
 }
 
+#if MLRN_SMO_WARM
+/* The warm start of the current sub-problem (wss2, linear; w is zero): its alphas are made feasible, then w is
+ * rebuilt from them (the gradient of the linear kernel is G_t = y_t (w . x_t) - 1 from w). Feasible: each alpha
+ * clipped to [0, C] (NaN -> 0), then sum_t y_t alpha_t = 0 restored by taking the excess of the side with the
+ * larger sum off that side's alphas in index order (the oldest rows first: each loses min(alpha, excess)).
+ * Then w = sum_t y_t alpha_t x_t in index order, feature by feature. microlearn.trainer.reference repeats these
+ * float32 operations in this order. */
+#if defined(__GNUC__)
+__attribute__((noinline, unused))   /* once per sub-problem: keep it out of the hot frames */
+#endif
+static void mlrn_smo__warm_start(mlrn_smo *s) {
+    uint16_t t, k, d = s->store->d;
+    float C = s->p.C, sp = 0.0f, sn = 0.0f, excess;
+    int8_t big;
+    float *w = s->w + (size_t)s->sub * d;
+    for (t = 0; t < s->store->n; t++) {
+        int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
+        float *a;
+        if (!yt) continue;
+        a = mlrn_smo__alpha(s, t);
+        if (!(*a > 0.0f)) *a = 0.0f;   /* also NaN */
+        else if (*a > C) *a = C;
+        if (yt > 0) sp = sp + *a; else sn = sn + *a;
+    }
+    big = sp > sn ? 1 : -1;
+    excess = sp > sn ? sp - sn : sn - sp;
+    for (t = 0; t < s->store->n && excess > 0.0f; t++) {
+        float *a;
+        if (mlrn__y(s, mlrn_store_label(s->store, t)) != big) continue;
+        a = mlrn_smo__alpha(s, t);
+        if (*a <= excess) { excess = excess - *a; *a = 0.0f; }
+        else { *a = *a - excess; excess = 0.0f; }
+    }
+    for (t = 0; t < s->store->n; t++) {
+        int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
+        float a, c;
+        const float *xt;
+        if (!yt) continue;
+        a = *mlrn_smo__alpha(s, t);
+        if (a == 0.0f) continue;
+        c = yt > 0 ? a : -a;
+        xt = mlrn__row(s, t, 0);
+        for (k = 0; k < d; k++) w[k] = w[k] + c * xt[k];
+    }
+}
+#endif
+
 static inline mlrn_status mlrn_smo__start_sub(mlrn_smo *s) {
     uint16_t t, npos = 0, nneg = 0, k, d = s->store->d;
     mlrn_smo__pair(s, s->sub, &s->cur_p, &s->cur_q);
     s->ovr_sub = (uint8_t)(s->p.multiclass == MLRN_SMO_OVR && s->n_sub > 1);
     s->one_row = (uint8_t)(s->p.kernel.type == MLRN_KERNEL_LINEAR || s->n_sub == 1);
+#if MLRN_SMO_WARM
+    if (s->warm) s->alpha = s->warm + (size_t)s->sub * s->store->capacity;   /* this sub-problem's row */
+#endif
     for (t = 0; t < s->store->n; t++) {
         int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
         if (!yt) continue;
         if (yt > 0) npos++; else nneg++;
+#if MLRN_SMO_WARM
+        if (!s->warm)
+#endif
         *mlrn_smo__alpha(s, t) = 0.0f;
         if (s->grad) s->grad[t] = -1.0f;
         if (s->diag) {
@@ -619,6 +697,9 @@ static inline mlrn_status mlrn_smo__start_sub(mlrn_smo *s) {
     if (npos == 0 || nneg == 0) return MLRN_ERR_ONE_CLASS;
     if (s->w)
         for (k = 0; k < d; k++) s->w[(size_t)s->sub * d + k] = 0.0f;
+#if MLRN_SMO_WARM
+    if (s->warm) mlrn_smo__warm_start(s);
+#endif
     if (s->wq) mlrn_smo__refresh_wq(s);
     s->b[s->sub] = 0.0f;
     s->m = (uint16_t)(npos + nneg);

@@ -13,9 +13,11 @@ from .reference import RefLearner
 
 
 def _work_floats(cfg: LearnerConfig) -> int:
-    """The work array MLRN_LEARNER_DEFINE_STORAGE declares: MLRN_SMO_WORK_FLOATS_LINEAR."""
+    """The work array MLRN_LEARNER_DEFINE_STORAGE declares: MLRN_SMO_WORK_FLOATS_LINEAR, plus the warm alphas
+    with MLRN_LEARNER_WARM (MLRN_LEARNER__WARM_FLOATS)."""
     return vocab.smo_work_floats_linear(cfg.train_capacity, cfg.n_features, vocab.n_sub(cfg.n_classes, "ovo"),
-                                        cfg.storage)
+                                        cfg.storage) + vocab.learner_warm_floats(cfg.train_capacity, cfg.n_classes,
+                                                                                 cfg.warm)
 
 
 def buffer_bytes(cfg: LearnerConfig) -> dict:
@@ -165,7 +167,8 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None, init=None) -
     init_lines, init_call = _init_model(cfg, name, init) if init is not None else ([], None)
     about = [f"{cfg.n_features} features, {cfg.n_classes} classes, capacity {cfg.capacity} samples ({cfg.storage}): "
              f"{cfg.train_capacity} to train on, {cfg.hold_capacity} held out.",
-             f"store {cfg.store}, replace {cfg.replace}; linear kernel, wss2 solver, one-vs-one (mlrn_learner.h).",
+             f"store {cfg.store}, replace {cfg.replace}; linear kernel, wss2 solver, one-vs-one (mlrn_learner.h)"
+             + ("; warm-started retraining." if cfg.warm else "."),
              f"{name}_setup() binds the static buffers to the learner {name}: include this header in ONE "
              f"translation unit."]
     body = [
@@ -213,7 +216,9 @@ def learner_macros(cfg: LearnerConfig) -> list[tuple[str, int, str]]:
     if cfg.model == "online":
         return []
     return [("MLRN_LEARNER_DDM", 1 if cfg.drift == "ddm" else 0,
-             "the DDM detector compiled in" if cfg.drift == "ddm" else "the window detector only: no DDM code")]
+             "the DDM detector compiled in" if cfg.drift == "ddm" else "the window detector only: no DDM code"),
+            ("MLRN_LEARNER_WARM", 1 if cfg.warm else 0,
+             "warm-started retraining" if cfg.warm else "cold retraining: no warm-start code or alphas")]
 
 
 def _render_online(cfg: LearnerConfig, name: str, N: str, plan) -> str:

@@ -41,6 +41,7 @@ class LearnerConfig:
     storage: str = "float32"      # "float32" | "int16" | "int8" (affine, see mlrn_store.h)
     scale: object = None          # float32 per feature (quantised storage)
     offset: object = None
+    warm: bool = False            # warm-started retraining (MLRN_LEARNER_WARM: docs/self-learning.md "Warm starts")
 
     def __post_init__(self):
         """Refuse what mlrn_learner_init would refuse (MLRN_ERR_ARG) or what does not fit the C types of
@@ -52,6 +53,12 @@ class LearnerConfig:
             raise ValueError(f"model must be one of {list(vocab.LEARNER_MODELS)}, got {self.model!r}")
         if self.model == "online" and self.storage != "float32":
             raise ValueError("the online learner keeps float32 rows only (storage float32)")
+        if not isinstance(self.warm, (bool, np.bool_)):
+            raise ValueError(f"warm must be True or False, got {self.warm!r}")
+        self.warm = bool(self.warm)
+        if self.warm and self.model != "svm":
+            raise ValueError(f"warm starts are for the SVM learner (--model svm): the {self.model} learner has no "
+                             f"solver to start warm")
         if self.storage not in vocab.STORAGES:
             raise ValueError("storage must be float32, int16 or int8")
         if self.store not in vocab.STORE_POLICIES:

@@ -58,6 +58,24 @@ static int read_row(float *x, uint8_t *label) {
 }
 
 static uint32_t train_calls;
+#if defined(LRN_WARM_REPORT) && LRN_WARM_REPORT && defined(MLRN_LEARNER_WARM) && MLRN_LEARNER_WARM
+/* -DLRN_WARM_REPORT=1 (learner.runner, warm-started builds) also prints "W <SMO iterations of all concluded trainings> <FNV-1a 32 of the current model's
+ * float bytes, w then b>": the reference must match both (same iterations, same w and b bit for bit). */
+static uint32_t warm_iters;
+static uint32_t model_hash(void) {
+    uint32_t h = 2166136261u, k, nsub = lrn.has_model ? mlrn_smo_n_sub(lrn.n_cur, MLRN_SMO_OVO) : 0u;
+    uint8_t part;
+    for (part = 0; part < 2u; part++) {
+        const uint8_t *b = (const uint8_t *)(part ? lrn.cur_b : lrn.cur_w);
+        uint32_t len = (part ? nsub : nsub * lrn.train.d) * 4u;
+        for (k = 0; k < len; k++) h = (h ^ b[k]) * 16777619u;
+    }
+    return h;
+}
+#else
+#undef LRN_WARM_REPORT
+#define LRN_WARM_REPORT 0
+#endif
 
 /* LRN_PERSIST 1 / 2 (`microlearn loop --persist model|all`, and the planner's calibration of persistence): after
  * the stream, mlrn_learner_save (model) or mlrn_learner_save_all (model + stores + state), then
@@ -161,12 +179,18 @@ int main(void) {
         if (c >= 0) mlrn_io_put_i32(c); else mlrn_target_putc('-');
         if ((uint8_t)lrn.n_drifts != d0) mlrn_target_putc('D');
         if (lrn.n_retrains != r0) mlrn_target_putc('b');
+#if LRN_WARM_REPORT
+        if (lrn.event != MLRN_LEARNER_EV_NONE) warm_iters += lrn.last_train_iter;
+#endif
         if (lrn.event == MLRN_LEARNER_EV_ACCEPTED) mlrn_target_putc('A');
         else if (lrn.event == MLRN_LEARNER_EV_ROLLBACK) mlrn_target_putc('R');
         else if (lrn.event == MLRN_LEARNER_EV_FAILED) mlrn_target_putc('F');
         (void)st;
     }
     LOOP_END();
+#if LRN_WARM_REPORT
+    mlrn_io_puts("\nW "); mlrn_io_put_u32(warm_iters); mlrn_io_puts(" "); mlrn_io_put_u32(model_hash());
+#endif
 #if LRN_PERSIST
     mlrn_io_puts("\nS "); mlrn_io_put_i32(persist_round_trip());
 #endif

@@ -21,6 +21,18 @@ def encode_stream(X, y) -> bytes:
     return struct.pack("<I", len(X)) + rows.tobytes()
 
 
+def model_hash(model) -> int:
+    """driver.c's model_hash (warm builds): FNV-1a 32 over the current model's float32 bytes, w then b
+    (little-endian); model: (W, b, classes) or None."""
+    h = 2166136261
+    if model is not None:
+        W, b, _ = model
+        data = np.asarray(W, "<f4").tobytes() + np.asarray(b, "<f4").tobytes()
+        for byte in data:
+            h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
+    return h
+
+
 def parse_output(text: str) -> dict:
     out = {"predictions": [], "drift_rows": [], "retrains": [], "accepted": [], "rollbacks": [], "failed": [],
            "counters": None}
@@ -45,6 +57,9 @@ def parse_output(text: str) -> dict:
             v = [int(t) for t in rest.split()]
             out["counters"] = dict(zip(["mistakes", "retrains", "accepted", "rollbacks", "dropped", "train_calls",
                                         "drifts", "train_cycles", "timer_overhead_cycles"], v))
+        elif tag == "W":   # warm-started builds: SMO iterations of the concluded trainings, the model's FNV-1a
+            v = [int(t) for t in rest.split()]
+            out["warm"] = {"iterations": v[0], "model_hash": v[1]}
         elif tag == "S":   # the persistence round trip's status (LRN_PERSIST)
             out["persist_status"] = int(rest.split()[0])
         elif tag == "E":

@@ -118,6 +118,25 @@ def _ddm_cal(cal: dict, cfg) -> dict | None:
     return cal["ddm"]
 
 
+def _warm_cal(cal: dict, cfg) -> dict | None:
+    """What warm-started retraining adds to the SVM learner's code (calibrated: the "warm" section, measured by
+    `microlearn calibrate --learner` at the reference point: struct, flash and stack deltas), or None when cfg
+    does not compile it in (MLRN_LEARNER_WARM 0). Its alphas are not in here: they are part of the work array,
+    which static_objects sizes (vocab.learner_warm_floats)."""
+    if getattr(cfg, "model", "svm") == "online" or not getattr(cfg, "warm", False):
+        return None
+    if "warm" not in cal:   # a calibration from before warm starts: the alphas are counted, their code is not
+        return WARM_UNCALIBRATED
+    return cal["warm"]
+
+
+# Warm starts on a board whose calibration predates them: nothing added but the alphas (exact, in the work
+# array); the plan says so (WARM_NOTE) until `microlearn calibrate --learner` measures the "warm" section.
+WARM_UNCALIBRATED = {"struct_extra": 0, "flash": 0, "stack": 0, "uncalibrated": True}
+WARM_NOTE = ("warm starts: this board's calibration predates them: the warm alphas are counted, their code's "
+             "flash and stack and the learner struct's few extra bytes are not")
+
+
 def layout(cfg, cal: dict, name: str = "lrn", other_static_bytes: int | None = None) -> dict:
     """Static SRAM by name: each object, the alignment padding, the fixed part. Objects are placed in the
     calibrated order (the toolchain's), each at a multiple of min(its alignment, the board's); the block
@@ -126,7 +145,8 @@ def layout(cfg, cal: dict, name: str = "lrn", other_static_bytes: int | None = N
     cal = _model_cal(cal, cfg)
     objs = lc.static_objects(cfg, name)
     a = cal["align"]
-    struct = ddm["struct_bytes"] if ddm else cal["struct_bytes"]
+    warm = _warm_cal(cal, cfg)
+    struct = (ddm["struct_bytes"] if ddm else cal["struct_bytes"]) + (warm["struct_extra"] if warm else 0)
     sizes = {n: (struct, a) if size is None else (size, min(al, a)) for n, (size, al) in objs.items()}
     if not cfg.holdout_every and cfg.model == "svm":
         # No held-out store: mlrn_learner_init never stores its pointers (holdout_every is a constant of the
@@ -158,8 +178,8 @@ def _stack(cal, cfg) -> int:
     s = trainer_planner.interp(cal["stack_curve"][cfg.storage], cfg.n_features)
     if cfg.n_classes > 2:
         s += cal["stack_multi"][cfg.storage]
-    ddm = _ddm_cal(cal, cfg)
-    return int(round(s + (ddm["stack"] if ddm else 0)))
+    ddm, warm = _ddm_cal(cal, cfg), _warm_cal(cal, cfg)
+    return int(round(s + (ddm["stack"] if ddm else 0) + (warm["stack"] if warm else 0)))
 
 
 def _flash(cal, cfg) -> int:
@@ -170,8 +190,8 @@ def _flash(cal, cfg) -> int:
     f = trainer_planner.interp(cal["flash_curve"][cfg.storage], cfg.n_features)
     if cfg.n_classes > 2:
         f += cal["flash_multi"][cfg.storage]
-    ddm = _ddm_cal(cal, cfg)
-    return int(round(f + (ddm["flash"] if ddm else 0)))
+    ddm, warm = _ddm_cal(cal, cfg), _warm_cal(cal, cfg)
+    return int(round(f + (ddm["flash"] if ddm else 0) + (warm["flash"] if warm else 0)))
 
 
 def _persist_cost(cal, cfg, persist) -> dict:
@@ -202,7 +222,8 @@ def _figures(b, cal, reserve, cfg, name="lrn", other=None, persist=None):
 
 
 # Options of LearnerConfig that change sizes (the rest are run-time parameters of the same program).
-SIZE_OPTIONS = ("holdout_every", "queue", "trigger_window", "model", "drift")   # drift "ddm": MLRN_LEARNER_DDM 1
+SIZE_OPTIONS = ("holdout_every", "queue", "trigger_window", "model", "drift",   # drift "ddm": MLRN_LEARNER_DDM 1
+                "warm")                                                         # warm: MLRN_LEARNER_WARM 1
 OTHER_OPTIONS = ("store", "replace")
 
 
@@ -334,6 +355,8 @@ def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, n
                                      other_static_bytes=other_static_bytes, persist=persist, **options)
             for st in trainer_planner.STORAGES}
     notes = list(cal.get("notes", [])) + _persist_notes(b, cfg, persist, flash)
+    if (_warm_cal(cal, cfg) or {}).get("uncalibrated"):
+        notes.append(f"{WARM_NOTE} (run `{RECALIBRATE}`)")
     current = _current()
     if not current:
         notes.append(trainer_planner.stale_note("learner", RECALIBRATE))

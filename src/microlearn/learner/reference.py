@@ -72,6 +72,18 @@ class RefLearner:
         self.last = {}
         self.train_iters: list[int] = []
         self.train_sizes: list[int] = []   # training rows of each training begun (cost models: sweep/train_cost.py)
+        # MLRN_LEARNER_WARM: the alphas of each training row per one-vs-one pair (they follow their rows), whether
+        # they hold the last completed training's solution, the class map of the last training begun
+        self.nsub_max = 1 if cfg.n_classes <= 2 else cfg.n_classes * (cfg.n_classes - 1) // 2
+        self.warm_a: list[np.ndarray] = []
+        self.warm_ok = False
+        self.last_map: list[int] = []
+        self.warm_flags: list[bool] = []   # per training begun: started from the kept alphas (else cold)
+
+    @property
+    def warm_starts(self) -> int:
+        """Trainings that started from the kept alphas."""
+        return sum(self.warm_flags)
 
     def set_model(self, W, b, cmap) -> None:
         """mlrn_learner_set_model: start from a model trained elsewhere (W: one row per one-vs-one pair of
@@ -146,7 +158,11 @@ class RefLearner:
                 elif not to_hold and self.warn_train and e >= len(xs) - self.warn_train:
                     self.warn_train -= 1
             del xs[e]; del ys[e]
+            if not to_hold:
+                del self.warm_a[e]
         xs.append(x); ys.append(y)
+        if not to_hold:   # a row stored since the last training starts at 0
+            self.warm_a.append(np.zeros(self.nsub_max, np.float32))
         if self.ddm.warn:
             if to_hold:
                 self.warn_hold += 1
@@ -168,6 +184,8 @@ class RefLearner:
             self.training = False
             self.cand = None
             self.calls_left = 0
+            self.warm_ok = False   # a half-solved training: the next one starts cold
+        del self.warm_a[:max(len(self.train_x) - keep_train, 0)]
         for xs, ys, k in ((self.train_x, self.train_y, keep_train), (self.hold_x, self.hold_y, keep_hold)):
             cut = max(len(xs) - k, 0)
             del xs[:cut]; del ys[:cut]
@@ -238,13 +256,29 @@ class RefLearner:
         labels = np.asarray(self.train_y, np.int64)
         present = sorted(set(self.train_y))
         if len(present) < 2:
+            self.warm_ok = False   # the C's cand_map was overwritten
             return False
         inv = {cl: i for i, cl in enumerate(present)}
         lab = np.array([inv[v] for v in labels], np.int64)
+        warm = None
+        if self.cfg.warm:   # mlrn_learner__begin: the kept alphas when the class map is unchanged, else all 0
+            m = len(present)
+            nsub = 1 if m <= 2 else m * (m - 1) // 2
+            warm = np.vstack(self.warm_a).T[:nsub].copy()
+            self.warm_flags.append(self.warm_ok and present == self.last_map)
+            if not self.warm_flags[-1]:
+                warm[:] = F(0.0)
+            self.last_map = list(present)
+            self.warm_ok = False
         try:
             q = {} if self.cfg.storage == "float32" else dict(scale=self.cfg.scale, offset=self.cfg.offset)
             self.train_sizes.append(len(self.train_x))
-            subs = _solvers.train(self.cfg.params, np.vstack(self.train_x), lab, len(present), **q)
+            try:
+                subs = _solvers.train(self.cfg.params, np.vstack(self.train_x), lab, len(present), **q, warm=warm)
+            finally:
+                if warm is not None:   # the C trains in these rows: they hold the (partial) solution
+                    for t, a in enumerate(self.warm_a):
+                        a[:warm.shape[0]] = warm[:, t]
             W = np.vstack([s.w for s in subs]).astype(np.float32)
             b = np.array([s.b for s in subs], np.float32)
             T = int(sum(s.n_iter for s in subs))
@@ -265,6 +299,7 @@ class RefLearner:
     def _finish(self):
         self.training = False
         self.train_iters.append(self.cand_iter)
+        self.warm_ok = self.cand is not None   # kept whether the candidate is accepted or not
         if self.cand is None:
             self.n_failed += 1
             self.event = EV_FAILED

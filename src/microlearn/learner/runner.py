@@ -20,7 +20,7 @@ from microlearn.trainer.driver import explain_run_error
 from . import codegen as lc
 from .planner import EEPROM_BYTES, learner_does_not_fit, learner_precheck
 from .config import LearnerConfig, check_window
-from .driver import DRIVER, encode_stream, parse_output
+from .driver import DRIVER, encode_stream, model_hash, parse_output
 from .simulate import MAX_STREAM_ROWS, fit_static, load_stream, report, run_reference
 
 HOST_BUFFER_LIMIT = 1 << 30   # static buffers of a host build (as trainer.runner.HOST_BUFFER_LIMIT)
@@ -105,6 +105,8 @@ def run_on_target(cfg: LearnerConfig, X, y, target="host", *, workdir=None, time
         measure = {"avr": "cycles", "cortex-m": "instructions", "riscv": "instructions"}.get(getattr(tgt, "kind", ""))
         marked = bool(mark_steps and measure)   # LRN_MARK_STEPS: see learner/driver.c
         defines = {"LRN_MARK_STEPS": int(marked)}
+        if cfg.warm:   # driver.c's W line: the SMO iterations and the final model's bits, for the comparison
+            defines["LRN_WARM_REPORT"] = 1
         if time_training:
             defines["LRN_TIME_TRAINING"] = 1
         defines.update(persist_defines(cfg, persist))
@@ -237,6 +239,13 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         rep["clock_hz"] = dev["clock_hz"]
     rep["drifts"] = (dev["counters"] or {}).get("drifts")
     rep["model"], rep["drift"] = cfg.model, cfg.drift
+    if cfg.warm:   # warm-started builds report their SMO iterations and the final model's bits (driver.c)
+        lr, dw = ref["learner"], dev.get("warm") or {}
+        rep["warm"] = True
+        rep["warm_starts"] = lr.warm_starts
+        rep["smo_iterations"] = dw.get("iterations")
+        rep["python_smo_iterations"] = int(sum(lr.train_iters))
+        rep["same_model"] = dw.get("model_hash") == model_hash(lr.model)
     if persist:
         rep["persist"] = persist
         rep["persist_status"] = dev.get("persist_status")

@@ -139,13 +139,14 @@ def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout
              budget=0, seed=1, C=1.0, tol=1e-3, max_iter=2000, storage="float32", feature_range=None, scale=None,
              offset=None, static_rows=None, baselines=True, plot=None, drift="window",
              ddm_min_rows=vocab.DDM_MIN_ROWS, ddm_warn_k10=vocab.DDM_WARN_K10,
-             ddm_drift_k10=vocab.DDM_DRIFT_K10, model="svm") -> dict:
+             ddm_drift_k10=vocab.DDM_DRIFT_K10, model="svm", warm=False) -> dict:
     """Run the reference self-learning loop over a labelled stream.
 
     stream: a streams.Stream / (X, y[, drift]) tuple, X with `y`, a stream name, or a CSV path.
     Returns a dict with `windows` (per-window accuracy of learner, static and oracle), `retrains`
     (rows where training started), `accepted`, `rollbacks`, `final_accuracy`,
-    `static_final_accuracy`, `oracle_final_accuracy` (over the last window), `predictions`."""
+    `static_final_accuracy`, `oracle_final_accuracy` (over the last window), `predictions`.
+    warm: warm-started retraining (LearnerConfig.warm); adds `warm_starts` (trainings started warm)."""
     check_window(window, static_rows)
     X, yv, drift_points, nc = load_stream(stream, y, n_classes)
     if storage != "float32" and scale is None:
@@ -155,7 +156,8 @@ def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout
                         store=store, replace=replace, k_mistakes=k_mistakes, trigger_window=trigger_window,
                         err_pct=err_pct, drift_pct=drift_pct, margin_pct=margin_pct, queue=queue, budget=budget, seed=seed, C=C,
                         tol=tol, max_iter=max_iter, storage=storage, scale=scale, offset=offset, drift=drift,
-                        ddm_min_rows=ddm_min_rows, ddm_warn_k10=ddm_warn_k10, ddm_drift_k10=ddm_drift_k10, model=model)
+                        ddm_min_rows=ddm_min_rows, ddm_warn_k10=ddm_warn_k10, ddm_drift_k10=ddm_drift_k10, model=model,
+                        warm=warm)
     ref = run_reference(cfg, X, yv)
     return report(cfg, X, yv, drift_points, ref, window=window, static_rows=static_rows, baselines=baselines, plot=plot)
 
@@ -203,6 +205,8 @@ def report(cfg, X, yv, drift, ref, *, window=100, static_rows=None, baselines=Tr
     if lr is not None:
         out.update({"mistakes": lr.n_mistakes, "dropped": lr.n_dropped, "train_iterations": lr.train_iters,
                     "train_sizes": lr.train_sizes[:len(lr.train_iters)]})
+        if cfg.warm:   # trainings that started from the kept alphas (the others were cold)
+            out.update({"warm": True, "warm_starts": lr.warm_starts})
     if plot:
         plot_windows(out, plot)
         out["plot"] = str(plot)

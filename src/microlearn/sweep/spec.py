@@ -70,6 +70,15 @@ def _float(lo=None, hi=None, open_lo=True):
     return check
 
 
+def _bool():
+    def check(v):
+        if not isinstance(v, bool):
+            raise ValueError("true or false")
+        return v
+    check.expects = "true or false"
+    return check
+
+
 def _choice(options):
     options = tuple(options)
 
@@ -120,6 +129,7 @@ LEARNER_PARAMS = {   # LearnerConfig's fields (it checks the ranges the C types 
     "err_pct": _int(0, 100), "drift_pct": _int(0, 100), "margin_pct": _int(0, 100), "queue": _int(1, U16),
     "budget": _int(0, U16), "seed": _int(0, 4_294_967_295), "C": _float(0, 3.4e38), "tol": _float(0, 1e6),
     "max_iter": _int(1, 4_294_967_295), "storage": _choice(vocab.STORAGES),
+    "warm": _bool(),   # warm-started retraining (MLRN_LEARNER_WARM); left out of a task's key when not given
 }
 STREAM_PARAMS = {
     "scenario": _choice(streams.STREAMS), "stream_seed": _int(0, 2**32 - 1), "rows": _int(10, MAX_CSV_STREAM_ROWS),
@@ -150,10 +160,10 @@ MEASURES = {
              "retrains", "accepted", "rollbacks", "failed", "mistakes", "dropped", "train_iterations", "cycles",
              "instructions", "train_cycles", "train_instructions", "seconds", "seconds_kind", "flash_bytes",
              "sram_bytes", "static_ram_bytes", "stack_bytes", "buffer_bytes", "clock_hz", "static_accuracy",
-             "oracle_accuracy"),
+             "oracle_accuracy", "warm_starts"),
     "reference": ("status", "accuracy", "final_accuracy", "n_rows", "n_classes", "retrains", "accepted",
                   "rollbacks", "failed", "mistakes", "dropped", "train_iterations", "static_accuracy",
-                  "oracle_accuracy"),
+                  "oracle_accuracy", "warm_starts"),
 }
 DEFAULT_MEASURES = {
     "train": ["status", "n_train", "storage", "accuracy", "agreement", "iterations", "cycles", "instructions",

@@ -203,11 +203,13 @@ LEARNER_STACK_DS = (1, 4, 16)
 LEARNER_MULTI_CLASSES = 3      # one-vs-one voting: the same code for any number of classes > 2
 
 
-def _learner_cfg(d: int, classes: int = 2, storage: str = "float32", budget: int = 0, drift: str = "window"):
+def _learner_cfg(d: int, classes: int = 2, storage: str = "float32", budget: int = 0, drift: str = "window",
+                 warm: bool = False):
     """The calibration configurations: the reference sizes, d features. Flash is measured with `microlearn
     loop`'s default budget 0; the stack with budget 5, so that training is time-sliced and the queue is
     used (the deepest paths of step() run)."""
-    kw = {**REFERENCE, "n_features": d, "classes": classes, "storage": storage, "budget": budget, "drift": drift}
+    kw = {**REFERENCE, "n_features": d, "classes": classes, "storage": storage, "budget": budget, "drift": drift,
+          "warm": warm}
     if storage != "float32":
         kw["scale"], kw["offset"] = affine_from_range(-4.0, 4.0, storage, d)
     return learner_config(**kw)
@@ -308,7 +310,26 @@ def calibrate_learner_board(name: str) -> dict:
     return {"toolchain": _toolchain(b), "struct_bytes": ref["struct_bytes"], "order": ref["order"],
             "align": ref["align"], "fixed_static_bytes": ref["fixed_static_bytes"], "flash_curve": flash,
             "flash_multi": flash_multi, "stack_curve": stack, "stack_multi": stack_multi,
-            "persist": _learner_persist(name), "ddm": _learner_ddm(name), "online": calibrate_online_board(name)}
+            "persist": _learner_persist(name), "ddm": _learner_ddm(name), "warm": _learner_warm(name),
+            "online": calibrate_online_board(name)}
+
+
+def _learner_warm(name: str) -> dict:
+    """What warm-started retraining (MLRN_LEARNER_WARM 1) adds to the cold build the curves above measure, at the
+    reference point (d = 4, float32, 3 classes: the one-vs-one warm rows and their code in use): the extra bytes
+    of sizeof(mlrn_learner) (a pointer and a flag, with padding), flash (the warm start in mlrn_smo.h, the
+    bookkeeping in mlrn_learner.h) and stack. The warm alphas themselves are in the work array, sized by
+    vocab.learner_warm_floats, not here."""
+    out = {}
+    for warm in (False, True):
+        cfg = _learner_cfg(STACK_D, LEARNER_MULTI_CLASSES, warm=warm)
+        b = _learner_measure(name, cfg, run=False, lift_sram=True)[0]
+        s = _learner_measure(name, _learner_cfg(STACK_D, LEARNER_MULTI_CLASSES, budget=5, warm=warm), run=True,
+                             lift_sram=True)[2]
+        out[warm] = (b, s)
+    (b0, s0), (b1, s1) = out[False], out[True]
+    return {"struct_extra": b1.symbol_sizes["lrn"] - b0.symbol_sizes["lrn"], "flash": b1.flash_bytes - b0.flash_bytes,
+            "stack": s1 - s0}
 
 
 def _learner_ddm(name: str) -> dict:

@@ -213,13 +213,54 @@ class _Folded:
         return acc
 
 
-def _wss2(params: Params, X, y, quant=None):
-    """Solve one sub-problem with second-order working-set selection; mirrors mlrn_smo__wss2_iteration."""
+def warm_start(params: Params, X, y, alpha):
+    """mlrn_smo__warm_start (MLRN_SMO_WARM): makes the members' alphas feasible in place and returns w rebuilt
+    from them. Each alpha clipped to [0, C] (NaN -> 0); sum y alpha = 0 restored by taking the excess of the side
+    with the larger sum off that side's alphas in index order; w = sum y_t alpha_t x_t in index order. The same
+    float32 operations in the same order as the C."""
+    C = params.C
+    alpha[~(alpha > 0)] = F(0.0)
+    alpha[alpha > C] = C
+    sp = sn = F(0.0)
+    for t in range(alpha.size):
+        if y[t] > 0:
+            sp = F(sp + alpha[t])
+        else:
+            sn = F(sn + alpha[t])
+    big = 1 if sp > sn else -1
+    excess = F(sp - sn) if sp > sn else F(sn - sp)
+    for t in range(alpha.size):
+        if not excess > 0:
+            break
+        if (1 if y[t] > 0 else -1) != big:
+            continue
+        a = alpha[t]
+        if a <= excess:
+            excess = F(excess - a)
+            alpha[t] = F(0.0)
+        else:
+            alpha[t] = F(a - excess)
+            excess = F(0.0)
+    w = np.zeros(X.shape[1], np.float32)
+    for t in np.flatnonzero(alpha != 0):
+        c = alpha[t] if y[t] > 0 else -alpha[t]
+        w = w + c * X[t]
+    return w
+
+
+def _wss2(params: Params, X, y, quant=None, alpha0=None):
+    """Solve one sub-problem with second-order working-set selection; mirrors mlrn_smo__wss2_iteration.
+    alpha0 (linear kernel only): the warm start (mlrn_smo_set_warm), made feasible by warm_start."""
     m, d = X.shape
     C = params.C
     linear = params.kernel == "linear"
     alpha = np.zeros(m, np.float32)
     w = np.zeros(d, np.float32) if linear else None
+    if alpha0 is not None:
+        if not linear:
+            raise ValueError("warm starts are for the linear kernel")
+        alpha = np.array(alpha0, np.float32)
+        w = warm_start(params, X, y, alpha)
     fold = _Folded(*quant) if (linear and quant is not None) else None
     if fold:
         fold.refresh(w)
@@ -538,13 +579,19 @@ def _kernel_matrix(params, X):
 
 
 def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int, *, Q=None, scale=None,
-          offset=None) -> list[SubResult]:
+          offset=None, warm=None) -> list[SubResult]:
     """mlrn_smo_train on a store holding the float32 rows Xs (as mlrn_store_row returns them)
     and class indices `labels`. Returns one SubResult per sub-problem, in training order.
 
     Quantised storage: pass scale/offset (float32 per feature) and, if known, the integer codes Q;
     wss2 with the linear kernel computes from the codes (mlrn__wx). Without Q the codes are
-    recovered from Xs and checked to dequantise back to Xs bit for bit."""
+    recovered from Xs and checked to dequantise back to Xs bit for bit.
+
+    warm (wss2, linear kernel; MLRN_SMO_WARM): an (n_sub, len(Xs)) float32 array of start alphas, row k for
+    sub-problem k (mlrn_smo_set_warm); each sub-problem starts from its members' entries and writes its
+    solution back there."""
+    if warm is not None and (params.solver != "wss2" or params.kernel != "linear"):
+        raise ValueError("warm starts are for wss2 with the linear kernel")
     Xs = np.ascontiguousarray(Xs, dtype=np.float32)
     quant = None
     if scale is not None:
@@ -555,7 +602,7 @@ def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int, *,
     labels = np.asarray(labels)
     rng = XorShift32(params.seed)
     out = []
-    for p, q in pairs(n_classes, params.multiclass):
+    for k_sub, (p, q) in enumerate(pairs(n_classes, params.multiclass)):
         if params.multiclass == "ovr" and n_classes > 2:
             members = np.arange(labels.size)
             y = np.where(labels == p, F(1.0), F(-1.0)).astype(np.float32)
@@ -567,7 +614,10 @@ def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int, *,
         X = Xs[members]
         if params.solver == "wss2":
             alpha, b, w, it, st = _wss2(params, X, y, None if quant is None else
-                                        (quant[0][members], quant[1], quant[2]))
+                                        (quant[0][members], quant[1], quant[2]),
+                                        None if warm is None else warm[k_sub, members])
+            if warm is not None:
+                warm[k_sub, members] = alpha
         elif params.solver == "dcd":
             alpha, b, w, it, st = _dcd(params, X, y, rng)
         else:
