@@ -62,6 +62,7 @@ class RefOnline:
         self.n_failed = self.n_dropped = self.n_drifts = self.n_updates = 0
         self.last: dict = {}
         self.train_iters: list[int] = []   # no iterative training: stays empty
+        self.train_sizes: list[int] = []   # as RefLearner's (simulate's report reads it): stays empty
 
     @property
     def model(self):
