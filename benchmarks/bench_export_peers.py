@@ -907,94 +907,54 @@ def main(argv=None):
                          "--models picks among " + ", ".join(sorted({m for _, m in KNN_CASES})))
     a = ap.parse_args(argv)
     out = Path(a.out)
+
+    def pick(given, default_all, suite_default):
+        return given if given != default_all else suite_default
+
     if a.knn:
-        tools = a.tools if a.tools != ",".join(TOOLS) else ",".join(KNN_TOOLS)
         models = None if a.models == ",".join(MODELS) else set(a.models.split(","))
-        rows = []
-        if not a.markdown_only:
-            for ds, model in KNN_CASES:
-                if models is None or model in models:
-                    try:
-                        rows += bench_knn_one(ds, model, tools.split(","))
-                    except Exception:
-                        traceback.print_exc()
-            out.mkdir(parents=True, exist_ok=True)
-            path = out / "export_peers_knn.json"
-            if a.merge and path.exists():
-                key = lambda r: (r["dataset"], r["model"], r["tool"])   # noqa: E731
-                new = {key(r): r for r in rows}
-                rows = [new.pop(key(r), r) for r in json.loads(path.read_text())] + list(new.values())
-            path.write_text(json.dumps(rows, indent=1))
-        else:
-            rows = json.loads((out / "export_peers_knn.json").read_text())
-        (out / "export_peers_knn.md").write_text(markdown_knn(rows))
-        print(markdown_knn(rows))
-        return
-    if a.mlp:
-        dsets = a.datasets if a.datasets != "cancer,iris,wine" else ",".join(MLP_DATASETS)
-        models = a.models if a.models != ",".join(MODELS) else ",".join(MLP_ACTIVATIONS)
-        tools = a.tools if a.tools != ",".join(TOOLS) else ",".join(MLP_TOOLS)
-        rows = []
-        if not a.markdown_only:
-            for ds in dsets.split(","):
-                for model in models.split(","):
-                    try:
-                        rows += bench_mlp_one(ds, model, tools.split(","))
-                    except Exception:
-                        traceback.print_exc()
-            out.mkdir(parents=True, exist_ok=True)
-            path = out / "export_peers_mlp.json"
-            if a.merge and path.exists():
-                key = lambda r: (r["dataset"], r["model"], r["tool"])   # noqa: E731
-                new = {key(r): r for r in rows}
-                rows = [new.pop(key(r), r) for r in json.loads(path.read_text())] + list(new.values())
-            path.write_text(json.dumps(rows, indent=1))
-        else:
-            rows = json.loads((out / "export_peers_mlp.json").read_text())
-        (out / "export_peers_mlp.md").write_text(markdown_mlp(rows))
-        print(markdown_mlp(rows))
-        return
-    if a.regression:
-        dsets = a.datasets if a.datasets != "cancer,iris,wine" else ",".join(REG_LOADERS)
-        models = a.models if a.models != ",".join(MODELS) else ",".join(REG_MODELS)
-        tools = a.tools if a.tools != ",".join(TOOLS) else ",".join(REG_TOOLS)
-        rows = []
-        if not a.markdown_only:
-            for ds in dsets.split(","):
-                for model in models.split(","):
-                    try:
-                        rows += bench_reg_one(ds, model, tools.split(","))
-                    except Exception:
-                        traceback.print_exc()
-            out.mkdir(parents=True, exist_ok=True)
-            (out / "export_peers_regress.json").write_text(json.dumps(rows, indent=1))
-        else:
-            rows = json.loads((out / "export_peers_regress.json").read_text())
-        (out / "export_peers_regress.md").write_text(markdown_reg(rows))
-        print(markdown_reg(rows))
-        return
+        tools = pick(a.tools, ",".join(TOOLS), ",".join(KNN_TOOLS)).split(",")
+        cases = [(ds, m) for ds, m in KNN_CASES if models is None or m in models]
+        run_suite(a, out, "export_peers_knn", cases, lambda ds, m: bench_knn_one(ds, m, tools), markdown_knn)
+    elif a.mlp:
+        dsets = pick(a.datasets, "cancer,iris,wine", ",".join(MLP_DATASETS)).split(",")
+        models = pick(a.models, ",".join(MODELS), ",".join(MLP_ACTIVATIONS)).split(",")
+        tools = pick(a.tools, ",".join(TOOLS), ",".join(MLP_TOOLS)).split(",")
+        run_suite(a, out, "export_peers_mlp", [(ds, m) for ds in dsets for m in models],
+                  lambda ds, m: bench_mlp_one(ds, m, tools), markdown_mlp)
+    elif a.regression:
+        dsets = pick(a.datasets, "cancer,iris,wine", ",".join(REG_LOADERS)).split(",")
+        models = pick(a.models, ",".join(MODELS), ",".join(REG_MODELS)).split(",")
+        tools = pick(a.tools, ",".join(TOOLS), ",".join(REG_TOOLS)).split(",")
+        run_suite(a, out, "export_peers_regress", [(ds, m) for ds in dsets for m in models],
+                  lambda ds, m: bench_reg_one(ds, m, tools), markdown_reg)
+    else:
+        tools = a.tools.split(",")
+        run_suite(a, out, "export_peers", [(ds, m) for ds in a.datasets.split(",") for m in a.models.split(",")],
+                  lambda ds, m: bench_one(ds, m, tools), markdown)
+
+
+def run_suite(a, out: Path, stem: str, cases, bench, to_markdown) -> None:
+    """Run bench(dataset, model) per case (a case that raises is printed and skipped), write STEM.json (with
+    --merge: replacing only the rows measured now) and STEM.md; --markdown-only re-renders the JSON."""
+    path = out / f"{stem}.json"
     if a.markdown_only:
-        rows = json.loads((out / "export_peers.json").read_text())
-        (out / "export_peers.md").write_text(markdown(rows))
-        print(markdown(rows))
-        return
-    rows = []
-    for ds in a.datasets.split(","):
-        for model in a.models.split(","):
+        rows = json.loads(path.read_text())
+    else:
+        rows = []
+        for ds, model in cases:
             try:
-                rows += bench_one(ds, model, a.tools.split(","))
+                rows += bench(ds, model)
             except Exception:
                 traceback.print_exc()
-    out.mkdir(parents=True, exist_ok=True)
-    if a.merge and (out / "export_peers.json").exists():
-        key = lambda r: (r["dataset"], r["model"], r["tool"])   # noqa: E731
-        new = {key(r): r for r in rows}
-        old = json.loads((out / "export_peers.json").read_text())
-        rows = [new.pop(key(r), r) for r in old] + list(new.values())
-    (out / "export_peers.json").write_text(json.dumps(rows, indent=1))
-    (out / "export_peers.md").write_text(markdown(rows))
-    print(markdown(rows))
-
+        out.mkdir(parents=True, exist_ok=True)
+        if a.merge and path.exists():
+            key = lambda r: (r["dataset"], r["model"], r["tool"])   # noqa: E731
+            new = {key(r): r for r in rows}
+            rows = [new.pop(key(r), r) for r in json.loads(path.read_text())] + list(new.values())
+        path.write_text(json.dumps(rows, indent=1))
+    (out / f"{stem}.md").write_text(to_markdown(rows))
+    print(to_markdown(rows))
 
 if __name__ == "__main__":
     main()

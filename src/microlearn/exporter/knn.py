@@ -23,7 +23,7 @@ import numpy as np
 from microlearn.boards.registry import get_board
 from microlearn.core.c_format import c_identifier
 
-from .model import CModel, Table, f32
+from .model import CModel, Table, f32, quant_round
 from .prep import UnsupportedModel, scaled_input
 
 KNN_MODELS = ("KNeighborsClassifier", "KNeighborsRegressor")
@@ -208,14 +208,7 @@ def knn_grid(rows64, dtype, metric):
 def quantize_mirror(X, a32, c32, Q):
     """mlrn_quant_to_i8/_i16 (mlrn_quant.h) op by op: clamp(round half up(x * a + c), -Q, Q)."""
     X = f32(X)
-    v = ((X * a32[None, :]).astype(np.float32) + c32[None, :]).astype(np.float32)
-    lim = np.float32(Q)
-    with np.errstate(invalid="ignore"):
-        low = ~(v > -lim)
-        high = v > lim
-        mid = np.where(low | high, np.float32(0), v).astype(np.float32)
-        r = np.floor((mid + np.float32(Q + 0.5)).astype(np.float32)).astype(np.int64) - Q
-    return np.where(low, -Q, np.where(high, Q, r))
+    return quant_round((X * a32[None, :]).astype(np.float32) + c32[None, :], Q)
 
 
 def lower_knn(est, N, prescale, dtype="float32", opts=None, proj=None) -> CModel:

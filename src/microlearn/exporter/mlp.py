@@ -26,7 +26,7 @@ from microlearn.core import f32 as _f32
 from microlearn.core import vocab
 
 from .linear import expit_mirror, softmax_mirror
-from .model import CModel, Table, f32
+from .model import CModel, Table, f32, quant_round
 from .prep import UnsupportedModel
 from .quant import I31, _calib_ranges, _integer_columns, from_ranges, wrap
 
@@ -206,18 +206,6 @@ def build_float(est, N, layers):
 
 
 # -- int8 ------------------------------------------------------------------------------------------------
-def quant_round_mirror(v, Q):
-    """mlrn_quant_round on a float32 array (int64 result)."""
-    v = f32(v)
-    lim = np.float32(Q)
-    with np.errstate(invalid="ignore"):
-        low = ~(v > -lim)
-        high = v > lim
-        mid = np.where(low | high, np.float32(0), v).astype(np.float32)
-        r = np.floor((mid + np.float32(Q + 0.5)).astype(np.float32)).astype(np.int64) - Q
-    return np.where(low, -Q, np.where(high, Q, r))
-
-
 def _forward64(X, layers):
     """Activations of every layer of the float64 network (the calibration)."""
     h = np.asarray(X, np.float64)
@@ -334,7 +322,7 @@ def build_q8(est, N, layers, prescale, calib_X, scales="channel"):
                 return v
             if act in ("tanh", "logistic"):
                 v = (activate_mirror(v, act) * np.float32(Q8)).astype(np.float32)
-            q = quant_round_mirror(v, Q8)
+            q = quant_round(v, Q8)
             if act == "relu":
                 q = np.maximum(q, 0)
             h = q

@@ -181,5 +181,18 @@ def f32(a) -> np.ndarray:
     return np.asarray(a, dtype=np.float32)
 
 
+def quant_round(v, Q: int) -> np.ndarray:
+    """mlrn_quant_round (mlrn_quant.h) on a float32 array, op by op: round half up and clamp to [-Q, Q]
+    (NaN -> -Q), as an int64 array. The one mirror of it: quantizers of inputs, rows and activations call it."""
+    v = f32(v)
+    lim = np.float32(Q)
+    with np.errstate(invalid="ignore"):
+        low = ~(v > -lim)
+        high = v > lim
+        mid = np.where(low | high, np.float32(0), v).astype(np.float32)
+        r = np.floor((mid + np.float32(Q + 0.5)).astype(np.float32)).astype(np.int64) - Q
+    return np.where(low, -Q, np.where(high, Q, r))
+
+
 def check_ctype(ctype: str):
     assert ctype in CTYPES, ctype

@@ -30,7 +30,7 @@ from microlearn.core import f32 as _f32
 
 from .linear import (LINEAR_CLASSIFIERS, _binary_proba, expit_mirror, linear_params, ovo_to_ovr_mirror,
                      ovr_proba_mirror, softmax_mirror, vote_mirror)
-from .model import CModel, Table, f32
+from .model import CModel, Table, f32, quant_round
 from .ensemble import TREE_REGRESSORS, additive_of, lower_additive
 from .regress import LINEAR_REGRESSORS
 from .svm import (attach_mirrors, check_ovo_limits, combine_kernel_values, from_sklearn, from_smo,
@@ -62,14 +62,7 @@ class InputQuant:
         """The generated NAME_quantize, op by op (int64 result)."""
         X = f32(X)
         v = (X * self.a32[None, :]).astype(np.float32) + self.c32[None, :]
-        v = v.astype(np.float32)
-        lim = np.float32(self.Q)
-        with np.errstate(invalid="ignore"):
-            low = ~(v > -lim)
-            high = v > lim
-            mid = np.where(low | high, np.float32(0), v).astype(np.float32)
-            r = np.floor((mid + np.float32(self.Q + 0.5)).astype(np.float32)).astype(np.int64) - self.Q
-        return np.where(low, -self.Q, np.where(high, self.Q, r))
+        return quant_round(v, self.Q)
 
     def grid_index(self, x64) -> np.ndarray:
         """Round x*a + c (float64, raw-unit values x per feature in the last axis) to the grid."""
