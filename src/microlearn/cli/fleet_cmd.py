@@ -147,7 +147,7 @@ def run(args) -> int:
                                                indent=1))
     files += [md, out / "fleet.json"]
     if not args.no_plots and dist["ok"]:
-        fleet.plot(devices, out / "fleet.png")
+        fleet.plot(devices, out / "fleet.png", cost.column if cost else None)
         files.append(out / "fleet.png")
     failed = [d for d in devices if d.get("status") != "ok"]
     unconfirmed = [c for c in confirm if c["status"] != "ok"]

@@ -238,12 +238,15 @@ def _num(v) -> str:
     return "-" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
-def plot(devices: list[dict], path) -> None:
+def plot(devices: list[dict], path, cost_column: str | None = None) -> None:
+    """Accuracy by scenario, retrains and rollbacks per device, and (with a fitted cost model) the estimated
+    training cost per device."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     ok = [d for d in devices if d.get("status") == "ok"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    costs = [d[cost_column] for d in ok if cost_column and d.get(cost_column) is not None]
+    fig, axes = plt.subplots(1, 4 if costs else 3, figsize=(17 if costs else 13, 3.6))
     scen = sorted({d["scenario"] for d in ok})
     axes[0].hist([[d["accuracy"] for d in ok if d["scenario"] == s] for s in scen], bins=30, stacked=True,
                  label=scen)
@@ -255,6 +258,9 @@ def plot(devices: list[dict], path) -> None:
         hi = max(vals) if vals else 0
         ax.hist(vals, bins=range(0, hi + 2), align="left", rwidth=0.85)
         ax.set_xlabel(f"{m} per device")
+    if costs:
+        axes[3].hist(costs, bins=30)
+        axes[3].set_xlabel(f"{cost_column.replace('_', ' ')} (estimate)")
     fig.suptitle(f"{len(ok):,} simulated devices")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
