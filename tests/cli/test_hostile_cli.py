@@ -538,11 +538,15 @@ def test_a_real_refusal_on_the_host_is_named_not_numbered():
     from microlearn.trainer.runner import train_on_target
     from microlearn.targets import get_target
     from microlearn.targets.errors import RunError
+    import dataclasses
     rng = np.random.default_rng(0)
     X = rng.random((34, 2))
-    y = np.arange(34) % 17                    # 17 classes: mlrn_smo_init refuses (MLRN_SMO_MAX_CLASSES 16)
+    y = np.arange(34) % 2
+    cfg = make_config(n_features=2, capacity=34, classes=2)
+    # C = -1 slipped past the Python checks (set after them): mlrn_smo_init refuses it on the device
+    cfg = dataclasses.replace(cfg, params=dataclasses.replace(cfg.params, C=np.float32(-1.0)))
     with pytest.raises(RunError) as ei:
-        train_on_target(make_config(n_features=2, capacity=34, classes=17), get_target("host"), X, y, X[:2], y[:2])
+        train_on_target(cfg, get_target("host"), X, y, X[:2], y[:2])
     assert "refused the trainer's set-up" in str(ei.value) and "exited with code" not in str(ei.value)
     y3 = np.array([0, 1, 0, 1, 2, 0])         # label 2 for a 2-class learner: MLRN_ERR_LABEL at row 5
     with pytest.raises(RunError) as ei:
