@@ -189,9 +189,7 @@ def linear_params(est, prescale):
     b = np.broadcast_to(np.asarray(est.intercept_, dtype=np.float64), (W.shape[0],)).copy()
     notes = []
     if prescale:
-        a, c = prescale.affine64()
-        b = b + W @ c
-        W = W * a[None, :]
+        W, b = prescale.fold(W, b)
         notes.append(f"{prescale.describe()} folded into the weights.")
     classes = est.classes_
     rule = "gt" if W.shape[0] == 1 else "argmax"

@@ -83,10 +83,7 @@ def mlp_layers(est, prescale):
     elif out_act != "identity":
         raise UnsupportedModel(f"MLPRegressor with out_activation_={out_act!r}: only 'identity'")
     if prescale:
-        a, c = prescale.affine64()
-        W0, b0 = layers[0][0], layers[0][1]
-        layers[0][1] = b0 + W0 @ c
-        layers[0][0] = W0 * a[None, :]
+        layers[0][0], layers[0][1] = prescale.fold(layers[0][0], layers[0][1])
         if not np.all(np.isfinite(f32(layers[0][0]))) or not np.all(np.isfinite(f32(layers[0][1]))):
             raise UnsupportedModel(f"{cls}: the scaler folded into the first layer gives weights that are not "
                                    "finite in float32")

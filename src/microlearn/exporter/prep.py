@@ -55,6 +55,13 @@ class Prescale:
             return "muladd", np.asarray(s.scale_, float), np.asarray(s.min_, float)
         raise UnsupportedModel(name)
 
+    def fold(self, W, b):
+        """The scalers folded into a linear layer w . x' + b (rows of W): (W * a, b + W @ c) in float64, so
+        the exported weights take raw inputs (one place for every linear lowering and the MLP's first layer)."""
+        a, c = self.affine64()
+        W = np.asarray(W, np.float64)
+        return W * a[None, :], np.asarray(b, np.float64) + W @ c
+
     def affine64(self):
         """x' = a * x + c (float64), the composition of all steps."""
         a = np.ones(self.n_features)

@@ -383,9 +383,7 @@ def lower_svm_q(t, N, prescale, dtype, calib_X):
     if t.kernel == "linear":
         W, b = t.pair_weights64(), t.b
         if prescale:
-            a, c = prescale.affine64()
-            b = np.asarray(b, np.float64) + np.asarray(W, np.float64) @ c
-            W = np.asarray(W, np.float64) * a[None, :]
+            W, b = prescale.fold(W, b)
         rule = {"binary": "ge", "ovo": "ovo", "ovr": "argmax"}[t.mode]
         if calib_X is None and not prescale:    # the support vectors span the data
             calib_X = t.sv
@@ -535,9 +533,7 @@ def lower_linear_regressor_q(est, N, prescale, dtype, calib_X):
     b = np.broadcast_to(np.asarray(est.intercept_, dtype=np.float64).reshape(-1), (W.shape[0],)).copy()
     notes = []
     if prescale:
-        a, c = prescale.affine64()
-        b = b + W @ c
-        W = W * a[None, :]
+        W, b = prescale.fold(W, b)
         notes.append(f"{prescale.describe()} folded into the weights.")
     source = f"sklearn {type(est).__name__}"
     iq, Wq, Bq, s32 = quantize_rows(W, b, dtype, calib_X, prescale, source)

@@ -61,9 +61,7 @@ def lower_linear_regressor(est, N, prescale, opts) -> CModel:
     b = np.broadcast_to(np.asarray(est.intercept_, dtype=np.float64).reshape(-1), (W.shape[0],)).copy()
     notes = []
     if prescale:
-        a, c = prescale.affine64()
-        b = b + W @ c
-        W = W * a[None, :]
+        W, b = prescale.fold(W, b)
         notes.append(f"{prescale.describe()} folded into the weights.")
     m = build_linear_regressor(N, f"sklearn {name}", W, b, notes)
     if single and m.n_outputs != 1:
@@ -86,9 +84,7 @@ def lower_svr(est, N, prescale, opts) -> CModel:
         W, b = t.coef @ t.sv, t.b
         notes = ["Linear kernel: support vectors collapsed to one w.x + b row."]
         if prescale:
-            a, c = prescale.affine64()
-            b = b + W @ c
-            W = W * a[None, :]
+            W, b = prescale.fold(W, b)
             notes.append(f"{prescale.describe()} folded into the weights.")
         return build_linear_regressor(N, src, W, b, notes)
     sv32, coef32, b32 = f32(t.sv), f32(t.coef), f32(t.b)

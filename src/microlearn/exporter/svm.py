@@ -138,9 +138,7 @@ def lower_svm(t: SVMTables, N, prescale, opts) -> CModel:
             W, b = t.pair_weights64(), t.b
         notes = ["Linear kernel: support vectors collapsed to one w.x + b row per sub-problem."]
         if prescale:
-            a, c = prescale.affine64()
-            b = np.asarray(b, np.float64) + np.asarray(W, np.float64) @ c
-            W = np.asarray(W, np.float64) * a[None, :]
+            W, b = prescale.fold(W, b)
             notes.append(f"{prescale.describe()} folded into the weights.")
         rule = {"binary": "ge", "ovo": "ovo", "ovr": "argmax"}[t.mode]
         return build_linear(N, t.source, W, b, t.classes, rule=rule, decision=t.decision, notes=notes)
