@@ -216,6 +216,26 @@ def build_run(target, lang, glue, cflags, work, Xte=None):
     return b, res, cost
 
 
+def record_cost(row, tg, b, res, cost, base):
+    """One target's size (over the empty program's `base` (flash, SRAM)) and per-row cost into `row`: mean,
+    min and max cycles/instructions over the measured rows, and the deepest stack seen."""
+    row[f"{tg}_flash"] = b.flash_bytes - base[0]
+    row[f"{tg}_sram"] = b.static_ram_bytes - base[1]
+    for k in ("cycles", "instructions"):
+        v = cost[k]
+        row[f"{tg}_{k}"] = round(float(np.mean(v)), 1) if v else None
+        row[f"{tg}_{k}_min"] = min(v) if v else None
+        row[f"{tg}_{k}_max"] = max(v) if v else None
+    row[f"{tg}_stack"] = max(cost["stack"] + [res.stack_bytes or 0])
+
+
+def build_error(exc) -> str:
+    """A build failure as a result: a model too big for the board, or code that does not compile."""
+    msg = str(exc)
+    fits = "fit" in msg or "too large" in msg or "overflow" in msg
+    return ("does not fit: " if fits else "does not compile: ") + msg[:160]
+
+
 def bench_one(ds, model, tools, targets=("uno", "nrf52840")):
     X, y = LOADERS[ds](return_X_y=True)
     X = X.astype(np.float32)
@@ -245,19 +265,11 @@ def bench_one(ds, model, tools, targets=("uno", "nrf52840")):
                     idx = np.array([int(l) for l in res.output.split()])
                     got = est.classes_[idx] if idx.max() < len(est.classes_) else idx
                     row[f"{tg}_agreement"] = float(np.mean(got == want))
-                    row[f"{tg}_flash"] = b.flash_bytes - base[tg][0]
-                    row[f"{tg}_sram"] = b.static_ram_bytes - base[tg][1]
-                    for k in ("cycles", "instructions"):
-                        v = cost[k]
-                        row[f"{tg}_{k}"] = round(float(np.mean(v)), 1) if v else None
-                        row[f"{tg}_{k}_min"] = min(v) if v else None
-                        row[f"{tg}_{k}_max"] = max(v) if v else None
-                    row[f"{tg}_stack"] = max(cost["stack"] + [res.stack_bytes or 0])
+                    record_cost(row, tg, b, res, cost, base[tg])
                 except NotImplementedError as exc:
                     row[f"{tg}_error"] = f"unsupported: {exc}"
                 except BuildError as exc:
-                    row[f"{tg}_error"] = ("does not fit: " if "fit" in str(exc) or "too large" in str(exc)
-                                          or "overflow" in str(exc) else "does not compile: ") + str(exc)[:160]
+                    row[f"{tg}_error"] = build_error(exc)
                 except Exception as exc:   # a peer failing is a result, not a crash
                     row[f"{tg}_error"] = f"{type(exc).__name__}: {str(exc)[:160]}"
         rows.append(row)
@@ -431,17 +443,9 @@ def bench_reg_one(ds, model, tools, targets=("uno", "nrf52840")):
                     row[f"{tg}_within"] = float(np.mean(err <= REL_BOUND * scale))
                     if tool == "microlearn":
                         row[f"{tg}_bit_exact"] = bool(np.array_equal(got.view(np.uint32), mirror.view(np.uint32)))
-                    row[f"{tg}_flash"] = b.flash_bytes - base[tg][0]
-                    row[f"{tg}_sram"] = b.static_ram_bytes - base[tg][1]
-                    for k in ("cycles", "instructions"):
-                        v = cost[k]
-                        row[f"{tg}_{k}"] = round(float(np.mean(v)), 1) if v else None
-                        row[f"{tg}_{k}_min"] = min(v) if v else None
-                        row[f"{tg}_{k}_max"] = max(v) if v else None
-                    row[f"{tg}_stack"] = max(cost["stack"] + [res.stack_bytes or 0])
+                    record_cost(row, tg, b, res, cost, base[tg])
                 except BuildError as exc:
-                    row[f"{tg}_error"] = ("does not fit: " if "fit" in str(exc) or "too large" in str(exc)
-                                          or "overflow" in str(exc) else "does not compile: ") + str(exc)[:160]
+                    row[f"{tg}_error"] = build_error(exc)
                 except Exception as exc:   # a peer refusing or failing is a result, not a crash
                     row[f"{tg}_error"] = f"{type(exc).__name__}: {str(exc)[:160]}"
         rows.append(row)
@@ -593,19 +597,11 @@ def bench_mlp_one(ds, model, tools, targets=("uno", "nrf52840")):
                         got = est.classes_[idx] if idx.max() < len(est.classes_) else idx
                         row[f"{tg}_agreement"] = float(np.mean(got == want))
                         row[f"{tg}_score"] = float(np.mean(got == yte))
-                    row[f"{tg}_flash"] = b.flash_bytes - base[tg][0]
-                    row[f"{tg}_sram"] = b.static_ram_bytes - base[tg][1]
-                    for k in ("cycles", "instructions"):
-                        v = cost[k]
-                        row[f"{tg}_{k}"] = round(float(np.mean(v)), 1) if v else None
-                        row[f"{tg}_{k}_min"] = min(v) if v else None
-                        row[f"{tg}_{k}_max"] = max(v) if v else None
-                    row[f"{tg}_stack"] = max(cost["stack"] + [res.stack_bytes or 0])
+                    record_cost(row, tg, b, res, cost, base[tg])
                 except NotImplementedError as exc:
                     row[f"{tg}_error"] = f"unsupported: {exc}"
                 except BuildError as exc:
-                    row[f"{tg}_error"] = ("does not fit: " if "fit" in str(exc) or "too large" in str(exc)
-                                          or "overflow" in str(exc) else "does not compile: ") + str(exc)[:160]
+                    row[f"{tg}_error"] = build_error(exc)
                 except Exception as exc:   # a peer failing is a result, not a crash
                     row[f"{tg}_error"] = f"{type(exc).__name__}: {str(exc)[:160]}"
         rows.append(row)
@@ -842,19 +838,11 @@ def bench_knn_one(ds, model, tools, targets=("uno", "nrf52840")):
                         if kind == "clf":
                             got = est.classes_[np.clip(got, 0, len(est.classes_) - 1)] if got.min() >= 0 else got
                         row[f"{tg}_agreement"] = float(np.mean(got == want))
-                    row[f"{tg}_flash"] = b.flash_bytes - base[tg][0]
-                    row[f"{tg}_sram"] = b.static_ram_bytes - base[tg][1]
-                    for k in ("cycles", "instructions"):
-                        v = cost[k]
-                        row[f"{tg}_{k}"] = round(float(np.mean(v)), 1) if v else None
-                        row[f"{tg}_{k}_min"] = min(v) if v else None
-                        row[f"{tg}_{k}_max"] = max(v) if v else None
-                    row[f"{tg}_stack"] = max(cost["stack"] + [res.stack_bytes or 0])
+                    record_cost(row, tg, b, res, cost, base[tg])
                 except NotImplementedError as exc:
                     row[f"{tg}_error"] = f"unsupported: {exc}"
                 except BuildError as exc:
-                    row[f"{tg}_error"] = ("does not fit: " if "fit" in str(exc) or "too large" in str(exc)
-                                          or "overflow" in str(exc) else "does not compile: ") + str(exc)[:160]
+                    row[f"{tg}_error"] = build_error(exc)
                 except Exception as exc:   # a peer refusing or failing is a result, not a crash
                     row[f"{tg}_error"] = f"unsupported: {type(exc).__name__}: {str(exc)[:160]}"
         rows.append(row)
