@@ -16,6 +16,17 @@ cycles on an M4 when the target is aligned), a divide 2 to 12 (7 nominal). Not m
 error bars, see docs/targets.md): flash wait states hidden by caches or prefetch buffers (only the
 taken-branch refetch on a part without a cache is added, `Board.flash_wait_states`), IT folding,
 unaligned 32-bit instructions, bus contention, interrupts.
+
+RISC-V (esp32c3, ch32v003): neither maker publishes a per-instruction timing table (none was found in the
+ESP32-C3 datasheet v2.2 or reference material reachable here, in the QingKe V2 processor manual V1.0 or the
+CH32V003 reference manual V1.2). What they do document is the pipeline: ESP32-C3 datasheet v2.2, section
+4.1.1.1: "four-stage pipeline", "32-bit multiplier and 32-bit divider"; QingKe V2 manual, Table 1-1: V2A,
+RV32EC, a 2-stage pipeline ("flow line: level 2"), static branch prediction, no divider (CH32V003 RM V1.2,
+core table: "integer division periodicity: none"); CH32V003 RM V1.2, section 16.3.1 (FLASH_ACTLR.LATENCY):
+1 flash wait state recommended for 24 < SYSCLK <= 48 MHz, with a prefetch buffer (RM section 1.x). So the
+RISC-V costs (RiscVTiming below) follow from those pipeline descriptions, each assumption with a range, and
+the reported bounds are wider than the Cortex-M ones (docs/targets.md). The lx106 (esp8266) has no model:
+no timing figure for it was found.
 """
 from __future__ import annotations
 
@@ -52,6 +63,19 @@ class CoreTiming:
     div_max: int
     fpu: dict                 # VFP mnemonic (no suffix) -> cycles; empty: no FPU
     fpu_mem: int = 2          # VLDR/VSTR (single)
+
+    # The class counted apart (CAT_DIV) because its cost is a range: on Cortex-M, the divide.
+    @property
+    def ranged(self) -> int:
+        return self.div
+
+    @property
+    def ranged_min(self) -> int:
+        return self.div_min
+
+    @property
+    def ranged_max(self) -> int:
+        return self.div_max
 
 
 _M4_FPU = {
@@ -212,9 +236,149 @@ def cost_table(disassembly: str, core: CoreTiming, wait_states: int = 0) -> dict
     return table
 
 
-def core_for(board) -> CoreTiming | None:
-    """The timing model of a board's core, or None when there is none (AVR is exact; RISC-V not modelled)."""
-    return CORES.get(board.core) if board.arch == "cortex-m" else None
+# ---------------------------------------------------------------------------------------------------------
+# RISC-V. No per-instruction table is published for either core (see the module docstring): every cost
+# below is an assumption drawn from the documented pipeline, and each uncertain one carries its range.
+
+
+@dataclass(frozen=True)
+class RiscVTiming:
+    """A RISC-V core's assumed costs (cycles). `ranged_class` names the class counted apart (the plugin's
+    category 1) because its cost is the widest range: 'div' (divides) or 'mem' (loads and stores)."""
+    name: str
+    basis: str                # what the figures rest on (documents, sections)
+    load: int                 # a load or store's own cost (nominal)
+    load_use: int             # extra when the next instruction in program order reads the loaded register
+    branch: int               # a branch or jump's own cost
+    refill: int               # nominal refill after a taken branch or a jump (flash wait states come on top)
+    refill_min: int
+    refill_max: int
+    mul: int                  # MUL/MULH* (0: no M extension)
+    ranged_class: str
+    ranged: int               # nominal cost of the ranged class
+    ranged_min: int
+    ranged_max: int
+
+
+RV_CORES = {
+    # ESP32-C3 datasheet v2.2, 4.1.1.1: a four-stage in-order pipeline with a 32-bit multiplier and divider.
+    # Assumed from that: ALU, multiply, store 1 cycle; a load 1, plus 1 when the very next instruction uses
+    # its result (the data arrives a stage after the execute stage); a taken branch or jump refills the
+    # stages before the one that resolves it: 2 cycles nominal, 1 to 3. The divider's latency is not
+    # published: 17 nominal, 2 to 33 (one quotient bit per cycle at most 32 + 1, or an early exit).
+    "RV32IMC": RiscVTiming("ESP32-C3 (ESP-RISC-V)", "ESP32-C3 datasheet v2.2, section 4.1.1.1 (four-stage "
+                           "pipeline, 32-bit multiplier and divider); no timing table published",
+                           load=1, load_use=1, branch=1, refill=2, refill_min=1, refill_max=3, mul=1,
+                           ranged_class="div", ranged=17, ranged_min=2, ranged_max=33),
+    # QingKe V2 processor manual V1.0, Table 1-1: V2A, RV32EC, 2-stage pipeline, static branch prediction;
+    # CH32V003 RM V1.2, 16.3.1: 1 flash wait state at 48 MHz (Board.flash_wait_states, added to every taken
+    # branch's refetch: the prefetch buffer cannot hold the target). Assumed from that: ALU 1 cycle; a taken
+    # branch 1 + refill 1 (the fetched fall-through is dropped) + the wait state, refill 0 to 2; a load or
+    # store 2 (no memory stage: the data access holds the execute stage), 1 to 3 (3: a constant read from
+    # flash pays its wait state). No M extension: multiplies and divides are library calls.
+    "RV32EC": RiscVTiming("CH32V003 (QingKe V2A)", "QingKe V2 processor manual V1.0, Table 1-1 (2-stage "
+                          "pipeline, static branch prediction); CH32V003 reference manual V1.2, section 16.3.1 "
+                          "(1 flash wait state at 48 MHz); no timing table published",
+                          load=2, load_use=0, branch=1, refill=1, refill_min=0, refill_max=2, mul=0,
+                          ranged_class="mem", ranged=2, ranged_min=1, ranged_max=3),
+}
+
+_RV_BRANCH = frozenset({"beq", "bne", "blt", "bge", "bltu", "bgeu", "beqz", "bnez", "blez", "bgez", "bltz",
+                        "bgtz", "bgt", "ble", "bgtu", "bleu"})
+_RV_JUMP = frozenset({"j", "jal", "jalr", "jr", "ret", "tail", "call"})
+_RV_LOAD = frozenset({"lb", "lh", "lw", "lbu", "lhu"})
+_RV_STORE = frozenset({"sb", "sh", "sw"})
+_RV_MUL = frozenset({"mul", "mulh", "mulhsu", "mulhu"})
+_RV_DIV = frozenset({"div", "divu", "rem", "remu"})
+_RV_REG = re.compile(r"\b(zero|ra|sp|gp|tp|fp|t[0-6]|s[0-9]|s1[01]|a[0-7]|x[0-9]|x[12][0-9]|x3[01])\b")
+
+
+def _rv_mnemonic(mnemonic: str) -> str:
+    """c.addi -> addi (objdump prints the expanded form anyway); fence.i stays."""
+    return mnemonic[2:] if mnemonic.startswith("c.") else mnemonic
+
+
+def _rv_sources(mnemonic: str, operands: str) -> set[str]:
+    """Registers an instruction reads: every operand of a store or branch, else all but the first."""
+    regs = _RV_REG.findall(operands)
+    if mnemonic in _RV_STORE or mnemonic in _RV_BRANCH:
+        return set(regs)
+    return set(regs[1:])
+
+
+def classify_rv(core: RiscVTiming, mnemonic: str, operands: str, next_reads: set[str] | None,
+                wait_states: int) -> InsnCost:
+    """The cost of one RISC-V instruction. `next_reads`: registers the next instruction in program order
+    reads (None at a block boundary), for the load-use stall."""
+    m = _rv_mnemonic(mnemonic)
+    refill = core.refill + wait_states
+    if m in _RV_BRANCH or m in _RV_JUMP:
+        return InsnCost(core.branch, refill, CAT_NONE)
+    if m in _RV_LOAD or m in _RV_STORE:
+        cost = core.load
+        if m in _RV_LOAD and core.load_use and next_reads:
+            regs = _RV_REG.findall(operands)
+            if regs and regs[0] in next_reads:
+                cost += core.load_use
+        return InsnCost(cost, 0, CAT_DIV if core.ranged_class == "mem" else CAT_NONE)
+    if m in _RV_DIV:
+        return InsnCost(core.ranged, 0, CAT_DIV) if core.ranged_class == "div" else InsnCost(1, 0, CAT_NONE)
+    if m in _RV_MUL:
+        return InsnCost(max(core.mul, 1), 0, CAT_NONE)
+    return InsnCost(1, 0, CAT_NONE)
+
+
+def _rv_targets(lines) -> set[int]:
+    targets = set()
+    for match in lines:
+        m = _rv_mnemonic(match.group(2))
+        if m in _RV_BRANCH or m in ("j", "jal", "call", "tail"):
+            t = _TARGET.match(match.group(3).split(",")[-1].strip())
+            if t:
+                targets.add(int(t.group(1), 16))
+    return targets
+
+
+def cost_table_rv(disassembly: str, core: RiscVTiming, wait_states: int = 0) -> dict[int, InsnCost]:
+    """{address: cost} for a riscv objdump -d listing (no raw bytes). The load-use stall is charged when the
+    next instruction in program order reads the loaded register and is not a branch target (there the
+    instruction before it in program order is not always the one that ran before)."""
+    insns = []
+    for line in disassembly.splitlines():
+        match = _LINE.match(line)
+        if not match:
+            if line.strip().endswith(">:"):
+                insns.append(None)   # a new symbol: program order restarts
+            continue
+        if match.group(2).startswith("."):
+            insns.append(None)
+            continue
+        insns.append(match)
+    targets = _rv_targets(m for m in insns if m)
+    table = {}
+    for i, match in enumerate(insns):
+        if match is None:
+            continue
+        nxt = insns[i + 1] if i + 1 < len(insns) else None
+        next_reads = None
+        if nxt is not None and int(nxt.group(1), 16) not in targets:
+            next_reads = _rv_sources(_rv_mnemonic(nxt.group(2)), nxt.group(3))
+        table[int(match.group(1), 16)] = classify_rv(core, match.group(2), match.group(3).split("#")[0],
+                                                     next_reads, wait_states)
+    return table
+
+
+_OBJDUMP_HINT = {"cortex-m": "install binutils-arm-none-eabi (comes with gcc-arm-none-eabi)",
+                 "riscv": "install binutils-riscv64-unknown-elf (comes with gcc-riscv64-unknown-elf)"}
+
+
+def core_for(board) -> CoreTiming | RiscVTiming | None:
+    """The timing model of a board's core, or None when there is none (AVR is exact; the lx106 has none)."""
+    if board.arch == "cortex-m":
+        return CORES.get(board.core)
+    if board.arch == "riscv":
+        return RV_CORES.get(board.core)
+    return None
 
 
 def write_cost_file(elf: Path, board, out: Path, objdump: str = "arm-none-eabi-objdump") -> bool:
@@ -223,10 +387,13 @@ def write_cost_file(elf: Path, board, out: Path, objdump: str = "arm-none-eabi-o
     core = core_for(board)
     if core is None:
         return False
-    tc.require_tool(objdump, "install binutils-arm-none-eabi (comes with gcc-arm-none-eabi)")
+    tc.require_tool(objdump, _OBJDUMP_HINT[board.arch])
     listing = subprocess.run([objdump, "-d", "--no-show-raw-insn", str(elf)], capture_output=True, text=True,
                              check=True, timeout=60).stdout
-    table = cost_table(listing, core, board.flash_wait_states)
+    if isinstance(core, RiscVTiming):
+        table = cost_table_rv(listing, core, board.flash_wait_states)
+    else:
+        table = cost_table(listing, core, board.flash_wait_states)
     out.write_text("".join(f"{a:x} {c.base} {c.penalty} {c.category}\n" for a, c in sorted(table.items())))
     return True
 
@@ -241,10 +408,11 @@ class CycleEstimate:
 
 
 def estimate(board, cycles: int, taken: int, divides: int) -> CycleEstimate | None:
-    """The plugin's nominal count of a region with its bounds from the manuals' ranges."""
+    """The plugin's nominal count of a region with its bounds from the manuals' ranges. `divides`: the
+    plugin's category-1 count (the core's ranged class: divides, or on the ch32v003 loads and stores)."""
     core = core_for(board)
     if core is None or cycles < 0:
         return None
-    low = cycles - taken * (core.refill - core.refill_min) - divides * (core.div - core.div_min)
-    high = cycles + taken * (core.refill_max - core.refill) + divides * (core.div_max - core.div)
+    low = cycles - taken * (core.refill - core.refill_min) - divides * (core.ranged - core.ranged_min)
+    high = cycles + taken * (core.refill_max - core.refill) + divides * (core.ranged_max - core.ranged)
     return CycleEstimate(cycles, low, high, taken, divides)
