@@ -75,18 +75,25 @@ def test_estimate_in_run_results_and_seconds(board, tmp_path):
     assert "cycle model" in r.extra["seconds_assumes"]
 
 
-# RISC-V: no per-instruction table is published (cycle_model.RV_CORES): the figures below are the ones the
-# model states from the documented pipelines (ESP32-C3: four stages, a taken branch or jump 1 + 2, a load 1
-# + 1 when the next instruction uses it, a divide 17 of 2-33; CH32V003: two stages, a taken branch 1 + 1 + the
-# 1 flash wait state, a load or store 2 of 1-3). Every loop ends with `addi; bnez` taken: 1 + (1 + refill).
-# They check that the disassembly is costed as the model says and taken branches are seen; the model's
-# own error bars are the ranges (docs/targets.md), not this 10%.
-RV_LOOPS = ["alu", "loads", "load_use", "stores", "call", "branches", "mul", "div"]
-RV_EXPECTED = {
-    "esp32c3": {"alu": 4 + 4, "loads": 3 + 4, "load_use": 2 + 1 + 4, "stores": 2 + 4, "call": 3 + 3 + 4,
-                "branches": 1 + 3 + 4, "mul": 3 + 4, "div": 17 + 4},
-    "ch32v003": {"alu": 4 + 4, "loads": 3 * 2 + 4, "load_use": 2 + 1 + 4, "stores": 2 * 2 + 4, "call": 3 + 3 + 4,
-                 "branches": 1 + 3 + 4},
+# RISC-V: no maker publishes per-instruction timings; third parties timed loops on the silicon. MEASURED
+# below: the cycles per iteration those measurements give for the same loop (ESP32-C3: timonvo/niccle
+# esp/examples/cycle_counting.rs, the chip's performance counters: ADD 1, J 2, LW/LBU 2, SW 1, a conditional
+# branch 1 not taken / 3 taken. CH32V003 at 48 MHz from flash: cpldcpu/DRAM_exploration instruction_timing:
+# the bare `addi; bnez` loop 6 cycles, +1 per 16-bit nop (in pairs), +2 per 32-bit nop, 2 per store).
+# ASSUMED: the figures the model states where nothing was measured (docs/targets.md "RISC-V cycle
+# estimates"); for those the test only checks that the disassembly is costed as stated.
+RV_LOOPS = ["back_taken", "fwd_not_taken_jump", "fwd_taken_jump", "lw", "lbu", "sw", "nop16x2", "nop32",
+            "c_sw_x2", "call", "mul", "div"]
+RV_MEASURED = {
+    "esp32c3": {"back_taken": 1 + 3, "fwd_not_taken_jump": 1 + 1 + 2, "fwd_taken_jump": 1 + 3 + 2,
+                "lw": 2 + 1 + 3, "lbu": 2 + 1 + 3, "sw": 1 + 1 + 3},
+    "ch32v003": {"back_taken": 6, "nop16x2": 6 + 2, "nop32": 6 + 2, "c_sw_x2": 6 + 2 * 2},
+}
+RV_ASSUMED = {
+    # jal 2 (as J), ret 3 (as a taken branch), mul 1, divu 17 (2-33)
+    "esp32c3": {"call": 2 + 3 + 4, "mul": 3 + 4, "div": 17 + 4},
+    # a taken branch, jump or return: 1 + 2 (flush) + 1 (wait state) + 1 (prefetch phase); the jal is 32-bit here
+    "ch32v003": {"fwd_not_taken_jump": 1 + 1 + 5, "lw": 2 + 6, "call": (5 + 1) + 5 + 6},
 }
 
 
@@ -98,28 +105,30 @@ def _rv_per_iteration(target, build, loop: str):
 
 
 @pytest.mark.parametrize("board", [board_param("esp32c3"), board_param("ch32v003")])
-def test_riscv_micro_benchmarks_match_the_model(board, tmp_path):
+def test_riscv_micro_benchmarks_match_the_silicon_measurements(board, tmp_path):
     t = checked_target(board)
     build = t.build([C_DIR / "rv_cycle_bench.c"], tmp_path)
-    for loop, cycles in RV_EXPECTED[board].items():
-        nominal, low, high, instructions = _rv_per_iteration(t, build, loop)
-        assert instructions > 0, loop
-        assert abs(nominal - cycles) <= 0.1 * cycles, (board, loop, nominal, cycles)
-        assert instructions <= low <= nominal <= high, (board, loop)
+    for table in (RV_MEASURED, RV_ASSUMED):
+        for loop, cycles in table[board].items():
+            nominal, low, high, instructions = _rv_per_iteration(t, build, loop)
+            assert instructions > 0, loop
+            # the issue's bar is 10%; on these loops the model gives the measured figure itself
+            assert abs(nominal - cycles) <= 0.1 * cycles, (board, loop, nominal, cycles)
+            assert instructions <= low <= nominal <= high, (board, loop)
     if board == "esp32c3":
-        # the divide's bounds: 2-33 cycles, the refill 1-3
+        # the divide's bounds: 2-33 cycles; the taken branch's refill 1 lower or higher
         _, low, high, _ = _rv_per_iteration(t, build, "div")
         assert (low, high) == (2 + 1 + (1 + 1), 33 + 1 + (1 + 3))
     else:
-        # loads and stores 1-3, the refill 0-2 on top of the flash wait state
-        _, low, high, _ = _rv_per_iteration(t, build, "loads")
-        assert (low, high) == (3 * 1 + 1 + (1 + 0 + 1), 3 * 3 + 1 + (1 + 2 + 1))
+        # a store 2-4 cycles; the taken branch's refetch 1 or 2 cycles
+        _, low, high, _ = _rv_per_iteration(t, build, "c_sw_x2")
+        assert (low, high) == (2 * 2 + 1 + 4, 2 * 4 + 1 + 5)
 
 
 @pytest.mark.parametrize("board", [board_param("ch32v003")])
 def test_riscv_estimate_in_run_results_and_seconds(board, tmp_path):
     t = checked_target(board)
-    r = t.run(t.build([C_DIR / "rv_cycle_bench.c"], tmp_path), bytes([RV_LOOPS.index("loads")]) + struct.pack("<H", 50))
+    r = t.run(t.build([C_DIR / "rv_cycle_bench.c"], tmp_path), bytes([RV_LOOPS.index("lw")]) + struct.pack("<H", 50))
     assert r.cycles_est is not None and r.cycles_est.nominal > r.instructions
     assert r.seconds == r.cycles_est.nominal / get_board(board).clock_hz and r.seconds_kind == "estimate"
     assert "cycle model of the RV32EC" in r.extra["seconds_assumes"]
@@ -136,44 +145,40 @@ def test_lx106_has_no_model_and_says_so(board, tmp_path):
     assert r.cycles_est is None and r.extra["seconds_assumes"] == "1 instruction per cycle"
 
 
-def _rv_cost(core, text, next_text=None, ws=0):
+def _rv_cost(core, text, size=2, ws=0):
     mnemonic, _, operands = text.partition(" ")
-    nxt = None
-    if next_text is not None:
-        nm, _, nops = next_text.partition(" ")
-        nxt = cycle_model._rv_sources(nm, nops.strip())
-    return cycle_model.classify_rv(cycle_model.RV_CORES[core], mnemonic, operands.strip(), nxt, ws)
+    return cycle_model.classify_rv(cycle_model.RV_CORES[core], mnemonic, operands.strip(), size, ws)
 
 
-def test_classify_rv_follows_the_model():
-    c3, v2a = "RV32IMC", "RV32EC"
-    assert _rv_cost(c3, "lw a5,0(a4)", "add a0,a0,a5").base == 2        # load-use
-    assert _rv_cost(c3, "lw a5,0(a4)", "add a0,a0,a3").base == 1
-    assert _rv_cost(c3, "lw a5,0(a4)", "sw a5,4(a4)").base == 2         # a store reads its data register
-    assert _rv_cost(c3, "lw a5,0(a4)").base == 1                          # a block boundary: not charged
-    assert _rv_cost(c3, "bnez a5,80000020 <f+0x10>") == cycle_model.InsnCost(1, 2, 0)
-    assert _rv_cost(c3, "ret") == cycle_model.InsnCost(1, 2, 0)
-    assert _rv_cost(c3, "divu a0,a0,a1") == cycle_model.InsnCost(17, 0, cycle_model.CAT_DIV)
-    assert _rv_cost(c3, "mulhu a0,a0,a1").base == 1
-    assert _rv_cost(v2a, "lw a5,0(a4)", "add a0,a0,a5") == cycle_model.InsnCost(2, 0, cycle_model.CAT_DIV)
-    assert _rv_cost(v2a, "sb a5,0(a4)") == cycle_model.InsnCost(2, 0, cycle_model.CAT_DIV)
-    assert _rv_cost(v2a, "j 80000040 <g>", ws=1) == cycle_model.InsnCost(1, 2, 0)
-    assert _rv_cost(v2a, "slli a0,a0,0x2") == cycle_model.InsnCost(1, 0, 0)
+def test_classify_rv_follows_the_measurements():
+    c3, v2a, Cost, DIV = "RV32IMC", "RV32EC", cycle_model.InsnCost, cycle_model.CAT_DIV
+    assert _rv_cost(c3, "lw a5,0(a4)") == Cost(2, 0, 0)
+    assert _rv_cost(c3, "sw a5,0(a4)") == Cost(1, 0, 0)
+    assert _rv_cost(c3, "bnez a5,80000020 <f+0x10>") == Cost(1, 2, 0)      # 3 taken, 1 not
+    assert _rv_cost(c3, "j 80000020 <f+0x10>") == Cost(1, 1, 0)            # 2
+    assert _rv_cost(c3, "ret") == Cost(1, 2, 0)
+    assert _rv_cost(c3, "divu a0,a0,a1", 4) == Cost(17, 0, DIV)
+    assert _rv_cost(c3, "mulhu a0,a0,a1", 4).base == 1
+    assert _rv_cost(c3, "add a0,a0,a1", 4).base == 1                       # no fetch penalty from SRAM/cache
+    assert _rv_cost(v2a, "add a0,a0,a1", 2) == Cost(1, 0, 0)
+    assert _rv_cost(v2a, "add a0,a0,a1", 4) == Cost(2, 0, 0)               # 32 bits every two cycles
+    assert _rv_cost(v2a, "lw a5,0(a4)") == Cost(2, 0, DIV)
+    assert _rv_cost(v2a, "bnez a5,80000020 <f>", ws=1) == Cost(1, 4, 0)    # the bare loop: 1 + 1 + 4 = 6
+    assert _rv_cost(v2a, "jal ra,80000040 <g>", 4, ws=1) == Cost(2, 4, 0)
 
 
-def test_rv_cost_table_breaks_load_use_at_branch_targets():
+def test_rv_cost_table_sizes_from_addresses():
     listing = """
 80000000 <f>:
 80000000:	lw	a5,0(a0)
 80000002:	add	a1,a1,a5
-80000004:	lw	a5,4(a0)
-80000006:	add	a2,a2,a5
-80000008:	bnez	a3,80000006 <f+0x6>
-8000000a:	ret
+80000006:	bnez	a3,80000000 <f>
+80000008:	ret
+8000000a:	.short	0x0000
 """
-    table = cycle_model.cost_table_rv(listing, cycle_model.RV_CORES["RV32IMC"])
-    assert [table[a].base for a in (0x80000000, 0x80000004)] == [2, 1]  # 0x80000006 is a branch target
-    assert table[0x80000008].penalty == 2 and table[0x8000000a].penalty == 2
+    v2a = cycle_model.cost_table_rv(listing, cycle_model.RV_CORES["RV32EC"], 1)
+    assert [v2a[a].base for a in (0x80000002, 0x80000006, 0x80000008)] == [2, 1, 1]  # 4, 2, 2 bytes
+    assert v2a[0x80000006].penalty == 4 and 0x8000000a not in v2a
 
 
 def _cost(core, text, after=False, ws=0):

@@ -71,9 +71,9 @@ _RV_RAM = 0x8400_0000    # 64 MB above: the board's SRAM, whatever its flash siz
 _RV_NOTES = ("Emulated on qemu's virt machine (qemu-system-riscv32, machine mode, -bios none), its CPU limited "
              "to the part's extensions; linked at 0x80000000 with the board's real flash size and its SRAM "
              "at 0x84000000, and start-up locks PMP over exactly those regions (a store past SRAM or into flash "
-             "faults). Instruction counts, and cycles estimated from the core's documented pipeline "
-             "(targets/cycle_model.py: no per-instruction timing table is published for these cores, so the "
-             "range is wide; docs/targets.md).")
+             "faults). Instruction counts, and cycles estimated from third parties' measurements on the silicon "
+             "and the documented pipeline (targets/cycle_model.py: no maker publishes per-instruction timings "
+             "for these cores, so the range is wider than on Cortex-M; docs/targets.md).")
 _RV32E_NOTE = ("qemu 7.2 runs the CPU with E instead of I (-cpu rv32,e=true,i=false); see docs/targets.md for "
                "whether it enforces the 16-register limit. gcc -march=rv32ec -mabi=ilp32e never uses x16-x31.")
 

@@ -17,16 +17,14 @@ error bars, see docs/targets.md): flash wait states hidden by caches or prefetch
 taken-branch refetch on a part without a cache is added, `Board.flash_wait_states`), IT folding,
 unaligned 32-bit instructions, bus contention, interrupts.
 
-RISC-V (esp32c3, ch32v003): neither maker publishes a per-instruction timing table (none was found in the
-ESP32-C3 datasheet v2.2 or reference material reachable here, in the QingKe V2 processor manual V1.0 or the
-CH32V003 reference manual V1.2). What they do document is the pipeline: ESP32-C3 datasheet v2.2, section
-4.1.1.1: "four-stage pipeline", "32-bit multiplier and 32-bit divider"; QingKe V2 manual, Table 1-1: V2A,
-RV32EC, a 2-stage pipeline ("flow line: level 2"), static branch prediction, no divider (CH32V003 RM V1.2,
-core table: "integer division periodicity: none"); CH32V003 RM V1.2, section 16.3.1 (FLASH_ACTLR.LATENCY):
-1 flash wait state recommended for 24 < SYSCLK <= 48 MHz, with a prefetch buffer (RM section 1.x). So the
-RISC-V costs (RiscVTiming below) follow from those pipeline descriptions, each assumption with a range, and
-the reported bounds are wider than the Cortex-M ones (docs/targets.md). The lx106 (esp8266) has no model:
-no timing figure for it was found.
+RISC-V (esp32c3, ch32v003): neither maker publishes a per-instruction timing table (none in the ESP32-C3
+datasheet v2.2 or what of its reference manual was reachable here, the QingKe V2 processor manual V1.0 or the
+CH32V003 reference manual V1.2). They document the pipeline (ESP32-C3: four stages, a 32-bit multiplier and
+divider; QingKe V2A: two stages, static branch prediction; CH32V003: 1 flash wait state at 48 MHz), and
+third parties have measured the common classes on the silicon (RV_CORES names each source). The model
+(RiscVTiming) takes the measured figures where there are some and, where there are none (the ESP32-C3's
+divide and indirect jumps, the CH32V003's loads), an assumption with a range; the bounds are wider than the
+Cortex-M ones (docs/targets.md). The lx106 (esp8266) has no model: no timing figure for it was found.
 """
 from __future__ import annotations
 
@@ -237,60 +235,88 @@ def cost_table(disassembly: str, core: CoreTiming, wait_states: int = 0) -> dict
 
 
 # ---------------------------------------------------------------------------------------------------------
-# RISC-V. No per-instruction table is published for either core (see the module docstring): every cost
-# below is an assumption drawn from the documented pipeline, and each uncertain one carries its range.
+# RISC-V. Neither maker publishes a per-instruction table (see the module docstring); the figures below are
+# third-party measurements on the silicon where there are some, each named with its source, and assumptions
+# from the documented pipeline where there are none, each with a range.
 
 
 @dataclass(frozen=True)
 class RiscVTiming:
-    """A RISC-V core's assumed costs (cycles). `ranged_class` names the class counted apart (the plugin's
-    category 1) because its cost is the widest range: 'div' (divides) or 'mem' (loads and stores)."""
+    """A RISC-V core's costs in cycles. A taken branch or jump costs `branch` + its refill (+ the board's flash
+    wait states); `taken_down` / `taken_up`: how far every refill may be below / above its nominal value (the
+    bounds). `ranged_class` names the class counted apart (the plugin's category 1) because its cost is the
+    widest range: 'div' (divides) or 'mem' (loads and stores)."""
     name: str
-    basis: str                # what the figures rest on (documents, sections)
-    load: int                 # a load or store's own cost (nominal)
-    load_use: int             # extra when the next instruction in program order reads the loaded register
+    basis: str                # what the figures rest on (documents, measurements)
+    fetch32: int              # extra cycles of a 32-bit (uncompressed) instruction
+    load: int                 # LB/LH/LW/LBU/LHU
+    store: int                # SB/SH/SW
     branch: int               # a branch or jump's own cost
-    refill: int               # nominal refill after a taken branch or a jump (flash wait states come on top)
-    refill_min: int
-    refill_max: int
+    branch_refill: int        # a taken conditional branch's refill
+    jump_refill: int          # J / JAL (a direct jump or call)
+    jalr_refill: int          # JALR / JR / RET (a register-indirect jump or return)
+    taken_down: int
+    taken_up: int
     mul: int                  # MUL/MULH* (0: no M extension)
     ranged_class: str
     ranged: int               # nominal cost of the ranged class
     ranged_min: int
     ranged_max: int
 
+    # estimate() reads the refill range as refill - refill_min / refill_max - refill.
+    @property
+    def refill(self) -> int:
+        return self.taken_down
+
+    @property
+    def refill_min(self) -> int:
+        return 0
+
+    @property
+    def refill_max(self) -> int:
+        return self.taken_down + self.taken_up
+
 
 RV_CORES = {
-    # ESP32-C3 datasheet v2.2, 4.1.1.1: a four-stage in-order pipeline with a 32-bit multiplier and divider.
-    # Assumed from that: ALU, multiply, store 1 cycle; a load 1, plus 1 when the very next instruction uses
-    # its result (the data arrives a stage after the execute stage); a taken branch or jump refills the
-    # stages before the one that resolves it: 2 cycles nominal, 1 to 3. The divider's latency is not
-    # published: 17 nominal, 2 to 33 (one quotient bit per cycle at most 32 + 1, or an early exit).
-    "RV32IMC": RiscVTiming("ESP32-C3 (ESP-RISC-V)", "ESP32-C3 datasheet v2.2, section 4.1.1.1 (four-stage "
-                           "pipeline, 32-bit multiplier and divider); no timing table published",
-                           load=1, load_use=1, branch=1, refill=2, refill_min=1, refill_max=3, mul=1,
-                           ranged_class="div", ranged=17, ranged_min=2, ranged_max=33),
-    # QingKe V2 processor manual V1.0, Table 1-1: V2A, RV32EC, 2-stage pipeline, static branch prediction;
-    # CH32V003 RM V1.2, 16.3.1: 1 flash wait state at 48 MHz (Board.flash_wait_states, added to every taken
-    # branch's refetch: the prefetch buffer cannot hold the target). Assumed from that: ALU 1 cycle; a taken
-    # branch 1 + refill 1 (the fetched fall-through is dropped) + the wait state, refill 0 to 2; a load or
-    # store 2 (no memory stage: the data access holds the execute stage), 1 to 3 (3: a constant read from
-    # flash pays its wait state). No M extension: multiplies and divides are library calls.
-    "RV32EC": RiscVTiming("CH32V003 (QingKe V2A)", "QingKe V2 processor manual V1.0, Table 1-1 (2-stage "
-                          "pipeline, static branch prediction); CH32V003 reference manual V1.2, section 16.3.1 "
-                          "(1 flash wait state at 48 MHz); no timing table published",
-                          load=2, load_use=0, branch=1, refill=1, refill_min=0, refill_max=2, mul=0,
-                          ranged_class="mem", ranged=2, ranged_min=1, ranged_max=3),
+    # Measured on an ESP32-C3 with its performance counters, code in SRAM (T. Vollebregt, niccle,
+    # esp/examples/cycle_counting.rs, commit 04c4958, and the post "Counting CPU cycles on ESP32-C3 and
+    # ESP32-C6", ctrlsrc.io 2023): ADD/ADDI/XOR/NOP/CSRR 1 cycle, J 2, LB/LBU/LW 2, SB/SW 1, a conditional
+    # branch 1 not taken and 3 taken (forward or backward, every time: no prediction benefit). Not measured
+    # there, so assumed: JAL like J (2), JALR/RET like a taken branch (3), MUL 1 (the datasheet's "32-bit
+    # multiplier"), DIV 17 of 2-33 (one quotient bit per cycle at most; the latency is not published). The
+    # refills may be 1 lower (an indirect jump as fast as J) or 1 higher (a misaligned 32-bit target).
+    "RV32IMC": RiscVTiming("ESP32-C3 (ESP-RISC-V)",
+                           "measured: timonvo/niccle esp/examples/cycle_counting.rs (ESP32-C3 performance counters, "
+                           "code in SRAM); documented: ESP32-C3 datasheet v2.2, 4.1.1.1 (four-stage pipeline, 32-bit "
+                           "multiplier and divider)",
+                           fetch32=0, load=2, store=1, branch=1, branch_refill=2, jump_refill=1, jalr_refill=2,
+                           taken_down=1, taken_up=1, mul=1, ranged_class="div", ranged=17, ranged_min=2,
+                           ranged_max=33),
+    # Measured on a CH32V003 at 48 MHz (1 flash wait state), SysTick-timed loops (cpldcpu/DRAM_exploration,
+    # instruction_timing/README.md, commit 49758c4): from flash a 16-bit instruction takes 1 cycle and a
+    # 32-bit one 2 ("the Flash can only provide 32 bits of data every two cycles"; CaiB/CH32V003-Architecture-
+    # Exploration, Analysis/InstructionTimingProcess.md, saw the same: compressed 1 CPI, uncompressed 2); a
+    # taken branch flushes the 2-stage pipeline (+2) and refetches from flash (+1 or +2: the RM's wait state,
+    # Board.flash_wait_states, and 0-1 more by the prefetch's phase): the bare `addi; bnez` loop is 6 cycles
+    # from flash; a store takes 2 cycles. Assumed: jumps refill like taken branches; a load like a store, 2,
+    # up to 4 when it reads a constant from flash (the same bus as the instruction fetch). No M extension.
+    "RV32EC": RiscVTiming("CH32V003 (QingKe V2A)",
+                          "measured: cpldcpu/DRAM_exploration instruction_timing (CH32V003 at 48 MHz, from flash); "
+                          "documented: QingKe V2 processor manual V1.0 Table 1-1 (2-stage pipeline, static branch "
+                          "prediction), CH32V003 reference manual V1.2 16.3.1 (1 flash wait state at 48 MHz)",
+                          fetch32=1, load=2, store=2, branch=1, branch_refill=3, jump_refill=3, jalr_refill=3,
+                          taken_down=1, taken_up=0, mul=0, ranged_class="mem", ranged=2, ranged_min=2, ranged_max=4),
 }
 
+_ADDR = re.compile(r"^\s*([0-9a-f]+):\s")
 _RV_BRANCH = frozenset({"beq", "bne", "blt", "bge", "bltu", "bgeu", "beqz", "bnez", "blez", "bgez", "bltz",
                         "bgtz", "bgt", "ble", "bgtu", "bleu"})
-_RV_JUMP = frozenset({"j", "jal", "jalr", "jr", "ret", "tail", "call"})
+_RV_DIRECT_JUMP = frozenset({"j", "jal", "call", "tail"})
+_RV_INDIRECT_JUMP = frozenset({"jalr", "jr", "ret"})
 _RV_LOAD = frozenset({"lb", "lh", "lw", "lbu", "lhu"})
 _RV_STORE = frozenset({"sb", "sh", "sw"})
 _RV_MUL = frozenset({"mul", "mulh", "mulhsu", "mulhu"})
 _RV_DIV = frozenset({"div", "divu", "rem", "remu"})
-_RV_REG = re.compile(r"\b(zero|ra|sp|gp|tp|fp|t[0-6]|s[0-9]|s1[01]|a[0-7]|x[0-9]|x[12][0-9]|x3[01])\b")
 
 
 def _rv_mnemonic(mnemonic: str) -> str:
@@ -298,73 +324,44 @@ def _rv_mnemonic(mnemonic: str) -> str:
     return mnemonic[2:] if mnemonic.startswith("c.") else mnemonic
 
 
-def _rv_sources(mnemonic: str, operands: str) -> set[str]:
-    """Registers an instruction reads: every operand of a store or branch, else all but the first."""
-    regs = _RV_REG.findall(operands)
-    if mnemonic in _RV_STORE or mnemonic in _RV_BRANCH:
-        return set(regs)
-    return set(regs[1:])
-
-
-def classify_rv(core: RiscVTiming, mnemonic: str, operands: str, next_reads: set[str] | None,
-                wait_states: int) -> InsnCost:
-    """The cost of one RISC-V instruction. `next_reads`: registers the next instruction in program order
-    reads (None at a block boundary), for the load-use stall."""
+def classify_rv(core: RiscVTiming, mnemonic: str, operands: str, size: int, wait_states: int) -> InsnCost:
+    """The cost of one RISC-V instruction of `size` bytes (2: compressed, 4: not)."""
     m = _rv_mnemonic(mnemonic)
-    refill = core.refill + wait_states
-    if m in _RV_BRANCH or m in _RV_JUMP:
-        return InsnCost(core.branch, refill, CAT_NONE)
+    fetch = core.fetch32 if size >= 4 else 0
+    if m in _RV_BRANCH:
+        return InsnCost(core.branch + fetch, core.branch_refill + wait_states, CAT_NONE)
+    if m in _RV_DIRECT_JUMP:
+        return InsnCost(core.branch + fetch, core.jump_refill + wait_states, CAT_NONE)
+    if m in _RV_INDIRECT_JUMP:
+        return InsnCost(core.branch + fetch, core.jalr_refill + wait_states, CAT_NONE)
     if m in _RV_LOAD or m in _RV_STORE:
-        cost = core.load
-        if m in _RV_LOAD and core.load_use and next_reads:
-            regs = _RV_REG.findall(operands)
-            if regs and regs[0] in next_reads:
-                cost += core.load_use
-        return InsnCost(cost, 0, CAT_DIV if core.ranged_class == "mem" else CAT_NONE)
-    if m in _RV_DIV:
-        return InsnCost(core.ranged, 0, CAT_DIV) if core.ranged_class == "div" else InsnCost(1, 0, CAT_NONE)
+        # the fetch of a 32-bit one is taken to overlap the data access (the range covers it)
+        cost = max(core.load if m in _RV_LOAD else core.store, 1 + fetch)
+        if core.ranged_class == "mem":
+            return InsnCost(core.ranged, 0, CAT_DIV)
+        return InsnCost(cost, 0, CAT_NONE)
+    if m in _RV_DIV and core.ranged_class == "div":
+        return InsnCost(core.ranged, 0, CAT_DIV)
     if m in _RV_MUL:
-        return InsnCost(max(core.mul, 1), 0, CAT_NONE)
-    return InsnCost(1, 0, CAT_NONE)
-
-
-def _rv_targets(lines) -> set[int]:
-    targets = set()
-    for match in lines:
-        m = _rv_mnemonic(match.group(2))
-        if m in _RV_BRANCH or m in ("j", "jal", "call", "tail"):
-            t = _TARGET.match(match.group(3).split(",")[-1].strip())
-            if t:
-                targets.add(int(t.group(1), 16))
-    return targets
+        return InsnCost(max(core.mul, 1) + fetch, 0, CAT_NONE)
+    return InsnCost(1 + fetch, 0, CAT_NONE)
 
 
 def cost_table_rv(disassembly: str, core: RiscVTiming, wait_states: int = 0) -> dict[int, InsnCost]:
-    """{address: cost} for a riscv objdump -d listing (no raw bytes). The load-use stall is charged when the
-    next instruction in program order reads the loaded register and is not a branch target (there the
-    instruction before it in program order is not always the one that ran before)."""
-    insns = []
+    """{address: cost} for a riscv objdump -d listing (no raw bytes). An instruction's size is the distance to
+    the next address in the listing (4 for the last one)."""
+    rows = []                          # (address, match or None) for every line with an address, data included
     for line in disassembly.splitlines():
-        match = _LINE.match(line)
-        if not match:
-            if line.strip().endswith(">:"):
-                insns.append(None)   # a new symbol: program order restarts
-            continue
-        if match.group(2).startswith("."):
-            insns.append(None)
-            continue
-        insns.append(match)
-    targets = _rv_targets(m for m in insns if m)
+        at = _ADDR.match(line)
+        if at:
+            rows.append((int(at.group(1), 16), _LINE.match(line)))
     table = {}
-    for i, match in enumerate(insns):
-        if match is None:
-            continue
-        nxt = insns[i + 1] if i + 1 < len(insns) else None
-        next_reads = None
-        if nxt is not None and int(nxt.group(1), 16) not in targets:
-            next_reads = _rv_sources(_rv_mnemonic(nxt.group(2)), nxt.group(3))
-        table[int(match.group(1), 16)] = classify_rv(core, match.group(2), match.group(3).split("#")[0],
-                                                     next_reads, wait_states)
+    for i, (addr, match) in enumerate(rows):
+        if match is None or match.group(2).startswith("."):
+            continue                   # data (.word, .short)
+        gap = rows[i + 1][0] - addr if i + 1 < len(rows) else 4
+        size = gap if gap in (2, 4) else 4
+        table[addr] = classify_rv(core, match.group(2), match.group(3).split("#")[0], size, wait_states)
     return table
 
 
