@@ -1,4 +1,4 @@
-"""Cycle estimates for Cortex-M boards: a per-core timing model applied to the instructions qemu executed.
+"""Cycle estimates for the Cortex-M and RISC-V boards: a per-core timing model applied to what qemu executed.
 
 qemu has no cycle model: it counts instructions. This module gives each instruction of a firmware its
 cost in cycles from the ARM technical reference manuals' instruction timing tables (zero wait states):
