@@ -278,10 +278,9 @@ class RiscVTiming:
 
 
 RV_CORES = {
-    # Measured on an ESP32-C3 with its performance counters, code in SRAM (T. Vollebregt, niccle,
-    # esp/examples/cycle_counting.rs, commit 04c4958, and the post "Counting CPU cycles on ESP32-C3 and
-    # ESP32-C6", ctrlsrc.io 2023): ADD/ADDI/XOR/NOP/CSRR 1 cycle, J 2, LB/LBU/LW 2, SB/SW 1, a conditional
-    # branch 1 not taken and 3 taken (forward or backward, every time: no prediction benefit). Not measured
+    # Measured on an ESP32-C3 with its performance counters, code in SRAM (github.com/timonvo/niccle,
+    # esp/examples/cycle_counting.rs, commit 04c4958): ADD/ADDI/XOR/NOP/CSRR 1 cycle, J 2, LB/LBU/LW 2,
+    # SB/SW 1, a conditional branch 1 not taken and 3 taken (forward or backward, every time). Not measured
     # there, so assumed: JAL like J (2), JALR/RET like a taken branch (3), MUL 1 (the datasheet's "32-bit
     # multiplier"), DIV 17 of 2-33 (one quotient bit per cycle at most; the latency is not published). The
     # refills may be 1 lower (an indirect jump as fast as J) or 1 higher (a misaligned 32-bit target).
