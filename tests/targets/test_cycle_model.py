@@ -1,5 +1,6 @@
-"""The Cortex-M cycle model (targets/cycle_model.py + the plugin's costs=): validated on micro-benchmarks
-whose cycles per iteration the ARM manuals' timing tables state.
+"""The cycle models (targets/cycle_model.py + the plugin's costs=). Cortex-M: validated on micro-benchmarks
+whose cycles per iteration the ARM manuals' timing tables state. RISC-V: the same mechanism checked against
+the figures the model states from the documented pipelines (no timing table is published; see RV_EXPECTED).
 
 The expected figures below are worked out by hand from the manuals (Cortex-M4 TRM DDI 0439 table 3-1 and
 the FPU table; Cortex-M3 TRM DDI 0337 table 3-1; Cortex-M0+ TRM DDI 0484), with a pipeline refill P = 1
@@ -74,8 +75,67 @@ def test_estimate_in_run_results_and_seconds(board, tmp_path):
     assert "cycle model" in r.extra["seconds_assumes"]
 
 
-@pytest.mark.parametrize("board", [board_param("esp32c3")])
-def test_riscv_has_no_model_and_says_so(board, tmp_path):
+# RISC-V: no maker publishes per-instruction timings; third parties timed loops on the silicon. MEASURED
+# below: the cycles per iteration those measurements give for the same loop (ESP32-C3: timonvo/niccle
+# esp/examples/cycle_counting.rs, the chip's performance counters: ADD 1, J 2, LW/LBU 2, SW 1, a conditional
+# branch 1 not taken / 3 taken. CH32V003 at 48 MHz from flash: cpldcpu/DRAM_exploration instruction_timing:
+# the bare `addi; bnez` loop 6 cycles, +1 per 16-bit nop (in pairs), +2 per 32-bit nop, 2 per store).
+# ASSUMED: the figures the model states where nothing was measured (docs/targets.md "RISC-V cycle
+# estimates"); for those the test only checks that the disassembly is costed as stated.
+RV_LOOPS = ["back_taken", "fwd_not_taken_jump", "fwd_taken_jump", "lw", "lbu", "sw", "nop16x2", "nop32",
+            "c_sw_x2", "call", "mul", "div"]
+RV_MEASURED = {
+    "esp32c3": {"back_taken": 1 + 3, "fwd_not_taken_jump": 1 + 1 + 2, "fwd_taken_jump": 1 + 3 + 2,
+                "lw": 2 + 1 + 3, "lbu": 2 + 1 + 3, "sw": 1 + 1 + 3},
+    "ch32v003": {"back_taken": 6, "nop16x2": 6 + 2, "nop32": 6 + 2, "c_sw_x2": 6 + 2 * 2},
+}
+RV_ASSUMED = {
+    # jal 2 (as J), ret 3 (as a taken branch), mul 1, divu 17 (2-33)
+    "esp32c3": {"call": 2 + 3 + 4, "mul": 3 + 4, "div": 17 + 4},
+    # a taken branch, jump or return: 1 + 2 (flush) + 1 (wait state) + 1 (prefetch phase); the jal is 32-bit here
+    "ch32v003": {"fwd_not_taken_jump": 1 + 1 + 5, "lw": 2 + 6, "call": (5 + 1) + 5 + 6},
+}
+
+
+def _rv_per_iteration(target, build, loop: str):
+    runs = [target.run(build, bytes([RV_LOOPS.index(loop)]) + struct.pack("<H", n)) for n in (100, 300)]
+    est = [r.cycles_est for r in runs]
+    return ((est[1].nominal - est[0].nominal) / 200, (est[1].low - est[0].low) / 200,
+            (est[1].high - est[0].high) / 200, (runs[1].instructions - runs[0].instructions) / 200)
+
+
+@pytest.mark.parametrize("board", [board_param("esp32c3"), board_param("ch32v003")])
+def test_riscv_micro_benchmarks_match_the_silicon_measurements(board, tmp_path):
+    t = checked_target(board)
+    build = t.build([C_DIR / "rv_cycle_bench.c"], tmp_path)
+    for table in (RV_MEASURED, RV_ASSUMED):
+        for loop, cycles in table[board].items():
+            nominal, low, high, instructions = _rv_per_iteration(t, build, loop)
+            assert instructions > 0, loop
+            # the issue's bar is 10%; on these loops the model gives the measured figure itself
+            assert abs(nominal - cycles) <= 0.1 * cycles, (board, loop, nominal, cycles)
+            assert instructions <= low <= nominal <= high, (board, loop)
+    if board == "esp32c3":
+        # the divide's bounds: 2-33 cycles; the taken branch's refill 1 lower or higher
+        _, low, high, _ = _rv_per_iteration(t, build, "div")
+        assert (low, high) == (2 + 1 + (1 + 1), 33 + 1 + (1 + 3))
+    else:
+        # a store 2-4 cycles; the taken branch's refetch 1 or 2 cycles
+        _, low, high, _ = _rv_per_iteration(t, build, "c_sw_x2")
+        assert (low, high) == (2 * 2 + 1 + 4, 2 * 4 + 1 + 5)
+
+
+@pytest.mark.parametrize("board", [board_param("ch32v003")])
+def test_riscv_estimate_in_run_results_and_seconds(board, tmp_path):
+    t = checked_target(board)
+    r = t.run(t.build([C_DIR / "rv_cycle_bench.c"], tmp_path), bytes([RV_LOOPS.index("lw")]) + struct.pack("<H", 50))
+    assert r.cycles_est is not None and r.cycles_est.nominal > r.instructions
+    assert r.seconds == r.cycles_est.nominal / get_board(board).clock_hz and r.seconds_kind == "estimate"
+    assert "cycle model of the RV32EC" in r.extra["seconds_assumes"]
+
+
+@pytest.mark.parametrize("board", [board_param("esp8266")])
+def test_lx106_has_no_model_and_says_so(board, tmp_path):
     t = checked_target(board)
     src = tmp_path / "marked.c"
     src.write_text('#include "mlrn_target.h"\nint main(void) { mlrn_target_init(); mlrn_target_mark_begin(); '
@@ -83,6 +143,42 @@ def test_riscv_has_no_model_and_says_so(board, tmp_path):
     r = t.run(t.build([src], tmp_path))
     assert r.instructions is not None
     assert r.cycles_est is None and r.extra["seconds_assumes"] == "1 instruction per cycle"
+
+
+def _rv_cost(core, text, size=2, ws=0):
+    mnemonic, _, operands = text.partition(" ")
+    return cycle_model.classify_rv(cycle_model.RV_CORES[core], mnemonic, operands.strip(), size, ws)
+
+
+def test_classify_rv_follows_the_measurements():
+    c3, v2a, Cost, DIV = "RV32IMC", "RV32EC", cycle_model.InsnCost, cycle_model.CAT_DIV
+    assert _rv_cost(c3, "lw a5,0(a4)") == Cost(2, 0, 0)
+    assert _rv_cost(c3, "sw a5,0(a4)") == Cost(1, 0, 0)
+    assert _rv_cost(c3, "bnez a5,80000020 <f+0x10>") == Cost(1, 2, 0)      # 3 taken, 1 not
+    assert _rv_cost(c3, "j 80000020 <f+0x10>") == Cost(1, 1, 0)            # 2
+    assert _rv_cost(c3, "ret") == Cost(1, 2, 0)
+    assert _rv_cost(c3, "divu a0,a0,a1", 4) == Cost(17, 0, DIV)
+    assert _rv_cost(c3, "mulhu a0,a0,a1", 4).base == 1
+    assert _rv_cost(c3, "add a0,a0,a1", 4).base == 1                       # no fetch penalty from SRAM/cache
+    assert _rv_cost(v2a, "add a0,a0,a1", 2) == Cost(1, 0, 0)
+    assert _rv_cost(v2a, "add a0,a0,a1", 4) == Cost(2, 0, 0)               # 32 bits every two cycles
+    assert _rv_cost(v2a, "lw a5,0(a4)") == Cost(2, 0, DIV)
+    assert _rv_cost(v2a, "bnez a5,80000020 <f>", ws=1) == Cost(1, 4, 0)    # the bare loop: 1 + 1 + 4 = 6
+    assert _rv_cost(v2a, "jal ra,80000040 <g>", 4, ws=1) == Cost(2, 4, 0)
+
+
+def test_rv_cost_table_sizes_from_addresses():
+    listing = """
+80000000 <f>:
+80000000:	lw	a5,0(a0)
+80000002:	add	a1,a1,a5
+80000006:	bnez	a3,80000000 <f>
+80000008:	ret
+8000000a:	.short	0x0000
+"""
+    v2a = cycle_model.cost_table_rv(listing, cycle_model.RV_CORES["RV32EC"], 1)
+    assert [v2a[a].base for a in (0x80000002, 0x80000006, 0x80000008)] == [2, 1, 1]  # 4, 2, 2 bytes
+    assert v2a[0x80000006].penalty == 4 and 0x8000000a not in v2a
 
 
 def _cost(core, text, after=False, ws=0):

@@ -4,8 +4,8 @@ E = V x I x t. Figures are chip supply currents (the USB bridge, regulator and L
 are not included: a board draws more), typical values at 25 C, and from different workloads per maker
 (while(1), CoreMark, "code with data processing"), so an energy here is an estimate with those error bars,
 never a measurement. Where no citable figure at the board's clock was found, `why_none` says so and no
-energy is reported. The sources were read in the search tools' copies of the datasheets (see
-docs/energy.md for each excerpt)."""
+energy is reported (for the Uno only a lower bound, from the 8 MHz row: LOWER_BOUND). The sources were
+read in the search tools' copies of the datasheets (see docs/energy.md for each excerpt)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,12 +37,27 @@ RUN_CURRENT: dict[str, RunCurrent] = {
                           "ESP8266EX datasheet (2020.10), Table 3-4 (power consumption by power modes)"),
 }
 
+# Figures at a LOWER clock than the board's: not an energy estimate, only a floor for one. A CMOS part's
+# active current rises with its clock (the datasheet plots it: "Active Supply Current vs. Frequency
+# (1 - 20 MHz)", a graph whose values are not in any table), so the typical current at 8 MHz x supply x the
+# time at 16 MHz is below the typical chip energy at 16 MHz. Reported apart (energy_lower_bound), never as
+# energy_mj.
+LOWER_BOUND: dict[str, RunCurrent] = {
+    "uno": RunCurrent(5.2, 5.0, "active, 8 MHz, VCC = 5 V, 25 C typical (max 9 mA), PRR = 0xFF; the Uno runs at "
+                                "16 MHz, for which the datasheet has no table row",
+                      "ATmega48A/PA/88A/PA/168A/PA/328/P datasheet 8271D-AVR-05/11, Table 29-9 (same values: "
+                      "8271H Table 29-12, 8161D section 28.2.4)"),
+}
+
 WHY_NONE: dict[str, str] = {
     "uno": "the ATmega328P datasheet's DC tables stop at 8 MHz (5.2 mA typ at 5 V, Table 29-9); its 16 MHz "
-           "figure is only in a graph: no citable run current at the Uno's clock",
-    "mega2560": "the ATmega2560 datasheet's DC tables stop at 8 MHz; no citable run current at 16 MHz",
-    "nrf52840": "the nRF52840 product specification's 'CPU running' table was not reachable here (only the "
-                "figures with the radio on)",
+           "figure is only in a graph: no citable run current at the Uno's clock (the 8 MHz figure gives a lower "
+           "bound only: energy_lower_bound)",
+    "mega2560": "the ATmega2560 datasheet's DC tables stop at 8 MHz (and the 8 MHz row was only seen as "
+                "jumbled PDF text, its typ/max columns not verified); no citable run current at 16 MHz",
+    "nrf52840": "the nRF52840 product specification's 'CPU running' table (ICPU*, CoreMark at 64 MHz) was not "
+                "reachable here (only the 'Compounded' figures with the radio on: 8.1 mA DC/DC, 15.4 mA LDO, "
+                "which would overstate a training)",
     "rp2040": "the RP2040 datasheet gives no CPU-busy current at 125/133 MHz (only a 48 MHz demo and sleep modes)",
     "esp32": "the ESP32 datasheet gives a range only (modem-sleep 240 MHz: 30 to 68 mA), and the board does not "
              "run here",
@@ -65,10 +80,28 @@ def energy_mj(board: str, seconds: float | None) -> float | None:
     return rc.ma * rc.volts * float(seconds)
 
 
-def energy_note(board: str) -> dict:
-    """energy_source (what the figure is and where it comes from) or energy_missing (why there is none)."""
+def energy_lower_bound_mj(board: str, seconds: float | None) -> float | None:
+    """A floor for the energy (mJ) from a figure at a lower clock than the board's (LOWER_BOUND), or None."""
+    rc = LOWER_BOUND.get(board)
+    if rc is None or seconds is None:
+        return None
+    return rc.ma * rc.volts * float(seconds)
+
+
+def energy_note(board: str, seconds: float | None = None) -> dict:
+    """energy_source (what the figure is and where it comes from) or energy_missing (why there is none); for a
+    board with only a lower-clock figure also energy_lower_bound (what it is), and with `seconds`
+    energy_lower_bound_mj."""
     rc = RUN_CURRENT.get(board)
     if rc is None:
-        return {"energy_missing": why_no_energy(board)}
+        note = {"energy_missing": why_no_energy(board)}
+        bound = LOWER_BOUND.get(board)
+        if bound is not None:
+            note["energy_lower_bound"] = (f"at least {bound.ma:g} mA x {bound.volts:g} V x the reported seconds: "
+                                          f"{bound.condition}; {bound.source}. A LOWER BOUND, not an estimate: "
+                                          "the current rises with the clock")
+            if seconds is not None:
+                note["energy_lower_bound_mj"] = energy_lower_bound_mj(board, seconds)
+        return note
     return {"energy_source": f"{rc.ma:g} mA x {rc.volts:g} V: {rc.condition}; {rc.source}. An estimate: chip "
                              "current only, times the reported seconds"}

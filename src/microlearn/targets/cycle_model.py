@@ -1,4 +1,4 @@
-"""Cycle estimates for Cortex-M boards: a per-core timing model applied to the instructions qemu executed.
+"""Cycle estimates for the Cortex-M and RISC-V boards: a per-core timing model applied to what qemu executed.
 
 qemu has no cycle model: it counts instructions. This module gives each instruction of a firmware its
 cost in cycles from the ARM technical reference manuals' instruction timing tables (zero wait states):
@@ -16,6 +16,15 @@ cycles on an M4 when the target is aligned), a divide 2 to 12 (7 nominal). Not m
 error bars, see docs/targets.md): flash wait states hidden by caches or prefetch buffers (only the
 taken-branch refetch on a part without a cache is added, `Board.flash_wait_states`), IT folding,
 unaligned 32-bit instructions, bus contention, interrupts.
+
+RISC-V (esp32c3, ch32v003): neither maker publishes a per-instruction timing table (none in the ESP32-C3
+datasheet v2.2 or what of its reference manual was reachable here, the QingKe V2 processor manual V1.0 or the
+CH32V003 reference manual V1.2). They document the pipeline (ESP32-C3: four stages, a 32-bit multiplier and
+divider; QingKe V2A: two stages, static branch prediction; CH32V003: 1 flash wait state at 48 MHz), and
+third parties have measured the common classes on the silicon (RV_CORES names each source). The model
+(RiscVTiming) takes the measured figures where there are some and, where there are none (the ESP32-C3's
+divide and indirect jumps, the CH32V003's loads), an assumption with a range; the bounds are wider than the
+Cortex-M ones (docs/targets.md). The lx106 (esp8266) has no model: no timing figure for it was found.
 """
 from __future__ import annotations
 
@@ -52,6 +61,19 @@ class CoreTiming:
     div_max: int
     fpu: dict                 # VFP mnemonic (no suffix) -> cycles; empty: no FPU
     fpu_mem: int = 2          # VLDR/VSTR (single)
+
+    # The class counted apart (CAT_DIV) because its cost is a range: on Cortex-M, the divide.
+    @property
+    def ranged(self) -> int:
+        return self.div
+
+    @property
+    def ranged_min(self) -> int:
+        return self.div_min
+
+    @property
+    def ranged_max(self) -> int:
+        return self.div_max
 
 
 _M4_FPU = {
@@ -212,9 +234,147 @@ def cost_table(disassembly: str, core: CoreTiming, wait_states: int = 0) -> dict
     return table
 
 
-def core_for(board) -> CoreTiming | None:
-    """The timing model of a board's core, or None when there is none (AVR is exact; RISC-V not modelled)."""
-    return CORES.get(board.core) if board.arch == "cortex-m" else None
+# ---------------------------------------------------------------------------------------------------------
+# RISC-V. Neither maker publishes a per-instruction table (see the module docstring); the figures below are
+# third-party measurements on the silicon where there are some, each named with its source, and assumptions
+# from the documented pipeline where there are none, each with a range.
+
+
+@dataclass(frozen=True)
+class RiscVTiming:
+    """A RISC-V core's costs in cycles. A taken branch or jump costs `branch` + its refill (+ the board's flash
+    wait states); `taken_down` / `taken_up`: how far every refill may be below / above its nominal value (the
+    bounds). `ranged_class` names the class counted apart (the plugin's category 1) because its cost is the
+    widest range: 'div' (divides) or 'mem' (loads and stores)."""
+    name: str
+    basis: str                # what the figures rest on (documents, measurements)
+    fetch32: int              # extra cycles of a 32-bit (uncompressed) instruction
+    load: int                 # LB/LH/LW/LBU/LHU
+    store: int                # SB/SH/SW
+    branch: int               # a branch or jump's own cost
+    branch_refill: int        # a taken conditional branch's refill
+    jump_refill: int          # J / JAL (a direct jump or call)
+    jalr_refill: int          # JALR / JR / RET (a register-indirect jump or return)
+    taken_down: int
+    taken_up: int
+    mul: int                  # MUL/MULH* (0: no M extension)
+    ranged_class: str
+    ranged: int               # nominal cost of the ranged class
+    ranged_min: int
+    ranged_max: int
+
+    # estimate() reads the refill range as refill - refill_min / refill_max - refill.
+    @property
+    def refill(self) -> int:
+        return self.taken_down
+
+    @property
+    def refill_min(self) -> int:
+        return 0
+
+    @property
+    def refill_max(self) -> int:
+        return self.taken_down + self.taken_up
+
+
+RV_CORES = {
+    # Measured on an ESP32-C3 with its performance counters, code in SRAM (github.com/timonvo/niccle,
+    # esp/examples/cycle_counting.rs, commit 04c4958): ADD/ADDI/XOR/NOP/CSRR 1 cycle, J 2, LB/LBU/LW 2,
+    # SB/SW 1, a conditional branch 1 not taken and 3 taken (forward or backward, every time). Not measured
+    # there, so assumed: JAL like J (2), JALR/RET like a taken branch (3), MUL 1 (the datasheet's "32-bit
+    # multiplier"), DIV 17 of 2-33 (one quotient bit per cycle at most; the latency is not published). The
+    # refills may be 1 lower (an indirect jump as fast as J) or 1 higher (a misaligned 32-bit target).
+    "RV32IMC": RiscVTiming("ESP32-C3 (ESP-RISC-V)",
+                           "measured: timonvo/niccle esp/examples/cycle_counting.rs (ESP32-C3 performance counters, "
+                           "code in SRAM); documented: ESP32-C3 datasheet v2.2, 4.1.1.1 (four-stage pipeline, 32-bit "
+                           "multiplier and divider)",
+                           fetch32=0, load=2, store=1, branch=1, branch_refill=2, jump_refill=1, jalr_refill=2,
+                           taken_down=1, taken_up=1, mul=1, ranged_class="div", ranged=17, ranged_min=2,
+                           ranged_max=33),
+    # Measured on a CH32V003 at 48 MHz (1 flash wait state), SysTick-timed loops (cpldcpu/DRAM_exploration,
+    # instruction_timing/README.md, commit 49758c4): from flash a 16-bit instruction takes 1 cycle and a
+    # 32-bit one 2 ("the Flash can only provide 32 bits of data every two cycles"; CaiB/CH32V003-Architecture-
+    # Exploration, Analysis/InstructionTimingProcess.md, saw the same: compressed 1 CPI, uncompressed 2); a
+    # taken branch flushes the 2-stage pipeline (+2) and refetches from flash (+1 or +2: the RM's wait state,
+    # Board.flash_wait_states, and 0-1 more by the prefetch's phase): the bare `addi; bnez` loop is 6 cycles
+    # from flash; a store takes 2 cycles. Assumed: jumps refill like taken branches; a load like a store, 2,
+    # up to 4 when it reads a constant from flash (the same bus as the instruction fetch). No M extension.
+    "RV32EC": RiscVTiming("CH32V003 (QingKe V2A)",
+                          "measured: cpldcpu/DRAM_exploration instruction_timing (CH32V003 at 48 MHz, from flash); "
+                          "documented: QingKe V2 processor manual V1.0 Table 1-1 (2-stage pipeline, static branch "
+                          "prediction), CH32V003 reference manual V1.2 16.3.1 (1 flash wait state at 48 MHz)",
+                          fetch32=1, load=2, store=2, branch=1, branch_refill=3, jump_refill=3, jalr_refill=3,
+                          taken_down=1, taken_up=0, mul=0, ranged_class="mem", ranged=2, ranged_min=2, ranged_max=4),
+}
+
+_ADDR = re.compile(r"^\s*([0-9a-f]+):\s")
+_RV_BRANCH = frozenset({"beq", "bne", "blt", "bge", "bltu", "bgeu", "beqz", "bnez", "blez", "bgez", "bltz",
+                        "bgtz", "bgt", "ble", "bgtu", "bleu"})
+_RV_DIRECT_JUMP = frozenset({"j", "jal", "call", "tail"})
+_RV_INDIRECT_JUMP = frozenset({"jalr", "jr", "ret"})
+_RV_LOAD = frozenset({"lb", "lh", "lw", "lbu", "lhu"})
+_RV_STORE = frozenset({"sb", "sh", "sw"})
+_RV_MUL = frozenset({"mul", "mulh", "mulhsu", "mulhu"})
+_RV_DIV = frozenset({"div", "divu", "rem", "remu"})
+
+
+def _rv_mnemonic(mnemonic: str) -> str:
+    """c.addi -> addi (objdump prints the expanded form anyway); fence.i stays."""
+    return mnemonic[2:] if mnemonic.startswith("c.") else mnemonic
+
+
+def classify_rv(core: RiscVTiming, mnemonic: str, operands: str, size: int, wait_states: int) -> InsnCost:
+    """The cost of one RISC-V instruction of `size` bytes (2: compressed, 4: not)."""
+    m = _rv_mnemonic(mnemonic)
+    fetch = core.fetch32 if size >= 4 else 0
+    if m in _RV_BRANCH:
+        return InsnCost(core.branch + fetch, core.branch_refill + wait_states, CAT_NONE)
+    if m in _RV_DIRECT_JUMP:
+        return InsnCost(core.branch + fetch, core.jump_refill + wait_states, CAT_NONE)
+    if m in _RV_INDIRECT_JUMP:
+        return InsnCost(core.branch + fetch, core.jalr_refill + wait_states, CAT_NONE)
+    if m in _RV_LOAD or m in _RV_STORE:
+        # the fetch of a 32-bit one is taken to overlap the data access (the range covers it)
+        cost = max(core.load if m in _RV_LOAD else core.store, 1 + fetch)
+        if core.ranged_class == "mem":
+            return InsnCost(core.ranged, 0, CAT_DIV)
+        return InsnCost(cost, 0, CAT_NONE)
+    if m in _RV_DIV and core.ranged_class == "div":
+        return InsnCost(core.ranged, 0, CAT_DIV)
+    if m in _RV_MUL:
+        return InsnCost(max(core.mul, 1) + fetch, 0, CAT_NONE)
+    return InsnCost(1 + fetch, 0, CAT_NONE)
+
+
+def cost_table_rv(disassembly: str, core: RiscVTiming, wait_states: int = 0) -> dict[int, InsnCost]:
+    """{address: cost} for a riscv objdump -d listing (no raw bytes). An instruction's size is the distance to
+    the next address in the listing (4 for the last one)."""
+    rows = []                          # (address, match or None) for every line with an address, data included
+    for line in disassembly.splitlines():
+        at = _ADDR.match(line)
+        if at:
+            rows.append((int(at.group(1), 16), _LINE.match(line)))
+    table = {}
+    for i, (addr, match) in enumerate(rows):
+        if match is None or match.group(2).startswith("."):
+            continue                   # data (.word, .short)
+        gap = rows[i + 1][0] - addr if i + 1 < len(rows) else 4
+        size = gap if gap in (2, 4) else 4
+        table[addr] = classify_rv(core, match.group(2), match.group(3).split("#")[0], size, wait_states)
+    return table
+
+
+_OBJDUMP_HINT = {"cortex-m": "install binutils-arm-none-eabi (comes with gcc-arm-none-eabi)",
+                 "riscv": "install binutils-riscv64-unknown-elf (comes with gcc-riscv64-unknown-elf)"}
+
+
+def core_for(board) -> CoreTiming | RiscVTiming | None:
+    """The timing model of a board's core, or None when there is none (AVR is exact; the lx106 has none)."""
+    if board.arch == "cortex-m":
+        return CORES.get(board.core)
+    if board.arch == "riscv":
+        return RV_CORES.get(board.core)
+    return None
 
 
 def write_cost_file(elf: Path, board, out: Path, objdump: str = "arm-none-eabi-objdump") -> bool:
@@ -223,10 +383,13 @@ def write_cost_file(elf: Path, board, out: Path, objdump: str = "arm-none-eabi-o
     core = core_for(board)
     if core is None:
         return False
-    tc.require_tool(objdump, "install binutils-arm-none-eabi (comes with gcc-arm-none-eabi)")
+    tc.require_tool(objdump, _OBJDUMP_HINT[board.arch])
     listing = subprocess.run([objdump, "-d", "--no-show-raw-insn", str(elf)], capture_output=True, text=True,
                              check=True, timeout=60).stdout
-    table = cost_table(listing, core, board.flash_wait_states)
+    if isinstance(core, RiscVTiming):
+        table = cost_table_rv(listing, core, board.flash_wait_states)
+    else:
+        table = cost_table(listing, core, board.flash_wait_states)
     out.write_text("".join(f"{a:x} {c.base} {c.penalty} {c.category}\n" for a, c in sorted(table.items())))
     return True
 
@@ -241,10 +404,11 @@ class CycleEstimate:
 
 
 def estimate(board, cycles: int, taken: int, divides: int) -> CycleEstimate | None:
-    """The plugin's nominal count of a region with its bounds from the manuals' ranges."""
+    """The plugin's nominal count of a region with its bounds from the manuals' ranges. `divides`: the
+    plugin's category-1 count (the core's ranged class: divides, or on the ch32v003 loads and stores)."""
     core = core_for(board)
     if core is None or cycles < 0:
         return None
-    low = cycles - taken * (core.refill - core.refill_min) - divides * (core.div - core.div_min)
-    high = cycles + taken * (core.refill_max - core.refill) + divides * (core.div_max - core.div)
+    low = cycles - taken * (core.refill - core.refill_min) - divides * (core.ranged - core.ranged_min)
+    high = cycles + taken * (core.refill_max - core.refill) + divides * (core.ranged_max - core.ranged)
     return CycleEstimate(cycles, low, high, taken, divides)

@@ -5,7 +5,10 @@ semihosting file protocol (support/riscv/mlrn_target.c), the same instruction-co
 (support/cortexm/count_plugin.c, which is architecture-neutral), the same sandbox and bounds. What
 differs: the compiler and C library, the start-up code and linker script (support/riscv/), and how a
 run ends: through the virt machine's SiFive test finisher (qemu 7.2 does not end on a RISC-V
-semihosting exit). Time = instructions / clock is an ESTIMATE (one instruction per cycle).
+semihosting exit). Time = estimated cycles / clock, an ESTIMATE: cycle_model.RV_CORES costs each executed
+instruction from third parties' measurements on the silicon and the documented pipeline (no maker publishes
+per-instruction timings for these cores; docs/targets.md "RISC-V cycle estimates"), through the same cost
+table the plugin reads on Cortex-M.
 
 The program is linked at 0x80000000 (where -bios none starts the hart, in machine mode) with the
 board's real flash size, its SRAM right after; start-up locks PMP entries over exactly those two
