@@ -1,7 +1,7 @@
 """Energy of one training per board (docs/energy.md): Iris setosa-vs-rest, the first 100 rows of the shuffled
 training part (seed 0), raw features, wss2, C = 1; float32, int8 where float32 does not fit. Each board's
-time (exact cycles on AVR, estimated cycles on Cortex-M, instructions on RISC-V/Xtensa) x its datasheet run
-current x supply (boards/power.py), next to Train++'s and Edge2Train's published energies.
+time (exact cycles on AVR, estimated cycles on Cortex-M and RISC-V, instructions on Xtensa) x its datasheet
+run current x supply (boards/power.py), next to Train++'s and Edge2Train's published energies.
 
     python benchmarks/bench_energy.py [--out benchmarks/results]"""
 from __future__ import annotations
@@ -18,7 +18,8 @@ from microlearn.trainer.runner import train_and_report
 BOARDS = {"bluepill": "float32", "samd21": "float32", "esp32c3": "float32", "ch32v003": "int8",
           "esp8266": "float32", "nrf52840": "float32", "uno": "int8"}
 KEYS = ("target", "status", "agreement", "iterations", "cycles", "instructions", "cycles_est", "seconds",
-        "seconds_kind", "energy_mj", "energy_source", "energy_missing")
+        "seconds_kind", "energy_mj", "energy_source", "energy_missing", "energy_lower_bound",
+        "energy_lower_bound_mj")
 
 
 def main() -> None:

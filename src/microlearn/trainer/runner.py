@@ -256,7 +256,7 @@ def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "h
         report["clock_hz"] = tgt.board.clock_hz
         # an estimate: the datasheet's run current x supply x the training time (boards/power.py)
         report["energy_mj"] = power.energy_mj(tgt.board.name, run.seconds)
-        report.update(power.energy_note(tgt.board.name))
+        report.update(power.energy_note(tgt.board.name, run.seconds))
     report["_estimator"] = est
     report["_run"] = run
     return report
