@@ -229,6 +229,12 @@ def learner_model_floats(d: int, n_classes: int) -> int:
     return n_sub(n_classes, "ovo") * (d + 1)
 
 
+def learner_kernel_model_floats(capacity: int, n_classes: int) -> int:
+    """mlrn_learner_kernel_model_floats (MLRN_LEARNER_KERNEL rbf / poly): the snapshot's coefficient rows (one
+    column per training-capacity row) and b of every one-vs-one pair."""
+    return n_rows(n_classes, "ovo") * capacity + n_sub(n_classes, "ovo")
+
+
 # ---- the serial protocol (mlrn_link.h; docs/serial-protocol.md) ----------------------------------------------
 LINK_VERSION = 1              # MLRN_LINK_VERSION: the VER byte of every frame
 LINK_SOF0, LINK_SOF1 = 0xA5, 0x5A   # MLRN_LINK_SOF0 / MLRN_LINK_SOF1
