@@ -521,7 +521,8 @@ MLRN_LEARNER__COLD void mlrn_learner__snapshot(mlrn_learner *l) {
     uint8_t *dst = (uint8_t *)l->sv_x;
     for (t = 0; t < l->svm.n_model; t++) {
         uint8_t sv = 0;
-        for (r = 0; r < nr; r++) sv |= (uint8_t)(l->svm.alpha[(size_t)r * cap + t] != 0.0f);
+        for (r = 0; r < nr; r++)
+            if (l->svm.alpha[(size_t)r * cap + t] != 0.0f) sv = 1;
         if (!sv) continue;
         for (k = 0; k < esz; k++) dst[(size_t)n * esz + k] = src[(size_t)t * esz + k];
         l->sv_y[n] = l->train.labels[t];
