@@ -134,6 +134,22 @@ class LearnerConfig:
                                     gamma=self.gamma, degree=self.degree, coef0=self.coef0)
 
 
+# `--model` names of the command line: the SVM learner with its kernel (svm-rbf: `--model svm --kernel rbf`)
+MODEL_CHOICES = ("svm", "svm-rbf", "svm-poly", "online")
+
+
+def resolve_model(model, kernel=None) -> tuple[str, str]:
+    """(model, kernel) from the command line's --model (svm, svm-rbf, svm-poly, online) and --kernel (None: the
+    model's, else linear); one line when they disagree."""
+    if model not in MODEL_CHOICES:
+        raise ValueError(f"model must be one of {', '.join(MODEL_CHOICES)}, got {model!r}")
+    base, _, implied = model.partition("-")
+    if implied and kernel is not None and kernel != implied:
+        raise ValueError(f"--model {model} is the SVM learner with the {implied} kernel: it contradicts --kernel "
+                         f"{kernel} (give one of them)")
+    return base, implied or kernel or "linear"
+
+
 def check_window(window, static_rows=None):
     """The report's options: window (rows per accuracy window) >= 1, static_rows >= 1 when given."""
     for name, v in (("window", window), ("static_rows", static_rows)):

@@ -20,7 +20,7 @@ from microlearn.trainer.driver import explain_run_error
 from . import codegen as lc
 from .planner import EEPROM_BYTES, learner_does_not_fit, learner_precheck
 from .config import LearnerConfig, check_window
-from .driver import DRIVER, encode_stream, model_hash, parse_output
+from .driver import DRIVER, encode_stream, model_hash, parse_output, snapshot_hash
 from .simulate import MAX_STREAM_ROWS, fit_static, load_stream, report, run_reference
 
 HOST_BUFFER_LIMIT = 1 << 30   # static buffers of a host build (as trainer.runner.HOST_BUFFER_LIMIT)
@@ -250,6 +250,12 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         rep["smo_iterations"] = dw.get("iterations")
         rep["python_smo_iterations"] = int(sum(lr.train_iters))
         rep["same_model"] = dw.get("model_hash") == model_hash(lr.model)
+    if cfg.kernel != "linear":   # kernel builds report their snapshot (driver.c's K line): the same bits?
+        n_sv, h = snapshot_hash(ref["learner"].model, cfg)
+        snap = dev.get("snapshot") or {}
+        rep["kernel"], rep["n_sv"] = cfg.kernel, snap.get("n_sv")
+        rep["python_n_sv"] = n_sv
+        rep["same_model"] = snap.get("n_sv") == n_sv and snap.get("hash") == h
     if persist:
         rep["persist"] = persist
         rep["persist_status"] = dev.get("persist_status")
