@@ -87,7 +87,8 @@ static uint32_t fnv(uint32_t h, const void *p, uint32_t len) {
     for (k = 0; k < len; k++) h = (h ^ b[k]) * 16777619u;
     return h;
 }
-static uint32_t snapshot_hash(void) {
+/* not inlined: its locals would join main's frame, under every call the loop makes (the stack the planner counts) */
+__attribute__((noinline)) static uint32_t snapshot_hash(void) {
     uint32_t h = 2166136261u, r, m = lrn.has_model ? lrn.n_cur : 0u;
     if (!m) return h;
     h = fnv(h, lrn.sv_x, (uint32_t)lrn.n_sv * lrn.train.d * (uint32_t)mlrn_store_elem_size(lrn.train.storage));

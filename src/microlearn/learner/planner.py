@@ -338,7 +338,7 @@ class LearnerPlan(trainer_planner.Plan):
         """What would fit instead; for the SVM loop also the online learner (PA-II: no training store)."""
         out = super().suggestions()
         if self.options.get("model", "svm") == "svm":
-            opts = {**self.options, "model": "online"}
+            opts = {**self.options, "model": "online", "kernel": "linear"}   # the online learner is linear
             cap = max_learner_capacity(self.board, self.n_features, self.n_classes, stack_reserve_bytes=self.stack_reserve_bytes,
                                        other_static_bytes=self.other_static_bytes, persist=self.persist, **opts) \
                 if _has_online(self.board) else 0
