@@ -599,6 +599,7 @@ def markdown(doc) -> str:
                 L.append(f"| {l} | {np.mean([summ[s][l]['accuracy']['mean'] for s in common]) * 100:.1f} | "
                          f"{np.mean([summ[s][l]['memory_bytes']['mean'] for s in common]):,.0f} |")
     L += issue_lines(summ)
+    L += kernel_uno_lines()
     if doc.get("boards"):
         L += ["", f"## On emulated boards (the first {doc['board_rows']} rows)", "",
               "| stream | board | learner | capacity | storage | agreement | same events | drifts | SRAM B |",
@@ -608,6 +609,45 @@ def markdown(doc) -> str:
                      f"{b.get('storage', 'float32')} | {b['agreement']} | {b['same_events']} | {b['drifts']} | "
                      f"{b['sram_bytes']} |")
     return "\n".join(L) + "\n"
+
+
+def kernel_uno_lines(d: int = 4) -> list[str]:
+    """Issue 12's uno goal for the kernel learner: the largest capacity of a d-feature, two-class int8 rbf learner
+    on the uno (2 KB), with microlearn's stream driver and inside an Arduino sketch (the Arduino core, Serial and the
+    serial protocol: the measured fixed part of a generated loop sketch, deploy/sketch_calibration.json, and its
+    link buffers), from the planners. The kernel code's flash and stack come from the "kernel" section of the
+    learner calibration (tools/calibrate.py, _learner_kernel); without it the figures would leave them out."""
+    from microlearn.deploy.sketch import _reply_bytes
+    from microlearn.deploy.sketch_plan import plan_sketch
+    cal = lplanner.learner_calibration()["boards"].get("uno", {})
+    calibrated = "rbf" in cal.get("kernel", {})
+    drv = uno_capacity(d, 2, "int8", kernel="rbf")
+    pl = lplanner.plan_learner("uno", d, drv, 2, storage="int8", kernel="rbf")
+    best = None
+    for cap in range(3, drv + 1):
+        try:
+            cfg = lplanner.learner_config(d, cap, 2, storage="int8", kernel="rbf")
+        except ValueError:
+            continue
+        sk = plan_sketch("loop", "uno", n_features=d, n_classes=2, capacity=cap, table_bytes=0,
+                         reply_bytes=_reply_bytes("loop"), learner=cfg)
+        if sk.fits:
+            best = (cap, cfg, sk)
+    L = ["", f"## The kernel learner on the uno ({d} features, 2 classes, int8 storage, rbf)", "",
+         "From the planners (static SRAM exact by C name; flash and stack calibrated"
+         + ("" if calibrated else ": NOT CALIBRATED for kernel learners here, the kernel code's flash and stack are "
+                                  "left out") + "):", "",
+         f"- with microlearn's stream driver (`microlearn loop --target uno`): up to capacity {drv} "
+         f"({pl.train_capacity} + {pl.hold_capacity}): static {pl.static_ram_bytes:,} B + stack {pl.stack_bytes} B "
+         f"= {pl.sram_bytes:,} B of 2,048; flash {pl.flash_bytes:,} B."]
+    if best:
+        cap, cfg, sk = best
+        L.append(f"- in an Arduino sketch with Serial (the generated loop sketch's measured core + Serial + protocol: "
+                 f"{sk.fixed['static']} B static plus its link buffers): up to capacity {cap} ({cfg.train_capacity} + "
+                 f"{cfg.hold_capacity}): {sk.sram_bytes:,} B of SRAM (static {sk.static_ram_bytes:,} + stack "
+                 f"{sk.stack_bytes}), flash {sk.flash_bytes:,} B. (`microlearn sketch` does not write kernel "
+                 f"learners yet: a planner figure, not a built sketch.)")
+    return L
 
 
 def issue_lines(summ) -> list[str]:

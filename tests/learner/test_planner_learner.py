@@ -273,8 +273,11 @@ def test_cli_plan_learner_json(capsys):
 
 def test_cli_plan_learner_usage_errors(capsys):
     assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",
-                 "--kernel", "rbf"]) == 2
-    assert "linear, wss2, one-vs-one only" in capsys.readouterr().err
+                 "--kernel", "sigmoid"]) == 2   # rbf and poly are the kernel learners (test_kernel_learner.py)
+    assert "kernel must be one of linear, rbf, poly" in capsys.readouterr().err
+    assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",
+                 "--solver", "dcd"]) == 2
+    assert "wss2, one-vs-one only" in capsys.readouterr().err
     assert main(["plan", "--board", "uno", "--n-features", "4", "--capacity", "60", "--queue", "3"]) == 2
     assert "--learner only" in capsys.readouterr().err
     assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",
