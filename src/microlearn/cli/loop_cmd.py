@@ -44,7 +44,7 @@ def register(sub):
     p.add_argument("--kernel", choices=["linear", "rbf", "poly"],
                    help="the SVM learner's kernel (default linear; MLRN_LEARNER_KERNEL): rbf and poly keep the "
                         "accepted model as a snapshot of its support vectors (up to the training capacity's rows, "
-                        "in the store's element type); no --persist, --warm or --init-rows with them "
+                        "in the store's element type); no --warm or --init-rows with them "
                         "(docs/self-learning.md \"Kernel learners\")")
     p.add_argument("--gamma", type=float, default=1.0, help="rbf / poly: the kernel's gamma (default 1.0)")
     p.add_argument("--degree", type=int, default=3, help="poly: the degree (default 3)")

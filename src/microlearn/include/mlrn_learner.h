@@ -7,7 +7,8 @@
  *   step(budget)          -> time-sliced training: at most `budget` SMO iterations per call;
  *                            then validation on the held-out store, acceptance or rollback,
  *                            and the samples queued meanwhile are stored
- *   save/load             -> the current model through mlrn_persist.h (power-safe A/B slots)
+ *   save/load             -> the current model (a kernel learner: its snapshot) through mlrn_persist.h (power-safe
+ *                            A/B slots)
  *   save_all              -> the model and both sample stores with the loop state (load restores either)
  *
  * Scope: wss2 solver, one-vs-one, and the kernel MLRN_LEARNER_KERNEL fixes at compile time (below). Linear
@@ -109,9 +110,9 @@
  * Decision of pair (p, q): acc = 0; acc = acc + c_t K(x_t, x) over the model's rows t in order, skipping
  * c_t == 0 (mlrn_smo_decision_sub's order); f = acc + b; f >= 0 votes for q. K is computed from the stored row
  * dequantised element by element with mlrn_store_row's float32 operations, then mlrn_kernel_finish
- * (microlearn.learner.reference mirrors all of it). Not available with a kernel: warm starts,
- * mlrn_learner_set_model (an initial model from Python) and persistence (save / save_all / load: the snapshot's
- * payload format is not written yet; a kernel build that calls them does not compile: docs/self-learning.md). */
+ * (microlearn.learner.reference mirrors all of it). save / save_all / load persist the snapshot (formats
+ * MLRN_LEARNER_FORMAT_KERNEL / _ALL_KERNEL: see "persistence" below). Not available with a kernel: warm starts and
+ * mlrn_learner_set_model (an initial model from Python). */
 #define MLRN_LEARNER__N_ROWS(NC) ((NC) <= 2 ? 1 : (NC) - 1)   /* mlrn_smo_n_rows(NC, MLRN_SMO_OVO), constant */
 
 MLRN_FP_EXACT_BEGIN
@@ -136,6 +137,8 @@ MLRN_FP_EXACT_BEGIN
 #define MLRN_LEARNER_MAGIC 0x4C52u  /* also the persistence tag */
 #define MLRN_LEARNER_FORMAT 1u      /* payload: the current model */
 #define MLRN_LEARNER_FORMAT_ALL 2u  /* payload: the current model (optional) + stores + loop state */
+#define MLRN_LEARNER_FORMAT_KERNEL 3u      /* a kernel learner's payload: its snapshot (see "Kernel learners") */
+#define MLRN_LEARNER_FORMAT_ALL_KERNEL 4u  /* a kernel learner's: the snapshot (optional) + stores + loop state */
 
 typedef struct {
     uint8_t store_policy;    /* MLRN_LEARN_STORE_* */
@@ -943,20 +946,49 @@ static inline mlrn_status mlrn_learner_step(mlrn_learner *l, uint32_t budget) {
     return MLRN_OK;
 }
 
-#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
-/* Kernel builds do not persist yet (the snapshot's payload format is not written): a call to save, save_all or
- * load names the reason in the compiler's error (an undeclared identifier), rather than saving a linear
- * payload that does not describe the model. docs/self-learning.md, "Kernel learners". */
-#define mlrn_learner_save(l, st) mlrn_learner_save_is_not_available_with_MLRN_LEARNER_KERNEL_rbf_or_poly
-#define mlrn_learner_save_all(l, st) mlrn_learner_save_all_is_not_available_with_MLRN_LEARNER_KERNEL_rbf_or_poly
-#define mlrn_learner_load(l, st) mlrn_learner_load_is_not_available_with_MLRN_LEARNER_KERNEL_rbf_or_poly
-#else
 /* ---- persistence: the current model ----------------------------------------
  * Payload (little-endian targets): u8 format, u8 n_classes, u16 d, u8 m, m bytes
- * class map, then n_sub(m)*d floats w and n_sub(m) floats b. */
+ * class map, then n_sub(m)*d floats w and n_sub(m) floats b.
+ * A kernel learner (format MLRN_LEARNER_FORMAT_KERNEL / _ALL_KERNEL: a linear learner refuses it and the other way
+ * round) writes its snapshot in place of w and b: the kernel head (u8 kernel type, u8 degree, f32 gamma, f32 coef0,
+ * u16 n_sv: a learner of another kernel or kernel parameters refuses the payload, MLRN_ERR_ARG), the n_sv rows in
+ * the store's element type, their n_sv local classes, n_rows(m) coefficient rows of n_sv floats, n_sub(m) floats
+ * b. Everything else (format 2's state, stores, ring) is the linear learner's. */
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+#define MLRN_LEARNER__FMT_MODEL MLRN_LEARNER_FORMAT_KERNEL
+#define MLRN_LEARNER__FMT_ALL MLRN_LEARNER_FORMAT_ALL_KERNEL
+#define MLRN_LEARNER__KHEAD_LEN 12u
+#else
+#define MLRN_LEARNER__FMT_MODEL MLRN_LEARNER_FORMAT
+#define MLRN_LEARNER__FMT_ALL MLRN_LEARNER_FORMAT_ALL
+#endif
+
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+/* Bytes of a snapshot of n_sv rows over m classes (0 without a model). */
+static inline uint32_t mlrn_learner__kmodel_bytes(const mlrn_learner *l, uint8_t m, uint16_t n_sv) {
+    uint32_t row = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d + 1u +
+                   4u * mlrn_smo_n_rows(m, MLRN_SMO_OVO);
+    return m ? MLRN_LEARNER__KHEAD_LEN + (uint32_t)n_sv * row + 4u * mlrn_smo_n_sub(m, MLRN_SMO_OVO) : 0u;
+}
+
+/* The kernel head of this learner's snapshot: kernel type, degree, gamma and coef0 (their bytes), n_sv. */
+MLRN_LEARNER__COLD void mlrn_learner__khead(const mlrn_learner *l, uint8_t *k) {
+    const uint8_t *g = (const uint8_t *)&l->lp.svm.kernel.gamma, *c = (const uint8_t *)&l->lp.svm.kernel.coef0;
+    uint8_t i;
+    k[0] = l->lp.svm.kernel.type;
+    k[1] = l->lp.svm.kernel.degree;
+    for (i = 0; i < 4u; i++) { k[2u + i] = g[i]; k[6u + i] = c[i]; }
+    k[10] = (uint8_t)(l->n_sv & 0xFFu);
+    k[11] = (uint8_t)(l->n_sv >> 8);
+}
+#endif
 
 static inline uint32_t mlrn_learner__payload_len(const mlrn_learner *l) {
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    return 5u + l->n_cur + mlrn_learner__kmodel_bytes(l, l->n_cur, l->n_sv);
+#else
     return 5u + l->n_cur + (uint32_t)mlrn_smo_n_sub(l->n_cur, MLRN_SMO_OVO) * (l->train.d + 1u) * 4u;
+#endif
 }
 
 
@@ -1006,6 +1038,24 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__put_mem(mlrn_persist_writer *w, con
     return s;
 }
 
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+/* The snapshot after the class map: kernel head, rows, classes, coefficient rows, b. */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner__put_snapshot(const mlrn_learner *l, mlrn_persist_writer *w) {
+    uint8_t k[MLRN_LEARNER__KHEAD_LEN];
+    uint16_t r, nr = mlrn_smo_n_rows(l->n_cur, MLRN_SMO_OVO);
+    uint32_t esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
+    mlrn_status s;
+    mlrn_learner__khead(l, k);
+    s = mlrn_persist_save_chunk(w, k, (uint16_t)MLRN_LEARNER__KHEAD_LEN);
+    if (s == MLRN_OK) s = mlrn_learner__put_mem(w, l->sv_x, (uint32_t)l->n_sv * esz);
+    if (s == MLRN_OK) s = mlrn_learner__put_mem(w, l->sv_y, l->n_sv);
+    for (r = 0; r < nr && s == MLRN_OK; r++)
+        s = mlrn_learner__put_mem(w, l->cur_w + (size_t)r * l->train.capacity, (uint32_t)l->n_sv * 4u);
+    if (s == MLRN_OK) s = mlrn_learner__put_mem(w, l->cur_b, (uint32_t)mlrn_smo_n_sub(l->n_cur, MLRN_SMO_OVO) * 4u);
+    return s;
+}
+#endif
+
 static inline mlrn_status mlrn_learner_save(const mlrn_learner *l, const mlrn_storage *st) {
     mlrn_persist_writer w;
     uint8_t h[5];
@@ -1014,14 +1064,19 @@ static inline mlrn_status mlrn_learner_save(const mlrn_learner *l, const mlrn_st
     if (!l || !l->ready || !st) return MLRN_ERR_ARG;
     if (!l->has_model) return MLRN_ERR_UNTRAINED;
     nsub = mlrn_smo_n_sub(l->n_cur, MLRN_SMO_OVO);
-    h[0] = MLRN_LEARNER_FORMAT; h[1] = l->n_classes; h[2] = (uint8_t)(l->train.d & 0xFFu);
+    h[0] = MLRN_LEARNER__FMT_MODEL; h[1] = l->n_classes; h[2] = (uint8_t)(l->train.d & 0xFFu);
     h[3] = (uint8_t)(l->train.d >> 8); h[4] = l->n_cur;
     s = mlrn_persist_save_begin(&w, st, MLRN_LEARNER_MAGIC, mlrn_learner__payload_len(l));
     if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, h, 5);
     if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, l->cur_map, l->n_cur);
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    (void)nsub;
+    if (s == MLRN_OK) s = mlrn_learner__put_snapshot(l, &w);
+#else
     /* 32-bit lengths, written in chunks: a model over 64 KB saves like save_all's stores */
     if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_w, (uint32_t)nsub * l->train.d * 4u);
     if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_b, (uint32_t)nsub * 4u);
+#endif
     if (s == MLRN_OK) return mlrn_persist_save_end(&w);
     mlrn_persist_save_abort(&w);
     return s;
@@ -1041,13 +1096,18 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner_save_all(const mlrn_learner *l, cons
     esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
     s = mlrn_persist_save_begin(&w, st, MLRN_LEARNER_MAGIC, mlrn_learner__all_len(l));
     if (s < 0) return s;
-    s = mlrn_learner__put(&w, MLRN_LEARNER_FORMAT_ALL | ((uint32_t)l->n_classes << 8) | ((uint32_t)l->train.d << 16), 4);
+    s = mlrn_learner__put(&w, MLRN_LEARNER__FMT_ALL | ((uint32_t)l->n_classes << 8) | ((uint32_t)l->train.d << 16), 4);
     if (s == MLRN_OK) s = mlrn_learner__put(&w, l->has_model ? l->n_cur : 0u, 1);
     if (s == MLRN_OK && l->has_model) {
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+        s = mlrn_learner__put_mem(&w, l->cur_map, l->n_cur);
+        if (s == MLRN_OK) s = mlrn_learner__put_snapshot(l, &w);
+#else
         uint32_t nsub = mlrn_smo_n_sub(l->n_cur, MLRN_SMO_OVO);
         s = mlrn_learner__put_mem(&w, l->cur_map, l->n_cur);
         if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_w, nsub * l->train.d * 4u);
         if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_b, nsub * 4u);
+#endif
     }
     if (s == MLRN_OK) s = mlrn_learner__put(&w, l->train.storage | ((uint32_t)l->pending << 8), 2);
     if (s == MLRN_OK) s = mlrn_learner__put(&w, l->train.capacity, 2);
@@ -1118,6 +1178,10 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner_save_all(const mlrn_learner *l, cons
 typedef struct {
     uint8_t h[5];                            /* format, n_classes, d (u16), m */
     uint8_t map[MLRN_SMO_MAX_CLASSES];           /* class map (m entries) */
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    uint8_t k[MLRN_LEARNER__KHEAD_LEN];      /* a kernel learner's snapshot head (m > 0), once read */
+    uint8_t k_read;                          /* 1: k holds the slot's kernel head */
+#endif
     uint8_t state[MLRN_LEARNER__STATE_LEN];  /* format 2: the state section */
 #if MLRN_LEARNER_DDM
     uint8_t ddm[MLRN_LEARNER__DDM_LEN];      /* format 2 with MLRN_DRIFT_DDM: the detector (the payload's end) */
@@ -1128,9 +1192,17 @@ typedef struct {
 static inline uint16_t mlrn_learner__rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
 /* Model bytes of a model over m classes (the learner's d): n_sub(m) * (d + 1) floats. */
-static inline uint32_t mlrn_learner__model_bytes(const mlrn_learner *l, uint8_t m) {
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+/* A kernel learner's: the snapshot, its n_sv from the head pass 1 kept (a head not read: 0 rows; check refuses it). */
+static inline uint32_t mlrn_learner__model_bytes(const mlrn_learner *l, uint8_t m, const mlrn_learner__head *hd) {
+    return mlrn_learner__kmodel_bytes(l, m, hd->k_read ? mlrn_learner__rd16(&hd->k[10]) : 0u);
+}
+#else
+static inline uint32_t mlrn_learner__model_bytes(const mlrn_learner *l, uint8_t m, const mlrn_learner__head *hd) {
+    (void)hd;
     return m ? (uint32_t)mlrn_smo_n_sub(m, MLRN_SMO_OVO) * (l->train.d + 1u) * 4u : 0u;
 }
+#endif
 
 /* Pass 1 over the slot r was opened on: keeps header, map and state (see above), checks the CRC. */
 MLRN_LEARNER__COLD mlrn_status mlrn_learner__scan(const mlrn_learner *l, mlrn_persist_reader *r,
@@ -1139,15 +1211,24 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__scan(const mlrn_learner *l, mlrn_pe
     mlrn_status s = MLRN_OK;
     uint8_t m;
     hd->off = 0u;
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    hd->k_read = 0u;
+#endif
     if (r->info.tag == MLRN_LEARNER_MAGIC && len >= 5u) {
         s = mlrn_persist_read_chunk(r, hd->h, 5u);
         m = hd->h[4];
         if (s == MLRN_OK && m <= MLRN_SMO_MAX_CLASSES && m <= len - 5u) {
             s = mlrn_persist_read_chunk(r, hd->map, m);
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+            if (s == MLRN_OK && m && len - r->pos >= MLRN_LEARNER__KHEAD_LEN) {
+                s = mlrn_persist_read_chunk(r, hd->k, (uint16_t)MLRN_LEARNER__KHEAD_LEN);
+                hd->k_read = (uint8_t)(s == MLRN_OK);
+            }
+#endif
             /* the state's offset depends on m and d: only for a model this learner can hold */
-            if (s == MLRN_OK && hd->h[0] == MLRN_LEARNER_FORMAT_ALL && hd->h[1] == l->n_classes &&
+            if (s == MLRN_OK && hd->h[0] == MLRN_LEARNER__FMT_ALL && hd->h[1] == l->n_classes &&
                 mlrn_learner__rd16(&hd->h[2]) == l->train.d && m <= l->n_classes) {
-                uint32_t off = 5u + m + mlrn_learner__model_bytes(l, m);
+                uint32_t off = 5u + m + mlrn_learner__model_bytes(l, m, hd);
                 if (len >= off && len - off >= MLRN_LEARNER__STATE_LEN) {
                     s = mlrn_persist_read_skip(r, off - r->pos);
                     if (s == MLRN_OK) s = mlrn_persist_read_chunk(r, hd->state, (uint16_t)MLRN_LEARNER__STATE_LEN);
@@ -1197,16 +1278,26 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__check(const mlrn_learner *l, const 
     uint16_t f[11], W = l->lp.window;
     uint32_t off;
     if (info->tag != MLRN_LEARNER_MAGIC || info->len < 5u) return MLRN_ERR_CRC;
-    if ((h[0] != MLRN_LEARNER_FORMAT && h[0] != MLRN_LEARNER_FORMAT_ALL) || h[1] != l->n_classes ||
-        mlrn_learner__rd16(&h[2]) != l->train.d || (m < 2u && !(h[0] == MLRN_LEARNER_FORMAT_ALL && m == 0u)) ||
+    if ((h[0] != MLRN_LEARNER__FMT_MODEL && h[0] != MLRN_LEARNER__FMT_ALL) || h[1] != l->n_classes ||
+        mlrn_learner__rd16(&h[2]) != l->train.d || (m < 2u && !(h[0] == MLRN_LEARNER__FMT_ALL && m == 0u)) ||
         m > l->n_classes)
         return MLRN_ERR_ARG;
-    off = 5u + m + mlrn_learner__model_bytes(l, m);
-    if (h[0] == MLRN_LEARNER_FORMAT ? info->len != off : hd->off != off) return MLRN_ERR_CRC;
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    if (m) {   /* another kernel or other kernel parameters, or more rows than this learner holds: another shape */
+        uint8_t mine[MLRN_LEARNER__KHEAD_LEN];
+        if (!hd->k_read) return MLRN_ERR_CRC;
+        mlrn_learner__khead(l, mine);
+        for (k = 0; k < 10u; k++)
+            if (hd->k[k] != mine[k]) return MLRN_ERR_ARG;
+        if (mlrn_learner__rd16(&hd->k[10]) > l->train.capacity) return MLRN_ERR_ARG;
+    }
+#endif
+    off = 5u + m + mlrn_learner__model_bytes(l, m, hd);
+    if (h[0] == MLRN_LEARNER__FMT_MODEL ? info->len != off : hd->off != off) return MLRN_ERR_CRC;
     for (k = 0; k < m; k++)   /* map: strictly increasing classes of this learner */
         if (hd->map[k] >= l->n_classes || (k && hd->map[k] <= hd->map[k - 1u])) return MLRN_ERR_CRC;
     if (l->training) return MLRN_ERR_ARG;
-    if (h[0] == MLRN_LEARNER_FORMAT) return MLRN_OK;
+    if (h[0] == MLRN_LEARNER__FMT_MODEL) return MLRN_OK;
     /* format 2, u16 fields 0..10: storage | pending << 8, train_cap, hold_cap, window, train_n, hold_n,
      * win_pos, win_fill, win_err, win_since, mistakes_since; then u32 rng, n_stored, seen_train (30),
      * seen_hold (34)... */
@@ -1270,10 +1361,13 @@ static inline int mlrn_learner__rows_ok(const mlrn_learner *l, const void *data,
 MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_reader *r,
                                                   const mlrn_learner__head *hd) {
     const uint8_t *v = hd->state;
-    uint8_t m = hd->h[4], all = hd->h[0] == MLRN_LEARNER_FORMAT_ALL, k;
+    uint8_t m = hd->h[4], all = hd->h[0] == MLRN_LEARNER__FMT_ALL, k;
     uint32_t nsub = m ? mlrn_smo_n_sub(m, MLRN_SMO_OVO) : 0u, W = all ? l->lp.window : 0u;
     uint16_t tn = all ? mlrn_learner__rd16(&v[8]) : 0u, hn = all ? mlrn_learner__rd16(&v[10]) : 0u;
     uint32_t esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    uint16_t n_sv = 0;
+#endif
     mlrn_status s = mlrn_persist__read_rewind(r);
     if (s == MLRN_OK) s = mlrn_persist__read_held(r, hd->h, 5u);
     if (s == MLRN_OK) s = mlrn_persist__read_held(r, hd->map, m);
@@ -1290,8 +1384,21 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_
         l->warm_ok = 0;   /* alphas are not saved: the first retrain after a load starts cold */
 #endif
     }
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    if (s == MLRN_OK && m) {   /* the snapshot: the head pass 1 kept, rows, classes, coefficient rows, b */
+        uint16_t r0, nr = mlrn_smo_n_rows(m, MLRN_SMO_OVO);
+        n_sv = mlrn_learner__rd16(&hd->k[10]);
+        s = mlrn_persist__read_held(r, hd->k, (uint16_t)MLRN_LEARNER__KHEAD_LEN);
+        if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->sv_x, (uint32_t)n_sv * esz);
+        if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->sv_y, n_sv);
+        for (r0 = 0; r0 < nr && s == MLRN_OK; r0++)
+            s = mlrn_learner__get_mem(r, l->cur_w + (size_t)r0 * l->train.capacity, (uint32_t)n_sv * 4u);
+        if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->cur_b, nsub * 4u);
+    }
+#else
     if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->cur_w, nsub * l->train.d * 4u);
     if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->cur_b, nsub * 4u);
+#endif
     if (all) {
         if (s == MLRN_OK) s = mlrn_persist__read_held(r, v, (uint16_t)MLRN_LEARNER__STATE_LEN);
         if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->train.data, tn * esz);
@@ -1312,11 +1419,19 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_
         s = MLRN_ERR_CRC;
     for (k = 0; s == MLRN_OK && k < W; k++)
         if (l->win[k] > 7u) s = MLRN_ERR_CRC;   /* ring entries: bits 0..2 only */
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    /* the snapshot's classes index the coefficient rows: local classes of the m-class model; float rows finite */
+    if (s == MLRN_OK && (!mlrn_learner__labels_below(l->sv_y, n_sv, m) || !mlrn_learner__rows_ok(l, l->sv_x, n_sv)))
+        s = MLRN_ERR_CRC;
+#endif
     if (s < 0) return s;
     /* commit */
     for (k = 0; k < m; k++) l->cur_map[k] = hd->map[k];
     l->n_cur = m;
     l->has_model = m ? 1u : 0u;
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    l->n_sv = n_sv;
+#endif
     if (all) {
         uint32_t *dst32[14];
         uint16_t *dst16[3];
@@ -1365,7 +1480,6 @@ static inline mlrn_status mlrn_learner_load(mlrn_learner *l, const mlrn_storage 
     if (s == MLRN_OK) s = mlrn_learner__copy(l, &r, &hd);
     return s;
 }
-#endif /* MLRN_LEARNER_KERNEL == MLRN_KERNEL_LINEAR: persistence */
 
 MLRN_FP_EXACT_END
 

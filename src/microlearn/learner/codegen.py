@@ -87,7 +87,6 @@ def static_objects(cfg: LearnerConfig, name: str = "lrn") -> dict:
 def persist_payload_bytes(cfg: LearnerConfig, kind: str) -> int:
     """Largest payload of mlrn_learner_save ("model", format 1) or mlrn_learner_save_all ("all", format 2):
     a model over every declared class, full stores (mirrors mlrn_learner__payload_len / __all_len)."""
-    check_persist(cfg, kind)
     m, d, e = cfg.n_classes, cfg.n_features, vocab.ELEM_SIZE[cfg.storage]
     if cfg.model == "online":   # mlrn_online_save_model: the accepted weights; mlrn_online_save: everything
         if kind == "model":
@@ -96,24 +95,16 @@ def persist_payload_bytes(cfg: LearnerConfig, kind: str) -> int:
             raise ValueError(f"persist must be 'model' or 'all', got {kind!r}")
         return (vocab.ONLINE_HEAD_LEN + vocab.ONLINE_STATE_LEN + 8 * _online.weight_floats(d, m)
                 + cfg.hold_capacity * (4 * d + 1) + cfg.trigger_window)
-    model = m + vocab.learner_model_floats(d, m) * 4
+    if cfg.kernel != "linear":   # the snapshot: kernel head, every training row a support vector (the most)
+        model = m + vocab.LEARNER_KHEAD_LEN + cfg.train_capacity * (e * d + 1 + 4 * vocab.n_rows(m)) + 4 * vocab.n_sub(m)
+    else:
+        model = m + vocab.learner_model_floats(d, m) * 4
     if kind == "model":
         return 5 + model
     if kind == "all":
         return (5 + model + vocab.LEARNER_STATE_LEN + (cfg.train_capacity + cfg.hold_capacity) * (e * d + 1)
                 + cfg.trigger_window + (vocab.LEARNER_DDM_LEN if cfg.drift == "ddm" else 0))
     raise ValueError(f"persist must be 'model' or 'all', got {kind!r}")
-
-
-KERNEL_PERSIST_REFUSAL = ("persistence (save / save_all / load) is not available for a kernel learner yet: its model "
-                          "is a snapshot of support vectors whose payload format is not written (mlrn_learner.h "
-                          "refuses it at compile time); use --kernel linear to persist, or run without --persist")
-
-
-def check_persist(cfg: LearnerConfig, kind) -> None:
-    """One line for a persistence request the learner cannot honour (a kernel learner: not yet)."""
-    if kind is not None and cfg.model == "svm" and cfg.kernel != "linear":
-        raise ValueError(KERNEL_PERSIST_REFUSAL)
 
 
 def persist_storage_bytes(cfg: LearnerConfig, kind: str) -> int:
@@ -142,10 +133,9 @@ def _memory_lines(cfg: LearnerConfig, name: str, plan, struct: str = "mlrn_learn
     lines.append(f"/* Static SRAM of the buffers; with the struct: {N}_RAM_BYTES (sizeof: not usable in #if). */")
     lines.append(f"#define {N}_BUFFER_BYTES {sum(buffer_bytes(cfg).values())}")
     lines.append(f"#define {N}_RAM_BYTES ({N}_BUFFER_BYTES + sizeof({struct}))")
-    if cfg.model == "online" or cfg.kernel == "linear":   # a kernel learner does not persist (yet)
-        lines.append("/* EEPROM / flash an mlrn_storage region needs (two A/B slots, largest payload) for "
-                     "mlrn_learner_save / mlrn_learner_save_all. */")
-        lines += [f"#define {N}_PERSIST_{k.upper()}_BYTES {persist_storage_bytes(cfg, k)}u" for k in ("model", "all")]
+    lines.append("/* EEPROM / flash an mlrn_storage region needs (two A/B slots, largest payload) for "
+                 "mlrn_learner_save / mlrn_learner_save_all. */")
+    lines += [f"#define {N}_PERSIST_{k.upper()}_BYTES {persist_storage_bytes(cfg, k)}u" for k in ("model", "all")]
     limit_bytes, what = f"{N}_BUFFER_BYTES", "buffers"
     if plan is not None:
         pl = plan

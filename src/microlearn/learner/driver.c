@@ -216,15 +216,15 @@ int main(void) {
 #if LRN_WARM_REPORT
     mlrn_io_puts("\nW "); mlrn_io_put_u32(warm_iters); mlrn_io_puts(" "); mlrn_io_put_u32(model_hash());
 #endif
-#if LRN_KERNEL_REPORT
+#if LRN_PERSIST
+    mlrn_io_puts("\nS "); mlrn_io_put_i32(persist_round_trip());
+#endif
+#if LRN_KERNEL_REPORT   /* after the persistence round trip: the snapshot it loaded back */
     /* characters, not a string: an AVR string literal is SRAM, and the driver's fixed static data stays the
      * linear build's (the planner's calibrated constant) */
     mlrn_target_putc('\n'); mlrn_target_putc('K'); mlrn_target_putc(' ');
     mlrn_io_put_u32(lrn.has_model ? lrn.n_sv : 0u); mlrn_target_putc(' ');
     mlrn_io_put_u32(snapshot_hash());
-#endif
-#if LRN_PERSIST
-    mlrn_io_puts("\nS "); mlrn_io_put_i32(persist_round_trip());
 #endif
     mlrn_io_puts("\nC "); mlrn_io_put_u32(lrn.n_mistakes); mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_retrains);
     mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_accepted); mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_rollbacks);

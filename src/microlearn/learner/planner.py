@@ -238,10 +238,13 @@ def _persist_cost(cal, cfg, persist) -> dict:
         return {"static": 0, "flash": 0, "stack": 0}
     if persist not in PERSIST_KINDS:
         raise ValueError(f"persist must be None, 'model' or 'all', got {persist!r}")
-    lc.check_persist(cfg, persist)
     if cfg.model == "online":   # mlrn_online_save_model ("model") or mlrn_online_save ("all"), with load
         return _model_cal(cal, cfg)["persist"][persist]
     cost = dict(cal["persist"][f"{persist}/{cfg.storage}"])
+    kern = _kernel_cal(cal, cfg)
+    if kern and "persist" in kern:   # the snapshot's save and load over the linear model's (calibrated)
+        cost["flash"] += kern["persist"][persist]["flash"]
+        cost["stack"] += kern["persist"][persist]["stack"]
     ddm = _ddm_cal(cal, cfg)
     if ddm:   # the detector's section of save_all / load
         cost["flash"] += ddm["persist"][persist]["flash"]
@@ -400,6 +403,9 @@ def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, n
         notes.append(f"{WARM_NOTE} (run `{RECALIBRATE}`)")
     if (_kernel_cal(cal, cfg) or {}).get("uncalibrated"):
         notes.append(f"{KERNEL_NOTE} (run `{RECALIBRATE}`)")
+    elif persist and _kernel_cal(cal, cfg) is not None and "persist" not in _kernel_cal(cal, cfg):
+        notes.append(f"kernel learner: the snapshot's save / load code is counted as the linear model's (run "
+                     f"`{RECALIBRATE}`)")
     current = _current()
     if not current:
         notes.append(trainer_planner.stale_note("learner", RECALIBRATE))

@@ -183,7 +183,6 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         lo, hi = feature_range if feature_range is not None else (X.min(axis=0), X.max(axis=0))
         cfg_kwargs["scale"], cfg_kwargs["offset"] = affine_from_range(lo, hi, cfg_kwargs["storage"], X.shape[1])
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=nc, **cfg_kwargs)
-    lc.check_persist(cfg, persist)
     if init_rows and cfg.kernel != "linear":
         raise ValueError("init_rows: a starting model is for the linear learner (a kernel learner's model is a "
                          "snapshot of its own support vectors)")
