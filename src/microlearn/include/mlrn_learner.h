@@ -954,10 +954,10 @@ static inline mlrn_status mlrn_learner_step(mlrn_learner *l, uint32_t budget) {
  * u16 n_sv: a learner of another kernel or kernel parameters refuses the payload, MLRN_ERR_ARG), the n_sv rows in
  * the store's element type, their n_sv local classes, n_rows(m) coefficient rows of n_sv floats, n_sub(m) floats
  * b. Everything else (format 2's state, stores, ring) is the linear learner's. */
+#define MLRN_LEARNER__KHEAD_LEN 12u   /* the kernel head: u8 type, u8 degree, f32 gamma, f32 coef0, u16 n_sv */
 #if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
 #define MLRN_LEARNER__FMT_MODEL MLRN_LEARNER_FORMAT_KERNEL
 #define MLRN_LEARNER__FMT_ALL MLRN_LEARNER_FORMAT_ALL_KERNEL
-#define MLRN_LEARNER__KHEAD_LEN 12u
 #else
 #define MLRN_LEARNER__FMT_MODEL MLRN_LEARNER_FORMAT
 #define MLRN_LEARNER__FMT_ALL MLRN_LEARNER_FORMAT_ALL
