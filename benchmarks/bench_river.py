@@ -428,13 +428,19 @@ def board_check(targets, rows: int) -> list[dict]:
     out = []
     plan = [("sea", 7, {"model": "svm", "drift": "window", "capacity": 40}),
             ("phishing", None, {"model": "svm", "drift": "ddm", "capacity": None, "storage": "int8"}),
-            ("phishing", None, {"model": "online", "drift": "window", "capacity": 16})]
+            ("phishing", None, {"model": "online", "drift": "window", "capacity": 16}),
+            ("bananas", None, {"model": "svm", "drift": "window", "capacity": None, "storage": "int8", "kernel": "rbf",
+                               "gamma": "scale"})]
     for name, seed, kw in plan:
         X, y, nc, _ = prepared(name, seed, rows)
         X, y = X[:rows], y[:rows]
         kw = dict(kw)
-        if kw.get("capacity") is None:
-            kw["capacity"] = min(60, uno_capacity(X.shape[1], nc, kw.get("storage", "float32"), drift=kw["drift"]))
+        if kw.get("gamma") == "scale":
+            kw["gamma"] = scale_gamma(X)
+        if kw.get("capacity") is None:   # the kernel learner: the uno's largest (the linear ones: at most 60)
+            kern = {"kernel": kw["kernel"]} if "kernel" in kw else {}
+            cap = uno_capacity(X.shape[1], nc, kw.get("storage", "float32"), drift=kw["drift"], **kern)
+            kw["capacity"] = cap if kern else min(60, cap)
         if kw.get("storage", "float32") != "float32":
             kw["feature_range"] = (np.zeros(X.shape[1]), np.ones(X.shape[1]))
         for tgt in targets:
@@ -446,7 +452,8 @@ def board_check(targets, rows: int) -> list[dict]:
                         "drifts": rep["drifts"], "retrains": len(rep["retrains"]), "sram_bytes": rep["sram_bytes"],
                         "static_ram_bytes": rep["static_ram_bytes"], "flash_bytes": rep["flash_bytes"],
                         "seconds": round(time.time() - t0, 1)})
-            print(f"  {tgt:<9} {name:<9} {kw['model']}/{kw['drift']} cap {kw['capacity']} "
+            print(f"  {tgt:<9} {name:<9} {kw['model']}/{kw['drift']}{' ' + kw['kernel'] if 'kernel' in kw else ''} "
+                  f"cap {kw['capacity']} "
                   f"{kw.get('storage', 'float32')}: agreement {rep['agreement']} same_events {rep['same_events']} "
                   f"drifts {rep['drifts']} SRAM {rep['sram_bytes']} B", flush=True)
     return out
@@ -605,7 +612,8 @@ def markdown(doc) -> str:
               "| stream | board | learner | capacity | storage | agreement | same events | drifts | SRAM B |",
               "|---|---|---|---|---|---|---|---|---|"]
         for b in doc["boards"]:
-            L.append(f"| {b['stream']} | {b['target']} | {b['model']}/{b['drift']} | {b['capacity']} | "
+            L.append(f"| {b['stream']} | {b['target']} | {b['model']}/{b['drift']}"
+                     f"{' ' + b['kernel'] if b.get('kernel') else ''} | {b['capacity']} | "
                      f"{b.get('storage', 'float32')} | {b['agreement']} | {b['same_events']} | {b['drifts']} | "
                      f"{b['sram_bytes']} |")
     return "\n".join(L) + "\n"
