@@ -227,7 +227,7 @@ def test_plan_kernel_buffers_exact_and_cli(capsys):
     assert "rbf kernel (support-vector snapshot)" in out and "lrn_sv_x" in out and "largest capacity" in out
 
 
-@pytest.mark.parametrize("board", [board_param("uno")])
+@pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])
 def test_kernel_static_sram_exact_on_the_board(board, tmp_path):
     from microlearn.learner.runner import build_learner
     from microlearn.targets import get_target
