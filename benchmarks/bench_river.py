@@ -197,7 +197,24 @@ def ml_learners(d: int, nc: int) -> list[dict]:
         if cap >= 3:
             out.append({"name": f"svm-uno-int8/{drift}", "model": "svm", "drift": drift, "capacity": cap,
                         "storage": "int8"})
+    # the kernel learner (MLRN_LEARNER_KERNEL rbf): gamma by scikit-learn's "scale" rule over the scaling prefix's
+    # features (1 / (d var), labels unused: run_ml resolves it), not tuned on any stream
+    out.append({"name": "rbf60/window", "model": "svm", "drift": "window", "capacity": 60, "kernel": "rbf",
+                "gamma": "scale"})
+    cap = uno_capacity(d, nc, "int8", kernel="rbf")
+    if cap >= 3:
+        out.append({"name": "rbf-uno-int8/window", "model": "svm", "drift": "window", "capacity": cap,
+                    "storage": "int8", "kernel": "rbf", "gamma": "scale"})
     return out
+
+
+KERNEL_LEARNERS = ("rbf60/window", "rbf-uno-int8/window")
+
+
+def scale_gamma(X) -> float:
+    """scikit-learn's gamma='scale', 1 / (d Var(X)), over the scaling prefix (the rows a device has seen first)."""
+    v = float(np.var(X[:PREFIX]))
+    return 1.0 / (X.shape[1] * v) if v > 0 else 1.0
 
 
 def learner_config(spec: dict, d: int, nc: int) -> LearnerConfig:
@@ -215,6 +232,8 @@ def uno_bytes(cfg: LearnerConfig) -> tuple[int, bool]:
 
 
 def run_ml(spec: dict, X, y, nc: int) -> dict:
+    if spec.get("gamma") == "scale":
+        spec = {**spec, "gamma": scale_gamma(X)}
     cfg = learner_config(spec, X.shape[1], nc)
     t0 = time.time()
     ref = run_reference(cfg, X, y)
@@ -227,7 +246,9 @@ def run_ml(spec: dict, X, y, nc: int) -> dict:
             "retrains": len(ref["retrains"]), "accepted": len(ref["accepted"]), "rollbacks": len(ref["rollbacks"]),
             "memory_bytes": mem, "memory_kind": "uno static SRAM (planner)", "fits_uno": fits,
             "capacity": cfg.capacity, "storage": cfg.storage, "seconds": round(time.time() - t0, 2),
-            "predictions": pred}
+            "predictions": pred, **({"kernel": cfg.kernel, "gamma": float(cfg.gamma),
+                                     "n_sv": ref["learner"].model.n_sv if ref["learner"].model is not None else 0}
+                                    if cfg.kernel != "linear" else {})}
 
 
 def run_static(X, y, nc: int) -> dict:
@@ -407,13 +428,19 @@ def board_check(targets, rows: int) -> list[dict]:
     out = []
     plan = [("sea", 7, {"model": "svm", "drift": "window", "capacity": 40}),
             ("phishing", None, {"model": "svm", "drift": "ddm", "capacity": None, "storage": "int8"}),
-            ("phishing", None, {"model": "online", "drift": "window", "capacity": 16})]
+            ("phishing", None, {"model": "online", "drift": "window", "capacity": 16}),
+            ("bananas", None, {"model": "svm", "drift": "window", "capacity": None, "storage": "int8", "kernel": "rbf",
+                               "gamma": "scale"})]
     for name, seed, kw in plan:
         X, y, nc, _ = prepared(name, seed, rows)
         X, y = X[:rows], y[:rows]
         kw = dict(kw)
-        if kw.get("capacity") is None:
-            kw["capacity"] = min(60, uno_capacity(X.shape[1], nc, kw.get("storage", "float32"), drift=kw["drift"]))
+        if kw.get("gamma") == "scale":
+            kw["gamma"] = scale_gamma(X)
+        if kw.get("capacity") is None:   # the kernel learner: the uno's largest (the linear ones: at most 60)
+            kern = {"kernel": kw["kernel"]} if "kernel" in kw else {}
+            cap = uno_capacity(X.shape[1], nc, kw.get("storage", "float32"), drift=kw["drift"], **kern)
+            kw["capacity"] = cap if kern else min(60, cap)
         if kw.get("storage", "float32") != "float32":
             kw["feature_range"] = (np.zeros(X.shape[1]), np.ones(X.shape[1]))
         for tgt in targets:
@@ -425,7 +452,8 @@ def board_check(targets, rows: int) -> list[dict]:
                         "drifts": rep["drifts"], "retrains": len(rep["retrains"]), "sram_bytes": rep["sram_bytes"],
                         "static_ram_bytes": rep["static_ram_bytes"], "flash_bytes": rep["flash_bytes"],
                         "seconds": round(time.time() - t0, 1)})
-            print(f"  {tgt:<9} {name:<9} {kw['model']}/{kw['drift']} cap {kw['capacity']} "
+            print(f"  {tgt:<9} {name:<9} {kw['model']}/{kw['drift']}{' ' + kw['kernel'] if 'kernel' in kw else ''} "
+                  f"cap {kw['capacity']} "
                   f"{kw.get('storage', 'float32')}: agreement {rep['agreement']} same_events {rep['same_events']} "
                   f"drifts {rep['drifts']} SRAM {rep['sram_bytes']} B", flush=True)
     return out
@@ -468,7 +496,8 @@ def _fmt_acc(st, pct=True):
 def learner_order(results):
     ml = list(dict.fromkeys(r["learner"] for r in results if r["kind"] == "microlearn"))
     ml = [x for x in ["svm60/window", "svm60/ddm", "svm200/window", "svm200/ddm", "svm200/nodrift",
-                      "svm-uno-int8/window", "svm-uno-int8/ddm", "online16/window", "online16/ddm"] if x in ml]
+                      "svm-uno-int8/window", "svm-uno-int8/ddm", "online16/window", "online16/ddm",
+                      *KERNEL_LEARNERS] if x in ml]
     return ml + [f"static{PREFIX}"] + [r for r in RIVER if any(x["learner"] == r for x in results)]
 
 
@@ -548,10 +577,11 @@ def markdown(doc) -> str:
                 continue
             m = st["memory_bytes"]["mean"]
             cells.append(f"{m:,.0f}" + ("*" if st.get("fits_uno") else "")
-                         + (f" (cap {st['capacity']})" if l.startswith("svm-uno") else ""))
+                         + (f" (cap {st['capacity']})" if "-uno-" in l else ""))
         L.append(f"| {l} | " + " | ".join(cells) + " |")
     # policy choice: tuning seeds vs unseen seeds
-    pol = [l for l in learners if "/" in l and not l.startswith("svm-uno") and l != "svm200/nodrift"]
+    pol = [l for l in learners if "/" in l and not l.startswith("svm-uno") and l != "svm200/nodrift"
+           and l not in KERNEL_LEARNERS]   # the drift policies of the linear learner
     syn = [s for s in SYNTHETIC if s in summ]
     if tune:
         both = [s for s in syn if s in tune and all(l in summ[s] and l in tune[s] for l in pol)]
@@ -576,15 +606,56 @@ def markdown(doc) -> str:
                 L.append(f"| {l} | {np.mean([summ[s][l]['accuracy']['mean'] for s in common]) * 100:.1f} | "
                          f"{np.mean([summ[s][l]['memory_bytes']['mean'] for s in common]):,.0f} |")
     L += issue_lines(summ)
+    L += kernel_uno_lines()
     if doc.get("boards"):
         L += ["", f"## On emulated boards (the first {doc['board_rows']} rows)", "",
               "| stream | board | learner | capacity | storage | agreement | same events | drifts | SRAM B |",
               "|---|---|---|---|---|---|---|---|---|"]
         for b in doc["boards"]:
-            L.append(f"| {b['stream']} | {b['target']} | {b['model']}/{b['drift']} | {b['capacity']} | "
+            L.append(f"| {b['stream']} | {b['target']} | {b['model']}/{b['drift']}"
+                     f"{' ' + b['kernel'] if b.get('kernel') else ''} | {b['capacity']} | "
                      f"{b.get('storage', 'float32')} | {b['agreement']} | {b['same_events']} | {b['drifts']} | "
                      f"{b['sram_bytes']} |")
     return "\n".join(L) + "\n"
+
+
+def kernel_uno_lines(d: int = 4) -> list[str]:
+    """Issue 12's uno goal for the kernel learner: the largest capacity of a d-feature, two-class int8 rbf learner
+    on the uno (2 KB), with microlearn's stream driver and inside an Arduino sketch (the Arduino core, Serial and the
+    serial protocol: the measured fixed part of a generated loop sketch, deploy/sketch_calibration.json, and its
+    link buffers), from the planners. The kernel code's flash and stack come from the "kernel" section of the
+    learner calibration (tools/calibrate.py, _learner_kernel); without it the figures would leave them out."""
+    from microlearn.deploy.sketch import _reply_bytes
+    from microlearn.deploy.sketch_plan import plan_sketch
+    cal = lplanner.learner_calibration()["boards"].get("uno", {})
+    calibrated = "rbf" in cal.get("kernel", {})
+    drv = uno_capacity(d, 2, "int8", kernel="rbf")
+    pl = lplanner.plan_learner("uno", d, drv, 2, storage="int8", kernel="rbf")
+    best = None
+    for cap in range(3, drv + 1):
+        try:
+            cfg = lplanner.learner_config(d, cap, 2, storage="int8", kernel="rbf")
+        except ValueError:
+            continue
+        sk = plan_sketch("loop", "uno", n_features=d, n_classes=2, capacity=cap, table_bytes=0,
+                         reply_bytes=_reply_bytes("loop"), learner=cfg)
+        if sk.fits:
+            best = (cap, cfg, sk)
+    L = ["", f"## The kernel learner on the uno ({d} features, 2 classes, int8 storage, rbf)", "",
+         "From the planners (static SRAM exact by C name; flash and stack calibrated"
+         + ("" if calibrated else ": NOT CALIBRATED for kernel learners here, the kernel code's flash and stack are "
+                                  "left out") + "):", "",
+         f"- with microlearn's stream driver (`microlearn loop --target uno`): up to capacity {drv} "
+         f"({pl.train_capacity} + {pl.hold_capacity}): static {pl.static_ram_bytes:,} B + stack {pl.stack_bytes} B "
+         f"= {pl.sram_bytes:,} B of 2,048; flash {pl.flash_bytes:,} B."]
+    if best:
+        cap, cfg, sk = best
+        L.append(f"- in an Arduino sketch with Serial (the generated loop sketch's measured core + Serial + protocol: "
+                 f"{sk.fixed['static']} B static plus its link buffers): up to capacity {cap} ({cfg.train_capacity} + "
+                 f"{cfg.hold_capacity}): {sk.sram_bytes:,} B of SRAM (static {sk.static_ram_bytes:,} + stack "
+                 f"{sk.stack_bytes}), flash {sk.flash_bytes:,} B. (`microlearn sketch` does not write kernel "
+                 f"learners yet: a planner figure, not a built sketch.)")
+    return L
 
 
 def issue_lines(summ) -> list[str]:
@@ -612,6 +683,13 @@ def issue_lines(summ) -> list[str]:
              f"{f(g('image_segments', f'static{PREFIX}', 'accuracy_after_prefix'))} %; " + ", ".join(
                  f"{l} {f(g('image_segments', l, 'accuracy_after_prefix'))} %" for l in
                  ("svm60/window", "svm60/ddm", "svm200/window", "svm200/ddm", "online16/window", "online16/ddm")) + ".")
+    for s in ("bananas", "rbf_drift", "agrawal"):
+        if any(l in summ.get(s, {}) for l in KERNEL_LEARNERS):
+            uno = summ[s].get("rbf-uno-int8/window", {})
+            L.append(f"- Kernel learner on {s}: rbf60/window {f(g(s, 'rbf60/window'))} % (linear svm60/window "
+                     f"{f(g(s, 'svm60/window'))} %); uno-sized rbf int8 (capacity {uno.get('capacity')}) "
+                     f"{f(g(s, 'rbf-uno-int8/window'))} %; river's kNN-200 {f(g(s, 'kNN-200'))} %, HAT "
+                     f"{f(g(s, 'HAT'))} %.")
     m = lambda s, l: g(s, l, "memory_bytes", 1.0)   # noqa: E731
     fits = summ.get("phishing", {}).get("svm60/window", {}).get("fits_uno")
     L.append(f"- Memory: phishing (9 features) svm60/window float32: {f(m('phishing', 'svm60/window'), '{:,.0f}')} B "
@@ -674,6 +752,9 @@ def main(argv=None):
     ap.add_argument("--out", default="benchmarks/results/river")
     ap.add_argument("--resume", metavar="JSONL", help="append each result here as it finishes; skip cases already there")
     ap.add_argument("--report-only", action="store_true", help="no new runs: the report from --resume's results")
+    ap.add_argument("--learners", default="",
+                    help="run only these learners' cases (comma-separated names, e.g. rbf60/window); with --resume the "
+                         "others' results already there are kept for a later --report-only")
     ap.add_argument("--nodrift-streams", default="led", help="streams that also run svm200 without a drift detector")
     a = ap.parse_args(argv)
     import river
@@ -690,6 +771,8 @@ def main(argv=None):
     cases = cases_for(names, seeds, tune, a.n, a.n_multi, river=not a.no_river)
     print(f"{len(cases)} cases", file=sys.stderr)
     cases = [c for c in cases if c["learner"] != "svm200/nodrift" or c["stream"] in a.nodrift_streams.split(",")]
+    if a.learners:
+        cases = [c for c in cases if c["learner"] in a.learners.split(",")]
     log = Path(a.resume) if a.resume else None
     if a.report_only:
         keys = {case_key(c) for c in cases}

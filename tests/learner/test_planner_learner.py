@@ -158,8 +158,10 @@ def test_options_change_memory_where_they_should():
     no_hold = plan_learner("nrf52840", 4, 60, holdout_every=0)
     assert no_hold.train_capacity == 60 and no_hold.static_buffers["lrn_hold_y"] == 0   # not linked
     assert plan_learner("nrf52840", 4, 60, classes=4).static_buffers["lrn_model"] == 4 * 6 * 5
-    with pytest.raises(TypeError, match="kernel"):
-        plan_learner("uno", 4, 60, kernel="rbf")
+    rbf = plan_learner("uno", 4, 60, kernel="rbf")   # the kernel learner: its support-vector snapshot (45 rows)
+    assert rbf.static_buffers["lrn_sv_x"] == 45 * 16 and rbf.static_buffers["lrn_sv_y"] == 45
+    with pytest.raises(TypeError, match="solver"):
+        plan_learner("uno", 4, 60, solver="dcd")
 
 
 @pytest.mark.parametrize("board", ["uno", "nrf52840"])
@@ -271,8 +273,11 @@ def test_cli_plan_learner_json(capsys):
 
 def test_cli_plan_learner_usage_errors(capsys):
     assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",
-                 "--kernel", "rbf"]) == 2
-    assert "linear, wss2, one-vs-one only" in capsys.readouterr().err
+                 "--kernel", "sigmoid"]) == 2   # rbf and poly are the kernel learners (test_kernel_learner.py)
+    assert "kernel must be one of linear, rbf, poly" in capsys.readouterr().err
+    assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",
+                 "--solver", "dcd"]) == 2
+    assert "wss2, one-vs-one only" in capsys.readouterr().err
     assert main(["plan", "--board", "uno", "--n-features", "4", "--capacity", "60", "--queue", "3"]) == 2
     assert "--learner only" in capsys.readouterr().err
     assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",

@@ -48,6 +48,18 @@ def test_microlearn_rows_are_simulates(bench, spec):
     assert r["rows"] == ROWS and r["memory_bytes"] > 0
 
 
+def test_kernel_learner_rows_are_simulates_with_the_prefix_gamma(bench):
+    """The rbf row: gamma by the "scale" rule over the scaling prefix (labels unused), then simulate's kernel
+    learner row for row."""
+    X, y, nc, _ = bench.prepared("sea", 7, ROWS)
+    spec = next(s for s in bench.ml_learners(X.shape[1], nc) if s["name"] == "rbf60/window")
+    r = bench.run_case(_case(bench, "microlearn", spec["name"], spec))
+    gamma = 1.0 / (X.shape[1] * float(np.var(X[:bench.PREFIX])))
+    sim = simulate((X, y), n_classes=nc, capacity=60, kernel="rbf", gamma=gamma, baselines=False)
+    assert r["predictions"] == sim["predictions"] and r["gamma"] == pytest.approx(gamma)
+    assert 0 < r["n_sv"] <= 45
+
+
 def test_int8_uno_sized_learner_quantises_the_known_range(bench):
     X, y, nc, _ = bench.prepared("sea", 7, ROWS)
     cap = bench.uno_capacity(X.shape[1], nc, "int8")

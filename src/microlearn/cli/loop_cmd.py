@@ -8,6 +8,7 @@ from pathlib import Path
 
 from microlearn.core import vocab
 from microlearn.core.progress import spinner
+from microlearn.learner.config import MODEL_CHOICES, resolve_model
 from microlearn.learner.runner import loop
 from microlearn.learner.simulate import MAX_STREAM_ROWS
 
@@ -35,10 +36,19 @@ def register(sub):
     p.add_argument("--drift-pct", type=int, default=40,
                    help="--drift window: drift when the trigger window's error rate exceeds this %%: the stores keep "
                         "only the samples of that window (0: off)")
-    p.add_argument("--model", default="svm", choices=["svm", "online"],
-                   help="the learner: svm (the SVM loop, mlrn_learner.h; default) or online (Passive-Aggressive II, "
+    p.add_argument("--model", default="svm", choices=list(MODEL_CHOICES),
+                   help="the learner: svm (the SVM loop, mlrn_learner.h; default), svm-rbf / svm-poly (the SVM loop "
+                        "with that kernel: --model svm --kernel rbf / poly) or online (Passive-Aggressive II, "
                         "one-vs-rest, mlrn_online.h: no training store, for the smallest parts; --capacity is then "
                         "its held-out rows)")
+    p.add_argument("--kernel", choices=["linear", "rbf", "poly"],
+                   help="the SVM learner's kernel (default linear; MLRN_LEARNER_KERNEL): rbf and poly keep the "
+                        "accepted model as a snapshot of its support vectors (up to the training capacity's rows, "
+                        "in the store's element type); no --warm or --init-rows with them "
+                        "(docs/self-learning.md \"Kernel learners\")")
+    p.add_argument("--gamma", type=float, default=1.0, help="rbf / poly: the kernel's gamma (default 1.0)")
+    p.add_argument("--degree", type=int, default=3, help="poly: the degree (default 3)")
+    p.add_argument("--coef0", type=float, default=0.0, help="poly: coef0 (default 0.0)")
     p.add_argument("--drift", default="window", choices=["ddm", "window"],
                    help="drift detector: window (--drift-pct over the trigger window; default) or ddm (the model's "
                         "error since it was accepted against its best, with a warning level: far fewer false "
@@ -86,7 +96,7 @@ def register(sub):
 OPTIONS = ("capacity", "window", "holdout_every", "k_mistakes", "trigger_window", "err_pct", "drift_pct",
            "margin_pct", "budget", "queue", "n_classes", "C", "tol", "max_iter", "seed", "static_rows", "timeout", "init_rows",
            "max_rows", "ddm_min_rows", "ddm_warn_k10", "ddm_drift_k10", "model", "drift", "persist",
-           "warm")
+           "warm", "kernel", "gamma", "degree", "coef0")
 
 
 def run(args) -> int:
@@ -98,6 +108,7 @@ def run(args) -> int:
     if args.plot and not Path(args.plot).resolve().parent.is_dir():
         raise CLIError(f"--plot: no such folder {str(Path(args.plot).parent)!r} ({args.plot})")
     try:
+        model, kernel = resolve_model(args.model, args.kernel)
         with spinner("reading the stream") as spin:
             rep = loop(args.stream, args.target, on_step=spin.update, n_classes=args.n_classes, window=args.window,
                        static_rows=args.static_rows, plot=args.plot, timeout=args.timeout, max_rows=max_rows,
@@ -105,7 +116,8 @@ def run(args) -> int:
                        replace=args.replace, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
                        err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
                        seed=args.seed, storage=args.storage, train_cost=args.train_cost, init_rows=args.init_rows, C=args.C, tol=args.tol, max_iter=args.max_iter,
-                       model=args.model, drift=args.drift, ddm_min_rows=args.ddm_min_rows,
+                       model=model, kernel=kernel, gamma=args.gamma, degree=args.degree, coef0=args.coef0,
+                       drift=args.drift, ddm_min_rows=args.ddm_min_rows,
                        ddm_warn_k10=args.ddm_warn_k10, ddm_drift_k10=args.ddm_drift_k10, persist=args.persist,
                        warm=args.warm)
     except ValueError as exc:
@@ -129,6 +141,9 @@ def run(args) -> int:
         w(f"persistence ({rep['persist']}): save + load on the device returned {rep.get('persist_status')}"
           f" ({'ok' if rep.get('persist_status') == 0 else 'FAILED'})\n")
     w(f"agreement with the Python reference {rep['agreement']:.4f}, same retrain/rollback rows: {rep['same_events']}\n")
+    if rep.get("kernel"):
+        w(f"{rep['kernel']} kernel: the current model holds {rep.get('n_sv')} support vectors (Python "
+          f"{rep.get('python_n_sv')}), same snapshot bits: {rep.get('same_model')}\n")
     if rep.get("warm"):
         w(f"warm starts: {rep.get('warm_starts')} of {len(rep['retrains'])} retrains started from the kept alphas; "
           f"SMO iterations {rep.get('smo_iterations')} (Python {rep.get('python_smo_iterations')}), "
@@ -172,6 +187,9 @@ def _checked(rep) -> int:
         raise CheckFailed(f"the device's save + load round trip returned {rep.get('persist_status')}, not 0 (ok)")
     if not rep.get("same_events", True):
         raise CheckFailed("the device retrained or rolled back at other rows than the Python reference")
+    if rep.get("kernel") and not rep.get("same_model"):
+        raise CheckFailed(f"the device's support-vector snapshot ({rep.get('n_sv')} rows) differs from the Python "
+                          f"reference's ({rep.get('python_n_sv')} rows)")
     if rep.get("warm") and (rep.get("smo_iterations") != rep.get("python_smo_iterations") or not rep.get("same_model")):
         raise CheckFailed(f"warm starts: the device ran {rep.get('smo_iterations')} SMO iterations and the Python "
                           f"reference {rep.get('python_smo_iterations')}; same final model: {rep.get('same_model')}")

@@ -6,6 +6,7 @@ import json
 
 from microlearn.boards.registry import UnknownBoard
 from microlearn.core import vocab
+from microlearn.learner.config import MODEL_CHOICES, resolve_model
 from microlearn.learner.planner import plan_learner
 from microlearn.trainer.planner import plan
 
@@ -36,15 +37,16 @@ def register(sub):
     p.add_argument("--json", action="store_true", help="print one JSON object")
     g = p.add_argument_group("self-learning loop (--learner; the same options as `microlearn loop`)")
     g.add_argument("--learner", action="store_true",
-                   help="plan the self-learning loop (linear, wss2, one-vs-one) instead of the trainer")
+                   help="plan the self-learning loop (wss2, one-vs-one; --kernel linear, rbf or poly: the kernel "
+                        "learners keep a snapshot of their support vectors) instead of the trainer")
     g.add_argument("--holdout-every", type=int, help="every k-th stored sample is held out (0: none; default 4)")
     g.add_argument("--queue", type=int, help="samples queued while training (default 8)")
     g.add_argument("--trigger-window", type=int, help="sliding window of the error-rate trigger (default 20)")
     g.add_argument("--store", choices=["all", "mistakes"], help="store policy (no effect on memory)")
     g.add_argument("--replace", choices=["fifo", "reservoir", "balanced"], help="replacement (no effect on memory)")
-    g.add_argument("--model", choices=["svm", "online"],
-                   help="the learner: svm (default) or online (PA-II, no training store; --capacity is then its "
-                        "held-out rows)")
+    g.add_argument("--model", choices=list(MODEL_CHOICES),
+                   help="the learner: svm (default), svm-rbf / svm-poly (the SVM loop with that kernel, as --kernel "
+                        "rbf / poly) or online (PA-II, no training store; --capacity is then its held-out rows)")
     g.add_argument("--persist", choices=["model", "all"],
                    help="the program saves and loads the model (save) or model + stores + state (save_all)")
     g.add_argument("--other-static", type=int, metavar="BYTES",
@@ -57,21 +59,23 @@ OPTIONS = {"n_features": "--n-features", "capacity": "--capacity", "classes": "-
            "stack_reserve_bytes": "--stack-reserve", "data_in": "--data-in", "other_static_bytes": "--other-static",
            "holdout_every": "--holdout-every", "queue": "--queue", "trigger_window": "--trigger-window"}
 LEARNER_ONLY = ("holdout_every", "queue", "trigger_window", "store", "replace", "model", "persist", "other_static")
-TRAINER_ONLY = ("kernel", "solver", "multiclass", "data_in")
+TRAINER_ONLY = ("solver", "multiclass", "data_in")
 
 
 def _plan(args):
     """The trainer's or the learner's plan; options of the other one are a usage error."""
     if args.learner:
-        wrong = [o for o in TRAINER_ONLY if getattr(args, o) not in (None, {"kernel": "linear", "solver": "wss2",
+        wrong = [o for o in TRAINER_ONLY if getattr(args, o) not in (None, {"solver": "wss2",
                                                                             "multiclass": "ovo", "data_in": "ram"}[o])]
         if wrong == ["data_in"]:
             raise CLIError("the self-learning loop keeps its samples in RAM (it adds them as they arrive): "
                            "drop --data-in")
         if wrong:
-            raise CLIError("the self-learning loop is linear, wss2, one-vs-one only: drop --" +
+            raise CLIError("the self-learning loop is wss2, one-vs-one only: drop --" +
                            ", --".join(o.replace("_", "-") for o in wrong))
         opts = {o: getattr(args, o) for o in LEARNER_ONLY[:-2] if getattr(args, o) is not None}
+        if args.model is not None or args.kernel is not None:   # --model svm-rbf is --kernel rbf
+            opts["model"], opts["kernel"] = resolve_model(args.model or "svm", args.kernel)
         return plan_learner(args.board, args.n_features, args.capacity, args.classes, storage=args.storage,
                             stack_reserve_bytes=args.stack_reserve, other_static_bytes=args.other_static,
                             persist=args.persist, **opts)

@@ -158,6 +158,9 @@ LEARNER_FORMAT = 1            # MLRN_LEARNER_FORMAT: payload = the current model
 LEARNER_FORMAT_ALL = 2        # MLRN_LEARNER_FORMAT_ALL: model + stores + loop state
 LEARNER_STATE_LEN = 84        # MLRN_LEARNER__STATE_LEN: the state block of format 2
 LEARNER_DDM_LEN = 17          # MLRN_LEARNER__DDM_LEN: format 2's detector section (MLRN_DRIFT_DDM only)
+LEARNER_FORMAT_KERNEL = 3     # MLRN_LEARNER_FORMAT_KERNEL: a kernel learner's snapshot
+LEARNER_FORMAT_ALL_KERNEL = 4  # MLRN_LEARNER_FORMAT_ALL_KERNEL: the snapshot + stores + loop state
+LEARNER_KHEAD_LEN = 12        # MLRN_LEARNER__KHEAD_LEN: kernel type, degree, gamma, coef0, n_sv
 
 
 # ---- size formulas ----------------------------------------------------------------------------------------
@@ -227,6 +230,12 @@ def learner_work_floats(capacity: int, d: int, n_classes: int, storage: str, war
 def learner_model_floats(d: int, n_classes: int) -> int:
     """mlrn_learner_model_floats: the current model, w and b of every one-vs-one pair."""
     return n_sub(n_classes, "ovo") * (d + 1)
+
+
+def learner_kernel_model_floats(capacity: int, n_classes: int) -> int:
+    """mlrn_learner_kernel_model_floats (MLRN_LEARNER_KERNEL rbf / poly): the snapshot's coefficient rows (one
+    column per training-capacity row) and b of every one-vs-one pair."""
+    return n_rows(n_classes, "ovo") * capacity + n_sub(n_classes, "ovo")
 
 
 # ---- the serial protocol (mlrn_link.h; docs/serial-protocol.md) ----------------------------------------------

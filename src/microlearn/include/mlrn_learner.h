@@ -7,12 +7,14 @@
  *   step(budget)          -> time-sliced training: at most `budget` SMO iterations per call;
  *                            then validation on the held-out store, acceptance or rollback,
  *                            and the samples queued meanwhile are stored
- *   save/load             -> the current model through mlrn_persist.h (power-safe A/B slots)
+ *   save/load             -> the current model (a kernel learner: its snapshot) through mlrn_persist.h (power-safe
+ *                            A/B slots)
  *   save_all              -> the model and both sample stores with the loop state (load restores either)
  *
- * Scope: linear kernel, wss2 solver, one-vs-one (the model is w,b per pair: the
- * current model lives apart from the candidate under training and is copied on
- * acceptance). Other kernels/solvers are refused with MLRN_ERR_ARG at init.
+ * Scope: wss2 solver, one-vs-one, and the kernel MLRN_LEARNER_KERNEL fixes at compile time (below). Linear
+ * (the default): the model is w,b per pair; the current model lives apart from the candidate under training
+ * and is copied on acceptance. rbf / poly: the model is a snapshot of the support vectors (see "Kernel
+ * learners" below). Other kernels/solvers are refused with MLRN_ERR_ARG at init.
  *
  * Classes are declared up front (n_classes, uint8). A candidate is trained only on the
  * classes present in the training store (>= 2 needed): labels are remapped to
@@ -70,6 +72,49 @@
 #error "mlrn_learner.h: the self-learning loop adds samples as they arrive: it needs MLRN_STORE_SOURCE MLRN_STORE_IN_RAM (a trainer header with the samples in flash or behind a callback cannot share its translation unit)"
 #endif
 
+/* MLRN_LEARNER_KERNEL: the learner's kernel, an MLRN_KERNEL_* id fixed at compile time. MLRN_KERNEL_LINEAR (0, the
+ * default): the model is w,b per pair, and a linear build compiles exactly the code and memory it did before
+ * kernels existed (every kernel-only field, buffer and function below is under #if). MLRN_KERNEL_RBF (1) or
+ * MLRN_KERNEL_POLY (2): "Kernel learners" below. A compile-time switch, not a parameter: the snapshot's buffers
+ * and the kernel code (the exponential, the power) are only in the builds that use them. Define it before the
+ * first include (generated learner headers do, from their configuration). */
+#ifndef MLRN_LEARNER_KERNEL
+#define MLRN_LEARNER_KERNEL MLRN_KERNEL_LINEAR
+#endif
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR && MLRN_LEARNER_KERNEL != MLRN_KERNEL_RBF && \
+    MLRN_LEARNER_KERNEL != MLRN_KERNEL_POLY
+#error "mlrn_learner.h: MLRN_LEARNER_KERNEL must be MLRN_KERNEL_LINEAR, MLRN_KERNEL_RBF or MLRN_KERNEL_POLY"
+#endif
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR && !MLRN_KERNEL_COMPILED(MLRN_LEARNER_KERNEL)
+#error "mlrn_learner.h: MLRN_LEARNER_KERNEL names a kernel that MLRN_KERNELS leaves out (see mlrn_kernel.h)"
+#endif
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR && MLRN_LEARNER_WARM
+#error "mlrn_learner.h: warm starts (MLRN_LEARNER_WARM) are for the linear learner: mlrn_smo_set_warm starts the linear kernel only"
+#endif
+/* Kernel learners (MLRN_LEARNER_KERNEL rbf / poly). The trainer (mlrn_smo.h) trains the kernel over the training
+ * store; its solution is the alpha rows of its work array (signed: y alpha, libsvm's layout: a sample of local
+ * class c holds n_rows(m) = m - 1 coefficients, row q - 1 in pair (c, q), row p in pair (p, c)) and b per pair.
+ * That solution only means something next to the rows it was trained on, and the training store changes as
+ * samples arrive. So:
+ *   - while it trains, the candidate is the trainer's alphas over the training store, which does not change
+ *     until training ends (samples that arrive meanwhile wait in the queue);
+ *   - at the end (mlrn_learner__finish) the candidate is validated on the held-out store straight from there,
+ *     before the queue is stored, and, if accepted, becomes the current model: a snapshot of its support
+ *     vectors (rows with a non-zero coefficient, in store order) copied into the learner's own buffers: their
+ *     rows in the store's element type (sv_x: float32, int16 or int8 codes), their local class (sv_y), their
+ *     coefficient rows (cur_w: n_rows(n_classes) rows of train capacity floats, the trainer's layout) and b
+ *     per pair (cur_b);
+ *   - a rollback (or a failed or abandoned training) leaves the snapshot untouched: predictions keep coming
+ *     from it while the next candidate trains.
+ * The snapshot holds at most the training capacity's rows (sized at compile time: MLRN_LEARNER_DEFINE).
+ * Decision of pair (p, q): acc = 0; acc = acc + c_t K(x_t, x) over the model's rows t in order, skipping
+ * c_t == 0 (mlrn_smo_decision_sub's order); f = acc + b; f >= 0 votes for q. K is computed from the stored row
+ * dequantised element by element with mlrn_store_row's float32 operations, then mlrn_kernel_finish
+ * (microlearn.learner.reference mirrors all of it). save / save_all / load persist the snapshot (formats
+ * MLRN_LEARNER_FORMAT_KERNEL / _ALL_KERNEL: see "persistence" below). Not available with a kernel: warm starts and
+ * mlrn_learner_set_model (an initial model from Python). */
+#define MLRN_LEARNER__N_ROWS(NC) ((NC) <= 2 ? 1 : (NC) - 1)   /* mlrn_smo_n_rows(NC, MLRN_SMO_OVO), constant */
+
 MLRN_FP_EXACT_BEGIN
 
 #define MLRN_LEARNER_STORE_MISTAKES 0 /* store only samples the current model got wrong */
@@ -92,6 +137,8 @@ MLRN_FP_EXACT_BEGIN
 #define MLRN_LEARNER_MAGIC 0x4C52u  /* also the persistence tag */
 #define MLRN_LEARNER_FORMAT 1u      /* payload: the current model */
 #define MLRN_LEARNER_FORMAT_ALL 2u  /* payload: the current model (optional) + stores + loop state */
+#define MLRN_LEARNER_FORMAT_KERNEL 3u      /* a kernel learner's payload: its snapshot (see "Kernel learners") */
+#define MLRN_LEARNER_FORMAT_ALL_KERNEL 4u  /* a kernel learner's: the snapshot (optional) + stores + loop state */
 
 typedef struct {
     uint8_t store_policy;    /* MLRN_LEARN_STORE_* */
@@ -135,6 +182,11 @@ typedef struct {
     mlrn_ddm ddm;
     uint16_t warn_train, warn_hold;
 #endif
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    void *sv_x;        /* the current model's support vectors: up to train.capacity rows of the store's element type */
+    uint8_t *sv_y;     /* their local classes (0..n_cur - 1) */
+    uint16_t n_sv;     /* rows of the snapshot (cur_w: their coefficients, row r at cur_w[r * train.capacity]) */
+#endif
 #if MLRN_LEARNER_WARM
     float *warm;       /* n_sub(n_classes) rows of train.capacity alphas: row k, column t = pair k of the candidate's
                         * class map, training row t (moves with its row; 0 for a row stored since) */
@@ -173,6 +225,9 @@ static inline mlrn_learner_params mlrn_learner_default_params(void) {
     p.seed = 1u;
     p.svm = mlrn_smo_default_params();
     p.svm.max_iter = 2000u;
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    p.svm.kernel.type = MLRN_LEARNER_KERNEL;
+#endif
     return p;
 }
 
@@ -185,12 +240,33 @@ static inline mlrn_learner_params mlrn_learner_default_params(void) {
 #endif
 static inline size_t mlrn_learner_work_floats(uint16_t train_cap, uint16_t d, uint8_t n_classes, uint8_t storage) {
     mlrn_smo_params p = mlrn_smo_default_params();
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    p.kernel.type = MLRN_LEARNER_KERNEL;
+#endif
     return mlrn_smo_work_floats(train_cap, d, n_classes, storage, &p) +
            (size_t)MLRN_LEARNER__WARM_FLOATS((size_t)train_cap, (size_t)mlrn_smo_n_sub(n_classes, MLRN_SMO_OVO));
 }
 static inline size_t mlrn_learner_model_floats(uint16_t d, uint8_t n_classes) {
     return (size_t)mlrn_smo_n_sub(n_classes, MLRN_SMO_OVO) * (d + 1u);
 }
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+/* Kernel builds: the model buffer holds the snapshot's coefficients (n_rows(n_classes) rows of train_cap floats)
+ * and b per pair; its rows and classes live in the sv buffers (train_cap rows of the store's element type, and
+ * train_cap bytes). As constant expressions for static arrays: MLRN_LEARNER_KERNEL_MODEL_FLOATS, and the trainer's
+ * work array for this kernel (mlrn_smo_work_floats: alpha rows, grad, poly's diag, b, quantised scratch rows). */
+#define MLRN_LEARNER_KERNEL_MODEL_FLOATS(CAP, NC) (MLRN_LEARNER__N_ROWS(NC) * (CAP) + MLRN_SMO_N_SUB_OVO(NC))
+#define MLRN_LEARNER_KERNEL_WORK_FLOATS(CAP, D, NC, STORAGE)                                                    \
+    (MLRN_LEARNER__N_ROWS(NC) * (CAP) + (CAP) + (MLRN_LEARNER_KERNEL == MLRN_KERNEL_POLY ? (CAP) : 0) +          \
+     MLRN_SMO_N_SUB_OVO(NC) + ((STORAGE) != MLRN_STORAGE_F32 ? 4 * (D) : 0))
+static inline size_t mlrn_learner_kernel_model_floats(uint16_t train_cap, uint8_t n_classes) {
+    return (size_t)mlrn_smo_n_rows(n_classes, MLRN_SMO_OVO) * train_cap + mlrn_smo_n_sub(n_classes, MLRN_SMO_OVO);
+}
+/* The snapshot's buffers, as extra arguments of mlrn_learner_init: sv_data (train_cap rows of the store's
+ * element type: mlrn_store_data_size bytes) and sv_labels (train_cap bytes). */
+#define MLRN_LEARNER__SV_PARAMS , void *sv_data, size_t sv_data_size, uint8_t *sv_labels
+#else
+#define MLRN_LEARNER__SV_PARAMS
+#endif
 
 /* All buffers are the caller's. train_data/hold_data: store data arrays (see mlrn_store_data_size),
  * model: mlrn_learner_model_floats, scratch: d floats, queue_x: queue_cap*d floats, win: window bytes. */
@@ -200,13 +276,14 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
                                             uint16_t train_cap, void *hold_data, size_t hold_data_size,
                                             uint8_t *hold_labels, uint16_t hold_cap, float *work, size_t work_floats,
                                             float *model, size_t model_floats, float *scratch, float *queue_x,
-                                            uint8_t *queue_y, uint16_t queue_cap, uint8_t *win, uint16_t win_cap) {
+                                            uint8_t *queue_y, uint16_t queue_cap, uint8_t *win,
+                                            uint16_t win_cap MLRN_LEARNER__SV_PARAMS) {
     mlrn_status st;
     if (!l) return MLRN_ERR_ARG;
     l->ready = 0;
     if (!p || !work || !model || !scratch || (queue_cap && (!queue_x || !queue_y))) return MLRN_ERR_ARG;
-    if (p->svm.kernel.type != MLRN_KERNEL_LINEAR || p->svm.solver != MLRN_SMO_SOLVER_WSS2 || p->svm.multiclass != MLRN_SMO_OVO)
-        return MLRN_ERR_ARG;   /* the learner supports the linear kernel, wss2, ovo only */
+    if (p->svm.kernel.type != MLRN_LEARNER_KERNEL || p->svm.solver != MLRN_SMO_SOLVER_WSS2 || p->svm.multiclass != MLRN_SMO_OVO)
+        return MLRN_ERR_ARG;   /* the learner supports its compiled kernel (MLRN_LEARNER_KERNEL), wss2, ovo only */
     if (p->store_policy > MLRN_LEARNER_STORE_ALL || p->replace > MLRN_LEARNER_BALANCED || p->err_pct > 100u ||
         p->drift_pct > 100u ||
 #if MLRN_LEARNER_DDM
@@ -228,7 +305,14 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
     } else {
         l->hold.n = 0; l->hold.capacity = 0; l->hold.d = d; l->hold.n_classes = n_classes;
     }
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    if (!sv_data || !sv_labels) return MLRN_ERR_ARG;
+    if (model_floats < mlrn_learner_kernel_model_floats(train_cap, n_classes) ||
+        sv_data_size < mlrn_store_data_size(train_cap, d, storage))
+        return MLRN_ERR_BUFFER;
+#else
     if (model_floats < mlrn_learner_model_floats(d, n_classes)) return MLRN_ERR_BUFFER;
+#endif
 #if MLRN_LEARNER_WARM
     {   /* the warm rows but the last, then the trainer's work array (its alpha row is the last warm row) */
         size_t extra = (size_t)MLRN_LEARNER__WARM_FLOATS((size_t)train_cap,
@@ -245,7 +329,12 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
     if (st != MLRN_OK) return st;
     l->lp = *p;
     l->work = work; l->work_floats = work_floats;
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    l->cur_w = model; l->cur_b = model + (size_t)mlrn_smo_n_rows(n_classes, MLRN_SMO_OVO) * train_cap;
+    l->sv_x = sv_data; l->sv_y = sv_labels; l->n_sv = 0;
+#else
     l->cur_w = model; l->cur_b = model + (size_t)mlrn_smo_n_sub(n_classes, MLRN_SMO_OVO) * d;
+#endif
     l->scratch = scratch;
     l->queue_x = queue_x; l->queue_y = queue_y; l->queue_cap = queue_cap; l->queue_n = 0;
     l->win = win; l->win_pos = 0; l->win_fill = 0; l->win_err = 0; l->win_since = 0; l->mistakes_since = 0;
@@ -262,6 +351,24 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
     return MLRN_OK;
 }
 
+/* The sizes of the work and model arrays MLRN_LEARNER_DEFINE declares, and (kernel builds) the snapshot's row and
+ * class arrays NAME_sv_x / NAME_sv_y with the arguments binding them. */
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+#define MLRN_LEARNER__WORK_ARRAY(CAP, D, NC, STORAGE) MLRN_LEARNER_KERNEL_WORK_FLOATS(CAP, D, NC, STORAGE)
+#define MLRN_LEARNER__MODEL_ARRAY(CAP, D, NC) MLRN_LEARNER_KERNEL_MODEL_FLOATS(CAP, NC)
+#define MLRN_LEARNER__SV_DECL(NAME, CAP, D, CTYPE)                                                             \
+    static CTYPE NAME##_sv_x[(CAP) * (D)];                                                                     \
+    static uint8_t NAME##_sv_y[CAP];
+#define MLRN_LEARNER__SV_ARGS(NAME) , NAME##_sv_x, sizeof NAME##_sv_x, NAME##_sv_y
+#else
+#define MLRN_LEARNER__WORK_ARRAY(CAP, D, NC, STORAGE)                                                          \
+    (MLRN_SMO_WORK_FLOATS_LINEAR(CAP, D, MLRN_SMO_N_SUB_OVO(NC), STORAGE) +                                     \
+     MLRN_LEARNER__WARM_FLOATS(CAP, MLRN_SMO_N_SUB_OVO(NC)))
+#define MLRN_LEARNER__MODEL_ARRAY(CAP, D, NC) (MLRN_SMO_N_SUB_OVO(NC) * ((D) + 1))
+#define MLRN_LEARNER__SV_DECL(NAME, CAP, D, CTYPE)
+#define MLRN_LEARNER__SV_ARGS(NAME)
+#endif
+
 /* Declares the static buffers of a learner NAME and NAME_init(params) binding them.
  * MLRN_LEARNER_DEFINE: float32 storage. MLRN_LEARNER_DEFINE_STORAGE: CTYPE int16_t/int8_t with
  * STORAGE MLRN_STORAGE_I16/I8 and the d-entry MLRN_FLASH tables SCALE, OFFSET (see mlrn_store.h). */
@@ -272,9 +379,9 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
     static uint8_t NAME##_train_y[TRAIN_CAP];                                                                  \
     static CTYPE NAME##_hold_x[((HOLD_CAP) ? (HOLD_CAP) : 1) * (D)];                                           \
     static uint8_t NAME##_hold_y[(HOLD_CAP) ? (HOLD_CAP) : 1];                                                 \
-    static float NAME##_work[MLRN_SMO_WORK_FLOATS_LINEAR(TRAIN_CAP, D, MLRN_SMO_N_SUB_OVO(NC), STORAGE) +       \
-                             MLRN_LEARNER__WARM_FLOATS(TRAIN_CAP, MLRN_SMO_N_SUB_OVO(NC))];                     \
-    static float NAME##_model[MLRN_SMO_N_SUB_OVO(NC) * ((D) + 1)];                                             \
+    static float NAME##_work[MLRN_LEARNER__WORK_ARRAY(TRAIN_CAP, D, NC, STORAGE)];                             \
+    static float NAME##_model[MLRN_LEARNER__MODEL_ARRAY(TRAIN_CAP, D, NC)];                                    \
+    MLRN_LEARNER__SV_DECL(NAME, TRAIN_CAP, D, CTYPE)                                                           \
     static float NAME##_scratch[D];                                                                            \
     static float NAME##_qx[((QUEUE) ? (QUEUE) : 1) * (D)];                                                     \
     static uint8_t NAME##_qy[(QUEUE) ? (QUEUE) : 1];                                                           \
@@ -285,7 +392,7 @@ static inline mlrn_status mlrn_learner_init(mlrn_learner *l, const mlrn_learner_
                                  sizeof NAME##_hold_x, NAME##_hold_y, (HOLD_CAP), NAME##_work,                 \
                                  sizeof NAME##_work / sizeof(float), NAME##_model,                             \
                                  sizeof NAME##_model / sizeof(float), NAME##_scratch, NAME##_qx, NAME##_qy,    \
-                                 (QUEUE), NAME##_win, (WINDOW));                                               \
+                                 (QUEUE), NAME##_win, (WINDOW) MLRN_LEARNER__SV_ARGS(NAME));                   \
     }
 #define MLRN_LEARNER_DEFINE(NAME, D, NC, TRAIN_CAP, HOLD_CAP, QUEUE, WINDOW)                                   \
     MLRN_LEARNER_DEFINE_STORAGE(NAME, D, NC, TRAIN_CAP, HOLD_CAP, QUEUE, WINDOW, float, MLRN_STORAGE_F32,       \
@@ -317,6 +424,118 @@ static inline uint8_t mlrn_learner__predict_model(const float *w, const float *b
         if (votes[k] > votes[best]) best = k;
     return map[best];
 }
+
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+/* The kernel's accumulation over one feature: the squared distance (rbf) or the dot product (poly), in
+ * mlrn_kernel_sqdist's / mlrn_kernel_dot's operations (the stored row is their first argument). */
+#if MLRN_LEARNER_KERNEL == MLRN_KERNEL_RBF
+#define MLRN_LEARNER__KACC(acc, a, xk) do { float u_ = (a) - (xk); (acc) = (acc) + u_ * u_; } while (0)
+#else
+#define MLRN_LEARNER__KACC(acc, a, xk) ((acc) = (acc) + (a) * (xk))
+#endif
+
+/* K(row t of `data`, x): the row in the store's element type, dequantised element by element with
+ * mlrn_store_row's float32 operations (q * scale + offset: the same bits, without a buffer of d floats). */
+MLRN_HOT float mlrn_learner__k(const mlrn_learner *l, const void *data, uint16_t t, const float *x) {
+    uint16_t k, d = l->train.d;
+    size_t base = (size_t)t * d;
+    float acc = 0.0f;
+    if (l->train.storage == MLRN_STORAGE_F32) {
+        const float *r = (const float *)data + base;
+        for (k = 0; k < d; k++) MLRN_LEARNER__KACC(acc, r[k], x[k]);
+    } else if (l->train.storage == MLRN_STORAGE_I16) {
+        const int16_t *q = (const int16_t *)data + base;
+        for (k = 0; k < d; k++)
+            MLRN_LEARNER__KACC(acc, (float)q[k] * mlrn_flash_f32(&l->train.scale[k]) + mlrn_flash_f32(&l->train.offset[k]),
+                               x[k]);
+    } else {
+        const int8_t *q = (const int8_t *)data + base;
+        for (k = 0; k < d; k++)
+            MLRN_LEARNER__KACC(acc, (float)q[k] * mlrn_flash_f32(&l->train.scale[k]) + mlrn_flash_f32(&l->train.offset[k]),
+                               x[k]);
+    }
+    return mlrn_kernel_finish(&l->lp.svm.kernel, acc);
+}
+
+/* A kernel model: n rows of `data` with local classes `lab`, coefficients coef[r * train.capacity + t] (the
+ * trainer's layout, signed), b per pair, over m classes mapped by map. The trainer's solution (the candidate) and
+ * the snapshot (the current model) are both in this form. */
+typedef struct {
+    const void *data;
+    const uint8_t *lab;
+    const float *coef, *b;
+    const uint8_t *map;
+    uint16_t n;
+    uint8_t m;
+} mlrn_learner__kmodel;
+
+/* Class predicted by a kernel ovo model (see "Kernel learners"); two classes are the pair (0, 1). */
+static inline uint8_t mlrn_learner__predict_kernel(const mlrn_learner *l, const mlrn_learner__kmodel *km,
+                                                  const float *x) {
+    uint8_t votes[MLRN_SMO_MAX_CLASSES], p, q, best, k, m = km->m;
+    uint16_t sub = 0, t, cap = l->train.capacity;
+    for (k = 0; k < m; k++) votes[k] = 0;
+    for (p = 0; p + 1u < m; p++)
+        for (q = (uint8_t)(p + 1u); q < m; q++, sub++) {
+            float acc = 0.0f;
+            for (t = 0; t < km->n; t++) {
+                uint8_t c = km->lab[t];
+                float a;
+                if (c != p && c != q) continue;
+                a = km->coef[(size_t)(c == p ? q - 1u : p) * cap + t];
+                if (a != 0.0f) acc = acc + a * mlrn_learner__k(l, km->data, t, x);
+            }
+            if (acc + km->b[sub] >= 0.0f) votes[q]++;
+            else votes[p]++;
+        }
+    best = 0;
+    for (k = 1; k < m; k++)
+        if (votes[k] > votes[best]) best = k;
+    return km->map[best];
+}
+
+/* The current model (the snapshot) as a kernel model. */
+static inline mlrn_learner__kmodel mlrn_learner__current(const mlrn_learner *l) {
+    mlrn_learner__kmodel km;
+    km.data = l->sv_x; km.lab = l->sv_y; km.coef = l->cur_w; km.b = l->cur_b; km.map = l->cur_map;
+    km.n = l->n_sv; km.m = l->n_cur;
+    return km;
+}
+
+/* Correct predictions of a kernel model on the held-out store. */
+static inline uint16_t mlrn_learner__holdout_kernel(mlrn_learner *l, const mlrn_learner__kmodel *km) {
+    uint16_t i, ok = 0;
+    for (i = 0; i < l->hold.n; i++) {
+        const float *x = mlrn_store_row(&l->hold, i, l->scratch);
+        if (mlrn_learner__predict_kernel(l, km, x) == l->hold.labels[i]) ok++;
+    }
+    return ok;
+}
+
+/* The accepted candidate becomes the current model: its support vectors (training rows with a non-zero
+ * coefficient in any row, in store order: the decision's terms stay in their order) are copied into the
+ * snapshot with their local classes and coefficients, then b per pair. The training store still holds the rows
+ * it was trained on (the queue is stored after this). */
+MLRN_LEARNER__COLD void mlrn_learner__snapshot(mlrn_learner *l) {
+    uint16_t t, r, n = 0, cap = l->train.capacity, nr = mlrn_smo_n_rows(l->n_cand, MLRN_SMO_OVO);
+    uint16_t nsub = mlrn_smo_n_sub(l->n_cand, MLRN_SMO_OVO);
+    size_t esz = mlrn_store_elem_size(l->train.storage) * l->train.d, k;
+    const uint8_t *src = (const uint8_t *)l->train.data;
+    uint8_t *dst = (uint8_t *)l->sv_x;
+    for (t = 0; t < l->svm.n_model; t++) {
+        uint8_t sv = 0;
+        for (r = 0; r < nr; r++)
+            if (l->svm.alpha[(size_t)r * cap + t] != 0.0f) sv = 1;
+        if (!sv) continue;
+        for (k = 0; k < esz; k++) dst[(size_t)n * esz + k] = src[(size_t)t * esz + k];
+        l->sv_y[n] = l->train.labels[t];
+        for (r = 0; r < nr; r++) l->cur_w[(size_t)r * cap + n] = l->svm.alpha[(size_t)r * cap + t];
+        n++;
+    }
+    l->n_sv = n;
+    for (r = 0; r < nsub; r++) l->cur_b[r] = l->svm.b[r];
+}
+#endif
 
 /* Correct predictions of a model on the held-out store. */
 static inline uint16_t mlrn_learner__holdout_correct(mlrn_learner *l, const float *w, const float *b, uint8_t m,
@@ -446,23 +665,39 @@ static inline void mlrn_learner__finish(mlrn_learner *l, mlrn_status st) {
 #if MLRN_LEARNER_WARM
     l->warm_ok = (uint8_t)(st >= 0);   /* the rows hold this solution (kept whether it is accepted or not) */
 #endif
+#if MLRN_LEARNER_KERNEL == MLRN_KERNEL_LINEAR
     mlrn_learner__restore_labels(l);
+#endif   /* a kernel candidate is read with the local classes of its training rows: restored below */
     l->training = 0;
     if (st < 0) {
         l->n_failed++;
         l->event = MLRN_LEARNER_EV_FAILED;
     } else {
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+        mlrn_learner__kmodel cm = mlrn_learner__current(l), km;
+        uint16_t cand, cur;
+        km.data = l->train.data; km.lab = l->train.labels; km.coef = l->svm.alpha; km.b = l->svm.b;
+        km.map = l->cand_map; km.n = l->svm.n_model; km.m = l->n_cand;
+        cand = mlrn_learner__holdout_kernel(l, &km);
+        cur = l->has_model ? mlrn_learner__holdout_kernel(l, &cm) : 0;
+#else
         uint16_t cand = mlrn_learner__holdout_correct(l, l->svm.w, l->svm.b, l->n_cand, l->cand_map);
         uint16_t cur = l->has_model ? mlrn_learner__holdout_correct(l, l->cur_w, l->cur_b, l->n_cur, l->cur_map) : 0;
+#endif
         uint32_t n = l->hold.n;
         l->last_cand_correct = cand; l->last_cur_correct = cur; l->last_hold_n = (uint16_t)n;
         /* strictly better by the margin (ties keep the current model); an empty held-out store accepts */
         if (!l->has_model || n == 0u || (uint32_t)cand * 100u + (uint32_t)l->lp.margin_pct * n > (uint32_t)cur * 100u) {
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+            size_t k;
+            mlrn_learner__snapshot(l);
+#else
             size_t k, nw = (size_t)mlrn_smo_n_sub(l->n_cand, MLRN_SMO_OVO) * l->train.d;
             uint16_t nb = mlrn_smo_n_sub(l->n_cand, MLRN_SMO_OVO);
             for (k = 0; k < nw; k++) l->cur_w[k] = l->svm.w[k];
             l->cur_b = l->cur_w + (size_t)mlrn_smo_n_sub(l->n_classes, MLRN_SMO_OVO) * l->train.d;
             for (k = 0; k < nb; k++) l->cur_b[k] = l->svm.b[k];
+#endif
             for (k = 0; k < l->n_cand; k++) l->cur_map[k] = l->cand_map[k];
             l->n_cur = l->n_cand;
             l->has_model = 1;
@@ -473,6 +708,9 @@ static inline void mlrn_learner__finish(mlrn_learner *l, mlrn_status st) {
             l->event = MLRN_LEARNER_EV_ROLLBACK;
         }
     }
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    mlrn_learner__restore_labels(l);
+#endif
     for (i = 0; i < l->queue_n; i++) mlrn_learner__insert(l, l->queue_x + (size_t)i * l->train.d, l->queue_y[i]);
     l->queue_n = 0;
 }
@@ -606,7 +844,14 @@ static inline int32_t mlrn_learner_predict(const mlrn_learner *l, const float *x
     if (!l || !x || !l->ready) return MLRN_ERR_ARG;
     if (!mlrn_learner__x_ok(l, x)) return MLRN_ERR_NAN;
     if (!l->has_model) return MLRN_ERR_UNTRAINED;
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    {
+        mlrn_learner__kmodel km = mlrn_learner__current(l);
+        return mlrn_learner__predict_kernel(l, &km, x);
+    }
+#else
     return mlrn_learner__predict_model(l->cur_w, l->cur_b, l->n_cur, l->cur_map, x, l->train.d);
+#endif
 }
 
 /* Start from a model trained elsewhere (in Python: microlearn.learner.codegen writes its tables), so that
@@ -618,6 +863,7 @@ static inline int32_t mlrn_learner_predict(const mlrn_learner *l, const float *x
  * later with mlrn_learner_load replaces it (call this first, then load: a saved model wins).
  * MLRN_ERR_ARG: NULL, not ready, training in progress, n_present outside 2..n_classes or a map not
  * increasing below n_classes; MLRN_ERR_NAN: a weight or intercept not finite (nothing changed then). */
+#if MLRN_LEARNER_KERNEL == MLRN_KERNEL_LINEAR   /* a kernel build's model is a snapshot of its own support vectors */
 static inline mlrn_status mlrn_learner_set_model(mlrn_learner *l, const float *w_flash, const float *b_flash,
                                                  const uint8_t *map_flash, uint8_t n_present) {
     size_t k, nw;
@@ -641,6 +887,7 @@ static inline mlrn_status mlrn_learner_set_model(mlrn_learner *l, const float *w
     mlrn_learner__ddm_restart(l);
     return MLRN_OK;
 }
+#endif
 
 /* The real world's answer for x. Returns 1 if the current model got it wrong (no model
  * counts as wrong), 0 if right, or a negative status (nothing changed). */
@@ -650,7 +897,11 @@ static inline int32_t mlrn_learner_feedback(mlrn_learner *l, const float *x, uin
     if (!l || !x || !l->ready) return MLRN_ERR_ARG;
     if (!mlrn_learner__x_ok(l, x)) return MLRN_ERR_NAN;
     if (y >= l->n_classes) return MLRN_ERR_LABEL;
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    pred = l->has_model ? mlrn_learner_predict(l, x) : -1;   /* x was checked: a class index */
+#else
     pred = l->has_model ? mlrn_learner__predict_model(l->cur_w, l->cur_b, l->n_cur, l->cur_map, x, l->train.d) : -1;
+#endif
     wrong = pred != (int32_t)y;
     l->n_feedback++;
     if (wrong) { l->n_mistakes++; if (l->mistakes_since < 0xFFFFu) l->mistakes_since++; }
@@ -697,10 +948,47 @@ static inline mlrn_status mlrn_learner_step(mlrn_learner *l, uint32_t budget) {
 
 /* ---- persistence: the current model ----------------------------------------
  * Payload (little-endian targets): u8 format, u8 n_classes, u16 d, u8 m, m bytes
- * class map, then n_sub(m)*d floats w and n_sub(m) floats b. */
+ * class map, then n_sub(m)*d floats w and n_sub(m) floats b.
+ * A kernel learner (format MLRN_LEARNER_FORMAT_KERNEL / _ALL_KERNEL: a linear learner refuses it and the other way
+ * round) writes its snapshot in place of w and b: the kernel head (u8 kernel type, u8 degree, f32 gamma, f32 coef0,
+ * u16 n_sv: a learner of another kernel or kernel parameters refuses the payload, MLRN_ERR_ARG), the n_sv rows in
+ * the store's element type, their n_sv local classes, n_rows(m) coefficient rows of n_sv floats, n_sub(m) floats
+ * b. Everything else (format 2's state, stores, ring) is the linear learner's. */
+#define MLRN_LEARNER__KHEAD_LEN 12u   /* the kernel head: u8 type, u8 degree, f32 gamma, f32 coef0, u16 n_sv */
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+#define MLRN_LEARNER__FMT_MODEL MLRN_LEARNER_FORMAT_KERNEL
+#define MLRN_LEARNER__FMT_ALL MLRN_LEARNER_FORMAT_ALL_KERNEL
+#else
+#define MLRN_LEARNER__FMT_MODEL MLRN_LEARNER_FORMAT
+#define MLRN_LEARNER__FMT_ALL MLRN_LEARNER_FORMAT_ALL
+#endif
+
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+/* Bytes of a snapshot of n_sv rows over m classes (0 without a model). */
+static inline uint32_t mlrn_learner__kmodel_bytes(const mlrn_learner *l, uint8_t m, uint16_t n_sv) {
+    uint32_t row = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d + 1u +
+                   4u * mlrn_smo_n_rows(m, MLRN_SMO_OVO);
+    return m ? MLRN_LEARNER__KHEAD_LEN + (uint32_t)n_sv * row + 4u * mlrn_smo_n_sub(m, MLRN_SMO_OVO) : 0u;
+}
+
+/* The kernel head of this learner's snapshot: kernel type, degree, gamma and coef0 (their bytes), n_sv. */
+MLRN_LEARNER__COLD void mlrn_learner__khead(const mlrn_learner *l, uint8_t *k) {
+    const uint8_t *g = (const uint8_t *)&l->lp.svm.kernel.gamma, *c = (const uint8_t *)&l->lp.svm.kernel.coef0;
+    uint8_t i;
+    k[0] = l->lp.svm.kernel.type;
+    k[1] = l->lp.svm.kernel.degree;
+    for (i = 0; i < 4u; i++) { k[2u + i] = g[i]; k[6u + i] = c[i]; }
+    k[10] = (uint8_t)(l->n_sv & 0xFFu);
+    k[11] = (uint8_t)(l->n_sv >> 8);
+}
+#endif
 
 static inline uint32_t mlrn_learner__payload_len(const mlrn_learner *l) {
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    return 5u + l->n_cur + mlrn_learner__kmodel_bytes(l, l->n_cur, l->n_sv);
+#else
     return 5u + l->n_cur + (uint32_t)mlrn_smo_n_sub(l->n_cur, MLRN_SMO_OVO) * (l->train.d + 1u) * 4u;
+#endif
 }
 
 
@@ -750,6 +1038,24 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__put_mem(mlrn_persist_writer *w, con
     return s;
 }
 
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+/* The snapshot after the class map: kernel head, rows, classes, coefficient rows, b. */
+MLRN_LEARNER__COLD mlrn_status mlrn_learner__put_snapshot(const mlrn_learner *l, mlrn_persist_writer *w) {
+    uint8_t k[MLRN_LEARNER__KHEAD_LEN];
+    uint16_t r, nr = mlrn_smo_n_rows(l->n_cur, MLRN_SMO_OVO);
+    uint32_t esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
+    mlrn_status s;
+    mlrn_learner__khead(l, k);
+    s = mlrn_persist_save_chunk(w, k, (uint16_t)MLRN_LEARNER__KHEAD_LEN);
+    if (s == MLRN_OK) s = mlrn_learner__put_mem(w, l->sv_x, (uint32_t)l->n_sv * esz);
+    if (s == MLRN_OK) s = mlrn_learner__put_mem(w, l->sv_y, l->n_sv);
+    for (r = 0; r < nr && s == MLRN_OK; r++)
+        s = mlrn_learner__put_mem(w, l->cur_w + (size_t)r * l->train.capacity, (uint32_t)l->n_sv * 4u);
+    if (s == MLRN_OK) s = mlrn_learner__put_mem(w, l->cur_b, (uint32_t)mlrn_smo_n_sub(l->n_cur, MLRN_SMO_OVO) * 4u);
+    return s;
+}
+#endif
+
 static inline mlrn_status mlrn_learner_save(const mlrn_learner *l, const mlrn_storage *st) {
     mlrn_persist_writer w;
     uint8_t h[5];
@@ -758,14 +1064,19 @@ static inline mlrn_status mlrn_learner_save(const mlrn_learner *l, const mlrn_st
     if (!l || !l->ready || !st) return MLRN_ERR_ARG;
     if (!l->has_model) return MLRN_ERR_UNTRAINED;
     nsub = mlrn_smo_n_sub(l->n_cur, MLRN_SMO_OVO);
-    h[0] = MLRN_LEARNER_FORMAT; h[1] = l->n_classes; h[2] = (uint8_t)(l->train.d & 0xFFu);
+    h[0] = MLRN_LEARNER__FMT_MODEL; h[1] = l->n_classes; h[2] = (uint8_t)(l->train.d & 0xFFu);
     h[3] = (uint8_t)(l->train.d >> 8); h[4] = l->n_cur;
     s = mlrn_persist_save_begin(&w, st, MLRN_LEARNER_MAGIC, mlrn_learner__payload_len(l));
     if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, h, 5);
     if (s == MLRN_OK) s = mlrn_persist_save_chunk(&w, l->cur_map, l->n_cur);
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    (void)nsub;
+    if (s == MLRN_OK) s = mlrn_learner__put_snapshot(l, &w);
+#else
     /* 32-bit lengths, written in chunks: a model over 64 KB saves like save_all's stores */
     if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_w, (uint32_t)nsub * l->train.d * 4u);
     if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_b, (uint32_t)nsub * 4u);
+#endif
     if (s == MLRN_OK) return mlrn_persist_save_end(&w);
     mlrn_persist_save_abort(&w);
     return s;
@@ -785,13 +1096,18 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner_save_all(const mlrn_learner *l, cons
     esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
     s = mlrn_persist_save_begin(&w, st, MLRN_LEARNER_MAGIC, mlrn_learner__all_len(l));
     if (s < 0) return s;
-    s = mlrn_learner__put(&w, MLRN_LEARNER_FORMAT_ALL | ((uint32_t)l->n_classes << 8) | ((uint32_t)l->train.d << 16), 4);
+    s = mlrn_learner__put(&w, MLRN_LEARNER__FMT_ALL | ((uint32_t)l->n_classes << 8) | ((uint32_t)l->train.d << 16), 4);
     if (s == MLRN_OK) s = mlrn_learner__put(&w, l->has_model ? l->n_cur : 0u, 1);
     if (s == MLRN_OK && l->has_model) {
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+        s = mlrn_learner__put_mem(&w, l->cur_map, l->n_cur);
+        if (s == MLRN_OK) s = mlrn_learner__put_snapshot(l, &w);
+#else
         uint32_t nsub = mlrn_smo_n_sub(l->n_cur, MLRN_SMO_OVO);
         s = mlrn_learner__put_mem(&w, l->cur_map, l->n_cur);
         if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_w, nsub * l->train.d * 4u);
         if (s == MLRN_OK) s = mlrn_learner__put_mem(&w, l->cur_b, nsub * 4u);
+#endif
     }
     if (s == MLRN_OK) s = mlrn_learner__put(&w, l->train.storage | ((uint32_t)l->pending << 8), 2);
     if (s == MLRN_OK) s = mlrn_learner__put(&w, l->train.capacity, 2);
@@ -862,6 +1178,10 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner_save_all(const mlrn_learner *l, cons
 typedef struct {
     uint8_t h[5];                            /* format, n_classes, d (u16), m */
     uint8_t map[MLRN_SMO_MAX_CLASSES];           /* class map (m entries) */
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    uint8_t k[MLRN_LEARNER__KHEAD_LEN];      /* a kernel learner's snapshot head (m > 0), once read */
+    uint8_t k_read;                          /* 1: k holds the slot's kernel head */
+#endif
     uint8_t state[MLRN_LEARNER__STATE_LEN];  /* format 2: the state section */
 #if MLRN_LEARNER_DDM
     uint8_t ddm[MLRN_LEARNER__DDM_LEN];      /* format 2 with MLRN_DRIFT_DDM: the detector (the payload's end) */
@@ -872,9 +1192,17 @@ typedef struct {
 static inline uint16_t mlrn_learner__rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
 /* Model bytes of a model over m classes (the learner's d): n_sub(m) * (d + 1) floats. */
-static inline uint32_t mlrn_learner__model_bytes(const mlrn_learner *l, uint8_t m) {
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+/* A kernel learner's: the snapshot, its n_sv from the head pass 1 kept (a head not read: 0 rows; check refuses it). */
+static inline uint32_t mlrn_learner__model_bytes(const mlrn_learner *l, uint8_t m, const mlrn_learner__head *hd) {
+    return mlrn_learner__kmodel_bytes(l, m, hd->k_read ? mlrn_learner__rd16(&hd->k[10]) : 0u);
+}
+#else
+static inline uint32_t mlrn_learner__model_bytes(const mlrn_learner *l, uint8_t m, const mlrn_learner__head *hd) {
+    (void)hd;
     return m ? (uint32_t)mlrn_smo_n_sub(m, MLRN_SMO_OVO) * (l->train.d + 1u) * 4u : 0u;
 }
+#endif
 
 /* Pass 1 over the slot r was opened on: keeps header, map and state (see above), checks the CRC. */
 MLRN_LEARNER__COLD mlrn_status mlrn_learner__scan(const mlrn_learner *l, mlrn_persist_reader *r,
@@ -883,15 +1211,24 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__scan(const mlrn_learner *l, mlrn_pe
     mlrn_status s = MLRN_OK;
     uint8_t m;
     hd->off = 0u;
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    hd->k_read = 0u;
+#endif
     if (r->info.tag == MLRN_LEARNER_MAGIC && len >= 5u) {
         s = mlrn_persist_read_chunk(r, hd->h, 5u);
         m = hd->h[4];
         if (s == MLRN_OK && m <= MLRN_SMO_MAX_CLASSES && m <= len - 5u) {
             s = mlrn_persist_read_chunk(r, hd->map, m);
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+            if (s == MLRN_OK && m && len - r->pos >= MLRN_LEARNER__KHEAD_LEN) {
+                s = mlrn_persist_read_chunk(r, hd->k, (uint16_t)MLRN_LEARNER__KHEAD_LEN);
+                hd->k_read = (uint8_t)(s == MLRN_OK);
+            }
+#endif
             /* the state's offset depends on m and d: only for a model this learner can hold */
-            if (s == MLRN_OK && hd->h[0] == MLRN_LEARNER_FORMAT_ALL && hd->h[1] == l->n_classes &&
+            if (s == MLRN_OK && hd->h[0] == MLRN_LEARNER__FMT_ALL && hd->h[1] == l->n_classes &&
                 mlrn_learner__rd16(&hd->h[2]) == l->train.d && m <= l->n_classes) {
-                uint32_t off = 5u + m + mlrn_learner__model_bytes(l, m);
+                uint32_t off = 5u + m + mlrn_learner__model_bytes(l, m, hd);
                 if (len >= off && len - off >= MLRN_LEARNER__STATE_LEN) {
                     s = mlrn_persist_read_skip(r, off - r->pos);
                     if (s == MLRN_OK) s = mlrn_persist_read_chunk(r, hd->state, (uint16_t)MLRN_LEARNER__STATE_LEN);
@@ -941,16 +1278,26 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__check(const mlrn_learner *l, const 
     uint16_t f[11], W = l->lp.window;
     uint32_t off;
     if (info->tag != MLRN_LEARNER_MAGIC || info->len < 5u) return MLRN_ERR_CRC;
-    if ((h[0] != MLRN_LEARNER_FORMAT && h[0] != MLRN_LEARNER_FORMAT_ALL) || h[1] != l->n_classes ||
-        mlrn_learner__rd16(&h[2]) != l->train.d || (m < 2u && !(h[0] == MLRN_LEARNER_FORMAT_ALL && m == 0u)) ||
+    if ((h[0] != MLRN_LEARNER__FMT_MODEL && h[0] != MLRN_LEARNER__FMT_ALL) || h[1] != l->n_classes ||
+        mlrn_learner__rd16(&h[2]) != l->train.d || (m < 2u && !(h[0] == MLRN_LEARNER__FMT_ALL && m == 0u)) ||
         m > l->n_classes)
         return MLRN_ERR_ARG;
-    off = 5u + m + mlrn_learner__model_bytes(l, m);
-    if (h[0] == MLRN_LEARNER_FORMAT ? info->len != off : hd->off != off) return MLRN_ERR_CRC;
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    if (m) {   /* another kernel or other kernel parameters, or more rows than this learner holds: another shape */
+        uint8_t mine[MLRN_LEARNER__KHEAD_LEN];
+        if (!hd->k_read) return MLRN_ERR_CRC;
+        mlrn_learner__khead(l, mine);
+        for (k = 0; k < 10u; k++)
+            if (hd->k[k] != mine[k]) return MLRN_ERR_ARG;
+        if (mlrn_learner__rd16(&hd->k[10]) > l->train.capacity) return MLRN_ERR_ARG;
+    }
+#endif
+    off = 5u + m + mlrn_learner__model_bytes(l, m, hd);
+    if (h[0] == MLRN_LEARNER__FMT_MODEL ? info->len != off : hd->off != off) return MLRN_ERR_CRC;
     for (k = 0; k < m; k++)   /* map: strictly increasing classes of this learner */
         if (hd->map[k] >= l->n_classes || (k && hd->map[k] <= hd->map[k - 1u])) return MLRN_ERR_CRC;
     if (l->training) return MLRN_ERR_ARG;
-    if (h[0] == MLRN_LEARNER_FORMAT) return MLRN_OK;
+    if (h[0] == MLRN_LEARNER__FMT_MODEL) return MLRN_OK;
     /* format 2, u16 fields 0..10: storage | pending << 8, train_cap, hold_cap, window, train_n, hold_n,
      * win_pos, win_fill, win_err, win_since, mistakes_since; then u32 rng, n_stored, seen_train (30),
      * seen_hold (34)... */
@@ -1014,10 +1361,13 @@ static inline int mlrn_learner__rows_ok(const mlrn_learner *l, const void *data,
 MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_reader *r,
                                                   const mlrn_learner__head *hd) {
     const uint8_t *v = hd->state;
-    uint8_t m = hd->h[4], all = hd->h[0] == MLRN_LEARNER_FORMAT_ALL, k;
+    uint8_t m = hd->h[4], all = hd->h[0] == MLRN_LEARNER__FMT_ALL, k;
     uint32_t nsub = m ? mlrn_smo_n_sub(m, MLRN_SMO_OVO) : 0u, W = all ? l->lp.window : 0u;
     uint16_t tn = all ? mlrn_learner__rd16(&v[8]) : 0u, hn = all ? mlrn_learner__rd16(&v[10]) : 0u;
     uint32_t esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    uint16_t n_sv = 0;
+#endif
     mlrn_status s = mlrn_persist__read_rewind(r);
     if (s == MLRN_OK) s = mlrn_persist__read_held(r, hd->h, 5u);
     if (s == MLRN_OK) s = mlrn_persist__read_held(r, hd->map, m);
@@ -1034,8 +1384,21 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_
         l->warm_ok = 0;   /* alphas are not saved: the first retrain after a load starts cold */
 #endif
     }
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    if (s == MLRN_OK && m) {   /* the snapshot: the head pass 1 kept, rows, classes, coefficient rows, b */
+        uint16_t r0, nr = mlrn_smo_n_rows(m, MLRN_SMO_OVO);
+        n_sv = mlrn_learner__rd16(&hd->k[10]);
+        s = mlrn_persist__read_held(r, hd->k, (uint16_t)MLRN_LEARNER__KHEAD_LEN);
+        if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->sv_x, (uint32_t)n_sv * esz);
+        if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->sv_y, n_sv);
+        for (r0 = 0; r0 < nr && s == MLRN_OK; r0++)
+            s = mlrn_learner__get_mem(r, l->cur_w + (size_t)r0 * l->train.capacity, (uint32_t)n_sv * 4u);
+        if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->cur_b, nsub * 4u);
+    }
+#else
     if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->cur_w, nsub * l->train.d * 4u);
     if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->cur_b, nsub * 4u);
+#endif
     if (all) {
         if (s == MLRN_OK) s = mlrn_persist__read_held(r, v, (uint16_t)MLRN_LEARNER__STATE_LEN);
         if (s == MLRN_OK) s = mlrn_learner__get_mem(r, l->train.data, tn * esz);
@@ -1056,11 +1419,19 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_
         s = MLRN_ERR_CRC;
     for (k = 0; s == MLRN_OK && k < W; k++)
         if (l->win[k] > 7u) s = MLRN_ERR_CRC;   /* ring entries: bits 0..2 only */
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    /* the snapshot's classes index the coefficient rows: local classes of the m-class model; float rows finite */
+    if (s == MLRN_OK && (!mlrn_learner__labels_below(l->sv_y, n_sv, m) || !mlrn_learner__rows_ok(l, l->sv_x, n_sv)))
+        s = MLRN_ERR_CRC;
+#endif
     if (s < 0) return s;
     /* commit */
     for (k = 0; k < m; k++) l->cur_map[k] = hd->map[k];
     l->n_cur = m;
     l->has_model = m ? 1u : 0u;
+#if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+    l->n_sv = n_sv;
+#endif
     if (all) {
         uint32_t *dst32[14];
         uint16_t *dst16[3];

@@ -14,10 +14,21 @@ from .reference import RefLearner
 
 def _work_floats(cfg: LearnerConfig) -> int:
     """The work array MLRN_LEARNER_DEFINE_STORAGE declares: MLRN_SMO_WORK_FLOATS_LINEAR, plus the warm alphas
-    with MLRN_LEARNER_WARM (MLRN_LEARNER__WARM_FLOATS)."""
+    with MLRN_LEARNER_WARM (MLRN_LEARNER__WARM_FLOATS); a kernel learner: MLRN_LEARNER_KERNEL_WORK_FLOATS (the
+    trainer's work array for that kernel, mlrn_smo_work_floats)."""
+    if cfg.kernel != "linear":
+        return vocab.smo_work_floats(cfg.train_capacity, cfg.n_features, cfg.n_classes, cfg.storage, cfg.kernel)
     return vocab.smo_work_floats_linear(cfg.train_capacity, cfg.n_features, vocab.n_sub(cfg.n_classes, "ovo"),
                                         cfg.storage) + vocab.learner_warm_floats(cfg.train_capacity, cfg.n_classes,
                                                                                  cfg.warm)
+
+
+def _model_floats(cfg: LearnerConfig) -> int:
+    """NAME_model: w and b per pair (linear), or the snapshot's coefficient rows and b per pair (kernel:
+    MLRN_LEARNER_KERNEL_MODEL_FLOATS)."""
+    if cfg.kernel != "linear":
+        return vocab.learner_kernel_model_floats(cfg.train_capacity, cfg.n_classes)
+    return vocab.learner_model_floats(cfg.n_features, cfg.n_classes)
 
 
 def buffer_bytes(cfg: LearnerConfig) -> dict:
@@ -27,15 +38,18 @@ def buffer_bytes(cfg: LearnerConfig) -> dict:
         return {"weights": 8 * _online.weight_floats(d, nc), "hold_store": max(cfg.hold_capacity, 1) * (4 * d + 1),
                 "window": max(cfg.trigger_window, 1)}
     e = vocab.ELEM_SIZE[cfg.storage]
-    return {
+    out = {
         "train_store": cfg.train_capacity * (e * d + 1),
         "hold_store": max(cfg.hold_capacity, 1) * (e * d + 1),
         "work": 4 * _work_floats(cfg),
-        "model": 4 * vocab.learner_model_floats(d, nc),
+        "model": 4 * _model_floats(cfg),
         "queue": max(cfg.queue, 1) * (4 * d + 1),
         "window": max(cfg.trigger_window, 1),
         "scratch": 4 * d,
     }
+    if cfg.kernel != "linear":   # the snapshot's rows (store element type) and classes
+        out["snapshot_rows"] = cfg.train_capacity * (e * d + 1)
+    return out
 
 
 def static_objects(cfg: LearnerConfig, name: str = "lrn") -> dict:
@@ -51,19 +65,23 @@ def static_objects(cfg: LearnerConfig, name: str = "lrn") -> dict:
                 f"{name}_hold_x": (4 * hold * d, 4),
                 f"{name}_hold_y": (hold, 1),
                 f"{name}_win": (max(cfg.trigger_window, 1), 1)}
-    return {
+    out = {
         name: (None, None),
         f"{name}_train_x": (cfg.train_capacity * d * e, e),
         f"{name}_train_y": (cfg.train_capacity, 1),
         f"{name}_hold_x": (hold * d * e, e),
         f"{name}_hold_y": (hold, 1),
         f"{name}_work": (4 * _work_floats(cfg), 4),
-        f"{name}_model": (4 * vocab.learner_model_floats(d, cfg.n_classes), 4),
+        f"{name}_model": (4 * _model_floats(cfg), 4),
         f"{name}_scratch": (4 * d, 4),
         f"{name}_qx": (4 * queue * d, 4),
         f"{name}_qy": (queue, 1),
         f"{name}_win": (max(cfg.trigger_window, 1), 1),
     }
+    if cfg.kernel != "linear":   # MLRN_LEARNER__SV_DECL: the snapshot's rows and classes
+        out[f"{name}_sv_x"] = (cfg.train_capacity * d * e, e)
+        out[f"{name}_sv_y"] = (cfg.train_capacity, 1)
+    return out
 
 
 def persist_payload_bytes(cfg: LearnerConfig, kind: str) -> int:
@@ -77,7 +95,10 @@ def persist_payload_bytes(cfg: LearnerConfig, kind: str) -> int:
             raise ValueError(f"persist must be 'model' or 'all', got {kind!r}")
         return (vocab.ONLINE_HEAD_LEN + vocab.ONLINE_STATE_LEN + 8 * _online.weight_floats(d, m)
                 + cfg.hold_capacity * (4 * d + 1) + cfg.trigger_window)
-    model = m + vocab.learner_model_floats(d, m) * 4
+    if cfg.kernel != "linear":   # the snapshot: kernel head, every training row a support vector (the most)
+        model = m + vocab.LEARNER_KHEAD_LEN + cfg.train_capacity * (e * d + 1 + 4 * vocab.n_rows(m)) + 4 * vocab.n_sub(m)
+    else:
+        model = m + vocab.learner_model_floats(d, m) * 4
     if kind == "model":
         return 5 + model
     if kind == "all":
@@ -167,7 +188,7 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None, init=None) -
     init_lines, init_call = _init_model(cfg, name, init) if init is not None else ([], None)
     about = [f"{cfg.n_features} features, {cfg.n_classes} classes, capacity {cfg.capacity} samples ({cfg.storage}): "
              f"{cfg.train_capacity} to train on, {cfg.hold_capacity} held out.",
-             f"store {cfg.store}, replace {cfg.replace}; linear kernel, wss2 solver, one-vs-one (mlrn_learner.h)"
+             f"store {cfg.store}, replace {cfg.replace}; {_kernel_text(cfg)}, wss2 solver, one-vs-one (mlrn_learner.h)"
              + ("; warm-started retraining." if cfg.warm else "."),
              f"{name}_setup() binds the static buffers to the learner {name}: include this header in ONE "
              f"translation unit."]
@@ -201,12 +222,24 @@ def render_header(cfg: LearnerConfig, name: str = "lrn", plan=None, init=None) -
         f"    p.svm.C = {c_float(np.float32(cfg.C))};",
         f"    p.svm.tol = {c_float(np.float32(cfg.tol))};",
         f"    p.svm.max_iter = {cfg.max_iter}u;",
+        *([f"    p.svm.kernel.gamma = {c_float(np.float32(cfg.gamma))};"] if cfg.kernel != "linear" else []),
+        *([f"    p.svm.kernel.degree = {cfg.degree}u;",
+           f"    p.svm.kernel.coef0 = {c_float(np.float32(cfg.coef0))};"] if cfg.kernel == "poly" else []),
         *([f"    return {name}_init(&p);"] if init_call is None else
           [f"    mlrn_status s = {name}_init(&p);", f"    return s == MLRN_OK ? {init_call} : s;"]),
         "}",
     ]
     return c_header(name, "learner", "self-learning loop configuration", about, ["mlrn_learner.h"], "\n".join(body),
-                    kernels=["linear"], select_kernels=True, macro_prefix=N, config_macros=learner_macros(cfg))
+                    kernels=[cfg.kernel], select_kernels=True, macro_prefix=N, config_macros=learner_macros(cfg))
+
+
+def _kernel_text(cfg: LearnerConfig) -> str:
+    if cfg.kernel == "rbf":
+        return f"rbf kernel (gamma {np.float32(cfg.gamma)!s}), the model a snapshot of its support vectors"
+    if cfg.kernel == "poly":
+        return (f"poly kernel (gamma {np.float32(cfg.gamma)!s}, coef0 {np.float32(cfg.coef0)!s}, degree {cfg.degree}), "
+                f"the model a snapshot of its support vectors")
+    return "linear kernel"
 
 
 def learner_macros(cfg: LearnerConfig) -> list[tuple[str, int, str]]:
@@ -215,7 +248,10 @@ def learner_macros(cfg: LearnerConfig) -> list[tuple[str, int, str]]:
     32 KB part what a window-detector build does not need)."""
     if cfg.model == "online":
         return []
-    return [("MLRN_LEARNER_DDM", 1 if cfg.drift == "ddm" else 0,
+    # MLRN_LEARNER_KERNEL only for a kernel learner: a linear header stays the text it was (the default is linear)
+    kernel = [("MLRN_LEARNER_KERNEL", vocab.KERNELS[cfg.kernel], f"{vocab.KERNEL_MACROS[cfg.kernel]}: the "
+               f"model is a snapshot of its support vectors")] if cfg.kernel != "linear" else []
+    return kernel + [("MLRN_LEARNER_DDM", 1 if cfg.drift == "ddm" else 0,
              "the DDM detector compiled in" if cfg.drift == "ddm" else "the window detector only: no DDM code"),
             ("MLRN_LEARNER_WARM", 1 if cfg.warm else 0,
              "warm-started retraining" if cfg.warm else "cold retraining: no warm-start code or alphas")]

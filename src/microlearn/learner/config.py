@@ -12,6 +12,11 @@ from microlearn.core import vocab
 from microlearn.trainer import reference as _solvers
 
 
+# The SVM learner's kernels (MLRN_LEARNER_KERNEL in mlrn_learner.h): sigmoid is the trainer's only (not positive
+# semi-definite: nothing for a loop that must converge on whatever the store holds).
+LEARNER_KERNELS = ("linear", "rbf", "poly")
+
+
 @dataclass
 class LearnerConfig:
     """Everything that fixes a learner's behaviour (the C mlrn_learner_params + sizes)."""
@@ -42,6 +47,10 @@ class LearnerConfig:
     scale: object = None          # float32 per feature (quantised storage)
     offset: object = None
     warm: bool = False            # warm-started retraining (MLRN_LEARNER_WARM: docs/self-learning.md "Warm starts")
+    kernel: str = "linear"        # the SVM learner's kernel (MLRN_LEARNER_KERNEL): "linear" | "rbf" | "poly"
+    gamma: float = 1.0            # rbf / poly: the trainer's kernel parameters (trainer/config.py's names)
+    degree: int = 3               # poly
+    coef0: float = 0.0            # poly
 
     def __post_init__(self):
         """Refuse what mlrn_learner_init would refuse (MLRN_ERR_ARG) or what does not fit the C types of
@@ -59,6 +68,17 @@ class LearnerConfig:
         if self.warm and self.model != "svm":
             raise ValueError(f"warm starts are for the SVM learner (--model svm): the {self.model} learner has no "
                              f"solver to start warm")
+        if not isinstance(self.kernel, str) or self.kernel not in LEARNER_KERNELS:
+            raise ValueError(f"kernel must be one of {', '.join(LEARNER_KERNELS)} (the SVM learner's kernels), "
+                             f"got {self.kernel!r}")
+        if self.kernel != "linear":
+            if self.model != "svm":
+                raise ValueError(f"kernel {self.kernel!r} is for the SVM learner (--model svm); the {self.model} "
+                                 f"learner is linear")
+            if self.warm:
+                raise ValueError("warm starts are for the linear SVM learner (the trainer starts only the linear "
+                                 "kernel warm): drop --warm or use kernel 'linear'")
+        _solvers.check_params(gamma=self.gamma, degree=self.degree, coef0=self.coef0)
         if self.storage not in vocab.STORAGES:
             raise ValueError("storage must be float32, int16 or int8")
         if self.store not in vocab.STORE_POLICIES:
@@ -110,7 +130,24 @@ class LearnerConfig:
 
     @property
     def params(self) -> _solvers.Params:
-        return _solvers.Params.make(C=self.C, tol=self.tol, max_iter=self.max_iter)
+        return _solvers.Params.make(C=self.C, tol=self.tol, max_iter=self.max_iter, kernel=self.kernel,
+                                    gamma=self.gamma, degree=self.degree, coef0=self.coef0)
+
+
+# `--model` names of the command line: the SVM learner with its kernel (svm-rbf: `--model svm --kernel rbf`)
+MODEL_CHOICES = ("svm", "svm-rbf", "svm-poly", "online")
+
+
+def resolve_model(model, kernel=None) -> tuple[str, str]:
+    """(model, kernel) from the command line's --model (svm, svm-rbf, svm-poly, online) and --kernel (None: the
+    model's, else linear); one line when they disagree."""
+    if model not in MODEL_CHOICES:
+        raise ValueError(f"model must be one of {', '.join(MODEL_CHOICES)}, got {model!r}")
+    base, _, implied = model.partition("-")
+    if implied and kernel is not None and kernel != implied:
+        raise ValueError(f"--model {model} is the SVM learner with the {implied} kernel: it contradicts --kernel "
+                         f"{kernel} (give one of them)")
+    return base, implied or kernel or "linear"
 
 
 def check_window(window, static_rows=None):

@@ -77,6 +77,31 @@ static uint32_t model_hash(void) {
 #define LRN_WARM_REPORT 0
 #endif
 
+#if defined(MLRN_LEARNER_KERNEL) && MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
+/* A kernel learner also prints "K <support vectors> <FNV-1a 32 of the snapshot: its rows (store element type), their
+ * local classes, the coefficient rows (n_rows(m) rows of n_sv floats), b per pair>": the reference must match it (the
+ * same snapshot bit for bit). */
+static uint32_t fnv(uint32_t h, const void *p, uint32_t len) {
+    const uint8_t *b = (const uint8_t *)p;
+    uint32_t k;
+    for (k = 0; k < len; k++) h = (h ^ b[k]) * 16777619u;
+    return h;
+}
+/* not inlined: its locals would join main's frame, under every call the loop makes (the stack the planner counts) */
+__attribute__((noinline)) static uint32_t snapshot_hash(void) {
+    uint32_t h = 2166136261u, r, m = lrn.has_model ? lrn.n_cur : 0u;
+    if (!m) return h;
+    h = fnv(h, lrn.sv_x, (uint32_t)lrn.n_sv * lrn.train.d * (uint32_t)mlrn_store_elem_size(lrn.train.storage));
+    h = fnv(h, lrn.sv_y, lrn.n_sv);
+    for (r = 0; r < mlrn_smo_n_rows((uint8_t)m, MLRN_SMO_OVO); r++)
+        h = fnv(h, lrn.cur_w + (size_t)r * lrn.train.capacity, (uint32_t)lrn.n_sv * 4u);
+    return fnv(h, lrn.cur_b, (uint32_t)mlrn_smo_n_sub((uint8_t)m, MLRN_SMO_OVO) * 4u);
+}
+#define LRN_KERNEL_REPORT 1
+#else
+#define LRN_KERNEL_REPORT 0
+#endif
+
 /* LRN_PERSIST 1 / 2 (`microlearn loop --persist model|all`, and the planner's calibration of persistence): after
  * the stream, mlrn_learner_save (model) or mlrn_learner_save_all (model + stores + state), then
  * mlrn_learner_load (the online learner's save_model / save / load), through minimal storage callbacks over
@@ -193,6 +218,13 @@ int main(void) {
 #endif
 #if LRN_PERSIST
     mlrn_io_puts("\nS "); mlrn_io_put_i32(persist_round_trip());
+#endif
+#if LRN_KERNEL_REPORT   /* after the persistence round trip: the snapshot it loaded back */
+    /* characters, not a string: an AVR string literal is SRAM, and the driver's fixed static data stays the
+     * linear build's (the planner's calibrated constant) */
+    mlrn_target_putc('\n'); mlrn_target_putc('K'); mlrn_target_putc(' ');
+    mlrn_io_put_u32(lrn.has_model ? lrn.n_sv : 0u); mlrn_target_putc(' ');
+    mlrn_io_put_u32(snapshot_hash());
 #endif
     mlrn_io_puts("\nC "); mlrn_io_put_u32(lrn.n_mistakes); mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_retrains);
     mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_accepted); mlrn_io_puts(" "); mlrn_io_put_u32(lrn.n_rollbacks);

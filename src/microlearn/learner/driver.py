@@ -8,6 +8,8 @@ import struct
 
 import numpy as np
 
+from microlearn.core import store as _store
+
 # The stream program (C, in driver.c) that runs the loop on a target. Its text is part of the learner
 # planner's calibration fingerprint: editing it asks for a new calibration.
 DRIVER = importlib.resources.files("microlearn.learner").joinpath("driver.c").read_text(encoding="utf-8")
@@ -31,6 +33,23 @@ def model_hash(model) -> int:
         for byte in data:
             h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
     return h
+
+
+def snapshot_hash(model, cfg) -> tuple[int, int]:
+    """driver.c's K line (kernel learners): (support vectors, FNV-1a 32 over the snapshot's rows in the store's
+    element type, their local classes, the coefficient rows, b per pair); model: a KernelModel or None."""
+    h = 2166136261
+    if model is None:
+        return 0, h
+    X = model.X
+    rows = (np.asarray(X, "<f4") if cfg.storage == "float32" else
+            _store.quantize(X, cfg.scale, cfg.offset, cfg.storage).astype(
+                "<i2" if cfg.storage == "int16" else "i1"))
+    data = (rows.tobytes() + np.asarray(model.lab, np.uint8).tobytes() + np.asarray(model.coef, "<f4").tobytes()
+            + np.asarray(model.b, "<f4").tobytes())
+    for byte in data:
+        h = ((h ^ byte) * 16777619) & 0xFFFFFFFF
+    return model.n_sv, h
 
 
 def parse_output(text: str) -> dict:
@@ -60,6 +79,9 @@ def parse_output(text: str) -> dict:
         elif tag == "W":   # warm-started builds: SMO iterations of the concluded trainings, the model's FNV-1a
             v = [int(t) for t in rest.split()]
             out["warm"] = {"iterations": v[0], "model_hash": v[1]}
+        elif tag == "K":   # kernel learners: the snapshot's support vectors and FNV-1a
+            v = [int(t) for t in rest.split()]
+            out["snapshot"] = {"n_sv": v[0], "hash": v[1]}
         elif tag == "S":   # the persistence round trip's status (LRN_PERSIST)
             out["persist_status"] = int(rest.split()[0])
         elif tag == "E":

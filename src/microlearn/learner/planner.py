@@ -137,23 +137,57 @@ WARM_NOTE = ("warm starts: this board's calibration predates them: the warm alph
              "flash and stack and the learner struct's few extra bytes are not")
 
 
+def _kernel_cal(cal: dict, cfg) -> dict | None:
+    """What a kernel learner (MLRN_LEARNER_KERNEL rbf / poly) changes against the linear build (calibrated: the
+    "kernel" section, measured by `microlearn calibrate --learner` at the reference point: the struct, the objects'
+    order, flash and stack deltas per storage type, the third class's deltas), or None for the linear learner.
+    Its buffers (the snapshot among them) are not in here: static_objects sizes them exactly."""
+    if getattr(cfg, "model", "svm") == "online" or getattr(cfg, "kernel", "linear") == "linear":
+        return None
+    sec = cal.get("kernel", {}).get(cfg.kernel)
+    if sec is None:   # a calibration from before kernel learners: the buffers are counted, the code is not
+        return _kernel_uncalibrated(cal)
+    return sec
+
+
+def _kernel_uncalibrated(cal: dict) -> dict:
+    """A kernel learner on a board whose calibration predates them: the struct grown by the snapshot's fields (two
+    pointers and a uint16, after the linear struct's last field: 6 bytes with AVR's 2-byte pointers, 12 with 4-byte
+    pointers and the struct's padding to 4), the snapshot's two arrays placed first; no flash or stack added (the
+    plan says so: KERNEL_NOTE)."""
+    avr = cal["align"] == 1
+    order = ["_sv_y", "_sv_x"] + list(cal["order"])
+    zero = {st: 0 for st in trainer_planner.STORAGES}
+    return {"struct_bytes": cal["struct_bytes"] + (6 if avr else 12), "order": order, "flash": zero, "stack": zero,
+            "flash_multi": None, "stack_multi": None, "uncalibrated": True}
+
+
+KERNEL_NOTE = ("kernel learner: this board's calibration predates kernel learners: its buffers (the support-vector "
+               "snapshot among them) are counted exactly, the kernel code's flash and stack are not")
+
+
 def layout(cfg, cal: dict, name: str = "lrn", other_static_bytes: int | None = None) -> dict:
     """Static SRAM by name: each object, the alignment padding, the fixed part. Objects are placed in the
     calibrated order (the toolchain's), each at a multiple of min(its alignment, the board's); the block
     starts aligned and ends padded to the board's alignment (the next object, the support code's, is)."""
     ddm = _ddm_cal(cal, cfg)
+    kern = _kernel_cal(cal, cfg)
     cal = _model_cal(cal, cfg)
     objs = lc.static_objects(cfg, name)
     a = cal["align"]
     warm = _warm_cal(cal, cfg)
     struct = (ddm["struct_bytes"] if ddm else cal["struct_bytes"]) + (warm["struct_extra"] if warm else 0)
+    order = cal["order"]
+    if kern:   # the snapshot's fields in the struct (with DDM: both additions), its arrays in the toolchain's order
+        struct += kern["struct_bytes"] - cal["struct_bytes"]
+        order = kern["order"]
     sizes = {n: (struct, a) if size is None else (size, min(al, a)) for n, (size, al) in objs.items()}
     if not cfg.holdout_every and cfg.model == "svm":
         # No held-out store: mlrn_learner_init never stores its pointers (holdout_every is a constant of the
         # inlined NAME_setup), so the linker's --gc-sections drops the two 1-entry arrays.
         sizes[f"{name}_hold_x"] = sizes[f"{name}_hold_y"] = (0, 1)
     pos = 0
-    for suffix in cal["order"]:
+    for suffix in order:
         size, al = sizes[name + suffix]
         pos = trainer_planner.align_up(pos, al) + size
     pos = trainer_planner.align_up(pos, a)
@@ -176,9 +210,11 @@ def _stack(cal, cfg) -> int:
         return int(round(trainer_planner.interp(cal["stack_curve"], cfg.n_features)
                          + (cal["stack_multi"] if cfg.n_classes > 2 else 0)))
     s = trainer_planner.interp(cal["stack_curve"][cfg.storage], cfg.n_features)
-    if cfg.n_classes > 2:
-        s += cal["stack_multi"][cfg.storage]
-    ddm, warm = _ddm_cal(cal, cfg), _warm_cal(cal, cfg)
+    ddm, warm, kern = _ddm_cal(cal, cfg), _warm_cal(cal, cfg), _kernel_cal(cal, cfg)
+    if cfg.n_classes > 2:   # a kernel learner's third class: its own delta (measured over its binary build)
+        s += kern["stack_multi"] if kern and kern["stack_multi"] is not None else cal["stack_multi"][cfg.storage]
+    if kern:
+        s += kern["stack"][cfg.storage]
     return int(round(s + (ddm["stack"] if ddm else 0) + (warm["stack"] if warm else 0)))
 
 
@@ -188,9 +224,11 @@ def _flash(cal, cfg) -> int:
         return int(round(trainer_planner.interp(cal["flash_curve"], cfg.n_features)
                          + (cal["flash_multi"] if cfg.n_classes > 2 else 0)))
     f = trainer_planner.interp(cal["flash_curve"][cfg.storage], cfg.n_features)
+    ddm, warm, kern = _ddm_cal(cal, cfg), _warm_cal(cal, cfg), _kernel_cal(cal, cfg)
     if cfg.n_classes > 2:
-        f += cal["flash_multi"][cfg.storage]
-    ddm, warm = _ddm_cal(cal, cfg), _warm_cal(cal, cfg)
+        f += kern["flash_multi"] if kern and kern["flash_multi"] is not None else cal["flash_multi"][cfg.storage]
+    if kern:
+        f += kern["flash"][cfg.storage]
     return int(round(f + (ddm["flash"] if ddm else 0) + (warm["flash"] if warm else 0)))
 
 
@@ -203,6 +241,10 @@ def _persist_cost(cal, cfg, persist) -> dict:
     if cfg.model == "online":   # mlrn_online_save_model ("model") or mlrn_online_save ("all"), with load
         return _model_cal(cal, cfg)["persist"][persist]
     cost = dict(cal["persist"][f"{persist}/{cfg.storage}"])
+    kern = _kernel_cal(cal, cfg)
+    if kern and "persist" in kern:   # the snapshot's save and load over the linear model's (calibrated)
+        cost["flash"] += kern["persist"][persist]["flash"]
+        cost["stack"] += kern["persist"][persist]["stack"]
     ddm = _ddm_cal(cal, cfg)
     if ddm:   # the detector's section of save_all / load
         cost["flash"] += ddm["persist"][persist]["flash"]
@@ -223,8 +265,9 @@ def _figures(b, cal, reserve, cfg, name="lrn", other=None, persist=None):
 
 # Options of LearnerConfig that change sizes (the rest are run-time parameters of the same program).
 SIZE_OPTIONS = ("holdout_every", "queue", "trigger_window", "model", "drift",   # drift "ddm": MLRN_LEARNER_DDM 1
-                "warm")                                                         # warm: MLRN_LEARNER_WARM 1
-OTHER_OPTIONS = ("store", "replace")
+                "warm",                                                         # warm: MLRN_LEARNER_WARM 1
+                "kernel")                                                       # MLRN_LEARNER_KERNEL: the snapshot
+OTHER_OPTIONS = ("store", "replace", "gamma", "degree", "coef0")
 
 
 def _options(kw: dict) -> dict:
@@ -270,7 +313,7 @@ def max_learner_capacity(board, n_features: int, classes=2, *, storage="float32"
 
 @dataclass
 class LearnerPlan(trainer_planner.Plan):
-    """A Plan of the self-learning loop (linear kernel, wss2, one-vs-one: the learner's scope).
+    """A Plan of the self-learning loop (wss2, one-vs-one; linear, rbf or poly kernel: the learner's scope).
     capacity is the total (training + held-out); max_capacity is per storage type, in the same unit."""
     train_capacity: int = 0
     hold_capacity: int = 0
@@ -298,7 +341,7 @@ class LearnerPlan(trainer_planner.Plan):
         """What would fit instead; for the SVM loop also the online learner (PA-II: no training store)."""
         out = super().suggestions()
         if self.options.get("model", "svm") == "svm":
-            opts = {**self.options, "model": "online"}
+            opts = {**self.options, "model": "online", "kernel": "linear"}   # the online learner is linear
             cap = max_learner_capacity(self.board, self.n_features, self.n_classes, stack_reserve_bytes=self.stack_reserve_bytes,
                                        other_static_bytes=self.other_static_bytes, persist=self.persist, **opts) \
                 if _has_online(self.board) else 0
@@ -311,7 +354,8 @@ class LearnerPlan(trainer_planner.Plan):
         if self.options.get("model") == "online":
             return (f"{self.board}: self-learning loop, online learner (PA-II one-vs-rest), {self.n_features} features, "
                     f"{self.n_classes} classes, {self.hold_capacity} held-out rows (float32), window {self.trigger_window}")
-        return (f"{self.board}: self-learning loop, {self.n_features} features x capacity {self.capacity} "
+        kern = "" if self.kernel == "linear" else f"{self.kernel} kernel (support-vector snapshot), "
+        return (f"{self.board}: self-learning loop, {kern}{self.n_features} features x capacity {self.capacity} "
                 f"({self.train_capacity} train + {self.hold_capacity} held out, {self.storage}), "
                 f"{self.n_classes} classes, queue {self.queue}, window {self.trigger_window}")
 
@@ -357,12 +401,17 @@ def plan_learner_config(cfg, board, *, stack_reserve_bytes: int | None = None, n
     notes = list(cal.get("notes", [])) + _persist_notes(b, cfg, persist, flash)
     if (_warm_cal(cal, cfg) or {}).get("uncalibrated"):
         notes.append(f"{WARM_NOTE} (run `{RECALIBRATE}`)")
+    if (_kernel_cal(cal, cfg) or {}).get("uncalibrated"):
+        notes.append(f"{KERNEL_NOTE} (run `{RECALIBRATE}`)")
+    elif persist and _kernel_cal(cal, cfg) is not None and "persist" not in _kernel_cal(cal, cfg):
+        notes.append(f"kernel learner: the snapshot's save / load code is counted as the linear model's (run "
+                     f"`{RECALIBRATE}`)")
     current = _current()
     if not current:
         notes.append(trainer_planner.stale_note("learner", RECALIBRATE))
     online = cfg.model == "online"
     return LearnerPlan(board=b.name, n_features=cfg.n_features, capacity=cfg.capacity, n_classes=cfg.n_classes,
-                       kernel="linear", storage=cfg.storage, solver="pa2" if online else "wss2",
+                       kernel=getattr(cfg, "kernel", "linear"), storage=cfg.storage, solver="pa2" if online else "wss2",
                        multiclass="ovr" if online else "ovo", static_buffers=static,
                        static_ram_bytes=s, stack_bytes=stack, sram_bytes=s + stack, flash_bytes=flash,
                        board_sram_bytes=b.sram_bytes, board_flash_bytes=b.flash_bytes, stack_reserve_bytes=reserve,

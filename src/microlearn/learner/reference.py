@@ -42,6 +42,73 @@ def predict_model(W, b, cmap, X) -> np.ndarray:
     return cmap[np.argmax(votes, axis=1)]   # first maximum, like the C loop
 
 
+class KernelModel:
+    """A kernel learner's model (mlrn_learner.h, "Kernel learners"): rows X (float32, as the store gives them
+    back), their local classes `lab` (0..m-1), coefficients coef (m-1 rows, or 1 for two classes, one column per
+    row: the trainer's signed alphas in libsvm's layout), b per pair, the class map. The candidate is the
+    trainer's solution over the whole training store; the snapshot keeps the support vectors only."""
+
+    def __init__(self, X, lab, coef, b, cmap):
+        self.X = np.asarray(X, np.float32)
+        self.lab = np.asarray(lab, np.int64)
+        self.coef = np.asarray(coef, np.float32)
+        self.b = np.asarray(b, np.float32)
+        self.cmap = list(cmap)
+
+    def snapshot(self) -> "KernelModel":
+        """mlrn_learner__snapshot: the rows with a non-zero coefficient in any row, in store order."""
+        sv = np.flatnonzero(np.any(self.coef != 0, axis=0))
+        return KernelModel(self.X[sv], self.lab[sv], self.coef[:, sv], self.b.copy(), self.cmap)
+
+    @property
+    def n_sv(self) -> int:
+        return int(self.X.shape[0])
+
+
+def kernel_candidate(subs, labels, X, present) -> KernelModel:
+    """The trainer's solution as the C leaves it in its alpha rows (mlrn_smo__finish_sub: coef = y alpha;
+    mlrn_smo__coef_row: a sample of class p sits in row q - 1 of pair (p, q), one of class q in row p)."""
+    m = len(present)
+    coef = np.zeros((1 if m <= 2 else m - 1, len(labels)), np.float32)
+    for s in subs:
+        p, q = s.pair
+        signed = np.where(s.y > 0, s.alpha, -s.alpha).astype(np.float32)
+        rows = np.where(labels[s.members] == p, q - 1, p) if m > 2 else np.zeros(len(s.members), np.int64)
+        coef[rows, s.members] = signed
+    return KernelModel(X, labels, coef, np.array([s.b for s in subs], np.float32), present)
+
+
+def predict_kernel(model: KernelModel, X, params) -> np.ndarray:
+    """mlrn_learner__predict_kernel for every row of X: per pair (p, q), acc = 0; acc = acc + c_t K(x_t, x) over
+    the model's rows in order (c_t != 0 only); f = acc + b; f >= 0 votes for q; the first most-voted class."""
+    X = np.atleast_2d(np.asarray(X, np.float32))
+    m = len(model.cmap)
+    K = _f32.kernel_matrix_f32(params.kernel, X, model.X, params.gamma, params.coef0, params.degree)
+    votes = np.zeros((len(X), m), np.int64)
+    sub = 0
+    for p in range(m - 1):
+        for q in range(p + 1, m):
+            row = np.where(model.lab == p, q - 1, p) if m > 2 else np.zeros(model.n_sv, np.int64)
+            inpair = (model.lab == p) | (model.lab == q)
+            c = model.coef[np.where(inpair, row, 0), np.arange(model.n_sv)]
+            sel = np.flatnonzero(inpair & (c != 0))
+            acc = np.zeros(len(X), np.float32)
+            if sel.size:   # ((0 + p0) + p1) + ...: the same value as the sequential accumulation of p0, p1, ...
+                acc = acc + np.add.accumulate(c[sel][None, :] * K[:, sel], axis=1)[:, -1]
+            pos = acc + model.b[sub] >= F(0.0)
+            votes[pos, q] += 1
+            votes[~pos, p] += 1
+            sub += 1
+    return np.asarray(model.cmap)[np.argmax(votes, axis=1)]
+
+
+def predict_any(model, X, params) -> np.ndarray:
+    """The class of every row of X by a linear (W, b, classes) or a kernel model (KernelModel)."""
+    if isinstance(model, KernelModel):
+        return predict_kernel(model, X, params)
+    return predict_model(*model, X)
+
+
 class RefLearner:
     """Python twin of mlrn_learner."""
 
@@ -79,6 +146,7 @@ class RefLearner:
         self.warm_ok = False
         self.last_map: list[int] = []
         self.warm_flags: list[bool] = []   # per training begun: started from the kept alphas (else cold)
+        self.params = cfg.params
 
     @property
     def warm_starts(self) -> int:
@@ -89,6 +157,9 @@ class RefLearner:
         """mlrn_learner_set_model: start from a model trained elsewhere (W: one row per one-vs-one pair of
         the present classes, b: their intercepts, cmap: the class indices, increasing). Stores and counters
         are untouched; float32 as the device holds them."""
+        if self.cfg.kernel != "linear":
+            raise ValueError("set_model: an initial model is for the linear learner (a kernel learner's model is a "
+                             "snapshot of its own support vectors)")
         W = np.asarray(W, np.float32).reshape(-1, self.d)
         b = np.asarray(b, np.float32).reshape(-1)
         cmap = [int(c) for c in cmap]
@@ -112,14 +183,12 @@ class RefLearner:
     def predict(self, x) -> int:
         if self.model is None:
             return -1
-        W, b, cmap = self.model
-        return int(predict_model(W, b, cmap, x)[0])
+        return int(predict_any(self.model, x, self.params)[0])
 
     def _holdout_correct(self, model) -> int:
         if not self.hold_x:
             return 0
-        W, b, cmap = model
-        return int(np.sum(predict_model(W, b, cmap, np.vstack(self.hold_x)) == np.asarray(self.hold_y)))
+        return int(np.sum(predict_any(model, np.vstack(self.hold_x), self.params) == np.asarray(self.hold_y)))
 
     # -- the store
     def _insert(self, x, y) -> int:
@@ -279,10 +348,13 @@ class RefLearner:
                 if warm is not None:   # the C trains in these rows: they hold the (partial) solution
                     for t, a in enumerate(self.warm_a):
                         a[:warm.shape[0]] = warm[:, t]
-            W = np.vstack([s.w for s in subs]).astype(np.float32)
-            b = np.array([s.b for s in subs], np.float32)
             T = int(sum(s.n_iter for s in subs))
-            self.cand = (W, b, present)
+            if self.cfg.kernel != "linear":   # the trainer's alphas over the training store as it is now
+                self.cand = kernel_candidate(subs, lab, np.vstack(self.train_x), present)
+            else:
+                W = np.vstack([s.w for s in subs]).astype(np.float32)
+                b = np.array([s.b for s in subs], np.float32)
+                self.cand = (W, b, present)
         except (FloatingPointError, ValueError):
             T = 0
             self.cand = None
@@ -310,7 +382,7 @@ class RefLearner:
             self.last = {"cand_correct": cand, "cur_correct": cur, "hold_n": n}
             # strictly better by the margin (ties keep the current model); an empty held-out store accepts
             if self.model is None or n == 0 or cand * 100 + self.cfg.margin_pct * n > cur * 100:
-                self.model = self.cand
+                self.model = self.cand.snapshot() if isinstance(self.cand, KernelModel) else self.cand
                 self.n_accepted += 1
                 self.event = EV_ACCEPTED
             else:

@@ -20,7 +20,7 @@ from microlearn.trainer.driver import explain_run_error
 from . import codegen as lc
 from .planner import EEPROM_BYTES, learner_does_not_fit, learner_precheck
 from .config import LearnerConfig, check_window
-from .driver import DRIVER, encode_stream, model_hash, parse_output
+from .driver import DRIVER, encode_stream, model_hash, parse_output, snapshot_hash
 from .simulate import MAX_STREAM_ROWS, fit_static, load_stream, report, run_reference
 
 HOST_BUFFER_LIMIT = 1 << 30   # static buffers of a host build (as trainer.runner.HOST_BUFFER_LIMIT)
@@ -183,6 +183,9 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         lo, hi = feature_range if feature_range is not None else (X.min(axis=0), X.max(axis=0))
         cfg_kwargs["scale"], cfg_kwargs["offset"] = affine_from_range(lo, hi, cfg_kwargs["storage"], X.shape[1])
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=nc, **cfg_kwargs)
+    if init_rows and cfg.kernel != "linear":
+        raise ValueError("init_rows: a starting model is for the linear learner (a kernel learner's model is a "
+                         "snapshot of its own support vectors)")
     init = None
     if init_rows and cfg.model == "online":
         raise ValueError("init_rows: a starting model is for the SVM learner (--model svm); the online learner "
@@ -246,6 +249,12 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         rep["smo_iterations"] = dw.get("iterations")
         rep["python_smo_iterations"] = int(sum(lr.train_iters))
         rep["same_model"] = dw.get("model_hash") == model_hash(lr.model)
+    if cfg.kernel != "linear":   # kernel builds report their snapshot (driver.c's K line): the same bits?
+        n_sv, h = snapshot_hash(ref["learner"].model, cfg)
+        snap = dev.get("snapshot") or {}
+        rep["kernel"], rep["n_sv"] = cfg.kernel, snap.get("n_sv")
+        rep["python_n_sv"] = n_sv
+        rep["same_model"] = snap.get("n_sv") == n_sv and snap.get("hash") == h
     if persist:
         rep["persist"] = persist
         rep["persist_status"] = dev.get("persist_status")

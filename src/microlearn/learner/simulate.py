@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 import numpy as np
-from sklearn.svm import LinearSVC
+from sklearn.svm import SVC, LinearSVC
 
 from microlearn.core import store as _store, vocab
 from microlearn.core.vocab import EV_ACCEPTED, EV_FAILED, EV_ROLLBACK
@@ -22,7 +22,7 @@ from microlearn.trainer import reference as _solvers
 
 from .config import LearnerConfig, check_window
 from .online import RefOnline
-from .reference import RefLearner, predict_model
+from .reference import RefLearner, kernel_candidate, predict_any
 
 MAX_STREAM_ROWS = 100_000   # default row limit of a CSV stream (the Python reference runs ~7,000 rows/s)
 
@@ -96,13 +96,18 @@ def fit_static(cfg: LearnerConfig, X, y):
     if len(present) < 2:
         return None
     inv = {c: i for i, c in enumerate(present)}
-    subs = _solvers.train(cfg.params, X, np.array([inv[int(v)] for v in y]), len(present))
+    lab = np.array([inv[int(v)] for v in y])
+    subs = _solvers.train(cfg.params, X, lab, len(present))
+    if cfg.kernel != "linear":   # the kernel learner's model: a snapshot of the support vectors
+        return kernel_candidate(subs, lab, np.asarray(X, np.float32), present).snapshot()
     return (np.vstack([s.w for s in subs]).astype(np.float32), np.array([s.b for s in subs], np.float32), present)
 
 
 def _fit_oracle(cfg: LearnerConfig, X, y):
     if len(set(int(v) for v in y)) < 2:
         return None
+    if cfg.kernel != "linear":   # the learner's kernel, on everything seen so far
+        return SVC(C=cfg.C, kernel=cfg.kernel, gamma=cfg.gamma, degree=cfg.degree, coef0=cfg.coef0).fit(X, y)
     return LinearSVC(C=cfg.C, max_iter=5000).fit(X, y)
 
 
@@ -139,14 +144,16 @@ def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout
              budget=0, seed=1, C=1.0, tol=1e-3, max_iter=2000, storage="float32", feature_range=None, scale=None,
              offset=None, static_rows=None, baselines=True, plot=None, drift="window",
              ddm_min_rows=vocab.DDM_MIN_ROWS, ddm_warn_k10=vocab.DDM_WARN_K10,
-             ddm_drift_k10=vocab.DDM_DRIFT_K10, model="svm", warm=False) -> dict:
+             ddm_drift_k10=vocab.DDM_DRIFT_K10, model="svm", warm=False, kernel="linear", gamma=1.0, degree=3,
+             coef0=0.0) -> dict:
     """Run the reference self-learning loop over a labelled stream.
 
     stream: a streams.Stream / (X, y[, drift]) tuple, X with `y`, a stream name, or a CSV path.
     Returns a dict with `windows` (per-window accuracy of learner, static and oracle), `retrains`
     (rows where training started), `accepted`, `rollbacks`, `final_accuracy`,
     `static_final_accuracy`, `oracle_final_accuracy` (over the last window), `predictions`.
-    warm: warm-started retraining (LearnerConfig.warm); adds `warm_starts` (trainings started warm)."""
+    warm: warm-started retraining (LearnerConfig.warm); adds `warm_starts` (trainings started warm).
+    kernel, gamma, degree, coef0: the SVM learner's kernel (LearnerConfig: "linear", "rbf", "poly")."""
     check_window(window, static_rows)
     X, yv, drift_points, nc = load_stream(stream, y, n_classes)
     if storage != "float32" and scale is None:
@@ -157,7 +164,7 @@ def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout
                         err_pct=err_pct, drift_pct=drift_pct, margin_pct=margin_pct, queue=queue, budget=budget, seed=seed, C=C,
                         tol=tol, max_iter=max_iter, storage=storage, scale=scale, offset=offset, drift=drift,
                         ddm_min_rows=ddm_min_rows, ddm_warn_k10=ddm_warn_k10, ddm_drift_k10=ddm_drift_k10, model=model,
-                        warm=warm)
+                        warm=warm, kernel=kernel, gamma=gamma, degree=degree, coef0=coef0)
     ref = run_reference(cfg, X, yv)
     return report(cfg, X, yv, drift_points, ref, window=window, static_rows=static_rows, baselines=baselines, plot=plot)
 
@@ -172,7 +179,7 @@ def report(cfg, X, yv, drift, ref, *, window=100, static_rows=None, baselines=Tr
         k = int(static_rows or cfg.capacity)
         st = fit_static(cfg, X[:k], yv[:k])
         if st is not None:
-            static_pred = predict_model(*st, X)
+            static_pred = predict_any(st, X, cfg.params)
         for s in range(0, n, window):
             orc = _fit_oracle(cfg, X[:s], yv[:s]) if s else None
             if orc is not None:

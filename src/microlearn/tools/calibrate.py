@@ -204,12 +204,12 @@ LEARNER_MULTI_CLASSES = 3      # one-vs-one voting: the same code for any number
 
 
 def _learner_cfg(d: int, classes: int = 2, storage: str = "float32", budget: int = 0, drift: str = "window",
-                 warm: bool = False):
+                 warm: bool = False, kernel: str = "linear"):
     """The calibration configurations: the reference sizes, d features. Flash is measured with `microlearn
     loop`'s default budget 0; the stack with budget 5, so that training is time-sliced and the queue is
     used (the deepest paths of step() run)."""
     kw = {**REFERENCE, "n_features": d, "classes": classes, "storage": storage, "budget": budget, "drift": drift,
-          "warm": warm}
+          "warm": warm, "kernel": kernel}
     if storage != "float32":
         kw["scale"], kw["offset"] = affine_from_range(-4.0, 4.0, storage, d)
     return learner_config(**kw)
@@ -311,7 +311,53 @@ def calibrate_learner_board(name: str) -> dict:
             "align": ref["align"], "fixed_static_bytes": ref["fixed_static_bytes"], "flash_curve": flash,
             "flash_multi": flash_multi, "stack_curve": stack, "stack_multi": stack_multi,
             "persist": _learner_persist(name), "ddm": _learner_ddm(name), "warm": _learner_warm(name),
-            "online": calibrate_online_board(name)}
+            "kernel": _learner_kernel(name), "online": calibrate_online_board(name)}
+
+
+LEARNER_KERNELS = ("rbf", "poly")   # MLRN_LEARNER_KERNEL builds (mlrn_learner.h, "Kernel learners")
+
+
+def _learner_kernel(name: str) -> dict:
+    """What a kernel learner (MLRN_LEARNER_KERNEL rbf / poly) changes against the linear build the curves above
+    measure, at the reference point (d = 4): sizeof(mlrn_learner) with the snapshot's fields, the order the
+    toolchain lays its objects out in (the snapshot's NAME_sv_x / _sv_y among them), and per storage type the
+    flash (the kernel's trainer paths, its function, the snapshot) and stack deltas over the linear figures
+    at d = 4 (binary), and what a third class adds to the kernel build (float32). Its buffers are sized
+    exactly by learner.codegen.static_objects, not here."""
+    out = {}
+    for kernel in LEARNER_KERNELS:
+        sec = {"flash": {}, "stack": {}}
+        for st in STORAGES:
+            b0 = _learner_measure(name, _learner_cfg(STACK_D, storage=st), run=False, lift_sram=True)[0]
+            s0 = _learner_measure(name, _learner_cfg(STACK_D, storage=st, budget=5), run=True, lift_sram=True)[2]
+            cfg = _learner_cfg(STACK_D, storage=st, kernel=kernel)
+            b1, addrs, _ = _learner_measure(name, cfg, run=False, lift_sram=True)
+            s1 = _learner_measure(name, _learner_cfg(STACK_D, storage=st, budget=5, kernel=kernel), run=True,
+                                  lift_sram=True)[2]
+            sec["flash"][st], sec["stack"][st] = b1.flash_bytes - b0.flash_bytes, s1 - s0
+            if st == "float32":
+                objs = static_objects(cfg, "lrn")
+                sec["struct_bytes"] = b1.symbol_sizes["lrn"]
+                sec["order"] = [n[len("lrn"):] for n in sorted(objs, key=lambda n: addrs[n])]
+                flash2, stack2 = b1.flash_bytes, s1
+        b3 = _learner_measure(name, _learner_cfg(STACK_D, LEARNER_MULTI_CLASSES, kernel=kernel), run=False,
+                              lift_sram=True)[0]
+        s3 = _learner_measure(name, _learner_cfg(STACK_D, LEARNER_MULTI_CLASSES, budget=5, kernel=kernel), run=True,
+                              lift_sram=True)[2]
+        sec["flash_multi"], sec["stack_multi"] = b3.flash_bytes - flash2, s3 - stack2
+        # save / save_all + load of the snapshot, over the linear model's (_learner_persist's measure; int8: the
+        # kernel learner's largest save_all at the reference sizes in float32 is over the uno's 1 KB of EEPROM)
+        sec["persist"] = {}
+        for kind in PERSIST_KINDS:
+            pair = []
+            for k in ("linear", kernel):
+                cfg = _learner_cfg(STACK_D, storage="int8", kernel=k)
+                b0, _, s0 = _learner_measure(name, cfg, run=True, lift_sram=True)
+                b1, _, s1 = _learner_measure(name, cfg, run=True, persist=kind, lift_sram=True)
+                pair.append((b1.flash_bytes - b0.flash_bytes, s1 - s0))
+            sec["persist"][kind] = {"flash": pair[1][0] - pair[0][0], "stack": pair[1][1] - pair[0][1]}
+        out[kernel] = sec
+    return out
 
 
 def _learner_warm(name: str) -> dict:
