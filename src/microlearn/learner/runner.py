@@ -308,4 +308,5 @@ def _energy(rep: dict, rows: int) -> dict:
     # a row's predict + feedback + store work: the run without its trainings, per row
     row_s = (whole_s - train_s) / rows if whole_s is not None and train_s is not None and rows else None
     return {"energy_mj": power.energy_mj(board, whole_s), "train_energy_mj": power.energy_mj(board, train_s),
-            "row_seconds": row_s, "row_energy_mj": power.energy_mj(board, row_s), **power.energy_note(board)}
+            "row_seconds": row_s, "row_energy_mj": power.energy_mj(board, row_s),
+            **power.energy_note(board, whole_s)}
