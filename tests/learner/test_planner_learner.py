@@ -135,7 +135,10 @@ def test_plan_learner_api_by_name():
     b = p.static_buffers
     assert b["lrn_train_x"] == 45 * 4 * 4 and b["lrn_train_y"] == 45
     assert b["lrn_hold_x"] == 15 * 16 and b["lrn_qx"] == 8 * 16 and b["lrn_win"] == 20
-    assert b["lrn"] == learner_calibration()["boards"]["uno"]["struct_bytes"]
+    # the default detector is DDM (LearnerConfig): the struct with its state and parameters; the window's without
+    assert b["lrn"] == learner_calibration()["boards"]["uno"]["ddm"]["struct_bytes"]
+    assert plan_learner("uno", 4, 60, drift="window").static_buffers["lrn"] == \
+        learner_calibration()["boards"]["uno"]["struct_bytes"]
     assert b["alignment padding"] == 0                        # AVR: no alignment
     assert sum(b.values()) == p.static_ram_bytes and p.sram_bytes == p.static_ram_bytes + p.stack_bytes
     # the buffers are the header's LRN_BUFFER_BYTES
@@ -245,8 +248,11 @@ def test_header_budget_error_for_a_named_board(tmp_path):
 def test_cli_plan_learner_text(capsys):
     rc = main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60"])
     out = capsys.readouterr().out
-    pl = plan_learner("uno", 4, 60)
+    # the default detector (DDM) does not fit this one by 24 B: the plan is the window detector's, and says so
+    pl = plan_learner("uno", 4, 60, drift="window")
     assert rc == 0 and "self-learning loop" in out and "fits: yes" in out
+    assert "drift detector: the window detector: DDM (the default) does not fit the uno at capacity 60" in out
+    assert f"--drift ddm fits up to capacity {plan_learner('uno', 4, 60).max_capacity['float32']}" in out
     assert f"total static {pl.static_ram_bytes:>8,} B" in out.replace("  ", " ").replace("  ", " ") or \
         f"{pl.static_ram_bytes:,} B" in out
     assert "lrn_train_x" in out and f"float32 {pl.max_capacity['float32']:,}" in out
@@ -267,6 +273,82 @@ def test_cli_plan_learner_json(capsys):
     rc = main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "300", "--json"])
     d = json.loads(capsys.readouterr().out)
     assert rc == 1 and d["fits"] is False and d["over"]["static"] > 0 and d["suggestions"]
+
+
+def test_default_detector_is_ddm_where_it_fits_else_the_window_said():
+    from microlearn.learner.planner import drift_that_fits
+    assert learner_config(4, 60).drift == "ddm"
+    ddm = plan_learner("uno", 4, 60)
+    cap = ddm.max_capacity["float32"]
+    assert not ddm.fits and ddm.over == {"sram": 24} and cap == 58 and plan_learner("uno", 4, 60, drift="window").fits
+    # what fits names the window detector (its build has no DDM code or state) beside the smaller capacity
+    assert "the window detector (--drift window: no DDM code or state; up to capacity 60 float32)" in ddm.suggestions()
+    assert f"capacity <= {cap} with float32 storage" in ddm.suggestions()
+    cfg, note = drift_that_fits(learner_config(4, 60), "uno")
+    assert cfg.drift == "window" and cfg.capacity == 60
+    assert note.startswith("the window detector: DDM (the default) does not fit the uno at capacity 60 float32")
+    assert note.endswith(f"--drift ddm fits up to capacity {cap}")
+    assert drift_that_fits(learner_config(4, cap), "uno") == (learner_config(4, cap), None)
+    assert drift_that_fits(learner_config(4, 60), "nrf52840")[1] is None
+    assert drift_that_fits(learner_config(4, 60, drift="window"), "uno")[1] is None
+    # neither build fits: the configuration stays, and the refusal says what fits
+    assert drift_that_fits(learner_config(4, 300), "uno")[0].drift == "ddm"
+
+
+def test_cli_loop_ddm_refused_where_only_the_window_fits(tmp_path, capsys):
+    """--drift ddm at the uno's capacity 60: refused before anything is built (the stack would otherwise run
+    into the data: 24 B over), with the window detector and DDM's largest capacity among what fits."""
+    X, y = _rows()
+    csv = tmp_path / "s.csv"
+    np.savetxt(csv, np.column_stack([X, y]), delimiter=",", header="a,b,c,d,y", comments="")
+    rc = main(["loop", str(csv), "--target", "uno", "--capacity", "60", "--drift", "ddm"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "does not fit the uno" in err and "24 B over" in err
+    assert "the window detector (--drift window" in err and "capacity <= 58 with float32 storage" in err
+
+
+def _river_uno_table():
+    """bench_river's 'uno-sized learners' table from benchmarks/results/river.json: {learner: (mean accuracy %,
+    mean uno static SRAM B)} over the streams where all four uno-sized learners ran (unseen seeds, datasets)."""
+    import importlib.util
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2] / "benchmarks"
+    spec = importlib.util.spec_from_file_location("bench_river", root / "bench_river.py")
+    br = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(br)
+    doc = json.loads((root / "results" / "river.json").read_text())
+    summ = br.summarise(doc["results"])
+    uno = ["svm-uno-int8/window", "svm-uno-int8/ddm", "online16/window", "online16/ddm"]
+    common = [s for s in summ if all(lrn in summ[s] for lrn in uno)]
+    return {lrn: (round(float(np.mean([summ[s][lrn]["accuracy"]["mean"] for s in common]) * 100), 1),
+                  round(float(np.mean([summ[s][lrn]["memory_bytes"]["mean"] for s in common]))))
+            for lrn in uno}
+
+
+def test_small_board_plan_offers_the_online_learner_with_ddm(capsys):
+    """On a board the size of the uno, `plan --learner` offers the online learner with DDM beside the SVM (fits
+    or not), with the benchmark's figures as its reason; they are river.json's; not on a large board."""
+    from microlearn.learner.planner import ONLINE_EVIDENCE, ONLINE_EVIDENCE_FIGURES
+    table = _river_uno_table()
+    for lrn, (acc, ram) in ONLINE_EVIDENCE_FIGURES.items():
+        assert table[lrn] == (acc, ram), (lrn, table[lrn])
+    assert table["online16/ddm"][0] >= table["svm-uno-int8/ddm"][0]           # as accurate ...
+    assert table["online16/ddm"][1] * 2 <= table["svm-uno-int8/ddm"][1] + 200  # ... at about half the SRAM
+    pl = plan_learner("uno", 4, 40)
+    assert pl.fits and len(pl.alternatives()) == 1
+    line = pl.alternatives()[0]
+    online = plan_learner("uno", 4, 16, model="online", drift="ddm")
+    assert line.startswith("the online learner with DDM (--model online --drift ddm --capacity 16")
+    assert f"{online.static_ram_bytes:,} B static SRAM" in line and line.endswith(ONLINE_EVIDENCE)
+    assert plan_learner("nrf52840", 4, 40).alternatives() == []
+    assert plan_learner("uno", 4, 16, model="online").alternatives() == []
+    rc = main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "40"])
+    out = capsys.readouterr().out
+    assert rc == 0 and out.count("also for this board: the online learner with DDM") == 1
+    rc = main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "40", "--json"])
+    assert json.loads(capsys.readouterr().out)["alternatives"] == [line]
+    rc = main(["plan", "--learner", "--board", "nrf52840", "--n-features", "4", "--capacity", "40"])
+    assert rc == 0 and "also for this board" not in capsys.readouterr().out
 
 
 def test_cli_plan_learner_usage_errors(capsys):
@@ -394,8 +476,10 @@ def test_persist_option_in_plan_and_cli(capsys):
     model = plan_learner("uno", 4, 60, persist="model")
     assert model.flash_bytes > base.flash_bytes and model.static_ram_bytes > base.static_ram_bytes
     assert model.persist_payload_bytes == 5 + 2 + 1 * 5 * 4
-    full = plan_learner("uno", 4, 60, persist="all")
+    full = plan_learner("uno", 4, 60, persist="all", drift="window")
     assert full.persist_payload_bytes == 5 + 2 + 20 + 84 + 60 * 17 + 20
+    # the default detector (DDM) saves its 17 bytes after the ring (MLRN_LEARNER__DDM_LEN)
+    assert plan_learner("uno", 4, 60, persist="all").persist_payload_bytes == full.persist_payload_bytes + 17
     assert not full.fits and full.max_capacity["float32"] < 60     # save_all's frame and struct cost the last bytes
     assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "40", "--persist", "all",
                  "--json"]) == 0

@@ -39,10 +39,12 @@ def register(sub):
                    help="the learner: svm (the SVM loop, mlrn_learner.h; default) or online (Passive-Aggressive II, "
                         "one-vs-rest, mlrn_online.h: no training store, for the smallest parts; --capacity is then "
                         "its held-out rows)")
-    p.add_argument("--drift", default="window", choices=["ddm", "window"],
-                   help="drift detector: window (--drift-pct over the trigger window; default) or ddm (the model's "
-                        "error since it was accepted against its best, with a warning level: far fewer false "
-                        "alarms, slower detection, ~22 B of SRAM and its code; compiled in only when chosen)")
+    p.add_argument("--drift", choices=["ddm", "window"],
+                   help="drift detector: ddm (default: the model's error since it was accepted against its best, "
+                        "with a warning level; no false alarms on noise, slower detection, ~22 B of SRAM and its "
+                        "code) or window (--drift-pct over the trigger window). Without --drift a board whose "
+                        "memory holds the window's build but not DDM's gets the window detector, and the report "
+                        "says so")
     p.add_argument("--ddm-min-rows", type=int, default=vocab.DDM_MIN_ROWS,
                    help=f"ddm: rows of the current model before it is judged (default {vocab.DDM_MIN_ROWS})")
     p.add_argument("--ddm-warn-k10", type=int, default=vocab.DDM_WARN_K10,
@@ -105,7 +107,7 @@ def run(args) -> int:
                        replace=args.replace, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
                        err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
                        seed=args.seed, storage=args.storage, train_cost=args.train_cost, init_rows=args.init_rows, C=args.C, tol=args.tol, max_iter=args.max_iter,
-                       model=args.model, drift=args.drift, ddm_min_rows=args.ddm_min_rows,
+                       model=args.model, **({"drift": args.drift} if args.drift else {}), ddm_min_rows=args.ddm_min_rows,
                        ddm_warn_k10=args.ddm_warn_k10, ddm_drift_k10=args.ddm_drift_k10, persist=args.persist,
                        warm=args.warm)
     except ValueError as exc:
@@ -123,6 +125,8 @@ def run(args) -> int:
         w(f"{v['start']:>5}-{v['end']:<6} {v['learner']:8.3f} {v['static']:8.3f} {v['oracle']:8.3f}\n")
     w(f"learner {rep.get('model')}, drift detector {rep.get('drift')}: drifts signalled {rep.get('drifts')}, retrains {len(rep['retrains'])}, accepted {len(rep['accepted'])}, rollbacks {len(rep['rollbacks'])} "
       f"(at rows {rep['rollbacks']})\n")
+    if rep.get("drift_note"):
+        w(f"drift detector: {rep['drift_note']}\n")
     w(f"final accuracy {rep['final_accuracy']:.3f} (static {rep['static_final_accuracy']:.3f}, "
       f"oracle {rep['oracle_final_accuracy']:.3f})\n")
     if rep.get("persist"):
