@@ -40,8 +40,13 @@ CONFIGS = [
 BIG = [(12, 300, 3, "float32", {}), (30, 500, 6, "int8", {"queue": 5}), (2, 2000, 2, "int16", {"holdout_every": 7})]
 
 
+# The matrix above is of window-detector builds (what it was measured on); DDM's own case: DDM_CONF, the uno's
+# largest 4-feature float32 loop with the default detector (its state and stack take the window's last 2 samples).
+DDM_CONF = (4, 58, 2, "float32", {"drift": "ddm"})
+
+
 def _cfg(d, cap, classes, storage, opts):
-    return learner_config(d, cap, classes, storage=storage, **opts)
+    return learner_config(d, cap, classes, storage=storage, **{"drift": "window", **opts})
 
 
 def _build(cfg, board, tmp_path):
@@ -62,7 +67,8 @@ def _assert_matches(pl, build):
 
 
 @pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])
-@pytest.mark.parametrize("conf", CONFIGS[:4], ids=lambda c: f"d{c[0]}-cap{c[1]}-c{c[2]}-{c[3]}")
+@pytest.mark.parametrize("conf", CONFIGS[:4] + [DDM_CONF],
+                         ids=lambda c: f"d{c[0]}-cap{c[1]}-c{c[2]}-{c[3]}" + ("-ddm" if c[4].get("drift") else ""))
 def test_static_sram_exact_and_flash_close(board, conf, tmp_path):
     cfg = _cfg(*conf)
     pl = plan_learner_config(cfg, board)
@@ -89,13 +95,15 @@ def _stream(d, classes, n=160):
 
 
 @pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])
-def test_capacity60_float32_loop_fits_and_stack_is_close(board):
-    """The uno's largest 4-feature float32 loop (UART I/O), capacity 60: the plan says it fits, and the linked
-    and run program agrees: static exactly, stack within STACK_TOLERANCE, static + stack within the SRAM."""
+@pytest.mark.parametrize("cap,drift", [(60, "window"), (58, "ddm")])
+def test_capacity60_float32_loop_fits_and_stack_is_close(board, cap, drift):
+    """The uno's largest 4-feature float32 loop (UART I/O), capacity 60 with the window detector, 58 with DDM (the
+    default): the plan says it fits, and the linked and run program agrees: static exactly, stack within
+    STACK_TOLERANCE, static + stack within the SRAM."""
     from microlearn.learner.runner import run_on_target
-    cfg = learner_config(4, 60, 2, budget=20)
+    cfg = learner_config(4, cap, 2, budget=20, drift=drift)
     pl = plan_learner_config(cfg, board)
-    assert pl.fits and pl.max_capacity["float32"] >= 60
+    assert pl.fits and pl.max_capacity["float32"] >= cap
     X, y = _stream(4, 2, n=200)
     out = run_on_target(cfg, X, y, board)
     assert out["static_ram_bytes"] == pl.static_ram_bytes
@@ -111,7 +119,7 @@ def test_stack_close_every_config(board):
     for d, cap, classes, storage, opts in CONFIGS:
         cfg = learner_config(d, cap, classes, storage=storage, budget=5,
                              **({} if storage == "float32" else dict(zip(("scale", "offset"), _affine(d, storage)))),
-                             **opts)
+                             **{"drift": "window", **opts})
         pl = plan_learner_config(cfg, board)
         if not pl.fits:
             continue
@@ -414,18 +422,19 @@ def test_arduino_sketch_objects_exact_and_float32_with_serial(tmp_path):
         return _arduino_static(wd)
 
     static, objs = build("int16")
-    pl = plan_learner("uno", 4, 60, 4, storage="int16", name="colour")
+    # the sketch is hand-written on the bare header: the window detector (MLRN_LEARNER_DDM 0), not the default
+    pl = plan_learner("uno", 4, 60, 4, storage="int16", name="colour", drift="window")
     own = {k: v for k, v in pl.static_buffers.items() if k.startswith("colour")}
     assert objs == own
     rest = static - sum(own.values())           # Arduino core, Serial, the sketch's own variables
-    assert plan_learner("uno", 4, 60, 4, storage="int16", name="colour", other_static_bytes=rest).fits
+    assert plan_learner("uno", 4, 60, 4, storage="int16", name="colour", other_static_bytes=rest, drift="window").fits
 
     def to_float(text):
         start = text.index("MLRN_LEARNER_DEFINE_STORAGE(")
         end = text.index(")", text.index("colour_offset)", start)) + 1
         return text[:start] + "MLRN_LEARNER_DEFINE(colour, N_FEATURES, N_CLASSES, TRAIN_CAP, HOLD_CAP, 8, 20)" + \
             text[end:]
-    fp = plan_learner("uno", 4, 60, 4, name="colour", other_static_bytes=rest)
+    fp = plan_learner("uno", 4, 60, 4, name="colour", other_static_bytes=rest, drift="window")
     assert not fp.fits and fp.over["sram"] > 0 and fp.max_capacity["float32"] < 60 <= fp.max_capacity["int16"]
     assert build("float32", to_float, links=False) == fp.static_ram_bytes > 2048   # the linker agrees, to the byte
 
@@ -454,8 +463,9 @@ def test_persistence_plan_and_payload_exact(board, kind):
     persist_storage_bytes works, one byte less per slot is refused (MLRN_ERR_BUFFER). The plan's static SRAM
     (learner + driver + storage struct; the stand-in for the EEPROM region excluded) is exact; flash and stack
     within tolerance."""
-    # drift off: the stores end full (a drift purge would leave them part-empty and the payload shorter)
-    cfg = learner_config(3, 16, 3, storage="int8", queue=2, trigger_window=6, drift_pct=0,
+    # drift off (the window detector at drift_pct 0): the stores end full (a drift purge would leave them part-empty
+    # and the payload shorter)
+    cfg = learner_config(3, 16, 3, storage="int8", queue=2, trigger_window=6, drift="window", drift_pct=0,
                          **dict(zip(("scale", "offset"), _affine(3, "int8"))))
     pl = plan_learner_config(cfg, board, persist=kind)
     need = pl.persist_storage_bytes
