@@ -400,7 +400,8 @@ def plan_learner(board, n_features: int, capacity: int = 60, classes=2, *, stora
     configuration on `board`, whether it fits, and the largest capacity per storage type.
 
     capacity: training + held-out samples (every `holdout_every`-th stored sample is held out).
-    options: holdout_every (4), queue (8), trigger_window (20) change sizes; store ("all"/"mistakes") and
+    options: holdout_every (4), queue (8), trigger_window (20), drift ("ddm", LearnerConfig's default, or "window":
+    MLRN_LEARNER_DDM 1 / 0), model, warm change sizes; store ("all"/"mistakes") and
     replace ("fifo"/"reservoir"/"balanced") are accepted and change nothing. `name`: the learner's C name.
     other_static_bytes: the static data of your program around the learner (an Arduino core with Serial:
     about 200 B), replacing that of microlearn's stream driver; flash and stack stay the driver's.
