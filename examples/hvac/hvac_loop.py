@@ -44,10 +44,11 @@ def open_loop(plot=None, n=N):
     return simulate((X, y, drift), n_classes=3, window=100, plot=plot, **CFG)
 
 
-def closed_loop(n=N, seed=1):
-    """Comfort (fraction of steps the occupant is ok) with a learning controller vs a static one
-    trained on the first 60 votes."""
-    cfg = LearnerConfig(n_features=4, n_classes=3, **CFG)
+def closed_loop(n=N, seed=1, drift=None):
+    """Comfort (fraction of steps the occupant is ok) and energy (steps the heating or cooling ran) with a
+    learning controller vs a static one trained on the first 60 votes. drift: the learner's detector (None:
+    LearnerConfig's default, DDM)."""
+    cfg = LearnerConfig(n_features=4, n_classes=3, **CFG, **({"drift": drift} if drift else {}))
     lr = RefLearner(cfg)
 
     def predict(x):
@@ -67,7 +68,8 @@ def closed_loop(n=N, seed=1):
 
     fixed = run_closed_loop(predict_static, n=n, seed=seed)
     return {"learning_comfort_ok": learning["comfort_ok"], "static_comfort_ok": fixed["comfort_ok"],
-            "retrains": lr.n_retrains, "rollbacks": lr.n_rollbacks}
+            "learning_hvac_steps": learning["hvac_steps"], "static_hvac_steps": fixed["hvac_steps"],
+            "drift": cfg.drift, "drifts": lr.n_drifts, "retrains": lr.n_retrains, "rollbacks": lr.n_rollbacks}
 
 
 def on_target(target="uno", n=N):
@@ -83,9 +85,13 @@ def main(argv=None):
     ap.add_argument("--target", help="run the C learner on host/uno/nrf52840")
     ap.add_argument("--plot", default="hvac_accuracy.png")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--drift", choices=["ddm", "window"], help="--closed-loop: the learner's drift detector "
+                                                               "(default: LearnerConfig's, ddm)")
+    ap.add_argument("--n", type=int, default=N, help="--closed-loop: steps (30 minutes each)")
+    ap.add_argument("--seed", type=int, default=1, help="--closed-loop: the room's seed")
     a = ap.parse_args(argv)
     if a.closed_loop:
-        rep = closed_loop()
+        rep = closed_loop(a.n, a.seed, a.drift)
     elif a.target:
         rep = on_target(a.target)
     else:

@@ -4,6 +4,7 @@ its UART on a pseudo-terminal, and driven by `microlearn serial` / the Link exac
 Each checks the board against the Python reference: iterations, model bits, every prediction."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import select
@@ -151,6 +152,27 @@ def test_names_overwrite_and_hostile_labels(tmp_path):
     assert read_manifest(again.folder)["classes"] == [0, 1, 2]
 
 
+def test_loop_sketch_gets_ddm_where_it_fits_else_the_window_said(tmp_path):
+    """The default detector (DDM) where the sketch fits; the uno's sketch with persistence is ~1 KB of flash over
+    with DDM's code and gets the window detector, said in the manifest and the sketch's header; asked for DDM
+    explicitly (drift_fallback=False, the CLI's --drift ddm) it is refused with the window among what fits."""
+    cfg = LearnerConfig(n_features=2, n_classes=3, capacity=30)
+    assert cfg.drift == "ddm"
+    sk = sketch_loop(cfg, "uno", tmp_path / "u")
+    m = read_manifest(sk.folder)
+    assert m["persist"] and m["learner"]["drift"] == "window"
+    assert m["drift_note"].startswith("the window detector: DDM (the default) does not fit this sketch on the uno")
+    assert "#define MLRN_LEARNER_DDM 0 " in (sk.folder / "lrn.h").read_text()
+    assert "Drift detector: window (the window detector: DDM" in (sk.folder / "sketch_config.h").read_text()
+    with pytest.raises(SketchError, match=r"the window detector \(--drift window"):
+        sketch_loop(cfg, "uno", tmp_path / "v", drift_fallback=False)
+    for board, persist in (("uno", False), ("nrf52840", None)):
+        sk = sketch_loop(cfg, board, tmp_path / board, persist=persist)
+        m = read_manifest(sk.folder)
+        assert m["learner"]["drift"] == "ddm" and "drift_note" not in m
+        assert "#define MLRN_LEARNER_DDM 1 " in (sk.folder / "lrn.h").read_text()
+
+
 def test_platformio_project(tmp_path):
     X, y = loop_stream(60)
     cfg = LearnerConfig(n_features=4, n_classes=2, capacity=24)
@@ -269,6 +291,8 @@ def check_loop_session(board, library, tmp_path, init: bool, persist=None):
     cfg = LearnerConfig(n_features=X.shape[1], n_classes=2, capacity=24)
     start = fit_static(cfg, X[:40], y[:40]) if init else None
     sk = sketch_loop(cfg, board, tmp_path, init=start, persist=persist)
+    # the detector the sketch got: DDM (the default) where it fits, else the window's (the uno with persistence)
+    cfg = dataclasses.replace(cfg, drift=read_manifest(sk.folder)["learner"]["drift"])
     elf = built(sk, board, library)
     ref = run_reference(cfg, X[40:], y[40:], init=start)
     with session(board, elf) as port:
@@ -342,7 +366,8 @@ def test_loop_sketch_keeps_its_model_across_a_power_cycle_on_the_uno(library, tm
     from microlearn.learner.reference import predict_model
     from microlearn.targets import emulated_serial_port
     X, y = loop_stream(120)
-    cfg = LearnerConfig(n_features=X.shape[1], n_classes=2, capacity=24)
+    # the window detector: the uno's sketch with persistence has no flash for DDM's code (the default elsewhere)
+    cfg = LearnerConfig(n_features=X.shape[1], n_classes=2, capacity=24, drift="window")
     sk = sketch_loop(cfg, "uno", tmp_path)
     elf = built(sk, "uno", library)
     ref = run_reference(cfg, X, y)

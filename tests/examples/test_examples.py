@@ -31,8 +31,14 @@ def test_hvac_python_learner_beats_static():
     rep = hv.open_loop(plot=None, n=1000)
     assert rep["accuracy"] > rep["static_accuracy"] + 0.1
     assert len(rep["retrains"]) > 0
-    closed = hv.closed_loop(n=600)
+    # The example's own run (hvac_loop.py --closed-loop: 1,500 steps): with the default detector (DDM) the learner
+    # keeps the occupant comfortable more often than the static model, with less heating and cooling. Over the
+    # first 600 steps it does not (0.463 against 0.492; the window detector 0.497): DDM follows the season change
+    # and the new occupant later (docs/self-learning.md, "Which detector by default").
+    closed = hv.closed_loop()
+    assert closed["drift"] == "ddm"
     assert closed["learning_comfort_ok"] > closed["static_comfort_ok"]
+    assert closed["learning_hvac_steps"] < closed["static_hvac_steps"]
 
 
 @pytest.mark.avr

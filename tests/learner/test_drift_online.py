@@ -93,12 +93,13 @@ def _drift_rows(learner, s):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_ddm_no_signal_on_stationary_noise(seed):
-    """5,000 rows of one concept with 30 % of the labels flipped: the default detector never signals, where the
+    """5,000 rows of one concept with 30 % of the labels flipped: DDM (the default) never signals, where the
     window detector (40 % of 20 rows) cuts the store again and again."""
     s = streams.rotating_hyperplane(n=5000, drift_points=(), noise=0.3, seed=seed)
     cfg = dict(n_features=4, n_classes=2)
     assert _drift_rows(RefLearner(LearnerConfig(**cfg, drift="ddm")), s) == []
-    assert len(_drift_rows(RefLearner(LearnerConfig(**cfg)), s)) > 50   # the default: the window detector
+    assert _drift_rows(RefLearner(LearnerConfig(**cfg)), s) == []      # the default: DDM
+    assert len(_drift_rows(RefLearner(LearnerConfig(**cfg, drift="window")), s)) > 50
 
 
 @pytest.mark.parametrize("name,seed", [("switched_means", 0), ("switched_means", 2), ("label_swap", 0),

@@ -40,8 +40,13 @@ CONFIGS = [
 BIG = [(12, 300, 3, "float32", {}), (30, 500, 6, "int8", {"queue": 5}), (2, 2000, 2, "int16", {"holdout_every": 7})]
 
 
+# The matrix above is of window-detector builds (what it was measured on); DDM's own case: DDM_CONF, the uno's
+# largest 4-feature float32 loop with the default detector (its state and stack take the window's last 2 samples).
+DDM_CONF = (4, 58, 2, "float32", {"drift": "ddm"})
+
+
 def _cfg(d, cap, classes, storage, opts):
-    return learner_config(d, cap, classes, storage=storage, **opts)
+    return learner_config(d, cap, classes, storage=storage, **{"drift": "window", **opts})
 
 
 def _build(cfg, board, tmp_path):
@@ -62,7 +67,8 @@ def _assert_matches(pl, build):
 
 
 @pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])
-@pytest.mark.parametrize("conf", CONFIGS[:4], ids=lambda c: f"d{c[0]}-cap{c[1]}-c{c[2]}-{c[3]}")
+@pytest.mark.parametrize("conf", CONFIGS[:4] + [DDM_CONF],
+                         ids=lambda c: f"d{c[0]}-cap{c[1]}-c{c[2]}-{c[3]}" + ("-ddm" if c[4].get("drift") else ""))
 def test_static_sram_exact_and_flash_close(board, conf, tmp_path):
     cfg = _cfg(*conf)
     pl = plan_learner_config(cfg, board)
@@ -89,13 +95,15 @@ def _stream(d, classes, n=160):
 
 
 @pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])
-def test_capacity60_float32_loop_fits_and_stack_is_close(board):
-    """The uno's largest 4-feature float32 loop (UART I/O), capacity 60: the plan says it fits, and the linked
-    and run program agrees: static exactly, stack within STACK_TOLERANCE, static + stack within the SRAM."""
+@pytest.mark.parametrize("cap,drift", [(60, "window"), (58, "ddm")])
+def test_capacity60_float32_loop_fits_and_stack_is_close(board, cap, drift):
+    """The uno's largest 4-feature float32 loop (UART I/O), capacity 60 with the window detector, 58 with DDM (the
+    default): the plan says it fits, and the linked and run program agrees: static exactly, stack within
+    STACK_TOLERANCE, static + stack within the SRAM."""
     from microlearn.learner.runner import run_on_target
-    cfg = learner_config(4, 60, 2, budget=20)
+    cfg = learner_config(4, cap, 2, budget=20, drift=drift)
     pl = plan_learner_config(cfg, board)
-    assert pl.fits and pl.max_capacity["float32"] >= 60
+    assert pl.fits and pl.max_capacity["float32"] >= cap
     X, y = _stream(4, 2, n=200)
     out = run_on_target(cfg, X, y, board)
     assert out["static_ram_bytes"] == pl.static_ram_bytes
@@ -111,7 +119,7 @@ def test_stack_close_every_config(board):
     for d, cap, classes, storage, opts in CONFIGS:
         cfg = learner_config(d, cap, classes, storage=storage, budget=5,
                              **({} if storage == "float32" else dict(zip(("scale", "offset"), _affine(d, storage)))),
-                             **opts)
+                             **{"drift": "window", **opts})
         pl = plan_learner_config(cfg, board)
         if not pl.fits:
             continue
@@ -135,7 +143,10 @@ def test_plan_learner_api_by_name():
     b = p.static_buffers
     assert b["lrn_train_x"] == 45 * 4 * 4 and b["lrn_train_y"] == 45
     assert b["lrn_hold_x"] == 15 * 16 and b["lrn_qx"] == 8 * 16 and b["lrn_win"] == 20
-    assert b["lrn"] == learner_calibration()["boards"]["uno"]["struct_bytes"]
+    # the default detector is DDM (LearnerConfig): the struct with its state and parameters; the window's without
+    assert b["lrn"] == learner_calibration()["boards"]["uno"]["ddm"]["struct_bytes"]
+    assert plan_learner("uno", 4, 60, drift="window").static_buffers["lrn"] == \
+        learner_calibration()["boards"]["uno"]["struct_bytes"]
     assert b["alignment padding"] == 0                        # AVR: no alignment
     assert sum(b.values()) == p.static_ram_bytes and p.sram_bytes == p.static_ram_bytes + p.stack_bytes
     # the buffers are the header's LRN_BUFFER_BYTES
@@ -247,8 +258,11 @@ def test_header_budget_error_for_a_named_board(tmp_path):
 def test_cli_plan_learner_text(capsys):
     rc = main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60"])
     out = capsys.readouterr().out
-    pl = plan_learner("uno", 4, 60)
+    # the default detector (DDM) does not fit this one by 24 B: the plan is the window detector's, and says so
+    pl = plan_learner("uno", 4, 60, drift="window")
     assert rc == 0 and "self-learning loop" in out and "fits: yes" in out
+    assert "drift detector: the window detector: DDM (the default) does not fit the uno at capacity 60" in out
+    assert f"--drift ddm fits up to capacity {plan_learner('uno', 4, 60).max_capacity['float32']}" in out
     assert f"total static {pl.static_ram_bytes:>8,} B" in out.replace("  ", " ").replace("  ", " ") or \
         f"{pl.static_ram_bytes:,} B" in out
     assert "lrn_train_x" in out and f"float32 {pl.max_capacity['float32']:,}" in out
@@ -269,6 +283,82 @@ def test_cli_plan_learner_json(capsys):
     rc = main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "300", "--json"])
     d = json.loads(capsys.readouterr().out)
     assert rc == 1 and d["fits"] is False and d["over"]["static"] > 0 and d["suggestions"]
+
+
+def test_default_detector_is_ddm_where_it_fits_else_the_window_said():
+    from microlearn.learner.planner import drift_that_fits
+    assert learner_config(4, 60).drift == "ddm"
+    ddm = plan_learner("uno", 4, 60)
+    cap = ddm.max_capacity["float32"]
+    assert not ddm.fits and ddm.over == {"sram": 24} and cap == 58 and plan_learner("uno", 4, 60, drift="window").fits
+    # what fits names the window detector (its build has no DDM code or state) beside the smaller capacity
+    assert "the window detector (--drift window: no DDM code or state; up to capacity 60 float32)" in ddm.suggestions()
+    assert f"capacity <= {cap} with float32 storage" in ddm.suggestions()
+    cfg, note = drift_that_fits(learner_config(4, 60), "uno")
+    assert cfg.drift == "window" and cfg.capacity == 60
+    assert note.startswith("the window detector: DDM (the default) does not fit the uno at capacity 60 float32")
+    assert note.endswith(f"--drift ddm fits up to capacity {cap}")
+    assert drift_that_fits(learner_config(4, cap), "uno") == (learner_config(4, cap), None)
+    assert drift_that_fits(learner_config(4, 60), "nrf52840")[1] is None
+    assert drift_that_fits(learner_config(4, 60, drift="window"), "uno")[1] is None
+    # neither build fits: the configuration stays, and the refusal says what fits
+    assert drift_that_fits(learner_config(4, 300), "uno")[0].drift == "ddm"
+
+
+def test_cli_loop_ddm_refused_where_only_the_window_fits(tmp_path, capsys):
+    """--drift ddm at the uno's capacity 60: refused before anything is built (the stack would otherwise run
+    into the data: 24 B over), with the window detector and DDM's largest capacity among what fits."""
+    X, y = _rows()
+    csv = tmp_path / "s.csv"
+    np.savetxt(csv, np.column_stack([X, y]), delimiter=",", header="a,b,c,d,y", comments="")
+    rc = main(["loop", str(csv), "--target", "uno", "--capacity", "60", "--drift", "ddm"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "does not fit the uno" in err and "24 B over" in err
+    assert "the window detector (--drift window" in err and "capacity <= 58 with float32 storage" in err
+
+
+def _river_uno_table():
+    """bench_river's 'uno-sized learners' table from benchmarks/results/river.json: {learner: (mean accuracy %,
+    mean uno static SRAM B)} over the streams where all four uno-sized learners ran (unseen seeds, datasets)."""
+    import importlib.util
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2] / "benchmarks"
+    spec = importlib.util.spec_from_file_location("bench_river", root / "bench_river.py")
+    br = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(br)
+    doc = json.loads((root / "results" / "river.json").read_text())
+    summ = br.summarise(doc["results"])
+    uno = ["svm-uno-int8/window", "svm-uno-int8/ddm", "online16/window", "online16/ddm"]
+    common = [s for s in summ if all(lrn in summ[s] for lrn in uno)]
+    return {lrn: (round(float(np.mean([summ[s][lrn]["accuracy"]["mean"] for s in common]) * 100), 1),
+                  round(float(np.mean([summ[s][lrn]["memory_bytes"]["mean"] for s in common]))))
+            for lrn in uno}
+
+
+def test_small_board_plan_offers_the_online_learner_with_ddm(capsys):
+    """On a board the size of the uno, `plan --learner` offers the online learner with DDM beside the SVM (fits
+    or not), with the benchmark's figures as its reason; they are river.json's; not on a large board."""
+    from microlearn.learner.planner import ONLINE_EVIDENCE, ONLINE_EVIDENCE_FIGURES
+    table = _river_uno_table()
+    for lrn, (acc, ram) in ONLINE_EVIDENCE_FIGURES.items():
+        assert table[lrn] == (acc, ram), (lrn, table[lrn])
+    assert table["online16/ddm"][0] >= table["svm-uno-int8/ddm"][0]           # as accurate ...
+    assert table["online16/ddm"][1] * 2 <= table["svm-uno-int8/ddm"][1] + 200  # ... at about half the SRAM
+    pl = plan_learner("uno", 4, 40)
+    assert pl.fits and len(pl.alternatives()) == 1
+    line = pl.alternatives()[0]
+    online = plan_learner("uno", 4, 16, model="online", drift="ddm")
+    assert line.startswith("the online learner with DDM (--model online --drift ddm --capacity 16")
+    assert f"{online.static_ram_bytes:,} B static SRAM" in line and line.endswith(ONLINE_EVIDENCE)
+    assert plan_learner("nrf52840", 4, 40).alternatives() == []
+    assert plan_learner("uno", 4, 16, model="online").alternatives() == []
+    rc = main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "40"])
+    out = capsys.readouterr().out
+    assert rc == 0 and out.count("also for this board: the online learner with DDM") == 1
+    rc = main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "40", "--json"])
+    assert json.loads(capsys.readouterr().out)["alternatives"] == [line]
+    rc = main(["plan", "--learner", "--board", "nrf52840", "--n-features", "4", "--capacity", "40"])
+    assert rc == 0 and "also for this board" not in capsys.readouterr().out
 
 
 def test_cli_plan_learner_usage_errors(capsys):
@@ -337,18 +427,19 @@ def test_arduino_sketch_objects_exact_and_float32_with_serial(tmp_path):
         return _arduino_static(wd)
 
     static, objs = build("int16")
-    pl = plan_learner("uno", 4, 60, 4, storage="int16", name="colour")
+    # the sketch is hand-written on the bare header: the window detector (MLRN_LEARNER_DDM 0), not the default
+    pl = plan_learner("uno", 4, 60, 4, storage="int16", name="colour", drift="window")
     own = {k: v for k, v in pl.static_buffers.items() if k.startswith("colour")}
     assert objs == own
     rest = static - sum(own.values())           # Arduino core, Serial, the sketch's own variables
-    assert plan_learner("uno", 4, 60, 4, storage="int16", name="colour", other_static_bytes=rest).fits
+    assert plan_learner("uno", 4, 60, 4, storage="int16", name="colour", other_static_bytes=rest, drift="window").fits
 
     def to_float(text):
         start = text.index("MLRN_LEARNER_DEFINE_STORAGE(")
         end = text.index(")", text.index("colour_offset)", start)) + 1
         return text[:start] + "MLRN_LEARNER_DEFINE(colour, N_FEATURES, N_CLASSES, TRAIN_CAP, HOLD_CAP, 8, 20)" + \
             text[end:]
-    fp = plan_learner("uno", 4, 60, 4, name="colour", other_static_bytes=rest)
+    fp = plan_learner("uno", 4, 60, 4, name="colour", other_static_bytes=rest, drift="window")
     assert not fp.fits and fp.over["sram"] > 0 and fp.max_capacity["float32"] < 60 <= fp.max_capacity["int16"]
     assert build("float32", to_float, links=False) == fp.static_ram_bytes > 2048   # the linker agrees, to the byte
 
@@ -377,8 +468,9 @@ def test_persistence_plan_and_payload_exact(board, kind):
     persist_storage_bytes works, one byte less per slot is refused (MLRN_ERR_BUFFER). The plan's static SRAM
     (learner + driver + storage struct; the stand-in for the EEPROM region excluded) is exact; flash and stack
     within tolerance."""
-    # drift off: the stores end full (a drift purge would leave them part-empty and the payload shorter)
-    cfg = learner_config(3, 16, 3, storage="int8", queue=2, trigger_window=6, drift_pct=0,
+    # drift off (the window detector at drift_pct 0): the stores end full (a drift purge would leave them part-empty
+    # and the payload shorter)
+    cfg = learner_config(3, 16, 3, storage="int8", queue=2, trigger_window=6, drift="window", drift_pct=0,
                          **dict(zip(("scale", "offset"), _affine(3, "int8"))))
     pl = plan_learner_config(cfg, board, persist=kind)
     need = pl.persist_storage_bytes
@@ -399,8 +491,10 @@ def test_persist_option_in_plan_and_cli(capsys):
     model = plan_learner("uno", 4, 60, persist="model")
     assert model.flash_bytes > base.flash_bytes and model.static_ram_bytes > base.static_ram_bytes
     assert model.persist_payload_bytes == 5 + 2 + 1 * 5 * 4
-    full = plan_learner("uno", 4, 60, persist="all")
+    full = plan_learner("uno", 4, 60, persist="all", drift="window")
     assert full.persist_payload_bytes == 5 + 2 + 20 + 84 + 60 * 17 + 20
+    # the default detector (DDM) saves its 17 bytes after the ring (MLRN_LEARNER__DDM_LEN)
+    assert plan_learner("uno", 4, 60, persist="all").persist_payload_bytes == full.persist_payload_bytes + 17
     assert not full.fits and full.max_capacity["float32"] < 60     # save_all's frame and struct cost the last bytes
     assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "40", "--persist", "all",
                  "--json"]) == 0

@@ -62,11 +62,11 @@ def test_kernel_learner_rows_are_simulates_with_the_prefix_gamma(bench):
 
 def test_int8_uno_sized_learner_quantises_the_known_range(bench):
     X, y, nc, _ = bench.prepared("sea", 7, ROWS)
-    cap = bench.uno_capacity(X.shape[1], nc, "int8")
+    cap = bench.uno_capacity(X.shape[1], nc, "int8", drift="window")
     spec = {"name": "svm-uno-int8/window", "model": "svm", "drift": "window", "capacity": cap, "storage": "int8"}
     r = bench.run_case(_case(bench, "microlearn", spec["name"], spec))
     sim = simulate((X, y), n_classes=nc, capacity=cap, storage="int8", feature_range=(np.zeros(3), np.ones(3)),
-                   baselines=False)
+                   baselines=False, drift="window")
     assert r["predictions"] == sim["predictions"]
     assert r["fits_uno"] is True
 

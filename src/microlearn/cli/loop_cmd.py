@@ -49,10 +49,12 @@ def register(sub):
     p.add_argument("--gamma", type=float, default=1.0, help="rbf / poly: the kernel's gamma (default 1.0)")
     p.add_argument("--degree", type=int, default=3, help="poly: the degree (default 3)")
     p.add_argument("--coef0", type=float, default=0.0, help="poly: coef0 (default 0.0)")
-    p.add_argument("--drift", default="window", choices=["ddm", "window"],
-                   help="drift detector: window (--drift-pct over the trigger window; default) or ddm (the model's "
-                        "error since it was accepted against its best, with a warning level: far fewer false "
-                        "alarms, slower detection, ~22 B of SRAM and its code; compiled in only when chosen)")
+    p.add_argument("--drift", choices=["ddm", "window"],
+                   help="drift detector: ddm (default: the model's error since it was accepted against its best, "
+                        "with a warning level; no false alarms on noise, slower detection, ~22 B of SRAM and its "
+                        "code) or window (--drift-pct over the trigger window). Without --drift a board whose "
+                        "memory holds the window's build but not DDM's gets the window detector, and the report "
+                        "says so")
     p.add_argument("--ddm-min-rows", type=int, default=vocab.DDM_MIN_ROWS,
                    help=f"ddm: rows of the current model before it is judged (default {vocab.DDM_MIN_ROWS})")
     p.add_argument("--ddm-warn-k10", type=int, default=vocab.DDM_WARN_K10,
@@ -117,7 +119,7 @@ def run(args) -> int:
                        err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
                        seed=args.seed, storage=args.storage, train_cost=args.train_cost, init_rows=args.init_rows, C=args.C, tol=args.tol, max_iter=args.max_iter,
                        model=model, kernel=kernel, gamma=args.gamma, degree=args.degree, coef0=args.coef0,
-                       drift=args.drift, ddm_min_rows=args.ddm_min_rows,
+                       **({"drift": args.drift} if args.drift else {}), ddm_min_rows=args.ddm_min_rows,
                        ddm_warn_k10=args.ddm_warn_k10, ddm_drift_k10=args.ddm_drift_k10, persist=args.persist,
                        warm=args.warm)
     except ValueError as exc:
@@ -135,6 +137,8 @@ def run(args) -> int:
         w(f"{v['start']:>5}-{v['end']:<6} {v['learner']:8.3f} {v['static']:8.3f} {v['oracle']:8.3f}\n")
     w(f"learner {rep.get('model')}, drift detector {rep.get('drift')}: drifts signalled {rep.get('drifts')}, retrains {len(rep['retrains'])}, accepted {len(rep['accepted'])}, rollbacks {len(rep['rollbacks'])} "
       f"(at rows {rep['rollbacks']})\n")
+    if rep.get("drift_note"):
+        w(f"drift detector: {rep['drift_note']}\n")
     w(f"final accuracy {rep['final_accuracy']:.3f} (static {rep['static_final_accuracy']:.3f}, "
       f"oracle {rep['oracle_final_accuracy']:.3f})\n")
     if rep.get("persist"):

@@ -7,7 +7,7 @@ import json
 from microlearn.boards.registry import UnknownBoard
 from microlearn.core import vocab
 from microlearn.learner.config import MODEL_CHOICES, resolve_model
-from microlearn.learner.planner import plan_learner
+from microlearn.learner.planner import plan_learner, window_note
 from microlearn.trainer.planner import plan
 
 from . import CheckFailed, CLIError, as_option
@@ -47,6 +47,8 @@ def register(sub):
     g.add_argument("--model", choices=list(MODEL_CHOICES),
                    help="the learner: svm (default), svm-rbf / svm-poly (the SVM loop with that kernel, as --kernel "
                         "rbf / poly) or online (PA-II, no training store; --capacity is then its held-out rows)")
+    g.add_argument("--drift", choices=["ddm", "window"],
+                   help="the drift detector: ddm (default, as `microlearn loop`) or window (no DDM code or state)")
     g.add_argument("--persist", choices=["model", "all"],
                    help="the program saves and loads the model (save) or model + stores + state (save_all)")
     g.add_argument("--other-static", type=int, metavar="BYTES",
@@ -58,7 +60,8 @@ def register(sub):
 OPTIONS = {"n_features": "--n-features", "capacity": "--capacity", "classes": "--classes", "n_classes": "--classes",
            "stack_reserve_bytes": "--stack-reserve", "data_in": "--data-in", "other_static_bytes": "--other-static",
            "holdout_every": "--holdout-every", "queue": "--queue", "trigger_window": "--trigger-window"}
-LEARNER_ONLY = ("holdout_every", "queue", "trigger_window", "store", "replace", "model", "persist", "other_static")
+LEARNER_ONLY = ("holdout_every", "queue", "trigger_window", "store", "replace", "model", "drift", "persist",
+                "other_static")
 TRAINER_ONLY = ("solver", "multiclass", "data_in")
 
 
@@ -76,9 +79,20 @@ def _plan(args):
         opts = {o: getattr(args, o) for o in LEARNER_ONLY[:-2] if getattr(args, o) is not None}
         if args.model is not None or args.kernel is not None:   # --model svm-rbf is --kernel rbf
             opts["model"], opts["kernel"] = resolve_model(args.model or "svm", args.kernel)
-        return plan_learner(args.board, args.n_features, args.capacity, args.classes, storage=args.storage,
-                            stack_reserve_bytes=args.stack_reserve, other_static_bytes=args.other_static,
-                            persist=args.persist, **opts)
+
+        def learner(**more):
+            return plan_learner(args.board, args.n_features, args.capacity, args.classes, storage=args.storage,
+                                stack_reserve_bytes=args.stack_reserve, other_static_bytes=args.other_static,
+                                persist=args.persist, **opts, **more)
+        p = learner()
+        if args.drift is None and not p.fits and p.options.get("drift") == "ddm" and p.options.get("model") == "svm":
+            # as `microlearn loop` and `sketch loop`: the default detector (DDM) where its build fits, else the
+            # window's where that fits, said
+            w = learner(drift="window")
+            if w.fits:
+                w.drift_note = window_note(p)
+                return w
+        return p
     wrong = [o for o in LEARNER_ONLY if getattr(args, o) is not None]
     if wrong:
         raise CLIError("--" + ", --".join(o.replace("_", "-") for o in wrong) + " apply to --learner only")
@@ -94,16 +108,23 @@ def run(args) -> int:
         raise CLIError(str(exc)) from None
     except ValueError as exc:
         raise CLIError(as_option(exc, OPTIONS)) from None
+    also = p.alternatives() if args.learner else []   # small boards: the online learner + DDM, with the evidence
     if args.json:
         d = p.to_dict()
         if not p.fits:
             d["suggestions"] = p.suggestions()
+        if args.learner:
+            d["alternatives"] = also
         print(json.dumps(d))
     else:
         print(p.summary())
+        if getattr(p, "drift_note", None):
+            print("  drift detector: " + p.drift_note)
         if not p.fits:
             for s in p.suggestions():
                 print("  what fits: " + s)
+        for s in also:
+            print("  also for this board: " + s)
     if not p.fits:
         what = {"static": "static SRAM", "sram": "SRAM with the stack", "flash": "flash"}
         over = ", ".join(f"{what.get(k, k)} over by {v:,} B" for k, v in p.over.items())

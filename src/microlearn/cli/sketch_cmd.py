@@ -57,6 +57,9 @@ def register(sub):
     lp.add_argument("--k-mistakes", type=int, default=5)
     lp.add_argument("--trigger-window", type=int, default=20)
     lp.add_argument("--err-pct", type=int, default=30)
+    lp.add_argument("--drift", choices=["ddm", "window"],
+                    help="drift detector: ddm (default where the sketch fits; else the window detector, said) or "
+                         "window (--drift-pct over the trigger window: no DDM code or state)")
     lp.add_argument("--drift-pct", type=int, default=40)
     lp.add_argument("--queue", type=int, default=8)
     lp.add_argument("--budget", type=int, default=0, help="SMO iterations per reading (0: train to completion)")
@@ -95,6 +98,8 @@ def _report(sk, args) -> int:
     print(f"wrote {sk.folder} ({len(sk.files)} files): a {sk.kind} sketch for the {sk.board}")
     for line in sk.plan.lines():
         print("  " + line)
+    if sk.manifest.get("drift_note"):
+        print("  drift detector: " + sk.manifest["drift_note"])
     where = sk.folder
     print(f"next: microlearn build {where} --board {sk.board}   (or open {sk.ino} in the Arduino IDE"
           + (", or `pio run` there" if args.platformio else "") + ")")
@@ -164,7 +169,8 @@ def run_loop(args) -> int:
         cfg = LearnerConfig(n_features=args.n_features, n_classes=len(labels), capacity=args.capacity,
                             holdout_every=args.holdout_every, k_mistakes=args.k_mistakes,
                             trigger_window=args.trigger_window, err_pct=args.err_pct, drift_pct=args.drift_pct,
-                            queue=args.queue, budget=args.budget, C=args.C, tol=args.tol, max_iter=args.max_iter)
+                            queue=args.queue, budget=args.budget, C=args.C, tol=args.tol, max_iter=args.max_iter,
+                            **({"drift": args.drift} if args.drift else {}))
     except ValueError as exc:
         raise CLIError(as_option(exc, names)) from None
     init = None
@@ -187,7 +193,7 @@ def run_loop(args) -> int:
     try:
         sk = sketch_loop(cfg, args.board, args.out, classes=labels, init=init,
                          persist=False if args.no_persist else None, name=args.name, platformio=args.platformio,
-                         overwrite=args.force)
+                         overwrite=args.force, drift_fallback=args.drift is None)
     except (SketchError, ValueError) as exc:
         raise CLIError(as_option(exc, names)) from None
     return _report(sk, args)

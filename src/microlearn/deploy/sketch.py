@@ -16,6 +16,7 @@ Before anything is written the sketch is planned (deploy/sketch_plan.py): a sket
 the board is refused with what would fit."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -239,11 +240,15 @@ def _manifest(kind, board, name, d, labels, capacity, plan, **extra) -> dict:
 # ------------------------------------------------------------------------------------------- loop
 
 def sketch_loop(cfg: LearnerConfig, board: str, out_dir, *, classes=None, init=None, persist: bool | None = None,
-                name: str | None = None, platformio: bool = False, overwrite: bool = False) -> Sketch:
+                name: str | None = None, platformio: bool = False, overwrite: bool = False,
+                drift_fallback: bool = True) -> Sketch:
     """The self-learning loop for `cfg` on the board. init: an initial model (W, b, class indices), e.g.
     learner.simulate.fit_static(cfg, X0, y0): the board predicts with it from its first reading.
     classes: the labels of the class indices 0..n_classes-1 (for the host; default the indices).
-    persist: save accepted models in the EEPROM (default: when the board has one)."""
+    persist: save accepted models in the EEPROM (default: when the board has one).
+    drift_fallback: when cfg's detector is DDM (LearnerConfig's default) and its sketch does not fit the board
+    but the window detector's does (the uno's sketches with persistence: DDM's code is ~1 KB of flash), write the
+    window detector's sketch and say so (the manifest's drift_note); False: refuse, with what fits."""
     board = board_key(board)
     name = check_name(DEFAULT_NAMES["loop"] if name is None else name)
     b = get_board(board)
@@ -258,6 +263,18 @@ def sketch_loop(cfg: LearnerConfig, board: str, out_dir, *, classes=None, init=N
     plan = plan_sketch("loop", board, n_features=cfg.n_features, n_classes=cfg.n_classes, capacity=cfg.capacity,
                        table_bytes=_init_bytes(cfg, init), reply_bytes=_reply_bytes("loop"), learner=cfg,
                        persist=persist)
+    drift_note = None
+    if not plan.fits and cfg.drift == "ddm" and cfg.model == "svm":
+        alt = dataclasses.replace(cfg, drift="window")
+        alt_plan = plan_sketch("loop", board, n_features=cfg.n_features, n_classes=cfg.n_classes,
+                               capacity=cfg.capacity, table_bytes=_init_bytes(cfg, init),
+                               reply_bytes=_reply_bytes("loop"), learner=alt, persist=persist)
+        if alt_plan.fits and drift_fallback:
+            drift_note = (f"the window detector: DDM (the default) does not fit this sketch on the {board} "
+                          f"({plan.over_text()})")
+            cfg, plan = alt, alt_plan
+        elif alt_plan.fits:
+            plan.suggestions.insert(0, "the window detector (--drift window: no DDM code or state)")
     if not plan.fits and persist:
         bare = plan_sketch("loop", board, n_features=cfg.n_features, n_classes=cfg.n_classes, capacity=cfg.capacity,
                            table_bytes=_init_bytes(cfg, init), reply_bytes=_reply_bytes("loop"), learner=cfg)
@@ -277,12 +294,14 @@ def sketch_loop(cfg: LearnerConfig, board: str, out_dir, *, classes=None, init=N
              f"({cfg.storage}); " + ("starts from a model trained in Python." if init is not None else
                                      "starts without a model (it learns from the first feedback)."),
              ("Accepted models are saved in EEPROM bytes 0.." + str(slots - 1) + "." if persist else
-              "No persistence: a power cycle starts over."), *plan.lines()]
+              "No persistence: a power cycle starts over."),
+             f"Drift detector: {cfg.drift}" + (f" ({drift_note})." if drift_note else "."), *plan.lines()]
     files = {"sketch_config.h": _config_header("loop", board, about, defines, ["lrn.h"]),
              "lrn.h": render_header(cfg, "lrn", init=init)}
     manifest = _manifest("loop", board, name, cfg.n_features, labels, cfg.capacity, plan,
                          learner={k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str))},
-                         persist=persist, initial_model=init is not None)
+                         persist=persist, initial_model=init is not None,
+                         **({"drift_note": drift_note} if drift_note else {}))
     return _write("loop", name, board, out_dir, files, manifest, plan, platformio=platformio, overwrite=overwrite)
 
 

@@ -44,7 +44,7 @@ def write_reference(kind: str, board: str, out: Path, *, d: int = 4, seed: int =
     if kind == "train":
         return _sketch.sketch_train(X[:24], y[:24], X[24:], y[24:], board, out, kernel="linear")
     if kind == "loop":
-        return _sketch.sketch_loop(LearnerConfig(n_features=d, n_classes=2, capacity=24), board, out)
+        return _sketch.sketch_loop(LearnerConfig(n_features=d, n_classes=2, capacity=24, drift="window"), board, out)
     return _sketch.sketch_model(LogisticRegression(max_iter=500).fit(X, y), board, out)
 
 

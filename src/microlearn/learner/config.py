@@ -31,8 +31,8 @@ class LearnerConfig:
     trigger_window: int = 20
     err_pct: int = 30
     drift_pct: int = 40           # drift "window": the last trigger_window outcomes hold > drift_pct % errors (0: off)
-    drift: str = "window"         # the drift detector: "window" (drift_pct) or "ddm" (mlrn_drift.h, opt-in:
-                                  # docs/self-learning.md "Which detector by default")
+    drift: str = "ddm"            # the drift detector: "ddm" (mlrn_drift.h; the default, chosen on river's streams:
+                                  # docs/self-learning.md "Which detector by default") or "window" (drift_pct)
     ddm_min_rows: int = vocab.DDM_MIN_ROWS    # DDM judges after this many rows of the current model
     ddm_warn_k10: int = vocab.DDM_WARN_K10    # DDM warning at p_min + k/10 s_min
     ddm_drift_k10: int = vocab.DDM_DRIFT_K10  # DDM drift at p_min + k/10 s_min

@@ -20,7 +20,7 @@ calibration.json, written by `python -m microlearn.tools.calibrate --learner`.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -35,7 +35,9 @@ from .driver import DRIVER
 LEARNER_HEADERS = ("mlrn.h", "mlrn_learner.h", "mlrn_smo.h", "mlrn_store.h", "mlrn_kernel.h", "mlrn_math.h",
                    "mlrn_rng.h", "mlrn_persist.h", "mlrn_crc32.h", "mlrn_drift.h", "mlrn_online.h")
 # The calibration's reference configuration (also what a stale calibration is re-measured at).
-REFERENCE = dict(n_features=4, capacity=12, classes=2, queue=8, trigger_window=20)
+# drift "window": the point was measured without the DDM detector (its cost is the calibration's "ddm" section),
+# whatever LearnerConfig's default detector is.
+REFERENCE = dict(n_features=4, capacity=12, classes=2, queue=8, trigger_window=20, drift="window")
 MAX_CAPACITY = vocab.MAX_CAPACITY   # uint16 store capacities
 RECALIBRATE = "microlearn calibrate --learner"   # re-measures the "learner" section of calibration.json
 
@@ -263,6 +265,47 @@ def _figures(b, cal, reserve, cfg, name="lrn", other=None, persist=None):
     return static, s, stack, flash, trainer_planner.overruns(b, trainer_planner.static_limit(b, cal, reserve), s, stack, flash)
 
 
+# The planner's offer on boards the size of the uno: the online learner with DDM beside the SVM, for the reason
+# benchmarks/bench_river.py measured (river.md, "uno-sized learners": the planner's largest int8 SVM store per
+# stream against the online learner with 16 held-out rows, unseen seeds and datasets).
+# tests/learner/test_planner_learner.py checks these figures against benchmarks/results/river.json.
+SMALL_BOARD_SRAM = 2048
+ONLINE_ROWS = 16
+ONLINE_EVIDENCE_FIGURES = {"online16/ddm": (71.0, 794), "svm-uno-int8/ddm": (70.8, 1709)}
+ONLINE_EVIDENCE = ("on river's streams as accurate as the uno-sized int8 SVM at half its SRAM (mean "
+                   f"{ONLINE_EVIDENCE_FIGURES['online16/ddm'][0]} % against "
+                   f"{ONLINE_EVIDENCE_FIGURES['svm-uno-int8/ddm'][0]} %, "
+                   f"{ONLINE_EVIDENCE_FIGURES['online16/ddm'][1]:,} B against "
+                   f"{ONLINE_EVIDENCE_FIGURES['svm-uno-int8/ddm'][1]:,} B; benchmarks/results/river.md)")
+
+
+def drift_that_fits(cfg, board, *, persist=None, other_static_bytes=None) -> tuple[LearnerConfig, str | None]:
+    """The detector a board gets by default: cfg's (DDM, LearnerConfig's default) where its build fits; where
+    only the window detector's build fits (the uno's capacity-60 float32 loop: DDM's state, parameters and code
+    take the last bytes), cfg with drift "window" and one line saying so and what DDM would need. Where neither
+    fits, cfg unchanged (the refusal then says what fits)."""
+    if cfg.drift != "ddm" or cfg.model != "svm":
+        return cfg, None
+    try:
+        pl = plan_learner_config(cfg, board, persist=persist, other_static_bytes=other_static_bytes)
+        if pl.fits:
+            return cfg, None
+        alt = replace(cfg, drift="window")
+        if not plan_learner_config(alt, board, persist=persist, other_static_bytes=other_static_bytes).fits:
+            return cfg, None
+    except ValueError:   # a board the planner has no learner calibration for: nothing to decide on
+        return cfg, None
+    return alt, window_note(pl)
+
+
+def window_note(ddm_plan) -> str:
+    """Why a board got the window detector: the DDM plan that does not fit, and DDM's largest capacity there."""
+    cap = ddm_plan.max_capacity.get(ddm_plan.storage, 0)
+    return (f"the window detector: DDM (the default) does not fit the {ddm_plan.board} at capacity "
+            f"{ddm_plan.capacity} {ddm_plan.storage} ({ddm_plan.over_text()})"
+            + (f"; --drift ddm fits up to capacity {cap:,}" if cap else ""))
+
+
 # Options of LearnerConfig that change sizes (the rest are run-time parameters of the same program).
 SIZE_OPTIONS = ("holdout_every", "queue", "trigger_window", "model", "drift",   # drift "ddm": MLRN_LEARNER_DDM 1
                 "warm",                                                         # warm: MLRN_LEARNER_WARM 1
@@ -328,6 +371,7 @@ class LearnerPlan(trainer_planner.Plan):
     persist: str | None = None                # "model" (save) / "all" (save_all), with load; None: not linked
     persist_payload_bytes: int | None = None  # the largest payload (every class in the model, full stores)
     persist_storage_bytes: int | None = None  # EEPROM / flash the mlrn_storage region needs (2 A/B slots)
+    drift_note: str | None = None             # set when the default detector (DDM) gave way to the window's
 
     def summary(self) -> str:
         text = super().summary()
@@ -338,8 +382,17 @@ class LearnerPlan(trainer_planner.Plan):
         return text
 
     def suggestions(self) -> list[str]:
-        """What would fit instead; for the SVM loop also the online learner (PA-II: no training store)."""
+        """What would fit instead; with DDM also the window detector (its build is smaller); for the SVM loop also
+        the online learner (PA-II: no training store)."""
         out = super().suggestions()
+        if self.options.get("drift") == "ddm" and self.options.get("model", "svm") == "svm":
+            opts = {**self.options, "drift": "window"}
+            cap = max_learner_capacity(self.board, self.n_features, self.n_classes, storage=self.storage,
+                                       stack_reserve_bytes=self.stack_reserve_bytes,
+                                       other_static_bytes=self.other_static_bytes, persist=self.persist, **opts)
+            if cap >= self.capacity:
+                out.append(f"the window detector (--drift window: no DDM code or state; up to capacity {cap:,} "
+                           f"{self.storage})")
         if self.options.get("model", "svm") == "svm":
             opts = {**self.options, "model": "online", "kernel": "linear"}   # the online learner is linear
             cap = max_learner_capacity(self.board, self.n_features, self.n_classes, stack_reserve_bytes=self.stack_reserve_bytes,
@@ -349,6 +402,25 @@ class LearnerPlan(trainer_planner.Plan):
                 out.append(f"the online learner (--model online: PA-II, no training store; up to {min(cap, MAX_CAPACITY):,} "
                            f"held-out rows)")
         return out
+
+    def alternatives(self) -> list[str]:
+        """Learners worth a look beside this one, whether or not it fits: on a board the size of the uno
+        (SMALL_BOARD_SRAM), the online learner with DDM, with the benchmark's evidence (ONLINE_EVIDENCE)."""
+        if self.options.get("model", "svm") != "svm" or self.board_sram_bytes > SMALL_BOARD_SRAM \
+                or not _has_online(self.board):
+            return []
+        opts = {**self.options, "model": "online", "drift": "ddm", "warm": False}
+        cap = max_learner_capacity(self.board, self.n_features, self.n_classes,
+                                   stack_reserve_bytes=self.stack_reserve_bytes,
+                                   other_static_bytes=self.other_static_bytes, persist=self.persist, **opts)
+        if not cap:
+            return []
+        rows = min(cap, ONLINE_ROWS)
+        pl = plan_learner(self.board, self.n_features, rows, self.n_classes, stack_reserve_bytes=self.stack_reserve_bytes,
+                          other_static_bytes=self.other_static_bytes, persist=self.persist, **opts)
+        return [f"the online learner with DDM (--model online --drift ddm --capacity {rows}: PA-II, no training "
+                f"store, {pl.static_ram_bytes:,} B static SRAM; up to {min(cap, MAX_CAPACITY):,} held-out rows): "
+                + ONLINE_EVIDENCE]
 
     def title(self) -> str:
         if self.options.get("model") == "online":
@@ -372,7 +444,8 @@ def plan_learner(board, n_features: int, capacity: int = 60, classes=2, *, stora
     configuration on `board`, whether it fits, and the largest capacity per storage type.
 
     capacity: training + held-out samples (every `holdout_every`-th stored sample is held out).
-    options: holdout_every (4), queue (8), trigger_window (20) change sizes; store ("all"/"mistakes") and
+    options: holdout_every (4), queue (8), trigger_window (20), drift ("ddm", LearnerConfig's default, or "window":
+    MLRN_LEARNER_DDM 1 / 0), model, warm change sizes; store ("all"/"mistakes") and
     replace ("fifo"/"reservoir"/"balanced") are accepted and change nothing. `name`: the learner's C name.
     other_static_bytes: the static data of your program around the learner (an Arduino core with Serial:
     about 200 B), replacing that of microlearn's stream driver; flash and stack stay the driver's.
@@ -490,9 +563,16 @@ def learner_precheck(cfg, target, persist=None) -> LearnerPlan | None:
         _model_cal(_cal_for(board)[0], cfg)
     except ValueError:
         return None
-    return trainer_planner.check_plan(_planner_for(cfg, target, persist), getattr(target, "stack_reserve", None))
+    reserve = getattr(target, "stack_reserve", None)
+    pl = trainer_planner.check_plan(_planner_for(cfg, target, persist), reserve)
+    if not pl.fits and cfg.drift == "ddm" and cfg.model == "svm" and \
+            plan_learner_config(replace(cfg, drift="window"), pl.board, stack_reserve_bytes=reserve, persist=persist).fits:
+        # Over by less than check_plan's margin, but over by the DDM detector's bytes exactly where the window's
+        # build fits (the uno's capacity-60 float32 loop): say so now rather than let the stack hit the data.
+        raise learner_does_not_fit(cfg, target, persist=persist)
+    return pl
 
 
 __all__ = ["LearnerPlan", "plan_learner", "plan_learner_config", "max_learner_capacity", "learner_boards_that_fit",
            "learner_precheck", "learner_does_not_fit", "learner_fingerprint", "learner_calibration_is_current",
-           "layout"]
+           "layout", "drift_that_fits"]

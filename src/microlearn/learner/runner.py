@@ -18,7 +18,7 @@ from microlearn.trainer import reference as trainer_reference
 from microlearn.trainer.driver import explain_run_error
 
 from . import codegen as lc
-from .planner import EEPROM_BYTES, learner_does_not_fit, learner_precheck
+from .planner import EEPROM_BYTES, drift_that_fits, learner_does_not_fit, learner_precheck
 from .config import LearnerConfig, check_window
 from .driver import DRIVER, encode_stream, model_hash, parse_output, snapshot_hash
 from .simulate import MAX_STREAM_ROWS, fit_static, load_stream, report, run_reference
@@ -204,8 +204,14 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         if total > HOST_BUFFER_LIMIT:
             raise ValueError(f"the learner's buffers would take {total / (1 << 30):.1f} GiB, over the "
                              f"{HOST_BUFFER_LIMIT >> 30} GiB a host build holds: lower the capacity or the queue")
-    if isinstance(target, str) and target != "host":   # refuse what cannot fit before the reference run
+    named = isinstance(target, str) and target != "host"
+    if named:
         target = get_target(target)
+    drift_note = None
+    if "drift" not in cfg_kwargs and getattr(target, "board", None) is not None:
+        # The default detector (DDM) where its build fits the board, else the window's where that fits (said)
+        cfg, drift_note = drift_that_fits(cfg, target.board, persist=persist)
+    if named:   # refuse what cannot fit before the reference run
         learner_precheck(cfg, target, persist=persist)
     board = getattr(target, "board", None)
     if persist and board is not None and board.arch == "avr":
@@ -242,6 +248,8 @@ def loop(stream, target="host", *, y=None, n_classes=None, window=100, static_ro
         rep["clock_hz"] = dev["clock_hz"]
     rep["drifts"] = (dev["counters"] or {}).get("drifts")
     rep["model"], rep["drift"] = cfg.model, cfg.drift
+    if drift_note:
+        rep["drift_note"] = drift_note
     if cfg.warm:   # warm-started builds report their SMO iterations and the final model's bits (driver.c)
         lr, dw = ref["learner"], dev.get("warm") or {}
         rep["warm"] = True

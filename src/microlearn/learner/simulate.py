@@ -142,7 +142,7 @@ def run_reference(cfg: LearnerConfig, X, y, init=None):
 def simulate(stream, y=None, *, n_classes=None, capacity=60, window=100, holdout_every=4, store="all",
              replace="fifo", k_mistakes=5, trigger_window=20, err_pct=30, drift_pct=40, margin_pct=0, queue=8,
              budget=0, seed=1, C=1.0, tol=1e-3, max_iter=2000, storage="float32", feature_range=None, scale=None,
-             offset=None, static_rows=None, baselines=True, plot=None, drift="window",
+             offset=None, static_rows=None, baselines=True, plot=None, drift="ddm",
              ddm_min_rows=vocab.DDM_MIN_ROWS, ddm_warn_k10=vocab.DDM_WARN_K10,
              ddm_drift_k10=vocab.DDM_DRIFT_K10, model="svm", warm=False, kernel="linear", gamma=1.0, degree=3,
              coef0=0.0) -> dict:

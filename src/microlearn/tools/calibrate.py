@@ -403,7 +403,7 @@ ONLINE_REFERENCE_CAPACITY = 8   # held-out rows
 
 
 def _online_cfg(d: int, classes: int = 2):
-    return learner_config(n_features=d, capacity=ONLINE_REFERENCE_CAPACITY, classes=classes, model="online",
+    return learner_config(n_features=d, capacity=ONLINE_REFERENCE_CAPACITY, classes=classes, model="online", drift="window",
                           trigger_window=REFERENCE["trigger_window"])
 
 

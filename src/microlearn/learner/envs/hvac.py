@@ -187,13 +187,16 @@ def run_closed_loop(predict, n: int = 600, seed: int = 0, config: HVACConfig | N
                     env: HVACEnv | None = None) -> dict:
     """Drive the room with a controller: `predict(features) -> comfort class`, the action
     follows action_for(); each vote is passed to `learn(features, vote)` if given.
-    Returns comfort statistics (fraction of steps the occupant was comfortable)."""
+    Returns comfort statistics (fraction of steps the occupant was comfortable) and the energy spent, as the
+    number of steps the heating or the cooling ran (each runs at the same power, hvac_c_per_h)."""
     env = env or HVACEnv(config, seed=seed)
-    ok = 0
+    ok = active = 0
     x = env.observe()
     for _ in range(n):
-        x, vote, info = env.step(action_for(predict(x)))
+        action = action_for(predict(x))
+        active += action != OFF
+        x, vote, info = env.step(action)
         ok += info["comfort"] == OK
         if learn is not None and vote is not None:
             learn(x, vote)
-    return {"comfort_ok": ok / n, "steps": n}
+    return {"comfort_ok": ok / n, "steps": n, "hvac_steps": active}
