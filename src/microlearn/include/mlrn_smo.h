@@ -80,6 +80,20 @@ MLRN_FP_EXACT_BEGIN
 #ifndef MLRN_SMO_WARM
 #define MLRN_SMO_WARM 0
 #endif
+/* MLRN_SMO_CACHE (0/1): compile the kernel-column cache of wss2 with a non-linear kernel (mlrn_smo_set_cache).
+ * 0 (the default): no field, no code: the trainer is the very code it was before the cache. A generated trainer
+ * header turns it on when its planner gave it columns (NAME_CACHE_COLS > 0). */
+#ifndef MLRN_SMO_CACHE
+#define MLRN_SMO_CACHE 0
+#endif
+/* MLRN_SMO_RBF_CODES (0/1, default 1): with int16/int8 storage, wss2's rbf kernel between two stored samples takes
+ * the squared distance from the codes, sum_k ((q_ik - q_tk) scale_k)^2 (the offsets cancel), instead of
+ * dequantising rows: the arithmetic microlearn.trainer.reference mirrors. 0 restores the dequantising path (its
+ * float32 values differ in the last bits: the reference then no longer agrees; benchmarks/bench_kernel_cache.py
+ * builds it to measure the difference). */
+#ifndef MLRN_SMO_RBF_CODES
+#define MLRN_SMO_RBF_CODES 1
+#endif
 #if MLRN_SMO_MAX_CLASSES < 2 || MLRN_SMO_MAX_CLASSES > 64
 #error "MLRN_SMO_MAX_CLASSES must be in 2..64"
 #endif
@@ -134,6 +148,12 @@ typedef struct {
 #if MLRN_SMO_WARM
     float *warm;       /* NULL (cold) or n_sub rows of `capacity` alphas: sub-problem k starts from row k (see
                         * mlrn_smo_set_warm) and leaves its solution there */
+#endif
+#if MLRN_SMO_CACHE
+    float *cache;      /* NULL (no cache) or cache_cols columns of `capacity` floats, then the bookkeeping bytes
+                        * (mlrn_smo_set_cache) */
+    uint8_t cache_cols;
+    uint32_t cache_hits, cache_misses;   /* column look-ups since mlrn_smo_train_begin */
 #endif
 } mlrn_smo;
 
@@ -329,6 +349,12 @@ static inline mlrn_status mlrn_smo_init(mlrn_smo *s, const mlrn_smo_params *p, m
 #if MLRN_SMO_WARM
     s->warm = 0;
 #endif
+#if MLRN_SMO_CACHE
+    s->cache = 0;
+    s->cache_cols = 0;
+    s->cache_hits = 0;
+    s->cache_misses = 0;
+#endif
     return MLRN_OK;
 }
 
@@ -341,6 +367,43 @@ static inline mlrn_status mlrn_smo_set_warm(mlrn_smo *s, float *rows) {
     if (!s || !s->store || s->phase == 1) return MLRN_ERR_ARG;
     if (rows && (s->p.solver != MLRN_SMO_SOLVER_WSS2 || s->p.kernel.type != MLRN_KERNEL_LINEAR)) return MLRN_ERR_ARG;
     s->warm = rows;
+    return MLRN_OK;
+}
+#endif
+
+/* ---- the kernel-column cache (MLRN_SMO_CACHE) ---------------------------------------------------------
+ * wss2 with a non-linear kernel needs, every iteration, the kernel column of i (K(x_i, x_t) for every member t:
+ * the selection of j, then the gradient update) and of j (the update). Without the cache the column of i is
+ * computed twice (partly in the selection, fully in the update) and j's once, and a sample chosen again later
+ * (the same few free support vectors are chosen over and over) is computed again. With it, a column is computed
+ * once, over all the members, and kept while it is among the cache_cols most recently used ones.
+ * Replacement: least recently used. `order` lists the slots from the most to the least recently used; a look-up
+ * scans it for the sample (a hit moves that slot to the front), a miss takes the last slot (empty slots, tag
+ * MLRN_SMO_CACHE_EMPTY, start at the back in slot order: slot K-1 is filled first), moves it to the front and
+ * fills it. Nothing is cached across sub-problems (their members differ): mlrn_smo__start_sub empties it.
+ * The values are the very float32 values the uncached code computes, in the same order of operations, so every
+ * decision, alpha and b is identical with and without the cache (tests/trainer/test_kernel_cache.py);
+ * microlearn.trainer.reference.LRUCache models the look-ups (hits, misses). K(x_i, x_i) needs no cache: rbf's
+ * is 1 exactly, poly's and sigmoid's are computed once per sub-problem into the work array (diag).
+ * Memory: MLRN_SMO_CACHE_FLOATS(K, capacity) floats: the K columns, then per slot its sample (a uint16) and the
+ * order (a uint8 per slot), read and written bytewise as dcd's visiting order. */
+#define MLRN_SMO_CACHE_MIN_COLS 2u     /* the update holds the columns of i and j at once */
+#define MLRN_SMO_CACHE_MAX_COLS 255u   /* a slot number is a uint8 */
+#define MLRN_SMO_CACHE_EMPTY 0xFFFFu   /* no sample (capacity <= 65535: indices stop at 65534) */
+#define MLRN_SMO_CACHE_FLOATS(K, CAP) ((size_t)(K) * (size_t)(CAP) + (3u * (size_t)(K) + 3u) / 4u)
+
+#if MLRN_SMO_CACHE
+/* Gives wss2 (non-linear kernels) a cache of n_cols columns in buf (buf_floats >= MLRN_SMO_CACHE_FLOATS(n_cols,
+ * store->capacity)); after mlrn_smo_init, before mlrn_smo_train_begin. n_cols 0 or buf NULL: no cache.
+ * MLRN_ERR_ARG for n_cols 1 or above MLRN_SMO_CACHE_MAX_COLS, or while training; MLRN_ERR_BUFFER when buf is
+ * too small. Other solvers and the linear kernel ignore the cache. */
+static inline mlrn_status mlrn_smo_set_cache(mlrn_smo *s, float *buf, size_t buf_floats, uint16_t n_cols) {
+    if (!s || !s->store || s->phase == 1) return MLRN_ERR_ARG;
+    if (!buf || n_cols == 0u) { s->cache = 0; s->cache_cols = 0; return MLRN_OK; }
+    if (n_cols < MLRN_SMO_CACHE_MIN_COLS || n_cols > MLRN_SMO_CACHE_MAX_COLS) return MLRN_ERR_ARG;
+    if (buf_floats < MLRN_SMO_CACHE_FLOATS(n_cols, s->store->capacity)) return MLRN_ERR_BUFFER;
+    s->cache = buf;
+    s->cache_cols = (uint8_t)n_cols;
     return MLRN_OK;
 }
 #endif
@@ -457,6 +520,19 @@ MLRN_HOT float mlrn__grad(const mlrn_smo *s, uint16_t t, int8_t yt) {
         return (yt > 0 ? f : -f) - 1.0f;
     }
     return s->grad[t];
+}
+
+/* wss2 computes its rbf kernel values between stored samples from the codes (MLRN_SMO_RBF_CODES). */
+MLRN_HOT int mlrn__rbf_codes(const mlrn_smo *s) {
+    return MLRN_SMO_RBF_CODES && s->p.kernel.type == MLRN_KERNEL_RBF && s->store->storage != MLRN_STORAGE_F32;
+}
+
+/* K(x_i, x_t) of two stored samples in wss2 (a non-linear kernel): from the codes (rbf, quantised storage: xi and
+ * xt unused, NULL for xt) or from the float32 rows xi and xt, in that argument order (mlrn_kernel_sqdist and
+ * mlrn_kernel_dot give the same bits either way, but the order is kept as it always was). */
+MLRN_HOT float mlrn__kit(const mlrn_smo *s, uint16_t i, const float *xi, uint16_t t, const float *xt) {
+    if (mlrn__rbf_codes(s)) return mlrn_kernel_finish(&s->p.kernel, mlrn__sqdist_q(s, i, t));
+    return mlrn_smo__kernel(s, xi, xt);
 }
 
 /* f(x) of the current sub-problem during training: alpha is still unsigned here. */
@@ -672,6 +748,52 @@ static void mlrn_smo__warm_start(mlrn_smo *s) {
 }
 #endif
 
+#if MLRN_SMO_CACHE
+/* The bookkeeping after the columns: slot k's sample (a little-endian uint16 at 2k, as dcd's visiting order),
+ * then the order of the slots, most recently used first (a uint8 each, at 2 cache_cols + k). */
+MLRN_HOT uint8_t *mlrn_smo__cache_meta(const mlrn_smo *s) {
+    return (uint8_t *)(void *)(s->cache + (size_t)s->cache_cols * s->store->capacity);
+}
+
+/* Every slot empty, in slot order (a new sub-problem: its members differ). */
+static inline void mlrn_smo__cache_clear(mlrn_smo *s) {
+    uint8_t k, *meta;
+    if (!s->cache) return;
+    meta = mlrn_smo__cache_meta(s);
+    for (k = 0; k < s->cache_cols; k++) {
+        mlrn_smo__perm_set(meta, k, MLRN_SMO_CACHE_EMPTY);
+        meta[2u * s->cache_cols + k] = k;
+    }
+}
+
+/* The kernel column of stored sample i (xi: its float32 row): K(x_i, x_t) at index t for every member t of the
+ * current sub-problem (other entries are stale). LRU look-up (see mlrn_smo_set_cache); a miss computes it. */
+static inline const float *mlrn_smo__column(mlrn_smo *s, uint16_t i, const float *xi) {
+    uint8_t *meta = mlrn_smo__cache_meta(s), *order = meta + 2u * s->cache_cols, k, slot, last = (uint8_t)(s->cache_cols - 1u);
+    uint16_t t, n = s->store->n;
+    int hit, codes = mlrn__rbf_codes(s);
+    float *col;
+    for (k = 0; k < last; k++)
+        if (mlrn_smo__perm_get(meta, order[k]) == i) break;
+    slot = order[k];
+    hit = mlrn_smo__perm_get(meta, slot) == i;   /* k == last: the least recently used slot, maybe i's */
+    for (; k > 0; k--) order[k] = order[k - 1u];
+    order[0] = slot;
+    col = s->cache + (size_t)slot * s->store->capacity;
+    if (hit) {
+        s->cache_hits++;
+        return col;
+    }
+    s->cache_misses++;
+    mlrn_smo__perm_set(meta, slot, i);
+    for (t = 0; t < n; t++) {
+        if (!mlrn__y(s, mlrn_store_label(s->store, t))) continue;
+        col[t] = mlrn__kit(s, i, xi, t, codes ? 0 : mlrn__row(s, t, 2));
+    }
+    return col;
+}
+#endif
+
 static inline mlrn_status mlrn_smo__start_sub(mlrn_smo *s) {
     uint16_t t, npos = 0, nneg = 0, k, d = s->store->d;
     mlrn_smo__pair(s, s->sub, &s->cur_p, &s->cur_q);
@@ -701,6 +823,9 @@ static inline mlrn_status mlrn_smo__start_sub(mlrn_smo *s) {
     if (s->warm) mlrn_smo__warm_start(s);
 #endif
     if (s->wq) mlrn_smo__refresh_wq(s);
+#if MLRN_SMO_CACHE
+    mlrn_smo__cache_clear(s);
+#endif
     s->b[s->sub] = 0.0f;
     s->m = (uint16_t)(npos + nneg);
     s->iter = 0;
@@ -719,15 +844,19 @@ static inline void mlrn_smo__update_w(mlrn_smo *s, const float *xi, float ci, co
     for (k = 0; k < d; k++) w[k] = (w[k] + ci * xi[k]) + cj * xj[k];
 }
 
-/* K_ii + K_tt - 2 K_it; for the linear kernel as |x_i - x_t|^2 (exact zero for equal rows). */
+/* K_ii + K_tt - 2 K_it from K_it (non-linear kernels). */
+MLRN_HOT float mlrn__quad_kit(const mlrn_smo *s, uint16_t i, uint16_t t, float kit) {
+    float kii = s->diag ? s->diag[i] : 1.0f;   /* rbf: K(x, x) = 1 exactly */
+    float ktt = s->diag ? s->diag[t] : 1.0f;
+    return (kii + ktt) - 2.0f * kit;
+}
+
+/* K_ii + K_tt - 2 K_it; for the linear kernel as |x_i - x_t|^2 (exact zero for equal rows). xt: NULL on the code
+ * paths (s->wq, mlrn__rbf_codes). */
 MLRN_HOT float mlrn__quad(const mlrn_smo *s, uint16_t i, const float *xi, uint16_t t, const float *xt) {
-    float kii, ktt, kit;
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR)
         return s->wq ? mlrn__sqdist_q(s, i, t) : mlrn_kernel_sqdist(xi, xt, s->store->d);
-    kit = mlrn_smo__kernel(s, xi, xt);
-    kii = s->diag ? s->diag[i] : 1.0f;   /* rbf: K(x, x) = 1 exactly */
-    ktt = s->diag ? s->diag[t] : 1.0f;
-    return (kii + ktt) - 2.0f * kit;
+    return mlrn__quad_kit(s, i, t, mlrn__kit(s, i, xi, t, xt));
 }
 
 /* One wss2 iteration. Returns 1 when the sub-problem is solved, 0 otherwise. */
@@ -738,6 +867,11 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     const float *xi, *xj;
     float *ai_p, *aj_p, ai, aj, old_ai, old_aj, ci, cj;
     int8_t yi, yj;
+    int codes = s->wq || mlrn__rbf_codes(s);   /* kernel values from the codes: no dequantised row t */
+#if MLRN_SMO_CACHE
+    const float *ki = 0, *kj = 0;   /* the cached kernel columns of i and j (s->cache, non-linear kernels) */
+    int cached = s->cache && s->grad;
+#endif
 
     /* i = argmax over I_up of -y_t G_t */
     for (t = 0; t < n; t++) {
@@ -765,8 +899,14 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
         if (v < gmin) gmin = v;
         bd = gmax - v;
         if (bd > 0.0f) {
-            /* the folded linear path works on the codes: no dequantised row needed */
-            float q = mlrn__quad(s, (uint16_t)i, xi, t, s->wq ? 0 : mlrn__row(s, t, 2)), obj;
+            float q, obj;
+#if MLRN_SMO_CACHE
+            if (cached) {   /* the whole column of i at the first candidate: the update needs it too */
+                if (!ki) ki = mlrn_smo__column(s, (uint16_t)i, xi);
+                q = mlrn__quad_kit(s, (uint16_t)i, t, ki[t]);
+            } else
+#endif
+            q = mlrn__quad(s, (uint16_t)i, xi, t, codes ? 0 : mlrn__row(s, t, 2));
             if (q <= 0.0f) q = MLRN_SMO_TAU;
             obj = -(bd * bd) / q;
             if (obj < best) { best = obj; j = t; quad = q; gj = g; }
@@ -807,13 +947,22 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
         mlrn_smo__update_w(s, xi, ci, xj, cj);
         if (s->wq) mlrn_smo__refresh_wq(s);
     } else {
+#if MLRN_SMO_CACHE
+        if (cached) kj = mlrn_smo__column(s, (uint16_t)j, xj);   /* K >= 2: i's column, just used, stays */
+#endif
         for (t = 0; t < n; t++) {
             int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
             const float *xt;
             float dg;
             if (!yt) continue;
-            xt = mlrn__row(s, t, 2);
-            dg = ci * mlrn_smo__kernel(s, xi, xt) + cj * mlrn_smo__kernel(s, xj, xt);
+#if MLRN_SMO_CACHE
+            if (kj) dg = ci * ki[t] + cj * kj[t];
+            else
+#endif
+            {
+                xt = codes ? 0 : mlrn__row(s, t, 2);   /* dequantised once for both kernel values */
+                dg = ci * mlrn__kit(s, (uint16_t)i, xi, t, xt) + cj * mlrn__kit(s, (uint16_t)j, xj, t, xt);
+            }
             s->grad[t] = s->grad[t] + (yt > 0 ? dg : -dg);
         }
     }
@@ -949,6 +1098,10 @@ static inline mlrn_status mlrn_smo_train_begin(mlrn_smo *s) {
     s->status = MLRN_OK;
     s->n_model = s->store->n;
     s->rng = mlrn_rng_seed(s->p.seed);
+#if MLRN_SMO_CACHE
+    s->cache_hits = 0;
+    s->cache_misses = 0;
+#endif
     mlrn_store_clear_status(s->store);
     st = mlrn_smo__start_sub(s);
     if (st == MLRN_OK || st == MLRN_ERR_ONE_CLASS) {   /* a failed read may have made a class look absent */

@@ -264,6 +264,15 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None):
     fold = _Folded(*quant) if (linear and quant is not None) else None
     if fold:
         fold.refresh(w)
+    # rbf on quantised storage: K(x_i, x_t) from the codes (mlrn__kit, MLRN_SMO_RBF_CODES), not the rows
+    codes = _Folded(*quant) if (params.kernel == "rbf" and quant is not None) else None
+
+    def kcol(i, rows):
+        """K(x_i, x_t) for the members t in `rows` (an index array): mlrn__kit."""
+        if codes:
+            return _f32.kernel_finish("rbf", codes.quad(i, rows), params.gamma, params.coef0, params.degree)
+        return params.kernel_rows(X[rows], X[i])
+    everyone = np.arange(m)
 
     def lin_grad():
         return fold.grad(y) if fold else _grad_linear(X, y, w)
@@ -299,7 +308,12 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None):
                 kii, ktt = diag[i], diag[cand]
             else:
                 kii, ktt = F(1.0), F(1.0)
-            q = fold.quad(i, cand) if fold else _quad(params, X[cand], X[i], kii, ktt)
+            if fold:
+                q = fold.quad(i, cand)
+            elif linear:
+                q = _quad(params, X[cand], X[i], kii, ktt)
+            else:                                   # mlrn__quad_kit
+                q = (kii + ktt) - F(2.0) * kcol(i, cand)
             q = np.where(q <= 0, TAU, q).astype(np.float32)
             obj = -(bd[cand] * bd[cand]) / q
             k = _first_argmin(obj, np.ones(cand.size, bool))
@@ -348,7 +362,7 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None):
             if fold:
                 fold.refresh(w)
         else:
-            dg = ci * params.kernel_rows(X, X[i]) + cj * params.kernel_rows(X, X[j])
+            dg = ci * kcol(i, everyone) + cj * kcol(j, everyone)
             G = G + np.where(pos, dg, -dg)
         it += 1
     b = _wss2_bias(params, X, y, alpha, lin_grad() if linear else G)
