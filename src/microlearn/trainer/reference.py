@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -152,6 +152,45 @@ class SubResult:
     w: np.ndarray | None      # linear kernel
     n_iter: int
     status: int
+    # wss2, non-linear kernels: the kernel columns it asks for, in order (member indices): i's in the selection of
+    # j (when a candidate exists), j's in the update. What the device's cache (MLRN_SMO_CACHE) is asked: see
+    # LRUCache. The arithmetic never depends on it.
+    columns: list = field(default_factory=list)
+
+
+class LRUCache:
+    """The bookkeeping of mlrn_smo.h's kernel-column cache (mlrn_smo__column): n_cols slots, slot order from the
+    most to the least recently used, starting 0, 1, ..., n_cols-1 with every slot empty; a look-up that finds the
+    sample moves its slot to the front (a hit); a miss takes the last slot, moves it to the front and fills it.
+    Counts hits and misses (the device's cache_hits / cache_misses)."""
+
+    def __init__(self, n_cols: int):
+        self.order = list(range(n_cols))
+        self.tag = [None] * n_cols
+        self.hits = self.misses = 0
+
+    def lookup(self, t) -> int:
+        """The slot of sample t's column after the look-up."""
+        k = next((k for k, slot in enumerate(self.order) if self.tag[slot] == t), len(self.order) - 1)
+        slot = self.order.pop(k)
+        self.order.insert(0, slot)
+        if self.tag[slot] == t:
+            self.hits += 1
+        else:
+            self.misses += 1
+            self.tag[slot] = t
+        return slot
+
+
+def cache_counts(subs, n_cols: int) -> tuple[int, int]:
+    """(hits, misses) of a device cache of n_cols columns over a training's sub-problems (emptied at each)."""
+    hits = misses = 0
+    for sub in subs:
+        c = LRUCache(n_cols)
+        for t in sub.columns:
+            c.lookup(t)
+        hits, misses = hits + c.hits, misses + c.misses
+    return hits, misses
 
 
 def pairs(n_classes: int, multiclass: str) -> list[tuple[int, int]]:
@@ -248,9 +287,10 @@ def warm_start(params: Params, X, y, alpha):
     return w
 
 
-def _wss2(params: Params, X, y, quant=None, alpha0=None):
+def _wss2(params: Params, X, y, quant=None, alpha0=None, columns=None):
     """Solve one sub-problem with second-order working-set selection; mirrors mlrn_smo__wss2_iteration.
-    alpha0 (linear kernel only): the warm start (mlrn_smo_set_warm), made feasible by warm_start."""
+    alpha0 (linear kernel only): the warm start (mlrn_smo_set_warm), made feasible by warm_start.
+    columns: a list that receives the kernel columns asked for (SubResult.columns), or None."""
     m, d = X.shape
     C = params.C
     linear = params.kernel == "linear"
@@ -285,6 +325,8 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None):
         diag = _f32.kernel_finish(params.kernel, self_dot, params.gamma, params.coef0, params.degree)
     pos = y > 0
     it, status = 0, OK
+    if columns is None or linear:
+        columns = []      # not kept (the linear kernel keeps w: no columns)
     while True:
         if it >= params.max_iter:
             status = MAX_ITER
@@ -304,6 +346,7 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None):
         j = -1
         quad = F(0.0)
         if cand.size:
+            columns.append(i)
             if diag is not None:
                 kii, ktt = diag[i], diag[cand]
             else:
@@ -321,6 +364,7 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None):
                 j, quad = int(cand[k]), q[k]
         if j < 0 or gmax - gmin < params.tol:
             break
+        columns.append(j)
         gi, gj = g[i], g[j]
         ai, aj = alpha[i], alpha[j]
         old_ai, old_aj = ai, aj
@@ -627,19 +671,22 @@ def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int, *,
             raise ValueError(f"sub-problem {p} vs {q} has samples of one class only")
         X = Xs[members]
         if params.solver == "wss2":
+            columns = []
             alpha, b, w, it, st = _wss2(params, X, y, None if quant is None else
                                         (quant[0][members], quant[1], quant[2]),
-                                        None if warm is None else warm[k_sub, members])
+                                        None if warm is None else warm[k_sub, members], columns)
             if warm is not None:
                 warm[k_sub, members] = alpha
         elif params.solver == "dcd":
             alpha, b, w, it, st = _dcd(params, X, y, rng)
+            columns = []
         else:
             alpha, b, w, it, st = _simplified(params, X, y, rng)
+            columns = []
         if not np.isfinite(b) or (w is not None and not np.isfinite(w).all()):   # mlrn_smo__sub_finite
             raise FloatingPointError("training overflowed float32 (non-finite intercept or weights): "
                                      "input magnitudes too large for this C; scale the features")
-        out.append(SubResult((p, q), members, y, alpha, b, w, it, st))
+        out.append(SubResult((p, q), members, y, alpha, b, w, it, st, columns))
     return out
 
 
