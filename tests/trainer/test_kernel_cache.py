@@ -106,11 +106,8 @@ def run_pair(target, case, kernel, storage, cols, **kw):
 
 
 @pytest.mark.parametrize("storage", ["float32", "int16", "int8"])
-@pytest.mark.parametrize("kernel", ["rbf", "poly", "sigmoid"])
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case,kernel", [(c, k) for c in CASES for k in ("rbf", "poly")] + [("rings", "sigmoid")])
 def test_host_identical_with_and_without_the_cache(case, kernel, storage):
-    if kernel == "sigmoid" and case != "rings":
-        pytest.skip("sigmoid: one problem is enough (it shares poly's path)")
     for cols in (2, 5):
         run_pair("host", case, kernel, storage, cols, gamma=0.5 if kernel != "rbf" else "scale", coef0=0.5)
 
@@ -125,13 +122,10 @@ def test_host_default_caches_every_column():
 
 @pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])
 @pytest.mark.parametrize("kernel,storage,case", [("rbf", "int8", "iris3"), ("rbf", "float32", "rings"),
-                                                 ("poly", "int16", "rings"), ("rbf", "int16", "cancer")])
+                                                 ("poly", "int16", "rings"), ("rbf", "int8", "cancer")])
 def test_boards_identical_with_and_without_the_cache(board, kernel, storage, case):
-    if board == "uno" and case == "cancer":
-        storage = "int8"
-    off, on = run_pair(board, case, kernel, storage, 3, gamma="scale", coef0=1.0)
-    cost = "cycles" if board == "uno" else "instructions"
-    assert on[cost] < off[cost]
+    """(What the cache saves is measured by benchmarks/bench_kernel_cache.py, not here.)"""
+    run_pair(board, case, kernel, storage, 2 if board == "uno" else 5, gamma="scale", coef0=1.0)
 
 
 @pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])
@@ -180,7 +174,7 @@ def test_wrong_column_counts_are_refused(bad):
 
 @pytest.mark.hostile
 def test_cache_for_the_linear_kernel_is_refused():
-    with pytest.raises(ValueError, match="serves the wss2 solver with a non-linear kernel"):
+    with pytest.raises(ValueError, match="applies to the wss2 solver with a non-linear kernel"):
         check_cache_cols(4, 40, "linear", "wss2")
     Xtr, Xte, ytr, yte = CASES["rings"]
     with pytest.raises(ValueError, match="cache_cols"):

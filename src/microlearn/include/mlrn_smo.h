@@ -766,31 +766,26 @@ static inline void mlrn_smo__cache_clear(mlrn_smo *s) {
     }
 }
 
-/* The kernel column of stored sample i (xi: its float32 row): K(x_i, x_t) at index t for every member t of the
- * current sub-problem (other entries are stale). LRU look-up (see mlrn_smo_set_cache); a miss computes it. */
-static inline const float *mlrn_smo__column(mlrn_smo *s, uint16_t i, const float *xi) {
-    uint8_t *meta = mlrn_smo__cache_meta(s), *order = meta + 2u * s->cache_cols, k, slot, last = (uint8_t)(s->cache_cols - 1u);
-    uint16_t t, n = s->store->n;
-    int hit, codes = mlrn__rbf_codes(s);
-    float *col;
+/* The cache slot of stored sample i's kernel column: LRU look-up (see mlrn_smo_set_cache). *miss = 1 when the
+ * column is not there: the slot is then i's, and the caller fills it (K(x_i, x_t) at index t for every member t of
+ * the current sub-problem; other entries stay stale) in a loop over the members it runs anyway, so a miss costs the
+ * kernel values and no extra pass. */
+static inline float *mlrn_smo__column(mlrn_smo *s, uint16_t i, int *miss) {
+    uint8_t *meta = mlrn_smo__cache_meta(s), *order = meta + 2u * s->cache_cols, k, slot;
+    uint8_t last = (uint8_t)(s->cache_cols - 1u);
     for (k = 0; k < last; k++)
         if (mlrn_smo__perm_get(meta, order[k]) == i) break;
     slot = order[k];
-    hit = mlrn_smo__perm_get(meta, slot) == i;   /* k == last: the least recently used slot, maybe i's */
+    *miss = mlrn_smo__perm_get(meta, slot) != i;   /* k == last: the least recently used slot, maybe i's */
     for (; k > 0; k--) order[k] = order[k - 1u];
     order[0] = slot;
-    col = s->cache + (size_t)slot * s->store->capacity;
-    if (hit) {
+    if (*miss) {
+        s->cache_misses++;
+        mlrn_smo__perm_set(meta, slot, i);
+    } else {
         s->cache_hits++;
-        return col;
     }
-    s->cache_misses++;
-    mlrn_smo__perm_set(meta, slot, i);
-    for (t = 0; t < n; t++) {
-        if (!mlrn__y(s, mlrn_store_label(s->store, t))) continue;
-        col[t] = mlrn__kit(s, i, xi, t, codes ? 0 : mlrn__row(s, t, 2));
-    }
-    return col;
+    return s->cache + (size_t)slot * s->store->capacity;
 }
 #endif
 
@@ -869,8 +864,8 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     int8_t yi, yj;
     int codes = s->wq || mlrn__rbf_codes(s);   /* kernel values from the codes: no dequantised row t */
 #if MLRN_SMO_CACHE
-    const float *ki = 0, *kj = 0;   /* the cached kernel columns of i and j (s->cache, non-linear kernels) */
-    int cached = s->cache && s->grad;
+    float *ki = 0, *kj = 0;   /* the cached kernel columns of i and j (s->cache, non-linear kernels) */
+    int cached = s->cache && s->grad, fill_i = 0, fill_j = 0;
 #endif
 
     /* i = argmax over I_up of -y_t G_t */
@@ -886,12 +881,19 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     }
     if (i < 0) return 1;
     xi = mlrn__row(s, (uint16_t)i, 0);
+#if MLRN_SMO_CACHE
+    if (cached) ki = mlrn_smo__column(s, (uint16_t)i, &fill_i);
+#endif
 
     /* j = argmin over I_low with -y_t G_t < gmax of -(gmax + y_t G_t)^2 / quad_it */
     for (t = 0; t < n; t++) {
         int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
         float a, g, v, bd;
         if (!yt) continue;
+#if MLRN_SMO_CACHE
+        /* a miss fills i's column here, for every member: the update needs all of it */
+        if (fill_i) ki[t] = mlrn__kit(s, (uint16_t)i, xi, t, codes ? 0 : mlrn__row(s, t, 2));
+#endif
         a = *mlrn_smo__alpha(s, t);
         if (yt > 0 ? !(a > 0.0f) : !(a < C)) continue;
         g = mlrn__grad(s, t, yt);
@@ -901,10 +903,8 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
         if (bd > 0.0f) {
             float q, obj;
 #if MLRN_SMO_CACHE
-            if (cached) {   /* the whole column of i at the first candidate: the update needs it too */
-                if (!ki) ki = mlrn_smo__column(s, (uint16_t)i, xi);
-                q = mlrn__quad_kit(s, (uint16_t)i, t, ki[t]);
-            } else
+            if (ki) q = mlrn__quad_kit(s, (uint16_t)i, t, ki[t]);
+            else
 #endif
             q = mlrn__quad(s, (uint16_t)i, xi, t, codes ? 0 : mlrn__row(s, t, 2));
             if (q <= 0.0f) q = MLRN_SMO_TAU;
@@ -948,7 +948,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
         if (s->wq) mlrn_smo__refresh_wq(s);
     } else {
 #if MLRN_SMO_CACHE
-        if (cached) kj = mlrn_smo__column(s, (uint16_t)j, xj);   /* K >= 2: i's column, just used, stays */
+        if (cached) kj = mlrn_smo__column(s, (uint16_t)j, &fill_j);   /* K >= 2: i's column, just used, stays */
 #endif
         for (t = 0; t < n; t++) {
             int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
@@ -956,8 +956,10 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
             float dg;
             if (!yt) continue;
 #if MLRN_SMO_CACHE
-            if (kj) dg = ci * ki[t] + cj * kj[t];
-            else
+            if (kj) {
+                if (fill_j) kj[t] = mlrn__kit(s, (uint16_t)j, xj, t, codes ? 0 : mlrn__row(s, t, 2));
+                dg = ci * ki[t] + cj * kj[t];
+            } else
 #endif
             {
                 xt = codes ? 0 : mlrn__row(s, t, 2);   /* dequantised once for both kernel values */

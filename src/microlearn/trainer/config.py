@@ -95,8 +95,8 @@ def check_cache_cols(cache_cols, capacity: int, kernel: str, solver: str) -> int
         raise ValueError(f"cache_cols must be 0 (no cache) or an integer in {vocab.SMO_CACHE_MIN_COLS}..{top} "
                          f"(kernel columns of {capacity} floats), got {cache_cols!r}")
     if cache_cols and not vocab.cache_applies(kernel, solver):
-        raise ValueError(f"cache_cols: the kernel-column cache serves the wss2 solver with a non-linear kernel, not "
-                         f"kernel {kernel!r} with solver {solver!r}: use cache_cols 0")
+        raise ValueError(f"cache_cols applies to the wss2 solver with a non-linear kernel (the kernel-column cache), "
+                         f"not kernel {kernel!r} with solver {solver!r}: leave it out or give 0")
     return int(cache_cols)
 
 

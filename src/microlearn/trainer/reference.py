@@ -152,8 +152,8 @@ class SubResult:
     w: np.ndarray | None      # linear kernel
     n_iter: int
     status: int
-    # wss2, non-linear kernels: the kernel columns it asks for, in order (member indices): i's in the selection of
-    # j (when a candidate exists), j's in the update. What the device's cache (MLRN_SMO_CACHE) is asked: see
+    # wss2, non-linear kernels: the kernel columns it asks for, in order (member indices): i's once i is chosen
+    # (before the selection of j), j's in the update. What the device's cache (MLRN_SMO_CACHE) is asked: see
     # LRUCache. The arithmetic never depends on it.
     columns: list = field(default_factory=list)
 
@@ -345,8 +345,8 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None, columns=None):
         cand = np.flatnonzero(low & (bd > 0))
         j = -1
         quad = F(0.0)
+        columns.append(i)                     # the device looks i's column up as soon as i is chosen
         if cand.size:
-            columns.append(i)
             if diag is not None:
                 kii, ktt = diag[i], diag[cand]
             else:
