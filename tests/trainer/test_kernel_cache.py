@@ -121,11 +121,13 @@ def test_host_default_caches_every_column():
 
 
 @pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])
-@pytest.mark.parametrize("kernel,storage,case", [("rbf", "int8", "iris3"), ("rbf", "float32", "rings"),
-                                                 ("poly", "int16", "rings"), ("rbf", "int8", "cancer")])
-def test_boards_identical_with_and_without_the_cache(board, kernel, storage, case):
-    """(What the cache saves is measured by benchmarks/bench_kernel_cache.py, not here.)"""
-    run_pair(board, case, kernel, storage, 2 if board == "uno" else 5, gamma="scale", coef0=1.0)
+@pytest.mark.parametrize("kernel,storage,case,data_in", [
+    ("rbf", "int8", "iris3", "ram"), ("rbf", "float32", "rings", "ram"), ("poly", "int16", "rings", "ram"),
+    ("rbf", "int8", "cancer", "flash"), ("rbf", "int16", "rings", "callback")])
+def test_boards_identical_with_and_without_the_cache(board, kernel, storage, case, data_in):
+    """Rows in RAM, in flash and behind a read callback (its two-row code buffer serves the codes' kernels).
+    (What the cache saves is measured by benchmarks/bench_kernel_cache.py, not here.)"""
+    run_pair(board, case, kernel, storage, 2 if board == "uno" else 5, gamma="scale", coef0=1.0, data_in=data_in)
 
 
 @pytest.mark.parametrize("board", [board_param("uno"), board_param("nrf52840")])

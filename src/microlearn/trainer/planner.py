@@ -222,6 +222,15 @@ class Plan:
         """What would fit instead: a smaller capacity, another storage type, the samples in flash, another
         board."""
         out = []
+        if self.cache_cols and not self.cache_auto:   # the columns asked for may be what does not fit
+            try:
+                alt = plan(self.board, self.n_features, self.capacity, self.n_classes, kernel=self.kernel,
+                           storage=self.storage, solver=self.solver, multiclass=self.multiclass,
+                           stack_reserve_bytes=self.stack_reserve_bytes, data_in=self.data_in, with_max=False)
+                if alt.fits:
+                    out.append(f"--cache-cols {alt.cache_cols} (the kernel columns that fit)")
+            except ValueError:
+                pass
         if self.data_in == "ram" and "flash" not in self.over:
             try:
                 alt = plan(self.board, self.n_features, self.capacity, self.n_classes, kernel=self.kernel,
