@@ -4,9 +4,9 @@ fewer instructions than today at the same solution").
 Three builds of the same training, each run on the board (the training call alone is measured: exact cycles on the
 uno under simavr, executed instructions on the nrf52840 and the bluepill under qemu):
 - before: no cache and, for rbf on int8 rows, the dequantising kernels (the trainer before this change: built with
-  -DMLRN_SMO_RBF_CODES=0, whose results differ from the reference's in the last bits, so its iterations and accuracy
+  -DMLRN_SMO_KERNEL_CODES=0, whose results differ from the reference's in the last bits, so its iterations and accuracy
   are reported, not compared bit for bit);
-- codes: no cache (cache_cols 0), rbf on int8 rows from the codes (MLRN_SMO_RBF_CODES, the default); for float32 rows
+- codes: no cache (cache_cols 0), rbf on int8 rows from the codes (MLRN_SMO_KERNEL_CODES, the default); for float32 rows
   and for poly this is the same program as "before", and is not run twice;
 - cache: the planner's column count for the board (the SRAM left after the trainer's buffers and stack), codes on.
 "codes" and "cache" agree with the Python reference bit for bit (train_and_report checks it on every run: agreement,
@@ -68,7 +68,7 @@ def before(Xtr, Xte, ytr, yte, board, data_in, **params):
     est = SMOClassifier(**params).fit(Xtr, ytr)
     cfg = config_from_estimator(est, len(Xtr), data_in, 0)
     run = train_on_target(cfg, get_target(board), Xtr, np.searchsorted(est.classes_, ytr), Xte,
-                          np.searchsorted(est.classes_, yte), timeout=3600, cflags=["-DMLRN_SMO_RBF_CODES=0"])
+                          np.searchsorted(est.classes_, yte), timeout=3600, cflags=["-DMLRN_SMO_KERNEL_CODES=0"])
     return {"iterations": run.iterations, "accuracy": run.correct / len(Xte), "cycles": run.cycles,
             "instructions": run.instructions, "flash_bytes": run.flash_bytes,
             "sram_bytes": run.static_ram_bytes + run.stack_bytes, "python_iterations": int(est.n_iter_.sum())}

@@ -111,7 +111,7 @@ def link_macros() -> dict[str, int]:
 # of the RAM fake's power-cut injector, which only the C tests use. Any other integer #define of a header
 # must be in microlearn.core.vocab.
 NOT_VOCABULARY = {"MLRN_KERNELS", "MLRN_SMO_SOLVERS", "MLRN_SOFT_FLOAT", "MLRN_PERSIST_BUF", "MLRN_PERSIST_MAX_WORD",
-                  "MLRN_LEARNER_DDM", "MLRN_LEARNER_WARM", "MLRN_SMO_WARM", "MLRN_SMO_CACHE", "MLRN_SMO_RBF_CODES",
+                  "MLRN_LEARNER_DDM", "MLRN_LEARNER_WARM", "MLRN_SMO_WARM", "MLRN_SMO_CACHE", "MLRN_SMO_KERNEL_CODES",
                   "MLRN_PERSIST_RAM_CUT_CLEAN", "MLRN_PERSIST_RAM_CUT_GARBAGE", "MLRN_PERSIST_RAM_CUT_ERASED"}
 
 

@@ -86,13 +86,17 @@ MLRN_FP_EXACT_BEGIN
 #ifndef MLRN_SMO_CACHE
 #define MLRN_SMO_CACHE 0
 #endif
-/* MLRN_SMO_RBF_CODES (0/1, default 1): with int16/int8 storage, wss2's rbf kernel between two stored samples takes
- * the squared distance from the codes, sum_k ((q_ik - q_tk) scale_k)^2 (the offsets cancel), instead of
- * dequantising rows: the arithmetic microlearn.trainer.reference mirrors. 0 restores the dequantising path (its
- * float32 values differ in the last bits: the reference then no longer agrees; benchmarks/bench_kernel_cache.py
- * builds it to measure the difference). */
-#ifndef MLRN_SMO_RBF_CODES
-#define MLRN_SMO_RBF_CODES 1
+/* MLRN_SMO_KERNEL_CODES (0/1, default 1): with int16/int8 storage, wss2's non-linear kernels between two stored
+ * samples i and t read sample t's codes instead of dequantising its row:
+ *  - rbf: the squared distance sum_k ((q_ik - q_tk) scale_k)^2 (the offsets cancel; the difference is exact);
+ *  - poly, sigmoid: the dot product sum_k u_ik q_tk + c_i, with sample i's row x_i (dequantised once per
+ *    iteration) folded into the map: u_ik = x_ik scale_k, c_i = sum_k x_ik offset_k (what the linear kernel's wq
+ *    does with w).
+ * The arithmetic microlearn.trainer.reference mirrors. 0 restores the dequantising path (its float32 values differ
+ * in the last bits: the reference then no longer agrees; benchmarks/bench_kernel_cache.py builds it to measure
+ * the difference). */
+#ifndef MLRN_SMO_KERNEL_CODES
+#define MLRN_SMO_KERNEL_CODES 1
 #endif
 #if MLRN_SMO_MAX_CLASSES < 2 || MLRN_SMO_MAX_CLASSES > 64
 #error "MLRN_SMO_MAX_CLASSES must be in 2..64"
@@ -522,17 +526,65 @@ MLRN_HOT float mlrn__grad(const mlrn_smo *s, uint16_t t, int8_t yt) {
     return s->grad[t];
 }
 
-/* wss2 computes its rbf kernel values between stored samples from the codes (MLRN_SMO_RBF_CODES). */
-MLRN_HOT int mlrn__rbf_codes(const mlrn_smo *s) {
-    return MLRN_SMO_RBF_CODES && s->p.kernel.type == MLRN_KERNEL_RBF && s->store->storage != MLRN_STORAGE_F32;
+/* wss2 computes its kernel values between stored samples from the codes (MLRN_SMO_KERNEL_CODES): 1 for rbf (the
+ * squared distance), 2 for poly and sigmoid (the dot product with a folded row), 0 for neither. */
+enum { MLRN_SMO__CODES_SQDIST = 1, MLRN_SMO__CODES_DOT = 2 };
+MLRN_HOT int mlrn__kcodes(const mlrn_smo *s) {
+    if (!MLRN_SMO_KERNEL_CODES || s->store->storage == MLRN_STORAGE_F32) return 0;
+    if (s->p.kernel.type == MLRN_KERNEL_RBF) return MLRN_SMO__CODES_SQDIST;
+    return s->p.kernel.type == MLRN_KERNEL_LINEAR ? 0 : MLRN_SMO__CODES_DOT;
 }
 
-/* K(x_i, x_t) of two stored samples in wss2 (a non-linear kernel): from the codes (rbf, quantised storage: xi and
- * xt unused, NULL for xt) or from the float32 rows xi and xt, in that argument order (mlrn_kernel_sqdist and
- * mlrn_kernel_dot give the same bits either way, but the order is kept as it always was). */
-MLRN_HOT float mlrn__kit(const mlrn_smo *s, uint16_t i, const float *xi, uint16_t t, const float *xt) {
-    if (mlrn__rbf_codes(s)) return mlrn_kernel_finish(&s->p.kernel, mlrn__sqdist_q(s, i, t));
-    return mlrn_smo__kernel(s, xi, xt);
+/* One side of the kernel values between stored samples (wss2, non-linear kernels): sample idx, its float32 row x
+ * and, on the dot-product code path, its row folded into the affine map (u = x scale, in a scratch row;
+ * c = x . offset). */
+typedef struct {
+    const float *x;
+    float *u;
+    float c;
+    uint16_t idx;
+} mlrn_smo__side;
+
+/* The side of sample idx with row x; u: the scratch row its folded row goes to (used on the dot code path). */
+MLRN_HOT mlrn_smo__side mlrn__side(const mlrn_smo *s, uint16_t idx, const float *x, float *u) {
+    mlrn_smo__side a;
+    uint16_t k;
+    a.x = x;
+    a.u = u;
+    a.c = 0.0f;
+    a.idx = idx;
+    if (mlrn__kcodes(s) == MLRN_SMO__CODES_DOT)
+        for (k = 0; k < s->store->d; k++) {
+            u[k] = x[k] * mlrn_flash_f32(&s->store->scale[k]);
+            a.c = a.c + x[k] * mlrn_flash_f32(&s->store->offset[k]);
+        }
+    return a;
+}
+
+/* sum_k u_k q_tk + c: x . x_t from sample t's codes (the dot code path). */
+MLRN_HOT float mlrn__dot_q(const mlrn_smo *s, const mlrn_smo__side *a, uint16_t t) {
+    uint16_t k, d = s->store->d;
+    float acc = 0.0f;
+    size_t base = (size_t)t * d;
+    (void)base;   /* a callback store reads into its code buffer instead */
+    if (s->store->storage == MLRN_STORAGE_I16) {
+        const int16_t *q = MLRN_STORE_CODES16(s->store, t, base, 1);
+        for (k = 0; k < d; k++) acc = acc + a->u[k] * (float)MLRN_STORE_Q16(&q[k]);
+    } else {
+        const int8_t *q = MLRN_STORE_CODES8(s->store, t, base, 1);
+        for (k = 0; k < d; k++) acc = acc + a->u[k] * (float)MLRN_STORE_Q8(&q[k]);
+    }
+    return acc + a->c;
+}
+
+/* K(x_a, x_t) of two stored samples in wss2 (a non-linear kernel): from sample t's codes (mlrn__kcodes: xt unused,
+ * NULL) or from the float32 rows a->x and xt, in that argument order (mlrn_kernel_sqdist and mlrn_kernel_dot give
+ * the same bits either way, but the order is kept as it always was). */
+MLRN_HOT float mlrn__kit(const mlrn_smo *s, const mlrn_smo__side *a, uint16_t t, const float *xt) {
+    int codes = mlrn__kcodes(s);
+    if (codes == MLRN_SMO__CODES_SQDIST) return mlrn_kernel_finish(&s->p.kernel, mlrn__sqdist_q(s, a->idx, t));
+    if (codes == MLRN_SMO__CODES_DOT) return mlrn_kernel_finish(&s->p.kernel, mlrn__dot_q(s, a, t));
+    return mlrn_smo__kernel(s, a->x, xt);
 }
 
 /* f(x) of the current sub-problem during training: alpha is still unsigned here. */
@@ -847,11 +899,11 @@ MLRN_HOT float mlrn__quad_kit(const mlrn_smo *s, uint16_t i, uint16_t t, float k
 }
 
 /* K_ii + K_tt - 2 K_it; for the linear kernel as |x_i - x_t|^2 (exact zero for equal rows). xt: NULL on the code
- * paths (s->wq, mlrn__rbf_codes). */
-MLRN_HOT float mlrn__quad(const mlrn_smo *s, uint16_t i, const float *xi, uint16_t t, const float *xt) {
+ * paths (s->wq, mlrn__kcodes). */
+MLRN_HOT float mlrn__quad(const mlrn_smo *s, const mlrn_smo__side *a, uint16_t t, const float *xt) {
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR)
-        return s->wq ? mlrn__sqdist_q(s, i, t) : mlrn_kernel_sqdist(xi, xt, s->store->d);
-    return mlrn__quad_kit(s, i, t, mlrn__kit(s, i, xi, t, xt));
+        return s->wq ? mlrn__sqdist_q(s, a->idx, t) : mlrn_kernel_sqdist(a->x, xt, s->store->d);
+    return mlrn__quad_kit(s, a->idx, t, mlrn__kit(s, a, t, xt));
 }
 
 /* One wss2 iteration. Returns 1 when the sub-problem is solved, 0 otherwise. */
@@ -862,7 +914,9 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     const float *xi, *xj;
     float *ai_p, *aj_p, ai, aj, old_ai, old_aj, ci, cj;
     int8_t yi, yj;
-    int codes = s->wq || mlrn__rbf_codes(s);   /* kernel values from the codes: no dequantised row t */
+    int codes = s->wq || mlrn__kcodes(s);   /* kernel values from the codes: no dequantised row t */
+    mlrn_smo__side side_i, side_j;   /* folded rows: scratch rows 3 (i) and 2 (j), free on the code paths
+                                      * (row 3 is the decision's, row 2 the dequantised row t's) */
 #if MLRN_SMO_CACHE
     float *ki = 0, *kj = 0;   /* the cached kernel columns of i and j (s->cache, non-linear kernels) */
     int cached = s->cache && s->grad, fill_i = 0, fill_j = 0;
@@ -881,6 +935,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     }
     if (i < 0) return 1;
     xi = mlrn__row(s, (uint16_t)i, 0);
+    side_i = mlrn__side(s, (uint16_t)i, xi, s->scratch ? s->scratch + 3u * (size_t)s->store->d : 0);
 #if MLRN_SMO_CACHE
     if (cached) ki = mlrn_smo__column(s, (uint16_t)i, &fill_i);
 #endif
@@ -892,7 +947,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
         if (!yt) continue;
 #if MLRN_SMO_CACHE
         /* a miss fills i's column here, for every member: the update needs all of it */
-        if (fill_i) ki[t] = mlrn__kit(s, (uint16_t)i, xi, t, codes ? 0 : mlrn__row(s, t, 2));
+        if (fill_i) ki[t] = mlrn__kit(s, &side_i, t, codes ? 0 : mlrn__row(s, t, 2));
 #endif
         a = *mlrn_smo__alpha(s, t);
         if (yt > 0 ? !(a > 0.0f) : !(a < C)) continue;
@@ -906,7 +961,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
             if (ki) q = mlrn__quad_kit(s, (uint16_t)i, t, ki[t]);
             else
 #endif
-            q = mlrn__quad(s, (uint16_t)i, xi, t, codes ? 0 : mlrn__row(s, t, 2));
+            q = mlrn__quad(s, &side_i, t, codes ? 0 : mlrn__row(s, t, 2));
             if (q <= 0.0f) q = MLRN_SMO_TAU;
             obj = -(bd * bd) / q;
             if (obj < best) { best = obj; j = t; quad = q; gj = g; }
@@ -947,6 +1002,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
         mlrn_smo__update_w(s, xi, ci, xj, cj);
         if (s->wq) mlrn_smo__refresh_wq(s);
     } else {
+        side_j = mlrn__side(s, (uint16_t)j, xj, s->scratch ? s->scratch + 2u * (size_t)s->store->d : 0);
 #if MLRN_SMO_CACHE
         if (cached) kj = mlrn_smo__column(s, (uint16_t)j, &fill_j);   /* K >= 2: i's column, just used, stays */
 #endif
@@ -957,13 +1013,13 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
             if (!yt) continue;
 #if MLRN_SMO_CACHE
             if (kj) {
-                if (fill_j) kj[t] = mlrn__kit(s, (uint16_t)j, xj, t, codes ? 0 : mlrn__row(s, t, 2));
+                if (fill_j) kj[t] = mlrn__kit(s, &side_j, t, codes ? 0 : mlrn__row(s, t, 2));
                 dg = ci * ki[t] + cj * kj[t];
             } else
 #endif
             {
                 xt = codes ? 0 : mlrn__row(s, t, 2);   /* dequantised once for both kernel values */
-                dg = ci * mlrn__kit(s, (uint16_t)i, xi, t, xt) + cj * mlrn__kit(s, (uint16_t)j, xj, t, xt);
+                dg = ci * mlrn__kit(s, &side_i, t, xt) + cj * mlrn__kit(s, &side_j, t, xt);
             }
             s->grad[t] = s->grad[t] + (yt > 0 ? dg : -dg);
         }

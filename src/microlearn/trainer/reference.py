@@ -304,14 +304,20 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None, columns=None):
     fold = _Folded(*quant) if (linear and quant is not None) else None
     if fold:
         fold.refresh(w)
-    # rbf on quantised storage: K(x_i, x_t) from the codes (mlrn__kit, MLRN_SMO_RBF_CODES), not the rows
-    codes = _Folded(*quant) if (params.kernel == "rbf" and quant is not None) else None
+    # non-linear kernels on quantised storage: K(x_i, x_t) from sample t's codes (mlrn__kit, MLRN_SMO_KERNEL_CODES):
+    # rbf the squared distance sum_k ((q_ik - q_tk) scale_k)^2, poly/sigmoid the dot product sum_k u_k q_tk + c with
+    # u = x_i * scale, c = x_i . offset (mlrn__side, mlrn__dot_q)
+    codes = _Folded(*quant) if (not linear and quant is not None) else None
 
     def kcol(i, rows):
         """K(x_i, x_t) for the members t in `rows` (an index array): mlrn__kit."""
-        if codes:
-            return _f32.kernel_finish("rbf", codes.quad(i, rows), params.gamma, params.coef0, params.degree)
-        return params.kernel_rows(X[rows], X[i])
+        if codes and params.kernel == "rbf":
+            s = codes.quad(i, rows)
+        elif codes:
+            s = _f32.dot_rows(codes.Qf[rows], X[i] * codes.scale) + _f32.sum_seq(X[i] * codes.offset)
+        else:
+            return params.kernel_rows(X[rows], X[i])
+        return _f32.kernel_finish(params.kernel, s, params.gamma, params.coef0, params.degree)
     everyone = np.arange(m)
 
     def lin_grad():
