@@ -577,14 +577,14 @@ MLRN_HOT float mlrn__dot_q(const mlrn_smo *s, const mlrn_smo__side *a, uint16_t 
     return acc + a->c;
 }
 
-/* K(x_a, x_t) of two stored samples in wss2 (a non-linear kernel): from sample t's codes (mlrn__kcodes: xt unused,
- * NULL) or from the float32 rows a->x and xt, in that argument order (mlrn_kernel_sqdist and mlrn_kernel_dot give
- * the same bits either way, but the order is kept as it always was). */
-MLRN_HOT float mlrn__kit(const mlrn_smo *s, const mlrn_smo__side *a, uint16_t t, const float *xt) {
-    int codes = mlrn__kcodes(s);
-    if (codes == MLRN_SMO__CODES_SQDIST) return mlrn_kernel_finish(&s->p.kernel, mlrn__sqdist_q(s, a->idx, t));
-    if (codes == MLRN_SMO__CODES_DOT) return mlrn_kernel_finish(&s->p.kernel, mlrn__dot_q(s, a, t));
-    return mlrn_smo__kernel(s, a->x, xt);
+/* K(x_a, x_t) of two stored samples in wss2 (a non-linear kernel): from sample t's codes (codes = mlrn__kcodes(s),
+ * taken once per iteration by the caller: xt unused, NULL) or from the float32 rows a->x and xt, in that argument
+ * order (mlrn_kernel_sqdist and mlrn_kernel_dot give the same bits either way, but the order is kept as it always
+ * was). */
+MLRN_HOT float mlrn__kit(const mlrn_smo *s, int codes, const mlrn_smo__side *a, uint16_t t, const float *xt) {
+    if (!codes) return mlrn_smo__kernel(s, a->x, xt);   /* float32 rows: first, one test */
+    return mlrn_kernel_finish(&s->p.kernel, codes == MLRN_SMO__CODES_SQDIST ? mlrn__sqdist_q(s, a->idx, t)
+                                                                            : mlrn__dot_q(s, a, t));
 }
 
 /* f(x) of the current sub-problem during training: alpha is still unsigned here. */
@@ -900,10 +900,10 @@ MLRN_HOT float mlrn__quad_kit(const mlrn_smo *s, uint16_t i, uint16_t t, float k
 
 /* K_ii + K_tt - 2 K_it; for the linear kernel as |x_i - x_t|^2 (exact zero for equal rows). xt: NULL on the code
  * paths (s->wq, mlrn__kcodes). */
-MLRN_HOT float mlrn__quad(const mlrn_smo *s, const mlrn_smo__side *a, uint16_t t, const float *xt) {
+MLRN_HOT float mlrn__quad(const mlrn_smo *s, int codes, const mlrn_smo__side *a, uint16_t t, const float *xt) {
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR)
         return s->wq ? mlrn__sqdist_q(s, a->idx, t) : mlrn_kernel_sqdist(a->x, xt, s->store->d);
-    return mlrn__quad_kit(s, a->idx, t, mlrn__kit(s, a, t, xt));
+    return mlrn__quad_kit(s, a->idx, t, mlrn__kit(s, codes, a, t, xt));
 }
 
 /* One wss2 iteration. Returns 1 when the sub-problem is solved, 0 otherwise. */
@@ -914,7 +914,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     const float *xi, *xj;
     float *ai_p, *aj_p, ai, aj, old_ai, old_aj, ci, cj;
     int8_t yi, yj;
-    int codes = s->wq || mlrn__kcodes(s);   /* kernel values from the codes: no dequantised row t */
+    int kc = mlrn__kcodes(s), codes = s->wq || kc;   /* kernel values from the codes: no dequantised row t */
     mlrn_smo__side side_i, side_j;   /* folded rows: scratch rows 3 (i) and 2 (j), free on the code paths
                                       * (row 3 is the decision's, row 2 the dequantised row t's) */
 #if MLRN_SMO_CACHE
@@ -947,7 +947,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
         if (!yt) continue;
 #if MLRN_SMO_CACHE
         /* a miss fills i's column here, for every member: the update needs all of it */
-        if (fill_i) ki[t] = mlrn__kit(s, &side_i, t, codes ? 0 : mlrn__row(s, t, 2));
+        if (fill_i) ki[t] = mlrn__kit(s, kc, &side_i, t, codes ? 0 : mlrn__row(s, t, 2));
 #endif
         a = *mlrn_smo__alpha(s, t);
         if (yt > 0 ? !(a > 0.0f) : !(a < C)) continue;
@@ -961,7 +961,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
             if (ki) q = mlrn__quad_kit(s, (uint16_t)i, t, ki[t]);
             else
 #endif
-            q = mlrn__quad(s, &side_i, t, codes ? 0 : mlrn__row(s, t, 2));
+            q = mlrn__quad(s, kc, &side_i, t, codes ? 0 : mlrn__row(s, t, 2));
             if (q <= 0.0f) q = MLRN_SMO_TAU;
             obj = -(bd * bd) / q;
             if (obj < best) { best = obj; j = t; quad = q; gj = g; }
@@ -1013,13 +1013,13 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
             if (!yt) continue;
 #if MLRN_SMO_CACHE
             if (kj) {
-                if (fill_j) kj[t] = mlrn__kit(s, &side_j, t, codes ? 0 : mlrn__row(s, t, 2));
+                if (fill_j) kj[t] = mlrn__kit(s, kc, &side_j, t, codes ? 0 : mlrn__row(s, t, 2));
                 dg = ci * ki[t] + cj * kj[t];
             } else
 #endif
             {
                 xt = codes ? 0 : mlrn__row(s, t, 2);   /* dequantised once for both kernel values */
-                dg = ci * mlrn__kit(s, &side_i, t, xt) + cj * mlrn__kit(s, &side_j, t, xt);
+                dg = ci * mlrn__kit(s, kc, &side_i, t, xt) + cj * mlrn__kit(s, kc, &side_j, t, xt);
             }
             s->grad[t] = s->grad[t] + (yt > 0 ? dg : -dg);
         }
