@@ -545,15 +545,16 @@ typedef struct {
     uint16_t idx;
 } mlrn_smo__side;
 
-/* The side of sample idx with row x; u: the scratch row its folded row goes to (used on the dot code path). */
-MLRN_HOT mlrn_smo__side mlrn__side(const mlrn_smo *s, uint16_t idx, const float *x, float *u) {
+/* The side of sample idx with row x; u: the scratch row its folded row goes to (used on the dot code path:
+ * u = x scale, c = x . offset). */
+MLRN_HOT mlrn_smo__side mlrn__side(const mlrn_smo *s, int codes, uint16_t idx, const float *x, float *u) {
     mlrn_smo__side a;
     uint16_t k;
     a.x = x;
     a.u = u;
     a.c = 0.0f;
     a.idx = idx;
-    if (mlrn__kcodes(s) == MLRN_SMO__CODES_DOT)
+    if (codes == MLRN_SMO__CODES_DOT)
         for (k = 0; k < s->store->d; k++) {
             u[k] = x[k] * mlrn_flash_f32(&s->store->scale[k]);
             a.c = a.c + x[k] * mlrn_flash_f32(&s->store->offset[k]);
@@ -581,10 +582,17 @@ MLRN_HOT float mlrn__dot_q(const mlrn_smo *s, const mlrn_smo__side *a, uint16_t 
  * taken once per iteration by the caller: xt unused, NULL) or from the float32 rows a->x and xt, in that argument
  * order (mlrn_kernel_sqdist and mlrn_kernel_dot give the same bits either way, but the order is kept as it always
  * was). */
-MLRN_HOT float mlrn__kit(const mlrn_smo *s, int codes, const mlrn_smo__side *a, uint16_t t, const float *xt) {
-    if (!codes) return mlrn_smo__kernel(s, a->x, xt);   /* float32 rows: first, one test */
+#if defined(__GNUC__)
+__attribute__((noinline, unused))   /* out of the hot loops' frames: inlined, it slowed the float32 rows' path */
+#endif
+static float mlrn__kit_codes(const mlrn_smo *s, int codes, const mlrn_smo__side *a, uint16_t t) {
     return mlrn_kernel_finish(&s->p.kernel, codes == MLRN_SMO__CODES_SQDIST ? mlrn__sqdist_q(s, a->idx, t)
                                                                             : mlrn__dot_q(s, a, t));
+}
+
+MLRN_HOT float mlrn__kit(const mlrn_smo *s, int codes, const mlrn_smo__side *a, uint16_t t, const float *xt) {
+    if (!codes) return mlrn_smo__kernel(s, a->x, xt);   /* float32 rows: first, one test */
+    return mlrn__kit_codes(s, codes, a, t);
 }
 
 /* f(x) of the current sub-problem during training: alpha is still unsigned here. */
@@ -898,12 +906,12 @@ MLRN_HOT float mlrn__quad_kit(const mlrn_smo *s, uint16_t i, uint16_t t, float k
     return (kii + ktt) - 2.0f * kit;
 }
 
-/* K_ii + K_tt - 2 K_it; for the linear kernel as |x_i - x_t|^2 (exact zero for equal rows). xt: NULL on the code
- * paths (s->wq, mlrn__kcodes). */
-MLRN_HOT float mlrn__quad(const mlrn_smo *s, int codes, const mlrn_smo__side *a, uint16_t t, const float *xt) {
+/* K_ii + K_tt - 2 K_it; for the linear kernel as |x_i - x_t|^2 (exact zero for equal rows). xt: NULL on the
+ * linear kernel's code path (s->wq). The non-linear kernels' code paths take mlrn__quad_kit(mlrn__kit()). */
+MLRN_HOT float mlrn__quad(const mlrn_smo *s, uint16_t i, const float *xi, uint16_t t, const float *xt) {
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR)
-        return s->wq ? mlrn__sqdist_q(s, a->idx, t) : mlrn_kernel_sqdist(a->x, xt, s->store->d);
-    return mlrn__quad_kit(s, a->idx, t, mlrn__kit(s, codes, a, t, xt));
+        return s->wq ? mlrn__sqdist_q(s, i, t) : mlrn_kernel_sqdist(xi, xt, s->store->d);
+    return mlrn__quad_kit(s, i, t, mlrn_smo__kernel(s, xi, xt));
 }
 
 /* One wss2 iteration. Returns 1 when the sub-problem is solved, 0 otherwise. */
@@ -914,12 +922,13 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     const float *xi, *xj;
     float *ai_p, *aj_p, ai, aj, old_ai, old_aj, ci, cj;
     int8_t yi, yj;
-    int kc = mlrn__kcodes(s), codes = s->wq || kc;   /* kernel values from the codes: no dequantised row t */
+    int kc = mlrn__kcodes(s);   /* non-linear kernel values from the codes: no dequantised row t */
     mlrn_smo__side side_i, side_j;   /* folded rows: scratch rows 3 (i) and 2 (j), free on the code paths
                                       * (row 3 is the decision's, row 2 the dequantised row t's) */
 #if MLRN_SMO_CACHE
     float *ki = 0, *kj = 0;   /* the cached kernel columns of i and j (s->cache, non-linear kernels) */
     int cached = s->cache && s->grad, fill_i = 0, fill_j = 0;
+    int codes = s->wq || kc;
 #endif
 
     /* i = argmax over I_up of -y_t G_t */
@@ -935,7 +944,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     }
     if (i < 0) return 1;
     xi = mlrn__row(s, (uint16_t)i, 0);
-    side_i = mlrn__side(s, (uint16_t)i, xi, s->scratch ? s->scratch + 3u * (size_t)s->store->d : 0);
+    side_i = mlrn__side(s, kc, (uint16_t)i, xi, s->scratch ? s->scratch + 3u * (size_t)s->store->d : 0);
 #if MLRN_SMO_CACHE
     if (cached) ki = mlrn_smo__column(s, (uint16_t)i, &fill_i);
 #endif
@@ -961,7 +970,8 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
             if (ki) q = mlrn__quad_kit(s, (uint16_t)i, t, ki[t]);
             else
 #endif
-            q = mlrn__quad(s, kc, &side_i, t, codes ? 0 : mlrn__row(s, t, 2));
+            if (kc) q = mlrn__quad_kit(s, (uint16_t)i, t, mlrn__kit(s, kc, &side_i, t, 0));
+            else q = mlrn__quad(s, (uint16_t)i, xi, t, s->wq ? 0 : mlrn__row(s, t, 2));
             if (q <= 0.0f) q = MLRN_SMO_TAU;
             obj = -(bd * bd) / q;
             if (obj < best) { best = obj; j = t; quad = q; gj = g; }
@@ -1002,7 +1012,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
         mlrn_smo__update_w(s, xi, ci, xj, cj);
         if (s->wq) mlrn_smo__refresh_wq(s);
     } else {
-        side_j = mlrn__side(s, (uint16_t)j, xj, s->scratch ? s->scratch + 2u * (size_t)s->store->d : 0);
+        side_j = mlrn__side(s, kc, (uint16_t)j, xj, s->scratch ? s->scratch + 2u * (size_t)s->store->d : 0);
 #if MLRN_SMO_CACHE
         if (cached) kj = mlrn_smo__column(s, (uint16_t)j, &fill_j);   /* K >= 2: i's column, just used, stays */
 #endif
@@ -1017,9 +1027,11 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
                 dg = ci * ki[t] + cj * kj[t];
             } else
 #endif
-            {
-                xt = codes ? 0 : mlrn__row(s, t, 2);   /* dequantised once for both kernel values */
-                dg = ci * mlrn__kit(s, kc, &side_i, t, xt) + cj * mlrn__kit(s, kc, &side_j, t, xt);
+            if (kc) {
+                dg = ci * mlrn__kit(s, kc, &side_i, t, 0) + cj * mlrn__kit(s, kc, &side_j, t, 0);
+            } else {   /* float32 rows, or MLRN_SMO_KERNEL_CODES 0: the code as it always was */
+                xt = mlrn__row(s, t, 2);   /* dequantised once for both kernel values */
+                dg = ci * mlrn_smo__kernel(s, xi, xt) + cj * mlrn_smo__kernel(s, xj, xt);
             }
             s->grad[t] = s->grad[t] + (yt > 0 ? dg : -dg);
         }
