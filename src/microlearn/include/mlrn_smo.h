@@ -530,9 +530,11 @@ MLRN_HOT float mlrn__grad(const mlrn_smo *s, uint16_t t, int8_t yt) {
  * squared distance), 2 for poly and sigmoid (the dot product with a folded row), 0 for neither. */
 enum { MLRN_SMO__CODES_SQDIST = 1, MLRN_SMO__CODES_DOT = 2 };
 MLRN_HOT int mlrn__kcodes(const mlrn_smo *s) {
+    /* a kernel left out of MLRN_KERNELS gives 0 at compile time: a linear trainer links none of the code paths */
     if (!MLRN_SMO_KERNEL_CODES || s->store->storage == MLRN_STORAGE_F32) return 0;
-    if (s->p.kernel.type == MLRN_KERNEL_RBF) return MLRN_SMO__CODES_SQDIST;
-    return s->p.kernel.type == MLRN_KERNEL_LINEAR ? 0 : MLRN_SMO__CODES_DOT;
+    if (s->p.kernel.type == MLRN_KERNEL_RBF) return MLRN_KERNEL_COMPILED(MLRN_KERNEL_RBF) ? MLRN_SMO__CODES_SQDIST : 0;
+    if (s->p.kernel.type == MLRN_KERNEL_LINEAR) return 0;
+    return MLRN_KERNEL_COMPILED(MLRN_KERNEL_POLY) || MLRN_KERNEL_COMPILED(MLRN_KERNEL_SIGMOID) ? MLRN_SMO__CODES_DOT : 0;
 }
 
 /* One side of the kernel values between stored samples (wss2, non-linear kernels): sample idx, its float32 row x
