@@ -57,6 +57,9 @@ def vocab_macros() -> dict[str, int]:
     out.update({f"MLRN_SMO_PARAM_{name.upper()}": code for name, code in vocab.SMO_PARAM_CODES.items()})
     out.update({
         "MLRN_SMO_MAX_CLASSES": vocab.SMO_MAX_CLASSES,
+        "MLRN_SMO_CACHE_MIN_COLS": vocab.SMO_CACHE_MIN_COLS,
+        "MLRN_SMO_CACHE_MAX_COLS": vocab.SMO_CACHE_MAX_COLS,
+        "MLRN_SMO_CACHE_EMPTY": vocab.SMO_CACHE_EMPTY,
         "MLRN_SVM_OVO_MAX_CLASSES": vocab.SVM_OVO_MAX_CLASSES,
         "MLRN_MLP_Q8_MAX": vocab.MLP_Q8_MAX,
         "MLRN_SVM_LABELED_MAX_CLASSES": vocab.SVM_LABELED_MAX_CLASSES,
@@ -111,7 +114,7 @@ def link_macros() -> dict[str, int]:
 # of the RAM fake's power-cut injector, which only the C tests use. Any other integer #define of a header
 # must be in microlearn.core.vocab.
 NOT_VOCABULARY = {"MLRN_KERNELS", "MLRN_SMO_SOLVERS", "MLRN_SOFT_FLOAT", "MLRN_PERSIST_BUF", "MLRN_PERSIST_MAX_WORD",
-                  "MLRN_LEARNER_DDM", "MLRN_LEARNER_WARM", "MLRN_SMO_WARM",
+                  "MLRN_LEARNER_DDM", "MLRN_LEARNER_WARM", "MLRN_SMO_WARM", "MLRN_SMO_CACHE", "MLRN_SMO_KERNEL_CODES",
                   "MLRN_PERSIST_RAM_CUT_CLEAN", "MLRN_PERSIST_RAM_CUT_GARBAGE", "MLRN_PERSIST_RAM_CUT_ERASED"}
 
 

@@ -33,6 +33,9 @@ def register(sub):
                    help="where the samples live (trainer): ram (default), flash (SRAM = alphas, gradients and "
                         "buffers, no rows; flash = code + the rows table) or callback (the application reads "
                         "each row; SRAM adds a two-row code buffer)")
+    p.add_argument("--cache-cols", type=int, metavar="N",
+                   help="kernel columns cached by wss2 with rbf/poly/sigmoid (default: the most that fit in the SRAM "
+                        "left after the trainer's buffers and stack; 0 for none)")
     p.add_argument("--stack-reserve", type=int, help="bytes kept free for the stack (default: the board's)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     g = p.add_argument_group("self-learning loop (--learner; the same options as `microlearn loop`)")
@@ -58,18 +61,19 @@ def register(sub):
 
 
 OPTIONS = {"n_features": "--n-features", "capacity": "--capacity", "classes": "--classes", "n_classes": "--classes",
-           "stack_reserve_bytes": "--stack-reserve", "data_in": "--data-in", "other_static_bytes": "--other-static",
+           "stack_reserve_bytes": "--stack-reserve", "data_in": "--data-in", "cache_cols": "--cache-cols",
+           "other_static_bytes": "--other-static",
            "holdout_every": "--holdout-every", "queue": "--queue", "trigger_window": "--trigger-window"}
 LEARNER_ONLY = ("holdout_every", "queue", "trigger_window", "store", "replace", "model", "drift", "persist",
                 "other_static")
-TRAINER_ONLY = ("solver", "multiclass", "data_in")
+TRAINER_ONLY = ("solver", "multiclass", "data_in", "cache_cols")
 
 
 def _plan(args):
     """The trainer's or the learner's plan; options of the other one are a usage error."""
     if args.learner:
-        wrong = [o for o in TRAINER_ONLY if getattr(args, o) not in (None, {"solver": "wss2",
-                                                                            "multiclass": "ovo", "data_in": "ram"}[o])]
+        wrong = [o for o in TRAINER_ONLY if getattr(args, o) not in (None, {"solver": "wss2", "multiclass": "ovo",
+                                                                            "data_in": "ram", "cache_cols": 0}[o])]
         if wrong == ["data_in"]:
             raise CLIError("the self-learning loop keeps its samples in RAM (it adds them as they arrive): "
                            "drop --data-in")
@@ -98,7 +102,7 @@ def _plan(args):
         raise CLIError("--" + ", --".join(o.replace("_", "-") for o in wrong) + " apply to --learner only")
     return plan(args.board, args.n_features, args.capacity, args.classes, kernel=args.kernel or "linear",
                 storage=args.storage, solver=args.solver or "wss2", multiclass=args.multiclass or "ovo",
-                stack_reserve_bytes=args.stack_reserve, data_in=args.data_in or "ram")
+                stack_reserve_bytes=args.stack_reserve, data_in=args.data_in or "ram", cache_cols=args.cache_cols)
 
 
 def run(args) -> int:

@@ -31,6 +31,10 @@ def register(sub):
     p.add_argument("--target", default="host", help="host or a board (see `microlearn boards`)")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds before a hung run is killed")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--cache-cols", type=int, metavar="N",
+                   help="kernel columns the device caches while training rbf/poly/sigmoid with wss2 (the same "
+                        "result, fewer kernel evaluations): 0 for none, 2..min(255, capacity); default: the planner's "
+                        "count from the SRAM left on the board (on the host: every column up to 255)")
     p.add_argument("--predict-cost", action="store_true",
                    help="on a board: also measure one prediction (a second build and run): infer_cycles / "
                         "infer_instructions, infer_seconds, infer_energy_mj")
@@ -77,7 +81,7 @@ def _gamma(text):
 # Python names of the estimator's parameters -> the options that set them (for messages)
 OPTIONS = {"C": "--C", "tol": "--tol", "alpha_tol": "--alpha-tol", "coef0": "--coef0", "gamma": "--gamma",
            "max_iter": "--max-iter", "max_passes": "--max-passes", "degree": "--degree", "random_state": "--seed",
-           "capacity": "--capacity", "data_in": "--data-in", "test_size": "--test-size", "seed": "--seed", "timeout": "--timeout"}
+           "capacity": "--capacity", "data_in": "--data-in", "cache_cols": "--cache-cols", "test_size": "--test-size", "seed": "--seed", "timeout": "--timeout"}
 
 
 MAX_TIMEOUT = 1e6   # seconds (11 days): subprocess timeouts overflow far above
@@ -156,7 +160,8 @@ def run(args) -> int:
     try:
         with spinner("checking the options") as spin:   # then fitting, building for / running on the target
             rep = train_and_report(X_tr, y_tr, X_te, y_te, args.target, capacity=args.capacity,
-                                   timeout=args.timeout, on_step=spin.update, data_in=args.data_in, **params)
+                                   timeout=args.timeout, on_step=spin.update, data_in=args.data_in,
+                                   cache_cols=getattr(args, "cache_cols", None), **params)
         if args.predict_cost and rep["target"] != "host" and rep["status"] in ("converged", "max_iter"):
             est = rep["_estimator"]
             with spinner(f"measuring one prediction on {rep['target']}"):
@@ -210,6 +215,10 @@ def format_report(r: dict) -> str:
         if r.get("infer_energy_mj") is not None:
             infer.append(f"~{r['infer_energy_mj'] * 1000:.3g} uJ")
         lines.append("  one prediction: " + ", ".join(infer))
+    if r.get("cache_cols"):
+        lines.append(f"  kernel cache: {r['cache_cols']} columns ({r['cache_bytes']:,} B)"
+                     + (f", {r['cache_hits']:,} hits, {r['cache_misses']:,} columns computed"
+                        if r.get("cache_hits") is not None else ""))
     mem = [f"buffers {r['buffer_bytes']:,} B"]
     if r.get("flash_bytes") is not None:
         mem.append(f"flash {r['flash_bytes']:,} B")

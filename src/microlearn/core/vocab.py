@@ -143,6 +143,9 @@ SMO_TAU = 1e-12               # MLRN_SMO_TAU: libsvm's floor for a non-positive 
 SMO_BIG = 3.0e38              # MLRN_SMO_BIG: the solvers' "infinity" (float32 in C)
 SMO_DCD_PG_EPS = 1e-12        # MLRN_SMO_DCD_PG_EPS: dcd moves a coordinate only when |projected gradient| > this
 SMO_DCD_BIAS = 1.0            # MLRN_SMO_DCD_BIAS: dcd's constant bias feature (liblinear's B)
+SMO_CACHE_MIN_COLS = 2        # MLRN_SMO_CACHE_MIN_COLS: wss2's update holds the kernel columns of i and j at once
+SMO_CACHE_MAX_COLS = 255      # MLRN_SMO_CACHE_MAX_COLS: a cache slot number is a uint8
+SMO_CACHE_EMPTY = 0xFFFF      # MLRN_SMO_CACHE_EMPTY: the tag of an empty cache slot
 SMO_DCD_STATE = 6             # MLRN_SMO__DCD_STATE (an enum): dcd's state floats at the head of its work region
 TREE_REC_NODE_BYTES = 7       # MLRN_TREE_REC_NODE_BYTES (mlrn_tree.h)
 TREE_REC_LEAF_BYTES = 3       # MLRN_TREE_REC_LEAF_BYTES
@@ -209,6 +212,17 @@ def smo_work_floats(capacity: int, d: int, n_classes: int, storage: str, kernel:
     if quant or data_in != "ram":
         f += 4 * d                                                      # scratch rows
     return f
+
+
+def smo_cache_floats(cols: int, capacity: int) -> int:
+    """MLRN_SMO_CACHE_FLOATS: the kernel-column cache (mlrn_smo_set_cache): cols columns of capacity floats, then
+    a uint16 tag and a uint8 order entry per column, in whole floats."""
+    return cols * capacity + (3 * cols + 3) // 4
+
+
+def cache_applies(kernel: str, solver: str) -> bool:
+    """The kernel-column cache serves wss2 with a non-linear kernel only (linear wss2 keeps w, not columns)."""
+    return solver == "wss2" and kernel != "linear"
 
 
 def smo_work_floats_linear(capacity: int, d: int, nsub: int, storage: str, data_in: str = "ram") -> int:

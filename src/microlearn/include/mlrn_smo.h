@@ -80,6 +80,24 @@ MLRN_FP_EXACT_BEGIN
 #ifndef MLRN_SMO_WARM
 #define MLRN_SMO_WARM 0
 #endif
+/* MLRN_SMO_CACHE (0/1): compile the kernel-column cache of wss2 with a non-linear kernel (mlrn_smo_set_cache).
+ * 0 (the default): no field, no code: the trainer is the very code it was before the cache. A generated trainer
+ * header turns it on when its planner gave it columns (NAME_CACHE_COLS > 0). */
+#ifndef MLRN_SMO_CACHE
+#define MLRN_SMO_CACHE 0
+#endif
+/* MLRN_SMO_KERNEL_CODES (0/1, default 1): with int16/int8 storage, wss2's non-linear kernels between two stored
+ * samples i and t read sample t's codes instead of dequantising its row:
+ *  - rbf: the squared distance sum_k ((q_ik - q_tk) scale_k)^2 (the offsets cancel; the difference is exact);
+ *  - poly, sigmoid: the dot product sum_k u_ik q_tk + c_i, with sample i's row x_i (dequantised once per
+ *    iteration) folded into the map: u_ik = x_ik scale_k, c_i = sum_k x_ik offset_k (what the linear kernel's wq
+ *    does with w).
+ * The arithmetic microlearn.trainer.reference mirrors. 0 restores the dequantising path (its float32 values differ
+ * in the last bits: the reference then no longer agrees; benchmarks/bench_kernel_cache.py builds it to measure
+ * the difference). */
+#ifndef MLRN_SMO_KERNEL_CODES
+#define MLRN_SMO_KERNEL_CODES 1
+#endif
 #if MLRN_SMO_MAX_CLASSES < 2 || MLRN_SMO_MAX_CLASSES > 64
 #error "MLRN_SMO_MAX_CLASSES must be in 2..64"
 #endif
@@ -134,6 +152,12 @@ typedef struct {
 #if MLRN_SMO_WARM
     float *warm;       /* NULL (cold) or n_sub rows of `capacity` alphas: sub-problem k starts from row k (see
                         * mlrn_smo_set_warm) and leaves its solution there */
+#endif
+#if MLRN_SMO_CACHE
+    float *cache;      /* NULL (no cache) or cache_cols columns of `capacity` floats, then the bookkeeping bytes
+                        * (mlrn_smo_set_cache) */
+    uint8_t cache_cols;
+    uint32_t cache_hits, cache_misses;   /* column look-ups since mlrn_smo_train_begin */
 #endif
 } mlrn_smo;
 
@@ -329,6 +353,12 @@ static inline mlrn_status mlrn_smo_init(mlrn_smo *s, const mlrn_smo_params *p, m
 #if MLRN_SMO_WARM
     s->warm = 0;
 #endif
+#if MLRN_SMO_CACHE
+    s->cache = 0;
+    s->cache_cols = 0;
+    s->cache_hits = 0;
+    s->cache_misses = 0;
+#endif
     return MLRN_OK;
 }
 
@@ -341,6 +371,43 @@ static inline mlrn_status mlrn_smo_set_warm(mlrn_smo *s, float *rows) {
     if (!s || !s->store || s->phase == 1) return MLRN_ERR_ARG;
     if (rows && (s->p.solver != MLRN_SMO_SOLVER_WSS2 || s->p.kernel.type != MLRN_KERNEL_LINEAR)) return MLRN_ERR_ARG;
     s->warm = rows;
+    return MLRN_OK;
+}
+#endif
+
+/* ---- the kernel-column cache (MLRN_SMO_CACHE) ---------------------------------------------------------
+ * wss2 with a non-linear kernel needs, every iteration, the kernel column of i (K(x_i, x_t) for every member t:
+ * the selection of j, then the gradient update) and of j (the update). Without the cache the column of i is
+ * computed twice (partly in the selection, fully in the update) and j's once, and a sample chosen again later
+ * (the same few free support vectors are chosen over and over) is computed again. With it, a column is computed
+ * once, over all the members, and kept while it is among the cache_cols most recently used ones.
+ * Replacement: least recently used. `order` lists the slots from the most to the least recently used; a look-up
+ * scans it for the sample (a hit moves that slot to the front), a miss takes the last slot (empty slots, tag
+ * MLRN_SMO_CACHE_EMPTY, start at the back in slot order: slot K-1 is filled first), moves it to the front and
+ * fills it. Nothing is cached across sub-problems (their members differ): mlrn_smo__start_sub empties it.
+ * The values are the very float32 values the uncached code computes, in the same order of operations, so every
+ * decision, alpha and b is identical with and without the cache (tests/trainer/test_kernel_cache.py);
+ * microlearn.trainer.reference.LRUCache models the look-ups (hits, misses). K(x_i, x_i) needs no cache: rbf's
+ * is 1 exactly, poly's and sigmoid's are computed once per sub-problem into the work array (diag).
+ * Memory: MLRN_SMO_CACHE_FLOATS(K, capacity) floats: the K columns, then per slot its sample (a uint16) and the
+ * order (a uint8 per slot), read and written bytewise as dcd's visiting order. */
+#define MLRN_SMO_CACHE_MIN_COLS 2u     /* the update holds the columns of i and j at once */
+#define MLRN_SMO_CACHE_MAX_COLS 255u   /* a slot number is a uint8 */
+#define MLRN_SMO_CACHE_EMPTY 0xFFFFu   /* no sample (capacity <= 65535: indices stop at 65534) */
+#define MLRN_SMO_CACHE_FLOATS(K, CAP) ((size_t)(K) * (size_t)(CAP) + (3u * (size_t)(K) + 3u) / 4u)
+
+#if MLRN_SMO_CACHE
+/* Gives wss2 (non-linear kernels) a cache of n_cols columns in buf (buf_floats >= MLRN_SMO_CACHE_FLOATS(n_cols,
+ * store->capacity)); after mlrn_smo_init, before mlrn_smo_train_begin. n_cols 0 or buf NULL: no cache.
+ * MLRN_ERR_ARG for n_cols 1 or above MLRN_SMO_CACHE_MAX_COLS, or while training; MLRN_ERR_BUFFER when buf is
+ * too small. Other solvers and the linear kernel ignore the cache. */
+static inline mlrn_status mlrn_smo_set_cache(mlrn_smo *s, float *buf, size_t buf_floats, uint16_t n_cols) {
+    if (!s || !s->store || s->phase == 1) return MLRN_ERR_ARG;
+    if (!buf || n_cols == 0u) { s->cache = 0; s->cache_cols = 0; return MLRN_OK; }
+    if (n_cols < MLRN_SMO_CACHE_MIN_COLS || n_cols > MLRN_SMO_CACHE_MAX_COLS) return MLRN_ERR_ARG;
+    if (buf_floats < MLRN_SMO_CACHE_FLOATS(n_cols, s->store->capacity)) return MLRN_ERR_BUFFER;
+    s->cache = buf;
+    s->cache_cols = (uint8_t)n_cols;
     return MLRN_OK;
 }
 #endif
@@ -457,6 +524,77 @@ MLRN_HOT float mlrn__grad(const mlrn_smo *s, uint16_t t, int8_t yt) {
         return (yt > 0 ? f : -f) - 1.0f;
     }
     return s->grad[t];
+}
+
+/* wss2 computes its kernel values between stored samples from the codes (MLRN_SMO_KERNEL_CODES): 1 for rbf (the
+ * squared distance), 2 for poly and sigmoid (the dot product with a folded row), 0 for neither. */
+enum { MLRN_SMO__CODES_SQDIST = 1, MLRN_SMO__CODES_DOT = 2 };
+MLRN_HOT int mlrn__kcodes(const mlrn_smo *s) {
+    /* a kernel left out of MLRN_KERNELS gives 0 at compile time: a linear trainer links none of the code paths */
+    if (!MLRN_SMO_KERNEL_CODES || s->store->storage == MLRN_STORAGE_F32) return 0;
+    if (s->p.kernel.type == MLRN_KERNEL_RBF) return MLRN_KERNEL_COMPILED(MLRN_KERNEL_RBF) ? MLRN_SMO__CODES_SQDIST : 0;
+    if (s->p.kernel.type == MLRN_KERNEL_LINEAR) return 0;
+    return MLRN_KERNEL_COMPILED(MLRN_KERNEL_POLY) || MLRN_KERNEL_COMPILED(MLRN_KERNEL_SIGMOID) ? MLRN_SMO__CODES_DOT : 0;
+}
+
+/* One side of the kernel values between stored samples (wss2, non-linear kernels): sample idx, its float32 row x
+ * and, on the dot-product code path, its row folded into the affine map (u = x scale, in a scratch row;
+ * c = x . offset). */
+typedef struct {
+    const float *x;
+    float *u;
+    float c;
+    uint16_t idx;
+} mlrn_smo__side;
+
+/* The side of sample idx with row x; u: the scratch row its folded row goes to (used on the dot code path:
+ * u = x scale, c = x . offset). */
+MLRN_HOT mlrn_smo__side mlrn__side(const mlrn_smo *s, int codes, uint16_t idx, const float *x, float *u) {
+    mlrn_smo__side a;
+    uint16_t k;
+    a.x = x;
+    a.u = u;
+    a.c = 0.0f;
+    a.idx = idx;
+    if (codes == MLRN_SMO__CODES_DOT)
+        for (k = 0; k < s->store->d; k++) {
+            u[k] = x[k] * mlrn_flash_f32(&s->store->scale[k]);
+            a.c = a.c + x[k] * mlrn_flash_f32(&s->store->offset[k]);
+        }
+    return a;
+}
+
+/* sum_k u_k q_tk + c: x . x_t from sample t's codes (the dot code path). */
+MLRN_HOT float mlrn__dot_q(const mlrn_smo *s, const mlrn_smo__side *a, uint16_t t) {
+    uint16_t k, d = s->store->d;
+    float acc = 0.0f;
+    size_t base = (size_t)t * d;
+    (void)base;   /* a callback store reads into its code buffer instead */
+    if (s->store->storage == MLRN_STORAGE_I16) {
+        const int16_t *q = MLRN_STORE_CODES16(s->store, t, base, 1);
+        for (k = 0; k < d; k++) acc = acc + a->u[k] * (float)MLRN_STORE_Q16(&q[k]);
+    } else {
+        const int8_t *q = MLRN_STORE_CODES8(s->store, t, base, 1);
+        for (k = 0; k < d; k++) acc = acc + a->u[k] * (float)MLRN_STORE_Q8(&q[k]);
+    }
+    return acc + a->c;
+}
+
+/* K(x_a, x_t) of two stored samples in wss2 (a non-linear kernel): from sample t's codes (codes = mlrn__kcodes(s),
+ * taken once per iteration by the caller: xt unused, NULL) or from the float32 rows a->x and xt, in that argument
+ * order (mlrn_kernel_sqdist and mlrn_kernel_dot give the same bits either way, but the order is kept as it always
+ * was). */
+#if defined(__GNUC__)
+__attribute__((noinline, unused))   /* out of the hot loops' frames: inlined, it slowed the float32 rows' path */
+#endif
+static float mlrn__kit_codes(const mlrn_smo *s, int codes, const mlrn_smo__side *a, uint16_t t) {
+    return mlrn_kernel_finish(&s->p.kernel, codes == MLRN_SMO__CODES_SQDIST ? mlrn__sqdist_q(s, a->idx, t)
+                                                                            : mlrn__dot_q(s, a, t));
+}
+
+MLRN_HOT float mlrn__kit(const mlrn_smo *s, int codes, const mlrn_smo__side *a, uint16_t t, const float *xt) {
+    if (!codes) return mlrn_smo__kernel(s, a->x, xt);   /* float32 rows: first, one test */
+    return mlrn__kit_codes(s, codes, a, t);
 }
 
 /* f(x) of the current sub-problem during training: alpha is still unsigned here. */
@@ -672,6 +810,47 @@ static void mlrn_smo__warm_start(mlrn_smo *s) {
 }
 #endif
 
+#if MLRN_SMO_CACHE
+/* The bookkeeping after the columns: slot k's sample (a little-endian uint16 at 2k, as dcd's visiting order),
+ * then the order of the slots, most recently used first (a uint8 each, at 2 cache_cols + k). */
+MLRN_HOT uint8_t *mlrn_smo__cache_meta(const mlrn_smo *s) {
+    return (uint8_t *)(void *)(s->cache + (size_t)s->cache_cols * s->store->capacity);
+}
+
+/* Every slot empty, in slot order (a new sub-problem: its members differ). */
+static inline void mlrn_smo__cache_clear(mlrn_smo *s) {
+    uint8_t k, *meta;
+    if (!s->cache) return;
+    meta = mlrn_smo__cache_meta(s);
+    for (k = 0; k < s->cache_cols; k++) {
+        mlrn_smo__perm_set(meta, k, MLRN_SMO_CACHE_EMPTY);
+        meta[2u * s->cache_cols + k] = k;
+    }
+}
+
+/* The cache slot of stored sample i's kernel column: LRU look-up (see mlrn_smo_set_cache). *miss = 1 when the
+ * column is not there: the slot is then i's, and the caller fills it (K(x_i, x_t) at index t for every member t of
+ * the current sub-problem; other entries stay stale) in a loop over the members it runs anyway, so a miss costs the
+ * kernel values and no extra pass. */
+static inline float *mlrn_smo__column(mlrn_smo *s, uint16_t i, int *miss) {
+    uint8_t *meta = mlrn_smo__cache_meta(s), *order = meta + 2u * s->cache_cols, k, slot;
+    uint8_t last = (uint8_t)(s->cache_cols - 1u);
+    for (k = 0; k < last; k++)
+        if (mlrn_smo__perm_get(meta, order[k]) == i) break;
+    slot = order[k];
+    *miss = mlrn_smo__perm_get(meta, slot) != i;   /* k == last: the least recently used slot, maybe i's */
+    for (; k > 0; k--) order[k] = order[k - 1u];
+    order[0] = slot;
+    if (*miss) {
+        s->cache_misses++;
+        mlrn_smo__perm_set(meta, slot, i);
+    } else {
+        s->cache_hits++;
+    }
+    return s->cache + (size_t)slot * s->store->capacity;
+}
+#endif
+
 static inline mlrn_status mlrn_smo__start_sub(mlrn_smo *s) {
     uint16_t t, npos = 0, nneg = 0, k, d = s->store->d;
     mlrn_smo__pair(s, s->sub, &s->cur_p, &s->cur_q);
@@ -701,6 +880,9 @@ static inline mlrn_status mlrn_smo__start_sub(mlrn_smo *s) {
     if (s->warm) mlrn_smo__warm_start(s);
 #endif
     if (s->wq) mlrn_smo__refresh_wq(s);
+#if MLRN_SMO_CACHE
+    mlrn_smo__cache_clear(s);
+#endif
     s->b[s->sub] = 0.0f;
     s->m = (uint16_t)(npos + nneg);
     s->iter = 0;
@@ -719,15 +901,19 @@ static inline void mlrn_smo__update_w(mlrn_smo *s, const float *xi, float ci, co
     for (k = 0; k < d; k++) w[k] = (w[k] + ci * xi[k]) + cj * xj[k];
 }
 
-/* K_ii + K_tt - 2 K_it; for the linear kernel as |x_i - x_t|^2 (exact zero for equal rows). */
+/* K_ii + K_tt - 2 K_it from K_it (non-linear kernels). */
+MLRN_HOT float mlrn__quad_kit(const mlrn_smo *s, uint16_t i, uint16_t t, float kit) {
+    float kii = s->diag ? s->diag[i] : 1.0f;   /* rbf: K(x, x) = 1 exactly */
+    float ktt = s->diag ? s->diag[t] : 1.0f;
+    return (kii + ktt) - 2.0f * kit;
+}
+
+/* K_ii + K_tt - 2 K_it; for the linear kernel as |x_i - x_t|^2 (exact zero for equal rows). xt: NULL on the
+ * linear kernel's code path (s->wq). The non-linear kernels' code paths take mlrn__quad_kit(mlrn__kit()). */
 MLRN_HOT float mlrn__quad(const mlrn_smo *s, uint16_t i, const float *xi, uint16_t t, const float *xt) {
-    float kii, ktt, kit;
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR)
         return s->wq ? mlrn__sqdist_q(s, i, t) : mlrn_kernel_sqdist(xi, xt, s->store->d);
-    kit = mlrn_smo__kernel(s, xi, xt);
-    kii = s->diag ? s->diag[i] : 1.0f;   /* rbf: K(x, x) = 1 exactly */
-    ktt = s->diag ? s->diag[t] : 1.0f;
-    return (kii + ktt) - 2.0f * kit;
+    return mlrn__quad_kit(s, i, t, mlrn_smo__kernel(s, xi, xt));
 }
 
 /* One wss2 iteration. Returns 1 when the sub-problem is solved, 0 otherwise. */
@@ -738,6 +924,14 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     const float *xi, *xj;
     float *ai_p, *aj_p, ai, aj, old_ai, old_aj, ci, cj;
     int8_t yi, yj;
+    int kc = mlrn__kcodes(s);   /* non-linear kernel values from the codes: no dequantised row t */
+    mlrn_smo__side side_i, side_j;   /* folded rows: scratch rows 3 (i) and 2 (j), free on the code paths
+                                      * (row 3 is the decision's, row 2 the dequantised row t's) */
+#if MLRN_SMO_CACHE
+    float *ki = 0, *kj = 0;   /* the cached kernel columns of i and j (s->cache, non-linear kernels) */
+    int cached = s->cache && s->grad, fill_i = 0, fill_j = 0;
+    int codes = s->wq || kc;
+#endif
 
     /* i = argmax over I_up of -y_t G_t */
     for (t = 0; t < n; t++) {
@@ -752,12 +946,20 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     }
     if (i < 0) return 1;
     xi = mlrn__row(s, (uint16_t)i, 0);
+    side_i = mlrn__side(s, kc, (uint16_t)i, xi, s->scratch ? s->scratch + 3u * (size_t)s->store->d : 0);
+#if MLRN_SMO_CACHE
+    if (cached) ki = mlrn_smo__column(s, (uint16_t)i, &fill_i);
+#endif
 
     /* j = argmin over I_low with -y_t G_t < gmax of -(gmax + y_t G_t)^2 / quad_it */
     for (t = 0; t < n; t++) {
         int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
         float a, g, v, bd;
         if (!yt) continue;
+#if MLRN_SMO_CACHE
+        /* a miss fills i's column here, for every member: the update needs all of it */
+        if (fill_i) ki[t] = mlrn__kit(s, kc, &side_i, t, codes ? 0 : mlrn__row(s, t, 2));
+#endif
         a = *mlrn_smo__alpha(s, t);
         if (yt > 0 ? !(a > 0.0f) : !(a < C)) continue;
         g = mlrn__grad(s, t, yt);
@@ -765,8 +967,13 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
         if (v < gmin) gmin = v;
         bd = gmax - v;
         if (bd > 0.0f) {
-            /* the folded linear path works on the codes: no dequantised row needed */
-            float q = mlrn__quad(s, (uint16_t)i, xi, t, s->wq ? 0 : mlrn__row(s, t, 2)), obj;
+            float q, obj;
+#if MLRN_SMO_CACHE
+            if (ki) q = mlrn__quad_kit(s, (uint16_t)i, t, ki[t]);
+            else
+#endif
+            if (kc) q = mlrn__quad_kit(s, (uint16_t)i, t, mlrn__kit(s, kc, &side_i, t, 0));
+            else q = mlrn__quad(s, (uint16_t)i, xi, t, s->wq ? 0 : mlrn__row(s, t, 2));
             if (q <= 0.0f) q = MLRN_SMO_TAU;
             obj = -(bd * bd) / q;
             if (obj < best) { best = obj; j = t; quad = q; gj = g; }
@@ -807,13 +1014,27 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
         mlrn_smo__update_w(s, xi, ci, xj, cj);
         if (s->wq) mlrn_smo__refresh_wq(s);
     } else {
+        side_j = mlrn__side(s, kc, (uint16_t)j, xj, s->scratch ? s->scratch + 2u * (size_t)s->store->d : 0);
+#if MLRN_SMO_CACHE
+        if (cached) kj = mlrn_smo__column(s, (uint16_t)j, &fill_j);   /* K >= 2: i's column, just used, stays */
+#endif
         for (t = 0; t < n; t++) {
             int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
             const float *xt;
             float dg;
             if (!yt) continue;
-            xt = mlrn__row(s, t, 2);
-            dg = ci * mlrn_smo__kernel(s, xi, xt) + cj * mlrn_smo__kernel(s, xj, xt);
+#if MLRN_SMO_CACHE
+            if (kj) {
+                if (fill_j) kj[t] = mlrn__kit(s, kc, &side_j, t, codes ? 0 : mlrn__row(s, t, 2));
+                dg = ci * ki[t] + cj * kj[t];
+            } else
+#endif
+            if (kc) {
+                dg = ci * mlrn__kit(s, kc, &side_i, t, 0) + cj * mlrn__kit(s, kc, &side_j, t, 0);
+            } else {   /* float32 rows, or MLRN_SMO_KERNEL_CODES 0: the code as it always was */
+                xt = mlrn__row(s, t, 2);   /* dequantised once for both kernel values */
+                dg = ci * mlrn_smo__kernel(s, xi, xt) + cj * mlrn_smo__kernel(s, xj, xt);
+            }
             s->grad[t] = s->grad[t] + (yt > 0 ? dg : -dg);
         }
     }
@@ -949,6 +1170,10 @@ static inline mlrn_status mlrn_smo_train_begin(mlrn_smo *s) {
     s->status = MLRN_OK;
     s->n_model = s->store->n;
     s->rng = mlrn_rng_seed(s->p.seed);
+#if MLRN_SMO_CACHE
+    s->cache_hits = 0;
+    s->cache_misses = 0;
+#endif
     mlrn_store_clear_status(s->store);
     st = mlrn_smo__start_sub(s);
     if (st == MLRN_OK || st == MLRN_ERR_ONE_CLASS) {   /* a failed read may have made a class look absent */

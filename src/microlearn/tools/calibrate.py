@@ -15,7 +15,11 @@ What is measured, per board:
 - "data_in": what a build with the samples in flash or behind a read callback (MLRN_STORE_SOURCE,
   `microlearn train --data-in`) adds to the RAM build of the same configuration, per storage type: code bytes
   (flash less the rows tables) and stack bytes, plus sizeof(mlrn_store) and the fixed static data of such a
-  build (calibrate_data_in; 12 small builds and runs per board).
+  build (calibrate_data_in; 12 small builds and runs per board);
+- "cache": what the kernel-column cache (MLRN_SMO_CACHE, `microlearn train --cache-cols`) adds to the build of
+  the same wss2 configuration without it, per non-linear kernel (rbf, poly, sigmoid): code bytes and stack
+  bytes, and sizeof(mlrn_smo) with its fields (calibrate_cache; 6 small builds and runs per board). The planner
+  counts the columns themselves exactly (MLRN_SMO_CACHE_FLOATS) and adds these.
 --check compares a fresh calibration with the stored file and exits 1 if they differ.
 
 The self-learning loop (`microlearn loop`'s program: mlrn_learner + the stream driver) has its own
@@ -152,7 +156,7 @@ def calibrate_board(name: str) -> dict:
     return {"toolchain": _toolchain(b), "pointer_bytes": ptr, "align": align, "store_bytes": store,
             "svm_bytes": svm, "fixed_static_bytes": fixed, "flash_curve": curves, "flash_delta": delta,
             "flash_multi": multi, "stack": stack, "stack_at_features": STACK_D, "stack_align": 1 if ptr == 2 else 8,
-            "data_in": calibrate_data_in(name)}
+            "data_in": calibrate_data_in(name), "cache": calibrate_cache(name)}
 
 
 DATA_IN_CAPACITY = 16   # rows of the data_in reference builds (d = STACK_D, linear, wss2, binary)
@@ -194,6 +198,37 @@ def calibrate_data_in(name: str) -> dict:
                 sec["fixed_static_bytes"] = (run.static_ram_bytes - sum(buf.values()) - store - svm
                                              - (-arrays % align))
         out[mode] = sec
+    return out
+
+
+CACHE_CAPACITY = 16      # rows of the kernel-cache reference builds (d = STACK_D, wss2, binary, float32)
+CACHE_COLS = 2           # the smallest cache: the code and the struct fields do not depend on the column count
+CACHE_KERNELS = tuple(k for k in KERNELS if vocab.cache_applies(k, "wss2"))
+
+
+def calibrate_cache(name: str) -> dict:
+    """What the kernel-column cache adds against the same build without it (d = STACK_D, capacity CACHE_CAPACITY,
+    wss2, binary, float32, CACHE_COLS columns): "flash" and "stack" per non-linear kernel (code and stack bytes
+    added), and "svm_bytes": sizeof(mlrn_smo) with the cache's fields (symbol t_svm). A build over the board's flash
+    is measured with the flash limit lifted (see _measure)."""
+    t = target_for(get_board(name))
+    out = {"flash": {}, "stack": {}}
+    for k in CACHE_KERNELS:
+        base_cfg = config(STACK_D, CACHE_CAPACITY, kernel=k)
+        base = _measure(base_cfg, t)
+        cached = _measure(dataclasses.replace(base_cfg, cache_cols=CACHE_COLS), t)
+        out["flash"][k] = cached.flash_bytes - base.flash_bytes
+        out["stack"][k] = cached.stack_bytes - base.stack_bytes
+    with tempfile.TemporaryDirectory() as wd:   # the struct's size: a symbol of the build
+        wd = Path(wd)
+        cfg = dataclasses.replace(config(STACK_D, CACHE_CAPACITY, kernel="rbf"), cache_cols=CACHE_COLS)
+        (wd / "trainer.h").write_text(render_trainer(cfg, "t"))
+        (wd / "main.c").write_text(DRIVER)
+        try:
+            build = t.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())])
+        except DoesNotFit:
+            build = _lifted(t).build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())])
+        out["svm_bytes"] = build.symbol_sizes["t_svm"]
     return out
 
 

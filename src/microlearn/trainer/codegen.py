@@ -42,6 +42,8 @@ def trainer_macros(cfg: TrainerConfig) -> list[tuple[str, int, str]]:
     (MLRN_STORE_SOURCE, always stated so that a RAM trainer and a flash one are never mixed up) and, above 16
     classes, MLRN_SMO_MAX_CLASSES."""
     out = [("MLRN_STORE_SOURCE", vocab.DATA_IN[cfg.data_in], f"samples in {cfg.data_in}: see mlrn_store.h")]
+    if cfg.cache_cols:
+        out.append(("MLRN_SMO_CACHE", 1, f"wss2 caches {cfg.cache_cols} kernel columns (mlrn_smo_set_cache)"))
     if cfg.n_classes > vocab.SMO_MAX_CLASSES:
         out.append(("MLRN_SMO_MAX_CLASSES", cfg.n_classes, "the vote array and class maps: one byte per class"))
     return out
@@ -89,6 +91,9 @@ def render_trainer(cfg: TrainerConfig, name: str, sram_budget: int | None = None
 #define {U}_RAM_BYTES ({U}_BUFFER_BYTES + sizeof(mlrn_store) + sizeof(mlrn_smo))
 #define {U}_FLASH_TABLE_BYTES {sum(cfg.flash_tables().values())}u
 #define {U}_DATA_IN {vocab.DATA_IN_MACROS[cfg.data_in]}
+/* kernel columns wss2 caches (0: none; the planner's choice from the SRAM left, or the user's) */
+#define {U}_CACHE_COLS {cfg.cache_cols}u
+#define {U}_CACHE_BYTES {cfg.cache_bytes}u
 """]
     if sram_budget is not None:
         out.append(f"#ifndef MLRN_SRAM_BUDGET\n#define MLRN_SRAM_BUDGET {int(sram_budget)}u\n#endif\n")
@@ -101,6 +106,18 @@ static mlrn_store {N}_store;
 static mlrn_smo {N}_svm;
 MLRN_STATIC_ASSERT(sizeof({N}_work) == {U}_WORK_BYTES, {N}_work_size);
 """)
+    if cfg.cache_cols:
+        out.append(f"""/* the kernel-column cache: {cfg.cache_cols} columns of {cfg.capacity} floats and their bookkeeping */
+static float {N}_cache[MLRN_SMO_CACHE_FLOATS({U}_CACHE_COLS, {U}_CAPACITY)];
+MLRN_STATIC_ASSERT(sizeof({N}_cache) == {U}_CACHE_BYTES, {N}_cache_size);
+""")
+        set_cache = (f"\n    if (st != MLRN_OK) return st;\n"
+                     f"    return mlrn_smo_set_cache(&{N}_svm, {N}_cache, sizeof {N}_cache / sizeof {N}_cache[0], "
+                     f"{U}_CACHE_COLS);")
+        init_call = f"st = mlrn_smo_init(&{N}_svm, &p, &{N}_store, {N}_work, {U}_WORK_FLOATS);{set_cache}"
+    else:
+        init_call = f"return mlrn_smo_init(&{N}_svm, &p, &{N}_store, {N}_work, {U}_WORK_FLOATS);"
+
     if cfg.classes:
         out.append(f"/* Class names, index = class index (on AVR in flash: pgm_read_ptr, then the _P string functions). */\n"
                    f"#define {U}_N_CLASS_NAMES {len(cfg.classes)}u\n" + c_string_table(f"{N}_class_names", cfg.classes))
@@ -147,7 +164,7 @@ static inline mlrn_status {N}_setup({setup_args}) {{
     p.kernel.coef0 = {c_float(p.coef0)};
     {store_init}
     if (st != MLRN_OK) return st;
-    return mlrn_smo_init(&{N}_svm, &p, &{N}_store, {N}_work, {U}_WORK_FLOATS);
+    {init_call}
 }}
 
 /* add a sample (class index 0..N_CLASSES-1): MLRN_ERR_FULL at capacity, MLRN_ERR_NAN, MLRN_ERR_LABEL
@@ -191,7 +208,7 @@ static inline float {N}_kernel(const float *a, const float *b) {{
 def export_trainer(path, name="trainer", *, n_features, capacity, classes, kernel="linear", C=1.0, gamma=1.0,
                    degree=3, coef0=0.0, tol=1e-3, max_iter=100000, solver="wss2", max_passes=10, alpha_tol=1e-7,
                    multiclass="ovo", seed=0, storage="float32", feature_range=None, board=None,
-                   loss="hinge", data_in="ram", rows=None) -> TrainerConfig:
+                   loss="hinge", data_in="ram", rows=None, cache_cols=0) -> TrainerConfig:
     """Write a C header that trains an SVM on the device with static buffers sized at compile time.
 
     classes: the class labels (their order fixes the class indices) or their count.
@@ -200,11 +217,12 @@ def export_trainer(path, name="trainer", *, n_features, capacity, classes, kerne
     data_in: where the samples live: 'ram' (NAME_add_sample fills the store), 'flash' (rows=(X, y), capacity
     len(X): compiled in as const tables in flash) or 'callback' (NAME_setup(read, ctx): the application reads
     each sample, see mlrn_store_read_fn in mlrn_store.h).
+    cache_cols: kernel columns wss2 caches (rbf/poly/sigmoid; 0 = none; see trainer.planner.cache_cols_for).
     Returns the TrainerConfig (its .buffers() gives the bytes of each buffer)."""
     cfg = make_config(n_features=n_features, capacity=capacity, classes=classes, kernel=kernel, C=C, gamma=gamma,
                       degree=degree, coef0=coef0, tol=tol, max_iter=max_iter, solver=solver, max_passes=max_passes,
                       alpha_tol=alpha_tol, multiclass=multiclass, seed=seed, storage=storage,
-                      feature_range=feature_range, loss=loss, data_in=data_in)
+                      feature_range=feature_range, loss=loss, data_in=data_in, cache_cols=cache_cols)
     budget = None
     if board is not None:
         b = get_board(board)

@@ -36,6 +36,8 @@ class DeviceRun:
     static_ram_bytes: int | None = None
     stack_bytes: int | None = None
     symbol_sizes: dict = field(default_factory=dict)
+    cache_hits: int | None = None          # kernel-column cache look-ups (a trainer with NAME_CACHE_COLS > 0)
+    cache_misses: int | None = None
     output: str = ""
 
 
@@ -63,6 +65,8 @@ def parse_output(text: str, target: str) -> DeviceRun:
         tok = rest.split()
         if tag == "S":
             run.status, run.iterations = int(tok[0]), int(tok[1])
+        elif tag == "K":
+            run.cache_hits, run.cache_misses = int(tok[0]), int(tok[1])
         elif tag == "B":
             run.b = _bits(tok)
         elif tag == "W":

@@ -39,7 +39,7 @@ from microlearn.targets.errors import DoesNotFit
 
 from . import reference as _solvers
 from .codegen import render_trainer
-from .config import TrainerConfig, check_data_in, make_config, ovo_refusal
+from .config import TrainerConfig, check_cache_cols, check_data_in, make_config, ovo_refusal
 from .driver import DRIVER
 
 CALIBRATION_PATH = PACKAGE_DIR / "boards" / "calibration.json"
@@ -154,6 +154,9 @@ class Plan:
     max_capacity: dict              # storage -> largest capacity that fits (0: none)
     data_in: str = "ram"            # where the samples live: ram | flash (a const table) | callback
     flash_tables: dict = field(default_factory=dict)   # flash: the rows and labels tables (bytes, in flash_bytes)
+    cache_cols: int = 0             # kernel columns wss2 caches (rbf/poly/sigmoid): the SRAM left, or the user's
+    cache_bytes: int = 0            # the NAME_cache buffer (in static_buffers and static_ram_bytes)
+    cache_auto: bool = True         # cache_cols chosen by the planner (False: given)
     estimate: bool = False          # True when the board was not calibrated here (constants borrowed)
     basis: str = ""                 # where the constants come from
     calibration_current: bool = True  # False: the runtime changed since calibration.json (see notes)
@@ -188,6 +191,10 @@ class Plan:
                      f"({100 * self.flash_bytes / self.board_flash_bytes:.1f}%)")
         for k, v in self.flash_tables.items():
             lines.append(f"    of which {k:<15} {v:>8,} B")
+        if vocab.cache_applies(self.kernel, self.solver):
+            how = "the SRAM left after the trainer and its stack" if self.cache_auto else "as asked"
+            lines.append(f"  kernel cache             {self.cache_cols:>8,} columns ({self.cache_bytes:,} B, {how}"
+                         + ("; none fits" if self.cache_auto and not self.cache_cols else "") + ")")
         lines.append("  fits: " + ("yes" if self.fits else "NO: " + self.over_text()))
         lines.append("  largest capacity that fits: " +
                      ", ".join(f"{s} {c:,}" if c else f"{s} none" for s, c in self.max_capacity.items()))
@@ -215,6 +222,15 @@ class Plan:
         """What would fit instead: a smaller capacity, another storage type, the samples in flash, another
         board."""
         out = []
+        if self.cache_cols and not self.cache_auto:   # the columns asked for may be what does not fit
+            try:
+                alt = plan(self.board, self.n_features, self.capacity, self.n_classes, kernel=self.kernel,
+                           storage=self.storage, solver=self.solver, multiclass=self.multiclass,
+                           stack_reserve_bytes=self.stack_reserve_bytes, data_in=self.data_in, with_max=False)
+                if alt.fits:
+                    out.append(f"--cache-cols {alt.cache_cols} (the kernel columns that fit)")
+            except ValueError:
+                pass
         if self.data_in == "ram" and "flash" not in self.over:
             try:
                 alt = plan(self.board, self.n_features, self.capacity, self.n_classes, kernel=self.kernel,
@@ -274,13 +290,14 @@ def _cal_for(b: Board) -> tuple[dict, bool, str]:
     raise ValueError(f"the planner has no calibration for {b.name}")
 
 
-def config_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass, data_in="ram") -> TrainerConfig:
+def config_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass, data_in="ram",
+               cache_cols=0) -> TrainerConfig:
     """A TrainerConfig of these sizes, without a fitted model."""
     params = _solvers.Params.make(C=1.0, tol=1e-3, alpha_tol=1e-7, max_iter=1, seed=0, max_passes=1, solver=solver,
                                   multiclass=multiclass, kernel=kernel, gamma=1.0, coef0=0.0, degree=3)
     dummy = None if storage == "float32" else np.ones(n_features, np.float32)
     return TrainerConfig(n_features=n_features, capacity=capacity, n_classes=n_classes, params=params,
-                         storage=storage, scale=dummy, offset=dummy, data_in=data_in)
+                         storage=storage, scale=dummy, offset=dummy, data_in=data_in, cache_cols=cache_cols)
 
 
 def buffers_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass, data_in="ram") -> dict:
@@ -296,9 +313,31 @@ def _data_in_cal(cal: dict, data_in: str) -> dict | None:
     return cal.get("data_in", {}).get(data_in) if data_in != "ram" else None
 
 
+# What the kernel-column cache adds to a build (MLRN_SMO_CACHE 1): calibration.json's "cache" figures (tools/calibrate.py,
+# calibrate_cache), or, before they are measured, the fields it adds to mlrn_smo (a pointer, a uint8 and two uint32:
+# 11 bytes on AVR, 16 with ARM's alignment) and a margin over the code and stack calibrate_cache measured once on the
+# uno (1,012 B of flash, 5 B of stack) and the nrf52840 (1,396-1,420 B, 24 B); the plan then says so.
+CACHE_FALLBACK = {2: {"flash": 1100, "stack": 8}, 4: {"flash": 1500, "stack": 32}}
+
+
+def _cache_cal(cal: dict) -> dict:
+    c = cal.get("cache")
+    if c:
+        return c
+    f = CACHE_FALLBACK[2 if cal["pointer_bytes"] == 2 else 4]
+    return {"flash": {k: f["flash"] for k in KERNELS}, "stack": {k: f["stack"] for k in KERNELS}}
+
+
+def _cache_svm_bytes(cal: dict) -> int:
+    if cal.get("cache"):
+        return cal["cache"]["svm_bytes"]
+    return 2 + 1 + 8 if cal["pointer_bytes"] == 2 else 16
+
+
 def _static(cal, buf, name, data_in="ram") -> dict:
     a = cal["align"]
-    byte_arrays = sum(v for k, v in buf.items() if k != "work")   # before the 4-aligned work array
+    # the byte-sized arrays come before the 4-aligned work array (the cache array follows it: 4-aligned too)
+    byte_arrays = sum(v for k, v in buf.items() if k not in ("work", "cache"))
     dcal = _data_in_cal(cal, data_in)
     store = cal["store_bytes"]
     fixed = cal["fixed_static_bytes"]
@@ -306,11 +345,12 @@ def _static(cal, buf, name, data_in="ram") -> dict:
         store = dcal["store_bytes"] if dcal else store + align_up(3 * cal["pointer_bytes"] + 1, a)
     if dcal:
         fixed = dcal.get("fixed_static_bytes", fixed)
-    out = {f"{name}_{k}": v for k, v in buf.items() if k != "work"}
+    out = {f"{name}_{k}": v for k, v in buf.items() if k not in ("work", "cache")}
     out.update({
         f"{name}_work": buf["work"],
+        **({f"{name}_cache": buf["cache"]} if "cache" in buf else {}),
         f"{name}_store": store,
-        f"{name}_svm": cal["svm_bytes"],
+        f"{name}_svm": cal["svm_bytes"] + (_cache_svm_bytes(cal) if "cache" in buf else 0),
         "alignment padding": align_up(byte_arrays, a) - byte_arrays,
         "driver + support (fixed)": fixed,
     })
@@ -339,15 +379,17 @@ def uncalibrated_note(cal: dict, kernel: str, solver: str) -> str | None:
             f"{STAND_IN_SOLVER[solver]} solver's; re-measure with `{RECALIBRATE}`")
 
 
-def _stack(cal, n_features, kernel, solver, storage, layout, data_in="ram") -> int:
+def _stack(cal, n_features, kernel, solver, storage, layout, data_in="ram", cache=False) -> int:
     base = cal["stack"][_solver_key(cal["stack"], kernel, solver, f"/{storage}/{layout}")]
     d0, a = cal["stack_at_features"], cal["stack_align"]
     dcal = _data_in_cal(cal, data_in)
     extra = dcal["stack"][storage] if dcal else 0
+    if cache:
+        extra += _cache_cal(cal)["stack"].get(kernel, 0)
     return int(base + extra + align_up(4 * n_features, a) - align_up(4 * d0, a))
 
 
-def _flash(cal, n_features, kernel, solver, storage, layout, data_in="ram", tables=0) -> int:
+def _flash(cal, n_features, kernel, solver, storage, layout, data_in="ram", tables=0, cache=False) -> int:
     """Code (the RAM build's curve and deltas, plus what a flash / callback build adds) + `tables` (the rows and
     labels a flash build holds)."""
     f = interp(cal["flash_curve"][storage], n_features)
@@ -357,6 +399,8 @@ def _flash(cal, n_features, kernel, solver, storage, layout, data_in="ram", tabl
     dcal = _data_in_cal(cal, data_in)
     if dcal:
         f += dcal["flash"][storage]
+    if cache:
+        f += _cache_cal(cal)["flash"].get(kernel, 0)
     return int(round(f)) + tables
 
 
@@ -413,18 +457,18 @@ CONST_IN_RAM_BOARDS = ("esp8266",)
 
 
 def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, solver, multiclass, name="trainer",
-             data_in="ram"):
+             data_in="ram", cache_cols=0):
     layout = class_layout(n_classes, multiclass)
-    cfg = config_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass, data_in)
+    cfg = config_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass, data_in, cache_cols)
     static = _static(cal, cfg.buffers(), name, data_in)
     if data_in == "flash" and b.name in CONST_IN_RAM_BOARDS:
         tables = cfg.flash_tables()
         static[f"{name}_rows + row_labels (const, copied to RAM on this part)"] = (
             align_up(tables["rows"] + tables["row_labels"], cal["align"]))
     s = sum(static.values())
-    stack = _stack(cal, n_features, kernel, solver, storage, layout, data_in)
+    stack = _stack(cal, n_features, kernel, solver, storage, layout, data_in, cache_cols > 0)
     tables = {k: v for k, v in cfg.flash_tables().items() if k in ("rows", "row_labels")}
-    flash = _flash(cal, n_features, kernel, solver, storage, layout, data_in, sum(tables.values()))
+    flash = _flash(cal, n_features, kernel, solver, storage, layout, data_in, sum(tables.values()), cache_cols > 0)
     over = overruns(b, static_limit(b, cal, reserve), s, stack, flash)
     if b.arch == "avr" and sum(tables.values()) > AVR_PROGMEM_REACH:
         over["flash"] = max(over.get("flash", 0), sum(tables.values()) - AVR_PROGMEM_REACH)
@@ -434,6 +478,37 @@ def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, 
 # pgm_read_* take 16-bit addresses: an AVR program's PROGMEM tables must sit in its first 64 KB (the mega2560
 # has 256 KB), less the vector table and the other tables before them.
 AVR_PROGMEM_REACH = 65536 - 1024
+
+
+def _cache_cols(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, solver, multiclass,
+                data_in="ram") -> int:
+    """The most kernel columns (2..min(255, capacity)) whose cache still lets the configuration fit: static SRAM
+    within the limit and static + stack within the SRAM (the plan's own checks, so the stack keeps its room);
+    0 when the cache does not apply or not even two columns fit. More columns than samples are never used."""
+    if not vocab.cache_applies(kernel, solver):
+        return 0
+
+    def ok(k):
+        return not _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, solver, multiclass,
+                            data_in=data_in, cache_cols=k)[4]
+    lo, hi = vocab.SMO_CACHE_MIN_COLS, min(vocab.SMO_CACHE_MAX_COLS, capacity)
+    if hi < lo or not ok(lo):
+        return 0
+    if ok(hi):
+        return hi
+    while hi - lo > 1:           # the cache grows with its columns: bisect
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo
+
+
+def cache_cols_for(board, n_features: int, capacity: int, classes=2, *, kernel="rbf", storage="float32",
+                   solver="wss2", multiclass="ovo", stack_reserve_bytes: int | None = None, data_in: str = "ram") -> int:
+    """The planner's kernel-column count for this configuration on `board` (0: none fits, or the cache does not
+    apply: linear kernel, another solver). What `microlearn train --target BOARD` compiles in by default."""
+    return plan(board, n_features, capacity, classes, kernel=kernel, storage=storage, solver=solver,
+                multiclass=multiclass, stack_reserve_bytes=stack_reserve_bytes, data_in=data_in,
+                with_max=False).cache_cols
 
 
 def max_capacity(board, n_features: int, classes=2, *, kernel="linear", storage="float32", solver="wss2",
@@ -463,14 +538,17 @@ def max_capacity(board, n_features: int, classes=2, *, kernel="linear", storage=
 
 def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", storage="float32", solver="wss2",
          multiclass="ovo", stack_reserve_bytes: int | None = None, name: str = "trainer", data_in: str = "ram",
-         with_max: bool = True) -> Plan:
+         with_max: bool = True, cache_cols: int | None = None) -> Plan:
     """Predict flash, static SRAM (by name), stack and total SRAM of training this configuration on
     `board` (a name or Board), whether it fits, and the largest capacity per storage type.
 
     classes: the number of classes or the class labels. `name` is the trainer's C name (buffers are
     NAME_data, NAME_labels, NAME_work, NAME_store, NAME_svm). data_in: where the samples live: 'ram' (the
     default), 'flash' (SRAM holds no rows: flash holds code + the rows table) or 'callback' (SRAM holds a
-    two-row code buffer; the rows are the application's). with_max=False skips the largest capacities."""
+    two-row code buffer; the rows are the application's). with_max=False skips the largest capacities.
+    cache_cols: kernel columns wss2 caches (rbf/poly/sigmoid); None: the planner chooses the most that fit in the
+    SRAM left after the trainer's buffers, structs and stack (0 if none, or for the linear kernel and the other
+    solvers). The largest capacities are those without a cache (the cache takes what is left)."""
     b = board_of(board)
     if b.name == "host":
         raise ValueError("the planner sizes programs for boards, not the host")
@@ -480,8 +558,14 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
     check_reserve(stack_reserve_bytes)
     cal, estimate, basis = _cal_for(b)
     reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else int(stack_reserve_bytes)
+    auto = cache_cols is None
+    if auto:
+        cache_cols = _cache_cols(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, solver,
+                                 multiclass, data_in)
+    else:
+        cache_cols = check_cache_cols(cache_cols, capacity, kernel, solver)
     static, s, stack, flash, over, tables = _figures(b, cal, reserve, n_features, capacity, n_classes, kernel,
-                                                     storage, solver, multiclass, name, data_in)
+                                                     storage, solver, multiclass, name, data_in, cache_cols)
     caps = {st: max_capacity(b, n_features, n_classes, kernel=kernel, storage=st, solver=solver,
                              multiclass=multiclass, stack_reserve_bytes=reserve, data_in=data_in)
             for st in STORAGES} if with_max else {}
@@ -495,6 +579,9 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
     if data_in != "ram" and _data_in_cal(cal, data_in) is None:
         notes.append(f"the samples-in-{data_in} build is not in calibration.json yet: its code and stack are the RAM "
                      f"build's (the rows table is counted exactly); re-measure with `{RECALIBRATE}`")
+    if cache_cols and not cal.get("cache"):
+        notes.append("the kernel-column cache is not in calibration.json yet: its columns and struct fields are "
+                     f"counted exactly, its code and stack with a margin; re-measure with `{RECALIBRATE}`")
     stand_in = uncalibrated_note(cal, kernel, solver)
     if stand_in:
         notes.append(stand_in)
@@ -508,7 +595,8 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
                 static_limit_bytes=static_limit(b, cal, reserve),
                 fits=not over, fits_static="static" not in over, fits_sram="sram" not in over,
                 fits_flash="flash" not in over, over=over, max_capacity=caps, data_in=data_in, flash_tables=tables,
-                estimate=estimate, basis=basis,
+                cache_cols=cache_cols, cache_bytes=4 * vocab.smo_cache_floats(cache_cols, capacity) if cache_cols else 0,
+                cache_auto=auto or not vocab.cache_applies(kernel, solver), estimate=estimate, basis=basis,
                 calibration_current=current, notes=notes)
 
 
@@ -517,7 +605,7 @@ def plan_config(cfg, board, *, stack_reserve_bytes: int | None = None, name: str
     p = cfg.params
     return plan(board, cfg.n_features, cfg.capacity, cfg.n_classes, kernel=p.kernel, storage=cfg.storage,
                 solver=p.solver, multiclass=p.multiclass, stack_reserve_bytes=stack_reserve_bytes, name=name,
-                data_in=cfg.data_in)
+                data_in=cfg.data_in, cache_cols=cfg.cache_cols)
 
 
 def boards_that_fit(n_features, capacity, classes=2, *, kernel="linear", storage="float32", solver="wss2",
@@ -584,5 +672,5 @@ def check_plan(plan_with_reserve, reserve=None) -> Plan:
     return pl
 
 
-__all__ = ["Plan", "plan", "runtime_fingerprint", "calibration_is_current", "plan_config", "max_capacity", "boards_that_fit", "precheck", "does_not_fit",
+__all__ = ["Plan", "plan", "cache_cols_for", "runtime_fingerprint", "calibration_is_current", "plan_config", "max_capacity", "boards_that_fit", "precheck", "does_not_fit",
            "calibration", "CALIBRATION_PATH"]

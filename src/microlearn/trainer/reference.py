@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -152,6 +152,45 @@ class SubResult:
     w: np.ndarray | None      # linear kernel
     n_iter: int
     status: int
+    # wss2, non-linear kernels: the kernel columns it asks for, in order (member indices): i's once i is chosen
+    # (before the selection of j), j's in the update. What the device's cache (MLRN_SMO_CACHE) is asked: see
+    # LRUCache. The arithmetic never depends on it.
+    columns: list = field(default_factory=list)
+
+
+class LRUCache:
+    """The bookkeeping of mlrn_smo.h's kernel-column cache (mlrn_smo__column): n_cols slots, slot order from the
+    most to the least recently used, starting 0, 1, ..., n_cols-1 with every slot empty; a look-up that finds the
+    sample moves its slot to the front (a hit); a miss takes the last slot, moves it to the front and fills it.
+    Counts hits and misses (the device's cache_hits / cache_misses)."""
+
+    def __init__(self, n_cols: int):
+        self.order = list(range(n_cols))
+        self.tag = [None] * n_cols
+        self.hits = self.misses = 0
+
+    def lookup(self, t) -> int:
+        """The slot of sample t's column after the look-up."""
+        k = next((k for k, slot in enumerate(self.order) if self.tag[slot] == t), len(self.order) - 1)
+        slot = self.order.pop(k)
+        self.order.insert(0, slot)
+        if self.tag[slot] == t:
+            self.hits += 1
+        else:
+            self.misses += 1
+            self.tag[slot] = t
+        return slot
+
+
+def cache_counts(subs, n_cols: int) -> tuple[int, int]:
+    """(hits, misses) of a device cache of n_cols columns over a training's sub-problems (emptied at each)."""
+    hits = misses = 0
+    for sub in subs:
+        c = LRUCache(n_cols)
+        for t in sub.columns:
+            c.lookup(t)
+        hits, misses = hits + c.hits, misses + c.misses
+    return hits, misses
 
 
 def pairs(n_classes: int, multiclass: str) -> list[tuple[int, int]]:
@@ -248,9 +287,10 @@ def warm_start(params: Params, X, y, alpha):
     return w
 
 
-def _wss2(params: Params, X, y, quant=None, alpha0=None):
+def _wss2(params: Params, X, y, quant=None, alpha0=None, columns=None):
     """Solve one sub-problem with second-order working-set selection; mirrors mlrn_smo__wss2_iteration.
-    alpha0 (linear kernel only): the warm start (mlrn_smo_set_warm), made feasible by warm_start."""
+    alpha0 (linear kernel only): the warm start (mlrn_smo_set_warm), made feasible by warm_start.
+    columns: a list that receives the kernel columns asked for (SubResult.columns), or None."""
     m, d = X.shape
     C = params.C
     linear = params.kernel == "linear"
@@ -264,6 +304,21 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None):
     fold = _Folded(*quant) if (linear and quant is not None) else None
     if fold:
         fold.refresh(w)
+    # non-linear kernels on quantised storage: K(x_i, x_t) from sample t's codes (mlrn__kit, MLRN_SMO_KERNEL_CODES):
+    # rbf the squared distance sum_k ((q_ik - q_tk) scale_k)^2, poly/sigmoid the dot product sum_k u_k q_tk + c with
+    # u = x_i * scale, c = x_i . offset (mlrn__side, mlrn__dot_q)
+    codes = _Folded(*quant) if (not linear and quant is not None) else None
+
+    def kcol(i, rows):
+        """K(x_i, x_t) for the members t in `rows` (an index array): mlrn__kit."""
+        if codes and params.kernel == "rbf":
+            s = codes.quad(i, rows)
+        elif codes:
+            s = _f32.dot_rows(codes.Qf[rows], X[i] * codes.scale) + _f32.sum_seq(X[i] * codes.offset)
+        else:
+            return params.kernel_rows(X[rows], X[i])
+        return _f32.kernel_finish(params.kernel, s, params.gamma, params.coef0, params.degree)
+    everyone = np.arange(m)
 
     def lin_grad():
         return fold.grad(y) if fold else _grad_linear(X, y, w)
@@ -276,6 +331,8 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None):
         diag = _f32.kernel_finish(params.kernel, self_dot, params.gamma, params.coef0, params.degree)
     pos = y > 0
     it, status = 0, OK
+    if columns is None or linear:
+        columns = []      # not kept (the linear kernel keeps w: no columns)
     while True:
         if it >= params.max_iter:
             status = MAX_ITER
@@ -294,12 +351,18 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None):
         cand = np.flatnonzero(low & (bd > 0))
         j = -1
         quad = F(0.0)
+        columns.append(i)                     # the device looks i's column up as soon as i is chosen
         if cand.size:
             if diag is not None:
                 kii, ktt = diag[i], diag[cand]
             else:
                 kii, ktt = F(1.0), F(1.0)
-            q = fold.quad(i, cand) if fold else _quad(params, X[cand], X[i], kii, ktt)
+            if fold:
+                q = fold.quad(i, cand)
+            elif linear:
+                q = _quad(params, X[cand], X[i], kii, ktt)
+            else:                                   # mlrn__quad_kit
+                q = (kii + ktt) - F(2.0) * kcol(i, cand)
             q = np.where(q <= 0, TAU, q).astype(np.float32)
             obj = -(bd[cand] * bd[cand]) / q
             k = _first_argmin(obj, np.ones(cand.size, bool))
@@ -307,6 +370,7 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None):
                 j, quad = int(cand[k]), q[k]
         if j < 0 or gmax - gmin < params.tol:
             break
+        columns.append(j)
         gi, gj = g[i], g[j]
         ai, aj = alpha[i], alpha[j]
         old_ai, old_aj = ai, aj
@@ -348,7 +412,7 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None):
             if fold:
                 fold.refresh(w)
         else:
-            dg = ci * params.kernel_rows(X, X[i]) + cj * params.kernel_rows(X, X[j])
+            dg = ci * kcol(i, everyone) + cj * kcol(j, everyone)
             G = G + np.where(pos, dg, -dg)
         it += 1
     b = _wss2_bias(params, X, y, alpha, lin_grad() if linear else G)
@@ -613,19 +677,22 @@ def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int, *,
             raise ValueError(f"sub-problem {p} vs {q} has samples of one class only")
         X = Xs[members]
         if params.solver == "wss2":
+            columns = []
             alpha, b, w, it, st = _wss2(params, X, y, None if quant is None else
                                         (quant[0][members], quant[1], quant[2]),
-                                        None if warm is None else warm[k_sub, members])
+                                        None if warm is None else warm[k_sub, members], columns)
             if warm is not None:
                 warm[k_sub, members] = alpha
         elif params.solver == "dcd":
             alpha, b, w, it, st = _dcd(params, X, y, rng)
+            columns = []
         else:
             alpha, b, w, it, st = _simplified(params, X, y, rng)
+            columns = []
         if not np.isfinite(b) or (w is not None and not np.isfinite(w).all()):   # mlrn_smo__sub_finite
             raise FloatingPointError("training overflowed float32 (non-finite intercept or weights): "
                                      "input magnitudes too large for this C; scale the features")
-        out.append(SubResult((p, q), members, y, alpha, b, w, it, st))
+        out.append(SubResult((p, q), members, y, alpha, b, w, it, st, columns))
     return out
 
 

@@ -16,7 +16,7 @@ from microlearn.targets.errors import DoesNotFit
 
 from . import planner, reference as _solvers
 from .codegen import render_trainer, rows_tables
-from .config import TrainerConfig, check_data_in, config_from_estimator, ovo_refusal
+from .config import TrainerConfig, check_cache_cols, check_data_in, config_from_estimator, ovo_refusal
 from .driver import DRIVER, STATUS_NAMES, DeviceRun, encode_input, explain_run_error, parse_output
 from .estimator import SMOClassifier
 
@@ -182,15 +182,36 @@ def _precheck_board(tgt, est, X_train, y_train, capacity, data_in="ram"):
                        getattr(tgt, "stack_reserve", None))
 
 
+def choose_cache_cols(tgt, est, capacity: int, n_classes: int, d: int, data_in: str = "ram", cache_cols=None) -> int:
+    """The kernel columns to cache: the given count (checked: 0 or 2..min(255, capacity), and only for wss2 with a
+    non-linear kernel), or by default the planner's choice for a calibrated board (the SRAM left), on the host
+    min(255, capacity) (no SRAM to save), 0 on a board the planner does not know or where the cache does not
+    apply."""
+    if cache_cols is not None:
+        return check_cache_cols(cache_cols, capacity, est.kernel, est.solver)
+    if not vocab.cache_applies(est.kernel, est.solver):
+        return 0
+    board = getattr(tgt, "board", None)
+    if board is None:
+        return min(vocab.SMO_CACHE_MAX_COLS, capacity) if tgt.name == "host" else 0
+    if board.name not in planner.calibration()["boards"] or n_classes < 2:
+        return 0
+    return planner.cache_cols_for(board, d, capacity, n_classes, kernel=est.kernel, storage=est.storage,
+                                  solver=est.solver, multiclass=est.multiclass, data_in=data_in,
+                                  stack_reserve_bytes=getattr(tgt, "stack_reserve", None))
+
+
 def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "host", *, capacity=None,
                      timeout: float = 300.0, workdir=None, language: str = "c", on_step=None,
-                     data_in: str = "ram", **est_params) -> dict:
+                     data_in: str = "ram", cache_cols=None, **est_params) -> dict:
     """Fit the Python reference, train the same configuration on the target, evaluate there, compare.
 
     data_in: where the device holds the training rows: 'ram' (streamed in, add_sample per row), 'flash'
     (compiled into the trainer as const tables) or 'callback' (read through the driver's read callback).
     Returns the report the CLI prints (keys documented in docs/cli.md). on_step: called with what is being
-    done now ('fitting the Python reference', 'building for uno', ...), for progress (the CLI's spinner)."""
+    done now ('fitting the Python reference', 'building for uno', ...), for progress (the CLI's spinner).
+    cache_cols: kernel columns wss2 caches (rbf/poly/sigmoid): None for choose_cache_cols's default (the planner's
+    count on a board), 0 for none. The training is the same bit for bit with or without; only its cost differs."""
     step = on_step or (lambda what: None)
     tgt = get_target(target) if isinstance(target, str) else target
     est = SMOClassifier(**est_params)
@@ -199,11 +220,15 @@ def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "h
     capacity = check_shapes(X_train, y_train, X_test, y_test, capacity=capacity, host=tgt.name == "host",
                             kernel=est.kernel, storage=est.storage, solver=est.solver, multiclass=est.multiclass,
                             data_in=data_in)
+    if cache_cols is not None:   # a wrong count is refused before any work
+        check_cache_cols(cache_cols, capacity, est.kernel, est.solver)
     _precheck_board(tgt, est, X_train, y_train, capacity, data_in)
     step("fitting the Python reference")
     est.fit(X_train, y_train)
     n_train = len(X_train)
-    cfg = config_from_estimator(est, capacity, data_in)
+    cache_cols = choose_cache_cols(tgt, est, capacity, len(est.classes_), int(np.shape(X_train)[1]), data_in,
+                                   cache_cols)
+    cfg = config_from_estimator(est, capacity, data_in, cache_cols)
     y_tr_idx = np.searchsorted(est.classes_, y_train)
     y_te_idx = np.searchsorted(est.classes_, y_test)
     if not np.array_equal(est.classes_[np.clip(y_te_idx, 0, len(est.classes_) - 1)], y_test):
@@ -240,6 +265,10 @@ def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "h
         "static_ram_bytes": run.static_ram_bytes,
         "stack_bytes": run.stack_bytes,
         "buffer_bytes": sum(cfg.buffers().values()),
+        "cache_cols": cache_cols,
+        "cache_bytes": cfg.cache_bytes,
+        "cache_hits": run.cache_hits,
+        "cache_misses": run.cache_misses,
         "cycles": run.cycles,
         "instructions": run.instructions,
         # estimated cycles of the qemu boards (targets/cycle_model.py), with the manuals' bounds
