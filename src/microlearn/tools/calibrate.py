@@ -145,8 +145,10 @@ def calibrate_board(name: str) -> dict:
                 break
         curves[st] = pts
     base = ref["flash_bytes"]
-    delta = {f"{k}/{s}": _measure(config(STACK_D, 8, kernel=k, solver=s), t, run=False).flash_bytes - base
-             for k, s in KERNEL_SOLVERS}
+    builds = {f"{k}/{s}": _measure(config(STACK_D, 8, kernel=k, solver=s), t, run=False) for k, s in KERNEL_SOLVERS}
+    delta = {key: m.flash_bytes - base for key, m in builds.items()}
+    # sizeof(mlrn_smo) where a solver adds fields (dcd's loss byte, padded): the planner's static SRAM stays exact
+    svm_by = {key: m.svm_bytes for key, m in builds.items() if m.svm_bytes is not None and m.svm_bytes != svm}
     multi = {lay: _measure(config(STACK_D, 8, classes=c, multiclass=m), t, run=False).flash_bytes - base
              for lay, (c, m) in CLASSES.items() if lay != "binary"}
     stack = {}
@@ -154,7 +156,7 @@ def calibrate_board(name: str) -> dict:
         c, m = CLASSES[lay]
         stack[f"{k}/{s}/{st}/{lay}"] = _measure(config(STACK_D, 16, c, k, st, s, m), t).stack_bytes
     return {"toolchain": _toolchain(b), "pointer_bytes": ptr, "align": align, "store_bytes": store,
-            "svm_bytes": svm, "fixed_static_bytes": fixed, "flash_curve": curves, "flash_delta": delta,
+            "svm_bytes": svm, "svm_bytes_by": svm_by, "fixed_static_bytes": fixed, "flash_curve": curves, "flash_delta": delta,
             "flash_multi": multi, "stack": stack, "stack_at_features": STACK_D, "stack_align": 1 if ptr == 2 else 8,
             "data_in": calibrate_data_in(name), "cache": calibrate_cache(name)}
 

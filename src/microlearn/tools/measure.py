@@ -22,6 +22,7 @@ class Measured:
     static_ram_bytes: int
     stack_bytes: int | None = None
     status: str | None = None
+    svm_bytes: int | None = None      # sizeof(mlrn_smo) in this build (symbol t_svm): its fields follow the solvers
 
     @property
     def sram_bytes(self):
@@ -58,7 +59,7 @@ def measure(cfg: TrainerConfig, target, *, run: bool = True, n_train: int | None
         (wd / "main.c").write_text(DRIVER)
         build = target.build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())],
                              defines={"MLRN_DRIVER_DUMP": int(dump)})
-        m = Measured(build.flash_bytes, build.static_ram_bytes)
+        m = Measured(build.flash_bytes, build.static_ram_bytes, svm_bytes=build.symbol_sizes.get("t_svm"))
         if run:
             n = n_train or min(cfg.capacity, max(2 * cfg.n_classes, 12))
             try:

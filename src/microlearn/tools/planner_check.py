@@ -25,6 +25,8 @@ SMALL_GRID = [
     ("int8", "poly", 13, 4, 7, "wss2", "ovr"),
     ("float32", "sigmoid", 9, 3, 2, "wss2", "ovr"),
     ("int8", "rbf", 30, 2, 16, "simplified", "ovo"),
+    ("int8", "linear", 20, 2, 4, "dcd", "ovo"),       # dcd's struct has its loss byte (svm_bytes_by)
+    ("float32", "linear", 12, 3, 5, "dcd", "ovr"),
 ]
 
 

@@ -334,7 +334,7 @@ def _cache_svm_bytes(cal: dict) -> int:
     return 2 + 1 + 8 if cal["pointer_bytes"] == 2 else 16
 
 
-def _static(cal, buf, name, data_in="ram") -> dict:
+def _static(cal, buf, name, data_in="ram", kernel_solver="linear/wss2") -> dict:
     a = cal["align"]
     # the byte-sized arrays come before the 4-aligned work array (the cache array follows it: 4-aligned too)
     byte_arrays = sum(v for k, v in buf.items() if k not in ("work", "cache"))
@@ -350,7 +350,8 @@ def _static(cal, buf, name, data_in="ram") -> dict:
         f"{name}_work": buf["work"],
         **({f"{name}_cache": buf["cache"]} if "cache" in buf else {}),
         f"{name}_store": store,
-        f"{name}_svm": cal["svm_bytes"] + (_cache_svm_bytes(cal) if "cache" in buf else 0),
+        f"{name}_svm": (cal.get("svm_bytes_by", {}).get(kernel_solver, cal["svm_bytes"])
+                        + (_cache_svm_bytes(cal) if "cache" in buf else 0)),
         "alignment padding": align_up(byte_arrays, a) - byte_arrays,
         "driver + support (fixed)": fixed,
     })
@@ -460,7 +461,7 @@ def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, 
              data_in="ram", cache_cols=0):
     layout = class_layout(n_classes, multiclass)
     cfg = config_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass, data_in, cache_cols)
-    static = _static(cal, cfg.buffers(), name, data_in)
+    static = _static(cal, cfg.buffers(), name, data_in, f"{kernel}/{solver}")
     if data_in == "flash" and b.name in CONST_IN_RAM_BOARDS:
         tables = cfg.flash_tables()
         static[f"{name}_rows + row_labels (const, copied to RAM on this part)"] = (
