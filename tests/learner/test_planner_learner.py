@@ -505,3 +505,17 @@ def test_persist_option_in_plan_and_cli(capsys):
     assert any("of the 1,024 B internal EEPROM" in n for n in plan_learner("uno", 4, 40, persist="model").notes)
     with pytest.raises(ValueError, match="persist"):
         plan_learner("uno", 4, 60, persist="eeprom")
+
+
+def test_cli_plan_kernel_learner_on_a_small_board(capsys):
+    """`plan --learner --kernel rbf` on the uno: the plan, the online learner offered beside it (a linear learner:
+    the kernel is not carried over), and no trainer kernel-cache line (the loop has no cache)."""
+    argv = ["plan", "--learner", "--kernel", "rbf", "--board", "uno", "--n-features", "4", "--storage", "int8",
+            "--capacity", "40"]
+    assert main(argv + ["--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["fits"] is True and d["max_capacity"]["int8"] >= 40
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "rbf kernel (support-vector snapshot)" in out and "the online learner with DDM" in out
+    assert "kernel cache" not in out

@@ -358,6 +358,7 @@ def max_learner_capacity(board, n_features: int, classes=2, *, storage="float32"
 class LearnerPlan(trainer_planner.Plan):
     """A Plan of the self-learning loop (wss2, one-vs-one; linear, rbf or poly kernel: the learner's scope).
     capacity is the total (training + held-out); max_capacity is per storage type, in the same unit."""
+    has_cache = False    # the loop trains without the kernel-column cache (no SRAM to spare next to its stores)
     train_capacity: int = 0
     hold_capacity: int = 0
     holdout_every: int = 4
@@ -409,7 +410,7 @@ class LearnerPlan(trainer_planner.Plan):
         if self.options.get("model", "svm") != "svm" or self.board_sram_bytes > SMALL_BOARD_SRAM \
                 or not _has_online(self.board):
             return []
-        opts = {**self.options, "model": "online", "drift": "ddm", "warm": False}
+        opts = {**self.options, "model": "online", "drift": "ddm", "warm": False, "kernel": "linear"}
         cap = max_learner_capacity(self.board, self.n_features, self.n_classes,
                                    stack_reserve_bytes=self.stack_reserve_bytes,
                                    other_static_bytes=self.other_static_bytes, persist=self.persist, **opts)

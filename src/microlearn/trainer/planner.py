@@ -129,6 +129,7 @@ def interp(curve: list, x: float) -> float:
 
 @dataclass
 class Plan:
+    has_cache = True     # the trainer's kernel-column cache (mlrn_smo.h); the learner's loop has none
     board: str
     n_features: int
     capacity: int
@@ -191,7 +192,7 @@ class Plan:
                      f"({100 * self.flash_bytes / self.board_flash_bytes:.1f}%)")
         for k, v in self.flash_tables.items():
             lines.append(f"    of which {k:<15} {v:>8,} B")
-        if vocab.cache_applies(self.kernel, self.solver):
+        if self.has_cache and vocab.cache_applies(self.kernel, self.solver):
             how = "the SRAM left after the trainer and its stack" if self.cache_auto else "as asked"
             lines.append(f"  kernel cache             {self.cache_cols:>8,} columns ({self.cache_bytes:,} B, {how}"
                          + ("; none fits" if self.cache_auto and not self.cache_cols else "") + ")")
