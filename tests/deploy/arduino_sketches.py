@@ -196,8 +196,9 @@ def room_features(T, H) -> np.ndarray:
                     axis=1).astype(np.float32)
 
 
+# drift "window": the sketch is hand-written C, whose header default is the window detector (LearnerConfig's is DDM)
 LOOP_CONFIG = dict(n_features=2, n_classes=3, capacity=60, holdout_every=4, k_mistakes=5, trigger_window=20,
-                   err_pct=30, budget=20, queue=8, max_iter=2000)
+                   err_pct=30, budget=20, queue=8, max_iter=2000, drift="window")
 
 
 def run_learner(X, y, model=None) -> dict:

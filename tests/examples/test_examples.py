@@ -63,7 +63,7 @@ def _colour_reference():
     X = (np.rint(s.X).astype(np.int16).astype(np.float32) / np.float32(1000)).astype(np.float32)
     cfg = LearnerConfig(n_features=4, n_classes=4, capacity=60, holdout_every=4, k_mistakes=5, trigger_window=20,
                         err_pct=30, budget=20, queue=8, max_iter=2000, storage="int16", scale=[0.001] * 4,
-                        offset=[0.0] * 4)
+                        offset=[0.0] * 4, drift="window")   # the sketch's C header default (LearnerConfig's is DDM)
     return s, run_reference(cfg, X, s.y)
 
 

@@ -55,7 +55,7 @@ def test_kernel_learner_rows_are_simulates_with_the_prefix_gamma(bench):
     spec = next(s for s in bench.ml_learners(X.shape[1], nc) if s["name"] == "rbf60/window")
     r = bench.run_case(_case(bench, "microlearn", spec["name"], spec))
     gamma = 1.0 / (X.shape[1] * float(np.var(X[:bench.PREFIX])))
-    sim = simulate((X, y), n_classes=nc, capacity=60, kernel="rbf", gamma=gamma, baselines=False)
+    sim = simulate((X, y), n_classes=nc, capacity=60, kernel="rbf", gamma=gamma, baselines=False, drift="window")
     assert r["predictions"] == sim["predictions"] and r["gamma"] == pytest.approx(gamma)
     assert 0 < r["n_sv"] <= 45
 
