@@ -459,39 +459,47 @@ static inline float mlrn_smo__kernel(const mlrn_smo *s, const float *a, const fl
     return mlrn_kernel_eval(&s->p.kernel, a, b, s->store->d);
 }
 
-/* wss2, linear kernel, quantised storage: w . x_t with the affine map folded into w, so a sample
- * is never dequantised on the hot path: sum_k (w_k scale_k) q_tk, then + sum_k w_k offset_k.
- * (On the ATmega328P this saves about a third of the soft-float work of an iteration.) */
-static inline void mlrn_smo__refresh_wq(mlrn_smo *s) {
+/* Quantised storage: a float32 row x folded into the store's affine map, u_k = x_k scale_k (into u), returning
+ * sum_k x_k offset_k; then x . x_t = sum_k u_k q_tk + that (mlrn_smo__dot_codes), so a stored sample is never
+ * dequantised on the hot path. wss2 folds w for the linear kernel (wq, after every update: on the ATmega328P this
+ * saves about a third of the soft-float work of an iteration) and x_i, x_j for poly and sigmoid (mlrn__side). */
+static inline float mlrn_smo__fold(const mlrn_smo *s, const float *x, float *u) {
     uint16_t k, d = s->store->d;
-    const float *w = s->w + (size_t)s->sub * d;
     float c = 0.0f;
     for (k = 0; k < d; k++) {
-        s->wq[k] = w[k] * mlrn_flash_f32(&s->store->scale[k]);
-        c = c + w[k] * mlrn_flash_f32(&s->store->offset[k]);
+        u[k] = x[k] * mlrn_flash_f32(&s->store->scale[k]);
+        c = c + x[k] * mlrn_flash_f32(&s->store->offset[k]);
     }
-    s->wq[d] = c;
+    return c;
 }
 
-/* sum_k wq_k q_tk + wq_d: w . x_t from the integer codes (kept out of the float32 path). */
-static inline float mlrn_smo__wx_codes(const mlrn_smo *s, uint16_t t) {
+/* sum_k u_k q_tk + c: x . x_t from sample t's integer codes, x folded by mlrn_smo__fold (kept out of the float32
+ * path). slot: the callback store's code buffer the read goes to (the other one may hold sample i's codes). */
+static inline float mlrn_smo__dot_codes(const mlrn_smo *s, const float *u, float c, uint16_t t, uint8_t slot) {
     uint16_t k, d = s->store->d;
     float acc = 0.0f;
     size_t base = (size_t)t * d;
     (void)base;   /* a callback store reads into its code buffer instead */
+    (void)slot;   /* only a callback store has code buffers */
     if (s->store->storage == MLRN_STORAGE_I16) {
-        const int16_t *q = MLRN_STORE_CODES16(s->store, t, base, 0);
-        for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)MLRN_STORE_Q16(&q[k]);
+        const int16_t *q = MLRN_STORE_CODES16(s->store, t, base, slot);
+        for (k = 0; k < d; k++) acc = acc + u[k] * (float)MLRN_STORE_Q16(&q[k]);
     } else {
-        const int8_t *q = MLRN_STORE_CODES8(s->store, t, base, 0);
-        for (k = 0; k < d; k++) acc = acc + s->wq[k] * (float)MLRN_STORE_Q8(&q[k]);
+        const int8_t *q = MLRN_STORE_CODES8(s->store, t, base, slot);
+        for (k = 0; k < d; k++) acc = acc + u[k] * (float)MLRN_STORE_Q8(&q[k]);
     }
-    return acc + s->wq[d];
+    return acc + c;
+}
+
+/* wss2, linear kernel, quantised storage: w of the current sub-problem folded (wq: d entries, then the offset
+ * term). */
+static inline void mlrn_smo__refresh_wq(mlrn_smo *s) {
+    s->wq[s->store->d] = mlrn_smo__fold(s, s->w + (size_t)s->sub * s->store->d, s->wq);
 }
 
 /* w . x_t of the current sub-problem for a stored sample (float32 rows are read in place). */
 MLRN_HOT float mlrn__wx(const mlrn_smo *s, uint16_t t) {
-    if (s->wq) return mlrn_smo__wx_codes(s, t);
+    if (s->wq) return mlrn_smo__dot_codes(s, s->wq, s->wq[s->store->d], t, 0);
     return mlrn_kernel_dot(s->w + (size_t)s->sub * s->store->d, mlrn__row(s, t, 2), s->store->d);
 }
 
@@ -551,33 +559,11 @@ typedef struct {
  * u = x scale, c = x . offset). */
 MLRN_HOT mlrn_smo__side mlrn__side(const mlrn_smo *s, int codes, uint16_t idx, const float *x, float *u) {
     mlrn_smo__side a;
-    uint16_t k;
     a.x = x;
     a.u = u;
-    a.c = 0.0f;
+    a.c = codes == MLRN_SMO__CODES_DOT ? mlrn_smo__fold(s, x, u) : 0.0f;
     a.idx = idx;
-    if (codes == MLRN_SMO__CODES_DOT)
-        for (k = 0; k < s->store->d; k++) {
-            u[k] = x[k] * mlrn_flash_f32(&s->store->scale[k]);
-            a.c = a.c + x[k] * mlrn_flash_f32(&s->store->offset[k]);
-        }
     return a;
-}
-
-/* sum_k u_k q_tk + c: x . x_t from sample t's codes (the dot code path). */
-MLRN_HOT float mlrn__dot_q(const mlrn_smo *s, const mlrn_smo__side *a, uint16_t t) {
-    uint16_t k, d = s->store->d;
-    float acc = 0.0f;
-    size_t base = (size_t)t * d;
-    (void)base;   /* a callback store reads into its code buffer instead */
-    if (s->store->storage == MLRN_STORAGE_I16) {
-        const int16_t *q = MLRN_STORE_CODES16(s->store, t, base, 1);
-        for (k = 0; k < d; k++) acc = acc + a->u[k] * (float)MLRN_STORE_Q16(&q[k]);
-    } else {
-        const int8_t *q = MLRN_STORE_CODES8(s->store, t, base, 1);
-        for (k = 0; k < d; k++) acc = acc + a->u[k] * (float)MLRN_STORE_Q8(&q[k]);
-    }
-    return acc + a->c;
 }
 
 /* K(x_a, x_t) of two stored samples in wss2 (a non-linear kernel): from sample t's codes (codes = mlrn__kcodes(s),
@@ -589,7 +575,7 @@ __attribute__((noinline, unused))   /* out of the hot loops' frames: inlined, it
 #endif
 static float mlrn__kit_codes(const mlrn_smo *s, int codes, const mlrn_smo__side *a, uint16_t t) {
     return mlrn_kernel_finish(&s->p.kernel, codes == MLRN_SMO__CODES_SQDIST ? mlrn__sqdist_q(s, a->idx, t)
-                                                                            : mlrn__dot_q(s, a, t));
+                                                                            : mlrn_smo__dot_codes(s, a->u, a->c, t, 1));
 }
 
 MLRN_HOT float mlrn__kit(const mlrn_smo *s, int codes, const mlrn_smo__side *a, uint16_t t, const float *xt) {

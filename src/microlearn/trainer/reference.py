@@ -230,19 +230,28 @@ def _quad(params, X, xi, kii, ktt):
 
 
 class _Folded:
-    """wss2 + linear kernel + quantised storage: mlrn_smo__refresh_wq / mlrn__wx / mlrn__sqdist_q."""
+    """wss2 on quantised storage: a row folded into the affine map and dot products from the codes
+    (mlrn_smo__fold / mlrn_smo__dot_codes), squared distances from the codes (mlrn__sqdist_q); the linear kernel's
+    folded w (mlrn_smo__refresh_wq / mlrn__wx)."""
 
     def __init__(self, Q, scale, offset):
         self.Qf = Q.astype(np.float32)     # (float)q, exact
         self.Qi = Q.astype(np.int32)
         self.scale, self.offset = scale, offset
 
+    def fold(self, v):
+        """mlrn_smo__fold: (v * scale, sum_k v_k offset_k in sequence)."""
+        return v * self.scale, _f32.sum_seq(v * self.offset)
+
+    def dot(self, u, c, rows=slice(None)):
+        """mlrn_smo__dot_codes for the members `rows`: sum_k u_k q_tk + c."""
+        return _f32.dot_rows(self.Qf[rows], u) + c
+
     def refresh(self, w):
-        self.ws = w * self.scale
-        self.c = _f32.sum_seq(w * self.offset)
+        self.ws, self.c = self.fold(w)
 
     def grad(self, y):
-        return y * (_f32.dot_rows(self.Qf, self.ws) + self.c) - F(1.0)
+        return y * self.dot(self.ws, self.c) - F(1.0)
 
     def quad(self, i, cand):
         u = (self.Qi[i] - self.Qi[cand]).astype(np.float32) * self.scale
@@ -306,7 +315,7 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None, columns=None):
         fold.refresh(w)
     # non-linear kernels on quantised storage: K(x_i, x_t) from sample t's codes (mlrn__kit, MLRN_SMO_KERNEL_CODES):
     # rbf the squared distance sum_k ((q_ik - q_tk) scale_k)^2, poly/sigmoid the dot product sum_k u_k q_tk + c with
-    # u = x_i * scale, c = x_i . offset (mlrn__side, mlrn__dot_q)
+    # u = x_i * scale, c = x_i . offset (mlrn__side: mlrn_smo__fold, then mlrn_smo__dot_codes)
     codes = _Folded(*quant) if (not linear and quant is not None) else None
 
     def kcol(i, rows):
@@ -314,7 +323,7 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None, columns=None):
         if codes and params.kernel == "rbf":
             s = codes.quad(i, rows)
         elif codes:
-            s = _f32.dot_rows(codes.Qf[rows], X[i] * codes.scale) + _f32.sum_seq(X[i] * codes.offset)
+            s = codes.dot(*codes.fold(X[i]), rows)
         else:
             return params.kernel_rows(X[rows], X[i])
         return _f32.kernel_finish(params.kernel, s, params.gamma, params.coef0, params.degree)
