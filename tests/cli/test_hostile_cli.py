@@ -325,7 +325,7 @@ IN_PROCESS = [
     ("plan-learner-sigmoid", ["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",
                               "--kernel", "sigmoid"], 2, "kernel must be one of linear, rbf, poly"),
     ("plan-learner-dcd", ["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",
-                          "--solver", "dcd"], 2, "wss2, one-vs-one only"),
+                          "--solver", "dcd"], 2, "wss2, one-vs-one, without a kernel cache"),
     ("plan-learner-model-kernel", ["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",
                                    "--model", "svm-rbf", "--kernel", "poly"], 2, "contradicts --kernel poly"),
     ("loop-kernel-gamma", ["loop", "rotating_hyperplane", "--kernel", "rbf", "--gamma", "nan"], 2,

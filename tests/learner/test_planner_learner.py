@@ -367,7 +367,7 @@ def test_cli_plan_learner_usage_errors(capsys):
     assert "kernel must be one of linear, rbf, poly" in capsys.readouterr().err
     assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",
                  "--solver", "dcd"]) == 2
-    assert "wss2, one-vs-one only" in capsys.readouterr().err
+    assert "wss2, one-vs-one, without a kernel cache" in capsys.readouterr().err
     assert main(["plan", "--board", "uno", "--n-features", "4", "--capacity", "60", "--queue", "3"]) == 2
     assert "--learner only" in capsys.readouterr().err
     assert main(["plan", "--learner", "--board", "uno", "--n-features", "4", "--capacity", "60",

@@ -78,7 +78,7 @@ def _plan(args):
             raise CLIError("the self-learning loop keeps its samples in RAM (it adds them as they arrive): "
                            "drop --data-in")
         if wrong:
-            raise CLIError("the self-learning loop is wss2, one-vs-one only: drop --" +
+            raise CLIError("the self-learning loop trains with wss2, one-vs-one, without a kernel cache: drop --" +
                            ", --".join(o.replace("_", "-") for o in wrong))
         opts = {o: getattr(args, o) for o in LEARNER_ONLY[:-2] if getattr(args, o) is not None}
         if args.model is not None or args.kernel is not None:   # --model svm-rbf is --kernel rbf
