@@ -904,18 +904,15 @@ def main(argv=None):
         tools = pick(a.tools, ",".join(TOOLS), ",".join(KNN_TOOLS)).split(",")
         cases = [(ds, m) for ds, m in KNN_CASES if models is None or m in models]
         run_suite(a, out, "export_peers_knn", cases, lambda ds, m: bench_knn_one(ds, m, tools), markdown_knn)
-    elif a.mlp:
-        dsets = pick(a.datasets, "cancer,iris,wine", ",".join(MLP_DATASETS)).split(",")
-        models = pick(a.models, ",".join(MODELS), ",".join(MLP_ACTIVATIONS)).split(",")
-        tools = pick(a.tools, ",".join(TOOLS), ",".join(MLP_TOOLS)).split(",")
-        run_suite(a, out, "export_peers_mlp", [(ds, m) for ds in dsets for m in models],
-                  lambda ds, m: bench_mlp_one(ds, m, tools), markdown_mlp)
-    elif a.regression:
-        dsets = pick(a.datasets, "cancer,iris,wine", ",".join(REG_LOADERS)).split(",")
-        models = pick(a.models, ",".join(MODELS), ",".join(REG_MODELS)).split(",")
-        tools = pick(a.tools, ",".join(TOOLS), ",".join(REG_TOOLS)).split(",")
-        run_suite(a, out, "export_peers_regress", [(ds, m) for ds in dsets for m in models],
-                  lambda ds, m: bench_reg_one(ds, m, tools), markdown_reg)
+    elif a.mlp or a.regression:
+        stem, loaders, models_, tools_, bench, to_md = (
+            ("export_peers_mlp", MLP_DATASETS, MLP_ACTIVATIONS, MLP_TOOLS, bench_mlp_one, markdown_mlp) if a.mlp else
+            ("export_peers_regress", REG_LOADERS, REG_MODELS, REG_TOOLS, bench_reg_one, markdown_reg))
+        dsets = pick(a.datasets, "cancer,iris,wine", ",".join(loaders)).split(",")
+        models = pick(a.models, ",".join(MODELS), ",".join(models_)).split(",")
+        tools = pick(a.tools, ",".join(TOOLS), ",".join(tools_)).split(",")
+        run_suite(a, out, stem, [(ds, m) for ds in dsets for m in models],
+                  lambda ds, m: bench(ds, m, tools), to_md)
     else:
         tools = a.tools.split(",")
         run_suite(a, out, "export_peers", [(ds, m) for ds in a.datasets.split(",") for m in a.models.split(",")],
