@@ -260,15 +260,14 @@ def sketch_loop(cfg: LearnerConfig, board: str, out_dir, *, classes=None, init=N
                           f"{eeprom or 0} bytes of EEPROM (use --no-persist, or fewer features/classes)")
     if cfg.n_features > vocab.LINK_MAX_FEATURES:
         raise SketchError(f"{cfg.n_features} features: the serial protocol carries at most {vocab.LINK_MAX_FEATURES}")
-    plan = plan_sketch("loop", board, n_features=cfg.n_features, n_classes=cfg.n_classes, capacity=cfg.capacity,
-                       table_bytes=_init_bytes(cfg, init), reply_bytes=_reply_bytes("loop"), learner=cfg,
-                       persist=persist)
+    # what every plan of this sketch shares: its shape, the initial model's tables and code, the link's reply
+    common = dict(n_features=cfg.n_features, n_classes=cfg.n_classes, capacity=cfg.capacity,
+                  table_bytes=_init_bytes(cfg, init), initial_model=init is not None, reply_bytes=_reply_bytes("loop"))
+    plan = plan_sketch("loop", board, **common, learner=cfg, persist=persist)
     drift_note = None
     if not plan.fits and cfg.drift == "ddm" and cfg.model == "svm":
         alt = dataclasses.replace(cfg, drift="window")
-        alt_plan = plan_sketch("loop", board, n_features=cfg.n_features, n_classes=cfg.n_classes,
-                               capacity=cfg.capacity, table_bytes=_init_bytes(cfg, init),
-                               reply_bytes=_reply_bytes("loop"), learner=alt, persist=persist)
+        alt_plan = plan_sketch("loop", board, **common, learner=alt, persist=persist)
         if alt_plan.fits and drift_fallback:
             drift_note = (f"the window detector: DDM (the default) does not fit this sketch on the {board} "
                           f"({plan.over_text()})")
@@ -276,8 +275,7 @@ def sketch_loop(cfg: LearnerConfig, board: str, out_dir, *, classes=None, init=N
         elif alt_plan.fits:
             plan.suggestions.insert(0, "the window detector (--drift window: no DDM code or state)")
     if not plan.fits and persist:
-        bare = plan_sketch("loop", board, n_features=cfg.n_features, n_classes=cfg.n_classes, capacity=cfg.capacity,
-                           table_bytes=_init_bytes(cfg, init), reply_bytes=_reply_bytes("loop"), learner=cfg)
+        bare = plan_sketch("loop", board, **common, learner=cfg)
         if bare.fits:
             plan.suggestions.insert(0, "no persistence (--no-persist: the model is not saved in the EEPROM; "
                                        f"{bare.flash_bytes:,} B of flash)")

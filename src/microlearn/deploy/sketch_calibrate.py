@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 from microlearn.core.progress import progress
 from microlearn.learner.config import LearnerConfig
+from microlearn.learner.simulate import fit_static
 from microlearn.targets import emulated_serial_port
 
 from . import sketch as _sketch
@@ -27,7 +28,11 @@ from .build import build_sketch
 from .link import Device, Link, open_port
 
 BOARDS = ("uno", "mega2560", "nrf52840", "samd21")
-KINDS = ("train", "loop", "model")
+KINDS = ("train", "loop", "loop_bare", "loop_init", "model")
+# loop: the loop sketch as written by default (persistence where the board has an EEPROM); loop_bare: without
+# persistence (the sketch's EEPROM glue is ~950 B of the uno's fixed part); loop_init: loop started from a model
+# trained in Python, stored as its difference from loop (the code setting the initial model, ~320 B on the uno),
+# which sketch_plan adds to a loop plan with initial_model.
 
 
 def reference_data(seed: int = 0, d: int = 4, classes: int = 3, n: int = 36):
@@ -43,8 +48,12 @@ def write_reference(kind: str, board: str, out: Path, *, d: int = 4, seed: int =
     X, y = reference_data(seed, d)
     if kind == "train":
         return _sketch.sketch_train(X[:24], y[:24], X[24:], y[24:], board, out, kernel="linear")
-    if kind == "loop":
-        return _sketch.sketch_loop(LearnerConfig(n_features=d, n_classes=2, capacity=24, drift="window"), board, out)
+    if kind in ("loop", "loop_bare", "loop_init"):
+        cfg = LearnerConfig(n_features=d, n_classes=2, capacity=24, drift="window")
+        if kind == "loop_bare":
+            return _sketch.sketch_loop(cfg, board, out, persist=False)
+        init = fit_static(cfg, X[:24], y[:24] % 2) if kind == "loop_init" else None
+        return _sketch.sketch_loop(cfg, board, out, init=init)
     return _sketch.sketch_model(LogisticRegression(max_iter=500).fit(X, y), board, out)
 
 
@@ -55,7 +64,7 @@ def _exercise(dev: Device, kind: str, d: int) -> None:
         dev.train()
         dev.evaluate()
         dev.model_bytes()
-    elif kind == "loop":
+    elif kind.startswith("loop"):
         for x, t in zip(X, y % 2):
             dev.feedback(x, int(t))
         dev.model_bytes()
@@ -100,6 +109,11 @@ def calibrate(boards=BOARDS, log=print) -> dict:
                     fixed = {"flash": me["flash"] - pl["flash"], "static": me["static"] - pl["static"],
                              "stack": max(me["stack"] - pl["stack"], 0) if me["stack"] is not None else 0,
                              "stack_measured": me["stack"] is not None}
+                    if kind == "loop_init":     # over the loop sketch's fixed part (measured before)
+                        loop = out["boards"][board]["loop"]
+                        fixed = {**{k: fixed[k] - loop[k] for k in ("flash", "static")},
+                                 "stack": max(fixed["stack"] - loop["stack"], 0),
+                                 "stack_measured": fixed["stack_measured"]}
                     out["boards"][board][kind] = fixed
                     with bar.paused():
                         log(f"{board} {kind}: measured {me}, runtime planned {pl} -> fixed {fixed}")

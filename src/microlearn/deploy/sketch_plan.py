@@ -113,11 +113,27 @@ def _fixed(kind: str, board: str) -> tuple[dict, bool, str]:
     return {"flash": 0, "static": 0, "stack": 0}, True, "no sketch overhead measured: the runtime's figures only"
 
 
+def _measured(kind: str, board: str) -> bool:
+    """Whether the board, or the board it borrows from, has a measured sketch of this kind."""
+    boards = calibration().get("boards", {})
+    return kind in boards.get(board, {}) or kind in boards.get(_FAMILY.get(board, ""), {})
+
+
 def plan_sketch(kind: str, board: str, *, n_features: int, n_classes: int, capacity: int, table_bytes: int,
-                reply_bytes: int, trainer=None, learner=None, persist: bool = False, model_ram: int = 0) -> SketchPlan:
-    """The flash and SRAM a generated sketch needs on `board` (the user's name, e.g. 'nano')."""
+                reply_bytes: int, trainer=None, learner=None, persist: bool = False, model_ram: int = 0,
+                initial_model: bool = False) -> SketchPlan:
+    """The flash and SRAM a generated sketch needs on `board` (the user's name, e.g. 'nano').
+    initial_model (loop kind): the sketch starts from a model trained in Python; besides its tables
+    (table_bytes) that adds the code setting it (mlrn_learner_set_model: ~340 B on the uno), measured as
+    the "loop_init" sketch's difference from the "loop" one."""
     b = get_board(board)
     fixed, estimate, basis = _fixed(kind, b.name)
+    if kind == "loop" and not persist and _measured("loop_bare", b.name):
+        fixed, estimate, basis = _fixed("loop_bare", b.name)    # the sketch without its EEPROM glue
+    if kind == "loop" and initial_model:
+        init, init_estimate, _ = _fixed("loop_init", b.name)
+        fixed = {k: fixed.get(k, 0) + init.get(k, 0) for k in ("flash", "static", "stack")}
+        estimate = estimate or init_estimate
     # The link's buffers: a request of n features and the largest reply, each a whole frame (mlrn_link.h).
     link = (n_features * 4 + 2) + (reply_bytes + 10)
     other = fixed["static"] + link
