@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from conftest import board_param
-from microlearn.targets.errors import DoesNotFit
 from compile_c import program_output
 from microlearn.cli.main import main
 from microlearn.learner import codegen as lc
@@ -175,28 +174,16 @@ def _board_case(board, persist):
 
 @pytest.mark.parametrize("target,persist", [
     ("host", "model"), _board_case("uno", "model"), _board_case("nrf52840", "model"),
-    ("host", "all"), _board_case("mega2560", "all"), _board_case("nrf52840", "all")])
+    ("host", "all"), _board_case("uno", "all"), _board_case("nrf52840", "all")])
 def test_persistence_round_trip_keeps_the_snapshot(target, persist):
     """save / save_all then load on the device (AVR: its EEPROM): status 0, and the snapshot hashed after the
-    load is the Python reference's. save_all of a kernel learner does not fit the uno's flash (the next test):
-    its AVR case runs on the mega2560."""
+    load is the Python reference's. save_all of a kernel learner fits the uno since its build compiles one
+    storage type (MLRN_STORE_TYPE) and one code path for folded rows (it was ~290 B over its 32 KB before)."""
     X, y = xor3(300)
     rep = loop((X, y), target, window=100, baselines=False, kernel="rbf", gamma=3.0, capacity=16, storage="int8",
                persist=persist)
     _agrees(rep)
     assert rep["persist_status"] == 0
-
-
-@pytest.mark.parametrize("target", [board_param("uno")])
-def test_save_all_of_a_kernel_learner_is_refused_on_the_uno(target):
-    """The rbf loop with save_all is over the uno's 32 KB of flash with either detector (the window's build by
-    ~290 B): refused before building, in one line, saying flash and what fits."""
-    X, y = xor3(300)
-    with pytest.raises(DoesNotFit) as ei:
-        loop((X, y), target, window=100, baselines=False, kernel="rbf", gamma=3.0, capacity=16, storage="int8",
-             persist="all")
-    msg = str(ei.value)
-    assert "flash" in msg and "What fits" in msg and "\n" not in msg
 
 
 def test_loop_refuses_init_rows_with_a_kernel():

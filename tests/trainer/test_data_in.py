@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from compile_c import SANITIZE, SANITIZED_ENV, compile_c, program_output
+from compile_c import SANITIZE, SANITIZED_ENV, compile_c, compile_command, program_output
 from conftest import board_param
 from microlearn.core import vocab
 from microlearn.data.datasets import load
@@ -259,3 +259,37 @@ def test_classes_limits_are_one_line():
     with pytest.raises(ValueError, match="quadratic"):
         plan("nrf52840", 2, 40, 20, multiclass="ovo")
     assert plan("nrf52840", 64, 128, 64, multiclass="ovr").fits
+
+
+STORE_TYPE_SOURCE = Path(__file__).parent / "c" / "store_type.c"
+
+
+@pytest.mark.parametrize("lang", ["c", "c++"])
+@pytest.mark.parametrize("storage", ["float32", "int16", "int8"])
+def test_one_storage_type_per_build(tmp_path, lang, storage):
+    """MLRN_STORE_TYPE: the build's one type trains every solver and kernel; the other two are refused."""
+    out = program_output(STORE_TYPE_SOURCE, tmp_path, lang=lang, defines={"MLRN_STORE_TYPE": vocab.STORAGES[storage]})
+    assert out.rstrip().endswith("done"), out
+    assert out.count("refused ") == 2 and out.count("trained ") == 5, out   # wss2, simplified: 2 kernels; dcd
+
+
+def test_a_storage_type_outside_the_three_is_a_compile_error(tmp_path):
+    proc = subprocess.run(compile_command([STORE_TYPE_SOURCE], tmp_path / "x", defines={"MLRN_STORE_TYPE": 7}),
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "MLRN_STORE_TYPE must be" in proc.stderr
+
+
+def test_generated_headers_state_their_storage_type():
+    """A trainer and a learner header define MLRN_STORE_TYPE from their configuration (and #error on another)."""
+    from microlearn.core.store import affine_from_range
+    from microlearn.learner.codegen import render_header
+    from microlearn.learner.config import LearnerConfig
+    from microlearn.trainer.codegen import render_trainer
+    for storage in ("float32", "int8"):
+        t = render_trainer(make_config(n_features=2, capacity=8, classes=2, storage=storage,
+                                       feature_range=(-4.0, 4.0)), "t")
+        scale, offset = affine_from_range(-4.0, 4.0, storage, 2) if storage != "float32" else (None, None)
+        h = render_header(LearnerConfig(n_features=2, n_classes=2, storage=storage, scale=scale, offset=offset), "lrn")
+        for text in (t, h):
+            assert f"#define MLRN_STORE_TYPE {vocab.STORAGES[storage]}" in text
+            assert f"#if MLRN_STORE_TYPE != {vocab.STORAGES[storage]}" in text

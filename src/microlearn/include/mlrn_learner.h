@@ -440,10 +440,10 @@ MLRN_HOT float mlrn_learner__k(const mlrn_learner *l, const void *data, uint16_t
     uint16_t k, d = l->train.d;
     size_t base = (size_t)t * d;
     float acc = 0.0f;
-    if (l->train.storage == MLRN_STORAGE_F32) {
+    if (MLRN_STORE_TYPE_OF(&l->train) == MLRN_STORAGE_F32) {
         const float *r = (const float *)data + base;
         for (k = 0; k < d; k++) MLRN_LEARNER__KACC(acc, r[k], x[k]);
-    } else if (l->train.storage == MLRN_STORAGE_I16) {
+    } else if (MLRN_STORE_TYPE_OF(&l->train) == MLRN_STORAGE_I16) {
         const int16_t *q = (const int16_t *)data + base;
         for (k = 0; k < d; k++)
             MLRN_LEARNER__KACC(acc, (float)q[k] * mlrn_flash_f32(&l->train.scale[k]) + mlrn_flash_f32(&l->train.offset[k]),
@@ -519,7 +519,7 @@ static inline uint16_t mlrn_learner__holdout_kernel(mlrn_learner *l, const mlrn_
 MLRN_LEARNER__COLD void mlrn_learner__snapshot(mlrn_learner *l) {
     uint16_t t, r, n = 0, cap = l->train.capacity, nr = mlrn_smo_n_rows(l->n_cand, MLRN_SMO_OVO);
     uint16_t nsub = mlrn_smo_n_sub(l->n_cand, MLRN_SMO_OVO);
-    size_t esz = mlrn_store_elem_size(l->train.storage) * l->train.d, k;
+    size_t esz = mlrn_store_elem_size(MLRN_STORE_TYPE_OF(&l->train)) * l->train.d, k;
     const uint8_t *src = (const uint8_t *)l->train.data;
     uint8_t *dst = (uint8_t *)l->sv_x;
     for (t = 0; t < l->svm.n_model; t++) {
@@ -550,7 +550,7 @@ static inline uint16_t mlrn_learner__holdout_correct(mlrn_learner *l, const floa
 
 /* Remove sample e of a store, shifting later ones down (keeps the store in arrival order). */
 static inline void mlrn_learner__remove(mlrn_store *s, uint16_t e) {
-    size_t esz = mlrn_store_elem_size(s->storage) * s->d, k;
+    size_t esz = mlrn_store_elem_size(MLRN_STORE_TYPE_OF(s)) * s->d, k;
     uint8_t *data = (uint8_t *)s->data;
     uint16_t t;
     for (t = e; t + 1u < s->n; t++) {
@@ -641,7 +641,7 @@ static inline uint8_t mlrn_learner__insert(mlrn_learner *l, const float *x, uint
 
 /* Keeps only the newest `keep` entries of a store (drift: the older ones belong to the old concept). */
 static inline void mlrn_learner__keep_newest(mlrn_store *s, uint16_t keep) {
-    size_t esz = mlrn_store_elem_size(s->storage) * s->d, k;
+    size_t esz = mlrn_store_elem_size(MLRN_STORE_TYPE_OF(s)) * s->d, k;
     uint8_t *data = (uint8_t *)s->data;
     uint16_t cut, t;
     if (keep >= s->n) return;
@@ -966,7 +966,7 @@ static inline mlrn_status mlrn_learner_step(mlrn_learner *l, uint32_t budget) {
 #if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
 /* Bytes of a snapshot of n_sv rows over m classes (0 without a model). */
 static inline uint32_t mlrn_learner__kmodel_bytes(const mlrn_learner *l, uint8_t m, uint16_t n_sv) {
-    uint32_t row = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d + 1u +
+    uint32_t row = (uint32_t)mlrn_store_elem_size(MLRN_STORE_TYPE_OF(&l->train)) * l->train.d + 1u +
                    4u * mlrn_smo_n_rows(m, MLRN_SMO_OVO);
     return m ? MLRN_LEARNER__KHEAD_LEN + (uint32_t)n_sv * row + 4u * mlrn_smo_n_sub(m, MLRN_SMO_OVO) : 0u;
 }
@@ -1010,7 +1010,7 @@ static inline uint32_t mlrn_learner__payload_len(const mlrn_learner *l) {
 #define MLRN_LEARNER__DDM_LEN 17u
 
 static inline uint32_t mlrn_learner__all_len(const mlrn_learner *l) {
-    uint32_t row = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d + 1u;
+    uint32_t row = (uint32_t)mlrn_store_elem_size(MLRN_STORE_TYPE_OF(&l->train)) * l->train.d + 1u;
     uint32_t n = 5u + MLRN_LEARNER__STATE_LEN + (uint32_t)(l->train.n + l->hold.n) * row + l->lp.window;
 #if MLRN_LEARNER_DDM
     if (MLRN_LEARNER__DRIFT(l) == MLRN_DRIFT_DDM) n += MLRN_LEARNER__DDM_LEN;
@@ -1043,7 +1043,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__put_mem(mlrn_persist_writer *w, con
 MLRN_LEARNER__COLD mlrn_status mlrn_learner__put_snapshot(const mlrn_learner *l, mlrn_persist_writer *w) {
     uint8_t k[MLRN_LEARNER__KHEAD_LEN];
     uint16_t r, nr = mlrn_smo_n_rows(l->n_cur, MLRN_SMO_OVO);
-    uint32_t esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
+    uint32_t esz = (uint32_t)mlrn_store_elem_size(MLRN_STORE_TYPE_OF(&l->train)) * l->train.d;
     mlrn_status s;
     mlrn_learner__khead(l, k);
     s = mlrn_persist_save_chunk(w, k, (uint16_t)MLRN_LEARNER__KHEAD_LEN);
@@ -1093,7 +1093,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner_save_all(const mlrn_learner *l, cons
     mlrn_status s;
     uint32_t esz;
     if (!l || !l->ready || !st || l->training) return MLRN_ERR_ARG;
-    esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
+    esz = (uint32_t)mlrn_store_elem_size(MLRN_STORE_TYPE_OF(&l->train)) * l->train.d;
     s = mlrn_persist_save_begin(&w, st, MLRN_LEARNER_MAGIC, mlrn_learner__all_len(l));
     if (s < 0) return s;
     s = mlrn_learner__put(&w, MLRN_LEARNER__FMT_ALL | ((uint32_t)l->n_classes << 8) | ((uint32_t)l->train.d << 16), 4);
@@ -1314,7 +1314,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__check(const mlrn_learner *l, const 
         if (seen < f[4u + k]) return MLRN_ERR_CRC;
     }
     off += MLRN_LEARNER__STATE_LEN + W;
-    off += ((uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d + 1u) * (uint32_t)(f[4] + f[5]);
+    off += ((uint32_t)mlrn_store_elem_size(MLRN_STORE_TYPE_OF(&l->train)) * l->train.d + 1u) * (uint32_t)(f[4] + f[5]);
 #if MLRN_LEARNER_DDM
     if (MLRN_LEARNER__DRIFT(l) == MLRN_DRIFT_DDM) {   /* e <= n, a 0/1 flag, marks within the stores */
         const uint8_t *g = hd->ddm;
@@ -1351,7 +1351,7 @@ static inline int mlrn_learner__labels_below(const uint8_t *labels, uint16_t n, 
  * mlrn_store_add ensures)? */
 static inline int mlrn_learner__rows_ok(const mlrn_learner *l, const void *data, uint16_t n) {
     uint32_t k, nf = (uint32_t)n * l->train.d;
-    if (l->train.storage != MLRN_STORAGE_F32) return 1;
+    if (MLRN_STORE_TYPE_OF(&l->train) != MLRN_STORAGE_F32) return 1;
     for (k = 0; k < nf; k++)
         if (!mlrn_isfinite(((const float *)data)[k])) return 0;
     return 1;
@@ -1364,7 +1364,7 @@ MLRN_LEARNER__COLD mlrn_status mlrn_learner__copy(mlrn_learner *l, mlrn_persist_
     uint8_t m = hd->h[4], all = hd->h[0] == MLRN_LEARNER__FMT_ALL, k;
     uint32_t nsub = m ? mlrn_smo_n_sub(m, MLRN_SMO_OVO) : 0u, W = all ? l->lp.window : 0u;
     uint16_t tn = all ? mlrn_learner__rd16(&v[8]) : 0u, hn = all ? mlrn_learner__rd16(&v[10]) : 0u;
-    uint32_t esz = (uint32_t)mlrn_store_elem_size(l->train.storage) * l->train.d;
+    uint32_t esz = (uint32_t)mlrn_store_elem_size(MLRN_STORE_TYPE_OF(&l->train)) * l->train.d;
 #if MLRN_LEARNER_KERNEL != MLRN_KERNEL_LINEAR
     uint16_t n_sv = 0;
 #endif

@@ -174,6 +174,12 @@ static inline uint16_t mlrn_smo_n_rows(uint8_t n_classes, uint8_t multiclass) {
     return multiclass == MLRN_SMO_OVR ? n_classes : (uint16_t)(n_classes - 1);
 }
 
+/* wq and the scratch rows exist only with quantised storage (scratch rows also with a read-only store): in a
+ * build of one storage type (MLRN_STORE_TYPE) these are constants, and a float32 RAM build drops their paths. */
+#define MLRN_SMO__WQ(s) (MLRN_STORE_TYPE_OF((s)->store) != MLRN_STORAGE_F32 ? (s)->wq : (float *)0)
+#define MLRN_SMO__SCRATCH(s) \
+    (MLRN_STORE_TYPE_OF((s)->store) != MLRN_STORAGE_F32 || MLRN_STORE_READ_ONLY ? (s)->scratch : (float *)0)
+
 static inline size_t mlrn_smo_work_floats(uint16_t capacity, uint16_t d, uint8_t n_classes, uint8_t storage,
                                           const mlrn_smo_params *p) {
     int linear = p->kernel.type == MLRN_KERNEL_LINEAR;
@@ -338,11 +344,11 @@ static inline mlrn_status mlrn_smo_init(mlrn_smo *s, const mlrn_smo_params *p, m
     s->b = cur;
     cur += s->n_sub;
     s->wq = 0;
-    if (p->solver == MLRN_SMO_SOLVER_WSS2 && linear && store->storage != MLRN_STORAGE_F32) {
+    if (p->solver == MLRN_SMO_SOLVER_WSS2 && linear && MLRN_STORE_TYPE_OF(store) != MLRN_STORAGE_F32) {
         s->wq = cur;
         cur += store->d + 1u;
     }
-    s->scratch = store->storage != MLRN_STORAGE_F32 || MLRN_STORE_READ_ONLY ? cur : 0;
+    s->scratch = MLRN_STORE_TYPE_OF(store) != MLRN_STORAGE_F32 || MLRN_STORE_READ_ONLY ? cur : 0;
     s->phase = 0;
     s->n_model = 0;
     s->total_iter = 0;
@@ -415,7 +421,7 @@ static inline mlrn_status mlrn_smo_set_cache(mlrn_smo *s, float *buf, size_t buf
 /* ---- internals ----------------------------------------------------------- */
 
 MLRN_HOT const float *mlrn__row(const mlrn_smo *s, uint16_t t, uint8_t which) {
-    return mlrn_store_row(s->store, t, s->scratch ? s->scratch + (size_t)which * s->store->d : 0);
+    return mlrn_store_row(s->store, t, MLRN_SMO__SCRATCH(s) ? s->scratch + (size_t)which * s->store->d : 0);
 }
 
 /* +1 (class q, or class p in ovr), -1 (the other side), 0 (not in this sub-problem). */
@@ -481,7 +487,7 @@ static inline float mlrn_smo__dot_codes(const mlrn_smo *s, const float *u, float
     size_t base = (size_t)t * d;
     (void)base;   /* a callback store reads into its code buffer instead */
     (void)slot;   /* only a callback store has code buffers */
-    if (s->store->storage == MLRN_STORAGE_I16) {
+    if (MLRN_STORE_TYPE_OF(s->store) == MLRN_STORAGE_I16) {
         const int16_t *q = MLRN_STORE_CODES16(s->store, t, base, slot);
         for (k = 0; k < d; k++) acc = acc + u[k] * (float)MLRN_STORE_Q16(&q[k]);
     } else {
@@ -499,7 +505,7 @@ static inline void mlrn_smo__refresh_wq(mlrn_smo *s) {
 
 /* w . x_t of the current sub-problem for a stored sample (float32 rows are read in place). */
 MLRN_HOT float mlrn__wx(const mlrn_smo *s, uint16_t t) {
-    if (s->wq) return mlrn_smo__dot_codes(s, s->wq, s->wq[s->store->d], t, 0);
+    if (MLRN_SMO__WQ(s)) return mlrn_smo__dot_codes(s, s->wq, s->wq[s->store->d], t, 0);
     return mlrn_kernel_dot(s->w + (size_t)s->sub * s->store->d, mlrn__row(s, t, 2), s->store->d);
 }
 
@@ -507,7 +513,7 @@ MLRN_HOT float mlrn__wx(const mlrn_smo *s, uint16_t t) {
 MLRN_HOT float mlrn__sqdist_q(const mlrn_smo *s, uint16_t i, uint16_t t) {
     uint16_t k, d = s->store->d;
     float acc = 0.0f, u;
-    if (s->store->storage == MLRN_STORAGE_I16) {
+    if (MLRN_STORE_TYPE_OF(s->store) == MLRN_STORAGE_I16) {
         const int16_t *qi = MLRN_STORE_CODES16(s->store, i, (size_t)i * d, 0), *qt = MLRN_STORE_CODES16(s->store, t, (size_t)t * d, 1);
         for (k = 0; k < d; k++) {
             /* in float, not int: int is 16 bits on AVR, where an int16 difference can overflow; both
@@ -539,7 +545,7 @@ MLRN_HOT float mlrn__grad(const mlrn_smo *s, uint16_t t, int8_t yt) {
 enum { MLRN_SMO__CODES_SQDIST = 1, MLRN_SMO__CODES_DOT = 2 };
 MLRN_HOT int mlrn__kcodes(const mlrn_smo *s) {
     /* a kernel left out of MLRN_KERNELS gives 0 at compile time: a linear trainer links none of the code paths */
-    if (!MLRN_SMO_KERNEL_CODES || s->store->storage == MLRN_STORAGE_F32) return 0;
+    if (!MLRN_SMO_KERNEL_CODES || MLRN_STORE_TYPE_OF(s->store) == MLRN_STORAGE_F32) return 0;
     if (s->p.kernel.type == MLRN_KERNEL_RBF) return MLRN_KERNEL_COMPILED(MLRN_KERNEL_RBF) ? MLRN_SMO__CODES_SQDIST : 0;
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR) return 0;
     return MLRN_KERNEL_COMPILED(MLRN_KERNEL_POLY) || MLRN_KERNEL_COMPILED(MLRN_KERNEL_SIGMOID) ? MLRN_SMO__CODES_DOT : 0;
@@ -865,7 +871,7 @@ static inline mlrn_status mlrn_smo__start_sub(mlrn_smo *s) {
 #if MLRN_SMO_WARM
     if (s->warm) mlrn_smo__warm_start(s);
 #endif
-    if (s->wq) mlrn_smo__refresh_wq(s);
+    if (MLRN_SMO__WQ(s)) mlrn_smo__refresh_wq(s);
 #if MLRN_SMO_CACHE
     mlrn_smo__cache_clear(s);
 #endif
@@ -898,7 +904,7 @@ MLRN_HOT float mlrn__quad_kit(const mlrn_smo *s, uint16_t i, uint16_t t, float k
  * linear kernel's code path (s->wq). The non-linear kernels' code paths take mlrn__quad_kit(mlrn__kit()). */
 MLRN_HOT float mlrn__quad(const mlrn_smo *s, uint16_t i, const float *xi, uint16_t t, const float *xt) {
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR)
-        return s->wq ? mlrn__sqdist_q(s, i, t) : mlrn_kernel_sqdist(xi, xt, s->store->d);
+        return MLRN_SMO__WQ(s) ? mlrn__sqdist_q(s, i, t) : mlrn_kernel_sqdist(xi, xt, s->store->d);
     return mlrn__quad_kit(s, i, t, mlrn_smo__kernel(s, xi, xt));
 }
 
@@ -916,7 +922,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
 #if MLRN_SMO_CACHE
     float *ki = 0, *kj = 0;   /* the cached kernel columns of i and j (s->cache, non-linear kernels) */
     int cached = s->cache && s->grad, fill_i = 0, fill_j = 0;
-    int codes = s->wq || kc;
+    int codes = MLRN_SMO__WQ(s) || kc;
 #endif
 
     /* i = argmax over I_up of -y_t G_t */
@@ -932,7 +938,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     }
     if (i < 0) return 1;
     xi = mlrn__row(s, (uint16_t)i, 0);
-    side_i = mlrn__side(s, kc, (uint16_t)i, xi, s->scratch ? s->scratch + 3u * (size_t)s->store->d : 0);
+    side_i = mlrn__side(s, kc, (uint16_t)i, xi, MLRN_SMO__SCRATCH(s) ? s->scratch + 3u * (size_t)s->store->d : 0);
 #if MLRN_SMO_CACHE
     if (cached) ki = mlrn_smo__column(s, (uint16_t)i, &fill_i);
 #endif
@@ -959,7 +965,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
             else
 #endif
             if (kc) q = mlrn__quad_kit(s, (uint16_t)i, t, mlrn__kit(s, kc, &side_i, t, 0));
-            else q = mlrn__quad(s, (uint16_t)i, xi, t, s->wq ? 0 : mlrn__row(s, t, 2));
+            else q = mlrn__quad(s, (uint16_t)i, xi, t, MLRN_SMO__WQ(s) ? 0 : mlrn__row(s, t, 2));
             if (q <= 0.0f) q = MLRN_SMO_TAU;
             obj = -(bd * bd) / q;
             if (obj < best) { best = obj; j = t; quad = q; gj = g; }
@@ -998,9 +1004,9 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     xj = mlrn__row(s, (uint16_t)j, 1);
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR) {
         mlrn_smo__update_w(s, xi, ci, xj, cj);
-        if (s->wq) mlrn_smo__refresh_wq(s);
+        if (MLRN_SMO__WQ(s)) mlrn_smo__refresh_wq(s);
     } else {
-        side_j = mlrn__side(s, kc, (uint16_t)j, xj, s->scratch ? s->scratch + 2u * (size_t)s->store->d : 0);
+        side_j = mlrn__side(s, kc, (uint16_t)j, xj, MLRN_SMO__SCRATCH(s) ? s->scratch + 2u * (size_t)s->store->d : 0);
 #if MLRN_SMO_CACHE
         if (cached) kj = mlrn_smo__column(s, (uint16_t)j, &fill_j);   /* K >= 2: i's column, just used, stays */
 #endif
@@ -1339,7 +1345,7 @@ static inline int32_t mlrn_smo_compact(mlrn_smo *s) {
     if (MLRN_STORE_READ_ONLY) return MLRN_ERR_ARG;   /* a flash or callback store is not rewritten */
     rows = mlrn_smo_n_rows(s->store->n_classes, s->p.multiclass);
     cap = s->store->capacity;
-    esz = mlrn_store_elem_size(s->store->storage) * s->store->d;
+    esz = mlrn_store_elem_size(MLRN_STORE_TYPE_OF(s->store)) * s->store->d;
     for (t = 0; t < s->n_model; t++) {
         int sv = 0;
         for (r = 0; r < rows; r++) sv |= s->alpha[(size_t)r * cap + t] != 0.0f;

@@ -16,6 +16,28 @@ MLRN_FP_EXACT_BEGIN
 #define MLRN_STORAGE_I16 1
 #define MLRN_STORAGE_I8 2
 
+/* MLRN_STORE_TYPE: the one storage type of every store in the build (MLRN_STORAGE_F32, _I16 or _I8), a
+ * compile-time choice like MLRN_STORE_SOURCE below, so that the other types' paths compile out: a float32
+ * build carries no quantising, dequantising or folded-code loops, an int8 build no int16 ones (on the
+ * ATmega328P that is hundreds of bytes of soft-float code: docs/planner.md gives the measured figures). A store
+ * of another type is refused (mlrn_store_init*: MLRN_ERR_ARG). Default MLRN_STORE_ANY: the type is chosen at
+ * run time by mlrn_store_init's argument (hand-written code mixing types). Generated trainers, learners and
+ * sketches define it from their configuration; define it before the first microlearn include. */
+#define MLRN_STORE_ANY 255
+#ifndef MLRN_STORE_TYPE
+#define MLRN_STORE_TYPE MLRN_STORE_ANY
+#endif
+#if MLRN_STORE_TYPE != MLRN_STORE_ANY && MLRN_STORE_TYPE != MLRN_STORAGE_F32 && \
+    MLRN_STORE_TYPE != MLRN_STORAGE_I16 && MLRN_STORE_TYPE != MLRN_STORAGE_I8
+#error "MLRN_STORE_TYPE must be MLRN_STORAGE_F32 (0), MLRN_STORAGE_I16 (1), MLRN_STORAGE_I8 (2) or MLRN_STORE_ANY"
+#endif
+/* The storage type of store s: a constant in a build of one type (the compiler drops the others' branches). */
+#if MLRN_STORE_TYPE == MLRN_STORE_ANY
+#define MLRN_STORE_TYPE_OF(s) ((s)->storage)
+#else
+#define MLRN_STORE_TYPE_OF(s) ((uint8_t)MLRN_STORE_TYPE)
+#endif
+
 /* MLRN_STORE_SOURCE: where the samples live, a compile-time choice (as MLRN_SMO_SOLVERS is), so that a RAM
  * build compiles exactly the code it always did and pays nothing for the others:
  *  - MLRN_STORE_IN_RAM (default): caller-owned arrays filled by mlrn_store_add (sensors, a serial link).
@@ -84,6 +106,9 @@ static inline mlrn_status mlrn_store_init(mlrn_store *s, void *data, size_t data
     if (MLRN_STORE_READ_ONLY) return MLRN_ERR_ARG;   /* see mlrn_store_init_flash / _callback */
     if (!s || !data || !labels || d == 0 || capacity == 0 || n_classes < 2 || storage > MLRN_STORAGE_I8)
         return MLRN_ERR_ARG;
+#if MLRN_STORE_TYPE != MLRN_STORE_ANY
+    if (storage != MLRN_STORE_TYPE) return MLRN_ERR_ARG;   /* this build compiled one type's code only */
+#endif
     if (storage != MLRN_STORAGE_F32 && (!scale || !offset)) return MLRN_ERR_ARG;
     if (data_size < mlrn_store_data_size(capacity, d, storage) || labels_size < capacity) return MLRN_ERR_BUFFER;
     s->data = data;
@@ -113,18 +138,18 @@ static inline mlrn_status mlrn_store_set(mlrn_store *s, uint16_t idx, const floa
     mlrn_status st = mlrn_store_check(s, x, label);
     if (st != MLRN_OK) return st;
     if (idx >= s->capacity || MLRN_STORE_READ_ONLY) return MLRN_ERR_ARG;
-    if (s->storage == MLRN_STORAGE_F32) {
+    if (MLRN_STORE_TYPE_OF(s) == MLRN_STORAGE_F32) {
         float *row = (float *)s->data + (size_t)idx * s->d;
         for (k = 0; k < s->d; k++) row[k] = x[k];
     } else {
-        float qmax = s->storage == MLRN_STORAGE_I16 ? 32767.0f : 127.0f;
+        float qmax = MLRN_STORE_TYPE_OF(s) == MLRN_STORAGE_I16 ? 32767.0f : 127.0f;
         for (k = 0; k < s->d; k++) {
             float v = (x[k] - mlrn_flash_f32(&s->offset[k])) / mlrn_flash_f32(&s->scale[k]);
             int32_t q;
             if (!(v >= -qmax - 1.0f)) v = -qmax - 1.0f;   /* also catches NaN from a zero scale */
             if (v > qmax) v = qmax;
             q = mlrn_math_floor_i32(v + 0.5f);
-            if (s->storage == MLRN_STORAGE_I16) ((int16_t *)s->data)[(size_t)idx * s->d + k] = (int16_t)q;
+            if (MLRN_STORE_TYPE_OF(s) == MLRN_STORAGE_I16) ((int16_t *)s->data)[(size_t)idx * s->d + k] = (int16_t)q;
             else ((int8_t *)s->data)[(size_t)idx * s->d + k] = (int8_t)q;
         }
     }
@@ -152,6 +177,9 @@ static inline size_t mlrn_store_codes_size(uint16_t d, uint8_t storage) {
 static inline mlrn_status mlrn_store__init_ro(mlrn_store *s, uint16_t n, uint16_t d, uint8_t storage,
                                               uint8_t n_classes, const float *scale, const float *offset) {
     if (!s || d == 0 || n == 0 || n_classes < 2 || storage > MLRN_STORAGE_I8) return MLRN_ERR_ARG;
+#if MLRN_STORE_TYPE != MLRN_STORE_ANY
+    if (storage != MLRN_STORE_TYPE) return MLRN_ERR_ARG;
+#endif
     if (storage != MLRN_STORAGE_F32 && (!scale || !offset)) return MLRN_ERR_ARG;
     s->scale = scale;
     s->offset = offset;
@@ -260,7 +288,7 @@ MLRN_STORE__ACCESSOR uint8_t mlrn_store_label(const mlrn_store *s, uint16_t t) {
 #if MLRN_STORE_SOURCE == MLRN_STORE_IN_CALLBACK
 MLRN_HOT const void *mlrn_store_codes(const mlrn_store *s, uint16_t t, uint8_t slot) {
     uint8_t label;
-    void *dst = (uint8_t *)s->codes + (size_t)slot * s->d * mlrn_store_elem_size(s->storage);
+    void *dst = (uint8_t *)s->codes + (size_t)slot * s->d * mlrn_store_elem_size(MLRN_STORE_TYPE_OF(s));
     mlrn_store__read(s, t, dst, &label);
     return dst;
 }
@@ -284,7 +312,7 @@ MLRN_HOT const void *mlrn_store_codes(const mlrn_store *s, uint16_t t, uint8_t s
 MLRN_HOT const float *mlrn_store_row(const mlrn_store *s, uint16_t idx, float *scratch) {
     uint16_t k;
     size_t base = (size_t)idx * s->d;
-    if (s->storage == MLRN_STORAGE_F32) {
+    if (MLRN_STORE_TYPE_OF(s) == MLRN_STORAGE_F32) {
 #if MLRN_STORE_SOURCE == MLRN_STORE_IN_RAM
         return (const float *)s->data + base;
 #elif MLRN_STORE_SOURCE == MLRN_STORE_IN_FLASH
@@ -298,7 +326,7 @@ MLRN_HOT const float *mlrn_store_row(const mlrn_store *s, uint16_t idx, float *s
 #endif
     }
     (void)base;   /* a callback store reads into its code buffer instead */
-    if (s->storage == MLRN_STORAGE_I16) {
+    if (MLRN_STORE_TYPE_OF(s) == MLRN_STORAGE_I16) {
         const int16_t *q = MLRN_STORE_CODES16(s, idx, base, 0);
         for (k = 0; k < s->d; k++)
             scratch[k] = (float)MLRN_STORE_Q16(&q[k]) * mlrn_flash_f32(&s->scale[k]) + mlrn_flash_f32(&s->offset[k]);

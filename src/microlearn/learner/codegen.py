@@ -251,7 +251,9 @@ def learner_macros(cfg: LearnerConfig) -> list[tuple[str, int, str]]:
     # MLRN_LEARNER_KERNEL only for a kernel learner: a linear header stays the text it was (the default is linear)
     kernel = [("MLRN_LEARNER_KERNEL", vocab.KERNELS[cfg.kernel], f"{vocab.KERNEL_MACROS[cfg.kernel]}: the "
                f"model is a snapshot of its support vectors")] if cfg.kernel != "linear" else []
-    return kernel + [("MLRN_LEARNER_DDM", 1 if cfg.drift == "ddm" else 0,
+    return kernel + [("MLRN_STORE_TYPE", vocab.STORAGES[cfg.storage], f"{vocab.STORAGE_MACROS[cfg.storage]}: "
+                      f"{cfg.storage} samples only, the other types' code compiles out"),
+                     ("MLRN_LEARNER_DDM", 1 if cfg.drift == "ddm" else 0,
              "the DDM detector compiled in" if cfg.drift == "ddm" else "the window detector only: no DDM code"),
             ("MLRN_LEARNER_WARM", 1 if cfg.warm else 0,
              "warm-started retraining" if cfg.warm else "cold retraining: no warm-start code or alphas")]

@@ -39,9 +39,11 @@ def rows_tables(name: str, cfg: TrainerConfig, X, y) -> str:
 
 def trainer_macros(cfg: TrainerConfig) -> list[tuple[str, int, str]]:
     """The runtime's compile-time switches this trainer needs (c_header's config_macros): where the samples live
-    (MLRN_STORE_SOURCE, always stated so that a RAM trainer and a flash one are never mixed up) and, above 16
-    classes, MLRN_SMO_MAX_CLASSES."""
-    out = [("MLRN_STORE_SOURCE", vocab.DATA_IN[cfg.data_in], f"samples in {cfg.data_in}: see mlrn_store.h")]
+    (MLRN_STORE_SOURCE, always stated so that a RAM trainer and a flash one are never mixed up), their one storage
+    type (MLRN_STORE_TYPE: the other types' paths compile out) and, above 16 classes, MLRN_SMO_MAX_CLASSES."""
+    out = [("MLRN_STORE_SOURCE", vocab.DATA_IN[cfg.data_in], f"samples in {cfg.data_in}: see mlrn_store.h"),
+           ("MLRN_STORE_TYPE", vocab.STORAGES[cfg.storage],
+            f"{vocab.STORAGE_MACROS[cfg.storage]}: {cfg.storage} samples only, the other types' code compiles out")]
     if cfg.cache_cols:
         out.append(("MLRN_SMO_CACHE", 1, f"wss2 caches {cfg.cache_cols} kernel columns (mlrn_smo_set_cache)"))
     if cfg.n_classes > vocab.SMO_MAX_CLASSES:
