@@ -484,7 +484,8 @@ def _xt_reads(m: str, operands: str) -> set[str]:
     """The address registers an instruction reads (a superset where unsure: a stall charged too many)."""
     ops = _xt_operands(operands)
     read = ops if (m in _XT_FIRST_READ or _xt_is_branch(m)) else ops[1:]
-    return {o for o in read if _XT_REG.fullmatch(o)}
+    implicit = {"a0"} if m in ("ret", "ret.n") else set()     # a return jumps to a0
+    return {o for o in read if _XT_REG.fullmatch(o)} | implicit
 
 
 def classify_xt(core: XtensaTiming, mnemonic: str, operands: str, next_reads: set[str] = frozenset()) -> InsnCost:
