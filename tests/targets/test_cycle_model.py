@@ -18,6 +18,7 @@ import pytest
 
 from conftest import board_param, checked_target
 from microlearn.boards import get_board
+from microlearn.data.datasets import load, split
 from microlearn.targets import cycle_model
 
 C_DIR = Path(__file__).resolve().parent / "c"
@@ -184,6 +185,61 @@ def test_lx106_estimate_in_run_results_and_seconds(board, tmp_path):
     assert r.cycles_est.divides >= 50                       # the ranged class: L32R
     assert r.seconds == r.cycles_est.nominal / get_board(board).clock_hz and r.seconds_kind == "estimate"
     assert r.extra["seconds_assumes"] == "cycle model of the Xtensa LX106 (targets/cycle_model.py)"
+
+
+def _traced_target(board):
+    """The esp8266 target with qemu's log of every translated instruction (-d in_asm) kept from each run."""
+    from microlearn.targets.xtensa import XtensaTarget
+    checked_target(board)
+
+    class Traced(XtensaTarget):
+        runs = []
+
+        def qemu_command(self, build, report_fd=None, **kw):
+            return super().qemu_command(build, report_fd, **kw) + ["-d", "in_asm", "-D", "mlrn_inasm.log"]
+
+        def run(self, build, input_bytes=b"", timeout=120.0, **kw):
+            r = super().run(build, input_bytes, timeout, keep=["mlrn_inasm.log"], **kw)
+            self.runs.append((build, r))
+            return r
+
+    return Traced(get_board(board))
+
+
+@pytest.mark.parametrize("board", [board_param("esp8266")])
+def test_lx106_cost_table_covers_every_instruction_a_training_runs(board, tmp_path):
+    """objdump's linear listing loses step after the literal pools and alignment padding inside the code; the
+    cost table resynchronises at the branch targets it missed. Every instruction qemu translated while training
+    (rbf, int8: soft float, the kernel cache, the trainer) must be in the table, decoded as qemu decoded it."""
+    import re
+    import subprocess
+    from microlearn.trainer.runner import train_and_report
+    X, y = load("iris")
+    X_tr, X_te, y_tr, y_te = split(X, y, 0.3, shuffle=True, seed=0)
+    t = _traced_target(board)
+    r = train_and_report(X_tr[:100], y_tr[:100], X_te, y_te, t, kernel="rbf", storage="int8", workdir=tmp_path)
+    assert r["agreement"] == 1.0 and r["cycles_est"] > r["instructions"]
+    build, run = t.runs[-1]
+    executed = {}
+    for line in run.extra["files"]["mlrn_inasm.log"].decode().splitlines():
+        m = re.match(r"^0x([0-9a-f]+):\s+(\S+)", line)
+        if m:
+            executed[int(m.group(1), 16)] = m.group(2)
+    listing = subprocess.run([t.objdump, "-d", "--no-show-raw-insn", str(build.path)], capture_output=True,
+                             text=True, check=True).stdout
+    resync = cycle_model.xt_resync_listing(Path(build.path), t.objdump, listing)
+    table = cycle_model.cost_table_xt(listing, cycle_model.XT_CORES["Xtensa LX106"], resync)
+    decoded = {a: m for runs in (listing, resync) for seg in cycle_model._xt_segments(runs) for a, m, _ in seg}
+    assert len(executed) > 1000
+    assert set(executed) - set(table) == set(), "executed instructions missing from the cost table"
+    linear = cycle_model.cost_table_xt(listing, cycle_model.XT_CORES["Xtensa LX106"])
+    assert set(executed) - set(linear), "the linear listing alone misses some (else resync is not exercised)"
+    wrong = {a: (decoded[a], q) for a, q in executed.items() if decoded[a].split(".")[0] != q.split(".")[0]}
+    assert wrong == {}
+    # the classes the model prices apart all occur in a training
+    ran = set(executed.values())
+    assert {"l32r", "mull", "call0", "j"} <= ran and ran & {"l32i", "l32i.n"} and ran & {"ret", "ret.n"}
+    assert any(m.startswith("b") and m != "break" for m in ran)
 
 
 def _xt_cost(text, next_text=""):

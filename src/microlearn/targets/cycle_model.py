@@ -511,24 +511,89 @@ def classify_xt(core: XtensaTiming, mnemonic: str, operands: str, next_reads: se
     return InsnCost(1, 0, CAT_NONE)
 
 
-def cost_table_xt(disassembly: str, core: XtensaTiming) -> dict[int, InsnCost]:
-    """{address: cost} for an xtensa objdump -d listing (no raw bytes). Literal pools sit between functions
-    and objdump decodes some of their words as instructions: they are costed too and never run."""
-    rows = []
+def _xt_segments(disassembly: str) -> list[list[tuple[int, str, str]]]:
+    """The instructions of an xtensa objdump -d listing (no raw bytes) in runs of program order: a run ends at a
+    symbol or at data (.byte)."""
+    segments, run = [], []
     for line in disassembly.splitlines():
         match = _LINE.match(line)
         if match:
-            rows.append((int(match.group(1), 16), match.group(2), match.group(3)))
-        elif line.strip().endswith(">:") or _ADDR.match(line):
-            rows.append(None)          # a new symbol, or data (.byte): program order restarts
+            run.append((int(match.group(1), 16), match.group(2), match.group(3)))
+        elif (line.strip().endswith(">:") or _ADDR.match(line)) and run:
+            segments.append(run)
+            run = []
+    if run:
+        segments.append(run)
+    return segments
+
+
+def cost_table_xt(disassembly: str, core: XtensaTiming, resync: str = "") -> dict[int, InsnCost]:
+    """{address: cost} for an xtensa objdump -d listing (no raw bytes). Literal pools and alignment padding sit in
+    the code; objdump decodes some of their bytes as instructions (costed too, never run) and can lose step after
+    them. `resync`: listings of the code from branch targets the first listing missed (xt_resync_listing), each
+    run ending with the instruction where it meets the first listing again: they replace what the first listing
+    decoded at their addresses; that last instruction is only the one its predecessor is followed by."""
     table = {}
-    for i, row in enumerate(rows):
-        if row is None:
-            continue
-        nxt = rows[i + 1] if i + 1 < len(rows) else None
-        reads = _xt_reads(nxt[1], nxt[2]) if nxt is not None else set()
-        table[row[0]] = classify_xt(core, row[1], row[2], reads)
+    for run in _xt_segments(disassembly):
+        for i, (addr, m, ops) in enumerate(run):
+            reads = _xt_reads(run[i + 1][1], run[i + 1][2]) if i + 1 < len(run) else set()
+            table[addr] = classify_xt(core, m, ops, reads)
+    for run in _xt_segments(resync):
+        for i, (addr, m, ops) in enumerate(run[:-1]):
+            table[addr] = classify_xt(core, m, ops, _xt_reads(run[i + 1][1], run[i + 1][2]))
     return table
+
+
+def _xt_missed_targets(runs, decoded: set[int], text: tuple[int, int]) -> set[int]:
+    """Direct branch, jump and call targets inside the code (`text`: [start, end)) at no decoded address."""
+    missed = set()
+    for run in runs:
+        for _, m, ops in run:
+            if _xt_is_branch(m) or m in _XT_DIRECT:
+                t = _xt_target(ops)
+                if t is not None and text[0] <= t < text[1] and t not in decoded:
+                    missed.add(t)
+    return missed
+
+
+# How far one resynchronising disassembly reads, and how many rounds of them (each round may find targets the
+# last one decoded): objdump falls back into step within a few instructions after padding or a literal.
+_XT_RESYNC_BYTES = 64
+_XT_RESYNC_ROUNDS = 4
+
+
+def xt_resync_listing(elf: Path, objdump: str, listing: str) -> str:
+    """Listings (objdump --start-address) from every direct branch target the linear listing missed, each cut
+    where it meets the listing again (that instruction kept as its last line), for cost_table_xt's `resync`."""
+    runs = _xt_segments(listing)
+    decoded = {a for run in runs for a, _, _ in run}
+    if not decoded:
+        return ""
+    text = (min(decoded), max(decoded) + 4)
+    out, missed = [], _xt_missed_targets(runs, decoded, text)
+    for _ in range(_XT_RESYNC_ROUNDS):
+        if not missed:
+            break
+        found = []
+        for start in sorted(missed):
+            part = subprocess.run([objdump, "-d", "--no-show-raw-insn", f"--start-address={start:#x}",
+                                   f"--stop-address={start + _XT_RESYNC_BYTES:#x}", str(elf)],
+                                  capture_output=True, text=True, check=True, timeout=60).stdout
+            run = []
+            for seg in _xt_segments(part):
+                for row in seg:
+                    run.append(row)
+                    if row[0] in decoded:
+                        break
+                if run and run[-1][0] in decoded:
+                    break
+            if run:
+                found.append(run)
+                out.append(f"{start:08x} <mlrn_resync>:")
+                out.extend(f"{a:8x}:\t{m}\t{ops}" for a, m, ops in run)
+        decoded |= {a for run in found for a, _, _ in run}
+        missed = _xt_missed_targets(found, decoded, text)
+    return "\n".join(out) + "\n" if out else ""
 
 
 _OBJDUMP_HINT = {"cortex-m": "install binutils-arm-none-eabi (comes with gcc-arm-none-eabi)",
@@ -559,7 +624,7 @@ def write_cost_file(elf: Path, board, out: Path, objdump: str = "arm-none-eabi-o
     if isinstance(core, RiscVTiming):
         table = cost_table_rv(listing, core, board.flash_wait_states)
     elif isinstance(core, XtensaTiming):
-        table = cost_table_xt(listing, core)
+        table = cost_table_xt(listing, core, xt_resync_listing(elf, objdump, listing))
     else:
         table = cost_table(listing, core, board.flash_wait_states)
     out.write_text("".join(f"{a:x} {c.base} {c.penalty} {c.category}\n" for a, c in sorted(table.items())))
