@@ -33,7 +33,8 @@ RSR, MUL16 and MUL32 with a result latency of 2 (gcc/config/xtensa/xtensa.md). P
 with its cycle counter (CCOUNT) and published the figures: cnlohr/espusb usb_notes.txt and speednotes.txt
 (commit 05b807b, code in IRAM), and jjsuwa-sys3175's L32R benchmark in earlephilhower/esp-quick-toolchain
 pull request 33. The model (XtensaTiming) takes those measured figures; where nobody measured a class (MULL,
-indirect jumps and returns) it states an assumption. What it leaves out is in docs/targets.md ("ESP8266").
+indirect jumps and returns) it states an assumption. What it leaves out is in docs/targets.md ("ESP8266 cycle
+estimates").
 """
 from __future__ import annotations
 
@@ -556,10 +557,13 @@ def _xt_missed_targets(runs, decoded: set[int], text: tuple[int, int]) -> set[in
     return missed
 
 
-# How far one resynchronising disassembly reads, and how many rounds of them (each round may find targets the
-# last one decoded): objdump falls back into step within a few instructions after padding or a literal.
+# How far one resynchronising disassembly reads, how many rounds of them (each round may find targets the last
+# one decoded: objdump falls back into step within a few instructions after padding or a literal), and how many
+# objdump runs at most (a firmware is untrusted: one full of bogus targets must not keep us busy; what stays
+# missing costs the plugin's default, 1 cycle).
 _XT_RESYNC_BYTES = 64
 _XT_RESYNC_ROUNDS = 4
+_XT_RESYNC_MAX_RUNS = 2000
 
 
 def xt_resync_listing(elf: Path, objdump: str, listing: str) -> str:
@@ -570,12 +574,15 @@ def xt_resync_listing(elf: Path, objdump: str, listing: str) -> str:
     if not decoded:
         return ""
     text = (min(decoded), max(decoded) + 4)
-    out, missed = [], _xt_missed_targets(runs, decoded, text)
+    out, missed, budget = [], _xt_missed_targets(runs, decoded, text), _XT_RESYNC_MAX_RUNS
     for _ in range(_XT_RESYNC_ROUNDS):
         if not missed:
             break
         found = []
         for start in sorted(missed):
+            if start in decoded or budget <= 0:
+                continue            # decoded by an earlier run of this round, or out of budget
+            budget -= 1
             part = subprocess.run([objdump, "-d", "--no-show-raw-insn", f"--start-address={start:#x}",
                                    f"--stop-address={start + _XT_RESYNC_BYTES:#x}", str(elf)],
                                   capture_output=True, text=True, check=True, timeout=60).stdout
@@ -589,9 +596,9 @@ def xt_resync_listing(elf: Path, objdump: str, listing: str) -> str:
                     break
             if run:
                 found.append(run)
+                decoded |= {a for a, _, _ in run[:-1]}
                 out.append(f"{start:08x} <mlrn_resync>:")
                 out.extend(f"{a:8x}:\t{m}\t{ops}" for a, m, ops in run)
-        decoded |= {a for run in found for a, _, _ in run}
         missed = _xt_missed_targets(found, decoded, text)
     return "\n".join(out) + "\n" if out else ""
 
