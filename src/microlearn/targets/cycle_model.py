@@ -1,4 +1,5 @@
-"""Cycle estimates for the Cortex-M and RISC-V boards: a per-core timing model applied to what qemu executed.
+"""Cycle estimates for the Cortex-M, RISC-V and Xtensa boards: a per-core timing model applied to what qemu
+executed.
 
 qemu has no cycle model: it counts instructions. This module gives each instruction of a firmware its
 cost in cycles from the ARM technical reference manuals' instruction timing tables (zero wait states):
@@ -24,7 +25,16 @@ divider; QingKe V2A: two stages, static branch prediction; CH32V003: 1 flash wai
 third parties have measured the common classes on the silicon (RV_CORES names each source). The model
 (RiscVTiming) takes the measured figures where there are some and, where there are none (the ESP32-C3's
 divide and indirect jumps, the CH32V003's loads), an assumption with a range; the bounds are wider than the
-Cortex-M ones (docs/targets.md). The lx106 (esp8266) has no model: no timing figure for it was found.
+Cortex-M ones (docs/targets.md).
+
+Xtensa LX106 (esp8266): neither Espressif nor Cadence publishes the lx106's instruction timings. GCC's Xtensa
+port (written at Tensilica) describes "a simple 5-stage RISC pipeline", one instruction per cycle, loads,
+RSR, MUL16 and MUL32 with a result latency of 2 (gcc/config/xtensa/xtensa.md). People timed the ESP8266 itself
+with its cycle counter (CCOUNT) and published the figures: cnlohr/espusb usb_notes.txt and speednotes.txt
+(commit 05b807b, code in IRAM), and jjsuwa-sys3175's L32R benchmark in earlephilhower/esp-quick-toolchain
+pull request 33. The model (XtensaTiming) takes those measured figures; where nobody measured a class (MULL,
+indirect jumps and returns) it states an assumption. What it leaves out is in docs/targets.md ("ESP8266 cycle
+estimates").
 """
 from __future__ import annotations
 
@@ -364,16 +374,248 @@ def cost_table_rv(disassembly: str, core: RiscVTiming, wait_states: int = 0) -> 
     return table
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Xtensa LX106 (ESP8266). No timing table is published (see the module docstring): the figures below were
+# measured on the ESP8266 with its CCOUNT register, each named with its source, and the classes nobody
+# measured are stated assumptions.
+
+
+@dataclass(frozen=True)
+class XtensaTiming:
+    """An Xtensa core's costs in cycles. A taken branch, jump, call or return costs `branch` + `taken`, one more
+    when a direct one lands on an address whose low two bits are 11 (`misaligned_target`); `taken_up`: how far
+    above that every taken one may be (the bound). A load costs `load`, L32R `literal` (the ranged class, counted
+    apart: `literal_min`..`literal_max`), and either one `use_stall` more when the next instruction in program
+    order reads the register it loads; MULL likewise (`mull` + `use_stall`)."""
+    name: str
+    basis: str                # what the figures rest on (measurements, documents)
+    load: int                 # L8UI/L16UI/L16SI/L32I(.N) from data RAM
+    use_stall: int            # the next instruction reads the loaded (or multiplied) register
+    literal: int              # L32R, nominal
+    literal_min: int
+    literal_max: int
+    branch: int               # a branch's own cost (taken or not), a jump's, a call's, a return's
+    taken: int                # refill after a taken branch, jump, call or return
+    misaligned_target: int    # more when a direct target's address ends in binary 11
+    taken_up: int             # every taken one may be this much above nominal
+    mul16: int                # MUL16U/MUL16S
+    mull: int                 # MULL (32-bit), before its use stall
+
+    # estimate() reads the taken refill's range as refill - refill_min / refill_max - refill, and the ranged
+    # class (L32R, the plugin's category 1) as ranged - ranged_min / ranged_max - ranged.
+    @property
+    def refill(self) -> int:
+        return 0
+
+    @property
+    def refill_min(self) -> int:
+        return 0
+
+    @property
+    def refill_max(self) -> int:
+        return self.taken_up
+
+    @property
+    def ranged(self) -> int:
+        return self.literal
+
+    @property
+    def ranged_min(self) -> int:
+        return self.literal_min
+
+    @property
+    def ranged_max(self) -> int:
+        return self.literal_max
+
+
+XT_CORES = {
+    # Measured on an ESP8266 with CCOUNT, code in IRAM (cnlohr/espusb usb_notes.txt, commit 05b807b): nop,
+    # add.n, movi 1 cycle; l32i(.n) 1, 3 for a load and an add reading its result, 2 when the add reads another
+    # register ("the next instruction CANNOT use the data that was loaded"); `l32i.n; nop.n; bgeui` 3 cycles not
+    # taken, 5 taken ("branching takes 2 additional"); `j` 3; mul16u 1 "always"; l32r 7, two in a row 14, and
+    # `l32r; s32i.n` storing through the loaded register 9 (the stall); a jump to an address ending in binary 11
+    # one cycle more (usb_notes.txt and speednotes.txt: a bbsi to each alignment). L32R measured again in an
+    # Arduino sketch (earlephilhower/esp-quick-toolchain pull request 33, jjsuwa-sys3175, 2021-12-19): "6 ~ 8
+    # cycles/load", MOVI 1. Assumed: call0/callx0/jx/ret like `j` (cnlohr's call0 + j + ret.n loop measured 10
+    # cycles, the model says 9: inside the +1 per taken jump of the bound); MULL 1 + the use stall (GCC's xtensa.md
+    # gives mul32 a latency of 2, like loads); stores, ALU, shifts, memw, rsr/wsr 1.
+    "Xtensa LX106": XtensaTiming("ESP8266 (Xtensa LX106)",
+                                 "measured: cnlohr/espusb usb_notes.txt and speednotes.txt (ESP8266 CCOUNT, code in "
+                                 "IRAM), earlephilhower/esp-quick-toolchain PR 33 (L32R); documented: GCC "
+                                 "config/xtensa/xtensa.md (5-stage pipeline, load/MUL32 latency 2)",
+                                 load=1, use_stall=1, literal=7, literal_min=6, literal_max=8, branch=1, taken=2,
+                                 misaligned_target=1, taken_up=1, mul16=1, mull=1),
+}
+
+_XT_LOADS = frozenset({"l8ui", "l16ui", "l16si", "l32i", "l32i.n", "l32ai"})
+_XT_DIRECT = frozenset({"j", "call0"})
+_XT_INDIRECT = frozenset({"jx", "callx0", "ret", "ret.n"})
+# Instructions whose first operand is read, not written: stores, branches, indirect jumps, special-register
+# writes, shift-amount setters, and the conditional moves (which keep it when the condition fails).
+_XT_FIRST_READ = frozenset({"s8i", "s16i", "s32i", "s32i.n", "s32ri", "s32c1i", "jx", "callx0", "wsr", "xsr",
+                            "wur", "ssl", "ssr", "ssa8l", "ssa8b", "moveqz", "movnez", "movltz", "movgez"})
+_XT_REG = re.compile(r"\ba(\d{1,2})\b")
+
+
+def _xt_is_branch(m: str) -> bool:
+    """A conditional branch: b<cond>, bbci, beqz.n, ... (not break)."""
+    return m.startswith("b") and not m.startswith("break")
+
+
+def _xt_target(operands: str) -> int | None:
+    """The address a direct branch or jump goes to ("bnez a2, 40200020 <f+0x10>"), or None."""
+    t = _TARGET.match(operands.split(",")[-1].strip())
+    return int(t.group(1), 16) if t else None
+
+
+def _xt_operands(operands: str) -> list[str]:
+    """The operand list without objdump's comments: "a2, 40200000 <x> (3ffe8068 <sink>)" -> ["a2", "40200000"]."""
+    return [re.sub(r"\s*[<(].*$", "", o).strip() for o in operands.split(",")]
+
+
+def _xt_writes(m: str, operands: str) -> str | None:
+    """The register a load, L32R or MULL writes (its first operand), None for anything else."""
+    if m in _XT_LOADS or m in ("l32r", "mull"):
+        ops = _xt_operands(operands)
+        return ops[0] if ops and _XT_REG.fullmatch(ops[0]) else None
+    return None
+
+
+def _xt_reads(m: str, operands: str) -> set[str]:
+    """The address registers an instruction reads (a superset where unsure: a stall charged too many)."""
+    ops = _xt_operands(operands)
+    read = ops if (m in _XT_FIRST_READ or _xt_is_branch(m)) else ops[1:]
+    implicit = {"a0"} if m in ("ret", "ret.n") else set()     # a return jumps to a0
+    return {o for o in read if _XT_REG.fullmatch(o)} | implicit
+
+
+def classify_xt(core: XtensaTiming, mnemonic: str, operands: str, next_reads: set[str] = frozenset()) -> InsnCost:
+    """The cost of one lx106 instruction; `next_reads`: the registers the next instruction in program order reads
+    (a load's or MULL's result used at once stalls the pipeline)."""
+    m = mnemonic
+    dest = _xt_writes(m, operands)
+    stall = core.use_stall if dest is not None and dest in next_reads else 0
+    if _xt_is_branch(m) or m in _XT_DIRECT:
+        target = _xt_target(operands)
+        odd = core.misaligned_target if target is not None and target % 4 == 3 else 0
+        return InsnCost(core.branch, core.taken + odd, CAT_NONE)
+    if m in _XT_INDIRECT:
+        return InsnCost(core.branch, core.taken, CAT_NONE)
+    if m == "l32r":
+        return InsnCost(core.literal + stall, 0, CAT_DIV)
+    if m in _XT_LOADS:
+        return InsnCost(core.load + stall, 0, CAT_NONE)
+    if m == "mull":
+        return InsnCost(core.mull + stall, 0, CAT_NONE)
+    if m in ("mul16u", "mul16s"):
+        return InsnCost(core.mul16, 0, CAT_NONE)
+    return InsnCost(1, 0, CAT_NONE)
+
+
+def _xt_segments(disassembly: str) -> list[list[tuple[int, str, str]]]:
+    """The instructions of an xtensa objdump -d listing (no raw bytes) in runs of program order: a run ends at a
+    symbol or at data (.byte)."""
+    segments, run = [], []
+    for line in disassembly.splitlines():
+        match = _LINE.match(line)
+        if match:
+            run.append((int(match.group(1), 16), match.group(2), match.group(3)))
+        elif (line.strip().endswith(">:") or _ADDR.match(line)) and run:
+            segments.append(run)
+            run = []
+    if run:
+        segments.append(run)
+    return segments
+
+
+def cost_table_xt(disassembly: str, core: XtensaTiming, resync: str = "") -> dict[int, InsnCost]:
+    """{address: cost} for an xtensa objdump -d listing (no raw bytes). Literal pools and alignment padding sit in
+    the code; objdump decodes some of their bytes as instructions (costed too, never run) and can lose step after
+    them. `resync`: listings of the code from branch targets the first listing missed (xt_resync_listing), each
+    run ending with the instruction where it meets the first listing again: they replace what the first listing
+    decoded at their addresses; that last instruction is only the one its predecessor is followed by."""
+    table = {}
+    for run in _xt_segments(disassembly):
+        for i, (addr, m, ops) in enumerate(run):
+            reads = _xt_reads(run[i + 1][1], run[i + 1][2]) if i + 1 < len(run) else set()
+            table[addr] = classify_xt(core, m, ops, reads)
+    for run in _xt_segments(resync):
+        for i, (addr, m, ops) in enumerate(run[:-1]):
+            table[addr] = classify_xt(core, m, ops, _xt_reads(run[i + 1][1], run[i + 1][2]))
+    return table
+
+
+def _xt_missed_targets(runs, decoded: set[int], text: tuple[int, int]) -> set[int]:
+    """Direct branch, jump and call targets inside the code (`text`: [start, end)) at no decoded address."""
+    missed = set()
+    for run in runs:
+        for _, m, ops in run:
+            if _xt_is_branch(m) or m in _XT_DIRECT:
+                t = _xt_target(ops)
+                if t is not None and text[0] <= t < text[1] and t not in decoded:
+                    missed.add(t)
+    return missed
+
+
+# How far one resynchronising disassembly reads, how many rounds of them (each round may find targets the last
+# one decoded: objdump falls back into step within a few instructions after padding or a literal), and how many
+# objdump runs at most (a firmware is untrusted: one full of bogus targets must not keep us busy; what stays
+# missing costs the plugin's default, 1 cycle).
+_XT_RESYNC_BYTES = 64
+_XT_RESYNC_ROUNDS = 4
+_XT_RESYNC_MAX_RUNS = 2000
+
+
+def xt_resync_listing(elf: Path, objdump: str, listing: str) -> str:
+    """Listings (objdump --start-address) from every direct branch target the linear listing missed, each cut
+    where it meets the listing again (that instruction kept as its last line), for cost_table_xt's `resync`."""
+    runs = _xt_segments(listing)
+    decoded = {a for run in runs for a, _, _ in run}
+    if not decoded:
+        return ""
+    text = (min(decoded), max(decoded) + 4)
+    out, missed, budget = [], _xt_missed_targets(runs, decoded, text), _XT_RESYNC_MAX_RUNS
+    for _ in range(_XT_RESYNC_ROUNDS):
+        if not missed:
+            break
+        found = []
+        for start in sorted(missed):
+            if start in decoded or budget <= 0:
+                continue            # decoded by an earlier run of this round, or out of budget
+            budget -= 1
+            part = subprocess.run([objdump, "-d", "--no-show-raw-insn", f"--start-address={start:#x}",
+                                   f"--stop-address={start + _XT_RESYNC_BYTES:#x}", str(elf)],
+                                  capture_output=True, text=True, check=True, timeout=60).stdout
+            run = []
+            for seg in _xt_segments(part):
+                for row in seg:
+                    run.append(row)
+                    if row[0] in decoded:
+                        break
+                if run and run[-1][0] in decoded:
+                    break
+            if run:
+                found.append(run)
+                decoded |= {a for a, _, _ in run[:-1]}
+                out.append(f"{start:08x} <mlrn_resync>:")
+                out.extend(f"{a:8x}:\t{m}\t{ops}" for a, m, ops in run)
+        missed = _xt_missed_targets(found, decoded, text)
+    return "\n".join(out) + "\n" if out else ""
+
+
 _OBJDUMP_HINT = {"cortex-m": "install binutils-arm-none-eabi (comes with gcc-arm-none-eabi)",
-                 "riscv": "install binutils-riscv64-unknown-elf (comes with gcc-riscv64-unknown-elf)"}
+                 "riscv": "install binutils-riscv64-unknown-elf (comes with gcc-riscv64-unknown-elf)",
+                 "xtensa": "install binutils-xtensa-lx106 (comes with gcc-xtensa-lx106)"}
 
 
-def core_for(board) -> CoreTiming | RiscVTiming | None:
-    """The timing model of a board's core, or None when there is none (AVR is exact; the lx106 has none)."""
+def core_for(board) -> CoreTiming | RiscVTiming | XtensaTiming | None:
+    """The timing model of a board's core, or None when there is none (AVR is exact)."""
     if board.arch == "cortex-m":
         return CORES.get(board.core)
     if board.arch == "riscv":
         return RV_CORES.get(board.core)
+    if board.arch == "xtensa":
+        return XT_CORES.get(board.core)
     return None
 
 
@@ -388,6 +630,8 @@ def write_cost_file(elf: Path, board, out: Path, objdump: str = "arm-none-eabi-o
                              check=True, timeout=60).stdout
     if isinstance(core, RiscVTiming):
         table = cost_table_rv(listing, core, board.flash_wait_states)
+    elif isinstance(core, XtensaTiming):
+        table = cost_table_xt(listing, core, xt_resync_listing(elf, objdump, listing))
     else:
         table = cost_table(listing, core, board.flash_wait_states)
     out.write_text("".join(f"{a:x} {c.base} {c.penalty} {c.category}\n" for a, c in sorted(table.items())))

@@ -6,8 +6,9 @@ instruction-counting TCG plugin (support/cortexm/count_plugin.c, architecture-ne
 bounds. The C library is Debian's picolibc for the lx106; Debian's lx106 libgcc lacks the soft-float add,
 subtract and multiply, integer division and more: support/xtensa/ brings start-up, I/O and those libgcc
 routines (mlrn_xt_libgcc.c, checked against IEEE arithmetic by tests/targets/test_xtensa.py).
-Time = instructions / clock is an ESTIMATE (one instruction per cycle: no cycle model for the lx106, whose
-pipeline timings were not found in any document reachable here; docs/targets.md "ESP8266").
+Time = estimated cycles / clock, an ESTIMATE: cycle_model.XT_CORES costs each executed instruction by the figures
+people measured on the ESP8266 with its cycle counter (no maker publishes the lx106's timings), through the same
+cost table and plugin as the other qemu boards (docs/targets.md "ESP8266 cycle estimates").
 """
 from __future__ import annotations
 
