@@ -1,6 +1,6 @@
 """Energy of one training per board (docs/energy.md): Iris setosa-vs-rest, the first 100 rows of the shuffled
 training part (seed 0), raw features, wss2, C = 1; float32, int8 where float32 does not fit. Each board's
-time (exact cycles on AVR, estimated cycles on Cortex-M and RISC-V, instructions on Xtensa) x its datasheet
+time (exact cycles on AVR, estimated cycles on Cortex-M, RISC-V and Xtensa) x its datasheet
 run current x supply (boards/power.py), next to Train++'s and Edge2Train's published energies.
 
     python benchmarks/bench_energy.py [--out benchmarks/results]"""

@@ -142,8 +142,10 @@ BOARDS: tuple[Board, ...] = (
                 "left with Wi-Fi on). The sim machine has more RAM than the part, so a store past the 80 KB does "
                 "not fault; the linker enforces static data and the stack scan measures the stack. Debian's "
                 "libgcc for the lx106 lacks soft-float add/multiply and integer division: the target brings its "
-                "own (support/xtensa/); the C library is Debian's picolibc. Instruction counts only; time = instructions / "
-                "clock is an estimate (no cycle model; code from the flash cache is slower on a miss)."),
+                "own (support/xtensa/); the C library is Debian's picolibc. Time is an estimate: executed instructions "
+                "costed by the lx106 cycle model (CCOUNT figures others measured on the ESP8266 with code in IRAM; "
+                "targets/cycle_model.py, docs/targets.md) / clock; flash-cache misses and the SDK's interrupts "
+                "are not modelled (both make a real run slower)."),
     Board("esp32", "Xtensa LX6", "ESP32", 240_000_000, 4096 * KB, 520 * KB, True, "xtensa", None,
           (), None, None, measure=None, stack_reserve_bytes=8 * KB, aliases=("esp32-wroom",),
           notes="Planner figures only: no Xtensa toolchain or emulator here. Of the 520 KB SRAM, 192 KB is "

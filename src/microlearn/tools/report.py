@@ -55,7 +55,8 @@ def markdown(results: dict) -> str:
            "Times: AVR (uno) are **exact** (simavr cycles / 16 MHz). Cortex-M times are **estimates**: the "
            "instructions qemu executed, costed by the ARM manuals' timing tables (targets/cycle_model.py, "
            "docs/targets.md: error bars), / clock. RISC-V (esp32c3, ch32v003) times are estimates too, from the "
-           "RISC-V cycle model (docs/targets.md: wider ranges); ESP8266 times assume 1 instruction per cycle.", "",
+           "RISC-V cycle model (docs/targets.md: wider ranges); ESP8266 times from the lx106 cycle model (measured "
+           "CCOUNT figures, code in IRAM; flash-cache misses not modelled).", "",
            "Protocol: C=1, alpha_tol=1e-7, linear kernel, tol=1e-3; storage is the widest type (float32 > int16 > int8) "
            "in which the training set fits the board (planner). Agreement = device predictions equal to the "
            "Python reference's.", ""]
