@@ -59,7 +59,7 @@ def write_reference(kind: str, board: str, out: Path, *, d: int = 4, seed: int =
         return _sketch.sketch_loop(LearnerConfig(n_features=d, n_classes=2, model="online", capacity=8,
                                                  drift="window"), board, out)
     if kind == "loop_kernel":
-        return _sketch.sketch_loop(LearnerConfig(n_features=d, n_classes=2, capacity=24, kernel="rbf",
+        return _sketch.sketch_loop(LearnerConfig(n_features=d, n_classes=2, capacity=16, kernel="rbf",
                                                  drift="window"), board, out, persist=False)
     if kind in ("loop", "loop_bare", "loop_init"):
         cfg = LearnerConfig(n_features=d, n_classes=2, capacity=24, drift="window")
