@@ -62,7 +62,7 @@ def int8(cfg_kw, X):
 
 def measure(case, cfg, X, y, library, work, *, persist, lift=False) -> dict:
     """Plan, write, build and run one sketch; every prediction compared with the reference."""
-    folder = work / f"{case}-{cfg.capacity}"
+    folder = Path(tempfile.mkdtemp(prefix=f"{cfg.model}-{cfg.kernel}-{cfg.capacity}-", dir=work))
     try:
         with (mock.patch.object(sketch_mod, "_refuse_unless_fits", lambda plan, what: None) if lift
               else contextlib.nullcontext()):
@@ -121,6 +121,11 @@ def edge(case, cfg, X, y, library, work, *, persist) -> dict:
 
 
 def main(argv) -> int:
+    if "--markdown-only" in argv:   # the tables again from the JSON of the last run
+        rows = json.loads((OUT / "sketch_learners.json").read_text())
+        (OUT / "sketch_learners.md").write_text(markdown(rows))
+        print(markdown(rows))
+        return 0
     rows = []
     with tempfile.TemporaryDirectory(prefix="mlrn-bench-sketch-") as tmp:
         work = Path(tmp)
@@ -168,7 +173,11 @@ def _row(r) -> str:
     def v(k):
         x = r.get(k)
         return "-" if x is None else (f"{x:,}" if isinstance(x, int) and not isinstance(x, bool) else str(x))
-    return (f"| {r['case']} | {v('capacity')} | {v('plan_flash')} / {v('flash')} | {v('plan_static')} / {v('static')} "
+    name = r["case"] if r["case"] != "edge" else (
+        f"{r.get('model')} {r.get('kernel') if r.get('model') == 'svm' else ''} {r.get('storage', '')} "
+        f"{r.get('n_features')}x{r.get('n_classes')} {r.get('drift')}, persist={r.get('persist')}"
+        + ("" if r.get("plan_fits") else " (plan refused; lifted)") + (f": {r['error'][:90]}" if r.get("error") else ""))
+    return (f"| {name} | {v('capacity')} | {v('plan_flash')} / {v('flash')} | {v('plan_static')} / {v('static')} "
             f"| {v('plan_stack')} / {v('stack')} | {v('plan_sram')} / {v('sram')} | {v('agreement')} |")
 
 
@@ -177,6 +186,11 @@ def markdown(rows) -> str:
            "`benchmarks/bench_sketch_learners.py`: planned / built (real Arduino AVR core) / run (simavr serial "
            "session, exact stack high-water mark). The uno: 32,256 B of flash with the bootloader, 2,048 B of SRAM. "
            "Agreement: the sketch's predictions against the Python reference over the stream.", "",
+           "Planned with deploy/sketch_calibration.json as committed: measured before the loop_bare, loop_init, "
+           "loop_online and loop_kernel kinds (the lead re-measures with `microlearn calibrate --sketches`); so the "
+           "no-persistence plans use the persistent loop's fixed part and the online / kernel plans the linear "
+           "loop's. The run's stack can differ by ~10 B between runs: the UART's receive interrupt lands at "
+           "whatever depth the sketch is when a byte arrives.", "",
            "| sketch | capacity | flash plan / built B | static plan / built B | stack plan / run B | SRAM plan / run B "
            "| agreement |", "|---|---|---|---|---|---|---|"]
     for r in rows:
