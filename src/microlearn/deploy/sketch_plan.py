@@ -119,12 +119,14 @@ def _measured(kind: str, board: str) -> bool:
     return kind in boards.get(board, {}) or kind in boards.get(_FAMILY.get(board, ""), {})
 
 
-def _learner_kind(learner) -> str | None:
-    """The calibration kind holding what a loop sketch of this learner adds to the linear loop's fixed part."""
+def _learner_kind(learner, persist: bool) -> str | None:
+    """The calibration kind holding what a loop sketch of this learner adds to the linear loop's fixed part
+    (sketch_calibrate.DELTAS): the online learner's with or without persistence; a kernel learner's measured
+    without (its sketch with persistence does not fit the uno: the other boards take the same difference)."""
     if learner is None:
         return None
     if getattr(learner, "model", "svm") == "online":
-        return "loop_online"
+        return "loop_online" if persist else "loop_online_bare"
     return "loop_kernel" if getattr(learner, "kernel", "linear") != "linear" else None
 
 
@@ -144,7 +146,7 @@ def plan_sketch(kind: str, board: str, *, n_features: int, n_classes: int, capac
         init, init_estimate, _ = _fixed("loop_init", b.name)
         fixed = {k: fixed.get(k, 0) + init.get(k, 0) for k in ("flash", "static", "stack")}
         estimate = estimate or init_estimate
-    learner_kind = _learner_kind(learner) if kind == "loop" else None
+    learner_kind = _learner_kind(learner, persist) if kind == "loop" else None
     if learner_kind:   # the online / kernel learner's sketch: its measured difference from the linear loop's
         delta, delta_estimate, _ = _fixed(learner_kind, b.name)
         fixed = {k: fixed.get(k, 0) + delta.get(k, 0) for k in ("flash", "static", "stack")}
