@@ -221,6 +221,10 @@ def test_cli_writes_online_and_int8_rbf_sketches(tmp_path):
     assert (lrn["model"], lrn["kernel"], lrn["storage"], lrn["gamma"]) == ("svm", "rbf", "int8", 0.5)
     scale, offset = affine_from_range([-2, 0.5], [3, 1.5], "int8", 2)
     assert lrn["scale"] == scale.tolist() and lrn["offset"] == offset.tolist()
+    again = LearnerConfig(**lrn)        # what a host rebuilds the reference from
+    assert again.params == LearnerConfig(n_features=2, n_classes=2, kernel="rbf", gamma=0.5, storage="int8",
+                                         scale=scale, offset=offset, capacity=20).params
+    assert again.scale.tobytes() == scale.tobytes() and again.train_capacity == 15
     assert man["classes"] == ["a", "b"] and not man["persist"]
     p = _cli("--board", "uno", "--n-features", "16", "--classes", "3", "--model", "online", "--capacity", "8",
              "--out", str(tmp_path), "--name", "Online", "--json")
@@ -230,3 +234,38 @@ def test_cli_writes_online_and_int8_rbf_sketches(tmp_path):
     assert man["learner"]["model"] == "online" and man["persist"] and out["plan"]["fits"]
     text = (tmp_path / "Online" / "lrn.h").read_text()
     assert "MLRN_ONLINE_DEFINE" in text and "#define LRN_SAVE mlrn_online_save_model" in text
+
+
+def test_plan_adds_the_learners_measured_difference(monkeypatch):
+    """A loop plan of the online / a kernel learner = the learner planner's figures + the linear loop sketch's fixed
+    part + that learner's measured difference (sketch_calibrate.DELTAS: with or without persistence; a negative
+    stack difference lowers the plan, never below 0); not measured yet: the plan says so and is an estimate."""
+    from microlearn.deploy import sketch_plan as sp
+    from microlearn.deploy.sketch_calibrate import DELTAS
+    assert DELTAS["loop_online"] == "loop" and DELTAS["loop_online_bare"] == DELTAS["loop_kernel"] == "loop_bare"
+    base = {"loop": {"flash": 4000, "static": 260, "stack": 0}, "loop_bare": {"flash": 3500, "static": 270, "stack": 0}}
+    deltas = {"loop_online": {"flash": -1700, "static": 0, "stack": -80},
+              "loop_online_bare": {"flash": -200, "static": 2, "stack": 20},
+              "loop_kernel": {"flash": -270, "static": 0, "stack": 6}}
+    online = LearnerConfig(n_features=16, n_classes=3, model="online", capacity=8)
+    rbf = LearnerConfig(n_features=4, n_classes=2, kernel="rbf", capacity=24)
+    shape = dict(n_classes=0, capacity=0, table_bytes=0, reply_bytes=35)
+
+    def plan(cfg, persist):
+        return sp.plan_sketch("loop", "uno", **{**shape, "n_features": cfg.n_features, "n_classes": cfg.n_classes,
+                                                "capacity": cfg.capacity}, learner=cfg, persist=persist)
+    monkeypatch.setattr(sp, "calibration_is_current", lambda: True)
+    monkeypatch.setattr(sp, "calibration", lambda: {"boards": {"uno": base}})
+    before = {(c.model, c.kernel, p): plan(c, p) for c, p in ((online, True), (online, False), (rbf, False))}
+    for p in before.values():
+        assert p.estimate and "is not measured yet" in p.basis
+    monkeypatch.setattr(sp, "calibration", lambda: {"boards": {"uno": {**base, **deltas}}})
+    for (model, kernel, persist), kind in ((("online", "linear", True), "loop_online"),
+                                           (("online", "linear", False), "loop_online_bare"),
+                                           (("svm", "rbf", False), "loop_kernel")):
+        cfg = online if model == "online" else rbf
+        after, was, d = plan(cfg, persist), before[(model, kernel, persist)], deltas[kind]
+        assert not after.estimate, after.basis
+        assert after.flash_bytes == was.flash_bytes + d["flash"]
+        assert after.static_ram_bytes == was.static_ram_bytes + d["static"]
+        assert after.stack_bytes == was.stack_bytes + d["stack"]

@@ -71,7 +71,8 @@ def register(sub):
     lp.add_argument("--calib", metavar="CSV",
                     help="int16/int8 storage: feature rows whose per-feature min and max fix the store's mapping")
     lp.add_argument("--feature-range", metavar="LO,HI",
-                    help="int16/int8 storage: one range for every feature (e.g. 0,1023 for raw ADC readings)")
+                    help="int16/int8 storage: one range for every feature (e.g. 0,1023 for raw ADC readings; write "
+                         "--feature-range=-1,1 when LO is negative)")
     lp.add_argument("--capacity", type=int, default=60,
                     help="stored samples (training + held-out), default 60; the online learner: held-out rows")
     lp.add_argument("--holdout-every", type=int, default=4)
