@@ -21,7 +21,13 @@ from microlearn.deploy.sketch import SketchError, max_loop_capacity, read_manife
 from microlearn.learner.config import LearnerConfig
 from microlearn.learner.online import predict_weights
 from microlearn.learner.simulate import fit_static, run_reference
-from test_sketch import _csv, banner, built, library, serial_cli, session  # noqa: F401  (library: a fixture)
+from microlearn.deploy.arduino_library import build_library
+from test_sketch import _csv, banner, built, serial_cli, session
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    return build_library(tmp_path_factory.mktemp("lib") / "libraries" / "microlearn")
 
 
 def rbf_int8_cfg(X, **kw) -> LearnerConfig:

@@ -2,8 +2,9 @@
 
     microlearn sketch train DATA.csv --board uno --out DIR        trains ON the board from the rows
     microlearn sketch loop --board nano --n-features 2 --classes 3 [--init-data CSV | --init-model M] --out DIR
-    microlearn sketch loop --board uno --n-features 16 --classes 3 --model online --capacity 8 --out DIR
-    microlearn sketch loop --board uno --n-features 4 --classes 2 --model svm-rbf --storage int8 --feature-range -1,1 --out DIR
+    microlearn sketch loop --board uno --n-features 16 --classes 3 --model online --capacity 9 --out DIR
+    microlearn sketch loop --board uno --n-features 4 --classes 2 --model svm-rbf --storage int8
+        --feature-range=-1,1 --no-persist --out DIR                  (one command)
     microlearn sketch model MODEL.skops --board uno --out DIR     an exported model predicting on the board
 
 The sketch is planned first (does it fit the board's flash and SRAM?); a sketch that does not fit is
