@@ -2,12 +2,13 @@
 other shapes, storage, kernels, estimators than deploy/sketch_calibrate.py's reference sketches."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from sklearn.svm import LinearSVC
 
 from microlearn.deploy import sketch as S
 from microlearn.deploy.arduino_library import build_library
-from microlearn.deploy.sketch_calibrate import reference_data
+from microlearn.deploy.sketch_calibrate import KINDS, reference_data
 from microlearn.deploy.sketch_plan import calibration, plan_sketch
 from microlearn.learner.config import LearnerConfig
 
@@ -21,6 +22,12 @@ def sketches(board, out):
     return [S.sketch_train(X[:40], y[:40], X[40:], y[40:], board, out, kernel="linear", storage="int8"),
             S.sketch_train(X[:20], y[:20], X[40:], y[40:], board, out, kernel="rbf", name="Rbf"),
             S.sketch_loop(LearnerConfig(n_features=2, n_classes=3, capacity=30), board, out),
+            # the other learners (their difference from the linear loop's fixed part is measured at d = 4, 2 classes)
+            S.sketch_loop(LearnerConfig(n_features=12, n_classes=3, model="online", capacity=6), board, out,
+                          name="Online"),
+            S.sketch_loop(LearnerConfig(n_features=3, n_classes=2, capacity=20, kernel="rbf", storage="int8",
+                                        scale=np.full(3, 0.05, np.float32), offset=np.zeros(3, np.float32)),
+                          board, out, name="Rbf8", persist=False),
             S.sketch_model(LinearSVC().fit(X, y), board, out)]
 
 
@@ -52,7 +59,7 @@ def test_plan_matches_builds_other_boards(board, tmp_path):
 def test_every_emulated_board_and_kind_is_calibrated():
     cal = calibration()["boards"]
     for board in ("uno", "mega2560", "nrf52840", "samd21"):
-        assert set(cal[board]) == {"train", "loop", "model"}
+        assert set(cal[board]) == set(KINDS)
     assert all(cal[b][k]["stack_measured"] for b in ("uno", "mega2560") for k in cal[b])
 
 

@@ -2,6 +2,9 @@
 
     microlearn sketch train DATA.csv --board uno --out DIR        trains ON the board from the rows
     microlearn sketch loop --board nano --n-features 2 --classes 3 [--init-data CSV | --init-model M] --out DIR
+    microlearn sketch loop --board uno --n-features 16 --classes 3 --model online --capacity 9 --out DIR
+    microlearn sketch loop --board uno --n-features 4 --classes 2 --model svm-rbf --storage int8
+        --feature-range=-1,1 --no-persist --out DIR                  (one command)
     microlearn sketch model MODEL.skops --board uno --out DIR     an exported model predicting on the board
 
 The sketch is planned first (does it fit the board's flash and SRAM?); a sketch that does not fit is
@@ -14,11 +17,12 @@ import json
 import numpy as np
 
 from microlearn.core import vocab
+from microlearn.core.store import affine_from_range
 from microlearn.data.datasets import DataError, read_csv, read_features
 from microlearn.deploy.sketch import SketchError, sketch_loop, sketch_model, sketch_train
 from microlearn.exporter import UnsupportedModel
 from microlearn.exporter.model_io import ModelFileError, load_model
-from microlearn.learner.config import LearnerConfig
+from microlearn.learner.config import LEARNER_KERNELS, MODEL_CHOICES, LearnerConfig, resolve_model
 from microlearn.learner.simulate import fit_static
 
 from . import CLIError, as_option
@@ -49,10 +53,29 @@ def register(sub):
     g.add_argument("--init-data", metavar="CSV",
                    help="rows (features..., class index) the initial model is trained on in Python")
     g.add_argument("--init-model", metavar="MODEL.skops",
-                   help="an initial model: a microlearn SMOClassifier(kernel='linear') saved with save_model")
+                   help="an initial model: a microlearn SMOClassifier(kernel='linear') saved with save_model "
+                        "(the linear SVM learner only, as --init-data)")
     lp.add_argument("--trust-pickle", action="store_true",
                     help="also read pickle/joblib files for --init-model (they run code when loaded)")
-    lp.add_argument("--capacity", type=int, default=60, help="stored samples (training + held-out), default 60")
+    lp.add_argument("--model", default="svm", choices=list(MODEL_CHOICES),
+                    help="the learner, as `microlearn loop --model`: svm (linear SVM loop, mlrn_learner.h; default), "
+                         "svm-rbf / svm-poly (the SVM loop with that kernel: the model a snapshot of its support "
+                         "vectors) or online (Passive-Aggressive II, mlrn_online.h: no training store, for the "
+                         "smallest parts; --capacity is then its held-out rows)")
+    lp.add_argument("--kernel", choices=list(LEARNER_KERNELS), help="the SVM learner's kernel (default linear)")
+    lp.add_argument("--gamma", type=float, default=1.0, help="rbf / poly: the kernel's gamma (default 1.0)")
+    lp.add_argument("--degree", type=int, default=3, help="poly: the degree (default 3)")
+    lp.add_argument("--coef0", type=float, default=0.0, help="poly: coef0 (default 0.0)")
+    lp.add_argument("--storage", default="float32", choices=list(vocab.STORAGES),
+                    help="sample store type (the SVM learner): int16 / int8 map each feature's range (--calib or "
+                         "--feature-range, else --init-data's) affinely onto the integers")
+    lp.add_argument("--calib", metavar="CSV",
+                    help="int16/int8 storage: feature rows whose per-feature min and max fix the store's mapping")
+    lp.add_argument("--feature-range", metavar="LO,HI",
+                    help="int16/int8 storage: one range for every feature (e.g. 0,1023 for raw ADC readings; write "
+                         "--feature-range=-1,1 when LO is negative)")
+    lp.add_argument("--capacity", type=int, default=60,
+                    help="stored samples (training + held-out), default 60; the online learner: held-out rows")
     lp.add_argument("--holdout-every", type=int, default=4)
     lp.add_argument("--k-mistakes", type=int, default=5)
     lp.add_argument("--trigger-window", type=int, default=20)
@@ -61,6 +84,17 @@ def register(sub):
                     help="drift detector: ddm (default where the sketch fits; else the window detector, said) or "
                          "window (--drift-pct over the trigger window: no DDM code or state)")
     lp.add_argument("--drift-pct", type=int, default=40)
+    lp.add_argument("--ddm-min-rows", type=int, default=vocab.DDM_MIN_ROWS,
+                    help=f"ddm: rows of the current model before it is judged (default {vocab.DDM_MIN_ROWS})")
+    lp.add_argument("--ddm-warn-k10", type=int, default=vocab.DDM_WARN_K10,
+                    help=f"ddm: warning at p_min + k/10 s_min (default {vocab.DDM_WARN_K10})")
+    lp.add_argument("--ddm-drift-k10", type=int, default=vocab.DDM_DRIFT_K10,
+                    help=f"ddm: drift at p_min + k/10 s_min (default {vocab.DDM_DRIFT_K10})")
+    lp.add_argument("--margin-pct", type=int, default=0, help="accept a candidate at most this many points worse")
+    lp.add_argument("--store", default="all", choices=sorted(vocab.STORE_POLICIES),
+                    help="store every sample (default) or only the ones the model got wrong (SVM learner)")
+    lp.add_argument("--replace", default="fifo", choices=sorted(vocab.REPLACE_POLICIES))
+    lp.add_argument("--seed", type=int, default=1)
     lp.add_argument("--queue", type=int, default=8)
     lp.add_argument("--budget", type=int, default=0, help="SMO iterations per reading (0: train to completion)")
     lp.add_argument("--C", type=float, default=1.0)
@@ -159,24 +193,65 @@ def _init_from_model(path, trust: bool, labels: list, d: int):
     return np.asarray(est.coef_, np.float32), np.asarray(est.intercept_, np.float32), idx
 
 
+# LearnerConfig's names -> this command's options (errors name the option the user typed)
+LOOP_OPTIONS = ("n_features", "capacity", "holdout_every", "k_mistakes", "trigger_window", "err_pct", "drift_pct",
+                "margin_pct", "queue", "budget", "C", "tol", "max_iter", "seed", "ddm_min_rows", "ddm_warn_k10",
+                "ddm_drift_k10", "model", "kernel", "gamma", "degree", "coef0", "storage", "store", "replace", "drift")
+
+
+def _feature_range(args, d: int, init_X):
+    """(lo, hi) of the int16/int8 store's affine map: --feature-range, --calib's rows, else --init-data's."""
+    if args.feature_range is not None:
+        parts = str(args.feature_range).split(",")
+        try:
+            lo, hi = (float(t) for t in parts)
+        except ValueError:
+            raise CLIError(f"--feature-range must be two numbers LO,HI, got {args.feature_range!r}") from None
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise CLIError(f"--feature-range must be finite with LO < HI, got {args.feature_range!r}")
+        return lo, hi
+    if args.calib:
+        try:
+            X = read_features(args.calib, d)
+        except (DataError, ValueError) as exc:
+            raise CLIError(f"--calib: {exc}") from None
+        if not len(X):
+            raise CLIError("--calib holds no rows")
+        return X.min(axis=0), X.max(axis=0)
+    if init_X is not None:
+        return init_X.min(axis=0), init_X.max(axis=0)
+    raise CLIError(f"--storage {args.storage} maps each feature's range onto the integers: give --calib CSV "
+                   f"(feature rows), --feature-range LO,HI, or --init-data")
+
+
 def run_loop(args) -> int:
     labels = _classes(args.classes)
-    names = {o: "--" + o.replace("_", "-") for o in ("n_features", "n_classes", "capacity", "holdout_every",
-                                                      "k_mistakes", "trigger_window", "err_pct", "drift_pct",
-                                                      "queue", "budget", "C", "tol", "max_iter")}
+    names = {o: "--" + o.replace("_", "-") for o in LOOP_OPTIONS}
     names["n_classes"] = "--classes"
+    if (args.calib or args.feature_range is not None) and args.storage == "float32":
+        raise CLIError("--calib / --feature-range set the int16/int8 store's mapping: give --storage int16 or int8")
     try:
-        cfg = LearnerConfig(n_features=args.n_features, n_classes=len(labels), capacity=args.capacity,
-                            holdout_every=args.holdout_every, k_mistakes=args.k_mistakes,
-                            trigger_window=args.trigger_window, err_pct=args.err_pct, drift_pct=args.drift_pct,
-                            queue=args.queue, budget=args.budget, C=args.C, tol=args.tol, max_iter=args.max_iter,
-                            **({"drift": args.drift} if args.drift else {}))
+        model, kernel = resolve_model(args.model, args.kernel)
+        params = dict(n_features=args.n_features, n_classes=len(labels), capacity=args.capacity,
+                      holdout_every=args.holdout_every, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
+                      err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue,
+                      budget=args.budget, C=args.C, tol=args.tol, max_iter=args.max_iter, seed=args.seed,
+                      ddm_min_rows=args.ddm_min_rows, ddm_warn_k10=args.ddm_warn_k10, ddm_drift_k10=args.ddm_drift_k10,
+                      model=model, kernel=kernel, gamma=args.gamma, degree=args.degree, coef0=args.coef0,
+                      store=args.store, replace=args.replace, **({"drift": args.drift} if args.drift else {}))
+        # every rule but the store's mapping first (a float32 stand-in), before any file is read
+        cfg = LearnerConfig(**{**params, "storage": "float32"})
     except ValueError as exc:
         raise CLIError(as_option(exc, names)) from None
-    init = None
-    if args.init_model:
-        init = _init_from_model(args.init_model, args.trust_pickle, labels, cfg.n_features)
-    elif args.init_data:
+    if args.storage != "float32" and cfg.model == "online":
+        raise CLIError("--storage: the online learner keeps float32 rows only (no store to quantise); drop --storage")
+    if (args.init_model or args.init_data) and (cfg.model != "svm" or cfg.kernel != "linear"):
+        what = "--init-model" if args.init_model else "--init-data"
+        raise CLIError(f"{what}: a starting model is for the linear SVM learner (--model svm); the "
+                       + ("online learner starts from zero weights" if cfg.model == "online" else
+                          f"{cfg.kernel} learner's model is a snapshot of its own support vectors"))
+    init_X = init_y = None
+    if args.init_data:
         try:
             X, y, _ = read_csv(args.init_data, None, max_rows=100_000)
         except (DataError, ValueError) as exc:
@@ -187,7 +262,19 @@ def run_loop(args) -> int:
         bad = sorted({str(v) for v in yl if v not in labels})
         if bad:
             raise CLIError(f"--init-data has labels not among --classes: {', '.join(bad[:5])}")
-        init = fit_static(cfg, np.asarray(X, np.float32), np.array([labels.index(v) for v in yl]))
+        init_X, init_y = np.asarray(X, np.float32), np.array([labels.index(v) for v in yl])
+    if args.storage != "float32":
+        lo, hi = _feature_range(args, cfg.n_features, init_X)
+        try:
+            scale, offset = affine_from_range(lo, hi, args.storage, cfg.n_features)
+            cfg = LearnerConfig(**params, storage=args.storage, scale=scale, offset=offset)
+        except ValueError as exc:
+            raise CLIError(as_option(exc, names)) from None
+    init = None
+    if args.init_model:
+        init = _init_from_model(args.init_model, args.trust_pickle, labels, cfg.n_features)
+    elif init_X is not None:
+        init = fit_static(cfg, init_X, init_y)
         if init is None:
             raise CLIError("--init-data holds fewer than two classes: no model to start from")
     try:

@@ -251,13 +251,19 @@ def sketch_loop(cfg: LearnerConfig, board: str, out_dir, *, classes=None, init=N
     window detector's sketch and say so (the manifest's drift_note); False: refuse, with what fits."""
     board = board_key(board)
     name = check_name(DEFAULT_NAMES["loop"] if name is None else name)
+    if init is not None and (cfg.model != "svm" or cfg.kernel != "linear"):
+        raise SketchError(f"an initial model is for the linear SVM learner (--model svm): the "
+                          f"{_learner_name(cfg)} starts without one (it learns from the first feedback)")
     b = get_board(board)
     eeprom = EEPROM_BYTES.get(b.name)
     persist = bool(eeprom) if persist is None else bool(persist)
     slots = persist_storage_bytes(cfg, "model") if persist else 0
     if persist and (eeprom is None or slots > eeprom):
+        cap = max_loop_capacity(cfg, board, persist=True, initial_model=init is not None) \
+            if eeprom and cfg.kernel != "linear" else 0     # a snapshot's slot grows with the training capacity
         raise SketchError(f"the model's two persistence slots take {slots} bytes; the {board} has "
-                          f"{eeprom or 0} bytes of EEPROM (use --no-persist, or fewer features/classes)")
+                          f"{eeprom or 0} bytes of EEPROM (use --no-persist, or fewer features/classes"
+                          + (f", or a capacity up to {cap:,}" if cap else "") + ")")
     if cfg.n_features > vocab.LINK_MAX_FEATURES:
         raise SketchError(f"{cfg.n_features} features: the serial protocol carries at most {vocab.LINK_MAX_FEATURES}")
     # what every plan of this sketch shares: its shape, the initial model's tables and code, the link's reply
@@ -279,7 +285,11 @@ def sketch_loop(cfg: LearnerConfig, board: str, out_dir, *, classes=None, init=N
         if bare.fits:
             plan.suggestions.insert(0, "no persistence (--no-persist: the model is not saved in the EEPROM; "
                                        f"{bare.flash_bytes:,} B of flash)")
-    _refuse_unless_fits(plan, f"a learner of capacity {cfg.capacity}")
+    if not plan.fits:   # the largest capacity of this learner that fits, first among what fits
+        cap = max_loop_capacity(cfg, board, persist=persist, initial_model=init is not None)
+        if 0 < cap < cfg.capacity:
+            plan.suggestions.insert(0, f"capacity {cap:,} ({_capacity_unit(cfg)}; the largest that fits)")
+    _refuse_unless_fits(plan, f"the {_learner_name(cfg)} of capacity {cfg.capacity}")
     labels = _labels(classes) if classes is not None else list(range(cfg.n_classes))
     if len(labels) != cfg.n_classes:
         raise SketchError(f"{len(labels)} class labels for {cfg.n_classes} classes")
@@ -288,19 +298,83 @@ def sketch_loop(cfg: LearnerConfig, board: str, out_dir, *, classes=None, init=N
                "SKETCH_REPLY_BYTES": f"{_reply_bytes('loop')}u", "SKETCH_BAUD": f"{BAUD}ul",
                "SKETCH_PERSIST": 1 if persist else 0, "SKETCH_PERSIST_BASE": "0u",
                "SKETCH_PERSIST_BYTES": f"{slots}u"}
-    about = [f"The self-learning loop: {cfg.n_features} features, {cfg.n_classes} classes, capacity {cfg.capacity} "
-             f"({cfg.storage}); " + ("starts from a model trained in Python." if init is not None else
-                                     "starts without a model (it learns from the first feedback)."),
+    about = [f"The self-learning loop, {_learner_name(cfg)}: {cfg.n_features} features, {cfg.n_classes} classes, "
+             f"capacity {cfg.capacity} ({_capacity_unit(cfg)}, {cfg.storage}); "
+             + ("starts from a model trained in Python." if init is not None else
+                "starts without a model (it learns from the first feedback)."),
              ("Accepted models are saved in EEPROM bytes 0.." + str(slots - 1) + "." if persist else
               "No persistence: a power cycle starts over."),
              f"Drift detector: {cfg.drift}" + (f" ({drift_note})." if drift_note else "."), *plan.lines()]
     files = {"sketch_config.h": _config_header("loop", board, about, defines, ["lrn.h"]),
              "lrn.h": render_header(cfg, "lrn", init=init)}
     manifest = _manifest("loop", board, name, cfg.n_features, labels, cfg.capacity, plan,
-                         learner={k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str))},
+                         learner=_learner_manifest(cfg),
                          persist=persist, initial_model=init is not None,
                          **({"drift_note": drift_note} if drift_note else {}))
     return _write("loop", name, board, out_dir, files, manifest, plan, platformio=platformio, overwrite=overwrite)
+
+
+def _learner_name(cfg: LearnerConfig) -> str:
+    if cfg.model == "online":
+        return "online learner (Passive-Aggressive II)"
+    return f"{cfg.kernel} SVM learner"
+
+
+def _capacity_unit(cfg: LearnerConfig) -> str:
+    return "held-out rows" if cfg.model == "online" else "stored samples"
+
+
+def _learner_manifest(cfg: LearnerConfig) -> dict:
+    """The LearnerConfig the sketch was made from, as JSON: with the quantised store's affine tables (float32
+    values, as lrn.h has them), so a host can rebuild the reference (LearnerConfig(**manifest["learner"]))."""
+    out = {k: v for k, v in vars(cfg).items() if isinstance(v, (int, float, str))}
+    if cfg.storage != "float32":
+        out["scale"] = [float(v) for v in np.asarray(cfg.scale, np.float32)]
+        out["offset"] = [float(v) for v in np.asarray(cfg.offset, np.float32)]
+    return out
+
+
+def _loop_slots(cfg: LearnerConfig, board: str, persist: bool) -> bool:
+    """Whether the model's two persistence slots fit the board's EEPROM (always, without persistence)."""
+    return not persist or persist_storage_bytes(cfg, "model") <= EEPROM_BYTES.get(get_board(board).name, 0)
+
+
+def _valid_capacity(cfg: LearnerConfig, capacity: int) -> bool:
+    try:
+        dataclasses.replace(cfg, capacity=capacity)
+    except ValueError:
+        return False
+    return True
+
+
+def max_loop_capacity(cfg: LearnerConfig, board: str, *, persist: bool | None = None,
+                      initial_model: bool = False) -> int:
+    """The largest capacity of cfg's learner (everything else as cfg: model, kernel, storage, detector...) whose
+    loop sketch fits the board: its plan (flash, static SRAM, stack) and, with persistence, the EEPROM's two model
+    slots (a kernel learner's slot holds every training row as a support vector: its largest snapshot).
+    0 when none does. persist None: where the board has an EEPROM, as sketch_loop."""
+    board = board_key(board)
+    persist = bool(EEPROM_BYTES.get(get_board(board).name)) if persist is None else bool(persist)
+
+    def ok(c: int) -> bool:
+        try:
+            c_cfg = dataclasses.replace(cfg, capacity=c)
+        except ValueError:
+            return False
+        common = dict(n_features=cfg.n_features, n_classes=cfg.n_classes, capacity=c, table_bytes=0,
+                      initial_model=initial_model, reply_bytes=_reply_bytes("loop"))
+        return _loop_slots(c_cfg, board, persist) and plan_sketch("loop", board, **common, learner=c_cfg,
+                                                                   persist=persist).fits
+    lo = next(c for c in range(1, vocab.MAX_CAPACITY) if _valid_capacity(cfg, c))  # the smallest cfg's rules take
+    if not ok(lo):
+        return 0
+    hi = vocab.MAX_CAPACITY
+    if ok(hi):
+        return hi
+    while hi - lo > 1:      # SRAM, flash and the slots grow with the capacity: bisect
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return lo
 
 
 def _init_bytes(cfg: LearnerConfig, init) -> int:
@@ -354,4 +428,5 @@ def read_manifest(folder) -> dict:
 
 
 __all__ = ["Sketch", "SketchError", "sketch_train", "sketch_loop", "sketch_model", "read_manifest", "check_name",
+           "max_loop_capacity",
            "KINDS", "MANIFEST", "PLATFORMIO"]

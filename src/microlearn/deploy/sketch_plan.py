@@ -119,13 +119,25 @@ def _measured(kind: str, board: str) -> bool:
     return kind in boards.get(board, {}) or kind in boards.get(_FAMILY.get(board, ""), {})
 
 
+def _learner_kind(learner, persist: bool) -> str | None:
+    """The calibration kind holding what a loop sketch of this learner adds to the linear loop's fixed part
+    (sketch_calibrate.DELTAS): the online learner's with or without persistence; a kernel learner's measured
+    without (its sketch with persistence does not fit the uno: the other boards take the same difference)."""
+    if learner is None:
+        return None
+    if getattr(learner, "model", "svm") == "online":
+        return "loop_online" if persist else "loop_online_bare"
+    return "loop_kernel" if getattr(learner, "kernel", "linear") != "linear" else None
+
+
 def plan_sketch(kind: str, board: str, *, n_features: int, n_classes: int, capacity: int, table_bytes: int,
                 reply_bytes: int, trainer=None, learner=None, persist: bool = False, model_ram: int = 0,
                 initial_model: bool = False) -> SketchPlan:
     """The flash and SRAM a generated sketch needs on `board` (the user's name, e.g. 'nano').
     initial_model (loop kind): the sketch starts from a model trained in Python; besides its tables
     (table_bytes) that adds the code setting it (mlrn_learner_set_model: ~340 B on the uno), measured as
-    the "loop_init" sketch's difference from the "loop" one."""
+    the "loop_init" sketch's difference from the "loop" one. A loop sketch of the online learner or of a kernel
+    learner adds its measured difference from the linear loop sketch ("loop_online", "loop_kernel")."""
     b = get_board(board)
     fixed, estimate, basis = _fixed(kind, b.name)
     if kind == "loop" and not persist and _measured("loop_bare", b.name):
@@ -134,8 +146,16 @@ def plan_sketch(kind: str, board: str, *, n_features: int, n_classes: int, capac
         init, init_estimate, _ = _fixed("loop_init", b.name)
         fixed = {k: fixed.get(k, 0) + init.get(k, 0) for k in ("flash", "static", "stack")}
         estimate = estimate or init_estimate
-    # The link's buffers: a request of n features and the largest reply, each a whole frame (mlrn_link.h).
-    link = (n_features * 4 + 2) + (reply_bytes + 10)
+    learner_kind = _learner_kind(learner, persist) if kind == "loop" else None
+    if learner_kind:   # the online / kernel learner's sketch: its measured difference from the linear loop's
+        delta, delta_estimate, _ = _fixed(learner_kind, b.name)
+        fixed = {k: fixed.get(k, 0) + delta.get(k, 0) for k in ("flash", "static", "stack")}
+        if not _measured(learner_kind, b.name):
+            basis += f"; the {learner_kind} sketch's difference from the linear loop's is not measured yet"
+        estimate = estimate or delta_estimate
+    # The link's buffers: a request of n features and the largest reply, each a whole frame (mlrn_link.h); the loop
+    # sketch also keeps one reading's features (sketch_x: the request's and read_sensor()'s, static, not stack).
+    link = (n_features * 4 + 2) + (reply_bytes + 10) + (4 * n_features if kind == "loop" else 0)
     other = fixed["static"] + link
     runtime, suggestions = {}, []
     if kind == "train":
@@ -155,7 +175,7 @@ def plan_sketch(kind: str, board: str, *, n_features: int, n_classes: int, capac
     flash = flash_rt + table_bytes + fixed["flash"]
     flash_max = UPLOAD_MAX.get(board, b.flash_bytes)
     static = static_rt + other
-    stack = stack_rt + fixed["stack"]
+    stack = max(stack_rt + fixed["stack"], 0)    # a learner's delta may be negative (sketch_calibrate.DELTAS)
     over = {}
     if flash > flash_max:
         over["flash"] = flash - flash_max
