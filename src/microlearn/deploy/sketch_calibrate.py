@@ -119,7 +119,7 @@ def calibrate(boards=BOARDS, log=print) -> dict:
             for board in boards:
                 out["boards"][board] = {}
                 for kind in KINDS:
-                    bar.note(f"{kind} sketch on {board}")
+                    bar.note(f"{board} {kind}")      # short: the bar is cut at 80 columns
                     m = measure(kind, board, library, tmp)
                     pl, me = m["planned"], m["measured"]
                     raw = me["stack"] - pl["stack"] if me["stack"] is not None else 0
