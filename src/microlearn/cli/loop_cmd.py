@@ -6,13 +6,12 @@ import json
 import sys
 from pathlib import Path
 
-from microlearn.core import vocab
 from microlearn.core.progress import spinner
-from microlearn.learner.config import MODEL_CHOICES, resolve_model
 from microlearn.learner.runner import loop
 from microlearn.learner.simulate import MAX_STREAM_ROWS
 
 from . import CheckFailed, CLIError, as_option, clean
+from .learner_options import LEARNER_OPTIONS, add_learner_options, learner_kwargs
 
 
 def register(sub):
@@ -24,43 +23,10 @@ def register(sub):
                                    "a stream name of microlearn.data.streams (e.g. rotating_hyperplane).")
     p.add_argument("stream", metavar="STREAM.csv")
     p.add_argument("--target", default="host", help="host or a board (uno, nrf52840, ...)")
-    p.add_argument("--capacity", type=int, default=60, help="stored samples (training + held-out), default 60")
+    add_learner_options(p, capacity_help="stored samples (training + held-out), default 60",
+                        budget_help="SMO iterations per step call (0: no slicing)",
+                        storage_help="sample store type (int16/int8: affine over the stream's feature range)")
     p.add_argument("--window", type=int, default=100, help="rows per reported accuracy window (default 100)")
-    p.add_argument("--holdout-every", type=int, default=4, help="every k-th stored sample is held out (0: none)")
-    p.add_argument("--store", default="all", choices=["all", "mistakes"],
-                   help="store every sample (default) or only the ones the model got wrong")
-    p.add_argument("--replace", default="fifo", choices=["fifo", "reservoir", "balanced"])
-    p.add_argument("--k-mistakes", type=int, default=5, help="retrain after k mistakes (0: off)")
-    p.add_argument("--trigger-window", type=int, default=20, help="sliding window of the error-rate trigger")
-    p.add_argument("--err-pct", type=int, default=30, help="retrain when the window's error rate exceeds this %%")
-    p.add_argument("--drift-pct", type=int, default=40,
-                   help="--drift window: drift when the trigger window's error rate exceeds this %%: the stores keep "
-                        "only the samples of that window (0: off)")
-    p.add_argument("--model", default="svm", choices=list(MODEL_CHOICES),
-                   help="the learner: svm (the SVM loop, mlrn_learner.h; default), svm-rbf / svm-poly (the SVM loop "
-                        "with that kernel: --model svm --kernel rbf / poly) or online (Passive-Aggressive II, "
-                        "one-vs-rest, mlrn_online.h: no training store, for the smallest parts; --capacity is then "
-                        "its held-out rows)")
-    p.add_argument("--kernel", choices=["linear", "rbf", "poly"],
-                   help="the SVM learner's kernel (default linear; MLRN_LEARNER_KERNEL): rbf and poly keep the "
-                        "accepted model as a snapshot of its support vectors (up to the training capacity's rows, "
-                        "in the store's element type); no --warm or --init-rows with them "
-                        "(docs/self-learning.md \"Kernel learners\")")
-    p.add_argument("--gamma", type=float, default=1.0, help="rbf / poly: the kernel's gamma (default 1.0)")
-    p.add_argument("--degree", type=int, default=3, help="poly: the degree (default 3)")
-    p.add_argument("--coef0", type=float, default=0.0, help="poly: coef0 (default 0.0)")
-    p.add_argument("--drift", choices=["ddm", "window"],
-                   help="drift detector: ddm (default: the model's error since it was accepted against its best, "
-                        "with a warning level; no false alarms on noise, slower detection, ~22 B of SRAM and its "
-                        "code) or window (--drift-pct over the trigger window). Without --drift a board whose "
-                        "memory holds the window's build but not DDM's gets the window detector, and the report "
-                        "says so")
-    p.add_argument("--ddm-min-rows", type=int, default=vocab.DDM_MIN_ROWS,
-                   help=f"ddm: rows of the current model before it is judged (default {vocab.DDM_MIN_ROWS})")
-    p.add_argument("--ddm-warn-k10", type=int, default=vocab.DDM_WARN_K10,
-                   help=f"ddm: warning at p_min + k/10 s_min (default {vocab.DDM_WARN_K10})")
-    p.add_argument("--ddm-drift-k10", type=int, default=vocab.DDM_DRIFT_K10,
-                   help=f"ddm: drift at p_min + k/10 s_min (default {vocab.DDM_DRIFT_K10})")
     p.add_argument("--warm", action="store_true",
                    help="warm-started retraining (--model svm only): a retrain starts from the last training's "
                         "alphas of the rows still stored (made feasible, gradient rebuilt) instead of zero; same "
@@ -69,16 +35,7 @@ def register(sub):
     p.add_argument("--persist", choices=["model", "all"],
                    help="after the stream, save the model (model) or the whole state (all) and load it back on "
                         "the device (AVR: its EEPROM); the report says whether the round trip succeeded")
-    p.add_argument("--margin-pct", type=int, default=0, help="accept a candidate at most this many points worse")
-    p.add_argument("--budget", type=int, default=0, help="SMO iterations per step call (0: no slicing)")
-    p.add_argument("--queue", type=int, default=8, help="samples queued while training")
-    p.add_argument("--storage", default="float32", choices=["float32", "int16", "int8"],
-                   help="sample store type (int16/int8: affine over the stream's feature range)")
     p.add_argument("--n-classes", type=int, help="classes declared up front (default: max label + 1)")
-    p.add_argument("--C", type=float, default=1.0)
-    p.add_argument("--tol", type=float, default=1e-3)
-    p.add_argument("--max-iter", type=int, default=2000)
-    p.add_argument("--seed", type=int, default=1)
     p.add_argument("--init-rows", type=int, default=0,
                    help="train the model the device starts from, in Python, on the first N rows; the loop runs "
                         "over the rest (rows renumbered from 0)")
@@ -95,10 +52,8 @@ def register(sub):
     p.set_defaults(func=run)
 
 
-OPTIONS = ("capacity", "window", "holdout_every", "k_mistakes", "trigger_window", "err_pct", "drift_pct",
-           "margin_pct", "budget", "queue", "n_classes", "C", "tol", "max_iter", "seed", "static_rows", "timeout", "init_rows",
-           "max_rows", "ddm_min_rows", "ddm_warn_k10", "ddm_drift_k10", "model", "drift", "persist",
-           "warm", "kernel", "gamma", "degree", "coef0")
+OPTIONS = (*LEARNER_OPTIONS, "window", "n_classes", "static_rows", "timeout", "init_rows", "max_rows", "persist",
+           "warm")
 
 
 def run(args) -> int:
@@ -110,18 +65,12 @@ def run(args) -> int:
     if args.plot and not Path(args.plot).resolve().parent.is_dir():
         raise CLIError(f"--plot: no such folder {str(Path(args.plot).parent)!r} ({args.plot})")
     try:
-        model, kernel = resolve_model(args.model, args.kernel)
+        kw = learner_kwargs(args)
         with spinner("reading the stream") as spin:
             rep = loop(args.stream, args.target, on_step=spin.update, n_classes=args.n_classes, window=args.window,
                        static_rows=args.static_rows, plot=args.plot, timeout=args.timeout, max_rows=max_rows,
-                       capacity=args.capacity, holdout_every=args.holdout_every, store=args.store,
-                       replace=args.replace, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
-                       err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue, budget=args.budget,
-                       seed=args.seed, storage=args.storage, train_cost=args.train_cost, init_rows=args.init_rows, C=args.C, tol=args.tol, max_iter=args.max_iter,
-                       model=model, kernel=kernel, gamma=args.gamma, degree=args.degree, coef0=args.coef0,
-                       **({"drift": args.drift} if args.drift else {}), ddm_min_rows=args.ddm_min_rows,
-                       ddm_warn_k10=args.ddm_warn_k10, ddm_drift_k10=args.ddm_drift_k10, persist=args.persist,
-                       warm=args.warm)
+                       storage=args.storage, train_cost=args.train_cost, init_rows=args.init_rows,
+                       persist=args.persist, warm=args.warm, **kw)
     except ValueError as exc:
         raise CLIError(as_option(exc, names)) from None
     rep.pop("predictions", None)

@@ -22,10 +22,11 @@ from microlearn.data.datasets import DataError, read_csv, read_features
 from microlearn.deploy.sketch import SketchError, sketch_loop, sketch_model, sketch_train
 from microlearn.exporter import UnsupportedModel
 from microlearn.exporter.model_io import ModelFileError, load_model
-from microlearn.learner.config import LEARNER_KERNELS, MODEL_CHOICES, LearnerConfig, resolve_model
+from microlearn.learner.config import LearnerConfig
 from microlearn.learner.simulate import fit_static
 
 from . import CLIError, as_option
+from .learner_options import LEARNER_OPTIONS, add_learner_options, learner_kwargs
 from .train_cmd import OPTIONS as TRAIN_OPTIONS
 from .train_cmd import _check_options, add_data_options, load_data
 
@@ -57,49 +58,16 @@ def register(sub):
                         "(the linear SVM learner only, as --init-data)")
     lp.add_argument("--trust-pickle", action="store_true",
                     help="also read pickle/joblib files for --init-model (they run code when loaded)")
-    lp.add_argument("--model", default="svm", choices=list(MODEL_CHOICES),
-                    help="the learner, as `microlearn loop --model`: svm (linear SVM loop, mlrn_learner.h; default), "
-                         "svm-rbf / svm-poly (the SVM loop with that kernel: the model a snapshot of its support "
-                         "vectors) or online (Passive-Aggressive II, mlrn_online.h: no training store, for the "
-                         "smallest parts; --capacity is then its held-out rows)")
-    lp.add_argument("--kernel", choices=list(LEARNER_KERNELS), help="the SVM learner's kernel (default linear)")
-    lp.add_argument("--gamma", type=float, default=1.0, help="rbf / poly: the kernel's gamma (default 1.0)")
-    lp.add_argument("--degree", type=int, default=3, help="poly: the degree (default 3)")
-    lp.add_argument("--coef0", type=float, default=0.0, help="poly: coef0 (default 0.0)")
-    lp.add_argument("--storage", default="float32", choices=list(vocab.STORAGES),
-                    help="sample store type (the SVM learner): int16 / int8 map each feature's range (--calib or "
-                         "--feature-range, else --init-data's) affinely onto the integers")
+    add_learner_options(lp, capacity_help="stored samples (training + held-out), default 60; the online learner: "
+                                          "held-out rows",
+                        budget_help="SMO iterations per reading (0: train to completion)",
+                        storage_help="sample store type (the SVM learner): int16 / int8 map each feature's range "
+                                     "(--calib or --feature-range, else --init-data's) affinely onto the integers")
     lp.add_argument("--calib", metavar="CSV",
                     help="int16/int8 storage: feature rows whose per-feature min and max fix the store's mapping")
     lp.add_argument("--feature-range", metavar="LO,HI",
                     help="int16/int8 storage: one range for every feature (e.g. 0,1023 for raw ADC readings; write "
                          "--feature-range=-1,1 when LO is negative)")
-    lp.add_argument("--capacity", type=int, default=60,
-                    help="stored samples (training + held-out), default 60; the online learner: held-out rows")
-    lp.add_argument("--holdout-every", type=int, default=4)
-    lp.add_argument("--k-mistakes", type=int, default=5)
-    lp.add_argument("--trigger-window", type=int, default=20)
-    lp.add_argument("--err-pct", type=int, default=30)
-    lp.add_argument("--drift", choices=["ddm", "window"],
-                    help="drift detector: ddm (default where the sketch fits; else the window detector, said) or "
-                         "window (--drift-pct over the trigger window: no DDM code or state)")
-    lp.add_argument("--drift-pct", type=int, default=40)
-    lp.add_argument("--ddm-min-rows", type=int, default=vocab.DDM_MIN_ROWS,
-                    help=f"ddm: rows of the current model before it is judged (default {vocab.DDM_MIN_ROWS})")
-    lp.add_argument("--ddm-warn-k10", type=int, default=vocab.DDM_WARN_K10,
-                    help=f"ddm: warning at p_min + k/10 s_min (default {vocab.DDM_WARN_K10})")
-    lp.add_argument("--ddm-drift-k10", type=int, default=vocab.DDM_DRIFT_K10,
-                    help=f"ddm: drift at p_min + k/10 s_min (default {vocab.DDM_DRIFT_K10})")
-    lp.add_argument("--margin-pct", type=int, default=0, help="accept a candidate at most this many points worse")
-    lp.add_argument("--store", default="all", choices=sorted(vocab.STORE_POLICIES),
-                    help="store every sample (default) or only the ones the model got wrong (SVM learner)")
-    lp.add_argument("--replace", default="fifo", choices=sorted(vocab.REPLACE_POLICIES))
-    lp.add_argument("--seed", type=int, default=1)
-    lp.add_argument("--queue", type=int, default=8)
-    lp.add_argument("--budget", type=int, default=0, help="SMO iterations per reading (0: train to completion)")
-    lp.add_argument("--C", type=float, default=1.0)
-    lp.add_argument("--tol", type=float, default=1e-3)
-    lp.add_argument("--max-iter", type=int, default=2000)
     lp.add_argument("--no-persist", action="store_true", help="do not save accepted models in the EEPROM")
     _common(lp, "LearningLoop")
     lp.set_defaults(func=run_loop)
@@ -194,9 +162,7 @@ def _init_from_model(path, trust: bool, labels: list, d: int):
 
 
 # LearnerConfig's names -> this command's options (errors name the option the user typed)
-LOOP_OPTIONS = ("n_features", "capacity", "holdout_every", "k_mistakes", "trigger_window", "err_pct", "drift_pct",
-                "margin_pct", "queue", "budget", "C", "tol", "max_iter", "seed", "ddm_min_rows", "ddm_warn_k10",
-                "ddm_drift_k10", "model", "kernel", "gamma", "degree", "coef0", "storage", "store", "replace", "drift")
+LOOP_OPTIONS = ("n_features", *LEARNER_OPTIONS)
 
 
 def _feature_range(args, d: int, init_X):
@@ -231,14 +197,7 @@ def run_loop(args) -> int:
     if (args.calib or args.feature_range is not None) and args.storage == "float32":
         raise CLIError("--calib / --feature-range set the int16/int8 store's mapping: give --storage int16 or int8")
     try:
-        model, kernel = resolve_model(args.model, args.kernel)
-        params = dict(n_features=args.n_features, n_classes=len(labels), capacity=args.capacity,
-                      holdout_every=args.holdout_every, k_mistakes=args.k_mistakes, trigger_window=args.trigger_window,
-                      err_pct=args.err_pct, drift_pct=args.drift_pct, margin_pct=args.margin_pct, queue=args.queue,
-                      budget=args.budget, C=args.C, tol=args.tol, max_iter=args.max_iter, seed=args.seed,
-                      ddm_min_rows=args.ddm_min_rows, ddm_warn_k10=args.ddm_warn_k10, ddm_drift_k10=args.ddm_drift_k10,
-                      model=model, kernel=kernel, gamma=args.gamma, degree=args.degree, coef0=args.coef0,
-                      store=args.store, replace=args.replace, **({"drift": args.drift} if args.drift else {}))
+        params = dict(n_features=args.n_features, n_classes=len(labels), **learner_kwargs(args))
         # every rule but the store's mapping first (a float32 stand-in), before any file is read
         cfg = LearnerConfig(**{**params, "storage": "float32"})
     except ValueError as exc:
