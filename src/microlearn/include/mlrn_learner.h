@@ -538,11 +538,24 @@ MLRN_LEARNER__COLD void mlrn_learner__snapshot(mlrn_learner *l) {
 #endif
 
 /* Correct predictions of a model on the held-out store. */
+/* mlrn_store_row for the held-out evaluation. On AVR out of line and opaque to the optimiser (the empty asm
+ * clobbers memory): in a build of one storage type the row is a few instructions that avr-gcc would inline or see
+ * through, then keep the store's fields and a running pointer live across the prediction's call, and the
+ * evaluation's frame grows by 10 B on the path that sets the loop's deepest stack (uno, capacity 60: over 2 KB). */
+#if defined(__GNUC__) && defined(__AVR__)
+__attribute__((noinline)) static const float *mlrn_learner__hold_row(const mlrn_learner *l, uint16_t i) {
+    __asm__ __volatile__("" ::: "memory");
+    return mlrn_store_row(&l->hold, i, l->scratch);
+}
+#else
+#define mlrn_learner__hold_row(l, i) mlrn_store_row(&(l)->hold, (i), (l)->scratch)
+#endif
+
 static inline uint16_t mlrn_learner__holdout_correct(mlrn_learner *l, const float *w, const float *b, uint8_t m,
                                                      const uint8_t *map) {
     uint16_t i, ok = 0;
     for (i = 0; i < l->hold.n; i++) {
-        const float *x = mlrn_store_row(&l->hold, i, l->scratch);
+        const float *x = mlrn_learner__hold_row(l, i);
         if (mlrn_learner__predict_model(w, b, m, map, x, l->hold.d) == l->hold.labels[i]) ok++;
     }
     return ok;
