@@ -11,7 +11,7 @@ since the last training, cold and warm iterations, and three oracle starts (the 
 to the survivors, to all) that bound what any alpha seeding or repair could save; the most expensive sub-problems
 solved again in float64; the loop at tol 1e-2.
 
-    PYTHONPATH=src python benchmarks/bench_warm.py [--no-device]
+    PYTHONPATH=src python benchmarks/bench_warm.py [--no-device | --keep-device]
 
 Writes benchmarks/results/warm.json and warm.md."""
 from __future__ import annotations
@@ -63,13 +63,43 @@ def _iters(params, X, lab, m, start=None) -> int:
     return int(sum(sub.n_iter for sub in R.train(params, X, lab, m, warm=start)))
 
 
+def _seeded(how, start, cold, new, Xs, last, C):
+    """Alpha seeding of the new rows (they start at 0 on the device) from the last candidate's decision f(x) = w.x + b
+    of their pair: `seed_margin` C where y f(x) < 1 (the row violates the old margin: at the optimum it would be a
+    bound support vector if w stayed), else 0, then the device's repair balances sum y alpha; `seed_hinge`
+    min(C, max(0, 1 - y f(x))), with the excess of sum y alpha taken off the new rows first (newest first), the
+    device's repair doing the rest."""
+    W, b, _ = last
+    st = start.copy()
+    for k, sub in enumerate(cold):
+        mem = sub.members[new[sub.members]]
+        if not mem.size:
+            continue
+        yk = sub.y[new[sub.members]]
+        yf = yk * (Xs[mem] @ W[k] + b[k])
+        a = np.where(yf < 1, F(C), F(0.0)) if how == "seed_margin" else np.clip(1 - yf, 0, C)
+        st[k, mem] = a.astype(np.float32)
+        if how == "seed_hinge":
+            al, y = st[k, sub.members], sub.y
+            excess = float(al[y > 0].sum() - al[y < 0].sum())
+            side = y > 0 if excess > 0 else y < 0
+            for t in np.flatnonzero(side & new[sub.members])[::-1]:
+                if abs(excess) <= 0:
+                    break
+                d = min(float(al[t]), abs(excess))
+                al[t] -= d
+                excess -= np.sign(excess) * d
+            st[k, sub.members] = al
+    return st
+
+
 def per_retrain(name: str, seed: int, **cfg) -> list[dict]:
     """Every retrain of the warm loop (Python reference, loop defaults) that started warm: the store's rows, how many
     arrived since the last training (`new`) and left it (`removed`), the SMO iterations warm (the loop's own) and cold
     (the same store from alpha = 0), and three oracle starts that bound what any seeding or repair could reach:
     `oracle_new` the survivors' kept alphas with the new rows given their final (cold-solved) alphas, `oracle_old` the
-    new rows at 0 with the survivors given their final alphas, `oracle_all` every row given its final alpha.
-    cfg: LearnerConfig options other than the defaults (tests)."""
+    new rows at 0 with the survivors given their final alphas, `oracle_all` every row given its final alpha; two alpha
+    seeding heuristics for the new rows (`_seeded`). cfg: LearnerConfig options other than the defaults (tests)."""
     X, y, _, nc = load_stream(streams.make(name, seed=seed))
     lr = RefLearner(LearnerConfig(n_features=X.shape[1], n_classes=nc, warm=True, **cfg))
     params, keep, prev_ids, out = lr.cfg.params, [], None, []
@@ -83,12 +113,12 @@ def per_retrain(name: str, seed: int, **cfg) -> list[dict]:
             lab = np.searchsorted(present, lr.train_y)
             ids = [id(a) for a in lr.warm_a]
             snap = (np.vstack(lr.train_x), lab, m, np.vstack(lr.warm_a).T[:1 if m <= 2 else m * (m - 1) // 2].copy(),
-                    ids, prev_ids)
+                    ids, prev_ids, lr.cand)
         n0 = lr.n_retrains
         lr.step()
         if snap is None or lr.n_retrains == n0:
             continue
-        Xs, lab, m, start, ids, prev = snap
+        Xs, lab, m, start, ids, prev, last = snap
         prev_ids = ids
         if not lr.warm_flags[-1]:
             continue
@@ -102,15 +132,20 @@ def per_retrain(name: str, seed: int, **cfg) -> list[dict]:
                 sel = rows[sub.members]
                 st[k, sub.members[sel]] = sub.alpha[sel]
             rec[key] = _iters(params, Xs, lab, m, st)
+        for key in ("seed_margin", "seed_hinge"):
+            rec[key] = _iters(params, Xs, lab, m, _seeded(key, start, cold, new, Xs, last, params.C))
         # float64 prototype: iterations until w has settled within 10% / 1% of the cold solution's w (before any
         # convergence tail), cold against warm (the kept alphas repaired as the device repairs them)
+        rec["f64_cold"] = rec["f64_warm"] = 0
         for rel in (0.1, 0.01):
             rec[f"settle{rel:g}_cold"] = rec[f"settle{rel:g}_warm"] = 0
         for k, sub in enumerate(cold):
             a0 = start[k, sub.members].copy()
             R.warm_start(params, Xs[sub.members], sub.y, a0)
-            _, wc = wss2_float64(Xs[sub.members], sub.y, params.C, params.tol)
-            _, ww = wss2_float64(Xs[sub.members], sub.y, params.C, params.tol, alpha0=a0)
+            ic, wc = wss2_float64(Xs[sub.members], sub.y, params.C, params.tol)
+            iw, ww = wss2_float64(Xs[sub.members], sub.y, params.C, params.tol, alpha0=a0)
+            rec["f64_cold"] += ic
+            rec["f64_warm"] += iw
             for rel in (0.1, 0.01):
                 rec[f"settle{rel:g}_cold"] += _settled(wc, wc[-1], rel)
                 rec[f"settle{rel:g}_warm"] += _settled(ww, wc[-1], rel)
@@ -214,13 +249,15 @@ def _sum_ratio(rs, a, b):
 def analysis_markdown(per: list[dict], tails: list[dict], loose: list[dict]) -> list[str]:
     out = ["", "## Where the iterations go (per retrain)", "",
            "The warm loop of the Python reference, loop defaults, every retrain that started warm. `new`: rows that "
-           "arrived since the last training (as many left: FIFO). Cold: the same store from alpha = 0. Oracle starts "
-           "(what no seeding or repair can beat): `new exact` the survivors' kept alphas and the new rows' final alphas; "
+           "arrived since the last training (as many left: FIFO). Cold: the same store from alpha = 0. Seeding heuristics: "
+           "the new rows' alphas (0 on the device) seeded from the last candidate's decision values (`margin`: C where "
+           "y f(x) < 1; `hinge`: min(C, max(0, 1 - y f(x))), excess off the new rows first). Oracle starts (what no "
+           "seeding or repair can beat): `new exact` the survivors' kept alphas and the new rows' final alphas; "
            "`survivors exact` the new rows at 0 and the survivors' final alphas; `all exact` every final alpha. "
            "Ratios: iterations / cold iterations, summed.", "",
            "| stream | seeds | retrains | rows | new rows (share) | cold per retrain (mean / median) | "
-           "warm per retrain (mean / median) | warm | median of per-retrain ratios | new exact | survivors exact | "
-           "all exact |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "warm per retrain (mean / median) | warm | median of per-retrain ratios | seeded: margin | seeded: hinge | "
+           "new exact | survivors exact | all exact |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     groups = [(name, g) for name in streams.STREAMS for g in SEEDS] + [("**all**", g) for g in SEEDS]
     for name, g in groups:
         rs = [r for r in per if r["seed"] in SEEDS[g] and (name == "**all**" or r["stream"] == name)]
@@ -231,7 +268,8 @@ def analysis_markdown(per: list[dict], tails: list[dict], loose: list[dict]) -> 
         out.append(f"| {name} | {g} | {len(rs)} | {np.mean([r['rows'] for r in rs]):.1f} | "
                    f"{np.mean([r['new'] for r in rs]):.1f} ({share:.0%}) | {cold.mean():.0f} / {np.median(cold):.0f} | "
                    f"{warm.mean():.0f} / {np.median(warm):.0f} | {_sum_ratio(rs, 'cold', 'warm'):.3f} | "
-                   f"{np.median(warm / np.maximum(cold, 1)):.2f} | {_sum_ratio(rs, 'cold', 'oracle_new'):.3f} | "
+                   f"{np.median(warm / np.maximum(cold, 1)):.2f} | {_sum_ratio(rs, 'cold', 'seed_margin'):.3f} | "
+                   f"{_sum_ratio(rs, 'cold', 'seed_hinge'):.3f} | {_sum_ratio(rs, 'cold', 'oracle_new'):.3f} | "
                    f"{_sum_ratio(rs, 'cold', 'oracle_old'):.3f} | {_sum_ratio(rs, 'cold', 'oracle_all'):.3f} |")
     out += ["", "By the share of the store that changed since the last training (all streams, both seed groups):", "",
             "| rows new | retrains | cold per retrain | warm / cold | new exact / cold |", "|---|---|---|---|---|"]
@@ -242,12 +280,15 @@ def analysis_markdown(per: list[dict], tails: list[dict], loose: list[dict]) -> 
                        f"{_sum_ratio(rs, 'cold', 'warm'):.3f} | {_sum_ratio(rs, 'cold', 'oracle_new'):.3f} |")
     out += ["", "Iterations until w has settled (stays from then on within 10% / 1% of the cold solution's w; a float64 "
             "wss2 prototype from alpha = 0 and from the repaired kept alphas), summed over the retrains:", "",
-            "| seeds | to 10%: cold | warm | warm / cold | to 1%: cold | warm | warm / cold |", "|---|---|---|---|---|---|---|"]
+            "| seeds | to 10%: cold | warm | warm / cold | to 1%: cold | warm | warm / cold | to tol: cold | warm | "
+            "warm / cold |", "|---|---|---|---|---|---|---|---|---|---|"]
     for g in SEEDS:
         rs = [r for r in per if r["seed"] in SEEDS[g]]
         c1, w1 = sum(r["settle0.1_cold"] for r in rs), sum(r["settle0.1_warm"] for r in rs)
         c2, w2 = sum(r["settle0.01_cold"] for r in rs), sum(r["settle0.01_warm"] for r in rs)
-        out.append(f"| {g} | {c1} | {w1} | {_ratio(c1, w1):.3f} | {c2} | {w2} | {_ratio(c2, w2):.3f} |")
+        c3, w3 = sum(r["f64_cold"] for r in rs), sum(r["f64_warm"] for r in rs)
+        out.append(f"| {g} | {c1} | {w1} | {_ratio(c1, w1):.3f} | {c2} | {w2} | {_ratio(c2, w2):.3f} | {c3} | {w3} | "
+                   f"{_ratio(c3, w3):.3f} |")
     cold = np.sort([r["cold"] for r in per])[::-1]
     top = cold[:max(len(cold) // 10, 1)].sum() / cold.sum()
     out += ["", f"The 10% most expensive retrains take {top:.0%} of all cold iterations.", "",
@@ -330,18 +371,25 @@ def _json_lines(data: dict) -> str:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-device", action="store_true", help="the Python reference only")
+    ap.add_argument("--keep-device", action="store_true",
+                    help="reuse the device rows of results/warm.json (when only the Python analysis changed)")
     args = ap.parse_args()
     t0 = time.time()
     ref = reference_table()
     per = per_retrain_table()
     tails = slow_tails()
     loose = reference_table(tol=1e-2)
-    dev = [] if args.no_device else device_table()
+    if args.keep_device:
+        dev = json.loads((OUT / "warm.json").read_text())["device"]
+    else:
+        dev = [] if args.no_device else device_table()
     OUT.mkdir(exist_ok=True)
     data = {"reference": ref, "per_retrain": per, "slow_tails": tails, "tol_1e-2": loose, "device": dev,
             "seconds": round(time.time() - t0, 1)}
     (OUT / "warm.json").write_text(_json_lines(data))
     md = markdown(ref, dev, per, tails, loose)
+    if args.keep_device:
+        md += "\nThe device rows are those of the previous run (`--keep-device`: only the Python analysis was re-run).\n"
     (OUT / "warm.md").write_text(md)
     print(md)
 
