@@ -250,7 +250,7 @@ def _sum_ratio(rs, a, b):
 def analysis_markdown(per: list[dict], tails: list[dict], loose: list[dict], sched=()) -> list[str]:
     out = ["", "## Where the iterations go (per retrain)", "",
            "The warm loop of the Python reference, loop defaults, every retrain that started warm. `new`: rows that "
-           "arrived since the last training (as many left: FIFO). Cold: the same store from alpha = 0. Seeding heuristics: "
+           "arrived since the last training (about as many left: FIFO, drift purges). Cold: the same store from alpha = 0. Seeding heuristics: "
            "the new rows' alphas (0 on the device) seeded from the last candidate's decision values (`margin`: C where "
            "y f(x) < 1; `hinge`: min(C, max(0, 1 - y f(x))), excess off the new rows first). Oracle starts (what no "
            "seeding or repair can beat): `new exact` the survivors' kept alphas and the new rows' final alphas; "
