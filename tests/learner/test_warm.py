@@ -2,7 +2,7 @@
 the reference's warm start (feasibility repair, w rebuilt, zero start = cold start bit for bit, the stopping
 criterion still met), the alphas following their rows and the cold fallbacks, the C unit checks in C99 and C++,
 and bit-exact agreement of device and reference (same events, predictions, SMO iterations and final w, b) on
-host, uno and nrf52840 (other boards: slow)."""
+host, uno and nrf52840 (other boards: slow); the core of benchmarks/bench_warm.py's per-retrain analysis."""
 from __future__ import annotations
 
 import shutil
@@ -266,3 +266,56 @@ def test_planner_counts_the_warm_alphas():
     assert two.static_buffers["lrn_work"] == plan_learner("uno", 4, 60, 2).static_buffers["lrn_work"]
     uncalibrated = any(n.startswith(WARM_NOTE) for n in warm.notes)
     assert uncalibrated == (warm.static_ram_bytes - cold.static_ram_bytes == extra)
+
+
+# ---- benchmarks/bench_warm.py's analysis (issue 12: where the iterations go) --------------------------------------
+@pytest.fixture(scope="module")
+def bench_warm():
+    import importlib.util
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_warm.py"
+    spec = importlib.util.spec_from_file_location("bench_warm", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_bench_per_retrain_is_the_loops_own_warm_training(bench_warm):
+    """The analysis drives its own reference loop: its warm retrains, their iterations and their stores are the
+    loop's (simulate's), and the exact start (every final alpha) costs next to nothing."""
+    per = bench_warm.per_retrain("sudden_concept", 0)
+    ref = simulate(streams.make("sudden_concept", seed=0), baselines=False, warm=True)
+    lr_iters = ref["train_iterations"]
+    assert len(per) == ref["warm_starts"] > 10
+    assert sum(r["warm"] for r in per) == sum(it for it, w in zip(lr_iters, _warm_flags(ref)) if w)
+    assert all(0 <= r["new"] <= r["rows"] and r["removed"] >= 0 for r in per)
+    assert sum(r["new"] for r in per) > 0.2 * sum(r["rows"] for r in per)   # FIFO replaced much of the store
+    assert sum(r["oracle_all"] for r in per) <= 0.05 * sum(r["cold"] for r in per)
+    for r in per:   # the float64 prototype's w settles within 1% no earlier than within 10%
+        assert r["settle0.01_cold"] >= r["settle0.1_cold"] and r["settle0.01_warm"] >= r["settle0.1_warm"]
+
+
+def _warm_flags(report):
+    """Which trainings of simulate's report started warm: its learner is not returned, so run the loop again."""
+    from microlearn.learner.simulate import load_stream, run_reference
+    X, y, _, nc = load_stream(streams.make("sudden_concept", seed=0))
+    return run_reference(LearnerConfig(n_features=X.shape[1], n_classes=nc, warm=True), X, y)["learner"].warm_flags
+
+
+def test_bench_counts_the_new_rows_independently(bench_warm):
+    """Without evictions or drift purges (a store larger than the stream's first 150 rows, no drift detector) no row
+    leaves, and the new rows of a retrain are the store's growth since the previous one."""
+    per = bench_warm.per_retrain("rotating_hyperplane", 1, capacity=400, drift="window", drift_pct=0)
+    grown = [(a, b) for a, b in zip(per, per[1:]) if b["rows"] < 300]
+    assert len(grown) > 3
+    assert all(r["removed"] == 0 for a, r in grown)
+    assert all(b["new"] == b["rows"] - a["rows"] for a, b in grown)
+
+
+def test_bench_float64_wss2_meets_the_stopping_rule_near_the_reference(bench_warm):
+    X, y = _problem(6, 50)
+    P = R.Params.make(C=1.0, tol=1e-3)
+    a32, b32, w32, it32, _ = R._wss2(P, X, y)
+    it64, ws = bench_warm.wss2_float64(X, y, 1.0, 1e-3)
+    assert 0 < it64 < 50_000 and len(ws) == it64 + 1
+    np.testing.assert_allclose(ws[-1], w32, atol=2e-2)
+    assert bench_warm._settled(ws, ws[-1], 0.1) <= it64
