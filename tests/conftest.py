@@ -1,4 +1,7 @@
+import importlib.util
 import shutil
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,3 +63,23 @@ def board_param(board: str, slow: bool = False):
     if slow:
         marks.append(pytest.mark.slow)
     return pytest.param(board, marks=marks, id=board)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_module(path, name: str | None = None):
+    """A script that is not a package module (a benchmark, an example) imported from its file, registered in
+    sys.modules under `name` (its stem by default) so that its dataclasses and pickling work."""
+    path = Path(path)
+    name = name or path.stem
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def load_benchmark(stem: str):
+    """benchmarks/<stem>.py as a module."""
+    return load_module(ROOT / "benchmarks" / f"{stem}.py")

@@ -3,7 +3,6 @@ arduino-mk against the real Arduino AVR core, run in simavr, its Serial output c
 reference of the learner."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -13,17 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import load_module
+
 ROOT = Path(__file__).resolve().parents[2]
 COLOUR = ROOT / "examples" / "colour_sensor"
 HVAC = ROOT / "examples" / "hvac"
 
 
 def _module(path: Path, name: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_module(path, name)
 
 
 def test_hvac_python_learner_beats_static():

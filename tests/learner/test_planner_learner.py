@@ -320,13 +320,9 @@ def test_cli_loop_ddm_refused_where_only_the_window_fits(tmp_path, capsys):
 def _river_uno_table():
     """bench_river's 'uno-sized learners' table from benchmarks/results/river.json: {learner: (mean accuracy %,
     mean uno static SRAM B)} over the streams where all four uno-sized learners ran (unseen seeds, datasets)."""
-    import importlib.util
-    from pathlib import Path
-    root = Path(__file__).resolve().parents[2] / "benchmarks"
-    spec = importlib.util.spec_from_file_location("bench_river", root / "bench_river.py")
-    br = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(br)
-    doc = json.loads((root / "results" / "river.json").read_text())
+    from conftest import ROOT, load_benchmark
+    br = load_benchmark("bench_river")
+    doc = json.loads((ROOT / "benchmarks" / "results" / "river.json").read_text())
     summ = br.summarise(doc["results"])
     uno = ["svm-uno-int8/window", "svm-uno-int8/ddm", "online16/window", "online16/ddm"]
     common = [s for s in summ if all(lrn in summ[s] for lrn in uno)]

@@ -2,14 +2,12 @@
 the same rows in the same order, test-then-train, and the scaling is causal. Skipped without river."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 pytest.importorskip("river")
 
+from conftest import load_benchmark  # noqa: E402
 from microlearn.learner.simulate import simulate  # noqa: E402
 
 ROWS = 300
@@ -17,11 +15,7 @@ ROWS = 300
 
 @pytest.fixture(scope="module")
 def bench():
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_river.py"
-    spec = importlib.util.spec_from_file_location("bench_river", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("bench_river")
 
 
 def _case(bench, kind, learner, spec=None):

@@ -271,12 +271,8 @@ def test_planner_counts_the_warm_alphas():
 # ---- benchmarks/bench_warm.py's analysis (issue 12: where the iterations go) --------------------------------------
 @pytest.fixture(scope="module")
 def bench_warm():
-    import importlib.util
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_warm.py"
-    spec = importlib.util.spec_from_file_location("bench_warm", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from conftest import load_benchmark
+    return load_benchmark("bench_warm")
 
 
 def test_bench_per_retrain_is_the_loops_own_warm_training(bench_warm):

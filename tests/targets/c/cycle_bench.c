@@ -65,16 +65,7 @@ __attribute__((noinline)) static void bench(uint8_t which, uint32_t n, uint32_t 
     }
 }
 
-int main(void) {
-    int which, lo, hi;
-    mlrn_target_init();
-    which = mlrn_target_getc();
-    lo = mlrn_target_getc();
-    hi = mlrn_target_getc();
-    if (which < 0 || lo < 0 || hi < 0) mlrn_target_exit(2);
-    mlrn_target_mark_begin();
-    bench((uint8_t)which, (uint32_t)lo | ((uint32_t)hi << 8), words);
-    mlrn_target_mark_end();
-    mlrn_target_exit(0);
-    return 0;
-}
+/* the loops above, run by the shared main */
+#define MLRN_BENCH_LOOPS 10u
+#define mlrn_bench_run(which, n) bench(which, n, words)
+#include "cycle_bench_main.h"

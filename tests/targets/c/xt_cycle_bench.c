@@ -75,19 +75,7 @@ static const mlrn_bench_fn loops[] = {mlrn_xb_empty, mlrn_xb_load, mlrn_xb_load_
                                       mlrn_xb_l32r_use, mlrn_xb_mul16, mlrn_xb_mull, mlrn_xb_call,
                                       mlrn_xb_misaligned, mlrn_xb_add};
 
-int main(void) {
-    int which, lo, hi;
-    uint32_t n;
-    mlrn_target_init();
-    which = mlrn_target_getc();
-    lo = mlrn_target_getc();
-    hi = mlrn_target_getc();
-    if (which < 0 || (unsigned)which >= sizeof loops / sizeof loops[0] || lo < 0 || hi < 0) mlrn_target_exit(2);
-    n = (uint32_t)lo | ((uint32_t)hi << 8);
-    if (n == 0) mlrn_target_exit(2);
-    mlrn_target_mark_begin();
-    loops[which](n, mlrn_bench_words);
-    mlrn_target_mark_end();
-    mlrn_target_exit(0);
-    return 0;
-}
+/* the loops above, run by the shared main */
+#define MLRN_BENCH_LOOPS (sizeof loops / sizeof loops[0])
+#define mlrn_bench_run(which, n) loops[which](n, mlrn_bench_words)
+#include "cycle_bench_main.h"
