@@ -201,6 +201,11 @@ def ml_learners(d: int, nc: int) -> list[dict]:
     # features (1 / (d var), labels unused: run_ml resolves it), not tuned on any stream
     out.append({"name": "rbf60/window", "model": "svm", "drift": "window", "capacity": 60, "kernel": "rbf",
                 "gamma": "scale"})
+    # with the default detector, and nrf52840-sized (200 float32 rows: ~6 KB of its 256 KB with the snapshot)
+    out.append({"name": "rbf60/ddm", "model": "svm", "drift": "ddm", "capacity": 60, "kernel": "rbf",
+                "gamma": "scale"})
+    out.append({"name": "rbf200/ddm", "model": "svm", "drift": "ddm", "capacity": 200, "kernel": "rbf",
+                "gamma": "scale"})
     cap = uno_capacity(d, nc, "int8", kernel="rbf")
     if cap >= 3:
         out.append({"name": "rbf-uno-int8/window", "model": "svm", "drift": "window", "capacity": cap,
@@ -208,7 +213,7 @@ def ml_learners(d: int, nc: int) -> list[dict]:
     return out
 
 
-KERNEL_LEARNERS = ("rbf60/window", "rbf-uno-int8/window")
+KERNEL_LEARNERS = ("rbf60/window", "rbf60/ddm", "rbf200/ddm", "rbf-uno-int8/window")
 
 
 def scale_gamma(X) -> float:
