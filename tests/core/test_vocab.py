@@ -62,6 +62,7 @@ def vocab_macros() -> dict[str, int]:
         "MLRN_SMO_CACHE_EMPTY": vocab.SMO_CACHE_EMPTY,
         "MLRN_SVM_OVO_MAX_CLASSES": vocab.SVM_OVO_MAX_CLASSES,
         "MLRN_MLP_Q8_MAX": vocab.MLP_Q8_MAX,
+        "MLRN_STORE_ANY": vocab.STORE_ANY,
         "MLRN_SVM_LABELED_MAX_CLASSES": vocab.SVM_LABELED_MAX_CLASSES,
         "MLRN_TREE_REC_NODE_BYTES": vocab.TREE_REC_NODE_BYTES,
         "MLRN_TREE_REC_LEAF_BYTES": vocab.TREE_REC_LEAF_BYTES,

@@ -229,9 +229,9 @@ def _need(*tools):
 @pytest.mark.avr
 @_need("avr-gcc", "simavr")
 def test_uno_capacity60_agrees_and_fits():
-    # Capacity 60: the largest float32 store that fits (2,045 of 2,048 B with the UART driver since the dcd
-    # loss byte and the DDM byte exist only in builds that compile them; docs/self-learning.md, "Memory").
-    # The default detector (DDM) needs 24 B more here: without --drift the uno gets the window detector, said.
+    # Capacity 60: the largest float32 store that fits (2,048 of 2,048 B with the UART driver; docs/self-learning.md,
+    # "Memory"). The default detector (DDM) needs 27 B more here: without --drift the uno gets the window detector,
+    # said.
     rep = loop(streams.make("rotating_hyperplane", n=300, drift_points=(150,)), "uno", capacity=60, window=100, budget=50,
                baselines=False)
     assert rep["agreement"] == 1.0 and rep["same_events"]

@@ -290,7 +290,7 @@ def test_default_detector_is_ddm_where_it_fits_else_the_window_said():
     assert learner_config(4, 60).drift == "ddm"
     ddm = plan_learner("uno", 4, 60)
     cap = ddm.max_capacity["float32"]
-    assert not ddm.fits and ddm.over == {"sram": 24} and cap == 58 and plan_learner("uno", 4, 60, drift="window").fits
+    assert not ddm.fits and ddm.over == {"sram": 27} and cap == 58 and plan_learner("uno", 4, 60, drift="window").fits
     # what fits names the window detector (its build has no DDM code or state) beside the smaller capacity
     assert "the window detector (--drift window: no DDM code or state; up to capacity 60 float32)" in ddm.suggestions()
     assert f"capacity <= {cap} with float32 storage" in ddm.suggestions()
@@ -307,13 +307,13 @@ def test_default_detector_is_ddm_where_it_fits_else_the_window_said():
 
 def test_cli_loop_ddm_refused_where_only_the_window_fits(tmp_path, capsys):
     """--drift ddm at the uno's capacity 60: refused before anything is built (the stack would otherwise run
-    into the data: 24 B over), with the window detector and DDM's largest capacity among what fits."""
+    into the data: 27 B over), with the window detector and DDM's largest capacity among what fits."""
     X, y = _rows()
     csv = tmp_path / "s.csv"
     np.savetxt(csv, np.column_stack([X, y]), delimiter=",", header="a,b,c,d,y", comments="")
     rc = main(["loop", str(csv), "--target", "uno", "--capacity", "60", "--drift", "ddm"])
     err = capsys.readouterr().err
-    assert rc == 2 and err.count("\n") == 1 and "does not fit the uno" in err and "24 B over" in err
+    assert rc == 2 and err.count("\n") == 1 and "does not fit the uno" in err and "27 B over" in err
     assert "the window detector (--drift window" in err and "capacity <= 58 with float32 storage" in err
 
 

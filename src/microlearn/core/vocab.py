@@ -59,6 +59,7 @@ KERNELS, KERNEL_MACROS = _ids("MLRN_KERNEL_", {"linear": "LINEAR", "rbf": "RBF",
 # mlrn_store.h MLRN_STORAGE_*: how samples are held; bytes per element (mlrn_store_elem_size); C type
 STORAGES, STORAGE_MACROS = _ids("MLRN_STORAGE_", {"float32": "F32", "int16": "I16", "int8": "I8"})
 ELEM_SIZE = {"float32": 4, "int16": 2, "int8": 1}
+STORE_ANY = 255               # MLRN_STORE_ANY: MLRN_STORE_TYPE's default, the storage type chosen at run time
 # mlrn_mlp.h MLRN_MLP_*: the activation functions of exported MLPs (scikit-learn's names); int8 range
 MLP_ACTIVATIONS, MLP_ACTIVATION_MACROS = _ids("MLRN_MLP_", {"identity": "IDENTITY", "relu": "RELU", "tanh": "TANH",
                                                             "logistic": "LOGISTIC"})
