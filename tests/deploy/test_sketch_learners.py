@@ -190,6 +190,7 @@ def test_cli_refuses_bad_learner_options_in_one_line(tmp_path, capsys):
         (["--model", "svm-rbf", "--storage", "int8"], "--calib CSV"),
         (["--model", "svm-rbf", "--storage", "int8", "--feature-range", "1,0"], "LO < HI"),
         (["--model", "svm-rbf", "--storage", "int8", "--feature-range", "nan,1"], "finite"),
+        (["--model", "svm-rbf", "--storage", "int8", "--feature-range", "0,1e39"], "finite float32"),
         (["--model", "svm-rbf", "--storage", "int8", "--feature-range", "1"], "two numbers"),
         (["--model", "svm-rbf", "--storage", "int8", "--calib", str(tmp_path / "none.csv")], "--calib"),
         (["--feature-range", "0,1"], "--storage int16 or int8"),

@@ -173,8 +173,10 @@ def _feature_range(args, d: int, init_X):
             lo, hi = (float(t) for t in parts)
         except ValueError:
             raise CLIError(f"--feature-range must be two numbers LO,HI, got {args.feature_range!r}") from None
-        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise CLIError(f"--feature-range must be finite with LO < HI, got {args.feature_range!r}")
+        big = float(np.finfo(np.float32).max)     # the store's map is float32: HI - LO must be one too
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi and abs(lo) <= big and abs(hi) <= big
+                and hi - lo <= big):
+            raise CLIError(f"--feature-range must be finite float32 numbers with LO < HI, got {args.feature_range!r}")
         return lo, hi
     if args.calib:
         try:
