@@ -83,3 +83,15 @@ def load_module(path, name: str | None = None):
 def load_benchmark(stem: str):
     """benchmarks/<stem>.py as a module."""
     return load_module(ROOT / "benchmarks" / f"{stem}.py")
+
+
+def check_agreement(rep):
+    """A train_and_report run agrees with the Python reference bit for bit: converged, the same predictions,
+    iterations, alphas and intercepts, and for the linear kernel the same w."""
+    est = rep["_estimator"]
+    assert rep["status"] == "converged"
+    assert rep["agreement"] == 1.0 and rep["max_alpha_diff"] == 0.0
+    assert rep["iterations"] == rep["python_iterations"]
+    assert rep["intercept_identical"]
+    if est.kernel == "linear":
+        assert np.array_equal(rep["_run"].w.view(np.uint32), est.coef_.ravel().view(np.uint32))

@@ -60,6 +60,9 @@ def vocab_macros() -> dict[str, int]:
         "MLRN_SMO_CACHE_MIN_COLS": vocab.SMO_CACHE_MIN_COLS,
         "MLRN_SMO_CACHE_MAX_COLS": vocab.SMO_CACHE_MAX_COLS,
         "MLRN_SMO_CACHE_EMPTY": vocab.SMO_CACHE_EMPTY,
+        "MLRN_SMO_FX_MAX_D": vocab.SMO_FX_MAX_D,
+        "MLRN_SMO_FX_DQ2_MAX": vocab.SMO_FX_DQ2_MAX,
+        "MLRN_SMO_FX_S_MAX": vocab.SMO_FX_S_MAX,
         "MLRN_SVM_OVO_MAX_CLASSES": vocab.SVM_OVO_MAX_CLASSES,
         "MLRN_MLP_Q8_MAX": vocab.MLP_Q8_MAX,
         "MLRN_STORE_ANY": vocab.STORE_ANY,
@@ -116,6 +119,7 @@ def link_macros() -> dict[str, int]:
 # must be in microlearn.core.vocab.
 NOT_VOCABULARY = {"MLRN_KERNELS", "MLRN_SMO_SOLVERS", "MLRN_SOFT_FLOAT", "MLRN_PERSIST_BUF", "MLRN_PERSIST_MAX_WORD",
                   "MLRN_LEARNER_DDM", "MLRN_LEARNER_WARM", "MLRN_SMO_WARM", "MLRN_SMO_CACHE", "MLRN_SMO_KERNEL_CODES",
+                  "MLRN_SMO_FIXED",
                   "MLRN_PERSIST_RAM_CUT_CLEAN", "MLRN_PERSIST_RAM_CUT_GARBAGE", "MLRN_PERSIST_RAM_CUT_ERASED"}
 
 

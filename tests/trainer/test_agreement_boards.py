@@ -6,7 +6,7 @@ import pytest
 
 from microlearn.data.datasets import load
 from microlearn.trainer.runner import train_and_report
-from conftest import board_param, need
+from conftest import board_param, check_agreement, need
 
 
 def iris_case(n, seed=0):
@@ -15,14 +15,7 @@ def iris_case(n, seed=0):
     return X[idx[:n]], X[idx[n:]], y[idx[:n]], y[idx[n:]]
 
 
-def check(rep):
-    est = rep["_estimator"]
-    assert rep["status"] == "converged"
-    assert rep["agreement"] == 1.0 and rep["max_alpha_diff"] == 0.0
-    assert rep["iterations"] == rep["python_iterations"]
-    assert rep["intercept_identical"]
-    if est.kernel == "linear":
-        assert np.array_equal(rep["_run"].w.view(np.uint32), est.coef_.ravel().view(np.uint32))
+check = check_agreement
 
 
 @pytest.mark.avr

@@ -8,7 +8,7 @@ from microlearn.boards.registry import UnknownBoard
 from microlearn.core import vocab
 from microlearn.learner.config import MODEL_CHOICES, resolve_model
 from microlearn.learner.planner import plan_learner, window_note
-from microlearn.trainer.planner import plan
+from microlearn.trainer.planner import choose_arith, plan
 
 from . import CheckFailed, CLIError, as_option
 
@@ -36,6 +36,9 @@ def register(sub):
     p.add_argument("--cache-cols", type=int, metavar="N",
                    help="kernel columns cached by wss2 with rbf/poly/sigmoid (default: the most that fit in the SRAM "
                         "left after the trainer's buffers and stack; 0 for none)")
+    p.add_argument("--arith", choices=["auto", "float", "fixed"],
+                   help="int8 wss2, linear or rbf: 'fixed' counts fixed point's code (MLRN_SMO_FIXED); 'auto' "
+                        "(default) as `microlearn train` chooses: fixed point on boards without an FPU where it fits")
     p.add_argument("--stack-reserve", type=int, help="bytes kept free for the stack (default: the board's)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     g = p.add_argument_group("self-learning loop (--learner; the same options as `microlearn loop`)")
@@ -66,19 +69,20 @@ OPTIONS = {"n_features": "--n-features", "capacity": "--capacity", "classes": "-
            "holdout_every": "--holdout-every", "queue": "--queue", "trigger_window": "--trigger-window"}
 LEARNER_ONLY = ("holdout_every", "queue", "trigger_window", "store", "replace", "model", "drift", "persist",
                 "other_static")
-TRAINER_ONLY = ("solver", "multiclass", "data_in", "cache_cols")
+TRAINER_ONLY = ("solver", "multiclass", "data_in", "cache_cols", "arith")
 
 
 def _plan(args):
     """The trainer's or the learner's plan; options of the other one are a usage error."""
     if args.learner:
         wrong = [o for o in TRAINER_ONLY if getattr(args, o) not in (None, {"solver": "wss2", "multiclass": "ovo",
-                                                                            "data_in": "ram", "cache_cols": 0}[o])]
+                                                                            "data_in": "ram", "cache_cols": 0,
+                                                                            "arith": "float"}[o])]
         if wrong == ["data_in"]:
             raise CLIError("the self-learning loop keeps its samples in RAM (it adds them as they arrive): "
                            "drop --data-in")
         if wrong:
-            raise CLIError("the self-learning loop trains with wss2, one-vs-one, without a kernel cache: drop --" +
+            raise CLIError("the self-learning loop trains with wss2, one-vs-one, without a kernel cache, in float32: drop --" +
                            ", --".join(o.replace("_", "-") for o in wrong))
         opts = {o: getattr(args, o) for o in LEARNER_ONLY[:-2] if getattr(args, o) is not None}
         if args.model is not None or args.kernel is not None:   # --model svm-rbf is --kernel rbf
@@ -100,9 +104,14 @@ def _plan(args):
     wrong = [o for o in LEARNER_ONLY if getattr(args, o) is not None]
     if wrong:
         raise CLIError("--" + ", --".join(o.replace("_", "-") for o in wrong) + " apply to --learner only")
-    return plan(args.board, args.n_features, args.capacity, args.classes, kernel=args.kernel or "linear",
-                storage=args.storage, solver=args.solver or "wss2", multiclass=args.multiclass or "ovo",
-                stack_reserve_bytes=args.stack_reserve, data_in=args.data_in or "ram", cache_cols=args.cache_cols)
+    kw = dict(kernel=args.kernel or "linear", storage=args.storage, solver=args.solver or "wss2",
+              multiclass=args.multiclass or "ovo", data_in=args.data_in or "ram")
+    arith, note = choose_arith(args.arith or "auto", args.board, args.n_features, args.capacity, args.classes, **kw)
+    p = plan(args.board, args.n_features, args.capacity, args.classes, stack_reserve_bytes=args.stack_reserve,
+             cache_cols=args.cache_cols, arith=arith, **kw)
+    if note:
+        p.notes.append(note)
+    return p
 
 
 def run(args) -> int:

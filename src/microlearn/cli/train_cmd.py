@@ -62,6 +62,10 @@ def add_data_options(p):
                         "only: liblinear's dual coordinate descent, bias regularised)")
     p.add_argument("--loss", default="hinge", choices=list(vocab.LOSSES),
                    help="dcd: hinge (L1-loss SVM, default) or squared_hinge (L2-loss)")
+    p.add_argument("--arith", default="auto", choices=["auto", "float", "fixed"],
+                   help="wss2, linear or rbf kernel, int8 storage: 'fixed' scans the samples in integers "
+                        "(MLRN_SMO_FIXED; 2..512 features); 'auto' (default) uses it on boards without an FPU where "
+                        "its code fits, float32 elsewhere")
     p.add_argument("--max-passes", type=int, default=10)
     p.add_argument("--alpha-tol", type=float, default=1e-7)
     p.add_argument("--multiclass", default="ovo", choices=["ovo", "ovr"])
@@ -81,7 +85,8 @@ def _gamma(text):
 # Python names of the estimator's parameters -> the options that set them (for messages)
 OPTIONS = {"C": "--C", "tol": "--tol", "alpha_tol": "--alpha-tol", "coef0": "--coef0", "gamma": "--gamma",
            "max_iter": "--max-iter", "max_passes": "--max-passes", "degree": "--degree", "random_state": "--seed",
-           "capacity": "--capacity", "data_in": "--data-in", "cache_cols": "--cache-cols", "test_size": "--test-size", "seed": "--seed", "timeout": "--timeout"}
+           "capacity": "--capacity", "data_in": "--data-in", "cache_cols": "--cache-cols", "test_size": "--test-size", "seed": "--seed", "timeout": "--timeout",
+           "arith": "--arith"}
 
 
 MAX_TIMEOUT = 1e6   # seconds (11 days): subprocess timeouts overflow far above
@@ -109,6 +114,8 @@ def _check_options(args) -> dict:
                   random_state=args.seed, loss=args.loss)
     try:
         SMOClassifier(**params)._check_params()
+        if args.arith != "auto":
+            _solvers.check_arith(args.arith, solver=args.solver, kernel=args.kernel, storage=args.storage)
         _solvers.check_int("seed", args.seed, 0, _solvers.U32, "uint32")
         if args.capacity is not None:
             _solvers.check_int("capacity", args.capacity, 2, vocab.MAX_CAPACITY, "uint16")
@@ -161,7 +168,7 @@ def run(args) -> int:
         with spinner("checking the options") as spin:   # then fitting, building for / running on the target
             rep = train_and_report(X_tr, y_tr, X_te, y_te, args.target, capacity=args.capacity,
                                    timeout=args.timeout, on_step=spin.update, data_in=args.data_in,
-                                   cache_cols=getattr(args, "cache_cols", None), **params)
+                                   cache_cols=getattr(args, "cache_cols", None), arith=args.arith, **params)
         if args.predict_cost and rep["target"] != "host" and rep["status"] in ("converged", "max_iter"):
             est = rep["_estimator"]
             with spinner(f"measuring one prediction on {rep['target']}"):
@@ -187,7 +194,9 @@ def format_report(r: dict) -> str:
     lines = [f"trained on {r['target']}: {r['n_train']} samples x {r['n_features']} features, "
              f"{len(r['classes'])} classes, {r['kernel']} kernel, {r['solver']} solver"
              + (f" ({r['loss']} loss)" if r.get("solver") == "dcd" else "") + f", {r['storage']} storage"
+             + (", fixed-point scans" if r.get("arith") == "fixed" else "")
              + (f", samples in {r['data_in']}" if r.get("data_in", "ram") != "ram" else ""),
+             *([f"  {r['arith_note']}"] if r.get("arith_note") else []),
              f"  status {r['status']} after {r['iterations']} iterations (Python reference: {r['python_iterations']})",
              f"  accuracy on {r['n_test']} test rows: device {_pct(r['accuracy'])}, Python {_pct(r['python_accuracy'])}, "
              f"agreement {_pct(r['agreement'])}, max |alpha diff| {r['max_alpha_diff']}"]

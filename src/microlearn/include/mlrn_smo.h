@@ -86,6 +86,27 @@ MLRN_FP_EXACT_BEGIN
 #ifndef MLRN_SMO_CACHE
 #define MLRN_SMO_CACHE 0
 #endif
+/* MLRN_SMO_FIXED (0/1): wss2 with the linear or rbf kernel on int8 storage computes in integers where it scans
+ * the samples (for cores without an FPU, where a float multiply-add is a library call):
+ *  - w . x_t = inv * sum_k U_k q_tk + c (linear), with U = round(u sc) in int16 (u: the folded w, mlrn_smo__fold;
+ *    sc the power of two that puts max_k |u_k| sc in [16383.5, 32767), inv = 1 / sc) and an int32 sum (no
+ *    overflow for d <= MLRN_SMO_FX_MAX_D: |sum| <= 32767 * 128 * 512 < 2^31);
+ *  - |x_i - x_t|^2 = qs * sum_k (q_ik - q_tk)^2 S_k (the linear kernel's curvature, the rbf kernel's distance),
+ *    S_k = round(T scale_k^2 / m) in uint16 (m = max_k scale_k^2, T = min(65535, (2^32 - 1) / (65025 d)): the
+ *    uint32 sum cannot overflow) and qs = m / T.
+ * Both are approximations of the float32 values (U: 15 significant bits of the largest component, S: T levels),
+ * mirrored bit for bit by microlearn.trainer.reference (arith "fixed"). Other storages, solvers and kernels keep
+ * the float32 path; where the integer path applies, mlrn_smo_init refuses d outside 2..MLRN_SMO_FX_MAX_D
+ * (MLRN_ERR_ARG: the tables need their scratch floats and the int32 sum its bound). 0 (the default): no code. */
+#ifndef MLRN_SMO_FIXED
+#define MLRN_SMO_FIXED 0
+#endif
+#define MLRN_SMO_FX_MAX_D 512u
+#define MLRN_SMO_FX_U_LOW 16383.5f   /* max |U| lands in [LOW, HIGH): rounds to at most 32767 */
+#define MLRN_SMO_FX_U_HIGH 32767.0f
+#define MLRN_SMO_FX_U_MIN 1e-30f      /* max |u| below this: U = 0 (sc would overflow float32 near subnormals) */
+#define MLRN_SMO_FX_DQ2_MAX 65025u   /* (q_ik - q_tk)^2 <= 255^2 */
+#define MLRN_SMO_FX_S_MAX 65535u
 /* MLRN_SMO_KERNEL_CODES (0/1, default 1): with int16/int8 storage, wss2's non-linear kernels between two stored
  * samples i and t read sample t's codes instead of dequantising its row:
  *  - rbf: the squared distance sum_k ((q_ik - q_tk) scale_k)^2 (the offsets cancel; the difference is exact);
@@ -324,6 +345,11 @@ static inline mlrn_status mlrn_smo_init(mlrn_smo *s, const mlrn_smo_params *p, m
     if (work_floats < mlrn_smo_work_floats(store->capacity, store->d, store->n_classes, store->storage, p))
         return MLRN_ERR_BUFFER;
     linear = p->kernel.type == MLRN_KERNEL_LINEAR;
+#if MLRN_SMO_FIXED
+    if (p->solver == MLRN_SMO_SOLVER_WSS2 && (linear || p->kernel.type == MLRN_KERNEL_RBF) &&
+        MLRN_STORE_TYPE_OF(store) == MLRN_STORAGE_I8 && (store->d < 2u || store->d > MLRN_SMO_FX_MAX_D))
+        return MLRN_ERR_ARG;
+#endif
     s->p = *p;
     s->store = store;
     s->n_sub = mlrn_smo_n_sub(store->n_classes, p->multiclass);
@@ -497,14 +523,115 @@ static inline float mlrn_smo__dot_codes(const mlrn_smo *s, const float *u, float
     return acc + c;
 }
 
+/* MLRN_SMO_FIXED's integer paths: MLRN_SMO__FX (w . x_t, linear) and MLRN_SMO__FXQ (the squared distances,
+ * linear and rbf); wss2 and int8 codes (mlrn_smo_init refuses d outside 2..MLRN_SMO_FX_MAX_D there, so no float32
+ * fallback is compiled beside them). Their tables reuse space the float path has: wq (linear) holds U (int16, d)
+ * with inv at wq[(d + 1) / 2] and c at wq[d] as before; scratch row 2 (the dequantised row t's, unused on the
+ * codes paths) holds S (uint16, d) with qs at row 2's float (d + 1) / 2. */
+#define MLRN_SMO__FX(s) (MLRN_SMO_FIXED && MLRN_STORE_TYPE_OF((s)->store) == MLRN_STORAGE_I8 && MLRN_SMO__WQ(s))
+#define MLRN_SMO__FXQ(s) (MLRN_SMO_FIXED && MLRN_STORE_TYPE_OF((s)->store) == MLRN_STORAGE_I8 && \
+                          (s)->p.solver == MLRN_SMO_SOLVER_WSS2 && \
+                          ((s)->p.kernel.type == MLRN_KERNEL_LINEAR || (s)->p.kernel.type == MLRN_KERNEL_RBF))
+#define MLRN_SMO__FX_U(s) ((int16_t *)(void *)(s)->wq)
+#define MLRN_SMO__FX_INV(s) ((s)->wq[((s)->store->d + 1u) / 2u])
+#define MLRN_SMO__FX_ROW2(s) ((s)->scratch + 2u * (size_t)(s)->store->d)
+#define MLRN_SMO__FX_S(s) ((uint16_t *)(void *)MLRN_SMO__FX_ROW2(s))
+#define MLRN_SMO__FX_QS(s) (MLRN_SMO__FX_ROW2(s)[((s)->store->d + 1u) / 2u])
+
+#if MLRN_SMO_FIXED
+/* x rounded half away from zero to an integer (|x| < 2^31; x + 0.5 is exact for the U and S values: |x| < 2^16). */
+#if defined(__GNUC__)
+__attribute__((noinline, unused))   /* one copy for U and S: smaller on AVR, where each is a float call chain */
+#endif
+static int32_t mlrn_smo__round(float x) {
+    return x >= 0.0f ? (int32_t)(x + 0.5f) : -(int32_t)(0.5f - x);
+}
+
+/* The distance levels S and qs (MLRN_SMO__FXQ), from the store's scales alone: computed at the start of every
+ * wss2 iteration, so nothing between two training steps can leave them stale (d divisions: an iteration scans
+ * the samples with at least d operations each). */
+static inline void mlrn_smo__fx_levels(mlrn_smo *s) {
+    uint16_t k, d = s->store->d;
+    float m = 0.0f, a, top;
+    uint16_t *S = MLRN_SMO__FX_S(s);
+    for (k = 0; k < d; k++) {
+        a = mlrn_flash_f32(&s->store->scale[k]);
+        a = a * a;
+        if (a > m) m = a;
+    }
+    top = (float)(0xFFFFFFFFul / ((uint32_t)MLRN_SMO_FX_DQ2_MAX * d));
+    if (top > (float)MLRN_SMO_FX_S_MAX) top = (float)MLRN_SMO_FX_S_MAX;
+    for (k = 0; k < d; k++) {   /* scale_k^2 / m <= 1: no overflow however small m is (T / m could be) */
+        a = mlrn_flash_f32(&s->store->scale[k]);
+        S[k] = m > 0.0f ? (uint16_t)mlrn_smo__round(a * a / m * top) : 0u;
+    }
+    MLRN_SMO__FX_QS(s) = m / top;
+}
+
+/* The integer w of MLRN_SMO__FX (the current sub-problem's) and c = sum_k w_k offset_k in wq[d]:
+ * u_k = w_k scale_k as mlrn_smo__fold computes it, never stored as float (U takes its place). */
+static inline void mlrn_smo__refresh_fx(mlrn_smo *s, const float *w) {
+    uint16_t k, d = s->store->d;
+    float m = 0.0f, sc = 1.0f, inv = 1.0f, c = 0.0f, a;
+    int16_t *U = MLRN_SMO__FX_U(s);
+    for (k = 0; k < d; k++) {
+        a = w[k] * mlrn_flash_f32(&s->store->scale[k]);
+        if (a < 0.0f) a = -a;
+        if (a > m) m = a;
+        c = c + w[k] * mlrn_flash_f32(&s->store->offset[k]);
+    }
+    s->wq[d] = c;
+    if (m < MLRN_SMO_FX_U_MIN) m = 0.0f;
+    else {
+        while (m * sc >= MLRN_SMO_FX_U_HIGH) { sc = sc * 0.5f; inv = inv * 2.0f; }
+        while (m * sc < MLRN_SMO_FX_U_LOW) { sc = sc * 2.0f; inv = inv * 0.5f; }
+    }
+    for (k = 0; k < d; k++)   /* U_k (bytes 2k, 2k+1) never overlaps inv's float at (d + 1) / 2 */
+        U[k] = m > 0.0f ? (int16_t)mlrn_smo__round((w[k] * mlrn_flash_f32(&s->store->scale[k])) * sc) : 0;
+    MLRN_SMO__FX_INV(s) = inv;
+}
+#endif
+
 /* wss2, linear kernel, quantised storage: w of the current sub-problem folded (wq: d entries, then the offset
- * term). */
+ * term); with MLRN_SMO_FIXED, made integer instead. */
 static inline void mlrn_smo__refresh_wq(mlrn_smo *s) {
+#if MLRN_SMO_FIXED
+    if (MLRN_SMO__FX(s)) { mlrn_smo__refresh_fx(s, s->w + (size_t)s->sub * s->store->d); return; }
+#endif
     s->wq[s->store->d] = mlrn_smo__fold(s, s->w + (size_t)s->sub * s->store->d, s->wq);
 }
 
+#if MLRN_SMO_FIXED
+/* w . x_t from the integer tables (MLRN_SMO__FX). */
+MLRN_HOT float mlrn__wx_fx(const mlrn_smo *s, uint16_t t) {
+    uint16_t k, d = s->store->d;
+    const int16_t *U = MLRN_SMO__FX_U(s);
+    const int8_t *q = MLRN_STORE_CODES8(s->store, t, (size_t)t * d, 0);
+    int32_t acc = 0;
+    for (k = 0; k < d; k++) acc += (int32_t)U[k] * MLRN_STORE_Q8(&q[k]);
+    return (float)acc * MLRN_SMO__FX_INV(s) + s->wq[d];
+}
+
+/* |x_i - x_t|^2 from the distance levels (MLRN_SMO__FXQ). */
+MLRN_HOT float mlrn__sqdist_fx(const mlrn_smo *s, uint16_t i, uint16_t t) {
+    uint16_t k, d = s->store->d;
+    const uint16_t *S = MLRN_SMO__FX_S(s);
+    const int8_t *qi = MLRN_STORE_CODES8(s->store, i, (size_t)i * d, 0), *qt = MLRN_STORE_CODES8(s->store, t, (size_t)t * d, 1);
+    uint32_t acc = 0;
+    for (k = 0; k < d; k++) {
+        int16_t dq = (int16_t)(MLRN_STORE_Q8(&qi[k]) - MLRN_STORE_Q8(&qt[k]));
+        uint16_t a = (uint16_t)(dq < 0 ? -dq : dq);
+        acc += (uint32_t)(uint16_t)(a * a) * S[k];   /* a * a <= 65025: unsigned (AVR) or 32-bit int */
+    }
+    return (float)acc * MLRN_SMO__FX_QS(s);
+}
+#endif
+
 /* w . x_t of the current sub-problem for a stored sample (float32 rows are read in place). */
 MLRN_HOT float mlrn__wx(const mlrn_smo *s, uint16_t t) {
+#if MLRN_SMO_FIXED
+    if (MLRN_SMO__FX(s)) return mlrn__wx_fx(s, t);
+#endif
     if (MLRN_SMO__WQ(s)) return mlrn_smo__dot_codes(s, s->wq, s->wq[s->store->d], t, 0);
     return mlrn_kernel_dot(s->w + (size_t)s->sub * s->store->d, mlrn__row(s, t, 2), s->store->d);
 }
@@ -580,6 +707,10 @@ MLRN_HOT mlrn_smo__side mlrn__side(const mlrn_smo *s, int codes, uint16_t idx, c
 __attribute__((noinline, unused))   /* out of the hot loops' frames: inlined, it slowed the float32 rows' path */
 #endif
 static float mlrn__kit_codes(const mlrn_smo *s, int codes, const mlrn_smo__side *a, uint16_t t) {
+#if MLRN_SMO_FIXED
+    if (codes == MLRN_SMO__CODES_SQDIST && MLRN_SMO__FXQ(s))
+        return mlrn_kernel_finish(&s->p.kernel, mlrn__sqdist_fx(s, a->idx, t));
+#endif
     return mlrn_kernel_finish(&s->p.kernel, codes == MLRN_SMO__CODES_SQDIST ? mlrn__sqdist_q(s, a->idx, t)
                                                                             : mlrn_smo__dot_codes(s, a->u, a->c, t, 1));
 }
@@ -903,8 +1034,12 @@ MLRN_HOT float mlrn__quad_kit(const mlrn_smo *s, uint16_t i, uint16_t t, float k
 /* K_ii + K_tt - 2 K_it; for the linear kernel as |x_i - x_t|^2 (exact zero for equal rows). xt: NULL on the
  * linear kernel's code path (s->wq). The non-linear kernels' code paths take mlrn__quad_kit(mlrn__kit()). */
 MLRN_HOT float mlrn__quad(const mlrn_smo *s, uint16_t i, const float *xi, uint16_t t, const float *xt) {
-    if (s->p.kernel.type == MLRN_KERNEL_LINEAR)
+    if (s->p.kernel.type == MLRN_KERNEL_LINEAR) {
+#if MLRN_SMO_FIXED
+        if (MLRN_SMO__FX(s)) return mlrn__sqdist_fx(s, i, t);
+#endif
         return MLRN_SMO__WQ(s) ? mlrn__sqdist_q(s, i, t) : mlrn_kernel_sqdist(xi, xt, s->store->d);
+    }
     return mlrn__quad_kit(s, i, t, mlrn_smo__kernel(s, xi, xt));
 }
 
@@ -923,6 +1058,10 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     float *ki = 0, *kj = 0;   /* the cached kernel columns of i and j (s->cache, non-linear kernels) */
     int cached = s->cache && s->grad, fill_i = 0, fill_j = 0;
     int codes = MLRN_SMO__WQ(s) || kc;
+#endif
+
+#if MLRN_SMO_FIXED
+    if (MLRN_SMO__FXQ(s) && (kc || MLRN_SMO__FX(s))) mlrn_smo__fx_levels(s);
 #endif
 
     /* i = argmax over I_up of -y_t G_t */

@@ -20,6 +20,9 @@ What is measured, per board:
   the same wss2 configuration without it, per non-linear kernel (rbf, poly, sigmoid): code bytes and stack
   bytes, and sizeof(mlrn_smo) with its fields (calibrate_cache; 6 small builds and runs per board). The planner
   counts the columns themselves exactly (MLRN_SMO_CACHE_FLOATS) and adds these.
+- "fixed": what fixed point (MLRN_SMO_FIXED, `microlearn train --arith fixed`, the default on boards without an
+  FPU) adds to the float32 build of the same int8 wss2 configuration, per kernel it applies to (linear, rbf):
+  code bytes and stack bytes (calibrate_fixed; 4 small builds and runs per board).
 --check compares a fresh calibration with the stored file and exits 1 if they differ.
 
 The self-learning loop (`microlearn loop`'s program: mlrn_learner + the stream driver) has its own
@@ -60,6 +63,7 @@ from microlearn.targets import get_target, symbols, target_for
 from microlearn.targets.errors import DoesNotFit, RunError
 from microlearn.trainer.codegen import render_trainer
 from microlearn.trainer.planner import CALIBRATION_PATH, KERNELS, SOLVERS, STORAGES, runtime_fingerprint
+from microlearn.trainer.reference import FIXED_KERNELS
 from microlearn.trainer.driver import DRIVER, encode_input
 from microlearn.trainer.runner import train_on_target
 
@@ -158,7 +162,7 @@ def calibrate_board(name: str) -> dict:
     return {"toolchain": _toolchain(b), "pointer_bytes": ptr, "align": align, "store_bytes": store,
             "svm_bytes": svm, "svm_bytes_by": svm_by, "fixed_static_bytes": fixed, "flash_curve": curves, "flash_delta": delta,
             "flash_multi": multi, "stack": stack, "stack_at_features": STACK_D, "stack_align": 1 if ptr == 2 else 8,
-            "data_in": calibrate_data_in(name), "cache": calibrate_cache(name)}
+            "data_in": calibrate_data_in(name), "cache": calibrate_cache(name), "fixed": calibrate_fixed(name)}
 
 
 DATA_IN_CAPACITY = 16   # rows of the data_in reference builds (d = STACK_D, linear, wss2, binary)
@@ -231,6 +235,24 @@ def calibrate_cache(name: str) -> dict:
         except DoesNotFit:
             build = _lifted(t).build([wd / "main.c"], wd / "build", include_dirs=[wd, Path(include_dir())])
         out["svm_bytes"] = build.symbol_sizes["t_svm"]
+    return out
+
+
+FIXED_CAPACITY = 16     # rows of the fixed-point reference builds (d = STACK_D, int8, linear, wss2, binary)
+
+
+def calibrate_fixed(name: str) -> dict:
+    """What MLRN_SMO_FIXED (arith 'fixed') adds against the float32 build of the same configuration (d = STACK_D,
+    capacity FIXED_CAPACITY, int8, wss2, binary), per kernel it applies to (linear, rbf): "flash" and "stack"
+    bytes (4 builds and runs)."""
+    t = target_for(get_board(name))
+    out = {"flash": {}, "stack": {}}
+    for k in FIXED_KERNELS:
+        base_cfg = config(STACK_D, FIXED_CAPACITY, kernel=k, storage="int8")
+        base = _measure(base_cfg, t)
+        fixed = _measure(dataclasses.replace(base_cfg, params=dataclasses.replace(base_cfg.params, arith="fixed")), t)
+        out["flash"][k] = fixed.flash_bytes - base.flash_bytes
+        out["stack"][k] = fixed.stack_bytes - base.stack_bytes
     return out
 
 

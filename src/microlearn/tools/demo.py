@@ -46,12 +46,15 @@ def main(runs=RUNS) -> int:
             cost = f"{r['seconds'] * 1e6:.1f} us wall"
         sram = r["sram_bytes"] if r["sram_bytes"] is not None else "-"
         flash = r["flash_bytes"] if r["flash_bytes"] is not None else "-"
-        print(f"{target:10s} {storage:8s} {r['status']:10s} {r['iterations']:5d} {100 * r['accuracy']:5.1f}% "
+        shown = storage + (" fx" if r.get("arith") == "fixed" else "")
+        print(f"{target:10s} {shown:8s} {r['status']:10s} {r['iterations']:5d} {100 * r['accuracy']:5.1f}% "
               f"{100 * r['agreement']:5.1f}% {cost:>44s} {flash!s:>8s} {sram!s:>7s}")
     print("\n* Cortex-M: executed instructions counted by qemu; cycles and time are estimates: the ARM manuals' "
           "instruction timings\n  applied to what ran (targets/cycle_model.py; docs/targets.md gives the error "
           "bars).\n  AVR: exact cycles from simavr. SRAM = static data + measured "
-          "stack peak. 'agree' = device predictions equal to the Python reference's.")
+          "stack peak. 'agree' = device predictions equal to the Python reference's.\n  fx: fixed-point scans "
+          "(MLRN_SMO_FIXED: integer dot products and distances on the int8 codes; the default on cores without an FPU; "
+          "docs/trainer.md).")
     if runs and len(skipped) == len(runs):
         raise TargetUnavailable(f"every target was skipped ({', '.join(skipped)}): no compiler or emulator found; "
                                 f"see `microlearn boards`")

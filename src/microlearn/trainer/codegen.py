@@ -40,10 +40,13 @@ def rows_tables(name: str, cfg: TrainerConfig, X, y) -> str:
 def trainer_macros(cfg: TrainerConfig) -> list[tuple[str, int, str]]:
     """The runtime's compile-time switches this trainer needs (c_header's config_macros): where the samples live
     (MLRN_STORE_SOURCE, always stated so that a RAM trainer and a flash one are never mixed up), their one storage
-    type (MLRN_STORE_TYPE: the other types' paths compile out) and, above 16 classes, MLRN_SMO_MAX_CLASSES."""
+    type (MLRN_STORE_TYPE: the other types' paths compile out), MLRN_SMO_FIXED for arith 'fixed' and, above 16
+    classes, MLRN_SMO_MAX_CLASSES."""
     out = [("MLRN_STORE_SOURCE", vocab.DATA_IN[cfg.data_in], f"samples in {cfg.data_in}: see mlrn_store.h"),
            ("MLRN_STORE_TYPE", vocab.STORAGES[cfg.storage],
             f"{vocab.STORAGE_MACROS[cfg.storage]}: {cfg.storage} samples only, the other types' code compiles out")]
+    if cfg.params.arith == "fixed":
+        out.append(("MLRN_SMO_FIXED", 1, "wss2's scans over the int8 codes in integers (arith 'fixed')"))
     if cfg.cache_cols:
         out.append(("MLRN_SMO_CACHE", 1, f"wss2 caches {cfg.cache_cols} kernel columns (mlrn_smo_set_cache)"))
     if cfg.n_classes > vocab.SMO_MAX_CLASSES:
@@ -210,7 +213,7 @@ static inline float {N}_kernel(const float *a, const float *b) {{
 def export_trainer(path, name="trainer", *, n_features, capacity, classes, kernel="linear", C=1.0, gamma=1.0,
                    degree=3, coef0=0.0, tol=1e-3, max_iter=100000, solver="wss2", max_passes=10, alpha_tol=1e-7,
                    multiclass="ovo", seed=0, storage="float32", feature_range=None, board=None,
-                   loss="hinge", data_in="ram", rows=None, cache_cols=0) -> TrainerConfig:
+                   loss="hinge", data_in="ram", rows=None, cache_cols=0, arith="float") -> TrainerConfig:
     """Write a C header that trains an SVM on the device with static buffers sized at compile time.
 
     classes: the class labels (their order fixes the class indices) or their count.
@@ -220,11 +223,13 @@ def export_trainer(path, name="trainer", *, n_features, capacity, classes, kerne
     len(X): compiled in as const tables in flash) or 'callback' (NAME_setup(read, ctx): the application reads
     each sample, see mlrn_store_read_fn in mlrn_store.h).
     cache_cols: kernel columns wss2 caches (rbf/poly/sigmoid; 0 = none; see trainer.planner.cache_cols_for).
+    arith: 'float' or 'fixed' (int8 storage, wss2, linear or rbf: MLRN_SMO_FIXED's integer scans; docs/trainer.md);
+    train the reference with SMOClassifier(arith=...) alike to compare.
     Returns the TrainerConfig (its .buffers() gives the bytes of each buffer)."""
     cfg = make_config(n_features=n_features, capacity=capacity, classes=classes, kernel=kernel, C=C, gamma=gamma,
                       degree=degree, coef0=coef0, tol=tol, max_iter=max_iter, solver=solver, max_passes=max_passes,
                       alpha_tol=alpha_tol, multiclass=multiclass, seed=seed, storage=storage,
-                      feature_range=feature_range, loss=loss, data_in=data_in, cache_cols=cache_cols)
+                      feature_range=feature_range, loss=loss, data_in=data_in, cache_cols=cache_cols, arith=arith)
     budget = None
     if board is not None:
         b = get_board(board)

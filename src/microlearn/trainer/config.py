@@ -35,6 +35,8 @@ class TrainerConfig:
         if not 2 <= self.n_classes <= vocab.MAX_CLASSES:
             raise ValueError(f"n_classes must be in 2..{vocab.MAX_CLASSES}, got {self.n_classes}")
         _solvers.check_params(storage=self.storage, kernel=self.params.kernel)
+        _solvers.check_arith(self.params.arith, solver=self.params.solver, kernel=self.params.kernel,
+                             storage=self.storage, n_features=self.n_features)
         if self.storage != "float32" and (self.scale is None or self.offset is None):
             raise ValueError("int16/int8 storage needs feature_range (or scale and offset)")
 
@@ -107,6 +109,16 @@ def check_data_in(data_in) -> str:
     return data_in
 
 
+def resolve_arith(arith, board, *, solver: str, kernel: str, storage: str, n_features: int) -> str:
+    """'auto' (the default of `microlearn train`): 'fixed' where MLRN_SMO_FIXED applies on a board without an FPU
+    (reference.fixed_by_default), else 'float'; 'float' and 'fixed' are checked and kept."""
+    if arith == "auto":
+        return "fixed" if _solvers.fixed_by_default(board, solver=solver, kernel=kernel, storage=storage,
+                                                    n_features=n_features) else "float"
+    _solvers.check_arith(arith, solver=solver, kernel=kernel, storage=storage, n_features=n_features)
+    return arith
+
+
 def config_from_estimator(est, capacity: int, data_in: str = "ram", cache_cols: int = 0) -> TrainerConfig:
     """The device configuration that reproduces a fitted SMOClassifier's training (same params, storage map).
     cache_cols: kernel columns to cache (the same training, bit for bit; only faster)."""
@@ -119,20 +131,21 @@ def config_from_estimator(est, capacity: int, data_in: str = "ram", cache_cols: 
 def make_config(*, n_features, capacity, classes, kernel="linear", C=1.0, gamma=1.0, degree=3, coef0=0.0, tol=1e-3,
                 max_iter=100000, solver="wss2", max_passes=10, alpha_tol=1e-7, multiclass="ovo", seed=0,
                 storage="float32", feature_range=None, scale=None, offset=None, loss="hinge",
-                data_in="ram", cache_cols=0) -> TrainerConfig:
+                data_in="ram", cache_cols=0, arith="float") -> TrainerConfig:
     classes = list(classes) if not isinstance(classes, int) else list(range(classes))
     # Refuse what the device's mlrn_smo_init would refuse, before any C is written.
     _solvers.check_params(C=C, gamma=gamma, degree=degree, coef0=coef0, tol=tol, max_iter=max_iter,
                           max_passes=max_passes, alpha_tol=alpha_tol, storage=storage, kernel=kernel, solver=solver,
                           multiclass=multiclass, loss=loss)
     _solvers.check_combination(solver=solver, kernel=kernel, loss=loss, C=C)
+    _solvers.check_arith(arith, solver=solver, kernel=kernel, storage=storage, n_features=int(n_features))
     if storage != "float32" and scale is None:
         if feature_range is None:
             raise ValueError(f"storage={storage!r} needs feature_range=(low, high) (scalars or per-feature)")
         scale, offset = _store.affine_from_range(feature_range[0], feature_range[1], storage, n_features)
     params = _solvers.Params.make(C=C, tol=tol, alpha_tol=alpha_tol, max_iter=max_iter, seed=seed,
                                   max_passes=max_passes, solver=solver, multiclass=multiclass, kernel=kernel,
-                                  gamma=gamma, coef0=coef0, degree=degree, loss=loss)
+                                  gamma=gamma, coef0=coef0, degree=degree, loss=loss, arith=arith)
     return TrainerConfig(n_features=int(n_features), capacity=int(capacity), n_classes=len(classes), params=params,
                          storage=storage, scale=scale, offset=offset, classes=classes, data_in=data_in,
                          cache_cols=cache_cols)

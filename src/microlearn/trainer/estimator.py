@@ -38,6 +38,8 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         only: dual coordinate descent as liblinear, the bias a regularised feature of constant 1; tol
         bounds PGmax - PGmin, max_iter counts passes over the data).
     loss : 'hinge' or 'squared_hinge' (dcd only): the L1- or L2-loss SVM of liblinear.
+    arith : 'float' (float32 throughout) or 'fixed' (wss2, linear kernel, int8 storage: the scans over the
+        samples compute w . x_t and |x_i - x_t|^2 in integers, MLRN_SMO_FIXED; for cores without an FPU).
     max_passes : simplified solver: sweeps without any change before stopping.
     alpha_tol : simplified solver: smallest change of alpha_j that is applied.
     multiclass : 'ovo' (one-vs-one with voting, like libsvm) or 'ovr' (one-vs-rest, argmax).
@@ -60,7 +62,8 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, C=1.0, kernel="linear", gamma="scale", degree=3, coef0=0.0, tol=1e-3, max_iter=100000,
                  solver="wss2", max_passes=10, alpha_tol=1e-7, multiclass="ovo", random_state=0,
-                 storage="float32", feature_range=None, decision_function_shape="ovr", loss="hinge"):
+                 storage="float32", feature_range=None, decision_function_shape="ovr", loss="hinge",
+                 arith="float"):
         self.C = C
         self.kernel = kernel
         self.gamma = gamma
@@ -77,6 +80,7 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         self.feature_range = feature_range
         self.decision_function_shape = decision_function_shape
         self.loss = loss
+        self.arith = arith
 
     # ---- parameter checks -------------------------------------------------
     def _check_params(self):
@@ -89,6 +93,7 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
                               coef0=self.coef0, max_iter=self.max_iter, max_passes=self.max_passes,
                               degree=self.degree)   # degree: the device computes integer powers
         _solvers.check_combination(solver=self.solver, kernel=self.kernel, loss=self.loss, C=self.C)
+        _solvers.check_arith(self.arith, solver=self.solver, kernel=self.kernel, storage=self.storage)
         if self.random_state is not None:
             if isinstance(self.random_state, bool) or not isinstance(self.random_state, numbers.Integral):
                 raise ValueError("random_state must be an integer seed (the device's PRNG), or None for 0")
@@ -113,7 +118,7 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
             C=self.C, tol=self.tol, alpha_tol=self.alpha_tol, max_iter=self.max_iter,
             seed=self.random_state or 0, max_passes=self.max_passes, solver=self.solver,
             multiclass=self.multiclass, kernel=self.kernel, gamma=self._gamma, coef0=self.coef0,
-            degree=self.degree, loss=self.loss)
+            degree=self.degree, loss=self.loss, arith=self.arith)
 
     # ---- fit ----------------------------------------------------------------
     def fit(self, X, y):
@@ -130,6 +135,8 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
             Xf = X.astype(np.float32)
         if not np.isfinite(Xf).all():
             raise ValueError("X has values too large for float32 (the device's number format)")
+        _solvers.check_arith(self.arith, solver=self.solver, kernel=self.kernel, storage=self.storage,
+                             n_features=X.shape[1])
         self._gamma = self._resolve_gamma(X)
         if isinstance(self.gamma, str) and self.kernel != "linear":
             try:   # 'scale' of huge features can underflow float32: the device would compute with gamma 0

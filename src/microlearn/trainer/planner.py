@@ -39,7 +39,7 @@ from microlearn.targets.errors import DoesNotFit
 
 from . import reference as _solvers
 from .codegen import render_trainer
-from .config import TrainerConfig, check_cache_cols, check_data_in, make_config, ovo_refusal
+from .config import TrainerConfig, check_cache_cols, check_data_in, make_config, ovo_refusal, resolve_arith
 from .driver import DRIVER
 
 CALIBRATION_PATH = PACKAGE_DIR / "boards" / "calibration.json"
@@ -162,6 +162,7 @@ class Plan:
     basis: str = ""                 # where the constants come from
     calibration_current: bool = True  # False: the runtime changed since calibration.json (see notes)
     notes: list = field(default_factory=list)
+    arith: str = "float"            # 'fixed': MLRN_SMO_FIXED's code and stack counted (int8 wss2, linear/rbf)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -171,7 +172,8 @@ class Plan:
         return (f"{self.board}: {self.n_features} features x capacity {self.capacity} ({self.storage}), "
                 f"{self.n_classes} classes, {self.kernel} kernel, {self.solver} solver"
                 + (f", {self.multiclass}" if self.n_classes > 2 else "")
-                + (f", samples in {self.data_in}" if self.data_in != "ram" else ""))
+                + (f", samples in {self.data_in}" if self.data_in != "ram" else "")
+                + (", fixed point" if self.arith == "fixed" else ""))
 
     def summary(self) -> str:
         """Human-readable report (what `microlearn plan` prints)."""
@@ -232,11 +234,22 @@ class Plan:
                     out.append(f"--cache-cols {alt.cache_cols} (the kernel columns that fit)")
             except ValueError:
                 pass
+        if self.arith == "fixed":   # fixed point's code may be what does not fit (the smallest flash parts)
+            try:
+                alt = plan(self.board, self.n_features, self.capacity, self.n_classes, kernel=self.kernel,
+                           storage=self.storage, solver=self.solver, multiclass=self.multiclass,
+                           stack_reserve_bytes=self.stack_reserve_bytes, data_in=self.data_in, with_max=False)
+                if alt.fits:
+                    out.append(f"--arith float (float32 scans: {self.flash_bytes - alt.flash_bytes:,} B less flash, "
+                               f"slower)")
+            except ValueError:
+                pass
         if self.data_in == "ram" and "flash" not in self.over:
             try:
                 alt = plan(self.board, self.n_features, self.capacity, self.n_classes, kernel=self.kernel,
                            storage=self.storage, solver=self.solver, multiclass=self.multiclass,
-                           stack_reserve_bytes=self.stack_reserve_bytes, data_in="flash", with_max=False)
+                           stack_reserve_bytes=self.stack_reserve_bytes, data_in="flash", with_max=False,
+                           arith=self.arith)
                 if alt.fits:
                     out.append("the samples in flash (--data-in flash; SRAM then holds no rows)")
             except ValueError:
@@ -381,17 +394,27 @@ def uncalibrated_note(cal: dict, kernel: str, solver: str) -> str | None:
             f"{STAND_IN_SOLVER[solver]} solver's; re-measure with `{RECALIBRATE}`")
 
 
-def _stack(cal, n_features, kernel, solver, storage, layout, data_in="ram", cache=False) -> int:
+def _fixed_cal(cal: dict, kernel: str) -> dict:
+    """What MLRN_SMO_FIXED adds to the float32 build of the same int8 wss2 configuration of `kernel` (flash,
+    stack); zeros for a calibration.json that predates it."""
+    fx = cal.get("fixed") or {}
+    return {"flash": fx.get("flash", {}).get(kernel, 0), "stack": fx.get("stack", {}).get(kernel, 0)}
+
+
+def _stack(cal, n_features, kernel, solver, storage, layout, data_in="ram", cache=False, fixed=False) -> int:
     base = cal["stack"][_solver_key(cal["stack"], kernel, solver, f"/{storage}/{layout}")]
     d0, a = cal["stack_at_features"], cal["stack_align"]
     dcal = _data_in_cal(cal, data_in)
     extra = dcal["stack"][storage] if dcal else 0
     if cache:
         extra += _cache_cal(cal)["stack"].get(kernel, 0)
+    if fixed:
+        extra += _fixed_cal(cal, kernel)["stack"]
     return int(base + extra + align_up(4 * n_features, a) - align_up(4 * d0, a))
 
 
-def _flash(cal, n_features, kernel, solver, storage, layout, data_in="ram", tables=0, cache=False) -> int:
+def _flash(cal, n_features, kernel, solver, storage, layout, data_in="ram", tables=0, cache=False,
+           fixed=False) -> int:
     """Code (the RAM build's curve and deltas, plus what a flash / callback build adds) + `tables` (the rows and
     labels a flash build holds)."""
     f = interp(cal["flash_curve"][storage], n_features)
@@ -403,6 +426,8 @@ def _flash(cal, n_features, kernel, solver, storage, layout, data_in="ram", tabl
         f += dcal["flash"][storage]
     if cache:
         f += _cache_cal(cal)["flash"].get(kernel, 0)
+    if fixed:
+        f += _fixed_cal(cal, kernel)["flash"]
     return int(round(f)) + tables
 
 
@@ -459,7 +484,7 @@ CONST_IN_RAM_BOARDS = ("esp8266",)
 
 
 def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, solver, multiclass, name="trainer",
-             data_in="ram", cache_cols=0):
+             data_in="ram", cache_cols=0, fixed=False):
     layout = class_layout(n_classes, multiclass)
     cfg = config_for(n_features, capacity, n_classes, kernel, storage, solver, multiclass, data_in, cache_cols)
     static = _static(cal, cfg.buffers(), name, data_in, f"{kernel}/{solver}")
@@ -468,9 +493,10 @@ def _figures(b, cal, reserve, n_features, capacity, n_classes, kernel, storage, 
         static[f"{name}_rows + row_labels (const, copied to RAM on this part)"] = (
             align_up(tables["rows"] + tables["row_labels"], cal["align"]))
     s = sum(static.values())
-    stack = _stack(cal, n_features, kernel, solver, storage, layout, data_in, cache_cols > 0)
+    stack = _stack(cal, n_features, kernel, solver, storage, layout, data_in, cache_cols > 0, fixed)
     tables = {k: v for k, v in cfg.flash_tables().items() if k in ("rows", "row_labels")}
-    flash = _flash(cal, n_features, kernel, solver, storage, layout, data_in, sum(tables.values()), cache_cols > 0)
+    flash = _flash(cal, n_features, kernel, solver, storage, layout, data_in, sum(tables.values()), cache_cols > 0,
+                   fixed)
     over = overruns(b, static_limit(b, cal, reserve), s, stack, flash)
     if b.arch == "avr" and sum(tables.values()) > AVR_PROGMEM_REACH:
         over["flash"] = max(over.get("flash", 0), sum(tables.values()) - AVR_PROGMEM_REACH)
@@ -514,9 +540,10 @@ def cache_cols_for(board, n_features: int, capacity: int, classes=2, *, kernel="
 
 
 def max_capacity(board, n_features: int, classes=2, *, kernel="linear", storage="float32", solver="wss2",
-                 multiclass="ovo", stack_reserve_bytes: int | None = None, data_in: str = "ram") -> int:
+                 multiclass="ovo", stack_reserve_bytes: int | None = None, data_in: str = "ram",
+                 arith: str = "float") -> int:
     """The largest capacity (samples stored) that fits the board; 0 if not even 2 fit. With data_in 'flash'
-    flash limits it too (the rows are there)."""
+    flash limits it too (the rows are there). arith 'fixed' (int8 wss2 linear/rbf): MLRN_SMO_FIXED's code and stack."""
     b = board_of(board)
     cal, _, _ = _cal_for(b)
     n_classes = classes if isinstance(classes, int) else len(list(classes))
@@ -524,9 +551,11 @@ def max_capacity(board, n_features: int, classes=2, *, kernel="linear", storage=
     reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else stack_reserve_bytes
     _check(kernel, storage, solver, multiclass, n_features, 2, n_classes, data_in)
 
+    fixed = _fixed(arith, kernel, storage, solver, n_features)
+
     def ok(c):
         return not _figures(b, cal, reserve, n_features, c, n_classes, kernel, storage, solver, multiclass,
-                            data_in=data_in)[4]
+                            data_in=data_in, fixed=fixed)[4]
     if not ok(2):
         return 0
     lo, hi = 2, MAX_CAPACITY
@@ -538,9 +567,15 @@ def max_capacity(board, n_features: int, classes=2, *, kernel="linear", storage=
     return lo
 
 
+def _fixed(arith, kernel, storage, solver, n_features) -> bool:
+    """arith checked; True when MLRN_SMO_FIXED's code is in the build ('fixed': int8, wss2, linear or rbf)."""
+    _solvers.check_arith(arith, solver=solver, kernel=kernel, storage=storage, n_features=n_features)
+    return arith == "fixed"
+
+
 def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", storage="float32", solver="wss2",
          multiclass="ovo", stack_reserve_bytes: int | None = None, name: str = "trainer", data_in: str = "ram",
-         with_max: bool = True, cache_cols: int | None = None) -> Plan:
+         with_max: bool = True, cache_cols: int | None = None, arith: str = "float") -> Plan:
     """Predict flash, static SRAM (by name), stack and total SRAM of training this configuration on
     `board` (a name or Board), whether it fits, and the largest capacity per storage type.
 
@@ -550,13 +585,16 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
     two-row code buffer; the rows are the application's). with_max=False skips the largest capacities.
     cache_cols: kernel columns wss2 caches (rbf/poly/sigmoid); None: the planner chooses the most that fit in the
     SRAM left after the trainer's buffers, structs and stack (0 if none, or for the linear kernel and the other
-    solvers). The largest capacities are those without a cache (the cache takes what is left)."""
+    solvers). The largest capacities are those without a cache (the cache takes what is left). arith: 'fixed' adds
+    MLRN_SMO_FIXED's code and stack (calibrated per board); the largest capacities of int8 storage then include
+    it too."""
     b = board_of(board)
     if b.name == "host":
         raise ValueError("the planner sizes programs for boards, not the host")
     n_classes = classes if isinstance(classes, int) else len(list(classes))
     n_features, capacity = int(n_features), int(capacity)
     _check(kernel, storage, solver, multiclass, n_features, capacity, n_classes, data_in)
+    fixed = _fixed(arith, kernel, storage, solver, n_features)
     check_reserve(stack_reserve_bytes)
     cal, estimate, basis = _cal_for(b)
     reserve = b.stack_reserve_bytes if stack_reserve_bytes is None else int(stack_reserve_bytes)
@@ -567,9 +605,10 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
     else:
         cache_cols = check_cache_cols(cache_cols, capacity, kernel, solver)
     static, s, stack, flash, over, tables = _figures(b, cal, reserve, n_features, capacity, n_classes, kernel,
-                                                     storage, solver, multiclass, name, data_in, cache_cols)
+                                                     storage, solver, multiclass, name, data_in, cache_cols, fixed)
     caps = {st: max_capacity(b, n_features, n_classes, kernel=kernel, storage=st, solver=solver,
-                             multiclass=multiclass, stack_reserve_bytes=reserve, data_in=data_in)
+                             multiclass=multiclass, stack_reserve_bytes=reserve, data_in=data_in,
+                             arith="fixed" if fixed and st == "int8" else "float")
             for st in STORAGES} if with_max else {}
     notes = list(cal.get("notes", []))
     if data_in == "flash" and b.arch == "avr" and sum(tables.values()) > AVR_PROGMEM_REACH:
@@ -581,6 +620,9 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
     if data_in != "ram" and _data_in_cal(cal, data_in) is None:
         notes.append(f"the samples-in-{data_in} build is not in calibration.json yet: its code and stack are the RAM "
                      f"build's (the rows table is counted exactly); re-measure with `{RECALIBRATE}`")
+    if fixed and not cal.get("fixed"):
+        notes.append("fixed point (MLRN_SMO_FIXED) is not in calibration.json yet: its code and stack are not "
+                     f"counted; re-measure with `{RECALIBRATE}`")
     if cache_cols and not cal.get("cache"):
         notes.append("the kernel-column cache is not in calibration.json yet: its columns and struct fields are "
                      f"counted exactly, its code and stack with a margin; re-measure with `{RECALIBRATE}`")
@@ -599,7 +641,27 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
                 fits_flash="flash" not in over, over=over, max_capacity=caps, data_in=data_in, flash_tables=tables,
                 cache_cols=cache_cols, cache_bytes=4 * vocab.smo_cache_floats(cache_cols, capacity) if cache_cols else 0,
                 cache_auto=auto or not vocab.cache_applies(kernel, solver), estimate=estimate, basis=basis,
-                calibration_current=current, notes=notes)
+                calibration_current=current, notes=notes, arith="fixed" if fixed else "float")
+
+
+def choose_arith(arith, board, n_features: int, capacity: int, n_classes: int, *, kernel="linear", storage="float32",
+                 solver="wss2", multiclass="ovo", data_in: str = "ram") -> tuple[str, str | None]:
+    """arith for a training on `board` (None: the host) and a note when 'auto' keeps float32 on a board without an
+    FPU: 'auto' is fixed point where MLRN_SMO_FIXED applies on such a board (reference.fixed_by_default), unless on
+    a calibrated board its extra code would not fit the flash where the float32 build does (the 16 KB parts).
+    'float' and 'fixed' are checked and kept. What `microlearn train` and `microlearn plan` both use."""
+    b = board_of(board) if board is not None else None
+    chosen = resolve_arith(arith, b, solver=solver, kernel=kernel, storage=storage, n_features=n_features)
+    if arith != "auto" or chosen != "fixed" or b.name not in calibration()["boards"] or n_classes < 2:
+        return chosen, None
+
+    def fits_flash(a):
+        return plan(b, n_features, capacity, n_classes, kernel=kernel, storage=storage, solver=solver,
+                    multiclass=multiclass, data_in=data_in, with_max=False, arith=a).fits_flash
+    if not fits_flash("fixed") and fits_flash("float"):
+        return "float", (f"float32 scans: fixed point's code would not fit the {b.name}'s flash "
+                         f"(--arith fixed to insist)")
+    return chosen, None
 
 
 def plan_config(cfg, board, *, stack_reserve_bytes: int | None = None, name: str = "trainer") -> Plan:
@@ -607,7 +669,7 @@ def plan_config(cfg, board, *, stack_reserve_bytes: int | None = None, name: str
     p = cfg.params
     return plan(board, cfg.n_features, cfg.capacity, cfg.n_classes, kernel=p.kernel, storage=cfg.storage,
                 solver=p.solver, multiclass=p.multiclass, stack_reserve_bytes=stack_reserve_bytes, name=name,
-                data_in=cfg.data_in, cache_cols=cfg.cache_cols)
+                data_in=cfg.data_in, cache_cols=cfg.cache_cols, arith=p.arith)
 
 
 def boards_that_fit(n_features, capacity, classes=2, *, kernel="linear", storage="float32", solver="wss2",
@@ -674,5 +736,5 @@ def check_plan(plan_with_reserve, reserve=None) -> Plan:
     return pl
 
 
-__all__ = ["Plan", "plan", "cache_cols_for", "runtime_fingerprint", "calibration_is_current", "plan_config", "max_capacity", "boards_that_fit", "precheck", "does_not_fit",
+__all__ = ["Plan", "plan", "choose_arith", "cache_cols_for", "runtime_fingerprint", "calibration_is_current", "plan_config", "max_capacity", "boards_that_fit", "precheck", "does_not_fit",
            "calibration", "CALIBRATION_PATH"]

@@ -115,6 +115,30 @@ def check_combination(*, solver: str, kernel: str, loss: str = "hinge", C=1.0) -
                              f"loss 'squared_hinge' (0.5 / C must fit float32), got {C!r}")
 
 
+ARITHS = ("float", "fixed")
+FIXED_KERNELS = ("linear", "rbf")     # MLRN_SMO__FXQ
+
+
+def check_arith(arith, *, solver: str, kernel: str, storage: str, n_features: int | None = None) -> None:
+    """arith 'fixed' (MLRN_SMO_FIXED) is wss2's integer path for the linear and rbf kernels on int8 codes with
+    2..512 features (mlrn_smo_init refuses other feature counts there); asked for anything else it would compute
+    in float32 anyway, so it is refused."""
+    if not isinstance(arith, str) or arith not in ARITHS:
+        raise ValueError(f"unknown arith {arith!r}; choose {_one_of(ARITHS)}")
+    if arith == "fixed" and (solver != "wss2" or kernel not in FIXED_KERNELS or storage != "int8"):
+        raise ValueError(f"arith 'fixed' is for solver 'wss2', kernel 'linear' or 'rbf' and storage 'int8' "
+                         f"(got solver {solver!r}, kernel {kernel!r}, storage {storage!r})")
+    if arith == "fixed" and n_features is not None and not 2 <= n_features <= FX_MAX_D:
+        raise ValueError(f"arith 'fixed' takes 2..{FX_MAX_D} features, got {n_features}")
+
+
+def fixed_by_default(board, *, solver: str, kernel: str, storage: str, n_features: int) -> bool:
+    """arith 'auto': the integer path where it applies on a board without an FPU (a float multiply-add is a
+    library call there); float32 on the host and on FPU boards."""
+    return (board is not None and not board.fpu and solver == "wss2" and kernel in FIXED_KERNELS
+            and storage == "int8" and 2 <= n_features <= FX_MAX_D)
+
+
 @dataclass(frozen=True)
 class Params:
     """mlrn_smo_params, with every float already rounded to float32 as the device holds it."""
@@ -131,12 +155,13 @@ class Params:
     coef0: np.float32
     degree: int
     loss: str = "hinge"
+    arith: str = "float"      # "fixed": MLRN_SMO_FIXED compiled in (its integer path: fixed_applies)
 
     @classmethod
     def make(cls, C=1.0, tol=1e-3, alpha_tol=1e-7, max_iter=100000, seed=0, max_passes=10, solver="wss2",
-             multiclass="ovo", kernel="linear", gamma=1.0, coef0=0.0, degree=3, loss="hinge"):
+             multiclass="ovo", kernel="linear", gamma=1.0, coef0=0.0, degree=3, loss="hinge", arith="float"):
         return cls(F(C), F(tol), F(alpha_tol), int(max_iter), int(seed) & 0xFFFFFFFF, int(max_passes), solver,
-                   multiclass, kernel, F(gamma), F(coef0), int(degree), loss)
+                   multiclass, kernel, F(gamma), F(coef0), int(degree), loss, arith)
 
     def kernel_rows(self, X, v):
         return _f32.kernel_rows(self.kernel, X, v, self.gamma, self.coef0, self.degree)
@@ -261,6 +286,66 @@ class _Folded:
         return acc
 
 
+# MLRN_SMO_FIXED (mlrn_smo.h): the integer paths' constants (the integer ones from the vocabulary, the float ones
+# MLRN_SMO_FX_U_LOW / _HIGH / _MIN)
+FX_MAX_D, FX_DQ2_MAX, FX_S_MAX = vocab.SMO_FX_MAX_D, vocab.SMO_FX_DQ2_MAX, vocab.SMO_FX_S_MAX
+FX_U_LOW, FX_U_HIGH, FX_U_MIN = F(16383.5), F(32767.0), F(1e-30)
+
+
+def _round_half_away(x):
+    """mlrn_smo__round on float32 values: (int32)(x + 0.5f) for x >= 0, -(int32)(0.5f - x) below."""
+    x = np.asarray(x, np.float32)
+    return np.where(x >= 0, np.trunc(x + F(0.5)), -np.trunc(F(0.5) - x)).astype(np.int64)
+
+
+class _FoldedFixed(_Folded):
+    """MLRN_SMO_FIXED: wss2, linear or rbf kernel, int8 codes, 2 <= d <= FX_MAX_D. w . x_t = inv * sum_k U_k q_tk + c
+    (U: the folded w in int16 at a power-of-two scale, an int32 sum) and |x_i - x_t|^2 = qs * sum_k dq_k^2 S_k
+    (S: T scale_k^2 / max scale^2 in uint16 levels, a uint32 sum): mlrn_smo__refresh_fx, mlrn__wx_fx and
+    mlrn__sqdist_fx. The integer sums are exact here (int64) and cannot overflow on the device (the bounds in
+    mlrn_smo.h); each is converted to float32 once, correctly rounded in both. S and qs depend on the scales alone
+    (mlrn_smo__fx_levels recomputes the same values every iteration)."""
+
+    def __init__(self, Q, scale, offset):
+        super().__init__(Q, scale, offset)
+        d = scale.size
+        sq = scale * scale
+        m2 = F(sq.max())
+        top = F(min(FX_S_MAX, 0xFFFFFFFF // (FX_DQ2_MAX * d)))
+        self.S = _round_half_away(sq / m2 * top) if m2 > 0 else np.zeros(d, np.int64)
+        self.qs = m2 / top
+
+    def refresh(self, w):
+        u = w * self.scale                                  # mlrn_smo__fold's products, never stored as float
+        self.c = _f32.sum_seq(w * self.offset)
+        m = F(np.abs(u).max()) if u.size else F(0.0)
+        sc, inv = F(1.0), F(1.0)
+        if m >= FX_U_MIN:
+            while m * sc >= FX_U_HIGH:
+                sc, inv = sc * F(0.5), inv * F(2.0)
+            while m * sc < FX_U_LOW:
+                sc, inv = sc * F(2.0), inv * F(0.5)
+            self.U = _round_half_away(u * sc)
+        else:
+            self.U = np.zeros(u.size, np.int64)
+        self.inv = inv
+
+    def grad(self, y):
+        acc = self.Qi.astype(np.int64) @ self.U             # exact: |acc| < 2^31 by the bounds
+        return y * (acc.astype(np.float32) * self.inv + self.c) - F(1.0)
+
+    def quad(self, i, cand):
+        dq = (self.Qi[i] - self.Qi[cand]).astype(np.int64)
+        return (((dq * dq) @ self.S).astype(np.float32)) * self.qs
+
+
+def fixed_applies(params: Params, d: int, quant) -> bool:
+    """Whether MLRN_SMO_FIXED's integer paths run (MLRN_SMO__FX, __FXQ): arith 'fixed', wss2, linear or rbf, quantised (int8:
+    train() checks the codes and the feature count); anything else keeps float32, on the device as here."""
+    return (params.arith == "fixed" and params.solver == "wss2" and params.kernel in FIXED_KERNELS
+            and quant is not None)
+
+
 def warm_start(params: Params, X, y, alpha):
     """mlrn_smo__warm_start (MLRN_SMO_WARM): makes the members' alphas feasible in place and returns w rebuilt
     from them. Each alpha clipped to [0, C] (NaN -> 0); sum y alpha = 0 restored by taking the excess of the side
@@ -310,13 +395,15 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None, columns=None):
             raise ValueError("warm starts are for the linear kernel")
         alpha = np.array(alpha0, np.float32)
         w = warm_start(params, X, y, alpha)
-    fold = _Folded(*quant) if (linear and quant is not None) else None
+    fold = ((_FoldedFixed if fixed_applies(params, d, quant) else _Folded)(*quant)
+            if (linear and quant is not None) else None)
     if fold:
         fold.refresh(w)
     # non-linear kernels on quantised storage: K(x_i, x_t) from sample t's codes (mlrn__kit, MLRN_SMO_KERNEL_CODES):
     # rbf the squared distance sum_k ((q_ik - q_tk) scale_k)^2, poly/sigmoid the dot product sum_k u_k q_tk + c with
     # u = x_i * scale, c = x_i . offset (mlrn__side: mlrn_smo__fold, then mlrn_smo__dot_codes)
-    codes = _Folded(*quant) if (not linear and quant is not None) else None
+    codes = ((_FoldedFixed if fixed_applies(params, d, quant) else _Folded)(*quant)
+             if (not linear and quant is not None) else None)
 
     def kcol(i, rows):
         """K(x_i, x_t) for the members t in `rows` (an index array): mlrn__kit."""
@@ -672,6 +759,10 @@ def train(params: Params, Xs: np.ndarray, labels: np.ndarray, n_classes: int, *,
         if Q is None:
             Q = _recover_codes(Xs, scale, offset)
         quant = (np.asarray(Q), scale, offset)
+        if params.arith == "fixed" and quant[0].size and (quant[0].min() < -128 or quant[0].max() > 127):
+            raise ValueError("arith 'fixed' computes on int8 codes: these codes are not int8")
+    if fixed_applies(params, Xs.shape[1], quant) and not 2 <= Xs.shape[1] <= FX_MAX_D:
+        raise ValueError(f"arith 'fixed' takes 2..{FX_MAX_D} features, got {Xs.shape[1]} (mlrn_smo_init refuses)")
     labels = np.asarray(labels)
     rng = XorShift32(params.seed)
     out = []

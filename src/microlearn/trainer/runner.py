@@ -178,7 +178,7 @@ def _precheck_board(tgt, est, X_train, y_train, capacity, data_in="ram"):
     planner.check_plan(lambda reserve: planner.plan(board, d, capacity, n_classes, kernel=est.kernel,
                                                     storage=est.storage, solver=est.solver,
                                                     multiclass=est.multiclass, stack_reserve_bytes=reserve,
-                                                    data_in=data_in),
+                                                    data_in=data_in, arith=est.arith),
                        getattr(tgt, "stack_reserve", None))
 
 
@@ -203,7 +203,7 @@ def choose_cache_cols(tgt, est, capacity: int, n_classes: int, d: int, data_in: 
 
 def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "host", *, capacity=None,
                      timeout: float = 300.0, workdir=None, language: str = "c", on_step=None,
-                     data_in: str = "ram", cache_cols=None, **est_params) -> dict:
+                     data_in: str = "ram", cache_cols=None, arith: str = "auto", **est_params) -> dict:
     """Fit the Python reference, train the same configuration on the target, evaluate there, compare.
 
     data_in: where the device holds the training rows: 'ram' (streamed in, add_sample per row), 'flash'
@@ -211,7 +211,9 @@ def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "h
     Returns the report the CLI prints (keys documented in docs/cli.md). on_step: called with what is being
     done now ('fitting the Python reference', 'building for uno', ...), for progress (the CLI's spinner).
     cache_cols: kernel columns wss2 caches (rbf/poly/sigmoid): None for choose_cache_cols's default (the planner's
-    count on a board), 0 for none. The training is the same bit for bit with or without; only its cost differs."""
+    count on a board), 0 for none. The training is the same bit for bit with or without; only its cost differs.
+    arith: 'auto' (fixed point where MLRN_SMO_FIXED applies on a board without an FPU: config.resolve_arith),
+    'float' or 'fixed'; the reference computes the same way, so agreement is checked either way."""
     step = on_step or (lambda what: None)
     tgt = get_target(target) if isinstance(target, str) else target
     est = SMOClassifier(**est_params)
@@ -220,6 +222,11 @@ def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "h
     capacity = check_shapes(X_train, y_train, X_test, y_test, capacity=capacity, host=tgt.name == "host",
                             kernel=est.kernel, storage=est.storage, solver=est.solver, multiclass=est.multiclass,
                             data_in=data_in)
+    arith, arith_note = planner.choose_arith(arith, getattr(tgt, "board", None), int(np.shape(X_train)[1]), capacity,
+                                             len(np.unique(np.asarray(y_train))), kernel=est.kernel,
+                                             storage=est.storage, solver=est.solver, multiclass=est.multiclass,
+                                             data_in=data_in)
+    est.set_params(arith=arith)
     if cache_cols is not None:   # a wrong count is refused before any work
         check_cache_cols(cache_cols, capacity, est.kernel, est.solver)
     _precheck_board(tgt, est, X_train, y_train, capacity, data_in)
@@ -245,6 +252,8 @@ def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "h
         "classes": [c.item() if hasattr(c, "item") else c for c in est.classes_],
         "solver": est.solver,
         "loss": est.loss,
+        "arith": est.arith,
+        "arith_note": arith_note,
         "kernel": est.kernel,
         "storage": est.storage,
         "multiclass": est.multiclass if len(est.classes_) > 2 else None,
