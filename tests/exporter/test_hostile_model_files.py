@@ -163,3 +163,17 @@ def test_pickle_still_loads_when_trusted(tmp_path, capsys, iris):
     rc, out, err = run_export(capsys, tmp_path / "m.joblib", "--trust-pickle", "-o", tmp_path / "m.h")
     assert rc == 0, err
     assert "wrote" in out
+
+
+def test_a_model_file_from_before_a_parameter_existed_loads_with_its_default(tmp_path, iris):
+    """An SMOClassifier saved before `loss` and `arith` existed (its state lacks them) loads with the defaults it was
+    trained with: get_params, repr and the exporter work, predictions unchanged."""
+    X, y = iris
+    m = microlearn.SMOClassifier().fit(X, y)
+    del m.loss, m.arith
+    microlearn.save_model(m, tmp_path / "old.skops")
+    old = microlearn.load_model(tmp_path / "old.skops")
+    assert old.get_params()["loss"] == "hinge" and old.get_params()["arith"] == "float"
+    assert "SMOClassifier" in repr(old) and np.array_equal(old.predict(X), m.predict(X))
+    assert pickle.loads(pickle.dumps(m)).arith == "float"
+    assert main(["export", str(tmp_path / "old.skops"), "--out", str(tmp_path / "o")]) == 0

@@ -89,12 +89,16 @@ def test_host_agrees_with_spread_scales_and_many_classes():
 
 
 @pytest.mark.parametrize("kernel", ["linear", "rbf"])
-@pytest.mark.parametrize("name", ["iris", "wine", "digits"])
-def test_reference_matches_float(name, kernel):
+@pytest.mark.parametrize("name, scaling", [("iris", "minmax"), ("wine", "minmax"), ("digits", "minmax"),
+                                           ("wine", "standard"), ("cancer", "standard")])
+def test_reference_matches_float(name, scaling, kernel):
     """Fixed point changes the path, not the solution: the same test accuracy and the dual objective within 1e-4
-    relative of float32's (min-max scaled features; C = 1)."""
+    relative of float32's (features min-max scaled or standardised; C = 1)."""
     X, y = load(name)
-    X = (X - X.min(0)) / np.maximum(X.max(0) - X.min(0), 1e-12)
+    if scaling == "minmax":
+        X = (X - X.min(0)) / np.maximum(X.max(0) - X.min(0), 1e-12)
+    else:
+        X = (X - X.mean(0)) / np.maximum(X.std(0), 1e-12)
     idx = np.random.default_rng(0).permutation(len(X))
     tr, te = idx[:int(0.7 * len(X))], idx[int(0.7 * len(X)):]
     fits = {a: SMOClassifier(storage="int8", kernel=kernel, arith=a).fit(X[tr], y[tr]) for a in ("float", "fixed")}

@@ -523,15 +523,12 @@ static inline float mlrn_smo__dot_codes(const mlrn_smo *s, const float *u, float
     return acc + c;
 }
 
-/* MLRN_SMO_FIXED's integer paths: MLRN_SMO__FX (w . x_t, linear) and MLRN_SMO__FXQ (the squared distances,
- * linear and rbf); wss2 and int8 codes (mlrn_smo_init refuses d outside 2..MLRN_SMO_FX_MAX_D there, so no float32
+/* MLRN_SMO_FIXED's integer paths: MLRN_SMO__FX (w . x_t and the curvature, linear) and MLRN_SMO__CODES_SQDIST_FX
+ * (the rbf distance, mlrn__kcodes); wss2 and int8 codes (mlrn_smo_init refuses d outside 2..MLRN_SMO_FX_MAX_D there, so no float32
  * fallback is compiled beside them). Their tables reuse space the float path has: wq (linear) holds U (int16, d)
  * with inv at wq[(d + 1) / 2] and c at wq[d] as before; scratch row 2 (the dequantised row t's, unused on the
  * codes paths) holds S (uint16, d) with qs at row 2's float (d + 1) / 2. */
 #define MLRN_SMO__FX(s) (MLRN_SMO_FIXED && MLRN_STORE_TYPE_OF((s)->store) == MLRN_STORAGE_I8 && MLRN_SMO__WQ(s))
-#define MLRN_SMO__FXQ(s) (MLRN_SMO_FIXED && MLRN_STORE_TYPE_OF((s)->store) == MLRN_STORAGE_I8 && \
-                          (s)->p.solver == MLRN_SMO_SOLVER_WSS2 && \
-                          ((s)->p.kernel.type == MLRN_KERNEL_LINEAR || (s)->p.kernel.type == MLRN_KERNEL_RBF))
 #define MLRN_SMO__FX_U(s) ((int16_t *)(void *)(s)->wq)
 #define MLRN_SMO__FX_INV(s) ((s)->wq[((s)->store->d + 1u) / 2u])
 #define MLRN_SMO__FX_ROW2(s) ((s)->scratch + 2u * (size_t)(s)->store->d)
@@ -547,9 +544,9 @@ static int32_t mlrn_smo__round(float x) {
     return x >= 0.0f ? (int32_t)(x + 0.5f) : -(int32_t)(0.5f - x);
 }
 
-/* The distance levels S and qs (MLRN_SMO__FXQ), from the store's scales alone: computed at the start of every
- * wss2 iteration, so nothing between two training steps can leave them stale (d divisions: an iteration scans
- * the samples with at least d operations each). */
+/* The distance levels S and qs, from the store's scales alone, which a training never changes: computed when a
+ * sub-problem starts (mlrn_smo__start_sub). Nothing else writes scratch row 2 where they are used (the codes
+ * paths dequantise no row t; the simplified solver's f_train, which does, never reads them). */
 static inline void mlrn_smo__fx_levels(mlrn_smo *s) {
     uint16_t k, d = s->store->d;
     float m = 0.0f, a, top;
@@ -612,7 +609,7 @@ MLRN_HOT float mlrn__wx_fx(const mlrn_smo *s, uint16_t t) {
     return (float)acc * MLRN_SMO__FX_INV(s) + s->wq[d];
 }
 
-/* |x_i - x_t|^2 from the distance levels (MLRN_SMO__FXQ). */
+/* |x_i - x_t|^2 from the distance levels (MLRN_SMO__FX, MLRN_SMO__CODES_SQDIST_FX). */
 MLRN_HOT float mlrn__sqdist_fx(const mlrn_smo *s, uint16_t i, uint16_t t) {
     uint16_t k, d = s->store->d;
     const uint16_t *S = MLRN_SMO__FX_S(s);
@@ -668,12 +665,17 @@ MLRN_HOT float mlrn__grad(const mlrn_smo *s, uint16_t t, int8_t yt) {
 }
 
 /* wss2 computes its kernel values between stored samples from the codes (MLRN_SMO_KERNEL_CODES): 1 for rbf (the
- * squared distance), 2 for poly and sigmoid (the dot product with a folded row), 0 for neither. */
-enum { MLRN_SMO__CODES_SQDIST = 1, MLRN_SMO__CODES_DOT = 2 };
+ * squared distance), 3 for rbf on int8 codes with MLRN_SMO_FIXED (the squared distance in integers), 2 for poly
+ * and sigmoid (the dot product with a folded row), 0 for neither. */
+enum { MLRN_SMO__CODES_SQDIST = 1, MLRN_SMO__CODES_DOT = 2, MLRN_SMO__CODES_SQDIST_FX = 3 };
 MLRN_HOT int mlrn__kcodes(const mlrn_smo *s) {
     /* a kernel left out of MLRN_KERNELS gives 0 at compile time: a linear trainer links none of the code paths */
     if (!MLRN_SMO_KERNEL_CODES || MLRN_STORE_TYPE_OF(s->store) == MLRN_STORAGE_F32) return 0;
-    if (s->p.kernel.type == MLRN_KERNEL_RBF) return MLRN_KERNEL_COMPILED(MLRN_KERNEL_RBF) ? MLRN_SMO__CODES_SQDIST : 0;
+    if (s->p.kernel.type == MLRN_KERNEL_RBF) {
+        if (!MLRN_KERNEL_COMPILED(MLRN_KERNEL_RBF)) return 0;
+        return MLRN_SMO_FIXED && MLRN_STORE_TYPE_OF(s->store) == MLRN_STORAGE_I8 ? MLRN_SMO__CODES_SQDIST_FX
+                                                                                 : MLRN_SMO__CODES_SQDIST;
+    }
     if (s->p.kernel.type == MLRN_KERNEL_LINEAR) return 0;
     return MLRN_KERNEL_COMPILED(MLRN_KERNEL_POLY) || MLRN_KERNEL_COMPILED(MLRN_KERNEL_SIGMOID) ? MLRN_SMO__CODES_DOT : 0;
 }
@@ -708,8 +710,7 @@ __attribute__((noinline, unused))   /* out of the hot loops' frames: inlined, it
 #endif
 static float mlrn__kit_codes(const mlrn_smo *s, int codes, const mlrn_smo__side *a, uint16_t t) {
 #if MLRN_SMO_FIXED
-    if (codes == MLRN_SMO__CODES_SQDIST && MLRN_SMO__FXQ(s))
-        return mlrn_kernel_finish(&s->p.kernel, mlrn__sqdist_fx(s, a->idx, t));
+    if (codes == MLRN_SMO__CODES_SQDIST_FX) return mlrn_kernel_finish(&s->p.kernel, mlrn__sqdist_fx(s, a->idx, t));
 #endif
     return mlrn_kernel_finish(&s->p.kernel, codes == MLRN_SMO__CODES_SQDIST ? mlrn__sqdist_q(s, a->idx, t)
                                                                             : mlrn_smo__dot_codes(s, a->u, a->c, t, 1));
@@ -1003,6 +1004,10 @@ static inline mlrn_status mlrn_smo__start_sub(mlrn_smo *s) {
     if (s->warm) mlrn_smo__warm_start(s);
 #endif
     if (MLRN_SMO__WQ(s)) mlrn_smo__refresh_wq(s);
+#if MLRN_SMO_FIXED
+    if (s->p.solver == MLRN_SMO_SOLVER_WSS2 && (MLRN_SMO__FX(s) || mlrn__kcodes(s) == MLRN_SMO__CODES_SQDIST_FX))
+        mlrn_smo__fx_levels(s);
+#endif
 #if MLRN_SMO_CACHE
     mlrn_smo__cache_clear(s);
 #endif
@@ -1058,10 +1063,6 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     float *ki = 0, *kj = 0;   /* the cached kernel columns of i and j (s->cache, non-linear kernels) */
     int cached = s->cache && s->grad, fill_i = 0, fill_j = 0;
     int codes = MLRN_SMO__WQ(s) || kc;
-#endif
-
-#if MLRN_SMO_FIXED
-    if (MLRN_SMO__FXQ(s) && (kc || MLRN_SMO__FX(s))) mlrn_smo__fx_levels(s);
 #endif
 
     /* i = argmax over I_up of -y_t G_t */

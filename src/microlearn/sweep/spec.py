@@ -122,6 +122,8 @@ TRAINER_PARAMS = {   # what SMOClassifier / train_and_report take, with the type
     "max_iter": _int(1, 4_294_967_295), "solver": _choice(vocab.SOLVERS), "loss": _choice(vocab.LOSSES),
     "max_passes": _int(1, U16),
     "alpha_tol": _float(0, 1e6, open_lo=False), "multiclass": _choice(vocab.MULTICLASS),
+    # fixed point (MLRN_SMO_FIXED); train_and_report's default 'auto' when not given (left out of the task's key)
+    "arith": _choice(("auto", "float", "fixed")),
 }
 LEARNER_PARAMS = {   # LearnerConfig's fields (it checks the ranges the C types impose)
     "capacity": _int(2, U16), "holdout_every": _int(0, 255), "store": _choice(vocab.STORE_POLICIES),

@@ -110,11 +110,13 @@ def check_data_in(data_in) -> str:
 
 
 def resolve_arith(arith, board, *, solver: str, kernel: str, storage: str, n_features: int) -> str:
-    """'auto' (the default of `microlearn train`): 'fixed' where MLRN_SMO_FIXED applies on a board without an FPU
-    (reference.fixed_by_default), else 'float'; 'float' and 'fixed' are checked and kept."""
+    """'auto' (the default of `microlearn train`): 'fixed' where MLRN_SMO_FIXED applies (wss2, linear or rbf, int8,
+    2..512 features) on a board without an FPU, where a float multiply-add is a library call; 'float' on the host
+    (board None) and FPU boards. 'float' and 'fixed' are checked and kept. (planner.choose_arith adds the flash
+    check.)"""
     if arith == "auto":
-        return "fixed" if _solvers.fixed_by_default(board, solver=solver, kernel=kernel, storage=storage,
-                                                    n_features=n_features) else "float"
+        return "fixed" if (board is not None and not board.fpu and 2 <= n_features <= _solvers.FX_MAX_D
+                           and _solvers.fixed_supported(solver=solver, kernel=kernel, storage=storage)) else "float"
     _solvers.check_arith(arith, solver=solver, kernel=kernel, storage=storage, n_features=n_features)
     return arith
 

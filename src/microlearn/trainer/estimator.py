@@ -38,8 +38,9 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         only: dual coordinate descent as liblinear, the bias a regularised feature of constant 1; tol
         bounds PGmax - PGmin, max_iter counts passes over the data).
     loss : 'hinge' or 'squared_hinge' (dcd only): the L1- or L2-loss SVM of liblinear.
-    arith : 'float' (float32 throughout) or 'fixed' (wss2, linear kernel, int8 storage: the scans over the
-        samples compute w . x_t and |x_i - x_t|^2 in integers, MLRN_SMO_FIXED; for cores without an FPU).
+    arith : 'float' (float32 throughout) or 'fixed' (wss2, linear or rbf kernel, int8 storage, 2..512 features:
+        the scans over the samples compute w . x_t and |x_i - x_t|^2 in integers, MLRN_SMO_FIXED; for cores
+        without an FPU).
     max_passes : simplified solver: sweeps without any change before stopping.
     alpha_tol : simplified solver: smallest change of alpha_j that is applied.
     multiclass : 'ovo' (one-vs-one with voting, like libsvm) or 'ovr' (one-vs-rest, argmax).
@@ -81,6 +82,13 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         self.decision_function_shape = decision_function_shape
         self.loss = loss
         self.arith = arith
+
+    def __setstate__(self, state):
+        # A model file saved before a parameter existed holds no value for it: it was trained with what is now the
+        # default, so get_params, repr and a refit keep working on it.
+        for name, default in (("loss", "hinge"), ("arith", "float")):
+            state.setdefault(name, default)
+        super().__setstate__(state)
 
     # ---- parameter checks -------------------------------------------------
     def _check_params(self):

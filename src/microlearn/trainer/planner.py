@@ -647,7 +647,7 @@ def plan(board, n_features: int, capacity: int, classes=2, *, kernel="linear", s
 def choose_arith(arith, board, n_features: int, capacity: int, n_classes: int, *, kernel="linear", storage="float32",
                  solver="wss2", multiclass="ovo", data_in: str = "ram") -> tuple[str, str | None]:
     """arith for a training on `board` (None: the host) and a note when 'auto' keeps float32 on a board without an
-    FPU: 'auto' is fixed point where MLRN_SMO_FIXED applies on such a board (reference.fixed_by_default), unless on
+    FPU: 'auto' is fixed point where MLRN_SMO_FIXED applies on such a board (config.resolve_arith), unless on
     a calibrated board its extra code would not fit the flash where the float32 build does (the 16 KB parts).
     'float' and 'fixed' are checked and kept. What `microlearn train` and `microlearn plan` both use."""
     b = board_of(board) if board is not None else None

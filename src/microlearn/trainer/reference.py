@@ -119,24 +119,22 @@ ARITHS = ("float", "fixed")
 FIXED_KERNELS = ("linear", "rbf")     # MLRN_SMO__FXQ
 
 
+def fixed_supported(*, solver: str, kernel: str, storage: str) -> bool:
+    """Whether MLRN_SMO_FIXED has an integer path for this configuration: wss2, linear or rbf, int8 codes."""
+    return solver == "wss2" and kernel in FIXED_KERNELS and storage == "int8"
+
+
 def check_arith(arith, *, solver: str, kernel: str, storage: str, n_features: int | None = None) -> None:
     """arith 'fixed' (MLRN_SMO_FIXED) is wss2's integer path for the linear and rbf kernels on int8 codes with
     2..512 features (mlrn_smo_init refuses other feature counts there); asked for anything else it would compute
     in float32 anyway, so it is refused."""
     if not isinstance(arith, str) or arith not in ARITHS:
         raise ValueError(f"unknown arith {arith!r}; choose {_one_of(ARITHS)}")
-    if arith == "fixed" and (solver != "wss2" or kernel not in FIXED_KERNELS or storage != "int8"):
+    if arith == "fixed" and not fixed_supported(solver=solver, kernel=kernel, storage=storage):
         raise ValueError(f"arith 'fixed' is for solver 'wss2', kernel 'linear' or 'rbf' and storage 'int8' "
                          f"(got solver {solver!r}, kernel {kernel!r}, storage {storage!r})")
     if arith == "fixed" and n_features is not None and not 2 <= n_features <= FX_MAX_D:
         raise ValueError(f"arith 'fixed' takes 2..{FX_MAX_D} features, got {n_features}")
-
-
-def fixed_by_default(board, *, solver: str, kernel: str, storage: str, n_features: int) -> bool:
-    """arith 'auto': the integer path where it applies on a board without an FPU (a float multiply-add is a
-    library call there); float32 on the host and on FPU boards."""
-    return (board is not None and not board.fpu and solver == "wss2" and kernel in FIXED_KERNELS
-            and storage == "int8" and 2 <= n_features <= FX_MAX_D)
 
 
 @dataclass(frozen=True)
@@ -304,7 +302,7 @@ class _FoldedFixed(_Folded):
     (S: T scale_k^2 / max scale^2 in uint16 levels, a uint32 sum): mlrn_smo__refresh_fx, mlrn__wx_fx and
     mlrn__sqdist_fx. The integer sums are exact here (int64) and cannot overflow on the device (the bounds in
     mlrn_smo.h); each is converted to float32 once, correctly rounded in both. S and qs depend on the scales alone
-    (mlrn_smo__fx_levels recomputes the same values every iteration)."""
+    (mlrn_smo__fx_levels, once per sub-problem)."""
 
     def __init__(self, Q, scale, offset):
         super().__init__(Q, scale, offset)
@@ -395,15 +393,15 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None, columns=None):
             raise ValueError("warm starts are for the linear kernel")
         alpha = np.array(alpha0, np.float32)
         w = warm_start(params, X, y, alpha)
-    fold = ((_FoldedFixed if fixed_applies(params, d, quant) else _Folded)(*quant)
-            if (linear and quant is not None) else None)
+    # quantised storage: dot products and distances from the codes, in integers with MLRN_SMO_FIXED
+    Folded = _FoldedFixed if fixed_applies(params, d, quant) else _Folded
+    fold = Folded(*quant) if (linear and quant is not None) else None
     if fold:
         fold.refresh(w)
     # non-linear kernels on quantised storage: K(x_i, x_t) from sample t's codes (mlrn__kit, MLRN_SMO_KERNEL_CODES):
     # rbf the squared distance sum_k ((q_ik - q_tk) scale_k)^2, poly/sigmoid the dot product sum_k u_k q_tk + c with
     # u = x_i * scale, c = x_i . offset (mlrn__side: mlrn_smo__fold, then mlrn_smo__dot_codes)
-    codes = ((_FoldedFixed if fixed_applies(params, d, quant) else _Folded)(*quant)
-             if (not linear and quant is not None) else None)
+    codes = Folded(*quant) if (not linear and quant is not None) else None
 
     def kcol(i, rows):
         """K(x_i, x_t) for the members t in `rows` (an index array): mlrn__kit."""

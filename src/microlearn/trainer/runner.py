@@ -212,8 +212,9 @@ def train_and_report(X_train, y_train, X_test, y_test, target: Target | str = "h
     done now ('fitting the Python reference', 'building for uno', ...), for progress (the CLI's spinner).
     cache_cols: kernel columns wss2 caches (rbf/poly/sigmoid): None for choose_cache_cols's default (the planner's
     count on a board), 0 for none. The training is the same bit for bit with or without; only its cost differs.
-    arith: 'auto' (fixed point where MLRN_SMO_FIXED applies on a board without an FPU: config.resolve_arith),
-    'float' or 'fixed'; the reference computes the same way, so agreement is checked either way."""
+    arith: 'auto' (fixed point where MLRN_SMO_FIXED applies on a board without an FPU and its code fits the flash:
+    planner.choose_arith), 'float' or 'fixed'; the reference computes the same way, so agreement is checked either
+    way."""
     step = on_step or (lambda what: None)
     tgt = get_target(target) if isinstance(target, str) else target
     est = SMOClassifier(**est_params)
