@@ -63,6 +63,7 @@ def vocab_macros() -> dict[str, int]:
         "MLRN_SMO_FX_MAX_D": vocab.SMO_FX_MAX_D,
         "MLRN_SMO_FX_DQ2_MAX": vocab.SMO_FX_DQ2_MAX,
         "MLRN_SMO_FX_S_MAX": vocab.SMO_FX_S_MAX,
+        "MLRN_SMO_FX_SUM_MAX": vocab.SMO_FX_SUM_MAX,
         "MLRN_SVM_OVO_MAX_CLASSES": vocab.SVM_OVO_MAX_CLASSES,
         "MLRN_MLP_Q8_MAX": vocab.MLP_Q8_MAX,
         "MLRN_STORE_ANY": vocab.STORE_ANY,
@@ -143,6 +144,7 @@ def test_vocab_values_equal_the_header_literals():
     assert np.float32(vocab.SMO_BIG) == np.float32(float(defines["MLRN_SMO_BIG"].rstrip("fF")))
     assert np.float32(vocab.SMO_DCD_PG_EPS) == np.float32(float(defines["MLRN_SMO_DCD_PG_EPS"].rstrip("fF")))
     assert np.float32(vocab.SMO_DCD_BIAS) == np.float32(float(defines["MLRN_SMO_DCD_BIAS"].rstrip("fF")))
+    assert np.float32(vocab.SMO_FX_K_MAX) == np.float32(float(defines["MLRN_SMO_FX_K_MAX"].rstrip("fF")))
 
 
 def test_type_limits_follow_the_struct_fields():

@@ -94,6 +94,10 @@ MLRN_FP_EXACT_BEGIN
  *  - |x_i - x_t|^2 = qs * sum_k (q_ik - q_tk)^2 S_k (the linear kernel's curvature, the rbf kernel's distance),
  *    S_k = round(T scale_k^2 / m) in uint16 (m = max_k scale_k^2, T = min(65535, (2^32 - 1) / (65025 d)): the
  *    uint32 sum cannot overflow) and qs = m / T.
+ *  - with the linear kernel, wss2's two scans choose the working pair in integers too (mlrn_smo__wss2_select_fx):
+ *    the score -y_t G_t as V_t = K_{y_t} - A_t in units of inv (int32; sc is halved when a constant term far
+ *    above w would take K_y past 2^30), the box tests on the alphas' bits, one float square and division per
+ *    second-order candidate; the pair's update stays float32.
  * Both are approximations of the float32 values (U: 15 significant bits of the largest component, S: T levels),
  * mirrored bit for bit by microlearn.trainer.reference (arith "fixed"). Other storages, solvers and kernels keep
  * the float32 path; where the integer path applies, mlrn_smo_init refuses d outside 2..MLRN_SMO_FX_MAX_D
@@ -107,6 +111,8 @@ MLRN_FP_EXACT_BEGIN
 #define MLRN_SMO_FX_U_MIN 1e-30f      /* max |u| below this: U = 0 (sc would overflow float32 near subnormals) */
 #define MLRN_SMO_FX_DQ2_MAX 65025u   /* (q_ik - q_tk)^2 <= 255^2 */
 #define MLRN_SMO_FX_S_MAX 65535u
+#define MLRN_SMO_FX_K_MAX 1073741824.0f   /* 2^30: |K_y| below it ... */
+#define MLRN_SMO_FX_SUM_MAX 8388608ul     /* ... and sum_k |U_k| below 2^30 / 128: |K_y - A_t| < 2^31 */
 /* MLRN_SMO_KERNEL_CODES (0/1, default 1): with int16/int8 storage, wss2's non-linear kernels between two stored
  * samples i and t read sample t's codes instead of dequantising its row:
  *  - rbf: the squared distance sum_k ((q_ik - q_tk) scale_k)^2 (the offsets cancel; the difference is exact);
@@ -196,8 +202,11 @@ static inline uint16_t mlrn_smo_n_rows(uint8_t n_classes, uint8_t multiclass) {
 }
 
 /* wq and the scratch rows exist only with quantised storage (scratch rows also with a read-only store): in a
- * build of one storage type (MLRN_STORE_TYPE) these are constants, and a float32 RAM build drops their paths. */
-#define MLRN_SMO__WQ(s) (MLRN_STORE_TYPE_OF((s)->store) != MLRN_STORAGE_F32 ? (s)->wq : (float *)0)
+ * build of one storage type (MLRN_STORE_TYPE) these are constants, and a float32 RAM build drops their paths.
+ * wq is also the linear kernel's alone: a build without it (MLRN_KERNELS) drops the folded-w paths (1.6 KB of
+ * an uno rbf trainer's flash). */
+#define MLRN_SMO__WQ(s) \
+    (MLRN_KERNEL_COMPILED(MLRN_KERNEL_LINEAR) && MLRN_STORE_TYPE_OF((s)->store) != MLRN_STORAGE_F32 ? (s)->wq : (float *)0)
 #define MLRN_SMO__SCRATCH(s) \
     (MLRN_STORE_TYPE_OF((s)->store) != MLRN_STORAGE_F32 || MLRN_STORE_READ_ONLY ? (s)->scratch : (float *)0)
 
@@ -450,10 +459,18 @@ MLRN_HOT const float *mlrn__row(const mlrn_smo *s, uint16_t t, uint8_t which) {
     return mlrn_store_row(s->store, t, MLRN_SMO__SCRATCH(s) ? s->scratch + (size_t)which * s->store->d : 0);
 }
 
-/* +1 (class q, or class p in ovr), -1 (the other side), 0 (not in this sub-problem). */
+/* +1 (class q, or class p in ovr), -1 (the other side), 0 (not in this sub-problem), from the sub-problem's
+ * p, q and ovr passed by value (a scan keeps them in registers; inlined on every target). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int8_t mlrn__y_pq(uint8_t label, uint8_t p, uint8_t q, uint8_t ovr) {
+    if (ovr) return label == p ? 1 : -1;
+    return label == q ? 1 : label == p ? -1 : 0;
+}
+
 MLRN_HOT int8_t mlrn__y(const mlrn_smo *s, uint8_t label) {
-    if (s->ovr_sub) return label == s->cur_p ? 1 : -1;
-    return label == s->cur_q ? 1 : label == s->cur_p ? -1 : 0;
+    return mlrn__y_pq(label, s->cur_p, s->cur_q, s->ovr_sub);
 }
 
 /* Row of the dual-coefficient table holding the coefficient of a sample of class `label` in
@@ -529,6 +546,12 @@ static inline float mlrn_smo__dot_codes(const mlrn_smo *s, const float *u, float
  * with inv at wq[(d + 1) / 2] and c at wq[d] as before; scratch row 2 (the dequantised row t's, unused on the
  * codes paths) holds S (uint16, d) with qs at row 2's float (d + 1) / 2. */
 #define MLRN_SMO__FX(s) (MLRN_SMO_FIXED && MLRN_STORE_TYPE_OF((s)->store) == MLRN_STORAGE_I8 && MLRN_SMO__WQ(s))
+/* The same test inside wss2, where wq exists exactly for the linear kernel on quantised storage (mlrn_smo_init):
+ * a constant in a linear-only or a linear-less int8 build, so only the scans that can run are compiled in. */
+#define MLRN_SMO__FX_WSS2(s)                                                                                  \
+    (MLRN_SMO_FIXED && MLRN_STORE_TYPE_OF((s)->store) == MLRN_STORAGE_I8 &&                                  \
+     MLRN_KERNEL_COMPILED(MLRN_KERNEL_LINEAR) &&                                                              \
+     (MLRN_KERNELS == (1u << MLRN_KERNEL_LINEAR) || (s)->p.kernel.type == MLRN_KERNEL_LINEAR))
 #define MLRN_SMO__FX_U(s) ((int16_t *)(void *)(s)->wq)
 #define MLRN_SMO__FX_INV(s) ((s)->wq[((s)->store->d + 1u) / 2u])
 #define MLRN_SMO__FX_ROW2(s) ((s)->scratch + 2u * (size_t)(s)->store->d)
@@ -565,8 +588,15 @@ static inline void mlrn_smo__fx_levels(mlrn_smo *s) {
     MLRN_SMO__FX_QS(s) = m / top;
 }
 
+/* (y - c) / inv: the score y - f_t of mlrn__wx_fx (f_t = inv A_t + c) in units of inv, plus A_t (y = +-1). */
+static inline float mlrn_smo__fx_kf(const mlrn_smo *s, float y) {
+    return (y - s->wq[s->store->d]) / MLRN_SMO__FX_INV(s);
+}
+
 /* The integer w of MLRN_SMO__FX (the current sub-problem's) and c = sum_k w_k offset_k in wq[d]:
- * u_k = w_k scale_k as mlrn_smo__fold computes it, never stored as float (U takes its place). */
+ * u_k = w_k scale_k as mlrn_smo__fold computes it, never stored as float (U takes its place). sc is then halved
+ * while the selection's integer scores could leave int32 (mlrn_smo__wss2_select_fx: |K_y| < 2^30 and
+ * sum_k |U_k| 128 < 2^30), which only a constant term c far above w's largest component needs. */
 static inline void mlrn_smo__refresh_fx(mlrn_smo *s, const float *w) {
     uint16_t k, d = s->store->d;
     float m = 0.0f, sc = 1.0f, inv = 1.0f, c = 0.0f, a;
@@ -583,9 +613,23 @@ static inline void mlrn_smo__refresh_fx(mlrn_smo *s, const float *w) {
         while (m * sc >= MLRN_SMO_FX_U_HIGH) { sc = sc * 0.5f; inv = inv * 2.0f; }
         while (m * sc < MLRN_SMO_FX_U_LOW) { sc = sc * 2.0f; inv = inv * 0.5f; }
     }
-    for (k = 0; k < d; k++)   /* U_k (bytes 2k, 2k+1) never overlaps inv's float at (d + 1) / 2 */
-        U[k] = m > 0.0f ? (int16_t)mlrn_smo__round((w[k] * mlrn_flash_f32(&s->store->scale[k])) * sc) : 0;
-    MLRN_SMO__FX_INV(s) = inv;
+    for (;;) {
+        uint32_t sum = 0;
+        float kp, kn;
+        for (k = 0; k < d; k++) {   /* U_k (bytes 2k, 2k+1) never overlaps inv's float at (d + 1) / 2 */
+            int16_t v = m > 0.0f ? (int16_t)mlrn_smo__round((w[k] * mlrn_flash_f32(&s->store->scale[k])) * sc) : 0;
+            U[k] = v;
+            sum += (uint16_t)(v < 0 ? -v : v);   /* |U_k| <= 32767 */
+        }
+        MLRN_SMO__FX_INV(s) = inv;
+        kp = mlrn_smo__fx_kf(s, 1.0f);
+        kn = mlrn_smo__fx_kf(s, -1.0f);
+        if (kp < MLRN_SMO_FX_K_MAX && kp > -MLRN_SMO_FX_K_MAX && kn < MLRN_SMO_FX_K_MAX && kn > -MLRN_SMO_FX_K_MAX &&
+            sum < MLRN_SMO_FX_SUM_MAX)
+            break;
+        sc = sc * 0.5f;
+        inv = inv * 2.0f;
+    }
 }
 #endif
 
@@ -599,18 +643,62 @@ static inline void mlrn_smo__refresh_wq(mlrn_smo *s) {
 }
 
 #if MLRN_SMO_FIXED
-/* w . x_t from the integer tables (MLRN_SMO__FX). */
-MLRN_HOT float mlrn__wx_fx(const mlrn_smo *s, uint16_t t) {
+/* A_t = sum_k U_k q_tk (MLRN_SMO__FX): w . x_t = inv A_t + c. Inlined on every target (on AVR a call costs its
+ * register saves, about a third of a 4-feature sum). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int32_t mlrn__ax_fx(const mlrn_smo *s, uint16_t t) {
     uint16_t k, d = s->store->d;
     const int16_t *U = MLRN_SMO__FX_U(s);
     const int8_t *q = MLRN_STORE_CODES8(s->store, t, (size_t)t * d, 0);
+#if defined(__AVR__)
+    /* U_k q = (U_k >> 8) q 256 + (U_k & 0xFF) q: two 8 x 8 hardware multiplies (mulsu, muls), each product added
+     * into the int32 sum with its sign extended, in one assembly loop; avr-gcc otherwise calls a 16 x 16 -> 32
+     * library routine per feature (its combiner merges narrow products back into the wide one) and reloads its
+     * pointers. The same integer. The codes come through Z (lpm from flash with MLRN_STORE_IN_FLASH), U through X. */
+    int32_t acc = 0;
+    const int8_t *qp = q;
+    const int16_t *up = U;
+    uint16_t n = d;
+    uint8_t x, ul, uh, e;
+    (void)k;
+    __asm__("1:\n\t"
+#if MLRN_STORE_SOURCE == MLRN_STORE_IN_FLASH
+            "lpm %[x], Z+\n\t"
+#else
+            "ld %[x], Z+\n\t"
+#endif
+            "ld %[ul], X+\n\t"
+            "ld %[uh], X+\n\t"
+            "mulsu %[x], %[ul]\n\t"                          /* r1:r0 = q (signed) * low byte (unsigned) */
+            "mov %[e], r1\n\tlsl %[e]\n\tsbc %[e], %[e]\n\t"  /* e = 0xFF if the product is negative */
+            "add %A[acc], r0\n\tadc %B[acc], r1\n\tadc %C[acc], %[e]\n\tadc %D[acc], %[e]\n\t"
+            "muls %[uh], %[x]\n\t"                           /* r1:r0 = high byte * q, both signed: x 256 */
+            "mov %[e], r1\n\tlsl %[e]\n\tsbc %[e], %[e]\n\t"
+            "add %B[acc], r0\n\tadc %C[acc], r1\n\tadc %D[acc], %[e]\n\t"
+            "sbiw %[n], 1\n\t"
+            "brne 1b\n\t"
+            "clr __zero_reg__"
+            : [acc] "+r"(acc), [n] "+w"(n), [q] "+z"(qp), [u] "+x"(up), [x] "=&a"(x), [ul] "=&a"(ul),
+              [uh] "=&a"(uh), [e] "=&r"(e)
+            :
+            : "r0", "memory");
+    return acc;
+#else
     int32_t acc = 0;
     for (k = 0; k < d; k++) acc += (int32_t)U[k] * MLRN_STORE_Q8(&q[k]);
-    return (float)acc * MLRN_SMO__FX_INV(s) + s->wq[d];
+    return acc;
+#endif
 }
 
-/* |x_i - x_t|^2 from the distance levels (MLRN_SMO__FX, MLRN_SMO__CODES_SQDIST_FX). */
-MLRN_HOT float mlrn__sqdist_fx(const mlrn_smo *s, uint16_t i, uint16_t t) {
+/* w . x_t from the integer tables (MLRN_SMO__FX). */
+MLRN_HOT float mlrn__wx_fx(const mlrn_smo *s, uint16_t t) {
+    return (float)mlrn__ax_fx(s, t) * MLRN_SMO__FX_INV(s) + s->wq[s->store->d];
+}
+
+/* sum_k (q_ik - q_tk)^2 S_k: |x_i - x_t|^2 / qs (MLRN_SMO__FX, MLRN_SMO__CODES_SQDIST_FX). */
+MLRN_HOT uint32_t mlrn__dq2_fx(const mlrn_smo *s, uint16_t i, uint16_t t) {
     uint16_t k, d = s->store->d;
     const uint16_t *S = MLRN_SMO__FX_S(s);
     const int8_t *qi = MLRN_STORE_CODES8(s->store, i, (size_t)i * d, 0), *qt = MLRN_STORE_CODES8(s->store, t, (size_t)t * d, 1);
@@ -620,8 +708,14 @@ MLRN_HOT float mlrn__sqdist_fx(const mlrn_smo *s, uint16_t i, uint16_t t) {
         uint16_t a = (uint16_t)(dq < 0 ? -dq : dq);
         acc += (uint32_t)(uint16_t)(a * a) * S[k];   /* a * a <= 65025: unsigned (AVR) or 32-bit int */
     }
-    return (float)acc * MLRN_SMO__FX_QS(s);
+    return acc;
 }
+
+/* |x_i - x_t|^2 from the distance levels (MLRN_SMO__FX, MLRN_SMO__CODES_SQDIST_FX). */
+MLRN_HOT float mlrn__sqdist_fx(const mlrn_smo *s, uint16_t i, uint16_t t) {
+    return (float)mlrn__dq2_fx(s, i, t) * MLRN_SMO__FX_QS(s);
+}
+
 #endif
 
 /* w . x_t of the current sub-problem for a stored sample (float32 rows are read in place). */
@@ -663,6 +757,76 @@ MLRN_HOT float mlrn__grad(const mlrn_smo *s, uint16_t t, int8_t yt) {
     }
     return s->grad[t];
 }
+
+#if MLRN_SMO_FIXED
+/* A float's bits as an int32: for alphas (in [0, C], never NaN) and C > 0 the bits' order is the values' order
+ * (-0.0 reads as INT32_MIN: not above 0), so the box tests below are integer compares, not library calls. */
+static inline int32_t mlrn_smo__fbits(float x) {
+    union { float f; int32_t i; } c;
+    c.f = x;
+    return c.i;
+}
+
+/* wss2's two scans for MLRN_SMO__FX (linear kernel, int8 codes) in integers. The score -y_t G_t = y_t - f_t is
+ * scaled by sc = 1 / inv (a power of two, positive: the order is kept): V_t = K_{y_t} - A_t, K_y = round((y - c)
+ * sc) (mlrn_smo__refresh_fx keeps |V_t| < 2^31), and gmax - v_t is U_t = V_i - V_t (uint32). The second-order
+ * gain (gmax - v_t)^2 / quad_it, in the same units and without the common factors inv^2 and qs, is
+ * U_t^2 / D_t with D_t = mlrn__dq2_fx(i, t) (or TAU / qs for equal rows): one float square and one division per
+ * candidate, the rest integer. The stop test is (V_i - V_min) inv < tol. Sets i, j, their gradients (mlrn__grad's
+ * formula) and quad_ij (mlrn__quad's); returns 1 when the sub-problem is solved. Mirrored by the reference's
+ * _FoldedFixed.select. */
+#if defined(__AVR__)
+__attribute__((noinline, unused))   /* its own frame: inlined into the caller's, the scans' values spill to the stack */
+static
+#else
+static inline
+#endif
+int mlrn_smo__wss2_select_fx(mlrn_smo *s, int32_t *pi, int32_t *pj, float *gi, float *gj, float *quad) {
+    const mlrn_store *st = s->store;   /* locals: the scans' calls would otherwise make them reloaded */
+    const float *alpha = s->alpha;     /* the linear kernel keeps one row of alphas (one_row) */
+    uint16_t t, n = st->n, i = n, j = n;   /* n: none yet */
+    int32_t kp = mlrn_smo__round(mlrn_smo__fx_kf(s, 1.0f)), kn = mlrn_smo__round(mlrn_smo__fx_kf(s, -1.0f));
+    int32_t cb = mlrn_smo__fbits(s->p.C), vmax = INT32_MIN, vmin = INT32_MAX;
+    uint32_t dj = 0;
+    int32_t best = -1;   /* the best gain's bits: gains are >= 0 and not NaN, so their bits' order is theirs */
+    float qs = MLRN_SMO__FX_QS(s), tau = qs > 0.0f ? MLRN_SMO_TAU / qs : 1.0f, q;
+    uint8_t cp = s->cur_p, cq = s->cur_q, ovr = s->ovr_sub;
+    int8_t yt;
+
+    for (t = 0; t < n; t++) {   /* i = argmax over I_up of V_t (the first on ties) */
+        int32_t a, v;
+        yt = mlrn__y_pq(mlrn_store_label(st, t), cp, cq, ovr);
+        if (!yt) continue;
+        a = mlrn_smo__fbits(alpha[t]);
+        if (yt > 0 ? !(a < cb) : !(a > 0)) continue;
+        v = (yt > 0 ? kp : kn) - mlrn__ax_fx(s, t);
+        if (v > vmax) { vmax = v; i = t; }
+    }
+    if (i == n) return 1;
+    for (t = 0; t < n; t++) {   /* j = argmax over I_low with V_t < V_i of U_t^2 / D_t (the first on ties) */
+        int32_t a, v;
+        yt = mlrn__y_pq(mlrn_store_label(st, t), cp, cq, ovr);
+        if (!yt) continue;
+        a = mlrn_smo__fbits(alpha[t]);
+        if (yt > 0 ? !(a > 0) : !(a < cb)) continue;
+        v = (yt > 0 ? kp : kn) - mlrn__ax_fx(s, t);
+        if (v < vmin) vmin = v;
+        if (v < vmax) {
+            uint32_t dq2 = mlrn__dq2_fx(s, i, t);
+            float u = (float)((uint32_t)vmax - (uint32_t)v), gain = u * u / (dq2 ? (float)dq2 : tau);
+            if (mlrn_smo__fbits(gain) > best) { best = mlrn_smo__fbits(gain); j = t; dj = dq2; }
+        }
+    }
+    if (j == n || (float)((uint32_t)vmax - (uint32_t)vmin) * MLRN_SMO__FX_INV(s) < s->p.tol) return 1;
+    *gi = mlrn__grad(s, i, mlrn__y(s, mlrn_store_label(st, i)));
+    *gj = mlrn__grad(s, j, mlrn__y(s, mlrn_store_label(st, j)));
+    q = (float)dj * qs;
+    *quad = q <= 0.0f ? MLRN_SMO_TAU : q;
+    *pi = i;
+    *pj = j;
+    return 0;
+}
+#endif
 
 /* wss2 computes its kernel values between stored samples from the codes (MLRN_SMO_KERNEL_CODES): 1 for rbf (the
  * squared distance), 3 for rbf on int8 codes with MLRN_SMO_FIXED (the squared distance in integers), 2 for poly
@@ -1065,8 +1229,15 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
     int codes = MLRN_SMO__WQ(s) || kc;
 #endif
 
+#if MLRN_SMO_FIXED
+    int fx = MLRN_SMO__FX_WSS2(s);   /* both scans in integers: mlrn_smo__wss2_select_fx */
+    if (fx && mlrn_smo__wss2_select_fx(s, &i, &j, &gi, &gj, &quad)) return 1;
+#else
+    const int fx = 0;
+#endif
+
     /* i = argmax over I_up of -y_t G_t */
-    for (t = 0; t < n; t++) {
+    for (t = 0; t < n && !fx; t++) {
         int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
         float a, g, v;
         if (!yt) continue;
@@ -1084,7 +1255,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
 #endif
 
     /* j = argmin over I_low with -y_t G_t < gmax of -(gmax + y_t G_t)^2 / quad_it */
-    for (t = 0; t < n; t++) {
+    for (t = 0; t < n && !fx; t++) {
         int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
         float a, g, v, bd;
         if (!yt) continue;
@@ -1111,7 +1282,7 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
             if (obj < best) { best = obj; j = t; quad = q; gj = g; }
         }
     }
-    if (j < 0 || gmax - gmin < s->p.tol) return 1;
+    if (!fx && (j < 0 || gmax - gmin < s->p.tol)) return 1;
 
     /* analytic update of the pair, clipped to the box (libsvm's order of cases) */
     yi = mlrn__y(s, mlrn_store_label(s->store, (uint16_t)i));
@@ -1177,6 +1348,35 @@ static inline int mlrn_smo__wss2_iteration(mlrn_smo *s) {
 static inline void mlrn_smo__wss2_bias(mlrn_smo *s) {
     uint16_t t, nfree = 0;
     float C = s->p.C, ub = MLRN_SMO_BIG, lb = -MLRN_SMO_BIG, sum_free = 0.0f, rho;
+#if MLRN_SMO_FIXED
+    /* MLRN_SMO__FX: y_t G_t = -V_t inv (mlrn_smo__wss2_select_fx), so the bounds' min and max are taken over the
+     * integer scores and only the free samples' gradients are computed in float, as below */
+    if (MLRN_SMO__FX_WSS2(s)) {
+        int32_t kp = mlrn_smo__round(mlrn_smo__fx_kf(s, 1.0f)), kn = mlrn_smo__round(mlrn_smo__fx_kf(s, -1.0f));
+        int32_t cb = mlrn_smo__fbits(C), vub = INT32_MIN, vlb = INT32_MAX;
+        float inv = MLRN_SMO__FX_INV(s), g;
+        for (t = 0; t < s->store->n; t++) {
+            int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
+            int32_t a, v;
+            if (!yt) continue;
+            a = mlrn_smo__fbits(s->alpha[t]);   /* one row: the linear kernel's */
+            if (a > 0 && a < cb) {
+                g = mlrn__grad(s, t, yt);
+                nfree++;
+                sum_free = sum_free + (yt > 0 ? g : -g);
+                continue;
+            }
+            v = (yt > 0 ? kp : kn) - mlrn__ax_fx(s, t);
+            if ((a >= cb) == (yt < 0)) { if (v > vub) vub = v; }   /* ub: min y G = max V */
+            else if (v < vlb) vlb = v;                              /* lb: max y G = min V */
+        }
+        if (vub > INT32_MIN && -((float)vub * inv) < ub) ub = -((float)vub * inv);
+        if (vlb < INT32_MAX && -((float)vlb * inv) > lb) lb = -((float)vlb * inv);
+        rho = nfree ? sum_free / (float)nfree : (ub + lb) / 2.0f;
+        s->b[s->sub] = -rho;
+        return;
+    }
+#endif
     for (t = 0; t < s->store->n; t++) {
         int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
         float a, g, yg;

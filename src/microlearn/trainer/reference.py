@@ -288,6 +288,7 @@ class _Folded:
 # MLRN_SMO_FX_U_LOW / _HIGH / _MIN)
 FX_MAX_D, FX_DQ2_MAX, FX_S_MAX = vocab.SMO_FX_MAX_D, vocab.SMO_FX_DQ2_MAX, vocab.SMO_FX_S_MAX
 FX_U_LOW, FX_U_HIGH, FX_U_MIN = F(16383.5), F(32767.0), F(1e-30)
+FX_K_MAX, FX_SUM_MAX = F(vocab.SMO_FX_K_MAX), vocab.SMO_FX_SUM_MAX
 
 
 def _round_half_away(x):
@@ -323,10 +324,52 @@ class _FoldedFixed(_Folded):
                 sc, inv = sc * F(0.5), inv * F(2.0)
             while m * sc < FX_U_LOW:
                 sc, inv = sc * F(2.0), inv * F(0.5)
-            self.U = _round_half_away(u * sc)
-        else:
-            self.U = np.zeros(u.size, np.int64)
-        self.inv = inv
+        while True:     # halved while the selection's integer scores could leave int32 (select)
+            self.U = _round_half_away(u * sc) if m >= FX_U_MIN else np.zeros(u.size, np.int64)
+            self.inv = inv
+            kp, kn = self.kf(F(1.0)), self.kf(F(-1.0))
+            if -FX_K_MAX < kp < FX_K_MAX and -FX_K_MAX < kn < FX_K_MAX and int(np.abs(self.U).sum()) < FX_SUM_MAX:
+                break
+            sc, inv = sc * F(0.5), inv * F(2.0)
+        self.kp, self.kn = int(_round_half_away(kp)), int(_round_half_away(kn))
+
+    def kf(self, yv):
+        """mlrn_smo__fx_kf: (y - c) / inv."""
+        return F(F(yv - self.c) / self.inv)
+
+    def scores(self, y):
+        """V_t = K_{y_t} - A_t (mlrn_smo__wss2_select_fx): -y_t G_t in units of inv, exact integers."""
+        return np.where(y > 0, self.kp, self.kn) - self.Qi.astype(np.int64) @ self.U
+
+    def select(self, y, alpha, C, tol):
+        """mlrn_smo__wss2_select_fx: wss2's working pair from the integer scores. Returns (i, j, G_i, G_j, quad_ij),
+        or None when the sub-problem is solved."""
+        V = self.scores(y)
+        pos = y > 0
+        up = np.where(pos, alpha < C, alpha > 0)
+        if not up.any():
+            return None
+        i = int(np.argmax(np.where(up, V, np.iinfo(np.int64).min)))   # the first maximum
+        vmax = int(V[i])
+        low = np.where(pos, alpha > 0, alpha < C)
+        cand = np.flatnonzero(low & (V < vmax))
+        if not cand.size:
+            return None
+        vmin = int(V[low].min())
+        dq = (self.Qi[i] - self.Qi[cand]).astype(np.int64)
+        dq2 = (dq * dq) @ self.S
+        tau = F(TAU / self.qs) if self.qs > 0 else F(1.0)
+        u = (vmax - V[cand]).astype(np.float32)            # < 2^32: one rounding, as (float)(uint32_t) in C
+        with np.errstate(over="ignore", divide="ignore"):
+            gain = u * u / np.where(dq2 > 0, dq2.astype(np.float32), tau)
+        k = int(np.argmax(gain))                            # gains >= 0, not NaN: the first maximum
+        if F(np.float32(vmax - vmin) * self.inv) < tol:
+            return None
+        i_j = (i, int(cand[k]))
+        g = [F(F(F(np.float32(int(self.Qi[t].astype(np.int64) @ self.U)) * self.inv) + self.c)) for t in i_j]
+        g = [F((gt if y[t] > 0 else -gt) - F(1.0)) for gt, t in zip(g, i_j)]
+        q = F(np.float32(dq2[k]) * self.qs)
+        return i_j[0], i_j[1], g[0], g[1], (q if q > 0 else TAU)
 
     def grad(self, y):
         acc = self.Qi.astype(np.int64) @ self.U             # exact: |acc| < 2^31 by the bounds
@@ -431,41 +474,47 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None, columns=None):
         if it >= params.max_iter:
             status = MAX_ITER
             break
-        g = lin_grad() if linear else G
-        v = -y * g
-        up = np.where(pos, alpha < C, alpha > 0)
-        i = _first_argmax(v, up)
-        if i < 0:
-            break
-        gmax = v[i]
-        low = np.where(pos, alpha > 0, alpha < C)
-        vlow = np.where(low & ~np.isnan(v), v, BIG)
-        gmin = F(vlow.min()) if m else BIG
-        bd = gmax - v
-        cand = np.flatnonzero(low & (bd > 0))
-        j = -1
-        quad = F(0.0)
-        columns.append(i)                     # the device looks i's column up as soon as i is chosen
-        if cand.size:
-            if diag is not None:
-                kii, ktt = diag[i], diag[cand]
-            else:
-                kii, ktt = F(1.0), F(1.0)
-            if fold:
-                q = fold.quad(i, cand)
-            elif linear:
-                q = _quad(params, X[cand], X[i], kii, ktt)
-            else:                                   # mlrn__quad_kit
-                q = (kii + ktt) - F(2.0) * kcol(i, cand)
-            q = np.where(q <= 0, TAU, q).astype(np.float32)
-            obj = -(bd[cand] * bd[cand]) / q
-            k = _first_argmin(obj, np.ones(cand.size, bool))
-            if k >= 0:
-                j, quad = int(cand[k]), q[k]
-        if j < 0 or gmax - gmin < params.tol:
-            break
-        columns.append(j)
-        gi, gj = g[i], g[j]
+        if isinstance(fold, _FoldedFixed):            # both scans in integers (mlrn_smo__wss2_select_fx)
+            pair = fold.select(y, alpha, C, params.tol)
+            if pair is None:
+                break
+            i, j, gi, gj, quad = pair
+        else:
+            g = lin_grad() if linear else G
+            v = -y * g
+            up = np.where(pos, alpha < C, alpha > 0)
+            i = _first_argmax(v, up)
+            if i < 0:
+                break
+            gmax = v[i]
+            low = np.where(pos, alpha > 0, alpha < C)
+            vlow = np.where(low & ~np.isnan(v), v, BIG)
+            gmin = F(vlow.min()) if m else BIG
+            bd = gmax - v
+            cand = np.flatnonzero(low & (bd > 0))
+            j = -1
+            quad = F(0.0)
+            columns.append(i)                     # the device looks i's column up as soon as i is chosen
+            if cand.size:
+                if diag is not None:
+                    kii, ktt = diag[i], diag[cand]
+                else:
+                    kii, ktt = F(1.0), F(1.0)
+                if fold:
+                    q = fold.quad(i, cand)
+                elif linear:
+                    q = _quad(params, X[cand], X[i], kii, ktt)
+                else:                                   # mlrn__quad_kit
+                    q = (kii + ktt) - F(2.0) * kcol(i, cand)
+                q = np.where(q <= 0, TAU, q).astype(np.float32)
+                obj = -(bd[cand] * bd[cand]) / q
+                k = _first_argmin(obj, np.ones(cand.size, bool))
+                if k >= 0:
+                    j, quad = int(cand[k]), q[k]
+            if j < 0 or gmax - gmin < params.tol:
+                break
+            columns.append(j)
+            gi, gj = g[i], g[j]
         ai, aj = alpha[i], alpha[j]
         old_ai, old_aj = ai, aj
         if y[i] != y[j]:
@@ -509,12 +558,14 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None, columns=None):
             dg = ci * kcol(i, everyone) + cj * kcol(j, everyone)
             G = G + np.where(pos, dg, -dg)
         it += 1
-    b = _wss2_bias(params, X, y, alpha, lin_grad() if linear else G)
+    b = _wss2_bias(params, X, y, alpha, lin_grad() if linear else G,
+                   fold if isinstance(fold, _FoldedFixed) else None)
     return alpha, b, w, it, status
 
 
-def _wss2_bias(params, X, y, alpha, G):
-    """mlrn_smo__wss2_bias: b = -rho, libsvm's calculate_rho."""
+def _wss2_bias(params, X, y, alpha, G, fixed=None):
+    """mlrn_smo__wss2_bias: b = -rho, libsvm's calculate_rho. fixed (a _FoldedFixed): the bounds from the integer
+    scores, y_t G_t = -V_t inv (MLRN_SMO__FX_WSS2); the free samples' y_t G_t as without."""
     C = params.C
     yg = np.where(y > 0, G, -G)
     upper = alpha >= C
@@ -522,8 +573,13 @@ def _wss2_bias(params, X, y, alpha, G):
     free = ~upper & ~lower
     to_ub = (upper & (y < 0)) | (lower & (y > 0))
     to_lb = (upper & (y > 0)) | (lower & (y < 0))
-    ub = min(BIG, F(yg[to_ub].min())) if to_ub.any() else BIG
-    lb = max(-BIG, F(yg[to_lb].max())) if to_lb.any() else -BIG
+    if fixed is not None:
+        V = fixed.scores(y)
+        ub = min(BIG, F(-(np.float32(V[to_ub].max()) * fixed.inv))) if to_ub.any() else BIG
+        lb = max(-BIG, F(-(np.float32(V[to_lb].min()) * fixed.inv))) if to_lb.any() else -BIG
+    else:
+        ub = min(BIG, F(yg[to_ub].min())) if to_ub.any() else BIG
+        lb = max(-BIG, F(yg[to_lb].max())) if to_lb.any() else -BIG
     nfree = int(free.sum())
     if nfree:
         rho = _f32.sum_seq(yg[free]) / F(nfree)

@@ -3,6 +3,7 @@
  *   of w . x reaches 32767 * 128 * 512 and the uint32 sum of |x_i - x_t|^2 reaches 65025 * 129 * 512 (UBSan stops
  *   the program on a signed overflow or an out-of-range float to integer conversion);
  * - feature scales 1e9 apart (the small feature's S level rounds to 0): trains, finite, separates;
+ * - a constant term 2e4 times w's largest folded entry: the scale halves until the selection's scores fit int32;
  * - d = 1 and d = 513 refused by mlrn_smo_init (MLRN_ERR_ARG), d = 2 accepted.
  * Built without MLRN_STORE_TYPE (MLRN_STORE_ANY), with and without MLRN_SMO_FIXED: float32 stores train the
  * linear and rbf kernels and print iterations, b and alphas in hex (the test compares the two builds' lines).
@@ -127,6 +128,39 @@ static void fixed_checks(void) {
         CHECK(smo.wq[2] == 3.0e9f * 0.25f + -1.0e5f * 0.25f);
         printf("halved U0=%d U1=%d\n", U[0], U[1]);
     }
+
+    /* a constant term c far above w's folded entries (offsets 1e6 times the scales): sc halves below the
+     * precision target until |K_y| < 2^30, so the selection's integer scores K_y - A_t stay in int32 (UBSan checks
+     * the sums); the training still separates */
+    for (k = 0; k < 2; k++) { scale[k] = 1e-2f; offset[k] = 1e4f; }
+    CHECK(setup(&st, &smo, 2) == MLRN_OK);
+    smo.w[0] = 1.0f;
+    smo.w[1] = 1.0f;
+    mlrn_smo__refresh_wq(&smo);
+    {
+        const int16_t *U = MLRN_SMO__FX_U(&smo);
+        float kp = mlrn_smo__fx_kf(&smo, 1.0f), kn = mlrn_smo__fx_kf(&smo, -1.0f);
+        CHECK(U[0] > 0 && U[0] < 16384 && U[0] == U[1]);
+        CHECK(kp < MLRN_SMO_FX_K_MAX && kp > -MLRN_SMO_FX_K_MAX && kn < MLRN_SMO_FX_K_MAX && kn > -MLRN_SMO_FX_K_MAX);
+        CHECK(kn * 2.0f < -MLRN_SMO_FX_K_MAX);   /* halved no further than needed */
+        printf("offset U0=%d\n", U[0]);
+    }
+    CHECK(setup(&st, &smo, 2) == MLRN_OK);
+    for (i = 0; i < NMAX; i++) {
+        row[0] = 1e4f + (float)i * 0.1f;
+        row[1] = 1e4f + (i % 2 ? 1.0f : -1.0f);
+        CHECK(mlrn_store_add(&st, row, (uint8_t)(i % 2)) == MLRN_OK);
+    }
+    s = mlrn_smo_train(&smo, 0);
+    CHECK(s >= 0);
+    correct = 0;
+    for (i = 0; i < NMAX; i++) {
+        row[0] = 1e4f + (float)i * 0.1f;
+        row[1] = 1e4f + (i % 2 ? 1.0f : -1.0f);
+        correct += mlrn_smo_predict(&smo, row) == (int32_t)(i % 2);
+    }
+    CHECK(correct == NMAX);
+    printf("offset status=%d correct=%d\n", s, correct);
 
     /* the feature counts the integer path takes */
     for (d = 1; d <= DMAX + 1; d = (uint16_t)(d == 2 ? DMAX + 1 : d + 1)) {
