@@ -3,6 +3,7 @@ the device agrees with the Python reference bit for bit on every target (the sam
 predictions); the reference's fixed-point solutions match the float32 ones in objective and accuracy; what it does
 not apply to is refused in one line."""
 import re
+import shutil
 import subprocess
 import sys
 import warnings
@@ -13,9 +14,13 @@ import pytest
 
 from microlearn.boards import get_board
 from microlearn.core import vocab
+from microlearn.core.paths import include_dir
+from microlearn.targets.base import SUPPORT_DIR
 from microlearn.data.datasets import load
 from microlearn.trainer import reference
+from microlearn.trainer.codegen import render_trainer
 from microlearn.trainer.config import make_config, resolve_arith
+from microlearn.trainer.driver import DRIVER
 from microlearn.trainer.estimator import SMOClassifier
 from microlearn.trainer.runner import train_and_report
 from compile_c import UBSAN, program_output
@@ -31,7 +36,7 @@ def test_integer_sums_at_their_bounds(tmp_path, lang):
     assert out.rstrip().endswith("done"), out
     assert "bounds d=512 status=0 correct=4" in out and "scales status=0 correct=4" in out and "halved U0=" in out
     # status 0 or 1 (max_iter: C = 1000 on codes 0.01 apart); what is checked is the int32 range and the separation
-    assert "offset U0=" in out and re.search(r"offset status=[01] correct=4", out)
+    assert "offset U0=" in out and "tiny U0=" in out and re.search(r"offset status=[01] correct=4", out)
     assert "d=1 init=-" in out and "d=2 init=0" in out and "d=513 init=-" in out
 
 
@@ -89,6 +94,48 @@ def test_host_agrees_with_spread_scales_and_many_classes():
                            arith="fixed", C=10.0))
     X, y = load("digits")
     check(train_and_report(X[:300], y[:300], X[300:400], y[300:400], "host", storage="int8", arith="fixed"))
+
+
+@pytest.mark.skipif(shutil.which("avr-gcc") is None, reason="avr-gcc not installed")
+@pytest.mark.parametrize("data_in", ["ram", "flash"])
+def test_avr_assembly_builds_at_every_optimisation_level(tmp_path, data_in):
+    """The AVR dot product's inline assembly needs pointer registers the compiler must find wherever the loop is
+    compiled: the uno's fixed-point trainer and driver build warning-free at -O0 (the C loop) to -O3 and -Os."""
+    X, y = load("iris")
+    rows = (X[:20].astype(np.float32), (y[:20] == 0).astype(np.int64))
+    cfg = make_config(n_features=4, capacity=20, classes=2, storage="int8", arith="fixed", data_in=data_in,
+                      feature_range=(X.min(0), X.max(0)))
+    (tmp_path / "trainer.h").write_text(render_trainer(cfg, "t", rows=rows if data_in == "flash" else None))
+    (tmp_path / "main.c").write_text(DRIVER)
+    for opt in ("-O0", "-O1", "-O2", "-O3", "-Os"):
+        cmd = ["avr-gcc", "-mmcu=atmega328p", opt, "-std=c99", "-Wall", "-Wextra", "-Werror", "-Wdouble-promotion",
+               "-Wconversion", f"-I{tmp_path}", f"-I{include_dir()}", f"-I{SUPPORT_DIR}", "-c",
+               str(tmp_path / "main.c"), "-o", str(tmp_path / "main.o")]
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        assert res.returncode == 0, f"{opt}: {res.stderr[-2000:]}"
+
+
+@pytest.mark.parametrize("target", ["host", board_param("uno")])
+@pytest.mark.parametrize("shift", [1e4, 1e5])
+def test_agrees_on_shifted_features(target, shift, monkeypatch):
+    """Iris shifted by 1e4 and 1e5 (an SVM with an intercept does not change under a shift): the constant term c is
+    then 1e5-1e6 times w's largest folded entry. The selection's integer scores leave c out, so U keeps its full
+    precision (max |U| >= 16,384 after every update): converged, bit-exact on the device, as accurate as unshifted."""
+    largest = []
+    refresh = reference._FoldedFixed.refresh
+
+    def recording(self, w):
+        refresh(self, w)
+        largest.append(int(np.abs(self.U).max()))
+    monkeypatch.setattr(reference._FoldedFixed, "refresh", recording)
+    X, y = load("iris")
+    idx = np.random.default_rng(0).permutation(len(X))
+    X = X + shift
+    rep = train_and_report(X[idx[:100]], y[idx[:100]], X[idx[100:]], y[idx[100:]], target, storage="int8",
+                           arith="fixed")
+    check(rep)
+    assert rep["accuracy"] == 1.0
+    assert min(largest[1:]) >= 16384   # every refresh after the first (w = 0)
 
 
 @pytest.mark.parametrize("kernel", ["linear", "rbf"])

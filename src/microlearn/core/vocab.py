@@ -150,7 +150,7 @@ SMO_CACHE_EMPTY = 0xFFFF      # MLRN_SMO_CACHE_EMPTY: the tag of an empty cache 
 SMO_FX_MAX_D = 512            # MLRN_SMO_FX_MAX_D: MLRN_SMO_FIXED's most features (its int32 sum's bound)
 SMO_FX_DQ2_MAX = 65025        # MLRN_SMO_FX_DQ2_MAX: the largest squared difference of two int8 codes
 SMO_FX_S_MAX = 65535          # MLRN_SMO_FX_S_MAX: the most distance levels (a uint16)
-SMO_FX_K_MAX = 2.0 ** 30      # MLRN_SMO_FX_K_MAX: |K_y| of the integer selection stays below (float32 in C)
+SMO_FX_K_MAX = 2.0 ** 30      # MLRN_SMO_FX_K_MAX: sc (so the label term K = round(sc)) stays below (float in C)
 SMO_FX_SUM_MAX = 2 ** 23      # MLRN_SMO_FX_SUM_MAX: sum_k |U_k| stays below (times 128: below 2^30)
 SMO_DCD_STATE = 6             # MLRN_SMO__DCD_STATE (an enum): dcd's state floats at the head of its work region
 TREE_REC_NODE_BYTES = 7       # MLRN_TREE_REC_NODE_BYTES (mlrn_tree.h)

@@ -95,9 +95,9 @@ MLRN_FP_EXACT_BEGIN
  *    S_k = round(T scale_k^2 / m) in uint16 (m = max_k scale_k^2, T = min(65535, (2^32 - 1) / (65025 d)): the
  *    uint32 sum cannot overflow) and qs = m / T.
  *  - with the linear kernel, wss2's two scans choose the working pair in integers too (mlrn_smo__wss2_select_fx):
- *    the score -y_t G_t as V_t = K_{y_t} - A_t in units of inv (int32; sc is halved when a constant term far
- *    above w would take K_y past 2^30), the box tests on the alphas' bits, one float square and division per
- *    second-order candidate; the pair's update stays float32.
+ *    the score -y_t G_t less the constant c, y_t K - A_t in units of inv (int32: K = round(sc) = 1 / inv,
+ *    sc halved if it would reach 2^30), the box tests on the alphas' bits, one float square and division per
+ *    second-order candidate; the pair's update stays float32, from the integer difference V_i - V_j.
  * Both are approximations of the float32 values (U: 15 significant bits of the largest component, S: T levels),
  * mirrored bit for bit by microlearn.trainer.reference (arith "fixed"). Other storages, solvers and kernels keep
  * the float32 path; where the integer path applies, mlrn_smo_init refuses d outside 2..MLRN_SMO_FX_MAX_D
@@ -111,8 +111,8 @@ MLRN_FP_EXACT_BEGIN
 #define MLRN_SMO_FX_U_MIN 1e-30f      /* max |u| below this: U = 0 (sc would overflow float32 near subnormals) */
 #define MLRN_SMO_FX_DQ2_MAX 65025u   /* (q_ik - q_tk)^2 <= 255^2 */
 #define MLRN_SMO_FX_S_MAX 65535u
-#define MLRN_SMO_FX_K_MAX 1073741824.0f   /* 2^30: |K_y| below it ... */
-#define MLRN_SMO_FX_SUM_MAX 8388608ul     /* ... and sum_k |U_k| below 2^30 / 128: |K_y - A_t| < 2^31 */
+#define MLRN_SMO_FX_K_MAX 1073741824.0f   /* 2^30: sc, so the label term K = round(sc), below it ... */
+#define MLRN_SMO_FX_SUM_MAX 8388608ul     /* ... and sum_k |U_k| below 2^30 / 128: |+-K - A_t| < 2^31 */
 /* MLRN_SMO_KERNEL_CODES (0/1, default 1): with int16/int8 storage, wss2's non-linear kernels between two stored
  * samples i and t read sample t's codes instead of dequantising its row:
  *  - rbf: the squared distance sum_k ((q_ik - q_tk) scale_k)^2 (the offsets cancel; the difference is exact);
@@ -588,15 +588,17 @@ static inline void mlrn_smo__fx_levels(mlrn_smo *s) {
     MLRN_SMO__FX_QS(s) = m / top;
 }
 
-/* (y - c) / inv: the score y - f_t of mlrn__wx_fx (f_t = inv A_t + c) in units of inv, plus A_t (y = +-1). */
-static inline float mlrn_smo__fx_kf(const mlrn_smo *s, float y) {
-    return (y - s->wq[s->store->d]) / MLRN_SMO__FX_INV(s);
+/* K = round(1 / inv) = round(sc): the label y = +-1 in units of inv (exact for sc >= 1), so that the score
+ * y_t - f_t of mlrn__wx_fx (f_t = inv A_t + c) less the constant c is inv (y_t K - A_t). */
+static inline int32_t mlrn_smo__fx_k(const mlrn_smo *s) {
+    return mlrn_smo__round(1.0f / MLRN_SMO__FX_INV(s));
 }
 
 /* The integer w of MLRN_SMO__FX (the current sub-problem's) and c = sum_k w_k offset_k in wq[d]:
  * u_k = w_k scale_k as mlrn_smo__fold computes it, never stored as float (U takes its place). sc is then halved
- * while the selection's integer scores could leave int32 (mlrn_smo__wss2_select_fx: |K_y| < 2^30 and
- * sum_k |U_k| 128 < 2^30), which only a constant term c far above w's largest component needs. */
+ * while the selection's integer scores could leave int32 (mlrn_smo__wss2_select_fx: sc < 2^30 and
+ * sum_k |U_k| 128 < 2^30): only for a w whose largest folded entry is below 2^-15, or hundreds of features at
+ * full scale. */
 static inline void mlrn_smo__refresh_fx(mlrn_smo *s, const float *w) {
     uint16_t k, d = s->store->d;
     float m = 0.0f, sc = 1.0f, inv = 1.0f, c = 0.0f, a;
@@ -615,21 +617,16 @@ static inline void mlrn_smo__refresh_fx(mlrn_smo *s, const float *w) {
     }
     for (;;) {
         uint32_t sum = 0;
-        float kp, kn;
         for (k = 0; k < d; k++) {   /* U_k (bytes 2k, 2k+1) never overlaps inv's float at (d + 1) / 2 */
             int16_t v = m > 0.0f ? (int16_t)mlrn_smo__round((w[k] * mlrn_flash_f32(&s->store->scale[k])) * sc) : 0;
             U[k] = v;
             sum += (uint16_t)(v < 0 ? -v : v);   /* |U_k| <= 32767 */
         }
-        MLRN_SMO__FX_INV(s) = inv;
-        kp = mlrn_smo__fx_kf(s, 1.0f);
-        kn = mlrn_smo__fx_kf(s, -1.0f);
-        if (kp < MLRN_SMO_FX_K_MAX && kp > -MLRN_SMO_FX_K_MAX && kn < MLRN_SMO_FX_K_MAX && kn > -MLRN_SMO_FX_K_MAX &&
-            sum < MLRN_SMO_FX_SUM_MAX)
-            break;
+        if (sc < MLRN_SMO_FX_K_MAX && sum < MLRN_SMO_FX_SUM_MAX) break;
         sc = sc * 0.5f;
         inv = inv * 2.0f;
     }
+    MLRN_SMO__FX_INV(s) = inv;
 }
 #endif
 
@@ -643,20 +640,27 @@ static inline void mlrn_smo__refresh_wq(mlrn_smo *s) {
 }
 
 #if MLRN_SMO_FIXED
-/* A_t = sum_k U_k q_tk (MLRN_SMO__FX): w . x_t = inv A_t + c. Inlined on every target (on AVR a call costs its
- * register saves, about a third of a 4-feature sum). */
-#if defined(__GNUC__)
-__attribute__((always_inline))
+/* A_t = sum_k U_k q_tk (MLRN_SMO__FX): w . x_t = inv A_t + c. On AVR a function of its own: its assembly needs two
+ * pointer registers and eight others, which a caller's frame may not leave free (inlined into the scans, avr-gcc
+ * 5.4 could not allocate them at -O1..-O3; a call costs ~3 % of the demo's cycles). Inlined elsewhere. */
+#if defined(__AVR__)
+__attribute__((noinline, unused))
+static
+#elif defined(__GNUC__)
+__attribute__((always_inline)) static inline
+#else
+static inline
 #endif
-static inline int32_t mlrn__ax_fx(const mlrn_smo *s, uint16_t t) {
+int32_t mlrn__ax_fx(const mlrn_smo *s, uint16_t t) {
     uint16_t k, d = s->store->d;
     const int16_t *U = MLRN_SMO__FX_U(s);
     const int8_t *q = MLRN_STORE_CODES8(s->store, t, (size_t)t * d, 0);
-#if defined(__AVR__)
+#if defined(__AVR__) && defined(__OPTIMIZE__)   /* -O0 cannot allocate the operands: the C loop below */
     /* U_k q = (U_k >> 8) q 256 + (U_k & 0xFF) q: two 8 x 8 hardware multiplies (mulsu, muls), each product added
      * into the int32 sum with its sign extended, in one assembly loop; avr-gcc otherwise calls a 16 x 16 -> 32
      * library routine per feature (its combiner merges narrow products back into the wide one) and reloads its
-     * pointers. The same integer. The codes come through Z (lpm from flash with MLRN_STORE_IN_FLASH), U through X. */
+     * pointers. The same integer. The codes come through Z with MLRN_STORE_IN_FLASH (lpm), otherwise through any
+     * pointer register, as U does. */
     int32_t acc = 0;
     const int8_t *qp = q;
     const int16_t *up = U;
@@ -667,10 +671,10 @@ static inline int32_t mlrn__ax_fx(const mlrn_smo *s, uint16_t t) {
 #if MLRN_STORE_SOURCE == MLRN_STORE_IN_FLASH
             "lpm %[x], Z+\n\t"
 #else
-            "ld %[x], Z+\n\t"
+            "ld %[x], %a[q]+\n\t"
 #endif
-            "ld %[ul], X+\n\t"
-            "ld %[uh], X+\n\t"
+            "ld %[ul], %a[u]+\n\t"
+            "ld %[uh], %a[u]+\n\t"
             "mulsu %[x], %[ul]\n\t"                          /* r1:r0 = q (signed) * low byte (unsigned) */
             "mov %[e], r1\n\tlsl %[e]\n\tsbc %[e], %[e]\n\t"  /* e = 0xFF if the product is negative */
             "add %A[acc], r0\n\tadc %B[acc], r1\n\tadc %C[acc], %[e]\n\tadc %D[acc], %[e]\n\t"
@@ -680,8 +684,13 @@ static inline int32_t mlrn__ax_fx(const mlrn_smo *s, uint16_t t) {
             "sbiw %[n], 1\n\t"
             "brne 1b\n\t"
             "clr __zero_reg__"
-            : [acc] "+r"(acc), [n] "+w"(n), [q] "+z"(qp), [u] "+x"(up), [x] "=&a"(x), [ul] "=&a"(ul),
-              [uh] "=&a"(uh), [e] "=&r"(e)
+            : [acc] "+r"(acc), [n] "+w"(n),
+#if MLRN_STORE_SOURCE == MLRN_STORE_IN_FLASH
+              [q] "+z"(qp),   /* lpm reads through Z only */
+#else
+              [q] "+e"(qp),   /* X, Y or Z: whichever the surrounding code leaves free */
+#endif
+              [u] "+e"(up), [x] "=&a"(x), [ul] "=&a"(ul), [uh] "=&a"(uh), [e] "=&r"(e)
             :
             : "r0", "memory");
     return acc;
@@ -768,13 +777,13 @@ static inline int32_t mlrn_smo__fbits(float x) {
 }
 
 /* wss2's two scans for MLRN_SMO__FX (linear kernel, int8 codes) in integers. The score -y_t G_t = y_t - f_t is
- * scaled by sc = 1 / inv (a power of two, positive: the order is kept): V_t = K_{y_t} - A_t, K_y = round((y - c)
- * sc) (mlrn_smo__refresh_fx keeps |V_t| < 2^31), and gmax - v_t is U_t = V_i - V_t (uint32). The second-order
- * gain (gmax - v_t)^2 / quad_it, in the same units and without the common factors inv^2 and qs, is
- * U_t^2 / D_t with D_t = mlrn__dq2_fx(i, t) (or TAU / qs for equal rows): one float square and one division per
- * candidate, the rest integer. The stop test is (V_i - V_min) inv < tol. Sets i, j, their gradients (mlrn__grad's
- * formula) and quad_ij (mlrn__quad's); returns 1 when the sub-problem is solved. Mirrored by the reference's
- * _FoldedFixed.select. */
+ * scaled by sc = 1 / inv (a power of two, positive: the order is kept) and less the constant c sc, which every
+ * comparison and difference cancels: V_t = y_t K - A_t, K = round(sc) (mlrn_smo__refresh_fx keeps |V_t| < 2^31),
+ * and gmax - v_t is V_i - V_t (a uint32). The second-order gain (gmax - v_t)^2 / quad_it, in the same units and
+ * without the common factors inv^2 and qs, is (V_i - V_t)^2 / D_t with D_t = mlrn__dq2_fx(i, t) (or TAU / qs for
+ * equal rows): one float square and one division per candidate, the rest integer. The stop test is
+ * (V_i - V_min) inv < tol. Sets i, j, what the update needs of their gradients (below) and quad_ij (mlrn__quad's);
+ * returns 1 when the sub-problem is solved. Mirrored by the reference's _FoldedFixed.select. */
 #if defined(__AVR__)
 __attribute__((noinline, unused))   /* its own frame: inlined into the caller's, the scans' values spill to the stack */
 static
@@ -785,8 +794,8 @@ int mlrn_smo__wss2_select_fx(mlrn_smo *s, int32_t *pi, int32_t *pj, float *gi, f
     const mlrn_store *st = s->store;   /* locals: the scans' calls would otherwise make them reloaded */
     const float *alpha = s->alpha;     /* the linear kernel keeps one row of alphas (one_row) */
     uint16_t t, n = st->n, i = n, j = n;   /* n: none yet */
-    int32_t kp = mlrn_smo__round(mlrn_smo__fx_kf(s, 1.0f)), kn = mlrn_smo__round(mlrn_smo__fx_kf(s, -1.0f));
-    int32_t cb = mlrn_smo__fbits(s->p.C), vmax = INT32_MIN, vmin = INT32_MAX;
+    int32_t kp = mlrn_smo__fx_k(s), kn = -kp;
+    int32_t cb = mlrn_smo__fbits(s->p.C), vmax = INT32_MIN, vmin = INT32_MAX, vj;
     uint32_t dj = 0;
     int32_t best = -1;   /* the best gain's bits: gains are >= 0 and not NaN, so their bits' order is theirs */
     float qs = MLRN_SMO__FX_QS(s), tau = qs > 0.0f ? MLRN_SMO_TAU / qs : 1.0f, q;
@@ -803,7 +812,7 @@ int mlrn_smo__wss2_select_fx(mlrn_smo *s, int32_t *pi, int32_t *pj, float *gi, f
         if (v > vmax) { vmax = v; i = t; }
     }
     if (i == n) return 1;
-    for (t = 0; t < n; t++) {   /* j = argmax over I_low with V_t < V_i of U_t^2 / D_t (the first on ties) */
+    for (t = 0; t < n; t++) {   /* j = argmax over I_low with V_t < V_i of (V_i - V_t)^2 / D_t (the first on ties) */
         int32_t a, v;
         yt = mlrn__y_pq(mlrn_store_label(st, t), cp, cq, ovr);
         if (!yt) continue;
@@ -818,8 +827,13 @@ int mlrn_smo__wss2_select_fx(mlrn_smo *s, int32_t *pi, int32_t *pj, float *gi, f
         }
     }
     if (j == n || (float)((uint32_t)vmax - (uint32_t)vmin) * MLRN_SMO__FX_INV(s) < s->p.tol) return 1;
-    *gi = mlrn__grad(s, i, mlrn__y(s, mlrn_store_label(st, i)));
-    *gj = mlrn__grad(s, j, mlrn__y(s, mlrn_store_label(st, j)));
+    /* The update needs only -G_i - G_j (y_i != y_j) and G_i - G_j (y_i = y_j): y_i (v_i - v_j) and -y_i (v_i - v_j),
+     * in which c cancels too. So G_i carries -y_i (V_i - V_j) inv, one rounding of an exact integer difference,
+     * and G_j 0: the float gradients, where c can be 10^5 times the rest, would round it away. */
+    vj = (mlrn__y(s, mlrn_store_label(st, j)) > 0 ? kp : kn) - mlrn__ax_fx(s, j);
+    q = (float)((uint32_t)vmax - (uint32_t)vj) * MLRN_SMO__FX_INV(s);
+    *gi = mlrn__y(s, mlrn_store_label(st, i)) > 0 ? -q : q;
+    *gj = 0.0f;
     q = (float)dj * qs;
     *quad = q <= 0.0f ? MLRN_SMO_TAU : q;
     *pi = i;
@@ -1349,12 +1363,12 @@ static inline void mlrn_smo__wss2_bias(mlrn_smo *s) {
     uint16_t t, nfree = 0;
     float C = s->p.C, ub = MLRN_SMO_BIG, lb = -MLRN_SMO_BIG, sum_free = 0.0f, rho;
 #if MLRN_SMO_FIXED
-    /* MLRN_SMO__FX: y_t G_t = -V_t inv (mlrn_smo__wss2_select_fx), so the bounds' min and max are taken over the
-     * integer scores and only the free samples' gradients are computed in float, as below */
+    /* MLRN_SMO__FX: y_t G_t = c - V_t inv (mlrn_smo__wss2_select_fx), so the bounds' min and max are taken over
+     * the integer scores and only the free samples' gradients are computed in float, as below */
     if (MLRN_SMO__FX_WSS2(s)) {
-        int32_t kp = mlrn_smo__round(mlrn_smo__fx_kf(s, 1.0f)), kn = mlrn_smo__round(mlrn_smo__fx_kf(s, -1.0f));
+        int32_t kp = mlrn_smo__fx_k(s), kn = -kp;
         int32_t cb = mlrn_smo__fbits(C), vub = INT32_MIN, vlb = INT32_MAX;
-        float inv = MLRN_SMO__FX_INV(s), g;
+        float inv = MLRN_SMO__FX_INV(s), c = s->wq[s->store->d], g;
         for (t = 0; t < s->store->n; t++) {
             int8_t yt = mlrn__y(s, mlrn_store_label(s->store, t));
             int32_t a, v;
@@ -1370,8 +1384,8 @@ static inline void mlrn_smo__wss2_bias(mlrn_smo *s) {
             if ((a >= cb) == (yt < 0)) { if (v > vub) vub = v; }   /* ub: min y G = max V */
             else if (v < vlb) vlb = v;                              /* lb: max y G = min V */
         }
-        if (vub > INT32_MIN && -((float)vub * inv) < ub) ub = -((float)vub * inv);
-        if (vlb < INT32_MAX && -((float)vlb * inv) > lb) lb = -((float)vlb * inv);
+        if (vub > INT32_MIN && c - (float)vub * inv < ub) ub = c - (float)vub * inv;
+        if (vlb < INT32_MAX && c - (float)vlb * inv > lb) lb = c - (float)vlb * inv;
         rho = nfree ? sum_free / (float)nfree : (ub + lb) / 2.0f;
         s->b[s->sub] = -rho;
         return;

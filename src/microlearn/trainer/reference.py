@@ -326,24 +326,20 @@ class _FoldedFixed(_Folded):
                 sc, inv = sc * F(2.0), inv * F(0.5)
         while True:     # halved while the selection's integer scores could leave int32 (select)
             self.U = _round_half_away(u * sc) if m >= FX_U_MIN else np.zeros(u.size, np.int64)
-            self.inv = inv
-            kp, kn = self.kf(F(1.0)), self.kf(F(-1.0))
-            if -FX_K_MAX < kp < FX_K_MAX and -FX_K_MAX < kn < FX_K_MAX and int(np.abs(self.U).sum()) < FX_SUM_MAX:
+            if sc < FX_K_MAX and int(np.abs(self.U).sum()) < FX_SUM_MAX:
                 break
             sc, inv = sc * F(0.5), inv * F(2.0)
-        self.kp, self.kn = int(_round_half_away(kp)), int(_round_half_away(kn))
-
-    def kf(self, yv):
-        """mlrn_smo__fx_kf: (y - c) / inv."""
-        return F(F(yv - self.c) / self.inv)
+        self.inv = inv
+        self.k = int(_round_half_away(F(F(1.0) / inv)))    # mlrn_smo__fx_k
 
     def scores(self, y):
-        """V_t = K_{y_t} - A_t (mlrn_smo__wss2_select_fx): -y_t G_t in units of inv, exact integers."""
-        return np.where(y > 0, self.kp, self.kn) - self.Qi.astype(np.int64) @ self.U
+        """V_t = y_t K - A_t (mlrn_smo__wss2_select_fx): -y_t G_t less the constant c, in units of inv; exact
+        integers."""
+        return np.where(y > 0, self.k, -self.k) - self.Qi.astype(np.int64) @ self.U
 
     def select(self, y, alpha, C, tol):
         """mlrn_smo__wss2_select_fx: wss2's working pair from the integer scores. Returns (i, j, G_i, G_j, quad_ij),
-        or None when the sub-problem is solved."""
+        G_i and G_j as the update uses them (-y_i (V_i - V_j) inv and 0), or None when the sub-problem is solved."""
         V = self.scores(y)
         pos = y > 0
         up = np.where(pos, alpha < C, alpha > 0)
@@ -365,11 +361,11 @@ class _FoldedFixed(_Folded):
         k = int(np.argmax(gain))                            # gains >= 0, not NaN: the first maximum
         if F(np.float32(vmax - vmin) * self.inv) < tol:
             return None
-        i_j = (i, int(cand[k]))
-        g = [F(F(F(np.float32(int(self.Qi[t].astype(np.int64) @ self.U)) * self.inv) + self.c)) for t in i_j]
-        g = [F((gt if y[t] > 0 else -gt) - F(1.0)) for gt, t in zip(g, i_j)]
+        j = int(cand[k])
+        # the update needs -G_i - G_j or G_i - G_j only: +-y_i (V_i - V_j) inv, c cancelled (G_j carries 0)
+        d = F(np.float32(vmax - int(V[j])) * self.inv)
         q = F(np.float32(dq2[k]) * self.qs)
-        return i_j[0], i_j[1], g[0], g[1], (q if q > 0 else TAU)
+        return i, j, (-d if y[i] > 0 else d), F(0.0), (q if q > 0 else TAU)
 
     def grad(self, y):
         acc = self.Qi.astype(np.int64) @ self.U             # exact: |acc| < 2^31 by the bounds
@@ -565,7 +561,7 @@ def _wss2(params: Params, X, y, quant=None, alpha0=None, columns=None):
 
 def _wss2_bias(params, X, y, alpha, G, fixed=None):
     """mlrn_smo__wss2_bias: b = -rho, libsvm's calculate_rho. fixed (a _FoldedFixed): the bounds from the integer
-    scores, y_t G_t = -V_t inv (MLRN_SMO__FX_WSS2); the free samples' y_t G_t as without."""
+    scores, y_t G_t = c - V_t inv (MLRN_SMO__FX_WSS2); the free samples' y_t G_t as without."""
     C = params.C
     yg = np.where(y > 0, G, -G)
     upper = alpha >= C
@@ -575,8 +571,8 @@ def _wss2_bias(params, X, y, alpha, G, fixed=None):
     to_lb = (upper & (y > 0)) | (lower & (y < 0))
     if fixed is not None:
         V = fixed.scores(y)
-        ub = min(BIG, F(-(np.float32(V[to_ub].max()) * fixed.inv))) if to_ub.any() else BIG
-        lb = max(-BIG, F(-(np.float32(V[to_lb].min()) * fixed.inv))) if to_lb.any() else -BIG
+        ub = min(BIG, F(fixed.c - F(np.float32(V[to_ub].max()) * fixed.inv))) if to_ub.any() else BIG
+        lb = max(-BIG, F(fixed.c - F(np.float32(V[to_lb].min()) * fixed.inv))) if to_lb.any() else -BIG
     else:
         ub = min(BIG, F(yg[to_ub].min())) if to_ub.any() else BIG
         lb = max(-BIG, F(yg[to_lb].max())) if to_lb.any() else -BIG

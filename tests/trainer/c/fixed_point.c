@@ -3,7 +3,7 @@
  *   of w . x reaches 32767 * 128 * 512 and the uint32 sum of |x_i - x_t|^2 reaches 65025 * 129 * 512 (UBSan stops
  *   the program on a signed overflow or an out-of-range float to integer conversion);
  * - feature scales 1e9 apart (the small feature's S level rounds to 0): trains, finite, separates;
- * - a constant term 2e4 times w's largest folded entry: the scale halves until the selection's scores fit int32;
+ * - a constant term 2e4 times w's largest folded entry keeps U's precision; a tiny w halves sc below 2^30;
  * - d = 1 and d = 513 refused by mlrn_smo_init (MLRN_ERR_ARG), d = 2 accepted.
  * Built without MLRN_STORE_TYPE (MLRN_STORE_ANY), with and without MLRN_SMO_FIXED: float32 stores train the
  * linear and rbf kernels and print iterations, b and alphas in hex (the test compares the two builds' lines).
@@ -129,9 +129,9 @@ static void fixed_checks(void) {
         printf("halved U0=%d U1=%d\n", U[0], U[1]);
     }
 
-    /* a constant term c far above w's folded entries (offsets 1e6 times the scales): sc halves below the
-     * precision target until |K_y| < 2^30, so the selection's integer scores K_y - A_t stay in int32 (UBSan checks
-     * the sums); the training still separates */
+    /* a constant term c far above w's folded entries (offsets 1e6 times the scales) costs U no precision: the
+     * selection's integer scores y K - A_t leave c out; a tiny w (largest folded entry 1e-7) halves sc below 2^30,
+     * so that K = round(sc) stays in int32 */
     for (k = 0; k < 2; k++) { scale[k] = 1e-2f; offset[k] = 1e4f; }
     CHECK(setup(&st, &smo, 2) == MLRN_OK);
     smo.w[0] = 1.0f;
@@ -139,11 +139,15 @@ static void fixed_checks(void) {
     mlrn_smo__refresh_wq(&smo);
     {
         const int16_t *U = MLRN_SMO__FX_U(&smo);
-        float kp = mlrn_smo__fx_kf(&smo, 1.0f), kn = mlrn_smo__fx_kf(&smo, -1.0f);
-        CHECK(U[0] > 0 && U[0] < 16384 && U[0] == U[1]);
-        CHECK(kp < MLRN_SMO_FX_K_MAX && kp > -MLRN_SMO_FX_K_MAX && kn < MLRN_SMO_FX_K_MAX && kn > -MLRN_SMO_FX_K_MAX);
-        CHECK(kn * 2.0f < -MLRN_SMO_FX_K_MAX);   /* halved no further than needed */
+        CHECK(U[0] >= 16384 && U[0] == U[1]);
         printf("offset U0=%d\n", U[0]);
+        smo.w[0] = 1e-5f;
+        smo.w[1] = 0.0f;
+        mlrn_smo__refresh_wq(&smo);
+        CHECK(U[0] > 0 && U[0] < 16384 && U[1] == 0);
+        CHECK(1.0f / MLRN_SMO__FX_INV(&smo) < MLRN_SMO_FX_K_MAX && 2.0f / MLRN_SMO__FX_INV(&smo) >= MLRN_SMO_FX_K_MAX);
+        CHECK(mlrn_smo__fx_k(&smo) == (int32_t)1 << 29);
+        printf("tiny U0=%d\n", U[0]);
     }
     CHECK(setup(&st, &smo, 2) == MLRN_OK);
     for (i = 0; i < NMAX; i++) {
