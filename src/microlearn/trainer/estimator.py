@@ -39,8 +39,8 @@ class SMOClassifier(ClassifierMixin, BaseEstimator):
         bounds PGmax - PGmin, max_iter counts passes over the data).
     loss : 'hinge' or 'squared_hinge' (dcd only): the L1- or L2-loss SVM of liblinear.
     arith : 'float' (float32 throughout) or 'fixed' (wss2, linear or rbf kernel, int8 storage, 2..512 features:
-        the scans over the samples compute w . x_t and |x_i - x_t|^2 in integers, MLRN_SMO_FIXED; for cores
-        without an FPU).
+        the scans over the samples compute w . x_t and |x_i - x_t|^2 in integers, and with the linear kernel
+        choose wss2's working pair from integer scores, MLRN_SMO_FIXED; for cores without an FPU).
     max_passes : simplified solver: sweeps without any change before stopping.
     alpha_tol : simplified solver: smallest change of alpha_j that is applied.
     multiclass : 'ovo' (one-vs-one with voting, like libsvm) or 'ovr' (one-vs-rest, argmax).

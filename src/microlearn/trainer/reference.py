@@ -116,7 +116,7 @@ def check_combination(*, solver: str, kernel: str, loss: str = "hinge", C=1.0) -
 
 
 ARITHS = ("float", "fixed")
-FIXED_KERNELS = ("linear", "rbf")     # MLRN_SMO__FXQ
+FIXED_KERNELS = ("linear", "rbf")     # MLRN_SMO__FX (linear), MLRN_SMO__CODES_SQDIST_FX (rbf)
 
 
 def fixed_supported(*, solver: str, kernel: str, storage: str) -> bool:
@@ -301,7 +301,8 @@ class _FoldedFixed(_Folded):
     """MLRN_SMO_FIXED: wss2, linear or rbf kernel, int8 codes, 2 <= d <= FX_MAX_D. w . x_t = inv * sum_k U_k q_tk + c
     (U: the folded w in int16 at a power-of-two scale, an int32 sum) and |x_i - x_t|^2 = qs * sum_k dq_k^2 S_k
     (S: T scale_k^2 / max scale^2 in uint16 levels, a uint32 sum): mlrn_smo__refresh_fx, mlrn__wx_fx and
-    mlrn__sqdist_fx. The integer sums are exact here (int64) and cannot overflow on the device (the bounds in
+    mlrn__sqdist_fx; with the linear kernel wss2's working pair from integer scores (select:
+    mlrn_smo__wss2_select_fx). The integer sums are exact here (int64) and cannot overflow on the device (the bounds in
     mlrn_smo.h); each is converted to float32 once, correctly rounded in both. S and qs depend on the scales alone
     (mlrn_smo__fx_levels, once per sub-problem)."""
 
@@ -332,10 +333,19 @@ class _FoldedFixed(_Folded):
         self.inv = inv
         self.k = int(_round_half_away(F(F(1.0) / inv)))    # mlrn_smo__fx_k
 
+    def sums(self):
+        """A_t = sum_k U_k q_tk for every member (mlrn__ax_fx): exact, |A_t| < 2^31 by the bounds."""
+        return self.Qi.astype(np.int64) @ self.U
+
+    def dq2(self, i, cand):
+        """sum_k (q_ik - q_tk)^2 S_k for the members t in `cand` (mlrn__dq2_fx): exact, below 2^32."""
+        dq = (self.Qi[i] - self.Qi[cand]).astype(np.int64)
+        return (dq * dq) @ self.S
+
     def scores(self, y):
         """V_t = y_t K - A_t (mlrn_smo__wss2_select_fx): -y_t G_t less the constant c, in units of inv; exact
         integers."""
-        return np.where(y > 0, self.k, -self.k) - self.Qi.astype(np.int64) @ self.U
+        return np.where(y > 0, self.k, -self.k) - self.sums()
 
     def select(self, y, alpha, C, tol):
         """mlrn_smo__wss2_select_fx: wss2's working pair from the integer scores. Returns (i, j, G_i, G_j, quad_ij),
@@ -352,8 +362,7 @@ class _FoldedFixed(_Folded):
         if not cand.size:
             return None
         vmin = int(V[low].min())
-        dq = (self.Qi[i] - self.Qi[cand]).astype(np.int64)
-        dq2 = (dq * dq) @ self.S
+        dq2 = self.dq2(i, cand)
         tau = F(TAU / self.qs) if self.qs > 0 else F(1.0)
         u = (vmax - V[cand]).astype(np.float32)            # < 2^32: one rounding, as (float)(uint32_t) in C
         with np.errstate(over="ignore", divide="ignore"):
@@ -368,16 +377,15 @@ class _FoldedFixed(_Folded):
         return i, j, (-d if y[i] > 0 else d), F(0.0), (q if q > 0 else TAU)
 
     def grad(self, y):
-        acc = self.Qi.astype(np.int64) @ self.U             # exact: |acc| < 2^31 by the bounds
-        return y * (acc.astype(np.float32) * self.inv + self.c) - F(1.0)
+        return y * (self.sums().astype(np.float32) * self.inv + self.c) - F(1.0)
 
     def quad(self, i, cand):
-        dq = (self.Qi[i] - self.Qi[cand]).astype(np.int64)
-        return (((dq * dq) @ self.S).astype(np.float32)) * self.qs
+        return self.dq2(i, cand).astype(np.float32) * self.qs
 
 
 def fixed_applies(params: Params, d: int, quant) -> bool:
-    """Whether MLRN_SMO_FIXED's integer paths run (MLRN_SMO__FX, __FXQ): arith 'fixed', wss2, linear or rbf, quantised (int8:
+    """Whether MLRN_SMO_FIXED's integer paths run (MLRN_SMO__FX, MLRN_SMO__CODES_SQDIST_FX): arith 'fixed', wss2,
+    linear or rbf, quantised (int8:
     train() checks the codes and the feature count); anything else keeps float32, on the device as here."""
     return (params.arith == "fixed" and params.solver == "wss2" and params.kernel in FIXED_KERNELS
             and quant is not None)
